@@ -1,0 +1,341 @@
+"""Pydantic models for the knowledge-base files in ``policies/``.
+
+Every model forbids extra fields, so a misspelt key fails at load time with its
+file and path.  The formats are documented in ``docs/formats.md``; the JSON
+Schema export (``houfu kb schema``) is generated from these classes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Body",
+    "Clause",
+    "Concept",
+    "Condition",
+    "Document",
+    "Force",
+    "GlossaryTerm",
+    "Jurisdiction",
+    "Measure",
+    "Parameter",
+    "Part",
+    "Role",
+    "Rule",
+    "Subject",
+    "Topic",
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Force(str, Enum):
+    """Normative force, read from the verb of the sentence."""
+
+    mandatory = "mandatory"  # 应 / 要 / 确保 / 不得 / 严格
+    directive = "directive"  # 推动 / 加强 / 完善
+    encouraged = "encouraged"  # 鼓励 / 支持 / 引导
+    conditional = "conditional"  # 符合条件的…按规定
+
+
+class Subject(str, Enum):
+    person = "person"
+    household = "household"
+    site = "site"
+    enterprise = "enterprise"
+    department = "department"
+
+
+class Role(str, Enum):
+    lead = "lead"  # 牵头负责
+    shared = "shared"  # 按职责分工负责
+    named = "named"  # named in the text as doing something
+
+
+class SiteType(str, Enum):
+    county_seat_centralized = "county_seat_centralized"
+    town_centralized = "town_centralized"
+    central_village = "central_village"
+    scattered = "scattered"
+
+
+class Unit(str, Enum):
+    people = "people"
+    percent = "percent"
+    yuan = "yuan"
+    years = "years"
+    age = "age"
+    times_per_year = "times_per_year"
+    times_per_quarter = "times_per_quarter"
+    count = "count"
+    days = "days"
+    calendar_year_end = "calendar_year_end"
+
+
+# --- shared registries -------------------------------------------------------
+
+
+class Jurisdiction(Strict):
+    id: str
+    name: str
+    name_en: str
+    level: Literal["country", "province", "city", "county", "district", "county_city", "town"]
+    code: str | None = None
+    parent: str | None = None
+    aliases: list[str] = []
+
+
+class Body(Strict):
+    id: str
+    name: str = Field(description="canonical name as the documents write it")
+    full_name: str
+    en: str
+    kind: Literal[
+        "department", "government", "party", "leading_group", "police", "school",
+        "community", "financial", "unit", "social", "enterprise", "person",
+    ]
+    level: Literal["province", "city", "county", "town", "village", "any"]
+    jurisdiction: str | None = None
+    aliases: list[str] = []
+    abolished: dt.date | None = None
+    successor: str | None = None
+    note: str | None = None
+
+
+class Topic(Strict):
+    id: str
+    zh: str
+    en: str
+    keywords: list[str] = []
+
+
+class GlossaryTerm(Strict):
+    id: str
+    zh: str
+    en: str
+    plain_zh: str
+    plain_en: str
+
+
+# --- documents ---------------------------------------------------------------
+
+
+class Chrome(Strict):
+    text: str
+    reason: str
+
+
+class Repair(Strict):
+    scraped: str
+    repaired: str
+    reason: str
+    clause: str | None = None
+
+
+class ParentDoc(Strict):
+    title: str
+    doc_number: str | None = None
+    jurisdiction: str
+    quote: str
+
+
+class Scope(Strict):
+    zh: str
+    en: str
+    clause: str
+    site_types: list[SiteType]
+    households: list[Literal["registered_poor", "co_relocated"]]
+    note: str | None = None
+
+
+class Document(Strict):
+    id: str
+    short_name: str
+    title: str
+    title_en: str
+    issuer: str
+    issuer_en: str
+    doc_number: str | None = None
+    doc_number_note: str | None = None
+    level: Literal["country", "province", "city", "county"]
+    jurisdiction: str
+    parents: list[ParentDoc] = []
+    signed: dt.date
+    published: dt.date | None = None
+    published_note: str | None = None
+    in_force_from: dt.date
+    in_force_note: str | None = None
+    scope: Scope
+    chrome: list[Chrome] = []
+    repairs: list[Repair] = []
+    notes: list[str] = []
+
+
+# --- conditions and rules ----------------------------------------------------
+
+_COND_FORMS = ("fact", "all", "any", "not_", "any_member", "all_members", "concept", "member_concept")
+_OPS = ("eq", "ne", "ge", "gt", "le", "lt", "in_")
+
+
+class ParamRef(Strict):
+    """A number taken from a measure's parameter; ``times`` converts units (3 years x 12 = 36 months)."""
+
+    param: str
+    times: float = 1
+
+
+class FactRef(Strict):
+    """Compare with another input fact of the same entity (e.g. the end-2020 employment level)."""
+
+    fact_ref: str
+
+
+class Assumed(Strict):
+    """A number the text does not give, used openly with its reason (e.g. 儿童 read as under 18)."""
+
+    assumed: float
+    why: str
+
+
+Value = bool | int | float | str | ParamRef | FactRef | Assumed
+
+
+class Condition(Strict):
+    """One node of a rule condition; exactly one form per node.
+
+    Forms: ``fact`` with one comparison (eq ne ge gt le lt in), ``all``/``any``
+    lists, ``not``, ``any_member``/``all_members`` over household members,
+    ``concept`` (a derived fact of the same entity) and ``member_concept``
+    (a member-level derived fact, only inside a member quantifier).
+    """
+
+    fact: str | None = None
+    eq: Value | None = None
+    ne: Value | None = None
+    ge: Value | None = None
+    gt: Value | None = None
+    le: Value | None = None
+    lt: Value | None = None
+    in_: list[str] | None = Field(default=None, alias="in")
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
+    any_member: Condition | None = None
+    all_members: Condition | None = None
+    concept: str | None = None
+    member_concept: str | None = None
+    value: bool = Field(default=True, description="with concept/member_concept: the value required")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Condition:
+        forms = [f for f in _COND_FORMS if getattr(self, f) is not None]
+        if len(forms) != 1:
+            raise ValueError(f"a condition needs exactly one of {', '.join(_COND_FORMS)}; got {forms or 'none'}")
+        ops = [o for o in _OPS if getattr(self, o) is not None]
+        if self.fact is not None and len(ops) != 1:
+            raise ValueError(f"condition on fact {self.fact!r} needs exactly one operator of eq ne ge gt le lt in")
+        if self.fact is None and ops:
+            raise ValueError("operators eq/ne/ge/gt/le/lt/in go with `fact`")
+        return self
+
+    @property
+    def form(self) -> str:
+        return next(f for f in _COND_FORMS if getattr(self, f) is not None)
+
+    @property
+    def op(self) -> tuple[str, Any]:
+        o = next(o for o in _OPS if getattr(self, o) is not None)
+        return o.rstrip("_"), getattr(self, o)
+
+
+class Concept(Strict):
+    """A derived fact (e.g. a large site), defined under the clause it rests on."""
+
+    name: str
+    entity: Literal["household", "site", "member"]
+    zh: str
+    en: str
+    quote: str
+    when: Condition
+    note: str | None = None
+
+
+class Rule(Strict):
+    """Makes a measure applicable.  For a site, ``requires`` tests compliance."""
+
+    entity: Literal["household", "site"]
+    when: Condition | None = Field(description="null: applies to every entity in the document's scope")
+    requires: Condition | None = None
+    gap_zh: str | None = None
+    gap_en: str | None = None
+    amounts: str | None = Field(default=None, description="name of an amount calculator in engine.amounts")
+    note: str | None = None
+
+
+class Parameter(Strict):
+    id: str
+    name: str
+    value: float
+    unit: Unit
+    bound: Literal["min", "max", "exact", "baseline"]
+    text: str = Field(description="the words of the quote that carry the number, verbatim")
+    note: str | None = None
+
+
+class Named(Strict):
+    body: str
+    as_written: str
+
+
+class Measure(Strict):
+    id: str
+    zh: str
+    en: str
+    subject: Subject
+    force: Force
+    quote: str
+    topics: list[str] = []
+    parameters: list[Parameter] = []
+    named: list[Named] = []
+    note: str | None = None
+    rule: Rule | None = None
+    not_decidable: str | None = Field(default=None, description="why no rule can decide it from household or site facts")
+
+
+class Responsibility(Strict):
+    """A dingnan parenthesised list, e.g. (县人社局、…按职责分工负责)."""
+
+    list_text: str
+    role: Literal["lead", "shared"]
+    bodies: list[Named]
+
+
+class Part(Strict):
+    id: str
+    number: str
+    heading: str
+
+
+class Clause(Strict):
+    id: str
+    part: str
+    number: str
+    heading: str
+    text: str
+    topics: list[str] = []
+    responsibility: Responsibility | None = None
+    concepts: list[Concept] = []
+    measures: list[Measure] = []
+    note: str | None = None
+
+
+class ClausesFile(Strict):
+    parts: list[Part]
+    clauses: list[Clause]

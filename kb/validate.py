@@ -1,0 +1,247 @@
+"""Semantic checks over a loaded knowledge base.
+
+``validate(kb)`` returns every defect it finds, each naming its file and key.
+What it rejects, and why (the fidelity rules of the project):
+
+* a cleaned source text that is not the scrape with its declared chrome and
+  repairs applied (no silent edits);
+* a clause text that is not verbatim in the cleaned source, and a measure or
+  concept quote that is not verbatim in its clause;
+* a dangling id (part, topic, body, concept, parameter, jurisdiction, clause);
+* a dingnan-style parenthesised responsibility list not fully encoded;
+* a parameter whose number is not in its quote, and a number in a quote that
+  no parameter carries;
+* a rule naming a fact outside the input vocabulary;
+* a household, person or site measure with neither a rule nor a reason why it
+  cannot be decided from household or site facts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from .facts import Household, Member, Site, fact_paths
+from .loader import KB, DocumentKB, KBError, rebuild_source
+from .models import Clause, Condition, FactRef, Measure, ParamRef
+
+__all__ = ["validate", "parse_responsibility_list", "numbers_in", "RESPONSIBILITY_LIST"]
+
+#: A trailing parenthesised list such as (县人社局、…,帮扶单位按职责分工负责).
+RESPONSIBILITY_LIST = re.compile(r"\(([^()]*?)(按职责分工负责|牵头负责)\)$")
+_DOC_REF = re.compile(r"〔\d{4}〕\s*\d+\s*号|\d{4}年\d{1,2}月\d{1,2}日")
+_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?")
+
+VOCABULARY = {
+    "household": fact_paths(Household),
+    "member": fact_paths(Member),
+    "site": fact_paths(Site),
+}
+
+
+def parse_responsibility_list(text: str) -> tuple[str, list[str]] | None:
+    """Split a trailing responsibility list into (role, names as written)."""
+    m = RESPONSIBILITY_LIST.search(text)
+    if not m:
+        return None
+    names = [n for n in re.split(r"[、,]", m.group(1)) if n]
+    return ("lead" if m.group(2) == "牵头负责" else "shared"), names
+
+
+def numbers_in(text: str) -> list[float]:
+    """Arabic numbers in a policy phrase, with 万 scaled (1万元 -> 10000)."""
+    text = _DOC_REF.sub("", text)
+    return [float(n) * (10000 if wan else 1) for n, wan in _NUMBER.findall(text)]
+
+
+def _resolve_name(kb: KB, written: str) -> set[str]:
+    return {b.id for b in kb.bodies.values() if written == b.name or written in b.aliases}
+
+
+def _conditions(cond: Condition | None) -> Iterator[tuple[Condition, bool]]:
+    """Yield every node with a flag: is it inside a member quantifier?"""
+    if cond is None:
+        return
+    stack: list[tuple[Condition, bool]] = [(cond, False)]
+    while stack:
+        node, in_member = stack.pop()
+        yield node, in_member
+        for child in (node.all or []) + (node.any or []):
+            stack.append((child, in_member))
+        if node.not_:
+            stack.append((node.not_, in_member))
+        for q in (node.any_member, node.all_members):
+            if q:
+                stack.append((q, True))
+
+
+def validate(kb: KB) -> list[KBError]:
+    errors: list[KBError] = []
+    for dkb in kb.documents.values():
+        errors += _check_document(kb, dkb)
+    errors += _check_registries(kb)
+    return errors
+
+
+def _check_registries(kb: KB) -> list[KBError]:
+    errs = []
+    for b in kb.bodies.values():
+        path = kb.folder / "bodies.yaml"
+        if b.successor and b.successor not in kb.bodies:
+            errs.append(KBError(path, f"bodies[{b.id}].successor", f"unknown body id {b.successor!r}"))
+        if b.jurisdiction and b.jurisdiction not in kb.jurisdictions:
+            errs.append(KBError(path, f"bodies[{b.id}].jurisdiction", f"unknown jurisdiction {b.jurisdiction!r}"))
+    for j in kb.jurisdictions.values():
+        if j.parent and j.parent not in kb.jurisdictions:
+            errs.append(KBError(kb.folder / "jurisdictions.yaml", f"jurisdictions[{j.id}].parent",
+                                f"unknown jurisdiction {j.parent!r}"))
+    return errs
+
+
+def _check_document(kb: KB, dkb: DocumentKB) -> list[KBError]:
+    errs: list[KBError] = []
+    doc, folder = dkb.doc, dkb.folder
+    doc_path, clauses_path = folder / "document.yaml", folder / "clauses.yaml"
+
+    try:
+        rebuilt = rebuild_source(dkb.scraped_text, doc, doc_path)
+        if rebuilt != dkb.source_text:
+            line = next(i for i, (a, b) in enumerate(zip(rebuilt.splitlines() + [""], dkb.source_text.splitlines() + [""], strict=False), 1) if a != b)
+            errs.append(KBError(folder / "source.txt", f"line {line}",
+                                "differs from scraped.txt with the declared chrome and repairs applied; "
+                                "declare the edit under `repairs` in document.yaml"))
+    except KBError as exc:
+        errs.append(exc)
+
+    if doc.jurisdiction not in kb.jurisdictions:
+        errs.append(KBError(doc_path, "jurisdiction", f"unknown jurisdiction {doc.jurisdiction!r}"))
+    for i, parent in enumerate(doc.parents):
+        if parent.quote not in dkb.source_text:
+            errs.append(KBError(doc_path, f"parents[{i}].quote", "not a verbatim substring of source.txt"))
+    if doc.scope.clause not in kb.clauses:
+        errs.append(KBError(doc_path, "scope.clause", f"unknown clause id {doc.scope.clause!r}"))
+    for i, rep in enumerate(doc.repairs):
+        if rep.clause and rep.clause not in kb.clauses:
+            errs.append(KBError(doc_path, f"repairs[{i}].clause", f"unknown clause id {rep.clause!r}"))
+
+    part_ids = {p.id for p in dkb.parts}
+    for clause in dkb.clauses:
+        key = f"clauses[{clause.id}]"
+        if clause.part not in part_ids:
+            errs.append(KBError(clauses_path, f"{key}.part", f"unknown part id {clause.part!r}"))
+        if clause.text not in dkb.source_text:
+            errs.append(KBError(clauses_path, f"{key}.text", "not a verbatim substring of source.txt"))
+        for t in clause.topics:
+            if t not in kb.topics:
+                errs.append(KBError(clauses_path, f"{key}.topics", f"unknown topic {t!r}"))
+        errs += _check_responsibility(kb, clause, clauses_path, key)
+        for concept in clause.concepts:
+            ckey = f"{key}.concepts[{concept.name}]"
+            if concept.quote not in clause.text:
+                errs.append(KBError(clauses_path, f"{ckey}.quote", "not a verbatim substring of the clause text"))
+            errs += _check_condition(kb, concept.when, concept.entity, clauses_path, f"{ckey}.when")
+        for m in clause.measures:
+            errs += _check_measure(kb, clause, m, clauses_path, f"{key}.measures[{m.id}]")
+    return errs
+
+
+def _check_responsibility(kb: KB, clause: Clause, path: Path, key: str) -> list[KBError]:
+    errs = []
+    parsed = parse_responsibility_list(clause.text)
+    resp = clause.responsibility
+    if parsed and not resp:
+        return [KBError(path, f"{key}.responsibility", "the clause ends in a responsibility list that is not encoded")]
+    if not resp:
+        return []
+    if not clause.text.endswith(resp.list_text):
+        errs.append(KBError(path, f"{key}.responsibility.list_text", "not the verbatim list at the end of the clause"))
+    role, names = parsed or ("", [])
+    written = [b.as_written for b in resp.bodies]
+    if written != names:
+        missing = [n for n in names if n not in written]
+        extra = [n for n in written if n not in names]
+        errs.append(KBError(path, f"{key}.responsibility.bodies",
+                            f"does not match the list in the text (missing {missing}, not in text {extra})"))
+    if parsed and resp.role != role:
+        errs.append(KBError(path, f"{key}.responsibility.role", f"the text says {role!r}"))
+    for b in resp.bodies:
+        if b.body not in kb.bodies:
+            errs.append(KBError(path, f"{key}.responsibility.bodies", f"unknown body id {b.body!r}"))
+        elif b.body not in _resolve_name(kb, b.as_written):
+            errs.append(KBError(path, f"{key}.responsibility.bodies",
+                                f"{b.as_written!r} is not a name or alias of body {b.body!r}"))
+    return errs
+
+
+def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> list[KBError]:
+    errs = []
+    if not m.id.startswith(clause.id + "."):
+        errs.append(KBError(path, f"{key}.id", f"a measure id must start with its clause id {clause.id!r}."))
+    if m.quote not in clause.text:
+        errs.append(KBError(path, f"{key}.quote", "not a verbatim substring of the clause text"))
+    for t in m.topics:
+        if t not in kb.topics:
+            errs.append(KBError(path, f"{key}.topics", f"unknown topic {t!r}"))
+    for n in m.named:
+        if n.body not in kb.bodies:
+            errs.append(KBError(path, f"{key}.named", f"unknown body id {n.body!r}"))
+        elif n.as_written not in m.quote:
+            errs.append(KBError(path, f"{key}.named", f"{n.as_written!r} does not appear in the quote"))
+        elif n.body not in _resolve_name(kb, n.as_written):
+            errs.append(KBError(path, f"{key}.named", f"{n.as_written!r} is not a name or alias of body {n.body!r}"))
+    covered: list[float] = []
+    for p in m.parameters:
+        pkey = f"{key}.parameters[{p.id}]"
+        if p.text not in m.quote:
+            errs.append(KBError(path, f"{pkey}.text", f"{p.text!r} does not appear in the quote"))
+        nums = numbers_in(p.text)
+        if p.value not in nums:
+            errs.append(KBError(path, f"{pkey}.value", f"{p.value:g} is not the number in {p.text!r} ({nums})"))
+        covered += nums
+    for n in numbers_in(m.quote):
+        if n not in covered:
+            errs.append(KBError(path, f"{key}.parameters",
+                                f"the quote carries the number {n:g}, which no parameter encodes"))
+    needs_rule = m.subject.value in ("household", "person", "site")
+    if needs_rule and not m.rule and not m.not_decidable:
+        errs.append(KBError(path, f"{key}.rule",
+                            f"a {m.subject.value} measure needs a rule or a `not_decidable` reason"))
+    if m.rule:
+        for part in ("when", "requires"):
+            errs += _check_condition(kb, getattr(m.rule, part), m.rule.entity, path, f"{key}.rule.{part}")
+        if m.rule.requires and m.rule.entity != "site":
+            errs.append(KBError(path, f"{key}.rule.requires", "`requires` (met/violated) is for site rules only"))
+    return errs
+
+
+def _check_condition(kb: KB, cond: Condition | None, entity: str, path: Path, key: str) -> list[KBError]:
+    errs = []
+    for node, in_member in _conditions(cond):
+        scope = "member" if in_member or entity == "member" else entity
+        if node.fact is not None:
+            if node.fact not in VOCABULARY[scope]:
+                errs.append(KBError(path, key, f"unknown {scope} fact {node.fact!r}"))
+            _, value = node.op
+            if isinstance(value, ParamRef) and value.param not in kb.parameters:
+                errs.append(KBError(path, key, f"unknown parameter {value.param!r}"))
+            if isinstance(value, FactRef) and value.fact_ref not in VOCABULARY[scope]:
+                errs.append(KBError(path, key, f"unknown {scope} fact {value.fact_ref!r}"))
+            if isinstance(value, int | float) and not isinstance(value, bool) and value != 0:
+                errs.append(KBError(path, key, f"literal number {value:g}: take it from a parameter "
+                                               "({param: ...}) so it cites its clause"))
+        if node.concept is not None:
+            c = kb.concepts.get(node.concept)
+            if c is None:
+                errs.append(KBError(path, key, f"unknown concept {node.concept!r}"))
+            elif c.entity != scope:
+                errs.append(KBError(path, key, f"concept {node.concept!r} is a {c.entity} concept, used on a {scope}"))
+        if node.member_concept is not None:
+            c = kb.concepts.get(node.member_concept)
+            if c is None or c.entity != "member":
+                errs.append(KBError(path, key, f"unknown member concept {node.member_concept!r}"))
+            elif not in_member and entity != "member":
+                errs.append(KBError(path, key, "member_concept must sit inside any_member or all_members"))
+        if (node.any_member or node.all_members) and scope != "household":
+            errs.append(KBError(path, key, "any_member/all_members apply to households only"))
+    return errs

@@ -1,0 +1,1 @@
+"""Knowledge-base data: policy documents, bodies, jurisdictions, topics and glossary (YAML)."""
