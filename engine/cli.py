@@ -1,0 +1,308 @@
+"""The ``houfu`` command line: one click group, one call into kb/engine per command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kb import query
+from kb.facts import Household, Site
+from kb.loader import KB, KBError, load
+
+from . import render
+from .evaluate import determine, explain
+from .inputs import InputError, parse_record, read_records
+
+
+class BadInput(click.ClickException):
+    exit_code = 2
+
+
+def _kb(ctx: click.Context) -> KB:
+    obj = ctx.find_root().obj
+    if "kb" not in obj:
+        try:
+            obj["kb"] = load(obj.get("policies"))
+        except KBError as exc:
+            raise click.ClickException(str(exc)) from None
+    return obj["kb"]
+
+
+def _emit(data: Any, as_json: bool, text) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(text(data))
+
+
+def json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+
+
+def as_of_option(f):
+    return click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                        help="Evaluate as on this date (YYYY-MM-DD); documents issued later are left out. Default: today.")(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--policies", type=click.Path(file_okay=False, path_type=Path), envvar="HOUFU_POLICIES",
+              help="Knowledge-base folder (default: the installed policies).")
+@click.version_option(package_name="houfu")
+@click.pass_context
+def main(ctx: click.Context, policies: Path | None) -> None:
+    """houfu (后扶): post-relocation follow-up support policy as code.
+
+    \b
+    Example:
+      houfu check examples/dingnan-household.yaml
+      houfu site examples/shiyan-site.yaml --json
+    """
+    ctx.obj = {"policies": policies}
+
+
+# --- knowledge base ----------------------------------------------------------
+
+
+@main.group("kb")
+def kb_group() -> None:
+    """Inspect and validate the knowledge base."""
+
+
+@kb_group.command("validate")
+@json_option
+@click.pass_context
+def kb_validate(ctx, as_json):
+    """Check every quote, id, responsibility list and number against the sources.
+
+    \b
+    Example:
+      houfu kb validate
+      houfu --policies ./my-policies kb validate --json
+    """
+    from kb.validate import validate
+
+    kb = _kb(ctx)
+    errors = validate(kb)
+    data = {"ok": not errors, "errors": [{"file": e.file, "key": e.key, "message": e.message} for e in errors]}
+    _emit(data, as_json, lambda d: render.validate_text(errors, query.stats(kb)))
+    if errors:
+        ctx.exit(1)
+
+
+@kb_group.command("stats")
+@json_option
+@click.pass_context
+def kb_stats(ctx, as_json):
+    """Counts per document: clauses, measures by force and subject, bodies.
+
+    \b
+    Example:
+      houfu kb stats
+    """
+    _emit(query.stats(_kb(ctx)), as_json, render.stats_text)
+
+
+@kb_group.command("show")
+@click.argument("item_id")
+@json_option
+@click.pass_context
+def kb_show(ctx, item_id, as_json):
+    """Show a clause or measure with its source text, owners and notes.
+
+    \b
+    Example:
+      houfu kb show dn.4.3
+      houfu kb show dn.4.3.incubation_subsidy --json
+    """
+    try:
+        data = query.show(_kb(ctx), item_id)
+    except KBError as exc:
+        raise click.ClickException(f"{exc.key}: {exc.message}") from None
+    _emit(data, as_json, render.show_text)
+
+
+@kb_group.command("search")
+@click.argument("text")
+@json_option
+@click.pass_context
+def kb_search(ctx, text, as_json):
+    """Keyword search (Chinese or English) over clauses and measures.
+
+    \b
+    Example:
+      houfu kb search 公益性岗位
+    """
+    _emit(query.search(_kb(ctx), text), as_json, render.search_text)
+
+
+@kb_group.command("schema")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("schemas"),
+              show_default=True, help="Folder for the JSON Schema files.")
+def kb_schema(out):
+    """Export JSON Schemas of the knowledge-base file formats for editors.
+
+    \b
+    Example:
+      houfu kb schema --out schemas/
+    """
+    for path in query.export_schemas(out):
+        click.echo(path)
+
+
+@main.command("schema")
+@click.argument("kind", type=click.Choice(["household", "site"]))
+def schema(kind):
+    """Print the JSON Schema of a household or site input file.
+
+    \b
+    Example:
+      houfu schema household > household.schema.json
+    """
+    click.echo(json.dumps(query.input_schema(kind), ensure_ascii=False, indent=2))
+
+
+# --- engine ------------------------------------------------------------------
+
+
+def _records(path: str, model) -> tuple[list[tuple[str, Any]], list[InputError]]:
+    """Parse every record of a file; bad ones are reported, not fatal for the rest."""
+    source = "<stdin>" if path == "-" else path
+    try:
+        raws = read_records(path)
+    except InputError as exc:
+        raise BadInput(str(exc)) from None
+    good, bad = [], []
+    for i, raw in enumerate(raws):
+        where = source if len(raws) == 1 else f"{source}[{i}]"
+        try:
+            good.append((where, parse_record(raw, model, where)))
+        except InputError as exc:
+            bad.append(exc)
+    return good, bad
+
+
+def _run_batch(ctx, path: str, model, as_of, as_json: bool, verbose: bool = False) -> None:
+    kb = _kb(ctx)
+    good, bad = _records(path, model)
+    reports, failed = [], list(bad)
+    items = good
+    show_progress = len(good) > 20 and not as_json
+    with click.progressbar(items, label="evaluating", file=sys.stderr) if show_progress else _nullbar(items) as bar:
+        for where, record in bar:
+            try:
+                reports.append(determine(kb, record, as_of.date() if as_of else None, source=where))
+            except InputError as exc:
+                failed.append(exc)
+    total = len(good) + len(bad)
+    if as_json:
+        data: Any = reports[0] if total == 1 and reports else {
+            "records": total, "evaluated": len(reports), "rejected": len(failed),
+            "errors": [str(e) for e in failed], "results": reports}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        for r in reports:
+            click.echo(render.determination_text(r, verbose))
+            click.echo()
+    for e in failed:
+        click.echo(f"Error: {e}", err=True)
+    if total > 1:
+        click.echo(f"{total} record(s): {len(reports)} evaluated, {len(failed)} rejected", err=True)
+    if failed:
+        ctx.exit(2)
+
+
+class _nullbar:
+    def __init__(self, items):
+        self.items = items
+
+    def __enter__(self):
+        return self.items
+
+    def __exit__(self, *exc):
+        return False
+
+
+@main.command("check")
+@click.argument("household_file", type=str)
+@as_of_option
+@json_option
+@click.option("--ask", is_flag=True, help="Ask for the missing facts, most decisive first.")
+@click.option("-v", "--verbose", is_flag=True, help="Show owners and failed conditions for every measure.")
+@click.pass_context
+def check(ctx, household_file, as_of, as_json, ask, verbose):
+    """Which measures apply to a household, why, who owns them, and what is missing.
+
+    HOUSEHOLD_FILE is YAML or JSON (``-`` reads stdin); a list checks a batch.
+
+    \b
+    Example:
+      houfu check examples/dingnan-household.yaml
+      houfu check examples/batch-households.yaml --json
+      houfu check examples/shiyan-household.yaml --ask
+    """
+    if ask:
+        from .interview import interview
+
+        interview(_kb(ctx), household_file, as_of.date() if as_of else None)
+        return
+    _run_batch(ctx, household_file, Household, as_of, as_json, verbose)
+
+
+@main.command("site")
+@click.argument("site_file", type=str)
+@as_of_option
+@json_option
+@click.option("-v", "--verbose", is_flag=True, help="Show owners and failed conditions for every measure.")
+@click.pass_context
+def site(ctx, site_file, as_of, as_json, verbose):
+    """Which obligations of a resettlement site are met, violated or undetermined.
+
+    \b
+    Example:
+      houfu site examples/shiyan-site.yaml
+      houfu site examples/dingnan-site.yaml --json
+    """
+    _run_batch(ctx, site_file, Site, as_of, as_json, verbose)
+
+
+@main.command("explain")
+@click.argument("file", type=str)
+@click.argument("measure_id")
+@as_of_option
+@json_option
+@click.pass_context
+def explain_cmd(ctx, file, measure_id, as_of, as_json):
+    """Why a measure applies or not: the chain of rules and facts, each citing its clause.
+
+    \b
+    Example:
+      houfu explain examples/dingnan-household.yaml dn.4.3.incubation_subsidy
+    """
+    kb = _kb(ctx)
+    raw = read_records_or_fail(file)
+    if len(raw) != 1:
+        raise BadInput(f"{file}: -: explain takes one record, the file holds {len(raw)}")
+    source = "<stdin>" if file == "-" else file
+    model = Site if "population" in raw[0] or "three_haves" in raw[0] else Household
+    try:
+        record = parse_record(raw[0], model, source)
+        data = explain(kb, record, measure_id, as_of.date() if as_of else None, source=source)
+    except InputError as exc:
+        raise BadInput(str(exc)) from None
+    _emit(data, as_json, render.explain_text)
+
+
+def read_records_or_fail(path: str) -> list[Any]:
+    try:
+        return read_records(path)
+    except InputError as exc:
+        raise BadInput(str(exc)) from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

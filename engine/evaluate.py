@@ -1,0 +1,200 @@
+"""Determinations: which measures apply to a household or site, why, and who owns them.
+
+``determine(kb, record)`` runs the durable-rules engine (``engine="rete"``, the
+default) or the plain reference evaluator (``engine="plain"``) over the rule
+data of the documents in force, and turns truth values into determinations a
+caseworker can act on.  Status words:
+
+* household: ``applies`` | ``does_not_apply`` | ``undetermined``
+* site: ``met`` | ``violated`` | ``applies`` (no compliance test) |
+  ``does_not_apply`` | ``undetermined``
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from typing import Any
+
+from kb.facts import Household, Site
+from kb.loader import KB
+from kb.models import Measure
+
+from .amounts import compute
+from .inputs import InputError, flatten, resolve_jurisdiction
+from .logic import Truth, describe, failed_tests, missing_facts
+from .program import Program, build_program, evaluate_plain
+from .rete import ReteEngine
+
+__all__ = ["determine", "documents_in_force", "owners_of", "engine_for"]
+
+_ENGINES: dict[tuple, ReteEngine] = {}
+
+
+def engine_for(kb: KB, program: Program) -> ReteEngine:
+    key = (id(kb), program.entity, program.documents)
+    if key not in _ENGINES:
+        _ENGINES[key] = ReteEngine(kb, program)
+    return _ENGINES[key]
+
+
+def documents_in_force(kb: KB, jurisdiction: str, as_of: dt.date) -> list[str]:
+    """Documents whose jurisdiction contains ``jurisdiction`` and that were issued by ``as_of``."""
+    chain, j = [], jurisdiction
+    while j:
+        chain.append(j)
+        j = kb.jurisdictions[j].parent
+    return [d for d, dkb in kb.documents.items()
+            if dkb.doc.jurisdiction in chain and dkb.doc.in_force_from <= as_of]
+
+
+def owners_of(kb: KB, measure_id: str) -> list[dict[str, str]]:
+    """The bodies responsible for a measure: the clause's list (lead/shared) plus bodies it names."""
+    clause = kb.clauses[kb.measure_clause[measure_id]]
+    out: list[dict[str, str]] = []
+    if clause.responsibility:
+        out += [{"id": b.body, "name": b.as_written, "role": clause.responsibility.role}
+                for b in clause.responsibility.bodies]
+    listed = {o["id"] for o in out}
+    out += [{"id": n.body, "name": n.as_written, "role": "named"}
+            for n in kb.measures[measure_id].named if n.body not in listed]
+    return out
+
+
+def _listed(m: Measure, entity: str) -> bool:
+    if m.rule:
+        return m.rule.entity == entity
+    subjects = ("household", "person") if entity == "household" else ("site",)
+    return m.subject.value in subjects
+
+
+def determine(kb: KB, record: Household | Site, as_of: dt.date | None = None,
+              engine: str = "rete", source: str = "-") -> dict[str, Any]:
+    entity = "site" if isinstance(record, Site) else "household"
+    as_of = as_of or dt.date.today()
+    jurisdiction = resolve_jurisdiction(kb, record.jurisdiction, source)
+    docs = documents_in_force(kb, jurisdiction, as_of)
+    facts = flatten(record)
+    program = build_program(kb, entity, tuple(docs))
+    if engine == "rete":
+        results, trace = engine_for(kb, program).evaluate(facts)
+    elif engine == "plain":
+        results, trace = evaluate_plain(kb, program, facts), []
+    else:
+        raise InputError(source, "--engine", f"unknown engine {engine!r}; use rete or plain")
+    concepts = {t.name: results[t.key] for t in program.concepts}
+    targets = {t.key: t for t in program.targets}
+    entries = []
+    for doc_id in docs:
+        for clause in kb.documents[doc_id].clauses:
+            for m in clause.measures:
+                if _listed(m, entity):
+                    entries.append(_entry(kb, m, doc_id, clause, facts, results, concepts, targets, trace))
+    return {
+        "entity": entity,
+        "id": record.id,
+        "jurisdiction": jurisdiction,
+        "as_of": as_of.isoformat(),
+        "documents": [{"id": d, "title": kb.documents[d].doc.title} for d in docs],
+        "summary": dict(Counter(e["status"] for e in entries)),
+        "questions": _questions(entries),
+        "measures": entries,
+    }
+
+
+def _entry(kb, m: Measure, doc_id, clause, facts, results: dict[str, Truth], concepts, targets, trace):
+    e: dict[str, Any] = {
+        "id": m.id, "document": doc_id, "clause": clause.number, "clause_id": clause.id,
+        "heading": clause.heading, "zh": m.zh, "en": m.en, "subject": m.subject.value,
+        "force": m.force.value, "quote": m.quote,
+        "departments": [{"name": o["name"], "role": o["role"], "id": o["id"]} for o in owners_of(kb, m.id)],
+        "amounts": {p.id: {"value": p.value, "unit": p.unit.value, "text": p.text} for p in m.parameters},
+        "missing": [], "failed": [], "why": [], "note": m.rule.note if m.rule and m.rule.note else m.note,
+    }
+    if not m.rule:
+        e.update(status="undetermined", not_decidable=m.not_decidable)
+        return e
+    target = targets[f"measure:{m.id}"]
+    value = results[target.key]
+    e["condition"] = describe(kb, target.when)
+    if value is None:
+        e["status"] = "undetermined"
+        e["missing"] = missing_facts(kb, target.when, facts, concepts)
+    elif value is False:
+        e["status"] = "does_not_apply"
+        e["failed"] = failed_tests(kb, target.when, facts, concepts)
+    else:
+        e["status"] = "applies"
+        req = targets.get(f"requires:{m.id}")
+        if req is not None:
+            r = results[req.key]
+            if r is None:
+                e["status"] = "undetermined"
+                e["missing"] = missing_facts(kb, req.when, facts, concepts)
+            elif r:
+                e["status"] = "met"
+            else:
+                e["status"] = "violated"
+                e["gap"] = _gap(kb, m, facts)
+        if m.rule.amounts:
+            e["amounts"]["computed"] = compute(kb, m.rule.amounts, facts)
+    used = {f"concept:{n}" for n in _concept_names(kb, target.when)}
+    e["why"] = [f for f in trace if f"{f['kind']}:{f['name']}" in used
+                or (f["name"] == m.id and f["kind"] in ("measure", "requires"))]
+    return e
+
+
+def _concept_names(kb: KB, cond) -> set[str]:
+    from kb.validate import _conditions
+
+    out: set[str] = set()
+    for node, _ in _conditions(cond):
+        if node.concept and node.concept not in out:
+            out.add(node.concept)
+            if node.concept in kb.concepts:
+                out |= _concept_names(kb, kb.concepts[node.concept].when)
+    return out
+
+
+def _gap(kb: KB, m: Measure, facts) -> dict[str, str]:
+    mins = [p.value for p in m.parameters if p.bound == "min"]
+    values = {k: ("unknown" if v is None else _fmt(v)) for k, v in facts.items() if k != "members"}
+    values["min"] = _fmt(mins[-1]) if mins else "?"
+
+    def fill(template: str | None) -> str:
+        return re.sub(r"\{([\w.]+)\}", lambda g: str(values.get(g.group(1), "?")), template or "")
+
+    return {"zh": fill(m.rule.gap_zh), "en": fill(m.rule.gap_en)}
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _questions(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Missing facts, most decisive first: the number of undetermined measures each would help decide."""
+    counts: Counter[str] = Counter()
+    for e in entries:
+        for f in e["missing"]:
+            counts[f] += 1
+    return [{"fact": f, "decides": n} for f, n in counts.most_common()]
+
+
+def explain(kb: KB, record: Household | Site, measure_id: str, as_of: dt.date | None = None,
+            source: str = "-") -> dict[str, Any]:
+    """One measure's determination with the chain of rules that fired, each citing its clause."""
+    report = determine(kb, record, as_of, source=source)
+    entry = next((e for e in report["measures"] if e["id"] == measure_id), None)
+    if entry is None:
+        import difflib
+
+        listed = [e["id"] for e in report["measures"]]
+        hint = difflib.get_close_matches(measure_id, listed, n=3, cutoff=0.5)
+        raise InputError(source, "MEASURE_ID", f"{measure_id!r} is not a {report['entity']} measure of the "
+                         "documents in force" + (f"; did you mean {', '.join(hint)}?" if hint else ""))
+    for f in entry["why"]:
+        f["clause_number"] = kb.clauses[f["clause"]].number
+    return entry

@@ -1,0 +1,112 @@
+"""Turn the rule data of the documents in force into one list of targets.
+
+A *target* is something to decide for one entity: a concept (derived fact),
+a measure's applicability, or a site measure's compliance test.  Both
+evaluators (``engine.rete`` and the plain ``engine.logic``) run the same
+program, which is what makes the differential test meaningful.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kb.loader import KB
+from kb.models import Condition
+
+from .logic import Facts, Truth, concept_order, truth
+
+__all__ = ["Target", "Program", "build_program", "evaluate_plain"]
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "concept" | "measure" | "requires"
+    name: str  # concept name or measure id
+    document: str
+    clause: str
+    when: Condition | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Program:
+    entity: str
+    documents: tuple[str, ...]
+    targets: tuple[Target, ...]
+
+    @property
+    def concepts(self) -> tuple[Target, ...]:
+        return tuple(t for t in self.targets if t.kind == "concept")
+
+
+def scope_concept(doc_id: str) -> str:
+    return f"in_scope_{doc_id.replace('-', '_')}"
+
+
+def build_program(kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
+    return _build(id(kb), kb, entity, tuple(sorted(documents)))
+
+
+_PROGRAMS: dict[tuple, Program] = {}
+
+
+def _build(kb_id: int, kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
+    cache_key = (kb_id, entity, documents)
+    if cache_key in _PROGRAMS:
+        return _PROGRAMS[cache_key]
+    targets: list[Target] = []
+    measure_targets: list[Target] = []
+    used_concepts: list[str] = []
+    scope_targets: list[Target] = []
+    for doc_id in documents:
+        dkb = kb.documents[doc_id]
+        scope = dkb.doc.scope
+        all_types = {"county_seat_centralized", "town_centralized", "central_village", "scattered"}
+        scope_ref: Condition | None = None
+        if {t.value for t in scope.site_types} != all_types:
+            # The document covers only some site types (dingnan: the county-seat site).
+            name = scope_concept(doc_id)
+            scope_targets.append(Target("concept", name, doc_id, scope.clause,
+                                        Condition(fact="site_type", **{"in": [t.value for t in scope.site_types]})))
+            scope_ref = Condition(concept=name)
+        for clause in dkb.clauses:
+            for m in clause.measures:
+                if not m.rule or m.rule.entity != entity:
+                    continue
+                when = m.rule.when
+                if scope_ref is not None:
+                    when = Condition(all=[scope_ref] + ([when] if when else []))
+                measure_targets.append(Target("measure", m.id, doc_id, clause.id, when))
+                used_concepts += _concepts_in(when)
+                if m.rule.requires is not None:
+                    measure_targets.append(Target("requires", m.id, doc_id, clause.id, m.rule.requires))
+                    used_concepts += _concepts_in(m.rule.requires)
+    names = [n for n in dict.fromkeys(used_concepts) if n in kb.concepts]
+    for name in concept_order(kb, names):
+        c = kb.concepts[name]
+        cid = kb.concept_clause[name]
+        targets.append(Target("concept", name, kb.clause_doc[cid], cid, c.when))
+    program = Program(entity, documents, tuple(scope_targets + targets + measure_targets))
+    _PROGRAMS[cache_key] = program
+    return program
+
+
+def _concepts_in(cond: Condition | None) -> list[str]:
+    from kb.validate import _conditions
+
+    return [n.concept for n, _ in _conditions(cond) if n.concept]
+
+
+def evaluate_plain(kb: KB, program: Program, facts: Facts) -> dict[str, Truth]:
+    """Decide every target with the reference evaluator; keys are Target.key."""
+    concepts: dict[str, Truth] = {}
+    out: dict[str, Truth] = {}
+    for t in program.targets:
+        value = truth(kb, t.when, facts, concepts)
+        if t.kind == "concept":
+            concepts[t.name] = value
+        out[t.key] = value
+    return out

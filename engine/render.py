@@ -1,0 +1,131 @@
+"""Plain-text renderings of command results for the terminal (``--json`` skips these)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["determination_text", "explain_text", "stats_text", "show_text", "search_text", "validate_text"]
+
+_MARK = {"applies": "✔", "met": "✔", "violated": "✘", "does_not_apply": "·", "undetermined": "?"}
+_ORDER = ["violated", "applies", "met", "undetermined", "does_not_apply"]
+
+
+def _owners(e: dict[str, Any]) -> str:
+    if not e["departments"]:
+        return "no owner named in the text"
+    return "、".join(f"{d['name']}({d['role']})" for d in e["departments"])
+
+
+def determination_text(report: dict[str, Any], verbose: bool = False) -> str:
+    lines = [f"{report['entity'].capitalize()} {report['id']} · {report['jurisdiction']} · as of {report['as_of']}"]
+    lines += [f"  in force: {d['id']} 《{d['title']}》" for d in report["documents"]] or ["  no document in force"]
+    lines.append("  " + ", ".join(f"{k}: {v}" for k, v in sorted(report["summary"].items())))
+    for status in _ORDER:
+        group = [e for e in report["measures"] if e["status"] == status]
+        if not group:
+            continue
+        lines.append(f"\n{status.upper()} ({len(group)})")
+        for e in group:
+            lines.append(f"  {_MARK[status]} {e['id']}  [{e['document']} {e['clause']}] {e['zh']}")
+            if status in ("applies", "met", "violated") or verbose:
+                lines.append(f"      owners: {_owners(e)}")
+            if e.get("gap"):
+                lines.append(f"      gap: {e['gap']['en']}")
+            computed = e["amounts"].get("computed")
+            if computed:
+                lines += [f"      {line}" for line in _amount_lines(computed)]
+            if e["missing"]:
+                lines.append("      missing: " + ", ".join(e["missing"]))
+            if e.get("not_decidable"):
+                lines.append(f"      not decidable: {e['not_decidable']}")
+            if e["failed"] and verbose:
+                lines.append("      because: " + "; ".join(e["failed"]))
+    if report["questions"]:
+        lines.append("\nTo decide the rest, ask (most decisive first):")
+        lines += [f"  - {q['fact']}  (decides {q['decides']})" for q in report["questions"][:10]]
+    return "\n".join(lines)
+
+
+def _amount_lines(computed: dict[str, Any]) -> list[str]:
+    out = []
+    for e in computed.get("per_entity", []):
+        out.append(f"subsidy for {e['entity']}: {e['quarterly_subsidy_yuan']} yuan this quarter "
+                   f"({e['rate_percent']:g}% × {e['monthly_covered_fees_yuan']} × {e['months_this_quarter']} months, "
+                   f"cap {e['quarterly_cap_yuan']:g}{', capped' if e['capped'] else ''})")
+    for m in computed.get("per_member", []):
+        out.append(f"member {m['member']}{' ' + m['name'] if m.get('name') else ''}: "
+                   f"{m['trainings_this_year'] if m['trainings_this_year'] is not None else '?'} of "
+                   f"{m['required_per_year']} training(s) this year, shortfall {m['shortfall']}")
+    if "employed_members" in computed:
+        out.append(f"employed members: {computed['employed_members']}, required {computed['required']}, "
+                   f"gap {computed['gap']}")
+    if "min_restriction_years" in computed:
+        out.append(f"resale restricted for at least {computed['min_restriction_years']:g} years; "
+                   f"at least {computed['years_remaining_at_least']} year(s) remain")
+    return out
+
+
+def explain_text(x: dict[str, Any]) -> str:
+    lines = [f"{x['id']}: {x['status']}", f"  {x['document']} {x['clause']}: {x['zh']}",
+             f"  quote: 「{x['quote']}」", f"  condition: {x.get('condition', 'none (no rule)')}"]
+    if x["why"]:
+        lines.append("  chain of rules that fired:")
+        lines += [f"    {i}. {f['rule']} → {f['name']} = {str(f['value']).lower()}  [{f['document']} {f['clause_number']}]"
+                  for i, f in enumerate(x["why"], 1)]
+    if x["failed"]:
+        lines.append("  ruled out by: " + "; ".join(x["failed"]))
+    if x["missing"]:
+        lines.append("  missing facts: " + ", ".join(x["missing"]))
+    if x.get("note"):
+        lines.append(f"  reading: {x['note']}")
+    return "\n".join(lines)
+
+
+def stats_text(s: dict[str, Any]) -> str:
+    lines = []
+    for doc_id, d in s["documents"].items():
+        lines.append(f"{doc_id}: {d['parts']} parts, {d['clauses']} clauses, {d['measures']} measures "
+                     f"({d['rules']} with rules, {d['not_decidable']} not decidable), {d['parameters']} parameters, "
+                     f"{d['repairs']} repairs")
+        lines.append("  by force:   " + ", ".join(f"{k} {v}" for k, v in sorted(d["by_force"].items())))
+        lines.append("  by subject: " + ", ".join(f"{k} {v}" for k, v in sorted(d["by_subject"].items())))
+    lines.append(f"bodies: {s['departments']} (" + ", ".join(f"{k} {v}" for k, v in sorted(s["departments_by_kind"].items())) + ")")
+    lines.append(f"concepts: {s['concepts']}, glossary terms: {s['glossary_terms']}")
+    return "\n".join(lines)
+
+
+def show_text(x: dict[str, Any]) -> str:
+    if x["kind"] == "measure":
+        lines = [f"{x['id']}  [{x['document']} {x['clause']}]  {x['force']} · {x['subject']}",
+                 f"  {x['zh']}", f"  {x['en']}", f"  quote: 「{x['quote']}」"]
+        lines += [f"  parameter {p['id']}: {p['value']:g} {p['unit']} ({p['bound']}) 「{p['text']}」"
+                  for p in x.get("parameters", [])]
+        lines.append("  owners: " + ("、".join(f"{o['name']}({o['role']})" for o in x["owners"]) or "none named"))
+        for key in ("note", "not_decidable"):
+            if x.get(key):
+                lines.append(f"  {key}: {x[key]}")
+        if x.get("rule"):
+            lines.append(f"  rule: {x['rule']}")
+        return "\n".join(lines)
+    lines = [f"{x['id']}  {x['document']} {x['number']} {x['heading']}", f"  {x['text']}"]
+    if x["responsibility"]:
+        r = x["responsibility"]
+        lines.append(f"  {r['role']}: " + "、".join(b["as_written"] for b in r["bodies"]))
+    if x["named"]:
+        lines.append("  named: " + "、".join(x["named"]))
+    lines += [f"  repair: {r['scraped']!r} → {r['repaired']!r} ({r['reason']})" for r in x["repairs"]]
+    lines += [f"  - {m['id']} [{m['force']}, {m['subject']}] {m['zh']}" for m in x["measures"]]
+    return "\n".join(lines)
+
+
+def search_text(hits: list[dict[str, Any]]) -> str:
+    if not hits:
+        return "no match"
+    return "\n".join(f"{h['kind']:8} {h['id']:42} [{h['document']} {h['number']}] {h['text']}" for h in hits)
+
+
+def validate_text(errors: list[Any], counts: dict[str, Any]) -> str:
+    if errors:
+        return "\n".join(str(e) for e in errors) + f"\n{len(errors)} defect(s) found"
+    return ("knowledge base OK: " + ", ".join(f"{d}: {c['clauses']} clauses, {c['measures']} measures"
+                                              for d, c in counts["documents"].items()))

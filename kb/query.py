@@ -1,0 +1,118 @@
+"""Read-only queries over the knowledge base: stats, show, search, schema."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .facts import Household, Site
+from .loader import KB, KBError
+from .models import Body, ClausesFile, Document, GlossaryTerm, Jurisdiction, Topic
+
+__all__ = ["stats", "show", "search", "export_schemas", "input_schema"]
+
+
+def stats(kb: KB) -> dict[str, Any]:
+    docs = {}
+    for doc_id, dkb in kb.documents.items():
+        measures = [m for c in dkb.clauses for m in c.measures]
+        docs[doc_id] = {
+            "title": dkb.doc.title,
+            "parts": len(dkb.parts),
+            "clauses": len(dkb.clauses),
+            "measures": len(measures),
+            "rules": sum(1 for m in measures if m.rule),
+            "not_decidable": sum(1 for m in measures if m.not_decidable),
+            "parameters": sum(len(m.parameters) for m in measures),
+            "repairs": len(dkb.doc.repairs),
+            "by_force": dict(Counter(m.force.value for m in measures)),
+            "by_subject": dict(Counter(m.subject.value for m in measures)),
+        }
+    return {
+        "documents": docs,
+        "departments": len(kb.bodies),
+        "departments_by_kind": dict(Counter(b.kind for b in kb.bodies.values())),
+        "concepts": len(kb.concepts),
+        "glossary_terms": len(kb.glossary),
+    }
+
+
+def show(kb: KB, item_id: str) -> dict[str, Any]:
+    """A clause or measure with its source text, measures, owners and notes."""
+    from engine.evaluate import owners_of
+
+    if item_id in kb.measures:
+        m = kb.measures[item_id]
+        clause = kb.clauses[kb.measure_clause[item_id]]
+        return {"kind": "measure", "document": kb.clause_doc[clause.id], "clause": clause.number,
+                "clause_id": clause.id, "clause_text": clause.text, "owners": owners_of(kb, item_id),
+                **m.model_dump(mode="json", exclude_none=True, by_alias=True)}
+    if item_id in kb.clauses:
+        c = kb.clauses[item_id]
+        doc = kb.documents[kb.clause_doc[item_id]].doc
+        return {"kind": "clause", "document": doc.id, "id": c.id, "number": c.number, "heading": c.heading,
+                "text": c.text,
+                "responsibility": c.responsibility.model_dump(mode="json") if c.responsibility else None,
+                "named": sorted({n.as_written for m in c.measures for n in m.named}),
+                "repairs": [r.model_dump(mode="json") for r in doc.repairs if r.clause == c.id],
+                "concepts": [x.model_dump(mode="json", exclude_none=True, by_alias=True) for x in c.concepts],
+                "measures": [{"id": m.id, "zh": m.zh, "en": m.en, "force": m.force.value,
+                              "subject": m.subject.value, "quote": m.quote,
+                              "note": m.note, "rule": bool(m.rule), "not_decidable": m.not_decidable}
+                             for m in c.measures]}
+    ids = list(kb.clauses) + list(kb.measures)
+    hint = difflib.get_close_matches(item_id, ids, n=3, cutoff=0.5)
+    raise KBError(kb.folder, item_id, "no clause or measure with this id"
+                  + (f"; did you mean {', '.join(hint)}?" if hint else "; try `houfu kb search`"))
+
+
+def search(kb: KB, text: str) -> list[dict[str, Any]]:
+    """Clauses and measures whose Chinese or English text contains every word of ``text``."""
+    words = [w.lower() for w in text.split() if w]
+    hits = []
+    for cid, c in kb.clauses.items():
+        if all(w in (c.heading + c.text).lower() for w in words):
+            hits.append({"kind": "clause", "id": cid, "document": kb.clause_doc[cid], "number": c.number,
+                         "text": _snippet(c.text, words[0])})
+        for m in c.measures:
+            hay = " ".join([m.zh, m.en, m.quote]).lower()
+            if all(w in hay for w in words):
+                hits.append({"kind": "measure", "id": m.id, "document": kb.clause_doc[cid],
+                             "number": c.number, "text": m.zh})
+    return hits
+
+
+def _snippet(text: str, word: str, width: int = 40) -> str:
+    i = text.lower().find(word)
+    start = max(0, i - width)
+    return ("…" if start else "") + text[start:i + len(word) + width] + ("…" if i + width < len(text) else "")
+
+
+FORMATS = {
+    "document": Document, "clauses": ClausesFile, "bodies": Body, "jurisdictions": Jurisdiction,
+    "topics": Topic, "glossary": GlossaryTerm,
+}
+
+
+def export_schemas(out_dir: Path) -> list[Path]:
+    """Write one JSON Schema per knowledge-base file format, for editors."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, model in FORMATS.items():
+        schema = model.model_json_schema(by_alias=True)
+        if name in ("bodies", "jurisdictions", "topics", "glossary"):
+            key = "terms" if name == "glossary" else name
+            schema = {"type": "object", "additionalProperties": False, "required": [key],
+                      "properties": {key: {"type": "array", "items": {"$ref": "#/$defs/item"}}},
+                      "$defs": {**schema.pop("$defs", {}), "item": schema}}
+        path = out_dir / f"{name}.schema.json"
+        path.write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def input_schema(kind: str) -> dict[str, Any]:
+    return {"household": Household, "site": Site}[kind].model_json_schema()

@@ -1,0 +1,8 @@
+import pytest
+
+from kb.loader import load_default
+
+
+@pytest.fixture(scope="session")
+def kb():
+    return load_default()
