@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kb.loader import KB
+from kb.loader import KB, scope_concept_name
 from kb.models import Condition
 
 from .logic import Facts, Truth, concept_order, truth
@@ -42,10 +42,6 @@ class Program:
         return tuple(t for t in self.targets if t.kind == "concept")
 
 
-def scope_concept(doc_id: str) -> str:
-    return f"in_scope_{doc_id.replace('-', '_')}"
-
-
 def build_program(kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
     return _build(id(kb), kb, entity, tuple(sorted(documents)))
 
@@ -60,24 +56,17 @@ def _build(kb_id: int, kb: KB, entity: str, documents: tuple[str, ...]) -> Progr
     targets: list[Target] = []
     measure_targets: list[Target] = []
     used_concepts: list[str] = []
-    scope_targets: list[Target] = []
     for doc_id in documents:
         dkb = kb.documents[doc_id]
-        scope = dkb.doc.scope
-        all_types = {"county_seat_centralized", "town_centralized", "central_village", "scattered"}
-        scope_ref: Condition | None = None
-        if {t.value for t in scope.site_types} != all_types:
-            # The document covers only some site types (dingnan: the county-seat site).
-            name = scope_concept(doc_id)
-            scope_targets.append(Target("concept", name, doc_id, scope.clause,
-                                        Condition(fact="site_type", **{"in": [t.value for t in scope.site_types]})))
-            scope_ref = Condition(concept=name)
+        scope = scope_concept_name(doc_id)
+        scope_ref = Condition(concept=scope) if scope in kb.concepts else None
         for clause in dkb.clauses:
             for m in clause.measures:
                 if not m.rule or m.rule.entity != entity:
                     continue
                 when = m.rule.when
                 if scope_ref is not None:
+                    # The document covers only some site types (dingnan: the county-seat site).
                     when = Condition(all=[scope_ref] + ([when] if when else []))
                 measure_targets.append(Target("measure", m.id, doc_id, clause.id, when))
                 used_concepts += _concepts_in(when)
@@ -89,7 +78,7 @@ def _build(kb_id: int, kb: KB, entity: str, documents: tuple[str, ...]) -> Progr
         c = kb.concepts[name]
         cid = kb.concept_clause[name]
         targets.append(Target("concept", name, kb.clause_doc[cid], cid, c.when))
-    program = Program(entity, documents, tuple(scope_targets + targets + measure_targets))
+    program = Program(entity, documents, tuple(targets + measure_targets))
     _PROGRAMS[cache_key] = program
     return program
 

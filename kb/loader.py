@@ -21,6 +21,7 @@ from .models import (
     Clause,
     ClausesFile,
     Concept,
+    Condition,
     Document,
     GlossaryTerm,
     Jurisdiction,
@@ -198,6 +199,26 @@ def _index(kb: KB) -> None:
                     kb.parameters[p.id] = p
 
 
+ALL_SITE_TYPES = {"county_seat_centralized", "town_centralized", "central_village", "scattered"}
+
+
+def scope_concept_name(doc_id: str) -> str:
+    return f"in_scope_{doc_id.replace('-', '_')}"
+
+
+def _scope_concepts(kb: KB) -> None:
+    """A document that covers only some site types gets a derived fact ``in_scope_<doc>``."""
+    for doc_id, dkb in kb.documents.items():
+        scope = dkb.doc.scope
+        types = [t.value for t in scope.site_types]
+        if set(types) == ALL_SITE_TYPES:
+            continue
+        name = scope_concept_name(doc_id)
+        kb.concepts[name] = Concept(name=name, entity="any", zh=scope.zh, en=scope.en, quote=scope.zh,
+                                    when=Condition(fact="site_type", **{"in": types}), note=scope.note)
+        kb.concept_clause[name] = scope.clause
+
+
 def load(folder: Path | str | None = None) -> KB:
     """Load and parse every file; structural checks only (see ``kb.validate``)."""
     root = Path(folder) if folder else default_policies_dir()
@@ -215,6 +236,7 @@ def load(folder: Path | str | None = None) -> KB:
         dkb = _load_document(sub)
         kb.documents[dkb.doc.id] = dkb
     _index(kb)
+    _scope_concepts(kb)
     return kb
 
 

@@ -259,7 +259,7 @@ class Concept(Strict):
     """A derived fact (e.g. a large site), defined under the clause it rests on."""
 
     name: str
-    entity: Literal["household", "site", "member"]
+    entity: Literal["household", "site", "member", "any"]
     zh: str
     en: str
     quote: str

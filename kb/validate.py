@@ -121,6 +121,8 @@ def _check_document(kb: KB, dkb: DocumentKB) -> list[KBError]:
             errs.append(KBError(doc_path, f"parents[{i}].quote", "not a verbatim substring of source.txt"))
     if doc.scope.clause not in kb.clauses:
         errs.append(KBError(doc_path, "scope.clause", f"unknown clause id {doc.scope.clause!r}"))
+    elif len(doc.scope.site_types) < 4 and doc.scope.zh not in kb.clauses[doc.scope.clause].text:
+        errs.append(KBError(doc_path, "scope.zh", "a restricting scope must quote its clause verbatim"))
     for i, rep in enumerate(doc.repairs):
         if rep.clause and rep.clause not in kb.clauses:
             errs.append(KBError(doc_path, f"repairs[{i}].clause", f"unknown clause id {rep.clause!r}"))
@@ -234,7 +236,7 @@ def _check_condition(kb: KB, cond: Condition | None, entity: str, path: Path, ke
             c = kb.concepts.get(node.concept)
             if c is None:
                 errs.append(KBError(path, key, f"unknown concept {node.concept!r}"))
-            elif c.entity != scope:
+            elif c.entity not in (scope, "any"):
                 errs.append(KBError(path, key, f"concept {node.concept!r} is a {c.entity} concept, used on a {scope}"))
         if node.member_concept is not None:
             c = kb.concepts.get(node.member_concept)
