@@ -304,5 +304,138 @@ def read_records_or_fail(path: str) -> list[Any]:
         raise BadInput(str(exc)) from None
 
 
+# --- responsibility graph ----------------------------------------------------
+
+
+def _graph(ctx):
+    from kb.graph import build_graph
+
+    obj = ctx.find_root().obj
+    if "graph" not in obj:
+        obj["graph"] = build_graph(_kb(ctx))
+    return obj["graph"]
+
+
+def _kb_call(fn, *args):
+    try:
+        return fn(*args)
+    except KBError as exc:
+        raise click.ClickException(f"{exc.key}: {exc.message}") from None
+
+
+@main.command("owners")
+@click.argument("query")
+@json_option
+@click.pass_context
+def owners_cmd(ctx, query, as_json):
+    """Who owns a task: a measure or clause id, a topic, or Chinese text.
+
+    \b
+    Example:
+      houfu owners dn.4.3
+      houfu owners training
+      houfu owners 公益性岗位 --json
+    """
+    from kb.graph import owners
+
+    _emit(_kb_call(owners, _kb(ctx), _graph(ctx), query), as_json, render.owners_text)
+
+
+@main.command("duties")
+@click.argument("department")
+@json_option
+@click.pass_context
+def duties_cmd(ctx, department, as_json):
+    """Everything a department answers for, by document, role and topic.
+
+    Any alias, the full name or the English name works.
+
+    \b
+    Example:
+      houfu duties 人社局
+      houfu duties "Human Resources and Social Security" --json
+    """
+    from kb.graph import duties
+
+    _emit(_kb_call(duties, _kb(ctx), _graph(ctx), department), as_json, render.duties_text)
+
+
+@main.command("analyze")
+@json_option
+@click.pass_context
+def analyze_cmd(ctx, as_json):
+    """Load per department, clauses without a lead, unowned measures, co-responsibility.
+
+    \b
+    Example:
+      houfu analyze --json
+    """
+    from kb.graph import analyses
+
+    _emit(analyses(_kb(ctx), _graph(ctx)), as_json, render.analyses_text)
+
+
+@main.command("compare")
+@click.option("--topic", required=True, help="A topic id, e.g. training, employment, hukou.")
+@json_option
+@click.pass_context
+def compare_cmd(ctx, topic, as_json):
+    """The two documents side by side on one topic: measures, numbers and owners.
+
+    \b
+    Example:
+      houfu compare --topic training
+    """
+    from kb.graph import compare
+
+    _emit(_kb_call(compare, _kb(ctx), topic), as_json, render.compare_text)
+
+
+@main.group("graph")
+def graph_group():
+    """Export or draw the department-responsibility graph."""
+
+
+@graph_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "json", "dot", "mermaid"]),
+              default="graphml", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.pass_context
+def graph_export(ctx, fmt, output):
+    """Export the graph for Gephi, yEd, Graphviz or Mermaid.
+
+    \b
+    Example:
+      houfu graph export --format graphml -o houfu.graphml
+    """
+    from kb.graph import export
+
+    text = export(_graph(ctx), fmt)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(output)
+    else:
+        click.echo(text)
+
+
+@graph_group.command("render")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--department", help="Draw one department's duties instead of the whole network.")
+@click.pass_context
+def graph_render(ctx, out, department):
+    """Draw the department-clause network as SVG or PNG (by the file's suffix).
+
+    \b
+    Example:
+      houfu graph render out/graph.svg
+      houfu graph render out/hrss.png --department 县人社局
+    """
+    from kb.graph import render as draw
+
+    if out.suffix not in (".svg", ".png"):
+        raise BadInput(f"{out}: -: the picture must end in .svg or .png")
+    click.echo(_kb_call(draw, _kb(ctx), _graph(ctx), out, department))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -129,3 +129,61 @@ def validate_text(errors: list[Any], counts: dict[str, Any]) -> str:
         return "\n".join(str(e) for e in errors) + f"\n{len(errors)} defect(s) found"
     return ("knowledge base OK: " + ", ".join(f"{d}: {c['clauses']} clauses, {c['measures']} measures"
                                               for d, c in counts["documents"].items()))
+
+
+def owners_text(x: dict[str, Any]) -> str:
+    lines = [f"owners of {x['query']!r} (matched by {x['matched_by']})"]
+    if not x["documents"]:
+        lines.append("  nothing matched; try a topic such as training or employment")
+    for doc_id, d in x["documents"].items():
+        lines.append(f"{doc_id}:")
+        for dep in d["departments"]:
+            roles = ", ".join(f"{r} {n}" for r, n in sorted(dep["roles"].items()))
+            lines.append(f"  {dep['name']:<16} {dep['en']:<55} {roles}")
+        for m in d["matches"]:
+            owners = m["owners"] if isinstance(m["owners"], str) else "、".join(
+                f"{o['name']}({o['role']})" for o in m["owners"])
+            lines.append(f"  · {m['id']} [{m['clause']}] {m['text']} — {owners}")
+    return "\n".join(lines)
+
+
+def duties_text(x: dict[str, Any]) -> str:
+    lines = [f"{x['name']} ({x['full_name']}; {x['en']})"]
+    if x["successor"]:
+        lines.append(f"  succeeded by {x['successor']['name']} ({x['successor']['en']})")
+    if x.get("note"):
+        lines.append(f"  note: {x['note']}")
+    if not x["documents"]:
+        lines.append("  no duties in either document")
+    for doc_id, roles in x["documents"].items():
+        lines.append(f"{doc_id}:")
+        for role, topics in roles.items():
+            lines.append(f"  {role}:")
+            for topic, items in topics.items():
+                lines.append(f"    [{topic}]")
+                lines += [f"      {i['clause']} {i['text']} ({i['id']})" for i in items]
+    return "\n".join(lines)
+
+
+def analyses_text(x: dict[str, Any]) -> str:
+    lines = ["load per body (clauses / measures by role):"]
+    for r in x["load"][:25]:
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(r.items()) if k not in ("id", "name"))
+        lines.append(f"  {r['name']:<20} {parts}")
+    lines.append(f"clauses without a lead: {len(x['clauses_without_lead'])}")
+    lines.append(f"measures with no owner named: {len(x['measures_without_owner'])}")
+    lines.append("bodies that share the most clauses:")
+    lines += [f"  {p['a']} + {p['b']}: {p['shared_clauses']}" for p in x["co_responsibility"]]
+    return "\n".join(lines)
+
+
+def compare_text(x: dict[str, Any]) -> str:
+    lines = [f"topic {x['topic']} ({x['zh']} / {x['en']})"]
+    for doc_id, d in x["documents"].items():
+        lines.append(f"\n{doc_id} 《{d['title']}》: {len(d['measures'])} measure(s)")
+        for m in d["measures"]:
+            nums = "; ".join(n["text"] for n in m["numbers"])
+            owners = "、".join(f"{o['name']}({o['role']})" for o in m["owners"]) or "no owner named"
+            lines.append(f"  {m['clause']:<6} {m['zh']}" + (f"  [{nums}]" if nums else ""))
+            lines.append(f"         owners: {owners}")
+    return "\n".join(lines)

@@ -1,0 +1,277 @@
+"""The department-responsibility graph and the questions policy staff ask of it.
+
+Node ids are prefixed by kind (``body:dn_hrss``, ``clause:dn.4.3``); every
+node and edge attribute is a plain string, number or boolean so GraphML, GEXF
+and JSON exports carry them unchanged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections import Counter, defaultdict
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from .loader import KB, KBError
+from .query import search
+
+__all__ = ["build_graph", "owners", "duties", "analyses", "compare", "export", "render", "resolve_body"]
+
+
+def build_graph(kb: KB) -> nx.DiGraph:
+    G = nx.DiGraph()
+    for j in kb.jurisdictions.values():
+        G.add_node(f"jurisdiction:{j.id}", kind="jurisdiction", label=j.name, en=j.name_en, code=j.code or "")
+        if j.parent:
+            G.add_edge(f"jurisdiction:{j.parent}", f"jurisdiction:{j.id}", kind="contains")
+    for t in kb.topics.values():
+        G.add_node(f"topic:{t.id}", kind="topic", label=t.zh, en=t.en)
+    for b in kb.bodies.values():
+        G.add_node(f"body:{b.id}", kind="body", label=b.name, en=b.en, full_name=b.full_name,
+                   level=b.level, body_kind=b.kind, abolished=str(b.abolished or ""))
+    for b in kb.bodies.values():
+        if b.successor:
+            G.add_edge(f"body:{b.id}", f"body:{b.successor}", kind="succeeded_by")
+    for doc_id, dkb in kb.documents.items():
+        d = dkb.doc
+        G.add_node(f"document:{doc_id}", kind="document", label=d.short_name, en=d.title_en,
+                   signed=d.signed.isoformat())
+        G.add_edge(f"document:{doc_id}", f"jurisdiction:{d.jurisdiction}", kind="jurisdiction")
+        for p in d.parents:
+            pid = f"document:{p.doc_number or p.title}"
+            G.add_node(pid, kind="document", label=p.title, en=p.doc_number or "", signed="")
+            G.add_edge(f"document:{doc_id}", pid, kind="implements")
+            G.add_edge(pid, f"jurisdiction:{p.jurisdiction}", kind="jurisdiction")
+        for part in dkb.parts:
+            G.add_node(f"part:{part.id}", kind="part", label=f"{part.number} {part.heading}", en=part.id)
+            G.add_edge(f"document:{doc_id}", f"part:{part.id}", kind="contains")
+        for c in dkb.clauses:
+            G.add_node(f"clause:{c.id}", kind="clause", label=f"{c.number} {c.heading}", en=c.id,
+                       document=doc_id, number=c.number)
+            G.add_edge(f"part:{c.part}", f"clause:{c.id}", kind="contains")
+            for t in c.topics:
+                G.add_edge(f"clause:{c.id}", f"topic:{t}", kind="topic")
+            for b in c.responsibility.bodies if c.responsibility else []:
+                G.add_edge(f"body:{b.body}", f"clause:{c.id}", kind="responsible",
+                           role=c.responsibility.role, as_written=b.as_written)
+            for m in c.measures:
+                G.add_node(f"measure:{m.id}", kind="measure", label=m.zh, en=m.en, document=doc_id,
+                           force=m.force.value, subject=m.subject.value)
+                G.add_edge(f"clause:{c.id}", f"measure:{m.id}", kind="contains")
+                for t in m.topics:
+                    G.add_edge(f"measure:{m.id}", f"topic:{t}", kind="topic")
+                for n in m.named:
+                    G.add_edge(f"body:{n.body}", f"measure:{m.id}", kind="responsible", role="named",
+                               as_written=n.as_written)
+                    if not G.has_edge(f"body:{n.body}", f"clause:{c.id}"):
+                        G.add_edge(f"body:{n.body}", f"clause:{c.id}", kind="responsible", role="named",
+                                   as_written=n.as_written)
+    return G
+
+
+def _clause_owners(G: nx.DiGraph, clause_node: str) -> list[dict[str, str]]:
+    return [{"id": u.split(":", 1)[1], "name": G.edges[u, clause_node]["as_written"],
+             "role": G.edges[u, clause_node]["role"], "en": G.nodes[u]["en"]}
+            for u in G.predecessors(clause_node) if G.edges[u, clause_node].get("kind") == "responsible"]
+
+
+def owners(kb: KB, G: nx.DiGraph, query: str) -> dict[str, Any]:
+    """Departments and roles for a measure/clause id, a topic or free Chinese text, per document."""
+    if query in kb.measures or query in kb.clauses:
+        items, why = [query], "id"
+    elif query in kb.topics:
+        items = [m.id for m in kb.measures.values() if query in m.topics]
+        why = f"topic {query}"
+    else:
+        items = [h["id"] for h in search(kb, query)]
+        why = f"text contains {query!r}"
+    per_doc: dict[str, dict[str, Any]] = {}
+    for item in items:
+        clause_id = kb.measure_clause.get(item, item)
+        doc_id = kb.clause_doc[clause_id]
+        entry = per_doc.setdefault(doc_id, {"departments": {}, "matches": []})
+        found = _clause_owners(G, f"clause:{clause_id}")
+        if item in kb.measures:
+            listed = {o["id"] for o in found if o["role"] != "named"}
+            found = [o for o in found if o["role"] != "named"] + [
+                {"id": n.body, "name": n.as_written, "role": "named", "en": kb.bodies[n.body].en}
+                for n in kb.measures[item].named if n.body not in listed]
+        entry["matches"].append({"id": item, "clause": kb.clauses[clause_id].number, "why": why,
+                                 "text": kb.measures[item].zh if item in kb.measures else kb.clauses[item].heading,
+                                 "owners": found or "no owner named in the text"})
+        for o in found:
+            d = entry["departments"].setdefault(o["id"], {"name": o["name"], "en": o["en"], "roles": Counter()})
+            d["roles"][o["role"]] += 1
+    for entry in per_doc.values():
+        entry["departments"] = [{"id": k, **v, "roles": dict(v["roles"])}
+                                for k, v in sorted(entry["departments"].items(), key=lambda kv: -sum(kv[1]["roles"].values()))]
+    return {"query": query, "matched_by": why, "documents": per_doc}
+
+
+def resolve_body(kb: KB, name: str) -> str:
+    """A body id from its id, name, alias, full name or English name; suggestions if unknown."""
+    low = name.strip().lower()
+    for b in kb.bodies.values():
+        if low in (b.id.lower(), b.name.lower(), b.full_name.lower(), b.en.lower()) or name in b.aliases \
+                or low in (a.lower() for a in b.aliases):
+            return b.id
+    names = [n for b in kb.bodies.values() for n in (b.name, b.en, *b.aliases)]
+    hint = difflib.get_close_matches(name, names, n=3, cutoff=0.3)
+    raise KBError("bodies.yaml", name, "no such department or body"
+                  + (f"; did you mean {', '.join(hint)}?" if hint else ""))
+
+
+def duties(kb: KB, G: nx.DiGraph, name: str) -> dict[str, Any]:
+    """Every clause and measure a body answers for, grouped by document, role and topic."""
+    bid = resolve_body(kb, name)
+    b = kb.bodies[bid]
+    groups: dict[str, dict[str, dict[str, list]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    for _, target, data in G.out_edges(f"body:{bid}", data=True):
+        if data.get("kind") != "responsible":
+            continue
+        kind, item = target.split(":", 1)
+        clause_id = kb.measure_clause.get(item, item)
+        doc_id = kb.clause_doc[clause_id]
+        clause = kb.clauses[clause_id]
+        if kind == "clause" and data["role"] == "named":
+            continue  # the measure edge carries it
+        topics = (kb.measures[item].topics if kind == "measure" else clause.topics) or ["planning"]
+        groups[doc_id][data["role"]][topics[0]].append({
+            "kind": kind, "id": item, "clause": clause.number, "heading": clause.heading,
+            "measures": [m.id for m in clause.measures] if kind == "clause" else [item],
+            "text": kb.measures[item].zh if kind == "measure" else clause.heading})
+    successor = kb.bodies[b.successor] if b.successor else None
+    return {"id": bid, "name": b.name, "full_name": b.full_name, "en": b.en,
+            "successor": {"id": successor.id, "name": successor.name, "en": successor.en} if successor else None,
+            "note": b.note,
+            "documents": {d: {r: dict(t) for r, t in roles.items()} for d, roles in groups.items()}}
+
+
+def analyses(kb: KB, G: nx.DiGraph) -> dict[str, Any]:
+    load: dict[str, Counter] = defaultdict(Counter)
+    pairs: Counter = Counter()
+    for c in kb.clauses.values():
+        owners_ = _clause_owners(G, f"clause:{c.id}")
+        for o in owners_:
+            load[o["id"]][f"clauses_{o['role']}"] += 1
+        for a, b in combinations(sorted(o["id"] for o in owners_ if o["role"] != "named"), 2):
+            pairs[(a, b)] += 1
+    for m in kb.measures.values():
+        for o in _measure_owner_ids(kb, m.id):
+            load[o[0]][f"measures_{o[1]}"] += 1
+    return {
+        "load": sorted(({"id": k, "name": kb.bodies[k].name, **v} for k, v in load.items()),
+                       key=lambda r: -sum(v for k, v in r.items() if k.startswith("measures"))),
+        "clauses_without_lead": [c.id for c in kb.clauses.values()
+                                 if not (c.responsibility and c.responsibility.role == "lead")],
+        "measures_without_owner": [m for m in kb.measures if not _measure_owner_ids(kb, m)],
+        "co_responsibility": [{"a": kb.bodies[a].name, "b": kb.bodies[b].name, "shared_clauses": n}
+                              for (a, b), n in pairs.most_common(15)],
+    }
+
+
+def _measure_owner_ids(kb: KB, mid: str) -> list[tuple[str, str]]:
+    c = kb.clauses[kb.measure_clause[mid]]
+    out = [(b.body, c.responsibility.role) for b in c.responsibility.bodies] if c.responsibility else []
+    return out + [(n.body, "named") for n in kb.measures[mid].named if n.body not in {o for o, _ in out}]
+
+
+def compare(kb: KB, topic: str) -> dict[str, Any]:
+    if topic not in kb.topics:
+        hint = difflib.get_close_matches(topic, list(kb.topics), n=3, cutoff=0.3)
+        raise KBError("topics.yaml", topic, "unknown topic" + (f"; did you mean {', '.join(hint)}?" if hint else
+                                                                  f"; topics: {', '.join(kb.topics)}"))
+    out = {}
+    for doc_id, dkb in kb.documents.items():
+        rows = []
+        for c in dkb.clauses:
+            for m in c.measures:
+                if topic in m.topics:
+                    rows.append({"id": m.id, "clause": c.number, "zh": m.zh, "en": m.en, "force": m.force.value,
+                                 "numbers": [{"text": p.text, "value": p.value, "unit": p.unit.value}
+                                             for p in m.parameters],
+                                 "owners": [{"name": (kb.bodies[b].name), "role": r}
+                                            for b, r in _measure_owner_ids(kb, m.id)]})
+        out[doc_id] = {"title": dkb.doc.title, "measures": rows}
+    return {"topic": topic, "zh": kb.topics[topic].zh, "en": kb.topics[topic].en, "documents": out}
+
+
+def export(G: nx.DiGraph, fmt: str) -> str:
+    if fmt == "graphml":
+        return "\n".join(nx.generate_graphml(G))
+    if fmt == "gexf":
+        return "\n".join(nx.generate_gexf(G))
+    if fmt == "json":
+        return json.dumps(nx.node_link_data(G, edges="links"), ensure_ascii=False, indent=1)
+    if fmt == "dot":
+        lines = ["digraph houfu {", "  rankdir=LR;"]
+        lines += [f'  "{n}" [label="{a.get("label", n)}", kind="{a["kind"]}"];' for n, a in G.nodes(data=True)]
+        lines += [f'  "{u}" -> "{v}" [kind="{a["kind"]}"' + (f', label="{a["role"]}"' if "role" in a else "") + "];"
+                  for u, v, a in G.edges(data=True)]
+        return "\n".join(lines + ["}"])
+    if fmt == "mermaid":
+        ids = {n: f"n{i}" for i, n in enumerate(G.nodes)}
+        lines = ["flowchart LR"]
+        lines += [f'  {ids[u]}["{G.nodes[u].get("label", u)}"] -->|{a.get("role", a["kind"])}| {ids[v]}["{G.nodes[v].get("label", v)}"]'
+                  for u, v, a in G.edges(data=True) if a["kind"] == "responsible"]
+        return "\n".join(lines)
+    raise ValueError(f"unknown format {fmt!r}; use graphml, gexf, json, dot or mermaid")
+
+
+_ROLE_STYLE = {"lead": ("#c0392b", "-", 2.2), "shared": ("#7f8c8d", "-", 0.8), "named": ("#2e86c1", "--", 1.2)}
+
+
+def render(kb: KB, G: nx.DiGraph, out: Path, department: str | None = None) -> Path:
+    """Draw the department-clause network (or one department's duties) as SVG or PNG.
+
+    Labels are English (the machine has no CJK font); clause ids keep the document's numbering.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    edges = [(u, v, a) for u, v, a in G.edges(data=True) if a.get("kind") == "responsible" and v.startswith("clause:")]
+    if department:
+        bid = "body:" + resolve_body(kb, department)
+        edges = [e for e in edges if e[0] == bid]
+    bodies = sorted({u for u, _, _ in edges}, key=lambda n: (-G.out_degree(n), G.nodes[n]["en"]))
+    clauses = sorted({v for _, v, _ in edges}, key=lambda n: (G.nodes[n]["document"], _clause_key(n)))
+    height = max(len(bodies), len(clauses)) * 0.32 + 1.5
+    fig, ax = plt.subplots(figsize=(13, height))
+    pos = {}
+    for i, n in enumerate(bodies):
+        pos[n] = (0, -(i + 0.5) * (len(clauses) / max(len(bodies), 1)) if department else -i)
+    for i, n in enumerate(clauses):
+        pos[n] = (1, -i)
+    for u, v, a in edges:
+        color, style, width = _ROLE_STYLE[a["role"]]
+        ax.plot([pos[u][0], pos[v][0]], [pos[u][1], pos[v][1]], color=color, linestyle=style, linewidth=width,
+                alpha=0.55 if not department else 0.9)
+    for n in bodies:
+        ax.text(pos[n][0] - 0.02, pos[n][1], f"{G.nodes[n]['en']} ({G.out_degree(n)})", ha="right", va="center",
+                fontsize=8)
+    for n in clauses:
+        c = kb.clauses[n.split(":", 1)[1]]
+        topics = ", ".join(kb.topics[t].en for t in c.topics[:2])
+        ax.text(pos[n][0] + 0.02, pos[n][1], f"{c.id}  {topics}", ha="left", va="center", fontsize=8)
+    for role, (color, style, width) in _ROLE_STYLE.items():
+        ax.plot([], [], color=color, linestyle=style, linewidth=width, label=role)
+    ax.legend(loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.02))
+    title = (f"Duties of {kb.bodies[bid.split(':', 1)[1]].en}" if department
+             else "Who answers for each clause (lead / shared / named)")
+    ax.set_title(title, fontsize=11, pad=18)
+    ax.set_xlim(-1.1, 2.1)
+    ax.axis("off")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, bbox_inches="tight", dpi=110)
+    plt.close(fig)
+    return out
+
+
+def _clause_key(node: str) -> list[int | str]:
+    return [int(p) if p.isdigit() else p for p in node.split(":", 1)[1].split(".")[1:]]

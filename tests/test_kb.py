@@ -1,0 +1,171 @@
+"""The knowledge base: fidelity to the seeds, and one failing fixture per defect validate rejects."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kb.loader import KBError, load
+from kb.validate import validate
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICIES = ROOT / "policies"
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+def test_bundled_knowledge_base_is_valid(kb):
+    assert validate(kb) == []
+
+
+@pytest.mark.parametrize("doc", ["dingnan-2023", "shiyan-2019"])
+def test_scraped_copy_is_the_seed_unchanged(doc):
+    if not SEEDS.exists():
+        pytest.skip("shared/seeds not beside the checkout")
+    assert (POLICIES / doc / "scraped.txt").read_bytes() == (SEEDS / f"{doc}.txt").read_bytes()
+
+
+def _seed_lists():
+    """Parenthesised lists straight from the raw dingnan seed, independent of kb.validate."""
+    text = (POLICIES / "dingnan-2023" / "scraped.txt").read_text(encoding="utf-8")
+    return [re.split("[、,]", m.group(1)) + [m.group(2)]
+            for m in re.finditer(r"\(([^()]+?)(按职责分工负责|牵头负责)\)\s*$", text, re.M)]
+
+
+def test_eighteen_dingnan_lists_equal_encoded_owners(kb):
+    lists = _seed_lists()
+    assert len(lists) == 18
+    encoded = [c for c in kb.documents["dingnan-2023"].clauses if c.responsibility]
+    assert len(encoded) == 18
+    for raw, clause in zip(lists, encoded, strict=True):
+        *names, role = raw
+        assert [b.as_written for b in clause.responsibility.bodies] == names, clause.id
+        assert clause.responsibility.role == ("lead" if role == "牵头负责" else "shared")
+    assert [c.id for c in encoded if c.responsibility.role == "lead"] == ["dn.8.1"]
+
+
+def test_every_clause_of_both_documents_is_present_and_none_invented(kb):
+    dn = kb.documents["dingnan-2023"]
+    assert [c.number for c in dn.clauses] == [
+        "序言", "一", "二(一)", "二(二)", "三(一)", "三(二)", "三(三)", "四(一)", "四(二)", "四(三)", "四(四)",
+        "五(一)", "五(二)", "六(一)", "六(二)", "七(一)", "七(二)", "八(一)", "八(二)", "八(三)"]
+    sy = kb.documents["shiyan-2019"]
+    assert [c.number for c in sy.clauses] == ["序言", "一"] + [str(i) for i in range(1, 17)]
+    assert [p.number for p in sy.parts][1:] == list("一二三四五六")
+    for dkb in kb.documents.values():
+        body = dkb.source_text.split(dkb.doc.title + "\n")[-1]
+        covered = "\n".join(c.text for c in dkb.clauses)
+        for line in body.splitlines():
+            if not re.match(r"^[一二三四五六七八]、", line):
+                assert line in covered, f"{dkb.doc.id}: source line not encoded: {line[:30]}"
+
+
+def test_every_body_named_in_a_list_resolves(kb):
+    for c in kb.clauses.values():
+        for b in c.responsibility.bodies if c.responsibility else []:
+            assert b.body in kb.bodies
+
+
+def _copy(tmp_path):
+    dst = tmp_path / "policies"
+    shutil.copytree(POLICIES, dst, ignore=shutil.ignore_patterns("__pycache__", "tests"))
+    return dst
+
+
+def _edit(path, fn):
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    fn(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _clause(data, cid):
+    return next(c for c in data["clauses"] if c["id"] == cid)
+
+
+def _measure(data, mid):
+    cid = ".".join(mid.split(".")[:-1])
+    return next(m for m in _clause(data, cid)["measures"] if m["id"] == mid)
+
+
+DEFECTS = {
+    "quote not verbatim": ("dingnan-2023", lambda d: _measure(d, "dn.4.3.incubation_subsidy").update(quote="每季最高补贴不超过2万元"),
+                           "clauses[dn.4.3].measures[dn.4.3.incubation_subsidy].quote"),
+    "dangling body id": ("shiyan-2019", lambda d: _measure(d, "sy.12.simplified_hukou")["named"][0].update(body="no_such_body"),
+                         "clauses[sy.12].measures[sy.12.simplified_hukou].named"),
+    "dangling concept": ("shiyan-2019", lambda d: _measure(d, "sy.8.separate_community")["rule"].update(when={"concept": "huge_site"}),
+                         "clauses[sy.8].measures[sy.8.separate_community].rule.when"),
+    "dangling part": ("shiyan-2019", lambda d: _clause(d, "sy.5").update(part="sy.p9"), "clauses[sy.5].part"),
+    "incomplete responsibility list": ("dingnan-2023", lambda d: _clause(d, "dn.4.3")["responsibility"]["bodies"].pop(1),
+                                       "clauses[dn.4.3].responsibility.bodies"),
+    "number not in quote": ("dingnan-2023", lambda d: _measure(d, "dn.4.3.incubation_subsidy")["parameters"][0].update(value=70),
+                            "clauses[dn.4.3].measures[dn.4.3.incubation_subsidy].parameters[dn.4.3.subsidy_rate].value"),
+    "number without parameter": ("shiyan-2019", lambda d: _measure(d, "sy.11.transaction_restriction").update(parameters=[]),
+                                 "clauses[sy.11].measures[sy.11.transaction_restriction].parameters"),
+    "unknown fact in rule": ("shiyan-2019", lambda d: _measure(d, "sy.12.medical_insurance")["rule"].update(when={"fact": "has_medical", "eq": True}),
+                             "clauses[sy.12].measures[sy.12.medical_insurance].rule.when"),
+    "site measure with no rule or reason": ("shiyan-2019", lambda d: _measure(d, "sy.8.police_presence").pop("not_decidable"),
+                                            "clauses[sy.8].measures[sy.8.police_presence].rule"),
+}
+
+
+@pytest.mark.parametrize("name", list(DEFECTS))
+def test_validate_rejects_each_defect_naming_file_and_key(tmp_path, name):
+    doc, fn, key = DEFECTS[name]
+    root = _copy(tmp_path)
+    _edit(root / doc / "clauses.yaml", fn)
+    errors = validate(load(root))
+    hits = [e for e in errors if e.key == key]
+    assert hits, [str(e) for e in errors]
+    assert hits[0].file.endswith(f"{doc}/clauses.yaml")
+
+
+def test_validate_rejects_duplicate_id(tmp_path):
+    root = _copy(tmp_path)
+    _edit(root / "shiyan-2019" / "clauses.yaml",
+          lambda d: _measure(d, "sy.12.pension_insurance").update(id="sy.12.medical_insurance"))
+    with pytest.raises(KBError, match="duplicate id 'sy.12.medical_insurance'"):
+        load(root)
+
+
+def test_validate_rejects_a_silent_edit_of_the_source(tmp_path):
+    root = _copy(tmp_path)
+    src = root / "shiyan-2019" / "source.txt"
+    src.write_text(src.read_text(encoding="utf-8").replace("不低于20年", "不低于10年"), encoding="utf-8")
+    errors = validate(load(root))
+    assert any(e.file.endswith("source.txt") and "declare the edit" in e.message for e in errors)
+
+
+def test_unknown_key_in_a_file_names_file_and_key(tmp_path):
+    root = _copy(tmp_path)
+    _edit(root / "bodies.yaml", lambda d: d["bodies"][0].update(nmae="x"))
+    with pytest.raises(KBError) as exc:
+        load(root)
+    assert exc.value.file.endswith("bodies.yaml") and exc.value.key == "bodies[dn_ndrc].nmae"
+
+
+def test_installed_wheel_finds_policies_and_templates(tmp_path):
+    """`pip install .` (not editable) into a fresh venv, run from outside the work tree."""
+    import site
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # Dependencies come from the test environment's site-packages (a plain path, so its
+    # editable-install hooks are not loaded); houfu itself only from the wheel.
+    new_site = next((venv / "lib").glob("python*/site-packages"))
+    (new_site / "deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    pip = venv / "bin" / "pip"
+    subprocess.run([str(pip), "install", "--quiet", "--no-deps", str(ROOT)], check=True, cwd=tmp_path)
+    houfu = venv / "bin" / "houfu"
+    out = subprocess.run([str(houfu), "kb", "validate"], cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "knowledge base OK" in out.stdout
+    probe = subprocess.run([str(venv / "bin" / "python"), "-c",
+                            "import kb.loader, templates, pathlib; print(kb.loader.default_policies_dir()); "
+                            "print(sorted(p.name for p in pathlib.Path(templates.__file__).parent.glob('*.j2')))"],
+                           cwd=tmp_path, capture_output=True, text=True, check=True)
+    policies_dir, templates_list = probe.stdout.splitlines()
+    assert str(ROOT) not in policies_dir and "site-packages" in policies_dir
+    assert "household.md.j2" in templates_list
