@@ -437,5 +437,125 @@ def graph_render(ctx, out, department):
     click.echo(_kb_call(draw, _kb(ctx), _graph(ctx), out, department))
 
 
+# --- briefs ------------------------------------------------------------------
+
+
+def brief_options(f):
+    f = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)(f)
+    f = click.option("--format", "fmt", type=click.Choice(["md", "html", "txt"]), default="md", show_default=True)(f)
+    f = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the brief here instead of stdout.")(f)
+    f = click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+                     help="Folder of templates that override the bundled ones.")(f)
+    return f
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(output)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.group("brief")
+def brief_group():
+    """Plain-language briefs for households, sites, departments and comparisons."""
+
+
+def _one_record(path: str, model):
+    good, bad = _records(path, model)
+    if bad:
+        raise BadInput(str(bad[0]))
+    if len(good) != 1:
+        raise BadInput(f"{path}: -: a brief takes one record, the file holds {len(good)}")
+    return good[0]
+
+
+def _brief_from_file(ctx, kind, path, model, lang, fmt, output, templates_dir, as_of):
+    from .briefs import household_context, render_brief, site_context
+
+    kb = _kb(ctx)
+    where, record = _one_record(path, model)
+    try:
+        report = determine(kb, record, as_of.date() if as_of else None, source=where)
+    except InputError as exc:
+        raise BadInput(str(exc)) from None
+    context = (household_context if kind == "household" else site_context)(kb, report, lang)
+    _write(render_brief(kind, context, lang, fmt, templates_dir), output)
+
+
+@brief_group.command("household")
+@click.argument("file")
+@brief_options
+@as_of_option
+@click.pass_context
+def brief_household(ctx, file, lang, fmt, output, templates_dir, as_of):
+    """A letter for a household: what it can get, what is still needed, whom to contact.
+
+    \b
+    Example:
+      houfu brief household examples/dingnan-household.yaml -o letter.md
+      houfu brief household examples/shiyan-household.yaml --lang en --format html -o letter.html
+    """
+    _brief_from_file(ctx, "household", file, Household, lang, fmt, output, templates_dir, as_of)
+
+
+@brief_group.command("site")
+@click.argument("file")
+@brief_options
+@as_of_option
+@click.pass_context
+def brief_site(ctx, file, lang, fmt, output, templates_dir, as_of):
+    """One page on a site's obligations: met, violated (with the gap), undetermined.
+
+    \b
+    Example:
+      houfu brief site examples/shiyan-site.yaml --format html -o site.html
+    """
+    _brief_from_file(ctx, "site", file, Site, lang, fmt, output, templates_dir, as_of)
+
+
+@brief_group.command("department")
+@click.argument("name")
+@brief_options
+@click.pass_context
+def brief_department(ctx, name, lang, fmt, output, templates_dir):
+    """A department's duty list (职责清单) by topic, lead and shared marked.
+
+    \b
+    Example:
+      houfu brief department 人社局 --format html -o hrss.html
+    """
+    from kb.graph import duties
+
+    from .briefs import department_context, render_brief
+
+    kb = _kb(ctx)
+    data = _kb_call(duties, kb, _graph(ctx), name)
+    _write(render_brief("department", department_context(kb, data, lang), lang, fmt, templates_dir), output)
+
+
+@brief_group.command("compare")
+@click.option("--topic", required=True, help="A topic id, e.g. training.")
+@brief_options
+@click.pass_context
+def brief_compare(ctx, topic, lang, fmt, output, templates_dir):
+    """The two documents side by side on one topic.
+
+    \b
+    Example:
+      houfu brief compare --topic employment --lang en
+    """
+    from kb.graph import compare
+
+    from .briefs import compare_context, render_brief
+
+    kb = _kb(ctx)
+    data = _kb_call(compare, kb, topic)
+    _write(render_brief("compare", compare_context(kb, data, lang), lang, fmt, templates_dir), output)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

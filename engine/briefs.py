@@ -1,0 +1,221 @@
+"""Plain-language briefs rendered with jinja2 from the engine's determinations.
+
+Templates are a contract: ``StrictUndefined``, autoescape for HTML, one typed
+context per brief (the dataclasses below), and a user folder (``--templates``)
+searched before the bundled ``templates/``.  Eligibility is never re-derived
+here: every item comes from ``engine.evaluate.determine`` or the graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from kb.loader import KB
+
+__all__ = ["Item", "HouseholdBrief", "SiteBrief", "DepartmentBrief", "CompareBrief", "render_brief",
+           "household_context", "site_context", "department_context", "compare_context", "citation"]
+
+
+@dataclass
+class Item:
+    """One point of a brief; ``cite`` lets a reader check it against the document."""
+
+    zh: str
+    en: str
+    cite: str
+    clause_id: str
+    contact: str = ""
+    amount: str = ""
+    glossary: str = ""
+    missing: list[str] = field(default_factory=list)
+    gap: str = ""
+
+
+@dataclass
+class HouseholdBrief:
+    household_id: str
+    documents: list[str]
+    applies: list[Item]
+    undetermined: list[Item]
+    questions: list[str]
+    not_applicable_count: int
+
+
+@dataclass
+class SiteBrief:
+    site_id: str
+    documents: list[str]
+    violated: list[Item]
+    met: list[Item]
+    applies: list[Item]
+    undetermined: list[Item]
+
+
+@dataclass
+class DepartmentItem:
+    text: str
+    role: str
+    cite: str
+    clause_id: str
+
+
+@dataclass
+class DepartmentGroup:
+    title: str
+    items: list[DepartmentItem]
+
+
+@dataclass
+class DepartmentBrief:
+    name: str
+    en: str
+    successor: str
+    groups: list[DepartmentGroup]
+
+
+@dataclass
+class CompareItem:
+    text: str
+    numbers: str
+    contact: str
+    cite: str
+    clause_id: str
+
+
+@dataclass
+class CompareDocument:
+    title: str
+    items: list[CompareItem]
+
+
+@dataclass
+class CompareBrief:
+    topic: str
+    documents: list[CompareDocument]
+
+
+def citation(kb: KB, doc_id: str, clause_number: str, lang: str) -> str:
+    title = kb.documents[doc_id].doc.title
+    return f"依据《{title}》{clause_number}" if lang == "zh" else f"Source: {title}, {clause_number}"
+
+
+def _contact(entry: dict[str, Any], lang: str) -> str:
+    deps = entry["departments"]
+    lead = [d for d in deps if d["role"] == "lead"] or deps
+    sep = "、" if lang == "zh" else ", "
+    return sep.join(d["name"] for d in lead[:4]) + ("等" if lang == "zh" and len(lead) > 4 else "")
+
+
+def _amount(entry: dict[str, Any], lang: str) -> str:
+    computed = entry["amounts"].get("computed") or {}
+    bits = []
+    for e in computed.get("per_entity", []):
+        if e["quarterly_subsidy_yuan"] is not None:
+            bits.append(f"本季度补贴 {e['quarterly_subsidy_yuan']:g} 元" if lang == "zh"
+                        else f"subsidy this quarter: {e['quarterly_subsidy_yuan']:g} yuan")
+    for m in computed.get("per_member", []):
+        if m["shortfall"]:
+            who = m.get("name") or f"#{m['member']}"
+            bits.append(f"{who} 今年还需参加 {m['shortfall']} 次培训" if lang == "zh"
+                        else f"{who} still needs {m['shortfall']} training(s) this year")
+    if computed.get("years_remaining_at_least") is not None:
+        y = computed["years_remaining_at_least"]
+        bits.append(f"房屋至少还有 {y:g} 年不能买卖" if lang == "zh" else f"the home cannot be sold for at least {y:g} more years")
+    return ";".join(bits) if lang == "zh" else "; ".join(bits)
+
+
+def _items(kb: KB, entries: list[dict[str, Any]], lang: str) -> list[Item]:
+    seen_terms: set[str] = set()
+    out = []
+    for e in entries:
+        gloss = []
+        for t in kb.glossary.values():
+            if t.zh.split("(")[0] in e["zh"] + e["quote"] and t.id not in seen_terms:
+                seen_terms.add(t.id)
+                gloss.append(t.plain_zh if lang == "zh" else t.plain_en)
+        out.append(Item(zh=e["zh"], en=e["en"], cite=citation(kb, e["document"], e["clause"], lang),
+                        clause_id=e["clause_id"], contact=_contact(e, lang), amount=_amount(e, lang),
+                        glossary=" ".join(gloss), missing=e["missing"], gap=(e.get("gap") or {}).get(lang, "")))
+    return out
+
+
+def household_context(kb: KB, report: dict[str, Any], lang: str) -> HouseholdBrief:
+    by = _by_status(report)
+    decidable = [e for e in by.get("undetermined", []) if not e.get("not_decidable")]
+    return HouseholdBrief(
+        household_id=report["id"],
+        documents=[f"《{d['title']}》" for d in report["documents"]],
+        applies=_items(kb, by.get("applies", []), lang),
+        undetermined=_items(kb, decidable, lang),
+        questions=[q["fact"] for q in report["questions"][:8]],
+        not_applicable_count=len(by.get("does_not_apply", [])),
+    )
+
+
+def site_context(kb: KB, report: dict[str, Any], lang: str) -> SiteBrief:
+    by = _by_status(report)
+    return SiteBrief(site_id=report["id"], documents=[f"《{d['title']}》" for d in report["documents"]],
+                     violated=_items(kb, by.get("violated", []), lang), met=_items(kb, by.get("met", []), lang),
+                     applies=_items(kb, by.get("applies", []), lang),
+                     undetermined=_items(kb, [e for e in by.get("undetermined", []) if e["missing"]], lang))
+
+
+def department_context(kb: KB, duties: dict[str, Any], lang: str) -> DepartmentBrief:
+    groups = []
+    for doc_id, roles in duties["documents"].items():
+        by_topic: dict[str, list[DepartmentItem]] = {}
+        for role, topics in roles.items():
+            for topic, items in topics.items():
+                for i in items:
+                    by_topic.setdefault(topic, []).append(DepartmentItem(
+                        text=i["text"], role=role, cite=citation(kb, doc_id, i["clause"], lang),
+                        clause_id=kb.measure_clause.get(i["id"], i["id"])))
+        for topic, items in by_topic.items():
+            t = kb.topics[topic]
+            groups.append(DepartmentGroup(title=f"{kb.documents[doc_id].doc.short_name} · {t.zh if lang == 'zh' else t.en}",
+                                          items=items))
+    succ = duties["successor"]
+    return DepartmentBrief(name=duties["name"], en=duties["en"],
+                           successor=(succ["name"] if lang == "zh" else succ["en"]) if succ else "", groups=groups)
+
+
+def compare_context(kb: KB, cmp: dict[str, Any], lang: str) -> CompareBrief:
+    docs = []
+    for doc_id, d in cmp["documents"].items():
+        docs.append(CompareDocument(title=d["title"], items=[CompareItem(
+            text=m["zh"] if lang == "zh" else m["en"], numbers="; ".join(n["text"] for n in m["numbers"]),
+            contact="、".join(o["name"] for o in m["owners"][:5]), cite=citation(kb, doc_id, m["clause"], lang),
+            clause_id=kb.measure_clause[m["id"]]) for m in d["measures"]]))
+    return CompareBrief(topic=f"{cmp['zh']} / {cmp['en']}", documents=docs)
+
+
+def _by_status(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for e in report["measures"]:
+        out.setdefault(e["status"], []).append(e)
+    return out
+
+
+def _env(fmt: str, user_dir: Path | None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(user_dir))] if user_dir else []
+    loaders.append(jinja2.PackageLoader("templates", "."))
+    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
+                              autoescape=fmt == "html", trim_blocks=True, lstrip_blocks=True,
+                              keep_trailing_newline=True)
+
+
+def render_brief(kind: str, ctx: Any, lang: str = "zh", fmt: str = "md", user_dir: Path | None = None) -> str:
+    """Render a brief; ``kind`` is household, site, department or compare."""
+    env = _env(fmt, user_dir)
+    body = env.get_template(f"{kind}.md.j2").render(ctx=asdict(ctx) | {"_type": type(ctx).__name__},
+                                                     lang=lang, fmt=fmt)
+    if fmt != "html":
+        return body
+    title = {"household": "家庭政策告知书", "site": "安置点履职情况", "department": "职责清单",
+             "compare": "政策对比"}[kind] if lang == "zh" else f"houfu {kind} brief"
+    return env.get_template("page.html.j2").render(body=Markup(body), lang=lang, title=title)
