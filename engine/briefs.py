@@ -67,7 +67,7 @@ class DepartmentItem:
 @dataclass
 class DepartmentGroup:
     title: str
-    items: list[DepartmentItem]
+    entries: list[DepartmentItem]
 
 
 @dataclass
@@ -90,7 +90,7 @@ class CompareItem:
 @dataclass
 class CompareDocument:
     title: str
-    items: list[CompareItem]
+    measures: list[CompareItem]
 
 
 @dataclass
@@ -178,7 +178,7 @@ def department_context(kb: KB, duties: dict[str, Any], lang: str) -> DepartmentB
         for topic, items in by_topic.items():
             t = kb.topics[topic]
             groups.append(DepartmentGroup(title=f"{kb.documents[doc_id].doc.short_name} · {t.zh if lang == 'zh' else t.en}",
-                                          items=items))
+                                          entries=items))
     succ = duties["successor"]
     return DepartmentBrief(name=duties["name"], en=duties["en"],
                            successor=(succ["name"] if lang == "zh" else succ["en"]) if succ else "", groups=groups)
@@ -187,7 +187,7 @@ def department_context(kb: KB, duties: dict[str, Any], lang: str) -> DepartmentB
 def compare_context(kb: KB, cmp: dict[str, Any], lang: str) -> CompareBrief:
     docs = []
     for doc_id, d in cmp["documents"].items():
-        docs.append(CompareDocument(title=d["title"], items=[CompareItem(
+        docs.append(CompareDocument(title=d["title"], measures=[CompareItem(
             text=m["zh"] if lang == "zh" else m["en"], numbers="; ".join(n["text"] for n in m["numbers"]),
             contact="、".join(o["name"] for o in m["owners"][:5]), cite=citation(kb, doc_id, m["clause"], lang),
             clause_id=kb.measure_clause[m["id"]]) for m in d["measures"]]))
@@ -209,11 +209,17 @@ def _env(fmt: str, user_dir: Path | None) -> jinja2.Environment:
                               keep_trailing_newline=True)
 
 
+class BriefError(Exception):
+    """A template that does not fit its context (StrictUndefined, syntax)."""
+
+
 def render_brief(kind: str, ctx: Any, lang: str = "zh", fmt: str = "md", user_dir: Path | None = None) -> str:
     """Render a brief; ``kind`` is household, site, department or compare."""
     env = _env(fmt, user_dir)
-    body = env.get_template(f"{kind}.md.j2").render(ctx=asdict(ctx) | {"_type": type(ctx).__name__},
-                                                     lang=lang, fmt=fmt)
+    try:
+        body = env.get_template(f"{kind}.md.j2").render(ctx=asdict(ctx), lang=lang, fmt=fmt)
+    except jinja2.TemplateError as exc:
+        raise BriefError(f"template {kind}.md.j2: {exc.message}") from None
     if fmt != "html":
         return body
     title = {"household": "家庭政策告知书", "site": "安置点履职情况", "department": "职责清单",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -450,6 +449,15 @@ def brief_options(f):
     return f
 
 
+def _render(kind, context, lang, fmt, templates_dir) -> str:
+    from .briefs import BriefError, render_brief
+
+    try:
+        return render_brief(kind, context, lang, fmt, templates_dir)
+    except BriefError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _write(text: str, output: Path | None) -> None:
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -474,7 +482,7 @@ def _one_record(path: str, model):
 
 
 def _brief_from_file(ctx, kind, path, model, lang, fmt, output, templates_dir, as_of):
-    from .briefs import household_context, render_brief, site_context
+    from .briefs import household_context, site_context
 
     kb = _kb(ctx)
     where, record = _one_record(path, model)
@@ -483,7 +491,7 @@ def _brief_from_file(ctx, kind, path, model, lang, fmt, output, templates_dir, a
     except InputError as exc:
         raise BadInput(str(exc)) from None
     context = (household_context if kind == "household" else site_context)(kb, report, lang)
-    _write(render_brief(kind, context, lang, fmt, templates_dir), output)
+    _write(_render(kind, context, lang, fmt, templates_dir), output)
 
 
 @brief_group.command("household")
@@ -530,11 +538,11 @@ def brief_department(ctx, name, lang, fmt, output, templates_dir):
     """
     from kb.graph import duties
 
-    from .briefs import department_context, render_brief
+    from .briefs import department_context
 
     kb = _kb(ctx)
     data = _kb_call(duties, kb, _graph(ctx), name)
-    _write(render_brief("department", department_context(kb, data, lang), lang, fmt, templates_dir), output)
+    _write(_render("department", department_context(kb, data, lang), lang, fmt, templates_dir), output)
 
 
 @brief_group.command("compare")
@@ -550,11 +558,11 @@ def brief_compare(ctx, topic, lang, fmt, output, templates_dir):
     """
     from kb.graph import compare
 
-    from .briefs import compare_context, render_brief
+    from .briefs import compare_context
 
     kb = _kb(ctx)
     data = _kb_call(compare, kb, topic)
-    _write(render_brief("compare", compare_context(kb, data, lang), lang, fmt, templates_dir), output)
+    _write(_render("compare", compare_context(kb, data, lang), lang, fmt, templates_dir), output)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,7 +15,6 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from kb.facts import Household, Site
 from kb.loader import KB
 
 __all__ = ["InputError", "read_records", "parse_record", "flatten", "resolve_jurisdiction"]

@@ -1,0 +1,246 @@
+"""The CLI through CliRunner: exit codes, output, bad input, --json on every command."""
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+from kb.graph import build_graph
+
+EX = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=input)
+
+
+def test_kb_validate_passes():
+    r = run("kb", "validate")
+    assert r.exit_code == 0 and "knowledge base OK" in r.output
+
+
+def test_kb_stats_json_counts_both_documents():
+    data = json.loads(run("kb", "stats", "--json").output)
+    assert data["documents"]["dingnan-2023"]["clauses"] == 20
+    assert data["documents"]["shiyan-2019"]["clauses"] == 18
+
+
+def test_kb_show_measure_and_unknown_id_suggests():
+    r = run("kb", "show", "dn.4.3.incubation_subsidy", "--json")
+    data = json.loads(r.output)
+    assert data["clause"] == "四(三)" and data["parameters"][1]["value"] == 10000
+    bad = run("kb", "show", "dn.4.3.incubation_subsidi")
+    assert bad.exit_code == 1 and "did you mean dn.4.3.incubation_subsidy" in bad.output
+
+
+def test_kb_search_chinese():
+    hits = json.loads(run("kb", "search", "公益性岗位", "--json").output)
+    assert {"dn.4.2.public_welfare_posts", "sy.5.public_welfare_posts"} <= {h["id"] for h in hits}
+
+
+def test_check_json_entry_fields():
+    data = json.loads(run("check", EX / "dingnan-household.yaml", "--json", "--as-of", "2025-01-01").output)
+    e = next(m for m in data["measures"] if m["id"] == "dn.4.3.incubation_subsidy")
+    assert e["status"] == "applies" and e["document"] == "dingnan-2023" and e["clause"] == "四(三)"
+    assert e["force"] == "mandatory" and "60%" in e["quote"]
+    assert {"name": "县人社局", "role": "shared", "id": "dn_hrss"} in e["departments"]
+    assert e["amounts"]["computed"]["per_entity"][0]["quarterly_subsidy_yuan"] == 9360.0
+    assert any(f["rule"].startswith("measure:dn.4.3.incubation_subsidy#T") for f in e["why"])
+
+
+def test_check_lists_missing_and_failed():
+    data = json.loads(run("check", EX / "shiyan-household.yaml", "--json").output)
+    by = {m["id"]: m for m in data["measures"]}
+    assert by["sy.12.medical_insurance"]["status"] == "does_not_apply"
+    assert by["sy.12.medical_insurance"]["failed"]
+    assert by["sy.4.annual_training"]["amounts"]["computed"]["per_member"][0]["shortfall"] == 1
+
+
+def test_site_violated_gives_gap():
+    data = json.loads(run("site", EX / "dingnan-site.yaml", "--json").output)
+    fairs = next(m for m in data["measures"] if m["id"] == "dn.4.1.job_fairs")
+    assert fairs["status"] == "violated"
+    assert fairs["gap"]["en"] == "1 job fair(s) held, at least 2 a year required"
+
+
+def test_unknown_field_gets_did_you_mean_and_exit_2(tmp_path):
+    f = tmp_path / "h.yaml"
+    f.write_text("id: x\njurisdiction: shiyan\nsite_typ: scattered\n", encoding="utf-8")
+    r = run("check", f)
+    assert r.exit_code == 2
+    assert "site_typ: unknown field 'site_typ'; did you mean 'site_type'?" in r.output
+    assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("body,needle", [
+    ("id: x\njurisdiction: shiyan\nmembers: [{age: -1}]\n", "members[0].age"),
+    ("id: x\njurisdiction: shiyan\nmembers: [{age: ten}]\n", "members[0].age"),
+    ("id: x\njurisdiction: [\n", "malformed YAML"),
+    ("id: x\njurisdiction: 北京\n", "unknown jurisdiction"),
+])
+def test_bad_values_are_one_line_errors(tmp_path, body, needle):
+    f = tmp_path / "h.yaml"
+    f.write_text(body, encoding="utf-8")
+    r = run("check", f)
+    assert r.exit_code == 2 and needle in r.output and "Traceback" not in r.output
+    assert len([ln for ln in r.output.splitlines() if ln.startswith("Error")]) == 1
+
+
+def test_batch_goes_on_past_bad_records():
+    r = run("check", EX / "batch-households.yaml", "--json")
+    assert r.exit_code == 2
+    data = json.loads(r.output[: r.output.rindex("}") + 1])
+    assert data["records"] == 3 and data["evaluated"] == 2 and data["rejected"] == 1
+    assert "did you mean 'members'" in data["errors"][0]
+
+
+def test_stdin_json_input():
+    r = run("check", "-", "--json", input='{"id": "s", "jurisdiction": "420300", "sudden_hardship": true}')
+    by = {m["id"]: m["status"] for m in json.loads(r.output)["measures"]}
+    assert by["sy.12.temporary_assistance"] == "applies"
+
+
+def test_explain_shows_chain_with_clauses():
+    r = run("explain", EX / "shiyan-site.yaml", "sy.8.separate_community")
+    assert r.exit_code == 0
+    assert "concept:sy_large_site#T0 → sy_large_site = true  [shiyan-2019 8]" in r.output
+
+
+def test_ask_fills_missing_facts_in_order(tmp_path):
+    f = tmp_path / "h.yaml"
+    f.write_text("id: a\njurisdiction: shiyan\nmembers: [{labor_capacity: full}]\n", encoding="utf-8")
+    r = run("check", f, "--ask", input="16\n" + "q\n")
+    assert "members[0].age?" in r.output and "sy.4.annual_training" in r.output
+
+
+def test_schema_household():
+    data = json.loads(run("schema", "household").output)
+    assert "members" in data["properties"]
+
+
+def test_owners_and_duties_json():
+    o = json.loads(run("owners", "dn.8.1", "--json").output)
+    roles = {d["name"]: d["roles"] for d in o["documents"]["dingnan-2023"]["departments"]}
+    assert roles["县乡村振兴局"] == {"lead": 1}
+    d = json.loads(run("duties", "Human Resources and Social Security", "--json").output)
+    assert d["id"] == "dn_hrss" and "shared" in d["documents"]["dingnan-2023"]
+    bad = run("duties", "人社")
+    assert bad.exit_code == 1 and "did you mean" in bad.output
+    pboc = json.loads(run("duties", "人民银行定南支行", "--json").output)
+    assert pboc["successor"]["id"] == "pboc_ganzhou"
+
+
+def test_owners_of_unlisted_shiyan_measure_says_so():
+    o = json.loads(run("owners", "sy.16.supervision", "--json").output)
+    assert o["documents"]["shiyan-2019"]["matches"][0]["owners"] == "no owner named in the text"
+
+
+def test_every_dingnan_list_traced_both_ways(kb):
+    for c in kb.documents["dingnan-2023"].clauses:
+        if not c.responsibility:
+            continue
+        o = json.loads(run("owners", c.id, "--json").output)
+        got = {(d["name"], r) for d in o["documents"]["dingnan-2023"]["departments"] for r in d["roles"]}
+        assert {(b.as_written, c.responsibility.role) for b in c.responsibility.bodies} <= got
+        for b in c.responsibility.bodies:
+            d = json.loads(run("duties", b.body, "--json").output)
+            items = [i["id"] for t in d["documents"]["dingnan-2023"][c.responsibility.role].values() for i in t]
+            assert c.id in items
+
+
+def test_graphml_round_trip(tmp_path, kb):
+    out = tmp_path / "g.graphml"
+    assert run("graph", "export", "--format", "graphml", "-o", out).exit_code == 0
+    back = nx.read_graphml(out)
+    G = build_graph(kb)
+    assert set(back.nodes) == set(G.nodes) and set(back.edges) == set(G.edges)
+    assert all(back.edges[e] == G.edges[e] for e in G.edges)
+
+
+@pytest.mark.parametrize("fmt", ["gexf", "json", "dot", "mermaid"])
+def test_other_exports(fmt):
+    r = run("graph", "export", "--format", fmt)
+    assert r.exit_code == 0 and len(r.output) > 1000
+
+
+def test_render_pictures(tmp_path):
+    for name, extra in (("all.svg", []), ("hrss.png", ["--department", "县人社局"])):
+        out = tmp_path / name
+        assert run("graph", "render", out, *extra).exit_code == 0
+        assert out.stat().st_size > 10_000
+
+
+def test_compare_topic_and_unknown_topic():
+    data = json.loads(run("compare", "--topic", "training", "--json").output)
+    assert data["documents"]["shiyan-2019"]["measures"] and data["documents"]["dingnan-2023"]["measures"]
+    assert run("compare", "--topic", "trainig").exit_code == 1
+
+
+class _Parser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack, self.text = [], ""
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ("meta",):
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack.pop() == tag
+
+    def handle_data(self, data):
+        self.text += data
+
+
+@pytest.mark.parametrize("kind,arg", [("household", EX / "dingnan-household.yaml"), ("site", EX / "shiyan-site.yaml"),
+                                      ("department", "县人社局"), ("compare", None)])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("fmt", ["md", "html", "txt"])
+def test_briefs_render_and_cite_real_clauses(kb, kind, arg, lang, fmt):
+    args = ["brief", kind] + (["--topic", "training"] if kind == "compare" else [arg])
+    r = run(*args, "--lang", lang, "--format", fmt)
+    assert r.exit_code == 0, r.output
+    titles = {d.doc.title: d for d in kb.documents.values()}
+    number = r"([一二三四五六七八\d序言]+(?:\([一二三四五六七八]\))?)"
+    cites = re.findall((r"依据《([^》]+)》" if lang == "zh" else r"Source: ([^,]+), ") + number, r.output)
+    assert cites
+    for title, number in cites:
+        assert number in {c.number for c in titles[title].clauses}
+    if fmt == "html":
+        p = _Parser()
+        p.feed(r.output)
+        assert p.stack == []
+
+
+def test_html_brief_escapes_household_id(tmp_path):
+    f = tmp_path / "h.yaml"
+    f.write_text('id: "<script>alert(1)</script>"\njurisdiction: shiyan\nsudden_hardship: true\n', encoding="utf-8")
+    r = run("brief", "household", f, "--format", "html")
+    assert "<script>" not in r.output and "&lt;script&gt;" in r.output
+
+
+def test_user_templates_override(tmp_path):
+    (tmp_path / "site.md.j2").write_text("custom {{ ctx.site_id }}\n", encoding="utf-8")
+    r = run("brief", "site", EX / "shiyan-site.yaml", "--templates", tmp_path)
+    assert r.output == "custom SY-YY-QLQ\n"
+
+
+def test_strict_undefined_in_templates(tmp_path):
+    (tmp_path / "site.md.j2").write_text("{{ ctx.no_such_field }}\n", encoding="utf-8")
+    r = run("brief", "site", EX / "shiyan-site.yaml", "--templates", tmp_path)
+    assert r.exit_code != 0
+
+
+@pytest.mark.parametrize("command", [["kb", "validate"], ["kb", "stats"], ["kb", "show"], ["kb", "search"],
+                                     ["kb", "schema"], ["schema"], ["check"], ["site"], ["explain"], ["owners"],
+                                     ["duties"], ["analyze"], ["compare"], ["graph", "export"], ["graph", "render"],
+                                     ["brief", "household"], ["brief", "site"], ["brief", "department"],
+                                     ["brief", "compare"]])
+def test_every_command_has_help_with_example(command):
+    r = run(*command, "--help")
+    assert r.exit_code == 0 and "Example:" in r.output
