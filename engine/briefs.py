@@ -8,6 +8,7 @@ here: every item comes from ``engine.evaluate.determine`` or the graph.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from markupsafe import Markup
 from kb.loader import KB
 
 __all__ = ["Item", "HouseholdBrief", "SiteBrief", "DepartmentBrief", "CompareBrief", "render_brief",
-           "household_context", "site_context", "department_context", "compare_context", "citation"]
+           "household_context", "site_context", "department_context", "compare_context", "citation", "question"]
 
 
 @dataclass
@@ -104,9 +105,25 @@ def citation(kb: KB, doc_id: str, clause_number: str, lang: str) -> str:
     return f"依据《{title}》{clause_number}" if lang == "zh" else f"Source: {title}, {clause_number}"
 
 
+_MEMBER = re.compile(r"^members\[(\d+)\]\.(.+)$")
+
+
+def question(kb: KB, fact: str, names: list[str | None], lang: str) -> str:
+    """A missing fact as a plain question, naming the member it is about."""
+    m = _MEMBER.match(fact)
+    key = m.group(2) if m else fact
+    label = kb.fact_labels[key].zh if lang == "zh" else kb.fact_labels[key].en
+    if not m:
+        return label
+    i = int(m.group(1))
+    who = names[i] if i < len(names) and names[i] else (f"第{i + 1}位成员" if lang == "zh" else f"member {i + 1}")
+    return f"{who}:{label}" if lang == "zh" else f"{who}: {label}"
+
+
 def _contact(entry: dict[str, Any], lang: str) -> str:
     deps = entry["departments"]
-    lead = [d for d in deps if d["role"] == "lead"] or deps
+    # Whoever the sentence names as doing it comes first, then the leads, then the list.
+    lead = [d for d in deps if d["role"] == "named"] + [d for d in deps if d["role"] == "lead"] or deps
     sep = "、" if lang == "zh" else ", "
     return sep.join(d["name"] for d in lead[:4]) + ("等" if lang == "zh" and len(lead) > 4 else "")
 
@@ -129,7 +146,7 @@ def _amount(entry: dict[str, Any], lang: str) -> str:
     return ";".join(bits) if lang == "zh" else "; ".join(bits)
 
 
-def _items(kb: KB, entries: list[dict[str, Any]], lang: str) -> list[Item]:
+def _items(kb: KB, entries: list[dict[str, Any]], lang: str, names: list[str | None]) -> list[Item]:
     seen_terms: set[str] = set()
     out = []
     for e in entries:
@@ -140,19 +157,21 @@ def _items(kb: KB, entries: list[dict[str, Any]], lang: str) -> list[Item]:
                 gloss.append(t.plain_zh if lang == "zh" else t.plain_en)
         out.append(Item(zh=e["zh"], en=e["en"], cite=citation(kb, e["document"], e["clause"], lang),
                         clause_id=e["clause_id"], contact=_contact(e, lang), amount=_amount(e, lang),
-                        glossary=" ".join(gloss), missing=e["missing"], gap=(e.get("gap") or {}).get(lang, "")))
+                        glossary=" ".join(gloss), missing=[question(kb, f, names, lang) for f in e["missing"]],
+                        gap=(e.get("gap") or {}).get(lang, "")))
     return out
 
 
 def household_context(kb: KB, report: dict[str, Any], lang: str) -> HouseholdBrief:
     by = _by_status(report)
+    names = report["member_names"]
     decidable = [e for e in by.get("undetermined", []) if not e.get("not_decidable")]
     return HouseholdBrief(
         household_id=report["id"],
         documents=[f"《{d['title']}》" for d in report["documents"]],
-        applies=_items(kb, by.get("applies", []), lang),
-        undetermined=_items(kb, decidable, lang),
-        questions=[q["fact"] for q in report["questions"][:8]],
+        applies=_items(kb, by.get("applies", []), lang, names),
+        undetermined=_items(kb, decidable, lang, names),
+        questions=[question(kb, q["fact"], names, lang) for q in report["questions"][:8]],
         not_applicable_count=len(by.get("does_not_apply", [])),
     )
 
@@ -160,9 +179,10 @@ def household_context(kb: KB, report: dict[str, Any], lang: str) -> HouseholdBri
 def site_context(kb: KB, report: dict[str, Any], lang: str) -> SiteBrief:
     by = _by_status(report)
     return SiteBrief(site_id=report["id"], documents=[f"《{d['title']}》" for d in report["documents"]],
-                     violated=_items(kb, by.get("violated", []), lang), met=_items(kb, by.get("met", []), lang),
-                     applies=_items(kb, by.get("applies", []), lang),
-                     undetermined=_items(kb, [e for e in by.get("undetermined", []) if e["missing"]], lang))
+                     violated=_items(kb, by.get("violated", []), lang, []),
+                     met=_items(kb, by.get("met", []), lang, []),
+                     applies=_items(kb, by.get("applies", []), lang, []),
+                     undetermined=_items(kb, [e for e in by.get("undetermined", []) if e["missing"]], lang, []))
 
 
 def department_context(kb: KB, duties: dict[str, Any], lang: str) -> DepartmentBrief:

@@ -12,6 +12,7 @@ from kb.facts import Household
 from kb.loader import KB
 
 from . import render
+from .briefs import question
 from .evaluate import determine
 from .inputs import InputError, parse_record, read_records
 
@@ -54,7 +55,9 @@ def interview(kb: KB, path: str, as_of: dt.date | None) -> None:
         if not todo:
             break
         q = todo[0]
-        answer = click.prompt(f"{q['fact']}? (decides {q['decides']}; y/n, a number or a word; blank skips, q stops)",
+        names = report["member_names"]
+        answer = click.prompt(f"{q['fact']}? {question(kb, q['fact'], names, 'zh')} / {question(kb, q['fact'], names, 'en')}\n"
+                              f"  (decides {q['decides']}; y/n, a number or a word; blank skips, q stops)",
                               default="", show_default=False)
         if answer.strip().lower() == "q":
             break

@@ -109,7 +109,7 @@ class Site(_Input):
     community_activities_last_quarter: int | None = Field(None, ge=0)
 
 
-_NOT_FACTS = {"id", "name", "members", "jurisdiction", "monthly_incubator_fees_yuan",
+_NOT_FACTS = {"id", "name", "members", "jurisdiction",
               "incubator_entity"}
 
 

@@ -23,6 +23,7 @@ from .models import (
     Concept,
     Condition,
     Document,
+    FactLabel,
     GlossaryTerm,
     Jurisdiction,
     Measure,
@@ -69,6 +70,7 @@ class KB:
     jurisdictions: dict[str, Jurisdiction]
     topics: dict[str, Topic]
     glossary: dict[str, GlossaryTerm]
+    fact_labels: dict[str, FactLabel]
     clauses: dict[str, Clause] = field(default_factory=dict)
     measures: dict[str, Measure] = field(default_factory=dict)
     parameters: dict[str, Parameter] = field(default_factory=dict)
@@ -231,6 +233,7 @@ def load(folder: Path | str | None = None) -> KB:
         jurisdictions=_parse_list(Jurisdiction, root / "jurisdictions.yaml", "jurisdictions"),
         topics=_parse_list(Topic, root / "topics.yaml", "topics"),
         glossary=_parse_list(GlossaryTerm, root / "glossary.yaml", "terms"),
+        fact_labels=_parse_list(FactLabel, root / "vocabulary.yaml", "facts"),
     )
     for sub in sorted(p for p in root.iterdir() if (p / "document.yaml").exists()):
         dkb = _load_document(sub)

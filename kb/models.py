@@ -116,6 +116,14 @@ class Topic(Strict):
     keywords: list[str] = []
 
 
+class FactLabel(Strict):
+    """A plain-language question for one input fact (policies/vocabulary.yaml)."""
+
+    id: str
+    zh: str
+    en: str
+
+
 class GlossaryTerm(Strict):
     id: str
     zh: str

@@ -92,6 +92,11 @@ def _check_registries(kb: KB) -> list[KBError]:
             errs.append(KBError(path, f"bodies[{b.id}].successor", f"unknown body id {b.successor!r}"))
         if b.jurisdiction and b.jurisdiction not in kb.jurisdictions:
             errs.append(KBError(path, f"bodies[{b.id}].jurisdiction", f"unknown jurisdiction {b.jurisdiction!r}"))
+    names = {k for vocab in VOCABULARY.values() for k in vocab} | {"members"}
+    for missing in sorted(names - set(kb.fact_labels)):
+        errs.append(KBError(kb.folder / "vocabulary.yaml", "facts", f"no question for fact {missing!r}"))
+    for extra in sorted(set(kb.fact_labels) - names):
+        errs.append(KBError(kb.folder / "vocabulary.yaml", f"facts[{extra}]", "not a fact of the input vocabulary"))
     for j in kb.jurisdictions.values():
         if j.parent and j.parent not in kb.jurisdictions:
             errs.append(KBError(kb.folder / "jurisdictions.yaml", f"jurisdictions[{j.id}].parent",
