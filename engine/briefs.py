@@ -35,6 +35,7 @@ class Item:
     glossary: str = ""
     missing: list[str] = field(default_factory=list)
     gap: str = ""
+    numbers: str = ""
 
 
 @dataclass
@@ -101,8 +102,8 @@ class CompareBrief:
 
 
 def citation(kb: KB, doc_id: str, clause_number: str, lang: str) -> str:
-    title = kb.documents[doc_id].doc.title
-    return f"依据《{title}》{clause_number}" if lang == "zh" else f"Source: {title}, {clause_number}"
+    doc = kb.documents[doc_id].doc
+    return f"依据《{doc.title}》{clause_number}" if lang == "zh" else f"Source: 《{doc.title}》 ({doc.title_en}), {clause_number}"
 
 
 _MEMBER = re.compile(r"^members\[(\d+)\]\.(.+)$")
@@ -120,8 +121,8 @@ def question(kb: KB, fact: str, names: list[str | None], lang: str) -> str:
     return f"{who}:{label}" if lang == "zh" else f"{who}: {label}"
 
 
-def _contact(entry: dict[str, Any], lang: str) -> str:
-    deps = entry["departments"]
+def _contact(kb: KB, entry: dict[str, Any], lang: str) -> str:
+    deps = [dict(d, name=kb.bodies[d["id"]].en) if lang == "en" else d for d in entry["departments"]]
     # Whoever the sentence names as doing it comes first, then the leads, then the list.
     lead = [d for d in deps if d["role"] == "named"] + [d for d in deps if d["role"] == "lead"] or deps
     sep = "、" if lang == "zh" else ", "
@@ -156,9 +157,11 @@ def _items(kb: KB, entries: list[dict[str, Any]], lang: str, names: list[str | N
                 seen_terms.add(t.id)
                 gloss.append(t.plain_zh if lang == "zh" else t.plain_en)
         out.append(Item(zh=e["zh"], en=e["en"], cite=citation(kb, e["document"], e["clause"], lang),
-                        clause_id=e["clause_id"], contact=_contact(e, lang), amount=_amount(e, lang),
+                        clause_id=e["clause_id"], contact=_contact(kb, e, lang), amount=_amount(e, lang),
                         glossary=" ".join(gloss), missing=[question(kb, f, names, lang) for f in e["missing"]],
-                        gap=(e.get("gap") or {}).get(lang, "")))
+                        gap=(e.get("gap") or {}).get(lang, ""),
+                        numbers=("；" if lang == "zh" else "; ").join(
+                            v["text"] for k, v in e["amounts"].items() if k != "computed")))
     return out
 
 
@@ -186,19 +189,23 @@ def site_context(kb: KB, report: dict[str, Any], lang: str) -> SiteBrief:
 
 
 def department_context(kb: KB, duties: dict[str, Any], lang: str) -> DepartmentBrief:
+    """Each clause a body answers for, expanded into its measures, grouped by document and topic."""
     groups = []
     for doc_id, roles in duties["documents"].items():
         by_topic: dict[str, list[DepartmentItem]] = {}
         for role, topics in roles.items():
-            for topic, items in topics.items():
+            for items in topics.values():
                 for i in items:
-                    by_topic.setdefault(topic, []).append(DepartmentItem(
-                        text=i["text"], role=role, cite=citation(kb, doc_id, i["clause"], lang),
-                        clause_id=kb.measure_clause.get(i["id"], i["id"])))
-        for topic, items in by_topic.items():
+                    for mid in i["measures"]:
+                        m = kb.measures[mid]
+                        topic = (m.topics or kb.clauses[kb.measure_clause[mid]].topics or ["planning"])[0]
+                        by_topic.setdefault(topic, []).append(DepartmentItem(
+                            text=m.zh if lang == "zh" else m.en, role=role,
+                            cite=citation(kb, doc_id, i["clause"], lang), clause_id=kb.measure_clause[mid]))
+        for topic in sorted(by_topic, key=list(kb.topics).index):
             t = kb.topics[topic]
-            groups.append(DepartmentGroup(title=f"{kb.documents[doc_id].doc.short_name} · {t.zh if lang == 'zh' else t.en}",
-                                          entries=items))
+            groups.append(DepartmentGroup(title=f"{kb.documents[doc_id].doc.short_name if lang == 'zh' else doc_id}"
+                                                f" · {t.zh if lang == 'zh' else t.en}", entries=by_topic[topic]))
     succ = duties["successor"]
     return DepartmentBrief(name=duties["name"], en=duties["en"],
                            successor=(succ["name"] if lang == "zh" else succ["en"]) if succ else "", groups=groups)
@@ -209,7 +216,9 @@ def compare_context(kb: KB, cmp: dict[str, Any], lang: str) -> CompareBrief:
     for doc_id, d in cmp["documents"].items():
         docs.append(CompareDocument(title=d["title"], measures=[CompareItem(
             text=m["zh"] if lang == "zh" else m["en"], numbers="; ".join(n["text"] for n in m["numbers"]),
-            contact="、".join(o["name"] for o in m["owners"][:5]), cite=citation(kb, doc_id, m["clause"], lang),
+            contact=("、" if lang == "zh" else ", ").join(
+                o["name"] if lang == "zh" else kb.bodies[o["id"]].en for o in m["owners"][:5]),
+            cite=citation(kb, doc_id, m["clause"], lang),
             clause_id=kb.measure_clause[m["id"]]) for m in d["measures"]]))
     return CompareBrief(topic=f"{cmp['zh']} / {cmp['en']}", documents=docs)
 

@@ -160,18 +160,20 @@ def _concept_names(kb: KB, cond) -> set[str]:
 
 def _gap(kb: KB, m: Measure, facts) -> dict[str, str]:
     mins = [p.value for p in m.parameters if p.bound == "min"]
-    values = {k: ("unknown" if v is None else _fmt(v)) for k, v in facts.items() if k != "members"}
-    values["min"] = _fmt(mins[-1]) if mins else "?"
 
-    def fill(template: str | None) -> str:
+    def fill(template: str | None, lang: str) -> str:
+        values = {k: _fmt(v, lang) for k, v in facts.items() if k != "members"}
+        values["min"] = _fmt(mins[-1], lang) if mins else "?"
         return re.sub(r"\{([\w.]+)\}", lambda g: str(values.get(g.group(1), "?")), template or "")
 
-    return {"zh": fill(m.rule.gap_zh), "en": fill(m.rule.gap_en)}
+    return {"zh": fill(m.rule.gap_zh, "zh"), "en": fill(m.rule.gap_en, "en")}
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, lang: str) -> str:
+    if v is None:
+        return "未知" if lang == "zh" else "unknown"
     if isinstance(v, bool):
-        return "true" if v else "false"
+        return ("是" if v else "否") if lang == "zh" else ("yes" if v else "no")
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 

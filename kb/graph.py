@@ -194,7 +194,7 @@ def compare(kb: KB, topic: str) -> dict[str, Any]:
                     rows.append({"id": m.id, "clause": c.number, "zh": m.zh, "en": m.en, "force": m.force.value,
                                  "numbers": [{"text": p.text, "value": p.value, "unit": p.unit.value}
                                              for p in m.parameters],
-                                 "owners": [{"name": (kb.bodies[b].name), "role": r}
+                                 "owners": [{"id": b, "name": kb.bodies[b].name, "role": r}
                                             for b, r in _measure_owner_ids(kb, m.id)]})
         out[doc_id] = {"title": dkb.doc.title, "measures": rows}
     return {"topic": topic, "zh": kb.topics[topic].zh, "en": kb.topics[topic].en, "documents": out}

@@ -207,7 +207,7 @@ def test_briefs_render_and_cite_real_clauses(kb, kind, arg, lang, fmt):
     assert r.exit_code == 0, r.output
     titles = {d.doc.title: d for d in kb.documents.values()}
     number = r"([一二三四五六七八\d序言]+(?:\([一二三四五六七八]\))?)"
-    cites = re.findall((r"依据《([^》]+)》" if lang == "zh" else r"Source: ([^,]+), ") + number, r.output)
+    cites = re.findall((r"依据《([^》]+)》" if lang == "zh" else r"Source: 《([^》]+)》 \([^)]*\), ") + number, r.output)
     assert cites
     for title, number in cites:
         assert number in {c.number for c in titles[title].clauses}
