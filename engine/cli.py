@@ -11,7 +11,7 @@ import click
 
 from kb import query
 from kb.facts import Household, Site
-from kb.loader import KB, KBError, load
+from kb.loader import KB, KBError, load, load_default
 
 from . import render
 from .evaluate import determine, explain
@@ -26,7 +26,7 @@ def _kb(ctx: click.Context) -> KB:
     obj = ctx.find_root().obj
     if "kb" not in obj:
         try:
-            obj["kb"] = load(obj.get("policies"))
+            obj["kb"] = load(obj["policies"]) if obj.get("policies") else load_default()
         except KBError as exc:
             raise click.ClickException(str(exc)) from None
     return obj["kb"]

@@ -141,16 +141,33 @@ def test_owners_of_unlisted_shiyan_measure_says_so():
 
 
 def test_every_dingnan_list_traced_both_ways(kb):
-    for c in kb.documents["dingnan-2023"].clauses:
-        if not c.responsibility:
-            continue
+    """Task -> owners and owner -> tasks, against the lists parsed straight from the seed text."""
+    from tests.test_kb import _seed_lists
+
+    clauses = [c for c in kb.documents["dingnan-2023"].clauses if c.responsibility]
+    for raw, c in zip(_seed_lists(), clauses, strict=True):
+        *names, role_text = raw
+        role = "lead" if role_text == "牵头负责" else "shared"
         o = json.loads(run("owners", c.id, "--json").output)
         got = {(d["name"], r) for d in o["documents"]["dingnan-2023"]["departments"] for r in d["roles"]}
-        assert {(b.as_written, c.responsibility.role) for b in c.responsibility.bodies} <= got
-        for b in c.responsibility.bodies:
-            d = json.loads(run("duties", b.body, "--json").output)
-            items = [i["id"] for t in d["documents"]["dingnan-2023"][c.responsibility.role].values() for i in t]
-            assert c.id in items
+        assert {(n, role) for n in names} <= got, c.id
+        for n in names:
+            d = json.loads(run("duties", n, "--json").output)
+            items = [i["id"] for t in d["documents"]["dingnan-2023"][role].values() for i in t]
+            assert c.id in items, (n, c.id)
+
+
+def test_every_body_named_in_shiyan_traced_both_ways(kb):
+    named = {(n.body, n.as_written, m.id) for c in kb.documents["shiyan-2019"].clauses
+             for m in c.measures for n in m.named}
+    assert len({b for b, _, _ in named}) >= 20
+    for body, written, mid in named:
+        o = json.loads(run("owners", mid, "--json").output)
+        owners = o["documents"]["shiyan-2019"]["matches"][0]["owners"]
+        assert {"name": written, "role": "named"}.items() <= next(x for x in owners if x["id"] == body).items()
+        d = json.loads(run("duties", body, "--json").output)
+        items = [i["id"] for t in d["documents"]["shiyan-2019"]["named"].values() for i in t]
+        assert mid in items
 
 
 def test_graphml_round_trip(tmp_path, kb):
