@@ -10,7 +10,7 @@ from typing import Any
 
 from .facts import Household, Site
 from .loader import KB, KBError
-from .models import Body, ClausesFile, Document, GlossaryTerm, Jurisdiction, Topic
+from .models import Body, ClausesFile, Document, FactLabel, GlossaryTerm, Jurisdiction, Topic
 
 __all__ = ["stats", "show", "search", "export_schemas", "input_schema"]
 
@@ -93,8 +93,10 @@ def _snippet(text: str, word: str, width: int = 40) -> str:
 
 FORMATS = {
     "document": Document, "clauses": ClausesFile, "bodies": Body, "jurisdictions": Jurisdiction,
-    "topics": Topic, "glossary": GlossaryTerm,
+    "topics": Topic, "glossary": GlossaryTerm, "vocabulary": FactLabel,
 }
+_LIST_KEY = {"bodies": "bodies", "jurisdictions": "jurisdictions", "topics": "topics", "glossary": "terms",
+             "vocabulary": "facts"}
 
 
 def export_schemas(out_dir: Path) -> list[Path]:
@@ -103,8 +105,8 @@ def export_schemas(out_dir: Path) -> list[Path]:
     written = []
     for name, model in FORMATS.items():
         schema = model.model_json_schema(by_alias=True)
-        if name in ("bodies", "jurisdictions", "topics", "glossary"):
-            key = "terms" if name == "glossary" else name
+        if name in _LIST_KEY:
+            key = _LIST_KEY[name]
             schema = {"type": "object", "additionalProperties": False, "required": [key],
                       "properties": {key: {"type": "array", "items": {"$ref": "#/$defs/item"}}},
                       "$defs": {**schema.pop("$defs", {}), "item": schema}}

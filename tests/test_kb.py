@@ -197,3 +197,29 @@ def test_every_normative_sentence_is_a_measure(kb):
             if len(covered) < max(1, len(phrases) // 2):
                 uncovered.append(f"{c.id}: {s[:40]}")
     assert uncovered == []
+
+
+def test_committed_json_schemas_are_current(tmp_path):
+    from kb.query import export_schemas
+
+    for path in export_schemas(tmp_path):
+        committed = ROOT / "docs" / "schemas" / path.name
+        assert committed.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), (
+            f"{committed} is stale: run `houfu kb schema --out docs/schemas`")
+
+
+@pytest.mark.parametrize("pattern,schema", [
+    ("*/document.yaml", "document"), ("*/clauses.yaml", "clauses"), ("bodies.yaml", "bodies"),
+    ("jurisdictions.yaml", "jurisdictions"), ("topics.yaml", "topics"), ("glossary.yaml", "glossary"),
+    ("vocabulary.yaml", "vocabulary")])
+def test_policy_files_validate_against_exported_schemas(pattern, schema):
+    import json
+
+    import jsonschema
+
+    spec = json.loads((ROOT / "docs" / "schemas" / f"{schema}.schema.json").read_text(encoding="utf-8"))
+    files = list(POLICIES.glob(pattern))
+    assert files
+    for path in files:
+        data = json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")), default=str))
+        jsonschema.validate(data, spec)
