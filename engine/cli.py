@@ -287,13 +287,19 @@ def explain_cmd(ctx, file, measure_id, as_of, as_json):
     if len(raw) != 1:
         raise BadInput(f"{file}: -: explain takes one record, the file holds {len(raw)}")
     source = "<stdin>" if file == "-" else file
-    model = Site if "population" in raw[0] or "three_haves" in raw[0] else Household
+    model = _guess_model(raw[0])
     try:
         record = parse_record(raw[0], model, source)
         data = explain(kb, record, measure_id, as_of.date() if as_of else None, source=source)
     except InputError as exc:
         raise BadInput(str(exc)) from None
     _emit(data, as_json, render.explain_text)
+
+
+def _guess_model(raw: Any):
+    """A household or a site, by which vocabulary the record's keys fit better."""
+    keys = set(raw) if isinstance(raw, dict) else set()
+    return min((Household, Site), key=lambda m: len(keys - set(m.model_fields)))
 
 
 def read_records_or_fail(path: str) -> list[Any]:
