@@ -29,14 +29,12 @@ from .rete import ReteEngine
 
 __all__ = ["determine", "documents_in_force", "owners_of", "engine_for"]
 
-_ENGINES: dict[tuple, ReteEngine] = {}
-
-
 def engine_for(kb: KB, program: Program) -> ReteEngine:
-    key = (id(kb), program.entity, program.documents)
-    if key not in _ENGINES:
-        _ENGINES[key] = ReteEngine(kb, program)
-    return _ENGINES[key]
+    """The compiled durable-rules engine for a program, built once per KB."""
+    key = ("engine", program.entity, program.documents)
+    if key not in kb.cache:
+        kb.cache[key] = ReteEngine(kb, program)
+    return kb.cache[key]
 
 
 def documents_in_force(kb: KB, jurisdiction: str, as_of: dt.date) -> list[str]:

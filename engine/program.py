@@ -43,16 +43,11 @@ class Program:
 
 
 def build_program(kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
-    return _build(id(kb), kb, entity, tuple(sorted(documents)))
-
-
-_PROGRAMS: dict[tuple, Program] = {}
-
-
-def _build(kb_id: int, kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
-    cache_key = (kb_id, entity, documents)
-    if cache_key in _PROGRAMS:
-        return _PROGRAMS[cache_key]
+    """The program for one entity kind and set of documents, built once per KB."""
+    documents = tuple(sorted(documents))
+    cache_key = ("program", entity, documents)
+    if cache_key in kb.cache:
+        return kb.cache[cache_key]
     targets: list[Target] = []
     measure_targets: list[Target] = []
     used_concepts: list[str] = []
@@ -79,7 +74,7 @@ def _build(kb_id: int, kb: KB, entity: str, documents: tuple[str, ...]) -> Progr
         cid = kb.concept_clause[name]
         targets.append(Target("concept", name, kb.clause_doc[cid], cid, c.when))
     program = Program(entity, documents, tuple(targets + measure_targets))
-    _PROGRAMS[cache_key] = program
+    kb.cache[cache_key] = program
     return program
 
 

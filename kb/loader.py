@@ -78,6 +78,8 @@ class KB:
     clause_doc: dict[str, str] = field(default_factory=dict)
     measure_clause: dict[str, str] = field(default_factory=dict)
     concept_clause: dict[str, str] = field(default_factory=dict)
+    #: Compiled programs and engines built from this KB (engine.program, engine.evaluate).
+    cache: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def document_of(self, item_id: str) -> DocumentKB:
         clause_id = self.measure_clause.get(item_id, self.concept_clause.get(item_id, item_id))
