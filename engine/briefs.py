@@ -43,6 +43,7 @@ class HouseholdBrief:
     household_id: str
     documents: list[str]
     applies: list[Item]
+    must_do: list[Item]
     undetermined: list[Item]
     questions: list[str]
     not_applicable_count: int
@@ -172,7 +173,8 @@ def household_context(kb: KB, report: dict[str, Any], lang: str) -> HouseholdBri
     return HouseholdBrief(
         household_id=report["id"],
         documents=[f"《{d['title']}》" for d in report["documents"]],
-        applies=_items(kb, by.get("applies", []), lang, names),
+        applies=_items(kb, [e for e in by.get("applies", []) if not e["binds_household"]], lang, names),
+        must_do=_items(kb, [e for e in by.get("applies", []) if e["binds_household"]], lang, names),
         undetermined=_items(kb, decidable, lang, names),
         questions=[question(kb, q["fact"], names, lang) for q in report["questions"][:8]],
         not_applicable_count=len(by.get("does_not_apply", [])),

@@ -106,7 +106,7 @@ def _entry(kb, m: Measure, doc_id, clause, facts, results: dict[str, Truth], con
     e: dict[str, Any] = {
         "id": m.id, "document": doc_id, "clause": clause.number, "clause_id": clause.id,
         "heading": clause.heading, "zh": m.zh, "en": m.en, "subject": m.subject.value,
-        "force": m.force.value, "quote": m.quote,
+        "force": m.force.value, "quote": m.quote, "binds_household": m.binds_household,
         "departments": [{"name": o["name"], "role": o["role"], "id": o["id"]} for o in owners_of(kb, m.id)],
         "amounts": {p.id: {"value": p.value, "unit": p.unit.value, "text": p.text} for p in m.parameters},
         "missing": [], "failed": [], "why": [], "note": m.rule.note if m.rule and m.rule.note else m.note,

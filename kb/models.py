@@ -315,6 +315,8 @@ class Measure(Strict):
     note: str | None = None
     rule: Rule | None = None
     not_decidable: str | None = Field(default=None, description="why no rule can decide it from household or site facts")
+    binds_household: bool = Field(default=False, description="it restricts or obliges the household itself; "
+                                  "briefs list it under what the household must do")
 
 
 class Responsibility(Strict):
