@@ -20,6 +20,7 @@ from typing import Any
 from kb.facts import Household, Site
 from kb.loader import KB
 from kb.models import Measure
+from kb.query import owners_of
 
 from .amounts import compute
 from .inputs import InputError, flatten, resolve_jurisdiction
@@ -27,7 +28,7 @@ from .logic import Truth, describe, failed_tests, missing_facts
 from .program import Program, build_program, evaluate_plain
 from .rete import ReteEngine
 
-__all__ = ["determine", "documents_in_force", "owners_of", "engine_for"]
+__all__ = ["determine", "documents_in_force", "engine_for", "explain"]
 
 def engine_for(kb: KB, program: Program) -> ReteEngine:
     """The compiled durable-rules engine for a program, built once per KB."""
@@ -45,19 +46,6 @@ def documents_in_force(kb: KB, jurisdiction: str, as_of: dt.date) -> list[str]:
         j = kb.jurisdictions[j].parent
     return [d for d, dkb in kb.documents.items()
             if dkb.doc.jurisdiction in chain and dkb.doc.in_force_from <= as_of]
-
-
-def owners_of(kb: KB, measure_id: str) -> list[dict[str, str]]:
-    """The bodies responsible for a measure: the clause's list (lead/shared) plus bodies it names."""
-    clause = kb.clauses[kb.measure_clause[measure_id]]
-    out: list[dict[str, str]] = []
-    if clause.responsibility:
-        out += [{"id": b.body, "name": b.as_written, "role": clause.responsibility.role}
-                for b in clause.responsibility.bodies]
-    listed = {o["id"] for o in out}
-    out += [{"id": n.body, "name": n.as_written, "role": "named"}
-            for n in kb.measures[measure_id].named if n.body not in listed]
-    return out
 
 
 def _listed(m: Measure, entity: str) -> bool:
@@ -145,10 +133,8 @@ def _entry(kb, m: Measure, doc_id, clause, facts, results: dict[str, Truth], con
 
 
 def _concept_names(kb: KB, cond) -> set[str]:
-    from kb.validate import _conditions
-
     out: set[str] = set()
-    for node, _ in _conditions(cond):
+    for node, _ in cond.walk() if cond else ():
         if node.concept and node.concept not in out:
             out.add(node.concept)
             if node.concept in kb.concepts:

@@ -182,8 +182,6 @@ def describe(kb: KB, cond: Condition | None) -> str:
 
 def concept_order(kb: KB, names: list[str]) -> list[str]:
     """Concepts sorted so that each comes after the concepts it rests on."""
-    from kb.validate import _conditions
-
     order: list[str] = []
 
     def visit(name: str, path: tuple[str, ...]) -> None:
@@ -191,7 +189,7 @@ def concept_order(kb: KB, names: list[str]) -> list[str]:
             return
         if name in path:
             raise ValueError(f"concepts form a cycle: {' -> '.join(path + (name,))}")
-        for node, _ in _conditions(kb.concepts[name].when):
+        for node, _ in kb.concepts[name].when.walk():
             if node.concept:
                 visit(node.concept, path + (name,))
         order.append(name)

@@ -79,9 +79,7 @@ def build_program(kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
 
 
 def _concepts_in(cond: Condition | None) -> list[str]:
-    from kb.validate import _conditions
-
-    return [n.concept for n, _ in _conditions(cond) if n.concept]
+    return [n.concept for n, _ in cond.walk() if n.concept] if cond else []
 
 
 def evaluate_plain(kb: KB, program: Program, facts: Facts) -> dict[str, Truth]:

@@ -147,9 +147,7 @@ class _Compiler:
 
 
 def _needs_joins(cond: Condition) -> bool:
-    from kb.validate import _conditions
-
-    return any(n.concept or n.any_member or n.all_members for n, _ in _conditions(cond))
+    return any(n.concept or n.any_member or n.all_members for n, _ in cond.walk())
 
 
 def _product(groups: list[list[Alt]]) -> list[Alt]:

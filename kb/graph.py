@@ -17,7 +17,7 @@ from typing import Any
 import networkx as nx
 
 from .loader import KB, KBError
-from .query import search
+from .query import owners_of, search
 
 __all__ = ["build_graph", "owners", "duties", "analyses", "compare", "export", "render", "resolve_body"]
 
@@ -94,12 +94,10 @@ def owners(kb: KB, G: nx.DiGraph, query: str) -> dict[str, Any]:
         clause_id = kb.measure_clause.get(item, item)
         doc_id = kb.clause_doc[clause_id]
         entry = per_doc.setdefault(doc_id, {"departments": {}, "matches": []})
-        found = _clause_owners(G, f"clause:{clause_id}")
         if item in kb.measures:
-            listed = {o["id"] for o in found if o["role"] != "named"}
-            found = [o for o in found if o["role"] != "named"] + [
-                {"id": n.body, "name": n.as_written, "role": "named", "en": kb.bodies[n.body].en}
-                for n in kb.measures[item].named if n.body not in listed]
+            found = [dict(o, en=kb.bodies[o["id"]].en) for o in owners_of(kb, item)]
+        else:
+            found = _clause_owners(G, f"clause:{clause_id}")
         entry["matches"].append({"id": item, "clause": kb.clauses[clause_id].number, "why": why,
                                  "text": kb.measures[item].zh if item in kb.measures else kb.clauses[item].heading,
                                  "owners": found or "no owner named in the text"})
@@ -175,9 +173,7 @@ def analyses(kb: KB, G: nx.DiGraph) -> dict[str, Any]:
 
 
 def _measure_owner_ids(kb: KB, mid: str) -> list[tuple[str, str]]:
-    c = kb.clauses[kb.measure_clause[mid]]
-    out = [(b.body, c.responsibility.role) for b in c.responsibility.bodies] if c.responsibility else []
-    return out + [(n.body, "named") for n in kb.measures[mid].named if n.body not in {o for o, _ in out}]
+    return [(o["id"], o["role"]) for o in owners_of(kb, mid)]
 
 
 def compare(kb: KB, topic: str) -> dict[str, Any]:

@@ -253,6 +253,15 @@ class Condition(Strict):
             raise ValueError("operators eq/ne/ge/gt/le/lt/in go with `fact`")
         return self
 
+    def walk(self, in_member: bool = False):
+        """Yield (node, inside a member quantifier?) for this node and every node below it."""
+        yield self, in_member
+        for child in (self.all or []) + (self.any or []) + ([self.not_] if self.not_ else []):
+            yield from child.walk(in_member)
+        for q in (self.any_member, self.all_members):
+            if q:
+                yield from q.walk(True)
+
     @property
     def form(self) -> str:
         return next(f for f in _COND_FORMS if getattr(self, f) is not None)

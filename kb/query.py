@@ -12,7 +12,7 @@ from .facts import Household, Site
 from .loader import KB, KBError
 from .models import Body, ClausesFile, Document, FactLabel, GlossaryTerm, Jurisdiction, Topic
 
-__all__ = ["stats", "show", "search", "export_schemas", "input_schema"]
+__all__ = ["stats", "show", "search", "owners_of", "export_schemas", "input_schema"]
 
 
 def stats(kb: KB) -> dict[str, Any]:
@@ -40,10 +40,21 @@ def stats(kb: KB) -> dict[str, Any]:
     }
 
 
+def owners_of(kb: KB, measure_id: str) -> list[dict[str, str]]:
+    """The bodies responsible for a measure: the clause's list (lead/shared) plus bodies it names."""
+    clause = kb.clauses[kb.measure_clause[measure_id]]
+    out: list[dict[str, str]] = []
+    if clause.responsibility:
+        out += [{"id": b.body, "name": b.as_written, "role": clause.responsibility.role}
+                for b in clause.responsibility.bodies]
+    listed = {o["id"] for o in out}
+    out += [{"id": n.body, "name": n.as_written, "role": "named"}
+            for n in kb.measures[measure_id].named if n.body not in listed]
+    return out
+
+
 def show(kb: KB, item_id: str) -> dict[str, Any]:
     """A clause or measure with its source text, measures, owners and notes."""
-    from engine.evaluate import owners_of
-
     if item_id in kb.measures:
         m = kb.measures[item_id]
         clause = kb.clauses[kb.measure_clause[item_id]]

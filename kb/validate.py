@@ -19,7 +19,6 @@ What it rejects, and why (the fidelity rules of the project):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 from .facts import Household, Member, Site, fact_paths
@@ -57,23 +56,6 @@ def numbers_in(text: str) -> list[float]:
 
 def _resolve_name(kb: KB, written: str) -> set[str]:
     return {b.id for b in kb.bodies.values() if written == b.name or written in b.aliases}
-
-
-def _conditions(cond: Condition | None) -> Iterator[tuple[Condition, bool]]:
-    """Yield every node with a flag: is it inside a member quantifier?"""
-    if cond is None:
-        return
-    stack: list[tuple[Condition, bool]] = [(cond, False)]
-    while stack:
-        node, in_member = stack.pop()
-        yield node, in_member
-        for child in (node.all or []) + (node.any or []):
-            stack.append((child, in_member))
-        if node.not_:
-            stack.append((node.not_, in_member))
-        for q in (node.any_member, node.all_members):
-            if q:
-                stack.append((q, True))
 
 
 def validate(kb: KB) -> list[KBError]:
@@ -224,7 +206,7 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
 
 def _check_condition(kb: KB, cond: Condition | None, entity: str, path: Path, key: str) -> list[KBError]:
     errs = []
-    for node, in_member in _conditions(cond):
+    for node, in_member in (cond.walk() if cond else ()):
         scope = "member" if in_member or entity == "member" else entity
         if node.fact is not None:
             if node.fact not in VOCABULARY[scope]:
