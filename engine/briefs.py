@@ -154,7 +154,7 @@ def _items(kb: KB, entries: list[dict[str, Any]], lang: str, names: list[str | N
     for e in entries:
         gloss = []
         for t in kb.glossary.values():
-            if t.zh.split("(")[0] in e["zh"] + e["quote"] and t.id not in seen_terms:
+            if t.zh.split("(")[0] in e["zh"] and t.id not in seen_terms:
                 seen_terms.add(t.id)
                 gloss.append(t.plain_zh if lang == "zh" else t.plain_en)
         out.append(Item(zh=e["zh"], en=e["en"], cite=citation(kb, e["document"], e["clause"], lang),
