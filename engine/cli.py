@@ -14,8 +14,8 @@ from kb.facts import Household, Site
 from kb.loader import KB, KBError, load, load_default
 
 from . import render
-from .evaluate import determine, explain
-from .inputs import InputError, parse_record, read_records
+from .evaluate import determine, determine_file, explain
+from .inputs import InputError, parse_file, parse_record, read_records
 
 
 class BadInput(click.ClickException):
@@ -168,62 +168,35 @@ def schema(kind):
 # --- engine ------------------------------------------------------------------
 
 
-def _records(path: str, model) -> tuple[list[tuple[str, Any]], list[InputError]]:
-    """Parse every record of a file; bad ones are reported, not fatal for the rest."""
-    source = "<stdin>" if path == "-" else path
-    try:
-        raws = read_records(path)
-    except InputError as exc:
-        raise BadInput(str(exc)) from None
-    good, bad = [], []
-    for i, raw in enumerate(raws):
-        where = source if len(raws) == 1 else f"{source}[{i}]"
-        try:
-            good.append((where, parse_record(raw, model, where)))
-        except InputError as exc:
-            bad.append(exc)
-    return good, bad
-
-
 def _run_batch(ctx, path: str, model, as_of, as_json: bool, verbose: bool = False) -> None:
     kb = _kb(ctx)
-    good, bad = _records(path, model)
-    reports, failed = [], list(bad)
-    items = good
-    show_progress = len(good) > 20 and not as_json
-    with click.progressbar(items, label="evaluating", file=sys.stderr) if show_progress else _nullbar(items) as bar:
-        for where, record in bar:
-            try:
-                reports.append(determine(kb, record, as_of.date() if as_of else None, source=where))
-            except InputError as exc:
-                failed.append(exc)
-    total = len(good) + len(bad)
+
+    def progress(items):
+        if len(items) <= 20 or as_json:
+            yield from items
+            return
+        with click.progressbar(items, label="evaluating", file=sys.stderr, show_pos=True) as bar:
+            yield from bar
+
+    try:
+        batch = determine_file(kb, path, model, as_of.date() if as_of else None, progress)
+    except InputError as exc:
+        raise BadInput(str(exc)) from None
     if as_json:
-        data: Any = reports[0] if total == 1 and reports else {
-            "records": total, "evaluated": len(reports), "rejected": len(failed),
-            "errors": [str(e) for e in failed], "results": reports}
+        data: Any = batch["results"][0] if batch["records"] == 1 and batch["results"] else dict(
+            batch, errors=[str(e) for e in batch["errors"]])
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
-        for r in reports:
+        for r in batch["results"]:
             click.echo(render.determination_text(r, verbose))
             click.echo()
-    for e in failed:
+    for e in batch["errors"]:
         click.echo(f"Error: {e}", err=True)
-    if total > 1:
-        click.echo(f"{total} record(s): {len(reports)} evaluated, {len(failed)} rejected", err=True)
-    if failed:
+    if batch["records"] > 1:
+        click.echo(f"{batch['records']} record(s): {batch['evaluated']} evaluated, {batch['rejected']} rejected",
+                   err=True)
+    if batch["errors"]:
         ctx.exit(2)
-
-
-class _nullbar:
-    def __init__(self, items):
-        self.items = items
-
-    def __enter__(self):
-        return self.items
-
-    def __exit__(self, *exc):
-        return False
 
 
 @main.command("check")
@@ -479,7 +452,10 @@ def brief_group():
 
 
 def _one_record(path: str, model):
-    good, bad = _records(path, model)
+    try:
+        good, bad = parse_file(path, model)
+    except InputError as exc:
+        raise BadInput(str(exc)) from None
     if bad:
         raise BadInput(str(bad[0]))
     if len(good) != 1:

@@ -23,12 +23,12 @@ from kb.models import Measure
 from kb.query import owners_of
 
 from .amounts import compute
-from .inputs import InputError, flatten, resolve_jurisdiction
+from .inputs import InputError, flatten, parse_file, resolve_jurisdiction
 from .logic import Truth, describe, failed_tests, missing_facts
 from .program import Program, build_program, evaluate_plain
 from .rete import ReteEngine
 
-__all__ = ["determine", "documents_in_force", "engine_for", "explain"]
+__all__ = ["determine", "determine_file", "documents_in_force", "engine_for", "explain"]
 
 def engine_for(kb: KB, program: Program) -> ReteEngine:
     """The compiled durable-rules engine for a program, built once per KB."""
@@ -185,3 +185,21 @@ def explain(kb: KB, record: Household | Site, measure_id: str, as_of: dt.date | 
     for f in entry["why"]:
         f["clause_number"] = kb.clauses[f["clause"]].number
     return entry
+
+
+def determine_file(kb: KB, path: str, model: type[Household] | type[Site], as_of: dt.date | None = None,
+                   progress=None) -> dict[str, Any]:
+    """Determine every record of a file; bad records are reported and every input accounted for.
+
+    ``progress`` wraps the list of parsed records (e.g. a progress bar) when given.
+    """
+    good, rejected = parse_file(path, model)
+    records = len(good) + len(rejected)
+    reports = []
+    for where, record in progress(good) if progress else good:
+        try:
+            reports.append(determine(kb, record, as_of, source=where))
+        except InputError as exc:
+            rejected.append(exc)
+    return {"records": records, "evaluated": len(reports), "rejected": len(rejected),
+            "errors": rejected, "results": reports}

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from kb.loader import KB
 
-__all__ = ["InputError", "read_records", "parse_record", "flatten", "resolve_jurisdiction"]
+__all__ = ["InputError", "read_records", "parse_record", "parse_file", "flatten", "resolve_jurisdiction"]
 
 
 class InputError(Exception):
@@ -46,6 +46,24 @@ def read_records(path: str) -> list[Any]:
     if data is None:
         raise InputError(source, "-", "the file is empty")
     return data if isinstance(data, list) else [data]
+
+
+def parse_file(path: str, model: type[BaseModel]) -> tuple[list[tuple[str, BaseModel]], list[InputError]]:
+    """Every record of a file, parsed; a bad record is reported and the rest still parsed.
+
+    Returns (good records with where they came from, errors).  An unreadable or
+    malformed file raises InputError.
+    """
+    source = "<stdin>" if path == "-" else path
+    raws = read_records(path)
+    good, bad = [], []
+    for i, raw in enumerate(raws):
+        where = source if len(raws) == 1 else f"{source}[{i}]"
+        try:
+            good.append((where, parse_record(raw, model, where)))
+        except InputError as exc:
+            bad.append(exc)
+    return good, bad
 
 
 def _loc(loc: tuple) -> str:

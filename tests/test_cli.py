@@ -261,3 +261,13 @@ def test_strict_undefined_in_templates(tmp_path):
 def test_every_command_has_help_with_example(command):
     r = run(*command, "--help")
     assert r.exit_code == 0 and "Example:" in r.output
+
+
+def test_batch_accounts_for_records_rejected_after_parsing(tmp_path):
+    f = tmp_path / "b.yaml"
+    f.write_text("- {id: a, jurisdiction: shiyan}\n- {id: b, jurisdiction: 北京}\n", encoding="utf-8")
+    r = run("check", f, "--json")
+    data = json.loads(r.output[: r.output.rindex("}") + 1])
+    assert r.exit_code == 2
+    assert (data["records"], data["evaluated"], data["rejected"]) == (2, 1, 1)
+    assert "b.yaml[1]: jurisdiction: unknown jurisdiction '北京'" in data["errors"][0]
