@@ -24,7 +24,7 @@ from kb.query import owners_of
 
 from .amounts import compute
 from .inputs import InputError, flatten, parse_file, resolve_jurisdiction
-from .logic import Truth, describe, failed_tests, missing_facts
+from .logic import Truth, describe, failed_tests, missing_facts, truth
 from .program import Program, build_program, evaluate_plain
 from .rete import ReteEngine
 
@@ -184,7 +184,24 @@ def explain(kb: KB, record: Household | Site, measure_id: str, as_of: dt.date | 
                          "documents in force" + (f"; did you mean {', '.join(hint)}?" if hint else ""))
     for f in entry["why"]:
         f["clause_number"] = kb.clauses[f["clause"]].number
+    entry["member_tests"] = _member_tests(kb, kb.measures[measure_id], flatten(record))
     return entry
+
+
+def _member_tests(kb: KB, m: Measure, facts) -> list[dict[str, Any]]:
+    """Per member, the truth of each member condition of the rule, with the concepts it uses cited."""
+    out = []
+    for node, _ in m.rule.when.walk() if m.rule and m.rule.when else ():
+        inner = node.any_member or node.all_members
+        if inner is None:
+            continue
+        concepts = [{"name": n.member_concept, "document": kb.clause_doc[kb.concept_clause[n.member_concept]],
+                     "clause": kb.clauses[kb.concept_clause[n.member_concept]].number,
+                     "quote": kb.concepts[n.member_concept].quote} for n, _ in inner.walk() if n.member_concept]
+        members = [{"member": i, "name": mf.get("name"), "value": truth(kb, inner, mf, {})}
+                   for i, mf in enumerate(facts.get("members") or [])]
+        out.append({"test": describe(kb, node), "concepts": concepts, "members": members})
+    return out
 
 
 def determine_file(kb: KB, path: str, model: type[Household] | type[Site], as_of: dt.date | None = None,

@@ -72,6 +72,11 @@ def explain_text(x: dict[str, Any]) -> str:
         lines.append("  chain of rules that fired:")
         lines += [f"    {i}. {f['rule']} → {f['name']} = {str(f['value']).lower()}  [{f['document']} {f['clause_number']}]"
                   for i, f in enumerate(x["why"], 1)]
+    for t in x.get("member_tests", []):
+        lines.append(f"  {t['test']}:")
+        lines += [f"    uses {c['name']} [{c['document']} {c['clause']}] 「{c['quote']}」" for c in t["concepts"]]
+        lines += [f"    member {r['member']}{' ' + r['name'] if r['name'] else ''}: "
+                  f"{ {True: 'yes', False: 'no', None: 'unknown'}[r['value']] }" for r in t["members"]]
     if x["failed"]:
         lines.append("  ruled out by: " + "; ".join(x["failed"]))
     if x["missing"]:

@@ -271,3 +271,13 @@ def test_batch_accounts_for_records_rejected_after_parsing(tmp_path):
     assert r.exit_code == 2
     assert (data["records"], data["evaluated"], data["rejected"]) == (2, 1, 1)
     assert "b.yaml[1]: jurisdiction: unknown jurisdiction '北京'" in data["errors"][0]
+
+
+def test_explain_shows_each_member_against_the_member_concept(tmp_path):
+    f = tmp_path / "h.yaml"
+    f.write_text("id: e\njurisdiction: shiyan\nmembers:\n  - {name: 甲, age: 15, labor_capacity: full}\n"
+                 "  - {name: 乙, age: 16, labor_capacity: full}\n  - {name: 丙, labor_capacity: full}\n", encoding="utf-8")
+    data = json.loads(run("explain", f, "sy.4.annual_training", "--json").output)
+    test = data["member_tests"][0]
+    assert test["concepts"][0]["name"] == "sy_working_age_able" and test["concepts"][0]["clause"] == "4"
+    assert [m["value"] for m in test["members"]] == [False, True, None]
