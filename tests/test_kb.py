@@ -223,3 +223,39 @@ def test_policy_files_validate_against_exported_schemas(pattern, schema):
     for path in files:
         data = json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")), default=str))
         jsonschema.validate(data, spec)
+
+
+def test_a_third_document_is_data_alone(tmp_path):
+    """A provincial document added as a folder applies to a Shiyan household, with no code change."""
+    import datetime as dt
+
+    from engine.evaluate import determine
+    from kb.facts import Household
+
+    root = _copy(tmp_path)
+    doc = root / "hubei-demo"
+    doc.mkdir()
+    text = "示范文件\n1.示范条款。对符合条件的搬迁群众给予临时救助。\n"
+    (doc / "scraped.txt").write_text(text, encoding="utf-8")
+    (doc / "source.txt").write_text(text, encoding="utf-8")
+    (doc / "document.yaml").write_text(yaml.safe_dump({
+        "id": "hubei-demo", "short_name": "示范", "title": "示范文件", "title_en": "Demo", "issuer": "示范",
+        "issuer_en": "Demo", "level": "province", "jurisdiction": "hubei", "signed": "2020-01-01",
+        "in_force_from": "2020-01-01",
+        "scope": {"zh": "全省", "en": "Hubei", "clause": "hd.1", "households": ["registered_poor", "co_relocated"],
+                  "site_types": ["county_seat_centralized", "town_centralized", "central_village", "scattered"]},
+    }, allow_unicode=True), encoding="utf-8")
+    (doc / "clauses.yaml").write_text(yaml.safe_dump({
+        "parts": [{"id": "hd.p1", "number": "一", "heading": "示范"}],
+        "clauses": [{"id": "hd.1", "part": "hd.p1", "number": "1", "heading": "示范条款",
+                     "text": "1.示范条款。对符合条件的搬迁群众给予临时救助。", "measures": [{
+                         "id": "hd.1.relief", "zh": "临时救助", "en": "Relief", "subject": "household",
+                         "force": "conditional", "quote": "对符合条件的搬迁群众给予临时救助",
+                         "rule": {"entity": "household", "when": {"fact": "sudden_hardship", "eq": True}}}]}],
+    }, allow_unicode=True), encoding="utf-8")
+    kb = load(root)
+    assert validate(kb) == []
+    report = determine(kb, Household(id="x", jurisdiction="竹山县", sudden_hardship=True), dt.date(2024, 1, 1))
+    by = {e["id"]: e for e in report["measures"]}
+    assert by["hd.1.relief"]["status"] == "applies" and by["hd.1.relief"]["clause"] == "1"
+    assert {d["id"] for d in report["documents"]} == {"hubei-demo", "shiyan-2019"}
