@@ -8,7 +8,6 @@ here: every item comes from ``engine.evaluate.determine`` or the graph.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ import jinja2
 from markupsafe import Markup
 
 from kb.loader import KB
+
+from .logic import split_fact_path
 
 __all__ = ["Item", "HouseholdBrief", "SiteBrief", "DepartmentBrief", "CompareBrief", "render_brief",
            "household_context", "site_context", "department_context", "compare_context", "citation", "question"]
@@ -107,17 +108,12 @@ def citation(kb: KB, doc_id: str, clause_number: str, lang: str) -> str:
     return f"依据《{doc.title}》{clause_number}" if lang == "zh" else f"Source: 《{doc.title}》 ({doc.title_en}), {clause_number}"
 
 
-_MEMBER = re.compile(r"^members\[(\d+)\]\.(.+)$")
-
-
 def question(kb: KB, fact: str, names: list[str | None], lang: str) -> str:
     """A missing fact as a plain question, naming the member it is about."""
-    m = _MEMBER.match(fact)
-    key = m.group(2) if m else fact
+    i, key = split_fact_path(fact)
     label = kb.fact_labels[key].zh if lang == "zh" else kb.fact_labels[key].en
-    if not m:
+    if i is None:
         return label
-    i = int(m.group(1))
     who = names[i] if i < len(names) and names[i] else (f"第{i + 1}位成员" if lang == "zh" else f"member {i + 1}")
     return f"{who}:{label}" if lang == "zh" else f"{who}: {label}"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import click
@@ -15,14 +14,12 @@ from . import render
 from .briefs import question
 from .evaluate import determine
 from .inputs import InputError, parse_record, read_records
-
-_PATH = re.compile(r"^members\[(\d+)\]\.(.+)$")
+from .logic import split_fact_path
 
 
 def _set(raw: dict[str, Any], path: str, value: Any) -> None:
-    m = _PATH.match(path)
-    target = raw["members"][int(m.group(1))] if m else raw
-    key = m.group(2) if m else path
+    member, key = split_fact_path(path)
+    target = raw if member is None else raw["members"][member]
     *heads, last = key.split(".")
     for h in heads:
         target = target.setdefault(h, {})

@@ -9,12 +9,13 @@ treated as false.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kb.loader import KB
 from kb.models import Assumed, Condition, FactRef, ParamRef
 
-__all__ = ["Truth", "truth", "missing_facts", "failed_tests", "resolve", "describe", "concept_order"]
+__all__ = ["Truth", "truth", "missing_facts", "split_fact_path", "failed_tests", "resolve", "describe", "concept_order"]
 
 Truth = bool | None
 Facts = dict[str, Any]
@@ -117,6 +118,15 @@ def missing_facts(kb: KB, cond: Condition | None, facts: Facts, concepts: dict[s
     if form == "member_concept":
         return missing_facts(kb, kb.concepts[cond.member_concept].when, facts, {}, prefix)
     raise AssertionError(form)
+
+
+_MEMBER_PATH = re.compile(r"^members\[(\d+)\]\.(.+)$")
+
+
+def split_fact_path(path: str) -> tuple[int | None, str]:
+    """Undo the ``members[i].`` prefix that missing_facts puts on member facts."""
+    m = _MEMBER_PATH.match(path)
+    return (int(m.group(1)), m.group(2)) if m else (None, path)
 
 
 def failed_tests(kb: KB, cond: Condition | None, facts: Facts, concepts: dict[str, Truth],

@@ -81,13 +81,6 @@ class KB:
     #: Compiled programs and engines built from this KB (engine.program, engine.evaluate).
     cache: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def document_of(self, item_id: str) -> DocumentKB:
-        clause_id = self.measure_clause.get(item_id, self.concept_clause.get(item_id, item_id))
-        return self.documents[self.clause_doc[clause_id]]
-
-    def body_name(self, body_id: str) -> str:
-        return self.bodies[body_id].name
-
 
 def _read_yaml(path: Path) -> Any:
     try:
