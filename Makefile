@@ -39,7 +39,7 @@ demo: $(STAMP)
 	@echo "demo outputs written to out/"
 
 lint: $(STAMP)
-	$(BIN)/ruff check kb engine tests benchmarks
+	$(BIN)/ruff check houfu kb engine app tests benchmarks
 
 test: lint
 	$(BIN)/python -m pytest -q

@@ -29,9 +29,9 @@ class RuleCase(pytest.Item):
         self.case, self.engine = case, engine
 
     def runtest(self):
-        from engine.evaluate import determine
-        from kb.facts import Household, Site
-        from kb.loader import load_default
+        from houfu.engine.evaluate import determine
+        from houfu.kb.facts import Household, Site
+        from houfu.kb.loader import load_default
 
         model = Site if self.case.get("kind") == "site" else Household
         record = model.model_validate(self.case["input"])

@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from engine.evaluate import determine
-from kb.facts import Household
-from kb.loader import load_default
+from houfu.engine.evaluate import determine
+from houfu.kb.facts import Household
+from houfu.kb.loader import load_default
 
 
 def synthetic(i: int, rng: random.Random) -> Household:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kb.loader import KB
+from houfu.kb.loader import KB
 
 from .logic import Facts, truth
 

@@ -17,13 +17,13 @@ import re
 from collections import Counter
 from typing import Any
 
-from kb.facts import Household, Site
-from kb.loader import KB
-from kb.models import Measure
-from kb.query import owners_of
+from houfu.kb.facts import Household, Site
+from houfu.kb.loader import KB
+from houfu.kb.models import Measure
+from houfu.kb.query import owners_of
 
 from .amounts import compute
-from .inputs import InputError, flatten, parse_file, resolve_jurisdiction
+from houfu.app.inputs import InputError, flatten, parse_file, resolve_jurisdiction
 from .logic import Truth, describe, failed_tests, missing_facts, truth
 from .program import Program, build_program, evaluate_plain
 from .rete import ReteEngine

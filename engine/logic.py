@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kb.loader import KB
-from kb.models import Assumed, Condition, FactRef, ParamRef
+from houfu.kb.loader import KB
+from houfu.kb.models import Assumed, Condition, FactRef, ParamRef
 
 __all__ = ["Truth", "truth", "missing_facts", "split_fact_path", "failed_tests", "resolve", "describe", "concept_order"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kb.loader import KB, scope_concept_name
-from kb.models import Condition
+from houfu.kb.loader import KB, scope_concept_name
+from houfu.kb.models import Condition
 
 from .logic import Facts, Truth, concept_order, truth
 

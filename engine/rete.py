@@ -25,8 +25,8 @@ from typing import Any
 from durable import engine as durable_engine
 from durable.engine import MessageNotHandledException, MessageObservedException
 
-from kb.loader import KB
-from kb.models import Condition, FactRef
+from houfu.kb.loader import KB
+from houfu.kb.models import Condition, FactRef
 
 from .logic import Facts, Truth, resolve
 from .program import Program, Target

@@ -47,7 +47,7 @@ def default_policies_dir() -> Path:
     env = os.environ.get("HOUFU_POLICIES")
     if env:
         return Path(env)
-    import policies
+    from houfu import policies
 
     return Path(policies.__file__).parent
 

@@ -1,6 +1,6 @@
 import pytest
 
-from kb.loader import load_default
+from houfu.kb.loader import load_default
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from hypothesis import strategies as st
 
-from kb.facts import Household, Site
+from houfu.kb.facts import Household, Site
 
 JURISDICTIONS = ["dingnan", "shiyan", "郧阳区", "420325"]
 SITE_TYPES = ["county_seat_centralized", "town_centralized", "central_village", "scattered"]

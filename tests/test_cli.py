@@ -9,8 +9,8 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
-from kb.graph import build_graph
+from houfu.app.cli import main
+from houfu.kb.graph import build_graph
 
 EX = Path(__file__).resolve().parents[1] / "examples"
 

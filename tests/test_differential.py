@@ -4,9 +4,9 @@ import os
 
 from hypothesis import HealthCheck, given, settings
 
-from engine.evaluate import documents_in_force, engine_for
-from engine.inputs import flatten, resolve_jurisdiction
-from engine.program import build_program, evaluate_plain
+from houfu.engine.evaluate import documents_in_force, engine_for
+from houfu.app.inputs import flatten, resolve_jurisdiction
+from houfu.engine.program import build_program, evaluate_plain
 from tests.strategies import households, sites
 
 EXAMPLES = int(os.environ.get("HOUFU_DIFF_EXAMPLES", "5000"))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kb.loader import KBError, load
-from kb.validate import validate
+from houfu.kb.loader import KBError, load
+from houfu.kb.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ROOT / "policies"
@@ -163,8 +163,8 @@ def test_installed_wheel_finds_policies_and_templates(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "knowledge base OK" in out.stdout
     probe = subprocess.run([str(venv / "bin" / "python"), "-c",
-                            "import kb.loader, templates, pathlib; print(kb.loader.default_policies_dir()); "
-                            "print(sorted(p.name for p in pathlib.Path(templates.__file__).parent.glob('*.j2')))"],
+                            "import houfu.kb.loader as kl, houfu.templates as t, pathlib; print(kl.default_policies_dir()); "
+                            "print(sorted(p.name for p in pathlib.Path(t.__file__).parent.glob('*.j2')))"],
                            cwd=tmp_path, capture_output=True, text=True, check=True)
     policies_dir, templates_list = probe.stdout.splitlines()
     assert str(ROOT) not in policies_dir and "site-packages" in policies_dir
@@ -200,7 +200,7 @@ def test_every_normative_sentence_is_a_measure(kb):
 
 
 def test_committed_json_schemas_are_current(tmp_path):
-    from kb.query import export_schemas
+    from houfu.kb.query import export_schemas
 
     for path in export_schemas(tmp_path):
         committed = ROOT / "docs" / "schemas" / path.name
@@ -229,8 +229,8 @@ def test_a_third_document_is_data_alone(tmp_path):
     """A provincial document added as a folder applies to a Shiyan household, with no code change."""
     import datetime as dt
 
-    from engine.evaluate import determine
-    from kb.facts import Household
+    from houfu.engine.evaluate import determine
+    from houfu.kb.facts import Household
 
     root = _copy(tmp_path)
     doc = root / "hubei-demo"

@@ -5,9 +5,9 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.evaluate import determine, documents_in_force
-from engine.inputs import flatten, resolve_jurisdiction
-from engine.program import build_program, evaluate_plain
+from houfu.engine.evaluate import determine, documents_in_force
+from houfu.app.inputs import flatten, resolve_jurisdiction
+from houfu.engine.program import build_program, evaluate_plain
 from tests.strategies import households, sites
 
 SETTINGS = settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)

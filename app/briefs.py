@@ -15,9 +15,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from kb.loader import KB
+from houfu.kb.loader import KB
 
-from .logic import split_fact_path
+from houfu.engine.logic import split_fact_path
 
 __all__ = ["Item", "HouseholdBrief", "SiteBrief", "DepartmentBrief", "CompareBrief", "render_brief",
            "household_context", "site_context", "department_context", "compare_context", "citation", "question"]
@@ -230,7 +230,7 @@ def _by_status(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def _env(fmt: str, user_dir: Path | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(user_dir))] if user_dir else []
-    loaders.append(jinja2.PackageLoader("templates", "."))
+    loaders.append(jinja2.PackageLoader("houfu.templates", "."))
     return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
                               autoescape=fmt == "html", trim_blocks=True, lstrip_blocks=True,
                               keep_trailing_newline=True)

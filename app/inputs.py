@@ -15,7 +15,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from kb.loader import KB
+from houfu.kb.loader import KB
 
 __all__ = ["InputError", "read_records", "parse_record", "parse_file", "flatten", "resolve_jurisdiction"]
 

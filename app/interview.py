@@ -7,14 +7,14 @@ from typing import Any
 
 import click
 
-from kb.facts import Household
-from kb.loader import KB
+from houfu.kb.facts import Household
+from houfu.kb.loader import KB
 
 from . import render
 from .briefs import question
-from .evaluate import determine
+from houfu.engine.evaluate import determine
 from .inputs import InputError, parse_record, read_records
-from .logic import split_fact_path
+from houfu.engine.logic import split_fact_path
 
 
 def _set(raw: dict[str, Any], path: str, value: Any) -> None:

@@ -9,12 +9,12 @@ from typing import Any
 
 import click
 
-from kb import query
-from kb.facts import Household, Site
-from kb.loader import KB, KBError, load, load_default
+from houfu.kb import query
+from houfu.kb.facts import Household, Site
+from houfu.kb.loader import KB, KBError, load, load_default
 
 from . import render
-from .evaluate import determine, determine_file, explain
+from houfu.engine.evaluate import determine, determine_file, explain
 from .inputs import InputError, parse_file, parse_record, read_records
 
 
@@ -83,7 +83,7 @@ def kb_validate(ctx, as_json):
       houfu kb validate
       houfu --policies ./my-policies kb validate --json
     """
-    from kb.validate import validate
+    from houfu.kb.validate import validate
 
     kb = _kb(ctx)
     errors = validate(kb)
@@ -286,7 +286,7 @@ def read_records_or_fail(path: str) -> list[Any]:
 
 
 def _graph(ctx):
-    from kb.graph import build_graph
+    from houfu.kb.graph import build_graph
 
     obj = ctx.find_root().obj
     if "graph" not in obj:
@@ -314,7 +314,7 @@ def owners_cmd(ctx, query, as_json):
       houfu owners training
       houfu owners 公益性岗位 --json
     """
-    from kb.graph import owners
+    from houfu.kb.graph import owners
 
     _emit(_kb_call(owners, _kb(ctx), _graph(ctx), query), as_json, render.owners_text)
 
@@ -333,7 +333,7 @@ def duties_cmd(ctx, department, as_json):
       houfu duties 人社局
       houfu duties "Human Resources and Social Security" --json
     """
-    from kb.graph import duties
+    from houfu.kb.graph import duties
 
     _emit(_kb_call(duties, _kb(ctx), _graph(ctx), department), as_json, render.duties_text)
 
@@ -348,7 +348,7 @@ def analyze_cmd(ctx, as_json):
     Example:
       houfu analyze --json
     """
-    from kb.graph import analyses
+    from houfu.kb.graph import analyses
 
     _emit(analyses(_kb(ctx), _graph(ctx)), as_json, render.analyses_text)
 
@@ -364,7 +364,7 @@ def compare_cmd(ctx, topic, as_json):
     Example:
       houfu compare --topic training
     """
-    from kb.graph import compare
+    from houfu.kb.graph import compare
 
     _emit(_kb_call(compare, _kb(ctx), topic), as_json, render.compare_text)
 
@@ -386,7 +386,7 @@ def graph_export(ctx, fmt, output):
     Example:
       houfu graph export --format graphml -o houfu.graphml
     """
-    from kb.graph import export
+    from houfu.kb.graph import export
 
     text = export(_graph(ctx), fmt)
     if output:
@@ -408,7 +408,7 @@ def graph_render(ctx, out, department):
       houfu graph render out/graph.svg
       houfu graph render out/hrss.png --department 县人社局
     """
-    from kb.graph import render as draw
+    from houfu.kb.graph import render as draw
 
     if out.suffix not in (".svg", ".png"):
         raise BadInput(f"{out}: -: the picture must end in .svg or .png")
@@ -518,7 +518,7 @@ def brief_department(ctx, name, lang, fmt, output, templates_dir):
     Example:
       houfu brief department 人社局 --format html -o hrss.html
     """
-    from kb.graph import duties
+    from houfu.kb.graph import duties
 
     from .briefs import department_context
 
@@ -538,7 +538,7 @@ def brief_compare(ctx, topic, lang, fmt, output, templates_dir):
     Example:
       houfu brief compare --topic employment --lang en
     """
-    from kb.graph import compare
+    from houfu.kb.graph import compare
 
     from .briefs import compare_context
 
