@@ -15,12 +15,22 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from houfu.kb.loader import KB
-
 from houfu.engine.logic import split_fact_path
+from houfu.engine.results import Determination, Report, Status
+from houfu.kb.loader import KB
+from houfu.kb.models import Role
 
 __all__ = ["Item", "HouseholdBrief", "SiteBrief", "DepartmentBrief", "CompareBrief", "render_brief",
            "household_context", "site_context", "department_context", "compare_context", "citation", "question"]
+
+
+@dataclass
+class AmountLine:
+    """A computed amount for a brief; the sentence for each ``quantity`` is in templates/_macros.j2."""
+
+    quantity: str
+    value: str
+    who: str = ""
 
 
 @dataclass
@@ -32,7 +42,7 @@ class Item:
     cite: str
     clause_id: str
     contact: str = ""
-    amount: str = ""
+    amounts: list[AmountLine] = field(default_factory=list)
     glossary: str = ""
     missing: list[str] = field(default_factory=list)
     gap: str = ""
@@ -80,6 +90,7 @@ class DepartmentBrief:
     en: str
     successor: str
     groups: list[DepartmentGroup]
+    documents_loaded: int
 
 
 @dataclass
@@ -118,72 +129,70 @@ def question(kb: KB, fact: str, names: list[str | None], lang: str) -> str:
     return f"{who}:{label}" if lang == "zh" else f"{who}: {label}"
 
 
-def _contact(kb: KB, entry: dict[str, Any], lang: str) -> str:
-    deps = [dict(d, name=kb.bodies[d["id"]].en) if lang == "en" else d for d in entry["departments"]]
+def _contact(kb: KB, entry: Determination, lang: str) -> str:
+    names = [(kb.bodies[o.body_id].en if lang == "en" else o.name, o.role) for o in entry.owners]
     # Whoever the sentence names as doing it comes first, then the leads, then the list.
-    lead = [d for d in deps if d["role"] == "named"] + [d for d in deps if d["role"] == "lead"] or deps
+    lead = [n for n, r in names if r is Role.named] + [n for n, r in names if r is Role.lead] or [n for n, _ in names]
     sep = "、" if lang == "zh" else ", "
-    return sep.join(d["name"] for d in lead[:4]) + ("等" if lang == "zh" and len(lead) > 4 else "")
+    return sep.join(lead[:4]) + ("等" if lang == "zh" and len(lead) > 4 else "")
 
 
-def _amount(entry: dict[str, Any], lang: str) -> str:
-    computed = entry["amounts"].get("computed") or {}
-    bits = []
-    for e in computed.get("per_entity", []):
-        if e["quarterly_subsidy_yuan"] is not None:
-            bits.append(f"本季度补贴 {e['quarterly_subsidy_yuan']:g} 元" if lang == "zh"
-                        else f"subsidy this quarter: {e['quarterly_subsidy_yuan']:g} yuan")
-    for m in computed.get("per_member", []):
-        if m["shortfall"]:
-            who = m.get("name") or f"#{m['member']}"
-            bits.append(f"{who} 今年还需参加 {m['shortfall']} 次培训" if lang == "zh"
-                        else f"{who} still needs {m['shortfall']} training(s) this year")
-    if computed.get("years_remaining_at_least") is not None:
-        y = computed["years_remaining_at_least"]
-        bits.append(f"房屋至少还有 {y:g} 年不能买卖" if lang == "zh" else f"the home cannot be sold for at least {y:g} more years")
-    return ";".join(bits) if lang == "zh" else "; ".join(bits)
+def _num(v: float | None) -> str:
+    return "" if v is None else f"{v:g}"
 
 
-def _items(kb: KB, entries: list[dict[str, Any]], lang: str, names: list[str | None]) -> list[Item]:
+def _amounts(entry: Determination) -> list[AmountLine]:
+    """The amounts a household acts on: known subsidies, training still owed, years of restriction left."""
+    out = []
+    for a in entry.amounts:
+        if a.value is None or (a.quantity == "training_shortfall" and not a.value):
+            continue
+        if a.quantity == "employment_gap":
+            continue  # a duty of the locality, shown as the measure itself
+        who = a.member_name or (f"#{a.member}" if a.member is not None else a.entity or "")
+        out.append(AmountLine(quantity=a.quantity, value=_num(a.value), who=who))
+    return out
+
+
+def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | None]) -> list[Item]:
     seen_terms: set[str] = set()
     out = []
     for e in entries:
         gloss = []
         for t in kb.glossary.values():
-            if t.zh.split("(")[0] in e["zh"] and t.id not in seen_terms:
+            if t.zh.split("(")[0] in e.zh and t.id not in seen_terms:
                 seen_terms.add(t.id)
                 gloss.append(t.plain_zh if lang == "zh" else t.plain_en)
-        out.append(Item(zh=e["zh"], en=e["en"], cite=citation(kb, e["document"], e["clause"], lang),
-                        clause_id=e["clause_id"], contact=_contact(kb, e, lang), amount=_amount(e, lang),
-                        glossary=" ".join(gloss), missing=[question(kb, f, names, lang) for f in e["missing"]],
-                        gap=(e.get("gap") or {}).get(lang, ""),
-                        numbers=("；" if lang == "zh" else "; ").join(
-                            v["text"] for k, v in e["amounts"].items() if k != "computed")))
+        out.append(Item(zh=e.zh, en=e.en, cite=citation(kb, e.document, e.clause_number, lang),
+                        clause_id=e.clause_id, contact=_contact(kb, e, lang), amounts=_amounts(e),
+                        glossary=" ".join(gloss), missing=[question(kb, f, names, lang) for f in e.missing],
+                        gap=getattr(e.gap, lang) if e.gap else "",
+                        numbers=("；" if lang == "zh" else "; ").join(p.text for p in e.parameters)))
     return out
 
 
-def household_context(kb: KB, report: dict[str, Any], lang: str) -> HouseholdBrief:
+def household_context(kb: KB, report: Report, lang: str) -> HouseholdBrief:
     by = _by_status(report)
-    names = report["member_names"]
-    decidable = [e for e in by.get("undetermined", []) if not e.get("not_decidable")]
+    names = report.member_names
+    decidable = [e for e in by.get(Status.undetermined, []) if not e.not_decidable]
     return HouseholdBrief(
-        household_id=report["id"],
-        documents=[f"《{d['title']}》" for d in report["documents"]],
-        applies=_items(kb, [e for e in by.get("applies", []) if not e["binds_household"]], lang, names),
-        must_do=_items(kb, [e for e in by.get("applies", []) if e["binds_household"]], lang, names),
+        household_id=report.id,
+        documents=[f"《{d.title}》" for d in report.documents],
+        applies=_items(kb, [e for e in by.get(Status.applies, []) if not e.binds_household], lang, names),
+        must_do=_items(kb, [e for e in by.get(Status.applies, []) if e.binds_household], lang, names),
         undetermined=_items(kb, decidable, lang, names),
-        questions=[question(kb, q["fact"], names, lang) for q in report["questions"][:8]],
-        not_applicable_count=len(by.get("does_not_apply", [])),
+        questions=[question(kb, q.fact, names, lang) for q in report.questions[:8]],
+        not_applicable_count=len(by.get(Status.does_not_apply, [])),
     )
 
 
-def site_context(kb: KB, report: dict[str, Any], lang: str) -> SiteBrief:
+def site_context(kb: KB, report: Report, lang: str) -> SiteBrief:
     by = _by_status(report)
-    return SiteBrief(site_id=report["id"], documents=[f"《{d['title']}》" for d in report["documents"]],
-                     violated=_items(kb, by.get("violated", []), lang, []),
-                     met=_items(kb, by.get("met", []), lang, []),
-                     applies=_items(kb, by.get("applies", []), lang, []),
-                     undetermined=_items(kb, [e for e in by.get("undetermined", []) if e["missing"]], lang, []))
+    return SiteBrief(site_id=report.id, documents=[f"《{d.title}》" for d in report.documents],
+                     violated=_items(kb, by.get(Status.violated, []), lang, []),
+                     met=_items(kb, by.get(Status.met, []), lang, []),
+                     applies=_items(kb, by.get(Status.applies, []), lang, []),
+                     undetermined=_items(kb, [e for e in by.get(Status.undetermined, []) if e.missing], lang, []))
 
 
 def department_context(kb: KB, duties: dict[str, Any], lang: str) -> DepartmentBrief:
@@ -206,7 +215,8 @@ def department_context(kb: KB, duties: dict[str, Any], lang: str) -> DepartmentB
                                                 f" · {t.zh if lang == 'zh' else t.en}", entries=by_topic[topic]))
     succ = duties["successor"]
     return DepartmentBrief(name=duties["name"], en=duties["en"],
-                           successor=(succ["name"] if lang == "zh" else succ["en"]) if succ else "", groups=groups)
+                           successor=(succ["name"] if lang == "zh" else succ["en"]) if succ else "", groups=groups,
+                           documents_loaded=duties["documents_loaded"])
 
 
 def compare_context(kb: KB, cmp: dict[str, Any], lang: str) -> CompareBrief:
@@ -221,10 +231,10 @@ def compare_context(kb: KB, cmp: dict[str, Any], lang: str) -> CompareBrief:
     return CompareBrief(topic=f"{cmp['zh']} / {cmp['en']}", documents=docs)
 
 
-def _by_status(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {}
-    for e in report["measures"]:
-        out.setdefault(e["status"], []).append(e)
+def _by_status(report: Report) -> dict[Status, list[Determination]]:
+    out: dict[Status, list[Determination]] = {}
+    for e in report.determinations:
+        out.setdefault(e.status, []).append(e)
     return out
 
 

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+import networkx as nx
+from pydantic import BaseModel
 
+from houfu.engine.evaluator import Evaluator, evaluator_for
+from houfu.engine.results import Report
 from houfu.kb import query
 from houfu.kb.facts import Household, Site
-from houfu.kb.loader import KB, KBError, load, load_default
+from houfu.kb.loader import KB, FieldError, KBError, load, load_default
 
 from . import render
-from houfu.engine.evaluate import determine, determine_file, explain
-from .inputs import InputError, parse_file, parse_record, read_records
+from .batch import determine_file
+from .inputs import InputError, parse_record, read_records
+from .schemas import dump_json, schema_for, write_kb_schemas
+
+F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R", Household, Site)
 
 
 class BadInput(click.ClickException):
@@ -29,23 +39,44 @@ def _kb(ctx: click.Context) -> KB:
             obj["kb"] = load(obj["policies"]) if obj.get("policies") else load_default()
         except KBError as exc:
             raise click.ClickException(str(exc)) from None
-    return obj["kb"]
+    kb: KB = obj["kb"]
+    return kb
 
 
-def _emit(data: Any, as_json: bool, text) -> None:
+def _evaluator(ctx: click.Context) -> Evaluator:
+    try:
+        return evaluator_for(_kb(ctx))
+    except KBError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _jsonable(data: Any) -> Any:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if isinstance(data, list):
+        return [_jsonable(d) for d in data]
+    return data
+
+
+def _emit(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        click.echo(json.dumps(_jsonable(data), ensure_ascii=False, indent=2, default=str))
     else:
         click.echo(text(data))
 
 
-def json_option(f):
+def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
 
 
-def as_of_option(f):
+def as_of_option(f: F) -> F:
     return click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-                        help="Evaluate as on this date (YYYY-MM-DD); documents issued later are left out. Default: today.")(f)
+                        help="Evaluate as on this date (YYYY-MM-DD); documents issued later are left out. "
+                             "Default: today.")(f)
+
+
+def _date(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,8 +106,8 @@ def kb_group() -> None:
 @kb_group.command("validate")
 @json_option
 @click.pass_context
-def kb_validate(ctx, as_json):
-    """Check every quote, id, responsibility list and number against the sources.
+def kb_validate(ctx: click.Context, as_json: bool) -> None:
+    """Check every quote, id, responsibility list, number and calculator against the sources.
 
     \b
     Example:
@@ -86,8 +117,9 @@ def kb_validate(ctx, as_json):
     from houfu.kb.validate import validate
 
     kb = _kb(ctx)
-    errors = validate(kb)
-    data = {"ok": not errors, "errors": [{"file": e.file, "key": e.key, "message": e.message} for e in errors]}
+    errors = validate(kb) + _evaluator(ctx).check()
+    data = {"ok": not errors, "kb_version": kb.version,
+            "errors": [{"file": e.file, "key": e.key, "message": e.message} for e in errors]}
     _emit(data, as_json, lambda d: render.validate_text(errors, query.stats(kb)))
     if errors:
         ctx.exit(1)
@@ -96,7 +128,7 @@ def kb_validate(ctx, as_json):
 @kb_group.command("stats")
 @json_option
 @click.pass_context
-def kb_stats(ctx, as_json):
+def kb_stats(ctx: click.Context, as_json: bool) -> None:
     """Counts per document: clauses, measures by force and subject, bodies.
 
     \b
@@ -110,7 +142,7 @@ def kb_stats(ctx, as_json):
 @click.argument("item_id")
 @json_option
 @click.pass_context
-def kb_show(ctx, item_id, as_json):
+def kb_show(ctx: click.Context, item_id: str, as_json: bool) -> None:
     """Show a clause or measure with its source text, owners and notes.
 
     \b
@@ -118,18 +150,14 @@ def kb_show(ctx, item_id, as_json):
       houfu kb show dn.4.3
       houfu kb show dn.4.3.incubation_subsidy --json
     """
-    try:
-        data = query.show(_kb(ctx), item_id)
-    except KBError as exc:
-        raise click.ClickException(f"{exc.key}: {exc.message}") from None
-    _emit(data, as_json, render.show_text)
+    _emit(_kb_call(query.show, _kb(ctx), item_id), as_json, render.show_text)
 
 
 @kb_group.command("search")
 @click.argument("text")
 @json_option
 @click.pass_context
-def kb_search(ctx, text, as_json):
+def kb_search(ctx: click.Context, text: str, as_json: bool) -> None:
     """Keyword search (Chinese or English) over clauses and measures.
 
     \b
@@ -142,74 +170,115 @@ def kb_search(ctx, text, as_json):
 @kb_group.command("schema")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("schemas"),
               show_default=True, help="Folder for the JSON Schema files.")
-def kb_schema(out):
+def kb_schema(out: Path) -> None:
     """Export JSON Schemas of the knowledge-base file formats for editors.
 
     \b
     Example:
       houfu kb schema --out schemas/
     """
-    for path in query.export_schemas(out):
+    for path in write_kb_schemas(out):
         click.echo(path)
 
 
 @main.command("schema")
-@click.argument("kind", type=click.Choice(["household", "site"]))
-def schema(kind):
-    """Print the JSON Schema of a household or site input file.
+@click.argument("kind", type=click.Choice(["household", "site", "report"]))
+def schema(kind: str) -> None:
+    """Print the JSON Schema of a household or site input file, or of a report.
 
     \b
     Example:
       houfu schema household > household.schema.json
+      houfu schema report
     """
-    click.echo(json.dumps(query.input_schema(kind), ensure_ascii=False, indent=2))
+    click.echo(dump_json(schema_for(kind)), nl=False)
+
+
+@main.command("test")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("-v", "--verbose", is_flag=True, help="List every case, not only the failures.")
+@click.pass_context
+def test_cmd(ctx: click.Context, path: Path | None, verbose: bool) -> None:
+    """Run the YAML rule cases on both evaluators (durable-rules and the reference).
+
+    PATH is one case file or a folder; default: every document's tests/*.yaml.
+
+    \b
+    Example:
+      houfu test
+      houfu test policies/shiyan-2019/tests/households.yaml -v
+    """
+    from .rulecases import CaseFileError, case_files, run_cases
+
+    kb = _kb(ctx)
+    files = case_files(kb, path)
+    try:
+        results = run_cases(_evaluator(ctx), files)
+    except CaseFileError as exc:
+        raise BadInput(str(exc)) from None
+    for r in results:
+        if verbose or not r.passed:
+            click.echo(f"{'PASS' if r.passed else 'FAIL'} {r.file}: {r.name} [{r.engine.value}]")
+            for problem in r.problems:
+                click.echo(f"    {problem}")
+    failed = sum(1 for r in results if not r.passed)
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        ctx.exit(1)
 
 
 # --- engine ------------------------------------------------------------------
 
 
-def _run_batch(ctx, path: str, model, as_of, as_json: bool, verbose: bool = False) -> None:
-    kb = _kb(ctx)
-
-    def progress(items):
-        if len(items) <= 20 or as_json:
+def _run_batch(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime | None, as_json: bool,
+               jsonl: bool, verbose: bool = False) -> None:
+    def progress(items: list[tuple[str, R]]) -> Iterable[tuple[str, R]]:
+        if len(items) <= 20 or as_json or jsonl or not sys.stderr.isatty():
             yield from items
             return
         with click.progressbar(items, label="evaluating", file=sys.stderr, show_pos=True) as bar:
             yield from bar
 
     try:
-        batch = determine_file(kb, path, model, as_of.date() if as_of else None, progress)
+        batch = determine_file(_evaluator(ctx), path, model, _date(as_of), progress)
     except InputError as exc:
         raise BadInput(str(exc)) from None
-    if as_json:
-        data: Any = batch["results"][0] if batch["records"] == 1 and batch["results"] else dict(
-            batch, errors=[str(e) for e in batch["errors"]])
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    if jsonl:
+        for r in batch.reports:
+            click.echo(r.model_dump_json())
+    elif as_json:
+        # Always a list, whatever the record count: one record never changes the shape.
+        click.echo(json.dumps([r.model_dump(mode="json") for r in batch.reports], ensure_ascii=False, indent=2))
     else:
-        for r in batch["results"]:
+        for r in batch.reports:
             click.echo(render.determination_text(r, verbose))
             click.echo()
-    for e in batch["errors"]:
+    for e in batch.errors:
         click.echo(f"Error: {e}", err=True)
-    if batch["records"] > 1:
-        click.echo(f"{batch['records']} record(s): {batch['evaluated']} evaluated, {batch['rejected']} rejected",
-                   err=True)
-    if batch["errors"]:
+    if batch.records > 1:
+        click.echo(f"{batch.records} record(s): {batch.evaluated} evaluated, {batch.rejected} rejected", err=True)
+    if batch.errors:
         ctx.exit(2)
+
+
+def jsonl_option(f: F) -> F:
+    return click.option("--jsonl", is_flag=True, help="Print one JSON report per line (JSON Lines).")(f)
 
 
 @main.command("check")
 @click.argument("household_file", type=str)
 @as_of_option
 @json_option
+@jsonl_option
 @click.option("--ask", is_flag=True, help="Ask for the missing facts, most decisive first.")
 @click.option("-v", "--verbose", is_flag=True, help="Show owners and failed conditions for every measure.")
 @click.pass_context
-def check(ctx, household_file, as_of, as_json, ask, verbose):
+def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as_json: bool, jsonl: bool,
+          ask: bool, verbose: bool) -> None:
     """Which measures apply to a household, why, who owns them, and what is missing.
 
     HOUSEHOLD_FILE is YAML or JSON (``-`` reads stdin); a list checks a batch.
+    --json prints a list of reports (one per record), --jsonl one report per line.
 
     \b
     Example:
@@ -220,18 +289,23 @@ def check(ctx, household_file, as_of, as_json, ask, verbose):
     if ask:
         from .interview import interview
 
-        interview(_kb(ctx), household_file, as_of.date() if as_of else None)
+        try:
+            interview(_evaluator(ctx), household_file, _date(as_of))
+        except InputError as exc:
+            raise BadInput(str(exc)) from None
         return
-    _run_batch(ctx, household_file, Household, as_of, as_json, verbose)
+    _run_batch(ctx, household_file, Household, as_of, as_json, jsonl, verbose)
 
 
 @main.command("site")
 @click.argument("site_file", type=str)
 @as_of_option
 @json_option
+@jsonl_option
 @click.option("-v", "--verbose", is_flag=True, help="Show owners and failed conditions for every measure.")
 @click.pass_context
-def site(ctx, site_file, as_of, as_json, verbose):
+def site(ctx: click.Context, site_file: str, as_of: dt.datetime | None, as_json: bool, jsonl: bool,
+         verbose: bool) -> None:
     """Which obligations of a resettlement site are met, violated or undetermined.
 
     \b
@@ -239,7 +313,7 @@ def site(ctx, site_file, as_of, as_json, verbose):
       houfu site examples/shiyan-site.yaml
       houfu site examples/dingnan-site.yaml --json
     """
-    _run_batch(ctx, site_file, Site, as_of, as_json, verbose)
+    _run_batch(ctx, site_file, Site, as_of, as_json, jsonl, verbose)
 
 
 @main.command("explain")
@@ -248,28 +322,29 @@ def site(ctx, site_file, as_of, as_json, verbose):
 @as_of_option
 @json_option
 @click.pass_context
-def explain_cmd(ctx, file, measure_id, as_of, as_json):
+def explain_cmd(ctx: click.Context, file: str, measure_id: str, as_of: dt.datetime | None, as_json: bool) -> None:
     """Why a measure applies or not: the chain of rules and facts, each citing its clause.
 
     \b
     Example:
       houfu explain examples/dingnan-household.yaml dn.4.3.incubation_subsidy
     """
-    kb = _kb(ctx)
     raw = read_records_or_fail(file)
     if len(raw) != 1:
         raise BadInput(f"{file}: -: explain takes one record, the file holds {len(raw)}")
     source = "<stdin>" if file == "-" else file
-    model = _guess_model(raw[0])
     try:
-        record = parse_record(raw[0], model, source)
-        data = explain(kb, record, measure_id, as_of.date() if as_of else None, source=source)
+        record: Household | Site = parse_record(raw[0], _guess_model(raw[0]), source)
+        data = _evaluator(ctx).explain(record, measure_id, _date(as_of))
     except InputError as exc:
         raise BadInput(str(exc)) from None
+    except FieldError as exc:
+        field = "MEASURE_ID" if exc.field == "measure" else exc.field
+        raise BadInput(f"{source}: {field}: {exc.message}") from None
     _emit(data, as_json, render.explain_text)
 
 
-def _guess_model(raw: Any):
+def _guess_model(raw: Any) -> type[Household] | type[Site]:
     """A household or a site, by which vocabulary the record's keys fit better."""
     keys = set(raw) if isinstance(raw, dict) else set()
     return min((Household, Site), key=lambda m: len(keys - set(m.model_fields)))
@@ -285,16 +360,20 @@ def read_records_or_fail(path: str) -> list[Any]:
 # --- responsibility graph ----------------------------------------------------
 
 
-def _graph(ctx):
+def _graph(ctx: click.Context) -> nx.DiGraph:
     from houfu.kb.graph import build_graph
 
     obj = ctx.find_root().obj
     if "graph" not in obj:
         obj["graph"] = build_graph(_kb(ctx))
-    return obj["graph"]
+    G: nx.DiGraph = obj["graph"]
+    return G
 
 
-def _kb_call(fn, *args):
+T = TypeVar("T")
+
+
+def _kb_call(fn: Callable[..., T], *args: Any) -> T:
     try:
         return fn(*args)
     except KBError as exc:
@@ -305,7 +384,7 @@ def _kb_call(fn, *args):
 @click.argument("query")
 @json_option
 @click.pass_context
-def owners_cmd(ctx, query, as_json):
+def owners_cmd(ctx: click.Context, query: str, as_json: bool) -> None:
     """Who owns a task: a measure or clause id, a topic, or Chinese text.
 
     \b
@@ -323,7 +402,7 @@ def owners_cmd(ctx, query, as_json):
 @click.argument("department")
 @json_option
 @click.pass_context
-def duties_cmd(ctx, department, as_json):
+def duties_cmd(ctx: click.Context, department: str, as_json: bool) -> None:
     """Everything a department answers for, by document, role and topic.
 
     Any alias, the full name or the English name works.
@@ -341,7 +420,7 @@ def duties_cmd(ctx, department, as_json):
 @main.command("analyze")
 @json_option
 @click.pass_context
-def analyze_cmd(ctx, as_json):
+def analyze_cmd(ctx: click.Context, as_json: bool) -> None:
     """Load per department, clauses without a lead, unowned measures, co-responsibility.
 
     \b
@@ -357,8 +436,8 @@ def analyze_cmd(ctx, as_json):
 @click.option("--topic", required=True, help="A topic id, e.g. training, employment, hukou.")
 @json_option
 @click.pass_context
-def compare_cmd(ctx, topic, as_json):
-    """The two documents side by side on one topic: measures, numbers and owners.
+def compare_cmd(ctx: click.Context, topic: str, as_json: bool) -> None:
+    """The documents loaded, side by side on one topic: measures, numbers and owners.
 
     \b
     Example:
@@ -370,7 +449,7 @@ def compare_cmd(ctx, topic, as_json):
 
 
 @main.group("graph")
-def graph_group():
+def graph_group() -> None:
     """Export or draw the department-responsibility graph."""
 
 
@@ -379,7 +458,7 @@ def graph_group():
               default="graphml", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.pass_context
-def graph_export(ctx, fmt, output):
+def graph_export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     """Export the graph for Gephi, yEd, Graphviz or Mermaid.
 
     \b
@@ -400,7 +479,7 @@ def graph_export(ctx, fmt, output):
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--department", help="Draw one department's duties instead of the whole network.")
 @click.pass_context
-def graph_render(ctx, out, department):
+def graph_render(ctx: click.Context, out: Path, department: str | None) -> None:
     """Draw the department-clause network as SVG or PNG (by the file's suffix).
 
     \b
@@ -408,7 +487,7 @@ def graph_render(ctx, out, department):
       houfu graph render out/graph.svg
       houfu graph render out/hrss.png --department 县人社局
     """
-    from houfu.kb.graph import render as draw
+    from .pictures import render as draw
 
     if out.suffix not in (".svg", ".png"):
         raise BadInput(f"{out}: -: the picture must end in .svg or .png")
@@ -418,7 +497,7 @@ def graph_render(ctx, out, department):
 # --- briefs ------------------------------------------------------------------
 
 
-def brief_options(f):
+def brief_options(f: F) -> F:
     f = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)(f)
     f = click.option("--format", "fmt", type=click.Choice(["md", "html", "txt"]), default="md", show_default=True)(f)
     f = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -428,7 +507,7 @@ def brief_options(f):
     return f
 
 
-def _render(kind, context, lang, fmt, templates_dir) -> str:
+def _render(kind: str, context: Any, lang: str, fmt: str, templates_dir: Path | None) -> str:
     from .briefs import BriefError, render_brief
 
     try:
@@ -447,33 +526,20 @@ def _write(text: str, output: Path | None) -> None:
 
 
 @main.group("brief")
-def brief_group():
+def brief_group() -> None:
     """Plain-language briefs for households, sites, departments and comparisons."""
 
 
-def _one_record(path: str, model):
+def _one_report(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime | None) -> Report:
     try:
-        good, bad = parse_file(path, model)
+        batch = determine_file(_evaluator(ctx), path, model, _date(as_of))
     except InputError as exc:
         raise BadInput(str(exc)) from None
-    if bad:
-        raise BadInput(str(bad[0]))
-    if len(good) != 1:
-        raise BadInput(f"{path}: -: a brief takes one record, the file holds {len(good)}")
-    return good[0]
-
-
-def _brief_from_file(ctx, kind, path, model, lang, fmt, output, templates_dir, as_of):
-    from .briefs import household_context, site_context
-
-    kb = _kb(ctx)
-    where, record = _one_record(path, model)
-    try:
-        report = determine(kb, record, as_of.date() if as_of else None, source=where)
-    except InputError as exc:
-        raise BadInput(str(exc)) from None
-    context = (household_context if kind == "household" else site_context)(kb, report, lang)
-    _write(_render(kind, context, lang, fmt, templates_dir), output)
+    if batch.errors:
+        raise BadInput(str(batch.errors[0]))
+    if batch.records != 1:
+        raise BadInput(f"{path}: -: a brief takes one record, the file holds {batch.records}")
+    return batch.reports[0]
 
 
 @brief_group.command("household")
@@ -481,7 +547,8 @@ def _brief_from_file(ctx, kind, path, model, lang, fmt, output, templates_dir, a
 @brief_options
 @as_of_option
 @click.pass_context
-def brief_household(ctx, file, lang, fmt, output, templates_dir, as_of):
+def brief_household(ctx: click.Context, file: str, lang: str, fmt: str, output: Path | None,
+                    templates_dir: Path | None, as_of: dt.datetime | None) -> None:
     """A letter for a household: what it can get, what is still needed, whom to contact.
 
     \b
@@ -489,7 +556,10 @@ def brief_household(ctx, file, lang, fmt, output, templates_dir, as_of):
       houfu brief household examples/dingnan-household.yaml -o letter.md
       houfu brief household examples/shiyan-household.yaml --lang en --format html -o letter.html
     """
-    _brief_from_file(ctx, "household", file, Household, lang, fmt, output, templates_dir, as_of)
+    from .briefs import household_context
+
+    report = _one_report(ctx, file, Household, as_of)
+    _write(_render("household", household_context(_kb(ctx), report, lang), lang, fmt, templates_dir), output)
 
 
 @brief_group.command("site")
@@ -497,21 +567,26 @@ def brief_household(ctx, file, lang, fmt, output, templates_dir, as_of):
 @brief_options
 @as_of_option
 @click.pass_context
-def brief_site(ctx, file, lang, fmt, output, templates_dir, as_of):
+def brief_site(ctx: click.Context, file: str, lang: str, fmt: str, output: Path | None,
+               templates_dir: Path | None, as_of: dt.datetime | None) -> None:
     """One page on a site's obligations: met, violated (with the gap), undetermined.
 
     \b
     Example:
       houfu brief site examples/shiyan-site.yaml --format html -o site.html
     """
-    _brief_from_file(ctx, "site", file, Site, lang, fmt, output, templates_dir, as_of)
+    from .briefs import site_context
+
+    report = _one_report(ctx, file, Site, as_of)
+    _write(_render("site", site_context(_kb(ctx), report, lang), lang, fmt, templates_dir), output)
 
 
 @brief_group.command("department")
 @click.argument("name")
 @brief_options
 @click.pass_context
-def brief_department(ctx, name, lang, fmt, output, templates_dir):
+def brief_department(ctx: click.Context, name: str, lang: str, fmt: str, output: Path | None,
+                     templates_dir: Path | None) -> None:
     """A department's duty list (职责清单) by topic, lead and shared marked.
 
     \b
@@ -531,8 +606,9 @@ def brief_department(ctx, name, lang, fmt, output, templates_dir):
 @click.option("--topic", required=True, help="A topic id, e.g. training.")
 @brief_options
 @click.pass_context
-def brief_compare(ctx, topic, lang, fmt, output, templates_dir):
-    """The two documents side by side on one topic.
+def brief_compare(ctx: click.Context, topic: str, lang: str, fmt: str, output: Path | None,
+                  templates_dir: Path | None) -> None:
+    """The documents loaded, side by side on one topic.
 
     \b
     Example:

@@ -9,15 +9,14 @@ from __future__ import annotations
 import difflib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from houfu.kb.loader import KB
-
-__all__ = ["InputError", "read_records", "parse_record", "parse_file", "flatten", "resolve_jurisdiction"]
+__all__ = ["InputError", "read_records", "parse_record", "parse_file"]
 
 
 class InputError(Exception):
@@ -48,7 +47,10 @@ def read_records(path: str) -> list[Any]:
     return data if isinstance(data, list) else [data]
 
 
-def parse_file(path: str, model: type[BaseModel]) -> tuple[list[tuple[str, BaseModel]], list[InputError]]:
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_file(path: str, model: type[M]) -> tuple[list[tuple[str, M]], list[InputError]]:
     """Every record of a file, parsed; a bad record is reported and the rest still parsed.
 
     Returns (good records with where they came from, errors).  An unreadable or
@@ -56,7 +58,8 @@ def parse_file(path: str, model: type[BaseModel]) -> tuple[list[tuple[str, BaseM
     """
     source = "<stdin>" if path == "-" else path
     raws = read_records(path)
-    good, bad = [], []
+    good: list[tuple[str, M]] = []
+    bad: list[InputError] = []
     for i, raw in enumerate(raws):
         where = source if len(raws) == 1 else f"{source}[{i}]"
         try:
@@ -66,14 +69,14 @@ def parse_file(path: str, model: type[BaseModel]) -> tuple[list[tuple[str, BaseM
     return good, bad
 
 
-def _loc(loc: tuple) -> str:
+def _loc(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
     return out.lstrip(".")
 
 
-def parse_record(raw: Any, model: type[BaseModel], source: str) -> BaseModel:
+def parse_record(raw: Any, model: type[M], source: str) -> M:
     if not isinstance(raw, dict):
         raise InputError(source, "-", f"expected a mapping of {model.__name__.lower()} facts")
     try:
@@ -90,7 +93,7 @@ def parse_record(raw: Any, model: type[BaseModel], source: str) -> BaseModel:
         raise InputError(source, field, f"{err['msg']} (got {err.get('input')!r})") from None
 
 
-def _owner_model(model: type[BaseModel], loc: tuple) -> type[BaseModel]:
+def _owner_model(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel]:
     """The model that owns the last field of an error location (Member for members[0].x)."""
     current = model
     for part in loc[:-1]:
@@ -99,38 +102,8 @@ def _owner_model(model: type[BaseModel], loc: tuple) -> type[BaseModel]:
     return current
 
 
-def _models_in(ann):
+def _models_in(ann: Any) -> Iterator[type[BaseModel]]:
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         yield ann
     for arg in get_args(ann):
         yield from _models_in(arg)
-
-
-def flatten(record: BaseModel) -> dict[str, Any]:
-    """Facts as a flat dict with dotted nested names; members as a list of flat dicts."""
-    out: dict[str, Any] = {}
-    for name in record.__class__.model_fields:
-        value = getattr(record, name)
-        if name == "members":
-            out["members"] = None if value is None else [flatten(m) for m in value]
-        elif isinstance(value, BaseModel):
-            for k, v in flatten(value).items():
-                out[f"{name}.{k}"] = v
-        else:
-            out[name] = value
-    return out
-
-
-def resolve_jurisdiction(kb: KB, value: str | None, source: str) -> str:
-    """Map an id, Chinese name, alias or division code to a jurisdiction id."""
-    if value is None:
-        raise InputError(source, "jurisdiction", "required to select the documents in force "
-                         "(e.g. dingnan, shiyan, 郧阳区 or 420304)")
-    text = str(value).strip()
-    for j in kb.jurisdictions.values():
-        if text in (j.id, j.name, j.code, j.name_en) or text in j.aliases:
-            return j.id
-    names = [n for j in kb.jurisdictions.values() for n in (j.id, j.name, *j.aliases)]
-    hint = difflib.get_close_matches(text, names, n=1, cutoff=0.4)
-    raise InputError(source, "jurisdiction", f"unknown jurisdiction {text!r}"
-                     + (f"; did you mean {hint[0]!r}?" if hint else ""))

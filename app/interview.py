@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
 import click
 
+from houfu.engine.evaluator import Evaluator
+from houfu.engine.logic import split_fact_path
+from houfu.engine.results import Report
 from houfu.kb.facts import Household
-from houfu.kb.loader import KB
+from houfu.kb.loader import FieldError
 
 from . import render
 from .briefs import question
-from houfu.engine.evaluate import determine
 from .inputs import InputError, parse_record, read_records
-from houfu.engine.logic import split_fact_path
+
+__all__ = ["interview"]
 
 
 def _set(raw: dict[str, Any], path: str, value: Any) -> None:
@@ -40,33 +44,42 @@ def _coerce(text: str) -> Any:
         return text.strip()
 
 
-def interview(kb: KB, path: str, as_of: dt.date | None) -> None:
+def _determine(evaluator: Evaluator, raw: dict[str, Any], path: str, as_of: dt.date | None) -> Report:
+    record = parse_record(raw, Household, path)
+    try:
+        return evaluator.determine(record, as_of)
+    except FieldError as exc:
+        raise InputError(path, exc.field, exc.message) from None
+
+
+def interview(evaluator: Evaluator, path: str, as_of: dt.date | None) -> None:
+    """Ask, re-decide, repeat; a rejected answer is undone whole (a deep copy, members included)."""
+    kb = evaluator.kb
     raw = read_records(path)[0]
+    if not isinstance(raw, dict):
+        raise InputError(path, "-", "expected a mapping of household facts")
     asked: set[str] = set()
     while True:
-        try:
-            report = determine(kb, parse_record(raw, Household, path), as_of, source=path)
-        except InputError as exc:
-            raise click.ClickException(str(exc)) from None
-        todo = [q for q in report["questions"] if q["fact"] not in asked]
+        report = _determine(evaluator, raw, path, as_of)
+        todo = [q for q in report.questions if q.fact not in asked]
         if not todo:
             break
         q = todo[0]
-        names = report["member_names"]
-        answer = click.prompt(f"{q['fact']}? {question(kb, q['fact'], names, 'zh')} / {question(kb, q['fact'], names, 'en')}\n"
-                              f"  (decides {q['decides']}; y/n, a number or a word; blank skips, q stops)",
+        names = report.member_names
+        answer = click.prompt(f"{q.fact}? {question(kb, q.fact, names, 'zh')} / {question(kb, q.fact, names, 'en')}\n"
+                              f"  (decides {q.decides}; y/n, a number or a word; blank skips, q stops)",
                               default="", show_default=False)
         if answer.strip().lower() == "q":
             break
-        asked.add(q["fact"])
+        asked.add(q.fact)
         if not answer.strip():
             continue
-        previous = dict(raw)
-        _set(raw, q["fact"], _coerce(answer))
+        previous = copy.deepcopy(raw)
+        _set(raw, q.fact, _coerce(answer))
         try:
             parse_record(raw, Household, path)
         except InputError as exc:
             click.echo(f"  not accepted: {exc.message}", err=True)
             raw = previous
-            asked.discard(q["fact"])
+            asked.discard(q.fact)
     click.echo(render.determination_text(report))

@@ -4,85 +4,104 @@ from __future__ import annotations
 
 from typing import Any
 
+from houfu.engine.results import Amount, Determination, Explanation, Report, Status
+
 __all__ = ["determination_text", "explain_text", "stats_text", "show_text", "search_text", "validate_text"]
 
-_MARK = {"applies": "✔", "met": "✔", "violated": "✘", "does_not_apply": "·", "undetermined": "?"}
-_ORDER = ["violated", "applies", "met", "undetermined", "does_not_apply"]
+_MARK = {Status.applies: "✔", Status.met: "✔", Status.violated: "✘", Status.does_not_apply: "·",
+         Status.undetermined: "?"}
+_ORDER = [Status.violated, Status.applies, Status.met, Status.undetermined, Status.does_not_apply]
 
 
-def _owners(e: dict[str, Any]) -> str:
-    if not e["departments"]:
+def _owners(e: Determination) -> str:
+    if not e.owners:
         return "no owner named in the text"
-    return "、".join(f"{d['name']}({d['role']})" for d in e["departments"])
+    return "、".join(f"{o.name}({o.role.value})" for o in e.owners)
 
 
-def determination_text(report: dict[str, Any], verbose: bool = False) -> str:
-    lines = [f"{report['entity'].capitalize()} {report['id']} · {report['jurisdiction']} · as of {report['as_of']}"]
-    lines += [f"  in force: {d['id']} 《{d['title']}》" for d in report["documents"]] or ["  no document in force"]
-    lines.append("  " + ", ".join(f"{k}: {v}" for k, v in sorted(report["summary"].items())))
+def determination_text(report: Report, verbose: bool = False) -> str:
+    lines = [f"{report.entity.capitalize()} {report.id} · {report.jurisdiction} · as of {report.as_of.isoformat()}"]
+    lines += [f"  in force: {d.id} 《{d.title}》" for d in report.documents] or ["  no document in force"]
+    lines.append("  " + ", ".join(f"{k.value}: {v}" for k, v in sorted(report.summary.items(), key=lambda kv: kv[0].value)))
     for status in _ORDER:
-        group = [e for e in report["measures"] if e["status"] == status]
+        group = [e for e in report.determinations if e.status is status]
         if not group:
             continue
-        lines.append(f"\n{status.upper()} ({len(group)})")
+        lines.append(f"\n{status.value.upper()} ({len(group)})")
         for e in group:
-            lines.append(f"  {_MARK[status]} {e['id']}  [{e['document']} {e['clause']}] {e['zh']}")
-            if status in ("applies", "met", "violated") or verbose:
+            lines.append(f"  {_MARK[status]} {e.measure_id}  [{e.document} {e.clause_number}] {e.zh}")
+            if status in (Status.applies, Status.met, Status.violated) or verbose:
                 lines.append(f"      owners: {_owners(e)}")
-            if e.get("gap"):
-                lines.append(f"      gap: {e['gap']['en']}")
-            computed = e["amounts"].get("computed")
-            if computed:
-                lines += [f"      {line}" for line in _amount_lines(computed)]
-            if e["missing"]:
-                lines.append("      missing: " + ", ".join(e["missing"]))
-            if e.get("not_decidable"):
-                lines.append(f"      not decidable: {e['not_decidable']}")
-            if e["failed"] and verbose:
-                lines.append("      because: " + "; ".join(e["failed"]))
-    if report["questions"]:
+            if e.gap:
+                lines.append(f"      gap: {e.gap.en}")
+            lines += [f"      {line}" for line in amount_lines(e.amounts)]
+            if e.missing:
+                lines.append("      missing: " + ", ".join(e.missing))
+            if e.not_decidable:
+                lines.append(f"      not decidable: {e.not_decidable}")
+            if e.failed and verbose:
+                lines.append("      because: " + "; ".join(e.failed))
+    if report.questions:
         lines.append("\nTo decide the rest, ask (most decisive first):")
-        lines += [f"  - {q['fact']}  (decides {q['decides']})" for q in report["questions"][:10]]
+        lines += [f"  - {q.fact}  (decides {q.decides})" for q in report.questions[:10]]
     return "\n".join(lines)
 
 
-def _amount_lines(computed: dict[str, Any]) -> list[str]:
+def _num(v: float | int | bool | str | None) -> str:
+    if v is None:
+        return "?"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def amount_lines(amounts: list[Amount]) -> list[str]:
+    """One line per computed amount, for the terminal (briefs word them from templates)."""
     out = []
-    for e in computed.get("per_entity", []):
-        out.append(f"subsidy for {e['entity']}: {e['quarterly_subsidy_yuan']} yuan this quarter "
-                   f"({e['rate_percent']:g}% × {e['monthly_covered_fees_yuan']} × {e['months_this_quarter']} months, "
-                   f"cap {e['quarterly_cap_yuan']:g}{', capped' if e['capped'] else ''})")
-    for m in computed.get("per_member", []):
-        out.append(f"member {m['member']}{' ' + m['name'] if m.get('name') else ''}: "
-                   f"{m['trainings_this_year'] if m['trainings_this_year'] is not None else '?'} of "
-                   f"{m['required_per_year']} training(s) this year, shortfall {m['shortfall']}")
-    if "employed_members" in computed:
-        out.append(f"employed members: {computed['employed_members']}, required {computed['required']}, "
-                   f"gap {computed['gap']}")
-    if "min_restriction_years" in computed:
-        out.append(f"resale restricted for at least {computed['min_restriction_years']:g} years; "
-                   f"at least {computed['years_remaining_at_least']} year(s) remain")
+    for a in amounts:
+        b = a.basis
+        who = (f"entity {a.entity}" if a.entity else
+               f"member {a.member}{' ' + a.member_name if a.member_name else ''}" if a.member is not None else "household")
+        if a.quantity == "quarterly_subsidy":
+            out.append(f"subsidy for {a.entity}: {_num(a.value)} yuan this quarter "
+                       f"({_num(b.get('rate_percent'))}% × {_num(b.get('monthly_covered_fees_yuan'))} × "
+                       f"{_num(b.get('months'))} months, cap {_num(b.get('quarterly_cap_yuan'))}"
+                       f"{', capped' if b.get('capped') else ''})")
+        elif a.quantity == "training_shortfall":
+            out.append(f"{who}: {_num(b.get('trainings_this_year'))} of {_num(b.get('required_per_year'))} "
+                       f"training(s) this year, shortfall {_num(a.value)}")
+        elif a.quantity == "employment_gap":
+            out.append(f"employed members: {_num(b.get('employed_members'))}, required {_num(b.get('required'))}, "
+                       f"gap {_num(a.value)}")
+        elif a.quantity == "restriction_years_remaining":
+            out.append(f"resale restricted for at least {_num(b.get('min_restriction_years'))} years; "
+                       f"at least {_num(a.value)} year(s) remain")
+        else:
+            out.append(f"{a.quantity} for {who}: {_num(a.value)} {a.unit}")
+        if a.missing:
+            out.append(f"  (needs {', '.join(a.missing)})")
     return out
 
 
-def explain_text(x: dict[str, Any]) -> str:
-    lines = [f"{x['id']}: {x['status']}", f"  {x['document']} {x['clause']}: {x['zh']}",
-             f"  quote: 「{x['quote']}」", f"  condition: {x.get('condition', 'none (no rule)')}"]
-    if x["why"]:
+def explain_text(x: Explanation) -> str:
+    d = x.determination
+    lines = [f"{d.measure_id}: {d.status.value}", f"  {d.document} {d.clause_number}: {d.zh}",
+             f"  quote: 「{d.quote}」", f"  condition: {d.condition or 'none (no rule)'}"]
+    if d.why:
         lines.append("  chain of rules that fired:")
-        lines += [f"    {i}. {f['rule']} → {f['name']} = {str(f['value']).lower()}  [{f['document']} {f['clause_number']}]"
-                  for i, f in enumerate(x["why"], 1)]
-    for t in x.get("member_tests", []):
-        lines.append(f"  {t['test']}:")
-        lines += [f"    uses {c['name']} [{c['document']} {c['clause']}] 「{c['quote']}」" for c in t["concepts"]]
-        lines += [f"    member {r['member']}{' ' + r['name'] if r['name'] else ''}: "
-                  f"{ {True: 'yes', False: 'no', None: 'unknown'}[r['value']] }" for r in t["members"]]
-    if x["failed"]:
-        lines.append("  ruled out by: " + "; ".join(x["failed"]))
-    if x["missing"]:
-        lines.append("  missing facts: " + ", ".join(x["missing"]))
-    if x.get("note"):
-        lines.append(f"  reading: {x['note']}")
+        lines += [f"    {i}. {f.rule} → {f.name} = {str(f.value).lower()}  [{f.document} {f.clause_number}]"
+                  for i, f in enumerate(d.why, 1)]
+    word = {True: "yes", False: "no", None: "unknown"}
+    for t in x.member_tests:
+        lines.append(f"  {t.test}:")
+        lines += [f"    uses {c.name} [{c.document} {c.clause_number}] 「{c.quote}」" for c in t.concepts]
+        lines += [f"    member {r.member}{' ' + r.name if r.name else ''}: {word[r.value]}" for r in t.members]
+    if d.failed:
+        lines.append("  ruled out by: " + "; ".join(d.failed))
+    if d.missing:
+        lines.append("  missing facts: " + ", ".join(d.missing))
+    if d.note:
+        lines.append(f"  reading: {d.note}")
     return "\n".join(lines)
 
 
@@ -159,7 +178,7 @@ def duties_text(x: dict[str, Any]) -> str:
     if x.get("note"):
         lines.append(f"  note: {x['note']}")
     if not x["documents"]:
-        lines.append("  no duties in either document")
+        lines.append(f"  no duties in any of the {x['documents_loaded']} document(s) loaded")
     for doc_id, roles in x["documents"].items():
         lines.append(f"{doc_id}:")
         for role, topics in roles.items():

@@ -1,123 +1,209 @@
 """Three-valued (Kleene) evaluation of rule conditions, done plainly in Python.
 
 This is the *reference evaluator*: the durable-rules engine (``engine.rete``)
-must agree with it on every input (see tests/test_differential.py).  It also
-explains results: which facts are missing and which known fact ruled a
-measure out.  ``None`` means unknown throughout; an unknown fact is never
-treated as false.
+must agree with it on every input (tests/test_differential.py).  It also
+explains results: which facts are missing and which known test ruled a measure
+out.  ``None`` means unknown throughout; an unknown fact is never false.
+Each question is a ``ConditionVisitor`` over the condition tree.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from houfu.kb.loader import KB
-from houfu.kb.models import Assumed, Condition, FactRef, ParamRef
+from houfu.kb.conditions import (
+    AllMembers,
+    AllOf,
+    AnyMember,
+    AnyOf,
+    Assumed,
+    ConceptIs,
+    Condition,
+    ConditionVisitor,
+    Fact,
+    FactRef,
+    MemberConceptIs,
+    Not,
+    Op,
+    ParamRef,
+    Value,
+    visit,
+)
 
-__all__ = ["Truth", "truth", "missing_facts", "split_fact_path", "failed_tests", "resolve", "describe", "concept_order"]
+from .program import Program
+
+__all__ = ["Facts", "Truth", "describe", "evaluate_plain", "failed_tests", "missing_facts", "resolve",
+           "split_fact_path", "truth"]
 
 Truth = bool | None
-Facts = dict[str, Any]
+#: One entity's facts, flat with dotted names; ``members`` holds the members' facts (or is absent/None).
+Facts = Mapping[str, Any]
 
 
-def resolve(kb: KB, value: Any) -> Any:
-    """A condition's comparison value as a plain number/str/bool (FactRef stays)."""
+def resolve(program: Program, value: Value | list[str]) -> Any:
+    """A comparison value as a plain number, string, bool or list (a FactRef is left as it is)."""
     if isinstance(value, ParamRef):
-        return kb.parameters[value.param].value * value.times
+        return program.parameters[value.param] * value.times
     if isinstance(value, Assumed):
         return value.assumed
     return value
 
 
-def _compare(op: str, left: Any, right: Any) -> bool:
-    if op == "in":
-        return left in right
-    return {
-        "eq": left == right, "ne": left != right, "ge": left >= right,
-        "gt": left > right, "le": left <= right, "lt": left < right,
-    }[op]
+def _compare(op: Op, left: Any, right: Any) -> bool:
+    match op:
+        case Op.in_:
+            return bool(left in right)
+        case Op.eq:
+            return bool(left == right)
+        case Op.ne:
+            return bool(left != right)
+        case Op.ge:
+            return bool(left >= right)
+        case Op.gt:
+            return bool(left > right)
+        case Op.le:
+            return bool(left <= right)
+        case Op.lt:
+            return bool(left < right)
 
 
-def _and(values: list[Truth]) -> Truth:
-    if any(v is False for v in values):
-        return False
-    return True if all(v is True for v in values) else None
+def kleene_and(values: Iterable[Truth]) -> Truth:
+    out: Truth = True
+    for v in values:
+        if v is False:
+            return False
+        if v is None:
+            out = None
+    return out
 
 
-def _or(values: list[Truth]) -> Truth:
-    if any(v is True for v in values):
-        return True
-    return False if all(v is False for v in values) else None
+def kleene_or(values: Iterable[Truth]) -> Truth:
+    out: Truth = False
+    for v in values:
+        if v is True:
+            return True
+        if v is None:
+            out = None
+    return out
 
 
-def truth(kb: KB, cond: Condition | None, facts: Facts, concepts: dict[str, Truth]) -> Truth:
-    """Kleene truth of ``cond`` over one entity's flattened facts.
+class _Truth(ConditionVisitor[Truth]):
+    def __init__(self, program: Program, facts: Facts, concepts: Mapping[str, Truth]):
+        self.program, self.facts, self.concepts = program, facts, concepts
 
-    ``facts["members"]`` holds the members' flattened facts (or is absent).
-    ``concepts`` holds the entity's already-derived concepts.
-    """
-    if cond is None:
-        return True
-    form = cond.form
-    if form == "fact":
-        left = facts.get(cond.fact)
-        op, raw = cond.op
-        right = facts.get(raw.fact_ref) if isinstance(raw, FactRef) else resolve(kb, raw)
+    def fact(self, c: Fact) -> Truth:
+        left = self.facts.get(c.fact)
+        raw = c.value
+        right = self.facts.get(raw.fact_ref) if isinstance(raw, FactRef) else resolve(self.program, raw)
         if left is None or right is None:
             return None
-        return _compare(op, left, right)
-    if form == "all":
-        return _and([truth(kb, c, facts, concepts) for c in cond.all])
-    if form == "any":
-        return _or([truth(kb, c, facts, concepts) for c in cond.any])
-    if form == "not_":
-        t = truth(kb, cond.not_, facts, concepts)
+        return _compare(c.op, left, right)
+
+    def all_of(self, c: AllOf) -> Truth:
+        return kleene_and(visit(x, self) for x in c.all)
+
+    def any_of(self, c: AnyOf) -> Truth:
+        return kleene_or(visit(x, self) for x in c.any)
+
+    def not_(self, c: Not) -> Truth:
+        t = visit(c.not_, self)
         return None if t is None else not t
-    if form in ("any_member", "all_members"):
-        members = facts.get("members")
+
+    def _members(self, inner: Condition) -> list[Truth] | None:
+        members = self.facts.get("members")
         if members is None:
             return None
-        inner = cond.any_member or cond.all_members
-        values = [truth(kb, inner, m, {}) for m in members]
-        return _or(values) if form == "any_member" else _and(values)
-    if form == "concept":
-        t = concepts.get(cond.concept)
-        return None if t is None else t == cond.value
-    if form == "member_concept":
-        t = truth(kb, kb.concepts[cond.member_concept].when, facts, {})
-        return None if t is None else t == cond.value
-    raise AssertionError(form)
+        return [visit(inner, _Truth(self.program, m, {})) for m in members]
+
+    def any_member(self, c: AnyMember) -> Truth:
+        values = self._members(c.any_member)
+        return None if values is None else kleene_or(values)
+
+    def all_members(self, c: AllMembers) -> Truth:
+        values = self._members(c.all_members)
+        return None if values is None else kleene_and(values)
+
+    def concept(self, c: ConceptIs) -> Truth:
+        t = self.concepts.get(c.concept)
+        return None if t is None else t == c.value
+
+    def member_concept(self, c: MemberConceptIs) -> Truth:
+        t = visit(self.program.concepts[c.member_concept], _Truth(self.program, self.facts, {}))
+        return None if t is None else t == c.value
 
 
-def missing_facts(kb: KB, cond: Condition | None, facts: Facts, concepts: dict[str, Truth],
-                  prefix: str = "") -> list[str]:
+def truth(program: Program, cond: Condition | None, facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+    """Kleene truth of ``cond`` over one entity's facts; ``concepts`` holds its derived concepts."""
+    return True if cond is None else visit(cond, _Truth(program, facts, concepts))
+
+
+def evaluate_plain(program: Program, facts: Facts) -> dict[str, Truth]:
+    """Decide every target with the reference evaluator; keys are Target.key."""
+    concepts: dict[str, Truth] = {}
+    out: dict[str, Truth] = {}
+    for t in program.targets:
+        value = truth(program, t.when, facts, concepts)
+        if t.kind.value == "concept":
+            concepts[t.name] = value
+        out[t.key] = value
+    return out
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+class _Missing(ConditionVisitor[list[str]]):
     """The unknown facts that keep an undetermined condition from being decided."""
-    if cond is None or truth(kb, cond, facts, concepts) is not None:
-        return []
-    form = cond.form
-    if form == "fact":
-        out = [] if facts.get(cond.fact) is not None else [prefix + cond.fact]
-        raw = cond.op[1]
-        if isinstance(raw, FactRef) and facts.get(raw.fact_ref) is None:
-            out.append(prefix + raw.fact_ref)
+
+    def __init__(self, program: Program, facts: Facts, concepts: Mapping[str, Truth], prefix: str = ""):
+        self.program, self.facts, self.concepts, self.prefix = program, facts, concepts, prefix
+
+    def __call__(self, cond: Condition) -> list[str]:
+        if truth(self.program, cond, self.facts, self.concepts) is not None:
+            return []
+        return visit(cond, self)
+
+    def fact(self, c: Fact) -> list[str]:
+        out = [] if self.facts.get(c.fact) is not None else [self.prefix + c.fact]
+        raw = c.value
+        if isinstance(raw, FactRef) and self.facts.get(raw.fact_ref) is None:
+            out.append(self.prefix + raw.fact_ref)
         return out
-    if form in ("all", "any"):
-        return _unique(x for c in (cond.all or cond.any) for x in missing_facts(kb, c, facts, concepts, prefix))
-    if form == "not_":
-        return missing_facts(kb, cond.not_, facts, concepts, prefix)
-    if form in ("any_member", "all_members"):
-        members = facts.get("members")
+
+    def all_of(self, c: AllOf) -> list[str]:
+        return _unique(x for sub in c.all for x in self(sub))
+
+    def any_of(self, c: AnyOf) -> list[str]:
+        return _unique(x for sub in c.any for x in self(sub))
+
+    def not_(self, c: Not) -> list[str]:
+        return self(c.not_)
+
+    def _members(self, inner: Condition) -> list[str]:
+        members = self.facts.get("members")
         if members is None:
-            return [prefix + "members"]
-        inner = cond.any_member or cond.all_members
+            return [self.prefix + "members"]
         return _unique(x for i, m in enumerate(members)
-                       for x in missing_facts(kb, inner, m, {}, f"{prefix}members[{i}]."))
-    if form == "concept":
-        return missing_facts(kb, kb.concepts[cond.concept].when, facts, concepts, prefix)
-    if form == "member_concept":
-        return missing_facts(kb, kb.concepts[cond.member_concept].when, facts, {}, prefix)
-    raise AssertionError(form)
+                       for x in _Missing(self.program, m, {}, f"{self.prefix}members[{i}].")(inner))
+
+    def any_member(self, c: AnyMember) -> list[str]:
+        return self._members(c.any_member)
+
+    def all_members(self, c: AllMembers) -> list[str]:
+        return self._members(c.all_members)
+
+    def concept(self, c: ConceptIs) -> list[str]:
+        return self(self.program.concepts[c.concept])
+
+    def member_concept(self, c: MemberConceptIs) -> list[str]:
+        return _Missing(self.program, self.facts, {}, self.prefix)(self.program.concepts[c.member_concept])
+
+
+def missing_facts(program: Program, cond: Condition | None, facts: Facts, concepts: Mapping[str, Truth]) -> list[str]:
+    return [] if cond is None else _Missing(program, facts, concepts)(cond)
 
 
 _MEMBER_PATH = re.compile(r"^members\[(\d+)\]\.(.+)$")
@@ -129,86 +215,6 @@ def split_fact_path(path: str) -> tuple[int | None, str]:
     return (int(m.group(1)), m.group(2)) if m else (None, path)
 
 
-def failed_tests(kb: KB, cond: Condition | None, facts: Facts, concepts: dict[str, Truth],
-                 prefix: str = "") -> list[str]:
-    """The known tests that make a false condition false, described for people."""
-    if cond is None or truth(kb, cond, facts, concepts) is not False:
-        return []
-    form = cond.form
-    if form == "fact":
-        return [f"{prefix}{describe(kb, cond)} (is {_show(facts.get(cond.fact))})"]
-    if form in ("all", "any"):
-        return _unique(x for c in (cond.all or cond.any) for x in failed_tests(kb, c, facts, concepts, prefix))
-    if form == "not_":
-        return [f"{prefix}not ({describe(kb, cond.not_)})"]
-    if form in ("any_member", "all_members"):
-        members = facts["members"]
-        if not members:
-            return [f"{prefix}no members listed"]
-        inner = cond.any_member or cond.all_members
-        return _unique(x for i, m in enumerate(members)
-                       for x in failed_tests(kb, inner, m, {}, f"{prefix}members[{i}]."))
-    if form == "concept":
-        return [f"{prefix}{cond.concept} is {not cond.value}: "
-                + "; ".join(failed_tests(kb, kb.concepts[cond.concept].when, facts, concepts, prefix)
-                            or failed_tests(kb, _negate(kb.concepts[cond.concept].when), facts, concepts, prefix))]
-    if form == "member_concept":
-        inner = kb.concepts[cond.member_concept].when
-        why = failed_tests(kb, inner if cond.value else _negate(inner), facts, {}, prefix)
-        return [f"{prefix}not {cond.member_concept}: " + "; ".join(why)] if why else [f"{prefix}not {cond.member_concept}"]
-    raise AssertionError(form)
-
-
-def _negate(cond: Condition) -> Condition:
-    return Condition(**{"not": cond})
-
-
-def describe(kb: KB, cond: Condition | None) -> str:
-    """A compact, readable rendering of a condition."""
-    if cond is None:
-        return "always"
-    form = cond.form
-    if form == "fact":
-        op, raw = cond.op
-        sym = {"eq": "=", "ne": "≠", "ge": "≥", "gt": ">", "le": "≤", "lt": "<", "in": "in"}[op]
-        if isinstance(raw, FactRef):
-            return f"{cond.fact} {sym} {raw.fact_ref}"
-        if isinstance(raw, ParamRef):
-            return f"{cond.fact} {sym} {_show(resolve(kb, raw))} [{raw.param}]"
-        return f"{cond.fact} {sym} {_show(resolve(kb, raw))}"
-    if form in ("all", "any"):
-        joiner = " and " if form == "all" else " or "
-        return "(" + joiner.join(describe(kb, c) for c in (cond.all or cond.any)) + ")"
-    if form == "not_":
-        return f"not {describe(kb, cond.not_)}"
-    if form == "any_member":
-        return f"some member: {describe(kb, cond.any_member)}"
-    if form == "all_members":
-        return f"every member: {describe(kb, cond.all_members)}"
-    if form == "concept":
-        return cond.concept if cond.value else f"not {cond.concept}"
-    return cond.member_concept if cond.value else f"not {cond.member_concept}"
-
-
-def concept_order(kb: KB, names: list[str]) -> list[str]:
-    """Concepts sorted so that each comes after the concepts it rests on."""
-    order: list[str] = []
-
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if name in order:
-            return
-        if name in path:
-            raise ValueError(f"concepts form a cycle: {' -> '.join(path + (name,))}")
-        for node, _ in kb.concepts[name].when.walk():
-            if node.concept:
-                visit(node.concept, path + (name,))
-        order.append(name)
-
-    for n in names:
-        visit(n, ())
-    return order
-
-
 def _show(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
@@ -217,5 +223,94 @@ def _show(v: Any) -> str:
     return "unknown" if v is None else str(v)
 
 
-def _unique(items) -> list[str]:
-    return list(dict.fromkeys(items))
+class _Describe(ConditionVisitor[str]):
+    """A compact, readable rendering of a condition."""
+
+    def __init__(self, program: Program):
+        self.program = program
+
+    def fact(self, c: Fact) -> str:
+        sym = {Op.eq: "=", Op.ne: "≠", Op.ge: "≥", Op.gt: ">", Op.le: "≤", Op.lt: "<", Op.in_: "in"}[c.op]
+        raw = c.value
+        if isinstance(raw, FactRef):
+            return f"{c.fact} {sym} {raw.fact_ref}"
+        if isinstance(raw, ParamRef):
+            return f"{c.fact} {sym} {_show(resolve(self.program, raw))} [{raw.param}]"
+        return f"{c.fact} {sym} {_show(resolve(self.program, raw))}"
+
+    def all_of(self, c: AllOf) -> str:
+        return "(" + " and ".join(visit(x, self) for x in c.all) + ")"
+
+    def any_of(self, c: AnyOf) -> str:
+        return "(" + " or ".join(visit(x, self) for x in c.any) + ")"
+
+    def not_(self, c: Not) -> str:
+        return f"not {visit(c.not_, self)}"
+
+    def any_member(self, c: AnyMember) -> str:
+        return f"some member: {visit(c.any_member, self)}"
+
+    def all_members(self, c: AllMembers) -> str:
+        return f"every member: {visit(c.all_members, self)}"
+
+    def concept(self, c: ConceptIs) -> str:
+        return c.concept if c.value else f"not {c.concept}"
+
+    def member_concept(self, c: MemberConceptIs) -> str:
+        return c.member_concept if c.value else f"not {c.member_concept}"
+
+
+def describe(program: Program, cond: Condition | None) -> str:
+    return "always" if cond is None else visit(cond, _Describe(program))
+
+
+class _Failed(ConditionVisitor[list[str]]):
+    """The known tests that make a false condition false, described for people."""
+
+    def __init__(self, program: Program, facts: Facts, concepts: Mapping[str, Truth], prefix: str = ""):
+        self.program, self.facts, self.concepts, self.prefix = program, facts, concepts, prefix
+
+    def __call__(self, cond: Condition) -> list[str]:
+        if truth(self.program, cond, self.facts, self.concepts) is not False:
+            return []
+        return visit(cond, self)
+
+    def fact(self, c: Fact) -> list[str]:
+        return [f"{self.prefix}{describe(self.program, c)} (is {_show(self.facts.get(c.fact))})"]
+
+    def all_of(self, c: AllOf) -> list[str]:
+        return _unique(x for sub in c.all for x in self(sub))
+
+    def any_of(self, c: AnyOf) -> list[str]:
+        return _unique(x for sub in c.any for x in self(sub))
+
+    def not_(self, c: Not) -> list[str]:
+        return [f"{self.prefix}not ({describe(self.program, c.not_)})"]
+
+    def _members(self, inner: Condition) -> list[str]:
+        members = self.facts.get("members") or []
+        if not members:
+            return [f"{self.prefix}no members listed"]
+        return _unique(x for i, m in enumerate(members)
+                       for x in _Failed(self.program, m, {}, f"{self.prefix}members[{i}].")(inner))
+
+    def any_member(self, c: AnyMember) -> list[str]:
+        return self._members(c.any_member)
+
+    def all_members(self, c: AllMembers) -> list[str]:
+        return self._members(c.all_members)
+
+    def concept(self, c: ConceptIs) -> list[str]:
+        inner = self.program.concepts[c.concept]
+        why = self(inner) or self(Not(not_=inner))
+        return [f"{self.prefix}{c.concept} is {str(not c.value).lower()}: " + "; ".join(why)]
+
+    def member_concept(self, c: MemberConceptIs) -> list[str]:
+        inner = self.program.concepts[c.member_concept]
+        why = _Failed(self.program, self.facts, {}, self.prefix)(inner if c.value else Not(not_=inner))
+        head = f"{self.prefix}not {c.member_concept}"
+        return [f"{head}: " + "; ".join(why)] if why else [head]
+
+
+def failed_tests(program: Program, cond: Condition | None, facts: Facts, concepts: Mapping[str, Truth]) -> list[str]:
+    return [] if cond is None else _Failed(program, facts, concepts)(cond)

@@ -1,60 +1,92 @@
-"""Turn the rule data of the documents in force into one list of targets.
+"""A rule program: what to decide for one kind of entity, self-contained.
 
-A *target* is something to decide for one entity: a concept (derived fact),
-a measure's applicability, or a site measure's compliance test.  Both
-evaluators (``engine.rete`` and the plain ``engine.logic``) run the same
-program, which is what makes the differential test meaningful.
+A *target* is something to decide for one entity: a concept (derived fact), a
+measure's applicability, or a site measure's compliance test.  A ``Program``
+carries its targets plus the definitions they need (concept conditions and
+parameter values), so the evaluators (``engine.rete``, the plain ``engine.logic``)
+need nothing else, and the differential test can generate programs of its own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+from houfu.kb.conditions import AllOf, ConceptIs, Condition, walk
 from houfu.kb.loader import KB, scope_concept_name
-from houfu.kb.models import Condition
 
-from .logic import Facts, Truth, concept_order, truth
+from .results import TargetKind
 
-__all__ = ["Target", "Program", "build_program", "evaluate_plain"]
+__all__ = ["Target", "Program", "build_program", "concept_order"]
 
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # "concept" | "measure" | "requires"
+    kind: TargetKind
     name: str  # concept name or measure id
     document: str
-    clause: str
+    clause_id: str
+    clause_number: str
     when: Condition | None
 
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.name}"
+        return f"{self.kind.value}:{self.name}"
 
 
 @dataclass(frozen=True)
 class Program:
+    """Targets in evaluation order (concepts first, each after those it rests on)."""
+
     entity: str
     documents: tuple[str, ...]
     targets: tuple[Target, ...]
+    #: every concept the targets may use, household- and member-level: name -> condition
+    concepts: Mapping[str, Condition]
+    #: parameter id -> value, for ParamRef comparisons
+    parameters: Mapping[str, float]
+    by_key: Mapping[str, Target] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_key", {t.key: t for t in self.targets})
 
     @property
-    def concepts(self) -> tuple[Target, ...]:
-        return tuple(t for t in self.targets if t.kind == "concept")
+    def concept_targets(self) -> tuple[Target, ...]:
+        return tuple(t for t in self.targets if t.kind is TargetKind.concept)
+
+
+def concept_order(concepts: Mapping[str, Condition], names: list[str]) -> list[str]:
+    """Concepts sorted so that each comes after the concepts it rests on; a cycle is an error."""
+    order: list[str] = []
+
+    def visit_(name: str, path: tuple[str, ...]) -> None:
+        if name in order:
+            return
+        if name in path:
+            raise ValueError(f"concepts form a cycle: {' -> '.join(path + (name,))}")
+        for node, _ in walk(concepts[name]):
+            if isinstance(node, ConceptIs):
+                visit_(node.concept, path + (name,))
+        order.append(name)
+
+    for n in names:
+        visit_(n, ())
+    return order
+
+
+def _concepts_in(cond: Condition | None) -> list[str]:
+    return [n.concept for n, _ in walk(cond) if isinstance(n, ConceptIs)]
 
 
 def build_program(kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
-    """The program for one entity kind and set of documents, built once per KB."""
+    """The program for one entity kind and set of documents (the caller caches it)."""
     documents = tuple(sorted(documents))
-    cache_key = ("program", entity, documents)
-    if cache_key in kb.cache:
-        return kb.cache[cache_key]
-    targets: list[Target] = []
     measure_targets: list[Target] = []
-    used_concepts: list[str] = []
+    used: list[str] = []
     for doc_id in documents:
         dkb = kb.documents[doc_id]
         scope = scope_concept_name(doc_id)
-        scope_ref = Condition(concept=scope) if scope in kb.concepts else None
+        scope_ref = ConceptIs(concept=scope) if scope in kb.concepts else None
         for clause in dkb.clauses:
             for m in clause.measures:
                 if not m.rule or m.rule.entity != entity:
@@ -62,33 +94,18 @@ def build_program(kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
                 when = m.rule.when
                 if scope_ref is not None:
                     # The document covers only some site types (dingnan: the county-seat site).
-                    when = Condition(all=[scope_ref] + ([when] if when else []))
-                measure_targets.append(Target("measure", m.id, doc_id, clause.id, when))
-                used_concepts += _concepts_in(when)
+                    when = AllOf(all=[scope_ref] + ([when] if when is not None else []))
+                measure_targets.append(Target(TargetKind.measure, m.id, doc_id, clause.id, clause.number, when))
+                used += _concepts_in(when)
                 if m.rule.requires is not None:
-                    measure_targets.append(Target("requires", m.id, doc_id, clause.id, m.rule.requires))
-                    used_concepts += _concepts_in(m.rule.requires)
-    names = [n for n in dict.fromkeys(used_concepts) if n in kb.concepts]
-    for name in concept_order(kb, names):
-        c = kb.concepts[name]
+                    measure_targets.append(Target(TargetKind.requires, m.id, doc_id, clause.id, clause.number,
+                                                  m.rule.requires))
+                    used += _concepts_in(m.rule.requires)
+    all_concepts = {name: c.when for name, c in kb.concepts.items()}
+    targets: list[Target] = []
+    for name in concept_order(all_concepts, [n for n in dict.fromkeys(used) if n in kb.concepts]):
         cid = kb.concept_clause[name]
-        targets.append(Target("concept", name, kb.clause_doc[cid], cid, c.when))
-    program = Program(entity, documents, tuple(targets + measure_targets))
-    kb.cache[cache_key] = program
-    return program
-
-
-def _concepts_in(cond: Condition | None) -> list[str]:
-    return [n.concept for n, _ in cond.walk() if n.concept] if cond else []
-
-
-def evaluate_plain(kb: KB, program: Program, facts: Facts) -> dict[str, Truth]:
-    """Decide every target with the reference evaluator; keys are Target.key."""
-    concepts: dict[str, Truth] = {}
-    out: dict[str, Truth] = {}
-    for t in program.targets:
-        value = truth(kb, t.when, facts, concepts)
-        if t.kind == "concept":
-            concepts[t.name] = value
-        out[t.key] = value
-    return out
+        targets.append(Target(TargetKind.concept, name, kb.clause_doc[cid], cid, kb.clauses[cid].number,
+                              kb.concepts[name].when))
+    return Program(entity, documents, tuple(targets + measure_targets), all_concepts,
+                   {pid: p.value for pid, p in kb.parameters.items()})

@@ -19,23 +19,49 @@ each carrying the concept rules it needs.
 from __future__ import annotations
 
 import itertools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from durable import engine as durable_engine
 from durable.engine import MessageNotHandledException, MessageObservedException
 
-from houfu.kb.loader import KB
-from houfu.kb.models import Condition, FactRef
+from houfu.kb.conditions import (
+    AllMembers,
+    AllOf,
+    AnyMember,
+    AnyOf,
+    ConceptIs,
+    Condition,
+    ConditionVisitor,
+    Fact,
+    FactRef,
+    MemberConceptIs,
+    Not,
+    Op,
+    visit,
+    walk,
+)
 
 from .logic import Facts, Truth, resolve
 from .program import Program, Target
+from .results import Firing, TargetKind
 
-__all__ = ["ReteEngine", "Firing"]
+__all__ = ["EngineFailure", "ProgramTooLarge", "ReteEngine"]
 
 MAX_PATTERNS = 48
 
 Pattern = dict[str, Any]
+Quad = tuple[Pattern, Pattern, Pattern, Pattern]
+
+
+class ProgramTooLarge(ValueError):
+    """A target needs more rules than one durable-rules ruleset can hold (error 303 above 64)."""
+
+
+class EngineFailure(RuntimeError):
+    """durable-rules reported an error; the engine boundary turns it into this one type."""
 
 
 @dataclass(frozen=True)
@@ -49,12 +75,9 @@ class Alt:
     members_known: bool = False  # the member list is given (member_count exists)
 
 
-class SyncHost(durable_engine.Host):
-    def _run(self):  # no background timer threads: they race our calls
+class SyncHost(durable_engine.Host):  # type: ignore[misc]
+    def _run(self) -> None:  # no background timer threads: they race our calls
         pass
-
-
-Firing = dict[str, Any]  # {rule, kind, name, value, clause, document}
 
 
 def _and(ps: list[Pattern]) -> Pattern:
@@ -66,8 +89,8 @@ def _or(ps: list[Pattern]) -> Pattern:
     return ps[0] if len(ps) == 1 else {"$or": ps}
 
 
-class _Compiler:
-    """Kleene logic as patterns: for each condition, four single-fact patterns.
+class _Single(ConditionVisitor[Quad]):
+    """Kleene logic as patterns over one fact: (T, F, NT, NF) for a join-free condition.
 
     T matches when the condition is known true, F when known false, NT when it
     is not known true, NF when it is not known false.  NT/NF feed durable's
@@ -76,78 +99,66 @@ class _Compiler:
     ``$iany``/``$iall`` (reproduced on 2.0.28).
     """
 
-    def __init__(self, kb: KB):
-        self.kb = kb
+    def __init__(self, program: Program):
+        self.program = program
 
-    def leaf(self, cond: Condition) -> tuple[Pattern, Pattern, Pattern, Pattern]:
-        key = cond.fact
-        op, raw = cond.op
+    def fact(self, c: Fact) -> Quad:
+        key = c.fact
+        raw = c.value
         keys = [key]
+        value: Any
         if isinstance(raw, FactRef):
             keys.append(raw.fact_ref)
-            value: Any = {"$m": raw.fact_ref}
+            value = {"$m": raw.fact_ref}
         else:
-            value = resolve(self.kb, raw)
-        if op == "in":
+            value = resolve(self.program, raw)
+        if c.op is Op.in_:
             yes = _or([{key: v} for v in value])
             no = _and([{"$neq": {key: v}} for v in value])
         else:
-            t, f = {"eq": (None, "$neq"), "ne": ("$neq", None), "ge": ("$gte", "$lt"), "gt": ("$gt", "$lte"),
-                    "le": ("$lte", "$gt"), "lt": ("$lt", "$gte")}[op]
+            t, f = {Op.eq: (None, "$neq"), Op.ne: ("$neq", None), Op.ge: ("$gte", "$lt"), Op.gt: ("$gt", "$lte"),
+                    Op.le: ("$lte", "$gt"), Op.lt: ("$lt", "$gte")}[c.op]
             yes = {key: value} if t is None else {t: {key: value}}
             no = {key: value} if f is None else {f: {key: value}}
-        known = [{"$ex": {k: 1}} for k in keys]
-        unknown = [{"$nex": {k: 1}} for k in keys]
+        known: list[Pattern] = [{"$ex": {k: 1}} for k in keys]
+        unknown: list[Pattern] = [{"$nex": {k: 1}} for k in keys]
         return _and(known + [yes]), _and(known + [no]), _or(unknown + [no]), _or(unknown + [yes])
 
-    def single(self, cond: Condition) -> tuple[Pattern, Pattern, Pattern, Pattern]:
-        """(T, F, NT, NF) for a condition over one fact, without concepts or quantifiers."""
-        form = cond.form
-        if form == "fact":
-            return self.leaf(cond)
-        if form in ("all", "any"):
-            parts = list(zip(*[self.single(c) for c in (cond.all or cond.any)], strict=True))
-            t, f, nt, nf = (list(p) for p in parts)
-            if form == "all":
-                return _and(t), _or(f), _or(nt), _and(nf)
-            return _or(t), _and(f), _and(nt), _or(nf)
-        if form == "not_":
-            t, f, nt, nf = self.single(cond.not_)
-            return f, t, nf, nt
-        if form == "member_concept":
-            t, f, nt, nf = self.single(self.kb.concepts[cond.member_concept].when)
-            return (t, f, nt, nf) if cond.value else (f, t, nf, nt)
-        raise AssertionError(f"{form} is not a single-fact condition")
+    def _parts(self, items: list[Condition]) -> tuple[list[Pattern], list[Pattern], list[Pattern], list[Pattern]]:
+        quads = [visit(c, self) for c in items]
+        return [q[0] for q in quads], [q[1] for q in quads], [q[2] for q in quads], [q[3] for q in quads]
 
-    def alts(self, cond: Condition | None) -> tuple[list[Alt], list[Alt]]:
-        """Alternatives that make the condition known true, and known false."""
-        if cond is None:
-            return [Alt()], []
-        form = cond.form
-        if not _needs_joins(cond):
-            t, f, _, _ = self.single(cond)
-            return [Alt(pattern=t)], [Alt(pattern=f)]
-        if form == "concept":
-            return ([Alt(concepts=frozenset({(cond.concept, cond.value)}))],
-                    [Alt(concepts=frozenset({(cond.concept, not cond.value)}))])
-        if form == "any_member":
-            t, f, nt, nf = self.single(cond.any_member)
-            return [Alt(exists=(t,))], [Alt(absent=(nf,), members_known=True)]
-        if form == "all_members":
-            t, f, nt, nf = self.single(cond.all_members)
-            return [Alt(absent=(nt,), members_known=True)], [Alt(exists=(f,))]
-        if form == "not_":
-            t, f = self.alts(cond.not_)
-            return f, t
-        parts = [self.alts(c) for c in (cond.all or cond.any)]
-        ts, fs = [p[0] for p in parts], [p[1] for p in parts]
-        if form == "all":
-            return _product(ts), [a for alts in fs for a in alts]
-        return [a for alts in ts for a in alts], _product(fs)
+    def all_of(self, c: AllOf) -> Quad:
+        t, f, nt, nf = self._parts(c.all)
+        return _and(t), _or(f), _or(nt), _and(nf)
+
+    def any_of(self, c: AnyOf) -> Quad:
+        t, f, nt, nf = self._parts(c.any)
+        return _or(t), _and(f), _and(nt), _or(nf)
+
+    def not_(self, c: Not) -> Quad:
+        t, f, nt, nf = visit(c.not_, self)
+        return f, t, nf, nt
+
+    def member_concept(self, c: MemberConceptIs) -> Quad:
+        t, f, nt, nf = visit(self.program.concepts[c.member_concept], self)
+        return (t, f, nt, nf) if c.value else (f, t, nf, nt)
+
+    def _joined(self, form: str) -> Quad:
+        raise AssertionError(f"{form} needs a join; it is compiled by _Alts, not as one pattern")
+
+    def any_member(self, c: AnyMember) -> Quad:
+        return self._joined("any_member")
+
+    def all_members(self, c: AllMembers) -> Quad:
+        return self._joined("all_members")
+
+    def concept(self, c: ConceptIs) -> Quad:
+        return self._joined("concept")
 
 
 def _needs_joins(cond: Condition) -> bool:
-    return any(n.concept or n.any_member or n.all_members for n, _ in cond.walk())
+    return any(isinstance(n, ConceptIs | AnyMember | AllMembers) for n, _ in walk(cond))
 
 
 def _product(groups: list[list[Alt]]) -> list[Alt]:
@@ -164,50 +175,118 @@ def _product(groups: list[list[Alt]]) -> list[Alt]:
     return out
 
 
-class ReteEngine:
-    """One durable-rules host holding the compiled rulesets of one program."""
+Alts = tuple[list[Alt], list[Alt]]
 
-    def __init__(self, kb: KB, program: Program):
-        self.kb, self.program = kb, program
+
+class _Alts(ConditionVisitor[Alts]):
+    """Alternatives (rules) that make a condition known true, and known false."""
+
+    def __init__(self, program: Program):
+        self.single = _Single(program)
+
+    def __call__(self, cond: Condition) -> Alts:
+        if not _needs_joins(cond):
+            t, f, _, _ = visit(cond, self.single)
+            return [Alt(pattern=t)], [Alt(pattern=f)]
+        return visit(cond, self)
+
+    def fact(self, c: Fact) -> Alts:
+        return self(c)
+
+    def member_concept(self, c: MemberConceptIs) -> Alts:
+        return self(c)
+
+    def concept(self, c: ConceptIs) -> Alts:
+        return ([Alt(concepts=frozenset({(c.concept, c.value)}))],
+                [Alt(concepts=frozenset({(c.concept, not c.value)}))])
+
+    def any_member(self, c: AnyMember) -> Alts:
+        t, f, nt, nf = visit(c.any_member, self.single)
+        return [Alt(exists=(t,))], [Alt(absent=(nf,), members_known=True)]
+
+    def all_members(self, c: AllMembers) -> Alts:
+        t, f, nt, nf = visit(c.all_members, self.single)
+        return [Alt(absent=(nt,), members_known=True)], [Alt(exists=(f,))]
+
+    def not_(self, c: Not) -> Alts:
+        t, f = self(c.not_)
+        return f, t
+
+    def all_of(self, c: AllOf) -> Alts:
+        parts = [self(x) for x in c.all]
+        return _product([p[0] for p in parts]), [a for p in parts for a in p[1]]
+
+    def any_of(self, c: AnyOf) -> Alts:
+        parts = [self(x) for x in c.any]
+        return [a for p in parts for a in p[0]], _product([p[1] for p in parts])
+
+
+RuleDef = dict[str, Any]
+
+
+class ReteEngine:
+    """One durable-rules host holding the compiled rulesets of one program.
+
+    Re-entrant and thread-safe: each call gets its own sids and its own trace
+    (actions file their firing under the sid they ran for), and calls into the
+    durable-rules host are serialised by a lock, since its C engine is not
+    documented as safe for concurrent use (and holds the GIL anyway).
+    """
+
+    def __init__(self, program: Program):
+        self.program = program
         self.host = SyncHost()
-        self.trace: list[Firing] = []
+        self._traces: dict[str, list[Firing]] = {}
+        self._lock = threading.Lock()
+        self._entity_facts, self._member_facts = _referenced_facts(program)
         self.rulesets = self._compile()
         self.host.set_rulesets(self.rulesets)
         self._sid = itertools.count()
 
-    def _action(self, target: Target, value: bool, alt: int):
-        firing = {"rule": f"{target.key}#{'T' if value else 'F'}{alt}", "kind": target.kind,
-                  "name": target.name, "value": value, "clause": target.clause, "document": target.document}
-        fact = {"t": target.kind, "name": target.name, "value": value}
+    def _action(self, target: Target, value: bool, alt: int) -> Callable[[Any], None]:
+        firing = Firing(rule=f"{target.key}#{'T' if value else 'F'}{alt}", kind=target.kind, name=target.name,
+                        value=value, document=target.document, clause_id=target.clause_id,
+                        clause_number=target.clause_number)
+        fact = {"t": target.kind.value, "name": target.name, "value": value}
+        traces = self._traces
 
-        def action(c):
+        def action(c: Any) -> None:
             try:
                 c.assert_fact(dict(fact))
             except MessageObservedException:  # a second alternative proved the same thing
                 return
-            self.trace.append(firing)
+            traces[c.m.sid].append(firing)
 
         return action
 
-    def _compile(self) -> dict[str, dict]:
-        comp = _Compiler(self.kb)
+    def _compile(self) -> dict[str, dict[str, RuleDef]]:
+        comp = _Alts(self.program)
         entity = self.program.entity
-        concept_rules: dict[str, dict] = {}
+        concept_rules: dict[str, RuleDef] = {}
         concept_patterns = 0
-        chunks: list[dict[str, dict]] = []
-        current: dict[str, dict] = {}
+        chunks: list[dict[str, RuleDef]] = []
+        current: dict[str, RuleDef] = {}
         patterns = 0
         for target in self.program.targets:
-            ts, fs = comp.alts(target.when)
-            rules = {}
+            ts, fs = comp(target.when) if target.when is not None else ([Alt()], [])
+            rules: dict[str, RuleDef] = {}
             for value, alts in ((True, ts), (False, fs)):
                 for i, alt in enumerate(alts):
+                    # dist 0: a member already bound by one pattern may match another, and the
+                    # negation ("no member is ...") sees every member, not only unbound ones.
                     rules[f"{target.key}#{'T' if value else 'F'}{i}"] = {
-                        "all": _rule_patterns(entity, alt), "run": self._action(target, value, i)}
-            if target.kind == "concept":
+                        "all": _rule_patterns(entity, alt), "dist": 0, "run": self._action(target, value, i)}
+            if target.kind is TargetKind.concept:
                 concept_rules.update(rules)
                 concept_patterns += len(rules)
+                if concept_patterns > MAX_PATTERNS // 2:
+                    raise ProgramTooLarge(f"the concepts need {concept_patterns} rules; at most "
+                                          f"{MAX_PATTERNS // 2} fit beside the measures in one ruleset")
                 continue
+            if len(rules) > MAX_PATTERNS - concept_patterns:
+                raise ProgramTooLarge(f"{target.key} needs {len(rules)} rules (its any/all nesting over members "
+                                      f"and concepts multiplies out); at most {MAX_PATTERNS - concept_patterns} fit "
+                                      "in one durable-rules ruleset: split the condition into concepts")
             if current and patterns + len(rules) > MAX_PATTERNS - concept_patterns:
                 chunks.append(current)
                 current, patterns = {}, 0
@@ -215,51 +294,68 @@ class ReteEngine:
             patterns += len(rules)
         if current or not chunks:
             chunks.append(current)
-        keep = {f"KEEP_{t}": {"all": [{"k": {"t": t}}, {"z": {"t": "__never__"}}], "run": lambda c: None}
-                for t in ("concept", "measure", "requires", "member")}
+        # Store-only rules: a fact type no rule matches would vanish (field guide, pitfall 1).
+        keep = {f"KEEP_{t}": {"all": [{"k": {"t": t}}, {"z": {"t": "__never__"}}], "run": _noop}
+                for t in (*_DERIVED, "member")}
         out = {}
         for i, chunk in enumerate(chunks):
             # Every chunk re-derives the concepts it may join on, then its own measures.
-            out[f"{entity}_{i}"] = {"INTAKE": {"all": [{"m": {"t": entity}}], "run": lambda c: None},
+            out[f"{entity}_{i}"] = {"INTAKE": {"all": [{"m": {"t": entity}}], "run": _noop},
                                     **_fresh(concept_rules), **chunk, **_fresh(keep)}
         return out
 
     def evaluate(self, facts: Facts) -> tuple[dict[str, Truth], list[Firing]]:
-        """Decide every target; unknown targets are absent from the engine and None here."""
-        self.trace = trace = []
+        """Decide every target; a target no rule decided is None (unknown)."""
         results: dict[str, Truth] = {t.key: None for t in self.program.targets}
-        fact, members = _durable_facts(self.program.entity, facts)
-        for name in self.rulesets:
-            sid = str(next(self._sid))
-            try:
-                # Members first: "no member matches" rules are only sound for facts already present.
-                for m in members:
-                    self.host.assert_fact(name, dict(m, sid=sid))
-                self.host.assert_fact(name, dict(fact, sid=sid))
-            except MessageNotHandledException:  # pragma: no cover - INTAKE handles every entity
-                pass
-            try:
-                err = self.host.get_state(name, sid).get("exception")
-                if err:
-                    raise RuntimeError(f"rule action failed in {name}: {err}")
-                for f in self.host.get_facts(name, sid):
-                    if f.get("t") in ("concept", "measure", "requires"):
-                        results[f"{f['t']}:{f['name']}"] = f["value"]
-            finally:
-                self.host.delete_state(name, sid)
-        seen = set()
-        unique = [f for f in trace if not (f["rule"] in seen or seen.add(f["rule"]))]
+        fact, members = _durable_facts(self.program.entity, facts, self._entity_facts, self._member_facts)
+        trace: list[Firing] = []
+        with self._lock:
+            for name in self.rulesets:
+                sid = str(next(self._sid))
+                self._traces[sid] = trace
+                try:
+                    # Members first: "no member matches" rules are only sound for facts already present.
+                    for m in members:
+                        self.host.assert_fact(name, dict(m, sid=sid))
+                    self.host.assert_fact(name, dict(fact, sid=sid))
+                except MessageNotHandledException:  # pragma: no cover - INTAKE handles every entity
+                    pass
+                except Exception as exc:  # the C engine's errors (bad values) stop at this boundary
+                    raise EngineFailure(f"durable-rules rejected the facts: {exc}") from None
+                try:
+                    err = self.host.get_state(name, sid).get("exception")
+                    if err:
+                        raise EngineFailure(f"a rule action failed in {name}: {err}")
+                    for f in self.host.get_facts(name, sid):
+                        if f.get("t") in _DERIVED:
+                            results[f"{f['t']}:{f['name']}"] = f["value"]
+                finally:
+                    self.host.delete_state(name, sid)
+                    del self._traces[sid]
+        seen: set[str] = set()
+        unique = []
+        for f in trace:
+            if f.rule not in seen:
+                seen.add(f.rule)
+                unique.append(f)
         return results, unique
 
 
-def _fresh(rules: dict[str, dict]) -> dict[str, dict]:
+_DERIVED = {t.value for t in TargetKind}
+
+
+def _noop(c: Any) -> None:
+    return None
+
+
+def _fresh(rules: dict[str, RuleDef]) -> dict[str, RuleDef]:
     """Copy rule definitions: set_rulesets deletes the `run` keys of what it is given."""
     return {k: dict(v) for k, v in rules.items()}
 
 
 def _rule_patterns(entity: str, alt: Alt) -> list[dict[str, Pattern]]:
-    head = [{"t": entity}, alt.pattern] + ([{"$ex": {"member_count": 1}}] if alt.members_known else [])
-    out = [{"m": _and([p for p in head if p])}]
+    head: list[Pattern | None] = [{"t": entity}, alt.pattern] + ([{"$ex": {"member_count": 1}}] if alt.members_known else [])
+    out: list[dict[str, Pattern]] = [{"m": _and([p for p in head if p])}]
     out += [{f"c{j}": {"$and": [{"t": "concept"}, {"name": n}, {"value": v}]}}
             for j, (n, v) in enumerate(sorted(alt.concepts))]
     out += [{f"x{j}": _and([{"t": "member"}, p])} for j, p in enumerate(alt.exists)]
@@ -267,15 +363,43 @@ def _rule_patterns(entity: str, alt: Alt) -> list[dict[str, Pattern]]:
     return out
 
 
-def _durable_facts(entity: str, facts: Facts) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _referenced_facts(program: Program) -> tuple[frozenset[str], frozenset[str]]:
+    """The entity and member facts any rule of the program reads; only these go to durable-rules."""
+    entity: set[str] = set()
+    member: set[str] = set()
+    conds = [(t.when, False) for t in program.targets]
+    for cond in program.concepts.values():
+        conds.append((cond, True))  # member concepts are inlined inside member patterns
+        conds.append((cond, False))  # entity concepts run on the entity fact
+    for cond, as_member in conds:
+        for node, in_member in walk(cond, as_member):
+            if isinstance(node, Fact):
+                names = [node.fact] + ([node.value.fact_ref] if isinstance(node.value, FactRef) else [])
+                (member if in_member else entity).update(names)
+    return frozenset(entity), frozenset(member)
+
+
+def _durable_value(v: Any) -> Any:
+    # durable-rules' JSON reader rejects exponent notation (error 204): an integral float goes as an int.
+    if isinstance(v, float) and not isinstance(v, bool):
+        if v.is_integer():
+            return int(v)
+        if "e" in repr(v):
+            raise EngineFailure(f"the number {v!r} cannot be passed to durable-rules")
+    return v
+
+
+def _durable_facts(entity: str, facts: Facts, entity_names: frozenset[str],
+                   member_names: frozenset[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The entity fact (with member_count when members are known) and one fact per member."""
-    fact = _nest({k: v for k, v in facts.items() if v is not None and k != "members"})
+    fact = _nest({k: _durable_value(v) for k, v in facts.items() if v is not None and k in entity_names})
     fact["t"] = entity
     members = facts.get("members")
     if members is None:
         return fact, []
     fact["member_count"] = len(members)
-    return fact, [dict(_nest({k: v for k, v in m.items() if v is not None}), t="member", idx=i)
+    return fact, [dict(_nest({k: _durable_value(v) for k, v in m.items() if v is not None and k in member_names}),
+                       t="member", idx=i)
                   for i, m in enumerate(members)]
 
 

@@ -1,1 +1,94 @@
-"""houfu (后扶): post-relocation follow-up support policy as code."""
+"""houfu (后扶): post-relocation follow-up support policy as code.
+
+The public API::
+
+    import houfu
+
+    kb = houfu.load()                                   # the installed knowledge base
+    report = houfu.check({"id": "h1", "jurisdiction": "shiyan",
+                          "members": [{"age": 30, "labor_capacity": "full"}]})
+    for d in report.determinations:
+        print(d.measure_id, d.status.value, d.clause_number)
+    houfu.site({"id": "s1", "jurisdiction": "dingnan", "population": 900})
+    houfu.explain(household, "sy.4.annual_training")
+    houfu.owners("公益性岗位")
+    houfu.duties("县人社局")
+
+Each call takes a model or a plain dict and returns typed results (pydantic models for
+check, site and explain).  ``kb=`` selects another loaded knowledge base.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from houfu.engine.evaluator import EngineKind, Evaluator, evaluator_for
+from houfu.engine.results import Determination, Explanation, Report, Status
+from houfu.kb.facts import Household, Site
+from houfu.kb.loader import KB, FieldError, KBError, load_default
+from houfu.kb.loader import load as _load
+
+__all__ = ["KB", "Determination", "EngineKind", "Explanation", "FieldError", "Household", "KBError", "Report",
+           "Site", "Status", "check", "duties", "evaluator", "explain", "load", "owners", "site"]
+
+
+def load(policies: str | None = None) -> KB:
+    """The knowledge base: the installed one (loaded once), or the policy folder given."""
+    return _load(policies) if policies else load_default()
+
+
+def evaluator(kb: KB | None = None) -> Evaluator:
+    """The shared, thread-safe evaluator of a knowledge base."""
+    return evaluator_for(kb or load_default())
+
+
+def _record(model: type[Household] | type[Site], record: Any) -> Any:
+    return model.model_validate(dict(record)) if isinstance(record, Mapping) else record
+
+
+def check(household: Household | Mapping[str, Any], *, as_of: dt.date | None = None, kb: KB | None = None,
+          engine: EngineKind = EngineKind.rete) -> Report:
+    """Every household measure of the documents in force: status, why, owners, amounts, missing facts."""
+    return evaluator(kb).determine(_record(Household, household), as_of, engine)
+
+
+def site(site: Site | Mapping[str, Any], *, as_of: dt.date | None = None, kb: KB | None = None,
+         engine: EngineKind = EngineKind.rete) -> Report:
+    """Every site obligation of the documents in force: met, violated (with the gap), undetermined."""
+    return evaluator(kb).determine(_record(Site, site), as_of, engine)
+
+
+def explain(record: Household | Site | Mapping[str, Any], measure_id: str, *, as_of: dt.date | None = None,
+            kb: KB | None = None) -> Explanation:
+    """One measure for one household or site, with the rules that fired and each member's tests."""
+    if isinstance(record, Mapping):
+        raw = dict(record)
+        is_site = len(set(raw) - set(Site.model_fields)) < len(set(raw) - set(Household.model_fields))
+        record = Site.model_validate(raw) if is_site else Household.model_validate(raw)
+    return evaluator(kb).explain(record, measure_id, as_of)
+
+
+@lru_cache(maxsize=8)
+def _graph(kb: KB) -> Any:
+    from houfu.kb.graph import build_graph
+
+    return build_graph(kb)
+
+
+def owners(query: str, *, kb: KB | None = None) -> dict[str, Any]:
+    """Who answers for a measure or clause id, a topic, or Chinese text, per document."""
+    from houfu.kb.graph import owners as _owners
+
+    kb = kb or load_default()
+    return _owners(kb, _graph(kb), query)
+
+
+def duties(department: str, *, kb: KB | None = None) -> dict[str, Any]:
+    """Everything a department answers for, by document, role and topic."""
+    from houfu.kb.graph import duties as _duties
+
+    kb = kb or load_default()
+    return _duties(kb, _graph(kb), department)

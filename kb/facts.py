@@ -17,7 +17,8 @@ SiteType = Literal["county_seat_centralized", "town_centralized", "central_villa
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Infinity and NaN are never a fact (and durable-rules cannot read them).
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class IncubatorFees(_Input):

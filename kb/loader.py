@@ -7,21 +7,24 @@ elsewhere (a test fixture, a draft of a third document).
 
 from __future__ import annotations
 
+import hashlib
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .conditions import Fact
 from .models import (
     Body,
     Clause,
     ClausesFile,
     Concept,
-    Condition,
     Document,
     FactLabel,
     GlossaryTerm,
@@ -32,7 +35,8 @@ from .models import (
     Topic,
 )
 
-__all__ = ["KB", "KBError", "DocumentKB", "default_policies_dir", "load", "rebuild_source"]
+__all__ = ["KB", "KBError", "FieldError", "DocumentKB", "default_policies_dir", "kb_version", "load", "load_default",
+           "rebuild_source", "scope_concept_name"]
 
 
 class KBError(Exception):
@@ -41,6 +45,14 @@ class KBError(Exception):
     def __init__(self, file: str | Path, key: str, message: str):
         self.file, self.key, self.message = str(file), key, message
         super().__init__(f"{self.file}: {self.key}: {self.message}")
+
+
+class FieldError(ValueError):
+    """A value in a record that names nothing known (a jurisdiction, a measure): its field and why."""
+
+    def __init__(self, field: str, message: str):
+        self.field, self.message = field, message
+        super().__init__(f"{field}: {message}")
 
 
 def default_policies_dir() -> Path:
@@ -52,34 +64,39 @@ def default_policies_dir() -> Path:
     return Path(policies.__file__).parent
 
 
-@dataclass
+@dataclass(frozen=True)
 class DocumentKB:
     doc: Document
     folder: Path
-    parts: list[Part]
-    clauses: list[Clause]
+    parts: tuple[Part, ...]
+    clauses: tuple[Clause, ...]
     source_text: str
     scraped_text: str
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class KB:
+    """The loaded knowledge base: immutable, indexed by id, with a content hash.
+
+    Engines keep their own caches (``houfu.engine.Evaluator``); nothing here changes
+    after ``load`` returns, so one KB can serve many threads.
+    """
+
     folder: Path
-    documents: dict[str, DocumentKB]
-    bodies: dict[str, Body]
-    jurisdictions: dict[str, Jurisdiction]
-    topics: dict[str, Topic]
-    glossary: dict[str, GlossaryTerm]
-    fact_labels: dict[str, FactLabel]
-    clauses: dict[str, Clause] = field(default_factory=dict)
-    measures: dict[str, Measure] = field(default_factory=dict)
-    parameters: dict[str, Parameter] = field(default_factory=dict)
-    concepts: dict[str, Concept] = field(default_factory=dict)
-    clause_doc: dict[str, str] = field(default_factory=dict)
-    measure_clause: dict[str, str] = field(default_factory=dict)
-    concept_clause: dict[str, str] = field(default_factory=dict)
-    #: Compiled programs and engines built from this KB (engine.program, engine.evaluate).
-    cache: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
+    version: str
+    documents: Mapping[str, DocumentKB]
+    bodies: Mapping[str, Body]
+    jurisdictions: Mapping[str, Jurisdiction]
+    topics: Mapping[str, Topic]
+    glossary: Mapping[str, GlossaryTerm]
+    fact_labels: Mapping[str, FactLabel]
+    clauses: Mapping[str, Clause]
+    measures: Mapping[str, Measure]
+    parameters: Mapping[str, Parameter]
+    concepts: Mapping[str, Concept]
+    clause_doc: Mapping[str, str]
+    measure_clause: Mapping[str, str]
+    concept_clause: Mapping[str, str]
 
 
 def _read_yaml(path: Path) -> Any:
@@ -109,7 +126,10 @@ def _key_path(raw: Any, loc: tuple) -> str:
     return "".join(out).lstrip(".") or "-"
 
 
-def _parse(model: type[BaseModel], raw: Any, path: Path) -> Any:
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parse(model: type[M], raw: Any, path: Path) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -117,12 +137,12 @@ def _parse(model: type[BaseModel], raw: Any, path: Path) -> Any:
         raise KBError(path, _key_path(raw, err["loc"]), err["msg"]) from None
 
 
-def _parse_list(model: type[BaseModel], path: Path, key: str) -> dict[str, Any]:
+def _parse_list(model: type[M], path: Path, key: str) -> dict[str, M]:
     raw = _read_yaml(path) or {}
     items = raw.get(key) if isinstance(raw, dict) else None
     if not isinstance(items, list):
         raise KBError(path, key, f"expected a top-level list `{key}:`")
-    out: dict[str, Any] = {}
+    out: dict[str, M] = {}
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise KBError(path, f"{key}[{i}]", "expected a mapping")
@@ -130,9 +150,10 @@ def _parse_list(model: type[BaseModel], path: Path, key: str) -> dict[str, Any]:
             obj = _parse(model, item, path)
         except KBError as exc:
             raise KBError(path, f"{key}[{item.get('id', i)}].{exc.key}", exc.message) from None
-        if obj.id in out:
-            raise KBError(path, f"{key}[{obj.id}]", f"duplicate id {obj.id!r}")
-        out[obj.id] = obj
+        ident = obj.id
+        if ident in out:
+            raise KBError(path, f"{key}[{ident}]", f"duplicate id {ident!r}")
+        out[ident] = obj
     return out
 
 
@@ -156,18 +177,30 @@ def rebuild_source(scraped: str, doc: Document, path: Path) -> str:
 
 def _load_document(folder: Path) -> DocumentKB:
     doc_path = folder / "document.yaml"
-    doc: Document = _parse(Document, _read_yaml(doc_path), doc_path)
+    doc = _parse(Document, _read_yaml(doc_path), doc_path)
     if doc.id != folder.name:
         raise KBError(doc_path, "id", f"document id {doc.id!r} must match its folder name {folder.name!r}")
     clauses_path = folder / "clauses.yaml"
-    cf: ClausesFile = _parse(ClausesFile, _read_yaml(clauses_path), clauses_path)
+    cf = _parse(ClausesFile, _read_yaml(clauses_path), clauses_path)
     source = (folder / "source.txt").read_text(encoding="utf-8")
     scraped = (folder / "scraped.txt").read_text(encoding="utf-8")
-    return DocumentKB(doc, folder, cf.parts, cf.clauses, source, scraped)
+    return DocumentKB(doc, folder, tuple(cf.parts), tuple(cf.clauses), source, scraped)
 
 
-def _index(kb: KB) -> None:
+@dataclass
+class _Index:
+    clauses: dict[str, Clause]
+    measures: dict[str, Measure]
+    parameters: dict[str, Parameter]
+    concepts: dict[str, Concept]
+    clause_doc: dict[str, str]
+    measure_clause: dict[str, str]
+    concept_clause: dict[str, str]
+
+
+def _index(documents: Mapping[str, DocumentKB]) -> _Index:
     """Build the id indexes, rejecting duplicate ids across the whole KB."""
+    ix = _Index({}, {}, {}, {}, {}, {}, {})
     seen: dict[str, str] = {}
 
     def claim(ident: str, path: Path, key: str) -> None:
@@ -175,25 +208,26 @@ def _index(kb: KB) -> None:
             raise KBError(path, key, f"duplicate id {ident!r} (first used in {seen[ident]})")
         seen[ident] = key
 
-    for doc_id, dkb in kb.documents.items():
+    for doc_id, dkb in documents.items():
         path = dkb.folder / "clauses.yaml"
         for part in dkb.parts:
             claim(part.id, path, f"parts[{part.id}]")
         for clause in dkb.clauses:
             claim(clause.id, path, f"clauses[{clause.id}]")
-            kb.clauses[clause.id] = clause
-            kb.clause_doc[clause.id] = doc_id
+            ix.clauses[clause.id] = clause
+            ix.clause_doc[clause.id] = doc_id
             for concept in clause.concepts:
                 claim(concept.name, path, f"clauses[{clause.id}].concepts[{concept.name}]")
-                kb.concepts[concept.name] = concept
-                kb.concept_clause[concept.name] = clause.id
+                ix.concepts[concept.name] = concept
+                ix.concept_clause[concept.name] = clause.id
             for m in clause.measures:
                 claim(m.id, path, f"clauses[{clause.id}].measures[{m.id}]")
-                kb.measures[m.id] = m
-                kb.measure_clause[m.id] = clause.id
+                ix.measures[m.id] = m
+                ix.measure_clause[m.id] = clause.id
                 for p in m.parameters:
                     claim(p.id, path, f"clauses[{clause.id}].measures[{m.id}].parameters[{p.id}]")
-                    kb.parameters[p.id] = p
+                    ix.parameters[p.id] = p
+    return ix
 
 
 ALL_SITE_TYPES = {"county_seat_centralized", "town_centralized", "central_village", "scattered"}
@@ -203,17 +237,29 @@ def scope_concept_name(doc_id: str) -> str:
     return f"in_scope_{doc_id.replace('-', '_')}"
 
 
-def _scope_concepts(kb: KB) -> None:
+def _scope_concepts(documents: Mapping[str, DocumentKB], ix: _Index) -> None:
     """A document that covers only some site types gets a derived fact ``in_scope_<doc>``."""
-    for doc_id, dkb in kb.documents.items():
+    for doc_id, dkb in documents.items():
         scope = dkb.doc.scope
         types = [t.value for t in scope.site_types]
         if set(types) == ALL_SITE_TYPES:
             continue
         name = scope_concept_name(doc_id)
-        kb.concepts[name] = Concept(name=name, entity="any", zh=scope.zh, en=scope.en, quote=scope.zh,
-                                    when=Condition(fact="site_type", **{"in": types}), note=scope.note)
-        kb.concept_clause[name] = scope.clause
+        ix.concepts[name] = Concept(name=name, entity="any", zh=scope.zh, en=scope.en, quote=scope.zh,
+                                    when=Fact.model_validate({"fact": "site_type", "in": types}), note=scope.note)
+        ix.concept_clause[name] = scope.clause
+
+
+def kb_version(folder: Path) -> str:
+    """A content hash of every file under the policy folder (paths and bytes), 12 hex digits.
+
+    Reports carry it, so a stored answer can be tied to the exact rules that produced it.
+    """
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
 
 
 def load(folder: Path | str | None = None) -> KB:
@@ -221,21 +267,26 @@ def load(folder: Path | str | None = None) -> KB:
     root = Path(folder) if folder else default_policies_dir()
     if not root.is_dir():
         raise KBError(root, "-", "policy folder not found")
-    kb = KB(
-        folder=root,
-        documents={},
-        bodies=_parse_list(Body, root / "bodies.yaml", "bodies"),
-        jurisdictions=_parse_list(Jurisdiction, root / "jurisdictions.yaml", "jurisdictions"),
-        topics=_parse_list(Topic, root / "topics.yaml", "topics"),
-        glossary=_parse_list(GlossaryTerm, root / "glossary.yaml", "terms"),
-        fact_labels=_parse_list(FactLabel, root / "vocabulary.yaml", "facts"),
-    )
+    documents: dict[str, DocumentKB] = {}
     for sub in sorted(p for p in root.iterdir() if (p / "document.yaml").exists()):
         dkb = _load_document(sub)
-        kb.documents[dkb.doc.id] = dkb
-    _index(kb)
-    _scope_concepts(kb)
-    return kb
+        documents[dkb.doc.id] = dkb
+    ix = _index(documents)
+    _scope_concepts(documents, ix)
+    ro = MappingProxyType
+    return KB(
+        folder=root,
+        version=kb_version(root),
+        documents=ro(documents),
+        bodies=ro(_parse_list(Body, root / "bodies.yaml", "bodies")),
+        jurisdictions=ro(_parse_list(Jurisdiction, root / "jurisdictions.yaml", "jurisdictions")),
+        topics=ro(_parse_list(Topic, root / "topics.yaml", "topics")),
+        glossary=ro(_parse_list(GlossaryTerm, root / "glossary.yaml", "terms")),
+        fact_labels=ro(_parse_list(FactLabel, root / "vocabulary.yaml", "facts")),
+        clauses=ro(ix.clauses), measures=ro(ix.measures), parameters=ro(ix.parameters),
+        concepts=ro(ix.concepts), clause_doc=ro(ix.clause_doc), measure_clause=ro(ix.measure_clause),
+        concept_clause=ro(ix.concept_clause),
+    )
 
 
 @cache

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from .conditions import Condition
 
 __all__ = [
     "Body",
     "Clause",
     "Concept",
-    "Condition",
     "Document",
     "Force",
     "GlossaryTerm",
@@ -186,90 +187,7 @@ class Document(Strict):
     notes: list[str] = []
 
 
-# --- conditions and rules ----------------------------------------------------
-
-_COND_FORMS = ("fact", "all", "any", "not_", "any_member", "all_members", "concept", "member_concept")
-_OPS = ("eq", "ne", "ge", "gt", "le", "lt", "in_")
-
-
-class ParamRef(Strict):
-    """A number taken from a measure's parameter; ``times`` converts units (3 years x 12 = 36 months)."""
-
-    param: str
-    times: float = 1
-
-
-class FactRef(Strict):
-    """Compare with another input fact of the same entity (e.g. the end-2020 employment level)."""
-
-    fact_ref: str
-
-
-class Assumed(Strict):
-    """A number the text does not give, used openly with its reason (e.g. 儿童 read as under 18)."""
-
-    assumed: float
-    why: str
-
-
-Value = bool | int | float | str | ParamRef | FactRef | Assumed
-
-
-class Condition(Strict):
-    """One node of a rule condition; exactly one form per node.
-
-    Forms: ``fact`` with one comparison (eq ne ge gt le lt in), ``all``/``any``
-    lists, ``not``, ``any_member``/``all_members`` over household members,
-    ``concept`` (a derived fact of the same entity) and ``member_concept``
-    (a member-level derived fact, only inside a member quantifier).
-    """
-
-    fact: str | None = None
-    eq: Value | None = None
-    ne: Value | None = None
-    ge: Value | None = None
-    gt: Value | None = None
-    le: Value | None = None
-    lt: Value | None = None
-    in_: list[str] | None = Field(default=None, alias="in")
-    all: list[Condition] | None = None
-    any: list[Condition] | None = None
-    not_: Condition | None = Field(default=None, alias="not")
-    any_member: Condition | None = None
-    all_members: Condition | None = None
-    concept: str | None = None
-    member_concept: str | None = None
-    value: bool = Field(default=True, description="with concept/member_concept: the value required")
-
-    @model_validator(mode="after")
-    def _one_form(self) -> Condition:
-        forms = [f for f in _COND_FORMS if getattr(self, f) is not None]
-        if len(forms) != 1:
-            raise ValueError(f"a condition needs exactly one of {', '.join(_COND_FORMS)}; got {forms or 'none'}")
-        ops = [o for o in _OPS if getattr(self, o) is not None]
-        if self.fact is not None and len(ops) != 1:
-            raise ValueError(f"condition on fact {self.fact!r} needs exactly one operator of eq ne ge gt le lt in")
-        if self.fact is None and ops:
-            raise ValueError("operators eq/ne/ge/gt/le/lt/in go with `fact`")
-        return self
-
-    def walk(self, in_member: bool = False):
-        """Yield (node, inside a member quantifier?) for this node and every node below it."""
-        yield self, in_member
-        for child in (self.all or []) + (self.any or []) + ([self.not_] if self.not_ else []):
-            yield from child.walk(in_member)
-        for q in (self.any_member, self.all_members):
-            if q:
-                yield from q.walk(True)
-
-    @property
-    def form(self) -> str:
-        return next(f for f in _COND_FORMS if getattr(self, f) is not None)
-
-    @property
-    def op(self) -> tuple[str, Any]:
-        o = next(o for o in _OPS if getattr(self, o) is not None)
-        return o.rstrip("_"), getattr(self, o)
+# --- conditions and rules (the condition tree itself is in conditions.py) -------
 
 
 class Concept(Strict):
@@ -292,7 +210,8 @@ class Rule(Strict):
     requires: Condition | None = None
     gap_zh: str | None = None
     gap_en: str | None = None
-    amounts: str | None = Field(default=None, description="name of an amount calculator in engine.amounts")
+    amounts: str | None = Field(default=None, description="name of a registered amount calculator "
+                                "(the document folder's calculators.py)")
     note: str | None = None
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import difflib
-import json
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from .facts import Household, Site
-from .loader import KB, KBError
+from .loader import KB, FieldError, KBError
 from .models import Body, ClausesFile, Document, FactLabel, GlossaryTerm, Jurisdiction, Topic
 
-__all__ = ["stats", "show", "search", "owners_of", "export_schemas", "input_schema"]
+__all__ = ["stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema"]
 
 
 def stats(kb: KB) -> dict[str, Any]:
@@ -110,10 +110,9 @@ _LIST_KEY = {"bodies": "bodies", "jurisdictions": "jurisdictions", "topics": "to
              "vocabulary": "facts"}
 
 
-def export_schemas(out_dir: Path) -> list[Path]:
-    """Write one JSON Schema per knowledge-base file format, for editors."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+def kb_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of each knowledge-base file format, by format name (the app writes them out)."""
+    out = {}
     for name, model in FORMATS.items():
         schema = model.model_json_schema(by_alias=True)
         if name in _LIST_KEY:
@@ -121,11 +120,24 @@ def export_schemas(out_dir: Path) -> list[Path]:
             schema = {"type": "object", "additionalProperties": False, "required": [key],
                       "properties": {key: {"type": "array", "items": {"$ref": "#/$defs/item"}}},
                       "$defs": {**schema.pop("$defs", {}), "item": schema}}
-        path = out_dir / f"{name}.schema.json"
-        path.write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        written.append(path)
-    return written
+        out[name] = schema
+    return out
 
 
 def input_schema(kind: str) -> dict[str, Any]:
-    return {"household": Household, "site": Site}[kind].model_json_schema()
+    model: type[BaseModel] = {"household": Household, "site": Site}[kind]
+    return model.model_json_schema()
+
+
+def resolve_jurisdiction(kb: KB, value: str | None) -> str:
+    """Map an id, Chinese name, alias or division code to a jurisdiction id."""
+    if value is None:
+        raise FieldError("jurisdiction", "required to select the documents in force "
+                         "(e.g. dingnan, shiyan, 郧阳区 or 420304)")
+    text = str(value).strip()
+    for j in kb.jurisdictions.values():
+        if text in (j.id, j.name, j.code, j.name_en) or text in j.aliases:
+            return j.id
+    names = [n for j in kb.jurisdictions.values() for n in (j.id, j.name, *j.aliases)]
+    hint = difflib.get_close_matches(text, names, n=1, cutoff=0.4)
+    raise FieldError("jurisdiction", f"unknown jurisdiction {text!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""))

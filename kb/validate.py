@@ -21,9 +21,25 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .conditions import (
+    AllMembers,
+    AllOf,
+    AnyMember,
+    AnyOf,
+    ConceptIs,
+    Condition,
+    ConditionVisitor,
+    Fact,
+    FactRef,
+    MemberConceptIs,
+    Not,
+    ParamRef,
+    visit,
+    walk,
+)
 from .facts import Household, Member, Site, fact_paths
 from .loader import KB, DocumentKB, KBError, rebuild_source
-from .models import Clause, Condition, FactRef, Measure, ParamRef
+from .models import Clause, Measure
 
 __all__ = ["validate", "parse_responsibility_list", "numbers_in", "RESPONSIBILITY_LIST"]
 
@@ -197,40 +213,72 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
         errs.append(KBError(path, f"{key}.rule",
                             f"a {m.subject.value} measure needs a rule or a `not_decidable` reason"))
     if m.rule:
-        for part in ("when", "requires"):
-            errs += _check_condition(kb, getattr(m.rule, part), m.rule.entity, path, f"{key}.rule.{part}")
+        for part, cond in (("when", m.rule.when), ("requires", m.rule.requires)):
+            errs += _check_condition(kb, cond, m.rule.entity, path, f"{key}.rule.{part}")
         if m.rule.requires and m.rule.entity != "site":
             errs.append(KBError(path, f"{key}.rule.requires", "`requires` (met/violated) is for site rules only"))
     return errs
 
 
+class _ConditionCheck(ConditionVisitor[list[str]]):
+    """Problems of one condition node (not its children), as messages."""
+
+    def __init__(self, kb: KB, scope: str, in_member: bool, entity: str):
+        self.kb, self.scope, self.in_member, self.entity = kb, scope, in_member, entity
+
+    def fact(self, c: Fact) -> list[str]:
+        out = []
+        if c.fact not in VOCABULARY[self.scope]:
+            out.append(f"unknown {self.scope} fact {c.fact!r}")
+        value = c.value
+        if isinstance(value, ParamRef) and value.param not in self.kb.parameters:
+            out.append(f"unknown parameter {value.param!r}")
+        if isinstance(value, FactRef) and value.fact_ref not in VOCABULARY[self.scope]:
+            out.append(f"unknown {self.scope} fact {value.fact_ref!r}")
+        if isinstance(value, int | float) and not isinstance(value, bool) and value != 0:
+            out.append(f"literal number {value:g}: take it from a parameter ({{param: ...}}) so it cites its clause")
+        return out
+
+    def all_of(self, c: AllOf) -> list[str]:
+        return []
+
+    def any_of(self, c: AnyOf) -> list[str]:
+        return []
+
+    def not_(self, c: Not) -> list[str]:
+        return []
+
+    def _quantifier(self) -> list[str]:
+        if self.scope != "household":
+            return ["any_member/all_members apply to households only"]
+        return []
+
+    def any_member(self, c: AnyMember) -> list[str]:
+        return self._quantifier()
+
+    def all_members(self, c: AllMembers) -> list[str]:
+        return self._quantifier()
+
+    def concept(self, c: ConceptIs) -> list[str]:
+        found = self.kb.concepts.get(c.concept)
+        if found is None:
+            return [f"unknown concept {c.concept!r}"]
+        if found.entity not in (self.scope, "any"):
+            return [f"concept {c.concept!r} is a {found.entity} concept, used on a {self.scope}"]
+        return []
+
+    def member_concept(self, c: MemberConceptIs) -> list[str]:
+        found = self.kb.concepts.get(c.member_concept)
+        if found is None or found.entity != "member":
+            return [f"unknown member concept {c.member_concept!r}"]
+        if not self.in_member and self.entity != "member":
+            return ["member_concept must sit inside any_member or all_members"]
+        return []
+
+
 def _check_condition(kb: KB, cond: Condition | None, entity: str, path: Path, key: str) -> list[KBError]:
     errs = []
-    for node, in_member in (cond.walk() if cond else ()):
+    for node, in_member in walk(cond):
         scope = "member" if in_member or entity == "member" else entity
-        if node.fact is not None:
-            if node.fact not in VOCABULARY[scope]:
-                errs.append(KBError(path, key, f"unknown {scope} fact {node.fact!r}"))
-            _, value = node.op
-            if isinstance(value, ParamRef) and value.param not in kb.parameters:
-                errs.append(KBError(path, key, f"unknown parameter {value.param!r}"))
-            if isinstance(value, FactRef) and value.fact_ref not in VOCABULARY[scope]:
-                errs.append(KBError(path, key, f"unknown {scope} fact {value.fact_ref!r}"))
-            if isinstance(value, int | float) and not isinstance(value, bool) and value != 0:
-                errs.append(KBError(path, key, f"literal number {value:g}: take it from a parameter "
-                                               "({param: ...}) so it cites its clause"))
-        if node.concept is not None:
-            c = kb.concepts.get(node.concept)
-            if c is None:
-                errs.append(KBError(path, key, f"unknown concept {node.concept!r}"))
-            elif c.entity not in (scope, "any"):
-                errs.append(KBError(path, key, f"concept {node.concept!r} is a {c.entity} concept, used on a {scope}"))
-        if node.member_concept is not None:
-            c = kb.concepts.get(node.member_concept)
-            if c is None or c.entity != "member":
-                errs.append(KBError(path, key, f"unknown member concept {node.member_concept!r}"))
-            elif not in_member and entity != "member":
-                errs.append(KBError(path, key, "member_concept must sit inside any_member or all_members"))
-        if (node.any_member or node.all_members) and scope != "household":
-            errs.append(KBError(path, key, "any_member/all_members apply to households only"))
+        errs += [KBError(path, key, msg) for msg in visit(node, _ConditionCheck(kb, scope, in_member, entity))]
     return errs

@@ -1,78 +1,230 @@
-"""Hypothesis strategies for households and sites: any field may be absent (unknown)."""
+"""Hypothesis strategies derived from the knowledge base: nothing here lists facts or places by hand.
+
+* Records: every field of the input models (kb/facts.py) may be absent (unknown); values come
+  from the field's type: booleans, the Literal's choices, and for numbers the thresholds the
+  rules actually test (each one, one below and one above) plus the field's bounds.
+* Jurisdictions: every jurisdiction in which some document is in force, written as its id,
+  Chinese name or division code.
+* Programs: random rule programs over the same vocabulary (see ``programs``), for the
+  differential test of the durable-rules compiler against the reference evaluator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+from collections import defaultdict
+from typing import Any, Literal, Union, get_args, get_origin
 
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
-from houfu.kb.facts import Household, Site
+from houfu.engine.evaluator import documents_in_force
+from houfu.engine.program import Program, Target, concept_order
+from houfu.engine.results import TargetKind
+from houfu.kb.conditions import (
+    AllMembers,
+    AllOf,
+    AnyMember,
+    AnyOf,
+    Assumed,
+    ConceptIs,
+    Condition,
+    Fact,
+    FactRef,
+    MemberConceptIs,
+    Not,
+    ParamRef,
+    walk,
+)
+from houfu.kb.facts import Household, Member, Site
+from houfu.kb.loader import KB, load_default
 
-JURISDICTIONS = ["dingnan", "shiyan", "郧阳区", "420325"]
-SITE_TYPES = ["county_seat_centralized", "town_centralized", "central_village", "scattered"]
+AS_OF = dt.date(2026, 1, 1)
+# Free-text fields: a name is never a fact; an entity id groups members of one business.
+TEXT_VALUES = {"name": ["甲", "乙"], "incubator_entity": ["a", "b"]}
 
 
-def maybe(strategy):
+def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(st.none(), strategy)
 
 
-booleans = maybe(st.booleans())
-fees = st.builds(dict, property_management=maybe(st.integers(0, 6000)), sanitation=maybe(st.integers(0, 2000)),
-                 rent=maybe(st.integers(0, 9000)), utilities=maybe(st.integers(0, 900)))
-members = st.builds(
-    dict,
-    age=maybe(st.sampled_from([0, 4, 14, 15, 16, 17, 18, 30, 59, 60, 75])),
-    sex=maybe(st.sampled_from(["female", "male"])),
-    labor_capacity=maybe(st.sampled_from(["full", "partial", "none"])),
-    employed=booleans,
-    employment=maybe(st.sampled_from(["none", "local_enterprise", "workshop", "public_welfare_post",
-                                      "outside_county", "self_employed"])),
-    wants_job=maybe(st.sampled_from(["none", "local", "outside_county"])),
-    wants_training=booleans,
-    trainings_this_year=maybe(st.integers(0, 3)),
-    school_stage=maybe(st.sampled_from(["none", "preschool", "primary", "junior_middle", "senior_high"])),
-    disability=booleans, serious_illness=booleans, left_behind=booleans, lives_alone_elderly=booleans,
-    unsupported_child=booleans, recognized_employment_difficulty=booleans, wants_to_start_business=booleans,
-    in_incubator=booleans,
-    incubator_entity=maybe(st.sampled_from(["a", "b"])),
-    monthly_incubator_fees_yuan=maybe(fees),
-    months_subsidized_before_quarter=maybe(st.sampled_from([0, 33, 34, 35, 36, 37])),
-)
+def _unwrap(ann: Any) -> list[Any]:
+    if get_origin(ann) in (Union, types.UnionType):
+        return [a for a in get_args(ann) if a is not type(None)]
+    return [ann]
 
 
-def _clean(d):
-    return {k: (_clean(v) if isinstance(v, dict) else v) for k, v in d.items() if v is not None}
+def _bounds(field: Any) -> tuple[float, float]:
+    lo, hi = 0.0, 60.0
+    for meta in field.metadata:
+        lo = getattr(meta, "ge", lo) if getattr(meta, "ge", None) is not None else lo
+        hi = getattr(meta, "le", hi) if getattr(meta, "le", None) is not None else hi
+    return lo, hi
 
 
-households = st.builds(
-    dict,
-    id=st.just("H"),
-    jurisdiction=st.sampled_from(JURISDICTIONS),
-    site_type=maybe(st.sampled_from(SITE_TYPES)),
-    site_population=maybe(st.sampled_from([150, 199, 200, 799, 800, 3000])),
-    category=maybe(st.sampled_from(["registered_poor", "co_relocated"])),
-    hukou_at_site=booleans, wants_hukou_transfer=booleans, has_contracted_land_at_origin=booleans,
-    enrolled_medical_insurance=booleans, enrolled_pension=booleans, receives_dibao=booleans,
-    meets_dibao_conditions=booleans, meets_housing_security_conditions=booleans,
-    monitored_for_relapse=booleans, sudden_hardship=booleans, has_property_certificate=booleans,
-    years_since_certificate=maybe(st.sampled_from([0, 5, 19, 20, 21])), wants_to_sell_house=booleans,
-    site_has_workshop=booleans,
-    members=maybe(st.lists(members, max_size=4)),
-).map(lambda d: Household.model_validate(
-    _clean({**d, "members": None if d["members"] is None else [_clean(m) for m in d["members"]]})))
+def thresholds(kb: KB) -> dict[str, set[float]]:
+    """Every number a rule or concept compares a fact with, by fact name."""
+    out: dict[str, set[float]] = defaultdict(set)
+    conds = [c.when for c in kb.concepts.values()]
+    conds += [x for m in kb.measures.values() if m.rule for x in (m.rule.when, m.rule.requires) if x is not None]
+    for cond in conds:
+        for node, _ in walk(cond):
+            if not isinstance(node, Fact):
+                continue
+            v = node.value
+            if isinstance(v, ParamRef):
+                out[node.fact].add(kb.parameters[v.param].value * v.times)
+            elif isinstance(v, Assumed):
+                out[node.fact].add(v.assumed)
+            elif isinstance(v, int | float) and not isinstance(v, bool):
+                out[node.fact].add(float(v))
+    return out
 
-sites = st.builds(
-    dict,
-    id=st.just("S"),
-    jurisdiction=st.sampled_from(JURISDICTIONS),
-    site_type=maybe(st.sampled_from(SITE_TYPES)),
-    size_class=maybe(st.sampled_from(["large", "medium", "small"])),
-    population=maybe(st.sampled_from([150, 199, 200, 799, 800, 3000])),
-    employed_count=maybe(st.integers(0, 50)),
-    employed_2020_baseline=maybe(st.integers(0, 50)),
-    workshops=maybe(st.integers(0, 2)),
-    leading_industries=maybe(st.integers(0, 2)),
-    employment_service=maybe(st.sampled_from(["center", "station", "none"])),
-    three_haves=maybe(st.builds(dict, institution=booleans, staff=booleans, rules=booleans)),
-    is_separate_community=booleans, has_party_branch=booleans, has_party_group=booleans,
-    has_police_room=booleans, has_employment_service_window=booleans,
-    has_first_secretary_and_work_team=booleans,
-    job_fairs_this_year=maybe(st.integers(0, 3)),
-    community_activities_last_quarter=maybe(st.integers(0, 2)),
-).map(lambda d: Site.model_validate(_clean(d)))
+
+def _value(name: str, field: Any, limits: dict[str, set[float]], prefix: str = "") -> st.SearchStrategy[Any]:
+    options = _unwrap(field.annotation)
+    ann = options[0]
+    if name in TEXT_VALUES:
+        return st.sampled_from(TEXT_VALUES[name])
+    if get_origin(ann) is Literal:
+        return st.sampled_from(list(get_args(ann)))
+    if ann is bool:
+        return st.booleans()
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return _model_dict(ann, limits, prefix + name + ".")
+    if ann in (int, float):
+        lo, hi = _bounds(field)
+        near = {t + d for t in limits.get(prefix + name, set()) for d in (-1, 0, 1)}
+        values = sorted(v for v in near | {lo, min(hi, 3.0), min(hi, 40.0)} if lo <= v <= hi)
+        if ann is int:
+            return st.one_of(st.sampled_from([int(v) for v in values]), st.integers(int(lo), int(min(hi, 9000))))
+        return st.one_of(st.sampled_from(values), st.floats(lo, min(hi, 9000.0), allow_nan=False))
+    raise TypeError(f"no strategy for field {name!r} of type {ann!r}: extend tests/strategies.py")
+
+
+def _model_dict(model: type[BaseModel], limits: dict[str, set[float]], prefix: str = "",
+                skip: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
+    fields = {n: maybe(_value(n, f, limits, prefix)) for n, f in model.model_fields.items()
+              if n not in skip and n != "members"}
+    return st.fixed_dictionaries(fields).map(lambda d: {k: v for k, v in d.items() if v is not None})
+
+
+def jurisdiction_names(kb: KB) -> list[str]:
+    """Each jurisdiction where some document is in force, as id, Chinese name and division code."""
+    out = []
+    for j in kb.jurisdictions.values():
+        if documents_in_force(kb, j.id, AS_OF):
+            out += [j.id, j.name] + ([j.code] if j.code else [])
+    return out
+
+
+def households(kb: KB | None = None) -> st.SearchStrategy[Household]:
+    kb = kb or load_default()
+    limits = thresholds(kb)
+    member = _model_dict(Member, limits)
+    base = _model_dict(Household, limits, skip=("id", "jurisdiction"))
+    return st.builds(
+        lambda b, j, ms: Household.model_validate({**b, "id": "H", "jurisdiction": j,
+                                                   **({} if ms is None else {"members": ms})}),
+        base, st.sampled_from(jurisdiction_names(kb)), maybe(st.lists(member, max_size=4)))
+
+
+def sites(kb: KB | None = None) -> st.SearchStrategy[Site]:
+    kb = kb or load_default()
+    base = _model_dict(Site, thresholds(kb), skip=("id", "jurisdiction"))
+    return st.builds(lambda b, j: Site.model_validate({**b, "id": "S", "jurisdiction": j}),
+                     base, st.sampled_from(jurisdiction_names(kb)))
+
+
+# --- generated rule programs ---------------------------------------------------------------
+
+
+def _leaf_strategies(model: type[BaseModel], limits: dict[str, set[float]]) -> list[st.SearchStrategy[Condition]]:
+    """Comparisons over the model's own facts: every operator, `in` lists, and fact-to-fact."""
+    out: list[st.SearchStrategy[Condition]] = []
+    numeric: list[str] = []
+    for name, field in model.model_fields.items():
+        if name in ("id", "name", "jurisdiction", "members") or name in TEXT_VALUES:
+            continue
+        ann = _unwrap(field.annotation)[0]
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            for sub, sub_field in ann.model_fields.items():
+                if _unwrap(sub_field.annotation)[0] is bool:
+                    out.append(st.builds(lambda f, v: Fact.model_validate({"fact": f, "eq": v}),
+                                         st.just(f"{name}.{sub}"), st.booleans()))
+            continue
+        if ann is bool:
+            out.append(st.builds(lambda f, op, v: Fact.model_validate({"fact": f, op: v}),
+                                 st.just(name), st.sampled_from(["eq", "ne"]), st.booleans()))
+        elif get_origin(ann) is Literal:
+            choices = list(get_args(ann))
+            out.append(st.builds(lambda f, op, v: Fact.model_validate({"fact": f, op: v}),
+                                 st.just(name), st.sampled_from(["eq", "ne"]), st.sampled_from(choices)))
+            out.append(st.builds(lambda f, vs: Fact.model_validate({"fact": f, "in": vs}),
+                                 st.just(name), st.lists(st.sampled_from(choices), min_size=1, max_size=3, unique=True)))
+        elif ann in (int, float):
+            numeric.append(name)
+            values = sorted(limits.get(name, set()) | {0.0, 1.0, 2.0})
+            out.append(st.builds(lambda f, op, v: Fact.model_validate({"fact": f, op: int(v)}),
+                                 st.just(name), st.sampled_from(["eq", "ne", "ge", "gt", "le", "lt"]),
+                                 st.sampled_from(values)))
+    if len(numeric) >= 2:
+        out.append(st.builds(lambda a, b, op: Fact.model_validate({"fact": a, op: FactRef(fact_ref=b)}),
+                             st.sampled_from(numeric), st.sampled_from(numeric),
+                             st.sampled_from(["eq", "ge", "gt", "le", "lt"])))
+    return out
+
+
+def _tree(leaves: st.SearchStrategy[Condition], max_leaves: int = 4) -> st.SearchStrategy[Condition]:
+    return st.recursive(
+        leaves,
+        lambda kids: st.one_of(
+            st.lists(kids, min_size=1, max_size=3).map(lambda xs: AllOf(all=xs)),
+            st.lists(kids, min_size=1, max_size=3).map(lambda xs: AnyOf(any=xs)),
+            kids.map(lambda x: Not(not_=x)),
+        ),
+        max_leaves=max_leaves,
+    )
+
+
+@st.composite
+def programs(draw: st.DrawFn, entity: str, kb: KB | None = None) -> Program:
+    """A random program: member concepts, chained entity concepts, and measure targets.
+
+    Households mix nested all/any/not, any_member and all_members (both in one rule),
+    member concepts inside quantifiers, concepts that rest on concepts, fact-to-fact
+    comparisons and `in` lists.
+    """
+    kb = kb or load_default()
+    limits = thresholds(kb)
+    concepts: dict[str, Condition] = {}
+    member_names: list[str] = []
+    if entity == "household":
+        member_leaves = st.one_of(*_leaf_strategies(Member, limits))
+        for i in range(draw(st.integers(0, 2))):
+            inner = st.one_of(member_leaves, *[st.builds(MemberConceptIs, member_concept=st.just(n),
+                                                         value=st.booleans()) for n in member_names])
+            name = f"mc{i}"
+            concepts[name] = draw(_tree(inner, 3))
+            member_names.append(name)
+        member_cond = _tree(st.one_of(member_leaves, *[
+            st.builds(MemberConceptIs, member_concept=st.just(n), value=st.booleans()) for n in member_names]), 3)
+        quantified = st.one_of(member_cond.map(lambda c: AnyMember(any_member=c)),
+                               member_cond.map(lambda c: AllMembers(all_members=c)))
+        entity_leaves = st.one_of(*_leaf_strategies(Household, limits), quantified, quantified)
+    else:
+        entity_leaves = st.one_of(*_leaf_strategies(Site, limits))
+    entity_concepts: list[str] = []
+    for i in range(draw(st.integers(0, 3))):
+        refs = [st.builds(ConceptIs, concept=st.just(n), value=st.booleans()) for n in entity_concepts]
+        name = f"c{i}"
+        concepts[name] = draw(_tree(st.one_of(entity_leaves, *refs), 4))
+        entity_concepts.append(name)
+    refs = [st.builds(ConceptIs, concept=st.just(n), value=st.booleans()) for n in entity_concepts]
+    targets = [Target(TargetKind.concept, n, "generated", n, n, concepts[n])
+               for n in concept_order(concepts, entity_concepts)]
+    for i in range(draw(st.integers(1, 4))):
+        when = draw(st.one_of(st.none(), _tree(st.one_of(entity_leaves, *refs), 5)))
+        targets.append(Target(TargetKind.measure, f"m{i}", "generated", f"m{i}", f"m{i}", when))
+    return Program(entity, ("generated",), tuple(targets), concepts, {})

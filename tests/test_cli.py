@@ -44,26 +44,29 @@ def test_kb_search_chinese():
 
 
 def test_check_json_entry_fields():
-    data = json.loads(run("check", EX / "dingnan-household.yaml", "--json", "--as-of", "2025-01-01").output)
-    e = next(m for m in data["measures"] if m["id"] == "dn.4.3.incubation_subsidy")
-    assert e["status"] == "applies" and e["document"] == "dingnan-2023" and e["clause"] == "四(三)"
+    [data] = json.loads(run("check", EX / "dingnan-household.yaml", "--json", "--as-of", "2025-01-01").stdout)
+    e = next(m for m in data["determinations"] if m["measure_id"] == "dn.4.3.incubation_subsidy")
+    assert e["status"] == "applies" and e["document"] == "dingnan-2023" and e["clause_number"] == "四(三)"
+    assert e["clause_id"] == "dn.4.3"
     assert e["force"] == "mandatory" and "60%" in e["quote"]
-    assert {"name": "县人社局", "role": "shared", "id": "dn_hrss"} in e["departments"]
-    assert e["amounts"]["computed"]["per_entity"][0]["quarterly_subsidy_yuan"] == 9360.0
+    assert {"name": "县人社局", "role": "shared", "body_id": "dn_hrss"} in e["owners"]
+    assert e["amounts"][0]["quantity"] == "quarterly_subsidy" and e["amounts"][0]["value"] == 9360.0
+    assert {p["id"] for p in e["parameters"]} >= {"dn.4.3.subsidy_rate", "dn.4.3.quarterly_cap"}
     assert any(f["rule"].startswith("measure:dn.4.3.incubation_subsidy#T") for f in e["why"])
+    assert len(data["kb_version"]) == 12 and data["houfu_version"]
 
 
 def test_check_lists_missing_and_failed():
-    data = json.loads(run("check", EX / "shiyan-household.yaml", "--json").output)
-    by = {m["id"]: m for m in data["measures"]}
+    [data] = json.loads(run("check", EX / "shiyan-household.yaml", "--json").stdout)
+    by = {m["measure_id"]: m for m in data["determinations"]}
     assert by["sy.12.medical_insurance"]["status"] == "does_not_apply"
     assert by["sy.12.medical_insurance"]["failed"]
-    assert by["sy.4.annual_training"]["amounts"]["computed"]["per_member"][0]["shortfall"] == 1
+    assert by["sy.4.annual_training"]["amounts"][0]["value"] == 1
 
 
 def test_site_violated_gives_gap():
-    data = json.loads(run("site", EX / "dingnan-site.yaml", "--json").output)
-    fairs = next(m for m in data["measures"] if m["id"] == "dn.4.1.job_fairs")
+    [data] = json.loads(run("site", EX / "dingnan-site.yaml", "--json").stdout)
+    fairs = next(m for m in data["determinations"] if m["measure_id"] == "dn.4.1.job_fairs")
     assert fairs["status"] == "violated"
     assert fairs["gap"]["en"] == "1 job fair(s) held, at least 2 a year required"
 
@@ -94,14 +97,16 @@ def test_bad_values_are_one_line_errors(tmp_path, body, needle):
 def test_batch_goes_on_past_bad_records():
     r = run("check", EX / "batch-households.yaml", "--json")
     assert r.exit_code == 2
-    data = json.loads(r.output[: r.output.rindex("}") + 1])
-    assert data["records"] == 3 and data["evaluated"] == 2 and data["rejected"] == 1
-    assert "did you mean 'members'" in data["errors"][0]
+    data = json.loads(r.stdout)
+    assert isinstance(data, list) and len(data) == 2
+    assert "3 record(s): 2 evaluated, 1 rejected" in r.stderr
+    assert "did you mean 'members'" in r.stderr
 
 
 def test_stdin_json_input():
     r = run("check", "-", "--json", input='{"id": "s", "jurisdiction": "420300", "sudden_hardship": true}')
-    by = {m["id"]: m["status"] for m in json.loads(r.output)["measures"]}
+    [report] = json.loads(r.stdout)
+    by = {m["measure_id"]: m["status"] for m in report["determinations"]}
     assert by["sy.12.temporary_assistance"] == "applies"
 
 
@@ -267,10 +272,11 @@ def test_batch_accounts_for_records_rejected_after_parsing(tmp_path):
     f = tmp_path / "b.yaml"
     f.write_text("- {id: a, jurisdiction: shiyan}\n- {id: b, jurisdiction: 北京}\n", encoding="utf-8")
     r = run("check", f, "--json")
-    data = json.loads(r.output[: r.output.rindex("}") + 1])
+    data = json.loads(r.stdout)
     assert r.exit_code == 2
-    assert (data["records"], data["evaluated"], data["rejected"]) == (2, 1, 1)
-    assert "b.yaml[1]: jurisdiction: unknown jurisdiction '北京'" in data["errors"][0]
+    assert [d["id"] for d in data] == ["a"]
+    assert "2 record(s): 1 evaluated, 1 rejected" in r.stderr
+    assert "b.yaml[1]: jurisdiction: unknown jurisdiction '北京'" in r.stderr
 
 
 def test_explain_shows_each_member_against_the_member_concept(tmp_path):
@@ -279,5 +285,5 @@ def test_explain_shows_each_member_against_the_member_concept(tmp_path):
                  "  - {name: 乙, age: 16, labor_capacity: full}\n  - {name: 丙, labor_capacity: full}\n", encoding="utf-8")
     data = json.loads(run("explain", f, "sy.4.annual_training", "--json").output)
     test = data["member_tests"][0]
-    assert test["concepts"][0]["name"] == "sy_working_age_able" and test["concepts"][0]["clause"] == "4"
+    assert test["concepts"][0]["name"] == "sy_working_age_able" and test["concepts"][0]["clause_number"] == "4"
     assert [m["value"] for m in test["members"]] == [False, True, None]

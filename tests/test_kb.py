@@ -200,9 +200,9 @@ def test_every_normative_sentence_is_a_measure(kb):
 
 
 def test_committed_json_schemas_are_current(tmp_path):
-    from houfu.kb.query import export_schemas
+    from houfu.app.schemas import write_kb_schemas
 
-    for path in export_schemas(tmp_path):
+    for path in write_kb_schemas(tmp_path):
         committed = ROOT / "docs" / "schemas" / path.name
         assert committed.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), (
             f"{committed} is stale: run `houfu kb schema --out docs/schemas`")
@@ -229,7 +229,7 @@ def test_a_third_document_is_data_alone(tmp_path):
     """A provincial document added as a folder applies to a Shiyan household, with no code change."""
     import datetime as dt
 
-    from houfu.engine.evaluate import determine
+    from houfu.engine.evaluator import Evaluator
     from houfu.kb.facts import Household
 
     root = _copy(tmp_path)
@@ -255,7 +255,7 @@ def test_a_third_document_is_data_alone(tmp_path):
     }, allow_unicode=True), encoding="utf-8")
     kb = load(root)
     assert validate(kb) == []
-    report = determine(kb, Household(id="x", jurisdiction="竹山县", sudden_hardship=True), dt.date(2024, 1, 1))
-    by = {e["id"]: e for e in report["measures"]}
-    assert by["hd.1.relief"]["status"] == "applies" and by["hd.1.relief"]["clause"] == "1"
-    assert {d["id"] for d in report["documents"]} == {"hubei-demo", "shiyan-2019"}
+    report = Evaluator(kb).determine(Household(id="x", jurisdiction="竹山县", sudden_hardship=True), dt.date(2024, 1, 1))
+    relief = report.by_id("hd.1.relief")
+    assert relief is not None and relief.status.value == "applies" and relief.clause_number == "1"
+    assert {d.id for d in report.documents} == {"hubei-demo", "shiyan-2019"}

@@ -1,0 +1,60 @@
+"""Decide every record of an input file; bad records are reported and every input accounted for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from houfu.engine.evaluator import EngineKind, Evaluator
+from houfu.engine.results import Report
+from houfu.kb.facts import Household, Site
+from houfu.kb.loader import FieldError
+
+from .inputs import InputError, parse_file
+
+__all__ = ["Batch", "determine_file"]
+
+R = TypeVar("R", Household, Site)
+Progress = Callable[[list[tuple[str, R]]], Iterable[tuple[str, R]]]
+
+
+@dataclass
+class Batch:
+    """records = evaluated + rejected, always."""
+
+    records: int
+    reports: list[Report] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+    @property
+    def evaluated(self) -> int:
+        return len(self.reports)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.errors)
+
+
+def determine_records(evaluator: Evaluator, records: Iterable[tuple[str, R]], as_of: dt.date | None,
+                      engine: EngineKind = EngineKind.rete) -> Iterator[Report | InputError]:
+    """A report, or the error that names the record's bad field, for each record in turn."""
+    for where, record in records:
+        try:
+            yield evaluator.determine(record, as_of, engine)
+        except FieldError as exc:
+            yield InputError(where, exc.field, exc.message)
+
+
+def determine_file(evaluator: Evaluator, path: str, model: type[R], as_of: dt.date | None = None,
+                   progress: Progress[R] | None = None, engine: EngineKind = EngineKind.rete) -> Batch:
+    """Every record of a file decided; ``progress`` may wrap the parsed records (e.g. a progress bar)."""
+    good, rejected = parse_file(path, model)
+    batch = Batch(records=len(good) + len(rejected), errors=rejected)
+    for out in determine_records(evaluator, progress(good) if progress else good, as_of, engine):
+        if isinstance(out, Report):
+            batch.reports.append(out)
+        else:
+            batch.errors.append(out)
+    return batch

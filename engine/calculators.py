@@ -1,0 +1,123 @@
+"""Amount calculators: policy-specific code, registered by name, kept with its policy.
+
+A document folder may hold ``calculators.py``.  Each calculator there is declared
+with the ``calculator`` decorator, which names it and the parameters it reads::
+
+    @calculator("incubation_subsidy",
+                reads={"rate": "dn.4.3.subsidy_rate", "cap": "dn.4.3.quarterly_cap"})
+    def incubation_subsidy(inp: CalculatorInput) -> list[Amount]: ...
+
+A rule names its calculator (``rule.amounts: incubation_subsidy``).
+``check_calculators`` (run by ``houfu kb validate``) rejects an unknown name and a
+parameter a calculator reads that the KB lacks.  Every calculator returns
+``Amount``s, one typed shape, so no renderer reaches into a private layout.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from houfu.kb.conditions import Condition
+from houfu.kb.loader import KB, KBError
+
+from .logic import Facts, Truth, truth
+from .program import Program
+from .results import Amount
+
+__all__ = ["Calculator", "CalculatorInput", "calculator", "check_calculators", "load_calculators"]
+
+
+@dataclass(frozen=True)
+class CalculatorInput:
+    """What a calculator sees: the entity's facts and its declared parameters by role."""
+
+    facts: Facts
+    params: Mapping[str, float]
+    program: Program
+    concepts: Mapping[str, Condition] = field(default_factory=dict)
+
+    def member_concept(self, name: str, member: Facts) -> Truth:
+        """A declared member concept (e.g. working age and able) for one member's facts."""
+        return truth(self.program, self.concepts[name], member, {})
+
+
+Compute = Callable[[CalculatorInput], list[Amount]]
+
+
+@dataclass(frozen=True)
+class Calculator:
+    name: str
+    reads: Mapping[str, str]  # role -> parameter id
+    uses_concepts: tuple[str, ...]
+    compute: Compute
+    origin: str = ""
+
+    def __call__(self, program: Program, facts: Facts) -> list[Amount]:
+        params = {role: program.parameters[pid] for role, pid in self.reads.items()}
+        concepts = {n: program.concepts[n] for n in self.uses_concepts}
+        return self.compute(CalculatorInput(facts, params, program, concepts))
+
+
+def calculator(name: str, reads: Mapping[str, str],
+               concepts: tuple[str, ...] = ()) -> Callable[[Compute], Calculator]:
+    """Declare a calculator: its name, the parameters it reads (role -> id) and member concepts it uses."""
+
+    def wrap(fn: Compute) -> Calculator:
+        return Calculator(name, dict(reads), tuple(concepts), fn, origin=fn.__module__)
+
+    return wrap
+
+
+def _import(path: Path, module_name: str) -> object:
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - a .py file always has a loader
+        raise KBError(path, "-", "cannot import")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[module_name]
+        raise KBError(path, "-", f"cannot import calculators: {type(exc).__name__}: {exc}") from None
+    return module
+
+
+def load_calculators(kb: KB) -> dict[str, Calculator]:
+    """Every calculator declared in the documents' ``calculators.py`` files, by name."""
+    out: dict[str, Calculator] = {}
+    for doc_id, dkb in kb.documents.items():
+        path = dkb.folder / "calculators.py"
+        if not path.exists():
+            continue
+        module = _import(path, f"houfu_policies_{doc_id.replace('-', '_')}_{kb.version}")
+        for obj in vars(module).values():
+            if isinstance(obj, Calculator):
+                if obj.name in out:
+                    raise KBError(path, obj.name, f"calculator {obj.name!r} is also declared in {out[obj.name].origin}")
+                out[obj.name] = replace(obj, origin=str(path))
+    return out
+
+
+def check_calculators(kb: KB, calculators: Mapping[str, Calculator]) -> list[KBError]:
+    """Unknown calculator names in rules; parameters or concepts a calculator needs that the KB lacks."""
+    errs = []
+    for mid, m in kb.measures.items():
+        if m.rule and m.rule.amounts and m.rule.amounts not in calculators:
+            import difflib
+
+            hint = difflib.get_close_matches(m.rule.amounts, list(calculators), n=1)
+            path = kb.documents[kb.clause_doc[kb.measure_clause[mid]]].folder / "clauses.yaml"
+            errs.append(KBError(path, f"measures[{mid}].rule.amounts", f"unknown calculator {m.rule.amounts!r}"
+                                + (f"; did you mean {hint[0]!r}?" if hint else "")))
+    for c in calculators.values():
+        for role, pid in c.reads.items():
+            if pid not in kb.parameters:
+                errs.append(KBError(c.origin, f"{c.name}.reads.{role}", f"unknown parameter {pid!r}"))
+        for name in c.uses_concepts:
+            if name not in kb.concepts:
+                errs.append(KBError(c.origin, f"{c.name}.concepts", f"unknown concept {name!r}"))
+    return errs

@@ -1,0 +1,320 @@
+"""Determinations: which measures apply to a household or site, why, and who owns them.
+
+``Evaluator(kb)`` owns everything compiled from a knowledge base: rule programs,
+durable-rules engines and amount calculators.  The KB itself stays immutable.
+``determine`` runs the durable-rules engine (``EngineKind.rete``, the default) or the
+plain reference evaluator (``EngineKind.plain``) and turns truth values into a typed
+``Report``.  Evaluation is re-entrant and thread-safe: each call has its own trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from enum import Enum
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from pydantic import BaseModel
+
+from houfu.kb.conditions import AllMembers, AnyMember, ConceptIs, Condition, MemberConceptIs, walk
+from houfu.kb.facts import Household, Site
+from houfu.kb.loader import KB, FieldError, KBError
+from houfu.kb.models import Clause, Measure
+from houfu.kb.query import owners_of, resolve_jurisdiction
+
+from .calculators import Calculator, check_calculators, load_calculators
+from .logic import (
+    Facts,
+    Truth,
+    describe,
+    evaluate_plain,
+    failed_tests,
+    missing_facts,
+    split_fact_path,
+    truth,
+)
+from .program import Program, build_program
+from .results import (
+    Amount,
+    Determination,
+    DocumentRef,
+    Explanation,
+    Firing,
+    Gap,
+    MemberTest,
+    MemberTruth,
+    Owner,
+    ParameterValue,
+    Question,
+    Report,
+    Status,
+    TargetKind,
+    UsedConcept,
+)
+from .rete import ReteEngine
+
+__all__ = ["EngineKind", "Evaluator", "HOUFU_VERSION", "documents_in_force", "evaluator_for", "flatten"]
+
+try:
+    HOUFU_VERSION = version("houfu")
+except PackageNotFoundError:  # pragma: no cover - running from a tree that was never installed
+    HOUFU_VERSION = "0+unknown"
+
+
+class EngineKind(str, Enum):
+    rete = "rete"  # durable-rules, the default
+    plain = "plain"  # the reference evaluator
+
+
+#: Decimal places kept for fractional numbers (yuan to the fen); both evaluators see the same value.
+DECIMALS = 2
+
+
+def flatten(record: BaseModel) -> dict[str, Any]:
+    """Normalised facts: a flat dict with dotted nested names, fractions rounded to the fen;
+    members as a list of flat dicts."""
+    out: dict[str, Any] = {}
+    for name in type(record).model_fields:
+        value = getattr(record, name)
+        if name == "members":
+            out["members"] = None if value is None else [flatten(m) for m in value]
+        elif isinstance(value, BaseModel):
+            for k, v in flatten(value).items():
+                out[f"{name}.{k}"] = v
+        elif isinstance(value, float):
+            out[name] = round(value, DECIMALS)
+        else:
+            out[name] = value
+    return out
+
+
+def documents_in_force(kb: KB, jurisdiction: str, as_of: dt.date) -> list[str]:
+    """Documents whose jurisdiction contains ``jurisdiction`` and that were issued by ``as_of``."""
+    chain: list[str] = []
+    j: str | None = jurisdiction
+    while j:
+        chain.append(j)
+        j = kb.jurisdictions[j].parent
+    return [d for d, dkb in kb.documents.items()
+            if dkb.doc.jurisdiction in chain and dkb.doc.in_force_from <= as_of]
+
+
+def _listed(m: Measure, entity: str) -> bool:
+    if m.rule:
+        return m.rule.entity == entity
+    subjects = ("household", "person") if entity == "household" else ("site",)
+    return m.subject.value in subjects
+
+
+class Evaluator:
+    """Decides households and sites against one knowledge base; safe to share between threads."""
+
+    def __init__(self, kb: KB):
+        self.kb = kb
+        self.calculators: Mapping[str, Calculator] = load_calculators(kb)
+        self._programs: dict[tuple[str, tuple[str, ...]], Program] = {}
+        self._engines: dict[tuple[str, tuple[str, ...]], ReteEngine] = {}
+        self._lock = threading.Lock()
+
+    # --- compiled state, built once per (entity, documents) ---------------------------
+
+    def program(self, entity: str, documents: tuple[str, ...]) -> Program:
+        key = (entity, tuple(sorted(documents)))
+        with self._lock:
+            if key not in self._programs:
+                self._programs[key] = build_program(self.kb, entity, key[1])
+            return self._programs[key]
+
+    def rete(self, program: Program) -> ReteEngine:
+        key = (program.entity, program.documents)
+        with self._lock:
+            if key not in self._engines:
+                self._engines[key] = ReteEngine(program)
+            return self._engines[key]
+
+    def check(self) -> list[KBError]:
+        """Defects between the rule data and the registered calculators (for ``kb validate``)."""
+        return check_calculators(self.kb, self.calculators)
+
+    # --- determinations ------------------------------------------------------------------
+
+    def truths(self, record: Household | Site, as_of: dt.date,
+               engine: EngineKind = EngineKind.rete) -> tuple[Program, Facts, dict[str, Truth], list[Firing]]:
+        """The raw truth of every target for one record (the differential test compares these)."""
+        entity = "site" if isinstance(record, Site) else "household"
+        jurisdiction = resolve_jurisdiction(self.kb, record.jurisdiction)
+        program = self.program(entity, tuple(documents_in_force(self.kb, jurisdiction, as_of)))
+        facts = flatten(record)
+        if engine is EngineKind.rete:
+            results, trace = self.rete(program).evaluate(facts)
+        else:
+            results, trace = evaluate_plain(program, facts), []
+        return program, facts, results, trace
+
+    def determine(self, record: Household | Site, as_of: dt.date | None = None,
+                  engine: EngineKind = EngineKind.rete) -> Report:
+        kb = self.kb
+        as_of = as_of or dt.date.today()
+        entity = "site" if isinstance(record, Site) else "household"
+        jurisdiction = resolve_jurisdiction(kb, record.jurisdiction)
+        program, facts, results, trace = self.truths(record, as_of, engine)
+        concepts = {t.name: results[t.key] for t in program.concept_targets}
+        entries = []
+        for doc_id in program.documents:
+            for clause in kb.documents[doc_id].clauses:
+                for m in clause.measures:
+                    if _listed(m, entity):
+                        entries.append(self._determination(program, m, doc_id, clause, facts, results,
+                                                           concepts, trace))
+        return Report(
+            entity=entity, id=record.id, jurisdiction=jurisdiction, as_of=as_of,
+            documents=[DocumentRef(id=d, title=kb.documents[d].doc.title) for d in program.documents],
+            member_names=[m.get("name") for m in facts.get("members") or []],
+            summary=dict(Counter(e.status for e in entries)),
+            questions=_questions(entries),
+            determinations=entries, kb_version=kb.version, houfu_version=HOUFU_VERSION,
+        )
+
+    def _determination(self, program: Program, m: Measure, doc_id: str, clause: Clause, facts: Facts,
+                       results: Mapping[str, Truth], concepts: Mapping[str, Truth],
+                       trace: list[Firing]) -> Determination:
+        kb = self.kb
+        base: dict[str, Any] = dict(
+            measure_id=m.id, document=doc_id, clause_id=clause.id, clause_number=clause.number,
+            heading=clause.heading, zh=m.zh, en=m.en, subject=m.subject.value, force=m.force.value,
+            quote=m.quote, binds_household=m.binds_household,
+            owners=[Owner(body_id=o["id"], name=o["name"], role=o["role"]) for o in owners_of(kb, m.id)],
+            parameters=[ParameterValue(id=p.id, value=p.value, unit=p.unit.value, text=p.text)
+                        for p in m.parameters],
+            note=m.rule.note if m.rule and m.rule.note else m.note,
+        )
+        if not m.rule:
+            return Determination(status=Status.undetermined, not_decidable=m.not_decidable, **base)
+        target = program.by_key[f"{TargetKind.measure.value}:{m.id}"]
+        value = results[target.key]
+        base["condition"] = describe(program, target.when)
+        amounts: list[Amount] = []
+        gap = None
+        missing: list[str] = []
+        failed: list[str] = []
+        if value is None:
+            status = Status.undetermined
+            missing = missing_facts(program, target.when, facts, concepts)
+        elif value is False:
+            status = Status.does_not_apply
+            failed = failed_tests(program, target.when, facts, concepts)
+        else:
+            status = Status.applies
+            req = program.by_key.get(f"{TargetKind.requires.value}:{m.id}")
+            if req is not None:
+                r = results[req.key]
+                if r is None:
+                    status = Status.undetermined
+                    missing = missing_facts(program, req.when, facts, concepts)
+                elif r:
+                    status = Status.met
+                else:
+                    status = Status.violated
+                    gap = _gap(m, facts)
+            if m.rule.amounts:
+                amounts = self.calculators[m.rule.amounts](program, facts)
+        used = {f"concept:{n}" for n in _concept_names(program, target.when)}
+        why = [f for f in trace if f"{f.kind.value}:{f.name}" in used
+               or (f.name == m.id and f.kind is not TargetKind.concept)]
+        return Determination(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
+                             **base)
+
+    def explain(self, record: Household | Site, measure_id: str, as_of: dt.date | None = None) -> Explanation:
+        """One measure's determination with the rules that fired, and each member against the member tests."""
+        report = self.determine(record, as_of)
+        entry = report.by_id(measure_id)
+        if entry is None:
+            listed = [e.measure_id for e in report.determinations]
+            hint = difflib.get_close_matches(measure_id, listed, n=3, cutoff=0.5)
+            raise FieldError("measure", f"{measure_id!r} is not a {report.entity} measure of the documents in force"
+                             + (f"; did you mean {', '.join(hint)}?" if hint else ""))
+        program, facts, _, _ = self.truths(record, report.as_of)
+        return Explanation(determination=entry, member_tests=self._member_tests(program, self.kb.measures[measure_id],
+                                                                                 facts),
+                           kb_version=report.kb_version, houfu_version=report.houfu_version)
+
+    def _member_tests(self, program: Program, m: Measure, facts: Facts) -> list[MemberTest]:
+        """Per member, the truth of each member condition of the rule, with the concepts it uses cited."""
+        kb = self.kb
+        out = []
+        for node, _ in walk(m.rule.when if m.rule else None):
+            if isinstance(node, AnyMember):
+                inner = node.any_member
+            elif isinstance(node, AllMembers):
+                inner = node.all_members
+            else:
+                continue
+            used = [UsedConcept(name=n.member_concept, document=kb.clause_doc[kb.concept_clause[n.member_concept]],
+                                clause_number=kb.clauses[kb.concept_clause[n.member_concept]].number,
+                                quote=kb.concepts[n.member_concept].quote)
+                    for n, _ in walk(inner) if isinstance(n, MemberConceptIs)]
+            members = [MemberTruth(member=i, name=mf.get("name"), value=truth(program, inner, mf, {}))
+                       for i, mf in enumerate(facts.get("members") or [])]
+            out.append(MemberTest(test=describe(program, node), concepts=used, members=members))
+        return out
+
+
+def _concept_names(program: Program, cond: Condition | None) -> set[str]:
+    out: set[str] = set()
+    for node, _ in walk(cond):
+        if isinstance(node, ConceptIs) and node.concept not in out:
+            out.add(node.concept)
+            if node.concept in program.concepts:
+                out |= _concept_names(program, program.concepts[node.concept])
+    return out
+
+
+def _gap(m: Measure, facts: Facts) -> Gap:
+    mins = [p.value for p in m.parameters if p.bound == "min"]
+    rule = m.rule
+
+    def fill(template: str | None, lang: str) -> str:
+        values = {k: _fmt(v, lang) for k, v in facts.items() if k != "members"}
+        values["min"] = _fmt(mins[-1], lang) if mins else "?"
+        return re.sub(r"\{([\w.]+)\}", lambda g: str(values.get(g.group(1), "?")), template or "")
+
+    return Gap(zh=fill(rule.gap_zh if rule else None, "zh"), en=fill(rule.gap_en if rule else None, "en"))
+
+
+def _fmt(v: Any, lang: str) -> str:
+    # Gap sentences come from data (rule.gap_zh / gap_en); only the filled-in values are formatted here.
+    words = {"zh": ("未知", "是", "否"), "en": ("unknown", "yes", "no")}[lang]
+    if v is None:
+        return words[0]
+    if isinstance(v, bool):
+        return words[1] if v else words[2]
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _questions(entries: list[Determination]) -> list[Question]:
+    """Missing facts, most decisive first: the number of undetermined measures each would help decide."""
+    counts: Counter[str] = Counter()
+    for e in entries:
+        for f in e.missing:
+            counts[f] += 1
+    return [Question(fact=f, member=split_fact_path(f)[0], decides=n) for f, n in counts.most_common()]
+
+
+
+_EVALUATORS: dict[int, tuple[KB, Evaluator]] = {}
+_EVALUATORS_LOCK = threading.Lock()
+
+
+def evaluator_for(kb: KB) -> Evaluator:
+    """The shared evaluator of a loaded KB, built once (compiling is the slow part)."""
+    with _EVALUATORS_LOCK:
+        hit = _EVALUATORS.get(id(kb))
+        if hit is None or hit[0] is not kb:
+            hit = (kb, Evaluator(kb))
+            _EVALUATORS[id(kb)] = hit
+        return hit[1]

@@ -1,0 +1,188 @@
+"""What the engine answers, as typed models: a ``Report`` of ``Determination``s.
+
+One word names one concept throughout:
+
+* ``clause_id`` is the KB id (``dn.4.3``); ``clause_number`` is the document's own numbering (``四(三)``);
+* ``owners`` are the bodies that answer for a measure (``Owner``: body id, name as written, role);
+* ``parameters`` are the numbers a measure's text states; ``amounts`` are figures computed for this entity.
+
+``houfu schema report`` prints the JSON Schema of ``Report``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from houfu.kb.models import Role
+
+__all__ = [
+    "Amount", "DocumentRef", "Determination", "Explanation", "Firing", "Gap", "MemberTest", "MemberTruth",
+    "Owner", "ParameterValue", "Question", "Report", "Status", "TargetKind", "UsedConcept",
+]
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Status(str, Enum):
+    """A determination's status.
+
+    Households: applies, does_not_apply (with the failed condition), undetermined (with the missing facts).
+    Sites also: met and violated (with the gap) for a measure with a compliance test.
+    """
+
+    applies = "applies"
+    met = "met"
+    violated = "violated"
+    does_not_apply = "does_not_apply"
+    undetermined = "undetermined"
+
+
+class TargetKind(str, Enum):
+    concept = "concept"  # a derived fact, e.g. a large site
+    measure = "measure"  # does the measure apply?
+    requires = "requires"  # a site measure's compliance test
+
+
+class Firing(_Result):
+    """One rule that fired: it decided ``name`` (of kind ``kind``) to be ``value``."""
+
+    rule: str
+    kind: TargetKind
+    name: str
+    value: bool
+    document: str
+    clause_id: str
+    clause_number: str
+
+
+class Owner(_Result):
+    body_id: str
+    name: str = Field(description="as the document writes it")
+    role: Role
+
+
+class ParameterValue(_Result):
+    """A number the measure's text states, with the words that carry it."""
+
+    id: str
+    value: float
+    unit: str
+    text: str
+
+
+class Amount(_Result):
+    """One figure computed for this entity by a registered calculator.
+
+    ``quantity`` names what it is (e.g. ``quarterly_subsidy``), ``value`` is None when an
+    input is unknown (``missing`` says which), never a zero.  ``member`` (0-based) or
+    ``entity`` says whom it is for; ``basis`` holds the numbers it was computed from.
+    """
+
+    calculator: str
+    quantity: str
+    value: float | None
+    unit: str
+    period: str | None = None
+    member: int | None = None
+    member_name: str | None = None
+    entity: str | None = None
+    members: list[int] = []
+    basis: dict[str, float | int | bool | str | None] = {}
+    missing: list[str] = []
+
+
+class Gap(_Result):
+    zh: str
+    en: str
+
+
+class Determination(_Result):
+    """One measure of one document, decided for one household or site."""
+
+    measure_id: str
+    document: str
+    clause_id: str
+    clause_number: str
+    heading: str
+    zh: str
+    en: str
+    subject: str
+    force: str
+    quote: str
+    binds_household: bool
+    status: Status
+    owners: list[Owner]
+    parameters: list[ParameterValue]
+    amounts: list[Amount] = []
+    condition: str | None = Field(None, description="the applicability rule in words; None when the measure has no rule")
+    missing: list[str] = Field([], description="unknown facts that keep it undetermined (members[i].fact for members)")
+    failed: list[str] = Field([], description="known tests that rule it out")
+    gap: Gap | None = None
+    why: list[Firing] = Field([], description="the rules that fired for it, concepts first")
+    not_decidable: str | None = None
+    note: str | None = None
+
+
+class Question(_Result):
+    """A missing fact, with how many undetermined measures it bears on."""
+
+    fact: str
+    member: int | None = None
+    decides: int
+
+
+class DocumentRef(_Result):
+    id: str
+    title: str
+
+
+class Report(_Result):
+    """Every measure of the documents in force, decided for one household or site."""
+
+    entity: str
+    id: str
+    jurisdiction: str
+    as_of: dt.date
+    documents: list[DocumentRef]
+    member_names: list[str | None]
+    summary: dict[Status, int]
+    questions: list[Question]
+    determinations: list[Determination]
+    kb_version: str = Field(description="content hash of the policy folder that produced this report")
+    houfu_version: str
+
+    def by_id(self, measure_id: str) -> Determination | None:
+        return next((d for d in self.determinations if d.measure_id == measure_id), None)
+
+
+class UsedConcept(_Result):
+    name: str
+    document: str
+    clause_number: str
+    quote: str
+
+
+class MemberTruth(_Result):
+    member: int
+    name: str | None
+    value: bool | None
+
+
+class MemberTest(_Result):
+    test: str
+    concepts: list[UsedConcept]
+    members: list[MemberTruth]
+
+
+class Explanation(_Result):
+    """One determination, with each member tested against the rule's member conditions."""
+
+    determination: Determination
+    member_tests: list[MemberTest]
+    kb_version: str
+    houfu_version: str

@@ -1,0 +1,273 @@
+"""Rule conditions as a typed tree, and the one dispatch every consumer shares.
+
+A condition in ``clauses.yaml`` is a mapping with exactly one *form* key::
+
+    {fact: age, ge: {param: sy.4.min_age}}        # Fact: one comparison
+    {all: [...]}, {any: [...]}, {not: {...}}       # AllOf, AnyOf, Not
+    {any_member: {...}}, {all_members: {...}}      # AnyMember, AllMembers (households)
+    {concept: sy_large_site}                       # ConceptIs: a derived fact of the entity
+    {member_concept: sy_working_age_able}          # MemberConceptIs: inside a member quantifier
+
+Each form is its own class; ``Condition`` is their discriminated union.  Everything
+that reads a condition (validation, the reference evaluator, missing facts, failed
+tests, descriptions, the durable-rules compiler) implements ``ConditionVisitor`` and
+goes through ``visit``: one exhaustive ``match``, checked by mypy, so a new form cannot
+be forgotten anywhere, and an unknown form is an error at load time, never a fallback.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from enum import Enum
+from typing import Annotated, Generic, TypeVar, Union, assert_never
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
+
+__all__ = [
+    "AllMembers", "AllOf", "AnyMember", "AnyOf", "Assumed", "ConceptIs", "Condition", "ConditionVisitor",
+    "Fact", "FactRef", "MemberConceptIs", "Not", "Op", "ParamRef", "Value", "children", "visit", "walk",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class ParamRef(_Strict):
+    """A number taken from a measure's parameter; ``times`` converts units (3 years x 12 = 36 months)."""
+
+    param: str
+    times: float = 1
+
+
+class FactRef(_Strict):
+    """Compare with another input fact of the same entity (e.g. the end-2020 employment level)."""
+
+    fact_ref: str
+
+
+class Assumed(_Strict):
+    """A number the text does not give, used openly with its reason (e.g. 儿童 read as under 18)."""
+
+    assumed: float
+    why: str
+
+
+Value = bool | int | float | str | ParamRef | FactRef | Assumed
+
+
+class Op(str, Enum):
+    eq = "eq"
+    ne = "ne"
+    ge = "ge"
+    gt = "gt"
+    le = "le"
+    lt = "lt"
+    in_ = "in"
+
+
+_OP_FIELDS = ("eq", "ne", "ge", "gt", "le", "lt", "in_")
+
+
+class Fact(_Strict):
+    """One comparison of an input fact: exactly one of eq ne ge gt le lt in."""
+
+    fact: str
+    eq: Value | None = None
+    ne: Value | None = None
+    ge: Value | None = None
+    gt: Value | None = None
+    le: Value | None = None
+    lt: Value | None = None
+    in_: list[str] | None = Field(default=None, alias="in")
+    _op: Op = PrivateAttr()
+    _value: Value | list[str] = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> Fact:
+        ops = [o for o in _OP_FIELDS if getattr(self, o) is not None]
+        if len(ops) != 1:
+            raise ValueError(f"condition on fact {self.fact!r} needs exactly one operator of "
+                             f"eq ne ge gt le lt in; got {len(ops)}")
+        # Computed once here, not on every evaluation (the hot path reads them per household).
+        self._op = Op(ops[0].rstrip("_"))
+        self._value = getattr(self, ops[0])
+        return self
+
+    @property
+    def op(self) -> Op:
+        return self._op
+
+    @property
+    def value(self) -> Value | list[str]:
+        return self._value
+
+
+class AllOf(_Strict):
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(_Strict):
+    any: list[Condition] = Field(min_length=1)
+
+
+class Not(_Strict):
+    not_: Condition = Field(alias="not")
+
+
+class AnyMember(_Strict):
+    """Some household member satisfies the inner (member-level) condition."""
+
+    any_member: Condition
+
+
+class AllMembers(_Strict):
+    """Every household member satisfies the inner (member-level) condition."""
+
+    all_members: Condition
+
+
+class ConceptIs(_Strict):
+    """A derived fact of the same entity (e.g. a large site) has ``value``."""
+
+    concept: str
+    value: bool = True
+
+
+class MemberConceptIs(_Strict):
+    """A member-level derived fact has ``value``; only inside any_member or all_members."""
+
+    member_concept: str
+    value: bool = True
+
+
+_FORMS: dict[str, type[BaseModel]] = {
+    "fact": Fact, "all": AllOf, "any": AnyOf, "not": Not, "any_member": AnyMember,
+    "all_members": AllMembers, "concept": ConceptIs, "member_concept": MemberConceptIs,
+}
+_TAGS = {cls: tag for tag, cls in _FORMS.items()}
+
+
+def _form_of(raw: object) -> str | None:
+    """The form key of a raw mapping (or the tag of a built node); None if not exactly one."""
+    if isinstance(raw, BaseModel):
+        return _TAGS.get(type(raw))
+    if not isinstance(raw, dict):
+        return None
+    forms = [k for k in _FORMS if k in raw]
+    return forms[0] if len(forms) == 1 else None
+
+
+Condition = Annotated[
+    Union[
+        Annotated[Fact, Tag("fact")], Annotated[AllOf, Tag("all")], Annotated[AnyOf, Tag("any")],
+        Annotated[Not, Tag("not")], Annotated[AnyMember, Tag("any_member")],
+        Annotated[AllMembers, Tag("all_members")], Annotated[ConceptIs, Tag("concept")],
+        Annotated[MemberConceptIs, Tag("member_concept")],
+    ],
+    Discriminator(
+        _form_of, custom_error_type="condition_form",
+        custom_error_message="a condition needs exactly one of fact, all, any, not, any_member, "
+                             "all_members, concept, member_concept"),
+]
+
+for _cls in (AllOf, AnyOf, Not, AnyMember, AllMembers):
+    _cls.model_rebuild()
+
+T = TypeVar("T")
+
+
+class ConditionVisitor(ABC, Generic[T]):
+    """One method per form; ``visit`` calls the right one."""
+
+    @abstractmethod
+    def fact(self, c: Fact) -> T: ...
+
+    @abstractmethod
+    def all_of(self, c: AllOf) -> T: ...
+
+    @abstractmethod
+    def any_of(self, c: AnyOf) -> T: ...
+
+    @abstractmethod
+    def not_(self, c: Not) -> T: ...
+
+    @abstractmethod
+    def any_member(self, c: AnyMember) -> T: ...
+
+    @abstractmethod
+    def all_members(self, c: AllMembers) -> T: ...
+
+    @abstractmethod
+    def concept(self, c: ConceptIs) -> T: ...
+
+    @abstractmethod
+    def member_concept(self, c: MemberConceptIs) -> T: ...
+
+
+def visit(cond: Condition, visitor: ConditionVisitor[T]) -> T:
+    """The one dispatch on condition forms."""
+    match cond:
+        case Fact():
+            return visitor.fact(cond)
+        case AllOf():
+            return visitor.all_of(cond)
+        case AnyOf():
+            return visitor.any_of(cond)
+        case Not():
+            return visitor.not_(cond)
+        case AnyMember():
+            return visitor.any_member(cond)
+        case AllMembers():
+            return visitor.all_members(cond)
+        case ConceptIs():
+            return visitor.concept(cond)
+        case MemberConceptIs():
+            return visitor.member_concept(cond)
+        case _:
+            assert_never(cond)
+
+
+class _Children(ConditionVisitor[list[tuple[Condition, bool]]]):
+    """The direct sub-conditions, each with whether it sits inside a member quantifier."""
+
+    def fact(self, c: Fact) -> list[tuple[Condition, bool]]:
+        return []
+
+    def all_of(self, c: AllOf) -> list[tuple[Condition, bool]]:
+        return [(x, False) for x in c.all]
+
+    def any_of(self, c: AnyOf) -> list[tuple[Condition, bool]]:
+        return [(x, False) for x in c.any]
+
+    def not_(self, c: Not) -> list[tuple[Condition, bool]]:
+        return [(c.not_, False)]
+
+    def any_member(self, c: AnyMember) -> list[tuple[Condition, bool]]:
+        return [(c.any_member, True)]
+
+    def all_members(self, c: AllMembers) -> list[tuple[Condition, bool]]:
+        return [(c.all_members, True)]
+
+    def concept(self, c: ConceptIs) -> list[tuple[Condition, bool]]:
+        return []
+
+    def member_concept(self, c: MemberConceptIs) -> list[tuple[Condition, bool]]:
+        return []
+
+
+_CHILDREN = _Children()
+
+
+def children(cond: Condition) -> list[tuple[Condition, bool]]:
+    return visit(cond, _CHILDREN)
+
+
+def walk(cond: Condition | None, in_member: bool = False) -> Iterator[tuple[Condition, bool]]:
+    """Every node of a condition, top first, with whether it sits inside a member quantifier."""
+    if cond is None:
+        return
+    yield cond, in_member
+    for child, enters in children(cond):
+        yield from walk(child, in_member or enters)

@@ -1,0 +1,49 @@
+"""Amount calculators of shiyan-2019, registered by name (``rule.amounts``)."""
+
+from __future__ import annotations
+
+from houfu.engine.calculators import CalculatorInput, calculator
+from houfu.engine.results import Amount
+
+
+@calculator("training_shortfall", reads={"required_per_year": "sy.4.min_trainings_per_year"},
+            concepts=("sy_working_age_able",))
+def training_shortfall(inp: CalculatorInput) -> list[Amount]:
+    """4: each member aged 16+ able to work gets at least 1 training a year; the shortfall per member."""
+    need = int(inp.params["required_per_year"])
+    out = []
+    for i, m in enumerate(inp.facts.get("members") or []):
+        if inp.member_concept("sy_working_age_able", m) is not True:
+            continue
+        done = m.get("trainings_this_year")
+        out.append(Amount(
+            calculator="training_shortfall", quantity="training_shortfall", unit="trainings", period="year",
+            value=None if done is None else max(0, need - done), member=i, member_name=m.get("name"),
+            basis={"required_per_year": need, "trainings_this_year": done},
+            missing=[] if done is not None else [f"members[{i}].trainings_this_year"]))
+    return out
+
+
+@calculator("household_employment_gap", reads={"required": "sy.5.min_employed_per_household"})
+def household_employment_gap(inp: CalculatorInput) -> list[Amount]:
+    """5: at least 1 person in stable work per household able and willing to work."""
+    need = int(inp.params["required"])
+    flags = [m.get("employed") for m in inp.facts.get("members") or []]
+    employed = sum(1 for f in flags if f is True)
+    unknown = [f"members[{i}].employed" for i, f in enumerate(flags) if f is None]
+    gap = max(0, need - employed)
+    return [Amount(calculator="household_employment_gap", quantity="employment_gap", unit="people",
+                   value=None if gap and unknown else gap,
+                   basis={"required": need, "employed_members": employed},
+                   missing=unknown if gap else [])]
+
+
+@calculator("transaction_restriction", reads={"min_years": "sy.11.min_restriction_years"})
+def transaction_restriction(inp: CalculatorInput) -> list[Amount]:
+    """11: resale restricted for no less than 20 years from registration."""
+    years = inp.params["min_years"]
+    since = inp.facts.get("years_since_certificate")
+    return [Amount(calculator="transaction_restriction", quantity="restriction_years_remaining", unit="years",
+                   value=None if since is None else max(0, years - since),
+                   basis={"min_restriction_years": years, "years_since_certificate": since},
+                   missing=[] if since is not None else ["years_since_certificate"])]
