@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOUFU  := $(BIN)/houfu
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench wheel-test clean
+.PHONY: install demo test test-slow lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,10 +39,18 @@ demo: $(STAMP)
 	@echo "demo outputs written to out/"
 
 lint: $(STAMP)
-	$(BIN)/ruff check houfu kb engine app tests benchmarks
+	$(BIN)/ruff check houfu kb engine app tests benchmarks conftest.py policies
+	$(BIN)/mypy
+	for f in policies/*/calculators.py; do $(BIN)/mypy --strict "$$f" || exit 1; done
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# Slow mode: the differential tests with 100,000 generated records per kind and the
+# generated-program test scaled to match (about 20 minutes on 2 cores).
+test-slow: $(STAMP)
+	HOUFU_DIFF_EXAMPLES=100000 $(BIN)/python -m pytest -q tests/test_differential.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_households.py

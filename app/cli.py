@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import networkx as nx
 from pydantic import BaseModel
 
 from houfu.engine.evaluator import Evaluator, evaluator_for
 from houfu.engine.results import Report
 from houfu.kb import query
 from houfu.kb.facts import Household, Site
+from houfu.kb.graph import Graph
 from houfu.kb.loader import KB, FieldError, KBError, load, load_default
 
 from . import render
@@ -347,7 +347,8 @@ def explain_cmd(ctx: click.Context, file: str, measure_id: str, as_of: dt.dateti
 def _guess_model(raw: Any) -> type[Household] | type[Site]:
     """A household or a site, by which vocabulary the record's keys fit better."""
     keys = set(raw) if isinstance(raw, dict) else set()
-    return min((Household, Site), key=lambda m: len(keys - set(m.model_fields)))
+    fits_site = len(keys - set(Site.model_fields)) < len(keys - set(Household.model_fields))
+    return Site if fits_site else Household
 
 
 def read_records_or_fail(path: str) -> list[Any]:
@@ -360,13 +361,13 @@ def read_records_or_fail(path: str) -> list[Any]:
 # --- responsibility graph ----------------------------------------------------
 
 
-def _graph(ctx: click.Context) -> nx.DiGraph:
+def _graph(ctx: click.Context) -> Graph:
     from houfu.kb.graph import build_graph
 
     obj = ctx.find_root().obj
     if "graph" not in obj:
         obj["graph"] = build_graph(_kb(ctx))
-    G: nx.DiGraph = obj["graph"]
+    G: Graph = obj["graph"]
     return G
 
 

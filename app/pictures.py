@@ -6,10 +6,9 @@ Labels are English (the machine may have no CJK font); clause ids keep the docum
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import networkx as nx
-
-from houfu.kb.graph import resolve_body
+from houfu.kb.graph import Graph, resolve_body
 from houfu.kb.loader import KB
 
 __all__ = ["render"]
@@ -17,7 +16,7 @@ __all__ = ["render"]
 _ROLE_STYLE = {"lead": ("#c0392b", "-", 2.2), "shared": ("#7f8c8d", "-", 0.8), "named": ("#2e86c1", "--", 1.2)}
 
 
-def render(kb: KB, G: nx.DiGraph, out: Path, department: str | None = None) -> Path:
+def render(kb: KB, G: Graph, out: Path, department: str | None = None) -> Path:
     """Draw who answers for what, as SVG or PNG (by the file's suffix).
 
     The whole network is a body x clause matrix (a line drawing of 60 bodies and 36 clauses
@@ -46,7 +45,7 @@ def _clause_label(kb: KB, node: str) -> str:
     return f"{c.id}  {', '.join(kb.topics[t].en for t in c.topics[:2])}"
 
 
-def _matrix(kb: KB, G: nx.DiGraph, plt, edges):
+def _matrix(kb: KB, G: Graph, plt: Any, edges: list[tuple[str, str, dict[str, Any]]]) -> Any:
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
@@ -80,7 +79,7 @@ def _matrix(kb: KB, G: nx.DiGraph, plt, edges):
     return fig
 
 
-def _fan(kb: KB, G: nx.DiGraph, plt, bid: str, edges):
+def _fan(kb: KB, G: Graph, plt: Any, bid: str, edges: list[tuple[str, str, dict[str, Any]]]) -> Any:
     clauses = sorted({v for _, v, _ in edges}, key=lambda n: (G.nodes[n]["document"], _clause_key(n)))
     fig, ax = plt.subplots(figsize=(12, 1.5 + len(clauses) * 0.35))
     center = -(len(clauses) - 1) / 2

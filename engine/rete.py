@@ -367,10 +367,10 @@ def _referenced_facts(program: Program) -> tuple[frozenset[str], frozenset[str]]
     """The entity and member facts any rule of the program reads; only these go to durable-rules."""
     entity: set[str] = set()
     member: set[str] = set()
-    conds = [(t.when, False) for t in program.targets]
-    for cond in program.concepts.values():
-        conds.append((cond, True))  # member concepts are inlined inside member patterns
-        conds.append((cond, False))  # entity concepts run on the entity fact
+    conds: list[tuple[Condition | None, bool]] = [(t.when, False) for t in program.targets]
+    for concept in program.concepts.values():
+        conds.append((concept, True))  # member concepts are inlined inside member patterns
+        conds.append((concept, False))  # entity concepts run on the entity fact
     for cond, as_member in conds:
         for node, in_member in walk(cond, as_member):
             if isinstance(node, Fact):

@@ -11,30 +11,32 @@ import difflib
 import json
 from collections import Counter, defaultdict
 from itertools import combinations
-from typing import Any
+from typing import Any, TypeAlias
 
 import networkx as nx
 
 from .loader import KB, KBError
 from .query import owners_of, search
 
-__all__ = ["build_graph", "owners", "duties", "analyses", "compare", "export", "resolve_body"]
+#: Node ids are strings with a kind prefix: "body:dn_hrss", "clause:dn.4.3".
+Graph: TypeAlias = "nx.DiGraph[str]"
+
+__all__ = ["Graph", "build_graph", "owners", "duties", "analyses", "compare", "export", "resolve_body"]
 
 
-def build_graph(kb: KB) -> nx.DiGraph:
-    G = nx.DiGraph()
+def build_graph(kb: KB) -> Graph:
+    G: Graph = nx.DiGraph()
     for j in kb.jurisdictions.values():
         G.add_node(f"jurisdiction:{j.id}", kind="jurisdiction", label=j.name, en=j.name_en, code=j.code or "")
         if j.parent:
             G.add_edge(f"jurisdiction:{j.parent}", f"jurisdiction:{j.id}", kind="contains")
-    for t in kb.topics.values():
-        G.add_node(f"topic:{t.id}", kind="topic", label=t.zh, en=t.en)
-    for b in kb.bodies.values():
-        G.add_node(f"body:{b.id}", kind="body", label=b.name, en=b.en, full_name=b.full_name,
-                   level=b.level, body_kind=b.kind, abolished=str(b.abolished or ""))
-    for b in kb.bodies.values():
-        if b.successor:
-            G.add_edge(f"body:{b.id}", f"body:{b.successor}", kind="succeeded_by")
+    for topic in kb.topics.values():
+        G.add_node(f"topic:{topic.id}", kind="topic", label=topic.zh, en=topic.en)
+    for body in kb.bodies.values():
+        G.add_node(f"body:{body.id}", kind="body", label=body.name, en=body.en, full_name=body.full_name,
+                   level=body.level, body_kind=body.kind, abolished=str(body.abolished or ""))
+        if body.successor:
+            G.add_edge(f"body:{body.id}", f"body:{body.successor}", kind="succeeded_by")
     for doc_id, dkb in kb.documents.items():
         d = dkb.doc
         G.add_node(f"document:{doc_id}", kind="document", label=d.short_name, en=d.title_en,
@@ -54,9 +56,10 @@ def build_graph(kb: KB) -> nx.DiGraph:
             G.add_edge(f"part:{c.part}", f"clause:{c.id}", kind="contains")
             for t in c.topics:
                 G.add_edge(f"clause:{c.id}", f"topic:{t}", kind="topic")
-            for b in c.responsibility.bodies if c.responsibility else []:
-                G.add_edge(f"body:{b.body}", f"clause:{c.id}", kind="responsible",
-                           role=c.responsibility.role, as_written=b.as_written)
+            if c.responsibility:
+                for named in c.responsibility.bodies:
+                    G.add_edge(f"body:{named.body}", f"clause:{c.id}", kind="responsible",
+                               role=c.responsibility.role, as_written=named.as_written)
             for m in c.measures:
                 G.add_node(f"measure:{m.id}", kind="measure", label=m.zh, en=m.en, document=doc_id,
                            force=m.force.value, subject=m.subject.value)
@@ -72,13 +75,13 @@ def build_graph(kb: KB) -> nx.DiGraph:
     return G
 
 
-def _clause_owners(G: nx.DiGraph, clause_node: str) -> list[dict[str, str]]:
+def _clause_owners(G: Graph, clause_node: str) -> list[dict[str, str]]:
     return [{"id": u.split(":", 1)[1], "name": G.edges[u, clause_node]["as_written"],
              "role": G.edges[u, clause_node]["role"], "en": G.nodes[u]["en"]}
             for u in G.predecessors(clause_node) if G.edges[u, clause_node].get("kind") == "responsible"]
 
 
-def owners(kb: KB, G: nx.DiGraph, query: str) -> dict[str, Any]:
+def owners(kb: KB, G: Graph, query: str) -> dict[str, Any]:
     """Departments and roles for a measure/clause id, a topic or free Chinese text, per document."""
     if query in kb.measures or query in kb.clauses:
         items, why = [query], "id"
@@ -122,11 +125,11 @@ def resolve_body(kb: KB, name: str) -> str:
                   + (f"; did you mean {', '.join(hint)}?" if hint else ""))
 
 
-def duties(kb: KB, G: nx.DiGraph, name: str) -> dict[str, Any]:
+def duties(kb: KB, G: Graph, name: str) -> dict[str, Any]:
     """Every clause and measure a body answers for, grouped by document, role and topic."""
     bid = resolve_body(kb, name)
     b = kb.bodies[bid]
-    groups: dict[str, dict[str, dict[str, list]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    groups: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     for _, target, data in G.out_edges(f"body:{bid}", data=True):
         if data.get("kind") != "responsible":
             continue
@@ -149,9 +152,9 @@ def duties(kb: KB, G: nx.DiGraph, name: str) -> dict[str, Any]:
             "documents": {d: {r: dict(t) for r, t in roles.items()} for d, roles in groups.items()}}
 
 
-def analyses(kb: KB, G: nx.DiGraph) -> dict[str, Any]:
-    load: dict[str, Counter] = defaultdict(Counter)
-    pairs: Counter = Counter()
+def analyses(kb: KB, G: Graph) -> dict[str, Any]:
+    load: dict[str, Counter[str]] = defaultdict(Counter)
+    pairs: Counter[tuple[str, str]] = Counter()
     for c in kb.clauses.values():
         owners_ = _clause_owners(G, f"clause:{c.id}")
         for o in owners_:
@@ -159,8 +162,8 @@ def analyses(kb: KB, G: nx.DiGraph) -> dict[str, Any]:
         for a, b in combinations(sorted(o["id"] for o in owners_ if o["role"] != "named"), 2):
             pairs[(a, b)] += 1
     for m in kb.measures.values():
-        for o in _measure_owner_ids(kb, m.id):
-            load[o[0]][f"measures_{o[1]}"] += 1
+        for body_id, role in _measure_owner_ids(kb, m.id):
+            load[body_id][f"measures_{role}"] += 1
     return {
         "load": sorted(({"id": k, "name": kb.bodies[k].name, **v} for k, v in load.items()),
                        key=lambda r: -sum(v for k, v in r.items() if k.startswith("measures"))),
@@ -196,7 +199,7 @@ def compare(kb: KB, topic: str) -> dict[str, Any]:
     return {"topic": topic, "zh": kb.topics[topic].zh, "en": kb.topics[topic].en, "documents": out}
 
 
-def export(G: nx.DiGraph, fmt: str) -> str:
+def export(G: Graph, fmt: str) -> str:
     if fmt == "graphml":
         return "\n".join(nx.generate_graphml(G))
     if fmt == "gexf":

@@ -111,7 +111,7 @@ def _read_yaml(path: Path) -> Any:
         raise KBError(path, where, f"malformed YAML: {getattr(exc, 'problem', exc)}") from None
 
 
-def _key_path(raw: Any, loc: tuple) -> str:
+def _key_path(raw: Any, loc: tuple[Any, ...]) -> str:
     """Turn a pydantic error location into a readable key, naming list items by id."""
     out: list[str] = []
     node = raw
@@ -150,7 +150,7 @@ def _parse_list(model: type[M], path: Path, key: str) -> dict[str, M]:
             obj = _parse(model, item, path)
         except KBError as exc:
             raise KBError(path, f"{key}[{item.get('id', i)}].{exc.key}", exc.message) from None
-        ident = obj.id
+        ident: str = getattr(obj, "id")  # noqa: B009 - every registry model has an id
         if ident in out:
             raise KBError(path, f"{key}[{ident}]", f"duplicate id {ident!r}")
         out[ident] = obj

@@ -75,7 +75,7 @@ class Unit(str, Enum):
     age = "age"
     times_per_year = "times_per_year"
     times_per_quarter = "times_per_quarter"
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # shadows str.count; the value is data
     days = "days"
     calendar_year_end = "calendar_year_end"
 

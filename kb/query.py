@@ -102,7 +102,7 @@ def _snippet(text: str, word: str, width: int = 40) -> str:
     return ("…" if start else "") + text[start:i + len(word) + width] + ("…" if i + width < len(text) else "")
 
 
-FORMATS = {
+FORMATS: dict[str, type[BaseModel]] = {
     "document": Document, "clauses": ClausesFile, "bodies": Body, "jurisdictions": Jurisdiction,
     "topics": Topic, "glossary": GlossaryTerm, "vocabulary": FactLabel,
 }
@@ -125,7 +125,8 @@ def kb_schemas() -> dict[str, dict[str, Any]]:
 
 
 def input_schema(kind: str) -> dict[str, Any]:
-    model: type[BaseModel] = {"household": Household, "site": Site}[kind]
+    models: dict[str, type[BaseModel]] = {"household": Household, "site": Site}
+    model = models[kind]
     return model.model_json_schema()
 
 

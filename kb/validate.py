@@ -204,10 +204,10 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
         if p.value not in nums:
             errs.append(KBError(path, f"{pkey}.value", f"{p.value:g} is not the number in {p.text!r} ({nums})"))
         covered += nums
-    for n in numbers_in(m.quote):
-        if n not in covered:
+    for num in numbers_in(m.quote):
+        if num not in covered:
             errs.append(KBError(path, f"{key}.parameters",
-                                f"the quote carries the number {n:g}, which no parameter encodes"))
+                                f"the quote carries the number {num:g}, which no parameter encodes"))
     needs_rule = m.subject.value in ("household", "person", "site")
     if needs_rule and not m.rule and not m.not_decidable:
         errs.append(KBError(path, f"{key}.rule",

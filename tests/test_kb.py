@@ -169,6 +169,16 @@ def test_installed_wheel_finds_policies_and_templates(tmp_path):
     policies_dir, templates_list = probe.stdout.splitlines()
     assert str(ROOT) not in policies_dir and "site-packages" in policies_dir
     assert "household.md.j2" in templates_list
+    # One import name: nothing but houfu (and its dist-info) lands in site-packages.
+    top = {p.name for p in new_site.iterdir()} - {"deps.pth", "__pycache__"}
+    assert {n for n in top if not n.startswith("houfu-")} == {"houfu"}, top
+    # The README's Python example runs against the installed wheel.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    run = subprocess.run([str(venv / "bin" / "python"), "-c", example], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "sy.4.annual_training applies" in run.stdout
+    assert "Traceback" not in run.stderr
 
 
 NORMATIVE = re.compile("应|要|确保|不得|严格|推动|加强|完善|鼓励|支持|引导|符合条件|落实|实现|建立|开展|提高|纳入|保障|做好|加大|优化|推进|强化")
