@@ -117,6 +117,10 @@ class Evaluator:
     def __init__(self, kb: KB):
         self.kb = kb
         self.calculators: Mapping[str, Calculator] = load_calculators(kb)
+        # A rule naming an unknown calculator would fail mid-evaluation: refuse the KB up front.
+        defects = check_calculators(kb, self.calculators)
+        if defects:
+            raise defects[0]
         self._programs: dict[tuple[str, tuple[str, ...]], Program] = {}
         self._engines: dict[tuple[str, tuple[str, ...]], ReteEngine] = {}
         self._lock = threading.Lock()
@@ -136,10 +140,6 @@ class Evaluator:
             if key not in self._engines:
                 self._engines[key] = ReteEngine(program)
             return self._engines[key]
-
-    def check(self) -> list[KBError]:
-        """Defects between the rule data and the registered calculators (for ``kb validate``)."""
-        return check_calculators(self.kb, self.calculators)
 
     # --- determinations ------------------------------------------------------------------
 

@@ -287,3 +287,61 @@ def test_explain_shows_each_member_against_the_member_concept(tmp_path):
     test = data["member_tests"][0]
     assert test["concepts"][0]["name"] == "sy_working_age_able" and test["concepts"][0]["clause_number"] == "4"
     assert [m["value"] for m in test["members"]] == [False, True, None]
+
+
+def test_check_json_is_a_list_for_one_record_and_validates_against_the_report_schema():
+    import jsonschema
+
+    schema = json.loads(run("schema", "report").stdout)
+    for example in ("dingnan-household.yaml", "shiyan-household.yaml"):
+        data = json.loads(run("check", EX / example, "--json").stdout)
+        assert isinstance(data, list) and len(data) == 1
+        jsonschema.validate(data[0], schema)
+    site = json.loads(run("site", EX / "shiyan-site.yaml", "--json").stdout)
+    jsonschema.validate(site[0], schema)
+    lines = run("check", EX / "batch-households.yaml", "--jsonl").stdout.splitlines()
+    assert len(lines) == 2 and all(json.loads(line)["entity"] == "household" for line in lines)
+
+
+def test_houfu_test_runs_every_rule_case_on_both_evaluators():
+    r = run("test")
+    assert r.exit_code == 0, r.output
+    passed = int(re.search(r"(\d+) passed, 0 failed", r.output).group(1))
+    assert passed >= 120 and passed % 2 == 0
+
+
+def test_houfu_test_names_a_misspelt_key_with_a_suggestion(tmp_path):
+    f = tmp_path / "cases.yaml"
+    f.write_text("- name: A typo in a case is an error\n  input: {id: x, jurisdiction: shiyan}\n"
+                 "  output: {applies: []}\n  amount: {sy.4.annual_training: {0.value: 1}}\n", encoding="utf-8")
+    r = run("test", f)
+    assert r.exit_code == 2
+    assert "case 'A typo in a case is an error': unknown key 'amount'; did you mean 'amounts'?" in r.output
+
+
+def test_houfu_test_reports_a_failing_case(tmp_path):
+    f = tmp_path / "cases.yaml"
+    f.write_text("- name: A wrong expectation fails on both evaluators\n  input: {id: x, jurisdiction: shiyan}\n"
+                 "  output: {does_not_apply: [sy.12.temporary_assistance]}\n", encoding="utf-8")
+    r = run("test", f)
+    assert r.exit_code == 1 and "0 passed, 2 failed" in r.output
+    assert "sy.12.temporary_assistance: expected does_not_apply, got undetermined" in r.output
+
+
+def test_an_unknown_calculator_is_a_kb_defect_not_a_traceback(tmp_path):
+    from tests.test_kb import _copy, _edit
+
+    root = _copy(tmp_path)
+
+    def typo(data):
+        for c in data["clauses"]:
+            for m in c["measures"]:
+                if (m.get("rule") or {}).get("amounts") == "training_shortfall":
+                    m["rule"]["amounts"] = "training_shortfal"
+
+    _edit(root / "shiyan-2019" / "clauses.yaml", typo)
+    r = run("--policies", root, "kb", "validate")
+    assert r.exit_code == 1
+    assert "unknown calculator 'training_shortfal'; did you mean 'training_shortfall'?" in r.output
+    r = run("--policies", root, "check", EX / "shiyan-household.yaml")
+    assert r.exit_code == 1 and "unknown calculator" in r.output and "Traceback" not in r.output
