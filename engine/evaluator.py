@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from houfu.kb.conditions import AllMembers, AnyMember, ConceptIs, Condition, MemberConceptIs, walk
 from houfu.kb.facts import Household, Site
-from houfu.kb.loader import KB, FieldError, KBError
+from houfu.kb.loader import KB, FieldError
 from houfu.kb.models import Clause, Measure
 from houfu.kb.query import owners_of, resolve_jurisdiction
 
@@ -38,7 +38,7 @@ from .logic import (
     split_fact_path,
     truth,
 )
-from .program import Program, build_program
+from .program import Program, Target, build_program
 from .results import (
     Amount,
     Determination,
@@ -123,6 +123,7 @@ class Evaluator:
             raise defects[0]
         self._programs: dict[tuple[str, tuple[str, ...]], Program] = {}
         self._engines: dict[tuple[str, tuple[str, ...]], ReteEngine] = {}
+        self._descriptions: dict[tuple[str, tuple[str, ...], str], str] = {}
         self._lock = threading.Lock()
 
     # --- compiled state, built once per (entity, documents) ---------------------------
@@ -133,6 +134,13 @@ class Evaluator:
             if key not in self._programs:
                 self._programs[key] = build_program(self.kb, entity, key[1])
             return self._programs[key]
+
+    def _describe(self, program: Program, target: Target) -> str:
+        key = (program.entity, program.documents, target.key)
+        text = self._descriptions.get(key)
+        if text is None:  # the same for every record: computed once
+            text = self._descriptions[key] = describe(program, target.when)
+        return text
 
     def rete(self, program: Program) -> ReteEngine:
         key = (program.entity, program.documents)
@@ -197,7 +205,7 @@ class Evaluator:
             return Determination(status=Status.undetermined, not_decidable=m.not_decidable, **base)
         target = program.by_key[f"{TargetKind.measure.value}:{m.id}"]
         value = results[target.key]
-        base["condition"] = describe(program, target.when)
+        base["condition"] = self._describe(program, target)
         amounts: list[Amount] = []
         gap = None
         missing: list[str] = []

@@ -20,9 +20,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from enum import Enum
+from functools import cached_property
 from typing import Annotated, Generic, TypeVar, Union, assert_never
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 __all__ = [
     "AllMembers", "AllOf", "AnyMember", "AnyOf", "Assumed", "ConceptIs", "Condition", "ConditionVisitor",
@@ -81,8 +82,6 @@ class Fact(_Strict):
     le: Value | None = None
     lt: Value | None = None
     in_: list[str] | None = Field(default=None, alias="in")
-    _op: Op = PrivateAttr()
-    _value: Value | list[str] = PrivateAttr()
 
     @model_validator(mode="after")
     def _one_operator(self) -> Fact:
@@ -90,18 +89,21 @@ class Fact(_Strict):
         if len(ops) != 1:
             raise ValueError(f"condition on fact {self.fact!r} needs exactly one operator of "
                              f"eq ne ge gt le lt in; got {len(ops)}")
-        # Computed once here, not on every evaluation (the hot path reads them per household).
-        self._op = Op(ops[0].rstrip("_"))
-        self._value = getattr(self, ops[0])
         return self
 
-    @property
-    def op(self) -> Op:
-        return self._op
+    # Computed once per node, not on every evaluation (the hot path reads them per household).
+    @cached_property
+    def _operator(self) -> str:
+        return next(o for o in _OP_FIELDS if getattr(self, o) is not None)
 
-    @property
+    @cached_property
+    def op(self) -> Op:
+        return Op(self._operator.rstrip("_"))
+
+    @cached_property
     def value(self) -> Value | list[str]:
-        return self._value
+        v: Value | list[str] = getattr(self, self._operator)
+        return v
 
 
 class AllOf(_Strict):
