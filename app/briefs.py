@@ -208,7 +208,7 @@ def department_context(kb: KB, duties: dict[str, Any], lang: str) -> DepartmentB
                         topic = (m.topics or kb.clauses[kb.measure_clause[mid]].topics or ["planning"])[0]
                         by_topic.setdefault(topic, []).append(DepartmentItem(
                             text=m.zh if lang == "zh" else m.en, role=role,
-                            cite=citation(kb, doc_id, i["clause"], lang), clause_id=kb.measure_clause[mid]))
+                            cite=citation(kb, doc_id, i["clause_number"], lang), clause_id=kb.measure_clause[mid]))
         for topic in sorted(by_topic, key=list(kb.topics).index):
             t = kb.topics[topic]
             groups.append(DepartmentGroup(title=f"{kb.documents[doc_id].doc.short_name if lang == 'zh' else doc_id}"
@@ -226,7 +226,7 @@ def compare_context(kb: KB, cmp: dict[str, Any], lang: str) -> CompareBrief:
             text=m["zh"] if lang == "zh" else m["en"], numbers="; ".join(n["text"] for n in m["numbers"]),
             contact=("、" if lang == "zh" else ", ").join(
                 o["name"] if lang == "zh" else kb.bodies[o["id"]].en for o in m["owners"][:5]),
-            cite=citation(kb, doc_id, m["clause"], lang),
+            cite=citation(kb, doc_id, m["clause_number"], lang),
             clause_id=kb.measure_clause[m["id"]]) for m in d["measures"]]))
     return CompareBrief(topic=f"{cmp['zh']} / {cmp['en']}", documents=docs)
 

@@ -120,7 +120,7 @@ def stats_text(s: dict[str, Any]) -> str:
 
 def show_text(x: dict[str, Any]) -> str:
     if x["kind"] == "measure":
-        lines = [f"{x['id']}  [{x['document']} {x['clause']}]  {x['force']} · {x['subject']}",
+        lines = [f"{x['id']}  [{x['document']} {x['clause_number']}]  {x['force']} · {x['subject']}",
                  f"  {x['zh']}", f"  {x['en']}", f"  quote: 「{x['quote']}」"]
         lines += [f"  parameter {p['id']}: {p['value']:g} {p['unit']} ({p['bound']}) 「{p['text']}」"
                   for p in x.get("parameters", [])]
@@ -167,7 +167,7 @@ def owners_text(x: dict[str, Any]) -> str:
         for m in d["matches"]:
             owners = m["owners"] if isinstance(m["owners"], str) else "、".join(
                 f"{o['name']}({o['role']})" for o in m["owners"])
-            lines.append(f"  · {m['id']} [{m['clause']}] {m['text']} — {owners}")
+            lines.append(f"  · {m['id']} [{m['clause_number']}] {m['text']} — {owners}")
     return "\n".join(lines)
 
 
@@ -185,7 +185,7 @@ def duties_text(x: dict[str, Any]) -> str:
             lines.append(f"  {role}:")
             for topic, items in topics.items():
                 lines.append(f"    [{topic}]")
-                lines += [f"      {i['clause']} {i['text']} ({i['id']})" for i in items]
+                lines += [f"      {i['clause_number']} {i['text']} ({i['id']})" for i in items]
     return "\n".join(lines)
 
 
@@ -208,6 +208,6 @@ def compare_text(x: dict[str, Any]) -> str:
         for m in d["measures"]:
             nums = "; ".join(n["text"] for n in m["numbers"])
             owners = "、".join(f"{o['name']}({o['role']})" for o in m["owners"]) or "no owner named"
-            lines.append(f"  {m['clause']:<6} {m['zh']}" + (f"  [{nums}]" if nums else ""))
+            lines.append(f"  {m['clause_number']:<6} {m['zh']}" + (f"  [{nums}]" if nums else ""))
             lines.append(f"         owners: {owners}")
     return "\n".join(lines)

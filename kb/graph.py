@@ -100,7 +100,7 @@ def owners(kb: KB, G: Graph, query: str) -> dict[str, Any]:
             found = [dict(o, en=kb.bodies[o["id"]].en) for o in owners_of(kb, item)]
         else:
             found = _clause_owners(G, f"clause:{clause_id}")
-        entry["matches"].append({"id": item, "clause": kb.clauses[clause_id].number, "why": why,
+        entry["matches"].append({"id": item, "clause_number": kb.clauses[clause_id].number, "why": why,
                                  "text": kb.measures[item].zh if item in kb.measures else kb.clauses[item].heading,
                                  "owners": found or "no owner named in the text"})
         for o in found:
@@ -141,7 +141,7 @@ def duties(kb: KB, G: Graph, name: str) -> dict[str, Any]:
             continue  # the measure edge carries it
         topics = (kb.measures[item].topics if kind == "measure" else clause.topics) or ["planning"]
         groups[doc_id][data["role"]][topics[0]].append({
-            "kind": kind, "id": item, "clause": clause.number, "heading": clause.heading,
+            "kind": kind, "id": item, "clause_number": clause.number, "heading": clause.heading,
             "measures": [m.id for m in clause.measures] if kind == "clause" else [item],
             "text": kb.measures[item].zh if kind == "measure" else clause.heading})
     successor = kb.bodies[b.successor] if b.successor else None
@@ -190,7 +190,7 @@ def compare(kb: KB, topic: str) -> dict[str, Any]:
         for c in dkb.clauses:
             for m in c.measures:
                 if topic in m.topics:
-                    rows.append({"id": m.id, "clause": c.number, "zh": m.zh, "en": m.en, "force": m.force.value,
+                    rows.append({"id": m.id, "clause_number": c.number, "zh": m.zh, "en": m.en, "force": m.force.value,
                                  "numbers": [{"text": p.text, "value": p.value, "unit": p.unit.value}
                                              for p in m.parameters],
                                  "owners": [{"id": b, "name": kb.bodies[b].name, "role": r}

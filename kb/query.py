@@ -58,7 +58,7 @@ def show(kb: KB, item_id: str) -> dict[str, Any]:
     if item_id in kb.measures:
         m = kb.measures[item_id]
         clause = kb.clauses[kb.measure_clause[item_id]]
-        return {"kind": "measure", "document": kb.clause_doc[clause.id], "clause": clause.number,
+        return {"kind": "measure", "document": kb.clause_doc[clause.id], "clause_number": clause.number,
                 "clause_id": clause.id, "clause_text": clause.text, "owners": owners_of(kb, item_id),
                 **m.model_dump(mode="json", exclude_none=True, by_alias=True)}
     if item_id in kb.clauses:

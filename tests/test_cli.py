@@ -33,7 +33,7 @@ def test_kb_stats_json_counts_both_documents():
 def test_kb_show_measure_and_unknown_id_suggests():
     r = run("kb", "show", "dn.4.3.incubation_subsidy", "--json")
     data = json.loads(r.output)
-    assert data["clause"] == "四(三)" and data["parameters"][1]["value"] == 10000
+    assert data["clause_number"] == "四(三)" and data["parameters"][1]["value"] == 10000
     bad = run("kb", "show", "dn.4.3.incubation_subsidi")
     assert bad.exit_code == 1 and "did you mean dn.4.3.incubation_subsidy" in bad.output
 
