@@ -23,8 +23,8 @@ from pydantic import BaseModel
 
 from houfu.kb.conditions import AllMembers, AnyMember, ConceptIs, Condition, MemberConceptIs, walk
 from houfu.kb.facts import Household, Site
-from houfu.kb.loader import KB, FieldError
-from houfu.kb.models import Clause, Measure
+from houfu.kb.loader import KB, FieldError, scope_concept_name
+from houfu.kb.models import Clause, Measure, Quota
 from houfu.kb.query import owners_of, resolve_jurisdiction
 
 from .calculators import Calculator, check_calculators, load_calculators
@@ -35,6 +35,7 @@ from .logic import (
     evaluate_plain,
     failed_tests,
     missing_facts,
+    resolve,
     split_fact_path,
     truth,
 )
@@ -48,10 +49,13 @@ from .results import (
     Gap,
     MemberTest,
     MemberTruth,
+    Notice,
     Owner,
     ParameterValue,
+    PeriodCheck,
     Question,
     Report,
+    ScopeNote,
     Status,
     TargetKind,
     UsedConcept,
@@ -93,15 +97,46 @@ def flatten(record: BaseModel) -> dict[str, Any]:
     return out
 
 
-def documents_in_force(kb: KB, jurisdiction: str, as_of: dt.date) -> list[str]:
-    """Documents whose jurisdiction contains ``jurisdiction`` and that were issued by ``as_of``."""
+def documents_covering(kb: KB, jurisdiction: str) -> list[str]:
+    """Documents issued for ``jurisdiction`` or an area that contains it."""
     chain: list[str] = []
     j: str | None = jurisdiction
     while j:
         chain.append(j)
         j = kb.jurisdictions[j].parent
-    return [d for d, dkb in kb.documents.items()
-            if dkb.doc.jurisdiction in chain and dkb.doc.in_force_from <= as_of]
+    return [d for d, dkb in kb.documents.items() if dkb.doc.jurisdiction in chain]
+
+
+def in_force(kb: KB, doc_id: str, as_of: dt.date) -> bool:
+    doc = kb.documents[doc_id].doc
+    return doc.in_force_from <= as_of and (doc.in_force_until is None or as_of <= doc.in_force_until)
+
+
+def documents_in_force(kb: KB, jurisdiction: str, as_of: dt.date) -> list[str]:
+    """Documents covering ``jurisdiction`` that are in force on ``as_of`` (issued, and not ended)."""
+    return [d for d in documents_covering(kb, jurisdiction) if in_force(kb, d, as_of)]
+
+
+def notices(kb: KB, jurisdiction: str, as_of: dt.date) -> list[Notice]:
+    """A document that has ended, or that is old and names no end date, is pointed out, never hidden."""
+    out = []
+    for d in documents_covering(kb, jurisdiction):
+        doc = kb.documents[d].doc
+        if doc.in_force_from > as_of:
+            continue
+        values = {"doc_id": d, "title": doc.title, "year": doc.signed.year, "until": doc.in_force_until}
+        if doc.in_force_until is not None and as_of > doc.in_force_until:
+            text = kb.notices["ended"]
+        elif doc.in_force_until is None and "no_end_date" in kb.notices:
+            text = kb.notices["no_end_date"]
+            years = text.after_years or 0
+            if as_of < doc.signed.replace(year=doc.signed.year + years):
+                continue
+            values["years"] = years
+        else:
+            continue
+        out.append(Notice(code=text.id, document=d, zh=text.zh.format(**values), en=text.en.format(**values)))
+    return out
 
 
 def _listed(m: Measure, entity: str) -> bool:
@@ -178,19 +213,20 @@ class Evaluator:
                 for m in clause.measures:
                     if _listed(m, entity):
                         entries.append(self._determination(program, m, doc_id, clause, facts, results,
-                                                           concepts, trace))
+                                                           concepts, trace, as_of))
         return Report(
             entity=entity, id=record.id, jurisdiction=jurisdiction, as_of=as_of,
             documents=[DocumentRef(id=d, title=kb.documents[d].doc.title) for d in program.documents],
             member_names=[m.get("name") for m in facts.get("members") or []],
             summary=dict(Counter(e.status for e in entries)),
             questions=_questions(entries),
-            determinations=entries, kb_version=kb.version, houfu_version=HOUFU_VERSION,
+            determinations=entries, notices=notices(kb, jurisdiction, as_of),
+            kb_version=kb.version, houfu_version=HOUFU_VERSION,
         )
 
     def _determination(self, program: Program, m: Measure, doc_id: str, clause: Clause, facts: Facts,
                        results: Mapping[str, Truth], concepts: Mapping[str, Truth],
-                       trace: list[Firing]) -> Determination:
+                       trace: list[Firing], as_of: dt.date) -> Determination:
         kb = self.kb
         base: dict[str, Any] = dict(
             measure_id=m.id, document=doc_id, clause_id=clause.id, clause_number=clause.number,
@@ -208,9 +244,19 @@ class Evaluator:
         base["condition"] = self._describe(program, target)
         amounts: list[Amount] = []
         gap = None
+        scope_note = None
+        period = None
         missing: list[str] = []
         failed: list[str] = []
-        if value is None:
+        scope = kb.documents[doc_id].doc.scope
+        scope_name = scope_concept_name(doc_id)
+        if concepts.get(scope_name) is False:
+            # The document does not cover this household or site at all: say so, citing its scope clause.
+            status = Status.out_of_scope
+            scope_note = ScopeNote(document=doc_id, clause_id=scope.clause,
+                                   clause_number=kb.clauses[scope.clause].number, quote=scope.zh,
+                                   failed=failed_tests(program, program.concepts[scope_name], facts, concepts))
+        elif value is None:
             status = Status.undetermined
             missing = missing_facts(program, target.when, facts, concepts)
         elif value is False:
@@ -218,6 +264,13 @@ class Evaluator:
             failed = failed_tests(program, target.when, facts, concepts)
         else:
             status = Status.applies
+            sat = program.by_key.get(f"{TargetKind.satisfied.value}:{m.id}")
+            if sat is not None:
+                s = results[sat.key]
+                if s is True:
+                    status = Status.satisfied
+                elif s is None:  # covered; whether it is already met is still to ask
+                    missing = missing_facts(program, sat.when, facts, concepts)
             req = program.by_key.get(f"{TargetKind.requires.value}:{m.id}")
             if req is not None:
                 r = results[req.key]
@@ -229,13 +282,18 @@ class Evaluator:
                 else:
                     status = Status.violated
                     gap = _gap(m, facts)
-            if m.rule.amounts:
+            if m.rule.quota is not None:
+                status, period, quota_missing = _judge_quota(m.rule.quota, program, facts, as_of)
+                missing = quota_missing
+                if status is Status.violated:
+                    gap = _gap(m, facts, period)
+            if m.rule.amounts and status is Status.applies:
                 amounts = self.calculators[m.rule.amounts](program, facts)
         used = {f"concept:{n}" for n in _concept_names(program, target.when)}
         why = [f for f in trace if f"{f.kind.value}:{f.name}" in used
                or (f.name == m.id and f.kind is not TargetKind.concept)]
         return Determination(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
-                             **base)
+                             out_of_scope=scope_note, period=period, **base)
 
     def explain(self, record: Household | Site, measure_id: str, as_of: dt.date | None = None) -> Explanation:
         """One measure's determination with the rules that fired, and each member against the member tests."""
@@ -282,13 +340,44 @@ def _concept_names(program: Program, cond: Condition | None) -> set[str]:
     return out
 
 
-def _gap(m: Measure, facts: Facts) -> Gap:
+def _period_labels(period: str, as_of: dt.date) -> tuple[str, str]:
+    """(the last complete period, the current period) on ``as_of``."""
+    if period == "year":
+        return str(as_of.year - 1), str(as_of.year)
+    q = (as_of.month - 1) // 3 + 1
+    last = f"{as_of.year - 1}-Q4" if q == 1 else f"{as_of.year}-Q{q - 1}"
+    return last, f"{as_of.year}-Q{q}"
+
+
+def _judge_quota(quota: Quota, program: Program, facts: Facts,
+                 as_of: dt.date) -> tuple[Status, PeriodCheck | None, list[str]]:
+    """每年/每季度不少于N次: the last complete period is judged; failing that, the current one so far."""
+    required = float(resolve(program, quota.min))
+    counts = facts.get(quota.count)
+    last, current = _period_labels(quota.period, as_of)
+    if counts is None:
+        return Status.undetermined, None, [quota.count]
+    if counts.get(last) is not None:
+        n = counts[last]
+        check = PeriodCheck(period=last, complete=True, count=n, required=required)
+        return (Status.met if n >= required else Status.violated), check, []
+    n = counts.get(current)
+    if n is None:
+        return Status.undetermined, None, [quota.count]
+    still = max(0.0, required - n)
+    check = PeriodCheck(period=current, complete=False, count=n, required=required, still_needed=still)
+    return (Status.met if still == 0 else Status.not_due), check, []
+
+
+def _gap(m: Measure, facts: Facts, period: PeriodCheck | None = None) -> Gap:
     mins = [p.value for p in m.parameters if p.bound == "min"]
     rule = m.rule
 
     def fill(template: str | None, lang: str) -> str:
         values = {k: _fmt(v, lang) for k, v in facts.items() if k != "members"}
         values["min"] = _fmt(mins[-1], lang) if mins else "?"
+        if period is not None:
+            values.update(period=period.period, count=_fmt(period.count, lang), min=_fmt(period.required, lang))
         return re.sub(r"\{([\w.]+)\}", lambda g: str(values.get(g.group(1), "?")), template or "")
 
     return Gap(zh=fill(rule.gap_zh if rule else None, "zh"), en=fill(rule.gap_en if rule else None, "en"))

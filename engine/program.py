@@ -97,6 +97,10 @@ def build_program(kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
                     when = AllOf(all=[scope_ref] + ([when] if when is not None else []))
                 measure_targets.append(Target(TargetKind.measure, m.id, doc_id, clause.id, clause.number, when))
                 used += _concepts_in(when)
+                if m.rule.satisfied_if is not None:
+                    measure_targets.append(Target(TargetKind.satisfied, m.id, doc_id, clause.id, clause.number,
+                                                  m.rule.satisfied_if))
+                    used += _concepts_in(m.rule.satisfied_if)
                 if m.rule.requires is not None:
                     measure_targets.append(Target(TargetKind.requires, m.id, doc_id, clause.id, clause.number,
                                                   m.rule.requires))

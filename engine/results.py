@@ -20,7 +20,8 @@ from houfu.kb.models import Role
 
 __all__ = [
     "Amount", "DocumentRef", "Determination", "Explanation", "Firing", "Gap", "MemberTest", "MemberTruth",
-    "Owner", "ParameterValue", "Question", "Report", "Status", "TargetKind", "UsedConcept",
+    "Notice", "Owner", "ParameterValue", "PeriodCheck", "Question", "Report", "ScopeNote", "Status", "TargetKind",
+    "UsedConcept",
 ]
 
 
@@ -31,20 +32,27 @@ class _Result(BaseModel):
 class Status(str, Enum):
     """A determination's status.
 
-    Households: applies, does_not_apply (with the failed condition), undetermined (with the missing facts).
-    Sites also: met and violated (with the gap) for a measure with a compliance test.
+    Households: applies; satisfied (covered and already met, e.g. already enrolled);
+    does_not_apply (with the failed condition); out_of_scope (the document does not cover this
+    household or site, citing its scope clause); undetermined (with the missing facts).
+    Sites also: met, violated (with the gap) and not_due (a periodic quota whose period has
+    not ended, with what is still needed).
     """
 
     applies = "applies"
+    satisfied = "satisfied"
     met = "met"
     violated = "violated"
+    not_due = "not_due"
     does_not_apply = "does_not_apply"
+    out_of_scope = "out_of_scope"
     undetermined = "undetermined"
 
 
 class TargetKind(str, Enum):
     concept = "concept"  # a derived fact, e.g. a large site
     measure = "measure"  # does the measure apply?
+    satisfied = "satisfied"  # a household measure already met
     requires = "requires"  # a site measure's compliance test
 
 
@@ -101,6 +109,35 @@ class Gap(_Result):
     en: str
 
 
+class ScopeNote(_Result):
+    """Why a document does not cover this household or site: its scope clause, quoted."""
+
+    document: str
+    clause_id: str
+    clause_number: str
+    quote: str
+    failed: list[str]
+
+
+class PeriodCheck(_Result):
+    """A periodic quota judged for one period (``2025``, ``2026-Q1``)."""
+
+    period: str
+    complete: bool = Field(description="the period has ended by as_of")
+    count: int | None
+    required: float
+    still_needed: float | None = Field(None, description="how many more by the period's end (not_due)")
+
+
+class Notice(_Result):
+    """Something the reader must know beside the determinations, e.g. a document that may have lapsed."""
+
+    code: str
+    document: str
+    zh: str
+    en: str
+
+
 class Determination(_Result):
     """One measure of one document, decided for one household or site."""
 
@@ -123,6 +160,8 @@ class Determination(_Result):
     missing: list[str] = Field([], description="unknown facts that keep it undetermined (members[i].fact for members)")
     failed: list[str] = Field([], description="known tests that rule it out")
     gap: Gap | None = None
+    out_of_scope: ScopeNote | None = None
+    period: PeriodCheck | None = None
     why: list[Firing] = Field([], description="the rules that fired for it, concepts first")
     not_decidable: str | None = None
     note: str | None = None
@@ -153,6 +192,7 @@ class Report(_Result):
     summary: dict[Status, int]
     questions: list[Question]
     determinations: list[Determination]
+    notices: list[Notice] = []
     kb_version: str = Field(description="content hash of the policy folder that produced this report")
     houfu_version: str
 

@@ -7,11 +7,17 @@ an unknown fact.  Rules in ``policies/`` may only name facts declared here.
 
 from __future__ import annotations
 
-from typing import Literal, get_args, get_origin
+from typing import Annotated, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, StringConstraints
 
-__all__ = ["Household", "IncubatorFees", "Member", "Site", "ThreeHaves", "fact_paths"]
+__all__ = ["PERIODIC_FACTS", "Household", "IncubatorFees", "Member", "Site", "ThreeHaves", "fact_paths"]
+
+Year = Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+Quarter = Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$")]
+
+#: Facts that hold a count per period; rules judge them through ``quota``, never in a condition.
+PERIODIC_FACTS = {"job_fairs": "year", "community_activities": "quarter"}
 
 SiteType = Literal["county_seat_centralized", "town_centralized", "central_village", "scattered"]
 
@@ -106,8 +112,10 @@ class Site(_Input):
     has_police_room: bool | None = None
     has_employment_service_window: bool | None = None
     has_first_secretary_and_work_team: bool | None = None
-    job_fairs_this_year: int | None = Field(None, ge=0)
-    community_activities_last_quarter: int | None = Field(None, ge=0)
+    job_fairs: dict[Year, NonNegativeInt] | None = Field(
+        None, description="job-fair and career-guidance events held, per calendar year: {\"2025\": 2}")
+    community_activities: dict[Quarter, NonNegativeInt] | None = Field(
+        None, description="community activities held, per quarter: {\"2025-Q4\": 1}")
 
 
 _NOT_FACTS = {"id", "name", "members", "jurisdiction",
@@ -118,7 +126,7 @@ def fact_paths(model: type[BaseModel]) -> dict[str, object]:
     """Fact names a rule may test for this model, nested ones dotted, with their types."""
     out: dict[str, object] = {}
     for name, field in model.model_fields.items():
-        if name in _NOT_FACTS:
+        if name in _NOT_FACTS or name in PERIODIC_FACTS:
             continue
         ann = field.annotation
         inner = [a for a in get_args(ann) if a is not type(None)] if get_origin(ann) else [ann]

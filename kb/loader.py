@@ -30,6 +30,7 @@ from .models import (
     GlossaryTerm,
     Jurisdiction,
     Measure,
+    NoticeText,
     Parameter,
     Part,
     Topic,
@@ -90,6 +91,7 @@ class KB:
     topics: Mapping[str, Topic]
     glossary: Mapping[str, GlossaryTerm]
     fact_labels: Mapping[str, FactLabel]
+    notices: Mapping[str, NoticeText]
     clauses: Mapping[str, Clause]
     measures: Mapping[str, Measure]
     parameters: Mapping[str, Parameter]
@@ -283,6 +285,7 @@ def load(folder: Path | str | None = None) -> KB:
         topics=ro(_parse_list(Topic, root / "topics.yaml", "topics")),
         glossary=ro(_parse_list(GlossaryTerm, root / "glossary.yaml", "terms")),
         fact_labels=ro(_parse_list(FactLabel, root / "vocabulary.yaml", "facts")),
+        notices=ro(_parse_list(NoticeText, root / "notices.yaml", "notices")),
         clauses=ro(ix.clauses), measures=ro(ix.measures), parameters=ro(ix.parameters),
         concepts=ro(ix.concepts), clause_doc=ro(ix.clause_doc), measure_clause=ro(ix.measure_clause),
         concept_clause=ro(ix.concept_clause),

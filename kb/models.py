@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .conditions import Condition
+from .conditions import Assumed, Condition, ParamRef
 
 __all__ = [
     "Body",
@@ -125,6 +125,16 @@ class FactLabel(Strict):
     en: str
 
 
+class NoticeText(Strict):
+    """Wording for a report notice (policies/notices.yaml), with {placeholders}."""
+
+    id: str
+    zh: str
+    en: str
+    after_years: int | None = None
+    note: str
+
+
 class GlossaryTerm(Strict):
     id: str
     zh: str
@@ -164,6 +174,25 @@ class Scope(Strict):
     note: str | None = None
 
 
+class DocumentPeriod(Strict):
+    """The planning period the text refers to (e.g. 十三五, 2016-2020), with its words."""
+
+    name: str
+    start_year: int
+    end_year: int
+    quote: str
+    clause: str
+
+
+class Convention(Strict):
+    """How the text counts bounds, e.g. whether 以上 includes the number."""
+
+    inclusive: list[str] = Field(description="words whose number is included, e.g. 以上, 不少于, 不低于")
+    exclusive: list[str] = Field(default=[], description="words whose number is excluded, e.g. 低于")
+    quote: str | None = Field(default=None, description="the text's own statement of the convention, if it has one")
+    note: str
+
+
 class Document(Strict):
     id: str
     short_name: str
@@ -180,7 +209,11 @@ class Document(Strict):
     published: dt.date | None = None
     published_note: str | None = None
     in_force_from: dt.date
+    in_force_until: dt.date | None = Field(
+        default=None, description="the end date the text gives; null when it gives none (never invented)")
     in_force_note: str | None = None
+    period: DocumentPeriod | None = None
+    convention: Convention | None = None
     scope: Scope
     chrome: list[Chrome] = []
     repairs: list[Repair] = []
@@ -202,12 +235,33 @@ class Concept(Strict):
     note: str | None = None
 
 
+class Quota(Strict):
+    """A count required per period (每年不少于2次, 每季度不少于1次), judged against ``--as-of``.
+
+    The site records one count per period under ``count`` (e.g. ``job_fairs: {"2025": 2}``).
+    The last complete period is judged: met or violated.  When it is not recorded, the current
+    period is: met once the count is reached, otherwise not_due with what is still needed.
+    """
+
+    count: str = Field(description="site fact holding a count per period")
+    period: Literal["year", "quarter"]
+    min: ParamRef | Assumed
+
+
 class Rule(Strict):
-    """Makes a measure applicable.  For a site, ``requires`` tests compliance."""
+    """Makes a measure applicable (``when``), and separately tests whether it is fulfilled.
+
+    ``when`` says whom the norm covers and must never use "not yet done" as the reason it
+    applies.  A household norm already met is ``satisfied_if`` (e.g. already enrolled); a site
+    norm is met or violated by ``requires``, or per period by ``quota``.
+    """
 
     entity: Literal["household", "site"]
     when: Condition | None = Field(description="null: applies to every entity in the document's scope")
+    satisfied_if: Condition | None = Field(
+        default=None, description="household: the norm covers it and is already met (e.g. enrolled)")
     requires: Condition | None = None
+    quota: Quota | None = None
     gap_zh: str | None = None
     gap_en: str | None = None
     amounts: str | None = Field(default=None, description="name of a registered amount calculator "

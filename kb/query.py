@@ -10,7 +10,16 @@ from pydantic import BaseModel
 
 from .facts import Household, Site
 from .loader import KB, FieldError, KBError
-from .models import Body, ClausesFile, Document, FactLabel, GlossaryTerm, Jurisdiction, Topic
+from .models import (
+    Body,
+    ClausesFile,
+    Document,
+    FactLabel,
+    GlossaryTerm,
+    Jurisdiction,
+    NoticeText,
+    Topic,
+)
 
 __all__ = ["stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema"]
 
@@ -104,10 +113,10 @@ def _snippet(text: str, word: str, width: int = 40) -> str:
 
 FORMATS: dict[str, type[BaseModel]] = {
     "document": Document, "clauses": ClausesFile, "bodies": Body, "jurisdictions": Jurisdiction,
-    "topics": Topic, "glossary": GlossaryTerm, "vocabulary": FactLabel,
+    "topics": Topic, "glossary": GlossaryTerm, "vocabulary": FactLabel, "notices": NoticeText,
 }
 _LIST_KEY = {"bodies": "bodies", "jurisdictions": "jurisdictions", "topics": "topics", "glossary": "terms",
-             "vocabulary": "facts"}
+             "vocabulary": "facts", "notices": "notices"}
 
 
 def kb_schemas() -> dict[str, dict[str, Any]]:

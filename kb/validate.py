@@ -37,7 +37,7 @@ from .conditions import (
     visit,
     walk,
 )
-from .facts import Household, Member, Site, fact_paths
+from .facts import PERIODIC_FACTS, Household, Member, Site, fact_paths
 from .loader import KB, DocumentKB, KBError, rebuild_source
 from .models import Clause, Measure
 
@@ -90,7 +90,7 @@ def _check_registries(kb: KB) -> list[KBError]:
             errs.append(KBError(path, f"bodies[{b.id}].successor", f"unknown body id {b.successor!r}"))
         if b.jurisdiction and b.jurisdiction not in kb.jurisdictions:
             errs.append(KBError(path, f"bodies[{b.id}].jurisdiction", f"unknown jurisdiction {b.jurisdiction!r}"))
-    names = {k for vocab in VOCABULARY.values() for k in vocab} | {"members"}
+    names = {k for vocab in VOCABULARY.values() for k in vocab} | {"members"} | set(PERIODIC_FACTS)
     for missing in sorted(names - set(kb.fact_labels)):
         errs.append(KBError(kb.folder / "vocabulary.yaml", "facts", f"no question for fact {missing!r}"))
     for extra in sorted(set(kb.fact_labels) - names):
@@ -213,10 +213,29 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
         errs.append(KBError(path, f"{key}.rule",
                             f"a {m.subject.value} measure needs a rule or a `not_decidable` reason"))
     if m.rule:
-        for part, cond in (("when", m.rule.when), ("requires", m.rule.requires)):
-            errs += _check_condition(kb, cond, m.rule.entity, path, f"{key}.rule.{part}")
-        if m.rule.requires and m.rule.entity != "site":
+        rule = m.rule
+        for part, cond in (("when", rule.when), ("satisfied_if", rule.satisfied_if), ("requires", rule.requires)):
+            errs += _check_condition(kb, cond, rule.entity, path, f"{key}.rule.{part}")
+        if rule.requires and rule.entity != "site":
             errs.append(KBError(path, f"{key}.rule.requires", "`requires` (met/violated) is for site rules only"))
+        if rule.satisfied_if and rule.entity != "household":
+            errs.append(KBError(path, f"{key}.rule.satisfied_if", "`satisfied_if` is for household rules; "
+                                                                   "a site rule is met through `requires`"))
+        if rule.quota:
+            if rule.entity != "site" or rule.requires:
+                errs.append(KBError(path, f"{key}.rule.quota", "`quota` is for site rules without `requires`"))
+            if PERIODIC_FACTS.get(rule.quota.count) != rule.quota.period:
+                errs.append(KBError(path, f"{key}.rule.quota.count", f"{rule.quota.count!r} is not a per-"
+                                    f"{rule.quota.period} count; per-period facts: {PERIODIC_FACTS}"))
+            if isinstance(rule.quota.min, ParamRef) and rule.quota.min.param not in kb.parameters:
+                errs.append(KBError(path, f"{key}.rule.quota.min", f"unknown parameter {rule.quota.min.param!r}"))
+        # The applicability test must not be the fulfilment test ("not yet enrolled" is no reason to apply).
+        tested = _facts_in(rule.when)
+        for part, cond in (("satisfied_if", rule.satisfied_if), ("requires", rule.requires)):
+            shared = sorted(tested & _facts_in(cond))
+            if shared:
+                errs.append(KBError(path, f"{key}.rule.when", f"tests {', '.join(shared)}, which `{part}` tests "
+                                    "too: keep whom the norm covers apart from whether it is already met"))
     return errs
 
 
@@ -274,6 +293,10 @@ class _ConditionCheck(ConditionVisitor[list[str]]):
         if not self.in_member and self.entity != "member":
             return ["member_concept must sit inside any_member or all_members"]
         return []
+
+
+def _facts_in(cond: Condition | None) -> set[str]:
+    return {n.fact for n, _ in walk(cond) if isinstance(n, Fact)}
 
 
 def _check_condition(kb: KB, cond: Condition | None, entity: str, path: Path, key: str) -> list[KBError]:

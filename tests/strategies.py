@@ -37,7 +37,7 @@ from houfu.kb.conditions import (
     ParamRef,
     walk,
 )
-from houfu.kb.facts import Household, Member, Site
+from houfu.kb.facts import PERIODIC_FACTS, Household, Member, Site
 from houfu.kb.loader import KB, load_default
 
 AS_OF = dt.date(2026, 1, 1)
@@ -87,6 +87,9 @@ def _value(name: str, field: Any, limits: dict[str, set[float]], prefix: str = "
     ann = options[0]
     if name in TEXT_VALUES:
         return st.sampled_from(TEXT_VALUES[name])
+    if name in PERIODIC_FACTS:  # counts for the last complete and the current period on AS_OF
+        labels = {"year": ["2025", "2026"], "quarter": ["2025-Q4", "2026-Q1"]}[PERIODIC_FACTS[name]]
+        return st.dictionaries(st.sampled_from(labels), st.integers(0, 3))
     if get_origin(ann) is Literal:
         return st.sampled_from(list(get_args(ann)))
     if ann is bool:
@@ -145,7 +148,7 @@ def _leaf_strategies(model: type[BaseModel], limits: dict[str, set[float]]) -> l
     out: list[st.SearchStrategy[Condition]] = []
     numeric: list[str] = []
     for name, field in model.model_fields.items():
-        if name in ("id", "name", "jurisdiction", "members") or name in TEXT_VALUES:
+        if name in ("id", "name", "jurisdiction", "members") or name in TEXT_VALUES or name in PERIODIC_FACTS:
             continue
         ann = _unwrap(field.annotation)[0]
         if isinstance(ann, type) and issubclass(ann, BaseModel):

@@ -65,10 +65,12 @@ def test_check_lists_missing_and_failed():
 
 
 def test_site_violated_gives_gap():
-    [data] = json.loads(run("site", EX / "dingnan-site.yaml", "--json").stdout)
+    [data] = json.loads(run("site", EX / "dingnan-site.yaml", "--json", "--as-of", "2026-06-01").stdout)
     fairs = next(m for m in data["determinations"] if m["measure_id"] == "dn.4.1.job_fairs")
     assert fairs["status"] == "violated"
-    assert fairs["gap"]["en"] == "1 job fair(s) held, at least 2 a year required"
+    assert fairs["gap"]["en"] == "1 job fair(s) or career-guidance event(s) held in 2025, at least 2 a year required"
+    assert fairs["period"] == {"period": "2025", "complete": True, "count": 1, "required": 2.0, "still_needed": None}
+    assert fairs["period"] == {"period": "2025", "complete": True, "count": 1, "required": 2.0, "still_needed": None}
 
 
 def test_unknown_field_gets_did_you_mean_and_exit_2(tmp_path):

@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 POLICIES = Path(__file__).resolve().parents[1] / "policies"
-POSITIVE = {"applies", "met", "violated"}
+POSITIVE = {"applies", "met", "violated", "satisfied", "not_due"}
 NEGATIVE = {"does_not_apply"}
 
 
@@ -31,4 +31,8 @@ def test_every_rule_has_a_positive_and_a_negative_case(kb):
             missing.append(f"{mid}: no negative case")
         if m.rule.requires is not None and not {"met", "violated"} <= statuses:
             missing.append(f"{mid}: needs both a met and a violated case")
+        if m.rule.quota is not None and not {"met", "violated", "not_due"} <= statuses:
+            missing.append(f"{mid}: a periodic quota needs a met, a violated and a not_due case")
+        if m.rule.satisfied_if is not None and not {"applies", "satisfied"} <= statuses:
+            missing.append(f"{mid}: needs an applies and a satisfied case")
     assert not missing, "\n".join(missing)
