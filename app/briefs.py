@@ -47,6 +47,19 @@ class Item:
     missing: list[str] = field(default_factory=list)
     gap: str = ""
     numbers: str = ""
+    period: str = ""
+    period_count: str = ""
+    still_needed: str = ""
+
+
+@dataclass
+@dataclass
+class ScopeItem:
+    """A document that does not cover this household or site, with the clause that says so."""
+
+    title: str
+    quote: str
+    cite: str
 
 
 @dataclass
@@ -54,10 +67,13 @@ class HouseholdBrief:
     household_id: str
     documents: list[str]
     applies: list[Item]
+    satisfied: list[Item]
     must_do: list[Item]
     undetermined: list[Item]
     questions: list[str]
     not_applicable_count: int
+    out_of_scope: list[ScopeItem]
+    notices: list[str]
 
 
 @dataclass
@@ -65,9 +81,12 @@ class SiteBrief:
     site_id: str
     documents: list[str]
     violated: list[Item]
+    not_due: list[Item]
     met: list[Item]
     applies: list[Item]
     undetermined: list[Item]
+    out_of_scope: list[ScopeItem]
+    notices: list[str]
 
 
 @dataclass
@@ -167,6 +186,9 @@ def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | No
                         clause_id=e.clause_id, contact=_contact(kb, e, lang), amounts=_amounts(e),
                         glossary=" ".join(gloss), missing=[question(kb, f, names, lang) for f in e.missing],
                         gap=getattr(e.gap, lang) if e.gap else "",
+                        period=e.period.period if e.period else "",
+                        period_count=_num(e.period.count) if e.period and e.period.count is not None else "",
+                        still_needed=_num(e.period.still_needed) if e.period and e.period.still_needed else "",
                         numbers=("；" if lang == "zh" else "; ").join(p.text for p in e.parameters)))
     return out
 
@@ -179,20 +201,37 @@ def household_context(kb: KB, report: Report, lang: str) -> HouseholdBrief:
         household_id=report.id,
         documents=[f"《{d.title}》" for d in report.documents],
         applies=_items(kb, [e for e in by.get(Status.applies, []) if not e.binds_household], lang, names),
+        satisfied=_items(kb, by.get(Status.satisfied, []), lang, names),
         must_do=_items(kb, [e for e in by.get(Status.applies, []) if e.binds_household], lang, names),
         undetermined=_items(kb, decidable, lang, names),
         questions=[question(kb, q.fact, names, lang) for q in report.questions[:8]],
         not_applicable_count=len(by.get(Status.does_not_apply, [])),
+        out_of_scope=_scope_items(kb, by.get(Status.out_of_scope, []), lang),
+        notices=[getattr(n, lang) for n in report.notices],
     )
+
+
+def _scope_items(kb: KB, entries: list[Determination], lang: str) -> list[ScopeItem]:
+    """One line per document that does not cover the household or site, citing its scope clause."""
+    out: dict[str, ScopeItem] = {}
+    for e in entries:
+        note = e.out_of_scope
+        if note is not None and note.document not in out:
+            out[note.document] = ScopeItem(title=f"《{kb.documents[note.document].doc.title}》", quote=note.quote,
+                                           cite=citation(kb, note.document, note.clause_number, lang))
+    return list(out.values())
 
 
 def site_context(kb: KB, report: Report, lang: str) -> SiteBrief:
     by = _by_status(report)
     return SiteBrief(site_id=report.id, documents=[f"《{d.title}》" for d in report.documents],
                      violated=_items(kb, by.get(Status.violated, []), lang, []),
+                     not_due=_items(kb, by.get(Status.not_due, []), lang, []),
                      met=_items(kb, by.get(Status.met, []), lang, []),
                      applies=_items(kb, by.get(Status.applies, []), lang, []),
-                     undetermined=_items(kb, [e for e in by.get(Status.undetermined, []) if e.missing], lang, []))
+                     undetermined=_items(kb, [e for e in by.get(Status.undetermined, []) if e.missing], lang, []),
+                     out_of_scope=_scope_items(kb, by.get(Status.out_of_scope, []), lang),
+                     notices=[getattr(n, lang) for n in report.notices])
 
 
 def department_context(kb: KB, duties: dict[str, Any], lang: str) -> DepartmentBrief:

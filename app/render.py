@@ -8,9 +8,10 @@ from houfu.engine.results import Amount, Determination, Explanation, Report, Sta
 
 __all__ = ["determination_text", "explain_text", "stats_text", "show_text", "search_text", "validate_text"]
 
-_MARK = {Status.applies: "✔", Status.met: "✔", Status.violated: "✘", Status.does_not_apply: "·",
-         Status.undetermined: "?"}
-_ORDER = [Status.violated, Status.applies, Status.met, Status.undetermined, Status.does_not_apply]
+_MARK = {Status.applies: "✔", Status.satisfied: "=", Status.met: "✔", Status.violated: "✘", Status.not_due: "…",
+         Status.does_not_apply: "·", Status.out_of_scope: "–", Status.undetermined: "?"}
+_ORDER = [Status.violated, Status.not_due, Status.applies, Status.satisfied, Status.met, Status.undetermined,
+          Status.does_not_apply, Status.out_of_scope]
 
 
 def _owners(e: Determination) -> str:
@@ -23,17 +24,27 @@ def determination_text(report: Report, verbose: bool = False) -> str:
     lines = [f"{report.entity.capitalize()} {report.id} · {report.jurisdiction} · as of {report.as_of.isoformat()}"]
     lines += [f"  in force: {d.id} 《{d.title}》" for d in report.documents] or ["  no document in force"]
     lines.append("  " + ", ".join(f"{k.value}: {v}" for k, v in sorted(report.summary.items(), key=lambda kv: kv[0].value)))
+    lines += [f"  note: {n.en}" for n in report.notices]
+    scoped = {e.out_of_scope.document: e.out_of_scope for e in report.determinations if e.out_of_scope}
+    lines += [f"  out of scope: {d} covers only 「{s.quote}」 [{d} {s.clause_number}]; here "
+              + "; ".join(s.failed) for d, s in scoped.items()]
     for status in _ORDER:
         group = [e for e in report.determinations if e.status is status]
         if not group:
             continue
         lines.append(f"\n{status.value.upper()} ({len(group)})")
+        if status is Status.out_of_scope:
+            lines.append(f"  {len(group)} measure(s) of a document that does not cover this {report.entity} (above)")
+            continue
         for e in group:
             lines.append(f"  {_MARK[status]} {e.measure_id}  [{e.document} {e.clause_number}] {e.zh}")
             if status in (Status.applies, Status.met, Status.violated) or verbose:
                 lines.append(f"      owners: {_owners(e)}")
             if e.gap:
                 lines.append(f"      gap: {e.gap.en}")
+            if e.period and not e.period.complete:
+                lines.append(f"      {e.period.period} so far: {_num(e.period.count)} of {_num(e.period.required)}"
+                             + (f", {_num(e.period.still_needed)} still needed" if e.period.still_needed else ""))
             lines += [f"      {line}" for line in amount_lines(e.amounts)]
             if e.missing:
                 lines.append("      missing: " + ", ".join(e.missing))

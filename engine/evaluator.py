@@ -237,25 +237,28 @@ class Evaluator:
                         for p in m.parameters],
             note=m.rule.note if m.rule and m.rule.note else m.note,
         )
+        scope = kb.documents[doc_id].doc.scope
+        scope_name = scope_concept_name(doc_id)
+        scope_note = None
+        if concepts.get(scope_name) is False:
+            # The document does not cover this household or site at all: say so, citing its scope clause.
+            scope_note = ScopeNote(document=doc_id, clause_id=scope.clause,
+                                   clause_number=kb.clauses[scope.clause].number, quote=scope.zh,
+                                   failed=failed_tests(program, program.concepts[scope_name], facts, concepts))
         if not m.rule:
+            if scope_note is not None:
+                return Determination(status=Status.out_of_scope, out_of_scope=scope_note, **base)
             return Determination(status=Status.undetermined, not_decidable=m.not_decidable, **base)
         target = program.by_key[f"{TargetKind.measure.value}:{m.id}"]
         value = results[target.key]
         base["condition"] = self._describe(program, target)
         amounts: list[Amount] = []
         gap = None
-        scope_note = None
         period = None
         missing: list[str] = []
         failed: list[str] = []
-        scope = kb.documents[doc_id].doc.scope
-        scope_name = scope_concept_name(doc_id)
-        if concepts.get(scope_name) is False:
-            # The document does not cover this household or site at all: say so, citing its scope clause.
+        if scope_note is not None:
             status = Status.out_of_scope
-            scope_note = ScopeNote(document=doc_id, clause_id=scope.clause,
-                                   clause_number=kb.clauses[scope.clause].number, quote=scope.zh,
-                                   failed=failed_tests(program, program.concepts[scope_name], facts, concepts))
         elif value is None:
             status = Status.undetermined
             missing = missing_facts(program, target.when, facts, concepts)

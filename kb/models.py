@@ -280,8 +280,47 @@ class Parameter(Strict):
 
 
 class Named(Strict):
+    """A body the sentence names.  Only a ``bearer`` answers for the measure (an owner)."""
+
     body: str
     as_written: str
+    role: Literal["bearer", "object", "beneficiary"] = Field(
+        default="bearer", description="bearer: the sentence makes it do the task; object: the task is done to or "
+                                      "with it (e.g. 楼栋长 to be elected); beneficiary: the task is for it")
+
+
+class Modality(str, Enum):
+    """What kind of norm the sentence states, apart from how strongly (``force``)."""
+
+    obligation = "obligation"  # 要 / 应 / 确保 / 落实 / 推动 …
+    prohibition = "prohibition"  # 不得
+    permission = "permission"  # 可 / 也可以
+    goal = "goal"  # a target or outcome of a locality (确保…获得稳定收益, 实现…)
+
+
+class Bearer(Strict):
+    """Who must act, when the sentence names no body: the addressees, declared as such."""
+
+    body: str
+    implicit: bool = Field(description="true: the sentence names no bearer; this is the document's addressee")
+    reason: str
+
+
+class Qualifier(Strict):
+    """A part of the sentence that narrows or loosens it; never silently dropped (validated)."""
+
+    kind: Literal["exception", "floor_in_principle", "open_list", "qualified"]
+    text: str = Field(description="verbatim in the quote: 除…外, 原则上…, …等, 符合条件的")
+    reading: str
+
+
+class Reference(Strict):
+    """An external instrument the sentence names (a document, a campaign, a standard)."""
+
+    title: str
+    doc_number: str | None = None
+    text: str = Field(description="verbatim in the quote")
+    kind: Literal["document", "campaign", "standard"]
 
 
 class Measure(Strict):
@@ -289,11 +328,15 @@ class Measure(Strict):
     zh: str
     en: str
     subject: Subject
-    force: Force
+    force: Force = Field(description="strength: mandatory, directive, encouraged, conditional")
+    modality: Modality
     quote: str
     topics: list[str] = []
     parameters: list[Parameter] = []
     named: list[Named] = []
+    bearer: Bearer | None = None
+    qualifiers: list[Qualifier] = []
+    references: list[Reference] = []
     note: str | None = None
     rule: Rule | None = None
     not_decidable: str | None = Field(default=None, description="why no rule can decide it from household or site facts")

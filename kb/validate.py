@@ -208,6 +208,7 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
         if num not in covered:
             errs.append(KBError(path, f"{key}.parameters",
                                 f"the quote carries the number {num:g}, which no parameter encodes"))
+    errs += _check_record(kb, m, path, key)
     needs_rule = m.subject.value in ("household", "person", "site")
     if needs_rule and not m.rule and not m.not_decidable:
         errs.append(KBError(path, f"{key}.rule",
@@ -293,6 +294,72 @@ class _ConditionCheck(ConditionVisitor[list[str]]):
         if not self.in_member and self.entity != "member":
             return ["member_concept must sit inside any_member or all_members"]
         return []
+
+
+#: Words that narrow or loosen a sentence; each needs a qualifier of this kind (never silently dropped).
+_TRIGGERS = {"符合条件的": "qualified", "原则上": "floor_in_principle"}
+_EXCEPTION = re.compile(r"除[^,。;]*外")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _key_terms(kb: KB) -> set[str]:
+    """Terms a gloss may not add: glossary terms and the names of bodies."""
+    terms = {t.zh.split("(")[0] for t in kb.glossary.values()}
+    terms |= {b.name for b in kb.bodies.values()}
+    return {t for t in terms if len(t) >= 2}
+
+
+def _check_record(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
+    """Modality, bearer, qualifiers and references; and that the glosses claim no more than the quote."""
+    errs = []
+    kinds = {q.kind for q in m.qualifiers}
+    for i, q in enumerate(m.qualifiers):
+        if q.text not in m.quote:
+            errs.append(KBError(path, f"{key}.qualifiers[{i}].text", f"{q.text!r} does not appear in the quote"))
+    for word, kind in _TRIGGERS.items():
+        if word in m.quote and kind not in kinds:
+            errs.append(KBError(path, f"{key}.qualifiers", f"the quote says {word}; record it as a {kind} qualifier"))
+    if _EXCEPTION.search(m.quote) and "exception" not in kinds:
+        errs.append(KBError(path, f"{key}.qualifiers", "the quote has an exception (除…外); record it"))
+    if "等" in m.quote and "open_list" not in kinds:
+        errs.append(KBError(path, f"{key}.qualifiers", "the quote has an open list (…等); record it"))
+    for i, r in enumerate(m.references):
+        if r.text not in m.quote:
+            errs.append(KBError(path, f"{key}.references[{i}].text", f"{r.text!r} does not appear in the quote"))
+    if m.bearer is not None and m.bearer.body not in kb.bodies:
+        errs.append(KBError(path, f"{key}.bearer.body", f"unknown body id {m.bearer.body!r}"))
+    if m.modality.value == "prohibition" and "不得" not in m.quote:
+        errs.append(KBError(path, f"{key}.modality", "a prohibition needs 不得 (or the like) in its quote"))
+    if m.modality.value == "permission" and "可" not in m.quote:
+        errs.append(KBError(path, f"{key}.modality", "a permission needs 可/也可以 in its quote"))
+    if "不得" in m.quote and m.modality.value != "prohibition" and "," not in m.quote:
+        errs.append(KBError(path, f"{key}.modality", "the quote is a prohibition (不得)"))
+    # A gloss may paraphrase, but not add a term or a number the quote lacks.
+    for term in _key_terms(kb):
+        if term in m.zh and term not in m.quote:
+            errs.append(KBError(path, f"{key}.zh", f"the gloss says {term!r}, which the quote does not"))
+    allowed = _derivable_numbers(m.quote)
+    for lang, gloss in (("zh", m.zh), ("en", m.en.replace(",", ""))):
+        for n in numbers_in(gloss):
+            if n not in allowed:
+                errs.append(KBError(path, f"{key}.{lang}", f"the gloss has the number {n:g}, which the quote does not"))
+    return errs
+
+
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+#: Named periods and the years they stand for.
+_PERIODS = {"十三五": (2016, 2020), "十四五": (2021, 2025)}
+
+
+def _derivable_numbers(quote: str) -> set[float]:
+    """Numbers a gloss may state: the quote's own, in months (x12), its Chinese numerals, a named period's years."""
+    nums = set(numbers_in(quote))
+    nums |= {n * 12 for n in nums}
+    nums |= {float(v) for c, v in _CN_DIGITS.items() if c in quote}
+    for name, (start, end) in _PERIODS.items():
+        if name in quote:
+            nums |= {float(start), float(end)}
+    return nums
 
 
 def _facts_in(cond: Condition | None) -> set[str]:
