@@ -84,9 +84,9 @@ def amount_lines(amounts: list[Amount]) -> list[str]:
         elif a.quantity == "employment_gap":
             out.append(f"employed members: {_num(b.get('employed_members'))}, required {_num(b.get('required'))}, "
                        f"gap {_num(a.value)}")
-        elif a.quantity == "restriction_years_remaining":
-            out.append(f"resale restricted for at least {_num(b.get('min_restriction_years'))} years; "
-                       f"at least {_num(a.value)} year(s) remain")
+        elif a.quantity == "restriction_min_years":
+            out.append(f"resale restricted, in principle, for at least {_num(a.value)} years "
+                       "(local rules may set longer; the text names no start date)")
         else:
             out.append(f"{a.quantity} for {who}: {_num(a.value)} {a.unit}")
         if a.missing:

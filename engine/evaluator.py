@@ -354,7 +354,8 @@ def _period_labels(period: str, as_of: dt.date) -> tuple[str, str]:
 
 def _judge_quota(quota: Quota, program: Program, facts: Facts,
                  as_of: dt.date) -> tuple[Status, PeriodCheck | None, list[str]]:
-    """每年/每季度不少于N次: the last complete period is judged; failing that, the current one so far."""
+    """每年/每季度不少于N次: the last complete period is judged (met or violated); when it is not recorded,
+    the period under way is not_due, with what is still needed by its end."""
     required = float(resolve(program, quota.min))
     counts = facts.get(quota.count)
     last, current = _period_labels(quota.period, as_of)
@@ -367,9 +368,11 @@ def _judge_quota(quota: Quota, program: Program, facts: Facts,
     n = counts.get(current)
     if n is None:
         return Status.undetermined, None, [quota.count]
+    # The current period is not over: not due yet, whatever its count so far (when the last complete
+    # period turns up, it decides; a verdict on a period under way could be overturned by it).
     still = max(0.0, required - n)
     check = PeriodCheck(period=current, complete=False, count=n, required=required, still_needed=still)
-    return (Status.met if still == 0 else Status.not_due), check, []
+    return Status.not_due, check, []
 
 
 def _gap(m: Measure, facts: Facts, period: PeriodCheck | None = None) -> Gap:

@@ -50,6 +50,11 @@ class Member(_Input):
     trainings_this_year: int | None = Field(None, ge=0)
     school_stage: Literal["none", "preschool", "primary", "junior_middle", "senior_high"] | None = None
     disability: bool | None = None
+    severe_disability: bool | None = Field(None, description="重度残疾 (assessed grade 1 or 2): the nursing subsidy's test")
+    meets_disability_living_subsidy_conditions: bool | None = Field(
+        None, description="符合困难残疾人生活补贴条件, as the civil affairs office assesses it")
+    meets_destitute_support_conditions: bool | None = Field(
+        None, description="符合特困人员救助供养条件 (no ability to work, no income, no one legally bound to support)")
     serious_illness: bool | None = None
     left_behind: bool | None = Field(None, description="留守 (left-behind woman, child or elder)")
     lives_alone_elderly: bool | None = Field(None, description="空巢老人")
@@ -76,10 +81,15 @@ class Household(_Input):
     receives_dibao: bool | None = None
     meets_dibao_conditions: bool | None = None
     meets_housing_security_conditions: bool | None = Field(None, description="符合城镇住房保障条件的住房困难家庭")
+    meets_medical_insurance_conditions: bool | None = Field(
+        None, description="符合条件 for basic medical insurance under the insurance rules (dingnan 三(三); shiyan 12 应保尽保)")
+    meets_pension_conditions: bool | None = Field(
+        None, description="符合条件 for basic pension insurance under the insurance rules (age, contributions)")
+    special_resettlement_arrangement: bool | None = Field(
+        None, description="the home is under a 特殊安置方式 (special arrangement), the exception in shiyan 11")
     monitored_for_relapse: bool | None = None
     sudden_hardship: bool | None = None
     has_property_certificate: bool | None = None
-    years_since_certificate: int | None = Field(None, ge=0)
     wants_to_sell_house: bool | None = None
     site_has_workshop: bool | None = None
     members: list[Member] | None = None
@@ -102,11 +112,14 @@ class Site(_Input):
     households: int | None = Field(None, ge=0)
     employed_count: int | None = Field(None, ge=0)
     employed_2020_baseline: int | None = Field(None, ge=0)
-    workshops: int | None = Field(None, ge=0)
+    workshops: int | None = Field(None, ge=0, description="就业帮扶车间 (poverty-alleviation workshops) at the site")
+    workshops_newly_built: int | None = Field(
+        None, ge=0, description="扶贫车间 newly built (新建) for the site since relocation, not existing ones")
     leading_industries: int | None = Field(None, ge=0)
     employment_service: Literal["center", "station", "none"] | None = None
     three_haves: ThreeHaves | None = None
     is_separate_community: bool | None = None
+    has_party_members: bool | None = Field(None, description="some relocated household has a Party member (shiyan 9)")
     has_party_branch: bool | None = None
     has_party_group: bool | None = None
     has_police_room: bool | None = None

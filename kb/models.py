@@ -239,8 +239,8 @@ class Quota(Strict):
     """A count required per period (每年不少于2次, 每季度不少于1次), judged against ``--as-of``.
 
     The site records one count per period under ``count`` (e.g. ``job_fairs: {"2025": 2}``).
-    The last complete period is judged: met or violated.  When it is not recorded, the current
-    period is: met once the count is reached, otherwise not_due with what is still needed.
+    The last complete period is judged: met or violated.  When it is not recorded, the period
+    under way is not_due, with what is still needed by its end.
     """
 
     count: str = Field(description="site fact holding a count per period")

@@ -230,13 +230,11 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
                                     f"{rule.quota.period} count; per-period facts: {PERIODIC_FACTS}"))
             if isinstance(rule.quota.min, ParamRef) and rule.quota.min.param not in kb.parameters:
                 errs.append(KBError(path, f"{key}.rule.quota.min", f"unknown parameter {rule.quota.min.param!r}"))
-        # The applicability test must not be the fulfilment test ("not yet enrolled" is no reason to apply).
-        tested = _facts_in(rule.when)
+        # The applicability test must never be "not yet done": that is the fulfilment test's job.
         for part, cond in (("satisfied_if", rule.satisfied_if), ("requires", rule.requires)):
-            shared = sorted(tested & _facts_in(cond))
-            if shared:
-                errs.append(KBError(path, f"{key}.rule.when", f"tests {', '.join(shared)}, which `{part}` tests "
-                                    "too: keep whom the norm covers apart from whether it is already met"))
+            for fact in sorted(_negated_facts(rule.when) & _facts_in(cond)):
+                errs.append(KBError(path, f"{key}.rule.when", f"applies because {fact} is not yet true, which "
+                                    f"`{part}` tests: keep whom the norm covers apart from whether it is met"))
     return errs
 
 
@@ -328,8 +326,8 @@ def _check_record(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
             errs.append(KBError(path, f"{key}.references[{i}].text", f"{r.text!r} does not appear in the quote"))
     if m.bearer is not None and m.bearer.body not in kb.bodies:
         errs.append(KBError(path, f"{key}.bearer.body", f"unknown body id {m.bearer.body!r}"))
-    if m.modality.value == "prohibition" and "不得" not in m.quote:
-        errs.append(KBError(path, f"{key}.modality", "a prohibition needs 不得 (or the like) in its quote"))
+    if m.modality.value == "prohibition" and not any(w in m.quote for w in ("不得", "限制", "禁止", "严禁")):
+        errs.append(KBError(path, f"{key}.modality", "a prohibition needs 不得, 限制 or 禁止 in its quote"))
     if m.modality.value == "permission" and "可" not in m.quote:
         errs.append(KBError(path, f"{key}.modality", "a permission needs 可/也可以 in its quote"))
     if "不得" in m.quote and m.modality.value != "prohibition" and "," not in m.quote:
@@ -360,6 +358,15 @@ def _derivable_numbers(quote: str) -> set[float]:
         if name in quote:
             nums |= {float(start), float(end)}
     return nums
+
+
+def _negated_facts(cond: Condition | None) -> set[str]:
+    """Facts a condition requires to be false (eq false / ne true), the "not yet done" pattern."""
+    out = set()
+    for n, _ in walk(cond):
+        if isinstance(n, Fact) and ((n.op.value == "eq" and n.value is False) or (n.op.value == "ne" and n.value is True)):
+            out.add(n.fact)
+    return out
 
 
 def _facts_in(cond: Condition | None) -> set[str]:

@@ -59,8 +59,10 @@ def test_check_json_entry_fields():
 def test_check_lists_missing_and_failed():
     [data] = json.loads(run("check", EX / "shiyan-household.yaml", "--json").stdout)
     by = {m["measure_id"]: m for m in data["determinations"]}
-    assert by["sy.12.medical_insurance"]["status"] == "does_not_apply"
-    assert by["sy.12.medical_insurance"]["failed"]
+    assert by["sy.12.medical_insurance"]["status"] == "satisfied"
+    assert by["sy.12.hukou_guidance"]["status"] == "applies"
+    assert by["sy.12.temporary_assistance"]["status"] == "does_not_apply"
+    assert by["sy.12.temporary_assistance"]["failed"] == ["sudden_hardship = true (is false)"]
     assert by["sy.4.annual_training"]["amounts"][0]["value"] == 1
 
 

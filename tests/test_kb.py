@@ -265,7 +265,8 @@ def test_a_third_document_is_data_alone(tmp_path):
         "clauses": [{"id": "hd.1", "part": "hd.p1", "number": "1", "heading": "示范条款",
                      "text": "1.示范条款。对符合条件的搬迁群众给予临时救助。", "measures": [{
                          "id": "hd.1.relief", "zh": "临时救助", "en": "Relief", "subject": "household",
-                         "force": "conditional", "quote": "对符合条件的搬迁群众给予临时救助",
+                         "force": "conditional", "modality": "obligation", "quote": "对符合条件的搬迁群众给予临时救助",
+                         "qualifiers": [{"kind": "qualified", "text": "符合条件的", "reading": "read as sudden hardship"}],
                          "rule": {"entity": "household", "when": {"fact": "sudden_hardship", "eq": True}}}]}],
     }, allow_unicode=True), encoding="utf-8")
     kb = load(root)

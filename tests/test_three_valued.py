@@ -56,3 +56,38 @@ def test_does_not_apply_always_names_a_known_fact_and_undetermined_names_a_missi
             assert e.failed, e.measure_id
         if e.status is Status.undetermined and not e.not_decidable:
             assert e.missing, e.measure_id
+
+
+#: Moves a status may make when more facts are known: from a non-verdict to anything, and from
+#: "applies" (covered, fulfilment unknown) to "satisfied" (covered and already met).
+REFINES = {Status.undetermined: set(Status), Status.not_due: set(Status), Status.applies: {Status.satisfied}}
+
+
+def _statuses(kb: Any, record: Any, engine: EngineKind) -> dict[str, Status]:
+    report = evaluator_for(kb).determine(record, AS_OF, engine)
+    return {d.measure_id: d.status for d in report.determinations}
+
+
+def _refines_only(kb: Any, full: Any, data: Any) -> None:
+    partial = _forget(full, data)
+    before, after = _statuses(kb, partial, EngineKind.plain), _statuses(kb, full, EngineKind.plain)
+    overturned = {k: (v, after[k]) for k, v in before.items() if after[k] != v and after[k] not in REFINES.get(v, set())}
+    assert not overturned
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(households(), st.data())
+def test_more_household_facts_only_refine_a_status(kb: Any, full: Any, data: Any) -> None:
+    _refines_only(kb, full, data)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(sites(), st.data())
+def test_more_site_facts_only_refine_a_status(kb: Any, full: Any, data: Any) -> None:
+    _refines_only(kb, full, data)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(st.one_of(households(), sites()))
+def test_both_evaluators_give_the_same_status_for_every_measure(kb: Any, record: Any) -> None:
+    assert _statuses(kb, record, EngineKind.rete) == _statuses(kb, record, EngineKind.plain)

@@ -38,12 +38,13 @@ def household_employment_gap(inp: CalculatorInput) -> list[Amount]:
                    missing=unknown if gap else [])]
 
 
-@calculator("transaction_restriction", reads={"min_years": "sy.11.min_restriction_years"})
+@calculator("transaction_restriction", reads={"min_years": "sy.11.household_min_restriction_years"})
 def transaction_restriction(inp: CalculatorInput) -> list[Amount]:
-    """11: resale restricted for no less than 20 years from registration."""
+    """11: a registered home's sale is restricted, in principle, for no less than 20 years.
+
+    A floor, not a countdown: the text names no start event and lets local rules set a longer period,
+    so houfu states the minimum and never says when the restriction ends.
+    """
     years = inp.params["min_years"]
-    since = inp.facts.get("years_since_certificate")
-    return [Amount(calculator="transaction_restriction", quantity="restriction_years_remaining", unit="years",
-                   value=None if since is None else max(0, years - since),
-                   basis={"min_restriction_years": years, "years_since_certificate": since},
-                   missing=[] if since is not None else ["years_since_certificate"])]
+    return [Amount(calculator="transaction_restriction", quantity="restriction_min_years", unit="years",
+                   value=years, basis={"min_restriction_years": years, "floor_in_principle": True})]
