@@ -117,6 +117,7 @@ class CompareItem:
     text: str
     numbers: str
     contact: str
+    implicit: str
     cite: str
     clause_id: str
 
@@ -149,7 +150,9 @@ def question(kb: KB, fact: str, names: list[str | None], lang: str) -> str:
 
 
 def _contact(kb: KB, entry: Determination, lang: str) -> str:
-    names = [(kb.bodies[o.body_id].en if lang == "en" else o.name, o.role) for o in entry.owners]
+    # An implicit bearer (the document's addressees) is no one a household can contact.
+    names = [(kb.bodies[o.body_id].en if lang == "en" else o.name, o.role) for o in entry.owners
+             if o.role is not Role.implicit]
     # Whoever the sentence names as doing it comes first, then the leads, then the list.
     lead = [n for n, r in names if r is Role.named] + [n for n, r in names if r is Role.lead] or [n for n, _ in names]
     sep = "、" if lang == "zh" else ", "
@@ -264,7 +267,11 @@ def compare_context(kb: KB, cmp: dict[str, Any], lang: str) -> CompareBrief:
         docs.append(CompareDocument(title=d["title"], measures=[CompareItem(
             text=m["zh"] if lang == "zh" else m["en"], numbers="; ".join(n["text"] for n in m["numbers"]),
             contact=("、" if lang == "zh" else ", ").join(
-                o["name"] if lang == "zh" else kb.bodies[o["id"]].en for o in m["owners"][:5]),
+                o["name"] if lang == "zh" else kb.bodies[o["id"]].en
+                for o in m["owners"][:5] if o["role"] != Role.implicit.value),
+            implicit=("、" if lang == "zh" else ", ").join(
+                o["name"] if lang == "zh" else kb.bodies[o["id"]].en
+                for o in m["owners"] if o["role"] == Role.implicit.value),
             cite=citation(kb, doc_id, m["clause_number"], lang),
             clause_id=kb.measure_clause[m["id"]]) for m in d["measures"]]))
     return CompareBrief(topic=f"{cmp['zh']} / {cmp['en']}", documents=docs)

@@ -67,6 +67,10 @@ def build_graph(kb: KB) -> Graph:
                 for t in m.topics:
                     G.add_edge(f"measure:{m.id}", f"topic:{t}", kind="topic")
                 for n in m.named:
+                    if n.role != "bearer":  # mentioned, not made to act: not an owner
+                        G.add_edge(f"body:{n.body}", f"measure:{m.id}", kind="mentions", role=n.role,
+                                   as_written=n.as_written)
+                        continue
                     G.add_edge(f"body:{n.body}", f"measure:{m.id}", kind="responsible", role="named",
                                as_written=n.as_written)
                     if not G.has_edge(f"body:{n.body}", f"clause:{c.id}"):
@@ -89,7 +93,11 @@ def owners(kb: KB, G: Graph, query: str) -> dict[str, Any]:
         items = [m.id for m in kb.measures.values() if query in m.topics]
         why = f"topic {query}"
     else:
-        items = [h["id"] for h in search(kb, query)]
+        # Prefer the measures that say it; a whole clause only where none of its measures does, so that
+        # a body named in the clause for something else (the police, for hukou) is not listed.
+        hits = search(kb, query)
+        with_measure = {kb.measure_clause[h["id"]] for h in hits if h["kind"] == "measure"}
+        items = [h["id"] for h in hits if h["kind"] == "measure" or h["id"] not in with_measure]
         why = f"text contains {query!r}"
     per_doc: dict[str, dict[str, Any]] = {}
     for item in items:
@@ -139,11 +147,14 @@ def duties(kb: KB, G: Graph, name: str) -> dict[str, Any]:
         clause = kb.clauses[clause_id]
         if kind == "clause" and data["role"] == "named":
             continue  # the measure edge carries it
-        topics = (kb.measures[item].topics if kind == "measure" else clause.topics) or ["planning"]
-        groups[doc_id][data["role"]][topics[0]].append({
-            "kind": kind, "id": item, "clause_number": clause.number, "heading": clause.heading,
-            "measures": [m.id for m in clause.measures] if kind == "clause" else [item],
-            "text": kb.measures[item].zh if kind == "measure" else clause.heading})
+        # Each duty under its own topic: a clause on a body's list is expanded into its measures, so the
+        # 低保 measure of 三(三) sits under social assistance, not under the clause's first topic (land).
+        measures = [kb.measures[item]] if kind == "measure" else list(clause.measures)
+        for m in measures:
+            topic = (m.topics or clause.topics or ["planning"])[0]
+            groups[doc_id][data["role"]][topic].append({
+                "kind": "measure", "id": m.id, "clause_number": clause.number, "heading": clause.heading,
+                "measures": [m.id], "text": m.zh})
     successor = kb.bodies[b.successor] if b.successor else None
     return {"id": bid, "name": b.name, "full_name": b.full_name, "en": b.en,
             "successor": {"id": successor.id, "name": successor.name, "en": successor.en} if successor else None,

@@ -57,7 +57,8 @@ class Subject(str, Enum):
 class Role(str, Enum):
     lead = "lead"  # 牵头负责
     shared = "shared"  # 按职责分工负责
-    named = "named"  # named in the text as doing something
+    named = "named"  # named in the sentence as doing it
+    implicit = "implicit"  # the sentence names no one; the document's addressees, declared as such
 
 
 class SiteType(str, Enum):

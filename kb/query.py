@@ -50,15 +50,20 @@ def stats(kb: KB) -> dict[str, Any]:
 
 
 def owners_of(kb: KB, measure_id: str) -> list[dict[str, str]]:
-    """The bodies responsible for a measure: the clause's list (lead/shared) plus bodies it names."""
+    """The bodies that answer for a measure: the clause's list (lead/shared), the bodies the sentence makes
+    act (named bearers), or else its declared implicit bearer.  A body the sentence only mentions (an
+    object, such as 楼栋长 to be elected) is not an owner."""
     clause = kb.clauses[kb.measure_clause[measure_id]]
+    measure = kb.measures[measure_id]
     out: list[dict[str, str]] = []
     if clause.responsibility:
         out += [{"id": b.body, "name": b.as_written, "role": clause.responsibility.role}
                 for b in clause.responsibility.bodies]
     listed = {o["id"] for o in out}
     out += [{"id": n.body, "name": n.as_written, "role": "named"}
-            for n in kb.measures[measure_id].named if n.body not in listed]
+            for n in measure.named if n.body not in listed and n.role == "bearer"]
+    if not out and measure.bearer is not None:
+        out.append({"id": measure.bearer.body, "name": kb.bodies[measure.bearer.body].name, "role": "implicit"})
     return out
 
 
