@@ -124,6 +124,10 @@ def stats_text(s: dict[str, Any]) -> str:
                      f"{d['repairs']} repairs")
         lines.append("  by force:   " + ", ".join(f"{k} {v}" for k, v in sorted(d["by_force"].items())))
         lines.append("  by subject: " + ", ".join(f"{k} {v}" for k, v in sorted(d["by_subject"].items())))
+        lines.append("  by modality: " + ", ".join(f"{k} {v}" for k, v in sorted(d["by_modality"].items())))
+        c = d["sentence_coverage"]
+        lines.append(f"  sentences: {c['sentences']}, quoted by measures {c['by_measure']}, "
+                     f"with a recorded reason {c['by_reason']}: {c['percent']:g}% accounted for")
     lines.append(f"bodies: {s['departments']} (" + ", ".join(f"{k} {v}" for k, v in sorted(s["departments_by_kind"].items())) + ")")
     lines.append(f"concepts: {s['concepts']}, glossary terms: {s['glossary_terms']}")
     return "\n".join(lines)

@@ -76,6 +76,7 @@ class Unit(str, Enum):
     age = "age"
     times_per_year = "times_per_year"
     times_per_quarter = "times_per_quarter"
+    times_per_month = "times_per_month"
     count = "count"  # type: ignore[assignment]  # shadows str.count; the value is data
     days = "days"
     calendar_year_end = "calendar_year_end"
@@ -321,7 +322,7 @@ class Reference(Strict):
     title: str
     doc_number: str | None = None
     text: str = Field(description="verbatim in the quote")
-    kind: Literal["document", "campaign", "standard"]
+    kind: Literal["document", "campaign", "standard", "system"]
 
 
 class Measure(Strict):
@@ -359,6 +360,13 @@ class Part(Strict):
     heading: str
 
 
+class NotEncoded(Strict):
+    """A sentence of the clause that no measure quotes, and why (it states no norm, or frames a list)."""
+
+    text: str = Field(description="verbatim in the clause text")
+    reason: str
+
+
 class Clause(Strict):
     id: str
     part: str
@@ -369,6 +377,7 @@ class Clause(Strict):
     responsibility: Responsibility | None = None
     concepts: list[Concept] = []
     measures: list[Measure] = []
+    not_encoded: list[NotEncoded] = []
     note: str | None = None
 
 

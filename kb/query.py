@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from typing import Any
 
@@ -12,6 +13,7 @@ from .facts import Household, Site
 from .loader import KB, FieldError, KBError
 from .models import (
     Body,
+    Clause,
     ClausesFile,
     Document,
     FactLabel,
@@ -21,7 +23,67 @@ from .models import (
     Topic,
 )
 
-__all__ = ["stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema"]
+__all__ = ["sentence_coverage", "sentences", "stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema"]
+
+
+_SENTENCE_END = re.compile("[。;]")
+
+
+def sentences(clause: Clause) -> list[str]:
+    """The clause's sentences as a reviewer reads them: split on 。 and ;, without the heading and the
+    responsibility list."""
+    text = clause.text
+    if clause.responsibility and text.endswith(clause.responsibility.list_text):
+        text = text[: -len(clause.responsibility.list_text)]
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if p.strip()]
+    if parts and clause.heading != clause.number and parts[0].endswith(clause.heading):
+        parts = parts[1:]  # the item heading, e.g. (一)有序推进落户城镇
+    return parts
+
+
+_NOT_WORDS = re.compile(r"[\s,、,。;:“”\"()()]")
+#: Share of a sentence's characters (punctuation aside) that quotes or recorded reasons must cover.
+COVERAGE = 0.9
+
+
+def _covered_share(sentence: str, texts: list[str]) -> float:
+    """How much of the sentence the texts cover (each text, or each of its sentences, found in it)."""
+    mask = [False] * len(sentence)
+    for text in texts:
+        for piece in [text, *_SENTENCE_END.split(text)]:
+            piece = piece.strip()
+            if not piece:
+                continue
+            if sentence in piece:
+                return 1.0
+            start = sentence.find(piece)
+            while start >= 0:
+                mask[start:start + len(piece)] = [True] * len(piece)
+                start = sentence.find(piece, start + 1)
+    words = [i for i, ch in enumerate(sentence) if not _NOT_WORDS.match(ch)]
+    return sum(mask[i] for i in words) / max(len(words), 1)
+
+
+def sentence_coverage(kb: KB) -> dict[str, dict[str, Any]]:
+    """Per document: every sentence, whether measure quotes cover it or a recorded reason explains the rest."""
+    out: dict[str, dict[str, Any]] = {}
+    for doc_id, dkb in kb.documents.items():
+        by_measure = by_reason = 0
+        uncovered: list[str] = []
+        for c in dkb.clauses:
+            quotes = [m.quote for m in c.measures] + [x.quote for x in c.concepts]
+            reasons = [n.text for n in c.not_encoded]
+            for sent in sentences(c):
+                if _covered_share(sent, quotes) >= COVERAGE:
+                    by_measure += 1
+                elif _covered_share(sent, quotes + reasons) >= COVERAGE:
+                    by_reason += 1
+                else:
+                    uncovered.append(f"{c.id}: {sent}")
+        total = by_measure + by_reason + len(uncovered)
+        out[doc_id] = {"sentences": total, "by_measure": by_measure, "by_reason": by_reason,
+                       "uncovered": uncovered, "percent": round(100 * (total - len(uncovered)) / max(total, 1), 1)}
+    return out
 
 
 def stats(kb: KB) -> dict[str, Any]:
@@ -40,6 +102,11 @@ def stats(kb: KB) -> dict[str, Any]:
             "by_force": dict(Counter(m.force.value for m in measures)),
             "by_subject": dict(Counter(m.subject.value for m in measures)),
         }
+    coverage = sentence_coverage(kb)
+    for doc_id, cov in coverage.items():
+        docs[doc_id]["sentence_coverage"] = {k: v for k, v in cov.items() if k != "uncovered"}
+        docs[doc_id]["by_modality"] = dict(Counter(m.modality.value for c in kb.documents[doc_id].clauses
+                                                   for m in c.measures))
     return {
         "documents": docs,
         "departments": len(kb.bodies),

@@ -141,6 +141,9 @@ def _check_document(kb: KB, dkb: DocumentKB) -> list[KBError]:
             if t not in kb.topics:
                 errs.append(KBError(clauses_path, f"{key}.topics", f"unknown topic {t!r}"))
         errs += _check_responsibility(kb, clause, clauses_path, key)
+        for i, ne in enumerate(clause.not_encoded):
+            if ne.text not in clause.text:
+                errs.append(KBError(clauses_path, f"{key}.not_encoded[{i}].text", "not a verbatim substring of the clause"))
         for concept in clause.concepts:
             ckey = f"{key}.concepts[{concept.name}]"
             if concept.quote not in clause.text:
@@ -200,7 +203,7 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
         pkey = f"{key}.parameters[{p.id}]"
         if p.text not in m.quote:
             errs.append(KBError(path, f"{pkey}.text", f"{p.text!r} does not appear in the quote"))
-        nums = numbers_in(p.text)
+        nums = numbers_in(p.text) or _frequency(p.text)
         if p.value not in nums:
             errs.append(KBError(path, f"{pkey}.value", f"{p.value:g} is not the number in {p.text!r} ({nums})"))
         covered += nums
@@ -297,6 +300,8 @@ class _ConditionCheck(ConditionVisitor[list[str]]):
 #: Words that narrow or loosen a sentence; each needs a qualifier of this kind (never silently dropped).
 _TRIGGERS = {"符合条件的": "qualified", "原则上": "floor_in_principle"}
 _EXCEPTION = re.compile(r"除[^,。;]*外")
+#: 等 closing a list, not the 等 of 均等/平等/同等/对等/等级.
+_OPEN_LIST = re.compile(r"(?<![均平同对相])等(?!级)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -319,7 +324,7 @@ def _check_record(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
             errs.append(KBError(path, f"{key}.qualifiers", f"the quote says {word}; record it as a {kind} qualifier"))
     if _EXCEPTION.search(m.quote) and "exception" not in kinds:
         errs.append(KBError(path, f"{key}.qualifiers", "the quote has an exception (除…外); record it"))
-    if "等" in m.quote and "open_list" not in kinds:
+    if _OPEN_LIST.search(m.quote) and "open_list" not in kinds:
         errs.append(KBError(path, f"{key}.qualifiers", "the quote has an open list (…等); record it"))
     for i, r in enumerate(m.references):
         if r.text not in m.quote:
@@ -342,6 +347,11 @@ def _check_record(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
             if n not in allowed:
                 errs.append(KBError(path, f"{key}.{lang}", f"the gloss has the number {n:g}, which the quote does not"))
     return errs
+
+
+def _frequency(text: str) -> list[float]:
+    """每月/每季度/每年 with no numeral is once per period."""
+    return [1.0] if any(w in text for w in ("每月", "每季度", "每年", "每半年")) else []
 
 
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
