@@ -139,13 +139,18 @@ def citation(kb: KB, doc_id: str, clause_number: str, lang: str) -> str:
     return f"依据《{doc.title}》{clause_number}" if lang == "zh" else f"Source: 《{doc.title}》 ({doc.title_en}), {clause_number}"
 
 
-def question(kb: KB, fact: str, names: list[str | None], lang: str) -> str:
-    """A missing fact as a plain question, naming the member it is about."""
-    i, key = split_fact_path(fact)
+def question(kb: KB, fact: str, names: list[str | None], lang: str, entity_names: list[str] | None = None) -> str:
+    """A missing fact as a plain question, naming the member or business it is about."""
+    collection, i, key = split_fact_path(fact)
     label = kb.fact_labels[key].zh if lang == "zh" else kb.fact_labels[key].en
     if i is None:
         return label
-    who = names[i] if i < len(names) and names[i] else (f"第{i + 1}位成员" if lang == "zh" else f"member {i + 1}")
+    if collection == "entities":
+        known = entity_names or []
+        who = known[i] if i < len(known) else (f"第{i + 1}个经营实体" if lang == "zh" else f"business {i + 1}")
+    else:
+        name = names[i] if i < len(names) else None
+        who = name or (f"第{i + 1}位成员" if lang == "zh" else f"member {i + 1}")
     return f"{who}:{label}" if lang == "zh" else f"{who}: {label}"
 
 
@@ -171,12 +176,13 @@ def _amounts(entry: Determination) -> list[AmountLine]:
             continue
         if a.quantity == "employment_gap":
             continue  # a duty of the locality, shown as the measure itself
-        who = a.member_name or (f"#{a.member}" if a.member is not None else a.entity or "")
+        who = a.entity or a.member_name or (f"#{a.member}" if a.member is not None else "")
         out.append(AmountLine(quantity=a.quantity, value=_num(a.value), who=who))
     return out
 
 
-def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | None]) -> list[Item]:
+def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | None],
+           entity_names: list[str] | None = None) -> list[Item]:
     seen_terms: set[str] = set()
     out = []
     for e in entries:
@@ -187,7 +193,7 @@ def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | No
                 gloss.append(t.plain_zh if lang == "zh" else t.plain_en)
         out.append(Item(zh=e.zh, en=e.en, cite=citation(kb, e.document, e.clause_number, lang),
                         clause_id=e.clause_id, contact=_contact(kb, e, lang), amounts=_amounts(e),
-                        glossary=" ".join(gloss), missing=[question(kb, f, names, lang) for f in e.missing],
+                        glossary=" ".join(gloss), missing=[question(kb, f, names, lang, entity_names) for f in e.missing],
                         gap=getattr(e.gap, lang) if e.gap else "",
                         period=e.period.period if e.period else "",
                         period_count=_num(e.period.count) if e.period and e.period.count is not None else "",
@@ -203,11 +209,13 @@ def household_context(kb: KB, report: Report, lang: str) -> HouseholdBrief:
     return HouseholdBrief(
         household_id=report.id,
         documents=[f"《{d.title}》" for d in report.documents],
-        applies=_items(kb, [e for e in by.get(Status.applies, []) if not e.binds_household], lang, names),
-        satisfied=_items(kb, by.get(Status.satisfied, []), lang, names),
-        must_do=_items(kb, [e for e in by.get(Status.applies, []) if e.binds_household], lang, names),
-        undetermined=_items(kb, decidable, lang, names),
-        questions=[question(kb, q.fact, names, lang) for q in report.questions[:8]],
+        applies=_items(kb, [e for e in by.get(Status.applies, []) if not e.binds_household], lang, names,
+                       report.entity_names),
+        satisfied=_items(kb, by.get(Status.satisfied, []), lang, names, report.entity_names),
+        must_do=_items(kb, [e for e in by.get(Status.applies, []) if e.binds_household], lang, names,
+                       report.entity_names),
+        undetermined=_items(kb, decidable, lang, names, report.entity_names),
+        questions=[question(kb, q.fact, names, lang, report.entity_names) for q in report.questions[:8]],
         not_applicable_count=len(by.get(Status.does_not_apply, [])),
         out_of_scope=_scope_items(kb, by.get(Status.out_of_scope, []), lang),
         notices=[getattr(n, lang) for n in report.notices],

@@ -22,8 +22,8 @@ __all__ = ["interview"]
 
 
 def _set(raw: dict[str, Any], path: str, value: Any) -> None:
-    member, key = split_fact_path(path)
-    target = raw if member is None else raw["members"][member]
+    collection, index, key = split_fact_path(path)
+    target = raw if collection is None or index is None else raw[collection][index]
     *heads, last = key.split(".")
     for h in heads:
         target = target.setdefault(h, {})

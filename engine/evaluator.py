@@ -21,7 +21,18 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from houfu.kb.conditions import AllMembers, AnyMember, ConceptIs, Condition, MemberConceptIs, walk
+from houfu.kb.conditions import (
+    ENTITIES,
+    MEMBERS,
+    AllEntities,
+    AllMembers,
+    AnyEntity,
+    AnyMember,
+    ConceptIs,
+    Condition,
+    MemberConceptIs,
+    walk,
+)
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError, scope_concept_name
 from houfu.kb.models import Clause, Measure, Quota
@@ -81,12 +92,12 @@ DECIMALS = 2
 
 def flatten(record: BaseModel) -> dict[str, Any]:
     """Normalised facts: a flat dict with dotted nested names, fractions rounded to the fen;
-    members as a list of flat dicts."""
+    members and entities as lists of flat dicts (None when the list is unknown)."""
     out: dict[str, Any] = {}
     for name in type(record).model_fields:
         value = getattr(record, name)
-        if name == "members":
-            out["members"] = None if value is None else [flatten(m) for m in value]
+        if name in (MEMBERS, ENTITIES):
+            out[name] = None if value is None else [flatten(m) for m in value]
         elif isinstance(value, BaseModel):
             for k, v in flatten(value).items():
                 out[f"{name}.{k}"] = v
@@ -218,6 +229,7 @@ class Evaluator:
             entity=entity, id=record.id, jurisdiction=jurisdiction, as_of=as_of,
             documents=[DocumentRef(id=d, title=kb.documents[d].doc.title) for d in program.documents],
             member_names=[m.get("name") for m in facts.get("members") or []],
+            entity_names=[e.get("name") or e["id"] for e in facts.get("entities") or []],
             summary=dict(Counter(e.status for e in entries)),
             questions=_questions(entries),
             determinations=entries, notices=notices(kb, jurisdiction, as_of),
@@ -318,17 +330,21 @@ class Evaluator:
         out = []
         for node, _ in walk(m.rule.when if m.rule else None):
             if isinstance(node, AnyMember):
-                inner = node.any_member
+                inner, items = node.any_member, facts.get(MEMBERS)
             elif isinstance(node, AllMembers):
-                inner = node.all_members
+                inner, items = node.all_members, facts.get(MEMBERS)
+            elif isinstance(node, AnyEntity):
+                inner, items = node.any_entity, facts.get(ENTITIES)
+            elif isinstance(node, AllEntities):
+                inner, items = node.all_entities, facts.get(ENTITIES)
             else:
                 continue
             used = [UsedConcept(name=n.member_concept, document=kb.clause_doc[kb.concept_clause[n.member_concept]],
                                 clause_number=kb.clauses[kb.concept_clause[n.member_concept]].number,
                                 quote=kb.concepts[n.member_concept].quote)
                     for n, _ in walk(inner) if isinstance(n, MemberConceptIs)]
-            members = [MemberTruth(member=i, name=mf.get("name"), value=truth(program, inner, mf, {}))
-                       for i, mf in enumerate(facts.get("members") or [])]
+            members = [MemberTruth(member=i, name=mf.get("name") or mf.get("id"), value=truth(program, inner, mf, {}))
+                       for i, mf in enumerate(items or [])]
             out.append(MemberTest(test=describe(program, node), concepts=used, members=members))
         return out
 
@@ -405,7 +421,12 @@ def _questions(entries: list[Determination]) -> list[Question]:
     for e in entries:
         for f in e.missing:
             counts[f] += 1
-    return [Question(fact=f, member=split_fact_path(f)[0], decides=n) for f, n in counts.most_common()]
+    out = []
+    for f, n in counts.most_common():
+        collection, index, _ = split_fact_path(f)
+        out.append(Question(fact=f, member=index if collection == MEMBERS else None,
+                            entity=index if collection == ENTITIES else None, decides=n))
+    return out
 
 
 

@@ -14,8 +14,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from houfu.kb.conditions import (
+    ENTITIES,
+    MEMBERS,
+    AllEntities,
     AllMembers,
     AllOf,
+    AnyEntity,
     AnyMember,
     AnyOf,
     Assumed,
@@ -111,18 +115,26 @@ class _Truth(ConditionVisitor[Truth]):
         t = visit(c.not_, self)
         return None if t is None else not t
 
-    def _members(self, inner: Condition) -> list[Truth] | None:
-        members = self.facts.get("members")
-        if members is None:
+    def _each(self, collection: str, inner: Condition) -> list[Truth] | None:
+        items = self.facts.get(collection)
+        if items is None:  # the list itself is unknown; an empty list is known
             return None
-        return [visit(inner, _Truth(self.program, m, {})) for m in members]
+        return [visit(inner, _Truth(self.program, m, {})) for m in items]
 
     def any_member(self, c: AnyMember) -> Truth:
-        values = self._members(c.any_member)
+        values = self._each(MEMBERS, c.any_member)
         return None if values is None else kleene_or(values)
 
     def all_members(self, c: AllMembers) -> Truth:
-        values = self._members(c.all_members)
+        values = self._each(MEMBERS, c.all_members)
+        return None if values is None else kleene_and(values)
+
+    def any_entity(self, c: AnyEntity) -> Truth:
+        values = self._each(ENTITIES, c.any_entity)
+        return None if values is None else kleene_or(values)
+
+    def all_entities(self, c: AllEntities) -> Truth:
+        values = self._each(ENTITIES, c.all_entities)
         return None if values is None else kleene_and(values)
 
     def concept(self, c: ConceptIs) -> Truth:
@@ -182,18 +194,24 @@ class _Missing(ConditionVisitor[list[str]]):
     def not_(self, c: Not) -> list[str]:
         return self(c.not_)
 
-    def _members(self, inner: Condition) -> list[str]:
-        members = self.facts.get("members")
-        if members is None:
-            return [self.prefix + "members"]
-        return _unique(x for i, m in enumerate(members)
-                       for x in _Missing(self.program, m, {}, f"{self.prefix}members[{i}].")(inner))
+    def _each(self, collection: str, inner: Condition) -> list[str]:
+        items = self.facts.get(collection)
+        if items is None:
+            return [self.prefix + collection]
+        return _unique(x for i, m in enumerate(items)
+                       for x in _Missing(self.program, m, {}, f"{self.prefix}{collection}[{i}].")(inner))
 
     def any_member(self, c: AnyMember) -> list[str]:
-        return self._members(c.any_member)
+        return self._each(MEMBERS, c.any_member)
 
     def all_members(self, c: AllMembers) -> list[str]:
-        return self._members(c.all_members)
+        return self._each(MEMBERS, c.all_members)
+
+    def any_entity(self, c: AnyEntity) -> list[str]:
+        return self._each(ENTITIES, c.any_entity)
+
+    def all_entities(self, c: AllEntities) -> list[str]:
+        return self._each(ENTITIES, c.all_entities)
 
     def concept(self, c: ConceptIs) -> list[str]:
         return self(self.program.concepts[c.concept])
@@ -206,13 +224,14 @@ def missing_facts(program: Program, cond: Condition | None, facts: Facts, concep
     return [] if cond is None else _Missing(program, facts, concepts)(cond)
 
 
-_MEMBER_PATH = re.compile(r"^members\[(\d+)\]\.(.+)$")
+_ITEM_PATH = re.compile(r"^(members|entities)\[(\d+)\]\.(.+)$")
 
 
-def split_fact_path(path: str) -> tuple[int | None, str]:
-    """Undo the ``members[i].`` prefix that missing_facts puts on member facts."""
-    m = _MEMBER_PATH.match(path)
-    return (int(m.group(1)), m.group(2)) if m else (None, path)
+def split_fact_path(path: str) -> tuple[str | None, int | None, str]:
+    """Undo the ``members[i].`` / ``entities[i].`` prefix that missing_facts puts on a fact:
+    (collection, 0-based index, fact name)."""
+    m = _ITEM_PATH.match(path)
+    return (m.group(1), int(m.group(2)), m.group(3)) if m else (None, None, path)
 
 
 def _show(v: Any) -> str:
@@ -253,6 +272,12 @@ class _Describe(ConditionVisitor[str]):
     def all_members(self, c: AllMembers) -> str:
         return f"every member: {visit(c.all_members, self)}"
 
+    def any_entity(self, c: AnyEntity) -> str:
+        return f"some business: {visit(c.any_entity, self)}"
+
+    def all_entities(self, c: AllEntities) -> str:
+        return f"every business: {visit(c.all_entities, self)}"
+
     def concept(self, c: ConceptIs) -> str:
         return c.concept if c.value else f"not {c.concept}"
 
@@ -287,18 +312,24 @@ class _Failed(ConditionVisitor[list[str]]):
     def not_(self, c: Not) -> list[str]:
         return [f"{self.prefix}not ({describe(self.program, c.not_)})"]
 
-    def _members(self, inner: Condition) -> list[str]:
-        members = self.facts.get("members") or []
-        if not members:
-            return [f"{self.prefix}no members listed"]
-        return _unique(x for i, m in enumerate(members)
-                       for x in _Failed(self.program, m, {}, f"{self.prefix}members[{i}].")(inner))
+    def _each(self, collection: str, inner: Condition) -> list[str]:
+        items = self.facts.get(collection) or []
+        if not items:
+            return [f"{self.prefix}no {collection} listed"]
+        return _unique(x for i, m in enumerate(items)
+                       for x in _Failed(self.program, m, {}, f"{self.prefix}{collection}[{i}].")(inner))
 
     def any_member(self, c: AnyMember) -> list[str]:
-        return self._members(c.any_member)
+        return self._each(MEMBERS, c.any_member)
 
     def all_members(self, c: AllMembers) -> list[str]:
-        return self._members(c.all_members)
+        return self._each(MEMBERS, c.all_members)
+
+    def any_entity(self, c: AnyEntity) -> list[str]:
+        return self._each(ENTITIES, c.any_entity)
+
+    def all_entities(self, c: AllEntities) -> list[str]:
+        return self._each(ENTITIES, c.all_entities)
 
     def concept(self, c: ConceptIs) -> list[str]:
         inner = self.program.concepts[c.concept]

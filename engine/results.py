@@ -171,7 +171,8 @@ class Question(_Result):
     """A missing fact, with how many undetermined measures it bears on."""
 
     fact: str
-    member: int | None = None
+    member: int | None = Field(None, description="0-based index of the member it is about")
+    entity: int | None = Field(None, description="0-based index of the business entity it is about")
     decides: int
 
 
@@ -189,6 +190,7 @@ class Report(_Result):
     as_of: dt.date
     documents: list[DocumentRef]
     member_names: list[str | None]
+    entity_names: list[str] = Field([], description="each business entity's name (or id), in order")
     summary: dict[Status, int]
     questions: list[Question]
     determinations: list[Determination]

@@ -28,8 +28,12 @@ from durable import engine as durable_engine
 from durable.engine import MessageNotHandledException, MessageObservedException
 
 from houfu.kb.conditions import (
+    ENTITIES,
+    MEMBERS,
+    AllEntities,
     AllMembers,
     AllOf,
+    AnyEntity,
     AnyMember,
     AnyOf,
     ConceptIs,
@@ -70,9 +74,9 @@ class Alt:
 
     pattern: Pattern | None = None  # on the entity fact
     concepts: frozenset[tuple[str, bool]] = frozenset()  # concept facts to join on
-    exists: tuple[Pattern, ...] = ()  # some member fact matches each
-    absent: tuple[Pattern, ...] = ()  # no member fact matches any (durable negation)
-    members_known: bool = False  # the member list is given (member_count exists)
+    exists: tuple[tuple[str, Pattern], ...] = ()  # (item type, pattern): some member/entity fact matches each
+    absent: tuple[tuple[str, Pattern], ...] = ()  # no item fact matches any (durable negation)
+    known: frozenset[str] = frozenset()  # item types whose list is given (<type>_count exists)
 
 
 class SyncHost(durable_engine.Host):  # type: ignore[misc]
@@ -153,12 +157,22 @@ class _Single(ConditionVisitor[Quad]):
     def all_members(self, c: AllMembers) -> Quad:
         return self._joined("all_members")
 
+    def any_entity(self, c: AnyEntity) -> Quad:
+        return self._joined("any_entity")
+
+    def all_entities(self, c: AllEntities) -> Quad:
+        return self._joined("all_entities")
+
     def concept(self, c: ConceptIs) -> Quad:
         return self._joined("concept")
 
 
 def _needs_joins(cond: Condition) -> bool:
-    return any(isinstance(n, ConceptIs | AnyMember | AllMembers) for n, _ in walk(cond))
+    return any(isinstance(n, ConceptIs | AnyMember | AllMembers | AnyEntity | AllEntities) for n, _ in walk(cond))
+
+
+#: The durable fact type of the items of each collection.
+ITEM_TYPE = {MEMBERS: "member", ENTITIES: "entity"}
 
 
 def _product(groups: list[list[Alt]]) -> list[Alt]:
@@ -170,7 +184,7 @@ def _product(groups: list[list[Alt]]) -> list[Alt]:
             concepts=frozenset().union(*(a.concepts for a in combo)),
             exists=tuple(p for a in combo for p in a.exists),
             absent=tuple(p for a in combo for p in a.absent),
-            members_known=any(a.members_known for a in combo),
+            known=frozenset().union(*(a.known for a in combo)),
         ))
     return out
 
@@ -200,13 +214,27 @@ class _Alts(ConditionVisitor[Alts]):
         return ([Alt(concepts=frozenset({(c.concept, c.value)}))],
                 [Alt(concepts=frozenset({(c.concept, not c.value)}))])
 
+    @staticmethod
+    def _some(item: str, quad: Quad) -> Alts:
+        t, f, nt, nf = quad
+        return [Alt(exists=((item, t),))], [Alt(absent=((item, nf),), known=frozenset({item}))]
+
+    @staticmethod
+    def _every(item: str, quad: Quad) -> Alts:
+        t, f, nt, nf = quad
+        return [Alt(absent=((item, nt),), known=frozenset({item}))], [Alt(exists=((item, f),))]
+
     def any_member(self, c: AnyMember) -> Alts:
-        t, f, nt, nf = visit(c.any_member, self.single)
-        return [Alt(exists=(t,))], [Alt(absent=(nf,), members_known=True)]
+        return self._some(ITEM_TYPE[MEMBERS], visit(c.any_member, self.single))
 
     def all_members(self, c: AllMembers) -> Alts:
-        t, f, nt, nf = visit(c.all_members, self.single)
-        return [Alt(absent=(nt,), members_known=True)], [Alt(exists=(f,))]
+        return self._every(ITEM_TYPE[MEMBERS], visit(c.all_members, self.single))
+
+    def any_entity(self, c: AnyEntity) -> Alts:
+        return self._some(ITEM_TYPE[ENTITIES], visit(c.any_entity, self.single))
+
+    def all_entities(self, c: AllEntities) -> Alts:
+        return self._every(ITEM_TYPE[ENTITIES], visit(c.all_entities, self.single))
 
     def not_(self, c: Not) -> Alts:
         t, f = self(c.not_)
@@ -238,7 +266,7 @@ class ReteEngine:
         self.host = SyncHost()
         self._traces: dict[str, list[Firing]] = {}
         self._lock = threading.Lock()
-        self._entity_facts, self._member_facts = _referenced_facts(program)
+        self._referenced = _referenced_facts(program)
         self.rulesets = self._compile()
         self.host.set_rulesets(self.rulesets)
         self._sid = itertools.count()
@@ -296,7 +324,7 @@ class ReteEngine:
             chunks.append(current)
         # Store-only rules: a fact type no rule matches would vanish (field guide, pitfall 1).
         keep = {f"KEEP_{t}": {"all": [{"k": {"t": t}}, {"z": {"t": "__never__"}}], "run": _noop}
-                for t in (*_DERIVED, "member")}
+                for t in (*_DERIVED, *ITEM_TYPE.values())}
         out = {}
         for i, chunk in enumerate(chunks):
             # Every chunk re-derives the concepts it may join on, then its own measures.
@@ -307,7 +335,7 @@ class ReteEngine:
     def evaluate(self, facts: Facts) -> tuple[dict[str, Truth], list[Firing]]:
         """Decide every target; a target no rule decided is None (unknown)."""
         results: dict[str, Truth] = {t.key: None for t in self.program.targets}
-        fact, members = _durable_facts(self.program.entity, facts, self._entity_facts, self._member_facts)
+        fact, members = _durable_facts(self.program.entity, facts, self._referenced)
         trace: list[Firing] = []
         with self._lock:
             for name in self.rulesets:
@@ -354,29 +382,30 @@ def _fresh(rules: dict[str, RuleDef]) -> dict[str, RuleDef]:
 
 
 def _rule_patterns(entity: str, alt: Alt) -> list[dict[str, Pattern]]:
-    head: list[Pattern | None] = [{"t": entity}, alt.pattern] + ([{"$ex": {"member_count": 1}}] if alt.members_known else [])
+    head: list[Pattern | None] = [{"t": entity}, alt.pattern] + [{"$ex": {f"{t}_count": 1}} for t in sorted(alt.known)]
     out: list[dict[str, Pattern]] = [{"m": _and([p for p in head if p])}]
     out += [{f"c{j}": {"$and": [{"t": "concept"}, {"name": n}, {"value": v}]}}
             for j, (n, v) in enumerate(sorted(alt.concepts))]
-    out += [{f"x{j}": _and([{"t": "member"}, p])} for j, p in enumerate(alt.exists)]
-    out += [{f"n{j}$not": _and([{"t": "member"}, p])} for j, p in enumerate(alt.absent)]
+    out += [{f"x{j}": _and([{"t": t}, p])} for j, (t, p) in enumerate(alt.exists)]
+    out += [{f"n{j}$not": _and([{"t": t}, p])} for j, (t, p) in enumerate(alt.absent)]
     return out
 
 
-def _referenced_facts(program: Program) -> tuple[frozenset[str], frozenset[str]]:
-    """The entity and member facts any rule of the program reads; only these go to durable-rules."""
-    entity: set[str] = set()
-    member: set[str] = set()
-    conds: list[tuple[Condition | None, bool]] = [(t.when, False) for t in program.targets]
+def _referenced_facts(program: Program) -> dict[str | None, frozenset[str]]:
+    """The facts any rule of the program reads, per level (None: the entity; or a collection's items);
+    only these go to durable-rules."""
+    names: dict[str | None, set[str]] = {None: set(), MEMBERS: set(), ENTITIES: set()}
+    conds: list[tuple[Condition | None, str | None]] = [(t.when, None) for t in program.targets]
     for concept in program.concepts.values():
-        conds.append((concept, True))  # member concepts are inlined inside member patterns
-        conds.append((concept, False))  # entity concepts run on the entity fact
-    for cond, as_member in conds:
-        for node, in_member in walk(cond, as_member):
+        conds.append((concept, MEMBERS))  # member concepts are inlined inside member patterns
+        conds.append((concept, None))  # entity concepts run on the entity fact
+    for cond, level in conds:
+        for node, within in walk(cond, level):
             if isinstance(node, Fact):
-                names = [node.fact] + ([node.value.fact_ref] if isinstance(node.value, FactRef) else [])
-                (member if in_member else entity).update(names)
-    return frozenset(entity), frozenset(member)
+                names[within].add(node.fact)
+                if isinstance(node.value, FactRef):
+                    names[within].add(node.value.fact_ref)
+    return {k: frozenset(v) for k, v in names.items()}
 
 
 def _durable_value(v: Any) -> Any:
@@ -389,18 +418,21 @@ def _durable_value(v: Any) -> Any:
     return v
 
 
-def _durable_facts(entity: str, facts: Facts, entity_names: frozenset[str],
-                   member_names: frozenset[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The entity fact (with member_count when members are known) and one fact per member."""
-    fact = _nest({k: _durable_value(v) for k, v in facts.items() if v is not None and k in entity_names})
+def _durable_facts(entity: str, facts: Facts,
+                   referenced: dict[str | None, frozenset[str]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The entity fact (with <item>_count for each list that is known) and one fact per member or entity."""
+    fact = _nest({k: _durable_value(v) for k, v in facts.items() if v is not None and k in referenced[None]})
     fact["t"] = entity
-    members = facts.get("members")
-    if members is None:
-        return fact, []
-    fact["member_count"] = len(members)
-    return fact, [dict(_nest({k: _durable_value(v) for k, v in m.items() if v is not None and k in member_names}),
-                       t="member", idx=i)
-                  for i, m in enumerate(members)]
+    items: list[dict[str, Any]] = []
+    for collection, item_type in ITEM_TYPE.items():
+        listed = facts.get(collection)
+        if listed is None:
+            continue
+        fact[f"{item_type}_count"] = len(listed)
+        names = referenced[collection]
+        items += [dict(_nest({k: _durable_value(v) for k, v in m.items() if v is not None and k in names}),
+                       t=item_type, idx=i) for i, m in enumerate(listed)]
+    return fact, items
 
 
 def _nest(flat: dict[str, Any]) -> dict[str, Any]:

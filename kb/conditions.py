@@ -5,6 +5,7 @@ A condition in ``clauses.yaml`` is a mapping with exactly one *form* key::
     {fact: age, ge: {param: sy.4.min_age}}        # Fact: one comparison
     {all: [...]}, {any: [...]}, {not: {...}}       # AllOf, AnyOf, Not
     {any_member: {...}}, {all_members: {...}}      # AnyMember, AllMembers (households)
+    {any_entity: {...}}, {all_entities: {...}}     # AnyEntity, AllEntities (a household's businesses)
     {concept: sy_large_site}                       # ConceptIs: a derived fact of the entity
     {member_concept: sy_working_age_able}          # MemberConceptIs: inside a member quantifier
 
@@ -26,7 +27,8 @@ from typing import Annotated, Generic, TypeVar, Union, assert_never
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 __all__ = [
-    "AllMembers", "AllOf", "AnyMember", "AnyOf", "Assumed", "ConceptIs", "Condition", "ConditionVisitor",
+    "ENTITIES", "MEMBERS", "AllEntities", "AllMembers", "AllOf", "AnyEntity", "AnyMember", "AnyOf", "Assumed",
+    "ConceptIs", "Condition", "ConditionVisitor",
     "Fact", "FactRef", "MemberConceptIs", "Not", "Op", "ParamRef", "Value", "children", "visit", "walk",
 ]
 
@@ -130,6 +132,18 @@ class AllMembers(_Strict):
     all_members: Condition
 
 
+class AnyEntity(_Strict):
+    """Some business entity of the household (e.g. one in the incubator) satisfies the inner condition."""
+
+    any_entity: Condition
+
+
+class AllEntities(_Strict):
+    """Every business entity of the household satisfies the inner condition."""
+
+    all_entities: Condition
+
+
 class ConceptIs(_Strict):
     """A derived fact of the same entity (e.g. a large site) has ``value``."""
 
@@ -146,7 +160,8 @@ class MemberConceptIs(_Strict):
 
 _FORMS: dict[str, type[BaseModel]] = {
     "fact": Fact, "all": AllOf, "any": AnyOf, "not": Not, "any_member": AnyMember,
-    "all_members": AllMembers, "concept": ConceptIs, "member_concept": MemberConceptIs,
+    "all_members": AllMembers, "any_entity": AnyEntity, "all_entities": AllEntities, "concept": ConceptIs,
+    "member_concept": MemberConceptIs,
 }
 _TAGS = {cls: tag for tag, cls in _FORMS.items()}
 
@@ -165,16 +180,17 @@ Condition = Annotated[
     Union[
         Annotated[Fact, Tag("fact")], Annotated[AllOf, Tag("all")], Annotated[AnyOf, Tag("any")],
         Annotated[Not, Tag("not")], Annotated[AnyMember, Tag("any_member")],
-        Annotated[AllMembers, Tag("all_members")], Annotated[ConceptIs, Tag("concept")],
+        Annotated[AllMembers, Tag("all_members")], Annotated[AnyEntity, Tag("any_entity")],
+        Annotated[AllEntities, Tag("all_entities")], Annotated[ConceptIs, Tag("concept")],
         Annotated[MemberConceptIs, Tag("member_concept")],
     ],
     Discriminator(
         _form_of, custom_error_type="condition_form",
         custom_error_message="a condition needs exactly one of fact, all, any, not, any_member, "
-                             "all_members, concept, member_concept"),
+                             "all_members, any_entity, all_entities, concept, member_concept"),
 ]
 
-for _cls in (AllOf, AnyOf, Not, AnyMember, AllMembers):
+for _cls in (AllOf, AnyOf, Not, AnyMember, AllMembers, AnyEntity, AllEntities):
     _cls.model_rebuild()
 
 T = TypeVar("T")
@@ -202,6 +218,12 @@ class ConditionVisitor(ABC, Generic[T]):
     def all_members(self, c: AllMembers) -> T: ...
 
     @abstractmethod
+    def any_entity(self, c: AnyEntity) -> T: ...
+
+    @abstractmethod
+    def all_entities(self, c: AllEntities) -> T: ...
+
+    @abstractmethod
     def concept(self, c: ConceptIs) -> T: ...
 
     @abstractmethod
@@ -223,6 +245,10 @@ def visit(cond: Condition, visitor: ConditionVisitor[T]) -> T:
             return visitor.any_member(cond)
         case AllMembers():
             return visitor.all_members(cond)
+        case AnyEntity():
+            return visitor.any_entity(cond)
+        case AllEntities():
+            return visitor.all_entities(cond)
         case ConceptIs():
             return visitor.concept(cond)
         case MemberConceptIs():
@@ -231,45 +257,58 @@ def visit(cond: Condition, visitor: ConditionVisitor[T]) -> T:
             assert_never(cond)
 
 
-class _Children(ConditionVisitor[list[tuple[Condition, bool]]]):
-    """The direct sub-conditions, each with whether it sits inside a member quantifier."""
+#: The collection a quantifier ranges over; walk() reports it for every node inside.
+MEMBERS = "members"
+ENTITIES = "entities"
+Within = str | None
+Child = tuple[Condition, Within]
 
-    def fact(self, c: Fact) -> list[tuple[Condition, bool]]:
+
+class _Children(ConditionVisitor[list[Child]]):
+    """The direct sub-conditions, each with the collection it ranges over if it enters a quantifier."""
+
+    def fact(self, c: Fact) -> list[Child]:
         return []
 
-    def all_of(self, c: AllOf) -> list[tuple[Condition, bool]]:
-        return [(x, False) for x in c.all]
+    def all_of(self, c: AllOf) -> list[Child]:
+        return [(x, None) for x in c.all]
 
-    def any_of(self, c: AnyOf) -> list[tuple[Condition, bool]]:
-        return [(x, False) for x in c.any]
+    def any_of(self, c: AnyOf) -> list[Child]:
+        return [(x, None) for x in c.any]
 
-    def not_(self, c: Not) -> list[tuple[Condition, bool]]:
-        return [(c.not_, False)]
+    def not_(self, c: Not) -> list[Child]:
+        return [(c.not_, None)]
 
-    def any_member(self, c: AnyMember) -> list[tuple[Condition, bool]]:
-        return [(c.any_member, True)]
+    def any_member(self, c: AnyMember) -> list[Child]:
+        return [(c.any_member, MEMBERS)]
 
-    def all_members(self, c: AllMembers) -> list[tuple[Condition, bool]]:
-        return [(c.all_members, True)]
+    def all_members(self, c: AllMembers) -> list[Child]:
+        return [(c.all_members, MEMBERS)]
 
-    def concept(self, c: ConceptIs) -> list[tuple[Condition, bool]]:
+    def any_entity(self, c: AnyEntity) -> list[Child]:
+        return [(c.any_entity, ENTITIES)]
+
+    def all_entities(self, c: AllEntities) -> list[Child]:
+        return [(c.all_entities, ENTITIES)]
+
+    def concept(self, c: ConceptIs) -> list[Child]:
         return []
 
-    def member_concept(self, c: MemberConceptIs) -> list[tuple[Condition, bool]]:
+    def member_concept(self, c: MemberConceptIs) -> list[Child]:
         return []
 
 
 _CHILDREN = _Children()
 
 
-def children(cond: Condition) -> list[tuple[Condition, bool]]:
+def children(cond: Condition) -> list[Child]:
     return visit(cond, _CHILDREN)
 
 
-def walk(cond: Condition | None, in_member: bool = False) -> Iterator[tuple[Condition, bool]]:
-    """Every node of a condition, top first, with whether it sits inside a member quantifier."""
+def walk(cond: Condition | None, within: Within = None) -> Iterator[tuple[Condition, Within]]:
+    """Every node of a condition, top first, with the collection (members, entities) it sits inside, if any."""
     if cond is None:
         return
-    yield cond, in_member
+    yield cond, within
     for child, enters in children(cond):
-        yield from walk(child, in_member or enters)
+        yield from walk(child, enters or within)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, StringConstraints
 
-__all__ = ["PERIODIC_FACTS", "Household", "IncubatorFees", "Member", "Site", "ThreeHaves", "fact_paths"]
+__all__ = ["PERIODIC_FACTS", "Entity", "Household", "IncubatorFees", "Member", "Site", "ThreeHaves", "fact_paths"]
 
 Year = Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
 Quarter = Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$")]
@@ -61,10 +61,18 @@ class Member(_Input):
     unsupported_child: bool | None = Field(None, description="事实无人抚养儿童")
     recognized_employment_difficulty: bool | None = Field(None, description="认定为就业困难人员")
     wants_to_start_business: bool | None = None
+
+
+class Entity(_Input):
+    """A business of the household (入驻实体, dingnan 四(三)): the subsidy is paid once per entity."""
+
+    id: str = Field(description="the entity's own id or registered name; every output names it")
+    name: str | None = Field(None, description="shown in letters, e.g. 建华家政服务部")
+    owners: list[Annotated[int, Field(ge=1)]] = Field(
+        default=[], description="the household members who run it, numbered from 1 as in the members list")
     in_incubator: bool | None = Field(None, description="入驻创业孵化基地")
-    incubator_entity: str | None = Field(None, description="入驻实体; members sharing one share one cap")
     monthly_incubator_fees_yuan: IncubatorFees | None = None
-    months_subsidized_before_quarter: int | None = Field(None, ge=0)
+    months_subsidized_before_quarter: int | None = Field(None, ge=0, description="months already subsidised")
 
 
 class Household(_Input):
@@ -93,6 +101,7 @@ class Household(_Input):
     wants_to_sell_house: bool | None = None
     site_has_workshop: bool | None = None
     members: list[Member] | None = None
+    entities: list[Entity] | None = Field(None, description="the household's businesses; absent is unknown, [] is none")
 
 
 class ThreeHaves(_Input):
@@ -131,8 +140,7 @@ class Site(_Input):
         None, description="community activities held, per quarter: {\"2025-Q4\": 1}")
 
 
-_NOT_FACTS = {"id", "name", "members", "jurisdiction",
-              "incubator_entity"}
+_NOT_FACTS = {"id", "name", "members", "entities", "jurisdiction", "owners"}
 
 
 def fact_paths(model: type[BaseModel]) -> dict[str, object]:

@@ -22,8 +22,12 @@ import re
 from pathlib import Path
 
 from .conditions import (
+    ENTITIES,
+    MEMBERS,
+    AllEntities,
     AllMembers,
     AllOf,
+    AnyEntity,
     AnyMember,
     AnyOf,
     ConceptIs,
@@ -37,7 +41,7 @@ from .conditions import (
     visit,
     walk,
 )
-from .facts import PERIODIC_FACTS, Household, Member, Site, fact_paths
+from .facts import PERIODIC_FACTS, Entity, Household, Member, Site, fact_paths
 from .loader import KB, DocumentKB, KBError, rebuild_source
 from .models import Clause, Measure
 
@@ -51,6 +55,7 @@ _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?")
 VOCABULARY = {
     "household": fact_paths(Household),
     "member": fact_paths(Member),
+    "entity": fact_paths(Entity),
     "site": fact_paths(Site),
 }
 
@@ -90,7 +95,7 @@ def _check_registries(kb: KB) -> list[KBError]:
             errs.append(KBError(path, f"bodies[{b.id}].successor", f"unknown body id {b.successor!r}"))
         if b.jurisdiction and b.jurisdiction not in kb.jurisdictions:
             errs.append(KBError(path, f"bodies[{b.id}].jurisdiction", f"unknown jurisdiction {b.jurisdiction!r}"))
-    names = {k for vocab in VOCABULARY.values() for k in vocab} | {"members"} | set(PERIODIC_FACTS)
+    names = {k for vocab in VOCABULARY.values() for k in vocab} | {"members", "entities"} | set(PERIODIC_FACTS)
     for missing in sorted(names - set(kb.fact_labels)):
         errs.append(KBError(kb.folder / "vocabulary.yaml", "facts", f"no question for fact {missing!r}"))
     for extra in sorted(set(kb.fact_labels) - names):
@@ -119,6 +124,15 @@ def _check_document(kb: KB, dkb: DocumentKB) -> list[KBError]:
 
     if doc.jurisdiction not in kb.jurisdictions:
         errs.append(KBError(doc_path, "jurisdiction", f"unknown jurisdiction {doc.jurisdiction!r}"))
+    if doc.period is not None:
+        if doc.period.quote not in dkb.source_text:
+            errs.append(KBError(doc_path, "period.quote", "not a verbatim substring of source.txt"))
+        if doc.period.clause not in kb.clauses:
+            errs.append(KBError(doc_path, "period.clause", f"unknown clause id {doc.period.clause!r}"))
+    if doc.convention is not None and doc.convention.quote and doc.convention.quote not in dkb.source_text:
+        errs.append(KBError(doc_path, "convention.quote", "not a verbatim substring of source.txt"))
+    if doc.in_force_until is not None and doc.in_force_until < doc.in_force_from:
+        errs.append(KBError(doc_path, "in_force_until", "ends before it starts"))
     for i, parent in enumerate(doc.parents):
         if parent.quote not in dkb.source_text:
             errs.append(KBError(doc_path, f"parents[{i}].quote", "not a verbatim substring of source.txt"))
@@ -269,9 +283,9 @@ class _ConditionCheck(ConditionVisitor[list[str]]):
     def not_(self, c: Not) -> list[str]:
         return []
 
-    def _quantifier(self) -> list[str]:
+    def _quantifier(self, forms: str = "any_member/all_members") -> list[str]:
         if self.scope != "household":
-            return ["any_member/all_members apply to households only"]
+            return [f"{forms} apply to households only"]
         return []
 
     def any_member(self, c: AnyMember) -> list[str]:
@@ -279,6 +293,12 @@ class _ConditionCheck(ConditionVisitor[list[str]]):
 
     def all_members(self, c: AllMembers) -> list[str]:
         return self._quantifier()
+
+    def any_entity(self, c: AnyEntity) -> list[str]:
+        return self._quantifier("any_entity/all_entities")
+
+    def all_entities(self, c: AllEntities) -> list[str]:
+        return self._quantifier("any_entity/all_entities")
 
     def concept(self, c: ConceptIs) -> list[str]:
         found = self.kb.concepts.get(c.concept)
@@ -383,9 +403,12 @@ def _facts_in(cond: Condition | None) -> set[str]:
     return {n.fact for n, _ in walk(cond) if isinstance(n, Fact)}
 
 
+_SCOPE = {MEMBERS: "member", ENTITIES: "entity"}
+
+
 def _check_condition(kb: KB, cond: Condition | None, entity: str, path: Path, key: str) -> list[KBError]:
     errs = []
-    for node, in_member in walk(cond):
-        scope = "member" if in_member or entity == "member" else entity
-        errs += [KBError(path, key, msg) for msg in visit(node, _ConditionCheck(kb, scope, in_member, entity))]
+    for node, within in walk(cond):
+        scope = _SCOPE[within] if within else entity
+        errs += [KBError(path, key, msg) for msg in visit(node, _ConditionCheck(kb, scope, within == MEMBERS, entity))]
     return errs

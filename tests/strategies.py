@@ -23,8 +23,10 @@ from houfu.engine.evaluator import documents_in_force
 from houfu.engine.program import Program, Target, concept_order
 from houfu.engine.results import TargetKind
 from houfu.kb.conditions import (
+    AllEntities,
     AllMembers,
     AllOf,
+    AnyEntity,
     AnyMember,
     AnyOf,
     Assumed,
@@ -37,12 +39,12 @@ from houfu.kb.conditions import (
     ParamRef,
     walk,
 )
-from houfu.kb.facts import PERIODIC_FACTS, Household, Member, Site
+from houfu.kb.facts import PERIODIC_FACTS, Entity, Household, Member, Site
 from houfu.kb.loader import KB, load_default
 
 AS_OF = dt.date(2026, 1, 1)
 # Free-text fields: a name is never a fact; an entity id groups members of one business.
-TEXT_VALUES = {"name": ["甲", "乙"], "incubator_entity": ["a", "b"]}
+TEXT_VALUES = {"name": ["甲", "乙"]}
 
 
 def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -109,7 +111,7 @@ def _value(name: str, field: Any, limits: dict[str, set[float]], prefix: str = "
 def _model_dict(model: type[BaseModel], limits: dict[str, set[float]], prefix: str = "",
                 skip: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
     fields = {n: maybe(_value(n, f, limits, prefix)) for n, f in model.model_fields.items()
-              if n not in skip and n != "members"}
+              if n not in skip and n not in ("members", "entities")}
     return st.fixed_dictionaries(fields).map(lambda d: {k: v for k, v in d.items() if v is not None})
 
 
@@ -126,11 +128,19 @@ def households(kb: KB | None = None) -> st.SearchStrategy[Household]:
     kb = kb or load_default()
     limits = thresholds(kb)
     member = _model_dict(Member, limits)
+    entity = _model_dict(Entity, limits, skip=("id", "owners"))
     base = _model_dict(Household, limits, skip=("id", "jurisdiction"))
-    return st.builds(
-        lambda b, j, ms: Household.model_validate({**b, "id": "H", "jurisdiction": j,
-                                                   **({} if ms is None else {"members": ms})}),
-        base, st.sampled_from(jurisdiction_names(kb)), maybe(st.lists(member, max_size=4)))
+
+    def build(b: dict[str, Any], j: str, ms: list[dict[str, Any]] | None, es: list[dict[str, Any]] | None) -> Household:
+        raw: dict[str, Any] = {**b, "id": "H", "jurisdiction": j}
+        if ms is not None:
+            raw["members"] = ms
+        if es is not None:
+            raw["entities"] = [{**e, "id": f"e{i}"} for i, e in enumerate(es)]
+        return Household.model_validate(raw)
+
+    return st.builds(build, base, st.sampled_from(jurisdiction_names(kb)), maybe(st.lists(member, max_size=4)),
+                     maybe(st.lists(entity, max_size=2)))
 
 
 def sites(kb: KB | None = None) -> st.SearchStrategy[Site]:
@@ -148,7 +158,8 @@ def _leaf_strategies(model: type[BaseModel], limits: dict[str, set[float]]) -> l
     out: list[st.SearchStrategy[Condition]] = []
     numeric: list[str] = []
     for name, field in model.model_fields.items():
-        if name in ("id", "name", "jurisdiction", "members") or name in TEXT_VALUES or name in PERIODIC_FACTS:
+        if name in ("id", "name", "jurisdiction", "members", "entities", "owners") or name in TEXT_VALUES \
+                or name in PERIODIC_FACTS:
             continue
         ann = _unwrap(field.annotation)[0]
         if isinstance(ann, type) and issubclass(ann, BaseModel):
@@ -215,7 +226,10 @@ def programs(draw: st.DrawFn, entity: str, kb: KB | None = None) -> Program:
             st.builds(MemberConceptIs, member_concept=st.just(n), value=st.booleans()) for n in member_names]), 3)
         quantified = st.one_of(member_cond.map(lambda c: AnyMember(any_member=c)),
                                member_cond.map(lambda c: AllMembers(all_members=c)))
-        entity_leaves = st.one_of(*_leaf_strategies(Household, limits), quantified, quantified)
+        business_cond = _tree(st.one_of(*_leaf_strategies(Entity, limits)), 3)
+        businesses = st.one_of(business_cond.map(lambda c: AnyEntity(any_entity=c)),
+                               business_cond.map(lambda c: AllEntities(all_entities=c)))
+        entity_leaves = st.one_of(*_leaf_strategies(Household, limits), quantified, quantified, businesses)
     else:
         entity_leaves = st.one_of(*_leaf_strategies(Site, limits))
     entity_concepts: list[str] = []

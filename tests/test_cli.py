@@ -371,3 +371,31 @@ def test_an_unknown_calculator_is_a_kb_defect_not_a_traceback(tmp_path):
     assert "unknown calculator 'training_shortfal'; did you mean 'training_shortfall'?" in r.output
     r = run("--policies", root, "check", EX / "shiyan-household.yaml")
     assert r.exit_code == 1 and "unknown calculator" in r.output and "Traceback" not in r.output
+
+
+def test_an_old_document_with_no_end_date_carries_a_visible_notice():
+    [late] = json.loads(run("check", EX / "shiyan-household.yaml", "--json", "--as-of", "2099-01-01").stdout)
+    assert [n["code"] for n in late["notices"]] == ["no_end_date"]
+    assert "no end date" in late["notices"][0]["en"] and late["determinations"]
+    [early] = json.loads(run("check", EX / "shiyan-household.yaml", "--json", "--as-of", "2024-09-15").stdout)
+    assert early["notices"] == []
+    [edge] = json.loads(run("check", EX / "shiyan-household.yaml", "--json", "--as-of", "2024-09-16").stdout)
+    assert [n["code"] for n in edge["notices"]] == ["no_end_date"]
+    text = run("check", EX / "shiyan-household.yaml", "--as-of", "2099-01-01").output
+    assert "note: shiyan-2019 was issued in 2019 and its text gives no end date" in text
+    letter = run("brief", "household", EX / "shiyan-household.yaml", "--as-of", "2099-01-01").output
+    assert "文中没有写明有效期" in letter
+
+
+def test_a_document_whose_end_date_has_passed_is_not_in_force(tmp_path):
+    from tests.test_kb import _copy, _edit
+
+    root = _copy(tmp_path)
+    _edit(root / "shiyan-2019" / "document.yaml", lambda d: d.update(in_force_until="2024-12-31"))
+    [before] = json.loads(run("--policies", root, "check", EX / "shiyan-household.yaml", "--json",
+                              "--as-of", "2024-12-31").stdout)
+    assert before["documents"] and before["determinations"]
+    [after] = json.loads(run("--policies", root, "check", EX / "shiyan-household.yaml", "--json",
+                             "--as-of", "2025-01-01").stdout)
+    assert after["documents"] == [] and after["determinations"] == []
+    assert [n["code"] for n in after["notices"]] == ["ended"]

@@ -58,9 +58,11 @@ def test_does_not_apply_always_names_a_known_fact_and_undetermined_names_a_missi
             assert e.missing, e.measure_id
 
 
-#: Moves a status may make when more facts are known: from a non-verdict to anything, and from
-#: "applies" (covered, fulfilment unknown) to "satisfied" (covered and already met).
-REFINES = {Status.undetermined: set(Status), Status.not_due: set(Status), Status.applies: {Status.satisfied}}
+#: Moves a status may make when more facts are known: from a non-verdict to anything; from "applies"
+#: (covered, fulfilment unknown) to "satisfied" (covered and already met); and from "does_not_apply" to
+#: "out_of_scope" (still not for this household, now because the whole document does not cover it).
+REFINES = {Status.undetermined: set(Status), Status.not_due: set(Status), Status.applies: {Status.satisfied},
+           Status.does_not_apply: {Status.out_of_scope}}
 
 
 def _statuses(kb: Any, record: Any, engine: EngineKind) -> dict[str, Status]:
