@@ -107,6 +107,17 @@ def explain_text(x: Explanation) -> str:
         lines.append(f"  {t.test}:")
         lines += [f"    uses {c.name} [{c.document} {c.clause_number}] 「{c.quote}」" for c in t.concepts]
         lines += [f"    member {r.member}{' ' + r.name if r.name else ''}: {word[r.value]}" for r in t.members]
+    if d.out_of_scope:
+        s = d.out_of_scope
+        lines.append(f"  out of scope: {s.document} covers only 「{s.quote}」 [{s.document} {s.clause_number}]; "
+                     "here " + "; ".join(s.failed))
+    if d.period:
+        p = d.period
+        lines.append(f"  period {p.period} ({'complete' if p.complete else 'under way'}): {_num(p.count)} of "
+                     f"{_num(p.required)}" + (f", {_num(p.still_needed)} still needed" if p.still_needed else ""))
+    if d.gap:
+        lines.append(f"  gap: {d.gap.en}")
+    lines += [f"  note: {n.en}" for n in x.notices]
     if d.failed:
         lines.append("  ruled out by: " + "; ".join(d.failed))
     if d.missing:

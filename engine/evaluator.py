@@ -322,7 +322,7 @@ class Evaluator:
         program, facts, _, _ = self.truths(record, report.as_of)
         return Explanation(determination=entry, member_tests=self._member_tests(program, self.kb.measures[measure_id],
                                                                                  facts),
-                           kb_version=report.kb_version, houfu_version=report.houfu_version)
+                           notices=report.notices, kb_version=report.kb_version, houfu_version=report.houfu_version)
 
     def _member_tests(self, program: Program, m: Measure, facts: Facts) -> list[MemberTest]:
         """Per member, the truth of each member condition of the rule, with the concepts it uses cited."""

@@ -226,5 +226,6 @@ class Explanation(_Result):
 
     determination: Determination
     member_tests: list[MemberTest]
+    notices: list[Notice] = []
     kb_version: str
     houfu_version: str
