@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
+	mkdir -p out
 	$(HOUFU) kb validate
 	$(HOUFU) kb stats
 	$(HOUFU) check examples/dingnan-household.yaml

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from houfu.engine.evaluator import EngineKind, Evaluator
 from houfu.engine.results import Report
+from houfu.engine.rete import EngineFailure
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import FieldError
 
@@ -27,6 +28,7 @@ class Batch:
     records: int
     reports: list[Report] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    warnings: list[InputError] = field(default_factory=list)
 
     @property
     def evaluated(self) -> int:
@@ -45,13 +47,16 @@ def determine_records(evaluator: Evaluator, records: Iterable[tuple[str, R]], as
             yield evaluator.determine(record, as_of, engine)
         except FieldError as exc:
             yield InputError(where, exc.field, exc.message)
+        except EngineFailure as exc:  # stopped at the engine boundary: this record, not the batch
+            yield InputError(where, "-", str(exc))
 
 
 def determine_file(evaluator: Evaluator, path: str, model: type[R], as_of: dt.date | None = None,
-                   progress: Progress[R] | None = None, engine: EngineKind = EngineKind.rete) -> Batch:
+                   progress: Progress[R] | None = None, engine: EngineKind = EngineKind.rete,
+                   encoding: str | None = None) -> Batch:
     """Every record of a file decided; ``progress`` may wrap the parsed records (e.g. a progress bar)."""
-    good, rejected = parse_file(path, model)
-    batch = Batch(records=len(good) + len(rejected), errors=rejected)
+    good, rejected, warnings = parse_file(path, model, evaluator.kb, encoding)
+    batch = Batch(records=len(good) + len(rejected), errors=rejected, warnings=warnings)
     for out in determine_records(evaluator, progress(good) if progress else good, as_of, engine):
         if isinstance(out, Report):
             batch.reports.append(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -21,7 +22,8 @@ from houfu.kb.loader import KB, FieldError, KBError, load, load_default
 
 from . import render
 from .batch import determine_file
-from .inputs import InputError, parse_record, read_records
+from .inputs import InputError, Records, parse_record, read_records
+from .reader import safe_text
 from .schemas import dump_json, schema_for, write_kb_schemas
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,7 +81,36 @@ def _date(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value else None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class HoufuGroup(click.Group):
+    """The one top-level handler: an unexpected error is one line and a log file, exit 3, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: log it, say it plainly
+            log = _log_traceback()
+            click.echo(f"internal error: {type(exc).__name__}: {safe_text(str(exc))[:200]}; please report it "
+                       f"(details in {log})", err=True)
+            ctx.exit(3)
+
+
+def _log_traceback() -> Path:
+    import tempfile
+    import traceback
+
+    folder = Path(os.environ.get("HOUFU_LOG_DIR") or Path(tempfile.gettempdir()) / "houfu")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"error-{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    path.write_text(traceback.format_exc(), encoding="utf-8")
+    return path
+
+
+@click.group(cls=HoufuGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--policies", type=click.Path(file_okay=False, path_type=Path), envvar="HOUFU_POLICIES",
               help="Knowledge-base folder (default: the installed policies).")
 @click.version_option(package_name="houfu")
@@ -235,7 +266,7 @@ def test_cmd(ctx: click.Context, path: Path | None, verbose: bool) -> None:
 
 
 def _run_batch(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime | None, as_json: bool,
-               jsonl: bool, verbose: bool = False) -> None:
+               jsonl: bool, verbose: bool = False, encoding: str | None = None, strict: bool = False) -> None:
     def progress(items: list[tuple[str, R]]) -> Iterable[tuple[str, R]]:
         if len(items) <= 20 or as_json or jsonl or not sys.stderr.isatty():
             yield from items
@@ -244,7 +275,7 @@ def _run_batch(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime
             yield from bar
 
     try:
-        batch = determine_file(_evaluator(ctx), path, model, _date(as_of), progress)
+        batch = determine_file(_evaluator(ctx), path, model, _date(as_of), progress, encoding=encoding)
     except InputError as exc:
         raise BadInput(str(exc)) from None
     if jsonl:
@@ -259,10 +290,21 @@ def _run_batch(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime
             click.echo()
     for e in batch.errors:
         click.echo(f"Error: {e}", err=True)
+    warnings = [str(w) for w in batch.warnings] + [
+        f"{r.id}: {', '.join(w.fields)}: {w.en}" for r in batch.reports for w in r.warnings]
+    for w in warnings:
+        click.echo(f"Warning: {w}", err=True)
     if batch.records > 1:
         click.echo(f"{batch.records} record(s): {batch.evaluated} evaluated, {batch.rejected} rejected", err=True)
-    if batch.errors:
+    if batch.errors or (strict and warnings):
         ctx.exit(2)
+
+
+def reading_options(f: F) -> F:
+    f = click.option("--encoding", help="The file's text encoding (default: detected; UTF-8, UTF-16 with a BOM, "
+                                        "GBK/GB18030).")(f)
+    f = click.option("--strict", is_flag=True, help="Treat warnings about contradictory input as errors (exit 2).")(f)
+    return f
 
 
 def jsonl_option(f: F) -> F:
@@ -276,9 +318,10 @@ def jsonl_option(f: F) -> F:
 @jsonl_option
 @click.option("--ask", is_flag=True, help="Ask for the missing facts, most decisive first.")
 @click.option("-v", "--verbose", is_flag=True, help="Show owners and failed conditions for every measure.")
+@reading_options
 @click.pass_context
 def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as_json: bool, jsonl: bool,
-          ask: bool, verbose: bool) -> None:
+          ask: bool, verbose: bool, encoding: str | None, strict: bool) -> None:
     """Which measures apply to a household, why, who owns them, and what is missing.
 
     HOUSEHOLD_FILE is YAML or JSON (``-`` reads stdin); a list checks a batch.
@@ -298,7 +341,7 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
         except InputError as exc:
             raise BadInput(str(exc)) from None
         return
-    _run_batch(ctx, household_file, Household, as_of, as_json, jsonl, verbose)
+    _run_batch(ctx, household_file, Household, as_of, as_json, jsonl, verbose, encoding, strict)
 
 
 @main.command("site")
@@ -307,9 +350,10 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @json_option
 @jsonl_option
 @click.option("-v", "--verbose", is_flag=True, help="Show owners and failed conditions for every measure.")
+@reading_options
 @click.pass_context
 def site(ctx: click.Context, site_file: str, as_of: dt.datetime | None, as_json: bool, jsonl: bool,
-         verbose: bool) -> None:
+         verbose: bool, encoding: str | None, strict: bool) -> None:
     """Which obligations of a resettlement site are met, violated or undetermined.
 
     \b
@@ -317,7 +361,7 @@ def site(ctx: click.Context, site_file: str, as_of: dt.datetime | None, as_json:
       houfu site examples/shiyan-site.yaml
       houfu site examples/dingnan-site.yaml --json
     """
-    _run_batch(ctx, site_file, Site, as_of, as_json, jsonl, verbose)
+    _run_batch(ctx, site_file, Site, as_of, as_json, jsonl, verbose, encoding, strict)
 
 
 @main.command("explain")
@@ -333,12 +377,12 @@ def explain_cmd(ctx: click.Context, file: str, measure_id: str, as_of: dt.dateti
     Example:
       houfu explain examples/dingnan-household.yaml dn.4.3.incubation_subsidy
     """
-    raw = read_records_or_fail(file)
+    raw = read_records_or_fail(file).items
     if len(raw) != 1:
         raise BadInput(f"{file}: -: explain takes one record, the file holds {len(raw)}")
     source = "<stdin>" if file == "-" else file
     try:
-        record: Household | Site = parse_record(raw[0], _guess_model(raw[0]), source)
+        record: Household | Site = parse_record(raw[0], _guess_model(raw[0]), source, _kb(ctx))
         data = _evaluator(ctx).explain(record, measure_id, _date(as_of))
     except InputError as exc:
         raise BadInput(str(exc)) from None
@@ -355,7 +399,7 @@ def _guess_model(raw: Any) -> type[Household] | type[Site]:
     return Site if fits_site else Household
 
 
-def read_records_or_fail(path: str) -> list[Any]:
+def read_records_or_fail(path: str) -> Records:
     try:
         return read_records(path)
     except InputError as exc:
@@ -472,12 +516,7 @@ def graph_export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     """
     from houfu.kb.graph import export
 
-    text = export(_graph(ctx), fmt)
-    if output:
-        output.write_text(text, encoding="utf-8")
-        click.echo(output)
-    else:
-        click.echo(text)
+    _write(export(_graph(ctx), fmt) + "\n", output)
 
 
 @graph_group.command("render")
@@ -496,6 +535,7 @@ def graph_render(ctx: click.Context, out: Path, department: str | None) -> None:
 
     if out.suffix not in (".svg", ".png"):
         raise BadInput(f"{out}: -: the picture must end in .svg or .png")
+    check_output(out)
     click.echo(_kb_call(draw, _kb(ctx), _graph(ctx), out, department))
 
 
@@ -521,9 +561,17 @@ def _render(kind: str, context: Any, lang: str, fmt: str, templates_dir: Path | 
         raise click.ClickException(str(exc)) from None
 
 
+def check_output(output: Path) -> None:
+    """One rule for every -o/OUT path: a file whose folder exists; never a folder, never a made-up folder."""
+    if output.is_dir():
+        raise BadInput(f"{output}: -: is a directory; give a file name")
+    if not output.parent.is_dir():
+        raise BadInput(f"{output}: -: the folder {output.parent} does not exist; create it first")
+
+
 def _write(text: str, output: Path | None) -> None:
     if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
+        check_output(output)
         output.write_text(text, encoding="utf-8")
         click.echo(output)
     else:

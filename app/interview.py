@@ -45,7 +45,7 @@ def _coerce(text: str) -> Any:
 
 
 def _determine(evaluator: Evaluator, raw: dict[str, Any], path: str, as_of: dt.date | None) -> Report:
-    record = parse_record(raw, Household, path)
+    record = parse_record(raw, Household, path, evaluator.kb)
     try:
         return evaluator.determine(record, as_of)
     except FieldError as exc:
@@ -55,7 +55,7 @@ def _determine(evaluator: Evaluator, raw: dict[str, Any], path: str, as_of: dt.d
 def interview(evaluator: Evaluator, path: str, as_of: dt.date | None) -> None:
     """Ask, re-decide, repeat; a rejected answer is undone whole (a deep copy, members included)."""
     kb = evaluator.kb
-    raw = read_records(path)[0]
+    raw = read_records(path).items[0]
     if not isinstance(raw, dict):
         raise InputError(path, "-", "expected a mapping of household facts")
     asked: set[str] = set()
@@ -77,7 +77,7 @@ def interview(evaluator: Evaluator, path: str, as_of: dt.date | None) -> None:
         previous = copy.deepcopy(raw)
         _set(raw, q.fact, _coerce(answer))
         try:
-            parse_record(raw, Household, path)
+            parse_record(raw, Household, path, kb)
         except InputError as exc:
             click.echo(f"  not accepted: {exc.message}", err=True)
             raw = previous

@@ -34,7 +34,6 @@ def render(kb: KB, G: Graph, out: Path, department: str | None = None) -> Path:
         fig = _fan(kb, G, plt, bid, [e for e in edges if e[0] == bid])
     else:
         fig = _matrix(kb, G, plt, edges)
-    out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, bbox_inches="tight", dpi=110)
     plt.close(fig)
     return out

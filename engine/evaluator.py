@@ -58,6 +58,7 @@ from .results import (
     Explanation,
     Firing,
     Gap,
+    InputWarning,
     MemberTest,
     MemberTruth,
     Notice,
@@ -188,6 +189,18 @@ class Evaluator:
             text = self._descriptions[key] = describe(program, target.when)
         return text
 
+    def jurisdiction(self, value: str | None) -> str:
+        """The jurisdiction id, which some document must cover (a province or another county is an error)."""
+        kb = self.kb
+        j = resolve_jurisdiction(kb, value)
+        if not documents_covering(kb, j):
+            have = "; ".join(f"{d} ({kb.jurisdictions[dkb.doc.jurisdiction].name} and the areas in it)"
+                             for d, dkb in kb.documents.items())
+            level = kb.jurisdictions[j].level
+            raise FieldError("jurisdiction", f"no document houfu has covers {kb.jurisdictions[j].name} ({level}); "
+                                             f"houfu has {have}")
+        return j
+
     def rete(self, program: Program) -> ReteEngine:
         key = (program.entity, program.documents)
         with self._lock:
@@ -201,7 +214,7 @@ class Evaluator:
                engine: EngineKind = EngineKind.rete) -> tuple[Program, Facts, dict[str, Truth], list[Firing]]:
         """The raw truth of every target for one record (the differential test compares these)."""
         entity = "site" if isinstance(record, Site) else "household"
-        jurisdiction = resolve_jurisdiction(self.kb, record.jurisdiction)
+        jurisdiction = self.jurisdiction(record.jurisdiction)
         program = self.program(entity, tuple(documents_in_force(self.kb, jurisdiction, as_of)))
         facts = flatten(record)
         if engine is EngineKind.rete:
@@ -215,7 +228,7 @@ class Evaluator:
         kb = self.kb
         as_of = as_of or dt.date.today()
         entity = "site" if isinstance(record, Site) else "household"
-        jurisdiction = resolve_jurisdiction(kb, record.jurisdiction)
+        jurisdiction = self.jurisdiction(record.jurisdiction)
         program, facts, results, trace = self.truths(record, as_of, engine)
         concepts = {t.name: results[t.key] for t in program.concept_targets}
         entries = []
@@ -233,6 +246,7 @@ class Evaluator:
             summary=dict(Counter(e.status for e in entries)),
             questions=_questions(entries),
             determinations=entries, notices=notices(kb, jurisdiction, as_of),
+            warnings=self.consistency(program, entity, facts),
             kb_version=kb.version, houfu_version=HOUFU_VERSION,
         )
 
@@ -309,6 +323,21 @@ class Evaluator:
                or (f.name == m.id and f.kind is not TargetKind.concept)]
         return Determination(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
                              out_of_scope=scope_note, period=period, **base)
+
+    def consistency(self, program: Program, entity: str, facts: Facts) -> list[InputWarning]:
+        """The data-declared consistency checks that hold for this record, each naming its fields."""
+        out = []
+        for check in self.kb.checks.values():
+            if check.entity in ("household", "site"):
+                if check.entity == entity and truth(program, check.when, facts, {}) is True:
+                    out.append(InputWarning(code=check.id, fields=list(check.fields), zh=check.zh, en=check.en))
+                continue
+            collection = MEMBERS if check.entity == "member" else ENTITIES
+            for i, item in enumerate(facts.get(collection) or []):
+                if truth(program, check.when, item, {}) is True:
+                    out.append(InputWarning(code=check.id, fields=[f"{collection}[{i}].{f}" for f in check.fields],
+                                            zh=check.zh, en=check.en))
+        return out
 
     def explain(self, record: Household | Site, measure_id: str, as_of: dt.date | None = None) -> Explanation:
         """One measure's determination with the rules that fired, and each member against the member tests."""

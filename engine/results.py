@@ -20,7 +20,7 @@ from houfu.kb.models import Role
 
 __all__ = [
     "Amount", "DocumentRef", "Determination", "Explanation", "Firing", "Gap", "MemberTest", "MemberTruth",
-    "Notice", "Owner", "ParameterValue", "PeriodCheck", "Question", "Report", "ScopeNote", "Status", "TargetKind",
+    "InputWarning", "Notice", "Owner", "ParameterValue", "PeriodCheck", "Question", "Report", "ScopeNote", "Status", "TargetKind",
     "UsedConcept",
 ]
 
@@ -129,6 +129,15 @@ class PeriodCheck(_Result):
     still_needed: float | None = Field(None, description="how many more by the period's end (not_due)")
 
 
+class InputWarning(_Result):
+    """A contradiction in the input (policies/consistency.yaml), naming the fields; the answer still stands."""
+
+    code: str
+    fields: list[str]
+    zh: str
+    en: str
+
+
 class Notice(_Result):
     """Something the reader must know beside the determinations, e.g. a document that may have lapsed."""
 
@@ -195,6 +204,7 @@ class Report(_Result):
     questions: list[Question]
     determinations: list[Determination]
     notices: list[Notice] = []
+    warnings: list[InputWarning] = []
     kb_version: str = Field(description="content hash of the policy folder that produced this report")
     houfu_version: str
 

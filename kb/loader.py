@@ -25,6 +25,7 @@ from .models import (
     Clause,
     ClausesFile,
     Concept,
+    ConsistencyCheck,
     Document,
     FactLabel,
     GlossaryTerm,
@@ -92,6 +93,7 @@ class KB:
     glossary: Mapping[str, GlossaryTerm]
     fact_labels: Mapping[str, FactLabel]
     notices: Mapping[str, NoticeText]
+    checks: Mapping[str, ConsistencyCheck]
     clauses: Mapping[str, Clause]
     measures: Mapping[str, Measure]
     parameters: Mapping[str, Parameter]
@@ -286,6 +288,7 @@ def load(folder: Path | str | None = None) -> KB:
         glossary=ro(_parse_list(GlossaryTerm, root / "glossary.yaml", "terms")),
         fact_labels=ro(_parse_list(FactLabel, root / "vocabulary.yaml", "facts")),
         notices=ro(_parse_list(NoticeText, root / "notices.yaml", "notices")),
+        checks=ro(_parse_list(ConsistencyCheck, root / "consistency.yaml", "checks")),
         clauses=ro(ix.clauses), measures=ro(ix.measures), parameters=ro(ix.parameters),
         concepts=ro(ix.concepts), clause_doc=ro(ix.clause_doc), measure_clause=ro(ix.measure_clause),
         concept_clause=ro(ix.concept_clause),

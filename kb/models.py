@@ -119,12 +119,22 @@ class Topic(Strict):
     keywords: list[str] = []
 
 
+class FactRange(Strict):
+    """The values a number may take in an input file, and why (a larger one is a typing error)."""
+
+    min: float
+    max: float
+    why: str
+
+
 class FactLabel(Strict):
-    """A plain-language question for one input fact (policies/vocabulary.yaml)."""
+    """One input fact (policies/vocabulary.yaml): its plain question, its range, its Chinese value labels."""
 
     id: str
     zh: str
     en: str
+    range: FactRange | None = None
+    labels: dict[str, str] = Field(default={}, description="code -> Chinese label accepted in input files")
 
 
 class NoticeText(Strict):
@@ -135,6 +145,17 @@ class NoticeText(Strict):
     en: str
     after_years: int | None = None
     note: str
+
+
+class ConsistencyCheck(Strict):
+    """A contradiction in well-typed input (policies/consistency.yaml): it warns, naming the fields."""
+
+    id: str
+    entity: Literal["household", "member", "entity", "site"]
+    when: Condition
+    fields: list[str]
+    zh: str
+    en: str
 
 
 class GlossaryTerm(Strict):

@@ -15,6 +15,7 @@ from .models import (
     Body,
     Clause,
     ClausesFile,
+    ConsistencyCheck,
     Document,
     FactLabel,
     GlossaryTerm,
@@ -186,9 +187,10 @@ def _snippet(text: str, word: str, width: int = 40) -> str:
 FORMATS: dict[str, type[BaseModel]] = {
     "document": Document, "clauses": ClausesFile, "bodies": Body, "jurisdictions": Jurisdiction,
     "topics": Topic, "glossary": GlossaryTerm, "vocabulary": FactLabel, "notices": NoticeText,
+    "consistency": ConsistencyCheck,
 }
 _LIST_KEY = {"bodies": "bodies", "jurisdictions": "jurisdictions", "topics": "topics", "glossary": "terms",
-             "vocabulary": "facts", "notices": "notices"}
+             "vocabulary": "facts", "notices": "notices", "consistency": "checks"}
 
 
 def kb_schemas() -> dict[str, dict[str, Any]]:

@@ -100,6 +100,9 @@ def _check_registries(kb: KB) -> list[KBError]:
         errs.append(KBError(kb.folder / "vocabulary.yaml", "facts", f"no question for fact {missing!r}"))
     for extra in sorted(set(kb.fact_labels) - names):
         errs.append(KBError(kb.folder / "vocabulary.yaml", f"facts[{extra}]", "not a fact of the input vocabulary"))
+    for check in kb.checks.values():
+        errs += _check_condition(kb, check.when, check.entity, kb.folder / "consistency.yaml",
+                                 f"checks[{check.id}].when")
     for j in kb.jurisdictions.values():
         if j.parent and j.parent not in kb.jurisdictions:
             errs.append(KBError(kb.folder / "jurisdictions.yaml", f"jurisdictions[{j.id}].parent",

@@ -221,7 +221,7 @@ def test_committed_json_schemas_are_current(tmp_path):
 @pytest.mark.parametrize("pattern,schema", [
     ("*/document.yaml", "document"), ("*/clauses.yaml", "clauses"), ("bodies.yaml", "bodies"),
     ("jurisdictions.yaml", "jurisdictions"), ("topics.yaml", "topics"), ("glossary.yaml", "glossary"),
-    ("vocabulary.yaml", "vocabulary")])
+    ("vocabulary.yaml", "vocabulary"), ("notices.yaml", "notices"), ("consistency.yaml", "consistency")])
 def test_policy_files_validate_against_exported_schemas(pattern, schema):
     import json
 
