@@ -293,7 +293,7 @@ def _run_batch(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime
     warnings = [str(w) for w in batch.warnings] + [
         f"{r.id}: {', '.join(w.fields)}: {w.en}" for r in batch.reports for w in r.warnings]
     for w in warnings:
-        click.echo(f"Warning: {w}", err=True)
+        click.echo(f"{'Error' if strict else 'Warning'}: {w}", err=True)
     if batch.records > 1:
         click.echo(f"{batch.records} record(s): {batch.evaluated} evaluated, {batch.rejected} rejected", err=True)
     if batch.errors or (strict and warnings):

@@ -5,6 +5,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import click
 import networkx as nx
 import pytest
 from click.testing import CliRunner
@@ -399,3 +400,39 @@ def test_a_document_whose_end_date_has_passed_is_not_in_force(tmp_path):
                              "--as-of", "2025-01-01").stdout)
     assert after["documents"] == [] and after["determinations"] == []
     assert [n["code"] for n in after["notices"]] == ["ended"]
+
+
+def _commands(group, prefix=()):
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*prefix, name))
+        else:
+            yield (*prefix, name)
+
+
+GARBAGE_ARGS = [[], ["--bogus"], ["\x1b[2J", "\x00"], ["/nonexistent/file.yaml"], ["-"], ["--json", "--json", "x"],
+                ["--as-of", "not-a-date", "x"], ["--format", "pdf", "x"], ["" * 3, "--lang", "fr"], ["a" * 5000]]
+
+
+@pytest.mark.parametrize("command", list(_commands(main)), ids=" ".join)
+def test_every_command_meets_garbage_arguments_without_a_traceback(command, tmp_path):
+    for args in GARBAGE_ARGS:
+        r = CliRunner().invoke(main, [*command, *args], input="{{{ not yaml")
+        assert r.exception is None or isinstance(r.exception, SystemExit), (command, args, r.exception)
+        assert "Traceback" not in r.output and r.exit_code != 3, (command, args, r.output)
+
+
+def test_an_unexpected_error_is_one_line_a_log_file_and_exit_3(tmp_path, monkeypatch):
+    from houfu.app import cli as cli_module
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("kaboom\x1b[2J")
+
+    monkeypatch.setenv("HOUFU_LOG_DIR", str(tmp_path))
+    monkeypatch.setattr(cli_module.query, "stats", boom)
+    r = CliRunner().invoke(main, ["kb", "stats"])
+    assert r.exit_code == 3
+    [line] = [ln for ln in r.output.splitlines() if ln]
+    assert line.startswith("internal error: RuntimeError: kaboom[2J; please report it (details in ") and "\x1b" not in line
+    [log] = list(tmp_path.glob("error-*.log"))
+    assert "Traceback" in log.read_text(encoding="utf-8") and "kaboom" in log.read_text(encoding="utf-8")

@@ -1,0 +1,158 @@
+"""Write the bad-input corpus: one fault per file, for households and sites, with a manifest.
+
+Run it to regenerate the corpus after changing it:  python tests/badinput/make_corpus.py
+tests/test_badinput.py runs every file through the real CLI and checks the manifest's expectation.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+HERE = Path(__file__).parent
+FILES = HERE / "files"
+
+HOUSEHOLD = "id: H1\njurisdiction: shiyan\nsite_type: town_centralized\nmembers:\n  - {name: 王德明, age: 52, labor_capacity: full}\n"
+SITE = "id: S1\njurisdiction: shiyan\npopulation: 900\nemployment_service: center\n"
+ENTRIES: list[dict[str, object]] = []
+
+
+def add(name: str, content: bytes | str, category: str, expect: str, field: str = "", command: str = "check",
+        args: tuple[str, ...] = ()) -> None:
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    (FILES / name).write_bytes(data)
+    ENTRIES.append({"file": name, "command": command, "category": category, "expect": expect, "field": field,
+                    "args": list(args)})
+
+
+def both(name: str, household: str, site: str, category: str, expect: str, field: str = "") -> None:
+    add(f"household-{name}", household, category, expect, field, "check")
+    add(f"site-{name}", site, category, expect, field, "site")
+
+
+def main() -> None:
+    FILES.mkdir(parents=True, exist_ok=True)
+    for old in FILES.iterdir():
+        old.unlink()
+    # binary content
+    for kind, head in (("elf", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256))), ("png", b"\x89PNG\r\n\x1a\n\x00\x00"),):
+        add(f"household-{kind}.yaml", head, "binary", "error", "not a text file")
+        add(f"site-{kind}.yaml", head, "binary", "error", "not a text file", "site")
+    add("household-gzipped.yaml", gzip.compress(HOUSEHOLD.encode(), mtime=0), "binary", "error", "not a text file")
+    add("site-gzipped.yaml", gzip.compress(SITE.encode(), mtime=0), "binary", "error", "not a text file", "site")
+    add("household-nul.yaml", HOUSEHOLD.encode() + b"\x00\n", "binary", "error", "NUL")
+    # encodings
+    add("household-gbk.yaml", HOUSEHOLD.encode("gbk"), "encoding", "accepted")
+    add("household-gb18030.yaml", (HOUSEHOLD + "  - {name: 𠀀明, age: 20}\n").encode("gb18030"), "encoding", "accepted")
+    add("site-gbk.yaml", (SITE + "name: 青龙泉社区\n").encode("gbk"), "encoding", "accepted", command="site")
+    add("household-utf8-bom.yaml", b"\xef\xbb\xbf" + HOUSEHOLD.encode(), "encoding", "accepted")
+    add("household-utf16-bom.yaml", HOUSEHOLD.encode("utf-16"), "encoding", "accepted")
+    add("site-utf16-bom.yaml", SITE.encode("utf-16"), "encoding", "accepted", command="site")
+    add("household-cesu8.yaml", HOUSEHOLD.encode() + b"  - {name: \xed\xa0\x80\xed\xb0\x80}\n", "encoding", "error",
+        "byte")
+    add("household-broken-utf8.yaml", HOUSEHOLD.encode() + "  - {name: 李桂兰".encode() + b"\xff\xfe}\n", "encoding",
+        "error", "byte")
+    add("household-gbk-declared-utf8.yaml", HOUSEHOLD.encode("gbk"), "encoding", "error", "byte",
+        args=("--encoding", "utf-8"))
+    # shape: nesting, size, counts, lengths
+    both("deep.json", "[" * 5000 + "]" * 5000, "[" * 5000 + "]" * 5000, "nesting", "error", "nested")
+    add("household-deep.yaml", "a:\n" + "".join("  " * i + "- \n" for i in range(1, 40)), "nesting", "error", "nested")
+    add("household-60-members.yaml", "id: H\njurisdiction: shiyan\nmembers:\n" + "  - {age: 30}\n" * 60, "size", "error",
+        "members")
+    add("household-long-id.yaml", "id: " + "x" * 300 + "\njurisdiction: shiyan\n", "size", "error", "id")
+    add("household-empty.yaml", "", "shape", "error", "empty")
+    add("household-scalar.yaml", "just a line of text\n", "shape", "error", "mapping")
+    add("household-no-records.json", "[]", "shape", "error", "no records")
+    add("site-array-of-arrays.json", json.dumps([[{"id": "S1", "jurisdiction": "shiyan"}]]), "shape", "error",
+        "mapping", "site")
+    add("household-member-field-at-top.yaml", "id: H\njurisdiction: shiyan\nage: 30\n", "shape", "error",
+        "give it under members")
+    add("site-household-field.yaml", SITE + "members: []\n", "shape", "error", "members", "site")
+    # numbers
+    both("digits.yaml", "id: H\njurisdiction: shiyan\nsite_population: " + "9" * 4000 + "\n",
+         "id: S\njurisdiction: shiyan\npopulation: " + "9" * 4000 + "\n", "numbers", "error", "digits")
+    add("household-fee-1e16.yaml", "id: H\njurisdiction: dingnan\nsite_type: county_seat_centralized\nentities:\n"
+        "  - {id: shop, in_incubator: true, months_subsidized_before_quarter: 0,\n"
+        "     monthly_incubator_fees_yuan: {rent: 1.0e+16, sanitation: 0, property_management: 0}}\n",
+        "numbers", "error", "monthly_incubator_fees_yuan.rent")
+    add("household-fee-inf.yaml", "id: H\njurisdiction: dingnan\nentities:\n  - {id: shop, monthly_incubator_fees_yuan: "
+        "{rent: .inf}}\n", "numbers", "error", "finite")
+    add("household-fee-nan.json", '{"id": "H", "jurisdiction": "dingnan", "entities": [{"id": "s", '
+        '"monthly_incubator_fees_yuan": {"rent": NaN}}]}', "numbers", "error", "NaN")
+    add("household-age-200.yaml", "id: H\njurisdiction: shiyan\nmembers: [{age: 200}]\n", "numbers", "error",
+        "members[0].age")
+    add("site-negative-population.yaml", "id: S\njurisdiction: shiyan\npopulation: -5\n", "numbers", "error",
+        "population", "site")
+    # YAML that cannot explode, and no tags or duplicate keys
+    bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+    for i, (prev, cur) in enumerate(zip("abcdefgh", "bcdefghi", strict=True)):
+        bomb += f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]\n"
+    both("alias-bomb.yaml", bomb, bomb, "hang", "error", "anchors")
+    add("household-alias.yaml", "id: H\njurisdiction: &j shiyan\nsite_type: *j\n", "hang", "error", "anchors")
+    both("binary-tag.yaml", "id: !!binary SDE=\njurisdiction: shiyan\n", "id: !!binary UzE=\njurisdiction: shiyan\n",
+         "tags", "error", "explicit YAML tags")
+    add("household-python-tag.yaml", "id: !!python/object/apply:os.system ['echo pwned']\njurisdiction: shiyan\n",
+        "tags", "error", "explicit YAML tags")
+    add("household-custom-tag.yaml", "id: H\njurisdiction: !shiyan x\n", "tags", "error", "explicit YAML tags")
+    both("duplicate-key.yaml", "id: H\njurisdiction: shiyan\njurisdiction: dingnan\n",
+         "id: S\njurisdiction: shiyan\npopulation: 900\npopulation: 90\n", "duplicates", "error", "twice")
+    add("household-duplicate-key.json", '{"id": "H", "jurisdiction": "shiyan", "id": "H2"}', "duplicates", "error",
+        "twice")
+    add("household-duplicate-ids.yaml", "- {id: H, jurisdiction: shiyan}\n- {id: H, jurisdiction: shiyan}\n",
+        "duplicates", "error", "duplicate id")
+    add("site-duplicate-ids.yaml", "- {id: S, jurisdiction: shiyan}\n- {id: S, jurisdiction: shiyan}\n",
+        "duplicates", "error", "duplicate id", "site")
+    # strict types
+    for label, value in (("0", "0"), ("1", "1"), ("1.0", "1.0"), ("Y", '"Y"'), ("yes", '"yes"'), ("true-string", '"true"')):
+        add(f"household-bool-{label}.yaml", f"id: H\njurisdiction: shiyan\nhukou_at_site: {value}\n", "strict types",
+            "error", "hukou_at_site")
+    add("site-bool-1.yaml", "id: S\njurisdiction: shiyan\nhas_police_room: 1\n", "strict types", "error",
+        "has_police_room", "site")
+    add("household-int-as-bool.yaml", "id: H\njurisdiction: shiyan\nmembers: [{age: true}]\n", "strict types",
+        "error", "members[0].age")
+    add("household-enum-unknown.yaml", "id: H\njurisdiction: shiyan\nmembers: [{labor_capacity: 很强}]\n",
+        "strict types", "error", "完全")
+    add("household-enum-chinese.yaml", "id: H\njurisdiction: shiyan\ncategory: 脱贫户\nmembers: [{age: 40, labor_capacity: 完全}]\n",
+        "strict types", "accepted")
+    add("household-typo.yaml", "id: H\njurisdiction: shiyan\nsite_typ: scattered\n", "strict types", "error",
+        "did you mean 'site_type'")
+    # jurisdictions
+    for name in ("湖北", "江西", "北京"):
+        add(f"household-jurisdiction-{name}.yaml", f"id: H\njurisdiction: {name}\n", "jurisdiction", "error",
+            "jurisdiction")
+    add("site-jurisdiction-province.yaml", "id: S\njurisdiction: hubei\n", "jurisdiction", "error", "jurisdiction",
+        "site")
+    # unsafe characters
+    both("ansi-id.yaml", 'id: "\\e]0;pwned\\a"\njurisdiction: shiyan\n', 'id: "\\e[31mred"\njurisdiction: shiyan\n',
+         "characters", "error", "control character")
+    both("crlf-id.json", json.dumps({"id": "a\r\nError: fake", "jurisdiction": "shiyan"}),
+         json.dumps({"id": "s\rx", "jurisdiction": "shiyan"}), "characters", "error", "control character")
+    both("bidi-id.json", json.dumps({"id": "abc\u202edcba", "jurisdiction": "shiyan"}),
+         json.dumps({"id": "site\u2066x", "jurisdiction": "shiyan"}), "characters", "error", "invisible")
+    add("household-raw-escape.yaml", b"id: H\x1b[2J\njurisdiction: shiyan\n", "characters", "error", "control character")
+    add("household-name-bidi.json", json.dumps({"id": "H", "jurisdiction": "shiyan",
+                                                 "members": [{"name": "王\u202e德明", "age": 40}]}),
+        "characters", "warning", "members[0].name")
+    add("site-name-zero-width.json", json.dumps({"id": "S", "jurisdiction": "shiyan", "name": "青龙\u200b泉"}),
+        "characters", "warning", "name", "site")
+    # contradictions: warnings, the answer still given
+    add("household-child-able-to-work.yaml", "id: H\njurisdiction: shiyan\nmembers: [{age: 15, labor_capacity: full, "
+        "employed: true}]\n", "contradictions", "warning", "members[0].labor_capacity")
+    add("household-unemployed-with-job.yaml", "id: H\njurisdiction: shiyan\nmembers: [{age: 30, employed: false, "
+        "employment: workshop}]\n", "contradictions", "warning", "members[0].employment")
+    add("household-fees-outside-incubator.yaml", "id: H\njurisdiction: dingnan\nentities: [{id: s, in_incubator: false,"
+        " monthly_incubator_fees_yuan: {rent: 500}}]\n", "contradictions", "warning", "entities[0].in_incubator")
+    add("site-more-employed-than-people.yaml", "id: S\njurisdiction: shiyan\npopulation: 100\nemployed_count: 150\n",
+        "contradictions", "warning", "employed_count", "site")
+    add("household-child-strict.yaml", "id: H\njurisdiction: shiyan\nmembers: [{age: 15, labor_capacity: full}]\n",
+        "contradictions", "error-strict", "members[0].labor_capacity", args=("--strict",))
+    # well-formed input is accepted
+    add("household-plain.yaml", HOUSEHOLD, "accepted", "accepted")
+    add("site-plain.yaml", SITE, "accepted", "accepted", command="site")
+    (HERE / "manifest.json").write_text(json.dumps(ENTRIES, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"{len(ENTRIES)} files written to {FILES}")
+
+
+if __name__ == "__main__":
+    main()

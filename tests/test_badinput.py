@@ -1,0 +1,103 @@
+"""The bad-input corpus (tests/badinput/, written by make_corpus.py) through the real CLI, as a subprocess.
+
+Each file holds one fault. Under a memory and a time limit per file, the CLI must: exit with the code the
+manifest expects; name the field on a single Error (or Warning) line; print no traceback; never hang; create
+no file; and carry no escape character from the input into its output.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).parent / "badinput"
+MANIFEST = json.loads((HERE / "manifest.json").read_text(encoding="utf-8"))
+HOUFU = str(Path(sys.executable).with_name("houfu"))
+MEMORY = 1 << 30  # 1 GiB of address space per run
+SECONDS = 20
+
+
+def _limit() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([HOUFU, *args], cwd=cwd, capture_output=True, text=True, timeout=SECONDS,
+                          preexec_fn=_limit, env={"PATH": "/usr/bin:/bin", "HOUFU_LOG_DIR": str(cwd / "logs")})
+
+
+def test_the_corpus_covers_every_category_for_households_and_sites() -> None:
+    categories = {e["category"] for e in MANIFEST}
+    assert {"binary", "encoding", "nesting", "numbers", "hang", "tags", "duplicates", "strict types",
+            "jurisdiction", "characters", "contradictions", "size", "shape"} <= categories
+    for category in categories - {"size"}:
+        commands = {e["command"] for e in MANIFEST if e["category"] == category}
+        assert {"check", "site"} <= commands or category in ("accepted",), category
+    assert all((HERE / "files" / e["file"]).exists() for e in MANIFEST)
+
+
+@pytest.mark.parametrize("entry", MANIFEST, ids=[e["file"] for e in MANIFEST])
+def test_bad_input_gets_a_clean_answer(entry: dict[str, Any], tmp_path: Path) -> None:
+    before = sorted(tmp_path.iterdir())
+    r = run_cli([entry["command"], str(HERE / "files" / entry["file"]), *entry["args"]], tmp_path)
+    out = r.stdout + r.stderr
+    assert "Traceback" not in out
+    assert "\x1b" not in out and "\u202e" not in out and "\r" not in out
+    assert sorted(tmp_path.iterdir()) == before, "the run created a file"
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("Error: ")]
+    warnings = [ln for ln in r.stderr.splitlines() if ln.startswith("Warning: ")]
+    if entry["expect"] in ("error", "error-strict"):
+        assert r.returncode == 2, r.stderr
+        assert len(errors) == 1 and entry["field"] in errors[0], r.stderr
+    elif entry["expect"] == "warning":
+        assert r.returncode == 0, r.stderr
+        assert errors == [] and any(entry["field"] in w for w in warnings), r.stderr
+        assert json.loads(run_cli([entry["command"], str(HERE / "files" / entry["file"]), "--json"],
+                                  tmp_path).stdout), "the answer is still produced"
+    else:
+        assert r.returncode == 0 and errors == [], r.stderr
+
+
+def test_a_yaml_alias_bomb_is_refused_in_under_a_second_and_100_mb() -> None:
+    bomb = (HERE / "files" / "household-alias-bomb.yaml").read_bytes()
+    probe = ("import resource, sys, time; from houfu.app.reader import read_bytes, ReadError\n"
+             "data = sys.stdin.buffer.read(); t = time.perf_counter()\n"
+             "try:\n    read_bytes(data, False)\nexcept ReadError as e:\n    print('refused:', e)\n"
+             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    r = subprocess.run([sys.executable, "-c", probe], input=bomb, capture_output=True, check=True)
+    lines = r.stdout.decode().splitlines()
+    assert lines[0].startswith("refused:") and "anchors" in lines[0]
+    seconds, peak_kb = lines[1].split()
+    assert float(seconds) < 1.0 and int(peak_kb) < 100 * 1024
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("id: H\njurisdiction: shiyan\n# " + "x" * 6_000_000 + "\n", encoding="utf-8")
+    t0 = time.perf_counter()
+    r = run_cli(["check", str(big)], tmp_path)
+    assert r.returncode == 2 and "bytes; at most 5,000,000 are accepted" in r.stderr
+    assert time.perf_counter() - t0 < SECONDS
+
+
+def test_a_missing_file_under_ask_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    r = run_cli(["check", str(tmp_path / "nope.yaml"), "--ask"], tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert [ln for ln in r.stderr.splitlines() if ln.strip()] == [
+        f"Error: {tmp_path / 'nope.yaml'}: -: cannot read file (No such file or directory)"]
+
+
+@pytest.mark.parametrize("target,expected", [("dir", "is a directory"), ("missing/letter.md", "does not exist")])
+def test_an_output_path_is_a_file_in_a_folder_that_exists(tmp_path: Path, target: str, expected: str) -> None:
+    (tmp_path / "dir").mkdir()
+    example = Path(__file__).resolve().parents[1] / "examples" / "shiyan-household.yaml"
+    r = run_cli(["brief", "household", str(example), "-o", str(tmp_path / target)], tmp_path)
+    assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "missing").exists()
