@@ -86,7 +86,7 @@ def main() -> None:
         "population", "site")
     # YAML that cannot explode, and no tags or duplicate keys
     bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
-    for i, (prev, cur) in enumerate(zip("abcdefgh", "bcdefghi", strict=True)):
+    for prev, cur in zip("abcdefgh", "bcdefghi", strict=True):
         bomb += f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]\n"
     both("alias-bomb.yaml", bomb, bomb, "hang", "error", "anchors")
     add("household-alias.yaml", "id: H\njurisdiction: &j shiyan\nsite_type: *j\n", "hang", "error", "anchors")
