@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from houfu.engine.evaluator import Evaluator, evaluator_for
 from houfu.engine.results import Report
+from houfu.engine.rete import EngineFailure
 from houfu.kb import query
 from houfu.kb.facts import Household, Site
 from houfu.kb.graph import Graph
@@ -389,6 +390,8 @@ def explain_cmd(ctx: click.Context, file: str, measure_id: str, as_of: dt.dateti
     except FieldError as exc:
         field = "MEASURE_ID" if exc.field == "measure" else exc.field
         raise BadInput(f"{source}: {field}: {exc.message}") from None
+    except EngineFailure as exc:
+        raise BadInput(f"{source}: -: {exc}") from None
     _emit(data, as_json, render.explain_text)
 
 

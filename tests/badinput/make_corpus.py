@@ -61,6 +61,7 @@ def main() -> None:
     add("household-60-members.yaml", "id: H\njurisdiction: shiyan\nmembers:\n" + "  - {age: 30}\n" * 60, "size", "error",
         "members")
     add("household-long-id.yaml", "id: " + "x" * 300 + "\njurisdiction: shiyan\n", "size", "error", "id")
+    add("site-long-name.yaml", SITE + "name: " + "青" * 300 + "\n", "size", "error", "name", "site")
     add("household-empty.yaml", "", "shape", "error", "empty")
     add("household-scalar.yaml", "just a line of text\n", "shape", "error", "mapping")
     add("household-no-records.json", "[]", "shape", "error", "no records")
