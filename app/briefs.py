@@ -182,7 +182,8 @@ def _amounts(entry: Determination) -> list[AmountLine]:
 
 
 def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | None],
-           entity_names: list[str] | None = None) -> list[Item]:
+           entity_names: list[str] | None = None, asked: set[str] | None = None) -> list[Item]:
+    """Brief items; ``asked`` limits each item's questions to those worth asking (report.questions)."""
     seen_terms: set[str] = set()
     out = []
     for e in entries:
@@ -193,7 +194,9 @@ def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | No
                 gloss.append(t.plain_zh if lang == "zh" else t.plain_en)
         out.append(Item(zh=e.zh, en=e.en, cite=citation(kb, e.document, e.clause_number, lang),
                         clause_id=e.clause_id, contact=_contact(kb, e, lang), amounts=_amounts(e),
-                        glossary=" ".join(gloss), missing=[question(kb, f, names, lang, entity_names) for f in e.missing],
+                        glossary=" ".join(gloss),
+                        missing=[question(kb, f, names, lang, entity_names) for f in e.missing
+                                 if asked is None or f in asked],
                         gap=getattr(e.gap, lang) if e.gap else "",
                         period=e.period.period if e.period else "",
                         period_count=_num(e.period.count) if e.period and e.period.count is not None else "",
@@ -214,7 +217,7 @@ def household_context(kb: KB, report: Report, lang: str) -> HouseholdBrief:
         satisfied=_items(kb, by.get(Status.satisfied, []), lang, names, report.entity_names),
         must_do=_items(kb, [e for e in by.get(Status.applies, []) if e.binds_household], lang, names,
                        report.entity_names),
-        undetermined=_items(kb, decidable, lang, names, report.entity_names),
+        undetermined=_items(kb, decidable, lang, names, report.entity_names, {q.fact for q in report.questions}),
         questions=[question(kb, q.fact, names, lang, report.entity_names) for q in report.questions[:8]],
         not_applicable_count=len(by.get(Status.does_not_apply, [])),
         out_of_scope=_scope_items(kb, by.get(Status.out_of_scope, []), lang),

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Mapping
 from enum import Enum
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -33,7 +33,7 @@ from houfu.kb.conditions import (
     MemberConceptIs,
     walk,
 )
-from houfu.kb.facts import Household, Site
+from houfu.kb.facts import Entity, Household, Member, Site, fact_paths
 from houfu.kb.loader import KB, FieldError, scope_concept_name
 from houfu.kb.models import Clause, Measure, Quota
 from houfu.kb.query import owners_of, resolve_jurisdiction
@@ -53,6 +53,7 @@ from .logic import (
 from .program import Program, Target, build_program
 from .results import (
     Amount,
+    Choice,
     Determination,
     DocumentRef,
     Explanation,
@@ -73,6 +74,10 @@ from .results import (
     UsedConcept,
 )
 from .rete import ReteEngine
+
+#: Every input fact's type, for the choices a question offers.
+_FACT_TYPES: dict[str, Any] = {k: v for model in (Household, Site, Member, Entity)
+                               for k, v in fact_paths(model).items()}
 
 __all__ = ["EngineKind", "Evaluator", "HOUFU_VERSION", "documents_in_force", "evaluator_for", "flatten"]
 
@@ -244,7 +249,7 @@ class Evaluator:
             member_names=[m.get("name") for m in facts.get("members") or []],
             entity_names=[e.get("name") or e["id"] for e in facts.get("entities") or []],
             summary=dict(Counter(e.status for e in entries)),
-            questions=_questions(entries),
+            questions=self._questions(program, entries, facts),
             determinations=entries, notices=notices(kb, jurisdiction, as_of),
             warnings=self.consistency(program, entity, facts),
             kb_version=kb.version, houfu_version=HOUFU_VERSION,
@@ -323,6 +328,38 @@ class Evaluator:
                or (f.name == m.id and f.kind is not TargetKind.concept)]
         return Determination(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
                              out_of_scope=scope_note, period=period, **base)
+
+    def _questions(self, program: Program, entries: list[Determination], facts: Facts) -> list[Question]:
+        """Missing facts worth asking, most decisive first (ties: household facts before member facts).
+
+        A fact whose ``ask_if`` (policies/vocabulary.yaml) is known false for the person or business it is
+        about is not asked: no school questions for a 72-year-old, no job questions for a 10-year-old.
+        """
+        counts: Counter[str] = Counter()
+        for e in entries:
+            for f in e.missing:
+                counts[f] += 1
+        out = []
+        for f, n in counts.items():
+            collection, index, key = split_fact_path(f)
+            items = facts.get(collection) if collection else None
+            subject = items[index] if items is not None and index is not None and index < len(items) else facts
+            label = self.kb.fact_labels.get(key)
+            if label is not None and label.ask_if is not None and truth(program, label.ask_if, subject, {}) is False:
+                continue
+            about = None
+            if collection == MEMBERS:
+                about = subject.get("name")
+            elif collection == ENTITIES:
+                about = subject.get("name") or subject.get("id")
+            out.append(Question(
+                fact=f, member=index if collection == MEMBERS else None,
+                entity=index if collection == ENTITIES else None, about=about,
+                number=None if index is None else index + 1,
+                zh=label.zh if label else key, en=label.en if label else key,
+                choices=_choices(self.kb, key, _FACT_TYPES.get(key)), decides=n))
+        out.sort(key=lambda q: (-q.decides, q.number is not None, q.number or 0, q.fact))
+        return out
 
     def consistency(self, program: Program, entity: str, facts: Facts) -> list[InputWarning]:
         """The data-declared consistency checks that hold for this record, each naming its fields."""
@@ -444,18 +481,13 @@ def _fmt(v: Any, lang: str) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def _questions(entries: list[Determination]) -> list[Question]:
-    """Missing facts, most decisive first: the number of undetermined measures each would help decide."""
-    counts: Counter[str] = Counter()
-    for e in entries:
-        for f in e.missing:
-            counts[f] += 1
-    out = []
-    for f, n in counts.most_common():
-        collection, index, _ = split_fact_path(f)
-        out.append(Question(fact=f, member=index if collection == MEMBERS else None,
-                            entity=index if collection == ENTITIES else None, decides=n))
-    return out
+def _choices(kb: KB, key: str, ann: Any) -> list[Choice]:
+    labels = kb.fact_labels[key].labels if key in kb.fact_labels else {}
+    if labels:
+        return [Choice(code=code, zh=zh, en=code.replace("_", " ")) for code, zh in labels.items()]
+    if ann is bool or bool in get_args(ann):
+        return [Choice(code="true", zh="是", en="yes"), Choice(code="false", zh="否", en="no")]
+    return []
 
 
 

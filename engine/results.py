@@ -176,12 +176,27 @@ class Determination(_Result):
     note: str | None = None
 
 
+class Choice(_Result):
+    code: str
+    zh: str
+    en: str
+
+
 class Question(_Result):
-    """A missing fact, with how many undetermined measures it bears on."""
+    """A missing fact worth asking, with how many undetermined measures it bears on.
+
+    Ranked by that number; ties go to household facts before member facts. A question gated in
+    policies/vocabulary.yaml (``ask_if``) is not asked of someone it cannot concern.
+    """
 
     fact: str
     member: int | None = Field(None, description="0-based index of the member it is about")
     entity: int | None = Field(None, description="0-based index of the business entity it is about")
+    about: str | None = Field(None, description="the member's name or business's name, if known")
+    number: int | None = Field(None, description="the member's or business's number, counting from 1")
+    zh: str = Field("", description="the question in plain Chinese")
+    en: str = Field("", description="the question in plain English")
+    choices: list[Choice] = Field([], description="the answers accepted, for a yes/no or a choice question")
     decides: int
 
 

@@ -135,6 +135,10 @@ class FactLabel(Strict):
     en: str
     range: FactRange | None = None
     labels: dict[str, str] = Field(default={}, description="code -> Chinese label accepted in input files")
+    ask_if: Condition | None = Field(
+        default=None, description="asked only when this is not known to be false, tested on the same member, "
+                                  "business or household (e.g. jobs only of someone 16 or over who can work)")
+    ask_if_why: str | None = None
 
 
 class NoticeText(Strict):

@@ -100,6 +100,15 @@ def _check_registries(kb: KB) -> list[KBError]:
         errs.append(KBError(kb.folder / "vocabulary.yaml", "facts", f"no question for fact {missing!r}"))
     for extra in sorted(set(kb.fact_labels) - names):
         errs.append(KBError(kb.folder / "vocabulary.yaml", f"facts[{extra}]", "not a fact of the input vocabulary"))
+    for label in kb.fact_labels.values():
+        if label.ask_if is not None:
+            scope = next((s for s in ("member", "entity", "household", "site") if label.id in VOCABULARY[s]), None)
+            if scope is None:
+                errs.append(KBError(kb.folder / "vocabulary.yaml", f"facts[{label.id}].ask_if",
+                                    "only a fact of a member, business, household or site can be gated"))
+            else:
+                errs += _check_condition(kb, label.ask_if, scope, kb.folder / "vocabulary.yaml",
+                                         f"facts[{label.id}].ask_if")
     for check in kb.checks.values():
         errs += _check_condition(kb, check.when, check.entity, kb.folder / "consistency.yaml",
                                  f"checks[{check.id}].when")

@@ -436,3 +436,29 @@ def test_an_unexpected_error_is_one_line_a_log_file_and_exit_3(tmp_path, monkeyp
     assert line.startswith("internal error: RuntimeError: kaboom[2J; please report it (details in ") and "\x1b" not in line
     [log] = list(tmp_path.glob("error-*.log"))
     assert "Traceback" in log.read_text(encoding="utf-8") and "kaboom" in log.read_text(encoding="utf-8")
+
+
+def test_questions_are_gated_by_what_is_known_of_each_person():
+    [r] = json.loads(run("check", EX / "walk-in.yaml", "--json", "--as-of", "2026-01-01").stdout)
+    asked = {q["fact"] for q in r["questions"]}
+    child_jobs = {f"members[1].{f}" for f in ("wants_job", "employed", "employment", "wants_training",
+                                             "recognized_employment_difficulty", "labor_capacity")}
+    assert not asked & child_jobs, "a 10-year-old is not asked about work"
+    assert "members[0].school_stage" not in asked, "a 72-year-old is not asked about school"
+    assert "members[0].labor_capacity" in asked
+    first = r["questions"][0]
+    assert first["fact"] == "members[0].labor_capacity" and first["number"] == 1 and first["about"] == "陈老汉"
+    assert [c["code"] for c in first["choices"]] == ["full", "partial", "none"]
+    assert first["choices"][0]["zh"] == "完全" and first["zh"] and first["en"]
+    keys = [(-q["decides"], q["number"] is not None) for q in r["questions"]]
+    assert keys == sorted(keys), "most decisive first; at equal weight household facts before member facts"
+
+
+def test_a_gated_question_returns_once_the_gate_is_open(tmp_path):
+    f = tmp_path / "h.yaml"
+    f.write_text("id: g\njurisdiction: shiyan\nmembers: [{name: 甲, age: 30, labor_capacity: full}]\n", encoding="utf-8")
+    [r] = json.loads(run("check", f, "--json").stdout)
+    assert "members[0].wants_job" in {q["fact"] for q in r["questions"]}
+    f.write_text("id: g\njurisdiction: shiyan\nmembers: [{name: 甲, age: 30, labor_capacity: none}]\n", encoding="utf-8")
+    [r] = json.loads(run("check", f, "--json").stdout)
+    assert "members[0].wants_job" not in {q["fact"] for q in r["questions"]}
