@@ -14,24 +14,19 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from houfu.kb.conditions import (
-    ENTITIES,
     MEMBERS,
-    AllEntities,
-    AllMembers,
     AllOf,
-    AnyEntity,
-    AnyMember,
     AnyOf,
     Assumed,
     ConceptIs,
     Condition,
-    ConditionVisitor,
     Fact,
     FactRef,
     MemberConceptIs,
     Not,
     Op,
     ParamRef,
+    QuantifierVisitor,
     Value,
     visit,
 )
@@ -93,7 +88,7 @@ def kleene_or(values: Iterable[Truth]) -> Truth:
     return out
 
 
-class _Truth(ConditionVisitor[Truth]):
+class _Truth(QuantifierVisitor[Truth]):
     def __init__(self, program: Program, facts: Facts, concepts: Mapping[str, Truth]):
         self.program, self.facts, self.concepts = program, facts, concepts
 
@@ -115,27 +110,12 @@ class _Truth(ConditionVisitor[Truth]):
         t = visit(c.not_, self)
         return None if t is None else not t
 
-    def _each(self, collection: str, inner: Condition) -> list[Truth] | None:
+    def quantified(self, collection: str, every: bool, inner: Condition) -> Truth:
         items = self.facts.get(collection)
         if items is None:  # the list itself is unknown; an empty list is known
             return None
-        return [visit(inner, _Truth(self.program, m, {})) for m in items]
-
-    def any_member(self, c: AnyMember) -> Truth:
-        values = self._each(MEMBERS, c.any_member)
-        return None if values is None else kleene_or(values)
-
-    def all_members(self, c: AllMembers) -> Truth:
-        values = self._each(MEMBERS, c.all_members)
-        return None if values is None else kleene_and(values)
-
-    def any_entity(self, c: AnyEntity) -> Truth:
-        values = self._each(ENTITIES, c.any_entity)
-        return None if values is None else kleene_or(values)
-
-    def all_entities(self, c: AllEntities) -> Truth:
-        values = self._each(ENTITIES, c.all_entities)
-        return None if values is None else kleene_and(values)
+        values = (visit(inner, _Truth(self.program, m, {})) for m in items)
+        return kleene_and(values) if every else kleene_or(values)
 
     def concept(self, c: ConceptIs) -> Truth:
         t = self.concepts.get(c.concept)
@@ -167,7 +147,7 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-class _Missing(ConditionVisitor[list[str]]):
+class _Missing(QuantifierVisitor[list[str]]):
     """The unknown facts that keep an undetermined condition from being decided."""
 
     def __init__(self, program: Program, facts: Facts, concepts: Mapping[str, Truth], prefix: str = ""):
@@ -194,24 +174,12 @@ class _Missing(ConditionVisitor[list[str]]):
     def not_(self, c: Not) -> list[str]:
         return self(c.not_)
 
-    def _each(self, collection: str, inner: Condition) -> list[str]:
+    def quantified(self, collection: str, every: bool, inner: Condition) -> list[str]:
         items = self.facts.get(collection)
         if items is None:
             return [self.prefix + collection]
         return _unique(x for i, m in enumerate(items)
                        for x in _Missing(self.program, m, {}, f"{self.prefix}{collection}[{i}].")(inner))
-
-    def any_member(self, c: AnyMember) -> list[str]:
-        return self._each(MEMBERS, c.any_member)
-
-    def all_members(self, c: AllMembers) -> list[str]:
-        return self._each(MEMBERS, c.all_members)
-
-    def any_entity(self, c: AnyEntity) -> list[str]:
-        return self._each(ENTITIES, c.any_entity)
-
-    def all_entities(self, c: AllEntities) -> list[str]:
-        return self._each(ENTITIES, c.all_entities)
 
     def concept(self, c: ConceptIs) -> list[str]:
         return self(self.program.concepts[c.concept])
@@ -242,7 +210,7 @@ def _show(v: Any) -> str:
     return "unknown" if v is None else str(v)
 
 
-class _Describe(ConditionVisitor[str]):
+class _Describe(QuantifierVisitor[str]):
     """A compact, readable rendering of a condition."""
 
     def __init__(self, program: Program):
@@ -266,17 +234,9 @@ class _Describe(ConditionVisitor[str]):
     def not_(self, c: Not) -> str:
         return f"not {visit(c.not_, self)}"
 
-    def any_member(self, c: AnyMember) -> str:
-        return f"some member: {visit(c.any_member, self)}"
-
-    def all_members(self, c: AllMembers) -> str:
-        return f"every member: {visit(c.all_members, self)}"
-
-    def any_entity(self, c: AnyEntity) -> str:
-        return f"some business: {visit(c.any_entity, self)}"
-
-    def all_entities(self, c: AllEntities) -> str:
-        return f"every business: {visit(c.all_entities, self)}"
+    def quantified(self, collection: str, every: bool, inner: Condition) -> str:
+        item = "member" if collection == MEMBERS else "business"
+        return f"{'every' if every else 'some'} {item}: {visit(inner, self)}"
 
     def concept(self, c: ConceptIs) -> str:
         return c.concept if c.value else f"not {c.concept}"
@@ -289,7 +249,7 @@ def describe(program: Program, cond: Condition | None) -> str:
     return "always" if cond is None else visit(cond, _Describe(program))
 
 
-class _Failed(ConditionVisitor[list[str]]):
+class _Failed(QuantifierVisitor[list[str]]):
     """The known tests that make a false condition false, described for people."""
 
     def __init__(self, program: Program, facts: Facts, concepts: Mapping[str, Truth], prefix: str = ""):
@@ -312,24 +272,12 @@ class _Failed(ConditionVisitor[list[str]]):
     def not_(self, c: Not) -> list[str]:
         return [f"{self.prefix}not ({describe(self.program, c.not_)})"]
 
-    def _each(self, collection: str, inner: Condition) -> list[str]:
+    def quantified(self, collection: str, every: bool, inner: Condition) -> list[str]:
         items = self.facts.get(collection) or []
         if not items:
             return [f"{self.prefix}no {collection} listed"]
         return _unique(x for i, m in enumerate(items)
                        for x in _Failed(self.program, m, {}, f"{self.prefix}{collection}[{i}].")(inner))
-
-    def any_member(self, c: AnyMember) -> list[str]:
-        return self._each(MEMBERS, c.any_member)
-
-    def all_members(self, c: AllMembers) -> list[str]:
-        return self._each(MEMBERS, c.all_members)
-
-    def any_entity(self, c: AnyEntity) -> list[str]:
-        return self._each(ENTITIES, c.any_entity)
-
-    def all_entities(self, c: AllEntities) -> list[str]:
-        return self._each(ENTITIES, c.all_entities)
 
     def concept(self, c: ConceptIs) -> list[str]:
         inner = self.program.concepts[c.concept]

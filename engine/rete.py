@@ -38,12 +38,12 @@ from houfu.kb.conditions import (
     AnyOf,
     ConceptIs,
     Condition,
-    ConditionVisitor,
     Fact,
     FactRef,
     MemberConceptIs,
     Not,
     Op,
+    QuantifierVisitor,
     visit,
     walk,
 )
@@ -93,7 +93,7 @@ def _or(ps: list[Pattern]) -> Pattern:
     return ps[0] if len(ps) == 1 else {"$or": ps}
 
 
-class _Single(ConditionVisitor[Quad]):
+class _Single(QuantifierVisitor[Quad]):
     """Kleene logic as patterns over one fact: (T, F, NT, NF) for a join-free condition.
 
     T matches when the condition is known true, F when known false, NT when it
@@ -151,17 +151,8 @@ class _Single(ConditionVisitor[Quad]):
     def _joined(self, form: str) -> Quad:
         raise AssertionError(f"{form} needs a join; it is compiled by _Alts, not as one pattern")
 
-    def any_member(self, c: AnyMember) -> Quad:
-        return self._joined("any_member")
-
-    def all_members(self, c: AllMembers) -> Quad:
-        return self._joined("all_members")
-
-    def any_entity(self, c: AnyEntity) -> Quad:
-        return self._joined("any_entity")
-
-    def all_entities(self, c: AllEntities) -> Quad:
-        return self._joined("all_entities")
+    def quantified(self, collection: str, every: bool, inner: Condition) -> Quad:
+        return self._joined(f"a quantifier over {collection}")
 
     def concept(self, c: ConceptIs) -> Quad:
         return self._joined("concept")
@@ -192,7 +183,7 @@ def _product(groups: list[list[Alt]]) -> list[Alt]:
 Alts = tuple[list[Alt], list[Alt]]
 
 
-class _Alts(ConditionVisitor[Alts]):
+class _Alts(QuantifierVisitor[Alts]):
     """Alternatives (rules) that make a condition known true, and known false."""
 
     def __init__(self, program: Program):
@@ -214,27 +205,13 @@ class _Alts(ConditionVisitor[Alts]):
         return ([Alt(concepts=frozenset({(c.concept, c.value)}))],
                 [Alt(concepts=frozenset({(c.concept, not c.value)}))])
 
-    @staticmethod
-    def _some(item: str, quad: Quad) -> Alts:
-        t, f, nt, nf = quad
+    def quantified(self, collection: str, every: bool, inner: Condition) -> Alts:
+        """Some item: a join on an item fact; every item: no item fact that is not (durable negation)."""
+        item = ITEM_TYPE[collection]
+        t, f, nt, nf = visit(inner, self.single)
+        if every:
+            return [Alt(absent=((item, nt),), known=frozenset({item}))], [Alt(exists=((item, f),))]
         return [Alt(exists=((item, t),))], [Alt(absent=((item, nf),), known=frozenset({item}))]
-
-    @staticmethod
-    def _every(item: str, quad: Quad) -> Alts:
-        t, f, nt, nf = quad
-        return [Alt(absent=((item, nt),), known=frozenset({item}))], [Alt(exists=((item, f),))]
-
-    def any_member(self, c: AnyMember) -> Alts:
-        return self._some(ITEM_TYPE[MEMBERS], visit(c.any_member, self.single))
-
-    def all_members(self, c: AllMembers) -> Alts:
-        return self._every(ITEM_TYPE[MEMBERS], visit(c.all_members, self.single))
-
-    def any_entity(self, c: AnyEntity) -> Alts:
-        return self._some(ITEM_TYPE[ENTITIES], visit(c.any_entity, self.single))
-
-    def all_entities(self, c: AllEntities) -> Alts:
-        return self._every(ITEM_TYPE[ENTITIES], visit(c.all_entities, self.single))
 
     def not_(self, c: Not) -> Alts:
         t, f = self(c.not_)

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 
 __all__ = [
     "ENTITIES", "MEMBERS", "AllEntities", "AllMembers", "AllOf", "AnyEntity", "AnyMember", "AnyOf", "Assumed",
-    "ConceptIs", "Condition", "ConditionVisitor",
+    "ConceptIs", "Condition", "ConditionVisitor", "QuantifierVisitor",
     "Fact", "FactRef", "MemberConceptIs", "Not", "Op", "ParamRef", "Value", "children", "visit", "walk",
 ]
 
@@ -195,6 +195,10 @@ for _cls in (AllOf, AnyOf, Not, AnyMember, AllMembers, AnyEntity, AllEntities):
 
 T = TypeVar("T")
 
+#: The collection a quantifier ranges over; walk() reports it for every node inside.
+MEMBERS = "members"
+ENTITIES = "entities"
+
 
 class ConditionVisitor(ABC, Generic[T]):
     """One method per form; ``visit`` calls the right one."""
@@ -257,14 +261,30 @@ def visit(cond: Condition, visitor: ConditionVisitor[T]) -> T:
             assert_never(cond)
 
 
-#: The collection a quantifier ranges over; walk() reports it for every node inside.
-MEMBERS = "members"
-ENTITIES = "entities"
 Within = str | None
 Child = tuple[Condition, Within]
 
 
-class _Children(ConditionVisitor[list[Child]]):
+class QuantifierVisitor(ConditionVisitor[T]):
+    """A visitor that treats the four quantifiers alike: some or every item of the members or entities."""
+
+    @abstractmethod
+    def quantified(self, collection: str, every: bool, inner: Condition) -> T: ...
+
+    def any_member(self, c: AnyMember) -> T:
+        return self.quantified(MEMBERS, False, c.any_member)
+
+    def all_members(self, c: AllMembers) -> T:
+        return self.quantified(MEMBERS, True, c.all_members)
+
+    def any_entity(self, c: AnyEntity) -> T:
+        return self.quantified(ENTITIES, False, c.any_entity)
+
+    def all_entities(self, c: AllEntities) -> T:
+        return self.quantified(ENTITIES, True, c.all_entities)
+
+
+class _Children(QuantifierVisitor[list[Child]]):
     """The direct sub-conditions, each with the collection it ranges over if it enters a quantifier."""
 
     def fact(self, c: Fact) -> list[Child]:
@@ -279,17 +299,8 @@ class _Children(ConditionVisitor[list[Child]]):
     def not_(self, c: Not) -> list[Child]:
         return [(c.not_, None)]
 
-    def any_member(self, c: AnyMember) -> list[Child]:
-        return [(c.any_member, MEMBERS)]
-
-    def all_members(self, c: AllMembers) -> list[Child]:
-        return [(c.all_members, MEMBERS)]
-
-    def any_entity(self, c: AnyEntity) -> list[Child]:
-        return [(c.any_entity, ENTITIES)]
-
-    def all_entities(self, c: AllEntities) -> list[Child]:
-        return [(c.all_entities, ENTITIES)]
+    def quantified(self, collection: str, every: bool, inner: Condition) -> list[Child]:
+        return [(inner, collection)]
 
     def concept(self, c: ConceptIs) -> list[Child]:
         return []

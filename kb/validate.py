@@ -24,20 +24,16 @@ from pathlib import Path
 from .conditions import (
     ENTITIES,
     MEMBERS,
-    AllEntities,
-    AllMembers,
     AllOf,
-    AnyEntity,
-    AnyMember,
     AnyOf,
     ConceptIs,
     Condition,
-    ConditionVisitor,
     Fact,
     FactRef,
     MemberConceptIs,
     Not,
     ParamRef,
+    QuantifierVisitor,
     visit,
     walk,
 )
@@ -267,7 +263,7 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
     return errs
 
 
-class _ConditionCheck(ConditionVisitor[list[str]]):
+class _ConditionCheck(QuantifierVisitor[list[str]]):
     """Problems of one condition node (not its children), as messages."""
 
     def __init__(self, kb: KB, scope: str, in_member: bool, entity: str):
@@ -295,22 +291,10 @@ class _ConditionCheck(ConditionVisitor[list[str]]):
     def not_(self, c: Not) -> list[str]:
         return []
 
-    def _quantifier(self, forms: str = "any_member/all_members") -> list[str]:
+    def quantified(self, collection: str, every: bool, inner: Condition) -> list[str]:
         if self.scope != "household":
-            return [f"{forms} apply to households only"]
+            return [f"a quantifier over {collection} applies to households only"]
         return []
-
-    def any_member(self, c: AnyMember) -> list[str]:
-        return self._quantifier()
-
-    def all_members(self, c: AllMembers) -> list[str]:
-        return self._quantifier()
-
-    def any_entity(self, c: AnyEntity) -> list[str]:
-        return self._quantifier("any_entity/all_entities")
-
-    def all_entities(self, c: AllEntities) -> list[str]:
-        return self._quantifier("any_entity/all_entities")
 
     def concept(self, c: ConceptIs) -> list[str]:
         found = self.kb.concepts.get(c.concept)
