@@ -176,6 +176,8 @@ class Evaluator:
         self._programs: dict[tuple[str, tuple[str, ...]], Program] = {}
         self._engines: dict[tuple[str, tuple[str, ...]], ReteEngine] = {}
         self._descriptions: dict[tuple[str, tuple[str, ...], str], str] = {}
+        self._statics: dict[str, dict[str, Any]] = {}
+        self._used: dict[tuple[str, tuple[str, ...], str], frozenset[str]] = {}
         self._lock = threading.Lock()
 
     # --- compiled state, built once per (entity, documents) ---------------------------
@@ -259,15 +261,7 @@ class Evaluator:
                        results: Mapping[str, Truth], concepts: Mapping[str, Truth],
                        trace: list[Firing], as_of: dt.date) -> Determination:
         kb = self.kb
-        base: dict[str, Any] = dict(
-            measure_id=m.id, document=doc_id, clause_id=clause.id, clause_number=clause.number,
-            heading=clause.heading, zh=m.zh, en=m.en, subject=m.subject.value, force=m.force.value,
-            quote=m.quote, binds_household=m.binds_household,
-            owners=[Owner(body_id=o["id"], name=o["name"], role=o["role"]) for o in owners_of(kb, m.id)],
-            parameters=[ParameterValue(id=p.id, value=p.value, unit=p.unit.value, text=p.text)
-                        for p in m.parameters],
-            note=m.rule.note if m.rule and m.rule.note else m.note,
-        )
+        base = self._static(m, doc_id, clause)
         scope = kb.documents[doc_id].doc.scope
         scope_name = scope_concept_name(doc_id)
         scope_note = None
@@ -323,11 +317,31 @@ class Evaluator:
                     gap = _gap(m, facts, period)
             if m.rule.amounts and status is Status.applies:
                 amounts = self.calculators[m.rule.amounts](program, facts)
-        used = {f"concept:{n}" for n in _concept_names(program, target.when)}
-        why = [f for f in trace if f"{f.kind.value}:{f.name}" in used
-               or (f.name == m.id and f.kind is not TargetKind.concept)]
+        used = self._used_concepts(program, target)
+        why = [f for f in trace if (f.name in used if f.kind is TargetKind.concept else f.name == m.id)]
         return Determination(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
                              out_of_scope=scope_note, period=period, **base)
+
+    def _static(self, m: Measure, doc_id: str, clause: Clause) -> dict[str, Any]:
+        """The parts of a determination that are the same for every record (built once per measure)."""
+        base = self._statics.get(m.id)
+        if base is None:
+            base = self._statics[m.id] = dict(
+                measure_id=m.id, document=doc_id, clause_id=clause.id, clause_number=clause.number,
+                heading=clause.heading, zh=m.zh, en=m.en, subject=m.subject.value, force=m.force.value,
+                quote=m.quote, binds_household=m.binds_household,
+                owners=[Owner(body_id=o["id"], name=o["name"], role=o["role"]) for o in owners_of(self.kb, m.id)],
+                parameters=[ParameterValue(id=p.id, value=p.value, unit=p.unit.value, text=p.text)
+                            for p in m.parameters],
+                note=m.rule.note if m.rule and m.rule.note else m.note)
+        return dict(base)
+
+    def _used_concepts(self, program: Program, target: Target) -> frozenset[str]:
+        key = (program.entity, program.documents, target.key)
+        used = self._used.get(key)
+        if used is None:
+            used = self._used[key] = frozenset(_concept_names(program, target.when))
+        return used
 
     def _questions(self, program: Program, entries: list[Determination], facts: Facts) -> list[Question]:
         """Missing facts worth asking, most decisive first (ties: household facts before member facts).
