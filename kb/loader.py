@@ -17,8 +17,6 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 import yaml
-
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from pydantic import BaseModel, ValidationError
 
 from .conditions import Fact
@@ -38,6 +36,8 @@ from .models import (
     Part,
     Topic,
 )
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 __all__ = ["KB", "KBError", "FieldError", "DocumentKB", "default_policies_dir", "kb_version", "load", "load_default",
            "rebuild_source", "scope_concept_name"]
