@@ -20,8 +20,14 @@ from houfu.engine.results import Determination, Report, Status
 from houfu.kb.loader import KB
 from houfu.kb.models import Role
 
+from .render import for_people
+
 __all__ = ["Item", "HouseholdBrief", "SiteBrief", "DepartmentBrief", "CompareBrief", "render_brief",
            "household_context", "site_context", "department_context", "compare_context", "citation", "question"]
+
+
+#: How many owners a letter names before "and N other departments".
+CONTACTS_SHOWN = 3
 
 
 @dataclass
@@ -42,6 +48,8 @@ class Item:
     cite: str
     clause_id: str
     contact: str = ""
+    contact_more: int = 0
+    shown: int = CONTACTS_SHOWN
     amounts: list[AmountLine] = field(default_factory=list)
     glossary: str = ""
     missing: list[str] = field(default_factory=list)
@@ -74,6 +82,7 @@ class HouseholdBrief:
     not_applicable_count: int
     out_of_scope: list[ScopeItem]
     notices: list[str]
+    one_stop_window: bool
 
 
 @dataclass
@@ -154,18 +163,19 @@ def question(kb: KB, fact: str, names: list[str | None], lang: str, entity_names
     return f"{who}:{label}" if lang == "zh" else f"{who}: {label}"
 
 
-def _contact(kb: KB, entry: Determination, lang: str) -> str:
+def _contacts(kb: KB, entry: Determination, lang: str) -> tuple[str, int]:
+    """The owners to contact, the handler first (recorded in data with its basis), then whoever the sentence
+    names, then leads, then the rest of the list; and how many more were left out (never silently)."""
     # An implicit bearer (the document's addressees) is no one a household can contact.
-    names = [(kb.bodies[o.body_id].en if lang == "en" else o.name, o.role) for o in entry.owners
-             if o.role is not Role.implicit]
-    # Whoever the sentence names as doing it comes first, then the leads, then the list.
-    lead = [n for n, r in names if r is Role.named] + [n for n, r in names if r is Role.lead] or [n for n, _ in names]
+    owners = [o for o in entry.owners if o.role is not Role.implicit]
+    owners.sort(key=lambda o: (not o.handles, o.role is not Role.named, o.role is not Role.lead))
+    names = [kb.bodies[o.body_id].en if lang == "en" else o.name for o in owners]
     sep = "、" if lang == "zh" else ", "
-    return sep.join(lead[:4]) + ("等" if lang == "zh" and len(lead) > 4 else "")
+    return sep.join(names[:CONTACTS_SHOWN]), max(0, len(names) - CONTACTS_SHOWN)
 
 
 def _num(v: float | None) -> str:
-    return "" if v is None else f"{v:g}"
+    return "" if v is None else for_people(v)
 
 
 def _amounts(entry: Determination) -> list[AmountLine]:
@@ -192,8 +202,9 @@ def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | No
             if t.zh.split("(")[0] in e.zh and t.id not in seen_terms:
                 seen_terms.add(t.id)
                 gloss.append(t.plain_zh if lang == "zh" else t.plain_en)
+        contact, more = _contacts(kb, e, lang)
         out.append(Item(zh=e.zh, en=e.en, cite=citation(kb, e.document, e.clause_number, lang),
-                        clause_id=e.clause_id, contact=_contact(kb, e, lang), amounts=_amounts(e),
+                        clause_id=e.clause_id, contact=contact, contact_more=more, amounts=_amounts(e),
                         glossary=" ".join(gloss),
                         missing=[question(kb, f, names, lang, entity_names) for f in e.missing
                                  if asked is None or f in asked],
@@ -222,6 +233,10 @@ def household_context(kb: KB, report: Report, lang: str) -> HouseholdBrief:
         not_applicable_count=len(by.get(Status.does_not_apply, [])),
         out_of_scope=_scope_items(kb, by.get(Status.out_of_scope, []), lang),
         notices=[getattr(n, lang) for n in report.notices],
+        # Only a document that names a one-stop window may send the household to one.
+        one_stop_window=any(kb.documents[d.id].doc.one_stop_window is not None for d in report.documents
+                            if not all(e.status is Status.out_of_scope for e in report.determinations
+                                       if e.document == d.id)),
     )
 
 

@@ -58,11 +58,20 @@ def determination_text(report: Report, verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
+def for_people(v: float | int) -> str:
+    """A number as people write it: 10,000 and 9,360.5, never 10000.0 or 1e+04."""
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:,.2f}".rstrip("0").rstrip(".")
+    return f"{int(v):,}"
+
+
 def _num(v: float | int | bool | str | None) -> str:
     if v is None:
         return "?"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int | float):
+        return for_people(v)
     return str(v)
 
 

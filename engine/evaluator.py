@@ -330,7 +330,9 @@ class Evaluator:
                 measure_id=m.id, document=doc_id, clause_id=clause.id, clause_number=clause.number,
                 heading=clause.heading, zh=m.zh, en=m.en, subject=m.subject.value, force=m.force.value,
                 quote=m.quote, binds_household=m.binds_household,
-                owners=[Owner(body_id=o["id"], name=o["name"], role=o["role"]) for o in owners_of(self.kb, m.id)],
+                owners=[Owner(body_id=o["id"], name=o["name"], role=o["role"],
+                              handles=m.handler is not None and m.handler.body == o["id"])
+                        for o in owners_of(self.kb, m.id)],
                 parameters=[ParameterValue(id=p.id, value=p.value, unit=p.unit.value, text=p.text)
                             for p in m.parameters],
                 note=m.rule.note if m.rule and m.rule.note else m.note)

@@ -72,6 +72,7 @@ class Owner(_Result):
     body_id: str
     name: str = Field(description="as the document writes it")
     role: Role
+    handles: bool = Field(False, description="the body that actually handles it for a household (data, with its basis)")
 
 
 class ParameterValue(_Result):

@@ -220,6 +220,13 @@ class Convention(Strict):
     note: str
 
 
+class TextRef(Strict):
+    """Where the text says something, quoted verbatim."""
+
+    quote: str
+    clause: str
+
+
 class Document(Strict):
     id: str
     short_name: str
@@ -242,6 +249,9 @@ class Document(Strict):
     period: DocumentPeriod | None = None
     convention: Convention | None = None
     scope: Scope
+    one_stop_window: TextRef | None = Field(
+        default=None, description="where the text names a one-stop service window at the site; letters mention "
+                                  "one only for a document that does")
     chrome: list[Chrome] = []
     repairs: list[Repair] = []
     notes: list[str] = []
@@ -350,6 +360,13 @@ class Reference(Strict):
     kind: Literal["document", "campaign", "standard", "system"]
 
 
+class Handler(Strict):
+    """The body on the list that actually handles the measure for a household, and the basis for saying so."""
+
+    body: str
+    basis: str
+
+
 class Measure(Strict):
     id: str
     zh: str
@@ -362,6 +379,7 @@ class Measure(Strict):
     parameters: list[Parameter] = []
     named: list[Named] = []
     bearer: Bearer | None = None
+    handler: Handler | None = None
     qualifiers: list[Qualifier] = []
     references: list[Reference] = []
     note: str | None = None

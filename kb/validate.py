@@ -40,6 +40,7 @@ from .conditions import (
 from .facts import PERIODIC_FACTS, Entity, Household, Member, Site, fact_paths
 from .loader import KB, DocumentKB, KBError, rebuild_source
 from .models import Clause, Measure
+from .query import owners_of
 
 __all__ = ["validate", "parse_responsibility_list", "numbers_in", "RESPONSIBILITY_LIST"]
 
@@ -137,6 +138,11 @@ def _check_document(kb: KB, dkb: DocumentKB) -> list[KBError]:
             errs.append(KBError(doc_path, "period.quote", "not a verbatim substring of source.txt"))
         if doc.period.clause not in kb.clauses:
             errs.append(KBError(doc_path, "period.clause", f"unknown clause id {doc.period.clause!r}"))
+    if doc.one_stop_window is not None:
+        if doc.one_stop_window.clause not in kb.clauses:
+            errs.append(KBError(doc_path, "one_stop_window.clause", f"unknown clause {doc.one_stop_window.clause!r}"))
+        elif doc.one_stop_window.quote not in kb.clauses[doc.one_stop_window.clause].text:
+            errs.append(KBError(doc_path, "one_stop_window.quote", "not a verbatim substring of the clause"))
     if doc.convention is not None and doc.convention.quote and doc.convention.quote not in dkb.source_text:
         errs.append(KBError(doc_path, "convention.quote", "not a verbatim substring of source.txt"))
     if doc.in_force_until is not None and doc.in_force_until < doc.in_force_from:
@@ -345,6 +351,9 @@ def _check_record(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
     for i, r in enumerate(m.references):
         if r.text not in m.quote:
             errs.append(KBError(path, f"{key}.references[{i}].text", f"{r.text!r} does not appear in the quote"))
+    if m.handler is not None and m.handler.body not in {o["id"] for o in owners_of(kb, m.id)}:
+        errs.append(KBError(path, f"{key}.handler.body", f"{m.handler.body!r} is not among the measure's owners "
+                                                         "in the text; a handler must be one of them"))
     if m.bearer is not None and m.bearer.body not in kb.bodies:
         errs.append(KBError(path, f"{key}.bearer.body", f"unknown body id {m.bearer.body!r}"))
     if m.modality.value == "prohibition" and not any(w in m.quote for w in ("不得", "限制", "禁止", "严禁")):

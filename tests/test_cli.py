@@ -50,7 +50,7 @@ def test_check_json_entry_fields():
     assert e["status"] == "applies" and e["document"] == "dingnan-2023" and e["clause_number"] == "四(三)"
     assert e["clause_id"] == "dn.4.3"
     assert e["force"] == "mandatory" and "60%" in e["quote"]
-    assert {"name": "县人社局", "role": "shared", "body_id": "dn_hrss"} in e["owners"]
+    assert {"name": "县人社局", "role": "shared", "body_id": "dn_hrss", "handles": True} in e["owners"]
     assert e["amounts"][0]["quantity"] == "quarterly_subsidy" and e["amounts"][0]["value"] == 9360.0
     assert {p["id"] for p in e["parameters"]} >= {"dn.4.3.subsidy_rate", "dn.4.3.quarterly_cap"}
     assert any(f["rule"].startswith("measure:dn.4.3.incubation_subsidy#T") for f in e["why"])
@@ -462,3 +462,23 @@ def test_a_gated_question_returns_once_the_gate_is_open(tmp_path):
     f.write_text("id: g\njurisdiction: shiyan\nmembers: [{name: 甲, age: 30, labor_capacity: none}]\n", encoding="utf-8")
     [r] = json.loads(run("check", f, "--json").stdout)
     assert "members[0].wants_job" not in {q["fact"] for q in r["questions"]}
+
+
+def test_a_letter_names_the_handling_office_first_and_never_cuts_the_list_silently(tmp_path):
+    f = tmp_path / "h.yaml"
+    f.write_text("id: d\njurisdiction: dingnan\nsite_type: county_seat_centralized\nmeets_dibao_conditions: true\n"
+                 "receives_dibao: false\n", encoding="utf-8")
+    zh = run("brief", "household", f).output
+    line = next(ln for ln in zh.splitlines() if ln.startswith("- 确保符合条件的搬迁群众城乡低保应保尽保"))
+    assert "联系:县民政局、" in line and "等 9 个部门" in line
+    en = run("brief", "household", f, "--lang", "en").output
+    line = next(ln for ln in en.splitlines() if "dibao" in ln and "Contact:" in ln)
+    assert "Contact: County Civil Affairs Bureau, " in line and "and 6 other departments" in line
+
+
+def test_only_a_document_that_names_a_one_stop_window_sends_people_to_one():
+    assert "一站式" in run("brief", "household", EX / "dingnan-household.yaml").output
+    shiyan = run("brief", "household", EX / "shiyan-household.yaml").output
+    assert "一站式" not in shiyan and "到上面列出的部门办理" in shiyan
+    town = run("brief", "household", EX / "dingnan-town-household.yaml").output
+    assert "一站式" not in town and "不适用于您家" in town
