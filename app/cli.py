@@ -317,12 +317,14 @@ def jsonl_option(f: F) -> F:
 @as_of_option
 @json_option
 @jsonl_option
-@click.option("--ask", is_flag=True, help="Ask for the missing facts, most decisive first.")
+@click.option("--ask", is_flag=True, help="Ask for the missing facts, most decisive first (one household).")
+@click.option("--save", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --ask: write the household with every answer to this YAML file.")
 @click.option("-v", "--verbose", is_flag=True, help="Show owners and failed conditions for every measure.")
 @reading_options
 @click.pass_context
 def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as_json: bool, jsonl: bool,
-          ask: bool, verbose: bool, encoding: str | None, strict: bool) -> None:
+          ask: bool, save: Path | None, verbose: bool, encoding: str | None, strict: bool) -> None:
     """Which measures apply to a household, why, who owns them, and what is missing.
 
     HOUSEHOLD_FILE is YAML or JSON (``-`` reads stdin); a list checks a batch.
@@ -332,13 +334,17 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
     Example:
       houfu check examples/dingnan-household.yaml
       houfu check examples/batch-households.yaml --json
-      houfu check examples/shiyan-household.yaml --ask
+      houfu check examples/walk-in.yaml --ask --save answered.yaml
     """
+    if save is not None and not ask:
+        raise BadInput(f"{save}: -: --save goes with --ask")
     if ask:
         from .interview import interview
 
+        if save is not None:
+            check_output(save)
         try:
-            interview(_evaluator(ctx), household_file, _date(as_of))
+            interview(_evaluator(ctx), household_file, _date(as_of), save, encoding)
         except InputError as exc:
             raise BadInput(str(exc)) from None
         return

@@ -1,24 +1,86 @@
-"""``houfu check --ask``: ask for missing facts, most decisive first."""
+"""``houfu check --ask``: an interview that asks the questions worth asking and never loses an answer.
+
+* The questions are the report's (ranked, gated per person in policies/vocabulary.yaml), one at a time.
+* A choice shows numbered options and takes the number, the Chinese label, the English label or the code;
+  yes/no takes 是/否, y/n, yes/no or true/false.
+* A bad answer re-prompts with the reason, at any depth; nothing aborts the interview or blames the file.
+* Prompts go to stderr, the result to stdout. Ctrl-D or ``q`` ends cleanly and says how many questions were
+  answered; ``--save FILE`` then writes the household with every answer (keeping the original's order and
+  comments, via ruamel.yaml).
+* An unknown member list is a small sub-interview: how many, then each member's age, then the questions
+  that follow from it.
+* One household at a time: a batch file is refused with one line.
+"""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-from typing import Any
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
 
 import click
 
 from houfu.engine.evaluator import Evaluator
 from houfu.engine.logic import split_fact_path
-from houfu.engine.results import Report
-from houfu.kb.facts import Household
+from houfu.engine.results import Question, Report
+from houfu.kb.facts import Entity, Household, Member, fact_paths
 from houfu.kb.loader import FieldError
 
 from . import render
-from .briefs import question
 from .inputs import InputError, parse_record, read_records
 
-__all__ = ["interview"]
+__all__ = ["Interview", "interpret", "interview"]
+
+_TYPES: dict[str, Any] = {**fact_paths(Household), **fact_paths(Member), **fact_paths(Entity)}
+_YES = {"是", "y", "yes", "true", "对", "有"}
+_NO = {"否", "n", "no", "false", "不", "没有"}
+_QUIT = {"q", "quit", "退出"}
+
+
+def _base_type(name: str) -> Any:
+    ann = _TYPES.get(name, str)
+    if get_origin(ann) is Union or type(ann).__name__ == "UnionType":
+        ann = next((a for a in get_args(ann) if a is not type(None)), str)
+    return ann
+
+
+def interpret(question: Question, text: str) -> tuple[Any, str | None]:
+    """The answer as a value for the file, or the reason it is not accepted."""
+    answer = text.strip()
+    _, _, key = split_fact_path(question.fact)
+    if key in ("members", "entities"):
+        if not answer.isdigit():
+            return None, "give how many, as a number (0 if none)"
+        return [{} for _ in range(int(answer))], None
+    codes = [c.code for c in question.choices]
+    if codes == ["true", "false"]:
+        low = answer.lower()
+        if low in _YES or answer == "1":
+            return True, None
+        if low in _NO or answer == "2":
+            return False, None
+        return None, "answer 是/否 (y/n)"
+    if question.choices:
+        if answer.isdigit() and 1 <= int(answer) <= len(question.choices):
+            return question.choices[int(answer) - 1].code, None
+        for c in question.choices:
+            if answer.lower() in (c.code.lower(), c.zh, c.en.lower()):
+                return c.code, None
+        listed = ", ".join(f"{i} {c.zh} ({c.en})" for i, c in enumerate(question.choices, 1))
+        return None, f"choose one of: {listed}"
+    kind = _base_type(key)
+    if kind is int:
+        try:
+            return int(answer), None
+        except ValueError:
+            return None, "give a whole number"
+    if kind is float:
+        try:
+            return float(answer), None
+        except ValueError:
+            return None, "give a number"
+    return answer, None
 
 
 def _set(raw: dict[str, Any], path: str, value: Any) -> None:
@@ -30,56 +92,126 @@ def _set(raw: dict[str, Any], path: str, value: Any) -> None:
     target[last] = value
 
 
-def _coerce(text: str) -> Any:
-    low = text.strip().lower()
-    if low in ("y", "yes", "true", "是"):
-        return True
-    if low in ("n", "no", "false", "否"):
-        return False
-    if low == "[]":
-        return []
-    try:
-        return int(low)
-    except ValueError:
-        return text.strip()
+class Interview:
+    """One household's interview: the raw record as answered so far, and what was answered."""
 
+    def __init__(self, evaluator: Evaluator, path: str, as_of: dt.date | None, encoding: str | None = None):
+        self.evaluator, self.path, self.as_of = evaluator, path, as_of
+        records = read_records(path, encoding)
+        if len(records.items) != 1:
+            raise InputError(records.source, "-", f"--ask interviews one household; the file holds "
+                                                   f"{len(records.items)} (check a batch without --ask)")
+        raw = records.items[0]
+        if not isinstance(raw, dict):
+            raise InputError(records.source, "-", "expected a mapping of household facts")
+        self.source = records.source
+        self.raw: dict[str, Any] = raw
+        self.answers: list[tuple[str, Any]] = []
+        self.skipped: set[str] = set()
+        self.queue: list[Question] = []  # a sub-interview's questions, asked before the report's
 
-def _determine(evaluator: Evaluator, raw: dict[str, Any], path: str, as_of: dt.date | None) -> Report:
-    record = parse_record(raw, Household, path, evaluator.kb)
-    try:
-        return evaluator.determine(record, as_of)
-    except FieldError as exc:
-        raise InputError(path, exc.field, exc.message) from None
-
-
-def interview(evaluator: Evaluator, path: str, as_of: dt.date | None) -> None:
-    """Ask, re-decide, repeat; a rejected answer is undone whole (a deep copy, members included)."""
-    kb = evaluator.kb
-    raw = read_records(path).items[0]
-    if not isinstance(raw, dict):
-        raise InputError(path, "-", "expected a mapping of household facts")
-    asked: set[str] = set()
-    while True:
-        report = _determine(evaluator, raw, path, as_of)
-        todo = [q for q in report.questions if q.fact not in asked]
-        if not todo:
-            break
-        q = todo[0]
-        names = report.member_names
-        answer = click.prompt(f"{q.fact}? {question(kb, q.fact, names, 'zh')} / {question(kb, q.fact, names, 'en')}\n"
-                              f"  (decides {q.decides}; y/n, a number or a word; blank skips, q stops)",
-                              default="", show_default=False)
-        if answer.strip().lower() == "q":
-            break
-        asked.add(q.fact)
-        if not answer.strip():
-            continue
-        previous = copy.deepcopy(raw)
-        _set(raw, q.fact, _coerce(answer))
+    def report(self) -> Report:
+        record = parse_record(self.raw, Household, self.source, self.evaluator.kb)
         try:
-            parse_record(raw, Household, path, kb)
+            return self.evaluator.determine(record, self.as_of)
+        except FieldError as exc:
+            raise InputError(self.source, exc.field, exc.message) from None
+
+    def next_question(self, report: Report) -> Question | None:
+        while self.queue:
+            q = self.queue[0]
+            if q.fact not in self.skipped:
+                return q
+            self.queue.pop(0)
+        return next((q for q in report.questions if q.fact not in self.skipped), None)
+
+    def answer(self, question: Question, text: str) -> str | None:
+        """Apply an answer; the reason it is not accepted, or None. The record is unchanged on a bad answer."""
+        value, problem = interpret(question, text)
+        if problem:
+            return problem
+        candidate = copy.deepcopy(self.raw)
+        _set(candidate, question.fact, value)
+        try:
+            parse_record(candidate, Household, self.source, self.evaluator.kb)
         except InputError as exc:
-            click.echo(f"  not accepted: {exc.message}", err=True)
-            raw = previous
-            asked.discard(q.fact)
+            return exc.message
+        self.raw = candidate
+        self.answers.append((question.fact, value))
+        self.skipped.add(question.fact)
+        if question.fact == "members":
+            # Each new member: age first, then only the questions that follow from it (the gates).
+            label = self.evaluator.kb.fact_labels["age"]
+            self.queue += [Question(fact=f"members[{i}].age", member=i, number=i + 1, zh=label.zh, en=label.en,
+                                    decides=0) for i in range(len(value))]
+        return None
+
+    def save(self, out: Path) -> None:
+        """The household with every answer, keeping the original file's order and comments where it can."""
+        from ruamel.yaml import YAML
+
+        yaml = YAML()
+        yaml.indent(mapping=2, sequence=4, offset=2)
+        original: Any = None
+        if self.path != "-" and not self.path.endswith(".json"):
+            try:
+                original = yaml.load(Path(self.path).read_text(encoding="utf-8"))
+            except Exception:  # noqa: BLE001 - not round-trippable (e.g. GBK): write the record afresh
+                original = None
+        if isinstance(original, dict):
+            for fact, value in self.answers:
+                _set(original, fact, value)
+            data = original
+        else:
+            data = self.raw
+        with out.open("w", encoding="utf-8") as fh:
+            yaml.dump(data, fh)
+
+
+def _prompt(question: Question, number: int) -> str:
+    who = ""
+    if question.number is not None:
+        who = f"{question.about or ('第' + str(question.number) + '位')}: "
+    lines = [f"[{number}] {who}{question.zh}", f"    {question.en}"]
+    if question.choices and [c.code for c in question.choices] != ["true", "false"]:
+        lines.append("    " + "  ".join(f"{i} {c.zh} ({c.en})" for i, c in enumerate(question.choices, 1)))
+    elif question.choices:
+        lines.append("    是 / 否 (y/n)")
+    lines.append("    (blank skips, q ends)")
+    return "\n".join(lines) + "\n"
+
+
+def interview(evaluator: Evaluator, path: str, as_of: dt.date | None, save: Path | None = None,
+              encoding: str | None = None) -> None:
+    """Run the interview on the terminal: prompts on stderr, the determination on stdout."""
+    session = Interview(evaluator, path, as_of, encoding)
+    report = session.report()
+    ended = False
+    while not ended:
+        question = session.next_question(report)
+        if question is None:
+            break
+        while True:
+            try:
+                text = click.prompt(_prompt(question, len(session.answers) + 1), default="", show_default=False,
+                                    err=True, prompt_suffix="> ")
+            except click.exceptions.Abort:  # Ctrl-D (or Ctrl-C): end cleanly, keep what was answered
+                click.echo("", err=True)
+                ended = True
+                break
+            if text.strip().lower() in _QUIT:
+                ended = True
+                break
+            if not text.strip():
+                session.skipped.add(question.fact)
+                break
+            problem = session.answer(question, text)
+            if problem is None:
+                break
+            click.echo(f"    not accepted: {problem}", err=True)
+        report = session.report()
     click.echo(render.determination_text(report))
+    click.echo(f"{len(session.answers)} question(s) answered", err=True)
+    if save is not None:
+        session.save(save)
+        click.echo(f"saved to {save}", err=True)
