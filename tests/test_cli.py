@@ -125,7 +125,8 @@ def test_ask_fills_missing_facts_in_order(tmp_path):
     f = tmp_path / "h.yaml"
     f.write_text("id: a\njurisdiction: shiyan\nmembers: [{labor_capacity: full}]\n", encoding="utf-8")
     r = run("check", f, "--ask", input="16\n" + "q\n")
-    assert "members[0].age?" in r.output and "sy.4.annual_training" in r.output
+    assert "[1] 第1位: 多大年龄(周岁)?" in r.stderr and "sy.4.annual_training" in r.stdout
+    assert "1 question(s) answered" in r.stderr
 
 
 def test_schema_household():
