@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from houfu.engine.results import Amount, Determination, Explanation, Report, Status
+from houfu.engine.results import Amount, Determination, Explanation, Question, Report, Status
 
 __all__ = ["determination_text", "explain_text", "stats_text", "show_text", "search_text", "validate_text"]
 
@@ -14,10 +15,19 @@ _ORDER = [Status.violated, Status.not_due, Status.applies, Status.satisfied, Sta
           Status.does_not_apply, Status.out_of_scope]
 
 
-def _owners(e: Determination) -> str:
+#: Owners shown on one screen before "and N others" (-v shows them all).
+OWNERS_SHOWN = 3
+
+
+def _owners(e: Determination, verbose: bool = False) -> str:
+    """The owners, the one that handles it first; shortened unless verbose, never cut silently."""
     if not e.owners:
         return "no owner named in the text"
-    return "、".join(f"{o.name}({o.role.value})" for o in e.owners)
+    owners = sorted(e.owners, key=lambda o: (not o.handles, o.role.value != "named", o.role.value != "lead"))
+    shown = owners if verbose else owners[:OWNERS_SHOWN]
+    text = "、".join(f"{o.name}({'handles' if o.handles else o.role.value})" for o in shown)
+    rest = len(owners) - len(shown)
+    return text + (f" and {rest} other(s)" if rest else "")
 
 
 def determination_text(report: Report, verbose: bool = False) -> str:
@@ -39,7 +49,7 @@ def determination_text(report: Report, verbose: bool = False) -> str:
         for e in group:
             lines.append(f"  {_MARK[status]} {e.measure_id}  [{e.document} {e.clause_number}] {e.zh}")
             if status in (Status.applies, Status.met, Status.violated) or verbose:
-                lines.append(f"      owners: {_owners(e)}")
+                lines.append(f"      owners: {_owners(e, verbose)}")
             if e.gap:
                 lines.append(f"      gap: {e.gap.en}")
             if e.period and not e.period.complete:
@@ -47,14 +57,15 @@ def determination_text(report: Report, verbose: bool = False) -> str:
                              + (f", {_num(e.period.still_needed)} still needed" if e.period.still_needed else ""))
             lines += [f"      {line}" for line in amount_lines(e.amounts)]
             if e.missing:
-                lines.append("      missing: " + ", ".join(e.missing))
+                lines.append("      missing: " + ", ".join(_for_people(m, report) for m in e.missing))
             if e.not_decidable:
                 lines.append(f"      not decidable: {e.not_decidable}")
-            if e.failed and verbose:
-                lines.append("      because: " + "; ".join(e.failed))
+            if e.failed:  # one short clause by default, every failed test with -v
+                failed = [_for_people(f, report) for f in e.failed]
+                lines.append("      because: " + ("; ".join(failed) if verbose else failed[0]))
     if report.questions:
         lines.append("\nTo decide the rest, ask (most decisive first):")
-        lines += [f"  - {q.fact}  (decides {q.decides})" for q in report.questions[:10]]
+        lines += [f"  - {_who(q)}{q.en}  [{q.fact}, decides {q.decides}]" for q in report.questions[:10]]
     return "\n".join(lines)
 
 
@@ -73,6 +84,28 @@ def _num(v: float | int | bool | str | None) -> str:
     if isinstance(v, int | float):
         return for_people(v)
     return str(v)
+
+
+_ITEM = re.compile(r"(members|entities)\[(\d+)\]\.")
+
+
+def _for_people(text: str, report: Report) -> str:
+    """members[0].age -> 陈老汉 (member 1): age; people count from 1 and know each other by name."""
+    def name(m: re.Match[str]) -> str:
+        i = int(m.group(2))
+        if m.group(1) == "members":
+            known = report.member_names[i] if i < len(report.member_names) else None
+            return f"{known + ' ' if known else ''}(member {i + 1}): "
+        known_e = report.entity_names[i] if i < len(report.entity_names) else None
+        return f"{known_e + ' ' if known_e else ''}(business {i + 1}): "
+
+    return _ITEM.sub(name, text)
+
+
+def _who(q: Question) -> str:
+    if q.number is None:
+        return ""
+    return f"{q.about or ('member ' if q.member is not None else 'business ') + str(q.number)}: "
 
 
 def amount_lines(amounts: list[Amount]) -> list[str]:
