@@ -17,7 +17,7 @@ from houfu.engine.evaluator import Evaluator, evaluator_for
 from houfu.engine.results import Report
 from houfu.engine.rete import EngineFailure
 from houfu.kb import query
-from houfu.kb.facts import Household, Site
+from houfu.kb.facts import Household, Site, record_model
 from houfu.kb.graph import Graph
 from houfu.kb.loader import KB, FieldError, KBError, load, load_default
 
@@ -389,7 +389,7 @@ def explain_cmd(ctx: click.Context, file: str, measure_id: str, as_of: dt.dateti
         raise BadInput(f"{file}: -: explain takes one record, the file holds {len(raw)}")
     source = "<stdin>" if file == "-" else file
     try:
-        record: Household | Site = parse_record(raw[0], _guess_model(raw[0]), source, _kb(ctx))
+        record: Household | Site = parse_record(raw[0], record_model(raw[0]), source, _kb(ctx))
         data = _evaluator(ctx).explain(record, measure_id, _date(as_of))
     except InputError as exc:
         raise BadInput(str(exc)) from None
@@ -399,13 +399,6 @@ def explain_cmd(ctx: click.Context, file: str, measure_id: str, as_of: dt.dateti
     except EngineFailure as exc:
         raise BadInput(f"{source}: -: {exc}") from None
     _emit(data, as_json, render.explain_text)
-
-
-def _guess_model(raw: Any) -> type[Household] | type[Site]:
-    """A household or a site, by which vocabulary the record's keys fit better."""
-    keys = set(raw) if isinstance(raw, dict) else set()
-    fits_site = len(keys - set(Site.model_fields)) < len(keys - set(Household.model_fields))
-    return Site if fits_site else Household
 
 
 def read_records_or_fail(path: str) -> Records:

@@ -27,7 +27,7 @@ from typing import Any
 
 from houfu.engine.evaluator import EngineKind, Evaluator, evaluator_for
 from houfu.engine.results import Determination, Explanation, Report, Status
-from houfu.kb.facts import Household, Site
+from houfu.kb.facts import Household, Site, record_model
 from houfu.kb.loader import KB, FieldError, KBError, load_default
 from houfu.kb.loader import load as _load
 
@@ -66,8 +66,7 @@ def explain(record: Household | Site | Mapping[str, Any], measure_id: str, *, as
     """One measure for one household or site, with the rules that fired and each member's tests."""
     if isinstance(record, Mapping):
         raw = dict(record)
-        is_site = len(set(raw) - set(Site.model_fields)) < len(set(raw) - set(Household.model_fields))
-        record = Site.model_validate(raw) if is_site else Household.model_validate(raw)
+        record = record_model(raw).model_validate(raw)
     return evaluator(kb).explain(record, measure_id, as_of)
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, StringConstraints
 
-__all__ = ["PERIODIC_FACTS", "Entity", "Household", "IncubatorFees", "Member", "Site", "ThreeHaves", "fact_paths"]
+__all__ = ["PERIODIC_FACTS", "Entity", "Household", "record_model", "IncubatorFees", "Member", "Site", "ThreeHaves", "fact_paths"]
 
 Year = Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
 Quarter = Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$")]
@@ -138,6 +138,13 @@ class Site(_Input):
         None, description="job-fair and career-guidance events held, per calendar year: {\"2025\": 2}")
     community_activities: dict[Quarter, NonNegativeInt] | None = Field(
         None, description="community activities held, per quarter: {\"2025-Q4\": 1}")
+
+
+def record_model(raw: object) -> type[Household] | type[Site]:
+    """A household or a site, by which model's field names the raw record's keys fit better."""
+    keys = set(raw) if isinstance(raw, dict) else set()
+    fits_site = len(keys - set(Site.model_fields)) < len(keys - set(Household.model_fields))
+    return Site if fits_site else Household
 
 
 _NOT_FACTS = {"id", "name", "members", "entities", "jurisdiction", "owners"}
