@@ -220,23 +220,31 @@ class Evaluator:
     def truths(self, record: Household | Site, as_of: dt.date,
                engine: EngineKind = EngineKind.rete) -> tuple[Program, Facts, dict[str, Truth], list[Firing]]:
         """The raw truth of every target for one record (the differential test compares these)."""
+        _, program = self._program_for(record, as_of)
+        facts = flatten(record)
+        results, trace = self._evaluate(program, facts, engine)
+        return program, facts, results, trace
+
+    def _program_for(self, record: Household | Site, as_of: dt.date) -> tuple[str, Program]:
+        """The record's jurisdiction id and the program of the documents in force there on ``as_of``."""
         entity = "site" if isinstance(record, Site) else "household"
         jurisdiction = self.jurisdiction(record.jurisdiction)
-        program = self.program(entity, tuple(documents_in_force(self.kb, jurisdiction, as_of)))
-        facts = flatten(record)
+        return jurisdiction, self.program(entity, tuple(documents_in_force(self.kb, jurisdiction, as_of)))
+
+    def _evaluate(self, program: Program, facts: Facts,
+                  engine: EngineKind) -> tuple[dict[str, Truth], list[Firing]]:
         if engine is EngineKind.rete:
-            results, trace = self.rete(program).evaluate(facts)
-        else:
-            results, trace = evaluate_plain(program, facts), []
-        return program, facts, results, trace
+            return self.rete(program).evaluate(facts)
+        return evaluate_plain(program, facts), []
 
     def determine(self, record: Household | Site, as_of: dt.date | None = None,
                   engine: EngineKind = EngineKind.rete) -> Report:
         kb = self.kb
         as_of = as_of or dt.date.today()
         entity = "site" if isinstance(record, Site) else "household"
-        jurisdiction = self.jurisdiction(record.jurisdiction)
-        program, facts, results, trace = self.truths(record, as_of, engine)
+        jurisdiction, program = self._program_for(record, as_of)
+        facts = flatten(record)
+        results, trace = self._evaluate(program, facts, engine)
         concepts = {t.name: results[t.key] for t in program.concept_targets}
         entries = []
         for doc_id in program.documents:
@@ -401,7 +409,9 @@ class Evaluator:
             hint = difflib.get_close_matches(measure_id, listed, n=3, cutoff=0.5)
             raise FieldError("measure", f"{measure_id!r} is not a {report.entity} measure of the documents in force"
                              + (f"; did you mean {', '.join(hint)}?" if hint else ""))
-        program, facts, _, _ = self.truths(record, report.as_of)
+        # The member tests need only the program and the facts, not a second evaluation.
+        _, program = self._program_for(record, report.as_of)
+        facts = flatten(record)
         return Explanation(determination=entry, member_tests=self._member_tests(program, self.kb.measures[measure_id],
                                                                                  facts),
                            notices=report.notices, kb_version=report.kb_version, houfu_version=report.houfu_version)
