@@ -34,6 +34,8 @@ demo: $(STAMP)
 	$(HOUFU) graph render out/hrss.png --department 县人社局
 	$(HOUFU) brief household examples/dingnan-household.yaml -o out/brief-household-zh.md
 	$(HOUFU) brief household examples/shiyan-household.yaml --lang en --format html -o out/brief-household-en.html
+	$(HOUFU) brief household examples/dingnan-elderly-couple.yaml --format html -o out/letter-elderly-couple-zh.html
+	$(HOUFU) brief household examples/dingnan-school-family.yaml --format txt
 	$(HOUFU) brief site examples/dingnan-site.yaml -o out/brief-site-zh.md
 	$(HOUFU) brief department 县人社局 --format html -o out/brief-department-zh.html
 	$(HOUFU) brief compare --topic training --lang en -o out/brief-compare-en.md

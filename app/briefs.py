@@ -15,15 +15,15 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from houfu.engine.logic import split_fact_path
 from houfu.engine.results import Determination, Report, Status
 from houfu.kb.loader import KB
 from houfu.kb.models import Role
 
+from .letters import question
 from .render import for_people
 
-__all__ = ["Item", "HouseholdBrief", "SiteBrief", "DepartmentBrief", "CompareBrief", "render_brief",
-           "household_context", "site_context", "department_context", "compare_context", "citation", "question"]
+__all__ = ["Item", "SiteBrief", "DepartmentBrief", "CompareBrief", "render_brief",
+           "site_context", "department_context", "compare_context", "citation", "question"]
 
 
 #: How many owners a letter names before "and N other departments".
@@ -61,28 +61,12 @@ class Item:
 
 
 @dataclass
-@dataclass
 class ScopeItem:
     """A document that does not cover this household or site, with the clause that says so."""
 
     title: str
     quote: str
     cite: str
-
-
-@dataclass
-class HouseholdBrief:
-    household_id: str
-    documents: list[str]
-    applies: list[Item]
-    satisfied: list[Item]
-    must_do: list[Item]
-    undetermined: list[Item]
-    questions: list[str]
-    not_applicable_count: int
-    out_of_scope: list[ScopeItem]
-    notices: list[str]
-    one_stop_window: bool
 
 
 @dataclass
@@ -148,21 +132,6 @@ def citation(kb: KB, doc_id: str, clause_number: str, lang: str) -> str:
     return f"依据《{doc.title}》{clause_number}" if lang == "zh" else f"Source: 《{doc.title}》 ({doc.title_en}), {clause_number}"
 
 
-def question(kb: KB, fact: str, names: list[str | None], lang: str, entity_names: list[str] | None = None) -> str:
-    """A missing fact as a plain question, naming the member or business it is about."""
-    collection, i, key = split_fact_path(fact)
-    label = kb.fact_labels[key].zh if lang == "zh" else kb.fact_labels[key].en
-    if i is None:
-        return label
-    if collection == "entities":
-        known = entity_names or []
-        who = known[i] if i < len(known) else (f"第{i + 1}个经营实体" if lang == "zh" else f"business {i + 1}")
-    else:
-        name = names[i] if i < len(names) else None
-        who = name or (f"第{i + 1}位成员" if lang == "zh" else f"member {i + 1}")
-    return f"{who}:{label}" if lang == "zh" else f"{who}: {label}"
-
-
 def _contacts(kb: KB, entry: Determination, lang: str) -> tuple[str, int]:
     """The owners to contact, the handler first (recorded in data with its basis), then whoever the sentence
     names, then leads, then the rest of the list; and how many more were left out (never silently)."""
@@ -214,30 +183,6 @@ def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | No
                         still_needed=_num(e.period.still_needed) if e.period and e.period.still_needed else "",
                         numbers=("；" if lang == "zh" else "; ").join(p.text for p in e.parameters)))
     return out
-
-
-def household_context(kb: KB, report: Report, lang: str) -> HouseholdBrief:
-    by = _by_status(report)
-    names = report.member_names
-    decidable = [e for e in by.get(Status.undetermined, []) if not e.not_decidable]
-    return HouseholdBrief(
-        household_id=report.id,
-        documents=[f"《{d.title}》" for d in report.documents],
-        applies=_items(kb, [e for e in by.get(Status.applies, []) if not e.binds_household], lang, names,
-                       report.entity_names),
-        satisfied=_items(kb, by.get(Status.satisfied, []), lang, names, report.entity_names),
-        must_do=_items(kb, [e for e in by.get(Status.applies, []) if e.binds_household], lang, names,
-                       report.entity_names),
-        undetermined=_items(kb, decidable, lang, names, report.entity_names, {q.fact for q in report.questions}),
-        questions=[question(kb, q.fact, names, lang, report.entity_names) for q in report.questions[:8]],
-        not_applicable_count=len(by.get(Status.does_not_apply, [])),
-        out_of_scope=_scope_items(kb, by.get(Status.out_of_scope, []), lang),
-        notices=[getattr(n, lang) for n in report.notices],
-        # Only a document that names a one-stop window may send the household to one.
-        one_stop_window=any(kb.documents[d.id].doc.one_stop_window is not None for d in report.documents
-                            if not all(e.status is Status.out_of_scope for e in report.determinations
-                                       if e.document == d.id)),
-    )
 
 
 def _scope_items(kb: KB, entries: list[Determination], lang: str) -> list[ScopeItem]:

@@ -204,14 +204,14 @@ def kb_search(ctx: click.Context, text: str, as_json: bool) -> None:
 
 
 @kb_group.command("schema")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("schemas"),
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/schemas"),
               show_default=True, help="Folder for the JSON Schema files.")
 def kb_schema(out: Path) -> None:
     """Export JSON Schemas of the knowledge-base file formats for editors.
 
     \b
     Example:
-      houfu kb schema --out schemas/
+      houfu kb schema --out docs/schemas
     """
     for path in write_kb_schemas(out):
         click.echo(path)
@@ -267,7 +267,8 @@ def test_cmd(ctx: click.Context, path: Path | None, verbose: bool) -> None:
 
 
 def _run_batch(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime | None, as_json: bool,
-               jsonl: bool, verbose: bool = False, encoding: str | None = None, strict: bool = False) -> None:
+               jsonl: bool, verbose: bool = False, encoding: str | None = None, strict: bool = False,
+               lang: str = "zh") -> None:
     def progress(items: list[tuple[str, R]]) -> Iterable[tuple[str, R]]:
         if len(items) <= 20 or as_json or jsonl or not sys.stderr.isatty():
             yield from items
@@ -286,8 +287,11 @@ def _run_batch(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime
         # Always a list, whatever the record count: one record never changes the shape.
         click.echo(json.dumps([r.model_dump(mode="json") for r in batch.reports], ensure_ascii=False, indent=2))
     else:
+        from .letters import action_summary
+
         for r in batch.reports:
-            click.echo(render.determination_text(r, verbose))
+            summary = action_summary(_kb(ctx), r, lang) if r.entity == "household" else None
+            click.echo(render.determination_text(r, verbose, summary))
             click.echo()
     for e in batch.errors:
         click.echo(f"Error: {e}", err=True)
@@ -321,10 +325,12 @@ def jsonl_option(f: F) -> F:
 @click.option("--save", type=click.Path(dir_okay=False, path_type=Path),
               help="With --ask: write the household with every answer to this YAML file.")
 @click.option("-v", "--verbose", is_flag=True, help="Show owners and failed conditions for every measure.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the action summary at the top (the letter's plain words).")
 @reading_options
 @click.pass_context
 def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as_json: bool, jsonl: bool,
-          ask: bool, save: Path | None, verbose: bool, encoding: str | None, strict: bool) -> None:
+          ask: bool, save: Path | None, verbose: bool, lang: str, encoding: str | None, strict: bool) -> None:
     """Which measures apply to a household, why, who owns them, and what is missing.
 
     HOUSEHOLD_FILE is YAML or JSON (``-`` reads stdin); a list checks a batch.
@@ -348,7 +354,7 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
         except InputError as exc:
             raise BadInput(str(exc)) from None
         return
-    _run_batch(ctx, household_file, Household, as_of, as_json, jsonl, verbose, encoding, strict)
+    _run_batch(ctx, household_file, Household, as_of, as_json, jsonl, verbose, encoding, strict, lang)
 
 
 @main.command("site")
@@ -611,10 +617,10 @@ def brief_household(ctx: click.Context, file: str, lang: str, fmt: str, output: 
       houfu brief household examples/dingnan-household.yaml -o letter.md
       houfu brief household examples/shiyan-household.yaml --lang en --format html -o letter.html
     """
-    from .briefs import household_context
+    from .letters import household_letter
 
     report = _one_report(ctx, file, Household, as_of)
-    _write(_render("household", household_context(_kb(ctx), report, lang), lang, fmt, templates_dir), output)
+    _write(_render("household", household_letter(_kb(ctx), report, lang), lang, fmt, templates_dir), output)
 
 
 @brief_group.command("site")

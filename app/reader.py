@@ -54,7 +54,7 @@ class Limits:
 LIMITS = Limits()
 
 #: Fields whose text is free (shown to people, never used as a key): unsafe characters are removed, with a warning.
-FREE_TEXT = {"name"}
+FREE_TEXT = {"name", "site"}
 _BINARY = {b"\x7fELF": "an ELF executable", b"\x89PNG": "a PNG image", b"\x1f\x8b": "gzip data",
            b"PK\x03\x04": "a zip archive", b"%PDF": "a PDF document", b"\xff\xd8\xff": "a JPEG image"}
 _BOMS = [(b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")]

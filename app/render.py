@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from houfu.engine.results import Amount, Determination, Explanation, Question, Report, Status
 
-__all__ = ["determination_text", "explain_text", "stats_text", "show_text", "search_text", "validate_text"]
+if TYPE_CHECKING:  # letters imports for_people from here
+    from .letters import ActionSummary, LetterAmount
+
+__all__ = ["determination_text", "summary_text", "explain_text", "stats_text", "show_text", "search_text", "validate_text"]
 
 _MARK = {Status.applies: "✔", Status.satisfied: "=", Status.met: "✔", Status.violated: "✘", Status.not_due: "…",
          Status.does_not_apply: "·", Status.out_of_scope: "–", Status.undetermined: "?"}
@@ -30,7 +33,41 @@ def _owners(e: Determination, verbose: bool = False) -> str:
     return text + (f" and {rest} other(s)" if rest else "")
 
 
-def determination_text(report: Report, verbose: bool = False) -> str:
+def summary_text(summary: ActionSummary) -> list[str]:
+    """The letter's action summary, for the top of ``houfu check``: what the household can act on now."""
+    lines = []
+    for title, items in (("money", summary.money), ("apply", summary.apply), ("must keep to", summary.restrictions)):
+        if not items:
+            continue
+        lines.append(f"  {title}:")
+        for it in items:
+            who = "、".join(p.name or f"member {p.number}" for p in it.who)
+            where = ("at the site's one-stop window" if it.at_window else
+                     "、".join(it.where) + (f" and {it.where_more} other(s)" if it.where_more > 0 else "")
+                     + (" (no office named)" if it.where_more < 0 else ""))
+            lines.append(f"    - {who + ': ' if who else ''}{it.text}  [{it.cite}]")
+            lines += [f"        {_letter_amount(a)}" for a in it.amounts]
+            if where and title != "must keep to":
+                lines.append(f"        → {where}")
+    if summary.ask:
+        lines.append("  bring or tell us:")
+        lines += [f"    - {q}" for q in summary.ask]
+    if not lines:
+        return ["\nDO THESE FIRST: nothing to act on yet"]
+    return ["\nDO THESE FIRST"] + lines
+
+
+def _letter_amount(a: LetterAmount) -> str:
+    if a.quantity == "quarterly_subsidy":
+        return f"{a.who}: {a.value} yuan this quarter"
+    if a.quantity == "training_shortfall":
+        return f"{a.who}: {a.value} more training(s) this year"
+    if a.quantity == "restriction_min_years":
+        return f"at least {a.value} years"
+    return f"{a.who + ': ' if a.who else ''}{a.quantity} {a.value}"
+
+
+def determination_text(report: Report, verbose: bool = False, summary: ActionSummary | None = None) -> str:
     lines = [f"{report.entity.capitalize()} {report.id} · {report.jurisdiction} · as of {report.as_of.isoformat()}"]
     lines += [f"  in force: {d.id} 《{d.title}》" for d in report.documents] or ["  no document in force"]
     lines.append("  " + ", ".join(f"{k.value}: {v}" for k, v in sorted(report.summary.items(), key=lambda kv: kv[0].value)))
@@ -38,6 +75,8 @@ def determination_text(report: Report, verbose: bool = False) -> str:
     scoped = {e.out_of_scope.document: e.out_of_scope for e in report.determinations if e.out_of_scope}
     lines += [f"  out of scope: {d} covers only 「{s.quote}」 [{d} {s.clause_number}]; here "
               + "; ".join(s.failed) for d, s in scoped.items()]
+    if summary is not None and any(e.status is not Status.out_of_scope for e in report.determinations):
+        lines += summary_text(summary)
     for status in _ORDER:
         group = [e for e in report.determinations if e.status is status]
         if not group:

@@ -177,6 +177,7 @@ class Evaluator:
         self._engines: dict[tuple[str, tuple[str, ...]], ReteEngine] = {}
         self._descriptions: dict[tuple[str, tuple[str, ...], str], str] = {}
         self._statics: dict[str, dict[str, Any]] = {}
+        self._member_test: dict[str, Condition | None] = {}
         self._used: dict[tuple[str, tuple[str, ...], str], frozenset[str]] = {}
         self._lock = threading.Lock()
 
@@ -256,6 +257,7 @@ class Evaluator:
         return Report(
             entity=entity, id=record.id, jurisdiction=jurisdiction, as_of=as_of,
             documents=[DocumentRef(id=d, title=kb.documents[d].doc.title) for d in program.documents],
+            name=facts.get("name"), site=facts.get("site"),
             member_names=[m.get("name") for m in facts.get("members") or []],
             entity_names=[e.get("name") or e["id"] for e in facts.get("entities") or []],
             summary=dict(Counter(e.status for e in entries)),
@@ -325,10 +327,30 @@ class Evaluator:
                     gap = _gap(m, facts, period)
             if m.rule.amounts and status is Status.applies:
                 amounts = self.calculators[m.rule.amounts](program, facts)
+        for_members: list[int] = []
+        act = False
+        if status in (Status.applies, Status.satisfied):
+            for_members = self._for_members(program, m, facts)
+            # Presentation data, not a determination: whether the letter should lead with this item.
+            act = m.plain is not None and m.plain.act_if is not None and truth(program, m.plain.act_if, facts,
+                                                                                concepts) is True
+            if act and m.plain is not None:
+                for_members = _members_where(program, m.plain.act_if, facts)
         used = self._used_concepts(program, target)
         why = [f for f in trace if (f.name in used if f.kind is TargetKind.concept else f.name == m.id)]
         return Determination(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
-                             out_of_scope=scope_note, period=period, **base)
+                             out_of_scope=scope_note, period=period, for_members=for_members, act=act, **base)
+
+    def _for_members(self, program: Program, m: Measure, facts: Facts) -> list[int]:
+        """The members for whom the rule's first "some member" test holds: whom a letter names for it."""
+        if m.id not in self._member_test:
+            node = next((n for n, _ in walk(m.rule.when if m.rule else None) if isinstance(n, AnyMember)), None)
+            self._member_test[m.id] = node.any_member if node is not None else None
+        inner = self._member_test[m.id]
+        if inner is None:
+            return []
+        return [i for i, mf in enumerate(facts.get(MEMBERS) or []) if truth(program, inner, mf, {}) is True]
+
 
     def _static(self, m: Measure, doc_id: str, clause: Clause) -> dict[str, Any]:
         """The parts of a determination that are the same for every record (built once per measure)."""
@@ -529,3 +551,11 @@ def evaluator_for(kb: KB) -> Evaluator:
             hit = (kb, Evaluator(kb))
             _EVALUATORS[id(kb)] = hit
         return hit[1]
+
+
+def _members_where(program: Program, cond: Condition | None, facts: Facts) -> list[int]:
+    """The members for whom the first "some member" test of ``cond`` holds."""
+    node = next((n for n, _ in walk(cond) if isinstance(n, AnyMember)), None)
+    if node is None:
+        return []
+    return [i for i, mf in enumerate(facts.get(MEMBERS) or []) if truth(program, node.any_member, mf, {}) is True]

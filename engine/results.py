@@ -167,6 +167,10 @@ class Determination(_Result):
     parameters: list[ParameterValue]
     amounts: list[Amount] = []
     condition: str | None = Field(None, description="the applicability rule in words; None when the measure has no rule")
+    act: bool = Field(False, description="the measure's plain.act_if holds: a letter lists it among the actions")
+    for_members: list[int] = Field([], description="0-based indexes of the members it applies to, where the rule "
+                                                    "asks for some member (any_member), or, when `act`, those its "
+                                                    "act_if names; empty otherwise")
     missing: list[str] = Field([], description="unknown facts that keep it undetermined (members[i].fact for members)")
     failed: list[str] = Field([], description="known tests that rule it out")
     gap: Gap | None = None
@@ -214,6 +218,8 @@ class Report(_Result):
     jurisdiction: str
     as_of: dt.date
     documents: list[DocumentRef]
+    name: str | None = Field(None, description="the household's or site's name as given in the input")
+    site: str | None = Field(None, description="the household's site as given in the input (an id or a name)")
     member_names: list[str | None]
     entity_names: list[str] = Field([], description="each business entity's name (or id), in order")
     summary: dict[Status, int]

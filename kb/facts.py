@@ -59,6 +59,8 @@ class Member(_Input):
     left_behind: bool | None = Field(None, description="留守 (left-behind woman, child or elder)")
     lives_alone_elderly: bool | None = Field(None, description="空巢老人")
     unsupported_child: bool | None = Field(None, description="事实无人抚养儿童")
+    refused_school_place: bool | None = Field(
+        None, description="a school has refused this child a place (dingnan 三(一) forbids refusal for lack of hukou)")
     recognized_employment_difficulty: bool | None = Field(None, description="认定为就业困难人员")
     wants_to_start_business: bool | None = None
 
@@ -77,6 +79,9 @@ class Entity(_Input):
 
 class Household(_Input):
     id: str
+    name: str | None = Field(None, description="how a letter addresses the household, e.g. 钟建华户; the id if absent")
+    site: str | None = Field(None, description="the household's site: an id or name from policies/sites.yaml, "
+                                              "or a site's name as written (its window is then 'not yet recorded')")
     jurisdiction: str | None = Field(None, description="dingnan, shiyan, a county under 十堰市, a Chinese name or a division code")
     site_type: SiteType | None = None
     site_population: int | None = Field(None, ge=0, description="people at the household's site")
@@ -147,7 +152,7 @@ def record_model(raw: object) -> type[Household] | type[Site]:
     return Site if fits_site else Household
 
 
-_NOT_FACTS = {"id", "name", "members", "entities", "jurisdiction", "owners"}
+_NOT_FACTS = {"id", "name", "site", "members", "entities", "jurisdiction", "owners"}
 
 
 def fact_paths(model: type[BaseModel]) -> dict[str, object]:

@@ -34,6 +34,7 @@ from .models import (
     NoticeText,
     Parameter,
     Part,
+    SiteRecord,
     Topic,
 )
 
@@ -95,6 +96,7 @@ class KB:
     glossary: Mapping[str, GlossaryTerm]
     fact_labels: Mapping[str, FactLabel]
     notices: Mapping[str, NoticeText]
+    sites: Mapping[str, SiteRecord]
     checks: Mapping[str, ConsistencyCheck]
     clauses: Mapping[str, Clause]
     measures: Mapping[str, Measure]
@@ -292,6 +294,7 @@ def load(folder: Path | str | None = None) -> KB:
         glossary=ro(_parse_list(GlossaryTerm, root / "glossary.yaml", "terms")),
         fact_labels=ro(_parse_list(FactLabel, root / "vocabulary.yaml", "facts")),
         notices=ro(_parse_list(NoticeText, root / "notices.yaml", "notices")),
+        sites=ro(_parse_list(SiteRecord, root / "sites.yaml", "sites")),
         checks=ro(_parse_list(ConsistencyCheck, root / "consistency.yaml", "checks")),
         clauses=ro(ix.clauses), measures=ro(ix.measures), parameters=ro(ix.parameters),
         concepts=ro(ix.concepts), clause_doc=ro(ix.clause_doc), measure_clause=ro(ix.measure_clause),

@@ -100,6 +100,7 @@ class Body(Strict):
     name: str = Field(description="canonical name as the documents write it")
     full_name: str
     en: str
+    short_en: str | None = Field(default=None, description="a shorter English name for letters, where `en` is long")
     kind: Literal[
         "department", "government", "party", "leading_group", "police", "school",
         "community", "financial", "unit", "social", "enterprise", "person",
@@ -139,6 +140,27 @@ class FactLabel(Strict):
         default=None, description="asked only when this is not known to be false, tested on the same member, "
                                   "business or household (e.g. jobs only of someone 16 or over who can work)")
     ask_if_why: str | None = None
+
+
+class Window(Strict):
+    """A site's service window as the county records it; unknown parts stay null and letters say so."""
+
+    address: str | None = None
+    phone: str | None = None
+    hours: str | None = None
+
+
+class SiteRecord(Strict):
+    """A resettlement site and its window (policies/sites.yaml): operational data, not policy."""
+
+    id: str
+    name: str
+    name_en: str
+    jurisdiction: str
+    document: str | None = Field(default=None, description="the document written for this site, if any")
+    aliases: list[str] = []
+    window: Window = Window()
+    note: str
 
 
 class NoticeText(Strict):
@@ -227,9 +249,17 @@ class TextRef(Strict):
     clause: str
 
 
+class CiteAs(Strict):
+    """How a letter cites the document in one or two words (the full title appears once, in its sources)."""
+
+    zh: str
+    en: str
+
+
 class Document(Strict):
     id: str
     short_name: str
+    cite_as: CiteAs | None = Field(default=None, description="a short title for citations; short_name if absent")
     title: str
     title_en: str
     issuer: str
@@ -367,6 +397,34 @@ class Handler(Strict):
     basis: str
 
 
+class LetterKind(str, Enum):
+    """Where a measure goes in a household's letter (issue 10: lead with action, general duties last)."""
+
+    money = "money"  # a payment the household can receive
+    apply = "apply"  # something to apply for or take up, and where
+    entitlement = "entitlement"  # a right, service or protection the household has
+    general = "general"  # what the government does for every household in scope: one paragraph at the end
+    restriction = "restriction"  # binds the household itself (binds_household)
+
+
+class Plain(Strict):
+    """The measure in plain words for a household, and where it goes in the letter.
+
+    The zh/en glosses restate the policy; these are what a letter says. Like the glosses, they may not add a
+    number or key term the quote lacks (kb validate)."""
+
+    kind: LetterKind
+    zh: str
+    en: str
+    act_if: Condition | None = Field(default=None, description="a household condition that raises the item into "
+                                                               "the letter's action summary, worded by act_zh/act_en")
+    act_zh: str | None = None
+    act_en: str | None = None
+    apply_at: str | None = Field(default=None, description="where to apply: site_window (only for a document that "
+                                                            "names a one-stop window) or a body id; by default the "
+                                                            "measure's handler, then its first owner")
+
+
 class Measure(Strict):
     id: str
     zh: str
@@ -380,6 +438,7 @@ class Measure(Strict):
     named: list[Named] = []
     bearer: Bearer | None = None
     handler: Handler | None = None
+    plain: Plain | None = Field(default=None, description="required for every measure with a household rule")
     qualifiers: list[Qualifier] = []
     references: list[Reference] = []
     note: str | None = None

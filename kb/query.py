@@ -21,6 +21,7 @@ from .models import (
     GlossaryTerm,
     Jurisdiction,
     NoticeText,
+    SiteRecord,
     Topic,
 )
 
@@ -187,10 +188,11 @@ def _snippet(text: str, word: str, width: int = 40) -> str:
 FORMATS: dict[str, type[BaseModel]] = {
     "document": Document, "clauses": ClausesFile, "bodies": Body, "jurisdictions": Jurisdiction,
     "topics": Topic, "glossary": GlossaryTerm, "vocabulary": FactLabel, "notices": NoticeText,
-    "consistency": ConsistencyCheck,
+    "consistency": ConsistencyCheck, "sites": SiteRecord,
 }
 _LIST_KEY = {"bodies": "bodies", "jurisdictions": "jurisdictions", "topics": "topics", "glossary": "terms",
-             "vocabulary": "facts", "notices": "notices", "consistency": "checks"}
+             "vocabulary": "facts", "notices": "notices", "consistency": "checks",
+             "sites": "sites"}
 
 
 def kb_schemas() -> dict[str, dict[str, Any]]:

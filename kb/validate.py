@@ -39,7 +39,7 @@ from .conditions import (
 )
 from .facts import PERIODIC_FACTS, Entity, Household, Member, Site, fact_paths
 from .loader import KB, DocumentKB, KBError, rebuild_source
-from .models import Clause, Measure
+from .models import Clause, LetterKind, Measure
 from .query import owners_of
 
 __all__ = ["validate", "parse_responsibility_list", "numbers_in", "RESPONSIBILITY_LIST"]
@@ -109,6 +109,12 @@ def _check_registries(kb: KB) -> list[KBError]:
     for check in kb.checks.values():
         errs += _check_condition(kb, check.when, check.entity, kb.folder / "consistency.yaml",
                                  f"checks[{check.id}].when")
+    for site in kb.sites.values():
+        path = kb.folder / "sites.yaml"
+        if site.jurisdiction not in kb.jurisdictions:
+            errs.append(KBError(path, f"sites[{site.id}].jurisdiction", f"unknown jurisdiction {site.jurisdiction!r}"))
+        if site.document is not None and site.document not in kb.documents:
+            errs.append(KBError(path, f"sites[{site.id}].document", f"unknown document {site.document!r}"))
     for j in kb.jurisdictions.values():
         if j.parent and j.parent not in kb.jurisdictions:
             errs.append(KBError(kb.folder / "jurisdictions.yaml", f"jurisdictions[{j.id}].parent",
@@ -362,15 +368,51 @@ def _check_record(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
         errs.append(KBError(path, f"{key}.modality", "a permission needs 可/也可以 in its quote"))
     if "不得" in m.quote and m.modality.value != "prohibition" and "," not in m.quote:
         errs.append(KBError(path, f"{key}.modality", "the quote is a prohibition (不得)"))
-    # A gloss may paraphrase, but not add a term or a number the quote lacks.
+    errs += _check_plain(kb, m, path, key)
+    # A gloss may paraphrase, but not add a term or a number the quote lacks; nor may the plain words of a letter.
+    glosses = [("zh", m.zh), ("en", m.en)]
+    if m.plain is not None:
+        glosses += [("plain.zh", m.plain.zh), ("plain.en", m.plain.en)]
+        glosses += [(f"plain.act_{lang}", text) for lang, text in (("zh", m.plain.act_zh), ("en", m.plain.act_en))
+                    if text]
     for term in _key_terms(kb):
-        if term in m.zh and term not in m.quote:
-            errs.append(KBError(path, f"{key}.zh", f"the gloss says {term!r}, which the quote does not"))
+        for where, gloss in glosses:
+            if not where.endswith("zh"):
+                continue
+            if term in gloss and term not in m.quote:
+                errs.append(KBError(path, f"{key}.{where}", f"the gloss says {term!r}, which the quote does not"))
     allowed = _derivable_numbers(m.quote)
-    for lang, gloss in (("zh", m.zh), ("en", m.en.replace(",", ""))):
-        for n in numbers_in(gloss):
+    for where, gloss in glosses:
+        for n in numbers_in(gloss.replace(",", "") if where.endswith("en") else gloss):
             if n not in allowed:
-                errs.append(KBError(path, f"{key}.{lang}", f"the gloss has the number {n:g}, which the quote does not"))
+                errs.append(KBError(path, f"{key}.{where}",
+                                    f"the gloss has the number {n:g}, which the quote does not"))
+    return errs
+
+
+def _check_plain(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
+    """Every measure a household's letter can show has plain words, placed consistently (issue 10)."""
+    if m.plain is None:
+        if m.rule is not None and m.rule.entity == "household":
+            return [KBError(path, f"{key}.plain", "a measure with a household rule needs plain zh/en words and "
+                                                   "a letter kind (money, apply, entitlement, general, restriction)")]
+        return []
+    errs = []
+    if (m.plain.kind is LetterKind.restriction) != m.binds_household:
+        errs.append(KBError(path, f"{key}.plain.kind", "kind restriction goes with binds_household: true, and only "
+                                                        "with it"))
+    if m.plain.act_if is not None:
+        errs += _check_condition(kb, m.plain.act_if, "household", path, f"{key}.plain.act_if")
+        if not (m.plain.act_zh and m.plain.act_en):
+            errs.append(KBError(path, f"{key}.plain.act_zh", "act_if needs the action worded in act_zh and act_en"))
+    at = m.plain.apply_at
+    if at == "site_window":
+        if kb.documents[kb.clause_doc[kb.measure_clause[m.id]]].doc.one_stop_window is None:
+            errs.append(KBError(path, f"{key}.plain.apply_at", "site_window, but the document names no one-stop "
+                                                                "window"))
+    elif at is not None and at not in {o["id"] for o in owners_of(kb, m.id)} | {n.body for n in m.named}:
+        errs.append(KBError(path, f"{key}.plain.apply_at", f"{at!r} is neither site_window nor a body the text "
+                                                            "names for this measure"))
     return errs
 
 

@@ -44,7 +44,7 @@ from houfu.kb.loader import KB, load_default
 
 AS_OF = dt.date(2026, 1, 1)
 # Free-text fields: a name is never a fact; an entity id groups members of one business.
-TEXT_VALUES = {"name": ["甲", "乙"]}
+TEXT_VALUES = {"name": ["甲", "乙"], "site": ["dingnan_county_seat", "县城集中安置点", "青龙泉社区"]}
 
 
 def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

@@ -106,6 +106,16 @@ DEFECTS = {
                                  "clauses[sy.11].measures[sy.11.transaction_restriction].parameters"),
     "unknown fact in rule": ("shiyan-2019", lambda d: _measure(d, "sy.12.medical_insurance")["rule"].update(when={"fact": "has_medical", "eq": True}),
                              "clauses[sy.12].measures[sy.12.medical_insurance].rule.when"),
+    "plain words adding a number": ("dingnan-2023", lambda d: _measure(d, "dn.4.3.incubation_subsidy")["plain"].update(
+        zh="每季最多2万元"), "clauses[dn.4.3].measures[dn.4.3.incubation_subsidy].plain.zh"),
+    "plain words adding a key term": ("dingnan-2023", lambda d: _measure(d, "dn.7.1.dibao_apply_at_site")["plain"].update(
+        zh="可以在安置点申请低保"), "clauses[dn.7.1].measures[dn.7.1.dibao_apply_at_site].plain.zh"),
+    "household measure with no plain words": ("shiyan-2019", lambda d: _measure(d, "sy.12.dibao").pop("plain"),
+                                              "clauses[sy.12].measures[sy.12.dibao].plain"),
+    "site window in a document that names none": ("shiyan-2019", lambda d: _measure(d, "sy.12.dibao")["plain"].update(
+        apply_at="site_window"), "clauses[sy.12].measures[sy.12.dibao].plain.apply_at"),
+    "restriction kind without binds_household": ("shiyan-2019", lambda d: _measure(d, "sy.12.dibao")["plain"].update(
+        kind="restriction"), "clauses[sy.12].measures[sy.12.dibao].plain.kind"),
     "site measure with no rule or reason": ("shiyan-2019", lambda d: _measure(d, "sy.8.police_presence").pop("not_decidable"),
                                             "clauses[sy.8].measures[sy.8.police_presence].rule"),
 }
@@ -262,6 +272,7 @@ def test_a_third_document_is_data_alone(tmp_path):
                          "id": "hd.1.relief", "zh": "临时救助", "en": "Relief", "subject": "household",
                          "force": "conditional", "modality": "obligation", "quote": "对符合条件的搬迁群众给予临时救助",
                          "qualifiers": [{"kind": "qualified", "text": "符合条件的", "reading": "read as sudden hardship"}],
+                         "plain": {"kind": "money", "zh": "符合条件的,可以得到临时救助", "en": "If you qualify, you get relief."},
                          "rule": {"entity": "household", "when": {"fact": "sudden_hardship", "eq": True}}}]}],
     }, allow_unicode=True), encoding="utf-8")
     kb = load(root)
