@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from houfu.kb.conditions import Condition
 from houfu.kb.loader import KB, KBError
@@ -28,7 +29,8 @@ from .logic import Facts, Truth, truth
 from .program import Program
 from .results import Amount
 
-__all__ = ["Calculator", "CalculatorInput", "calculator", "check_calculators", "load_calculators"]
+__all__ = ["Calculator", "CalculatorInput", "ColumnAmount", "ColumnCalculator", "ColumnInput", "calculator",
+           "check_calculators", "column_calculator", "load_calculators", "load_column_calculators"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,62 @@ def calculator(name: str, reads: Mapping[str, str],
     return wrap
 
 
+@dataclass(frozen=True)
+class ColumnAmount:
+    """Amounts of one quantity for many households at once (the screener's form of ``Amount``).
+
+    ``level`` says what ``rows`` index: households (main), members or businesses (entities); ``values`` is NaN
+    where the amount is unknown."""
+
+    quantity: str
+    unit: str
+    level: str
+    rows: Any
+    values: Any
+
+
+@dataclass(frozen=True)
+class ColumnInput:
+    """What a column calculator sees: the caseload, the households it applies to, its parameters, and the
+    member concepts it declared, as masks over the member rows (known true, known false)."""
+
+    caseload: Any
+    applies: Any
+    params: Mapping[str, float]
+    member_concepts: Mapping[str, Any]
+
+
+ColumnCompute = Callable[[ColumnInput], list[ColumnAmount]]
+
+
+@dataclass(frozen=True)
+class ColumnCalculator:
+    """The same calculator over columns, declared beside it under the same name; the differential test holds
+    the two to the same amounts."""
+
+    name: str
+    compute: ColumnCompute
+
+
+def column_calculator(name: str) -> Callable[[ColumnCompute], ColumnCalculator]:
+    def wrap(fn: ColumnCompute) -> ColumnCalculator:
+        return ColumnCalculator(name, fn)
+
+    return wrap
+
+
+def load_column_calculators(kb: KB) -> dict[str, ColumnCalculator]:
+    """Every column calculator of the documents' ``calculators.py`` files, by name."""
+    out: dict[str, ColumnCalculator] = {}
+    for doc_id, dkb in kb.documents.items():
+        path = dkb.folder / "calculators.py"
+        if path.exists():
+            module = sys.modules.get(f"houfu_policies_{doc_id.replace('-', '_')}_{kb.version}") or _import(
+                path, f"houfu_policies_{doc_id.replace('-', '_')}_{kb.version}")
+            out |= {obj.name: obj for obj in vars(module).values() if isinstance(obj, ColumnCalculator)}
+    return out
+
+
 def _import(path: Path, module_name: str) -> object:
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:  # pragma: no cover - a .py file always has a loader
@@ -113,7 +171,10 @@ def check_calculators(kb: KB, calculators: Mapping[str, Calculator]) -> list[KBE
             path = kb.documents[kb.clause_doc[kb.measure_clause[mid]]].folder / "clauses.yaml"
             errs.append(KBError(path, f"measures[{mid}].rule.amounts", f"unknown calculator {m.rule.amounts!r}"
                                 + (f"; did you mean {hint[0]!r}?" if hint else "")))
+    columns = load_column_calculators(kb)
     for c in calculators.values():
+        if c.name not in columns:
+            errs.append(KBError(c.origin, c.name, "no column version (@column_calculator) for the screener"))
         for role, pid in c.reads.items():
             if pid not in kb.parameters:
                 errs.append(KBError(c.origin, f"{c.name}.reads.{role}", f"unknown parameter {pid!r}"))

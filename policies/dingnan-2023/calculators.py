@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from houfu.engine.calculators import CalculatorInput, calculator
+import numpy as np
+
+from houfu.engine.calculators import CalculatorInput, ColumnAmount, ColumnInput, calculator, column_calculator
 from houfu.engine.results import Amount
 
 # 四(三): only these three fees are named; utilities (水电费) are recorded but not subsidised.
@@ -46,3 +48,20 @@ def incubation_subsidy(inp: CalculatorInput) -> list[Amount]:
                    "quarterly_cap_yuan": cap, "capped": known and uncapped > cap, "max_months": max_months},
             missing=missing))
     return out
+
+
+@column_calculator("incubation_subsidy")
+def incubation_subsidy_columns(inp: ColumnInput) -> list[ColumnAmount]:
+    """The same, for every entity of a caseload at once (the screener); NaN where a fee is unknown."""
+    rate = inp.params["rate_percent"] / 100
+    cap = inp.params["quarterly_cap"]
+    max_months = int(inp.params["max_years"] * 12)
+    entities = inp.caseload.entities
+    table = entities.table
+    before = table.column("months_subsidized_before_quarter")
+    with np.errstate(invalid="ignore"):
+        due = inp.applies[entities.owner] & (table.column("in_incubator") == 1) & (before < max_months)
+    fees = sum(table.column(f"monthly_incubator_fees_yuan.{fee}")[due] for fee in COVERED_FEES)
+    months = np.minimum(3, max_months - before[due])
+    uncapped = np.round(rate * fees * months, 2)
+    return [ColumnAmount("quarterly_subsidy", "yuan", "entities", np.flatnonzero(due), np.minimum(uncapped, cap))]

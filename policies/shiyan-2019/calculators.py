@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from houfu.engine.calculators import CalculatorInput, calculator
+import numpy as np
+
+from houfu.engine.calculators import CalculatorInput, ColumnAmount, ColumnInput, calculator, column_calculator
 from houfu.engine.results import Amount
 
 
@@ -48,3 +50,35 @@ def transaction_restriction(inp: CalculatorInput) -> list[Amount]:
     years = inp.params["min_years"]
     return [Amount(calculator="transaction_restriction", quantity="restriction_min_years", unit="years",
                    value=years, basis={"min_restriction_years": years, "floor_in_principle": True})]
+
+
+# --- the same over a whole caseload (the screener); the differential test holds them to the above ---------------
+
+@column_calculator("training_shortfall")
+def training_shortfall_columns(inp: ColumnInput) -> list[ColumnAmount]:
+    need = int(inp.params["required_per_year"])
+    members = inp.caseload.members
+    able, _ = inp.member_concepts["sy_working_age_able"]
+    rows = np.flatnonzero(inp.applies[members.owner] & able)
+    done = members.table.column("trainings_this_year")[rows]
+    return [ColumnAmount("training_shortfall", "trainings", "members", rows, np.maximum(0, need - done))]
+
+
+@column_calculator("household_employment_gap")
+def household_employment_gap_columns(inp: ColumnInput) -> list[ColumnAmount]:
+    need = int(inp.params["required"])
+    members = inp.caseload.members
+    n = len(members.known)
+    employed_flag = members.table.column("employed")
+    employed = np.bincount(members.owner[employed_flag == 1], minlength=n)
+    unknown = np.bincount(members.owner[np.isnan(employed_flag)], minlength=n) > 0
+    gap = np.maximum(0, need - employed).astype(np.float64)
+    gap[(gap > 0) & unknown] = np.nan
+    rows = np.flatnonzero(inp.applies)
+    return [ColumnAmount("employment_gap", "people", "main", rows, gap[rows])]
+
+
+@column_calculator("transaction_restriction")
+def transaction_restriction_columns(inp: ColumnInput) -> list[ColumnAmount]:
+    rows = np.flatnonzero(inp.applies)
+    return [ColumnAmount("restriction_min_years", "years", "main", rows, np.full(len(rows), inp.params["min_years"]))]

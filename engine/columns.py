@@ -1,0 +1,509 @@
+"""The rule program evaluated over a whole caseload as columns: a third evaluator of the same data.
+
+Every fact is a float64 column with NaN for unknown: booleans are 0/1, numbers themselves, and the codes of
+an enumerated fact (``Literal`` in ``kb.facts``) their index in its list of values. A condition compiles to
+a node that yields two boolean masks, *known true* and *known false*; a row in neither is unknown. So
+``all`` is true where every part is true and false where any is false, and ``any`` the reverse: Kleene logic,
+the reference evaluator's (``engine.logic``), with no per-row Python.
+
+Members and businesses are second tables, one row per member, sorted by household, with the household's row
+index beside each. "Some member" is true where a household counts a true member and false where all its
+members are false; "every member" the reverse. A household whose list is unknown is unknown; an empty list
+makes "some" false and "every" true, as in the reference evaluator.
+
+Missing facts are masks too: a leaf's fact is missing on the rows where the condition above it is still
+unknown and the fact's column is NaN. They are collected per target into (row, path) pairs, ``members[i].x``
+for a member's fact, with no per-row Python either.
+
+tests/test_differential.py runs this evaluator beside the other two on generated households, sites and
+rule programs; any disagreement is a bug.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args, get_origin
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel
+
+from houfu.kb.conditions import (
+    ENTITIES,
+    MEMBERS,
+    AllOf,
+    AnyOf,
+    ConceptIs,
+    Condition,
+    Fact,
+    FactRef,
+    MemberConceptIs,
+    Not,
+    Op,
+    QuantifierVisitor,
+    visit,
+)
+from houfu.kb.facts import PERIODIC_FACTS, Entity, Household, Member, Site, fact_paths
+
+from .logic import resolve
+from .program import Program
+from .results import TargetKind
+
+__all__ = ["Caseload", "Codec", "ColumnProgram", "Level", "Masks", "codec_for", "caseload_from_facts"]
+
+Mask = npt.NDArray[np.bool_]
+Column = npt.NDArray[np.float64]
+#: known true, known false
+Masks = tuple[Mask, Mask]
+Level = Literal["main", "members", "entities"]
+_COLLECTION_LEVEL: dict[str, Level] = {MEMBERS: "members", ENTITIES: "entities"}
+
+
+# --- encoding -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Codec:
+    """How each fact of one level is held as a float column: its kind and, for an enum, its values."""
+
+    kinds: Mapping[str, str]  # fact -> bool | number | enum
+    values: Mapping[str, tuple[str, ...]]  # enum fact -> values in code order
+
+    def encode_constant(self, fact: str, value: Any) -> float | None:
+        """A rule's constant in the column's terms; None for a string no code matches (equal to nothing)."""
+        if isinstance(value, bool):
+            return 1.0 if value else 0.0
+        if isinstance(value, int | float):
+            return float(value)
+        values = self.values.get(fact)
+        if values is not None and value in values:
+            return float(values.index(value))
+        return None
+
+    def encode(self, fact: str, raw: Iterable[Any]) -> Column:
+        """One column from plain values (None for unknown)."""
+        kind = self.kinds.get(fact, "number")
+        if kind == "enum":
+            index = {v: float(i) for i, v in enumerate(self.values[fact])}
+            return np.fromiter((np.nan if v is None else index.get(v, -1.0) for v in raw), dtype=np.float64)
+        return np.fromiter((np.nan if v is None else float(v) for v in raw), dtype=np.float64)
+
+    def decode(self, fact: str, value: float) -> Any:
+        if np.isnan(value):
+            return None
+        kind = self.kinds.get(fact, "number")
+        if kind == "bool":
+            return bool(value)
+        if kind == "enum":
+            return self.values[fact][int(value)]
+        return value
+
+
+def _codec(model: type[BaseModel]) -> Codec:
+    kinds: dict[str, str] = {}
+    values: dict[str, tuple[str, ...]] = {}
+    for name, ann in fact_paths(model).items():
+        options = [a for a in get_args(ann) if a is not type(None)] if get_origin(ann) is not Literal else [ann]
+        base = options[0] if options else ann
+        if get_origin(base) is Literal:
+            kinds[name] = "enum"
+            values[name] = tuple(str(v) for v in get_args(base))
+        elif base is bool:
+            kinds[name] = "bool"
+        elif isinstance(base, type) and issubclass(base, str):  # a str Enum (site_type)
+            kinds[name] = "enum"
+            values[name] = tuple(str(getattr(v, "value", v)) for v in base)  # type: ignore[attr-defined]
+        else:
+            kinds[name] = "number"
+    return Codec(kinds, values)
+
+
+_CODECS: dict[str, Codec] = {}
+
+
+def codec_for(level: str) -> Codec:
+    """The codec of household, site, member or entity facts."""
+    if level not in _CODECS:
+        models: dict[str, type[BaseModel]] = {"household": Household, "site": Site, "member": Member,
+                                              "entity": Entity}
+        _CODECS[level] = _codec(models[level])
+    return _CODECS[level]
+
+
+@dataclass
+class Table:
+    """One level of a caseload: float columns by fact name; absent columns are all unknown."""
+
+    n: int
+    columns: dict[str, Column]
+    codec: Codec
+
+    def column(self, fact: str) -> Column:
+        col = self.columns.get(fact)
+        if col is None:
+            col = self.columns[fact] = np.full(self.n, np.nan)
+        return col
+
+
+@dataclass
+class Items:
+    """Members or businesses: a table sorted by household, the household row of each, and which households'
+    lists are known (an unknown list is not an empty one)."""
+
+    table: Table
+    owner: npt.NDArray[np.intp]  # household row of each item, non-decreasing
+    known: Mask  # per household: the list is given
+    count: npt.NDArray[np.intp] = field(init=False)  # items per household
+    start: npt.NDArray[np.intp] = field(init=False)  # first item row per household
+    position: npt.NDArray[np.intp] = field(init=False)  # 0-based place of each item in its household's list
+
+    def __post_init__(self) -> None:
+        n = len(self.known)
+        self.count = np.bincount(self.owner, minlength=n).astype(np.intp)
+        self.start = np.concatenate(([0], np.cumsum(self.count)[:-1])).astype(np.intp)
+        self.position = np.arange(len(self.owner), dtype=np.intp) - self.start[self.owner]
+
+
+@dataclass
+class Caseload:
+    """Households or sites as columns, with their members and businesses."""
+
+    entity: str
+    main: Table
+    members: Items
+    entities: Items
+    #: periodic counts (sites): fact -> (map known, count in the last complete period, in the current one)
+    periods: dict[str, tuple[Mask, Column, Column]] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return self.main.n
+
+    def level(self, level: Level) -> Table:
+        return self.main if level == "main" else self.members.table if level == "members" else self.entities.table
+
+
+def _items(rows: Sequence[Mapping[str, Any]], key: str, codec: Codec) -> Items:
+    owner: list[int] = []
+    flat: list[Mapping[str, Any]] = []
+    known = np.zeros(len(rows), dtype=bool)
+    for i, r in enumerate(rows):
+        items = r.get(key)
+        if items is not None:
+            known[i] = True
+            owner += [i] * len(items)
+            flat += items
+    names = set(codec.kinds) | {k for it in flat for k in it}
+    cols = {f: codec.encode(f, (it.get(f) for it in flat)) for f in names if f in codec.kinds}
+    return Items(Table(len(flat), cols, codec), np.asarray(owner, dtype=np.intp), known)
+
+
+def caseload_from_facts(entity: str, rows: Sequence[Mapping[str, Any]], as_of: dt.date | None = None) -> Caseload:
+    """A caseload from flattened records (``engine.evaluator.flatten``); the slow, simple way in, for tests and
+    small files. Large files are read straight into columns by the screener."""
+    codec = codec_for(entity)
+    cols = {f: codec.encode(f, (r.get(f) for r in rows)) for f in codec.kinds}
+    periods = {}
+    if entity == "site" and as_of is not None:
+        from .evaluator import (
+            _period_labels,  # the periods a quota judges, as the single-record path reads them
+        )
+
+        for name, period in PERIODIC_FACTS.items():
+            last, current = _period_labels(period, as_of)
+            maps = [r.get(name) for r in rows]
+            periods[name] = (np.array([m is not None for m in maps]),
+                             codec.encode("", ((m or {}).get(last) for m in maps)),
+                             codec.encode("", ((m or {}).get(current) for m in maps)))
+    return Caseload(entity, Table(len(rows), cols, codec), _items(rows, MEMBERS, codec_for("member")),
+                    _items(rows, ENTITIES, codec_for("entity")), periods)
+
+
+# --- compiling conditions -------------------------------------------------------------------------------------
+
+class _Ctx:
+    """One evaluation: the caseload, the concept columns so far, and each node's masks (computed once)."""
+
+    def __init__(self, caseload: Caseload):
+        self.caseload = caseload
+        self.concepts: dict[str, Masks] = {}
+        self.cache: dict[int, Masks] = {}
+
+
+#: (level, fact or path, rows of that level where it is missing)
+MissingMask = tuple[Level, str, Mask]
+
+
+class Node:
+    level: Level
+
+    def masks(self, ctx: _Ctx) -> Masks:
+        got = ctx.cache.get(id(self))
+        if got is None:
+            got = ctx.cache[id(self)] = self._masks(ctx)
+        return got
+
+    def unknown(self, ctx: _Ctx) -> Mask:
+        t, f = self.masks(ctx)
+        return ~(t | f)
+
+    def _masks(self, ctx: _Ctx) -> Masks:
+        raise NotImplementedError
+
+    def missing(self, ctx: _Ctx, wanted: Mask) -> Iterable[MissingMask]:
+        """The facts missing where ``wanted`` (rows of this node's level) and this node is unknown."""
+        raise NotImplementedError
+
+
+class _Leaf(Node):
+    def __init__(self, level: Level, c: Fact, program: Program):
+        self.level, self.fact, self.op = level, c.fact, c.op
+        raw = c.value
+        self.ref = raw.fact_ref if isinstance(raw, FactRef) else None
+        self.constant = None if self.ref is not None else resolve(program, raw)
+
+    def _masks(self, ctx: _Ctx) -> Masks:
+        table = ctx.caseload.level(self.level)
+        left = table.column(self.fact)
+        known = ~np.isnan(left)
+        if self.ref is not None:
+            right = table.column(self.ref)
+            known &= ~np.isnan(right)
+            cmp = _compare(self.op, left, right)
+        elif self.op is Op.in_:
+            assert isinstance(self.constant, list)
+            codes = [c for c in (table.codec.encode_constant(self.fact, v) for v in self.constant) if c is not None]
+            cmp = np.isin(left, codes)
+        else:
+            c = table.codec.encode_constant(self.fact, self.constant)
+            if c is None:  # a value the fact never takes: equal to nothing
+                cmp = np.full(table.n, self.op is Op.ne)
+            else:
+                cmp = _compare(self.op, left, np.float64(c))
+        return known & cmp, known & ~cmp
+
+    def missing(self, ctx: _Ctx, wanted: Mask) -> Iterable[MissingMask]:
+        table = ctx.caseload.level(self.level)
+        yield self.level, self.fact, wanted & np.isnan(table.column(self.fact))
+        if self.ref is not None:
+            yield self.level, self.ref, wanted & np.isnan(table.column(self.ref))
+
+
+def _compare(op: Op, left: Column, right: Column | np.float64) -> Mask:
+    with np.errstate(invalid="ignore"):
+        match op:
+            case Op.eq:
+                return np.asarray(left == right)
+            case Op.ne:
+                return np.asarray(left != right)
+            case Op.ge:
+                return np.asarray(left >= right)
+            case Op.gt:
+                return np.asarray(left > right)
+            case Op.le:
+                return np.asarray(left <= right)
+            case Op.lt:
+                return np.asarray(left < right)
+    raise ValueError(f"{op} compares a list")
+
+
+class _And(Node):
+    def __init__(self, level: Level, parts: list[Node]):
+        self.level, self.parts = level, parts
+
+    def _masks(self, ctx: _Ctx) -> Masks:
+        t, f = self.parts[0].masks(ctx)
+        for p in self.parts[1:]:
+            pt, pf = p.masks(ctx)
+            t, f = t & pt, f | pf
+        return t, f
+
+    def missing(self, ctx: _Ctx, wanted: Mask) -> Iterable[MissingMask]:
+        wanted = wanted & self.unknown(ctx)
+        for p in self.parts:
+            yield from p.missing(ctx, wanted & p.unknown(ctx))
+
+
+class _Or(_And):
+    def _masks(self, ctx: _Ctx) -> Masks:
+        t, f = self.parts[0].masks(ctx)
+        for p in self.parts[1:]:
+            pt, pf = p.masks(ctx)
+            t, f = t | pt, f & pf
+        return t, f
+
+
+class _Not(Node):
+    def __init__(self, level: Level, inner: Node):
+        self.level, self.inner = level, inner
+
+    def _masks(self, ctx: _Ctx) -> Masks:
+        t, f = self.inner.masks(ctx)
+        return f, t
+
+    def missing(self, ctx: _Ctx, wanted: Mask) -> Iterable[MissingMask]:
+        yield from self.inner.missing(ctx, wanted & self.unknown(ctx))
+
+
+class _Quantified(Node):
+    def __init__(self, level: Level, collection: str, every: bool, inner: Node):
+        self.level, self.collection, self.every, self.inner = level, collection, every, inner
+
+    def _items(self, ctx: _Ctx) -> Items:
+        return ctx.caseload.members if self.collection == MEMBERS else ctx.caseload.entities
+
+    def _masks(self, ctx: _Ctx) -> Masks:
+        items = self._items(ctx)
+        it, if_ = self.inner.masks(ctx)
+        n = len(items.known)
+        n_true = np.bincount(items.owner[it], minlength=n)
+        n_false = np.bincount(items.owner[if_], minlength=n)
+        if self.every:
+            t, f = n_true == items.count, n_false > 0
+        else:
+            t, f = n_true > 0, n_false == items.count
+        return t & items.known, f & items.known
+
+    def missing(self, ctx: _Ctx, wanted: Mask) -> Iterable[MissingMask]:
+        items = self._items(ctx)
+        wanted = wanted & self.unknown(ctx)
+        yield self.level, self.collection, wanted & ~items.known
+        inner_wanted = (wanted & items.known)[items.owner] & self.inner.unknown(ctx)
+        yield from self.inner.missing(ctx, inner_wanted)
+
+
+class _Concept(Node):
+    def __init__(self, level: Level, name: str, value: bool, definition: Node):
+        self.level, self.name, self.value, self.definition = level, name, value, definition
+
+    def _masks(self, ctx: _Ctx) -> Masks:
+        got = ctx.concepts.get(self.name) if self.level == "main" else None
+        if got is None:  # a household concept read inside a quantifier is unknown, as in the reference evaluator
+            n = ctx.caseload.level(self.level).n
+            return np.zeros(n, bool), np.zeros(n, bool)
+        t, f = got
+        return (t, f) if self.value else (f, t)
+
+    def missing(self, ctx: _Ctx, wanted: Mask) -> Iterable[MissingMask]:
+        yield from self.definition.missing(ctx, wanted & self.definition.unknown(ctx))
+
+
+class _MemberConcept(Node):
+    """A member concept is evaluated inline, on the member's own facts (as the reference evaluator does)."""
+
+    def __init__(self, level: Level, value: bool, definition: Node):
+        self.level, self.value, self.definition = level, value, definition
+
+    def _masks(self, ctx: _Ctx) -> Masks:
+        t, f = self.definition.masks(ctx)
+        return (t, f) if self.value else (f, t)
+
+    def missing(self, ctx: _Ctx, wanted: Mask) -> Iterable[MissingMask]:
+        yield from self.definition.missing(ctx, wanted & self.definition.unknown(ctx))
+
+
+class _Always(Node):
+    def __init__(self, level: Level):
+        self.level = level
+
+    def _masks(self, ctx: _Ctx) -> Masks:
+        n = ctx.caseload.level(self.level).n
+        return np.ones(n, bool), np.zeros(n, bool)
+
+    def missing(self, ctx: _Ctx, wanted: Mask) -> Iterable[MissingMask]:
+        return ()
+
+
+class _Compiler(QuantifierVisitor[Node]):
+    def __init__(self, program: Program, level: Level, compiled: dict[tuple[str, Level], Node]):
+        self.program, self.level, self.compiled = program, level, compiled
+
+    def _concept_node(self, name: str, level: Level) -> Node:
+        key = (name, level)
+        if key not in self.compiled:
+            self.compiled[key] = visit(self.program.concepts[name], _Compiler(self.program, level, self.compiled))
+        return self.compiled[key]
+
+    def fact(self, c: Fact) -> Node:
+        return _Leaf(self.level, c, self.program)
+
+    def all_of(self, c: AllOf) -> Node:
+        return _And(self.level, [visit(x, self) for x in c.all])
+
+    def any_of(self, c: AnyOf) -> Node:
+        return _Or(self.level, [visit(x, self) for x in c.any])
+
+    def not_(self, c: Not) -> Node:
+        return _Not(self.level, visit(c.not_, self))
+
+    def quantified(self, collection: str, every: bool, inner: Condition) -> Node:
+        sub = _Compiler(self.program, _COLLECTION_LEVEL[collection], self.compiled)
+        return _Quantified(self.level, collection, every, visit(inner, sub))
+
+    def concept(self, c: ConceptIs) -> Node:
+        return _Concept(self.level, c.concept, c.value, self._concept_node(c.concept, self.level))
+
+    def member_concept(self, c: MemberConceptIs) -> Node:
+        return _MemberConcept(self.level, c.value, self._concept_node(c.member_concept, self.level))
+
+
+# --- a compiled program -----------------------------------------------------------------------------------------
+
+class ColumnProgram:
+    """A ``Program`` compiled once to column nodes; ``evaluate`` decides every target for a whole caseload."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        compiled: dict[tuple[str, Level], Node] = {}
+        compiler = _Compiler(program, "main", compiled)
+        self.nodes: dict[str, Node] = {}
+        for t in program.targets:
+            if t.when is None:
+                self.nodes[t.key] = _Always("main")
+            elif t.kind is TargetKind.concept and t.name in program.concepts:
+                self.nodes[t.key] = compiler._concept_node(t.name, "main")  # shared with the concept's readers
+            else:
+                self.nodes[t.key] = visit(t.when, compiler)
+
+    def evaluate(self, caseload: Caseload) -> dict[str, Masks]:
+        """Known-true and known-false masks for every target, concepts first (Target.key -> masks)."""
+        ctx = _Ctx(caseload)
+        out: dict[str, Masks] = {}
+        for t in self.program.targets:
+            masks = self.nodes[t.key].masks(ctx)
+            if t.kind is TargetKind.concept:
+                ctx.concepts[t.name] = masks
+            out[t.key] = masks
+        self._ctx = ctx
+        return out
+
+    def missing(self, caseload: Caseload, key: str, rows: Mask,
+                ctx: _Ctx | None = None) -> list[tuple[npt.NDArray[np.intp], list[str]]]:
+        """For target ``key``, where ``rows`` hold and it is unknown: for each missing fact or path, the rows
+        it is missing on. Member facts are named ``members[i].fact`` as the reference evaluator names them."""
+        ctx = ctx or self._ctx
+        node = self.nodes[key]
+        out: list[tuple[npt.NDArray[np.intp], list[str]]] = []
+        for level, fact, mask in node.missing(ctx, rows & node.unknown(ctx)):
+            hits = np.flatnonzero(mask)
+            if not len(hits):
+                continue
+            if level == "main":
+                out.append((hits, [fact]))
+            else:
+                items = caseload.members if level == "members" else caseload.entities
+                collection = MEMBERS if level == "members" else ENTITIES
+                for pos in np.unique(items.position[hits]):
+                    at = hits[items.position[hits] == pos]
+                    out.append((items.owner[at], [f"{collection}[{int(pos)}].{fact}"]))
+        return out
+
+
+def truth_values(masks: Masks) -> list[bool | None]:
+    """Masks as the reference evaluator's values, for tests: True, False or None per row."""
+    t, f = masks
+    return [True if a else False if b else None for a, b in zip(t.tolist(), f.tolist(), strict=True)]
+
+
+Expr = Callable[[Caseload], Masks]

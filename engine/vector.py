@@ -1,0 +1,196 @@
+"""Statuses, amounts and missing facts for a whole caseload, from the column evaluator (``engine.columns``).
+
+This mirrors ``Evaluator._determination`` step for step, over columns: the scope concept, applicability,
+whether a covered entitlement is already satisfied, a site's compliance test and quota, and the amounts of
+the measures that apply. The per-household trace stays with the single-record path (``check``/``explain``),
+which remains the explainer; the screener gives each row its status, amounts, missing facts and the first
+test that ruled it out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from houfu.kb.loader import KB, scope_concept_name
+from houfu.kb.models import Measure
+
+from .calculators import (
+    Calculator,
+    ColumnAmount,
+    ColumnInput,
+    load_calculators,
+    load_column_calculators,
+)
+from .columns import Caseload, ColumnProgram, Masks, _Compiler, _Ctx
+from .evaluator import _listed
+from .logic import describe
+from .program import Program
+from .results import Status, TargetKind
+
+__all__ = ["STATUSES", "Decisions", "MeasureAmounts", "VectorEvaluator"]
+
+#: status codes in the decisions' ``status`` matrix
+STATUSES: tuple[Status, ...] = tuple(Status)
+_CODE = {s: np.uint8(i) for i, s in enumerate(STATUSES)}
+
+
+@dataclass
+class MeasureAmounts:
+    measure: int  # column in Decisions.measures
+    amounts: list[ColumnAmount]
+
+
+@dataclass
+class Decisions:
+    """One program's decisions for a caseload: a status per (row, measure), and what explains them."""
+
+    entity: str
+    documents: tuple[str, ...]
+    measures: list[str]
+    status: npt.NDArray[np.uint8]  # rows x measures, codes into STATUSES
+    #: per measure: (rows, paths) pairs, each path missing on those rows (undetermined rows only)
+    missing: dict[int, list[tuple[npt.NDArray[np.intp], list[str]]]] = field(default_factory=dict)
+    #: per measure: for each row ruled out, the index of the first top-level test that failed, and the tests
+    failed: dict[int, tuple[npt.NDArray[np.int16], list[str]]] = field(default_factory=dict)
+    amounts: list[MeasureAmounts] = field(default_factory=list)
+
+    def missing_sets(self, m: int) -> dict[int, set[str]]:
+        """Missing paths by row for measure ``m`` (for tests and small outputs)."""
+        out: dict[int, set[str]] = {}
+        for rows, paths in self.missing.get(m, []):
+            for r in rows.tolist():
+                out.setdefault(r, set()).update(paths)
+        return out
+
+
+class VectorEvaluator:
+    """Decides whole caseloads; one compiled ``ColumnProgram`` per program, reused across partitions."""
+
+    def __init__(self, kb: KB):
+        self.kb = kb
+        self.calculators = load_column_calculators(kb)
+        self.scalars: dict[str, Calculator] = load_calculators(kb)  # they declare the parameters and concepts
+        self._compiled: dict[int, ColumnProgram] = {}
+
+    def compiled(self, program: Program) -> ColumnProgram:
+        cp = self._compiled.get(id(program))
+        if cp is None or cp.program is not program:
+            cp = self._compiled[id(program)] = ColumnProgram(program)
+        return cp
+
+    def decide(self, program: Program, caseload: Caseload, as_of: dt.date, missing: bool = True) -> Decisions:
+        kb = self.kb
+        cp = self.compiled(program)
+        results = cp.evaluate(caseload)
+        n = caseload.n
+        measures: list[Measure] = []
+        for doc_id in program.documents:
+            for clause in kb.documents[doc_id].clauses:
+                measures += [m for m in clause.measures if _listed(m, caseload.entity)]
+        status = np.empty((n, len(measures)), dtype=np.uint8)
+        out = Decisions(caseload.entity, program.documents, [m.id for m in measures], status)
+        for j, m in enumerate(measures):
+            doc_id = kb.clause_doc[kb.measure_clause[m.id]]
+            scope_key = f"{TargetKind.concept.value}:{scope_concept_name(doc_id)}"
+            out_of_scope = results[scope_key][1] if scope_key in results else np.zeros(n, bool)
+            col = status[:, j]
+            if not m.rule:
+                col[:] = _CODE[Status.undetermined]
+                col[out_of_scope] = _CODE[Status.out_of_scope]
+                continue
+            t, f = results[f"{TargetKind.measure.value}:{m.id}"]
+            col[:] = _CODE[Status.undetermined]
+            col[f] = _CODE[Status.does_not_apply]
+            col[t] = _CODE[Status.applies]
+            why_key: list[tuple[str, npt.NDArray[np.bool_]]] = [(f"measure:{m.id}", ~(t | f))]
+            sat = results.get(f"{TargetKind.satisfied.value}:{m.id}")
+            if sat is not None:
+                col[t & sat[0]] = _CODE[Status.satisfied]
+                why_key.append((f"satisfied:{m.id}", t & ~(sat[0] | sat[1])))
+            req = results.get(f"{TargetKind.requires.value}:{m.id}")
+            if req is not None:
+                col[t & ~(req[0] | req[1])] = _CODE[Status.undetermined]
+                col[t & req[0]] = _CODE[Status.met]
+                col[t & req[1]] = _CODE[Status.violated]
+                why_key.append((f"requires:{m.id}", t & ~(req[0] | req[1])))
+            quota_missing = None
+            if m.rule.quota is not None:
+                quota_missing = self._quota(m, program, caseload, col, t)
+                # A quota decides every applicable row: what it leaves open is only its own count.
+                why_key = [(k, r & ~t) for k, r in why_key]
+            col[out_of_scope] = _CODE[Status.out_of_scope]
+            if missing:
+                out.missing[j] = self._missing(cp, caseload, why_key, quota_missing, out_of_scope,
+                                               m.rule.quota.count if m.rule.quota else "")
+                out.failed[j] = self._failed(program, cp, caseload, m, f & ~out_of_scope)
+            if m.rule.amounts:
+                applies = col == _CODE[Status.applies]
+                calc = self.calculators[m.rule.amounts]
+                out.amounts.append(MeasureAmounts(j, calc.compute(self._input(cp, program, caseload, m, applies))))
+        return out
+
+    def _input(self, cp: ColumnProgram, program: Program, caseload: Caseload, m: Measure,
+               applies: npt.NDArray[np.bool_]) -> ColumnInput:
+        scalar = self.scalars[m.rule.amounts if m.rule and m.rule.amounts else ""]
+        params = {role: program.parameters[pid] for role, pid in scalar.reads.items()}
+        concepts: dict[str, Masks] = {}
+        for name in scalar.uses_concepts:
+            node = _Compiler(program, "members", {})._concept_node(name, "members")
+            concepts[name] = node.masks(_Ctx(caseload))
+        return ColumnInput(caseload, applies, params, concepts)
+
+    def _quota(self, m: Measure, program: Program, caseload: Caseload, col: npt.NDArray[np.uint8],
+               applies: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """每年/每季度不少于N次 over columns, as ``_judge_quota`` does for one site; the rows left undetermined."""
+        from .logic import resolve
+
+        quota = m.rule.quota if m.rule else None
+        assert quota is not None
+        required = float(resolve(program, quota.min))
+        known, last, current = caseload.periods[quota.count]
+        has_last = known & ~np.isnan(last)
+        has_current = known & ~has_last & ~np.isnan(current)
+        undetermined = applies & ~has_last & ~has_current
+        col[undetermined] = _CODE[Status.undetermined]
+        col[applies & has_last & (last >= required)] = _CODE[Status.met]
+        col[applies & has_last & ~(last >= required)] = _CODE[Status.violated]
+        col[applies & has_current] = _CODE[Status.not_due]
+        return undetermined
+
+    def _missing(self, cp: ColumnProgram, caseload: Caseload, why: list[tuple[str, npt.NDArray[np.bool_]]],
+                 quota_rows: npt.NDArray[np.bool_] | None, out_of_scope: npt.NDArray[np.bool_],
+                 quota_fact: str) -> list[tuple[npt.NDArray[np.intp], list[str]]]:
+        """The missing facts, from the condition that left each row open (as ``_determination`` picks it:
+        applicability first, then whether it is satisfied, then the compliance test; a quota overrides)."""
+        taken = out_of_scope.copy()
+        parts: list[tuple[npt.NDArray[np.intp], list[str]]] = []
+        if quota_rows is not None:
+            parts.append((np.flatnonzero(quota_rows & ~taken), [quota_fact]))
+            taken |= quota_rows
+        # A later test overrides an earlier one for the same row (requires over satisfied_if).
+        for key, rows in reversed(why):
+            rows = rows & ~taken
+            if rows.any():
+                parts += cp.missing(caseload, key, rows)
+                taken |= rows
+        return parts
+
+    def _failed(self, program: Program, cp: ColumnProgram, caseload: Caseload, m: Measure,
+                rows: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int16], list[str]]:
+        """The first top-level test that is known false, by index into its descriptions (-1: none)."""
+        from houfu.kb.conditions import AllOf
+
+        when = program.by_key[f"{TargetKind.measure.value}:{m.id}"].when
+        node = cp.nodes[f"{TargetKind.measure.value}:{m.id}"]
+        parts = when.all if isinstance(when, AllOf) else [when] if when is not None else []
+        nodes = getattr(node, "parts", [node]) if isinstance(when, AllOf) else [node]
+        first = np.full(caseload.n, -1, dtype=np.int16)
+        ctx = cp._ctx
+        for i, sub in enumerate(nodes):
+            _, f = sub.masks(ctx)
+            first[rows & (first < 0) & f] = i
+        return first, [describe(program, p) for p in parts]
