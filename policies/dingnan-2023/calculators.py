@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from houfu.engine.calculators import CalculatorInput, ColumnAmount, ColumnInput, calculator, column_calculator
+from houfu.engine.calculators import (
+    CalculatorInput,
+    ColumnAmount,
+    ColumnInput,
+    calculator,
+    column_calculator,
+)
 from houfu.engine.results import Amount
 
 # 四(三): only these three fees are named; utilities (水电费) are recorded but not subsidised.

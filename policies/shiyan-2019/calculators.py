@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from houfu.engine.calculators import CalculatorInput, ColumnAmount, ColumnInput, calculator, column_calculator
+from houfu.engine.calculators import (
+    CalculatorInput,
+    ColumnAmount,
+    ColumnInput,
+    calculator,
+    column_calculator,
+)
 from houfu.engine.results import Amount
 
 
