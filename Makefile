@@ -39,6 +39,9 @@ demo: $(STAMP)
 	$(HOUFU) brief site examples/dingnan-site.yaml -o out/brief-site-zh.md
 	$(HOUFU) brief department 县人社局 --format html -o out/brief-department-zh.html
 	$(HOUFU) brief compare --topic training --lang en -o out/brief-compare-en.md
+	@echo "--- a caseload export (XLSX, Chinese headers, a few bad rows: reported, the rest screened; exit code 2 expected)"
+	-$(HOUFU) screen examples/caseload.xlsx --report out/report.html -o out/determinations.parquet
+	-$(HOUFU) screen examples/caseload-gbk/households.csv --members examples/caseload-gbk/members.csv --report out/report.md -o out/determinations.csv
 	@echo "demo outputs written to out/"
 
 lint: $(STAMP)

@@ -357,6 +357,105 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
     _run_batch(ctx, household_file, Household, as_of, as_json, jsonl, verbose, encoding, strict, lang)
 
 
+@main.command("screen")
+@click.argument("caseload", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--members", type=click.Path(dir_okay=False, path_type=Path),
+              help="Members table (long form), joined to the households by their id (户编号).")
+@click.option("--businesses", type=click.Path(dir_okay=False, path_type=Path),
+              help="Businesses table (入驻实体), joined to the households by their id.")
+@click.option("--sites", "as_sites", is_flag=True, help="The caseload is a table of sites, not households.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Determinations, one row per (household, measure): .parquet, .csv, .xlsx or .jsonl.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The caseload report: .html (charts embedded), .md or .xlsx.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Every rejected row (file, row, column, reason) as CSV; default beside --output.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="The report's language.")
+@click.option("--encoding", help="The CSV's text encoding (default: detected; UTF-8, UTF-8 with a BOM, GBK/GB18030).")
+@click.option("--dask", "dask_address", help="Run on a Dask cluster: its scheduler address, or 'local' for two "
+                                              "local workers (Parquet caseloads of one row per household).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@as_of_option
+@json_option
+@click.pass_context
+def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, businesses: Path | None, as_sites: bool,
+               output: Path | None, report_path: Path | None, errors_path: Path | None, lang: str,
+               encoding: str | None, dask_address: str | None, quiet: bool, as_of: dt.datetime | None,
+               as_json: bool) -> None:
+    """Screen a whole caseload from a registry export, to a determinations file and a caseload report.
+
+    CASELOAD is CSV (UTF-8 or GBK), XLSX, Parquet or JSON Lines, with Chinese headers (户编号, 姓名, 年龄 …)
+    or English field names (policies/columns.yaml). Either a households table with --members (and
+    --businesses), or one row per member carrying the household's columns. Bad rows are reported with
+    file, row, column and reason, and the rest are screened: rows in = screened + rejected.
+
+    \b
+    Example:
+      houfu screen examples/caseload.xlsx --report out/report.html -o out/determinations.parquet
+      houfu screen examples/caseload-gbk/households.csv --members examples/caseload-gbk/members.csv
+      houfu screen caseload.parquet --members members.parquet --dask tcp://10.0.0.5:8786 -o out/d.parquet
+    """
+    from .tables import TableError
+
+    for path in (output, report_path, errors_path):
+        if path is not None:
+            check_output(path)
+    if output is not None and output.suffix.lower() not in (".parquet", ".csv", ".xlsx", ".jsonl"):
+        raise BadInput(f"{output}: -: the determinations are written as .parquet, .csv, .xlsx or .jsonl")
+    if report_path is not None and report_path.suffix.lower() not in (".html", ".md", ".xlsx"):
+        raise BadInput(f"{report_path}: -: the report is written as .html, .md or .xlsx")
+    when = _date(as_of) or dt.date.today()
+    if dask_address:
+        from .distributed import screen_on_dask
+
+        try:
+            n = screen_on_dask(_kb(ctx), caseload, members, businesses, when, output, dask_address)
+        except TableError as exc:
+            raise BadInput(str(exc)) from None
+        click.echo(f"{n} household(s) screened on Dask", err=True)
+        return
+    from .screen import screen_files
+
+    try:
+        run = screen_files(_kb(ctx), _evaluator(ctx), caseload, members, businesses, encoding,
+                           "site" if as_sites else "household", when, output, report_path, errors_path, lang,
+                           _progress(quiet or as_json))
+    except TableError as exc:
+        raise BadInput(str(exc)) from None
+    totals = run.totals
+    for w in run.warnings:
+        click.echo(f"Warning: {w}", err=True)
+    if as_json:
+        click.echo(json.dumps(run.summary(), ensure_ascii=False, indent=2))
+    else:
+        for e in totals.errors[:10]:
+            click.echo(f"Error: {e}", err=True)
+        if len(totals.errors) > 10:
+            click.echo(f"… and {len(totals.errors) - 10} more in {run.errors_path or 'the errors file (give --errors)'}",
+                       err=True)
+        for what, (rows, joined) in run.item_rows.items():
+            if rows != joined:
+                click.echo(f"{what}: {rows} row(s) in, {joined} joined to a household, {rows - joined} not (above)",
+                           err=True)
+        click.echo(f"{totals.rows_in} row(s) in: {totals.screened} screened + {totals.rejected} rejected"
+                   f" ({totals.people} people) in {totals.seconds:.2f} s"
+                   + (f"; determinations in {output}" if output else "")
+                   + (f"; report in {report_path}" if report_path else "")
+                   + (f"; rejected rows in {run.errors_path}" if run.errors_path else ""))
+    assert totals.rows_in == totals.screened + totals.rejected, "every input row is screened or rejected"
+    if totals.errors:
+        ctx.exit(2)
+
+
+def _progress(quiet: bool) -> Any:
+    """A rich progress bar on stderr (households, rate, time left), or None when quiet or not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from .screen import progress_bar
+
+    return progress_bar
+
+
 @main.command("site")
 @click.argument("site_file", type=str)
 @as_of_option

@@ -24,6 +24,7 @@ from .models import (
     Body,
     Clause,
     ClausesFile,
+    ColumnsFile,
     Concept,
     ConsistencyCheck,
     Document,
@@ -97,6 +98,7 @@ class KB:
     fact_labels: Mapping[str, FactLabel]
     notices: Mapping[str, NoticeText]
     sites: Mapping[str, SiteRecord]
+    columns: ColumnsFile
     checks: Mapping[str, ConsistencyCheck]
     clauses: Mapping[str, Clause]
     measures: Mapping[str, Measure]
@@ -295,6 +297,8 @@ def load(folder: Path | str | None = None) -> KB:
         fact_labels=ro(_parse_list(FactLabel, root / "vocabulary.yaml", "facts")),
         notices=ro(_parse_list(NoticeText, root / "notices.yaml", "notices")),
         sites=ro(_parse_list(SiteRecord, root / "sites.yaml", "sites")),
+        columns=_parse(ColumnsFile, _read_yaml(root / "columns.yaml") or {}, root / "columns.yaml")
+        if (root / "columns.yaml").exists() else ColumnsFile(booleans={"true": [], "false": []}),
         checks=ro(_parse_list(ConsistencyCheck, root / "consistency.yaml", "checks")),
         clauses=ro(ix.clauses), measures=ro(ix.measures), parameters=ro(ix.parameters),
         concepts=ro(ix.concepts), clause_doc=ro(ix.clause_doc), measure_clause=ro(ix.measure_clause),

@@ -163,6 +163,29 @@ class SiteRecord(Strict):
     note: str
 
 
+class ReportList(Strict):
+    """A list a supervisor works from in the caseload report, defined as a household condition."""
+
+    id: str
+    zh: str
+    en: str
+    when: Condition
+    note: str
+
+
+class ColumnsFile(Strict):
+    """Headers and value spellings a caseload export may use (policies/columns.yaml, for `houfu screen`)."""
+
+    booleans: dict[Literal["true", "false"], list[str]]
+    values: dict[str, dict[str, str]] = Field(default={}, description="fact -> {spelling: code}, beside the "
+                                                                       "vocabulary's labels")
+    household: dict[str, list[str]] = {}
+    member: dict[str, list[str]] = {}
+    entity: dict[str, list[str]] = {}
+    site: dict[str, list[str]] = {}
+    lists: list[ReportList] = []
+
+
 class NoticeText(Strict):
     """Wording for a report notice (policies/notices.yaml), with {placeholders}."""
 

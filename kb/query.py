@@ -15,6 +15,7 @@ from .models import (
     Body,
     Clause,
     ClausesFile,
+    ColumnsFile,
     ConsistencyCheck,
     Document,
     FactLabel,
@@ -188,7 +189,7 @@ def _snippet(text: str, word: str, width: int = 40) -> str:
 FORMATS: dict[str, type[BaseModel]] = {
     "document": Document, "clauses": ClausesFile, "bodies": Body, "jurisdictions": Jurisdiction,
     "topics": Topic, "glossary": GlossaryTerm, "vocabulary": FactLabel, "notices": NoticeText,
-    "consistency": ConsistencyCheck, "sites": SiteRecord,
+    "consistency": ConsistencyCheck, "sites": SiteRecord, "columns": ColumnsFile,
 }
 _LIST_KEY = {"bodies": "bodies", "jurisdictions": "jurisdictions", "topics": "topics", "glossary": "terms",
              "vocabulary": "facts", "notices": "notices", "consistency": "checks",

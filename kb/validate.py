@@ -109,6 +109,7 @@ def _check_registries(kb: KB) -> list[KBError]:
     for check in kb.checks.values():
         errs += _check_condition(kb, check.when, check.entity, kb.folder / "consistency.yaml",
                                  f"checks[{check.id}].when")
+    errs += _check_columns(kb)
     for site in kb.sites.values():
         path = kb.folder / "sites.yaml"
         if site.jurisdiction not in kb.jurisdictions:
@@ -119,6 +120,32 @@ def _check_registries(kb: KB) -> list[KBError]:
         if j.parent and j.parent not in kb.jurisdictions:
             errs.append(KBError(kb.folder / "jurisdictions.yaml", f"jurisdictions[{j.id}].parent",
                                 f"unknown jurisdiction {j.parent!r}"))
+    return errs
+
+
+def _check_columns(kb: KB) -> list[KBError]:
+    """columns.yaml names real fields, and its value spellings map to real codes."""
+    from .facts import Entity, Household, Member, Site, fact_paths
+
+    path = kb.folder / "columns.yaml"
+    errs = []
+    fields = {"household": set(fact_paths(Household)) | {"id", "name", "site", "jurisdiction"},
+              "member": set(fact_paths(Member)) | {"household", "name"},
+              "entity": set(fact_paths(Entity)) | {"household", "id", "name"},
+              "site": set(fact_paths(Site)) | {"id", "name", "jurisdiction"}}
+    c = kb.columns
+    for level, allowed in fields.items():
+        for name in getattr(c, level):
+            if name not in allowed:
+                errs.append(KBError(path, f"{level}.{name}", f"not a {level} field"))
+    for fact, spellings in c.values.items():
+        label = kb.fact_labels.get(fact)
+        codes = set(label.labels) if label else set()
+        for spelling, code in spellings.items():
+            if code not in codes:
+                errs.append(KBError(path, f"values.{fact}.{spelling}", f"{code!r} is not a code of {fact}"))
+    for item in c.lists:
+        errs += _check_condition(kb, item.when, "household", path, f"lists[{item.id}].when")
     return errs
 
 

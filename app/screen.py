@@ -1,0 +1,460 @@
+"""``houfu screen``: a whole caseload through the column evaluator, to a determinations file and totals.
+
+The caseload is cut into chunks of households; each chunk is split by the program its households need (the
+documents in force where they live), decided by ``engine.vector``, written out, and added to the totals the
+caseload report is drawn from. Memory follows the chunk, not the caseload. ``screen_partition`` is the same
+work on one partition for Dask (``--dask``), so the distributed run and the local one are one code path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from houfu.engine.columns import Caseload, ColumnProgram, Items, Table
+from houfu.engine.evaluator import Evaluator, documents_in_force
+from houfu.engine.program import Program, Target
+from houfu.engine.results import Status, TargetKind
+from houfu.engine.vector import STATUSES, Decisions, VectorEvaluator
+from houfu.kb.loader import KB, FieldError
+from houfu.kb.models import Role
+
+from .tables import CellError, Loaded
+
+__all__ = ["OUTPUT_FORMATS", "ScreenRun", "ScreenTotals", "determinations_table", "progress_bar", "screen",
+           "screen_files"]
+
+OUTPUT_FORMATS = (".parquet", ".csv", ".xlsx", ".jsonl")
+CHUNK = 100_000
+
+
+@dataclass
+class ScreenTotals:
+    """What the caseload report is drawn from, added up chunk by chunk."""
+
+    entity: str
+    as_of: dt.date
+    kb_version: str
+    rows_in: int = 0
+    screened: int = 0
+    rejected: int = 0
+    people: int = 0
+    by_site: Counter[str] = field(default_factory=Counter)
+    by_category: Counter[str] = field(default_factory=Counter)
+    by_jurisdiction: Counter[str] = field(default_factory=Counter)
+    status_counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    zero_employment: list[tuple[str, str, str]] = field(default_factory=list)  # household, name, site
+    training: list[tuple[str, str, float | None]] = field(default_factory=list)  # household, member, shortfall
+    subsidies: list[tuple[str, str, float | None]] = field(default_factory=list)  # household, business, yuan
+    missing: Counter[str] = field(default_factory=Counter)  # fact -> determinations it would settle
+    missing_owner: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    workload: Counter[str] = field(default_factory=Counter)  # body -> households owed something
+    site_issues: list[tuple[str, str, str, str]] = field(default_factory=list)  # site, measure, status, clause
+    errors: list[CellError] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def merge(self, other: ScreenTotals) -> None:
+        for name in ("rows_in", "screened", "rejected", "people"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("by_site", "by_category", "by_jurisdiction", "missing", "workload"):
+            getattr(self, name).update(getattr(other, name))
+        for k, v in other.status_counts.items():
+            self.status_counts[k].update(v)
+        for k, v in other.missing_owner.items():
+            self.missing_owner[k].update(v)
+        for name in ("zero_employment", "training", "subsidies", "site_issues", "errors"):
+            getattr(self, name).extend(getattr(other, name))
+
+
+def _take(caseload: Caseload, rows: npt.NDArray[np.intp]) -> Caseload:
+    """The households at ``rows`` (sorted), with their members and businesses."""
+    keep = np.zeros(caseload.n, bool)
+    keep[rows] = True
+    new_index = np.full(caseload.n, -1, dtype=np.intp)
+    new_index[rows] = np.arange(len(rows), dtype=np.intp)
+
+    def items(it: Items) -> Items:
+        k = keep[it.owner] if len(it.owner) else np.zeros(0, bool)
+        return Items(Table(int(k.sum()), {f: c[k] for f, c in it.table.columns.items()}, it.table.codec),
+                     new_index[it.owner[k]], it.known[rows])
+
+    return Caseload(caseload.entity, Table(len(rows), {f: c[rows] for f, c in caseload.main.columns.items()},
+                                           caseload.main.codec), items(caseload.members), items(caseload.entities),
+                    {k: (a[rows], b[rows], c[rows]) for k, (a, b, c) in caseload.periods.items()})
+
+
+def _owners_text(kb: KB, measure_id: str, owners: list[Any]) -> str:
+    ordered = sorted((o for o in owners if o.role is not Role.implicit),
+                     key=lambda o: (not o.handles, o.role is not Role.named, o.role is not Role.lead))
+    return "、".join(o.name for o in ordered) or "、".join(o.name for o in owners)
+
+
+class Screener:
+    """Holds what every chunk shares: the evaluators, the programs, the owners of each measure."""
+
+    def __init__(self, kb: KB, evaluator: Evaluator, as_of: dt.date):
+        self.kb, self.evaluator, self.as_of = kb, evaluator, as_of
+        self.vector = VectorEvaluator(kb)
+        self._owners: dict[str, list[Any]] = {}
+        self._programs: dict[tuple[str, str | None], Program | str] = {}
+        self.lists = _report_lists(kb)
+
+    def owners(self, measure_id: str) -> list[Any]:
+        got = self._owners.get(measure_id)
+        if got is None:
+            from houfu.engine.results import Owner
+            from houfu.kb.query import owners_of
+
+            m = self.kb.measures[measure_id]
+            handler = m.handler.body if m.handler else None
+            got = self._owners[measure_id] = [Owner(body_id=o["id"], name=o["name"], role=Role(o["role"]),
+                                                    handles=o["id"] == handler) for o in owners_of(self.kb, measure_id)]
+        return got
+
+    def program(self, entity: str, jurisdiction: str | None) -> Program | str:
+        """The program for households of this jurisdiction, or the reason there is none."""
+        key = (entity, jurisdiction)
+        if key not in self._programs:
+            try:
+                j = self.evaluator.jurisdiction(jurisdiction)
+                self._programs[key] = self.evaluator.program(entity, tuple(documents_in_force(self.kb, j, self.as_of)))
+            except FieldError as exc:
+                self._programs[key] = exc.message
+        return self._programs[key]
+
+    def chunk(self, loaded: Loaded, rows: npt.NDArray[np.intp],
+              write: Callable[[pa.Table], None] | None, totals: ScreenTotals) -> None:
+        """Decide one chunk of households, write its rows, and add it to the totals."""
+        by_program: dict[int, list[int]] = defaultdict(list)
+        programs: dict[int, Program] = {}
+        for r in rows.tolist():
+            p = self.program(loaded.entity, loaded.jurisdictions[r])
+            if isinstance(p, str):
+                row = loaded.row_numbers[r] if loaded.row_numbers else r + 2
+                totals.errors.append(CellError(loaded.source, row, "jurisdiction", f"household {loaded.ids[r]}: {p}"))
+                totals.rejected += 1
+                continue
+            by_program[id(p)].append(r)
+            programs[id(p)] = p
+        for key, group in by_program.items():
+            idx = np.asarray(group, dtype=np.intp)
+            sub = _take(loaded.caseload, idx)
+            decisions = self.vector.decide(programs[key], sub, self.as_of)
+            self._add(loaded, idx, sub, decisions, totals)
+            if write is not None:
+                write(determinations_table(self, loaded, idx, sub, decisions))
+
+    def _add(self, loaded: Loaded, idx: npt.NDArray[np.intp], sub: Caseload, d: Decisions,
+             totals: ScreenTotals) -> None:
+        kb = self.kb
+        n = len(idx)
+        totals.screened += n
+        totals.people += int(sub.members.count.sum())
+        for k, counter in (("site", totals.by_site), ("category", totals.by_category)):
+            labels = loaded.labels.get(k) or []
+            if labels:
+                counter.update((labels[i] or "—") for i in idx.tolist())
+        totals.by_jurisdiction.update(str(loaded.jurisdictions[i]) for i in idx.tolist())
+        owed: dict[str, npt.NDArray[np.bool_]] = {}
+        applies_code = STATUSES.index(Status.applies)
+        for j, mid in enumerate(d.measures):
+            codes = np.bincount(d.status[:, j], minlength=len(STATUSES))
+            totals.status_counts[mid].update({STATUSES[c].value: int(v) for c, v in enumerate(codes) if v})
+            applies = d.status[:, j] == applies_code
+            if applies.any():
+                for o in self.owners(mid):
+                    if o.role is not Role.implicit:
+                        owed[o.name] = owed[o.name] | applies if o.name in owed else applies.copy()
+            owners = self.owners(mid)
+            holder = next((o.name for o in sorted(owners, key=lambda o: (not o.handles, o.role is not Role.lead))),
+                          "—")
+            for rows, paths in d.missing.get(j, []):
+                for p in paths:
+                    fact = p.split("].", 1)[-1]
+                    totals.missing[fact] += len(rows)
+                    totals.missing_owner[fact][holder] += len(rows)
+        for body, mask in owed.items():
+            totals.workload[body] += int(mask.sum())
+        # The lists a supervisor works from.
+        for name, cp in self.lists.items():
+            t, _ = cp.evaluate(sub)[f"{TargetKind.concept.value}:{name}"]
+            for r in np.flatnonzero(t).tolist():
+                i = int(idx[r])
+                totals.zero_employment.append((loaded.ids[i], loaded.labels["name"][i] or "",
+                                               loaded.labels["site"][i] or ""))
+        for ma in d.amounts:
+            for a in ma.amounts:
+                values = np.asarray(a.values, dtype=float)
+                if a.quantity == "training_shortfall":
+                    for row, v in zip(np.asarray(a.rows).tolist(), values.tolist(), strict=True):
+                        if v != 0:  # a shortfall, or unknown (NaN)
+                            hh = int(idx[sub.members.owner[row]])
+                            totals.training.append((loaded.ids[hh], f"#{int(sub.members.position[row]) + 1}",
+                                                    None if np.isnan(v) else v))
+                elif a.quantity == "quarterly_subsidy":
+                    for row, v in zip(np.asarray(a.rows).tolist(), values.tolist(), strict=True):
+                        hh = int(idx[sub.entities.owner[row]])
+                        totals.subsidies.append((loaded.ids[hh], f"#{int(sub.entities.position[row]) + 1}",
+                                                 None if np.isnan(v) else v))
+        if d.entity == "site":
+            for j, mid in enumerate(d.measures):
+                for s in (Status.violated, Status.not_due):
+                    for r in np.flatnonzero(d.status[:, j] == STATUSES.index(s)).tolist():
+                        clause = kb.clauses[kb.measure_clause[mid]]
+                        totals.site_issues.append((loaded.ids[int(idx[r])], mid, s.value, clause.number))
+        del kb
+
+
+def _report_lists(kb: KB) -> dict[str, ColumnProgram]:
+    """The supervisor's lists declared in data (policies/columns.yaml ``lists``), compiled once."""
+    out = {}
+    for item in kb.columns.lists:
+        target = Target(TargetKind.concept, item.id, "", "", "", item.when)
+        out[item.id] = ColumnProgram(Program("household", (), (target,), {n: c.when for n, c in kb.concepts.items()},
+                                             {pid: p.value for pid, p in kb.parameters.items()}))
+    return out
+
+
+def determinations_table(s: Screener, loaded: Loaded, idx: npt.NDArray[np.intp], sub: Caseload,
+                         d: Decisions) -> pa.Table:
+    """One row per (household, measure): status, amount, owners, missing facts, first failed test, kb_version."""
+    kb = s.kb
+    n, m = d.status.shape
+    ids = pa.array([loaded.ids[i] for i in idx.tolist()], type=pa.string())
+    household = pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(n, dtype=np.int32), m)), ids)
+    measure = pa.DictionaryArray.from_arrays(pa.array(np.tile(np.arange(m, dtype=np.int32), n)),
+                                             pa.array(d.measures, type=pa.string()))
+    status = pa.DictionaryArray.from_arrays(pa.array(d.status.reshape(-1).astype(np.int32)),
+                                            pa.array([x.value for x in STATUSES], type=pa.string()))
+    owners = pa.DictionaryArray.from_arrays(pa.array(np.tile(np.arange(m, dtype=np.int32), n)),
+                                            pa.array([_owners_text(kb, mid, s.owners(mid)) for mid in d.measures]))
+    # Amounts: the household's total for the measure (null where none, or where one is unknown).
+    total = np.zeros(n * m)
+    has = np.zeros(n * m, bool)
+    unknown = np.zeros(n * m, bool)
+    for ma in d.amounts:
+        for a in ma.amounts:
+            rows = np.asarray(a.rows, dtype=np.intp)
+            owner = rows if a.level == "main" else (sub.members.owner[rows] if a.level == "members"
+                                                    else sub.entities.owner[rows])
+            cell = owner * m + ma.measure
+            values = np.asarray(a.values, dtype=float)
+            np.add.at(total, cell, np.nan_to_num(values))
+            has[cell] = True
+            unknown[cell[np.isnan(values)]] = True
+    amount = pa.array(total, mask=~has | unknown)
+    # Missing facts as list<string>, built from (cell, path) pairs without a loop over rows.
+    cells: list[npt.NDArray[np.intp]] = []
+    path_ids: list[npt.NDArray[np.int32]] = []
+    paths: dict[str, int] = {}
+    for j, parts in d.missing.items():
+        for rows, ps in parts:
+            for p in ps:
+                pid = paths.setdefault(p, len(paths))
+                cells.append(rows * m + j)
+                path_ids.append(np.full(len(rows), pid, dtype=np.int32))
+    if cells:
+        cell = np.concatenate(cells)
+        pid_all = np.concatenate(path_ids)
+        order = np.lexsort((pid_all, cell))
+        cell, pid_all = cell[order], pid_all[order]
+        offsets = np.concatenate(([0], np.cumsum(np.bincount(cell, minlength=n * m)))).astype(np.int32)
+        values = pa.array(list(paths), type=pa.string()).take(pa.array(pid_all))
+    else:
+        offsets = np.zeros(n * m + 1, dtype=np.int32)
+        values = pa.array([], type=pa.string())
+    missing = pa.ListArray.from_arrays(pa.array(offsets), values)
+    # The first failed test, by its description.
+    failed_idx = np.full(n * m, -1, dtype=np.int32)
+    failed_text: list[str] = []
+    for j, (first, texts) in d.failed.items():
+        base = len(failed_text)
+        failed_text += texts
+        hit = first >= 0
+        failed_idx[np.flatnonzero(hit) * m + j] = base + first[hit]
+    failed = pa.DictionaryArray.from_arrays(pa.array(failed_idx, mask=failed_idx < 0),
+                                            pa.array(failed_text or [""], type=pa.string()))
+    return pa.table({"household": household, "measure": measure, "status": status, "amount": amount,
+                     "owners": owners, "missing": missing, "failed": failed,
+                     "kb_version": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n * m, dtype=np.int32)),
+                                                                  pa.array([kb.version]))})
+
+
+class Writer:
+    """Determinations to Parquet, CSV, XLSX or JSON Lines, chunk by chunk."""
+
+    def __init__(self, path: Path):
+        self.path, self.kind = path, path.suffix.lower()
+        self._writer: Any = None
+        self._book: Any = None
+        self.rows = 0
+
+    def __call__(self, table: pa.Table) -> None:
+        self.rows += table.num_rows
+        if self.kind == ".parquet":
+            import pyarrow.parquet as pq
+
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.path, table.schema)
+            self._writer.write_table(table)
+            return
+        flat = _flat(table)
+        if self.kind == ".csv":
+            import pyarrow.csv as pcsv
+
+            if self._writer is None:
+                self._writer = pcsv.CSVWriter(self.path, flat.schema)
+            self._writer.write_table(flat)
+        elif self.kind == ".jsonl":
+            import orjson
+
+            if self._writer is None:
+                self._writer = self.path.open("wb")
+            for row in flat.to_pylist():
+                self._writer.write(orjson.dumps(row) + b"\n")
+        elif self.kind == ".xlsx":
+            if self._book is None:
+                import openpyxl
+
+                self._book = openpyxl.Workbook(write_only=True)
+                self._sheet = self._book.create_sheet("determinations")
+                self._sheet.append(flat.column_names)
+            for row in zip(*(c.to_pylist() for c in flat.columns), strict=True):
+                self._sheet.append(list(row))
+
+    def close(self) -> None:
+        if self.kind == ".xlsx":
+            if self._book is None:
+                import openpyxl
+
+                self._book = openpyxl.Workbook(write_only=True)
+                self._book.create_sheet("determinations")
+            self._book.save(self.path)
+        elif self._writer is not None:
+            self._writer.close()
+        elif self.kind != ".parquet":
+            self.path.write_text("", encoding="utf-8")
+
+
+def _flat(table: pa.Table) -> pa.Table:
+    """Text columns for CSV, XLSX and JSON Lines: dictionaries decoded, missing facts joined with ';'."""
+    import pyarrow.compute as pc
+
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(pa.string())
+        if name == "missing":
+            col = pc.binary_join(col, ";")
+        cols[name] = col
+    return pa.table(cols)
+
+
+def chunks(n: int, size: int = CHUNK) -> Iterator[npt.NDArray[np.intp]]:
+    for start in range(0, n, size):
+        yield np.arange(start, min(n, start + size), dtype=np.intp)
+
+
+def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output: Path | None,
+           progress: Callable[[int], None] | None = None) -> ScreenTotals:
+    """Screen a loaded caseload; every input row is screened or rejected, and the totals say which."""
+    started = time.perf_counter()
+    screener = Screener(kb, evaluator, as_of)
+    totals = ScreenTotals(loaded.entity, as_of, kb.version, rows_in=loaded.rows_in,
+                          rejected=loaded.rows_in - len(loaded.ids), errors=list(loaded.errors))
+    writer = Writer(output) if output is not None else None
+    try:
+        for rows in chunks(len(loaded.ids)):
+            screener.chunk(loaded, rows, writer, totals)
+            if progress is not None:
+                progress(len(rows))
+    finally:
+        if writer is not None:
+            writer.close()
+    totals.seconds = time.perf_counter() - started
+    return totals
+
+
+@dataclass
+class ScreenRun:
+    totals: ScreenTotals
+    output: Path | None
+    report: Path | None
+    errors_path: Path | None
+    warnings: list[str]
+    item_rows: dict[str, tuple[int, int]]
+
+    def summary(self) -> dict[str, Any]:
+        t = self.totals
+        return {"rows_in": t.rows_in, "screened": t.screened, "rejected": t.rejected, "people": t.people,
+                "seconds": round(t.seconds, 3),
+                "households_per_second": int(t.screened / t.seconds) if t.seconds else None,
+                "output": str(self.output) if self.output else None,
+                "report": str(self.report) if self.report else None,
+                "errors": str(self.errors_path) if self.errors_path else None, "kb_version": t.kb_version,
+                "item_rows": {k: {"rows": a, "joined": b} for k, (a, b) in self.item_rows.items()}}
+
+
+def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | None, businesses: Path | None,
+                 encoding: str | None, entity: str, as_of: dt.date, output: Path | None, report: Path | None,
+                 errors_path: Path | None, lang: str = "zh",
+                 progress: Callable[[int, Callable[[Callable[[int], None] | None], ScreenTotals]], ScreenTotals]
+                 | None = None) -> ScreenRun:
+    """Files in, determinations, rejected rows and report out: what ``houfu screen`` does."""
+    import csv
+
+    from .tables import load_caseload
+
+    loaded = load_caseload(kb, caseload, members, businesses, encoding, entity)
+
+    def run(step: Callable[[int], None] | None) -> ScreenTotals:
+        return screen(kb, evaluator, loaded, as_of, output, step)
+
+    totals = progress(len(loaded.ids), run) if progress is not None else run(None)
+    assert totals.rows_in == totals.screened + totals.rejected, "every input row is screened or rejected"
+    errors_path = errors_path or (output.with_name(output.stem + ".errors.csv") if output is not None else None)
+    if errors_path is not None and totals.errors:
+        with errors_path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["file", "row", "column", "reason"])
+            w.writerows([e.file, e.row, e.column, e.reason] for e in totals.errors)
+    if report is not None:
+        from .caseload_report import write_report
+
+        write_report(kb, totals, report, lang)
+    return ScreenRun(totals, output, report, errors_path if totals.errors else None, loaded.warnings,
+                     loaded.item_rows)
+
+
+def progress_bar(total: int, run: Callable[[Callable[[int], None] | None], ScreenTotals]) -> ScreenTotals:
+    """Run with a progress bar on stderr: households done, households per second, time left."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("screening"), BarColumn(), TaskProgressColumn(),
+                  TextColumn("{task.completed:,.0f} households · {task.fields[rate]}/s"), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("screen", total=total, rate="-")
+        start = time.perf_counter()
+
+        def step(k: int) -> None:
+            done = bar.tasks[0].completed + k
+            bar.update(task, advance=k, rate=f"{int(done / max(1e-9, time.perf_counter() - start)):,}")
+
+        return run(step)

@@ -1,0 +1,526 @@
+"""Caseload tables in, columns out: the screener's reader.
+
+A county's export is a spreadsheet or CSV (often GBK, with Chinese headers), a Parquet file, or JSON Lines of
+the records ``houfu check`` reads. It comes in one of two shapes: a households table with a members table
+(and optionally a businesses table) joined by the household id, or one row per member carrying the
+household's columns. Headers and value spellings are declared in ``policies/columns.yaml`` beside the
+vocabulary's labels, so a new county's export is a data change.
+
+Every cell is checked: a bad cell rejects its household, and is reported with the file, the row number (as a
+spreadsheet counts them: the header is row 1), the column and the reason. Values are mapped per distinct
+value (a column is dictionary-encoded first), so the work is per distinct spelling, not per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from houfu.engine.columns import Caseload, Codec, Items, Table, codec_for
+from houfu.kb.conditions import ENTITIES, MEMBERS
+from houfu.kb.loader import KB
+
+from .reader import _ReadError, decode
+
+__all__ = ["CellError", "Loaded", "TableError", "load_caseload", "load_tables", "read_table"]
+
+FORMATS = (".csv", ".xlsx", ".parquet", ".jsonl", ".ndjson")
+
+
+class TableError(Exception):
+    """A file that cannot be read as a table at all (one line: file and reason)."""
+
+
+@dataclass(frozen=True)
+class CellError:
+    file: str
+    row: int  # as a spreadsheet numbers it: the header is row 1
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: row {self.row}: {self.column}: {self.reason}"
+
+
+# --- reading files --------------------------------------------------------------------------------------------
+
+def _csv_encoding(path: Path, encoding: str | None) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    if len(head) == 1 << 20:  # cut at a line end so a multi-byte character is not split
+        head = head[: head.rfind(b"\n") + 1] or head
+    try:
+        _, found = decode(head, encoding)
+    except _ReadError as exc:
+        raise TableError(f"{path}: {exc.field}: {exc.message}") from None
+    return found
+
+
+def read_table(path: Path, encoding: str | None = None) -> pa.Table:
+    """A whole file as a table of its own column names; CSV and XLSX cells are kept as text."""
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise TableError(f"{path}: -: no such file")
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.read_table(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
+    if suffix == ".csv":
+        import pyarrow.csv as pcsv
+
+        enc = _csv_encoding(path, encoding)
+        with path.open(encoding=enc, newline="") as fh:
+            header = next(csv.reader(fh), None)
+        if not header:
+            raise TableError(f"{path}: -: the file is empty")
+        names = [h.strip().lstrip("\ufeff") for h in header]
+        try:
+            return pcsv.read_csv(path, read_options=pcsv.ReadOptions(encoding=enc, column_names=names, skip_rows=1),
+                                 convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                                     strings_can_be_null=True))
+        except pa.ArrowInvalid as exc:
+            raise TableError(f"{path}: -: {exc}") from None
+    if suffix == ".xlsx":
+        return _read_xlsx(path)
+    if suffix in (".jsonl", ".ndjson"):
+        raise TableError(f"{path}: -: JSON Lines holds records, not a table; read it with read_records")
+    raise TableError(f"{path}: -: unknown format {suffix!r}; houfu screen reads {', '.join(FORMATS)}")
+
+
+def _read_xlsx(path: Path) -> pa.Table:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise TableError(f"{path}: -: not an XLSX workbook ({type(exc).__name__})") from None
+    rows = book.worksheets[0].iter_rows(values_only=True)
+    header = next(rows, None)
+    if not header:
+        raise TableError(f"{path}: -: the first sheet is empty")
+    names = [str(h).strip() if h is not None else f"column {i + 1}" for i, h in enumerate(header)]
+    cols: list[list[str | None]] = [[] for _ in names]
+    for row in rows:
+        for i in range(len(names)):
+            v = row[i] if i < len(row) else None
+            cols[i].append(None if v is None or v == "" else _cell_text(v))
+    book.close()
+    return pa.table({n: pa.array(c, type=pa.string()) for n, c in zip(names, cols, strict=True)})
+
+
+def _cell_text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+# --- mapping headers and values -----------------------------------------------------------------------------------
+
+def _header_map(kb: KB, level: str, names: list[str]) -> tuple[dict[str, str], list[str]]:
+    """table column -> field, and the columns that match no field of this level."""
+    aliases: dict[str, str] = {}
+    declared: dict[str, list[str]] = getattr(kb.columns, level)
+    codec = codec_for({"household": "household", "member": "member", "entity": "entity", "site": "site"}[level])
+    for fld in [*codec.kinds, *declared]:
+        aliases[_norm(fld)] = fld
+    for fld, spellings in declared.items():
+        for s in spellings:
+            aliases[_norm(s)] = fld
+    out: dict[str, str] = {}
+    unknown: list[str] = []
+    for n in names:
+        found = aliases.get(_norm(n))
+        if found is None:
+            unknown.append(n)
+        elif found not in out.values():
+            out[n] = found
+    return out, unknown
+
+
+def _norm(header: str) -> str:
+    return header.strip().replace("（", "(").replace("）", ")").replace(" ", "").lower()
+
+
+@dataclass
+class _Spellings:
+    true: frozenset[str]
+    false: frozenset[str]
+    values: dict[str, dict[str, str]]  # fact -> spelling -> code
+
+
+def _spellings(kb: KB) -> _Spellings:
+    values: dict[str, dict[str, str]] = {}
+    for fact, label in kb.fact_labels.items():
+        if label.labels:
+            values[fact] = {code: code for code in label.labels} | {zh: code for code, zh in label.labels.items()}
+    for fact, extra in kb.columns.values.items():
+        values.setdefault(fact, {}).update(extra)
+    return _Spellings(frozenset(kb.columns.booleans.get("true", [])), frozenset(kb.columns.booleans.get("false", [])),
+                      values)
+
+
+_BAD = -math.inf  # a cell that cannot be read
+
+
+def _encode_column(kb: KB, sp: _Spellings, codec: Codec, fact: str, arr: pa.ChunkedArray | pa.Array,
+                   ) -> tuple[npt.NDArray[np.float64], dict[int, str]]:
+    """A fact column as floats (NaN unknown), and the reason for each bad row. Per distinct value, not per row."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    enc = arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(arr)
+    values = enc.dictionary.to_pylist()
+    kind = codec.kinds.get(fact, "number")
+    label = kb.fact_labels.get(fact)
+    rng = label.range if label else None
+    mapped = np.empty(len(values) + 1, dtype=np.float64)
+    reasons: dict[int, str] = {}
+    for i, v in enumerate(values):
+        mapped[i], why = _map_value(sp, codec, fact, kind, v, rng)
+        if why:
+            reasons[i] = why
+    mapped[-1] = np.nan  # null
+    idx = enc.indices.fill_null(len(values)).to_numpy(zero_copy_only=False)
+    out = mapped[idx]
+    bad: dict[int, str] = {}
+    if reasons:
+        for row in np.flatnonzero(out == _BAD).tolist():
+            bad[row] = reasons[int(idx[row])]
+        out[out == _BAD] = np.nan
+    return out, bad
+
+
+def _map_value(sp: _Spellings, codec: Codec, fact: str, kind: str, v: Any, rng: Any) -> tuple[float, str]:
+    if v is None:
+        return np.nan, ""
+    text = str(v).strip()
+    if text == "":
+        return np.nan, ""
+    if kind == "bool":
+        if isinstance(v, bool):
+            return float(v), ""
+        if text in sp.true:
+            return 1.0, ""
+        if text in sp.false:
+            return 0.0, ""
+        return _BAD, f"{text!r} is not yes or no (是/否)"
+    if kind == "enum":
+        code = sp.values.get(fact, {}).get(text, text)
+        values = codec.values[fact]
+        if code in values:
+            return float(values.index(code)), ""
+        shown = "、".join(f"{c}" for c in values)
+        return _BAD, f"{text!r} is not one of {shown}"
+    try:
+        x = float(text) if not isinstance(v, int | float) or isinstance(v, bool) else float(v)
+    except ValueError:
+        return _BAD, f"{text!r} is not a number"
+    if not math.isfinite(x):
+        return _BAD, f"{text!r} is not a finite number"
+    if rng is not None and not (rng.min <= x <= rng.max):
+        return _BAD, f"{x:g} is out of range {rng.min:g} to {rng.max:g}"
+    if x < 0:
+        return _BAD, f"{x:g} is negative"
+    return round(x, 2), ""
+
+
+# --- a caseload from tables -----------------------------------------------------------------------------------------
+
+@dataclass
+class Loaded:
+    """A caseload ready to screen: its ids and jurisdictions, the columns, and every rejected input row."""
+
+    entity: str
+    ids: list[str]
+    jurisdictions: list[str | None]
+    labels: dict[str, list[str | None]]  # name, site, category as written (for the report)
+    caseload: Caseload
+    member_names: list[str | None]
+    entity_names: list[str]
+    errors: list[CellError] = field(default_factory=list)
+    rows_in: int = 0
+    warnings: list[str] = field(default_factory=list)
+    source: str = "-"
+    row_numbers: list[int] = field(default_factory=list)  # each household's (first) row in the source file
+    item_rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # members/businesses: (rows in, joined)
+
+
+def _text(table: pa.Table, column: str | None) -> list[str | None]:
+    if column is None:
+        return [None] * table.num_rows
+    return [None if v is None else str(v).strip() or None for v in table.column(column).to_pylist()]
+
+
+def _level_columns(kb: KB, sp: _Spellings, level: str, table: pa.Table, mapping: dict[str, str], file: str,
+                   errors: dict[int, list[CellError]]) -> dict[str, npt.NDArray[np.float64]]:
+    codec = codec_for(level)
+    cols: dict[str, npt.NDArray[np.float64]] = {}
+    for name, fact in mapping.items():
+        if fact not in codec.kinds:
+            continue
+        values, bad = _encode_column(kb, sp, codec, fact, table.column(name))
+        cols[fact] = values
+        for row, why in bad.items():
+            errors.setdefault(row, []).append(CellError(file, row + 2, name, why))
+    return cols
+
+
+def load_caseload(kb: KB, path: Path, members: Path | None = None, businesses: Path | None = None,
+                  encoding: str | None = None, entity: str = "household") -> Loaded:
+    """Read a caseload in either shape and check every cell; bad rows are reported, never silently dropped."""
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return _load_jsonl(kb, path, encoding, entity)
+    return load_tables(kb, read_table(path, encoding), path,
+                       read_table(members, encoding) if members is not None else None, members,
+                       read_table(businesses, encoding) if businesses is not None else None, businesses, entity)
+
+
+def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table | None = None,
+                members: Path | str | None = None, ent_table: pa.Table | None = None,
+                businesses: Path | str | None = None, entity: str = "household") -> Loaded:
+    """A caseload from tables already read (a file, or a partition on a Dask worker)."""
+    sp = _spellings(kb)
+    path = Path(path)
+    level = "site" if entity == "site" else "household"
+    mapping, unknown = _header_map(kb, level, main.column_names)
+    warnings = [f"{path}: column {u!r} matches no field; ignored" for u in unknown
+                if member_table is not None or entity == "site" or _header_map(kb, "member", [u])[1]]
+    id_col = next((c for c, f in mapping.items() if f == "id"), None)
+    if id_col is None:
+        raise TableError(f"{path}: -: no household id column (户编号 or id)")
+    errors: dict[int, list[CellError]] = {}
+    member_file = str(members) if members is not None else str(path)
+    if entity == "household" and member_table is None:
+        # One row per member carrying the household's columns, if any member column is present.
+        member_map, _ = _header_map(kb, "member", main.column_names)
+        member_map = {c: f for c, f in member_map.items() if f in codec_for("member").kinds or f == "name"}
+        if any(f in codec_for("member").kinds for f in member_map.values()):
+            return _load_wide(kb, sp, path, main, mapping, member_map, id_col, warnings)
+    ids = _text(main, id_col)
+    rows_in = main.num_rows
+    seen: dict[str, int] = {}
+    for i, hid in enumerate(ids):
+        if hid is None:
+            errors.setdefault(i, []).append(CellError(str(path), i + 2, id_col, "no household id"))
+        elif hid in seen:
+            errors.setdefault(i, []).append(CellError(str(path), i + 2, id_col,
+                                                      f"duplicate id {hid!r} (first on row {seen[hid] + 2})"))
+        else:
+            seen[hid] = i
+    cols = _level_columns(kb, sp, level, main, mapping, str(path), errors)
+    items_m, mem_names, mem_errors = _items_from(kb, sp, "member", member_table, member_file, seen, rows_in)
+    items_e, ent_names, ent_errors = _items_from(kb, sp, "entity", ent_table, str(businesses), seen, rows_in)
+    for row, errs in list(mem_errors.items()) + list(ent_errors.items()):
+        errors.setdefault(row, []).extend(errs)
+    jcol = next((c for c, f in mapping.items() if f == "jurisdiction"), None)
+    labels = {k: _text(main, next((c for c, f in mapping.items() if f == k), None))
+              for k in ("name", "site", "category", "site_type")}
+    caseload = Caseload(entity, Table(rows_in, cols, codec_for(level)), items_m, items_e)
+    out = Loaded(entity, [h or "" for h in ids], _text(main, jcol), labels, caseload, mem_names, ent_names,
+                 rows_in=rows_in, warnings=warnings, source=str(path), row_numbers=list(range(2, rows_in + 2)))
+    if member_table is not None:
+        out.item_rows["members"] = (member_table.num_rows, len(items_m.owner))
+    if ent_table is not None:
+        out.item_rows["businesses"] = (ent_table.num_rows, len(items_e.owner))
+    out.errors = [e for row in sorted(errors, key=lambda k: (k < 0, abs(k))) for e in errors[row]]
+    return _reject(out, sorted(errors))
+
+
+def _items_from(kb: KB, sp: _Spellings, level: str, table: pa.Table | None, file: str, seen: dict[str, int],
+                n: int) -> tuple[Items, list[Any], dict[int, list[CellError]]]:
+    """Members or businesses from their own table, joined to the households by id; a household with no rows
+    there has an unknown list (an empty list must be said, not implied)."""
+    codec = codec_for(level)
+    if table is None:
+        return Items(Table(0, {}, codec), np.zeros(0, np.intp), np.zeros(n, bool)), [], {}
+    mapping, _ = _header_map(kb, level, table.column_names)
+    hcol = next((c for c, f in mapping.items() if f == "household"), None)
+    if hcol is None:
+        raise TableError(f"{file}: -: no household id column (户编号 or household)")
+    errors: dict[int, list[CellError]] = {}
+    hh = _text(table, hcol)
+    owner = np.array([seen.get(h, -1) if h is not None else -1 for h in hh], dtype=np.intp)
+    item_errors: dict[int, list[CellError]] = {}
+    cols = _level_columns(kb, sp, level, table, mapping, file, item_errors)
+    for r in np.flatnonzero(owner < 0).tolist():
+        item_errors.setdefault(r, []).append(CellError(file, r + 2, hcol, f"no household {hh[r]!r} in the households "
+                                                                          "table"))
+    # A bad member row rejects its household (its facts would be wrong); an orphan row is only reported.
+    for r, errs in item_errors.items():
+        target = int(owner[r])
+        if target >= 0:
+            errors.setdefault(target, []).extend(errs)
+        else:
+            errors.setdefault(-1 - r, []).extend(errs)
+    keep = owner >= 0
+    order = np.argsort(owner[keep], kind="stable")
+    rows = np.flatnonzero(keep)[order]
+    names = _text(table, next((c for c, f in mapping.items() if f == "name"), None))
+    ids = _text(table, next((c for c, f in mapping.items() if f == "id"), None)) if level == "entity" else names
+    # A household with no member rows has an unknown member list (a household of nobody is a gap in the
+    # data); given a businesses table, a household with no rows there has no business.
+    known = np.zeros(n, bool) if level == "member" else np.ones(n, bool)
+    known[owner[keep]] = True
+    items = Items(Table(len(rows), {f: c[rows] for f, c in cols.items()}, codec), owner[rows], known)
+    labels = [(names[r] or ids[r] or "") if level == "entity" else names[r] for r in rows.tolist()]
+    return items, labels, errors
+
+
+def _load_wide(kb: KB, sp: _Spellings, path: Path, table: pa.Table, mapping: dict[str, str],
+               member_map: dict[str, str], id_col: str, warnings: list[str]) -> Loaded:
+    """One row per member: the household's columns are read from its first row."""
+    ids = _text(table, id_col)
+    errors: dict[int, list[CellError]] = {}
+    first: dict[str, int] = {}
+    hh_of_row = np.empty(table.num_rows, dtype=np.intp)
+    order: list[str] = []
+    for i, hid in enumerate(ids):
+        if hid is None:
+            errors.setdefault(-1 - i, []).append(CellError(str(path), i + 2, id_col, "no household id"))
+            hh_of_row[i] = -1
+            continue
+        if hid not in first:
+            first[hid] = len(order)
+            order.append(hid)
+        hh_of_row[i] = first[hid]
+    head_rows = np.full(len(order), -1, dtype=np.intp)
+    for i in range(len(ids) - 1, -1, -1):
+        if hh_of_row[i] >= 0:
+            head_rows[hh_of_row[i]] = i
+    head = table.take(pa.array(head_rows))
+    hh_map = {c: f for c, f in mapping.items() if f not in member_map.values() or f in ("id", "jurisdiction")}
+    row_errors: dict[int, list[CellError]] = {}
+    cols = _level_columns(kb, sp, "household", head, hh_map, str(path), row_errors)
+    for k, errs in row_errors.items():  # reported at the household's first row
+        errors.setdefault(k, []).extend(CellError(e.file, int(head_rows[k]) + 2, e.column, e.reason) for e in errs)
+    member_errors: dict[int, list[CellError]] = {}
+    mcols = _level_columns(kb, sp, "member", table, member_map, str(path), member_errors)
+    for r, errs in member_errors.items():
+        if hh_of_row[r] >= 0:
+            errors.setdefault(int(hh_of_row[r]), []).extend(errs)
+    keep = hh_of_row >= 0
+    mrows = np.flatnonzero(keep)[np.argsort(hh_of_row[keep], kind="stable")]
+    names = _text(table, next((c for c, f in member_map.items() if f == "name"), None))
+    members = Items(Table(len(mrows), {f: c[mrows] for f, c in mcols.items()}, codec_for("member")),
+                    hh_of_row[mrows], np.ones(len(order), bool))
+    jcol = next((c for c, f in mapping.items() if f == "jurisdiction"), None)
+    labels = {k: _text(head, next((c for c, f in mapping.items() if f == k), None))
+              for k in ("name", "site", "category", "site_type")}
+    caseload = Caseload("household", Table(len(order), cols, codec_for("household")), members,
+                        Items(Table(0, {}, codec_for("entity")), np.zeros(0, np.intp), np.zeros(len(order), bool)))
+    out = Loaded("household", order, _text(head, jcol), labels, caseload, [names[r] for r in mrows.tolist()], [],
+                 rows_in=len(order), warnings=warnings, source=str(path),
+                 row_numbers=[int(r) + 2 for r in head_rows.tolist()])
+    out.item_rows["member rows"] = (table.num_rows, len(mrows))
+    out.errors = [e for k in sorted(errors, key=lambda k: (k < 0, abs(k))) for e in errors[k]]
+    return _reject(out, sorted(errors))
+
+
+def _without(caseload: Caseload, bad: list[int]) -> Caseload:
+    """The caseload less the rejected households (their members and businesses go with them)."""
+    bad = [b for b in bad if b >= 0]
+    if not bad:
+        return caseload
+    keep = np.ones(caseload.n, bool)
+    keep[bad] = False
+    new_index = np.cumsum(keep) - 1
+
+    def items(it: Items) -> Items:
+        k = keep[it.owner] if len(it.owner) else np.zeros(0, bool)
+        return Items(Table(int(k.sum()), {f: c[k] for f, c in it.table.columns.items()}, it.table.codec),
+                     new_index[it.owner[k]].astype(np.intp), it.known[keep])
+
+    return Caseload(caseload.entity, Table(int(keep.sum()), {f: c[keep] for f, c in caseload.main.columns.items()},
+                                           caseload.main.codec), items(caseload.members), items(caseload.entities),
+                    {k: (a[keep], b[keep], c[keep]) for k, (a, b, c) in caseload.periods.items()})
+
+
+def _reject(out: Loaded, bad: list[int]) -> Loaded:
+    """Drop the rejected households, with their members and businesses, from the caseload and its labels."""
+    bad = [b for b in bad if b >= 0]
+    if not bad:
+        return out
+    keep = np.ones(len(out.ids), bool)
+    keep[bad] = False
+    kept = np.flatnonzero(keep).tolist()
+    member_keep = keep[out.caseload.members.owner].tolist()
+    entity_keep = keep[out.caseload.entities.owner].tolist()
+    out.caseload = _without(out.caseload, bad)
+    out.ids = [out.ids[i] for i in kept]
+    out.row_numbers = [out.row_numbers[i] for i in kept] if out.row_numbers else []
+    out.jurisdictions = [out.jurisdictions[i] for i in kept]
+    out.labels = {k: [v[i] for i in kept] for k, v in out.labels.items()}
+    out.member_names = [n for n, k in zip(out.member_names, member_keep, strict=True) if k]
+    out.entity_names = [n for n, k in zip(out.entity_names, entity_keep, strict=True) if k]
+    return out
+
+
+# --- JSON Lines ---------------------------------------------------------------------------------------------------
+
+def _load_jsonl(kb: KB, path: Path, encoding: str | None, entity: str) -> Loaded:
+    """Records as ``houfu check`` reads them, one per line; each is checked by the same strict parser."""
+    import orjson
+
+    from houfu.engine.columns import caseload_from_facts
+    from houfu.engine.evaluator import flatten
+
+    from .inputs import InputError, parse_record
+
+    model_name = entity
+    facts: list[dict[str, Any]] = []
+    lines: list[int] = []
+    ids: list[str] = []
+    juris: list[str | None] = []
+    labels: dict[str, list[str | None]] = {"name": [], "site": [], "category": [], "site_type": []}
+    errors: list[CellError] = []
+    rows_in = 0
+    with path.open("rb") as fh:
+        for n, line in enumerate(_lines(fh, encoding), 1):
+            if not line.strip():
+                continue
+            rows_in += 1
+            try:
+                raw = orjson.loads(line)
+                from houfu.kb.facts import Household, Site
+
+                record = parse_record(raw, Site if model_name == "site" else Household, f"{path}:{n}", kb)
+            except orjson.JSONDecodeError as exc:
+                errors.append(CellError(str(path), n, "-", f"not JSON ({exc})"))
+                continue
+            except InputError as exc:
+                errors.append(CellError(str(path), n, exc.field, exc.message))
+                continue
+            f = flatten(record)
+            facts.append(f)
+            lines.append(n)
+            ids.append(str(f.get("id") or ""))
+            juris.append(f.get("jurisdiction"))
+            for k in labels:
+                v = f.get(k)
+                labels[k].append(None if v is None else str(v))
+    caseload = caseload_from_facts(entity, facts)
+    return Loaded(entity, ids, juris, labels, caseload,
+                  [m.get("name") for f in facts for m in (f.get(MEMBERS) or [])],
+                  [e.get("name") or e.get("id") for f in facts for e in (f.get(ENTITIES) or [])],
+                  errors=errors, rows_in=rows_in, source=str(path), row_numbers=lines)
+
+
+def _lines(fh: io.BufferedReader, encoding: str | None) -> Iterator[bytes]:
+    if encoding and encoding.lower().replace("-", "") not in ("utf8", "utf8sig"):
+        for text in io.TextIOWrapper(fh, encoding=encoding):
+            yield text.encode("utf-8")
+        return
+    for line in fh:
+        yield line[3:] if line.startswith(b"\xef\xbb\xbf") else line

@@ -1,0 +1,223 @@
+"""`houfu screen`: a caseload from files a county has, to determinations that equal `houfu check`'s, with
+every bad row accounted for, a report, and the same result on Dask."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from houfu.app.cli import main
+from houfu.engine.evaluator import EngineKind, evaluator_for, flatten
+from houfu.kb.facts import Household
+
+ROOT = Path(__file__).resolve().parent.parent
+EX = ROOT / "examples"
+AS_OF = "2026-01-01"
+EXAMPLES = ["dingnan-household", "dingnan-elderly-couple", "dingnan-school-family", "dingnan-incubator-business",
+            "dingnan-town-household", "shiyan-household", "walk-in"]
+
+
+def run(*args: object, code: int = 0) -> str:
+    r = CliRunner().invoke(main, [str(a) for a in args])
+    assert r.exit_code == code, r.output
+    return r.output
+
+
+def _records() -> list[Household]:
+    """The bundled households; a businesses table cannot say "unknown", so an unknown list becomes none."""
+    out = []
+    for n in EXAMPLES:
+        r = Household.model_validate(yaml.safe_load((EX / f"{n}.yaml").read_text(encoding="utf-8")))
+        out.append(r.model_copy(update={"entities": r.entities or []}))
+    return out
+
+
+def _tables(records: list[Household]) -> tuple[list[dict], list[dict], list[dict]]:
+    """The records as a county's long-form export: households, members and businesses, by field name."""
+    hh, members, businesses = [], [], []
+    for r in records:
+        f = flatten(r)
+        hh.append({k: v for k, v in f.items() if k not in ("members", "entities")})
+        for m in f.get("members") or []:
+            members.append({"household": r.id, **m})
+        for e in f.get("entities") or []:
+            businesses.append({"household": r.id, **{k: v for k, v in e.items() if k != "owners"}})
+    return hh, members, businesses
+
+
+def _write_csv(path: Path, rows: list[dict], encoding: str = "utf-8") -> None:
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    with path.open("w", encoding=encoding, newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=names)
+        w.writeheader()
+        w.writerows({k: ("" if v is None else ("是" if v is True else "否" if v is False else v))
+                     for k, v in r.items()} for r in rows)
+
+
+def _by_household(path: Path) -> dict[tuple[str, str], tuple[str, frozenset[str], float | None]]:
+    return {(r["household"], r["measure"]): (r["status"], frozenset(_split(r["missing"])), r["amount"])
+            for r in pq.read_table(path).to_pylist()}
+
+
+def _split(missing: object) -> list[str]:
+    if isinstance(missing, list):
+        return missing
+    return [x for x in str(missing or "").split(";") if x]
+
+
+def test_screening_a_long_form_csv_equals_checking_each_household(tmp_path):
+    records = _records()
+    hh, members, businesses = _tables(records)
+    for name, rows in (("households.csv", hh), ("members.csv", members), ("businesses.csv", businesses)):
+        _write_csv(tmp_path / name, rows)
+    out = tmp_path / "d.parquet"
+    run("screen", tmp_path / "households.csv", "--members", tmp_path / "members.csv", "--businesses",
+        tmp_path / "businesses.csv", "-o", out, "--as-of", AS_OF, "-q")
+    got = _by_household(out)
+    ev = evaluator_for(__import__("houfu").load())
+    import datetime as dt
+
+    for r in records:
+        report = ev.determine(r, dt.date.fromisoformat(AS_OF), EngineKind.rete)
+        for d in report.determinations:
+            status, missing, amount = got[(r.id, d.measure_id)]
+            assert status == d.status.value, (r.id, d.measure_id)
+            assert missing == frozenset(d.missing), (r.id, d.measure_id)
+            values = [a.value for a in d.amounts]
+            want = None if not values or any(v is None for v in values) else round(sum(values), 2)
+            assert (None if amount is None else round(amount, 2)) == want, (r.id, d.measure_id)
+
+
+def test_parquet_xlsx_jsonl_and_gbk_csv_give_the_same_determinations(tmp_path):
+    records = _records()
+    hh, members, businesses = _tables(records)
+    outs = {}
+    # CSV in GBK with Chinese headers.
+    import houfu
+
+    kb = houfu.load()
+    zh = {f: spellings[0] for f, spellings in kb.columns.household.items()}
+    zh_m = {f: spellings[0] for f, spellings in kb.columns.member.items()}
+    zh_e = {f: spellings[0] for f, spellings in kb.columns.entity.items()}
+    _write_csv(tmp_path / "h.csv", [{zh.get(k, k): v for k, v in r.items()} for r in hh], "gbk")
+    _write_csv(tmp_path / "m.csv", [{zh_m.get(k, k): v for k, v in r.items()} for r in members], "gbk")
+    _write_csv(tmp_path / "b.csv", [{zh_e.get(k, k): v for k, v in r.items()} for r in businesses], "gbk")
+    assert "户编号".encode("gbk") in (tmp_path / "h.csv").read_bytes()
+    run("screen", tmp_path / "h.csv", "--members", tmp_path / "m.csv", "--businesses", tmp_path / "b.csv",
+        "-o", tmp_path / "csv.parquet", "--as-of", AS_OF, "-q")
+    outs["gbk csv"] = _by_household(tmp_path / "csv.parquet")
+    # Parquet, typed.
+    for name, rows in (("h", hh), ("m", members), ("b", businesses)):
+        pq.write_table(pa.Table.from_pylist(rows), tmp_path / f"{name}.parquet")
+    run("screen", tmp_path / "h.parquet", "--members", tmp_path / "m.parquet", "--businesses",
+        tmp_path / "b.parquet", "-o", tmp_path / "pq.parquet", "--as-of", AS_OF, "-q")
+    outs["parquet"] = _by_household(tmp_path / "pq.parquet")
+    # JSON Lines of the records themselves.
+    with (tmp_path / "c.jsonl").open("w", encoding="utf-8") as fh:
+        for r in records:
+            fh.write(r.model_dump_json(exclude_none=True) + "\n")
+    run("screen", tmp_path / "c.jsonl", "-o", tmp_path / "jl.parquet", "--as-of", AS_OF, "-q")
+    outs["jsonl"] = _by_household(tmp_path / "jl.parquet")
+    reference = outs.pop("jsonl")
+    for name, got in outs.items():
+        assert got == reference, name
+
+
+def test_the_bundled_xlsx_caseload_reports_each_bad_row_and_accounts_for_every_row(tmp_path):
+    out = tmp_path / "d.parquet"
+    r = CliRunner().invoke(main, ["screen", str(EX / "caseload.xlsx"), "-o", str(out), "--report",
+                                  str(tmp_path / "r.html"), "--as-of", AS_OF, "--json"])
+    assert r.exit_code == 2, r.output
+    summary = json.loads(r.stdout)
+    assert summary["rows_in"] == summary["screened"] + summary["rejected"] and summary["rejected"] == 4
+    with (tmp_path / "d.errors.csv").open(encoding="utf-8-sig") as fh:
+        errors = list(csv.DictReader(fh))
+    assert {(e["row"], e["column"]) for e in errors} >= {("5", "年龄"), ("12", "劳动能力")}
+    assert all(e["file"].endswith("caseload.xlsx") and e["reason"] for e in errors)
+    households = {h for h in pq.read_table(out).column("household").to_pylist()}
+    assert len(households) == summary["screened"]
+
+
+def test_the_bundled_gbk_caseload_is_read_with_its_chinese_headers(tmp_path):
+    raw = (EX / "caseload-gbk" / "households.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    r = CliRunner().invoke(main, ["screen", str(EX / "caseload-gbk" / "households.csv"), "--members",
+                                  str(EX / "caseload-gbk" / "members.csv"), "--as-of", AS_OF, "--json"])
+    assert r.exit_code == 2
+    summary = json.loads(r.stdout)
+    assert summary["screened"] == 197 and summary["rejected"] == 3
+    assert "Warning" not in r.stderr  # every header was recognised
+
+
+def test_the_report_has_its_sections_and_charts_in_html_markdown_and_xlsx(tmp_path):
+    for suffix in (".html", ".md", ".xlsx"):
+        run("screen", EX / "caseload.xlsx", "--report", tmp_path / f"r{suffix}", "--as-of", AS_OF, "-q", code=2)
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    for heading in ("按安置点和户类型", "各项措施的判定", "零就业家庭", "培训缺口", "创业孵化补贴", "最需要补充的信息",
+                    "各部门需要服务的户数", "退回的行"):
+        assert heading in html, heading
+    assert html.count("<img src=\"data:image/png;base64,") == 4
+    assert sorted(p.name for p in tmp_path.glob("r-*.png")) == ["r-measures.png", "r-missing.png", "r-sites.png",
+                                                                  "r-workload.png"]
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True)
+    assert {"summary", "measures", "zero_employment", "training", "subsidies", "missing", "workload"} <= set(
+        book.sheetnames)
+
+
+def test_determinations_are_written_as_csv_xlsx_and_jsonl_too(tmp_path):
+    for suffix in (".csv", ".xlsx", ".jsonl"):
+        run("screen", EX / "caseload-gbk" / "households.csv", "--members", EX / "caseload-gbk" / "members.csv",
+            "-o", tmp_path / f"d{suffix}", "--as-of", AS_OF, "-q", code=2)
+    rows = (tmp_path / "d.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].replace('"', "") == "household,measure,status,amount,owners,missing,failed,kb_version"
+    lines = (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(rows) - 1 and json.loads(lines[0])["household"]
+    book = openpyxl.load_workbook(tmp_path / "d.xlsx")
+    assert book["determinations"].max_row == len(rows)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["screen", "nope.csv"], "no such file"),
+    (["screen", str(EX / "dingnan-household.yaml")], "unknown format"),
+    (["screen", str(EX / "caseload.xlsx"), "-o", "out.txt"], ".parquet, .csv, .xlsx or .jsonl"),
+    (["screen", str(EX / "caseload.xlsx"), "--report", "r.pdf"], ".html, .md or .xlsx"),
+])
+def test_bad_screen_arguments_are_one_line_and_exit_2(args, message):
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2 and message in r.output and "Traceback" not in r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_the_dask_run_equals_the_single_process_run(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.caseload import caseload
+
+    hh, members, businesses = caseload(600, seed=3)
+    for name, t in (("h", hh), ("m", members), ("b", businesses)):
+        pq.write_table(t, tmp_path / f"{name}.parquet", row_group_size=150)
+    args = [tmp_path / "h.parquet", "--members", tmp_path / "m.parquet", "--businesses", tmp_path / "b.parquet",
+            "--as-of", AS_OF, "-q"]
+    run("screen", *args, "-o", tmp_path / "one.parquet")
+    run("screen", *args, "-o", tmp_path / "dask.parquet", "--dask", "local")
+
+    def rows(path: Path) -> list[tuple]:
+        out = []
+        for r in pq.read_table(path).to_pylist():
+            out.append((r["household"], r["measure"], r["status"], r["amount"], r["owners"],
+                        tuple(sorted(_split(r["missing"]))), r["failed"], r["kb_version"]))
+        return sorted(out, key=str)
+
+    single, distributed = rows(tmp_path / "one.parquet"), rows(tmp_path / "dask.parquet")
+    assert len({r[0] for r in single}) == 600
+    assert distributed == single
