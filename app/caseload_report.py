@@ -91,18 +91,16 @@ def report_context(kb: KB, t: ScreenTotals, lang: str = "zh") -> dict[str, Any]:
     missing = [{"fact": f, "question": getattr(kb.fact_labels[f], lang) if f in kb.fact_labels else f,
                 "settles": n, "held_by": t.missing_owner[f].most_common(1)[0][0] if t.missing_owner[f] else "—"}
                for f, n in t.missing.most_common(TOP)]
-    subsidy_total = sum(v for _, _, v in t.subsidies if v is not None)
-    training_total = sum(v for _, _, v in t.training if v is not None)
     q = (t.as_of.month - 1) // 3 + 1
     return {
         "as_of": t.as_of.isoformat(), "quarter": f"{t.as_of.year}-Q{q}", "kb_version": t.kb_version,
         "rows_in": t.rows_in, "screened": t.screened, "rejected": t.rejected, "people": t.people,
         "seconds": round(t.seconds, 2), "rate": int(t.screened / t.seconds) if t.seconds else 0,
         "by_site": t.by_site.most_common(), "by_category": t.by_category.most_common(),
-        "measures": rows_measures, "zero_employment": t.zero_employment[:200],
-        "zero_employment_count": len(t.zero_employment),
-        "training": t.training[:200], "training_count": len(t.training), "training_total": training_total,
-        "subsidies": t.subsidies[:200], "subsidy_count": len(t.subsidies), "subsidy_total": subsidy_total,
+        "measures": rows_measures, "zero_employment": t.zero_employment,
+        "zero_employment_count": t.zero_employment_count,
+        "training": t.training, "training_count": t.training_count, "training_total": t.training_total,
+        "subsidies": t.subsidies, "subsidy_count": t.subsidy_count, "subsidy_total": t.subsidy_total,
         "missing": missing, "workload": t.workload.most_common(),
         "site_issues": t.site_issues[:200], "errors": [str(e) for e in t.errors[:50]], "error_count": len(t.errors),
         "lists": {item.id: getattr(item, lang) for item in kb.columns.lists},

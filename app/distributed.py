@@ -69,7 +69,7 @@ def screen_partition(frame: Any, members: str | None, businesses: str | None, as
     screener = Screener(kb, evaluator_for(kb), as_of)
     parts: list[pa.Table] = []
     totals = ScreenTotals("household", as_of, kb.version)
-    for rows in chunks(len(loaded.ids)):
+    for rows in chunks(loaded.n):
         screener.chunk(loaded, rows, parts.append, totals)
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c == "amount" else "object") for c in COLUMNS})

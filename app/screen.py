@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from houfu.engine.columns import Caseload, ColumnProgram, Items, Table
 from houfu.engine.evaluator import Evaluator, documents_in_force
@@ -35,6 +36,8 @@ __all__ = ["OUTPUT_FORMATS", "ScreenRun", "ScreenTotals", "determinations_table"
 
 OUTPUT_FORMATS = (".parquet", ".csv", ".xlsx", ".jsonl")
 CHUNK = 100_000
+#: entries each list in the report shows (its count and total cover the whole caseload)
+LISTED = 200
 
 
 @dataclass
@@ -52,9 +55,15 @@ class ScreenTotals:
     by_category: Counter[str] = field(default_factory=Counter)
     by_jurisdiction: Counter[str] = field(default_factory=Counter)
     status_counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    #: the lists keep their first LISTED entries; the counts and totals cover everyone
     zero_employment: list[tuple[str, str, str]] = field(default_factory=list)  # household, name, site
+    zero_employment_count: int = 0
     training: list[tuple[str, str, float | None]] = field(default_factory=list)  # household, member, shortfall
+    training_count: int = 0
+    training_total: float = 0.0
     subsidies: list[tuple[str, str, float | None]] = field(default_factory=list)  # household, business, yuan
+    subsidy_count: int = 0
+    subsidy_total: float = 0.0
     missing: Counter[str] = field(default_factory=Counter)  # fact -> determinations it would settle
     missing_owner: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     workload: Counter[str] = field(default_factory=Counter)  # body -> households owed something
@@ -63,7 +72,8 @@ class ScreenTotals:
     seconds: float = 0.0
 
     def merge(self, other: ScreenTotals) -> None:
-        for name in ("rows_in", "screened", "rejected", "people"):
+        for name in ("rows_in", "screened", "rejected", "people", "zero_employment_count", "training_count",
+                     "training_total", "subsidy_count", "subsidy_total"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("by_site", "by_category", "by_jurisdiction", "missing", "workload"):
             getattr(self, name).update(getattr(other, name))
@@ -71,7 +81,9 @@ class ScreenTotals:
             self.status_counts[k].update(v)
         for k, v in other.missing_owner.items():
             self.missing_owner[k].update(v)
-        for name in ("zero_employment", "training", "subsidies", "site_issues", "errors"):
+        for name in ("zero_employment", "training", "subsidies"):
+            getattr(self, name).extend(getattr(other, name)[:max(0, LISTED - len(getattr(self, name)))])
+        for name in ("site_issues", "errors"):
             getattr(self, name).extend(getattr(other, name))
 
 
@@ -131,24 +143,39 @@ class Screener:
                 self._programs[key] = exc.message
         return self._programs[key]
 
+    def prepare(self, loaded: Loaded) -> None:
+        """Per household, the program it needs (by jurisdiction, decided once per distinct value), and codes
+        of the site and category columns for counting."""
+        enc = pc.dictionary_encode(loaded.jurisdictions)
+        codes = enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False).astype(np.intp)
+        found = [self.program(loaded.entity, v) for v in enc.dictionary.to_pylist()] + [
+            self.program(loaded.entity, None)]
+        self._found = found
+        self._program_of = codes
+        self._label_codes = {}
+        for key in ("site", "category"):
+            e = pc.dictionary_encode(loaded.labels[key])
+            self._label_codes[key] = (e.indices.fill_null(len(e.dictionary)).to_numpy(zero_copy_only=False),
+                                      [*e.dictionary.to_pylist(), "—"])
+
     def chunk(self, loaded: Loaded, rows: npt.NDArray[np.intp],
               write: Callable[[pa.Table], None] | None, totals: ScreenTotals) -> None:
         """Decide one chunk of households, write its rows, and add it to the totals."""
-        by_program: dict[int, list[int]] = defaultdict(list)
-        programs: dict[int, Program] = {}
-        for r in rows.tolist():
-            p = self.program(loaded.entity, loaded.jurisdictions[r])
+        if getattr(self, "_prepared", None) is not loaded:
+            self.prepare(loaded)
+            self._prepared = loaded
+        codes = self._program_of[rows]
+        for code in np.unique(codes).tolist():
+            idx = rows[codes == code]
+            p = self._found[code]
             if isinstance(p, str):
-                row = loaded.row_numbers[r] if loaded.row_numbers else r + 2
-                totals.errors.append(CellError(loaded.source, row, "jurisdiction", f"household {loaded.ids[r]}: {p}"))
-                totals.rejected += 1
+                for r in idx.tolist():
+                    totals.errors.append(CellError(loaded.source, int(loaded.row_numbers[r]), "jurisdiction",
+                                                   f"household {loaded.id(r)}: {p}"))
+                totals.rejected += len(idx)
                 continue
-            by_program[id(p)].append(r)
-            programs[id(p)] = p
-        for key, group in by_program.items():
-            idx = np.asarray(group, dtype=np.intp)
             sub = _take(loaded.caseload, idx)
-            decisions = self.vector.decide(programs[key], sub, self.as_of)
+            decisions = self.vector.decide(p, sub, self.as_of)
             self._add(loaded, idx, sub, decisions, totals)
             if write is not None:
                 write(determinations_table(self, loaded, idx, sub, decisions))
@@ -160,10 +187,9 @@ class Screener:
         totals.screened += n
         totals.people += int(sub.members.count.sum())
         for k, counter in (("site", totals.by_site), ("category", totals.by_category)):
-            labels = loaded.labels.get(k) or []
-            if labels:
-                counter.update((labels[i] or "—") for i in idx.tolist())
-        totals.by_jurisdiction.update(str(loaded.jurisdictions[i]) for i in idx.tolist())
+            codes, names = self._label_codes[k]
+            counts = np.bincount(codes[idx], minlength=len(names))
+            counter.update({str(names[c]): int(v) for c, v in enumerate(counts.tolist()) if v})
         owed: dict[str, npt.NDArray[np.bool_]] = {}
         applies_code = STATUSES.index(Status.applies)
         for j, mid in enumerate(d.measures):
@@ -184,33 +210,41 @@ class Screener:
                     totals.missing_owner[fact][holder] += len(rows)
         for body, mask in owed.items():
             totals.workload[body] += int(mask.sum())
-        # The lists a supervisor works from.
+        # The lists a supervisor works from: counted in full, listed up to LISTED.
         for name, cp in self.lists.items():
             t, _ = cp.evaluate(sub)[f"{TargetKind.concept.value}:{name}"]
-            for r in np.flatnonzero(t).tolist():
+            hits = np.flatnonzero(t)
+            totals.zero_employment_count += len(hits)
+            for r in hits[:max(0, LISTED - len(totals.zero_employment))].tolist():
                 i = int(idx[r])
-                totals.zero_employment.append((loaded.ids[i], loaded.labels["name"][i] or "",
-                                               loaded.labels["site"][i] or ""))
+                totals.zero_employment.append((loaded.id(i), loaded.label("name", i), loaded.label("site", i)))
         for ma in d.amounts:
             for a in ma.amounts:
                 values = np.asarray(a.values, dtype=float)
+                rows = np.asarray(a.rows, dtype=np.intp)
                 if a.quantity == "training_shortfall":
-                    for row, v in zip(np.asarray(a.rows).tolist(), values.tolist(), strict=True):
-                        if v != 0:  # a shortfall, or unknown (NaN)
-                            hh = int(idx[sub.members.owner[row]])
-                            totals.training.append((loaded.ids[hh], f"#{int(sub.members.position[row]) + 1}",
-                                                    None if np.isnan(v) else v))
+                    short = values != 0  # a shortfall, or unknown (NaN)
+                    totals.training_count += int(short.sum())
+                    totals.training_total += float(np.nansum(values[short]))
+                    for row, v in zip(rows[short][:max(0, LISTED - len(totals.training))].tolist(),
+                                      values[short].tolist(), strict=False):
+                        hh = int(idx[sub.members.owner[row]])
+                        totals.training.append((loaded.id(hh), f"#{int(sub.members.position[row]) + 1}",
+                                                None if np.isnan(v) else v))
                 elif a.quantity == "quarterly_subsidy":
-                    for row, v in zip(np.asarray(a.rows).tolist(), values.tolist(), strict=True):
+                    totals.subsidy_count += len(rows)
+                    totals.subsidy_total += float(np.nansum(values))
+                    for row, v in zip(rows[:max(0, LISTED - len(totals.subsidies))].tolist(), values.tolist(),
+                                      strict=False):
                         hh = int(idx[sub.entities.owner[row]])
-                        totals.subsidies.append((loaded.ids[hh], f"#{int(sub.entities.position[row]) + 1}",
+                        totals.subsidies.append((loaded.id(hh), f"#{int(sub.entities.position[row]) + 1}",
                                                  None if np.isnan(v) else v))
         if d.entity == "site":
             for j, mid in enumerate(d.measures):
                 for s in (Status.violated, Status.not_due):
                     for r in np.flatnonzero(d.status[:, j] == STATUSES.index(s)).tolist():
                         clause = kb.clauses[kb.measure_clause[mid]]
-                        totals.site_issues.append((loaded.ids[int(idx[r])], mid, s.value, clause.number))
+                        totals.site_issues.append((loaded.id(int(idx[r])), mid, s.value, clause.number))
         del kb
 
 
@@ -229,14 +263,14 @@ def determinations_table(s: Screener, loaded: Loaded, idx: npt.NDArray[np.intp],
     """One row per (household, measure): status, amount, owners, missing facts, first failed test, kb_version."""
     kb = s.kb
     n, m = d.status.shape
-    ids = pa.array([loaded.ids[i] for i in idx.tolist()], type=pa.string())
+    ids = loaded.ids.take(pa.array(idx))
     household = pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(n, dtype=np.int32), m)), ids)
     measure = pa.DictionaryArray.from_arrays(pa.array(np.tile(np.arange(m, dtype=np.int32), n)),
                                              pa.array(d.measures, type=pa.string()))
     status = pa.DictionaryArray.from_arrays(pa.array(d.status.reshape(-1).astype(np.int32)),
                                             pa.array([x.value for x in STATUSES], type=pa.string()))
-    owners = pa.DictionaryArray.from_arrays(pa.array(np.tile(np.arange(m, dtype=np.int32), n)),
-                                            pa.array([_owners_text(kb, mid, s.owners(mid)) for mid in d.measures]))
+    owners = _dictionary(np.tile(np.arange(m, dtype=np.int32), n),
+                         [_owners_text(kb, mid, s.owners(mid)) for mid in d.measures])
     # Amounts: the household's total for the measure (null where none, or where one is unknown).
     total = np.zeros(n * m)
     has = np.zeros(n * m, bool)
@@ -281,12 +315,20 @@ def determinations_table(s: Screener, loaded: Loaded, idx: npt.NDArray[np.intp],
         failed_text += texts
         hit = first >= 0
         failed_idx[np.flatnonzero(hit) * m + j] = base + first[hit]
-    failed = pa.DictionaryArray.from_arrays(pa.array(failed_idx, mask=failed_idx < 0),
-                                            pa.array(failed_text or [""], type=pa.string()))
+    failed = _dictionary(failed_idx, failed_text or [""])
     return pa.table({"household": household, "measure": measure, "status": status, "amount": amount,
                      "owners": owners, "missing": missing, "failed": failed,
                      "kb_version": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n * m, dtype=np.int32)),
                                                                   pa.array([kb.version]))})
+
+
+def _dictionary(indices: npt.NDArray[np.int32], values: list[str]) -> pa.DictionaryArray:
+    """A dictionary column with each value once (-1 is null): a repeated dictionary entry makes Parquet's
+    dictionary encoder fall back to a slow path (it cost 0.7 s per million rows)."""
+    unique: dict[str, int] = {}
+    remap = np.array([unique.setdefault(v, len(unique)) for v in values] or [0], dtype=np.int32)
+    idx = np.where(indices >= 0, remap[np.maximum(indices, 0)], -1).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(idx, mask=idx < 0), pa.array(list(unique) or [""], pa.string()))
 
 
 class Writer:
@@ -304,7 +346,8 @@ class Writer:
             import pyarrow.parquet as pq
 
             if self._writer is None:
-                self._writer = pq.ParquetWriter(self.path, table.schema)
+                # No column statistics: a determinations file is read whole, and they cost a third of the write.
+                self._writer = pq.ParquetWriter(self.path, table.schema, compression="lz4", write_statistics=False)
             self._writer.write_table(table)
             return
         flat = _flat(table)
@@ -371,10 +414,10 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
     started = time.perf_counter()
     screener = Screener(kb, evaluator, as_of)
     totals = ScreenTotals(loaded.entity, as_of, kb.version, rows_in=loaded.rows_in,
-                          rejected=loaded.rows_in - len(loaded.ids), errors=list(loaded.errors))
+                          rejected=loaded.rows_in - loaded.n, errors=list(loaded.errors))
     writer = Writer(output) if output is not None else None
     try:
-        for rows in chunks(len(loaded.ids)):
+        for rows in chunks(loaded.n):
             screener.chunk(loaded, rows, writer, totals)
             if progress is not None:
                 progress(len(rows))
@@ -420,7 +463,7 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
     def run(step: Callable[[int], None] | None) -> ScreenTotals:
         return screen(kb, evaluator, loaded, as_of, output, step)
 
-    totals = progress(len(loaded.ids), run) if progress is not None else run(None)
+    totals = progress(loaded.n, run) if progress is not None else run(None)
     assert totals.rows_in == totals.screened + totals.rejected, "every input row is screened or rejected"
     errors_path = errors_path or (output.with_name(output.stem + ".errors.csv") if output is not None else None)
     if errors_path is not None and totals.errors:

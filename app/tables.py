@@ -27,7 +27,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from houfu.engine.columns import Caseload, Codec, Items, Table, codec_for
-from houfu.kb.conditions import ENTITIES, MEMBERS
 from houfu.kb.loader import KB
 
 from .reader import _ReadError, decode
@@ -240,27 +239,47 @@ def _map_value(sp: _Spellings, codec: Codec, fact: str, kind: str, v: Any, rng: 
 
 @dataclass
 class Loaded:
-    """A caseload ready to screen: its ids and jurisdictions, the columns, and every rejected input row."""
+    """A caseload ready to screen: its ids and jurisdictions, the columns, and every rejected input row.
+
+    Text columns stay Arrow arrays (no Python string per row); ``codes`` holds dictionary codes of the
+    jurisdiction, site and category columns for counting and grouping."""
 
     entity: str
-    ids: list[str]
-    jurisdictions: list[str | None]
-    labels: dict[str, list[str | None]]  # name, site, category as written (for the report)
+    ids: pa.Array  # string, one per household
+    jurisdictions: pa.Array  # string (null when not given)
+    labels: dict[str, pa.Array]  # name, site, category as written (for the report)
     caseload: Caseload
-    member_names: list[str | None]
-    entity_names: list[str]
     errors: list[CellError] = field(default_factory=list)
     rows_in: int = 0
     warnings: list[str] = field(default_factory=list)
     source: str = "-"
-    row_numbers: list[int] = field(default_factory=list)  # each household's (first) row in the source file
+    row_numbers: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     item_rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # members/businesses: (rows in, joined)
 
+    @property
+    def n(self) -> int:
+        return len(self.ids)
 
-def _text(table: pa.Table, column: str | None) -> list[str | None]:
+    def id(self, i: int) -> str:
+        return str(self.ids[i].as_py())
+
+    def label(self, key: str, i: int) -> str:
+        arr = self.labels.get(key)
+        v = arr[i].as_py() if arr is not None else None
+        return "" if v is None else str(v)
+
+
+def _arr(table: pa.Table, column: str | None) -> pa.Array:
+    """A text column, trimmed, with blanks as null (all null when the column is absent)."""
     if column is None:
-        return [None] * table.num_rows
-    return [None if v is None else str(v).strip() or None for v in table.column(column).to_pylist()]
+        return pa.nulls(table.num_rows, pa.string())
+    col = table.column(column).combine_chunks()
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(pa.string())
+    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+        col = col.cast(pa.string())
+    col = pc.utf8_trim_whitespace(col)
+    return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
 
 
 def _level_columns(kb: KB, sp: _Spellings, level: str, table: pa.Table, mapping: dict[str, str], file: str,
@@ -287,6 +306,23 @@ def load_caseload(kb: KB, path: Path, members: Path | None = None, businesses: P
                        read_table(businesses, encoding) if businesses is not None else None, businesses, entity)
 
 
+def _field(mapping: dict[str, str], name: str) -> str | None:
+    return next((c for c, f in mapping.items() if f == name), None)
+
+
+def _first_rows(ids: pa.Array) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """For each row, the index of its id's first row (-1 for a null id); and the first rows in order."""
+    enc = pc.dictionary_encode(ids)
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    valid = codes >= 0
+    first_of_code = np.full(len(enc.dictionary), -1, dtype=np.intp)
+    rows = np.flatnonzero(valid)
+    uniq, at = np.unique(codes[rows], return_index=True)  # the first occurrence of each id
+    first_of_code[uniq] = rows[at]
+    first = np.where(valid, first_of_code[np.where(valid, codes, 0)], -1)
+    return first, np.sort(first_of_code)
+
+
 def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table | None = None,
                 members: Path | str | None = None, ent_table: pa.Table | None = None,
                 businesses: Path | str | None = None, entity: str = "household") -> Loaded:
@@ -297,39 +333,33 @@ def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table
     mapping, unknown = _header_map(kb, level, main.column_names)
     warnings = [f"{path}: column {u!r} matches no field; ignored" for u in unknown
                 if member_table is not None or entity == "site" or _header_map(kb, "member", [u])[1]]
-    id_col = next((c for c, f in mapping.items() if f == "id"), None)
+    id_col = _field(mapping, "id")
     if id_col is None:
         raise TableError(f"{path}: -: no household id column (户编号 or id)")
     errors: dict[int, list[CellError]] = {}
-    member_file = str(members) if members is not None else str(path)
     if entity == "household" and member_table is None:
         # One row per member carrying the household's columns, if any member column is present.
         member_map, _ = _header_map(kb, "member", main.column_names)
         member_map = {c: f for c, f in member_map.items() if f in codec_for("member").kinds or f == "name"}
         if any(f in codec_for("member").kinds for f in member_map.values()):
             return _load_wide(kb, sp, path, main, mapping, member_map, id_col, warnings)
-    ids = _text(main, id_col)
+    ids = _arr(main, id_col)
     rows_in = main.num_rows
-    seen: dict[str, int] = {}
-    for i, hid in enumerate(ids):
-        if hid is None:
-            errors.setdefault(i, []).append(CellError(str(path), i + 2, id_col, "no household id"))
-        elif hid in seen:
-            errors.setdefault(i, []).append(CellError(str(path), i + 2, id_col,
-                                                      f"duplicate id {hid!r} (first on row {seen[hid] + 2})"))
-        else:
-            seen[hid] = i
+    first, _ = _first_rows(ids)
+    for i in np.flatnonzero(first < 0).tolist():
+        errors.setdefault(i, []).append(CellError(str(path), i + 2, id_col, "no household id"))
+    for i in np.flatnonzero((first >= 0) & (first != np.arange(rows_in))).tolist():
+        errors.setdefault(i, []).append(CellError(str(path), i + 2, id_col, f"duplicate id {ids[i].as_py()!r} "
+                                                                            f"(first on row {first[i] + 2})"))
     cols = _level_columns(kb, sp, level, main, mapping, str(path), errors)
-    items_m, mem_names, mem_errors = _items_from(kb, sp, "member", member_table, member_file, seen, rows_in)
-    items_e, ent_names, ent_errors = _items_from(kb, sp, "entity", ent_table, str(businesses), seen, rows_in)
+    items_m, mem_errors = _items_from(kb, sp, "member", member_table, str(members), ids, rows_in)
+    items_e, ent_errors = _items_from(kb, sp, "entity", ent_table, str(businesses), ids, rows_in)
     for row, errs in list(mem_errors.items()) + list(ent_errors.items()):
         errors.setdefault(row, []).extend(errs)
-    jcol = next((c for c, f in mapping.items() if f == "jurisdiction"), None)
-    labels = {k: _text(main, next((c for c, f in mapping.items() if f == k), None))
-              for k in ("name", "site", "category", "site_type")}
+    labels = {k: _arr(main, _field(mapping, k)) for k in ("name", "site", "category")}
     caseload = Caseload(entity, Table(rows_in, cols, codec_for(level)), items_m, items_e)
-    out = Loaded(entity, [h or "" for h in ids], _text(main, jcol), labels, caseload, mem_names, ent_names,
-                 rows_in=rows_in, warnings=warnings, source=str(path), row_numbers=list(range(2, rows_in + 2)))
+    out = Loaded(entity, ids, _arr(main, _field(mapping, "jurisdiction")), labels, caseload, rows_in=rows_in,
+                 warnings=warnings, source=str(path), row_numbers=np.arange(2, rows_in + 2))
     if member_table is not None:
         out.item_rows["members"] = (member_table.num_rows, len(items_m.owner))
     if ent_table is not None:
@@ -338,67 +368,49 @@ def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table
     return _reject(out, sorted(errors))
 
 
-def _items_from(kb: KB, sp: _Spellings, level: str, table: pa.Table | None, file: str, seen: dict[str, int],
-                n: int) -> tuple[Items, list[Any], dict[int, list[CellError]]]:
-    """Members or businesses from their own table, joined to the households by id; a household with no rows
-    there has an unknown list (an empty list must be said, not implied)."""
+def _items_from(kb: KB, sp: _Spellings, level: str, table: pa.Table | None, file: str, ids: pa.Array,
+                n: int) -> tuple[Items, dict[int, list[CellError]]]:
+    """Members or businesses from their own table, joined to the households by id (vectorised)."""
     codec = codec_for(level)
     if table is None:
-        return Items(Table(0, {}, codec), np.zeros(0, np.intp), np.zeros(n, bool)), [], {}
+        return Items(Table(0, {}, codec), np.zeros(0, np.intp), np.zeros(n, bool)), {}
     mapping, _ = _header_map(kb, level, table.column_names)
-    hcol = next((c for c, f in mapping.items() if f == "household"), None)
+    hcol = _field(mapping, "household")
     if hcol is None:
         raise TableError(f"{file}: -: no household id column (户编号 or household)")
     errors: dict[int, list[CellError]] = {}
-    hh = _text(table, hcol)
-    owner = np.array([seen.get(h, -1) if h is not None else -1 for h in hh], dtype=np.intp)
+    hh = _arr(table, hcol)
+    owner = pc.index_in(hh, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
     item_errors: dict[int, list[CellError]] = {}
     cols = _level_columns(kb, sp, level, table, mapping, file, item_errors)
     for r in np.flatnonzero(owner < 0).tolist():
-        item_errors.setdefault(r, []).append(CellError(file, r + 2, hcol, f"no household {hh[r]!r} in the households "
-                                                                          "table"))
+        item_errors.setdefault(r, []).append(CellError(file, r + 2, hcol, f"no household {hh[r].as_py()!r} in the "
+                                                                          "households table"))
     # A bad member row rejects its household (its facts would be wrong); an orphan row is only reported.
     for r, errs in item_errors.items():
         target = int(owner[r])
-        if target >= 0:
-            errors.setdefault(target, []).extend(errs)
-        else:
-            errors.setdefault(-1 - r, []).extend(errs)
+        errors.setdefault(target if target >= 0 else -1 - r, []).extend(errs)
     keep = owner >= 0
     order = np.argsort(owner[keep], kind="stable")
     rows = np.flatnonzero(keep)[order]
-    names = _text(table, next((c for c, f in mapping.items() if f == "name"), None))
-    ids = _text(table, next((c for c, f in mapping.items() if f == "id"), None)) if level == "entity" else names
     # A household with no member rows has an unknown member list (a household of nobody is a gap in the
     # data); given a businesses table, a household with no rows there has no business.
     known = np.zeros(n, bool) if level == "member" else np.ones(n, bool)
     known[owner[keep]] = True
-    items = Items(Table(len(rows), {f: c[rows] for f, c in cols.items()}, codec), owner[rows], known)
-    labels = [(names[r] or ids[r] or "") if level == "entity" else names[r] for r in rows.tolist()]
-    return items, labels, errors
+    return Items(Table(len(rows), {f: c[rows] for f, c in cols.items()}, codec), owner[rows], known), errors
 
 
 def _load_wide(kb: KB, sp: _Spellings, path: Path, table: pa.Table, mapping: dict[str, str],
                member_map: dict[str, str], id_col: str, warnings: list[str]) -> Loaded:
     """One row per member: the household's columns are read from its first row."""
-    ids = _text(table, id_col)
+    ids_all = _arr(table, id_col)
+    first, head_rows = _first_rows(ids_all)
     errors: dict[int, list[CellError]] = {}
-    first: dict[str, int] = {}
-    hh_of_row = np.empty(table.num_rows, dtype=np.intp)
-    order: list[str] = []
-    for i, hid in enumerate(ids):
-        if hid is None:
-            errors.setdefault(-1 - i, []).append(CellError(str(path), i + 2, id_col, "no household id"))
-            hh_of_row[i] = -1
-            continue
-        if hid not in first:
-            first[hid] = len(order)
-            order.append(hid)
-        hh_of_row[i] = first[hid]
-    head_rows = np.full(len(order), -1, dtype=np.intp)
-    for i in range(len(ids) - 1, -1, -1):
-        if hh_of_row[i] >= 0:
-            head_rows[hh_of_row[i]] = i
+    for i in np.flatnonzero(first < 0).tolist():
+        errors.setdefault(-1 - i, []).append(CellError(str(path), i + 2, id_col, "no household id"))
+    rank = np.full(table.num_rows, -1, dtype=np.intp)
+    rank[head_rows] = np.arange(len(head_rows))
+    hh_of_row = np.where(first >= 0, rank[np.where(first >= 0, first, 0)], -1)
     head = table.take(pa.array(head_rows))
     hh_map = {c: f for c, f in mapping.items() if f not in member_map.values() or f in ("id", "jurisdiction")}
     row_errors: dict[int, list[CellError]] = {}
@@ -412,17 +424,14 @@ def _load_wide(kb: KB, sp: _Spellings, path: Path, table: pa.Table, mapping: dic
             errors.setdefault(int(hh_of_row[r]), []).extend(errs)
     keep = hh_of_row >= 0
     mrows = np.flatnonzero(keep)[np.argsort(hh_of_row[keep], kind="stable")]
-    names = _text(table, next((c for c, f in member_map.items() if f == "name"), None))
     members = Items(Table(len(mrows), {f: c[mrows] for f, c in mcols.items()}, codec_for("member")),
-                    hh_of_row[mrows], np.ones(len(order), bool))
-    jcol = next((c for c, f in mapping.items() if f == "jurisdiction"), None)
-    labels = {k: _text(head, next((c for c, f in mapping.items() if f == k), None))
-              for k in ("name", "site", "category", "site_type")}
-    caseload = Caseload("household", Table(len(order), cols, codec_for("household")), members,
-                        Items(Table(0, {}, codec_for("entity")), np.zeros(0, np.intp), np.zeros(len(order), bool)))
-    out = Loaded("household", order, _text(head, jcol), labels, caseload, [names[r] for r in mrows.tolist()], [],
-                 rows_in=len(order), warnings=warnings, source=str(path),
-                 row_numbers=[int(r) + 2 for r in head_rows.tolist()])
+                    hh_of_row[mrows], np.ones(len(head_rows), bool))
+    labels = {k: _arr(head, _field(mapping, k)) for k in ("name", "site", "category")}
+    caseload = Caseload("household", Table(len(head_rows), cols, codec_for("household")), members,
+                        Items(Table(0, {}, codec_for("entity")), np.zeros(0, np.intp),
+                              np.zeros(len(head_rows), bool)))
+    out = Loaded("household", _arr(head, id_col), _arr(head, _field(mapping, "jurisdiction")), labels, caseload,
+                 rows_in=len(head_rows), warnings=warnings, source=str(path), row_numbers=head_rows + 2)
     out.item_rows["member rows"] = (table.num_rows, len(mrows))
     out.errors = [e for k in sorted(errors, key=lambda k: (k < 0, abs(k))) for e in errors[k]]
     return _reject(out, sorted(errors))
@@ -452,18 +461,14 @@ def _reject(out: Loaded, bad: list[int]) -> Loaded:
     bad = [b for b in bad if b >= 0]
     if not bad:
         return out
-    keep = np.ones(len(out.ids), bool)
+    keep = np.ones(out.n, bool)
     keep[bad] = False
-    kept = np.flatnonzero(keep).tolist()
-    member_keep = keep[out.caseload.members.owner].tolist()
-    entity_keep = keep[out.caseload.entities.owner].tolist()
+    mask = pa.array(keep)
     out.caseload = _without(out.caseload, bad)
-    out.ids = [out.ids[i] for i in kept]
-    out.row_numbers = [out.row_numbers[i] for i in kept] if out.row_numbers else []
-    out.jurisdictions = [out.jurisdictions[i] for i in kept]
-    out.labels = {k: [v[i] for i in kept] for k, v in out.labels.items()}
-    out.member_names = [n for n, k in zip(out.member_names, member_keep, strict=True) if k]
-    out.entity_names = [n for n, k in zip(out.entity_names, entity_keep, strict=True) if k]
+    out.ids = out.ids.filter(mask)
+    out.jurisdictions = out.jurisdictions.filter(mask)
+    out.labels = {k: v.filter(mask) for k, v in out.labels.items()}
+    out.row_numbers = out.row_numbers[keep]
     return out
 
 
@@ -483,7 +488,7 @@ def _load_jsonl(kb: KB, path: Path, encoding: str | None, entity: str) -> Loaded
     lines: list[int] = []
     ids: list[str] = []
     juris: list[str | None] = []
-    labels: dict[str, list[str | None]] = {"name": [], "site": [], "category": [], "site_type": []}
+    labels: dict[str, list[str | None]] = {"name": [], "site": [], "category": []}
     errors: list[CellError] = []
     rows_in = 0
     with path.open("rb") as fh:
@@ -511,10 +516,9 @@ def _load_jsonl(kb: KB, path: Path, encoding: str | None, entity: str) -> Loaded
                 v = f.get(k)
                 labels[k].append(None if v is None else str(v))
     caseload = caseload_from_facts(entity, facts)
-    return Loaded(entity, ids, juris, labels, caseload,
-                  [m.get("name") for f in facts for m in (f.get(MEMBERS) or [])],
-                  [e.get("name") or e.get("id") for f in facts for e in (f.get(ENTITIES) or [])],
-                  errors=errors, rows_in=rows_in, source=str(path), row_numbers=lines)
+    return Loaded(entity, pa.array(ids, pa.string()), pa.array(juris, pa.string()),
+                  {k: pa.array(v, pa.string()) for k, v in labels.items()}, caseload, errors=errors, rows_in=rows_in,
+                  source=str(path), row_numbers=np.asarray(lines, dtype=np.int64))
 
 
 def _lines(fh: io.BufferedReader, encoding: str | None) -> Iterator[bytes]:
