@@ -374,14 +374,16 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @click.option("--encoding", help="The CSV's text encoding (default: detected; UTF-8, UTF-8 with a BOM, GBK/GB18030).")
 @click.option("--dask", "dask_address", help="Run on a Dask cluster: its scheduler address, or 'local' for two "
                                               "local workers (Parquet caseloads of one row per household).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes to decide chunks in (the cores of this machine).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @as_of_option
 @json_option
 @click.pass_context
 def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, businesses: Path | None, as_sites: bool,
                output: Path | None, report_path: Path | None, errors_path: Path | None, lang: str,
-               encoding: str | None, dask_address: str | None, quiet: bool, as_of: dt.datetime | None,
-               as_json: bool) -> None:
+               encoding: str | None, dask_address: str | None, workers: int, quiet: bool,
+               as_of: dt.datetime | None, as_json: bool) -> None:
     """Screen a whole caseload from a registry export, to a determinations file and a caseload report.
 
     CASELOAD is CSV (UTF-8 or GBK), XLSX, Parquet or JSON Lines, with Chinese headers (户编号, 姓名, 年龄 …)
@@ -419,7 +421,7 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
     try:
         run = screen_files(_kb(ctx), _evaluator(ctx), caseload, members, businesses, encoding,
                            "site" if as_sites else "household", when, output, report_path, errors_path, lang,
-                           _progress(quiet or as_json))
+                           _progress(quiet or as_json), workers)
     except TableError as exc:
         raise BadInput(str(exc)) from None
     totals = run.totals

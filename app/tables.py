@@ -269,13 +269,19 @@ class Loaded:
         return "" if v is None else str(v)
 
 
-def _arr(table: pa.Table, column: str | None) -> pa.Array:
-    """A text column, trimmed, with blanks as null (all null when the column is absent)."""
+def _arr(table: pa.Table, column: str | None, keep_dictionary: bool = False) -> pa.Array:
+    """A text column, trimmed, with blanks as null (all null when the column is absent); a dictionary column
+    is trimmed on its distinct values, and stays a dictionary if asked."""
     if column is None:
         return pa.nulls(table.num_rows, pa.string())
     col = table.column(column).combine_chunks()
     if pa.types.is_dictionary(col.type):
-        col = col.cast(pa.string())
+        # Trim and blank the distinct values only; the column stays a dictionary.
+        values = pc.utf8_trim_whitespace(col.dictionary.cast(pa.string()))
+        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        if keep_dictionary:
+            return pa.DictionaryArray.from_arrays(col.indices, values)
+        return values.take(col.indices)
     if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
         col = col.cast(pa.string())
     col = pc.utf8_trim_whitespace(col)
@@ -283,7 +289,7 @@ def _arr(table: pa.Table, column: str | None) -> pa.Array:
 
 
 def _level_columns(kb: KB, sp: _Spellings, level: str, table: pa.Table, mapping: dict[str, str], file: str,
-                   errors: dict[int, list[CellError]]) -> dict[str, npt.NDArray[np.float64]]:
+                   errors: dict[int, list[CellError]], base: int = 0) -> dict[str, npt.NDArray[np.float64]]:
     codec = codec_for(level)
     cols: dict[str, npt.NDArray[np.float64]] = {}
     for name, fact in mapping.items():
@@ -292,7 +298,7 @@ def _level_columns(kb: KB, sp: _Spellings, level: str, table: pa.Table, mapping:
         values, bad = _encode_column(kb, sp, codec, fact, table.column(name))
         cols[fact] = values
         for row, why in bad.items():
-            errors.setdefault(row, []).append(CellError(file, row + 2, name, why))
+            errors.setdefault(row, []).append(CellError(file, base + row + 2, name, why))
     return cols
 
 
@@ -325,8 +331,12 @@ def _first_rows(ids: pa.Array) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int
 
 def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table | None = None,
                 members: Path | str | None = None, ent_table: pa.Table | None = None,
-                businesses: Path | str | None = None, entity: str = "household") -> Loaded:
-    """A caseload from tables already read (a file, or a partition on a Dask worker)."""
+                businesses: Path | str | None = None, entity: str = "household",
+                bases: tuple[int, int, int] = (0, 0, 0), duplicates: dict[int, int] | None = None) -> Loaded:
+    """A caseload from tables already read (a file, a part of one read in turn, or a partition on a Dask
+    worker). ``bases`` are the rows before these in each file, so errors name the file's own row numbers;
+    ``duplicates`` maps a row here to the file row where its id first appeared, when that was in an earlier
+    part."""
     sp = _spellings(kb)
     path = Path(path)
     level = "site" if entity == "site" else "household"
@@ -346,20 +356,24 @@ def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table
     ids = _arr(main, id_col)
     rows_in = main.num_rows
     first, _ = _first_rows(ids)
+    b0 = bases[0]
     for i in np.flatnonzero(first < 0).tolist():
-        errors.setdefault(i, []).append(CellError(str(path), i + 2, id_col, "no household id"))
+        errors.setdefault(i, []).append(CellError(str(path), b0 + i + 2, id_col, "no household id"))
     for i in np.flatnonzero((first >= 0) & (first != np.arange(rows_in))).tolist():
-        errors.setdefault(i, []).append(CellError(str(path), i + 2, id_col, f"duplicate id {ids[i].as_py()!r} "
-                                                                            f"(first on row {first[i] + 2})"))
-    cols = _level_columns(kb, sp, level, main, mapping, str(path), errors)
-    items_m, mem_errors = _items_from(kb, sp, "member", member_table, str(members), ids, rows_in)
-    items_e, ent_errors = _items_from(kb, sp, "entity", ent_table, str(businesses), ids, rows_in)
+        errors.setdefault(i, []).append(CellError(str(path), b0 + i + 2, id_col, f"duplicate id {ids[i].as_py()!r} "
+                                                                                 f"(first on row {b0 + first[i] + 2})"))
+    for i, row in (duplicates or {}).items():
+        errors.setdefault(i, []).append(CellError(str(path), b0 + i + 2, id_col,
+                                                  f"duplicate id {ids[i].as_py()!r} (first on row {row})"))
+    cols = _level_columns(kb, sp, level, main, mapping, str(path), errors, b0)
+    items_m, mem_errors = _items_from(kb, sp, "member", member_table, str(members), ids, rows_in, bases[1])
+    items_e, ent_errors = _items_from(kb, sp, "entity", ent_table, str(businesses), ids, rows_in, bases[2])
     for row, errs in list(mem_errors.items()) + list(ent_errors.items()):
         errors.setdefault(row, []).extend(errs)
     labels = {k: _arr(main, _field(mapping, k)) for k in ("name", "site", "category")}
     caseload = Caseload(entity, Table(rows_in, cols, codec_for(level)), items_m, items_e)
     out = Loaded(entity, ids, _arr(main, _field(mapping, "jurisdiction")), labels, caseload, rows_in=rows_in,
-                 warnings=warnings, source=str(path), row_numbers=np.arange(2, rows_in + 2))
+                 warnings=warnings, source=str(path), row_numbers=np.arange(b0 + 2, b0 + rows_in + 2))
     if member_table is not None:
         out.item_rows["members"] = (member_table.num_rows, len(items_m.owner))
     if ent_table is not None:
@@ -369,7 +383,7 @@ def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table
 
 
 def _items_from(kb: KB, sp: _Spellings, level: str, table: pa.Table | None, file: str, ids: pa.Array,
-                n: int) -> tuple[Items, dict[int, list[CellError]]]:
+                n: int, base: int = 0) -> tuple[Items, dict[int, list[CellError]]]:
     """Members or businesses from their own table, joined to the households by id (vectorised)."""
     codec = codec_for(level)
     if table is None:
@@ -382,9 +396,9 @@ def _items_from(kb: KB, sp: _Spellings, level: str, table: pa.Table | None, file
     hh = _arr(table, hcol)
     owner = pc.index_in(hh, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
     item_errors: dict[int, list[CellError]] = {}
-    cols = _level_columns(kb, sp, level, table, mapping, file, item_errors)
+    cols = _level_columns(kb, sp, level, table, mapping, file, item_errors, base)
     for r in np.flatnonzero(owner < 0).tolist():
-        item_errors.setdefault(r, []).append(CellError(file, r + 2, hcol, f"no household {hh[r].as_py()!r} in the "
+        item_errors.setdefault(r, []).append(CellError(file, base + r + 2, hcol, f"no household {hh[r].as_py()!r} in the "
                                                                           "households table"))
     # A bad member row rejects its household (its facts would be wrong); an orphan row is only reported.
     for r, errs in item_errors.items():

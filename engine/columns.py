@@ -97,7 +97,7 @@ class Codec:
             return bool(value)
         if kind == "enum":
             return self.values[fact][int(value)]
-        return value
+        return float(value)
 
 
 def _codec(model: type[BaseModel]) -> Codec:

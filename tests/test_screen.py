@@ -221,3 +221,42 @@ def test_the_dask_run_equals_the_single_process_run(tmp_path):
     single, distributed = rows(tmp_path / "one.parquet"), rows(tmp_path / "dask.parquet")
     assert len({r[0] for r in single}) == 600
     assert distributed == single
+
+
+def test_a_parquet_caseload_read_in_parts_equals_one_read_whole(tmp_path, monkeypatch):
+    import datetime as dt
+    import sys
+
+    import houfu
+    import houfu.app.screen as screen_module
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.caseload import caseload
+
+    hh, members, businesses = caseload(3000, seed=5)
+    rows = hh.to_pylist()
+    rows[2450]["户编号"] = rows[30]["户编号"]  # a duplicate across parts: only the second is rejected
+    hh = pa.Table.from_pylist(rows)
+    for name, t in (("h", hh), ("m", members), ("b", businesses)):
+        pq.write_table(t, tmp_path / f"{name}.parquet", row_group_size=97)
+    kb, ev = houfu.load(), houfu.evaluator()
+    args = (kb, ev, tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "b.parquet", None, "household",
+            dt.date(2026, 1, 1))
+    monkeypatch.setattr(screen_module, "CHUNK", 400)
+    parts = screen_module.screen_files(*args, tmp_path / "parts.parquet", None, None)
+    assert parts.totals.rows_in == 3000 and parts.totals.rejected == 1 and parts.totals.parts == 8
+    dup = [e for e in parts.totals.errors if "duplicate" in e.reason]
+    assert [(e.row, e.reason) for e in dup] == [(2452, f"duplicate id {rows[30]['户编号']!r} (first on row 32)")]
+    # The same caseload read whole: its businesses file in reverse order cannot be read in parts.
+    assert businesses.num_rows > 1
+    pq.write_table(businesses.take(pa.array(list(range(businesses.num_rows))[::-1])), tmp_path / "b2.parquet")
+    whole = screen_module.screen_files(kb, ev, tmp_path / "h.parquet", tmp_path / "m.parquet",
+                                       tmp_path / "b2.parquet", None, "household", dt.date(2026, 1, 1),
+                                       tmp_path / "whole.parquet", None, None)
+    assert whole.totals.rejected == 1 and whole.totals.parts == 0
+
+    def rows_of(path: Path) -> list[tuple]:
+        return sorted((r["household"], r["measure"], r["status"], r["amount"], tuple(_split(r["missing"])))
+                      for r in pq.read_table(path).to_pylist())
+
+    assert rows_of(tmp_path / "parts.parquet") == rows_of(tmp_path / "whole.parquet")
