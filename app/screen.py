@@ -558,10 +558,11 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
     from .tables import load_tables
 
     started = time.perf_counter()
-    try:
-        pa.jemalloc_set_decay_ms(0)  # give freed Arrow memory back at once, so memory follows the part
-    except (NotImplementedError, pa.ArrowNotImplementedError):  # a build without jemalloc
-        pass
+    import contextlib
+
+    # Give freed Arrow memory back at once, so memory follows the part (a build without jemalloc has no knob).
+    with contextlib.suppress(NotImplementedError, pa.ArrowNotImplementedError):
+        pa.jemalloc_set_decay_ms(0)
     ids, _ = _household_column(kb, path, "household")
     n = len(ids)
     first = _first_row_global(ids)
