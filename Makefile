@@ -53,13 +53,14 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -q
 
-# Slow mode: the differential tests with 100,000 generated records per kind and the
-# generated-program test scaled to match (about 20 minutes on 2 cores).
+# Slow mode: the differential tests with 100,000 generated records per kind, the generated-program tests
+# scaled to match, and the three-way run with the column evaluator (about an hour on 2 cores).
 test-slow: $(STAMP)
-	HOUFU_DIFF_EXAMPLES=100000 $(BIN)/python -m pytest -q tests/test_differential.py
+	HOUFU_DIFF_EXAMPLES=100000 $(BIN)/python -m pytest -q tests/test_differential.py tests/test_vector.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_households.py
+	$(BIN)/python benchmarks/bench_screen.py 10000,100000,1000000 3
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info out .pytest_cache .hypothesis

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from pydantic import BaseModel
@@ -18,10 +18,12 @@ from houfu.engine.results import Report
 from houfu.engine.rete import EngineFailure
 from houfu.kb import query
 from houfu.kb.facts import Household, Site, record_model
-from houfu.kb.graph import Graph
 from houfu.kb.loader import KB, FieldError, KBError, load, load_default
 
 from . import render
+
+if TYPE_CHECKING:  # networkx costs 60 ms at start-up; only the graph commands need it
+    from houfu.kb.graph import Graph
 from .batch import determine_file
 from .inputs import InputError, Records, parse_record, read_records
 from .reader import safe_text

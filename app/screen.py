@@ -478,7 +478,7 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
 class _Rows:
     """Rows of a Parquet file read in order, in slices of any length (a buffer over its batches)."""
 
-    def __init__(self, path: Path | None, columns: list[str] | None = None):
+    def __init__(self, kb: KB, path: Path | None, level: str):
         self.batches: Iterator[pa.RecordBatch] | None = None
         self.buffer: list[pa.RecordBatch] = []
         self.buffered = 0
@@ -486,11 +486,19 @@ class _Rows:
         if path is not None:
             import pyarrow.parquet as pq
 
+            from .tables import _header_map
+
             f = pq.ParquetFile(path)
-            strings = [fld.name for fld in f.schema_arrow if pa.types.is_string(fld.type)]
-            f = pq.ParquetFile(path, read_dictionary=strings)  # repeated labels stay one copy each
-            self.schema = f.schema_arrow
-            self.batches = f.iter_batches(batch_size=65_536)
+            mapping, _ = _header_map(kb, level, f.schema_arrow.names)
+            # Only the columns a field maps to; labels (low cardinality) as dictionaries, ids and names not:
+            # a dictionary of unique strings costs more than the strings.
+            unique = {"id", "household", "name"}
+            strings = [c for c, fld in mapping.items() if fld not in unique
+                       and pa.types.is_string(f.schema_arrow.field(c).type)]
+            f = pq.ParquetFile(path, read_dictionary=strings)
+            columns = [c for c in f.schema_arrow.names if c in mapping]
+            self.schema = pa.schema([f.schema_arrow.field(c) for c in columns])
+            self.batches = f.iter_batches(batch_size=65_536, columns=columns)
 
     def take(self, n: int) -> pa.Table | None:
         if self.batches is None:
@@ -585,7 +593,8 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
     screener = Screener(kb, evaluator, as_of)
     totals = ScreenTotals("household", as_of, kb.version)
     writer = Writer(output) if output is not None else None
-    main_rows, member_rows, business_rows = _Rows(path), _Rows(members), _Rows(businesses)
+    main_rows, member_rows, business_rows = (_Rows(kb, path, "household"), _Rows(kb, members, "member"),
+                                             _Rows(kb, businesses, "entity"))
     item_rows = {"members": [0, 0], "businesses": [0, 0]}
     try:
         for k in range(len(cuts) - 1):
