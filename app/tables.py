@@ -494,8 +494,87 @@ def _reject(out: Loaded, bad: list[int]) -> Loaded:
 
 # --- JSON Lines ---------------------------------------------------------------------------------------------------
 
+def _arrow_type(ann: Any) -> pa.DataType | None:
+    """The Arrow type of a record field (None: a field the fast reader does not take, e.g. per-period maps)."""
+    import enum
+    from typing import Literal, get_args, get_origin
+
+    from pydantic import BaseModel
+
+    args = [a for a in get_args(ann) if a is not type(None)] if get_origin(ann) is not Literal else []
+    if args and get_origin(ann) is not list:
+        ann = args[0] if len(args) == 1 else ann
+    origin = get_origin(ann)
+    if origin is Literal or (isinstance(ann, type) and issubclass(ann, str | enum.Enum)):
+        return pa.string()
+    if origin is list:
+        inner = _arrow_type(get_args(ann)[0])
+        return None if inner is None else pa.list_(inner)
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        fields = []
+        for name, f in ann.model_fields.items():
+            t = _arrow_type(f.annotation)
+            if t is None:
+                return None
+            fields.append(pa.field(name, t))
+        return pa.struct(fields)
+    if ann is bool:
+        return pa.bool_()
+    if ann is int:
+        return pa.int64()
+    if ann is float:
+        return pa.float64()
+    from typing import Annotated
+
+    if get_origin(ann) is Annotated:
+        return _arrow_type(get_args(ann)[0])
+    return None
+
+
+def _load_jsonl_fast(kb: KB, path: Path) -> Loaded | None:
+    """Clean JSON Lines of households, parsed by Arrow into columns (no Python object per record). None when the
+    file is not clean (a type, an unknown field, a bad value): the exact reader then names each bad line."""
+    import pyarrow.json as pj
+
+    from houfu.kb.facts import Household
+
+    schema = _arrow_type(Household)
+    if schema is None:
+        return None
+    try:
+        table = pj.read_json(path, parse_options=pj.ParseOptions(explicit_schema=pa.schema(list(schema)),
+                                                                  unexpected_field_behavior="error"))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError):
+        return None
+    sp = _spellings(kb)
+    n = table.num_rows
+    errors: dict[int, list[CellError]] = {}
+    main = table.drop_columns([c for c in ("members", "entities") if c in table.column_names])
+    cols = _level_columns(kb, sp, "household", main, {c: c for c in main.column_names}, str(path), errors)
+    items = []
+    for key, level in (("members", "member"), ("entities", "entity")):
+        col = table.column(key).combine_chunks()
+        flat = pa.Table.from_struct_array(pc.list_flatten(col)).flatten()
+        owner = pc.list_parent_indices(col).to_numpy(zero_copy_only=False).astype(np.intp)
+        item_cols = _level_columns(kb, sp, level, flat, {c: c for c in flat.column_names}, str(path), errors)
+        known = col.is_valid().to_numpy(zero_copy_only=False)
+        items.append(Items(Table(flat.num_rows, item_cols, codec_for(level)), owner, known))
+    ids = _arr(main, "id")
+    first, _ = _first_rows(ids)
+    if errors or bool(np.any(first != np.arange(n))):
+        return None
+    caseload = Caseload("household", Table(n, cols, codec_for("household")), items[0], items[1])
+    return Loaded("household", ids, _arr(main, "jurisdiction"), {k: _arr(main, k) for k in ("name", "site", "category")},
+                  caseload, rows_in=n, source=str(path), row_numbers=np.arange(1, n + 1))
+
+
 def _load_jsonl(kb: KB, path: Path, encoding: str | None, entity: str) -> Loaded:
-    """Records as ``houfu check`` reads them, one per line; each is checked by the same strict parser."""
+    """Records as ``houfu check`` reads them, one per line. A clean UTF-8 file of households is read by Arrow
+    in one go; otherwise each line is checked by the same strict parser as ``houfu check``."""
+    if entity == "household" and not encoding:
+        fast = _load_jsonl_fast(kb, path)
+        if fast is not None:
+            return fast
     import orjson
 
     from houfu.engine.columns import caseload_from_facts

@@ -260,3 +260,20 @@ def test_a_parquet_caseload_read_in_parts_equals_one_read_whole(tmp_path, monkey
                       for r in pq.read_table(path).to_pylist())
 
     assert rows_of(tmp_path / "parts.parquet") == rows_of(tmp_path / "whole.parquet")
+
+
+def test_a_jsonl_line_with_a_bad_value_is_named_by_its_line_and_the_rest_screened(tmp_path):
+    records = _records()
+    lines = [r.model_dump_json(exclude_none=True) for r in records]
+    bad = json.loads(lines[2])
+    bad["members"][0]["age"] = "七十"
+    lines[2] = json.dumps(bad, ensure_ascii=False)
+    (tmp_path / "c.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["screen", str(tmp_path / "c.jsonl"), "--as-of", AS_OF, "--json", "--errors",
+                                  str(tmp_path / "e.csv")])
+    assert r.exit_code == 2
+    summary = json.loads(r.stdout)
+    assert summary["rows_in"] == len(records) and summary["rejected"] == 1
+    with (tmp_path / "e.csv").open(encoding="utf-8-sig") as fh:
+        (error,) = list(csv.DictReader(fh))
+    assert error["row"] == "3" and "age" in error["column"]
