@@ -645,16 +645,30 @@ class ScreenRun:
 
     def summary(self) -> dict[str, Any]:
         t = self.totals
-        import resource
-
         return {"rows_in": t.rows_in, "screened": t.screened, "rejected": t.rejected, "people": t.people,
-                "seconds": round(t.seconds, 3),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                "seconds": round(t.seconds, 3), "peak_rss_mb": _peak_rss_mb(),
                 "households_per_second": int(t.screened / t.seconds) if t.seconds else None,
                 "output": str(self.output) if self.output else None,
                 "report": str(self.report) if self.report else None,
                 "errors": str(self.errors_path) if self.errors_path else None, "kb_version": t.kb_version,
                 "item_rows": {k: {"rows": a, "joined": b} for k, (a, b) in self.item_rows.items()}}
+
+
+def _peak_rss_mb() -> int:
+    """This process's peak resident memory. VmHWM where Linux has it: ru_maxrss is carried across exec, so
+    it can report the parent's pages for a process started from a large one."""
+    import re
+
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            found = re.search(r"VmHWM:\s+(\d+)", fh.read())
+        if found:
+            return int(found.group(1)) // 1024
+    except OSError:
+        pass
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | None, businesses: Path | None,

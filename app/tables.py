@@ -68,7 +68,11 @@ def _csv_encoding(path: Path, encoding: str | None) -> str:
 def read_table(path: Path, encoding: str | None = None) -> pa.Table:
     """A whole file as a table of its own column names; CSV and XLSX cells are kept as text."""
     suffix = path.suffix.lower()
-    if not path.exists():
+    try:
+        exists = path.is_file()
+    except OSError as exc:  # a name too long, a path through a file
+        raise TableError(f"{str(path)[:80]}: -: cannot read ({exc.strerror})") from None
+    if not exists:
         raise TableError(f"{path}: -: no such file")
     if suffix == ".parquet":
         import pyarrow.parquet as pq
