@@ -27,6 +27,7 @@ class Batch:
 
     records: int
     reports: list[Report] = field(default_factory=list)
+    inputs: list[Household | Site] = field(default_factory=list)  # the accepted record of each report
     errors: list[InputError] = field(default_factory=list)
     warnings: list[InputError] = field(default_factory=list)
 
@@ -40,15 +41,15 @@ class Batch:
 
 
 def determine_records(evaluator: Evaluator, records: Iterable[tuple[str, R]], as_of: dt.date | None,
-                      engine: EngineKind = EngineKind.rete) -> Iterator[Report | InputError]:
-    """A report, or the error that names the record's bad field, for each record in turn."""
+                      engine: EngineKind = EngineKind.rete) -> Iterator[tuple[R, Report | InputError]]:
+    """Each record with its report, or the error that names its bad field, in turn."""
     for where, record in records:
         try:
-            yield evaluator.determine(record, as_of, engine)
+            yield record, evaluator.determine(record, as_of, engine)
         except FieldError as exc:
-            yield InputError(where, exc.field, exc.message)
+            yield record, InputError(where, exc.field, exc.message)
         except EngineFailure as exc:  # stopped at the engine boundary: this record, not the batch
-            yield InputError(where, "-", str(exc))
+            yield record, InputError(where, "-", str(exc))
 
 
 def determine_file(evaluator: Evaluator, path: str, model: type[R], as_of: dt.date | None = None,
@@ -57,9 +58,10 @@ def determine_file(evaluator: Evaluator, path: str, model: type[R], as_of: dt.da
     """Every record of a file decided; ``progress`` may wrap the parsed records (e.g. a progress bar)."""
     good, rejected, warnings = parse_file(path, model, evaluator.kb, encoding)
     batch = Batch(records=len(good) + len(rejected), errors=rejected, warnings=warnings)
-    for out in determine_records(evaluator, progress(good) if progress else good, as_of, engine):
+    for record, out in determine_records(evaluator, progress(good) if progress else good, as_of, engine):
         if isinstance(out, Report):
             batch.reports.append(out)
+            batch.inputs.append(record)
         else:
             batch.errors.append(out)
     return batch

@@ -270,7 +270,7 @@ def test_cmd(ctx: click.Context, path: Path | None, verbose: bool) -> None:
 
 def _run_batch(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime | None, as_json: bool,
                jsonl: bool, verbose: bool = False, encoding: str | None = None, strict: bool = False,
-               lang: str = "zh") -> None:
+               lang: str = "zh", record: RecordOptions | None = None) -> None:
     def progress(items: list[tuple[str, R]]) -> Iterable[tuple[str, R]]:
         if len(items) <= 20 or as_json or jsonl or not sys.stderr.isatty():
             yield from items
@@ -282,6 +282,10 @@ def _run_batch(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime
         batch = determine_file(_evaluator(ctx), path, model, _date(as_of), progress, encoding=encoding)
     except InputError as exc:
         raise BadInput(str(exc)) from None
+    if record is not None and record.enabled:
+        with record.store() as store:
+            batch.reports = [r.model_copy(update={"record_id": store.add(i, r, record.user)})
+                             for i, r in zip(batch.inputs, batch.reports, strict=True)]
     if jsonl:
         for r in batch.reports:
             click.echo(r.model_dump_json())
@@ -294,6 +298,8 @@ def _run_batch(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime
         for r in batch.reports:
             summary = action_summary(_kb(ctx), r, lang) if r.entity == "household" else None
             click.echo(render.determination_text(r, verbose, summary))
+            if r.record_id:
+                click.echo(f"  recorded as {r.record_id}")
             click.echo()
     for e in batch.errors:
         click.echo(f"Error: {e}", err=True)
@@ -305,6 +311,36 @@ def _run_batch(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime
         click.echo(f"{batch.records} record(s): {batch.evaluated} evaluated, {batch.rejected} rejected", err=True)
     if batch.errors or (strict and warnings):
         ctx.exit(2)
+
+
+class RecordOptions:
+    """--record, --user, --data-dir, --database: where decision records go."""
+
+    def __init__(self, enabled: bool, user: str | None, data_dir: Path | None, database: str | None):
+        self.enabled, self.data_dir, self.database = enabled, data_dir, database
+        self.user = user or os.environ.get("HOUFU_USER") or os.environ.get("USER") or "-"
+
+    def store(self) -> Any:
+        from .records import RecordStore, default_url
+
+        try:
+            return RecordStore(self.database or default_url(self.data_dir))
+        except Exception as exc:  # SQLAlchemy and the drivers raise many kinds; one line names the store
+            from sqlalchemy.engine import make_url
+
+            where = (make_url(self.database).render_as_string(hide_password=True) if self.database
+                     else str(self.data_dir or "houfu-data"))
+            reason = str(exc).splitlines()[0][:200].replace(self.database or "\0", where)
+            raise BadInput(f"{where}: -: cannot open the decision records ({type(exc).__name__}: {reason})"
+                           ) from None
+
+
+def store_options(f: F) -> F:
+    f = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="HOUFU_DATA_DIR",
+                     help="Folder of the SQLite decision records (default ./houfu-data).")(f)
+    f = click.option("--database", envvar="HOUFU_DATABASE",
+                     help="A database URL instead, e.g. postgresql://user:pass@127.0.0.1/houfu.")(f)
+    return f
 
 
 def reading_options(f: F) -> F:
@@ -329,10 +365,14 @@ def jsonl_option(f: F) -> F:
 @click.option("-v", "--verbose", is_flag=True, help="Show owners and failed conditions for every measure.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the action summary at the top (the letter's plain words).")
+@click.option("--record", is_flag=True, help="Keep a decision record of each determination (append-only).")
+@click.option("--user", help="Who made it, for the record (default $HOUFU_USER or $USER).")
+@store_options
 @reading_options
 @click.pass_context
 def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as_json: bool, jsonl: bool,
-          ask: bool, save: Path | None, verbose: bool, lang: str, encoding: str | None, strict: bool) -> None:
+          ask: bool, save: Path | None, verbose: bool, lang: str, record: bool, user: str | None,
+          data_dir: Path | None, database: str | None, encoding: str | None, strict: bool) -> None:
     """Which measures apply to a household, why, who owns them, and what is missing.
 
     HOUSEHOLD_FILE is YAML or JSON (``-`` reads stdin); a list checks a batch.
@@ -356,7 +396,8 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
         except InputError as exc:
             raise BadInput(str(exc)) from None
         return
-    _run_batch(ctx, household_file, Household, as_of, as_json, jsonl, verbose, encoding, strict, lang)
+    _run_batch(ctx, household_file, Household, as_of, as_json, jsonl, verbose, encoding, strict, lang,
+               RecordOptions(record, user, data_dir, database))
 
 
 @main.command("screen")
@@ -648,6 +689,94 @@ def graph_render(ctx: click.Context, out: Path, department: str | None) -> None:
         raise BadInput(f"{out}: -: the picture must end in .svg or .png")
     check_output(out)
     click.echo(_kb_call(draw, _kb(ctx), _graph(ctx), out, department))
+
+
+# --- decision records --------------------------------------------------------
+
+
+@main.group("records")
+def records_group() -> None:
+    """Decision records: what was decided, for whom, by whom, under which rules (append-only)."""
+
+
+@records_group.command("list")
+@click.option("--household", "subject", help="Only this household's (or site's) records.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@store_options
+@json_option
+def records_list(subject: str | None, limit: int, data_dir: Path | None, database: str | None,
+                 as_json: bool) -> None:
+    """The latest decision records, newest first.
+
+    \b
+    Example:
+      houfu records list --household DN-2023-0417
+    """
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        got = store.list(subject, limit)
+    rows = [{"record_id": r.record_id, "created_at": r.created_at.isoformat(), "user": r.user,
+             "subject": r.subject_id, "as_of": r.as_of.isoformat(), "kb_version": r.kb_version,
+             "summary": {k.value: v for k, v in r.report.summary.items()}} for r in got]
+    _emit(rows, as_json, lambda xs: "\n".join(
+        f"{x['record_id']}  {x['created_at'][:19]}  {x['user']:<10} {x['subject']:<16} as of {x['as_of']}  "
+        f"kb {x['kb_version']}" for x in xs) or "no decision records")
+
+
+@records_group.command("show")
+@click.argument("record_id")
+@store_options
+@json_option
+def records_show(record_id: str, data_dir: Path | None, database: str | None, as_json: bool) -> None:
+    """One decision record: its input, facts, report and provenance."""
+    from .records import RecordError
+
+    try:
+        with RecordOptions(True, None, data_dir, database).store() as store:
+            rec = store.get(record_id)
+    except RecordError as exc:
+        raise BadInput(f"{record_id}: -: {exc}") from None
+    if as_json:
+        click.echo(rec.model_dump_json(indent=2))
+        return
+    click.echo(f"record {rec.record_id}: {rec.entity} {rec.subject_id}, decided {rec.created_at.isoformat()} by "
+               f"{rec.user}, as of {rec.as_of}, kb_version {rec.kb_version}, houfu {rec.houfu_version}")
+    click.echo(render.determination_text(rec.report))
+
+
+@records_group.command("replay")
+@click.argument("record_id")
+@click.option("--against-current", is_flag=True,
+              help="Decide it under the loaded knowledge base even if the record names another, and show the "
+                   "difference.")
+@store_options
+@json_option
+@click.pass_context
+def records_replay(ctx: click.Context, record_id: str, against_current: bool, data_dir: Path | None,
+                   database: str | None, as_json: bool) -> None:
+    """Decide a record's input again, under the knowledge base it names; exit 1 if the result differs.
+
+    \b
+    Example:
+      houfu records replay 3f2a…            # same kb_version: must give the same result
+      houfu records replay 3f2a… --against-current
+    """
+    from .records import RecordError
+
+    try:
+        with RecordOptions(True, None, data_dir, database).store() as store:
+            replay = store.replay(_evaluator(ctx), record_id, against_current)
+    except RecordError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(1)
+    out = {"record_id": record_id, "recorded_kb_version": replay.record.kb_version,
+           "kb_version": replay.kb_version, "same": replay.same,
+           "changes": [{"measure": m, "recorded": a, "now": b} for m, a, b in replay.changes]}
+    _emit(out, as_json, lambda x: (
+        f"record {x['record_id']}: the same result under kb_version {x['kb_version']}" if x["same"] else
+        f"record {x['record_id']} (kb_version {x['recorded_kb_version']}) now differs under {x['kb_version']}:\n"
+        + "\n".join(f"  {c['measure']}: {c['recorded']} -> {c['now']}" for c in x["changes"])))
+    if not replay.same:
+        ctx.exit(1)
 
 
 # --- briefs ------------------------------------------------------------------

@@ -229,6 +229,7 @@ class Report(_Result):
     warnings: list[InputWarning] = []
     kb_version: str = Field(description="content hash of the policy folder that produced this report")
     houfu_version: str
+    record_id: str | None = Field(None, description="the decision record that keeps this report, when recorded")
 
     def by_id(self, measure_id: str) -> Determination | None:
         return next((d for d in self.determinations if d.measure_id == measure_id), None)

@@ -1,0 +1,173 @@
+"""Decision records: what houfu told whom, when, and under which rules, kept so an auditor can ask.
+
+Every determination made with ``--record`` (and, later, through the service) is stored with the input as it
+was accepted, the normalised facts, the whole report, ``kb_version``, the houfu version, the ``as_of`` date,
+the time and the user. Records are append-only: the database refuses an UPDATE or DELETE (a trigger), and a
+correction is a new record for the same household.
+
+Storage is SQLite in a data directory by default (no server), or PostgreSQL through a URL; SQLAlchemy 2 with
+Alembic migrations, which run when the store is opened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+
+from houfu.engine.evaluator import EngineKind, Evaluator, flatten
+from houfu.engine.results import Report
+from houfu.kb.facts import Household, Site
+
+__all__ = ["DecisionRecord", "RecordError", "RecordStore", "Replay", "default_url"]
+
+#: The table as the migrations create it (app/migrations/versions); the migrations are the source of truth.
+_TABLE = sa.Table(
+    "decision_records", sa.MetaData(),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("user_name", sa.String(100)),
+    sa.Column("entity", sa.String(10)),
+    sa.Column("subject_id", sa.String(200)),
+    sa.Column("as_of", sa.Date),
+    sa.Column("kb_version", sa.String(20)),
+    sa.Column("houfu_version", sa.String(40)),
+    sa.Column("input", sa.Text),
+    sa.Column("facts", sa.Text),
+    sa.Column("report", sa.Text),
+)
+
+
+class RecordError(Exception):
+    """A record that does not exist, or cannot be replayed as asked (one line)."""
+
+
+class DecisionRecord(BaseModel):
+    record_id: str
+    created_at: dt.datetime
+    user: str
+    entity: str
+    subject_id: str
+    as_of: dt.date
+    kb_version: str
+    houfu_version: str
+    input: dict[str, Any]
+    facts: dict[str, Any]
+    report: Report
+
+
+@dataclass
+class Replay:
+    """A record decided again: the same, or the measures whose status changed (old, new)."""
+
+    record: DecisionRecord
+    kb_version: str
+    changes: list[tuple[str, str, str]]
+
+    @property
+    def same(self) -> bool:
+        return not self.changes
+
+
+def default_url(data_dir: Path | None = None) -> str:
+    """SQLite in the data directory (``--data-dir``, ``$HOUFU_DATA_DIR``, or ``./houfu-data``)."""
+    folder = data_dir or Path(os.environ.get("HOUFU_DATA_DIR", "houfu-data"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder.resolve() / 'records.sqlite3'}"
+
+
+def _upgrade(engine: sa.Engine) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class RecordStore:
+    """The append-only store of decision records."""
+
+    def __init__(self, url: str):
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        self.url = url
+        self.engine = sa.create_engine(url, future=True)
+        _upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> RecordStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add(self, record: Household | Site, report: Report, user: str) -> str:
+        """Store one determination; returns its record id."""
+        record_id = uuid.uuid4().hex
+        row = {"id": record_id, "created_at": dt.datetime.now(dt.UTC), "user_name": user or "-",
+               "entity": report.entity, "subject_id": report.id, "as_of": report.as_of,
+               "kb_version": report.kb_version, "houfu_version": report.houfu_version,
+               "input": record.model_dump_json(exclude_none=True),
+               "facts": json.dumps(flatten(record), ensure_ascii=False, default=str),
+               "report": report.model_dump_json()}
+        with self.engine.begin() as c:
+            c.execute(sa.insert(_TABLE).values(**row))
+        return record_id
+
+    def get(self, record_id: str) -> DecisionRecord:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(_TABLE).where(_TABLE.c.id == record_id)).mappings().first()
+        if row is None:
+            raise RecordError(f"no decision record {record_id!r}")
+        return _record(row)
+
+    def list(self, subject_id: str | None = None, limit: int = 100) -> list[DecisionRecord]:
+        q = sa.select(_TABLE).order_by(_TABLE.c.created_at.desc()).limit(limit)
+        if subject_id is not None:
+            q = q.where(_TABLE.c.subject_id == subject_id)
+        with self.engine.connect() as c:
+            return [_record(r) for r in c.execute(q).mappings()]
+
+    def replay(self, evaluator: Evaluator, record_id: str, against_current: bool = False) -> Replay:
+        """Decide the record's input again. Under another knowledge base than the one it names, this fails
+        unless ``against_current``, which shows what changed."""
+        rec = self.get(record_id)
+        kb = evaluator.kb
+        if rec.kb_version != kb.version and not against_current:
+            raise RecordError(f"record {record_id} was decided under kb_version {rec.kb_version}; the loaded "
+                              f"knowledge base is {kb.version}. Load that version (--policies), or give "
+                              "--against-current to see what changed")
+        model: type[Household] | type[Site] = Site if rec.entity == "site" else Household
+        again = evaluator.determine(model.model_validate(rec.input), rec.as_of, EngineKind.rete)
+        before = {d.measure_id: d.status.value for d in rec.report.determinations}
+        after = {d.measure_id: d.status.value for d in again.determinations}
+        changes = [(m, before.get(m, "—"), after.get(m, "—")) for m in sorted(set(before) | set(after))
+                   if before.get(m) != after.get(m)]
+        return Replay(rec, kb.version, changes)
+
+
+def _record(row: Any) -> DecisionRecord:
+    created = row["created_at"]
+    if isinstance(created, str):
+        created = dt.datetime.fromisoformat(created)
+    if created.tzinfo is None:  # SQLite keeps no zone; every record is written in UTC
+        created = created.replace(tzinfo=dt.UTC)
+    as_of = row["as_of"]
+    if isinstance(as_of, str):
+        as_of = dt.date.fromisoformat(as_of)
+    return DecisionRecord(record_id=row["id"], created_at=created, user=row["user_name"], entity=row["entity"],
+                          subject_id=row["subject_id"], as_of=as_of, kb_version=row["kb_version"],
+                          houfu_version=row["houfu_version"], input=json.loads(row["input"]),
+                          facts=json.loads(row["facts"]), report=Report.model_validate_json(row["report"]))
