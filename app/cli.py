@@ -727,7 +727,12 @@ def records_list(subject: str | None, limit: int, data_dir: Path | None, databas
 @store_options
 @json_option
 def records_show(record_id: str, data_dir: Path | None, database: str | None, as_json: bool) -> None:
-    """One decision record: its input, facts, report and provenance."""
+    """One decision record: its input, facts, report and provenance.
+
+    \b
+    Example:
+      houfu records show 3f2a9c0d5e6b4f1aa0b1c2d3e4f5a6b7 --json
+    """
     from .records import RecordError
 
     try:
