@@ -691,6 +691,34 @@ def graph_render(ctx: click.Context, out: Path, department: str | None) -> None:
     click.echo(_kb_call(draw, _kb(ctx), _graph(ctx), out, department))
 
 
+# --- the service ---------------------------------------------------------------
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--dev", is_flag=True, help="Development mode: no login (every page says so).")
+@store_options
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, data_dir: Path | None,
+              database: str | None) -> None:
+    """The JSON API (/v1/…, /openapi.json) and the caseworker's pages; every determination is recorded.
+
+    \b
+    Example:
+      houfu serve --dev                      # http://127.0.0.1:8000/ , API docs at /docs
+      houfu serve --dev --port 8080 --database postgresql://houfu@127.0.0.1/houfu
+    """
+    if not dev:
+        raise BadInput("--dev: -: houfu serve has no users yet (login arrives next); start it with --dev, which "
+                       "needs no login and says so on every page")
+    from .service import serve
+
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        click.echo(f"houfu serving on http://{host}:{port}/ (development mode: no login)", err=True)
+        serve(_kb(ctx), _evaluator(ctx), store, host, port, dev)
+
+
 # --- decision records --------------------------------------------------------
 
 

@@ -1,0 +1,231 @@
+"""``houfu serve``: the JSON API and the caseworker's pages, each route one call into the library.
+
+Every determination made here is kept as a decision record (``app.records``) and answered with its
+``record_id``. Request bodies go through the same hardened reader and strict parser as the CLI, so a bad
+body gets the same one-line, field-named error, as JSON. Pages are server-rendered jinja2 in zh (``?lang=en``
+for English) and work without JavaScript.
+
+This first version runs in ``--dev`` mode only: no login, and every page says so. Users, roles, sessions and
+CSRF come next (issue 13, §3); until then ``houfu serve`` refuses to start without ``--dev``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Form, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from houfu.engine.evaluator import Evaluator
+from houfu.engine.results import Report
+from houfu.kb.facts import Household, Site
+from houfu.kb.loader import KB, FieldError, KBError
+
+from .inputs import InputError, parse_record
+from .reader import LIMITS, ReadError, read_bytes
+from .records import RecordError, RecordStore
+
+__all__ = ["create_app"]
+
+#: The largest request body accepted (the CLI's file limit).
+MAX_BODY = LIMITS.max_bytes
+
+
+class BadRequest(Exception):
+    def __init__(self, field: str, message: str, status: int = 422):
+        self.field, self.message, self.status = field, message, status
+
+
+def _record_schema(model: type[Household] | type[Site]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": model.model_json_schema()},
+        "application/yaml": {"schema": {"type": "string"}}}}}
+
+
+def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = False) -> FastAPI:
+    """The service over one knowledge base, evaluator and record store."""
+    import jinja2
+
+    app = FastAPI(title="houfu", version=kb.version,
+                  description="Post-relocation follow-up support (易地扶贫搬迁后续扶持): which measures apply to a "
+                              "household or site, why, who owns them, and what is missing. Every determination is "
+                              "kept as a decision record.")
+    lock = threading.Lock()  # the record store's writes, in order
+    pages = jinja2.Environment(loader=jinja2.PackageLoader("houfu.templates", "."), autoescape=True,
+                               undefined=jinja2.StrictUndefined)
+
+    @app.exception_handler(BadRequest)
+    async def bad_request(_: Request, exc: BadRequest) -> JSONResponse:
+        return JSONResponse({"error": f"{exc.field}: {exc.message}", "field": exc.field}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_params(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": ["-"], "msg": "invalid request"}
+        where = ".".join(str(x) for x in first.get("loc", ["-"]))
+        return JSONResponse({"error": f"{where}: {first.get('msg')}", "field": where}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail), "field": "-"}, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def internal(_: Request, exc: Exception) -> JSONResponse:  # never an HTML traceback
+        return JSONResponse({"error": f"internal error: {type(exc).__name__}", "field": "-"}, status_code=500)
+
+    async def body_record(request: Request, model: type[Household] | type[Site]) -> Household | Site:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            raise BadRequest("-", f"{int(length):,} bytes; at most {MAX_BODY:,} are accepted", 413)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise BadRequest("-", f"{len(body):,} bytes; at most {MAX_BODY:,} are accepted", 413)
+        as_json = "yaml" not in request.headers.get("content-type", "json")
+        try:
+            raw = read_bytes(body, as_json).data
+            return parse_record(raw, model, "body", kb)
+        except ReadError as exc:
+            raise BadRequest(exc.field, exc.message) from None
+        except InputError as exc:
+            raise BadRequest(exc.field, exc.message) from None
+
+    def decide(record: Household | Site, as_of: dt.date | None, user: str) -> Report:
+        try:
+            report = evaluator.determine(record, as_of)
+        except FieldError as exc:
+            raise BadRequest(exc.field, exc.message) from None
+        with lock:
+            rid = store.add(record, report, user)
+        return report.model_copy(update={"record_id": rid})
+
+    def user_of(_: Request) -> str:
+        return "dev" if dev else "-"
+
+    # --- the JSON API --------------------------------------------------------------------------------------
+
+    @app.post("/v1/check", response_model=Report, openapi_extra=_record_schema(Household),
+              summary="Decide a household; the answer is kept as a decision record")
+    async def api_check(request: Request, as_of: dt.date | None = None) -> Report:
+        return decide(await body_record(request, Household), as_of, user_of(request))
+
+    @app.post("/v1/site", response_model=Report, openapi_extra=_record_schema(Site),
+              summary="Decide a site's obligations; the answer is kept as a decision record")
+    async def api_site(request: Request, as_of: dt.date | None = None) -> Report:
+        return decide(await body_record(request, Site), as_of, user_of(request))
+
+    @app.post("/v1/explain", openapi_extra=_record_schema(Household), summary="Why one measure has its status")
+    async def api_explain(request: Request, measure: str = Query(..., max_length=100),
+                          as_of: dt.date | None = None) -> dict[str, Any]:
+        record = await body_record(request, Household)
+        try:
+            return evaluator.explain(record, measure, as_of).model_dump(mode="json")
+        except FieldError as exc:
+            raise BadRequest(exc.field, exc.message) from None
+
+    @app.get("/v1/owners", summary="Who owns the measures matching a word or topic")
+    def api_owners(q: str = Query(..., min_length=1, max_length=100)) -> dict[str, Any]:
+        import houfu
+
+        return houfu.owners(q, kb=kb)
+
+    @app.get("/v1/duties/{department}", summary="A department's duties, by document and role")
+    def api_duties(department: str) -> dict[str, Any]:
+        import houfu
+
+        try:
+            return houfu.duties(department[:100], kb=kb)
+        except KBError as exc:
+            raise BadRequest("department", exc.message, 404) from None
+
+    @app.get("/v1/measures/{measure_id}", summary="One measure: its text, quote, owners and rule")
+    def api_measure(measure_id: str) -> dict[str, Any]:
+        from houfu.kb.query import show
+
+        try:
+            return show(kb, measure_id[:100])
+        except KBError as exc:
+            raise BadRequest("measure_id", exc.message, 404) from None
+
+    @app.get("/v1/records/{record_id}", summary="A decision record")
+    def api_record(record_id: str) -> dict[str, Any]:
+        try:
+            return store.get(record_id[:64]).model_dump(mode="json")
+        except RecordError as exc:
+            raise BadRequest("record_id", str(exc), 404) from None
+
+    # --- the caseworker's pages ----------------------------------------------------------------------------
+
+    def page(template: str, lang: str, **ctx: Any) -> HTMLResponse:
+        html = pages.get_template(template).render(lang=lang if lang in ("zh", "en") else "zh", dev=dev,
+                                                  kb_version=kb.version, **ctx)
+        return HTMLResponse(html)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(lang: str = "zh") -> HTMLResponse:
+        return page("service_home.html.j2", lang, error="", text="")
+
+    @app.post("/households", response_class=HTMLResponse, include_in_schema=False)
+    def new_household(request: Request, text: str = Form(..., max_length=MAX_BODY),
+                      lang: str = Form("zh")) -> Any:
+        try:
+            raw = read_bytes(text.encode("utf-8"), as_json=False).data
+            record = parse_record(raw, Household, "form", kb)
+            report = decide(record, None, user_of(request))
+        except ReadError as exc:
+            return page("service_home.html.j2", lang, error=f"{exc.field}: {exc.message}", text=text)
+        except InputError as exc:
+            return page("service_home.html.j2", lang, error=f"{exc.field}: {exc.message}", text=text)
+        except BadRequest as exc:
+            return page("service_home.html.j2", lang, error=f"{exc.field}: {exc.message}", text=text)
+        return RedirectResponse(f"/records/{report.record_id}?lang={lang}", status_code=303)
+
+    @app.get("/records/{record_id}", response_class=HTMLResponse, include_in_schema=False)
+    def record_page(record_id: str, lang: str = "zh") -> HTMLResponse:
+        from .letters import action_summary
+
+        try:
+            rec = store.get(record_id[:64])
+        except RecordError as exc:
+            raise HTTPException(404, str(exc)) from None
+        summary = action_summary(kb, rec.report, lang) if rec.entity == "household" else None
+        return page("service_record.html.j2", lang, rec=rec, report=rec.report, summary=summary)
+
+    @app.get("/records/{record_id}/letter", response_class=HTMLResponse, include_in_schema=False)
+    def letter_page(record_id: str, lang: str = "zh") -> HTMLResponse:
+        from .briefs import render_brief
+        from .letters import household_letter
+
+        try:
+            rec = store.get(record_id[:64])
+        except RecordError as exc:
+            raise HTTPException(404, str(exc)) from None
+        lang = lang if lang in ("zh", "en") else "zh"
+        return HTMLResponse(render_brief("household", household_letter(kb, rec.report, lang), lang, "html"))
+
+    @app.get("/households/", include_in_schema=False)
+    def find_household(hid: str = "", lang: str = "zh") -> RedirectResponse:
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/households/{quote(hid[:200], safe='')}?lang={lang}", status_code=303)
+
+    @app.get("/households/{household_id}", response_class=HTMLResponse, include_in_schema=False)
+    def history(household_id: str, lang: str = "zh") -> HTMLResponse:
+        return page("service_history.html.j2", lang, household_id=household_id,
+                    records=store.list(household_id[:200]))
+
+    return app
+
+
+def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int, dev: bool) -> None:
+    """Run the service with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(create_app(kb, evaluator, store, dev), host=host, port=port, log_level="warning")
+
+
+def data_dir_default() -> Path:
+    return Path("houfu-data")

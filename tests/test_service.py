@@ -1,0 +1,113 @@
+"""The service (issue 13, first part): the JSON API and the pages, each answer kept as a decision record.
+
+Through Starlette's TestClient (the real app, in process); the browser tests come with the login.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+import houfu
+from houfu.app.cli import main
+from houfu.app.records import RecordStore, default_url
+from houfu.app.service import create_app
+from houfu.kb.facts import Household
+
+EX = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture
+def client(tmp_path):
+    store = RecordStore(default_url(tmp_path / "data"))
+    app = create_app(houfu.load(), houfu.evaluator(), store, dev=True)
+    with TestClient(app) as c:
+        c.store = store  # type: ignore[attr-defined]
+        yield c
+    store.close()
+
+
+def _body(name: str) -> dict:
+    return yaml.safe_load((EX / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def test_check_answers_as_the_library_does_and_keeps_a_record(client):
+    r = client.post("/v1/check?as_of=2026-01-01", json=_body("dingnan-household"))
+    assert r.status_code == 200, r.text
+    got = r.json()
+    want = houfu.evaluator().determine(Household.model_validate(_body("dingnan-household")), dt.date(2026, 1, 1))
+    assert got["record_id"] and [d["status"] for d in got["determinations"]] == [
+        d.status.value for d in want.determinations]
+    rec = client.get(f"/v1/records/{got['record_id']}").json()
+    assert rec["report"]["id"] == "DN-2023-0417" and rec["kb_version"] == want.kb_version
+
+
+def test_a_yaml_body_is_read_by_the_same_reader(client):
+    text = (EX / "shiyan-household.yaml").read_text(encoding="utf-8")
+    r = client.post("/v1/check", content=text.encode("utf-8"), headers={"content-type": "application/yaml"})
+    assert r.status_code == 200 and r.json()["id"] == "SY-YY-2019-1182"
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"id": "X", "jurisdiction": "定南县", "members": [{"age": "七十"}]}, "members[0].age"),
+    ({"id": "X", "jurisdiction": "北京市"}, "jurisdiction"),
+    ({"id": "X", "jurisdiction": "定南县", "wants_hukou": True}, "wants_hukou"),
+])
+def test_a_bad_body_is_one_json_line_naming_the_field(client, body, field):
+    r = client.post("/v1/check", json=body)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/json")
+    assert r.json()["field"] == field and "\n" not in r.json()["error"]
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(client):
+    r = client.post("/v1/check", content=b"{" + b" " * 5_000_001 + b"}", headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "at most 5,000,000" in r.json()["error"]
+
+
+def test_site_explain_owners_duties_and_measures(client):
+    assert client.post("/v1/site", json=_body("dingnan-site")).json()["entity"] == "site"
+    x = client.post("/v1/explain?measure=dn.4.3.incubation_subsidy", json=_body("dingnan-household")).json()
+    assert x["determination"]["measure_id"] == "dn.4.3.incubation_subsidy"
+    assert "documents" in client.get("/v1/owners", params={"q": "技能培训"}).json()
+    assert client.get("/v1/duties/县人社局").json()["name"] == "县人社局"
+    assert client.get("/v1/measures/dn.4.3.incubation_subsidy").json()["quote"].startswith("对在创业孵化基地")
+    assert client.get("/v1/measures/nope").status_code == 404
+    assert client.get("/v1/duties/nope").status_code == 404
+
+
+def test_the_openapi_document_takes_its_models_from_the_typed_ones(client):
+    spec = client.get("/openapi.json").json()
+    assert {"/v1/check", "/v1/site", "/v1/explain", "/v1/owners", "/v1/duties/{department}",
+            "/v1/measures/{measure_id}", "/v1/records/{record_id}"} <= set(spec["paths"])
+    body = spec["paths"]["/v1/check"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "members" in body["properties"]
+    assert "Report" in json.dumps(spec["paths"]["/v1/check"]["post"]["responses"]["200"])
+
+
+def test_the_pages_enter_a_household_show_the_determination_letter_and_history(client):
+    home = client.get("/")
+    assert home.status_code == 200 and "开发模式" in home.text
+    text = (EX / "dingnan-elderly-couple.yaml").read_text(encoding="utf-8")
+    bad = client.post("/households", data={"text": text.replace("age: 74", "age: 七十四"), "lang": "zh"})
+    assert bad.status_code == 200 and "members[0].age" in bad.text and "role=\"alert\"" in bad.text
+    good = client.post("/households", data={"text": text, "lang": "zh"}, follow_redirects=False)
+    assert good.status_code == 303
+    page = client.get(good.headers["location"])
+    rid = good.headers["location"].split("/records/")[1].split("?")[0]
+    assert rid in page.text and "先办这几件事" in page.text and "刘德福" in page.text
+    letter = client.get(f"/records/{rid}/letter?lang=en")
+    assert "Do these first" in letter.text
+    history = client.get("/households/DN-2023-0588")
+    assert rid[:12] in history.text
+    assert client.get("/records/nope").status_code == 404
+
+
+def test_serve_refuses_to_start_without_dev_until_there_are_users():
+    r = CliRunner().invoke(main, ["serve"])
+    assert r.exit_code == 2 and "--dev" in r.output and len(r.output.strip().splitlines()) == 1
