@@ -704,19 +704,53 @@ def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, data_dir: Pat
               database: str | None) -> None:
     """The JSON API (/v1/…, /openapi.json) and the caseworker's pages; every determination is recorded.
 
+    Users log in (`houfu users add`); without users it starts only with --dev, which needs no login.
+
     \b
     Example:
-      houfu serve --dev                      # http://127.0.0.1:8000/ , API docs at /docs
+      houfu users add zhang --role caseworker && houfu serve    # http://127.0.0.1:8000/
       houfu serve --dev --port 8080 --database postgresql://houfu@127.0.0.1/houfu
     """
-    if not dev:
-        raise BadInput("--dev: -: houfu serve has no users yet (login arrives next); start it with --dev, which "
-                       "needs no login and says so on every page")
-    from .service import serve
+    from .records import Users
+    from .service import serve, session_secret
 
     with RecordOptions(True, None, data_dir, database).store() as store:
-        click.echo(f"houfu serving on http://{host}:{port}/ (development mode: no login)", err=True)
-        serve(_kb(ctx), _evaluator(ctx), store, host, port, dev)
+        if not dev and Users(store).count() == 0:
+            raise BadInput("users: -: no users yet; add one with `houfu users add NAME --role supervisor`, or start "
+                           "with --dev (no login, and every page says so)")
+        click.echo(f"houfu serving on http://{host}:{port}/" + (" (development mode: no login)" if dev else ""),
+                   err=True)
+        serve(_kb(ctx), _evaluator(ctx), store, host, port, dev, session_secret(data_dir))
+
+
+@main.group("users")
+def users_group() -> None:
+    """The service's users: caseworkers and supervisors."""
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["caseworker", "supervisor"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin (for scripts).")
+@store_options
+def users_add(name: str, role: str, password_stdin: bool, data_dir: Path | None, database: str | None) -> None:
+    """Add a user; the password is asked for twice (or read from stdin) and kept as an argon2 hash.
+
+    \b
+    Example:
+      houfu users add zhang --role caseworker
+      echo "$PASSWORD" | houfu users add li --role supervisor --password-stdin
+    """
+    from .records import RecordError, Users
+
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin else
+                click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True))
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        try:
+            Users(store).add(name, password, role)
+        except RecordError as exc:
+            raise BadInput(f"{name}: -: {exc}") from None
+    click.echo(f"user {name} added ({role})")
 
 
 # --- decision records --------------------------------------------------------

@@ -26,7 +26,7 @@ from houfu.engine.evaluator import EngineKind, Evaluator, flatten
 from houfu.engine.results import Report
 from houfu.kb.facts import Household, Site
 
-__all__ = ["DecisionRecord", "RecordError", "RecordStore", "Replay", "default_url"]
+__all__ = ["ROLES", "DecisionRecord", "RecordError", "RecordStore", "Replay", "Users", "default_url"]
 
 #: The table as the migrations create it (app/migrations/versions); the migrations are the source of truth.
 _TABLE = sa.Table(
@@ -43,6 +43,16 @@ _TABLE = sa.Table(
     sa.Column("facts", sa.Text),
     sa.Column("report", sa.Text),
 )
+
+
+_USERS = sa.Table(
+    "users", sa.MetaData(),
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("password_hash", sa.String(200)),
+    sa.Column("role", sa.String(20)),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+)
+ROLES = ("caseworker", "supervisor")
 
 
 class RecordError(Exception):
@@ -156,6 +166,46 @@ class RecordStore:
         changes = [(m, before.get(m, "—"), after.get(m, "—")) for m in sorted(set(before) | set(after))
                    if before.get(m) != after.get(m)]
         return Replay(rec, kb.version, changes)
+
+
+class Users:
+    """The service's users, beside the records: a caseworker creates and reads households; a supervisor also
+    sees sites, departments and every record. Passwords are kept as argon2 hashes only."""
+
+    def __init__(self, store: RecordStore):
+        from argon2 import PasswordHasher
+
+        self.engine = store.engine
+        self.hasher = PasswordHasher()
+
+    def add(self, name: str, password: str, role: str) -> None:
+        if role not in ROLES:
+            raise RecordError(f"role {role!r} is not one of {', '.join(ROLES)}")
+        if not name or len(name) > 100 or any(ch.isspace() for ch in name):
+            raise RecordError("a user name is 1 to 100 characters with no spaces")
+        if len(password) < 8:
+            raise RecordError("a password has at least 8 characters")
+        with self.engine.begin() as c:
+            if c.execute(sa.select(_USERS.c.name).where(_USERS.c.name == name)).first() is not None:
+                raise RecordError(f"user {name!r} already exists")
+            c.execute(sa.insert(_USERS).values(name=name, password_hash=self.hasher.hash(password), role=role,
+                                               created_at=dt.datetime.now(dt.UTC)))
+
+    def count(self) -> int:
+        with self.engine.connect() as c:
+            return int(c.execute(sa.select(sa.func.count()).select_from(_USERS)).scalar_one())
+
+    def check(self, name: str, password: str) -> str | None:
+        """The user's role if the password is right, else None (the same answer for an unknown name)."""
+        from argon2.exceptions import VerificationError
+
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(_USERS).where(_USERS.c.name == name[:100])).mappings().first()
+        try:
+            self.hasher.verify(row["password_hash"] if row else self.hasher.hash("x" * 12), password)
+        except VerificationError:
+            return None
+        return str(row["role"]) if row else None
 
 
 def _record(row: Any) -> DecisionRecord:

@@ -5,8 +5,10 @@ Every determination made here is kept as a decision record (``app.records``) and
 body gets the same one-line, field-named error, as JSON. Pages are server-rendered jinja2 in zh (``?lang=en``
 for English) and work without JavaScript.
 
-This first version runs in ``--dev`` mode only: no login, and every page says so. Users, roles, sessions and
-CSRF come next (issue 13, §3); until then ``houfu serve`` refuses to start without ``--dev``.
+Access: users log in (``houfu users add``); a caseworker creates and reads households, a supervisor also sees
+sites and every record. Passwords are argon2 hashes; the session is a signed cookie (HttpOnly, Secure,
+SameSite=Strict) and every form carries a CSRF token. The API also takes HTTP Basic credentials, for another
+system. In ``--dev`` mode nobody logs in, and every page says so.
 """
 
 from __future__ import annotations
@@ -47,14 +49,29 @@ def _record_schema(model: type[Household] | type[Site]) -> dict[str, Any]:
         "application/yaml": {"schema": {"type": "string"}}}}}
 
 
-def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = False) -> FastAPI:
+class Denied(Exception):
+    def __init__(self, status: int, message: str, page: bool):
+        self.status, self.message, self.page = status, message, page
+
+
+def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = False,
+               secret: str | None = None) -> FastAPI:
     """The service over one knowledge base, evaluator and record store."""
+    import base64
+    import secrets
+
     import jinja2
+    from starlette.middleware.sessions import SessionMiddleware
+
+    from .records import Users
 
     app = FastAPI(title="houfu", version=kb.version,
                   description="Post-relocation follow-up support (易地扶贫搬迁后续扶持): which measures apply to a "
                               "household or site, why, who owns them, and what is missing. Every determination is "
                               "kept as a decision record.")
+    app.add_middleware(SessionMiddleware, secret_key=secret or secrets.token_urlsafe(32), https_only=True,
+                       same_site="strict", session_cookie="houfu_session", max_age=8 * 3600)
+    users = Users(store)
     lock = threading.Lock()  # the record store's writes, in order
     pages = jinja2.Environment(loader=jinja2.PackageLoader("houfu.templates", "."), autoescape=True,
                                undefined=jinja2.StrictUndefined)
@@ -76,6 +93,44 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
     @app.exception_handler(Exception)
     async def internal(_: Request, exc: Exception) -> JSONResponse:  # never an HTML traceback
         return JSONResponse({"error": f"internal error: {type(exc).__name__}", "field": "-"}, status_code=500)
+
+    @app.exception_handler(Denied)
+    async def denied(request: Request, exc: Denied) -> Any:
+        if exc.page and exc.status == 401:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        if exc.page:
+            return HTMLResponse(f"<p>{exc.message}</p>", status_code=exc.status)
+        return JSONResponse({"error": exc.message, "field": "-"}, status_code=exc.status,
+                            headers={"WWW-Authenticate": "Basic"} if exc.status == 401 else None)
+
+    def who(request: Request, page: bool, role: str = "caseworker") -> str:
+        """The logged-in user (session, or HTTP Basic for the API); a supervisor may do what a caseworker may."""
+        if dev:
+            return "dev"
+        name, got = request.session.get("user"), request.session.get("role")
+        auth = request.headers.get("authorization", "")
+        if not name and auth.lower().startswith("basic ") and not page:
+            try:
+                user, _, password = base64.b64decode(auth[6:]).decode("utf-8").partition(":")
+            except (ValueError, UnicodeDecodeError):
+                user, password = "", ""
+            got = users.check(user, password)
+            name = user if got else None
+        if not name or not got:
+            raise Denied(401, "log in first", page)
+        if role == "supervisor" and got != "supervisor":
+            raise Denied(403, "only a supervisor may see this", page)
+        return str(name)
+
+    def csrf(request: Request) -> str:
+        token = request.session.get("csrf")
+        if not token:
+            token = request.session["csrf"] = secrets.token_urlsafe(24)
+        return str(token)
+
+    def check_csrf(request: Request, token: str) -> None:
+        if not dev and not secrets.compare_digest(token, str(request.session.get("csrf", ""))):
+            raise Denied(403, "the form has expired; reload the page and try again", True)
 
     async def body_record(request: Request, model: type[Household] | type[Site]) -> Household | Site:
         length = request.headers.get("content-length")
@@ -102,24 +157,24 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             rid = store.add(record, report, user)
         return report.model_copy(update={"record_id": rid})
 
-    def user_of(_: Request) -> str:
-        return "dev" if dev else "-"
-
     # --- the JSON API --------------------------------------------------------------------------------------
 
     @app.post("/v1/check", response_model=Report, openapi_extra=_record_schema(Household),
               summary="Decide a household; the answer is kept as a decision record")
     async def api_check(request: Request, as_of: dt.date | None = None) -> Report:
-        return decide(await body_record(request, Household), as_of, user_of(request))
+        user = who(request, page=False)
+        return decide(await body_record(request, Household), as_of, user)
 
     @app.post("/v1/site", response_model=Report, openapi_extra=_record_schema(Site),
               summary="Decide a site's obligations; the answer is kept as a decision record")
     async def api_site(request: Request, as_of: dt.date | None = None) -> Report:
-        return decide(await body_record(request, Site), as_of, user_of(request))
+        user = who(request, page=False, role="supervisor")
+        return decide(await body_record(request, Site), as_of, user)
 
     @app.post("/v1/explain", openapi_extra=_record_schema(Household), summary="Why one measure has its status")
     async def api_explain(request: Request, measure: str = Query(..., max_length=100),
                           as_of: dt.date | None = None) -> dict[str, Any]:
+        who(request, page=False)
         record = await body_record(request, Household)
         try:
             return evaluator.explain(record, measure, as_of).model_dump(mode="json")
@@ -127,31 +182,35 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             raise BadRequest(exc.field, exc.message) from None
 
     @app.get("/v1/owners", summary="Who owns the measures matching a word or topic")
-    def api_owners(q: str = Query(..., min_length=1, max_length=100)) -> dict[str, Any]:
+    def api_owners(request: Request, q: str = Query(..., min_length=1, max_length=100)) -> dict[str, Any]:
         import houfu
 
+        who(request, page=False)
         return houfu.owners(q, kb=kb)
 
     @app.get("/v1/duties/{department}", summary="A department's duties, by document and role")
-    def api_duties(department: str) -> dict[str, Any]:
+    def api_duties(request: Request, department: str) -> dict[str, Any]:
         import houfu
 
+        who(request, page=False, role="supervisor")
         try:
             return houfu.duties(department[:100], kb=kb)
         except KBError as exc:
             raise BadRequest("department", exc.message, 404) from None
 
     @app.get("/v1/measures/{measure_id}", summary="One measure: its text, quote, owners and rule")
-    def api_measure(measure_id: str) -> dict[str, Any]:
+    def api_measure(request: Request, measure_id: str) -> dict[str, Any]:
         from houfu.kb.query import show
 
+        who(request, page=False)
         try:
             return show(kb, measure_id[:100])
         except KBError as exc:
             raise BadRequest("measure_id", exc.message, 404) from None
 
     @app.get("/v1/records/{record_id}", summary="A decision record")
-    def api_record(record_id: str) -> dict[str, Any]:
+    def api_record(request: Request, record_id: str) -> dict[str, Any]:
+        who(request, page=False)
         try:
             return store.get(record_id[:64]).model_dump(mode="json")
         except RecordError as exc:
@@ -159,46 +218,69 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
 
     # --- the caseworker's pages ----------------------------------------------------------------------------
 
-    def page(template: str, lang: str, **ctx: Any) -> HTMLResponse:
-        html = pages.get_template(template).render(lang=lang if lang in ("zh", "en") else "zh", dev=dev,
-                                                  kb_version=kb.version, **ctx)
+    def page(template: str, lang: str, request: Request, **ctx: Any) -> HTMLResponse:
+        html = pages.get_template(template).render(
+            lang=lang if lang in ("zh", "en") else "zh", dev=dev, kb_version=kb.version, csrf=csrf(request),
+            user=request.session.get("user") or ("dev" if dev else ""), **ctx)
         return HTMLResponse(html)
 
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request, lang: str = "zh", next: str = "/") -> HTMLResponse:
+        return page("service_login.html.j2", lang, request, error="", next=next if next.startswith("/") else "/")
+
+    @app.post("/login", include_in_schema=False)
+    def login(request: Request, name: str = Form(..., max_length=100), password: str = Form(..., max_length=200),
+              csrf_token: str = Form("", alias="csrf"), lang: str = Form("zh"), next: str = Form("/")) -> Any:
+        check_csrf(request, csrf_token)
+        role = users.check(name, password)
+        if role is None:
+            return page("service_login.html.j2", lang, request, error="wrong", next=next)
+        request.session.clear()
+        request.session.update({"user": name, "role": role, "csrf": secrets.token_urlsafe(24)})
+        return RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/", status_code=303)
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, csrf_token: str = Form("", alias="csrf")) -> RedirectResponse:
+        check_csrf(request, csrf_token)
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(lang: str = "zh") -> HTMLResponse:
-        return page("service_home.html.j2", lang, error="", text="")
+    def home(request: Request, lang: str = "zh") -> HTMLResponse:
+        who(request, page=True)
+        return page("service_home.html.j2", lang, request, error="", text="")
 
     @app.post("/households", response_class=HTMLResponse, include_in_schema=False)
     def new_household(request: Request, text: str = Form(..., max_length=MAX_BODY),
-                      lang: str = Form("zh")) -> Any:
+                      lang: str = Form("zh"), csrf_token: str = Form("", alias="csrf")) -> Any:
+        user = who(request, page=True)
+        check_csrf(request, csrf_token)
         try:
             raw = read_bytes(text.encode("utf-8"), as_json=False).data
             record = parse_record(raw, Household, "form", kb)
-            report = decide(record, None, user_of(request))
-        except ReadError as exc:
-            return page("service_home.html.j2", lang, error=f"{exc.field}: {exc.message}", text=text)
-        except InputError as exc:
-            return page("service_home.html.j2", lang, error=f"{exc.field}: {exc.message}", text=text)
-        except BadRequest as exc:
-            return page("service_home.html.j2", lang, error=f"{exc.field}: {exc.message}", text=text)
+            report = decide(record, None, user)
+        except (ReadError, InputError, BadRequest) as exc:
+            return page("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}", text=text)
         return RedirectResponse(f"/records/{report.record_id}?lang={lang}", status_code=303)
 
     @app.get("/records/{record_id}", response_class=HTMLResponse, include_in_schema=False)
-    def record_page(record_id: str, lang: str = "zh") -> HTMLResponse:
+    def record_page(request: Request, record_id: str, lang: str = "zh") -> HTMLResponse:
         from .letters import action_summary
 
+        who(request, page=True)
         try:
             rec = store.get(record_id[:64])
         except RecordError as exc:
             raise HTTPException(404, str(exc)) from None
         summary = action_summary(kb, rec.report, lang) if rec.entity == "household" else None
-        return page("service_record.html.j2", lang, rec=rec, report=rec.report, summary=summary)
+        return page("service_record.html.j2", lang, request, rec=rec, report=rec.report, summary=summary)
 
     @app.get("/records/{record_id}/letter", response_class=HTMLResponse, include_in_schema=False)
-    def letter_page(record_id: str, lang: str = "zh") -> HTMLResponse:
+    def letter_page(request: Request, record_id: str, lang: str = "zh") -> HTMLResponse:
         from .briefs import render_brief
         from .letters import household_letter
 
+        who(request, page=True)
         try:
             rec = store.get(record_id[:64])
         except RecordError as exc:
@@ -213,19 +295,34 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         return RedirectResponse(f"/households/{quote(hid[:200], safe='')}?lang={lang}", status_code=303)
 
     @app.get("/households/{household_id}", response_class=HTMLResponse, include_in_schema=False)
-    def history(household_id: str, lang: str = "zh") -> HTMLResponse:
-        return page("service_history.html.j2", lang, household_id=household_id,
+    def history(request: Request, household_id: str, lang: str = "zh") -> HTMLResponse:
+        who(request, page=True)
+        return page("service_history.html.j2", lang, request, household_id=household_id,
                     records=store.list(household_id[:200]))
 
     return app
 
 
-def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int, dev: bool) -> None:
+def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int, dev: bool,
+          secret: str | None = None) -> None:
     """Run the service with uvicorn until interrupted."""
     import uvicorn
 
-    uvicorn.run(create_app(kb, evaluator, store, dev), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(kb, evaluator, store, dev, secret), host=host, port=port, log_level="warning")
 
 
-def data_dir_default() -> Path:
-    return Path("houfu-data")
+def session_secret(data_dir: Path | None) -> str:
+    """The key that signs session cookies: $HOUFU_SECRET, else a file made once in the data directory (0600)."""
+    import os
+    import secrets
+
+    if os.environ.get("HOUFU_SECRET"):
+        return os.environ["HOUFU_SECRET"]
+    folder = data_dir or Path(os.environ.get("HOUFU_DATA_DIR", "houfu-data"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "session.key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="utf-8").strip()

@@ -108,6 +108,7 @@ def test_the_pages_enter_a_household_show_the_determination_letter_and_history(c
     assert client.get("/records/nope").status_code == 404
 
 
-def test_serve_refuses_to_start_without_dev_until_there_are_users():
-    r = CliRunner().invoke(main, ["serve"])
-    assert r.exit_code == 2 and "--dev" in r.output and len(r.output.strip().splitlines()) == 1
+def test_serve_refuses_to_start_without_dev_until_there_are_users(tmp_path):
+    r = CliRunner().invoke(main, ["serve", "--data-dir", str(tmp_path / "data")])
+    assert r.exit_code == 2 and "no users yet" in r.output and "--dev" in r.output
+    assert len(r.output.strip().splitlines()) == 1
