@@ -47,7 +47,7 @@ def main() -> None:
             time.sleep(0.02)
         url = f"http://127.0.0.1:{port}/v1/check?as_of=2026-01-01"
 
-        def post(i: int) -> float:
+        def post(i: int, run: int = run, url: str = url) -> float:
             body = json.dumps({**base_body, "id": f"B-{run}-{i}"}).encode("utf-8")
             t = time.perf_counter()
             with urllib.request.urlopen(urllib.request.Request(url, data=body, headers={

@@ -43,9 +43,8 @@ def test_two_hundred_checks_from_twenty_clients_equal_the_sequential_answers_and
     ev = houfu.evaluator()
     bodies = _bodies()
     sequential = [ev.determine(Household.model_validate(b), dt.date(2026, 1, 1)) for b in bodies]
-    with live_server(create_app(houfu.load(), ev, store, dev=True)) as base:
-        with ThreadPoolExecutor(20) as pool:
-            answers = list(pool.map(lambda b: _post(base, b), bodies))
+    with live_server(create_app(houfu.load(), ev, store, dev=True)) as base, ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(lambda b: _post(base, b), bodies))
     for got, want in zip(answers, sequential, strict=True):
         assert got["id"] == want.id
         assert [(d["measure_id"], d["status"], d["missing"]) for d in got["determinations"]] == [
