@@ -288,6 +288,56 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         lang = lang if lang in ("zh", "en") else "zh"
         return HTMLResponse(render_brief("household", household_letter(kb, rec.report, lang), lang, "html"))
 
+    # --- the policy staff's pages (supervisors) --------------------------------------------------------------
+
+    @app.get("/sites", response_class=HTMLResponse, include_in_schema=False)
+    def sites_page(request: Request, lang: str = "zh") -> HTMLResponse:
+        who(request, page=True, role="supervisor")
+        return page("service_site.html.j2", lang, request, error="", text="")
+
+    @app.post("/sites", include_in_schema=False)
+    def new_site(request: Request, text: str = Form(..., max_length=MAX_BODY), lang: str = Form("zh"),
+                 csrf_token: str = Form("", alias="csrf")) -> Any:
+        user = who(request, page=True, role="supervisor")
+        check_csrf(request, csrf_token)
+        try:
+            record = parse_record(read_bytes(text.encode("utf-8"), as_json=False).data, Site, "form", kb)
+            report = decide(record, None, user)
+        except (ReadError, InputError, BadRequest) as exc:
+            return page("service_site.html.j2", lang, request, error=f"{exc.field}: {exc.message}", text=text)
+        return RedirectResponse(f"/records/{report.record_id}?lang={lang}", status_code=303)
+
+    @app.get("/departments/{name}", response_class=HTMLResponse, include_in_schema=False)
+    def department_page(request: Request, name: str, lang: str = "zh") -> HTMLResponse:
+        import houfu
+
+        from .briefs import department_context, render_brief
+
+        who(request, page=True, role="supervisor")
+        try:
+            duties = houfu.duties(name[:100], kb=kb)
+        except KBError as exc:
+            raise HTTPException(404, exc.message) from None
+        lang = lang if lang in ("zh", "en") else "zh"
+        return HTMLResponse(render_brief("department", department_context(kb, duties, lang), lang, "html"))
+
+    @app.get("/clauses/{clause_id}", response_class=HTMLResponse, include_in_schema=False)
+    def clause_page(request: Request, clause_id: str, lang: str = "zh") -> HTMLResponse:
+        from houfu.kb.query import show
+
+        who(request, page=True, role="supervisor")
+        try:
+            item = show(kb, clause_id[:100])
+        except KBError as exc:
+            raise HTTPException(404, exc.message) from None
+        if item.get("kind") == "measure":
+            raise HTTPException(404, f"{clause_id} is a measure; its clause is {item['clause_id']}")
+        # The households and sites it touched: the latest records with a measure of this clause that applies.
+        touched = [r for r in store.list(limit=500)
+                   if any(d.clause_id == clause_id and d.status.value in ("applies", "violated", "met", "not_due")
+                          for d in r.report.determinations)]
+        return page("service_clause.html.j2", lang, request, clause=item, touched=touched[:100])
+
     @app.get("/households/", include_in_schema=False)
     def find_household(hid: str = "", lang: str = "zh") -> RedirectResponse:
         from urllib.parse import quote

@@ -41,6 +41,7 @@ def browser(tmp_path_factory):
 def site(tmp_path_factory):
     store = RecordStore(default_url(tmp_path_factory.mktemp("data")))
     Users(store).add("zhang", "caseworker-pw", "caseworker")
+    Users(store).add("li", "supervisor-pw", "supervisor")
     with live_server(create_app(houfu.load(), houfu.evaluator(), store, dev=False, secret="browser")) as base:
         yield base, store
     store.close()
@@ -89,3 +90,30 @@ def test_a_caseworker_logs_in_enters_a_household_corrects_it_and_prints_the_lett
     browser.find_element(By.LINK_TEXT, "这户的历史").click()
     assert rid[:12] in browser.find_element(By.TAG_NAME, "body").text
     shot(browser, "05-history")
+
+
+def test_a_decision_made_in_the_browser_replays_from_its_record_with_the_same_result(browser, site):
+    base, store = site
+    rid = store.list(limit=1)[0].record_id  # made by the test above, through the pages
+    replay = store.replay(houfu.evaluator(), rid)
+    assert replay.same and replay.kb_version == store.get(rid).kb_version
+
+
+def test_a_supervisor_checks_a_site_and_reads_a_department(browser, site):
+    from selenium.webdriver.common.by import By
+
+    base, _ = site
+    browser.delete_all_cookies()
+    browser.get(base + "/login")
+    browser.find_element(By.NAME, "name").send_keys("li")
+    browser.find_element(By.NAME, "password").send_keys("supervisor-pw")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    browser.get(base + "/sites")
+    browser.find_element(By.NAME, "text").send_keys((ROOT / "examples" / "shiyan-small-site.yaml").read_text("utf-8"))
+    browser.find_element(By.CSS_SELECTOR, "form[action='/sites'] button").click()
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "/records/" in browser.current_url and "violated" in body
+    shot(browser, "06-site")
+    browser.get(base + "/departments/县人社局")
+    assert "县人社局" in browser.find_element(By.TAG_NAME, "body").text
+    shot(browser, "07-department")

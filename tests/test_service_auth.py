@@ -110,3 +110,25 @@ def test_users_add_hashes_the_password_and_refuses_a_short_one(tmp_path):
     assert stored.startswith("$argon2") and "long-enough-pw" not in stored
     assert Users(store).check("wang", "long-enough-pw") == "caseworker"
     store.close()
+
+
+def test_a_supervisor_sees_a_site_a_department_and_a_clause_and_a_caseworker_does_not(app_and_store):
+    app, store = app_and_store
+    with _client(app) as c:
+        _login(c, "zhang", "caseworker-pw")
+        for path in ("/sites", "/departments/县人社局", "/clauses/dn.4.3"):
+            assert c.get(path).status_code == 403, path
+    with _client(app) as c:
+        _login(c, "li", "supervisor-pw")
+        form = c.get("/sites")
+        text = (EX / "dingnan-site.yaml").read_text(encoding="utf-8")
+        done = c.post("/sites", data={"text": text, "csrf": _csrf(form.text)}, follow_redirects=False)
+        assert done.status_code == 303
+        page = c.get(done.headers["location"])
+        assert "判定结果" in page.text and ("violated" in page.text or "met" in page.text)
+        dept = c.get("/departments/县人社局")
+        assert dept.status_code == 200 and "县人社局" in dept.text
+        c.post("/v1/check", json=BODY)  # a household the clause touches
+        clause = c.get("/clauses/dn.4.3")
+        assert clause.status_code == 200 and "DN-2023-0417" in clause.text
+        assert c.get("/clauses/nope").status_code == 404
