@@ -112,7 +112,7 @@ def test_a_supervisor_checks_a_site_and_reads_a_department(browser, site):
     browser.find_element(By.NAME, "text").send_keys((ROOT / "examples" / "shiyan-small-site.yaml").read_text("utf-8"))
     browser.find_element(By.CSS_SELECTOR, "form[action='/sites'] button").click()
     body = browser.find_element(By.TAG_NAME, "body").text
-    assert "/records/" in browser.current_url and "violated" in body
+    assert "/records/" in browser.current_url and "未落实" in body
     shot(browser, "06-site")
     browser.get(base + "/departments/县人社局")
     assert "县人社局" in browser.find_element(By.TAG_NAME, "body").text

@@ -125,7 +125,7 @@ def test_a_supervisor_sees_a_site_a_department_and_a_clause_and_a_caseworker_doe
         done = c.post("/sites", data={"text": text, "csrf": _csrf(form.text)}, follow_redirects=False)
         assert done.status_code == 303
         page = c.get(done.headers["location"])
-        assert "判定结果" in page.text and ("violated" in page.text or "met" in page.text)
+        assert "判定结果" in page.text and ("未落实" in page.text or "已落实" in page.text)
         dept = c.get("/departments/县人社局")
         assert dept.status_code == 200 and "县人社局" in dept.text
         c.post("/v1/check", json=BODY)  # a household the clause touches
