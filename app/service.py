@@ -36,6 +36,8 @@ __all__ = ["create_app"]
 
 #: The largest request body accepted (the CLI's file limit).
 MAX_BODY = LIMITS.max_bytes
+#: Questions the interview page asks at a time, most decisive first.
+INTERVIEW_BATCH = 3
 
 
 class BadRequest(Exception):
@@ -287,6 +289,78 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             raise HTTPException(404, str(exc)) from None
         lang = lang if lang in ("zh", "en") else "zh"
         return HTMLResponse(render_brief("household", household_letter(kb, rec.report, lang), lang, "html"))
+
+    # --- the interview: the shared questions (ranked, gated, with choices), a few at a time ---------------------
+
+    def interview_page(request: Request, lang: str, raw: dict[str, Any], skipped: list[str],
+                       problems: dict[str, str], answers: dict[str, str]) -> HTMLResponse:
+        import json as _json
+
+        from .letters import action_summary
+
+        try:
+            record = parse_record(raw, Household, "interview", kb)
+            report = evaluator.determine(record, None)
+        except (InputError, FieldError) as exc:
+            return page("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}",
+                        text=_json.dumps(raw, ensure_ascii=False, indent=2))
+        questions = [q for q in report.questions if q.fact not in skipped][:INTERVIEW_BATCH]
+        return page("service_interview.html.j2", lang, request, report=report, questions=questions,
+                    summary=action_summary(kb, report, lang), state=_json.dumps(raw, ensure_ascii=False),
+                    skipped=_json.dumps(skipped), problems=problems, answers=answers)
+
+    @app.post("/interview", response_class=HTMLResponse, include_in_schema=False)
+    async def interview(request: Request) -> Any:
+        """Start (``text``: what is known so far) or go on (``state`` and the answers ``fact_i``/``answer_i``)."""
+        import json as _json
+
+        from .interview import _set, interpret
+
+        form = await request.form()
+        user = who(request, page=True)
+        check_csrf(request, str(form.get("csrf", "")))
+        lang = str(form.get("lang", "zh"))
+        if "state" not in form:
+            try:
+                raw = read_bytes(str(form.get("text", "")).encode("utf-8"), as_json=False).data
+            except ReadError as exc:
+                return page("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}",
+                            text=str(form.get("text", "")))
+            if not isinstance(raw, dict):
+                return page("service_home.html.j2", lang, request, error="-: expected a mapping of household facts",
+                            text=str(form.get("text", "")))
+            return interview_page(request, lang, raw, [], {}, {})
+        try:
+            raw = _json.loads(str(form["state"]))
+            skipped: list[str] = [str(x) for x in _json.loads(str(form.get("skipped", "[]")))]
+            report = evaluator.determine(parse_record(raw, Household, "interview", kb), None)
+        except (ValueError, TypeError, InputError, FieldError):
+            raise Denied(400, "the interview's state is damaged; start again from the home page", True) from None
+        asked = {q.fact: q for q in report.questions}
+        problems: dict[str, str] = {}
+        answers: dict[str, str] = {}
+        for i in range(INTERVIEW_BATCH):
+            fact, text = str(form.get(f"fact_{i}", "")), str(form.get(f"answer_{i}", "")).strip()
+            if not fact or fact not in asked:
+                continue
+            if not text:
+                skipped.append(fact)  # not known yet: asked again later, never guessed
+                continue
+            value, problem = interpret(asked[fact], text)
+            if problem is None:
+                candidate = _json.loads(_json.dumps(raw))
+                _set(candidate, fact, value)
+                try:
+                    parse_record(candidate, Household, "interview", kb)
+                    raw = candidate
+                except InputError as exc:
+                    problem = exc.message
+            if problem is not None:
+                problems[fact], answers[fact] = problem, text
+        if form.get("finish") and not problems:
+            done = decide(parse_record(raw, Household, "interview", kb), None, user)
+            return RedirectResponse(f"/records/{done.record_id}?lang={lang}", status_code=303)
+        return interview_page(request, lang, raw, skipped, problems, answers)
 
     # --- the policy staff's pages (supervisors) --------------------------------------------------------------
 

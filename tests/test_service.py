@@ -112,3 +112,44 @@ def test_serve_refuses_to_start_without_dev_until_there_are_users(tmp_path):
     r = CliRunner().invoke(main, ["serve", "--data-dir", str(tmp_path / "data")])
     assert r.exit_code == 2 and "no users yet" in r.output and "--dev" in r.output
     assert len(r.output.strip().splitlines()) == 1
+
+
+def test_the_interview_asks_a_few_gated_questions_takes_a_correction_and_keeps_the_record(client):
+    import re
+
+    walk_in = (EX / "walk-in.yaml").read_text(encoding="utf-8")
+    first = client.post("/interview", data={"text": walk_in, "lang": "zh"})
+    assert first.status_code == 200 and first.text.count("<fieldset>") == 3
+
+    def form(html: str) -> dict:
+        state = re.search(r'name="state" value="([^"]*)"', html).group(1)
+        skipped = re.search(r'name="skipped" value="([^"]*)"', html).group(1)
+        facts = re.findall(r'name="fact_(\d)" value="([^"]+)"', html)
+        import html as h
+
+        return {"state": h.unescape(state), "skipped": h.unescape(skipped), "facts": dict(facts)}
+
+    f = form(first.text)
+    facts = f["facts"]
+    jobs = {"wants_job", "employed", "employment", "wants_training", "labor_capacity", "wants_to_start_business"}
+    assert not any(fact.startswith("members[1].") and fact.split(".")[-1] in jobs for fact in facts.values())
+    # A wrong answer to the first question is shown with its reason, and nothing is lost.
+    data = {"state": f["state"], "skipped": f["skipped"], "lang": "zh", "fact_0": facts["0"], "answer_0": "也许"}
+    wrong = client.post("/interview", data=data)
+    assert wrong.status_code == 200 and 'role="alert"' in wrong.text
+    # Its correction: every question answered "not known yet" except one, then finish.
+    g = form(wrong.text)
+    label = re.search(r'name="answer_0"[^>]*>.*?<option value="([^"]+)"', wrong.text, re.S)
+    answer = label.group(1) if label else "1"
+    done = client.post("/interview", data={"state": g["state"], "skipped": g["skipped"], "lang": "zh",
+                                           "fact_0": g["facts"]["0"], "answer_0": answer, "finish": "1"},
+                       follow_redirects=False)
+    assert done.status_code == 303
+    rid = done.headers["location"].split("/records/")[1].split("?")[0]
+    rec = client.store.get(rid)
+    assert rec.subject_id == "SY-WALKIN-0001"
+
+
+def test_a_damaged_interview_state_is_refused_without_a_traceback(client):
+    r = client.post("/interview", data={"state": "{not json", "lang": "zh"})
+    assert r.status_code == 400 and "Traceback" not in r.text
