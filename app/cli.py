@@ -451,6 +451,10 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
         raise BadInput(f"{report_path}: -: the report is written as .html, .md or .xlsx")
     when = _date(as_of) or dt.date.today()
     if dask_address:
+        try:
+            import dask.distributed  # noqa: F401 - an optional extra
+        except ImportError:
+            raise BadInput("--dask: -: Dask is not installed; pip install 'houfu[dask]'") from None
         from .distributed import screen_on_dask
 
         try:

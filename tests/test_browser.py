@@ -62,6 +62,9 @@ def test_a_caseworker_logs_in_enters_a_household_corrects_it_and_prints_the_lett
     browser.find_element(By.NAME, "password").send_keys("caseworker-pw")
     shot(browser, "01-login")
     browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 10).until(lambda d: "/login" not in d.current_url)
     assert browser.current_url.rstrip("/") == base
     text = (ROOT / "examples" / "dingnan-school-family.yaml").read_text(encoding="utf-8")
     box = browser.find_element(By.NAME, "text")
@@ -108,7 +111,12 @@ def test_a_supervisor_checks_a_site_and_reads_a_department(browser, site):
     browser.find_element(By.NAME, "name").send_keys("li")
     browser.find_element(By.NAME, "password").send_keys("supervisor-pw")
     browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # Let the login land before going on: a navigation started too soon would cancel it.
+    WebDriverWait(browser, 10).until(lambda d: "/login" not in d.current_url)
     browser.get(base + "/sites")
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "form[action='/sites'] button"))
     browser.find_element(By.NAME, "text").send_keys((ROOT / "examples" / "shiyan-small-site.yaml").read_text("utf-8"))
     browser.find_element(By.CSS_SELECTOR, "form[action='/sites'] button").click()
     body = browser.find_element(By.TAG_NAME, "body").text
