@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from houfu.engine.columns import Caseload, ColumnProgram, Items, Table
+from houfu.engine.columns import Caseload, ColumnProgram
 from houfu.engine.evaluator import Evaluator, documents_in_force
 from houfu.engine.program import Program, Target
 from houfu.engine.results import Status, TargetKind
@@ -87,23 +87,6 @@ class ScreenTotals:
             getattr(self, name).extend(getattr(other, name)[:max(0, LISTED - len(getattr(self, name)))])
         for name in ("site_issues", "errors"):
             getattr(self, name).extend(getattr(other, name))
-
-
-def _take(caseload: Caseload, rows: npt.NDArray[np.intp]) -> Caseload:
-    """The households at ``rows`` (sorted), with their members and businesses."""
-    keep = np.zeros(caseload.n, bool)
-    keep[rows] = True
-    new_index = np.full(caseload.n, -1, dtype=np.intp)
-    new_index[rows] = np.arange(len(rows), dtype=np.intp)
-
-    def items(it: Items) -> Items:
-        k = keep[it.owner] if len(it.owner) else np.zeros(0, bool)
-        return Items(Table(int(k.sum()), {f: c[k] for f, c in it.table.columns.items()}, it.table.codec),
-                     new_index[it.owner[k]], it.known[rows])
-
-    return Caseload(caseload.entity, Table(len(rows), {f: c[rows] for f, c in caseload.main.columns.items()},
-                                           caseload.main.codec), items(caseload.members), items(caseload.entities),
-                    {k: (a[rows], b[rows], c[rows]) for k, (a, b, c) in caseload.periods.items()})
 
 
 def _owners_text(kb: KB, measure_id: str, owners: list[Any]) -> str:
@@ -177,7 +160,7 @@ class Screener:
                                                    f"household {loaded.id(r)}: {p}"))
                 totals.rejected += len(idx)
                 continue
-            sub = _take(loaded.caseload, idx)
+            sub = loaded.caseload.take(idx)
             decisions = self.vector.decide(p, sub, self.as_of)
             self._add(loaded, idx, sub, decisions, totals)
             if write is not None:

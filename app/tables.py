@@ -468,16 +468,7 @@ def _without(caseload: Caseload, bad: list[int]) -> Caseload:
         return caseload
     keep = np.ones(caseload.n, bool)
     keep[bad] = False
-    new_index = np.cumsum(keep) - 1
-
-    def items(it: Items) -> Items:
-        k = keep[it.owner] if len(it.owner) else np.zeros(0, bool)
-        return Items(Table(int(k.sum()), {f: c[k] for f, c in it.table.columns.items()}, it.table.codec),
-                     new_index[it.owner[k]].astype(np.intp), it.known[keep])
-
-    return Caseload(caseload.entity, Table(int(keep.sum()), {f: c[keep] for f, c in caseload.main.columns.items()},
-                                           caseload.main.codec), items(caseload.members), items(caseload.entities),
-                    {k: (a[keep], b[keep], c[keep]) for k, (a, b, c) in caseload.periods.items()})
+    return caseload.take(np.flatnonzero(keep))
 
 
 def _reject(out: Loaded, bad: list[int]) -> Loaded:

@@ -183,6 +183,22 @@ class Caseload:
     def level(self, level: Level) -> Table:
         return self.main if level == "main" else self.members.table if level == "members" else self.entities.table
 
+    def take(self, rows: npt.NDArray[np.intp]) -> Caseload:
+        """The households at ``rows`` (sorted, no repeats), with their members and businesses."""
+        keep = np.zeros(self.n, bool)
+        keep[rows] = True
+        new_index = np.full(self.n, -1, dtype=np.intp)
+        new_index[rows] = np.arange(len(rows), dtype=np.intp)
+
+        def items(it: Items) -> Items:
+            k = keep[it.owner] if len(it.owner) else np.zeros(0, bool)
+            return Items(Table(int(k.sum()), {f: c[k] for f, c in it.table.columns.items()}, it.table.codec),
+                         new_index[it.owner[k]], it.known[rows])
+
+        return Caseload(self.entity, Table(len(rows), {f: c[rows] for f, c in self.main.columns.items()},
+                                           self.main.codec), items(self.members), items(self.entities),
+                        {k: (a[rows], b[rows], c[rows]) for k, (a, b, c) in self.periods.items()})
+
 
 def _items(rows: Sequence[Mapping[str, Any]], key: str, codec: Codec) -> Items:
     owner: list[int] = []
