@@ -47,6 +47,21 @@ def site(tmp_path_factory):
     store.close()
 
 
+def go(driver, element) -> None:
+    """Click a link or button that loads a new page, and wait until the new page has loaded.
+
+    Reading the page straight after the click can catch the old one as it is torn down (a stale element, seen
+    in CI), or start a navigation that cancels the one in flight."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(ec.staleness_of(old))
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def shot(driver, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
@@ -61,22 +76,20 @@ def test_a_caseworker_logs_in_enters_a_household_corrects_it_and_prints_the_lett
     browser.find_element(By.NAME, "name").send_keys("zhang")
     browser.find_element(By.NAME, "password").send_keys("caseworker-pw")
     shot(browser, "01-login")
-    browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(browser, 10).until(lambda d: "/login" not in d.current_url)
+    go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
+    assert "/login" not in browser.current_url
     assert browser.current_url.rstrip("/") == base
     text = (ROOT / "examples" / "dingnan-school-family.yaml").read_text(encoding="utf-8")
     box = browser.find_element(By.NAME, "text")
     box.send_keys(text.replace("age: 9\n", "age: 九岁\n"))  # a wrong answer
-    browser.find_element(By.CSS_SELECTOR, "form[action='/households'] button").click()
+    go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/households'] button"))
     alert = browser.find_element(By.CSS_SELECTOR, "[role=alert]")
     assert "age" in alert.text
     shot(browser, "02-wrong-answer")
     box = browser.find_element(By.NAME, "text")  # its correction: the text is kept, fix the one line
     box.clear()
     box.send_keys(text)
-    browser.find_element(By.CSS_SELECTOR, "form[action='/households'] button").click()
+    go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/households'] button"))
     assert "/records/" in browser.current_url
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "先办这几件事" in body and "曾晓东" in body
@@ -86,11 +99,11 @@ def test_a_caseworker_logs_in_enters_a_household_corrects_it_and_prints_the_lett
     # Why: each measure's row carries its clause, with the quote on hover.
     cite = browser.find_element(By.CSS_SELECTOR, "td.cite")
     assert cite.get_attribute("title")
-    browser.find_element(By.LINK_TEXT, "打印告知书").click()
+    go(browser, browser.find_element(By.LINK_TEXT, "打印告知书"))
     assert "家庭政策告知书" in browser.find_element(By.TAG_NAME, "h1").text
     shot(browser, "04-letter")
     browser.back()
-    browser.find_element(By.LINK_TEXT, "这户的历史").click()
+    go(browser, browser.find_element(By.LINK_TEXT, "这户的历史"))
     assert rid[:12] in browser.find_element(By.TAG_NAME, "body").text
     shot(browser, "05-history")
 
@@ -110,15 +123,12 @@ def test_a_supervisor_checks_a_site_and_reads_a_department(browser, site):
     browser.get(base + "/login")
     browser.find_element(By.NAME, "name").send_keys("li")
     browser.find_element(By.NAME, "password").send_keys("supervisor-pw")
-    browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
-    from selenium.webdriver.support.ui import WebDriverWait
-
     # Let the login land before going on: a navigation started too soon would cancel it.
-    WebDriverWait(browser, 10).until(lambda d: "/login" not in d.current_url)
+    go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
+    assert "/login" not in browser.current_url
     browser.get(base + "/sites")
-    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "form[action='/sites'] button"))
     browser.find_element(By.NAME, "text").send_keys((ROOT / "examples" / "shiyan-small-site.yaml").read_text("utf-8"))
-    browser.find_element(By.CSS_SELECTOR, "form[action='/sites'] button").click()
+    go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/sites'] button"))
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "/records/" in browser.current_url and "未落实" in body
     shot(browser, "06-site")
