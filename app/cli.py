@@ -850,6 +850,35 @@ def records_replay(ctx: click.Context, record_id: str, against_current: bool, da
         ctx.exit(1)
 
 
+@records_group.command("diff")
+@click.argument("before_id")
+@click.argument("after_id")
+@store_options
+@json_option
+def records_diff(before_id: str, after_id: str, data_dir: Path | None, database: str | None, as_json: bool) -> None:
+    """What changed between two decision records: the facts given, the statuses and the amounts.
+
+    \b
+    Example:
+      houfu records diff 3f2a… 9c1e…        # an earlier record first, its correction second
+    """
+    from .records import RecordError, diff_records
+
+    try:
+        with RecordOptions(True, None, data_dir, database).store() as store:
+            diff = diff_records(store.get(before_id), store.get(after_id))
+    except RecordError as exc:
+        raise BadInput(f"{before_id} {after_id}: -: {exc}") from None
+    out = {"before": before_id, "after": after_id, "same": diff.same,
+           "facts": [{"fact": p, "before": a, "after": b} for p, a, b in diff.facts],
+           "statuses": [{"measure": m, "before": a, "after": b} for m, a, b in diff.statuses],
+           "amounts": [{"measure": m, "before": a, "after": b} for m, a, b in diff.amounts]}
+    _emit(out, as_json, lambda x: "the two records agree" if x["same"] else "\n".join(
+        [f"fact {c['fact']}: {c['before']!r} -> {c['after']!r}" for c in x["facts"]]
+        + [f"status {c['measure']}: {c['before']} -> {c['after']}" for c in x["statuses"]]
+        + [f"amount {c['measure']}: {c['before']} -> {c['after']}" for c in x["amounts"]]))
+
+
 # --- briefs ------------------------------------------------------------------
 
 

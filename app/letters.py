@@ -12,6 +12,7 @@ The same summary heads ``houfu check`` in the terminal.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from houfu.engine.logic import split_fact_path
@@ -22,7 +23,7 @@ from houfu.kb.models import LetterKind, Role, SiteRecord
 from .render import for_people
 
 __all__ = ["ActionSummary", "HouseholdLetter", "LetterLine", "Person", "Source", "WindowInfo", "action_summary",
-           "household_letter", "question", "short_cite", "site_record"]
+           "household_letter", "question", "short_cite", "site_record", "split_refs"]
 
 #: Departments named for an item before "等 N 个部门" / "and N other departments".
 CONTACTS_SHOWN = 1
@@ -132,6 +133,24 @@ def question(kb: KB, fact: str, names: list[str | None], lang: str, entity_names
         name = names[i] if i < len(names) else None
         who = name or (f"第{i + 1}位成员" if lang == "zh" else f"member {i + 1}")
     return f"{who}:{label}" if lang == "zh" else f"{who}: {label}"
+
+
+_REF = re.compile(r"(members|entities)\[(\d+)\]\.")
+
+
+def split_refs(text: str) -> list[str | tuple[str, int]]:
+    """A reason as the engine writes it, cut where it names a member or business: ``members[1].age >= 16``
+    becomes ``[("members", 1), "age >= 16"]``, so that a page can name the person in its own words."""
+    out: list[str | tuple[str, int]] = []
+    last = 0
+    for m in _REF.finditer(text):
+        if m.start() > last:
+            out.append(text[last:m.start()])
+        out.append((m.group(1), int(m.group(2))))
+        last = m.end()
+    if last < len(text):
+        out.append(text[last:])
+    return out
 
 
 def short_cite(kb: KB, doc_id: str, clause_number: str, lang: str) -> str:

@@ -23,10 +23,11 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from houfu.engine.evaluator import EngineKind, Evaluator, flatten
-from houfu.engine.results import Report
+from houfu.engine.results import Amount, Explanation, Report
 from houfu.kb.facts import Household, Site
 
-__all__ = ["ROLES", "DecisionRecord", "RecordError", "RecordStore", "Replay", "Users", "default_url"]
+__all__ = ["ROLES", "DecisionRecord", "RecordDiff", "RecordError", "RecordStore", "Replay", "Users", "default_url",
+           "diff_records", "explain_record"]
 
 #: The table as the migrations create it (app/migrations/versions); the migrations are the source of truth.
 _TABLE = sa.Table(
@@ -84,6 +85,72 @@ class Replay:
     @property
     def same(self) -> bool:
         return not self.changes
+
+
+@dataclass
+class RecordDiff:
+    """What changed between two decision records: the facts given, and what was decided from them.
+
+    ``facts`` holds (path, before, after), a path as the input writes it (``members[1].age``, counting from 0
+    as the data does), None where the fact was absent. ``statuses`` holds (measure, before, after), and
+    ``amounts`` (measure, before, after) with each side's amounts as one line."""
+
+    before: DecisionRecord
+    after: DecisionRecord
+    facts: list[tuple[str, Any, Any]]
+    statuses: list[tuple[str, str, str]]
+    amounts: list[tuple[str, str, str]]
+
+    @property
+    def same(self) -> bool:
+        return not (self.facts or self.statuses or self.amounts)
+
+
+def _leaves(value: Any, path: str = "") -> dict[str, Any]:
+    """Every scalar of a nested input, by its path: {"members[0].age": 72, ...}."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_leaves(v, f"{path}.{k}" if path else str(k)))
+        return out
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        out = {}
+        for i, v in enumerate(value):
+            out.update(_leaves(v, f"{path}[{i}]"))
+        return out
+    return {path: value}
+
+
+def status_changes(before: Report, after: Report) -> list[tuple[str, str, str]]:
+    """(measure, before, after) for each measure whose status differs; "—" where one side lacks it."""
+    old = {d.measure_id: d.status.value for d in before.determinations}
+    new = {d.measure_id: d.status.value for d in after.determinations}
+    return [(m, old.get(m, "—"), new.get(m, "—")) for m in sorted(set(old) | set(new)) if old.get(m) != new.get(m)]
+
+
+def _amounts_line(amounts: list[Amount]) -> str:
+    return "; ".join(f"{a.quantity}{' ' + (a.entity or a.member_name or '') if a.entity or a.member_name else ''}"
+                     f" = {'?' if a.value is None else f'{a.value:g}'} {a.unit}" for a in amounts) or "—"
+
+
+def diff_records(before: DecisionRecord, after: DecisionRecord) -> RecordDiff:
+    """Two records compared: the facts as given, the statuses, and the amounts."""
+    old, new = _leaves(before.input), _leaves(after.input)
+    facts = [(p, old.get(p), new.get(p)) for p in sorted(set(old) | set(new)) if old.get(p) != new.get(p)]
+    was = {d.measure_id: _amounts_line(d.amounts) for d in before.report.determinations}
+    now = {d.measure_id: _amounts_line(d.amounts) for d in after.report.determinations}
+    amounts = [(m, was.get(m, "—"), now.get(m, "—")) for m in sorted(set(was) | set(now)) if was.get(m) != now.get(m)]
+    return RecordDiff(before, after, facts, status_changes(before.report, after.report), amounts)
+
+
+def explain_record(evaluator: Evaluator, rec: DecisionRecord, measure_id: str) -> Explanation | None:
+    """Why one measure of a record has its status, member by member. The member tests are worked out again
+    from the record's input, so only under the knowledge base the record names: None under another (the
+    record's own determination, with its reasons, still stands)."""
+    if rec.kb_version != evaluator.kb.version or rec.report.by_id(measure_id) is None:
+        return None
+    model: type[Household] | type[Site] = Site if rec.entity == "site" else Household
+    return evaluator.explain(model.model_validate(rec.input), measure_id, rec.as_of)
 
 
 def default_url(data_dir: Path | None = None) -> str:
@@ -161,11 +228,16 @@ class RecordStore:
                               "--against-current to see what changed")
         model: type[Household] | type[Site] = Site if rec.entity == "site" else Household
         again = evaluator.determine(model.model_validate(rec.input), rec.as_of, EngineKind.rete)
-        before = {d.measure_id: d.status.value for d in rec.report.determinations}
-        after = {d.measure_id: d.status.value for d in again.determinations}
-        changes = [(m, before.get(m, "—"), after.get(m, "—")) for m in sorted(set(before) | set(after))
-                   if before.get(m) != after.get(m)]
-        return Replay(rec, kb.version, changes)
+        return Replay(rec, kb.version, status_changes(rec.report, again))
+
+    def healthy(self) -> bool:
+        """The database answers."""
+        try:
+            with self.engine.connect() as c:
+                c.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError:
+            return False
+        return True
 
 
 class Users:

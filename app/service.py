@@ -24,11 +24,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from houfu.engine.evaluator import Evaluator
-from houfu.engine.results import Report
+from houfu.engine.results import Firing, Report
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError, KBError
 
 from .inputs import InputError, parse_record
+from .privacy import mask_personal
 from .reader import LIMITS, ReadError, read_bytes
 from .records import RecordError, RecordStore
 
@@ -77,6 +78,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
     lock = threading.Lock()  # the record store's writes, in order
     pages = jinja2.Environment(loader=jinja2.PackageLoader("houfu.templates", "."), autoescape=True,
                                undefined=jinja2.StrictUndefined)
+    pages.filters["mask"] = mask_personal  # list views mask ID and phone numbers (防返贫 publicity rules)
 
     @app.exception_handler(BadRequest)
     async def bad_request(_: Request, exc: BadRequest) -> JSONResponse:
@@ -218,6 +220,15 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         except RecordError as exc:
             raise BadRequest("record_id", str(exc), 404) from None
 
+    @app.get("/healthz", summary="The service is up, with the knowledge base it serves and whether its database answers")
+    def healthz() -> JSONResponse:
+        from houfu.engine.evaluator import HOUFU_VERSION
+
+        ok = store.healthy()
+        return JSONResponse({"status": "ok" if ok else "database unavailable", "kb_version": kb.version,
+                             "houfu_version": HOUFU_VERSION, "database": "ok" if ok else "down"},
+                            status_code=200 if ok else 503)
+
     # --- the caseworker's pages ----------------------------------------------------------------------------
 
     def page(template: str, lang: str, request: Request, **ctx: Any) -> HTMLResponse:
@@ -289,6 +300,25 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             raise HTTPException(404, str(exc)) from None
         lang = lang if lang in ("zh", "en") else "zh"
         return HTMLResponse(render_brief("household", household_letter(kb, rec.report, lang), lang, "html"))
+
+    @app.get("/records/{record_id}/why/{measure_id}", response_class=HTMLResponse, include_in_schema=False)
+    def why_page(request: Request, record_id: str, measure_id: str, lang: str = "zh") -> HTMLResponse:
+        from .letters import question, short_cite, split_refs
+        from .records import explain_record
+
+        who(request, page=True)
+        try:
+            rec = store.get(record_id[:64])
+        except RecordError as exc:
+            raise HTTPException(404, str(exc)) from None
+        entry = rec.report.by_id(measure_id[:100])
+        if entry is None:
+            raise HTTPException(404, f"record {rec.record_id} has no measure {measure_id[:100]!r}")
+        lang = lang if lang in ("zh", "en") else "zh"
+        return page("service_why.html.j2", lang, request, rec=rec, report=rec.report, d=entry,
+                    x=explain_record(evaluator, rec, entry.measure_id), split_refs=split_refs,
+                    ask=lambda fact: question(kb, fact, rec.report.member_names, lang, rec.report.entity_names),
+                    cite=lambda doc, number: short_cite(kb, doc, number, lang), quote_of=lambda f: _quote(kb, f))
 
     # --- the interview: the shared questions (ranked, gated, with choices), a few at a time ---------------------
 
@@ -424,7 +454,30 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         return page("service_history.html.j2", lang, request, household_id=household_id,
                     records=store.list(household_id[:200]))
 
+    @app.get("/households/{household_id}/diff", response_class=HTMLResponse, include_in_schema=False)
+    def diff_page(request: Request, household_id: str, before: str, after: str, lang: str = "zh") -> HTMLResponse:
+        from .records import diff_records
+
+        who(request, page=True)
+        try:
+            diff = diff_records(store.get(before[:64]), store.get(after[:64]))
+        except RecordError as exc:
+            raise HTTPException(404, str(exc)) from None
+        if household_id not in (diff.before.subject_id, diff.after.subject_id):
+            raise HTTPException(404, f"neither record is of {household_id[:200]!r}")
+        return page("service_diff.html.j2", lang, request, household_id=household_id, diff=diff,
+                    measures={d.measure_id: d for d in diff.after.report.determinations})
+
     return app
+
+
+def _quote(kb: KB, firing: Firing) -> str:
+    """The verbatim text behind a rule that fired: the concept's or the measure's quote, else its clause."""
+    if firing.kind.value == "concept" and firing.name in kb.concepts:
+        return kb.concepts[firing.name].quote
+    if firing.name in kb.measures:
+        return kb.measures[firing.name].quote
+    return kb.clauses[firing.clause_id].text
 
 
 def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int, dev: bool,
