@@ -5,13 +5,14 @@ Labels are English (the machine may have no CJK font); clause ids keep the docum
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from houfu.kb.graph import Graph, resolve_body
+from houfu.kb.graph import ROLE_RANK, Graph, Matrix, resolve_body, responsibility_matrix
 from houfu.kb.loader import KB
 
-__all__ = ["render"]
+__all__ = ["MatrixPicture", "matrix_picture", "render"]
 
 _ROLE_STYLE = {"lead": ("#c0392b", "-", 2.2), "shared": ("#7f8c8d", "-", 0.8), "named": ("#2e86c1", "--", 1.2)}
 
@@ -28,12 +29,12 @@ def render(kb: KB, G: Graph, out: Path, department: str | None = None) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    edges = [(u, v, a) for u, v, a in G.edges(data=True) if a.get("kind") == "responsible" and v.startswith("clause:")]
+    grid = responsibility_matrix(G)
     if department:
         bid = "body:" + resolve_body(kb, department)
-        fig = _fan(kb, G, plt, bid, [e for e in edges if e[0] == bid])
+        fig = _fan(kb, G, plt, bid, grid)
     else:
-        fig = _matrix(kb, G, plt, edges)
+        fig = _matrix(kb, G, plt, grid)
     fig.savefig(out, bbox_inches="tight", dpi=110)
     plt.close(fig)
     return out
@@ -44,23 +45,17 @@ def _clause_label(kb: KB, node: str) -> str:
     return f"{c.id}  {', '.join(kb.topics[t].en for t in c.topics[:2])}"
 
 
-def _matrix(kb: KB, G: Graph, plt: Any, edges: list[tuple[str, str, dict[str, Any]]]) -> Any:
+def _matrix(kb: KB, G: Graph, plt: Any, m: Matrix) -> Any:
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    roles = {"named": 1, "shared": 2, "lead": 3}
-    clauses = sorted({v for _, v, _ in edges}, key=lambda n: (G.nodes[n]["document"], _clause_key(n)))
-    cell: dict[tuple[str, str], int] = {}
-    for u, v, a in edges:
-        cell[(u, v)] = max(cell.get((u, v), 0), roles[a["role"]])
-    bodies = sorted({u for u, _, _ in edges}, key=lambda n: (-sum(1 for c in clauses if (n, c) in cell), G.nodes[n]["en"]))
-    grid = [[cell.get((b, c), 0) for c in clauses] for b in bodies]
+    clauses, bodies = m.clauses, m.bodies
+    grid = [[ROLE_RANK.get(m.cells.get((b, c), ""), 0) for c in clauses] for b in bodies]
     fig, ax = plt.subplots(figsize=(4 + len(clauses) * 0.28, 2 + len(bodies) * 0.22))
     cmap = ListedColormap(["#ffffff", "#5dade2", "#95a5a6", "#c0392b"])
     ax.imshow(grid, cmap=cmap, vmin=0, vmax=3, aspect="auto", interpolation="nearest")
     ax.set_xticks(range(len(clauses)), [_clause_label(kb, c) for c in clauses], rotation=90, fontsize=7)
-    ax.set_yticks(range(len(bodies)), [f"{G.nodes[b]['en']} ({sum(1 for c in clauses if (b, c) in cell)})"
-                                       for b in bodies], fontsize=7)
+    ax.set_yticks(range(len(bodies)), [f"{G.nodes[b]['en']} ({m.count(b)})" for b in bodies], fontsize=7)
     ax.set_xticks([x - 0.5 for x in range(len(clauses) + 1)], minor=True)
     ax.set_yticks([y - 0.5 for y in range(len(bodies) + 1)], minor=True)
     ax.grid(which="minor", color="#e5e5e5", linewidth=0.5)
@@ -78,12 +73,12 @@ def _matrix(kb: KB, G: Graph, plt: Any, edges: list[tuple[str, str, dict[str, An
     return fig
 
 
-def _fan(kb: KB, G: Graph, plt: Any, bid: str, edges: list[tuple[str, str, dict[str, Any]]]) -> Any:
-    clauses = sorted({v for _, v, _ in edges}, key=lambda n: (G.nodes[n]["document"], _clause_key(n)))
+def _fan(kb: KB, G: Graph, plt: Any, bid: str, m: Matrix) -> Any:
+    clauses = [c for c in m.clauses if (bid, c) in m.cells]
     fig, ax = plt.subplots(figsize=(12, 1.5 + len(clauses) * 0.35))
     center = -(len(clauses) - 1) / 2
     for i, v in enumerate(clauses):
-        role = max((a["role"] for u, w, a in edges if w == v), key=["named", "shared", "lead"].index)
+        role = m.cells[(bid, v)]
         color, style, width = _ROLE_STYLE[role]
         ax.plot([0, 1], [center, -i], color=color, linestyle=style, linewidth=width)
         ax.text(1.02, -i, f"{_clause_label(kb, v)}  [{role}]", ha="left", va="center", fontsize=8)
@@ -97,5 +92,30 @@ def _fan(kb: KB, G: Graph, plt: Any, bid: str, edges: list[tuple[str, str, dict[
     return fig
 
 
-def _clause_key(node: str) -> list[int | str]:
-    return [int(p) if p.isdigit() else p for p in node.split(":", 1)[1].split(".")[1:]]
+@dataclass
+class MatrixPicture:
+    """The responsibility grid laid out for an SVG page (templates/service_graph.html.j2): Chinese labels, which
+    the browser renders with its own fonts, and every cell a link to its clause."""
+
+    bodies: list[tuple[str, str, int]]  # (name, full name, clauses it answers for)
+    clauses: list[tuple[str, str, str, str]]  # (clause id, document, number, heading)
+    cells: list[tuple[int, int, str, str]]  # (column, row, role, clause id)
+    breaks: list[int]  # columns where a new document starts
+    documents: list[tuple[str, int, int]]  # (document, first column, columns)
+
+
+def matrix_picture(kb: KB, G: Graph, document: str | None = None) -> MatrixPicture:
+    """The body x clause grid of one document's responsibilities, or of all, ready to draw."""
+    m = responsibility_matrix(G, document)
+    docs = [G.nodes[c]["document"] for c in m.clauses]
+    bodies = [(G.nodes[b]["label"], G.nodes[b].get("full_name") or G.nodes[b]["label"], m.count(b)) for b in m.bodies]
+    clauses = []
+    for c in m.clauses:
+        cl = kb.clauses[c.split(":", 1)[1]]
+        clauses.append((cl.id, G.nodes[c]["document"], cl.number, cl.heading))
+    cells = [(x, y, m.cells[(b, c)], clauses[x][0]) for y, b in enumerate(m.bodies) for x, c in enumerate(m.clauses)
+             if (b, c) in m.cells]
+    breaks = [i for i in range(1, len(docs)) if docs[i] != docs[i - 1]]
+    starts = [0, *breaks]
+    spans = [(docs[a], a, (breaks + [len(docs)])[k] - a) for k, a in enumerate(starts)] if docs else []
+    return MatrixPicture(bodies, clauses, cells, breaks, spans)

@@ -662,9 +662,12 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
     """Files in, determinations, rejected rows and report out: what ``houfu screen`` does."""
     import csv
 
-    from .tables import load_caseload
+    from .tables import check_content, load_caseload
 
     started = time.perf_counter()
+    for given in (caseload, members, businesses):
+        if given is not None:
+            check_content(given)
     streamable = (entity == "household" and workers <= 1 and members is not None
                   and all(p is None or p.suffix.lower() == ".parquet" for p in (caseload, members, businesses)))
     totals: ScreenTotals | None = None

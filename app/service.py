@@ -18,9 +18,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Form, HTTPException, Query, Request
+from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from houfu.engine.evaluator import Evaluator
@@ -37,6 +37,10 @@ __all__ = ["create_app"]
 
 #: The largest request body accepted (the CLI's file limit).
 MAX_BODY = LIMITS.max_bytes
+#: The largest caseload upload accepted by POST /v1/screen (all files together).
+MAX_UPLOAD = 200 * 1024 * 1024
+#: Rejected rows listed in a screen's JSON answer (all are counted).
+ERRORS_LISTED = 1000
 #: Questions the interview page asks at a time, most decisive first.
 INTERVIEW_BATCH = 3
 
@@ -82,21 +86,21 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
 
     @app.exception_handler(BadRequest)
     async def bad_request(_: Request, exc: BadRequest) -> JSONResponse:
-        return JSONResponse({"error": f"{exc.field}: {exc.message}", "field": exc.field}, status_code=exc.status)
+        return _error(exc.field, f"{exc.field}: {exc.message}", exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def bad_params(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": ["-"], "msg": "invalid request"}
         where = ".".join(str(x) for x in first.get("loc", ["-"]))
-        return JSONResponse({"error": f"{where}: {first.get('msg')}", "field": where}, status_code=422)
+        return _error(where, f"{where}: {first.get('msg')}", 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"error": str(exc.detail), "field": "-"}, status_code=exc.status_code)
+        return _error("-", str(exc.detail), exc.status_code)
 
     @app.exception_handler(Exception)
     async def internal(_: Request, exc: Exception) -> JSONResponse:  # never an HTML traceback
-        return JSONResponse({"error": f"internal error: {type(exc).__name__}", "field": "-"}, status_code=500)
+        return _error("-", f"internal error: {type(exc).__name__}", 500)
 
     @app.exception_handler(Denied)
     async def denied(request: Request, exc: Denied) -> Any:
@@ -104,8 +108,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         if exc.page:
             return HTMLResponse(f"<p>{exc.message}</p>", status_code=exc.status)
-        return JSONResponse({"error": exc.message, "field": "-"}, status_code=exc.status,
-                            headers={"WWW-Authenticate": "Basic"} if exc.status == 401 else None)
+        return _error("-", exc.message, exc.status, {"WWW-Authenticate": "Basic"} if exc.status == 401 else None)
 
     def who(request: Request, page: bool, role: str = "caseworker") -> str:
         """The logged-in user (session, or HTTP Basic for the API); a supervisor may do what a caseworker may."""
@@ -219,6 +222,61 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             return store.get(record_id[:64]).model_dump(mode="json")
         except RecordError as exc:
             raise BadRequest("record_id", str(exc), 404) from None
+
+    @app.post("/v1/screen", summary="Screen an uploaded caseload (CSV in UTF-8 or GBK, XLSX, Parquet or JSON Lines); "
+                                    "the format is read from the content, never the file name")
+    async def api_screen(request: Request, caseload: UploadFile = File(...), members: UploadFile | None = File(None),
+                         businesses: UploadFile | None = File(None), sites: bool = False,
+                         as_of: dt.date | None = None,
+                         determinations: str | None = Query(None, pattern="^(csv|parquet|jsonl|xlsx)$",
+                                                            description="answer with the determinations file, "
+                                                                        "one row per (household, measure)")) -> Any:
+        import tempfile
+
+        from starlette.background import BackgroundTask
+
+        from .screen import screen_files
+        from .tables import TableError
+
+        who(request, page=False, role="supervisor")
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_UPLOAD:
+            raise BadRequest("-", f"{int(length):,} bytes; at most {MAX_UPLOAD:,} are accepted", 413)
+        folder = Path(tempfile.mkdtemp(prefix="houfu-screen-"))
+        try:
+            paths = {}
+            for name, upload in (("caseload", caseload), ("members", members), ("businesses", businesses)):
+                if upload is not None:
+                    paths[name] = await _save_upload(upload, folder, name)
+            out = folder / f"determinations.{determinations or 'parquet'}" if determinations else None
+            run = screen_files(kb, evaluator, paths["caseload"], paths.get("members"), paths.get("businesses"),
+                               None, "site" if sites else "household", as_of or dt.date.today(), out, None,
+                               folder / "errors.csv")
+        except TableError as exc:
+            _remove(folder)
+            # "<folder>/members.csv: 年龄: reason" -> field "members" (or "members.年龄"): no server path leaks
+            file, _, rest = str(exc).replace(f"{folder}/", "").partition(": ")
+            field, _, message = rest.partition(": ")
+            where = Path(file).stem + ("" if field in ("-", "") else f".{field}")
+            raise BadRequest(where, message or rest) from None
+        except BadRequest:
+            _remove(folder)
+            raise
+        t = run.totals
+        if out is not None:
+            return FileResponse(out, filename=out.name, background=BackgroundTask(_remove, folder),
+                                headers={"X-Houfu-Rows-In": str(t.rows_in), "X-Houfu-Screened": str(t.screened),
+                                         "X-Houfu-Rejected": str(t.rejected), "X-Houfu-Kb-Version": t.kb_version})
+        _remove(folder)
+        return {"rows_in": t.rows_in, "screened": t.screened, "rejected": t.rejected, "people": t.people,
+                "as_of": t.as_of.isoformat(), "kb_version": t.kb_version,
+                "by_measure": {m: dict(c) for m, c in sorted(t.status_counts.items())},
+                "zero_employment": t.zero_employment_count, "training_owed": t.training_count,
+                "subsidy_total_yuan": t.subsidy_total,
+                "missing_facts": dict(t.missing.most_common(20)),
+                "errors": [{"file": Path(e.file).stem, "row": e.row, "column": e.column, "reason": e.reason}
+                           for e in t.errors[:ERRORS_LISTED]],
+                "errors_total": len(t.errors)}
 
     @app.get("/healthz", summary="The service is up, with the knowledge base it serves and whether its database answers")
     def healthz() -> JSONResponse:
@@ -425,6 +483,19 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         lang = lang if lang in ("zh", "en") else "zh"
         return HTMLResponse(render_brief("department", department_context(kb, duties, lang), lang, "html"))
 
+    @app.get("/graph", response_class=HTMLResponse, include_in_schema=False)
+    def graph_page(request: Request, document: str = "", lang: str = "zh") -> HTMLResponse:
+        import houfu
+
+        from .letters import short_cite
+        from .pictures import matrix_picture
+
+        who(request, page=True, role="supervisor")
+        doc = document if document in kb.documents else None
+        return page("service_graph.html.j2", lang, request, pic=matrix_picture(kb, houfu.responsibility_graph(kb=kb), doc),
+                    document=doc, documents={d: short_cite(kb, d, "", lang).strip() for d in kb.documents},
+                    cite=lambda d, n: short_cite(kb, d, n, lang))
+
     @app.get("/clauses/{clause_id}", response_class=HTMLResponse, include_in_schema=False)
     def clause_page(request: Request, clause_id: str, lang: str = "zh") -> HTMLResponse:
         from houfu.kb.query import show
@@ -469,6 +540,38 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
                     measures={d.measure_id: d for d in diff.after.report.determinations})
 
     return app
+
+
+def _error(field: str, message: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    """Every error the service answers: the field, the message and the HTTP status, as JSON."""
+    return JSONResponse({"error": message, "field": field, "status": status}, status_code=status, headers=headers)
+
+
+async def _save_upload(upload: UploadFile, folder: Path, name: str) -> Path:
+    """Write an uploaded file under a name its content chooses (never the name it came with), within the limit."""
+    from .tables import TableError, sniff_format
+
+    head = await upload.read(4096)
+    try:
+        suffix = sniff_format(head)
+    except TableError as exc:
+        raise BadRequest(name, str(exc).removeprefix("-: ")) from None
+    path = folder / f"{name}{suffix}"
+    size = len(head)
+    with path.open("wb") as fh:
+        fh.write(head)
+        while chunk := await upload.read(1 << 20):
+            size += len(chunk)
+            if size > MAX_UPLOAD:
+                raise BadRequest(name, f"more than {MAX_UPLOAD:,} bytes; split the caseload", 413)
+            fh.write(chunk)
+    return path
+
+
+def _remove(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _quote(kb: KB, firing: Firing) -> str:

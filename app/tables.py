@@ -31,7 +31,8 @@ from houfu.kb.loader import KB
 
 from .reader import _ReadError, decode
 
-__all__ = ["CellError", "Loaded", "TableError", "load_caseload", "load_tables", "read_table"]
+__all__ = ["CellError", "Loaded", "TableError", "check_content", "load_caseload", "load_tables", "read_table",
+           "sniff_format"]
 
 FORMATS = (".csv", ".xlsx", ".parquet", ".jsonl", ".ndjson")
 
@@ -52,6 +53,44 @@ class CellError:
 
 
 # --- reading files --------------------------------------------------------------------------------------------
+
+_NAMES = {".parquet": "a Parquet file", ".xlsx": "an XLSX workbook", ".jsonl": "JSON Lines", ".csv": "CSV text"}
+
+
+def sniff_format(head: bytes) -> str:
+    """A file's format from its first bytes, never from its name: ".parquet", ".xlsx", ".jsonl" or ".csv".
+
+    Raises TableError (without a file name; the caller adds it) for what houfu cannot read: a legacy .xls
+    workbook, or bytes that are not text."""
+    if head.startswith(b"PAR1"):
+        return ".parquet"
+    if head.startswith(b"PK\x03\x04"):  # a zip: XLSX is the only zip houfu reads
+        return ".xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise TableError("-: a legacy Excel (.xls) workbook; save it as .xlsx or CSV")
+    if not head.strip():
+        raise TableError("-: the file is empty")
+    if b"\x00" in head:
+        raise TableError("-: binary content, not a table houfu reads (CSV, XLSX, Parquet or JSON Lines)")
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return ".jsonl"
+    return ".csv"
+
+
+def check_content(path: Path) -> None:
+    """The file's content must be what its name says: a workbook renamed .csv is refused, in one line."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return  # the reader says why, in its own words
+    try:
+        found = sniff_format(head)
+    except TableError as exc:
+        raise TableError(f"{path}: {exc}") from None
+    suffix = {".ndjson": ".jsonl"}.get(path.suffix.lower(), path.suffix.lower())
+    if suffix in _NAMES and found != suffix:
+        raise TableError(f"{path}: -: the content is {_NAMES[found]}, not what its name ({path.suffix}) says")
 
 def _csv_encoding(path: Path, encoding: str | None) -> str:
     with path.open("rb") as fh:

@@ -32,7 +32,7 @@ from houfu.kb.loader import KB, FieldError, KBError, load_default
 from houfu.kb.loader import load as _load
 
 __all__ = ["KB", "Determination", "EngineKind", "Explanation", "FieldError", "Household", "KBError", "Report",
-           "Site", "Status", "check", "duties", "evaluator", "explain", "load", "owners", "site"]
+           "Site", "Status", "check", "duties", "evaluator", "explain", "load", "owners", "responsibility_graph", "site"]
 
 
 def load(policies: str | None = None) -> KB:
@@ -75,6 +75,11 @@ def _graph(kb: KB) -> Any:
     from houfu.kb.graph import build_graph
 
     return build_graph(kb)
+
+
+def responsibility_graph(*, kb: KB | None = None) -> Any:
+    """The department-responsibility graph (networkx), built once per knowledge base."""
+    return _graph(kb or load_default())
 
 
 def owners(query: str, *, kb: KB | None = None) -> dict[str, Any]:

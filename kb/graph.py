@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, TypeAlias
 
@@ -21,7 +22,11 @@ from .query import owners_of, search
 #: Node ids are strings with a kind prefix: "body:dn_hrss", "clause:dn.4.3".
 Graph: TypeAlias = "nx.DiGraph[str]"
 
-__all__ = ["Graph", "build_graph", "owners", "duties", "analyses", "compare", "export", "resolve_body"]
+__all__ = ["Graph", "Matrix", "build_graph", "owners", "duties", "analyses", "compare", "export", "resolve_body",
+           "responsibility_matrix"]
+
+#: The strongest role wins a body's cell for a clause: leading outranks sharing, sharing outranks being named.
+ROLE_RANK = {"named": 1, "shared": 2, "lead": 3}
 
 
 def build_graph(kb: KB) -> Graph:
@@ -77,6 +82,41 @@ def build_graph(kb: KB) -> Graph:
                         G.add_edge(f"body:{n.body}", f"clause:{c.id}", kind="responsible", role="named",
                                    as_written=n.as_written)
     return G
+
+
+@dataclass
+class Matrix:
+    """Who answers for each clause, as a grid: bodies (most clauses first) by clauses (in document order).
+
+    ``cells[(body, clause)]`` is the strongest role ("lead", "shared" or "named"); node ids are the graph's."""
+
+    bodies: list[str]
+    clauses: list[str]
+    cells: dict[tuple[str, str], str]
+
+    def count(self, body: str) -> int:
+        return sum(1 for c in self.clauses if (body, c) in self.cells)
+
+
+def responsibility_matrix(G: Graph, document: str | None = None) -> Matrix:
+    """The body x clause grid of the graph's responsibility edges, for one document or all."""
+    cells: dict[tuple[str, str], str] = {}
+    for u, v, a in G.edges(data=True):
+        if a.get("kind") != "responsible" or not v.startswith("clause:"):
+            continue
+        if document and G.nodes[v]["document"] != document:
+            continue
+        if ROLE_RANK[a["role"]] > ROLE_RANK.get(cells.get((u, v), ""), 0):
+            cells[(u, v)] = a["role"]
+    clauses = sorted({v for _, v in cells}, key=lambda n: (G.nodes[n]["document"], _clause_key(n)))
+    grid = Matrix([], clauses, cells)
+    grid.bodies = sorted({u for u, _ in cells}, key=lambda n: (-grid.count(n), G.nodes[n]["en"]))
+    return grid
+
+
+def _clause_key(node: str) -> list[int | str]:
+    """clause:dn.4.3 sorts as [4, 3]: by the document's numbering, not as text."""
+    return [int(p) if p.isdigit() else p for p in node.split(":", 1)[1].split(".")[1:]]
 
 
 def _clause_owners(G: Graph, clause_node: str) -> list[dict[str, str]]:
