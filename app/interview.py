@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
@@ -23,14 +24,14 @@ import click
 
 from houfu.engine.evaluator import Evaluator
 from houfu.engine.logic import split_fact_path
-from houfu.engine.results import Question, Report
+from houfu.engine.results import Choice, Question, Report
 from houfu.kb.facts import Entity, Household, Member, fact_paths
 from houfu.kb.loader import FieldError
 
 from . import render
 from .inputs import InputError, parse_record, read_records
 
-__all__ = ["Interview", "interpret", "interview"]
+__all__ = ["Interview", "Problem", "interpret", "interview"]
 
 _TYPES: dict[str, Any] = {**fact_paths(Household), **fact_paths(Member), **fact_paths(Entity)}
 _YES = {"是", "y", "yes", "true", "对", "有"}
@@ -45,13 +46,29 @@ def _base_type(name: str) -> Any:
     return ann
 
 
-def interpret(question: Question, text: str) -> tuple[Any, str | None]:
+@dataclass(frozen=True)
+class Problem:
+    """Why an answer is not accepted. ``code`` picks the words (templates/_service.j2 for the pages); ``detail``
+    carries the validator's own message for ``invalid``. ``str()`` is the terminal's English line."""
+
+    code: str  # count | yes_no | choice | whole_number | number | invalid
+    choices: tuple[Choice, ...] = ()
+    detail: str = ""
+
+    def __str__(self) -> str:
+        listed = ", ".join(f"{i} {c.zh} ({c.en})" for i, c in enumerate(self.choices, 1))
+        return {"count": "give how many, as a number (0 if none)", "yes_no": "answer 是/否 (y/n)",
+                "choice": f"choose one of: {listed}", "whole_number": "give a whole number",
+                "number": "give a number"}.get(self.code, self.detail)
+
+
+def interpret(question: Question, text: str) -> tuple[Any, Problem | None]:
     """The answer as a value for the file, or the reason it is not accepted."""
     answer = text.strip()
     _, _, key = split_fact_path(question.fact)
     if key in ("members", "entities"):
         if not answer.isdigit():
-            return None, "give how many, as a number (0 if none)"
+            return None, Problem("count")
         return [{} for _ in range(int(answer))], None
     codes = [c.code for c in question.choices]
     if codes == ["true", "false"]:
@@ -60,26 +77,25 @@ def interpret(question: Question, text: str) -> tuple[Any, str | None]:
             return True, None
         if low in _NO or answer == "2":
             return False, None
-        return None, "answer 是/否 (y/n)"
+        return None, Problem("yes_no")
     if question.choices:
         if answer.isdigit() and 1 <= int(answer) <= len(question.choices):
             return question.choices[int(answer) - 1].code, None
         for c in question.choices:
             if answer.lower() in (c.code.lower(), c.zh, c.en.lower()):
                 return c.code, None
-        listed = ", ".join(f"{i} {c.zh} ({c.en})" for i, c in enumerate(question.choices, 1))
-        return None, f"choose one of: {listed}"
+        return None, Problem("choice", tuple(question.choices))
     kind = _base_type(key)
     if kind is int:
         try:
             return int(answer), None
         except ValueError:
-            return None, "give a whole number"
+            return None, Problem("whole_number")
     if kind is float:
         try:
             return float(answer), None
         except ValueError:
-            return None, "give a number"
+            return None, Problem("number")
     return answer, None
 
 
@@ -129,7 +145,7 @@ class Interview:
         """Apply an answer; the reason it is not accepted, or None. The record is unchanged on a bad answer."""
         value, problem = interpret(question, text)
         if problem:
-            return problem
+            return str(problem)
         candidate = copy.deepcopy(self.raw)
         _set(candidate, question.fact, value)
         try:

@@ -381,7 +381,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
     # --- the interview: the shared questions (ranked, gated, with choices), a few at a time ---------------------
 
     def interview_page(request: Request, lang: str, raw: dict[str, Any], skipped: list[str],
-                       problems: dict[str, str], answers: dict[str, str]) -> HTMLResponse:
+                       problems: dict[str, Any], answers: dict[str, str]) -> HTMLResponse:
         import json as _json
 
         from .letters import action_summary
@@ -402,7 +402,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         """Start (``text``: what is known so far) or go on (``state`` and the answers ``fact_i``/``answer_i``)."""
         import json as _json
 
-        from .interview import _set, interpret
+        from .interview import Problem, _set, interpret
 
         form = await request.form()
         user = who(request, page=True)
@@ -425,7 +425,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         except (ValueError, TypeError, InputError, FieldError):
             raise Denied(400, "the interview's state is damaged; start again from the home page", True) from None
         asked = {q.fact: q for q in report.questions}
-        problems: dict[str, str] = {}
+        problems: dict[str, Problem] = {}
         answers: dict[str, str] = {}
         for i in range(INTERVIEW_BATCH):
             fact, text = str(form.get(f"fact_{i}", "")), str(form.get(f"answer_{i}", "")).strip()
@@ -442,7 +442,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
                     parse_record(candidate, Household, "interview", kb)
                     raw = candidate
                 except InputError as exc:
-                    problem = exc.message
+                    problem = Problem("invalid", detail=exc.message)
             if problem is not None:
                 problems[fact], answers[fact] = problem, text
         if form.get("finish") and not problems:

@@ -108,6 +108,63 @@ def test_a_caseworker_logs_in_enters_a_household_corrects_it_and_prints_the_lett
     shot(browser, "05-history")
 
 
+WALK_IN = """id: SY-WALKIN-0002
+jurisdiction: 郧阳区
+members:
+  - name: 陈老汉
+    age: 72
+    disability: true
+  - name: 陈小妹
+"""
+
+
+def test_a_caseworker_interviews_a_walk_in_corrects_a_wrong_answer_and_opens_why_and_why_not(browser, site):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    base, store = site
+    browser.get(base + "/")  # still logged in as the caseworker from the test above
+    browser.find_element(By.NAME, "text").send_keys(WALK_IN)
+    go(browser, browser.find_element(By.CSS_SELECTOR, "button[formaction='/interview']"))
+    assert "问答" in browser.find_element(By.TAG_NAME, "h1").text
+    age = browser.find_element(By.CSS_SELECTOR, "input[aria-label='members[1].age']")
+    age.send_keys("小学生")  # a wrong answer: not an age
+    Select(browser.find_element(By.CSS_SELECTOR, "select[aria-label='members[0].labor_capacity']")).select_by_visible_text("没有")
+    go(browser, browser.find_element(By.CSS_SELECTOR, "button[name='next']"))
+    alert = browser.find_element(By.CSS_SELECTOR, "[role=alert]")
+    assert alert.text
+    box = browser.find_element(By.CSS_SELECTOR, "input[aria-label='members[1].age']")
+    assert box.get_attribute("value") == "小学生"  # kept, to be corrected
+    shot(browser, "08-interview-wrong-answer")
+    # The other answer was taken: the old man's capacity is no longer asked.
+    assert not browser.find_elements(By.CSS_SELECTOR, "select[aria-label='members[0].labor_capacity']")
+    box.clear()
+    box.send_keys("10")
+    go(browser, browser.find_element(By.CSS_SELECTOR, "button[name='next']"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "[role=alert]")
+    shot(browser, "09-interview-next-questions")
+    go(browser, browser.find_element(By.CSS_SELECTOR, "button[name='finish']"))
+    assert "/records/" in browser.current_url
+    rid = browser.current_url.split("/records/")[1].split("?")[0]
+    rec = store.get(rid)
+    assert rec.input["members"][1]["age"] == 10 and rec.input["members"][0]["labor_capacity"] == "none"
+    # Why: a measure that applies, with its rules and quotes one click away.
+    applies = next(d for d in rec.report.determinations if d.status.value == "applies" and d.why)
+    go(browser, browser.find_element(By.CSS_SELECTOR, f"a[href^='/records/{rid}/why/{applies.measure_id}']"))
+    quote = browser.find_element(By.CSS_SELECTOR, "details.quote")
+    assert not browser.find_element(By.CSS_SELECTOR, "details.quote blockquote").is_displayed()
+    quote.find_element(By.TAG_NAME, "summary").click()  # one click shows the verbatim quote
+    assert browser.find_element(By.CSS_SELECTOR, "details.quote blockquote").is_displayed()
+    shot(browser, "10-why")
+    # Why not: a measure ruled out by a test on a member, named as the household knows them.
+    browser.back()
+    ruled_out = next(d for d in rec.report.determinations if d.status.value == "does_not_apply" and d.failed)
+    go(browser, browser.find_element(By.CSS_SELECTOR, f"a[href^='/records/{rid}/why/{ruled_out.measure_id}']"))
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "为什么不" in body and "不适用" in body
+    shot(browser, "11-why-not")
+
+
 def test_a_decision_made_in_the_browser_replays_from_its_record_with_the_same_result(browser, site):
     base, store = site
     rid = store.list(limit=1)[0].record_id  # made by the test above, through the pages
@@ -135,3 +192,13 @@ def test_a_supervisor_checks_a_site_and_reads_a_department(browser, site):
     browser.get(base + "/departments/县人社局")
     assert "县人社局" in browser.find_element(By.TAG_NAME, "body").text
     shot(browser, "07-department")
+    browser.get(base + "/graph")
+    cells = browser.find_elements(By.CSS_SELECTOR, "svg#graph rect.cell")
+    assert len(cells) > 50
+    before = browser.find_element(By.ID, "graph").size["width"]
+    browser.find_element(By.CSS_SELECTOR, "button[data-zoom='1.25']").click()  # the zoom works in the browser
+    assert browser.find_element(By.ID, "graph").size["width"] > before
+    # The department labels are SVG text in Chinese (whether the glyphs render is seen in the screenshot).
+    label = browser.find_element(By.XPATH, "//*[name()='text' and starts-with(., '县人社局')]")
+    assert label.size["width"] > 40
+    shot(browser, "12-graph")
