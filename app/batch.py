@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from houfu.engine.evaluator import EngineKind, Evaluator
 from houfu.engine.results import Report
@@ -28,6 +28,7 @@ class Batch:
     records: int
     reports: list[Report] = field(default_factory=list)
     inputs: list[Household | Site] = field(default_factory=list)  # the accepted record of each report
+    received: list[Any] = field(default_factory=list)  # each report's item as the file held it
     errors: list[InputError] = field(default_factory=list)
     warnings: list[InputError] = field(default_factory=list)
 
@@ -56,12 +57,13 @@ def determine_file(evaluator: Evaluator, path: str, model: type[R], as_of: dt.da
                    progress: Progress[R] | None = None, engine: EngineKind = EngineKind.rete,
                    encoding: str | None = None) -> Batch:
     """Every record of a file decided; ``progress`` may wrap the parsed records (e.g. a progress bar)."""
-    good, rejected, warnings = parse_file(path, model, evaluator.kb, encoding)
+    good, rejected, warnings, received = parse_file(path, model, evaluator.kb, encoding)
     batch = Batch(records=len(good) + len(rejected), errors=rejected, warnings=warnings)
     for record, out in determine_records(evaluator, progress(good) if progress else good, as_of, engine):
         if isinstance(out, Report):
             batch.reports.append(out)
             batch.inputs.append(record)
+            batch.received.append(received[str(record.id)])
         else:
             batch.errors.append(out)
     return batch

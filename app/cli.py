@@ -284,8 +284,10 @@ def _run_batch(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime
         raise BadInput(str(exc)) from None
     if record is not None and record.enabled:
         with record.store() as store:
-            batch.reports = [r.model_copy(update={"record_id": store.add(i, r, record.user)})
-                             for i, r in zip(batch.inputs, batch.reports, strict=True)]
+            # As received: the record as the file held it (its labels, its spellings), as JSON.
+            batch.reports = [r.model_copy(update={"record_id": store.add(i, r, record.user, json.dumps(
+                got, ensure_ascii=False, default=str))})
+                             for i, r, got in zip(batch.inputs, batch.reports, batch.received, strict=True)]
     if jsonl:
         for r in batch.reports:
             click.echo(r.model_dump_json())

@@ -73,16 +73,18 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def parse_file(path: str, model: type[M], kb: KB, encoding: str | None = None
-               ) -> tuple[list[tuple[str, M]], list[InputError], list[InputError]]:
+               ) -> tuple[list[tuple[str, M]], list[InputError], list[InputError], dict[str, Any]]:
     """Every record of a file, parsed; a bad record is reported and the rest still parsed.
 
-    Returns (good records with where they came from, errors, warnings). A second record with an id
-    already used is an error. An unreadable or malformed file raises InputError.
+    Returns (good records with where they came from, errors, warnings, and each good record's item as read
+    from the file, before labels became codes, by its id). A second record with an id already used is an
+    error. An unreadable or malformed file raises InputError.
     """
     records = read_records(path, encoding)
     good: list[tuple[str, M]] = []
     bad: list[InputError] = []
     first: dict[str, str] = {}
+    received: dict[str, Any] = {}
     for i, raw in enumerate(records.items):
         where = records.where(i)
         try:
@@ -96,7 +98,8 @@ def parse_file(path: str, model: type[M], kb: KB, encoding: str | None = None
             continue
         first[ident] = where
         good.append((where, record))
-    return good, bad, records.warnings
+        received[ident] = raw
+    return good, bad, records.warnings, received
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

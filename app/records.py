@@ -26,7 +26,8 @@ from houfu.engine.evaluator import EngineKind, Evaluator, flatten
 from houfu.engine.results import Amount, Explanation, Report
 from houfu.kb.facts import Household, Site
 
-__all__ = ["ROLES", "DecisionRecord", "RecordDiff", "RecordError", "RecordStore", "Replay", "Users", "default_url",
+__all__ = ["ROLES", "DecisionRecord", "RecordDiff", "RecordError", "RecordStore", "Replay", "ScreenRecord", "Users",
+           "default_url",
            "diff_records", "explain_record"]
 
 #: The table as the migrations create it (app/migrations/versions); the migrations are the source of truth.
@@ -43,6 +44,22 @@ _TABLE = sa.Table(
     sa.Column("input", sa.Text),
     sa.Column("facts", sa.Text),
     sa.Column("report", sa.Text),
+    sa.Column("received", sa.Text),
+)
+
+_SCREENS = sa.Table(
+    "screen_runs", sa.MetaData(),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("user_name", sa.String(100)),
+    sa.Column("as_of", sa.Date),
+    sa.Column("kb_version", sa.String(20)),
+    sa.Column("houfu_version", sa.String(40)),
+    sa.Column("files", sa.Text),
+    sa.Column("rows_in", sa.Integer),
+    sa.Column("screened", sa.Integer),
+    sa.Column("rejected", sa.Integer),
+    sa.Column("summary", sa.Text),
 )
 
 
@@ -72,6 +89,24 @@ class DecisionRecord(BaseModel):
     input: dict[str, Any]
     facts: dict[str, Any]
     report: Report
+    received: str | None = None  # the text as it arrived, before labels became codes (None before migration 0003)
+
+
+class ScreenRecord(BaseModel):
+    """A caseload screened through the service: who, when, under which rules, which files (by sha256), and
+    what came of it. The per-household determinations go back to the caller as a file, not into the store."""
+
+    screen_id: str
+    created_at: dt.datetime
+    user: str
+    as_of: dt.date
+    kb_version: str
+    houfu_version: str
+    files: list[dict[str, Any]]
+    rows_in: int
+    screened: int
+    rejected: int
+    summary: dict[str, Any]
 
 
 @dataclass
@@ -190,18 +225,40 @@ class RecordStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def add(self, record: Household | Site, report: Report, user: str) -> str:
-        """Store one determination; returns its record id."""
+    def add(self, record: Household | Site, report: Report, user: str, received: str | None = None) -> str:
+        """Store one determination; returns its record id. ``received`` is the input as it arrived."""
         record_id = uuid.uuid4().hex
         row = {"id": record_id, "created_at": dt.datetime.now(dt.UTC), "user_name": user or "-",
                "entity": report.entity, "subject_id": report.id, "as_of": report.as_of,
                "kb_version": report.kb_version, "houfu_version": report.houfu_version,
                "input": record.model_dump_json(exclude_none=True),
                "facts": json.dumps(flatten(record), ensure_ascii=False, default=str),
-               "report": report.model_dump_json()}
+               "report": report.model_dump_json(), "received": received}
         with self.engine.begin() as c:
             c.execute(sa.insert(_TABLE).values(**row))
         return record_id
+
+    def add_screen(self, user: str, as_of: dt.date, kb_version: str, houfu_version: str,
+                   files: list[dict[str, Any]], rows_in: int, screened: int, rejected: int,
+                   summary: dict[str, Any]) -> str:
+        """Keep a record of one caseload screened; returns its id."""
+        screen_id = uuid.uuid4().hex
+        with self.engine.begin() as c:
+            c.execute(sa.insert(_SCREENS).values(
+                id=screen_id, created_at=dt.datetime.now(dt.UTC), user_name=user or "-", as_of=as_of,
+                kb_version=kb_version, houfu_version=houfu_version, files=json.dumps(files, ensure_ascii=False),
+                rows_in=rows_in, screened=screened, rejected=rejected,
+                summary=json.dumps(summary, ensure_ascii=False, default=str)))
+        return screen_id
+
+    def screens(self, limit: int = 100) -> list[ScreenRecord]:
+        q = sa.select(_SCREENS).order_by(_SCREENS.c.created_at.desc()).limit(limit)
+        with self.engine.connect() as c:
+            return [ScreenRecord(screen_id=r["id"], created_at=_utc(r["created_at"]), user=r["user_name"],
+                                 as_of=_date(r["as_of"]), kb_version=r["kb_version"],
+                                 houfu_version=r["houfu_version"], files=json.loads(r["files"]),
+                                 rows_in=r["rows_in"], screened=r["screened"], rejected=r["rejected"],
+                                 summary=json.loads(r["summary"])) for r in c.execute(q).mappings()]
 
     def get(self, record_id: str) -> DecisionRecord:
         with self.engine.connect() as c:
@@ -280,16 +337,21 @@ class Users:
         return str(row["role"]) if row else None
 
 
-def _record(row: Any) -> DecisionRecord:
-    created = row["created_at"]
+def _utc(created: Any) -> dt.datetime:
     if isinstance(created, str):
         created = dt.datetime.fromisoformat(created)
     if created.tzinfo is None:  # SQLite keeps no zone; every record is written in UTC
         created = created.replace(tzinfo=dt.UTC)
-    as_of = row["as_of"]
-    if isinstance(as_of, str):
-        as_of = dt.date.fromisoformat(as_of)
-    return DecisionRecord(record_id=row["id"], created_at=created, user=row["user_name"], entity=row["entity"],
-                          subject_id=row["subject_id"], as_of=as_of, kb_version=row["kb_version"],
-                          houfu_version=row["houfu_version"], input=json.loads(row["input"]),
-                          facts=json.loads(row["facts"]), report=Report.model_validate_json(row["report"]))
+    return created  # type: ignore[no-any-return]
+
+
+def _date(value: Any) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _record(row: Any) -> DecisionRecord:
+    return DecisionRecord(record_id=row["id"], created_at=_utc(row["created_at"]), user=row["user_name"],
+                          entity=row["entity"], subject_id=row["subject_id"], as_of=_date(row["as_of"]),
+                          kb_version=row["kb_version"], houfu_version=row["houfu_version"],
+                          input=json.loads(row["input"]), facts=json.loads(row["facts"]),
+                          report=Report.model_validate_json(row["report"]), received=row["received"])

@@ -139,7 +139,8 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         if not dev and not secrets.compare_digest(token, str(request.session.get("csrf", ""))):
             raise Denied(403, "the form has expired; reload the page and try again", True)
 
-    async def body_record(request: Request, model: type[Household] | type[Site]) -> Household | Site:
+    async def body_record(request: Request, model: type[Household] | type[Site]) -> tuple[Household | Site, str]:
+        """The body parsed by the CLI's reader, and its text exactly as received."""
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY:
             raise BadRequest("-", f"{int(length):,} bytes; at most {MAX_BODY:,} are accepted", 413)
@@ -149,19 +150,19 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         as_json = "yaml" not in request.headers.get("content-type", "json")
         try:
             raw = read_bytes(body, as_json).data
-            return parse_record(raw, model, "body", kb)
+            return parse_record(raw, model, "body", kb), body.decode("utf-8", "replace")
         except ReadError as exc:
             raise BadRequest(exc.field, exc.message) from None
         except InputError as exc:
             raise BadRequest(exc.field, exc.message) from None
 
-    def decide(record: Household | Site, as_of: dt.date | None, user: str) -> Report:
+    def decide(record: Household | Site, as_of: dt.date | None, user: str, received: str) -> Report:
         try:
             report = evaluator.determine(record, as_of)
         except FieldError as exc:
             raise BadRequest(exc.field, exc.message) from None
         with lock:
-            rid = store.add(record, report, user)
+            rid = store.add(record, report, user, received)
         return report.model_copy(update={"record_id": rid})
 
     # --- the JSON API --------------------------------------------------------------------------------------
@@ -170,19 +171,21 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
               summary="Decide a household; the answer is kept as a decision record")
     async def api_check(request: Request, as_of: dt.date | None = None) -> Report:
         user = who(request, page=False)
-        return decide(await body_record(request, Household), as_of, user)
+        record, received = await body_record(request, Household)
+        return decide(record, as_of, user, received)
 
     @app.post("/v1/site", response_model=Report, openapi_extra=_record_schema(Site),
               summary="Decide a site's obligations; the answer is kept as a decision record")
     async def api_site(request: Request, as_of: dt.date | None = None) -> Report:
         user = who(request, page=False, role="supervisor")
-        return decide(await body_record(request, Site), as_of, user)
+        record, received = await body_record(request, Site)
+        return decide(record, as_of, user, received)
 
     @app.post("/v1/explain", openapi_extra=_record_schema(Household), summary="Why one measure has its status")
     async def api_explain(request: Request, measure: str = Query(..., max_length=100),
                           as_of: dt.date | None = None) -> dict[str, Any]:
         who(request, page=False)
-        record = await body_record(request, Household)
+        record, _ = await body_record(request, Household)
         try:
             return evaluator.explain(record, measure, as_of).model_dump(mode="json")
         except FieldError as exc:
@@ -238,16 +241,17 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         from .screen import screen_files
         from .tables import TableError
 
-        who(request, page=False, role="supervisor")
+        user = who(request, page=False, role="supervisor")
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > MAX_UPLOAD:
             raise BadRequest("-", f"{int(length):,} bytes; at most {MAX_UPLOAD:,} are accepted", 413)
         folder = Path(tempfile.mkdtemp(prefix="houfu-screen-"))
         try:
-            paths = {}
+            paths, files = {}, []
             for name, upload in (("caseload", caseload), ("members", members), ("businesses", businesses)):
                 if upload is not None:
-                    paths[name] = await _save_upload(upload, folder, name)
+                    paths[name], info = await _save_upload(upload, folder, name)
+                    files.append(info)
             out = folder / f"determinations.{determinations or 'parquet'}" if determinations else None
             run = screen_files(kb, evaluator, paths["caseload"], paths.get("members"), paths.get("businesses"),
                                None, "site" if sites else "household", as_of or dt.date.today(), out, None,
@@ -263,20 +267,32 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             _remove(folder)
             raise
         t = run.totals
+        from houfu.engine.evaluator import HOUFU_VERSION
+
+        answer = {"rows_in": t.rows_in, "screened": t.screened, "rejected": t.rejected, "people": t.people,
+                  "as_of": t.as_of.isoformat(), "kb_version": t.kb_version,
+                  "by_measure": {m: dict(c) for m, c in sorted(t.status_counts.items())},
+                  "zero_employment": t.zero_employment_count, "training_owed": t.training_count,
+                  "subsidy_total_yuan": t.subsidy_total,
+                  "missing_facts": dict(t.missing.most_common(20)),
+                  "errors": [{"file": Path(e.file).stem, "row": e.row, "column": e.column, "reason": e.reason}
+                             for e in t.errors[:ERRORS_LISTED]],
+                  "errors_total": len(t.errors)}
+        with lock:
+            answer["screen_id"] = store.add_screen(user, t.as_of, t.kb_version, HOUFU_VERSION, files, t.rows_in,
+                                                   t.screened, t.rejected, answer)
         if out is not None:
             return FileResponse(out, filename=out.name, background=BackgroundTask(_remove, folder),
                                 headers={"X-Houfu-Rows-In": str(t.rows_in), "X-Houfu-Screened": str(t.screened),
-                                         "X-Houfu-Rejected": str(t.rejected), "X-Houfu-Kb-Version": t.kb_version})
+                                         "X-Houfu-Rejected": str(t.rejected), "X-Houfu-Kb-Version": t.kb_version,
+                                         "X-Houfu-Screen-Id": str(answer["screen_id"])})
         _remove(folder)
-        return {"rows_in": t.rows_in, "screened": t.screened, "rejected": t.rejected, "people": t.people,
-                "as_of": t.as_of.isoformat(), "kb_version": t.kb_version,
-                "by_measure": {m: dict(c) for m, c in sorted(t.status_counts.items())},
-                "zero_employment": t.zero_employment_count, "training_owed": t.training_count,
-                "subsidy_total_yuan": t.subsidy_total,
-                "missing_facts": dict(t.missing.most_common(20)),
-                "errors": [{"file": Path(e.file).stem, "row": e.row, "column": e.column, "reason": e.reason}
-                           for e in t.errors[:ERRORS_LISTED]],
-                "errors_total": len(t.errors)}
+        return answer
+
+    @app.get("/v1/screens", summary="The caseloads screened through the service, newest first (supervisors)")
+    def api_screens(request: Request, limit: int = Query(20, ge=1, le=1000)) -> list[dict[str, Any]]:
+        who(request, page=False, role="supervisor")
+        return [s.model_dump(mode="json") for s in store.screens(limit)]
 
     @app.get("/healthz", summary="The service is up, with the knowledge base it serves and whether its database answers")
     def healthz() -> JSONResponse:
@@ -329,7 +345,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         try:
             raw = read_bytes(text.encode("utf-8"), as_json=False).data
             record = parse_record(raw, Household, "form", kb)
-            report = decide(record, None, user)
+            report = decide(record, None, user, text)
         except (ReadError, InputError, BadRequest) as exc:
             return page("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}", text=text)
         return RedirectResponse(f"/records/{report.record_id}?lang={lang}", status_code=303)
@@ -446,7 +462,9 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             if problem is not None:
                 problems[fact], answers[fact] = problem, text
         if form.get("finish") and not problems:
-            done = decide(parse_record(raw, Household, "interview", kb), None, user)
+            # As received: what the caseworker entered to start with and every answer accepted since, as JSON.
+            done = decide(parse_record(raw, Household, "interview", kb), None, user,
+                          _json.dumps(raw, ensure_ascii=False))
             return RedirectResponse(f"/records/{done.record_id}?lang={lang}", status_code=303)
         return interview_page(request, lang, raw, skipped, problems, answers)
 
@@ -464,7 +482,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         check_csrf(request, csrf_token)
         try:
             record = parse_record(read_bytes(text.encode("utf-8"), as_json=False).data, Site, "form", kb)
-            report = decide(record, None, user)
+            report = decide(record, None, user, text)
         except (ReadError, InputError, BadRequest) as exc:
             return page("service_site.html.j2", lang, request, error=f"{exc.field}: {exc.message}", text=text)
         return RedirectResponse(f"/records/{report.record_id}?lang={lang}", status_code=303)
@@ -547,8 +565,11 @@ def _error(field: str, message: str, status: int, headers: dict[str, str] | None
     return JSONResponse({"error": message, "field": field, "status": status}, status_code=status, headers=headers)
 
 
-async def _save_upload(upload: UploadFile, folder: Path, name: str) -> Path:
-    """Write an uploaded file under a name its content chooses (never the name it came with), within the limit."""
+async def _save_upload(upload: UploadFile, folder: Path, name: str) -> tuple[Path, dict[str, Any]]:
+    """Write an uploaded file under a name its content chooses (never the name it came with), within the
+    limit; with what the screen record keeps of it (its role, format, size and sha256)."""
+    import hashlib
+
     from .tables import TableError, sniff_format
 
     head = await upload.read(4096)
@@ -557,15 +578,17 @@ async def _save_upload(upload: UploadFile, folder: Path, name: str) -> Path:
     except TableError as exc:
         raise BadRequest(name, str(exc).removeprefix("-: ")) from None
     path = folder / f"{name}{suffix}"
-    size = len(head)
+    size, digest = len(head), hashlib.sha256(head)
     with path.open("wb") as fh:
         fh.write(head)
         while chunk := await upload.read(1 << 20):
             size += len(chunk)
             if size > MAX_UPLOAD:
                 raise BadRequest(name, f"more than {MAX_UPLOAD:,} bytes; split the caseload", 413)
+            digest.update(chunk)
             fh.write(chunk)
-    return path
+    return path, {"role": name, "format": suffix.lstrip("."), "bytes": size, "sha256": digest.hexdigest(),
+                  "name_given": (upload.filename or "")[:200]}
 
 
 def _remove(folder: Path) -> None:

@@ -158,3 +158,52 @@ def test_the_postgresql_store_is_a_real_server(postgres_url, open_store):
     assert engine.dialect.name == "postgresql"
     with engine.connect() as c:
         assert "PostgreSQL" in c.execute(sa.text("SELECT version()")).scalar_one()
+
+
+def test_a_record_keeps_the_input_exactly_as_received_beside_the_accepted_one(store_url, open_store):
+    store = open_store(store_url)
+    h = _household()
+    as_typed = "id: X\nmembers:\n  - labor_capacity: 完全   # as the caseworker typed it\n"
+    rid = store.add(h, houfu.evaluator().determine(h, dt.date(2026, 1, 1)), "a", as_typed)
+    assert store.get(rid).received == as_typed
+    assert store.add(h, houfu.evaluator().determine(h, dt.date(2026, 1, 1)), "a") and \
+        store.list(h.id)[0].received is None  # nothing received, nothing claimed
+
+
+def test_a_screened_caseload_is_kept_append_only_with_its_files_fingerprints(store_url, open_store):
+    store = open_store(store_url)
+    files = [{"role": "caseload", "format": "csv", "bytes": 12, "sha256": "ab" * 32, "name_given": "户.csv"}]
+    sid = store.add_screen("李", dt.date(2026, 1, 1), "e6b60274cc54", "1.0", files, 10, 8, 2,
+                           {"by_measure": {"dn.4.1.labour_export": {"applies": 3}}})
+    got = next(s for s in store.screens(1000) if s.screen_id == sid)
+    assert (got.user, got.rows_in, got.screened, got.rejected, got.files) == ("李", 10, 8, 2, files)
+    assert got.summary["by_measure"]["dn.4.1.labour_export"] == {"applies": 3}
+    for sql in ("UPDATE screen_runs SET rows_in = 0", "DELETE FROM screen_runs"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as c:
+            c.execute(sa.text(sql))
+
+
+def test_records_kept_before_the_received_column_read_back_with_nothing_received(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    url = default_url(tmp_path / "old")
+    engine = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "app" / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    h = _household()
+    report = houfu.evaluator().determine(h, dt.date(2026, 1, 1))
+    with engine.begin() as c:  # a record as a store of revision 0002 wrote it
+        c.execute(sa.text("INSERT INTO decision_records VALUES (:id, :t, 'a', 'household', :s, '2026-01-01', "
+                          ":k, :v, :i, '{}', :r)"),
+                  {"id": "0" * 32, "t": dt.datetime.now(dt.UTC), "s": h.id, "k": report.kb_version,
+                   "v": report.houfu_version, "i": h.model_dump_json(), "r": report.model_dump_json()})
+    engine.dispose()
+    with RecordStore(url) as store:  # opening upgrades to the head revision
+        rec = store.get("0" * 32)
+        assert rec.received is None and rec.report == report
+        with store.engine.connect() as c:
+            assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"

@@ -292,3 +292,42 @@ def test_a_household_registered_by_its_id_number_is_masked_in_the_supervisors_li
     for page in (clause, history):
         assert "360731********1234" in page and "195201011234" not in _text(page)
     assert "138****5678" in clause and "13812345678" not in clause
+
+
+def test_every_record_keeps_the_input_as_received_from_the_api_the_form_and_the_cli(env, tmp_path):
+    app, store = env
+    typed = (EX / "dingnan-household.yaml").read_text(encoding="utf-8").replace(
+        "labor_capacity: full", "labor_capacity: 完全", 1)
+    assert "完全" in typed
+    with TestClient(app, base_url="https://testserver") as c:
+        r = c.post("/v1/check", content=typed.encode("utf-8"),
+                   headers={**CASEWORKER, "content-type": "application/yaml"})
+        rec = store.get(r.json()["record_id"])
+        assert rec.received == typed  # exactly the bytes sent, the label as typed
+        assert "完全" not in rec.input["members"][0].values()  # the accepted record holds the code
+    path = tmp_path / "typed.yaml"
+    path.write_text(typed, encoding="utf-8")
+    got = CliRunner().invoke(main, ["check", str(path), "--record", "--json", "--data-dir", str(tmp_path / "cli")])
+    assert got.exit_code == 0, got.output
+    with RecordStore(default_url(tmp_path / "cli")) as cli_store:
+        kept = cli_store.list()[0]
+    import json
+
+    assert "完全" in [m.get("labor_capacity") for m in json.loads(kept.received)["members"]]
+
+
+def test_a_caseload_screened_through_the_api_is_kept_with_its_fingerprint(env):
+    import hashlib
+
+    app, store = env
+    data = (EX / "caseload.xlsx").read_bytes()
+    with TestClient(app, base_url="https://testserver") as c:
+        r = c.post("/v1/screen", headers=SUPERVISOR, files={"caseload": ("export.xlsx", data)})
+        listed = c.get("/v1/screens", headers=SUPERVISOR).json()
+        assert c.get("/v1/screens", headers=CASEWORKER).status_code == 403
+    kept = store.screens()[0]
+    assert kept.screen_id == r.json()["screen_id"] == listed[0]["screen_id"] and kept.user == "li"
+    assert kept.files == [{"role": "caseload", "format": "xlsx", "bytes": len(data),
+                           "sha256": hashlib.sha256(data).hexdigest(), "name_given": "export.xlsx"}]
+    assert (kept.rows_in, kept.screened, kept.rejected) == (r.json()["rows_in"], r.json()["screened"],
+                                                            r.json()["rejected"])
