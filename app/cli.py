@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -161,6 +162,58 @@ def kb_validate(ctx: click.Context, as_json: bool) -> None:
     _emit(data, as_json, lambda d: render.validate_text(errors, query.stats(kb)))
     if errors:
         ctx.exit(1)
+
+
+@kb_group.command("scaffold")
+@click.argument("scraped", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--id", "doc_id", required=True, help="The new document's id, e.g. xinfeng-2024 (its folder's name).")
+@click.option("--jurisdiction", help="The issuing jurisdiction's id in policies/jurisdictions.yaml (scopes body names).")
+@click.option("--prefix", help="Clause id prefix, e.g. xf (default: from the id).")
+@click.option("-o", "--out", "out_root", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write <id>/ (default: the policy folder in use).")
+@click.option("--force", is_flag=True, help="Write over a folder that already holds files.")
+@json_option
+@click.pass_context
+def kb_scaffold(ctx: click.Context, scraped: Path, doc_id: str, jurisdiction: str | None, prefix: str | None,
+                out_root: Path | None, force: bool, as_json: bool) -> None:
+    """Draft a new document's folder from its scraped web page, for a person to finish.
+
+    Splits the clauses by their numbering (一、 (一) 1. (1) ① 一是), reads each responsibility list body by
+    body, drafts a parameter for every number and a measure for every sentence, and proposes the page's
+    chrome and repairs for the scrape's damage. Every guess is marked `draft: true`; `houfu kb validate`
+    lists each as a TODO until it is reviewed. docs/ingest.md walks through the rest.
+
+    \b
+    Example:
+      houfu kb scaffold page.txt --id xinfeng-2024 --jurisdiction xinfeng
+      houfu kb scaffold page.txt --id xinfeng-2024 -o /tmp/drafts --json
+    """
+    from .scaffold import scaffold
+
+    if not re.fullmatch(r"[a-z][a-z0-9-]{1,40}", doc_id):
+        raise BadInput(f"--id: -: {doc_id!r}: lower-case letters, digits and hyphens, e.g. xinfeng-2024")
+    kb = _kb(ctx)
+    if jurisdiction is not None and jurisdiction not in kb.jurisdictions:
+        raise BadInput(f"--jurisdiction: -: unknown jurisdiction {jurisdiction!r}; add it to jurisdictions.yaml first")
+    try:
+        result = scaffold(scraped, doc_id, out_root or kb.folder, kb, jurisdiction, prefix, force)
+    except FileNotFoundError:
+        raise BadInput(f"{scraped}: -: no such file") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{scraped}: -: not UTF-8 text; save the page as UTF-8") from None
+    except FileExistsError as exc:
+        raise BadInput(f"{doc_id}: -: {exc}") from None
+    data = {"folder": str(result.folder), "clauses": result.clauses, "measures": result.measures,
+            "parameters": result.parameters, "bodies_listed": result.bodies_listed,
+            "bodies_unknown": result.bodies_unknown, "chrome": result.chrome, "repairs": result.repairs,
+            "lines_written": result.lines_written, "todo": result.todo}
+    _emit(data, as_json, lambda d: "\n".join(
+        [f"drafted {d['folder']}: {d['clauses']} clauses, {d['measures']} draft measures, {d['parameters']} "
+         f"parameters, {d['bodies_listed']} bodies in responsibility lists ({len(d['bodies_unknown'])} unknown), "
+         f"{d['chrome']} chrome lines and {d['repairs']} repairs proposed; "
+         + ", ".join(f"{n} {k}" for k, n in d["lines_written"].items()) + " lines",
+         f"{len(d['todo'])} thing(s) to do (houfu kb validate lists them with every draft):"]
+        + [f"  - {t}" for t in d["todo"]]))
 
 
 @kb_group.command("stats")

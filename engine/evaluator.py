@@ -121,7 +121,8 @@ def documents_covering(kb: KB, jurisdiction: str) -> list[str]:
     while j:
         chain.append(j)
         j = kb.jurisdictions[j].parent
-    return [d for d, dkb in kb.documents.items() if dkb.doc.jurisdiction in chain]
+    # A scaffold's draft is not yet a reading of its text: it decides nothing until a person has finished it.
+    return [d for d, dkb in kb.documents.items() if dkb.doc.jurisdiction in chain and not dkb.draft]
 
 
 def in_force(kb: KB, doc_id: str, as_of: dt.date) -> bool:

@@ -79,6 +79,13 @@ class DocumentKB:
     source_text: str
     scraped_text: str
 
+    @property
+    def draft(self) -> bool:
+        """Still a draft of `houfu kb scaffold`: TODOs or unreviewed guesses left. A draft decides nothing."""
+        return bool(self.doc.todo) or any(
+            (c.responsibility is not None and c.responsibility.draft) or any(m.draft for m in c.measures)
+            for c in self.clauses)
+
 
 @dataclass(frozen=True, eq=False)
 class KB:

@@ -221,6 +221,7 @@ class GlossaryTerm(Strict):
 class Chrome(Strict):
     text: str
     reason: str
+    draft: bool = Field(default=False, description="proposed by `houfu kb scaffold`; a person has not yet agreed")
 
 
 class Repair(Strict):
@@ -228,6 +229,7 @@ class Repair(Strict):
     repaired: str
     reason: str
     clause: str | None = None
+    draft: bool = Field(default=False, description="proposed by `houfu kb scaffold`; a person has not yet agreed")
 
 
 class ParentDoc(Strict):
@@ -308,6 +310,8 @@ class Document(Strict):
     chrome: list[Chrome] = []
     repairs: list[Repair] = []
     notes: list[str] = []
+    todo: list[str] = Field(default=[], description="what `houfu kb scaffold` left for a person to finish; "
+                                                    "`kb validate` lists each until it is removed")
 
 
 # --- conditions and rules (the condition tree itself is in conditions.py) -------
@@ -367,6 +371,7 @@ class Parameter(Strict):
     bound: Literal["min", "max", "exact", "baseline"]
     text: str = Field(description="the words of the quote that carry the number, verbatim")
     note: str | None = None
+    draft: bool = Field(default=False, description="drafted by `houfu kb scaffold` from a number in the text")
 
 
 class Named(Strict):
@@ -467,6 +472,8 @@ class Measure(Strict):
     note: str | None = None
     rule: Rule | None = None
     not_decidable: str | None = Field(default=None, description="why no rule can decide it from household or site facts")
+    draft: bool = Field(default=False, description="drafted by `houfu kb scaffold` from one sentence; its force, "
+                                                    "subject, gloss and rule are guesses until a person reviews them")
     binds_household: bool = Field(default=False, description="it restricts or obliges the household itself; "
                                   "briefs list it under what the household must do")
 
@@ -477,6 +484,7 @@ class Responsibility(Strict):
     list_text: str
     role: Literal["lead", "shared"]
     bodies: list[Named]
+    draft: bool = Field(default=False, description="read by `houfu kb scaffold`; a person has not yet checked it")
 
 
 class Part(Strict):

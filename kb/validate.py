@@ -42,10 +42,8 @@ from .loader import KB, DocumentKB, KBError, rebuild_source
 from .models import Clause, LetterKind, Measure
 from .query import owners_of
 
-__all__ = ["validate", "parse_responsibility_list", "numbers_in", "RESPONSIBILITY_LIST"]
+__all__ = ["validate", "drafts", "parse_responsibility_list", "numbers_in", "qualifier_marks"]
 
-#: A trailing parenthesised list such as (县人社局、…,帮扶单位按职责分工负责).
-RESPONSIBILITY_LIST = re.compile(r"\(([^()]*?)(按职责分工负责|牵头负责)\)$")
 _DOC_REF = re.compile(r"〔\d{4}〕\s*\d+\s*号|\d{4}年\d{1,2}月\d{1,2}日")
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?")
 
@@ -58,12 +56,14 @@ VOCABULARY = {
 
 
 def parse_responsibility_list(text: str) -> tuple[str, list[str]] | None:
-    """Split a trailing responsibility list into (role, names as written)."""
-    m = RESPONSIBILITY_LIST.search(text)
-    if not m:
+    """Split the responsibility list a clause ends with into (role, names as written): the same reader as
+    `houfu kb scaffold` (kb.ingest), in every wording it knows. A mixed list (X牵头,Y配合) is "shared"."""
+    from .ingest import parse_responsibility
+
+    r = parse_responsibility(text)
+    if r is None:
         return None
-    names = [n for n in re.split(r"[、,]", m.group(1)) if n]
-    return ("lead" if m.group(2) == "牵头负责" else "shared"), names
+    return ("lead" if {b.role for b in r.bodies} == {"lead"} else "shared"), [b.as_written for b in r.bodies]
 
 
 def numbers_in(text: str) -> list[float]:
@@ -212,7 +212,32 @@ def _check_document(kb: KB, dkb: DocumentKB) -> list[KBError]:
             errs += _check_condition(kb, concept.when, concept.entity, clauses_path, f"{ckey}.when")
         for m in clause.measures:
             errs += _check_measure(kb, clause, m, clauses_path, f"{key}.measures[{m.id}]")
-    return errs
+    return errs + drafts(dkb)
+
+
+def drafts(dkb: DocumentKB) -> list[KBError]:
+    """What `houfu kb scaffold` drafted and a person has not yet reviewed: each is listed as a TODO, so a
+    draft document fails validation on exactly these until they are done."""
+    doc, folder = dkb.doc, dkb.folder
+    doc_path, clauses_path = folder / "document.yaml", folder / "clauses.yaml"
+    out = [KBError(doc_path, "todo", f"TODO: {t}") for t in doc.todo]
+    out += [KBError(doc_path, f"chrome[{i}]", f"TODO: proposed chrome ({c.reason}); keep it, or drop the line")
+            for i, c in enumerate(doc.chrome) if c.draft]
+    out += [KBError(doc_path, f"repairs[{i}]", f"TODO: proposed repair ({r.reason}); accept it (drop `draft`) or "
+                                               "remove it") for i, r in enumerate(doc.repairs) if r.draft]
+    for clause in dkb.clauses:
+        key = f"clauses[{clause.id}]"
+        out += [KBError(clauses_path, f"{key}.not_encoded[{i}]", ne.reason) for i, ne in enumerate(clause.not_encoded)
+                if ne.reason.startswith("TODO")]
+        if clause.responsibility and clause.responsibility.draft:
+            out.append(KBError(clauses_path, f"{key}.responsibility", "TODO: check the bodies and roles read"))
+        for m in clause.measures:
+            if m.draft:
+                out.append(KBError(clauses_path, f"{key}.measures[{m.id}]",
+                                   "TODO: draft measure: check force, subject and gloss; write its rule or why none"))
+            out += [KBError(clauses_path, f"{key}.measures[{m.id}].parameters[{p.id}]",
+                            "TODO: draft parameter: check value, unit and bound") for p in m.parameters if p.draft]
+    return out
 
 
 def _check_responsibility(kb: KB, clause: Clause, path: Path, key: str) -> list[KBError]:
@@ -360,6 +385,16 @@ _OPEN_LIST = re.compile(r"(?<![均平同对相])等(?!级)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+def qualifier_marks(quote: str) -> list[tuple[str, str]]:
+    """(kind, words) for each mark in a quote that narrows or loosens it and so needs a qualifier."""
+    out = [(kind, word) for word, kind in _TRIGGERS.items() if word in quote]
+    out += [("exception", m.group(0)) for m in _EXCEPTION.finditer(quote)][:1]
+    hit = _OPEN_LIST.search(quote)
+    if hit:
+        out.append(("open_list", quote[max(0, hit.start() - 4):hit.end()]))
+    return out
+
+
 def _key_terms(kb: KB) -> set[str]:
     """Terms a gloss may not add: glossary terms and the names of bodies."""
     terms = {t.zh.split("(")[0] for t in kb.glossary.values()}
@@ -374,13 +409,15 @@ def _check_record(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
     for i, q in enumerate(m.qualifiers):
         if q.text not in m.quote:
             errs.append(KBError(path, f"{key}.qualifiers[{i}].text", f"{q.text!r} does not appear in the quote"))
-    for word, kind in _TRIGGERS.items():
-        if word in m.quote and kind not in kinds:
-            errs.append(KBError(path, f"{key}.qualifiers", f"the quote says {word}; record it as a {kind} qualifier"))
-    if _EXCEPTION.search(m.quote) and "exception" not in kinds:
-        errs.append(KBError(path, f"{key}.qualifiers", "the quote has an exception (除…外); record it"))
-    if _OPEN_LIST.search(m.quote) and "open_list" not in kinds:
-        errs.append(KBError(path, f"{key}.qualifiers", "the quote has an open list (…等); record it"))
+    for kind, words in qualifier_marks(m.quote):
+        if kind in kinds:
+            continue
+        if kind == "exception":
+            errs.append(KBError(path, f"{key}.qualifiers", "the quote has an exception (除…外); record it"))
+        elif kind == "open_list":
+            errs.append(KBError(path, f"{key}.qualifiers", "the quote has an open list (…等); record it"))
+        else:
+            errs.append(KBError(path, f"{key}.qualifiers", f"the quote says {words}; record it as a {kind} qualifier"))
     for i, r in enumerate(m.references):
         if r.text not in m.quote:
             errs.append(KBError(path, f"{key}.references[{i}].text", f"{r.text!r} does not appear in the quote"))

@@ -1,0 +1,551 @@
+"""Drafting a new document's knowledge base from its scraped text: the analysis behind ``houfu kb scaffold``.
+
+Pure functions from text to draft structures; nothing here writes files (``app/scaffold.py`` does). Every
+result is a guess for a person to review: page chrome and repairs are proposed, never applied silently;
+clause numbers follow the 公文 hierarchy (一、 / (一) / 1. / (1) / ① / 一是); responsibility lists are read body
+by body with their roles and resolved against the body registry; every number becomes a draft parameter
+with its unit and bound; each sentence becomes a draft measure with a force guessed from its modal words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .loader import KB
+from .models import Force, Modality, Subject, Unit
+
+__all__ = ["Draft", "DraftBody", "DraftClause", "DraftMeasure", "DraftParameter", "DraftResponsibility", "Guess",
+           "analyse", "chrome_guesses", "draft_parameters", "outline", "parse_responsibility"]
+
+_CN = "〇零一二三四五六七八九十百"
+_CN_VALUE = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def cn_number(text: str) -> int:
+    """一 -> 1, 十二 -> 12, 二十 -> 20 (the numbers of a document's parts)."""
+    if text == "十":
+        return 10
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (_CN_VALUE[tens] if tens else 1) * 10 + (_CN_VALUE[ones] if ones else 0)
+    return _CN_VALUE.get(text, 0)
+
+
+def cn_numeral(n: int) -> str:
+    """1 -> 一, 12 -> 十二, 20 -> 二十."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + ("" if ones == 0 else digits[ones])
+
+
+@dataclass
+class Guess:
+    """A line or fragment proposed for review: chrome to drop, or a repair (scraped -> repaired)."""
+
+    scraped: str
+    repaired: str | None
+    reason: str
+    line: int  # 1-based line of the scraped file
+
+
+# --- page chrome ----------------------------------------------------------------------------------------------
+
+#: Lines a government web page wraps around a document, by what gives them away.
+_CHROME = [
+    (re.compile(r"(当前位置|所在位置)\s*[:\uff1a]"), "breadcrumb navigation"),
+    (re.compile(r"^(访问量|浏览次数|点击数|阅读次数)\s*[:\uff1a]?\s*\d*$"), "page visit counter"),
+    (re.compile(r"^(日期|发布时间|发布日期|时间)\s*[:\uff1a]\s*\d{4}-\d{1,2}-\d{1,2}"), "page date (the signing date is in the text)"),
+    (re.compile(r"^(来源|信息来源|作者)\s*[:\uff1a]"), "page source line"),
+    (re.compile(r"关怀版|无障碍|字体\s*[:\uff1a]?\s*[大中小]|【?打印】?$|分享到|^关闭$|^关注$|^收藏$"), "page toolbar"),
+    (re.compile(r"^(相关文章|相关链接|上一篇|下一篇)"), "related-articles footer"),
+    (re.compile(r"主办单位|主管单位|承办单位|ICP备|公网安备|网站标识码|技术支持|网站地图|联系电话\s*[:\uff1a]"), "site footer"),
+    (re.compile(r"(?i)app|棋牌|开户|娱乐|博彩|彩票|亚博|博狗"), "spam injected into the page"),
+]
+
+
+def chrome_guesses(lines: list[str]) -> list[Guess]:
+    """The page's own lines (navigation, counters, footers, injected spam), proposed for removal."""
+    out = []
+    for i, raw in enumerate(lines, 1):
+        text = raw.strip()
+        if not text or len(text) > 120:
+            continue
+        for pattern, reason in _CHROME:
+            if pattern.search(text):
+                out.append(Guess(text, None, reason, i))
+                break
+    return out
+
+
+# --- scrape damage -> proposed repairs ------------------------------------------------------------------------
+
+#: Brackets as either form: ASCII, and the full-width ones a document typed in Chinese uses.
+_OPEN, _CLOSE = "(\uff08", ")\uff09"
+_BARE_DATE = re.compile(r"^(\d{4})(\d{1,2})(\d{1,2})$")
+_BARE_DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{2,6}发)(20\d{2})(\d{1,3})(?=[)\uff09])")
+
+
+def _date_reading(y: str, rest: str) -> str | None:
+    """2019 + 916 -> 2019年9月16日: the one split of the digits that is a real date, if only one is."""
+    readings = []
+    for k in range(1, len(rest)):
+        mo, d = int(rest[:k]), int(rest[k:])
+        if 1 <= mo <= 12 and 1 <= d <= 31 and not rest[k:].startswith("0") and not rest[:k].startswith("0"):
+            readings.append(f"{y}年{mo}月{d}日")
+    return readings[0] if len(readings) == 1 else None
+
+
+def damage_guesses(lines: list[str], title: str | None) -> list[Guess]:
+    """Likely scrape damage, each with a proposed repair (or None where a person must decide), and why:
+    a date or 文号 that lost its characters, a line broken in two, a title that lost its end, a bracket
+    without its pair."""
+    out: list[Guess] = []
+    body = [(i, ln.strip()) for i, ln in enumerate(lines) if ln.strip()]
+    for k, (i, text) in enumerate(body):
+        m = _BARE_DATE.match(text)
+        if m and 2000 <= int(m.group(1)) <= 2100:
+            reading = _date_reading(m.group(1), m.group(2) + m.group(3))
+            if reading:
+                out.append(Guess(text, reading, "the date lost its 年/月/日; the only reading of the digits", i + 1))
+        for d in _BARE_DOC_NUMBER.finditer(text):
+            out.append(Guess(d.group(0), f"{d.group(1)}〔{d.group(2)}〕{d.group(3)}号",
+                             "a document number (文号) lost its brackets 〔〕 and 号", i + 1))
+        if title and text != title and len(text) >= 8 and title.startswith(text) and k + 1 < len(body):
+            nxt = body[k + 1][1]
+            out.append(Guess(f"{text}\n{nxt[:8]}", f"{title}\n{nxt[:8]}",
+                             "the title lost its last words; the notice gives it in full", i + 1))
+        opens, closes = sum(text.count(o) for o in _OPEN), sum(text.count(c) for c in _CLOSE)
+        if opens != closes and len(text) > 20:
+            j = next((n for n, ch in enumerate(text) if ch in _CLOSE and sum(text[:n].count(o) for o in _OPEN)
+                      < sum(text[:n + 1].count(c) for c in _CLOSE)), None)
+            if j is not None:
+                out.append(Guess(text[max(0, j - 8):j + 4], None, "a closing bracket without its opening one: "
+                                 "a word was lost here; read the sentence and restore it", i + 1))
+        if (k + 1 < len(body) and 1 <= len(body[k + 1][1]) <= 14 and not text.endswith(tuple(_END + ",\uff0c:\uff1a、"))
+                and not _PART.match(body[k + 1][1]) and not _ITEM.match(body[k + 1][1])
+                and not _NUMBERED.match(body[k + 1][1]) and not _DATE.search(body[k + 1][1])
+                and not _BARE_DATE.match(body[k + 1][1]) and len(text) >= 4 and not text.startswith("附")):
+            nxt = body[k + 1][1]
+            out.append(Guess(f"{text[-4:]}\n{nxt}", f"{text[-4:]}{nxt}", "one line broken in two by the page layout",
+                             i + 1))
+    return out
+
+
+# --- the outline: parts and clauses by their numbering ---------------------------------------------------------
+
+_PART = re.compile(rf"^([{_CN}]+)、\s*(.*)$")
+_ITEM = re.compile(rf"^[(\uff08]([{_CN}]*)[)\uff09]\s*(.*)$")
+_NUMBERED = re.compile(r"^(\d{1,2})[.．、](?!\d)\s*(.*)$")
+_SUB = re.compile(r"^[(\uff08](\d{1,2})[)\uff09]\s*(.*)$|^([①②③④⑤⑥⑦⑧⑨⑩])\s*(.*)$")
+_END = "。;\uff1b!\uff01?\uff1f"
+
+
+@dataclass
+class DraftClause:
+    number: str  # as the document numbers it: 序言, 一, 二(一), 4
+    part: str  # the part's number (序言 for the opening)
+    heading: str
+    text: str
+    line: int
+
+
+@dataclass
+class Outline:
+    parts: list[tuple[str, str]]  # (number, heading)
+    clauses: list[DraftClause]
+    repairs: list[Guess]
+    problems: list[str]  # gaps and duplicates in the numbering
+
+
+def _heading(text: str) -> str:
+    """The item's heading: its words up to the first full stop (推动一体化建设。积极… -> 推动一体化建设)."""
+    head = re.split(r"[。;\uff1b]", text, maxsplit=1)[0]
+    return head if len(head) <= 40 else head[:40]
+
+
+def outline(lines: list[str], start: int = 0) -> Outline:
+    """Split the body (``lines[start:]``, already free of chrome) into parts and clauses by their numbering.
+
+    A part with items has one clause per item (二(一), or 4 where items are numbered through the document); a
+    part without items is one clause (一). Lines before the first part are the opening (序言). A lost numeral,
+    "()推动…" or a part heading with no "六、", is proposed as a repair from its neighbours."""
+    parts: list[tuple[str, str]] = []
+    clauses: list[DraftClause] = []
+    repairs: list[Guess] = []
+    problems: list[str] = []
+    part_no, part_n, item_n, last_numbered = "序言", 0, 0, 0
+    current: DraftClause | None = None
+    body = [(i, ln.strip()) for i, ln in enumerate(lines) if i >= start and ln.strip()]
+
+    def close() -> None:
+        if current is not None:
+            clauses.append(current)
+
+    for k, (i, text) in enumerate(body):
+        nxt = body[k + 1][1] if k + 1 < len(body) else ""
+        m = _PART.match(text)
+        lost_part = (not m and len(text) <= 25 and not any(ch in text for ch in _END + ",\uff0c")
+                     and part_n > 0 and (_NUMBERED.match(nxt) or _ITEM.match(nxt)) is not None
+                     and not _NUMBERED.match(text) and not _ITEM.match(text))
+        if m or lost_part:
+            numeral = m.group(1) if m else cn_numeral(part_n + 1)
+            heading = (m.group(2) if m else text).strip()
+            if lost_part:
+                repairs.append(Guess(text, f"{numeral}、{text}", f"part number {numeral}、 lost; it follows part "
+                                     f"{cn_numeral(part_n)}", i + 1))
+            n = cn_number(numeral)
+            if n != part_n + 1:
+                problems.append(f"line {i + 1}: part {numeral} follows part {cn_numeral(part_n) if part_n else '-'}")
+            close()
+            part_no, part_n, item_n = numeral, n, 0
+            parts.append((numeral, heading))
+            current = DraftClause(numeral, numeral, heading, "", i + 1)
+            continue
+        m_item = _ITEM.match(text)
+        if m_item and part_n:
+            numeral = m_item.group(1)
+            if not numeral:
+                numeral = cn_numeral(item_n + 1)
+                repairs.append(Guess(text[:12], f"({numeral}){m_item.group(2)[:10]}",
+                                     f"item number lost; it is item {numeral} of part {part_no}", i + 1))
+            n = cn_number(numeral)
+            if n != item_n + 1:
+                problems.append(f"line {i + 1}: item ({numeral}) of part {part_no} follows ({cn_numeral(item_n)})")
+            item_n = n
+            if current is not None and current.number == part_no and current.text:
+                close()  # the part's own lead-in paragraph is kept as the part's clause
+            elif current is not None and current.number != part_no:
+                close()
+            # The text keeps the document's own bracket (ASCII or full-width); the number is written ASCII.
+            current = DraftClause(f"{part_no}({numeral})", part_no, _heading(m_item.group(2)),
+                                  text if m_item.group(1) else f"({numeral}){m_item.group(2)}", i + 1)
+            continue
+        m_num = _NUMBERED.match(text)
+        if m_num and part_n and current is not None and "(" in current.number:
+            # 1. under an item (一) is a sub-item: it stays in the item's text, with its own number
+            current.text = current.text + "\n" + text
+            continue
+        if m_num and part_n:
+            n = int(m_num.group(1))
+            if n != last_numbered + 1:
+                problems.append(f"line {i + 1}: item {n}. follows {last_numbered}.")
+            last_numbered = n
+            if current is not None and (current.number != part_no or current.text):
+                close()
+            current = DraftClause(str(n), part_no, _heading(m_num.group(2)), text, i + 1)
+            continue
+        if current is None:
+            current = DraftClause("序言", "序言", "序言", text, i + 1)
+        else:
+            current.text = current.text + text if not current.text else current.text + "\n" + text
+    close()
+    # A part whose items follow at once has no clause of its own.
+    clauses = [c for c in clauses if c.text]
+    seen: set[str] = set()
+    for c in clauses:
+        if c.number in seen:
+            problems.append(f"clause {c.number} appears twice")
+        seen.add(c.number)
+    return Outline(parts, clauses, repairs, problems)
+
+
+# --- responsibility lists --------------------------------------------------------------------------------------
+
+@dataclass
+class DraftBody:
+    as_written: str
+    role: str  # lead | shared
+    body: str | None  # the registry's id, when the name or an alias resolves
+    candidates: list[str] = field(default_factory=list)  # ids it could be, when ambiguous
+
+
+@dataclass
+class DraftResponsibility:
+    list_text: str
+    bodies: list[DraftBody]
+    form: str  # which wording: trailing_list, mixed, labelled, line
+
+
+#: The forms a county document words its lists in, most specific first.
+_LABELLED = re.compile(r"[(\uff08]\s*牵头单位\s*[:\uff1a]\s*([^;\uff1b)\uff09]+)[;\uff1b]\s*(?:配合|责任|参与)单位\s*[:\uff1a]\s*([^)\uff09]+)[)\uff09]$")
+_TRAILING = re.compile(r"[(\uff08]([^()\uff08\uff09]*?)(按职责分工负责|牵头负责|牵头指导推进|牵头推进|负责落实|配合)[)\uff09]$")
+_MIXED = re.compile(r"^(.+?)牵头[,\uff0c、]\s*(.+?)(?:配合|按职责分工负责|参与|协同)$")
+_LINE = re.compile(r"^(?:责任单位|牵头单位)\s*[:\uff1a]\s*(.+)$")
+_SPLIT = re.compile(r"[、,\uff0c;\uff1b]")
+
+
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in _SPLIT.split(text) if n.strip()]
+
+
+def resolve(kb: KB | None, written: str, jurisdiction: str | None) -> tuple[str | None, list[str]]:
+    """A name as written -> the body id, scoped to the jurisdiction when more than one body answers to it."""
+    if kb is None:
+        return None, []
+    ids = [b.id for b in kb.bodies.values() if written == b.name or written in b.aliases
+           or written == b.full_name]
+    if jurisdiction:
+        local = [i for i in ids if kb.bodies[i].jurisdiction == jurisdiction]
+        ids = local or [i for i in ids if kb.bodies[i].jurisdiction is None]
+    return (ids[0], []) if len(ids) == 1 else (None, ids)
+
+
+def parse_responsibility(text: str, kb: KB | None = None, jurisdiction: str | None = None
+                         ) -> DraftResponsibility | None:
+    """The responsibility list a clause ends with (or a 责任单位 line), body by body with roles."""
+    last = text.rstrip().splitlines()[-1] if text.strip() else ""
+    m = _LABELLED.search(last)
+    if m:
+        pairs = [(n, "lead") for n in _names(m.group(1))] + [(n, "shared") for n in _names(m.group(2))]
+        return _responsibility(m.group(0), pairs, "labelled", kb, jurisdiction)
+    m = _TRAILING.search(last)
+    if m:
+        inner, verb = m.group(1), m.group(2)
+        mixed = _MIXED.match(inner + ("" if verb == "牵头负责" else verb))
+        if mixed and verb != "牵头负责":
+            pairs = [(n, "lead") for n in _names(mixed.group(1))] + [(n, "shared") for n in _names(mixed.group(2))]
+            return _responsibility(m.group(0), pairs, "mixed", kb, jurisdiction)
+        role = "lead" if verb.startswith("牵头") else "shared"
+        return _responsibility(m.group(0), [(n, role) for n in _names(inner)], "trailing_list", kb, jurisdiction)
+    m = _LINE.match(last)
+    if m:
+        return _responsibility(last, [(n, "shared") for n in _names(m.group(1))], "line", kb, jurisdiction)
+    return None
+
+
+def _responsibility(list_text: str, pairs: list[tuple[str, str]], form: str, kb: KB | None,
+                    jurisdiction: str | None) -> DraftResponsibility:
+    bodies = []
+    for written, role in pairs:
+        body, candidates = resolve(kb, written, jurisdiction)
+        bodies.append(DraftBody(written, role, body, candidates))
+    return DraftResponsibility(list_text, bodies, form)
+
+
+# --- numbers -> parameters --------------------------------------------------------------------------------------
+
+@dataclass
+class DraftParameter:
+    value: float
+    unit: Unit
+    bound: str  # min | max | exact | baseline
+    text: str  # verbatim in the clause
+    unknown_unit: bool = False  # a number the scaffold found no unit for
+
+
+_DATE_OR_DOC = re.compile(r"〔\d{4}〕\s*\d+\s*号|\d{4}年\d{1,2}月\d{1,2}日")
+
+
+_MIN = ("不少于", "不低于", "至少", "以上", "最少", "不小于")
+_MAX = ("不超过", "最高", "最长", "最多", "以下", "以内", "不高于", "低于", "封顶")
+_PERIOD_UNIT = {"每月": Unit.times_per_month, "每个月": Unit.times_per_month, "每季度": Unit.times_per_quarter,
+                "每年": Unit.times_per_year}
+#: A number and what follows it, for its unit. 万 scales (1万元 = 10,000 yuan).
+_QUANTITY = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?\s*(周岁|岁|人|户|次|个|项|年|元|%|\uff05|天|日|月|小时|分钟|名|家|场)")
+_FREQUENCY = re.compile(r"(每(?:个)?月|每季度|每年)([\u4e00-\u9fff]{0,6}?)(\d+)\s*次")
+_ONCE = re.compile(r"(每(?:个)?月|每季度|每年)(回访|走访|开展|召开|组织|调度|通报|排查|研判)")
+_YEAR_END = re.compile(r"(\d{4})年(底|末)")
+_UNITS = {"周岁": Unit.age, "岁": Unit.age, "人": Unit.people, "名": Unit.people, "户": Unit.count,
+          "个": Unit.count, "项": Unit.count, "家": Unit.count, "场": Unit.count, "次": Unit.count,
+          "年": Unit.years, "元": Unit.yuan, "%": Unit.percent, "\uff05": Unit.percent, "天": Unit.days, "日": Unit.days}
+
+
+def _bound(text: str, start: int, end: int) -> str:
+    """min, max or exact, from the words just before or after the number (800人以上, 不超过3年)."""
+    before, after = text[max(0, start - 8):start], text[end:end + 3]
+    if any(w in after for w in ("以上", "及以上")) or any(before.endswith(w) or w in before[-6:] for w in _MIN):
+        return "min"
+    if any(w in after for w in ("以下", "以内")) or any(w in before[-6:] for w in _MAX):
+        return "max"
+    return "exact"
+
+
+def draft_parameters(text: str) -> list[DraftParameter]:
+    """A draft parameter for every number in the text: its unit, and its bound from the words around it."""
+    out: list[DraftParameter] = []
+    taken: list[tuple[int, int]] = [d.span() for d in _DATE_OR_DOC.finditer(text)]  # dates and 文号 are not numbers
+    for m in _FREQUENCY.finditer(text):
+        between = m.group(2)
+        bound = "min" if any(w in between for w in _MIN) else "max" if any(w in between for w in _MAX) else "exact"
+        out.append(DraftParameter(float(m.group(3)), _PERIOD_UNIT[m.group(1).replace("个", "")], bound, m.group(0)))
+        taken.append(m.span())
+    for m in _ONCE.finditer(text):  # 每月回访: once a month, at least
+        out.append(DraftParameter(1.0, _PERIOD_UNIT[m.group(1).replace("个", "")], "min", m.group(0)))
+    for m in _YEAR_END.finditer(text):
+        out.append(DraftParameter(float(m.group(1)), Unit.calendar_year_end, "baseline", m.group(0)))
+        taken.append(m.span())
+    for m in _QUANTITY.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        value = float(m.group(1)) * (10000 if m.group(2) else 1)
+        unit = _UNITS.get(m.group(3))
+        if unit is None or (unit is Unit.years and value > 1900):  # 2023年 is a date, not a duration
+            continue
+        start, end = m.start(), m.end()
+        lead = text[max(0, start - 6):start]
+        words = [w for w in _MIN + _MAX if w in lead]
+        if words:  # from the bound word: 不超过3年, 至少有1项
+            start -= len(lead) - max(lead.rfind(w) for w in words)
+        tail = next((w for w in ("及以上", "以上", "以下", "以内") if text.startswith(w, end)), "")
+        out.append(DraftParameter(value, unit, _bound(text, m.start(), m.end()), text[start:end + len(tail)]))
+        taken.append((m.start(), m.end()))
+    # Any other number still gets a draft, as a plain count, for a person to give its unit.
+    for m in re.finditer(r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])", text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        if re.match(r"\d{4}年", text[m.start():]):  # a year: the sentence is a date, kept with its measure
+            continue
+        out.append(DraftParameter(float(m.group(1)), Unit.count, "exact", m.group(1), unknown_unit=True))
+    return out
+
+
+# --- sentences -> measures ---------------------------------------------------------------------------------------
+
+@dataclass
+class DraftMeasure:
+    quote: str
+    force: Force
+    modality: Modality
+    subject: Subject
+    background: bool = False  # a statement of fact (2016年以来…取得了), proposed as not encoded
+
+
+#: A sentence that reports what was done rather than says what to do.
+_BACKGROUND = re.compile(r"\d{4}年以来|以来[,,]|已经|取得了|成效")
+
+
+_SENTENCE = re.compile(r"[^。;\uff1b]+[。;\uff1b]?")
+
+
+def draft_measures(text: str, responsibility: DraftResponsibility | None) -> list[DraftMeasure]:
+    """One draft measure per sentence, with force, modality and subject guessed from its words."""
+    body = text[: -len(responsibility.list_text)] if responsibility and text.endswith(responsibility.list_text) else text
+    out = []
+    lines = body.split("\n")
+    # The clause's own label (4. / (一)) is numbering, not part of what it says.
+    lines[0] = re.sub(rf"^(?:\d{{1,2}}[.．、]|[(\uff08][{_CN}]*[)\uff09]|[{_CN}]+、)", "", lines[0])
+    for s in (s for line in lines for s in _SENTENCE.findall(line)):
+        quote = s.strip().rstrip("。;\uff1b")
+        if len(quote) < 6:
+            continue
+        if _BACKGROUND.search(quote):
+            out.append(DraftMeasure(quote, Force.directive, Modality.goal, Subject.department, background=True))
+            continue
+        if any(w in quote for w in ("不得", "严禁", "禁止")):
+            force, modality = Force.mandatory, Modality.prohibition
+        elif any(w in quote for w in ("鼓励", "支持", "引导")):
+            force, modality = Force.encouraged, Modality.obligation
+        elif any(w in quote for w in ("符合条件", "按规定", "按照规定")):
+            force, modality = Force.conditional, Modality.obligation
+        elif any(w in quote for w in ("必须", "确保", "应当", "要", "应")):
+            force, modality = Force.mandatory, Modality.obligation
+        else:
+            force, modality = Force.directive, Modality.obligation
+        if "可以" in quote or re.search(r"(?<![不])可(?!能)", quote):
+            modality = Modality.permission
+        subject = Subject.household if any(w in quote for w in ("搬迁群众", "搬迁户", "搬迁人口")) else Subject.department
+        out.append(DraftMeasure(quote, force, modality, subject))
+    return out
+
+
+# --- metadata ---------------------------------------------------------------------------------------------------
+
+_NOTICE = re.compile(r"关于印发《(.+?)》的通知")
+_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d+号")
+_PARENT = re.compile(r"《([^》]+)》\s*[(\uff08]([^()\uff08\uff09]*〔\d{4}〕\d+号)[)\uff09]")
+
+
+def draft_metadata(lines: list[str]) -> dict[str, Any]:
+    """Title, signing date, 文号, issuer and parent documents, as far as the notice and the text give them."""
+    text = "\n".join(ln.strip() for ln in lines)
+    meta: dict[str, Any] = {"title": None, "signed": None, "doc_number": None, "issuer": None, "parents": []}
+    m = _NOTICE.search(text)
+    if m:
+        meta["title"] = m.group(1)
+    dates = list(_DATE.finditer(text))
+    if dates:
+        y, mo, d = (int(x) for x in dates[0].groups())
+        meta["signed"] = f"{y:04d}-{mo:02d}-{d:02d}"
+        # The issuer is the line (or two broken lines) just above the date, under the notice.
+        before = text[: dates[0].start()].rstrip().splitlines()
+        tail = [ln for ln in before[-3:] if ln and not ln.endswith(("。", ":", ":")) and len(ln) < 40]
+        if tail:
+            meta["issuer"] = tail[-1]
+    own = _DOC_NUMBER.search(text[: m.start()] if m else "")
+    meta["doc_number"] = own.group(0) if own else None
+    meta["parents"] = [{"title": p.group(1), "doc_number": p.group(2)} for p in _PARENT.finditer(text)]
+    return meta
+
+
+# --- the whole draft ------------------------------------------------------------------------------------------
+
+@dataclass
+class Draft:
+    chrome: list[Guess]
+    repairs: list[Guess]
+    outline: Outline
+    metadata: dict[str, Any]
+    responsibilities: dict[str, DraftResponsibility]  # clause number -> its list
+    parameters: dict[str, list[DraftParameter]]  # clause number -> drafts
+    measures: dict[str, list[DraftMeasure]]
+    unparsed_lists: list[str]  # clause numbers whose last line looks like a list the scaffold could not read
+    source: str  # the text with chrome dropped and the proposed repairs applied (the draft's source.txt)
+
+
+def _body_start(lines: list[str], title: str | None) -> int:
+    """Where the document proper begins: the last line that is its title (the notice quotes it first)."""
+    if title:
+        hits = [i for i, ln in enumerate(lines) if ln.strip() == title]
+        if hits:
+            return hits[-1] + 1
+    return 0
+
+
+def _apply(text: str, guesses: list[Guess]) -> tuple[str, list[Guess]]:
+    """Apply each proposed repair whose scraped text occurs exactly once; the rest are left for a person."""
+    applied = []
+    for g in guesses:
+        if g.repaired is not None and text.count(g.scraped) == 1:
+            text = text.replace(g.scraped, g.repaired)
+            applied.append(g)
+    return text, applied
+
+
+def analyse(scraped: str, kb: KB | None = None, jurisdiction: str | None = None) -> Draft:
+    """Everything the scaffold drafts from a scraped page.
+
+    The page's chrome is dropped and the proposed repairs applied, in the way ``kb validate`` rebuilds
+    ``source.txt`` (lines trimmed, blank lines dropped), so that the draft's source is what a person reviews."""
+    lines = scraped.splitlines()
+    chrome = chrome_guesses(lines)
+    dropped = {g.line for g in chrome}
+    kept = [ln.strip() for i, ln in enumerate(lines) if i + 1 not in dropped and ln.strip()]
+    title = draft_metadata(kept)["title"]
+    damage = damage_guesses(kept, title)
+    text, applied = _apply("\n".join(kept) + "\n", damage)
+    first = outline(text.split("\n"), _body_start(text.split("\n"), title))
+    text, numbering = _apply(text, first.repairs)
+    repaired = text.split("\n")
+    meta = draft_metadata(repaired)
+    plan = outline(repaired, _body_start(repaired, meta["title"]))
+    plan.problems = first.problems
+    responsibilities: dict[str, DraftResponsibility] = {}
+    unparsed: list[str] = []
+    parameters: dict[str, list[DraftParameter]] = {}
+    measures: dict[str, list[DraftMeasure]] = {}
+    for c in plan.clauses:
+        r = parse_responsibility(c.text, kb, jurisdiction)
+        if r:
+            responsibilities[c.number] = r
+        elif re.search(r"(负责|牵头|配合)[)\uff09]?$", c.text.rstrip()):
+            unparsed.append(c.number)
+        parameters[c.number] = draft_parameters(c.text)
+        measures[c.number] = draft_measures(c.text, r)
+    unapplied = [g for g in damage if g not in applied]
+    return Draft(chrome, applied + numbering + unapplied, plan, meta, responsibilities, parameters, measures,
+                 unparsed, text)
