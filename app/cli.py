@@ -660,21 +660,25 @@ def owners_cmd(ctx: click.Context, query: str, as_json: bool) -> None:
 
 @main.command("duties")
 @click.argument("department")
+@click.option("--jurisdiction", help="Which county's (or city's) body, where several share the name: an id, "
+                                     "a name or a division code.")
 @json_option
 @click.pass_context
-def duties_cmd(ctx: click.Context, department: str, as_json: bool) -> None:
+def duties_cmd(ctx: click.Context, department: str, jurisdiction: str | None, as_json: bool) -> None:
     """Everything a department answers for, by document, role and topic.
 
-    Any alias, the full name or the English name works.
+    Any alias, the full name or the English name works. A name several bodies share (each county has a
+    县人社局) lists them and asks which; --jurisdiction picks one.
 
     \b
     Example:
       houfu duties 人社局
+      houfu duties 县人社局 --jurisdiction 定南县
       houfu duties "Human Resources and Social Security" --json
     """
     from houfu.kb.graph import duties
 
-    _emit(_kb_call(duties, _kb(ctx), _graph(ctx), department), as_json, render.duties_text)
+    _emit(_kb_call(duties, _kb(ctx), _graph(ctx), department, jurisdiction), as_json, render.duties_text)
 
 
 @main.command("analyze")

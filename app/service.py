@@ -199,12 +199,13 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         return houfu.owners(q, kb=kb)
 
     @app.get("/v1/duties/{department}", summary="A department's duties, by document and role")
-    def api_duties(request: Request, department: str) -> dict[str, Any]:
+    def api_duties(request: Request, department: str,
+                   jurisdiction: str | None = Query(None, max_length=100)) -> dict[str, Any]:
         import houfu
 
         who(request, page=False, role="supervisor")
         try:
-            return houfu.duties(department[:100], kb=kb)
+            return houfu.duties(department[:100], jurisdiction=jurisdiction, kb=kb)
         except KBError as exc:
             raise BadRequest("department", exc.message, 404) from None
 

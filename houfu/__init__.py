@@ -90,9 +90,10 @@ def owners(query: str, *, kb: KB | None = None) -> dict[str, Any]:
     return _owners(kb, _graph(kb), query)
 
 
-def duties(department: str, *, kb: KB | None = None) -> dict[str, Any]:
-    """Everything a department answers for, by document, role and topic."""
+def duties(department: str, *, jurisdiction: str | None = None, kb: KB | None = None) -> dict[str, Any]:
+    """Everything a department answers for, by document, role and topic; ``jurisdiction`` picks among
+    bodies of the same name (each county's 县人社局)."""
     from houfu.kb.graph import duties as _duties
 
     kb = kb or load_default()
-    return _duties(kb, _graph(kb), department)
+    return _duties(kb, _graph(kb), department, jurisdiction)

@@ -160,22 +160,48 @@ def owners(kb: KB, G: Graph, query: str) -> dict[str, Any]:
     return {"query": query, "matched_by": why, "documents": per_doc}
 
 
-def resolve_body(kb: KB, name: str) -> str:
-    """A body id from its id, name, alias, full name or English name; suggestions if unknown."""
+def resolve_body(kb: KB, name: str, jurisdiction: str | None = None) -> str:
+    """A body id from its id, name, alias, full name or English name; suggestions if unknown.
+
+    Many counties have a 县人社局: a name that more than one body answers to is narrowed by ``jurisdiction``
+    (the body's own, or one containing it, or none); if it still names several, the error lists each with its
+    jurisdiction, and asks which."""
+    from .loader import FieldError
+    from .query import resolve_jurisdiction
+
+    if jurisdiction is not None:
+        try:
+            resolve_jurisdiction(kb, jurisdiction)
+        except FieldError as exc:
+            raise KBError("jurisdictions.yaml", "--jurisdiction", exc.message) from None
     low = name.strip().lower()
-    for b in kb.bodies.values():
-        if low in (b.id.lower(), b.name.lower(), b.full_name.lower(), b.en.lower()) or name in b.aliases \
-                or low in (a.lower() for a in b.aliases):
-            return b.id
+    exact = [b for b in kb.bodies.values() if b.id.lower() == low]
+    found = exact or [b for b in kb.bodies.values()
+                      if low in (b.name.lower(), b.full_name.lower(), b.en.lower())
+                      or low in (a.lower() for a in b.aliases)]
+    if jurisdiction is not None and len(found) > 1:
+        within: list[str] = []
+        j: str | None = resolve_jurisdiction(kb, jurisdiction)
+        while j:
+            within.append(j)
+            j = kb.jurisdictions[j].parent
+        found = [b for b in found if b.jurisdiction in within] or found
+        found = [b for b in found if b.jurisdiction == within[0]] or found
+    if len(found) == 1:
+        return found[0].id
+    if found:
+        listed = "; ".join(f"{b.id} ({b.full_name}, {kb.jurisdictions[b.jurisdiction].name if b.jurisdiction else '-'})"
+                           for b in found)
+        raise KBError("bodies.yaml", name, f"names {len(found)} bodies: {listed}; say which (an id, or --jurisdiction)")
     names = [n for b in kb.bodies.values() for n in (b.name, b.en, *b.aliases)]
     hint = difflib.get_close_matches(name, names, n=3, cutoff=0.3)
     raise KBError("bodies.yaml", name, "no such department or body"
                   + (f"; did you mean {', '.join(hint)}?" if hint else ""))
 
 
-def duties(kb: KB, G: Graph, name: str) -> dict[str, Any]:
+def duties(kb: KB, G: Graph, name: str, jurisdiction: str | None = None) -> dict[str, Any]:
     """Every clause and measure a body answers for, grouped by document, role and topic."""
-    bid = resolve_body(kb, name)
+    bid = resolve_body(kb, name, jurisdiction)
     b = kb.bodies[bid]
     groups: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     for _, target, data in G.out_edges(f"body:{bid}", data=True):
@@ -196,7 +222,7 @@ def duties(kb: KB, G: Graph, name: str) -> dict[str, Any]:
                 "kind": "measure", "id": m.id, "clause_number": clause.number, "heading": clause.heading,
                 "measures": [m.id], "text": m.zh})
     successor = kb.bodies[b.successor] if b.successor else None
-    return {"id": bid, "name": b.name, "full_name": b.full_name, "en": b.en,
+    return {"id": bid, "name": b.name, "full_name": b.full_name, "en": b.en, "jurisdiction": b.jurisdiction,
             "successor": {"id": successor.id, "name": successor.name, "en": successor.en} if successor else None,
             "note": b.note,
             "documents_loaded": len(kb.documents),

@@ -219,3 +219,19 @@ def test_full_width_brackets_and_punctuation_are_read_as_the_ascii_ones_and_quot
     assert [(b.as_written, b.role) for b in second.bodies] == [
         ("县人社局", "lead"), ("县财政局", "shared"), ("县乡村振兴局", "shared")]
     assert any((p.value, p.unit) == (80, Unit.percent) for p in draft_parameters(plan.clauses[1].text))
+
+
+def test_a_name_several_bodies_share_asks_which_and_the_jurisdiction_picks_one():
+    from houfu.kb.graph import resolve_body
+    from houfu.kb.loader import KBError
+
+    shared = "十堰市各县(市、区)人民政府"  # two Shiyan bodies carry this full name
+    with pytest.raises(KBError, match="names 2 bodies") as err:
+        resolve_body(KB, shared)
+    assert "sy_localities" in err.value.message and "sy_county_governments" in err.value.message
+    assert resolve_body(KB, "县人社局", "定南县") == resolve_body(KB, "县人社局") == "dn_hrss"
+    assert resolve_body(KB, "dn_hrss") == "dn_hrss"
+    got = CliRunner().invoke(main, ["duties", "县人社局", "--jurisdiction", "atlantis"])
+    assert got.exit_code == 1 and "unknown jurisdiction" in got.output and "Traceback" not in got.output
+    got = CliRunner().invoke(main, ["duties", shared])
+    assert got.exit_code == 1 and "say which" in got.output
