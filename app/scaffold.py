@@ -138,10 +138,9 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
     if unknown:
         todo.append(f"{len(unknown)} name(s) the body registry does not know: add them to policies/bodies.yaml "
                     f"(proposals in {doc_id}/bodies.proposed.yaml) and replace each TODO: body id")
-        _write_yaml(folder / "bodies.proposed.yaml", {"bodies": [
-            {"id": "TODO", "name": n, "full_name": "TODO", "en": "TODO", "kind": "department",
-             "level": _level(n, None), "jurisdiction": jurisdiction} for n in unknown]},
-            f"Bodies named in {doc_id} that policies/bodies.yaml does not know; merge them there by hand.")
+        _write_yaml(folder / "bodies.proposed.yaml", {"bodies": _proposed_bodies(unknown, jurisdiction)},
+                    f"Bodies named in {doc_id} that policies/bodies.yaml does not know; merge them there by hand. "
+                    "A short form of a longer name (县人社局, 县人力资源和社会保障局) is proposed as one body.")
     todo += [f"numbering: {p}" for p in draft.outline.problems]
     todo += [f"{n}: ends like a responsibility list the scaffold could not read" for n in draft.unparsed_lists]
     todo += [f"damage at line {g.line} ({g.reason}): {g.scraped!r}" for g in draft.repairs if g.repaired is None]
@@ -162,6 +161,21 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
              for name in ("document.yaml", "clauses.yaml")}
     return ScaffoldResult(folder, len(clauses_out), n_measures, n_params, n_bodies, unknown, len(draft.chrome),
                           len(draft.repairs), draft.outline.problems, draft.unparsed_lists, lines, todo)
+
+
+def _proposed_bodies(names: list[str], jurisdiction: str | None) -> list[dict[str, Any]]:
+    """One proposal per body: a name that abbreviates a longer one in the list is its alias."""
+    from houfu.kb.ingest import abbreviates
+
+    out: list[dict[str, Any]] = []
+    for n in sorted(names, key=len, reverse=True):
+        longer = next((b for b in out if abbreviates(n, b["full_name"])), None)
+        if longer is not None:
+            longer["name"], longer["aliases"] = n, [*longer["aliases"], longer["name"]]
+            continue
+        out.append({"id": "TODO", "name": n, "full_name": n, "aliases": [], "en": "TODO", "kind": "department",
+                    "level": _level(n, None), "jurisdiction": jurisdiction})
+    return out
 
 
 def _cited(c: DraftClause) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from .loader import KB
 from .models import Force, Modality, Subject, Unit
 
-__all__ = ["Draft", "DraftBody", "DraftClause", "DraftMeasure", "DraftParameter", "DraftResponsibility", "Guess",
+__all__ = ["Draft", "DraftBody", "abbreviates", "DraftClause", "DraftMeasure", "DraftParameter", "DraftResponsibility", "Guess",
            "analyse", "chrome_guesses", "draft_parameters", "outline", "parse_responsibility"]
 
 _CN = "〇零一二三四五六七八九十百"
@@ -128,7 +128,8 @@ def damage_guesses(lines: list[str], title: str | None) -> list[Guess]:
         if (k + 1 < len(body) and 1 <= len(body[k + 1][1]) <= 14 and not text.endswith(tuple(_END + ",\uff0c:\uff1a、"))
                 and not _PART.match(body[k + 1][1]) and not _ITEM.match(body[k + 1][1])
                 and not _NUMBERED.match(body[k + 1][1]) and not _DATE.search(body[k + 1][1])
-                and not _BARE_DATE.match(body[k + 1][1]) and len(text) >= 4 and not text.startswith("附")):
+                and not _BARE_DATE.match(body[k + 1][1]) and not _DOC_NUMBER.fullmatch(body[k + 1][1])
+                and len(text) >= 4 and not text.startswith("附")):
             nxt = body[k + 1][1]
             out.append(Guess(f"{text[-4:]}\n{nxt}", f"{text[-4:]}{nxt}", "one line broken in two by the page layout",
                              i + 1))
@@ -210,7 +211,9 @@ def outline(lines: list[str], start: int = 0) -> Outline:
             numeral = m_item.group(1)
             if not numeral:
                 numeral = cn_numeral(item_n + 1)
-                repairs.append(Guess(text[:12], f"({numeral}){m_item.group(2)[:10]}",
+                close_at = 1 + next(k for k, ch in enumerate(text[1:]) if ch in _CLOSE)
+                # the repair keeps the document's own brackets, ASCII or full-width
+                repairs.append(Guess(text[:12], f"{text[0]}{numeral}{text[close_at:12]}",
                                      f"item number lost; it is item {numeral} of part {part_no}", i + 1))
             n = cn_number(numeral)
             if n != item_n + 1:
@@ -280,6 +283,15 @@ _SPLIT = re.compile(r"[、,\uff0c;\uff1b]")
 
 def _names(text: str) -> list[str]:
     return [n.strip() for n in _SPLIT.split(text) if n.strip()]
+
+
+def abbreviates(short: str, full: str) -> bool:
+    """县人社局 abbreviates 县人力资源和社会保障局: same first and last character, and the short name's characters
+    appear in the long one in order."""
+    if len(short) >= len(full) or short[0] != full[0] or short[-1] != full[-1]:
+        return False
+    it = iter(full)
+    return all(ch in it for ch in short)
 
 
 def resolve(kb: KB | None, written: str, jurisdiction: str | None) -> tuple[str | None, list[str]]:
@@ -428,10 +440,11 @@ def draft_measures(text: str, responsibility: DraftResponsibility | None) -> lis
     lines = body.split("\n")
     # The clause's own label (4. / (一)) is numbering, not part of what it says.
     lines[0] = re.sub(rf"^(?:\d{{1,2}}[.．、]|[(\uff08][{_CN}]*[)\uff09]|[{_CN}]+、)", "", lines[0])
-    for s in (s for line in lines for s in _SENTENCE.findall(line)):
+    heading = _heading(lines[0])
+    for k, s in enumerate(s for line in lines for s in _SENTENCE.findall(line)):
         quote = s.strip().rstrip("。;\uff1b")
-        if len(quote) < 6:
-            continue
+        if len(quote) < 6 or (k == 0 and quote == heading and len(lines[0]) > len(quote) + 1):
+            continue  # too short to oblige anyone, or the item's heading (开展技能培训。对…)
         if _BACKGROUND.search(quote):
             out.append(DraftMeasure(quote, Force.directive, Modality.goal, Subject.department, background=True))
             continue
@@ -476,8 +489,9 @@ def draft_metadata(lines: list[str]) -> dict[str, Any]:
         tail = [ln for ln in before[-3:] if ln and not ln.endswith(("。", ":", ":")) and len(ln) < 40]
         if tail:
             meta["issuer"] = tail[-1]
-    own = _DOC_NUMBER.search(text[: m.start()] if m else "")
-    meta["doc_number"] = own.group(0) if own else None
+    # Its own 文号 stands on a line of its own in the notice; a parent's is quoted in brackets after its title.
+    own = next((ln for ln in text.splitlines()[:40] if _DOC_NUMBER.fullmatch(ln.strip())), None)
+    meta["doc_number"] = own.strip() if own else None
     meta["parents"] = [{"title": p.group(1), "doc_number": p.group(2)} for p in _PARENT.finditer(text)]
     return meta
 

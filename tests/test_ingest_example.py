@@ -1,0 +1,81 @@
+"""The ingestion example (issue 14, §4): a third county plan added with `houfu kb scaffold` and data alone.
+
+In a copy of the policy folder: the registries get the example's lines, the finished folder goes beside the
+two documents, and then it must validate and its rule cases must pass on both evaluators, with no Python
+added. The scaffold, run again on its page, must still draft what the finished folder keeps.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import houfu
+from houfu.app.cli import main
+from houfu.kb.ingest import analyse
+from houfu.kb.loader import load
+from houfu.kb.validate import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "ingest"
+
+
+@pytest.fixture(scope="module")
+def policies(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ingest") / "policies"
+    shutil.copytree(ROOT / "policies", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name, lines in yaml.safe_load((EXAMPLE / "registry.yaml").read_text(encoding="utf-8")).items():
+        with (folder / name).open("a", encoding="utf-8") as fh:
+            fh.write(textwrap.indent(lines, "  "))  # under the file's top-level list
+    shutil.copytree(EXAMPLE / "xinfeng-2024", folder / "xinfeng-2024")
+    return folder
+
+
+def test_the_third_document_validates_with_no_python_of_its_own(policies):
+    kb = load(policies)
+    assert "xinfeng-2024" in kb.documents and not kb.documents["xinfeng-2024"].draft
+    assert validate(kb) == []
+    assert not list((policies / "xinfeng-2024").glob("*.py"))
+
+
+def test_its_rule_cases_pass_on_both_evaluators(policies):
+    got = CliRunner().invoke(main, ["--policies", str(policies), "test"])
+    assert got.exit_code == 0, got.output
+    assert "0 failed" in got.output
+
+
+def test_a_xinfeng_household_is_decided_by_its_plan_and_the_others_are_not(policies):
+    kb = load(policies)
+    report = houfu.evaluator(kb).determine(houfu.Household.model_validate(
+        {"id": "X", "jurisdiction": "信丰县", "members": [{"age": 16, "labor_capacity": "full"}]}), None)
+    assert [d.id for d in report.documents] == ["xinfeng-2024"]
+    assert report.by_id("xf.2.1.annual_training").status.value == "applies"
+    assert [o.body_id for o in report.by_id("xf.2.1.annual_training").owners][:1] == ["xf_hrss"]
+    # Each county's 县人社局 is its own: the name alone asks which, the jurisdiction picks one.
+    from houfu.kb.graph import resolve_body
+    from houfu.kb.loader import KBError
+
+    with pytest.raises(KBError, match="names 2 bodies"):
+        resolve_body(kb, "县人社局")
+    assert resolve_body(kb, "县人社局", "信丰县") == "xf_hrss" and resolve_body(kb, "县人社局", "dingnan") == "dn_hrss"
+
+
+def test_the_scaffold_still_drafts_what_the_finished_folder_keeps(policies):
+    kb = load(policies)
+    doc = kb.documents["xinfeng-2024"]
+    draft = analyse(doc.scraped_text, kb, "xinfeng")
+    assert [c.number for c in draft.outline.clauses] == [c.number for c in doc.clauses]
+    assert draft.source == doc.source_text
+    for c in doc.clauses:
+        if c.responsibility:
+            read = draft.responsibilities[c.number]
+            assert [(b.as_written, b.body) for b in read.bodies] == [(b.as_written, b.body)
+                                                                     for b in c.responsibility.bodies]
+    kept = {(p.value, p.unit, p.bound) for c in doc.clauses for m in c.measures for p in m.parameters}
+    drafted = {(p.value, p.unit, p.bound) for ps in draft.parameters.values() for p in ps}
+    assert kept <= drafted
