@@ -79,3 +79,20 @@ def test_the_scaffold_still_drafts_what_the_finished_folder_keeps(policies):
     kept = {(p.value, p.unit, p.bound) for c in doc.clauses for m in c.measures for p in m.parameters}
     drafted = {(p.value, p.unit, p.bound) for ps in draft.parameters.values() for p in ps}
     assert kept <= drafted
+
+
+def test_the_engine_and_the_reference_agree_on_it_from_the_moment_it_is_added(policies):
+    from hypothesis import HealthCheck, given, settings
+
+    from tests.strategies import households, jurisdiction_names
+    from tests.test_differential import _compare_kb
+
+    kb = load(policies)
+    assert "信丰县" in jurisdiction_names(kb)  # the generated households reach the new county unasked
+
+    @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(households(kb))
+    def agree(household):
+        _compare_kb(kb, household)
+
+    agree()
