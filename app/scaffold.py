@@ -124,7 +124,7 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
             measures.append({
                 "id": mid, "zh": m.quote, "en": "TODO: an English gloss", "subject": m.subject.value,
                 "force": m.force.value, "modality": m.modality.value, "quote": m.quote, "draft": True,
-                "parameters": [{"id": f"{mid}.p{j}", "name": "TODO", "value": p.value, "unit": p.unit.value,
+                "parameters": [{"id": f"{mid}.p{j}", "name": "TODO", "value": p.value, "unit": p.unit,
                                 "bound": p.bound, "text": p.text, "draft": True,
                                 **({"note": "TODO: no unit found; give it one"} if p.unknown_unit else {})}
                                for j, p in enumerate(mine, 1)],

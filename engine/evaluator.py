@@ -364,7 +364,7 @@ class Evaluator:
                 owners=[Owner(body_id=o["id"], name=o["name"], role=o["role"],
                               handles=m.handler is not None and m.handler.body == o["id"])
                         for o in owners_of(self.kb, m.id)],
-                parameters=[ParameterValue(id=p.id, value=p.value, unit=p.unit.value, text=p.text)
+                parameters=[ParameterValue(id=p.id, value=p.value, unit=p.unit, text=p.text)
                             for p in m.parameters],
                 note=m.rule.note if m.rule and m.rule.note else m.note)
         return dict(base)

@@ -268,7 +268,7 @@ def compare(kb: KB, topic: str) -> dict[str, Any]:
             for m in c.measures:
                 if topic in m.topics:
                     rows.append({"id": m.id, "clause_number": c.number, "zh": m.zh, "en": m.en, "force": m.force.value,
-                                 "numbers": [{"text": p.text, "value": p.value, "unit": p.unit.value}
+                                 "numbers": [{"text": p.text, "value": p.value, "unit": p.unit}
                                              for p in m.parameters],
                                  "owners": [{"id": b, "name": kb.bodies[b].name, "role": r}
                                             for b, r in _measure_owner_ids(kb, m.id)]})

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from .loader import KB
-from .models import Force, Modality, Subject, Unit
+from .models import Force, Modality, Subject, UnitDef
 
 __all__ = ["Draft", "DraftBody", "abbreviates", "DraftClause", "DraftMeasure", "DraftParameter", "DraftResponsibility", "Guess",
            "analyse", "chrome_guesses", "draft_parameters", "outline", "parse_responsibility"]
@@ -343,27 +345,52 @@ def _responsibility(list_text: str, pairs: list[tuple[str, str]], form: str, kb:
 @dataclass
 class DraftParameter:
     value: float
-    unit: Unit
+    unit: str  # an id of policies/units.yaml
     bound: str  # min | max | exact | baseline
     text: str  # verbatim in the clause
     unknown_unit: bool = False  # a number the scaffold found no unit for
 
 
 _DATE_OR_DOC = re.compile(r"〔\d{4}〕\s*\d+\s*号|\d{4}年\d{1,2}月\d{1,2}日")
-
-
 _MIN = ("不少于", "不低于", "至少", "以上", "最少", "不小于")
 _MAX = ("不超过", "最高", "最长", "最多", "以下", "以内", "不高于", "低于", "封顶")
-_PERIOD_UNIT = {"每月": Unit.times_per_month, "每个月": Unit.times_per_month, "每季度": Unit.times_per_quarter,
-                "每年": Unit.times_per_year}
-#: A number and what follows it, for its unit. 万 scales (1万元 = 10,000 yuan).
-_QUANTITY = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?\s*(周岁|岁|人|户|次|个|项|年|元|%|\uff05|天|日|月|小时|分钟|名|家|场)")
-_FREQUENCY = re.compile(r"(每(?:个)?月|每季度|每年)([\u4e00-\u9fff]{0,6}?)(\d+)\s*次")
-_ONCE = re.compile(r"(每(?:个)?月|每季度|每年)(回访|走访|开展|召开|组织|调度|通报|排查|研判)")
+#: Verbs that make 每月/每季度 a frequency of one with no numeral (每月回访: once a month).
+_ONCE_VERBS = "回访|走访|开展|召开|组织|调度|通报|排查|研判"
 _YEAR_END = re.compile(r"(\d{4})年(底|末)")
-_UNITS = {"周岁": Unit.age, "岁": Unit.age, "人": Unit.people, "名": Unit.people, "户": Unit.count,
-          "个": Unit.count, "项": Unit.count, "家": Unit.count, "场": Unit.count, "次": Unit.count,
-          "年": Unit.years, "元": Unit.yuan, "%": Unit.percent, "\uff05": Unit.percent, "天": Unit.days, "日": Unit.days}
+
+
+@dataclass(frozen=True)
+class _UnitReader:
+    """The regexes for the units of policies/units.yaml: unit words after a number, and frequency words."""
+
+    quantity: re.Pattern[str]
+    frequency: re.Pattern[str]
+    once: re.Pattern[str] | None
+    by_word: dict[str, str]
+    by_period: dict[str, str]
+
+
+@lru_cache(maxsize=8)
+def _reader(units: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]) -> _UnitReader:
+    by_word = {w: uid for uid, words, _ in units for w in words}
+    by_period = {w: uid for uid, _, per in units for w in per}
+    words = "|".join(re.escape(w) for w in sorted(by_word, key=len, reverse=True))
+    periods = "|".join(re.escape(w) for w in sorted(by_period, key=len, reverse=True)) or "(?!)"
+    return _UnitReader(
+        quantity=re.compile(rf"(\d+(?:\.\d+)?)\s*(万)?\s*({words})"),
+        frequency=re.compile(rf"({periods})([\u4e00-\u9fff]{{0,6}}?)(\d+)\s*次"),
+        once=re.compile(rf"({periods})({_ONCE_VERBS})"),
+        by_word=by_word, by_period=by_period)
+
+
+def _key(units: Iterable[UnitDef]) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+    return tuple((u.id, tuple(u.words), tuple(u.per)) for u in units)
+
+
+def _default_units() -> list[UnitDef]:
+    from .loader import default_policies_dir, load_units
+
+    return list(load_units(default_policies_dir()).values())
 
 
 def _bound(text: str, start: int, end: int) -> str:
@@ -376,26 +403,29 @@ def _bound(text: str, start: int, end: int) -> str:
     return "exact"
 
 
-def draft_parameters(text: str) -> list[DraftParameter]:
-    """A draft parameter for every number in the text: its unit, and its bound from the words around it."""
+def draft_parameters(text: str, kb: KB | None = None) -> list[DraftParameter]:
+    """A draft parameter for every number in the text: its unit (policies/units.yaml, by its words), and its
+    bound from the words around it."""
+    r = _reader(_key(kb.units.values() if kb is not None else _default_units()))
     out: list[DraftParameter] = []
     taken: list[tuple[int, int]] = [d.span() for d in _DATE_OR_DOC.finditer(text)]  # dates and 文号 are not numbers
-    for m in _FREQUENCY.finditer(text):
+    for m in r.frequency.finditer(text):
         between = m.group(2)
         bound = "min" if any(w in between for w in _MIN) else "max" if any(w in between for w in _MAX) else "exact"
-        out.append(DraftParameter(float(m.group(3)), _PERIOD_UNIT[m.group(1).replace("个", "")], bound, m.group(0)))
+        out.append(DraftParameter(float(m.group(3)), r.by_period[m.group(1)], bound, m.group(0)))
         taken.append(m.span())
-    for m in _ONCE.finditer(text):  # 每月回访: once a month, at least
-        out.append(DraftParameter(1.0, _PERIOD_UNIT[m.group(1).replace("个", "")], "min", m.group(0)))
+    for m in r.once.finditer(text) if r.once else ():  # 每月回访: once a month, at least
+        if not any(a <= m.start() < b for a, b in taken):  # not 每半年开展不少于2次, read above
+            out.append(DraftParameter(1.0, r.by_period[m.group(1)], "min", m.group(0)))
     for m in _YEAR_END.finditer(text):
-        out.append(DraftParameter(float(m.group(1)), Unit.calendar_year_end, "baseline", m.group(0)))
+        out.append(DraftParameter(float(m.group(1)), "calendar_year_end", "baseline", m.group(0)))
         taken.append(m.span())
-    for m in _QUANTITY.finditer(text):
+    for m in r.quantity.finditer(text):
         if any(a <= m.start() < b for a, b in taken):
             continue
         value = float(m.group(1)) * (10000 if m.group(2) else 1)
-        unit = _UNITS.get(m.group(3))
-        if unit is None or (unit is Unit.years and value > 1900):  # 2023年 is a date, not a duration
+        unit = r.by_word[m.group(3)]
+        if unit == "years" and value > 1900:  # 2023年 is a date, not a duration
             continue
         start, end = m.start(), m.end()
         lead = text[max(0, start - 6):start]
@@ -411,7 +441,7 @@ def draft_parameters(text: str) -> list[DraftParameter]:
             continue
         if re.match(r"\d{4}年", text[m.start():]):  # a year: the sentence is a date, kept with its measure
             continue
-        out.append(DraftParameter(float(m.group(1)), Unit.count, "exact", m.group(1), unknown_unit=True))
+        out.append(DraftParameter(float(m.group(1)), "count", "exact", m.group(1), unknown_unit=True))
     return out
 
 
@@ -558,7 +588,7 @@ def analyse(scraped: str, kb: KB | None = None, jurisdiction: str | None = None)
             responsibilities[c.number] = r
         elif re.search(r"(负责|牵头|配合)[)\uff09]?$", c.text.rstrip()):
             unparsed.append(c.number)
-        parameters[c.number] = draft_parameters(c.text)
+        parameters[c.number] = draft_parameters(c.text, kb)
         measures[c.number] = draft_measures(c.text, r)
     unapplied = [g for g in damage if g not in applied]
     return Draft(chrome, applied + numbering + unapplied, plan, meta, responsibilities, parameters, measures,

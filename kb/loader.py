@@ -37,6 +37,7 @@ from .models import (
     Part,
     SiteRecord,
     Topic,
+    UnitDef,
 )
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -101,6 +102,7 @@ class KB:
     bodies: Mapping[str, Body]
     jurisdictions: Mapping[str, Jurisdiction]
     topics: Mapping[str, Topic]
+    units: Mapping[str, UnitDef]
     glossary: Mapping[str, GlossaryTerm]
     fact_labels: Mapping[str, FactLabel]
     notices: Mapping[str, NoticeText]
@@ -300,6 +302,7 @@ def load(folder: Path | str | None = None) -> KB:
         bodies=ro(_parse_list(Body, root / "bodies.yaml", "bodies")),
         jurisdictions=ro(_parse_list(Jurisdiction, root / "jurisdictions.yaml", "jurisdictions")),
         topics=ro(_parse_list(Topic, root / "topics.yaml", "topics")),
+        units=ro(load_units(root)),
         glossary=ro(_parse_list(GlossaryTerm, root / "glossary.yaml", "terms")),
         fact_labels=ro(_parse_list(FactLabel, root / "vocabulary.yaml", "facts")),
         notices=ro(_parse_list(NoticeText, root / "notices.yaml", "notices")),
@@ -311,6 +314,11 @@ def load(folder: Path | str | None = None) -> KB:
         concepts=ro(ix.concepts), clause_doc=ro(ix.clause_doc), measure_clause=ro(ix.measure_clause),
         concept_clause=ro(ix.concept_clause),
     )
+
+
+def load_units(folder: Path) -> dict[str, UnitDef]:
+    """policies/units.yaml alone (the scaffold reads units without loading every document)."""
+    return _parse_list(UnitDef, folder / "units.yaml", "units")
 
 
 @cache

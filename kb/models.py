@@ -68,18 +68,14 @@ class SiteType(str, Enum):
     scattered = "scattered"
 
 
-class Unit(str, Enum):
-    people = "people"
-    percent = "percent"
-    yuan = "yuan"
-    years = "years"
-    age = "age"
-    times_per_year = "times_per_year"
-    times_per_quarter = "times_per_quarter"
-    times_per_month = "times_per_month"
-    count = "count"  # type: ignore[assignment]  # shadows str.count; the value is data
-    days = "days"
-    calendar_year_end = "calendar_year_end"
+class UnitDef(Strict):
+    """A unit a parameter may carry (policies/units.yaml): data, so a new text's unit needs no Python."""
+
+    id: str
+    zh: str
+    en: str
+    words: list[str] = Field(default=[], description="what follows a number in the text: 个月, 天, 元")
+    per: list[str] = Field(default=[], description="for a frequency, the words of its period: 每半年, 每月")
 
 
 # --- shared registries -------------------------------------------------------
@@ -367,7 +363,7 @@ class Parameter(Strict):
     id: str
     name: str
     value: float
-    unit: Unit
+    unit: str = Field(description="an id of policies/units.yaml")
     bound: Literal["min", "max", "exact", "baseline"]
     text: str = Field(description="the words of the quote that carry the number, verbatim")
     note: str | None = None

@@ -24,6 +24,7 @@ from .models import (
     NoticeText,
     SiteRecord,
     Topic,
+    UnitDef,
 )
 
 __all__ = ["sentence_coverage", "sentences", "stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema"]
@@ -189,11 +190,11 @@ def _snippet(text: str, word: str, width: int = 40) -> str:
 FORMATS: dict[str, type[BaseModel]] = {
     "document": Document, "clauses": ClausesFile, "bodies": Body, "jurisdictions": Jurisdiction,
     "topics": Topic, "glossary": GlossaryTerm, "vocabulary": FactLabel, "notices": NoticeText,
-    "consistency": ConsistencyCheck, "sites": SiteRecord, "columns": ColumnsFile,
+    "consistency": ConsistencyCheck, "sites": SiteRecord, "columns": ColumnsFile, "units": UnitDef,
 }
 _LIST_KEY = {"bodies": "bodies", "jurisdictions": "jurisdictions", "topics": "topics", "glossary": "terms",
              "vocabulary": "facts", "notices": "notices", "consistency": "checks",
-             "sites": "sites"}
+             "sites": "sites", "units": "units"}
 
 
 def kb_schemas() -> dict[str, dict[str, Any]]:

@@ -287,6 +287,8 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
     covered: list[float] = []
     for p in m.parameters:
         pkey = f"{key}.parameters[{p.id}]"
+        if p.unit not in kb.units:
+            errs.append(KBError(path, f"{pkey}.unit", f"unknown unit {p.unit!r}; units are listed in units.yaml"))
         if p.text not in m.quote:
             errs.append(KBError(path, f"{pkey}.text", f"{p.text!r} does not appear in the quote"))
         nums = numbers_in(p.text) or _frequency(p.text)

@@ -18,7 +18,7 @@ import houfu
 from houfu.app.cli import main
 from houfu.kb.ingest import analyse, damage_guesses, draft_parameters, outline, parse_responsibility
 from houfu.kb.loader import load
-from houfu.kb.models import Unit
+
 from houfu.kb.validate import validate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,18 +122,18 @@ def test_every_responsibility_wording_is_read_body_by_body_with_roles_and_alias_
 
 
 @pytest.mark.parametrize("text,value,unit,bound", [
-    ("800人以上", 800, Unit.people, "min"),
-    ("每季度开展不少于1次", 1, Unit.times_per_quarter, "min"),
-    ("每年至少接受1次", 1, Unit.times_per_year, "min"),
-    ("每月回访", 1, Unit.times_per_month, "min"),
-    ("最高补贴不超过1万元", 10000, Unit.yuan, "max"),
-    ("补贴期限最长3年", 3, Unit.years, "max"),
-    ("不低于20年", 20, Unit.years, "min"),
-    ("就业率达到90%以上", 90, Unit.percent, "min"),
-    ("收入低于5000元", 5000, Unit.yuan, "max"),
-    ("以16周岁以上", 16, Unit.age, "min"),
-    ("截至2020年底", 2020, Unit.calendar_year_end, "baseline"),
-    ("补贴300元", 300, Unit.yuan, "exact"),
+    ("800人以上", 800, "people", "min"),
+    ("每季度开展不少于1次", 1, "times_per_quarter", "min"),
+    ("每年至少接受1次", 1, "times_per_year", "min"),
+    ("每月回访", 1, "times_per_month", "min"),
+    ("最高补贴不超过1万元", 10000, "yuan", "max"),
+    ("补贴期限最长3年", 3, "years", "max"),
+    ("不低于20年", 20, "years", "min"),
+    ("就业率达到90%以上", 90, "percent", "min"),
+    ("收入低于5000元", 5000, "yuan", "max"),
+    ("以16周岁以上", 16, "age", "min"),
+    ("截至2020年底", 2020, "calendar_year_end", "baseline"),
+    ("补贴300元", 300, "yuan", "exact"),
 ])
 def test_each_number_becomes_a_draft_parameter_with_its_unit_and_bound(text, value, unit, bound):
     got = draft_parameters(text)
@@ -141,7 +141,7 @@ def test_each_number_becomes_a_draft_parameter_with_its_unit_and_bound(text, val
 
 
 def test_a_number_without_a_known_unit_is_still_drafted_and_dates_and_document_numbers_are_not():
-    got = draft_parameters("按照赣发改振兴〔2023〕88号,于2024年3月8日前完成3批")
+    got = draft_parameters("按照赣发改振兴〔2023〕88号,于2024年3月8日前达到3级")
     assert [(p.value, p.unknown_unit) for p in got] == [(3.0, True)]
 
 
@@ -218,7 +218,7 @@ def test_full_width_brackets_and_punctuation_are_read_as_the_ascii_ones_and_quot
     second = parse_responsibility(plan.clauses[1].text, KB, "dingnan")
     assert [(b.as_written, b.role) for b in second.bodies] == [
         ("县人社局", "lead"), ("县财政局", "shared"), ("县乡村振兴局", "shared")]
-    assert any((p.value, p.unit) == (80, Unit.percent) for p in draft_parameters(plan.clauses[1].text))
+    assert any((p.value, p.unit) == (80, "percent") for p in draft_parameters(plan.clauses[1].text))
 
 
 def test_a_name_several_bodies_share_asks_which_and_the_jurisdiction_picks_one():
@@ -235,3 +235,19 @@ def test_a_name_several_bodies_share_asks_which_and_the_jurisdiction_picks_one()
     assert got.exit_code == 1 and "unknown jurisdiction" in got.output and "Traceback" not in got.output
     got = CliRunner().invoke(main, ["duties", shared])
     assert got.exit_code == 1 and "say which" in got.output
+
+
+def test_units_are_data_a_new_one_is_read_by_its_words_and_an_unlisted_one_is_refused(tmp_path):
+    folder = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    assert [(p.value, p.unit) for p in draft_parameters("每半年开展不少于2次", KB)] == [(2.0, "times_per_half_year")]
+    assert [(p.value, p.unit) for p in draft_parameters("连续就业满6个月", KB)] == [(6.0, "months")]
+    # A county text counting in 工作日: one line of data, no Python.
+    with (folder / "units.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("  - {id: working_days, zh: 个工作日, en: working days, words: [个工作日]}\n")
+    kb = load(folder)
+    assert [(p.value, p.unit) for p in draft_parameters("5个工作日内办结", kb)] == [(5.0, "working_days")]
+    clauses = folder / "dingnan-2023" / "clauses.yaml"
+    clauses.write_text(clauses.read_text(encoding="utf-8").replace("unit: people", "unit: persons", 1), "utf-8")
+    errors = validate(load(folder))
+    assert any(e.key.endswith(".unit") and "unknown unit 'persons'" in e.message for e in errors)
