@@ -10,8 +10,8 @@ with its unit and bound; each sentence becomes a draft measure with a force gues
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 

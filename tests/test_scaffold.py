@@ -18,7 +18,6 @@ import houfu
 from houfu.app.cli import main
 from houfu.kb.ingest import analyse, damage_guesses, draft_parameters, outline, parse_responsibility
 from houfu.kb.loader import load
-
 from houfu.kb.validate import validate
 
 ROOT = Path(__file__).resolve().parent.parent
