@@ -360,8 +360,11 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             rec = store.get(record_id[:64])
         except RecordError as exc:
             raise HTTPException(404, str(exc)) from None
+        from .letters import short_cite
+
         summary = action_summary(kb, rec.report, lang) if rec.entity == "household" else None
-        return page("service_record.html.j2", lang, request, rec=rec, report=rec.report, summary=summary)
+        return page("service_record.html.j2", lang, request, rec=rec, report=rec.report, summary=summary,
+                    cite=lambda doc, number: short_cite(kb, doc, number, lang if lang in ("zh", "en") else "zh"))
 
     @app.get("/records/{record_id}/letter", response_class=HTMLResponse, include_in_schema=False)
     def letter_page(request: Request, record_id: str, lang: str = "zh") -> HTMLResponse:

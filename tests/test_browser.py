@@ -50,16 +50,18 @@ def site(tmp_path_factory):
 def go(driver, element) -> None:
     """Click a link or button that loads a new page, and wait until the new page has loaded.
 
-    Reading the page straight after the click can catch the old one as it is torn down (a stale element, seen
-    in CI), or start a navigation that cancels the one in flight."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
+    Reading the page straight after the click can catch the old one as it is torn down (a stale element, or
+    chromedriver's "node does not belong to the document", both seen in CI), or start a navigation that
+    cancels the one in flight. So the old page is marked, and the wait is for a complete page without the
+    mark; errors while the documents change over only mean "not yet"."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("window.__houfu_old_page = true;")
     element.click()
-    WebDriverWait(driver, 15).until(ec.staleness_of(old))
-    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return window.__houfu_old_page === undefined"
+                                   " && document.readyState === 'complete';"))
 
 
 def shot(driver, name: str) -> None:
