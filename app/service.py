@@ -533,7 +533,8 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         touched = [r for r in store.list(limit=500)
                    if any(d.clause_id == clause_id and d.status.value in ("applies", "violated", "met", "not_due")
                           for d in r.report.determinations)]
-        return page("service_clause.html.j2", lang, request, clause=item, touched=touched[:100])
+        rules = {m["id"]: evaluator.rule_text(m["id"]) for m in item["measures"]}
+        return page("service_clause.html.j2", lang, request, clause=item, touched=touched[:100], rules=rules)
 
     @app.get("/households/", include_in_schema=False)
     def find_household(hid: str = "", lang: str = "zh") -> RedirectResponse:

@@ -198,6 +198,16 @@ class Evaluator:
             text = self._descriptions[key] = describe(program, target.when)
         return text
 
+    def rule_text(self, measure_id: str) -> str | None:
+        """A measure's rule in words (the determination's ``condition``, without a record); None if it has no
+        rule. The document's scope is part of the rule, as in every determination."""
+        m = self.kb.measures[measure_id]
+        if m.rule is None:
+            return None
+        program = self.program(m.rule.entity, (self.kb.clause_doc[self.kb.measure_clause[measure_id]],))
+        target = program.by_key.get(f"{TargetKind.measure.value}:{measure_id}")
+        return self._describe(program, target) if target is not None else None
+
     def jurisdiction(self, value: str | None) -> str:
         """The jurisdiction id, which some document must cover (a province or another county is an error)."""
         kb = self.kb

@@ -331,3 +331,17 @@ def test_a_caseload_screened_through_the_api_is_kept_with_its_fingerprint(env):
                            "sha256": hashlib.sha256(data).hexdigest(), "name_given": "export.xlsx"}]
     assert (kept.rows_in, kept.screened, kept.rejected) == (r.json()["rows_in"], r.json()["screened"],
                                                             r.json()["rejected"])
+
+
+def test_a_clause_page_shows_each_measure_with_its_rule_in_words_or_why_it_has_none(env):
+    app, _ = env
+    kb = houfu.load()
+    with TestClient(app, base_url="https://testserver") as c:
+        _login(c, "li", "supervisor-pw")
+        seen = _text(c.get("/clauses/dn.4.3").text)
+    clause = kb.clauses["dn.4.3"]
+    with_rule = [m for m in clause.measures if m.rule is not None]
+    without = [m for m in clause.measures if m.rule is None and m.not_decidable]
+    assert with_rule and seen.count("规则:") == len(with_rule)
+    assert "in_incubator = true" in seen  # the incubation subsidy's rule, in words
+    assert all(m.not_decidable in seen for m in without)
