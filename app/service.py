@@ -238,6 +238,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         import tempfile
 
         from starlette.background import BackgroundTask
+        from starlette.concurrency import run_in_threadpool
 
         from .screen import screen_files
         from .tables import TableError
@@ -254,9 +255,10 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
                     paths[name], info = await _save_upload(upload, folder, name)
                     files.append(info)
             out = folder / f"determinations.{determinations or 'parquet'}" if determinations else None
-            run = screen_files(kb, evaluator, paths["caseload"], paths.get("members"), paths.get("businesses"),
-                               None, "site" if sites else "household", as_of or dt.date.today(), out, None,
-                               folder / "errors.csv")
+            # Screening takes seconds for a large caseload: off the event loop, so other requests go on.
+            run = await run_in_threadpool(
+                screen_files, kb, evaluator, paths["caseload"], paths.get("members"), paths.get("businesses"),
+                None, "site" if sites else "household", as_of or dt.date.today(), out, None, folder / "errors.csv")
         except TableError as exc:
             _remove(folder)
             # "<folder>/members.csv: 年龄: reason" -> field "members" (or "members.年龄"): no server path leaks
