@@ -932,8 +932,11 @@ def records_diff(before_id: str, after_id: str, data_dir: Path | None, database:
            "facts": [{"fact": p, "before": a, "after": b} for p, a, b in diff.facts],
            "statuses": [{"measure": m, "before": a, "after": b} for m, a, b in diff.statuses],
            "amounts": [{"measure": m, "before": a, "after": b} for m, a, b in diff.amounts]}
+    def shown(v: Any) -> str:  # as the input file writes it; an absent fact is said, never "None"
+        return "(not given)" if v is None else json.dumps(v, ensure_ascii=False)
+
     _emit(out, as_json, lambda x: "the two records agree" if x["same"] else "\n".join(
-        [f"fact {c['fact']}: {c['before']!r} -> {c['after']!r}" for c in x["facts"]]
+        [f"fact {c['fact']}: {shown(c['before'])} -> {shown(c['after'])}" for c in x["facts"]]
         + [f"status {c['measure']}: {c['before']} -> {c['after']}" for c in x["statuses"]]
         + [f"amount {c['measure']}: {c['before']} -> {c['after']}" for c in x["amounts"]]))
 

@@ -83,6 +83,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
     pages = jinja2.Environment(loader=jinja2.PackageLoader("houfu.templates", "."), autoescape=True,
                                undefined=jinja2.StrictUndefined)
     pages.filters["mask"] = mask_personal  # list views mask ID and phone numbers (防返贫 publicity rules)
+    pages.filters["as_given"] = _as_given
 
     @app.exception_handler(BadRequest)
     async def bad_request(_: Request, exc: BadRequest) -> JSONResponse:
@@ -565,6 +566,13 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
                     measures={d.measure_id: d for d in diff.after.report.determinations})
 
     return app
+
+
+def _as_given(value: Any) -> str:
+    """A fact's value as the input file writes it (true, 72, "local"), never Python's True or None."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _error(field: str, message: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:

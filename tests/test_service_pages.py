@@ -153,6 +153,7 @@ def test_a_correction_shows_the_fact_that_changed_and_the_determinations_it_move
         assert f"before={before}&amp;after={after}" in history  # the newer row compares with the one before
         seen = _text(c.get(f"/households/DN-2023-0588/diff?before={before}&after={after}").text)
         assert "receives_dibao" in seen and "已经享有" in seen and "适用" in seen
+        assert "false" in seen and "true" in seen and "False" not in seen  # as the input writes it
         assert c.get(f"/households/SOMEONE-ELSE/diff?before={before}&after={after}").status_code == 404
     got = CliRunner().invoke(main, ["records", "diff", before, after, "--json", "--data-dir", str(tmp_path / "data")])
     assert got.exit_code == 0, got.output
@@ -160,6 +161,8 @@ def test_a_correction_shows_the_fact_that_changed_and_the_determinations_it_move
 
     out = json.loads(got.output)
     assert out["facts"] == [{"fact": "receives_dibao", "before": False, "after": True}] and not out["same"]
+    text = CliRunner().invoke(main, ["records", "diff", before, after, "--data-dir", str(tmp_path / "data")])
+    assert "fact receives_dibao: false -> true" in text.output and "None" not in text.output
     same = CliRunner().invoke(main, ["records", "diff", before, before, "--data-dir", str(tmp_path / "data")])
     assert same.exit_code == 0 and "agree" in same.output
     bad = CliRunner().invoke(main, ["records", "diff", before, "nope", "--data-dir", str(tmp_path / "data")])
