@@ -19,7 +19,7 @@ from houfu.engine.results import Determination, Report, Status
 from houfu.kb.loader import KB
 from houfu.kb.models import Role
 
-from .letters import question
+from .letters import amounts_for, question
 from .render import for_people
 
 __all__ = ["Item", "SiteBrief", "DepartmentBrief", "CompareBrief", "render_brief",
@@ -148,16 +148,9 @@ def _num(v: float | None) -> str:
 
 
 def _amounts(entry: Determination) -> list[AmountLine]:
-    """The amounts a household acts on: known subsidies, training still owed, years of restriction left."""
-    out = []
-    for a in entry.amounts:
-        if a.value is None or (a.quantity == "training_shortfall" and not a.value):
-            continue
-        if a.quantity == "employment_gap":
-            continue  # a duty of the locality, shown as the measure itself
-        who = a.entity or a.member_name or (f"#{a.member}" if a.member is not None else "")
-        out.append(AmountLine(quantity=a.quantity, value=_num(a.value), who=who))
-    return out
+    """The amounts a household acts on: the letter's own selection (known subsidies, training still owed,
+    years of restriction), with members counted from 1."""
+    return [AmountLine(quantity=a.quantity, value=a.value, who=a.who) for a in amounts_for(entry)]
 
 
 def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | None],

@@ -23,7 +23,7 @@ from houfu.kb.models import LetterKind, Role, SiteRecord
 from .render import for_people
 
 __all__ = ["ActionSummary", "HouseholdLetter", "LetterLine", "Person", "Source", "WindowInfo", "action_summary",
-           "household_letter", "question", "short_cite", "site_record", "split_refs"]
+           "amounts_for", "household_letter", "question", "short_cite", "site_record", "split_refs"]
 
 #: Departments named for an item before "等 N 个部门" / "and N other departments".
 CONTACTS_SHOWN = 1
@@ -193,7 +193,7 @@ def _people(report: Report, e: Determination) -> list[Person]:
     return [Person(name=(names[i] or "") if i < len(names) else "", number=i + 1) for i in e.for_members]
 
 
-def _amounts(e: Determination) -> list[LetterAmount]:
+def amounts_for(e: Determination) -> list[LetterAmount]:
     """The amounts a household acts on: known subsidies, training still owed, years of restriction."""
     out = []
     for a in e.amounts:
@@ -231,7 +231,7 @@ def _line(kb: KB, report: Report, e: Determination, lang: str, asked: set[str] |
     text = getattr(plain, f"act_{lang}") if e.act else getattr(plain, lang)
     return LetterLine(measure_id=e.measure_id, kind=plain.kind.value, text=text,
                       cite=short_cite(kb, e.document, e.clause_number, lang), who=_people(report, e),
-                      amounts=_amounts(e), at_window=at_window, where=where, where_more=more, questions=questions)
+                      amounts=amounts_for(e), at_window=at_window, where=where, where_more=more, questions=questions)
 
 
 def _plain_kind(kb: KB, e: Determination) -> LetterKind | None:

@@ -32,6 +32,7 @@ from .inputs import InputError, parse_record
 from .privacy import mask_personal
 from .reader import LIMITS, ReadError, read_bytes
 from .records import RecordError, RecordStore
+from .render import for_people
 
 __all__ = ["create_app"]
 
@@ -84,6 +85,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
                                undefined=jinja2.StrictUndefined)
     pages.filters["mask"] = mask_personal  # list views mask ID and phone numbers (防返贫 publicity rules)
     pages.filters["as_given"] = _as_given
+    pages.filters["num"] = for_people  # 10,000 and 9,360.5, never 10000.0
 
     @app.exception_handler(BadRequest)
     async def bad_request(_: Request, exc: BadRequest) -> JSONResponse:
@@ -384,7 +386,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
 
     @app.get("/records/{record_id}/why/{measure_id}", response_class=HTMLResponse, include_in_schema=False)
     def why_page(request: Request, record_id: str, measure_id: str, lang: str = "zh") -> HTMLResponse:
-        from .letters import question, short_cite, split_refs
+        from .letters import amounts_for, question, short_cite, split_refs
         from .records import explain_record
 
         who(request, page=True)
@@ -397,6 +399,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             raise HTTPException(404, f"record {rec.record_id} has no measure {measure_id[:100]!r}")
         lang = lang if lang in ("zh", "en") else "zh"
         return page("service_why.html.j2", lang, request, rec=rec, report=rec.report, d=entry,
+                    amounts=amounts_for(entry),
                     x=explain_record(evaluator, rec, entry.measure_id), split_refs=split_refs,
                     ask=lambda fact: question(kb, fact, rec.report.member_names, lang, rec.report.entity_names),
                     cite=lambda doc, number: short_cite(kb, doc, number, lang), quote_of=lambda f: _quote(kb, f))

@@ -348,3 +348,14 @@ def test_a_clause_page_shows_each_measure_with_its_rule_in_words_or_why_it_has_n
     assert with_rule and seen.count("规则:") == len(with_rule)
     assert "in_incubator = true" in seen  # the incubation subsidy's rule, in words
     assert all(m.not_decidable in seen for m in without)
+
+
+def test_the_why_page_gives_the_amount_in_words_with_numbers_as_people_write_them(env):
+    app, store = env
+    with TestClient(app, base_url="https://testserver") as c:
+        rid = _record(c, _body("dingnan-incubator-business"))
+        _login(c, "zhang", "caseworker-pw")
+        seen = _text(c.get(f"/records/{rid}/why/dn.4.3.incubation_subsidy").text)
+    amount = store.get(rid).report.by_id("dn.4.3.incubation_subsidy").amounts[0]
+    assert amount.value and f"{int(amount.value):,}" in seen and "本季度补贴" in seen
+    assert ".0 " not in seen and "None" not in seen
