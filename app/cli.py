@@ -696,20 +696,27 @@ def analyze_cmd(ctx: click.Context, as_json: bool) -> None:
     _emit(analyses(_kb(ctx), _graph(ctx)), as_json, render.analyses_text)
 
 
+def _documents_option(f: F) -> F:
+    return click.option("--document", "documents", multiple=True,
+                        help="Compare only these documents (two or more; repeat the option). Default: all.")(f)
+
+
 @main.command("compare")
 @click.option("--topic", required=True, help="A topic id, e.g. training, employment, hukou.")
+@_documents_option
 @json_option
 @click.pass_context
-def compare_cmd(ctx: click.Context, topic: str, as_json: bool) -> None:
+def compare_cmd(ctx: click.Context, topic: str, documents: tuple[str, ...], as_json: bool) -> None:
     """The documents loaded, side by side on one topic: measures, numbers and owners.
 
     \b
     Example:
       houfu compare --topic training
+      houfu compare --topic training --document dingnan-2023 --document shiyan-2019
     """
     from houfu.kb.graph import compare
 
-    _emit(_kb_call(compare, _kb(ctx), topic), as_json, render.compare_text)
+    _emit(_kb_call(compare, _kb(ctx), topic, list(documents) or None), as_json, render.compare_text)
 
 
 @main.group("graph")
@@ -1059,10 +1066,11 @@ def brief_department(ctx: click.Context, name: str, lang: str, fmt: str, output:
 
 @brief_group.command("compare")
 @click.option("--topic", required=True, help="A topic id, e.g. training.")
+@_documents_option
 @brief_options
 @click.pass_context
-def brief_compare(ctx: click.Context, topic: str, lang: str, fmt: str, output: Path | None,
-                  templates_dir: Path | None) -> None:
+def brief_compare(ctx: click.Context, topic: str, documents: tuple[str, ...], lang: str, fmt: str,
+                  output: Path | None, templates_dir: Path | None) -> None:
     """The documents loaded, side by side on one topic.
 
     \b
@@ -1074,7 +1082,7 @@ def brief_compare(ctx: click.Context, topic: str, lang: str, fmt: str, output: P
     from .briefs import compare_context
 
     kb = _kb(ctx)
-    data = _kb_call(compare, kb, topic)
+    data = _kb_call(compare, kb, topic, list(documents) or None)
     _write(_render("compare", compare_context(kb, data, lang), lang, fmt, templates_dir), output)
 
 

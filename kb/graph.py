@@ -256,13 +256,22 @@ def _measure_owner_ids(kb: KB, mid: str) -> list[tuple[str, str]]:
     return [(o["id"], o["role"]) for o in owners_of(kb, mid)]
 
 
-def compare(kb: KB, topic: str) -> dict[str, Any]:
+def compare(kb: KB, topic: str, documents: list[str] | None = None) -> dict[str, Any]:
+    """The documents side by side on one topic: every document loaded, or the two or more named."""
+    if documents is not None:
+        unknown = [d for d in documents if d not in kb.documents]
+        if unknown:
+            raise KBError("-", "--document", f"unknown document {unknown[0]!r}; loaded: {', '.join(kb.documents)}")
+        if len(set(documents)) < 2:
+            raise KBError("-", "--document", "a comparison needs two or more documents")
     if topic not in kb.topics:
         hint = difflib.get_close_matches(topic, list(kb.topics), n=3, cutoff=0.3)
         raise KBError("topics.yaml", topic, "unknown topic" + (f"; did you mean {', '.join(hint)}?" if hint else
                                                                   f"; topics: {', '.join(kb.topics)}"))
     out = {}
     for doc_id, dkb in kb.documents.items():
+        if documents is not None and doc_id not in documents:
+            continue
         rows = []
         for c in dkb.clauses:
             for m in c.measures:

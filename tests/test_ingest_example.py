@@ -96,3 +96,22 @@ def test_the_engine_and_the_reference_agree_on_it_from_the_moment_it_is_added(po
         _compare_kb(kb, household)
 
     agree()
+
+
+def test_compare_takes_every_document_loaded_or_the_two_or_more_named(policies):
+    import json
+
+    got = CliRunner().invoke(main, ["--policies", str(policies), "compare", "--topic", "training", "--json"])
+    assert got.exit_code == 0, got.output
+    assert list(json.loads(got.output)["documents"]) == ["dingnan-2023", "shiyan-2019", "xinfeng-2024"]
+    two = CliRunner().invoke(main, ["--policies", str(policies), "compare", "--topic", "training", "--json",
+                                    "--document", "shiyan-2019", "--document", "xinfeng-2024"])
+    assert list(json.loads(two.output)["documents"]) == ["shiyan-2019", "xinfeng-2024"]
+    brief = CliRunner().invoke(main, ["--policies", str(policies), "brief", "compare", "--topic", "training",
+                                      "--format", "txt"])
+    kb = load(policies)
+    assert brief.exit_code == 0 and "3 份文件" in brief.output
+    assert all(d.doc.title in brief.output for d in kb.documents.values())
+    one = CliRunner().invoke(main, ["--policies", str(policies), "compare", "--topic", "training",
+                                    "--document", "xinfeng-2024"])
+    assert one.exit_code == 1 and "two or more" in one.output
