@@ -132,6 +132,10 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
                                for kind, words in qualifier_marks(m.quote)],
                 "not_decidable": "TODO: write a rule, or say why household and site facts cannot decide it"})
             n_params += len(mine)
+        left = [p for p in params if id(p) not in placed]
+        if left:  # e.g. a number in an item's heading, which is not a measure: said, never dropped
+            todo.append(f"{cid}: number(s) in no drafted sentence, give each a measure or a reason: "
+                        + "; ".join(p.text for p in left))
         entry["measures"] = measures
         n_measures += len(measures)
         clauses_out.append(entry)

@@ -250,3 +250,14 @@ def test_units_are_data_a_new_one_is_read_by_its_words_and_an_unlisted_one_is_re
     clauses.write_text(clauses.read_text(encoding="utf-8").replace("unit: people", "unit: persons", 1), "utf-8")
     errors = validate(load(folder))
     assert any(e.key.endswith(".unit") and "unknown unit 'persons'" in e.message for e in errors)
+
+
+def test_a_number_the_scaffold_cannot_place_in_a_sentence_is_listed_never_dropped(tmp_path):
+    page = tmp_path / "p.txt"
+    page.write_text("县方案\n一、主要措施\n(一)开展3项行动。各乡镇要落实责任。\n", encoding="utf-8")
+    got = CliRunner().invoke(main, ["kb", "scaffold", str(page), "--id", "x-2024", "-o", str(tmp_path), "--json"])
+    assert got.exit_code == 0, got.output
+    import json
+
+    todo = json.loads(got.output)["todo"]
+    assert any("3项" in t and "no drafted sentence" in t for t in todo)
