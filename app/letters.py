@@ -12,7 +12,6 @@ The same summary heads ``houfu check`` in the terminal.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from houfu.engine.logic import split_fact_path
@@ -20,7 +19,7 @@ from houfu.engine.results import Determination, Report, Status
 from houfu.kb.loader import KB
 from houfu.kb.models import LetterKind, Role, SiteRecord
 
-from .render import for_people
+from .render import MEMBER_REF, for_people
 
 __all__ = ["ActionSummary", "HouseholdLetter", "LetterLine", "Person", "Source", "WindowInfo", "action_summary",
            "amounts_for", "household_letter", "question", "short_cite", "site_record", "split_refs"]
@@ -135,15 +134,12 @@ def question(kb: KB, fact: str, names: list[str | None], lang: str, entity_names
     return f"{who}:{label}" if lang == "zh" else f"{who}: {label}"
 
 
-_REF = re.compile(r"(members|entities)\[(\d+)\]\.")
-
-
 def split_refs(text: str) -> list[str | tuple[str, int]]:
     """A reason as the engine writes it, cut where it names a member or business: ``members[1].age >= 16``
     becomes ``[("members", 1), "age >= 16"]``, so that a page can name the person in its own words."""
     out: list[str | tuple[str, int]] = []
     last = 0
-    for m in _REF.finditer(text):
+    for m in MEMBER_REF.finditer(text):
         if m.start() > last:
             out.append(text[last:m.start()])
         out.append((m.group(1), int(m.group(2))))

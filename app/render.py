@@ -125,7 +125,8 @@ def _num(v: float | int | bool | str | None) -> str:
     return str(v)
 
 
-_ITEM = re.compile(r"(members|entities)\[(\d+)\]\.")
+#: A member or business named by path in an engine's reason: members[0]. / entities[1].
+MEMBER_REF = re.compile(r"(members|entities)\[(\d+)\]\.")
 
 
 def _for_people(text: str, report: Report) -> str:
@@ -138,7 +139,7 @@ def _for_people(text: str, report: Report) -> str:
         known_e = report.entity_names[i] if i < len(report.entity_names) else None
         return f"{known_e + ' ' if known_e else ''}(business {i + 1}): "
 
-    return _ITEM.sub(name, text)
+    return MEMBER_REF.sub(name, text)
 
 
 def _who(q: Question) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from houfu.kb.ingest import Draft, DraftClause, DraftParameter, analyse
+from houfu.kb.ingest import Draft, DraftClause, DraftParameter, analyse, cn_number
 from houfu.kb.loader import KB
 from houfu.kb.models import SiteType
 from houfu.kb.validate import qualifier_marks
@@ -44,8 +44,6 @@ class ScaffoldResult:
 def _clause_ids(prefix: str, clauses: list[DraftClause]) -> dict[str, str]:
     """序言 -> dn.0, 一 -> dn.1, 二(一) -> dn.2.1, 4 -> dn.4; a part's own clause yields to an item of the same
     number (dn.part1) in a document that numbers its items through."""
-    from houfu.kb.ingest import cn_number
-
     numbered = {c.number for c in clauses if c.number.isdigit()}
     ids = {}
     for c in clauses:
@@ -90,13 +88,11 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
     clauses_out: list[dict[str, Any]] = []
     n_measures = n_params = n_bodies = 0
     part_ids = {"序言": f"{prefix}.p0"}
-    from houfu.kb.ingest import cn_number
-
     for number, _ in draft.outline.parts:
         part_ids[number] = f"{prefix}.p{cn_number(number)}"
     for c in draft.outline.clauses:
         cid = ids[c.number]
-        entry: dict[str, Any] = {"id": cid, "part": part_ids.get(c.part, f"{prefix}.p0"), "number": _cited(c),
+        entry: dict[str, Any] = {"id": cid, "part": part_ids.get(c.part, f"{prefix}.p0"), "number": c.number,
                                  "heading": c.heading, "text": c.text}
         r = draft.responsibilities.get(c.number)
         if r is not None:
@@ -180,10 +176,6 @@ def _proposed_bodies(names: list[str], jurisdiction: str | None) -> list[dict[st
         out.append({"id": "TODO", "name": n, "full_name": n, "aliases": [], "en": "TODO", "kind": "department",
                     "level": _level(n, None), "jurisdiction": jurisdiction})
     return out
-
-
-def _cited(c: DraftClause) -> str:
-    return c.number
 
 
 def _document(doc_id: str, meta: dict[str, Any], draft: Draft, jurisdiction: str | None, ids: dict[str, str],

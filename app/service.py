@@ -31,7 +31,7 @@ from houfu.kb.loader import KB, FieldError, KBError
 from .inputs import InputError, parse_record
 from .privacy import mask_personal
 from .reader import LIMITS, ReadError, read_bytes
-from .records import RecordError, RecordStore
+from .records import DecisionRecord, RecordError, RecordStore
 from .render import for_people
 
 __all__ = ["create_app"]
@@ -356,15 +356,18 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             return page("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}", text=text)
         return RedirectResponse(f"/records/{report.record_id}?lang={lang}", status_code=303)
 
+    def record_or_404(record_id: str) -> DecisionRecord:
+        try:
+            return store.get(record_id[:64])
+        except RecordError as exc:
+            raise HTTPException(404, str(exc)) from None
+
     @app.get("/records/{record_id}", response_class=HTMLResponse, include_in_schema=False)
     def record_page(request: Request, record_id: str, lang: str = "zh") -> HTMLResponse:
         from .letters import action_summary
 
         who(request, page=True)
-        try:
-            rec = store.get(record_id[:64])
-        except RecordError as exc:
-            raise HTTPException(404, str(exc)) from None
+        rec = record_or_404(record_id)
         from .letters import short_cite
 
         summary = action_summary(kb, rec.report, lang) if rec.entity == "household" else None
@@ -377,10 +380,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         from .letters import household_letter
 
         who(request, page=True)
-        try:
-            rec = store.get(record_id[:64])
-        except RecordError as exc:
-            raise HTTPException(404, str(exc)) from None
+        rec = record_or_404(record_id)
         lang = lang if lang in ("zh", "en") else "zh"
         return HTMLResponse(render_brief("household", household_letter(kb, rec.report, lang), lang, "html"))
 
@@ -390,10 +390,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         from .records import explain_record
 
         who(request, page=True)
-        try:
-            rec = store.get(record_id[:64])
-        except RecordError as exc:
-            raise HTTPException(404, str(exc)) from None
+        rec = record_or_404(record_id)
         entry = rec.report.by_id(measure_id[:100])
         if entry is None:
             raise HTTPException(404, f"record {rec.record_id} has no measure {measure_id[:100]!r}")

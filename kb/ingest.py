@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from .loader import KB
@@ -387,10 +387,11 @@ def _key(units: Iterable[UnitDef]) -> tuple[tuple[str, tuple[str, ...], tuple[st
     return tuple((u.id, tuple(u.words), tuple(u.per)) for u in units)
 
 
-def _default_units() -> list[UnitDef]:
+@cache
+def _default_units() -> tuple[UnitDef, ...]:
     from .loader import default_policies_dir, load_units
 
-    return list(load_units(default_policies_dir()).values())
+    return tuple(load_units(default_policies_dir()).values())
 
 
 def _bound(text: str, start: int, end: int) -> str:
