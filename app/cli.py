@@ -18,7 +18,7 @@ from houfu.engine.evaluator import Evaluator, evaluator_for
 from houfu.engine.results import Report
 from houfu.engine.rete import EngineFailure
 from houfu.kb import query
-from houfu.kb.facts import Household, Site, record_model
+from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError, KBError, load, load_default
 
 from . import render
@@ -274,15 +274,19 @@ def kb_schema(out: Path) -> None:
 
 @main.command("schema")
 @click.argument("kind", type=click.Choice(["household", "site", "report"]))
-def schema(kind: str) -> None:
+@click.pass_context
+def schema(ctx: click.Context, kind: str) -> None:
     """Print the JSON Schema of a household or site input file, or of a report.
+
+    The input schemas are built from the vocabulary (policies/vocabulary.yaml and each document's own), so
+    they follow --policies.
 
     \b
     Example:
       houfu schema household > household.schema.json
       houfu schema report
     """
-    click.echo(dump_json(schema_for(kind)), nl=False)
+    click.echo(dump_json(schema_for(_kb(ctx), kind)), nl=False)
 
 
 @main.command("test")
@@ -598,7 +602,7 @@ def explain_cmd(ctx: click.Context, file: str, measure_id: str, as_of: dt.dateti
         raise BadInput(f"{file}: -: explain takes one record, the file holds {len(raw)}")
     source = "<stdin>" if file == "-" else file
     try:
-        record: Household | Site = parse_record(raw[0], record_model(raw[0]), source, _kb(ctx))
+        record: Household | Site = parse_record(raw[0], _kb(ctx).models.record_model(raw[0]), source, _kb(ctx))
         data = _evaluator(ctx).explain(record, measure_id, _date(as_of))
     except InputError as exc:
         raise BadInput(str(exc)) from None

@@ -12,11 +12,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, get_args
+from typing import Any, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from houfu.kb.facts import Entity, Member
+from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB
 
 from .reader import LIMITS, ReadError, read_path, safe_text
@@ -132,6 +132,9 @@ def parse_record(raw: Any, model: type[M], source: str, kb: KB) -> M:
     if not isinstance(raw, dict):
         raise InputError(source, "-", f"expected a mapping of {model.__name__.lower()} facts, "
                                       f"got {type(raw).__name__}")
+    # A base record class names the kind; the knowledge base's vocabulary supplies the facts.
+    kinds: dict[type[BaseModel], type[BaseModel]] = {Household: kb.models.household, Site: kb.models.site}
+    model = cast(type[M], kinds.get(model, model))
     try:
         record = model.model_validate(_with_codes(kb, raw), strict=True)
     except ValidationError as exc:
@@ -149,7 +152,7 @@ def _error(exc: ValidationError, model: type[BaseModel], source: str, kb: KB) ->
         owner = _owner_model(model, loc)
         hint = difflib.get_close_matches(name, list(owner.model_fields), n=1)
         msg = f"unknown field {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
-        for item, where in ((Member, "members"), (Entity, "entities")):
+        for item, where in ((kb.models.member, "members"), (kb.models.entity, "entities")):
             if owner is not item and name in item.model_fields:
                 msg = f"{name!r} is a fact of each of the {where}; give it under {where}"
         return InputError(source, field, msg)

@@ -18,32 +18,24 @@ import copy
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
 import click
 
 from houfu.engine.evaluator import Evaluator
 from houfu.engine.logic import split_fact_path
 from houfu.engine.results import Choice, Question, Report
-from houfu.kb.facts import Entity, Household, Member, fact_paths
-from houfu.kb.loader import FieldError
+from houfu.kb.facts import Household
+from houfu.kb.loader import KB, FieldError
 
 from . import render
 from .inputs import InputError, parse_record, read_records
 
 __all__ = ["Interview", "Problem", "interpret", "interview"]
 
-_TYPES: dict[str, Any] = {**fact_paths(Household), **fact_paths(Member), **fact_paths(Entity)}
 _YES = {"是", "y", "yes", "true", "对", "有"}
 _NO = {"否", "n", "no", "false", "不", "没有"}
 _QUIT = {"q", "quit", "退出"}
-
-
-def _base_type(name: str) -> Any:
-    ann = _TYPES.get(name, str)
-    if get_origin(ann) is Union or type(ann).__name__ == "UnionType":
-        ann = next((a for a in get_args(ann) if a is not type(None)), str)
-    return ann
 
 
 @dataclass(frozen=True)
@@ -62,8 +54,8 @@ class Problem:
                 "number": "give a number"}.get(self.code, self.detail)
 
 
-def interpret(question: Question, text: str) -> tuple[Any, Problem | None]:
-    """The answer as a value for the file, or the reason it is not accepted."""
+def interpret(question: Question, text: str, kb: KB) -> tuple[Any, Problem | None]:
+    """The answer as a value for the file, or the reason it is not accepted (the vocabulary gives its type)."""
     answer = text.strip()
     _, _, key = split_fact_path(question.fact)
     if key in ("members", "entities"):
@@ -85,13 +77,14 @@ def interpret(question: Question, text: str) -> tuple[Any, Problem | None]:
             if answer.lower() in (c.code.lower(), c.zh, c.en.lower()):
                 return c.code, None
         return None, Problem("choice", tuple(question.choices))
-    kind = _base_type(key)
-    if kind is int:
+    fact = kb.fact_labels.get(key)
+    kind = fact.type if fact else "text"
+    if kind == "integer":
         try:
             return int(answer), None
         except ValueError:
             return None, Problem("whole_number")
-    if kind is float:
+    if kind == "number":
         try:
             return float(answer), None
         except ValueError:
@@ -143,7 +136,7 @@ class Interview:
 
     def answer(self, question: Question, text: str) -> str | None:
         """Apply an answer; the reason it is not accepted, or None. The record is unchanged on a bad answer."""
-        value, problem = interpret(question, text)
+        value, problem = interpret(question, text, self.evaluator.kb)
         if problem:
             return str(problem)
         candidate = copy.deepcopy(self.raw)

@@ -184,8 +184,8 @@ def explain_record(evaluator: Evaluator, rec: DecisionRecord, measure_id: str) -
     record's own determination, with its reasons, still stands)."""
     if rec.kb_version != evaluator.kb.version or rec.report.by_id(measure_id) is None:
         return None
-    model: type[Household] | type[Site] = Site if rec.entity == "site" else Household
-    return evaluator.explain(model.model_validate(rec.input), measure_id, rec.as_of)
+    return evaluator.explain(evaluator.kb.models.record(rec.entity).model_validate(rec.input), measure_id,
+                             rec.as_of)
 
 
 def default_url(data_dir: Path | None = None) -> str:
@@ -283,8 +283,8 @@ class RecordStore:
             raise RecordError(f"record {record_id} was decided under kb_version {rec.kb_version}; the loaded "
                               f"knowledge base is {kb.version}. Load that version (--policies), or give "
                               "--against-current to see what changed")
-        model: type[Household] | type[Site] = Site if rec.entity == "site" else Household
-        again = evaluator.determine(model.model_validate(rec.input), rec.as_of, EngineKind.rete)
+        again = evaluator.determine(kb.models.record(rec.entity).model_validate(rec.input),
+                                    rec.as_of, EngineKind.rete)
         return Replay(rec, kb.version, status_changes(rec.report, again))
 
     def healthy(self) -> bool:

@@ -29,7 +29,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from houfu.engine.evaluator import EngineKind, Evaluator
 from houfu.engine.results import Report, Status
-from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB
 
 __all__ = ["CaseFileError", "CaseResult", "RuleCase", "case_files", "load_cases", "run_case", "run_cases"]
@@ -137,7 +136,7 @@ def check_report(case: RuleCase, report: Report) -> list[str]:
 
 
 def run_case(evaluator: Evaluator, case: RuleCase, engine: EngineKind, file: str = "") -> CaseResult:
-    model: type[Household] | type[Site] = Site if case.kind == "site" else Household
+    model = evaluator.kb.models.record(case.kind)
     result = CaseResult(file, case.name, engine)
     try:
         record = model.model_validate(case.input)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from houfu.engine.results import Report
+from houfu.kb.loader import KB
 from houfu.kb.query import input_schema, kb_schemas
 
 __all__ = ["dump_json", "schema_for", "write_kb_schemas"]
@@ -27,8 +28,8 @@ def write_kb_schemas(out_dir: Path) -> list[Path]:
     return written
 
 
-def schema_for(kind: str) -> dict[str, Any]:
-    """The JSON Schema of an input (household, site) or of the report houfu writes."""
+def schema_for(kb: KB, kind: str) -> dict[str, Any]:
+    """The JSON Schema of an input (household, site, under the knowledge base's vocabulary) or of the report."""
     if kind == "report":
         return Report.model_json_schema()
-    return input_schema(kind)
+    return input_schema(kb, kind)

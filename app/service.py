@@ -170,21 +170,21 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
 
     # --- the JSON API --------------------------------------------------------------------------------------
 
-    @app.post("/v1/check", response_model=Report, openapi_extra=_record_schema(Household),
+    @app.post("/v1/check", response_model=Report, openapi_extra=_record_schema(kb.models.household),
               summary="Decide a household; the answer is kept as a decision record")
     async def api_check(request: Request, as_of: dt.date | None = None) -> Report:
         user = who(request, page=False)
         record, received = await body_record(request, Household)
         return decide(record, as_of, user, received)
 
-    @app.post("/v1/site", response_model=Report, openapi_extra=_record_schema(Site),
+    @app.post("/v1/site", response_model=Report, openapi_extra=_record_schema(kb.models.site),
               summary="Decide a site's obligations; the answer is kept as a decision record")
     async def api_site(request: Request, as_of: dt.date | None = None) -> Report:
         user = who(request, page=False, role="supervisor")
         record, received = await body_record(request, Site)
         return decide(record, as_of, user, received)
 
-    @app.post("/v1/explain", openapi_extra=_record_schema(Household), summary="Why one measure has its status")
+    @app.post("/v1/explain", openapi_extra=_record_schema(kb.models.household), summary="Why one measure has its status")
     async def api_explain(request: Request, measure: str = Query(..., max_length=100),
                           as_of: dt.date | None = None) -> dict[str, Any]:
         who(request, page=False)
@@ -457,7 +457,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             if not text:
                 skipped.append(fact)  # not known yet: asked again later, never guessed
                 continue
-            value, problem = interpret(asked[fact], text)
+            value, problem = interpret(asked[fact], text, kb)
             if problem is None:
                 candidate = _json.loads(_json.dumps(raw))
                 _set(candidate, fact, value)

@@ -175,7 +175,7 @@ def _header_map(kb: KB, level: str, names: list[str]) -> tuple[dict[str, str], l
     """table column -> field, and the columns that match no field of this level."""
     aliases: dict[str, str] = {}
     declared: dict[str, list[str]] = getattr(kb.columns, level)
-    codec = codec_for({"household": "household", "member": "member", "entity": "entity", "site": "site"}[level])
+    codec = codec_for(kb.models, {"household": "household", "member": "member", "entity": "entity", "site": "site"}[level])
     for fld in [*codec.kinds, *declared]:
         aliases[_norm(fld)] = fld
     for fld, spellings in declared.items():
@@ -339,7 +339,7 @@ def _blank_is_null(values: pa.Array) -> pa.Array:
 
 def _level_columns(kb: KB, sp: _Spellings, level: str, table: pa.Table, mapping: dict[str, str], file: str,
                    errors: dict[int, list[CellError]], base: int = 0) -> dict[str, npt.NDArray[np.float64]]:
-    codec = codec_for(level)
+    codec = codec_for(kb.models, level)
     cols: dict[str, npt.NDArray[np.float64]] = {}
     for name, fact in mapping.items():
         if fact not in codec.kinds:
@@ -399,8 +399,8 @@ def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table
     if entity == "household" and member_table is None:
         # One row per member carrying the household's columns, if any member column is present.
         member_map, _ = _header_map(kb, "member", main.column_names)
-        member_map = {c: f for c, f in member_map.items() if f in codec_for("member").kinds or f == "name"}
-        if any(f in codec_for("member").kinds for f in member_map.values()):
+        member_map = {c: f for c, f in member_map.items() if f in codec_for(kb.models, "member").kinds or f == "name"}
+        if any(f in codec_for(kb.models, "member").kinds for f in member_map.values()):
             return _load_wide(kb, sp, path, main, mapping, member_map, id_col, warnings)
     ids = _arr(main, id_col)
     rows_in = main.num_rows
@@ -420,7 +420,7 @@ def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table
     for row, errs in list(mem_errors.items()) + list(ent_errors.items()):
         errors.setdefault(row, []).extend(errs)
     labels = {k: _arr(main, _field(mapping, k)) for k in ("name", "site", "category")}
-    caseload = Caseload(entity, Table(rows_in, cols, codec_for(level)), items_m, items_e)
+    caseload = Caseload(entity, Table(rows_in, cols, codec_for(kb.models, level)), items_m, items_e)
     out = Loaded(entity, ids, _arr(main, _field(mapping, "jurisdiction")), labels, caseload, rows_in=rows_in,
                  warnings=warnings, source=str(path), row_numbers=np.arange(b0 + 2, b0 + rows_in + 2))
     if member_table is not None:
@@ -434,7 +434,7 @@ def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table
 def _items_from(kb: KB, sp: _Spellings, level: str, table: pa.Table | None, file: str, ids: pa.Array,
                 n: int, base: int = 0) -> tuple[Items, dict[int, list[CellError]]]:
     """Members or businesses from their own table, joined to the households by id (vectorised)."""
-    codec = codec_for(level)
+    codec = codec_for(kb.models, level)
     if table is None:
         return Items(Table(0, {}, codec), np.zeros(0, np.intp), np.zeros(n, bool)), {}
     mapping, _ = _header_map(kb, level, table.column_names)
@@ -487,11 +487,11 @@ def _load_wide(kb: KB, sp: _Spellings, path: Path, table: pa.Table, mapping: dic
             errors.setdefault(int(hh_of_row[r]), []).extend(errs)
     keep = hh_of_row >= 0
     mrows = np.flatnonzero(keep)[np.argsort(hh_of_row[keep], kind="stable")]
-    members = Items(Table(len(mrows), {f: c[mrows] for f, c in mcols.items()}, codec_for("member")),
+    members = Items(Table(len(mrows), {f: c[mrows] for f, c in mcols.items()}, codec_for(kb.models, "member")),
                     hh_of_row[mrows], np.ones(len(head_rows), bool))
     labels = {k: _arr(head, _field(mapping, k)) for k in ("name", "site", "category")}
-    caseload = Caseload("household", Table(len(head_rows), cols, codec_for("household")), members,
-                        Items(Table(0, {}, codec_for("entity")), np.zeros(0, np.intp),
+    caseload = Caseload("household", Table(len(head_rows), cols, codec_for(kb.models, "household")), members,
+                        Items(Table(0, {}, codec_for(kb.models, "entity")), np.zeros(0, np.intp),
                               np.zeros(len(head_rows), bool)))
     out = Loaded("household", _arr(head, id_col), _arr(head, _field(mapping, "jurisdiction")), labels, caseload,
                  rows_in=len(head_rows), warnings=warnings, source=str(path), row_numbers=head_rows + 2)
@@ -570,9 +570,7 @@ def _load_jsonl_fast(kb: KB, path: Path) -> Loaded | None:
     file is not clean (a type, an unknown field, a bad value): the exact reader then names each bad line."""
     import pyarrow.json as pj
 
-    from houfu.kb.facts import Household
-
-    schema = _arrow_type(Household)
+    schema = _arrow_type(kb.models.household)
     if schema is None:
         return None
     try:
@@ -592,12 +590,12 @@ def _load_jsonl_fast(kb: KB, path: Path) -> Loaded | None:
         owner = pc.list_parent_indices(col).to_numpy(zero_copy_only=False).astype(np.intp)
         item_cols = _level_columns(kb, sp, level, flat, {c: c for c in flat.column_names}, str(path), errors)
         known = col.is_valid().to_numpy(zero_copy_only=False)
-        items.append(Items(Table(flat.num_rows, item_cols, codec_for(level)), owner, known))
+        items.append(Items(Table(flat.num_rows, item_cols, codec_for(kb.models, level)), owner, known))
     ids = _arr(main, "id")
     first, _ = _first_rows(ids)
     if errors or bool(np.any(first != np.arange(n))):
         return None
-    caseload = Caseload("household", Table(n, cols, codec_for("household")), items[0], items[1])
+    caseload = Caseload("household", Table(n, cols, codec_for(kb.models, "household")), items[0], items[1])
     return Loaded("household", ids, _arr(main, "jurisdiction"), {k: _arr(main, k) for k in ("name", "site", "category")},
                   caseload, rows_in=n, source=str(path), row_numbers=np.arange(1, n + 1))
 
@@ -631,9 +629,7 @@ def _load_jsonl(kb: KB, path: Path, encoding: str | None, entity: str) -> Loaded
             rows_in += 1
             try:
                 raw = orjson.loads(line)
-                from houfu.kb.facts import Household, Site
-
-                record = parse_record(raw, Site if model_name == "site" else Household, f"{path}:{n}", kb)
+                record = parse_record(raw, kb.models.of(model_name), f"{path}:{n}", kb)
             except orjson.JSONDecodeError as exc:
                 errors.append(CellError(str(path), n, "-", f"not JSON ({exc})"))
                 continue
@@ -648,7 +644,7 @@ def _load_jsonl(kb: KB, path: Path, encoding: str | None, entity: str) -> Loaded
             for k in labels:
                 v = f.get(k)
                 labels[k].append(None if v is None else str(v))
-    caseload = caseload_from_facts(entity, facts)
+    caseload = caseload_from_facts(kb.models, entity, facts)
     return Loaded(entity, pa.array(ids, pa.string()), pa.array(juris, pa.string()),
                   {k: pa.array(v, pa.string()) for k, v in labels.items()}, caseload, errors=errors, rows_in=rows_in,
                   source=str(path), row_numbers=np.asarray(lines, dtype=np.int64))

@@ -24,11 +24,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal, get_args, get_origin
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel
 
 from houfu.kb.conditions import (
     ENTITIES,
@@ -45,7 +45,7 @@ from houfu.kb.conditions import (
     QuantifierVisitor,
     visit,
 )
-from houfu.kb.facts import PERIODIC_FACTS, Entity, Household, Member, Site, fact_paths
+from houfu.kb.facts import RecordModels
 
 from .logic import resolve
 from .program import Program
@@ -100,10 +100,10 @@ class Codec:
         return float(value)
 
 
-def _codec(model: type[BaseModel]) -> Codec:
+def _codec(models: RecordModels, level: str) -> Codec:
     kinds: dict[str, str] = {}
     values: dict[str, tuple[str, ...]] = {}
-    for name, ann in fact_paths(model).items():
+    for name, ann in models.paths(level).items():
         options = [a for a in get_args(ann) if a is not type(None)] if get_origin(ann) is not Literal else [ann]
         base = options[0] if options else ann
         if get_origin(base) is Literal:
@@ -119,16 +119,10 @@ def _codec(model: type[BaseModel]) -> Codec:
     return Codec(kinds, values)
 
 
-_CODECS: dict[str, Codec] = {}
-
-
-def codec_for(level: str) -> Codec:
-    """The codec of household, site, member or entity facts."""
-    if level not in _CODECS:
-        models: dict[str, type[BaseModel]] = {"household": Household, "site": Site, "member": Member,
-                                              "entity": Entity}
-        _CODECS[level] = _codec(models[level])
-    return _CODECS[level]
+@lru_cache(maxsize=64)
+def codec_for(models: RecordModels, level: str) -> Codec:
+    """The codec of household, site, member or entity facts, under one knowledge base's vocabulary."""
+    return _codec(models, level)
 
 
 @dataclass
@@ -215,10 +209,11 @@ def _items(rows: Sequence[Mapping[str, Any]], key: str, codec: Codec) -> Items:
     return Items(Table(len(flat), cols, codec), np.asarray(owner, dtype=np.intp), known)
 
 
-def caseload_from_facts(entity: str, rows: Sequence[Mapping[str, Any]], as_of: dt.date | None = None) -> Caseload:
+def caseload_from_facts(models: RecordModels, entity: str, rows: Sequence[Mapping[str, Any]],
+                        as_of: dt.date | None = None) -> Caseload:
     """A caseload from flattened records (``engine.evaluator.flatten``); the slow, simple way in, for tests and
     small files. Large files are read straight into columns by the screener."""
-    codec = codec_for(entity)
+    codec = codec_for(models, entity)
     cols = {f: codec.encode(f, (r.get(f) for r in rows)) for f in codec.kinds}
     periods = {}
     if entity == "site" and as_of is not None:
@@ -226,14 +221,14 @@ def caseload_from_facts(entity: str, rows: Sequence[Mapping[str, Any]], as_of: d
             _period_labels,  # the periods a quota judges, as the single-record path reads them
         )
 
-        for name, period in PERIODIC_FACTS.items():
+        for name, period in models.periodic.items():
             last, current = _period_labels(period, as_of)
             maps = [r.get(name) for r in rows]
             periods[name] = (np.array([m is not None for m in maps]),
                              codec.encode("", ((m or {}).get(last) for m in maps)),
                              codec.encode("", ((m or {}).get(current) for m in maps)))
-    return Caseload(entity, Table(len(rows), cols, codec), _items(rows, MEMBERS, codec_for("member")),
-                    _items(rows, ENTITIES, codec_for("entity")), periods)
+    return Caseload(entity, Table(len(rows), cols, codec), _items(rows, MEMBERS, codec_for(models, "member")),
+                    _items(rows, ENTITIES, codec_for(models, "entity")), periods)
 
 
 # --- compiling conditions -------------------------------------------------------------------------------------

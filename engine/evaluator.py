@@ -33,7 +33,7 @@ from houfu.kb.conditions import (
     MemberConceptIs,
     walk,
 )
-from houfu.kb.facts import Entity, Household, Member, Site, fact_paths
+from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError, scope_concept_name
 from houfu.kb.models import Clause, Measure, Quota
 from houfu.kb.query import owners_of, resolve_jurisdiction
@@ -74,10 +74,6 @@ from .results import (
     UsedConcept,
 )
 from .rete import ReteEngine
-
-#: Every input fact's type, for the choices a question offers.
-_FACT_TYPES: dict[str, Any] = {k: v for model in (Household, Site, Member, Entity)
-                               for k, v in fact_paths(model).items()}
 
 __all__ = ["EngineKind", "Evaluator", "HOUFU_VERSION", "documents_in_force", "evaluator_for", "flatten"]
 
@@ -169,6 +165,9 @@ class Evaluator:
 
     def __init__(self, kb: KB):
         self.kb = kb
+        #: Every input fact's type, for the choices a question offers.
+        self.fact_types: dict[str, Any] = {k: v for kind in ("household", "site", "member", "entity")
+                                           for k, v in kb.models.paths(kind).items()}
         self.calculators: Mapping[str, Calculator] = load_calculators(kb)
         # A rule naming an unknown calculator would fail mid-evaluation: refuse the KB up front.
         defects = check_calculators(kb, self.calculators)
@@ -414,7 +413,7 @@ class Evaluator:
                 entity=index if collection == ENTITIES else None, about=about,
                 number=None if index is None else index + 1,
                 zh=label.zh if label else key, en=label.en if label else key,
-                choices=_choices(self.kb, key, _FACT_TYPES.get(key)), decides=n))
+                choices=_choices(self.kb, key, self.fact_types.get(key)), decides=n))
         out.sort(key=lambda q: (-q.decides, q.number is not None, q.number or 0, q.fact))
         return out
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from houfu.engine.evaluator import EngineKind, Evaluator, evaluator_for
 from houfu.engine.results import Determination, Explanation, Report, Status
-from houfu.kb.facts import Household, Site, record_model
+from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError, KBError, load_default
 from houfu.kb.loader import load as _load
 
@@ -45,29 +45,32 @@ def evaluator(kb: KB | None = None) -> Evaluator:
     return evaluator_for(kb or load_default())
 
 
-def _record(model: type[Household] | type[Site], record: Any) -> Any:
-    return model.model_validate(dict(record)) if isinstance(record, Mapping) else record
+def _record(kind: str, record: Any, kb: KB | None) -> Any:
+    """A mapping as the knowledge base's own input model (its vocabulary decides the fields)."""
+    if not isinstance(record, Mapping):
+        return record
+    models = (kb or load_default()).models
+    raw = dict(record)
+    model = models.record_model(raw) if kind == "any" else models.of(kind)
+    return model.model_validate(raw)
 
 
 def check(household: Household | Mapping[str, Any], *, as_of: dt.date | None = None, kb: KB | None = None,
           engine: EngineKind = EngineKind.rete) -> Report:
     """Every household measure of the documents in force: status, why, owners, amounts, missing facts."""
-    return evaluator(kb).determine(_record(Household, household), as_of, engine)
+    return evaluator(kb).determine(_record("household", household, kb), as_of, engine)
 
 
 def site(site: Site | Mapping[str, Any], *, as_of: dt.date | None = None, kb: KB | None = None,
          engine: EngineKind = EngineKind.rete) -> Report:
     """Every site obligation of the documents in force: met, violated (with the gap), undetermined."""
-    return evaluator(kb).determine(_record(Site, site), as_of, engine)
+    return evaluator(kb).determine(_record("site", site, kb), as_of, engine)
 
 
 def explain(record: Household | Site | Mapping[str, Any], measure_id: str, *, as_of: dt.date | None = None,
             kb: KB | None = None) -> Explanation:
     """One measure for one household or site, with the rules that fired and each member's tests."""
-    if isinstance(record, Mapping):
-        raw = dict(record)
-        record = record_model(raw).model_validate(raw)
-    return evaluator(kb).explain(record, measure_id, as_of)
+    return evaluator(kb).explain(_record("any", record, kb), measure_id, as_of)
 
 
 @lru_cache(maxsize=8)

@@ -1,25 +1,31 @@
-"""The input vocabulary: households (with members) and resettlement sites.
+"""The input vocabulary: households (with members and businesses) and resettlement sites.
 
-Every field is optional: an absent field is *unknown*, never false.  Unknown
-field names are rejected (``extra="forbid"``) so a typo cannot silently become
-an unknown fact.  Rules in ``policies/`` may only name facts declared here.
+Only a record's identity is Python: ids, names, the site and jurisdiction, and the lists of members and
+businesses.  Every fact a rule may test is declared as data (``policies/vocabulary.yaml``, and a
+document's own ``vocabulary.yaml`` for local facts), and ``build_models`` turns the declarations into
+pydantic models, one set per knowledge base (``KB.models``).
+
+Every fact is optional: an absent field is *unknown*, never false.  Unknown field names are rejected
+(``extra="forbid"``) so a typo cannot silently become an unknown fact.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args, get_origin
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import GenericAlias, MappingProxyType
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, StringConstraints, create_model
 
-__all__ = ["PERIODIC_FACTS", "Entity", "Household", "record_model", "IncubatorFees", "Member", "Site", "ThreeHaves", "fact_paths"]
+from .models import FactGroup, FactLabel, RecordKind
+
+__all__ = ["Entity", "Household", "Member", "RecordModels", "Site", "build_models", "fact_paths"]
 
 Year = Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
 Quarter = Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$")]
-
-#: Facts that hold a count per period; rules judge them through ``quota``, never in a condition.
-PERIODIC_FACTS = {"job_fairs": "year", "community_activities": "quarter"}
-
-SiteType = Literal["county_seat_centralized", "town_centralized", "central_village", "scattered"]
+_PERIOD_KEYS: dict[str, Any] = {"year": Year, "quarter": Quarter}
+_SCALARS: dict[str, Any] = {"boolean": bool, "integer": int, "number": float, "text": str}
 
 
 class _Input(BaseModel):
@@ -27,42 +33,10 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-class IncubatorFees(_Input):
-    """Actual monthly fees at the business incubator, in yuan (dingnan 四(三))."""
-
-    property_management: float | None = Field(None, ge=0, description="物管费")
-    sanitation: float | None = Field(None, ge=0, description="卫生费")
-    rent: float | None = Field(None, ge=0, description="房租费")
-    utilities: float | None = Field(None, ge=0, description="水电费: recorded, but not subsidised")
-
-
 class Member(_Input):
+    """One household member; the facts come from the vocabulary (``on: member``)."""
+
     name: str | None = Field(None, description="optional; used only in briefs")
-    age: int | None = Field(None, ge=0, le=130, description="完整周岁")
-    sex: Literal["female", "male"] | None = None
-    labor_capacity: Literal["full", "partial", "none"] | None = Field(
-        None, description="劳动能力; record `none` for children under 16")
-    employed: bool | None = None
-    employment: Literal["none", "local_enterprise", "workshop", "public_welfare_post",
-                        "outside_county", "self_employed"] | None = None
-    wants_job: Literal["none", "local", "outside_county"] | None = None
-    wants_training: bool | None = None
-    trainings_this_year: int | None = Field(None, ge=0)
-    school_stage: Literal["none", "preschool", "primary", "junior_middle", "senior_high"] | None = None
-    disability: bool | None = None
-    severe_disability: bool | None = Field(None, description="重度残疾 (assessed grade 1 or 2): the nursing subsidy's test")
-    meets_disability_living_subsidy_conditions: bool | None = Field(
-        None, description="符合困难残疾人生活补贴条件, as the civil affairs office assesses it")
-    meets_destitute_support_conditions: bool | None = Field(
-        None, description="符合特困人员救助供养条件 (no ability to work, no income, no one legally bound to support)")
-    serious_illness: bool | None = None
-    left_behind: bool | None = Field(None, description="留守 (left-behind woman, child or elder)")
-    lives_alone_elderly: bool | None = Field(None, description="空巢老人")
-    unsupported_child: bool | None = Field(None, description="事实无人抚养儿童")
-    refused_school_place: bool | None = Field(
-        None, description="a school has refused this child a place (dingnan 三(一) forbids refusal for lack of hukou)")
-    recognized_employment_difficulty: bool | None = Field(None, description="认定为就业困难人员")
-    wants_to_start_business: bool | None = None
 
 
 class Entity(_Input):
@@ -72,96 +46,136 @@ class Entity(_Input):
     name: str | None = Field(None, description="shown in letters, e.g. 建华家政服务部")
     owners: list[Annotated[int, Field(ge=1)]] = Field(
         default=[], description="the household members who run it, numbered from 1 as in the members list")
-    in_incubator: bool | None = Field(None, description="入驻创业孵化基地")
-    monthly_incubator_fees_yuan: IncubatorFees | None = None
-    months_subsidized_before_quarter: int | None = Field(None, ge=0, description="months already subsidised")
 
 
 class Household(_Input):
+    """A relocated household; the facts come from the vocabulary (``on: household``)."""
+
     id: str
     name: str | None = Field(None, description="how a letter addresses the household, e.g. 钟建华户; the id if absent")
     site: str | None = Field(None, description="the household's site: an id or name from policies/sites.yaml, "
                                               "or a site's name as written (its window is then 'not yet recorded')")
     jurisdiction: str | None = Field(None, description="dingnan, shiyan, a county under 十堰市, a Chinese name or a division code")
-    site_type: SiteType | None = None
-    site_population: int | None = Field(None, ge=0, description="people at the household's site")
-    category: Literal["registered_poor", "co_relocated"] | None = None
-    hukou_at_site: bool | None = None
-    wants_hukou_transfer: bool | None = None
-    has_contracted_land_at_origin: bool | None = None
-    enrolled_medical_insurance: bool | None = None
-    enrolled_pension: bool | None = None
-    receives_dibao: bool | None = None
-    meets_dibao_conditions: bool | None = None
-    meets_housing_security_conditions: bool | None = Field(None, description="符合城镇住房保障条件的住房困难家庭")
-    meets_medical_insurance_conditions: bool | None = Field(
-        None, description="符合条件 for basic medical insurance under the insurance rules (dingnan 三(三); shiyan 12 应保尽保)")
-    meets_pension_conditions: bool | None = Field(
-        None, description="符合条件 for basic pension insurance under the insurance rules (age, contributions)")
-    special_resettlement_arrangement: bool | None = Field(
-        None, description="the home is under a 特殊安置方式 (special arrangement), the exception in shiyan 11")
-    monitored_for_relapse: bool | None = None
-    sudden_hardship: bool | None = None
-    has_property_certificate: bool | None = None
-    wants_to_sell_house: bool | None = None
-    site_has_workshop: bool | None = None
     members: list[Member] | None = None
     entities: list[Entity] | None = Field(None, description="the household's businesses; absent is unknown, [] is none")
 
 
-class ThreeHaves(_Input):
-    institution: bool | None = Field(None, description="有机构")
-    staff: bool | None = Field(None, description="有人员")
-    rules: bool | None = Field(None, description="有制度")
-
-
 class Site(_Input):
+    """A resettlement site; the facts come from the vocabulary (``on: site``)."""
+
     id: str
     name: str | None = None
     jurisdiction: str | None = None
-    site_type: SiteType | None = None
-    size_class: Literal["large", "medium", "small"] | None = Field(
-        None, description="the county's declared 大/中/小型 class; the texts define only 800+ as large")
-    population: int | None = Field(None, ge=0, description="people, not households")
-    households: int | None = Field(None, ge=0)
-    employed_count: int | None = Field(None, ge=0)
-    employed_2020_baseline: int | None = Field(None, ge=0)
-    workshops: int | None = Field(None, ge=0, description="就业帮扶车间 (poverty-alleviation workshops) at the site")
-    workshops_newly_built: int | None = Field(
-        None, ge=0, description="扶贫车间 newly built (新建) for the site since relocation, not existing ones")
-    leading_industries: int | None = Field(None, ge=0)
-    employment_service: Literal["center", "station", "none"] | None = None
-    three_haves: ThreeHaves | None = None
-    is_separate_community: bool | None = None
-    has_party_members: bool | None = Field(None, description="some relocated household has a Party member (shiyan 9)")
-    has_party_branch: bool | None = None
-    has_party_group: bool | None = None
-    has_police_room: bool | None = None
-    has_employment_service_window: bool | None = None
-    has_first_secretary_and_work_team: bool | None = None
-    job_fairs: dict[Year, NonNegativeInt] | None = Field(
-        None, description="job-fair and career-guidance events held, per calendar year: {\"2025\": 2}")
-    community_activities: dict[Quarter, NonNegativeInt] | None = Field(
-        None, description="community activities held, per quarter: {\"2025-Q4\": 1}")
 
 
-def record_model(raw: object) -> type[Household] | type[Site]:
-    """A household or a site, by which model's field names the raw record's keys fit better."""
-    keys = set(raw) if isinstance(raw, dict) else set()
-    fits_site = len(keys - set(Site.model_fields)) < len(keys - set(Household.model_fields))
-    return Site if fits_site else Household
+_BASES: dict[RecordKind, type[_Input]] = {"household": Household, "member": Member, "entity": Entity, "site": Site}
+
+
+@dataclass(frozen=True, eq=False)
+class RecordModels:
+    """The input models one knowledge base accepts, built from its vocabulary."""
+
+    household: type[Household]
+    member: type[Member]
+    entity: type[Entity]
+    site: type[Site]
+    #: Facts that hold a count per period; rules judge them through ``quota``, never in a condition.
+    periodic: Mapping[str, str]
+    _paths: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)
+
+    def of(self, kind: str) -> type[BaseModel]:
+        """The model of a household, member, entity or site."""
+        models: dict[str, type[BaseModel]] = {"household": self.household, "member": self.member,
+                                              "entity": self.entity, "site": self.site}
+        return models[kind]
+
+    def record(self, kind: str) -> type[Household] | type[Site]:
+        """The model of a top-level record: a site, or a household."""
+        return self.site if kind == "site" else self.household
+
+    def paths(self, kind: str) -> dict[str, object]:
+        """Fact names a rule may test on this kind of record, nested ones dotted, with their types."""
+        if kind not in self._paths:
+            self._paths[kind] = fact_paths(self.of(kind), self.periodic)
+        return self._paths[kind]
+
+    def record_model(self, raw: object) -> type[Household] | type[Site]:
+        """A household or a site, by which model's field names the raw record's keys fit better."""
+        keys = set(raw) if isinstance(raw, dict) else set()
+        fits_site = len(keys - set(self.site.model_fields)) < len(keys - set(self.household.model_fields))
+        return self.site if fits_site else self.household
+
+
+def _annotation(fact: FactLabel) -> tuple[Any, Any]:
+    """The field's type and its ``Field`` (bounds and description), from the declaration."""
+    constraints: dict[str, Any] = {}
+    if fact.minimum is not None:
+        constraints["ge"] = int(fact.minimum) if fact.type == "integer" else fact.minimum
+    if fact.maximum is not None:
+        constraints["le"] = int(fact.maximum) if fact.type == "integer" else fact.maximum
+    if fact.type == "code":
+        kind: Any = Literal[tuple(fact.labels)]
+    elif fact.type == "per_period":
+        assert fact.period is not None  # FactLabel's validator
+        kind = GenericAlias(dict, (_PERIOD_KEYS[fact.period], NonNegativeInt))
+    else:
+        kind = _SCALARS[fact.type]
+    return kind | None, Field(None, description=fact.description, **constraints)
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def build_models(facts: Iterable[FactLabel], groups: Iterable[FactGroup] = ()) -> RecordModels:
+    """The input models of a vocabulary.  Raises ``ValueError`` naming the fact it cannot place."""
+    fields: dict[RecordKind, dict[str, Any]] = {k: {} for k in _BASES}
+    nested: dict[str, dict[str, Any]] = {}
+    group_of = {g.id: g for g in groups}
+    periodic: dict[str, str] = {}
+    for fact in facts:
+        if fact.type == "list":
+            continue  # members and entities: structural, typed below
+        head, _, leaf = fact.id.rpartition(".")
+        if head:
+            group = group_of.get(head)
+            if group is None or fact.records != [group.record]:
+                raise ValueError(f"{fact.id}: a dotted fact needs a group {head!r} on {fact.records} under `groups:`")
+            nested.setdefault(head, {})[leaf] = _annotation(fact)
+            continue
+        for record in fact.records:
+            fields[record][fact.id] = _annotation(fact)
+        if fact.period is not None:
+            periodic[fact.id] = fact.period
+    for gid, members in nested.items():
+        group = group_of[gid]
+        sub = create_model(_camel(gid), __base__=_Input, __doc__=group.description, **members)
+        fields[group.record][gid] = (sub | None, Field(None, description=group.description))
+    for record, base in _BASES.items():
+        clash = set(fields[record]) & set(base.model_fields)
+        if clash:
+            raise ValueError(f"{sorted(clash)[0]}: the name is part of every {record} record, not a fact")
+    member = create_model("Member", __base__=Member, __doc__=Member.__doc__, **fields["member"])
+    entity = create_model("Entity", __base__=Entity, __doc__=Entity.__doc__, **fields["entity"])
+    household = create_model(
+        "Household", __base__=Household, __doc__=Household.__doc__, **fields["household"],
+        members=(list[member] | None, None),
+        entities=(list[entity] | None, Household.model_fields["entities"]))
+    site = create_model("Site", __base__=Site, __doc__=Site.__doc__, **fields["site"])
+    return RecordModels(household=household, member=member, entity=entity, site=site,
+                        periodic=MappingProxyType(periodic))
 
 
 _NOT_FACTS = {"id", "name", "site", "members", "entities", "jurisdiction", "owners"}
 
 
-def fact_paths(model: type[BaseModel]) -> dict[str, object]:
+def fact_paths(model: type[BaseModel], periodic: Mapping[str, str] | None = None) -> dict[str, object]:
     """Fact names a rule may test for this model, nested ones dotted, with their types."""
     out: dict[str, object] = {}
-    for name, field in model.model_fields.items():
-        if name in _NOT_FACTS or name in PERIODIC_FACTS:
+    for name, info in model.model_fields.items():
+        if name in _NOT_FACTS or (periodic and name in periodic):
             continue
-        ann = field.annotation
+        ann = info.annotation
         inner = [a for a in get_args(ann) if a is not type(None)] if get_origin(ann) else [ann]
         sub = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
         if sub:

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .conditions import Fact
+from .facts import RecordModels, build_models
 from .models import (
     Body,
     Clause,
@@ -28,6 +29,7 @@ from .models import (
     Concept,
     ConsistencyCheck,
     Document,
+    FactGroup,
     FactLabel,
     GlossaryTerm,
     Jurisdiction,
@@ -105,6 +107,7 @@ class KB:
     units: Mapping[str, UnitDef]
     glossary: Mapping[str, GlossaryTerm]
     fact_labels: Mapping[str, FactLabel]
+    models: RecordModels
     notices: Mapping[str, NoticeText]
     sites: Mapping[str, SiteRecord]
     columns: ColumnsFile
@@ -293,6 +296,7 @@ def load(folder: Path | str | None = None) -> KB:
         dkb = _load_document(sub)
         documents[dkb.doc.id] = dkb
     ix = _index(documents)
+    facts, models = load_vocabulary(root, [d.folder for d in documents.values()])
     _scope_concepts(documents, ix)
     ro = MappingProxyType
     return KB(
@@ -304,7 +308,7 @@ def load(folder: Path | str | None = None) -> KB:
         topics=ro(_parse_list(Topic, root / "topics.yaml", "topics")),
         units=ro(load_units(root)),
         glossary=ro(_parse_list(GlossaryTerm, root / "glossary.yaml", "terms")),
-        fact_labels=ro(_parse_list(FactLabel, root / "vocabulary.yaml", "facts")),
+        fact_labels=ro(facts), models=models,
         notices=ro(_parse_list(NoticeText, root / "notices.yaml", "notices")),
         sites=ro(_parse_list(SiteRecord, root / "sites.yaml", "sites")),
         columns=_parse(ColumnsFile, _read_yaml(root / "columns.yaml") or {}, root / "columns.yaml")
@@ -314,6 +318,29 @@ def load(folder: Path | str | None = None) -> KB:
         concepts=ro(ix.concepts), clause_doc=ro(ix.clause_doc), measure_clause=ro(ix.measure_clause),
         concept_clause=ro(ix.concept_clause),
     )
+
+
+def load_vocabulary(root: Path, document_folders: list[Path]) -> tuple[dict[str, FactLabel], RecordModels]:
+    """The input facts of ``root/vocabulary.yaml`` and of each document's own, and the models built from them."""
+    facts: dict[str, FactLabel] = {}
+    groups: list[FactGroup] = []
+    where: dict[str, Path] = {}
+    for path in [root / "vocabulary.yaml", *(f / "vocabulary.yaml" for f in document_folders)]:
+        if path != root / "vocabulary.yaml" and not path.exists():
+            continue
+        raw = _read_yaml(path) or {}
+        for ident, fact in _parse_list(FactLabel, path, "facts").items():
+            if ident in facts:
+                raise KBError(path, f"facts[{ident}]", f"already declared in {where[ident]}")
+            facts[ident], where[ident] = fact, path
+        if isinstance(raw, dict) and raw.get("groups"):
+            groups += _parse_list(FactGroup, path, "groups").values()
+    try:
+        models = build_models(facts.values(), groups)
+    except ValueError as exc:
+        name, _, message = str(exc).partition(": ")
+        raise KBError(where.get(name, root / "vocabulary.yaml"), f"facts[{name}]", message) from None
+    return facts, models
 
 
 def load_units(folder: Path) -> dict[str, UnitDef]:

@@ -11,7 +11,7 @@ import datetime as dt
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .conditions import Assumed, Condition, ParamRef
 
@@ -124,18 +124,62 @@ class FactRange(Strict):
     why: str
 
 
-class FactLabel(Strict):
-    """One input fact (policies/vocabulary.yaml): its plain question, its range, its Chinese value labels."""
+RecordKind = Literal["household", "member", "entity", "site"]
 
-    id: str
+
+class FactLabel(Strict):
+    """One input fact (policies/vocabulary.yaml, or a document's own): what it is and how to ask for it.
+
+    houfu builds its input models from these (``kb.facts.build_models``): adding a fact needs no Python.
+    """
+
+    id: str = Field(description="the fact's name; a dotted one (three_haves.staff) is a field of a declared group")
+    record: RecordKind | list[RecordKind] = Field(description="the record it belongs to, or a list for a shared name")
+    type: Literal["boolean", "integer", "number", "code", "text", "per_period", "list"] = Field(
+        description="code: one of `labels`; per_period: a count per `period`; list: members or entities")
+    unit: str | None = Field(default=None, description="an id of policies/units.yaml")
+    period: Literal["year", "quarter"] | None = Field(default=None, description="per_period facts only")
+    minimum: float | None = Field(default=None, description="a hard bound: a smaller value is refused")
+    maximum: float | None = Field(default=None, description="a hard bound: a larger value is refused")
+    description: str | None = Field(default=None, description="what the fact means, with the policy's own term")
     zh: str
     en: str
     range: FactRange | None = None
-    labels: dict[str, str] = Field(default={}, description="code -> Chinese label accepted in input files")
+    labels: dict[str, str] = Field(default={}, description="code -> Chinese label accepted in input files; "
+                                                           "for a code fact, its values")
     ask_if: Condition | None = Field(
         default=None, description="asked only when this is not known to be false, tested on the same member, "
                                   "business or household (e.g. jobs only of someone 16 or over who can work)")
     ask_if_why: str | None = None
+
+    @property
+    def records(self) -> list[RecordKind]:
+        return [self.record] if isinstance(self.record, str) else list(self.record)
+
+    @model_validator(mode="after")
+    def _shape(self) -> FactLabel:
+        if self.type == "code" and not self.labels:
+            raise ValueError("a code fact lists its values under `labels`")
+        if (self.type == "per_period") != (self.period is not None):
+            raise ValueError("`period` is given for a per_period fact, and only for one")
+        if (self.minimum is not None or self.maximum is not None) and self.type not in ("integer", "number"):
+            raise ValueError("minimum and maximum are for integer and number facts")
+        return self
+
+
+class FactGroup(Strict):
+    """A group of facts asked together (three_haves.institution, …), one nested object in the input."""
+
+    id: str
+    record: RecordKind
+    description: str
+
+
+class VocabularyFile(Strict):
+    """policies/vocabulary.yaml, or a document's own vocabulary.yaml (its local facts)."""
+
+    facts: list[FactLabel]
+    groups: list[FactGroup] = []
 
 
 class Window(Strict):

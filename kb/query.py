@@ -9,7 +9,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .facts import Household, Site
 from .loader import KB, FieldError, KBError
 from .models import (
     Body,
@@ -18,13 +17,13 @@ from .models import (
     ColumnsFile,
     ConsistencyCheck,
     Document,
-    FactLabel,
     GlossaryTerm,
     Jurisdiction,
     NoticeText,
     SiteRecord,
     Topic,
     UnitDef,
+    VocabularyFile,
 )
 
 __all__ = ["sentence_coverage", "sentences", "stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema"]
@@ -189,11 +188,11 @@ def _snippet(text: str, word: str, width: int = 40) -> str:
 
 FORMATS: dict[str, type[BaseModel]] = {
     "document": Document, "clauses": ClausesFile, "bodies": Body, "jurisdictions": Jurisdiction,
-    "topics": Topic, "glossary": GlossaryTerm, "vocabulary": FactLabel, "notices": NoticeText,
+    "topics": Topic, "glossary": GlossaryTerm, "vocabulary": VocabularyFile, "notices": NoticeText,
     "consistency": ConsistencyCheck, "sites": SiteRecord, "columns": ColumnsFile, "units": UnitDef,
 }
 _LIST_KEY = {"bodies": "bodies", "jurisdictions": "jurisdictions", "topics": "topics", "glossary": "terms",
-             "vocabulary": "facts", "notices": "notices", "consistency": "checks",
+             "notices": "notices", "consistency": "checks",
              "sites": "sites", "units": "units"}
 
 
@@ -211,10 +210,9 @@ def kb_schemas() -> dict[str, dict[str, Any]]:
     return out
 
 
-def input_schema(kind: str) -> dict[str, Any]:
-    models: dict[str, type[BaseModel]] = {"household": Household, "site": Site}
-    model = models[kind]
-    return model.model_json_schema()
+def input_schema(kb: KB, kind: str) -> dict[str, Any]:
+    """The JSON Schema of a household or site under this knowledge base's vocabulary."""
+    return kb.models.record(kind).model_json_schema()
 
 
 def resolve_jurisdiction(kb: KB, value: str | None) -> str:

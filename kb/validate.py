@@ -37,7 +37,6 @@ from .conditions import (
     visit,
     walk,
 )
-from .facts import PERIODIC_FACTS, Entity, Household, Member, Site, fact_paths
 from .loader import KB, DocumentKB, KBError, rebuild_source
 from .models import Clause, LetterKind, Measure
 from .query import owners_of
@@ -47,12 +46,9 @@ __all__ = ["validate", "drafts", "parse_responsibility_list", "numbers_in", "qua
 _DOC_REF = re.compile(r"〔\d{4}〕\s*\d+\s*号|\d{4}年\d{1,2}月\d{1,2}日")
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?")
 
-VOCABULARY = {
-    "household": fact_paths(Household),
-    "member": fact_paths(Member),
-    "entity": fact_paths(Entity),
-    "site": fact_paths(Site),
-}
+def _vocabulary(kb: KB, scope: str) -> dict[str, object]:
+    """The facts a rule may test on a household, member, entity or site, under this KB's vocabulary."""
+    return kb.models.paths(scope)
 
 
 def parse_responsibility_list(text: str) -> tuple[str, list[str]] | None:
@@ -92,14 +88,17 @@ def _check_registries(kb: KB) -> list[KBError]:
             errs.append(KBError(path, f"bodies[{b.id}].successor", f"unknown body id {b.successor!r}"))
         if b.jurisdiction and b.jurisdiction not in kb.jurisdictions:
             errs.append(KBError(path, f"bodies[{b.id}].jurisdiction", f"unknown jurisdiction {b.jurisdiction!r}"))
-    names = {k for vocab in VOCABULARY.values() for k in vocab} | {"members", "entities"} | set(PERIODIC_FACTS)
-    for missing in sorted(names - set(kb.fact_labels)):
-        errs.append(KBError(kb.folder / "vocabulary.yaml", "facts", f"no question for fact {missing!r}"))
-    for extra in sorted(set(kb.fact_labels) - names):
-        errs.append(KBError(kb.folder / "vocabulary.yaml", f"facts[{extra}]", "not a fact of the input vocabulary"))
     for label in kb.fact_labels.values():
+        if label.unit is not None and label.unit not in kb.units:
+            errs.append(KBError(kb.folder / "vocabulary.yaml", f"facts[{label.id}].unit",
+                                f"unknown unit {label.unit!r}; units: {', '.join(kb.units)}"))
+        if label.type == "list" and (label.id, label.records) not in (("members", ["household"]),
+                                                                 ("entities", ["household"])):
+            errs.append(KBError(kb.folder / "vocabulary.yaml", f"facts[{label.id}].type",
+                                "only a household's members and entities are lists"))
         if label.ask_if is not None:
-            scope = next((s for s in ("member", "entity", "household", "site") if label.id in VOCABULARY[s]), None)
+            scope = next((s for s in ("member", "entity", "household", "site")
+                          if label.id in _vocabulary(kb, s)), None)
             if scope is None:
                 errs.append(KBError(kb.folder / "vocabulary.yaml", f"facts[{label.id}].ask_if",
                                     "only a fact of a member, business, household or site can be gated"))
@@ -125,14 +124,12 @@ def _check_registries(kb: KB) -> list[KBError]:
 
 def _check_columns(kb: KB) -> list[KBError]:
     """columns.yaml names real fields, and its value spellings map to real codes."""
-    from .facts import Entity, Household, Member, Site, fact_paths
-
     path = kb.folder / "columns.yaml"
     errs = []
-    fields = {"household": set(fact_paths(Household)) | {"id", "name", "site", "jurisdiction"},
-              "member": set(fact_paths(Member)) | {"household", "name"},
-              "entity": set(fact_paths(Entity)) | {"household", "id", "name"},
-              "site": set(fact_paths(Site)) | {"id", "name", "jurisdiction"}}
+    fields = {"household": set(_vocabulary(kb, "household")) | {"id", "name", "site", "jurisdiction"},
+              "member": set(_vocabulary(kb, "member")) | {"household", "name"},
+              "entity": set(_vocabulary(kb, "entity")) | {"household", "id", "name"},
+              "site": set(_vocabulary(kb, "site")) | {"id", "name", "jurisdiction"}}
     c = kb.columns
     for level, allowed in fields.items():
         for name in getattr(c, level):
@@ -316,9 +313,10 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
         if rule.quota:
             if rule.entity != "site" or rule.requires:
                 errs.append(KBError(path, f"{key}.rule.quota", "`quota` is for site rules without `requires`"))
-            if PERIODIC_FACTS.get(rule.quota.count) != rule.quota.period:
+            periodic = dict(kb.models.periodic)
+            if periodic.get(rule.quota.count) != rule.quota.period:
                 errs.append(KBError(path, f"{key}.rule.quota.count", f"{rule.quota.count!r} is not a per-"
-                                    f"{rule.quota.period} count; per-period facts: {PERIODIC_FACTS}"))
+                                    f"{rule.quota.period} count; per-period facts: {periodic}"))
             if isinstance(rule.quota.min, ParamRef) and rule.quota.min.param not in kb.parameters:
                 errs.append(KBError(path, f"{key}.rule.quota.min", f"unknown parameter {rule.quota.min.param!r}"))
         # The applicability test must never be "not yet done": that is the fulfilment test's job.
@@ -337,12 +335,12 @@ class _ConditionCheck(QuantifierVisitor[list[str]]):
 
     def fact(self, c: Fact) -> list[str]:
         out = []
-        if c.fact not in VOCABULARY[self.scope]:
+        if c.fact not in _vocabulary(self.kb, self.scope):
             out.append(f"unknown {self.scope} fact {c.fact!r}")
         value = c.value
         if isinstance(value, ParamRef) and value.param not in self.kb.parameters:
             out.append(f"unknown parameter {value.param!r}")
-        if isinstance(value, FactRef) and value.fact_ref not in VOCABULARY[self.scope]:
+        if isinstance(value, FactRef) and value.fact_ref not in _vocabulary(self.kb, self.scope):
             out.append(f"unknown {self.scope} fact {value.fact_ref!r}")
         if isinstance(value, int | float) and not isinstance(value, bool) and value != 0:
             out.append(f"literal number {value:g}: take it from a parameter ({{param: ...}}) so it cites its clause")

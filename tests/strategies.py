@@ -1,6 +1,6 @@
 """Hypothesis strategies derived from the knowledge base: nothing here lists facts or places by hand.
 
-* Records: every field of the input models (kb/facts.py) may be absent (unknown); values come
+* Records: every field of the input models (built from the KB's vocabulary) may be absent (unknown); values come
   from the field's type: booleans, the Literal's choices, and for numbers the thresholds the
   rules actually test (each one, one below and one above) plus the field's bounds.
 * Jurisdictions: every jurisdiction in which some document is in force, written as its id,
@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
 from hypothesis import strategies as st
@@ -39,7 +40,7 @@ from houfu.kb.conditions import (
     ParamRef,
     walk,
 )
-from houfu.kb.facts import PERIODIC_FACTS, Entity, Household, Member, Site
+from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, load_default
 
 AS_OF = dt.date(2026, 1, 1)
@@ -84,20 +85,21 @@ def thresholds(kb: KB) -> dict[str, set[float]]:
     return out
 
 
-def _value(name: str, field: Any, limits: dict[str, set[float]], prefix: str = "") -> st.SearchStrategy[Any]:
+def _value(name: str, field: Any, limits: dict[str, set[float]], periodic: Mapping[str, str],
+           prefix: str = "") -> st.SearchStrategy[Any]:
     options = _unwrap(field.annotation)
     ann = options[0]
     if name in TEXT_VALUES:
         return st.sampled_from(TEXT_VALUES[name])
-    if name in PERIODIC_FACTS:  # counts for the last complete and the current period on AS_OF
-        labels = {"year": ["2025", "2026"], "quarter": ["2025-Q4", "2026-Q1"]}[PERIODIC_FACTS[name]]
+    if name in periodic:  # counts for the last complete and the current period on AS_OF
+        labels = {"year": ["2025", "2026"], "quarter": ["2025-Q4", "2026-Q1"]}[periodic[name]]
         return st.dictionaries(st.sampled_from(labels), st.integers(0, 3))
     if get_origin(ann) is Literal:
         return st.sampled_from(list(get_args(ann)))
     if ann is bool:
         return st.booleans()
     if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return _model_dict(ann, limits, prefix + name + ".")
+        return _model_dict(ann, limits, periodic, prefix + name + ".")
     if ann in (int, float):
         lo, hi = _bounds(field)
         near = {t + d for t in limits.get(prefix + name, set()) for d in (-1, 0, 1)}
@@ -108,9 +110,9 @@ def _value(name: str, field: Any, limits: dict[str, set[float]], prefix: str = "
     raise TypeError(f"no strategy for field {name!r} of type {ann!r}: extend tests/strategies.py")
 
 
-def _model_dict(model: type[BaseModel], limits: dict[str, set[float]], prefix: str = "",
-                skip: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
-    fields = {n: maybe(_value(n, f, limits, prefix)) for n, f in model.model_fields.items()
+def _model_dict(model: type[BaseModel], limits: dict[str, set[float]], periodic: Mapping[str, str],
+                prefix: str = "", skip: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
+    fields = {n: maybe(_value(n, f, limits, periodic, prefix)) for n, f in model.model_fields.items()
               if n not in skip and n not in ("members", "entities")}
     return st.fixed_dictionaries(fields).map(lambda d: {k: v for k, v in d.items() if v is not None})
 
@@ -127,9 +129,10 @@ def jurisdiction_names(kb: KB) -> list[str]:
 def households(kb: KB | None = None) -> st.SearchStrategy[Household]:
     kb = kb or load_default()
     limits = thresholds(kb)
-    member = _model_dict(Member, limits)
-    entity = _model_dict(Entity, limits, skip=("id", "owners"))
-    base = _model_dict(Household, limits, skip=("id", "jurisdiction"))
+    models = kb.models
+    member = _model_dict(models.member, limits, models.periodic)
+    entity = _model_dict(models.entity, limits, models.periodic, skip=("id", "owners"))
+    base = _model_dict(models.household, limits, models.periodic, skip=("id", "jurisdiction"))
 
     def build(b: dict[str, Any], j: str, ms: list[dict[str, Any]] | None, es: list[dict[str, Any]] | None) -> Household:
         raw: dict[str, Any] = {**b, "id": "H", "jurisdiction": j}
@@ -137,7 +140,7 @@ def households(kb: KB | None = None) -> st.SearchStrategy[Household]:
             raw["members"] = ms
         if es is not None:
             raw["entities"] = [{**e, "id": f"e{i}"} for i, e in enumerate(es)]
-        return Household.model_validate(raw)
+        return models.household.model_validate(raw)
 
     return st.builds(build, base, st.sampled_from(jurisdiction_names(kb)), maybe(st.lists(member, max_size=4)),
                      maybe(st.lists(entity, max_size=2)))
@@ -145,21 +148,22 @@ def households(kb: KB | None = None) -> st.SearchStrategy[Household]:
 
 def sites(kb: KB | None = None) -> st.SearchStrategy[Site]:
     kb = kb or load_default()
-    base = _model_dict(Site, thresholds(kb), skip=("id", "jurisdiction"))
-    return st.builds(lambda b, j: Site.model_validate({**b, "id": "S", "jurisdiction": j}),
+    base = _model_dict(kb.models.site, thresholds(kb), kb.models.periodic, skip=("id", "jurisdiction"))
+    return st.builds(lambda b, j: kb.models.site.model_validate({**b, "id": "S", "jurisdiction": j}),
                      base, st.sampled_from(jurisdiction_names(kb)))
 
 
 # --- generated rule programs ---------------------------------------------------------------
 
 
-def _leaf_strategies(model: type[BaseModel], limits: dict[str, set[float]]) -> list[st.SearchStrategy[Condition]]:
+def _leaf_strategies(model: type[BaseModel], limits: dict[str, set[float]],
+                     periodic: Mapping[str, str]) -> list[st.SearchStrategy[Condition]]:
     """Comparisons over the model's own facts: every operator, `in` lists, and fact-to-fact."""
     out: list[st.SearchStrategy[Condition]] = []
     numeric: list[str] = []
     for name, field in model.model_fields.items():
         if name in ("id", "name", "jurisdiction", "members", "entities", "owners") or name in TEXT_VALUES \
-                or name in PERIODIC_FACTS:
+                or name in periodic:
             continue
         ann = _unwrap(field.annotation)[0]
         if isinstance(ann, type) and issubclass(ann, BaseModel):
@@ -215,7 +219,7 @@ def programs(draw: st.DrawFn, entity: str, kb: KB | None = None) -> Program:
     concepts: dict[str, Condition] = {}
     member_names: list[str] = []
     if entity == "household":
-        member_leaves = st.one_of(*_leaf_strategies(Member, limits))
+        member_leaves = st.one_of(*_leaf_strategies(kb.models.member, limits, kb.models.periodic))
         for i in range(draw(st.integers(0, 2))):
             inner = st.one_of(member_leaves, *[st.builds(MemberConceptIs, member_concept=st.just(n),
                                                          value=st.booleans()) for n in member_names])
@@ -226,12 +230,13 @@ def programs(draw: st.DrawFn, entity: str, kb: KB | None = None) -> Program:
             st.builds(MemberConceptIs, member_concept=st.just(n), value=st.booleans()) for n in member_names]), 3)
         quantified = st.one_of(member_cond.map(lambda c: AnyMember(any_member=c)),
                                member_cond.map(lambda c: AllMembers(all_members=c)))
-        business_cond = _tree(st.one_of(*_leaf_strategies(Entity, limits)), 3)
+        business_cond = _tree(st.one_of(*_leaf_strategies(kb.models.entity, limits, kb.models.periodic)), 3)
         businesses = st.one_of(business_cond.map(lambda c: AnyEntity(any_entity=c)),
                                business_cond.map(lambda c: AllEntities(all_entities=c)))
-        entity_leaves = st.one_of(*_leaf_strategies(Household, limits), quantified, quantified, businesses)
+        entity_leaves = st.one_of(*_leaf_strategies(kb.models.household, limits, kb.models.periodic),
+                                  quantified, quantified, businesses)
     else:
-        entity_leaves = st.one_of(*_leaf_strategies(Site, limits))
+        entity_leaves = st.one_of(*_leaf_strategies(kb.models.site, limits, kb.models.periodic))
     entity_concepts: list[str] = []
     for i in range(draw(st.integers(0, 3))):
         refs = [st.builds(ConceptIs, concept=st.just(n), value=st.booleans()) for n in entity_concepts]

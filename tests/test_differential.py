@@ -24,7 +24,7 @@ from houfu.engine.program import Program, Target
 from houfu.engine.results import TargetKind
 from houfu.engine.rete import ProgramTooLarge, ReteEngine
 from houfu.kb.conditions import AllMembers, AllOf, AnyMember, Fact, Not
-from houfu.kb.facts import Household
+from houfu.kb.loader import load_default
 from tests.strategies import AS_OF, households, programs, sites
 
 EXAMPLES = int(os.environ.get("HOUFU_DIFF_EXAMPLES", "5000"))
@@ -98,8 +98,8 @@ def test_some_able_member_and_every_member_unemployed_is_false_when_the_only_wor
     ])
     program = _one_target(zero_employment)
     engine = ReteEngine(program)
-    worker = flatten(Household(id="h", members=[{"labor_capacity": "full", "employed": True}]))
-    idle = flatten(Household(id="h", members=[{"labor_capacity": "full", "employed": False}]))
+    worker = flatten(load_default().models.household(id="h", members=[{"labor_capacity": "full", "employed": True}]))
+    idle = flatten(load_default().models.household(id="h", members=[{"labor_capacity": "full", "employed": False}]))
     assert engine.evaluate(worker)[0]["measure:m"] is False
     assert evaluate_plain(program, worker)["measure:m"] is False
     assert engine.evaluate(idle)[0]["measure:m"] is True

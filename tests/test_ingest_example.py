@@ -51,7 +51,7 @@ def test_its_rule_cases_pass_on_both_evaluators(policies):
 
 def test_a_xinfeng_household_is_decided_by_its_plan_and_the_others_are_not(policies):
     kb = load(policies)
-    report = houfu.evaluator(kb).determine(houfu.Household.model_validate(
+    report = houfu.evaluator(kb).determine(kb.models.household.model_validate(
         {"id": "X", "jurisdiction": "信丰县", "members": [{"age": 16, "labor_capacity": "full"}]}), None)
     assert [d.id for d in report.documents] == ["xinfeng-2024"]
     assert report.by_id("xf.2.1.annual_training").status.value == "applies"

@@ -250,7 +250,6 @@ def test_a_third_document_is_data_alone(tmp_path):
     import datetime as dt
 
     from houfu.engine.evaluator import Evaluator
-    from houfu.kb.facts import Household
 
     root = _copy(tmp_path)
     doc = root / "hubei-demo"
@@ -277,7 +276,7 @@ def test_a_third_document_is_data_alone(tmp_path):
     }, allow_unicode=True), encoding="utf-8")
     kb = load(root)
     assert validate(kb) == []
-    report = Evaluator(kb).determine(Household(id="x", jurisdiction="竹山县", sudden_hardship=True), dt.date(2024, 1, 1))
+    report = Evaluator(kb).determine(kb.models.household(id="x", jurisdiction="竹山县", sudden_hardship=True), dt.date(2024, 1, 1))
     relief = report.by_id("hd.1.relief")
     assert relief is not None and relief.status.value == "applies" and relief.clause_number == "1"
     assert {d.id for d in report.documents} == {"hubei-demo", "shiyan-2019"}

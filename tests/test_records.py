@@ -21,6 +21,7 @@ import houfu
 from houfu.app.cli import main
 from houfu.app.records import RecordError, RecordStore, default_url
 from houfu.kb.facts import Household
+from houfu.kb.loader import load_default
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "examples"
@@ -64,7 +65,7 @@ def open_store():
 
 def _household(name: str = "dingnan-household") -> Household:
     """A bundled household under an id of its own, so tests sharing a database do not see each other's."""
-    h = Household.model_validate(yaml.safe_load((EX / f"{name}.yaml").read_text(encoding="utf-8")))
+    h = load_default().models.household.model_validate(yaml.safe_load((EX / f"{name}.yaml").read_text(encoding="utf-8")))
     return h.model_copy(update={"id": f"{h.id}-{uuid.uuid4().hex[:6]}"})
 
 

@@ -173,7 +173,7 @@ def test_a_scaffolded_folder_fails_validation_only_on_its_todos_and_decides_noth
     assert errors and all(e.message.startswith("TODO") for e in errors), [e for e in errors
                                                                           if not e.message.startswith("TODO")][:5]
     assert kb.documents["shiyan-redraft"].draft
-    report = houfu.evaluator(kb).determine(houfu.Household.model_validate(
+    report = houfu.evaluator(kb).determine(kb.models.household.model_validate(
         {"id": "X", "jurisdiction": "郧阳区"}), None)
     assert [d.id for d in report.documents] == ["shiyan-2019"]  # the draft speaks to no household
     again = CliRunner().invoke(main, ["--policies", str(policies), "kb", "scaffold", str(scraped), "--id",

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from houfu.app.cli import main
 from houfu.engine.evaluator import EngineKind, evaluator_for, flatten
 from houfu.kb.facts import Household
+from houfu.kb.loader import load_default
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "examples"
@@ -35,7 +36,7 @@ def _records() -> list[Household]:
     """The bundled households; a businesses table cannot say "unknown", so an unknown list becomes none."""
     out = []
     for n in EXAMPLES:
-        r = Household.model_validate(yaml.safe_load((EX / f"{n}.yaml").read_text(encoding="utf-8")))
+        r = load_default().models.household.model_validate(yaml.safe_load((EX / f"{n}.yaml").read_text(encoding="utf-8")))
         out.append(r.model_copy(update={"entities": r.entities or []}))
     return out
 

@@ -18,7 +18,7 @@ import houfu
 from houfu.app.cli import main
 from houfu.app.records import RecordStore, default_url
 from houfu.app.service import create_app
-from houfu.kb.facts import Household
+from houfu.kb.loader import load_default
 
 EX = Path(__file__).resolve().parent.parent / "examples"
 
@@ -41,7 +41,7 @@ def test_check_answers_as_the_library_does_and_keeps_a_record(client):
     r = client.post("/v1/check?as_of=2026-01-01", json=_body("dingnan-household"))
     assert r.status_code == 200, r.text
     got = r.json()
-    want = houfu.evaluator().determine(Household.model_validate(_body("dingnan-household")), dt.date(2026, 1, 1))
+    want = houfu.evaluator().determine(load_default().models.household.model_validate(_body("dingnan-household")), dt.date(2026, 1, 1))
     assert got["record_id"] and [d["status"] for d in got["determinations"]] == [
         d.status.value for d in want.determinations]
     rec = client.get(f"/v1/records/{got['record_id']}").json()

@@ -14,7 +14,7 @@ import yaml
 import houfu
 from houfu.app.records import RecordStore, default_url
 from houfu.app.service import create_app
-from houfu.kb.facts import Household
+from houfu.kb.loader import load_default
 from tests.live_server import live_server
 
 EX = Path(__file__).resolve().parent.parent / "examples"
@@ -42,7 +42,7 @@ def test_two_hundred_checks_from_twenty_clients_equal_the_sequential_answers_and
     store = RecordStore(default_url(tmp_path / "data"))
     ev = houfu.evaluator()
     bodies = _bodies()
-    sequential = [ev.determine(Household.model_validate(b), dt.date(2026, 1, 1)) for b in bodies]
+    sequential = [ev.determine(load_default().models.household.model_validate(b), dt.date(2026, 1, 1)) for b in bodies]
     with live_server(create_app(houfu.load(), ev, store, dev=True)) as base, ThreadPoolExecutor(20) as pool:
         answers = list(pool.map(lambda b: _post(base, b), bodies))
     for got, want in zip(answers, sequential, strict=True):

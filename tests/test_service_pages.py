@@ -27,7 +27,7 @@ from houfu.app.records import RecordStore, Users, default_url, diff_records
 from houfu.app.screen import screen_files
 from houfu.app.service import create_app
 from houfu.app.tables import TableError, sniff_format
-from houfu.kb.facts import Household
+from houfu.kb.loader import load_default
 
 EX = Path(__file__).resolve().parent.parent / "examples"
 
@@ -89,7 +89,7 @@ def test_the_why_page_names_the_members_a_rule_holds_for_and_cites_each_step_wit
         assert kb.measures["dn.3.1.compulsory_schooling"].quote in seen
         # Member by member: the two school-age children are yes, the parents no.
         rows = re.findall(r"<tr><td>(\d+) ([^<]+)</td>\s*<td>([^<]+)</td></tr>", page.text)
-        ages = {m.name: m.age for m in Household.model_validate(_body("dingnan-school-family")).members}
+        ages = {m.name: m.age for m in load_default().models.household.model_validate(_body("dingnan-school-family")).members}
         assert rows and {name: word for _, name, word in rows} == {
             name: ("是" if 6 <= age < 16 else "否") for name, age in ages.items()}
 
@@ -115,7 +115,7 @@ def test_the_why_not_page_says_which_test_fails_naming_the_member_and_what_is_st
 def test_a_record_decided_under_another_knowledge_base_keeps_its_reasons_and_says_why_no_member_tests(env):
     app, store = env
     kb, ev = houfu.load(), houfu.evaluator()
-    hh = Household.model_validate(_body("dingnan-school-family"))
+    hh = load_default().models.household.model_validate(_body("dingnan-school-family"))
     old = ev.determine(hh, dt.date(2026, 1, 1)).model_copy(update={"kb_version": "000000000000"})
     rid = store.add(hh, old, "zhang")
     with TestClient(app, base_url="https://testserver") as c:

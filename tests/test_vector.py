@@ -23,6 +23,7 @@ from houfu.engine.program import Program
 from houfu.engine.rete import ProgramTooLarge, ReteEngine
 from houfu.engine.vector import STATUSES, VectorEvaluator
 from houfu.kb.facts import Site
+from houfu.kb.loader import load_default
 from tests.strategies import AS_OF, households, programs, sites
 
 EXAMPLES = int(os.environ.get("HOUFU_DIFF_EXAMPLES", "5000"))
@@ -57,7 +58,7 @@ def _check_batch(kb: Any, records: list[Any]) -> None:
         program = programs_[key]
         entity = "site" if isinstance(records[rows[0]], Site) else "household"
         facts = [flatten(records[i]) for i in rows]
-        caseload = caseload_from_facts(entity, facts, AS_OF)
+        caseload = caseload_from_facts(ev.kb.models, entity, facts, AS_OF)
         decisions = VectorEvaluator.decide(vec, program, caseload, AS_OF)
         amounts = _amounts_by_row(decisions, caseload)
         missing = {j: decisions.missing_sets(j) for j in range(len(decisions.measures))}
@@ -117,7 +118,7 @@ PAIRS = {"compared": 0}
 
 def _check_program(program: Program, records: list[Any], entity: str) -> None:
     facts = [flatten(r) for r in records]
-    truths = ColumnProgram(program).evaluate(caseload_from_facts(entity, facts, AS_OF))
+    truths = ColumnProgram(program).evaluate(caseload_from_facts(load_default().models, entity, facts, AS_OF))
     try:
         engine: ReteEngine | None = ReteEngine(program)
     except ProgramTooLarge:
