@@ -19,7 +19,7 @@ from houfu.engine.results import Determination, Report, Status
 from houfu.kb.loader import KB
 from houfu.kb.models import Role
 
-from .letters import amounts_for, question
+from .letters import LetterAmount, amounts_for, question
 from .render import for_people
 
 __all__ = ["Item", "SiteBrief", "DepartmentBrief", "CompareBrief", "render_brief",
@@ -28,15 +28,6 @@ __all__ = ["Item", "SiteBrief", "DepartmentBrief", "CompareBrief", "render_brief
 
 #: How many owners a letter names before "and N other departments".
 CONTACTS_SHOWN = 3
-
-
-@dataclass
-class AmountLine:
-    """A computed amount for a brief; the sentence for each ``quantity`` is in templates/_macros.j2."""
-
-    quantity: str
-    value: str
-    who: str = ""
 
 
 @dataclass
@@ -50,7 +41,7 @@ class Item:
     contact: str = ""
     contact_more: int = 0
     shown: int = CONTACTS_SHOWN
-    amounts: list[AmountLine] = field(default_factory=list)
+    amounts: list[LetterAmount] = field(default_factory=list)
     glossary: str = ""
     missing: list[str] = field(default_factory=list)
     gap: str = ""
@@ -58,6 +49,7 @@ class Item:
     period: str = ""
     period_count: str = ""
     still_needed: str = ""
+    due: str = ""
 
 
 @dataclass
@@ -147,12 +139,6 @@ def _num(v: float | None) -> str:
     return "" if v is None else for_people(v)
 
 
-def _amounts(entry: Determination) -> list[AmountLine]:
-    """The amounts a household acts on: the letter's own selection (known subsidies, training still owed,
-    years of restriction), with members counted from 1."""
-    return [AmountLine(quantity=a.quantity, value=a.value, who=a.who) for a in amounts_for(entry)]
-
-
 def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | None],
            entity_names: list[str] | None = None, asked: set[str] | None = None) -> list[Item]:
     """Brief items; ``asked`` limits each item's questions to those worth asking (report.questions)."""
@@ -166,7 +152,7 @@ def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | No
                 gloss.append(t.plain_zh if lang == "zh" else t.plain_en)
         contact, more = _contacts(kb, e, lang)
         out.append(Item(zh=e.zh, en=e.en, cite=citation(kb, e.document, e.clause_number, lang),
-                        clause_id=e.clause_id, contact=contact, contact_more=more, amounts=_amounts(e),
+                        clause_id=e.clause_id, contact=contact, contact_more=more, amounts=amounts_for(kb, e),
                         glossary=" ".join(gloss),
                         missing=[question(kb, f, names, lang, entity_names) for f in e.missing
                                  if asked is None or f in asked],
@@ -174,6 +160,7 @@ def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | No
                         period=e.period.period if e.period else "",
                         period_count=_num(e.period.count) if e.period and e.period.count is not None else "",
                         still_needed=_num(e.period.still_needed) if e.period and e.period.still_needed else "",
+                        due=e.due.isoformat() if e.due else "",
                         numbers=("；" if lang == "zh" else "; ").join(p.text for p in e.parameters)))
     return out
 

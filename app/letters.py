@@ -38,11 +38,13 @@ class Person:
 
 @dataclass
 class LetterAmount:
-    """A computed amount; the sentence for each ``quantity`` is in templates/_macros.j2."""
+    """A computed amount. The sentence is the declaring document's own words (``words``, for a calculator
+    declared as data), or the one for its ``quantity`` in templates/_macros.j2."""
 
     quantity: str
     value: str
     who: str = ""
+    words: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -189,14 +191,19 @@ def _people(report: Report, e: Determination) -> list[Person]:
     return [Person(name=(names[i] or "") if i < len(names) else "", number=i + 1) for i in e.for_members]
 
 
-def amounts_for(e: Determination) -> list[LetterAmount]:
-    """The amounts a household acts on: known subsidies, training still owed, years of restriction."""
+def amounts_for(kb: KB, e: Determination) -> list[LetterAmount]:
+    """The amounts a household acts on: known subsidies, training still owed, years of restriction; members
+    counted from 1."""
+    declared = {d.name: d for dkb in kb.documents.values() for d in dkb.calculators}
     out = []
     for a in e.amounts:
         if a.value is None or a.quantity == "employment_gap" or (a.quantity == "training_shortfall" and not a.value):
             continue  # unknown, a duty of the locality, or nothing owed
-        out.append(LetterAmount(quantity=a.quantity, value=for_people(a.value),
-                                who=a.entity or a.member_name or (f"#{a.member + 1}" if a.member is not None else "")))
+        who = a.entity or a.member_name or (f"#{a.member + 1}" if a.member is not None else "")
+        d = declared.get(a.calculator)
+        words = {"zh": d.zh.format(who=who, value=for_people(a.value)),
+                 "en": d.en.format(who=who, value=for_people(a.value))} if d else {}
+        out.append(LetterAmount(quantity=a.quantity, value=for_people(a.value), who=who, words=words))
     return out
 
 
@@ -227,7 +234,7 @@ def _line(kb: KB, report: Report, e: Determination, lang: str, asked: set[str] |
     text = getattr(plain, f"act_{lang}") if e.act else getattr(plain, lang)
     return LetterLine(measure_id=e.measure_id, kind=plain.kind.value, text=text,
                       cite=short_cite(kb, e.document, e.clause_number, lang), who=_people(report, e),
-                      amounts=amounts_for(e), at_window=at_window, where=where, where_more=more, questions=questions)
+                      amounts=amounts_for(kb, e), at_window=at_window, where=where, where_more=more, questions=questions)
 
 
 def _plain_kind(kb: KB, e: Determination) -> LetterKind | None:

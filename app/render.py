@@ -91,6 +91,8 @@ def determination_text(report: Report, verbose: bool = False, summary: ActionSum
                 lines.append(f"      owners: {_owners(e, verbose)}")
             if e.gap:
                 lines.append(f"      gap: {e.gap.en}")
+            if e.due:
+                lines.append(f"      due by {e.due.isoformat()}")
             if e.period and not e.period.complete:
                 lines.append(f"      {e.period.period} so far: {_num(e.period.count)} of {_num(e.period.required)}"
                              + (f", {_num(e.period.still_needed)} still needed" if e.period.still_needed else ""))
@@ -242,7 +244,8 @@ def show_text(x: dict[str, Any]) -> str:
     lines = [f"{x['id']}  {x['document']} {x['number']} {x['heading']}", f"  {x['text']}"]
     if x["responsibility"]:
         r = x["responsibility"]
-        lines.append(f"  {r['role']}: " + "、".join(b["as_written"] for b in r["bodies"]))
+        lines.append(f"  {r['role']}: " + "、".join(b["as_written"] + (f" ({b['list_role']})" if b.get("list_role") else "")
+                                                for b in r["bodies"]))
     if x["named"]:
         lines.append("  named: " + "、".join(x["named"]))
     lines += [f"  repair: {r['scraped']!r} → {r['repaired']!r} ({r['reason']})" for r in x["repairs"]]

@@ -97,13 +97,11 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
         r = draft.responsibilities.get(c.number)
         if r is not None:
             roles = {b.role for b in r.bodies}
+            mixed = len(roles) > 1
             entry["responsibility"] = {
-                "list_text": r.list_text, "role": "lead" if roles == {"lead"} else "shared", "draft": True,
-                "bodies": [{"body": b.body or f"TODO:{b.as_written}", "as_written": b.as_written} for b in r.bodies]}
-            if len(roles) > 1:
-                leads = "、".join(b.as_written for b in r.bodies if b.role == "lead")
-                todo.append(f"{cid}: the list is mixed ({leads} 牵头, the others share); the model keeps one role "
-                            "per list, so say the lead in the clause's note")
+                "list_text": r.list_text, "role": "mixed" if mixed else roles.pop(), "draft": True,
+                "bodies": [{"body": b.body or f"TODO:{b.as_written}", "as_written": b.as_written,
+                            **({"list_role": b.role} if mixed else {})} for b in r.bodies]}
             n_bodies += len(r.bodies)
             unknown += [b.as_written for b in r.bodies if b.body is None and b.as_written not in unknown]
         measures = []
@@ -202,6 +200,9 @@ def _document(doc_id: str, meta: dict[str, Any], draft: Draft, jurisdiction: str
         "chrome": [{"text": g.scraped, "reason": g.reason, "draft": True} for g in draft.chrome],
         "repairs": [{"scraped": g.scraped, "repaired": g.repaired, "reason": g.reason, "draft": True}
                     for g in draft.repairs if g.repaired is not None],
+        "deadlines": [{"id": f"{ids[number]}.due{i}", "date": d.date.isoformat(), "text": d.text,
+                       "clause": ids[number], "reading": d.reading, "draft": True}
+                      for number, found in draft.deadlines.items() for i, d in enumerate(found, 1)],
         "todo": todo,
     }
 

@@ -396,7 +396,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             raise HTTPException(404, f"record {rec.record_id} has no measure {measure_id[:100]!r}")
         lang = lang if lang in ("zh", "en") else "zh"
         return page("service_why.html.j2", lang, request, rec=rec, report=rec.report, d=entry,
-                    amounts=amounts_for(entry),
+                    amounts=amounts_for(kb, entry),
                     x=explain_record(evaluator, rec, entry.measure_id), split_refs=split_refs,
                     ask=lambda fact: question(kb, fact, rec.report.member_names, lang, rec.report.entity_names),
                     cite=lambda doc, number: short_cite(kb, doc, number, lang), quote_of=lambda f: _quote(kb, f))

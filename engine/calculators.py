@@ -24,6 +24,7 @@ from typing import Any
 
 from houfu.kb.conditions import Condition
 from houfu.kb.loader import KB, KBError
+from houfu.kb.models import AmountShape, DeclaredCalculator
 
 from .logic import Facts, Truth, truth
 from .program import Program
@@ -119,8 +120,8 @@ def column_calculator(name: str) -> Callable[[ColumnCompute], ColumnCalculator]:
 
 
 def load_column_calculators(kb: KB) -> dict[str, ColumnCalculator]:
-    """Every column calculator of the documents' ``calculators.py`` files, by name."""
-    out: dict[str, ColumnCalculator] = {}
+    """Every column calculator of the documents, by name: declared as data, or in ``calculators.py``."""
+    out: dict[str, ColumnCalculator] = declared_calculators(kb)[1]
     for doc_id, dkb in kb.documents.items():
         path = dkb.folder / "calculators.py"
         if path.exists():
@@ -144,9 +145,118 @@ def _import(path: Path, module_name: str) -> object:
     return module
 
 
+# --- calculators declared as data (policies/<doc>/calculators.yaml) -------------------------
+
+
+def _reads(d: DeclaredCalculator) -> dict[str, str]:
+    roles = {"amount": d.amount, "max_days": d.max_days, "rate": d.rate, "cap": d.cap}
+    return {role: pid for role, pid in roles.items() if pid is not None}
+
+
+def _figure(d: DeclaredCalculator, p: Mapping[str, float], rec: Facts,
+            prefix: str) -> tuple[float | None, dict[str, float | int | bool | str | None], list[str]]:
+    """One amount of a declared shape for one household, member or business: value, basis, missing facts."""
+    basis: dict[str, float | int | bool | str | None] = {}
+    missing: list[str] = []
+    value: float | None = None
+    if d.shape is AmountShape.fixed:
+        value = p["amount"]
+    elif d.shape is AmountShape.per_day:
+        assert d.days is not None  # DeclaredCalculator's validator
+        days = rec.get(d.days)
+        basis |= {"per_day": p["amount"], "days": days, "max_days": p["max_days"]}
+        if days is None:
+            missing.append(prefix + d.days)
+        else:
+            value = p["amount"] * min(float(days), p["max_days"])
+    else:
+        parts = {f: rec.get(f) for f in d.base}
+        missing += [prefix + f for f, v in parts.items() if v is None]
+        basis["rate_percent"] = p["rate"]
+        if not missing:
+            total = float(sum(v for v in parts.values() if v is not None))
+            basis["base"] = total
+            value = p["rate"] / 100 * total
+    if "cap" in p:
+        basis["cap"] = p["cap"]
+        if value is not None:
+            basis["capped"] = value > p["cap"]
+            value = min(value, p["cap"])
+    return (None if value is None else round(value, 2)), basis, missing
+
+
+def _declared_scalar(d: DeclaredCalculator, unit: str) -> Compute:
+    def compute(inp: CalculatorInput) -> list[Amount]:
+        common = {"calculator": d.name, "quantity": d.quantity, "unit": unit, "period": d.period}
+        out = []
+        if d.per == "household":
+            value, basis, missing = _figure(d, inp.params, inp.facts, "")
+            return [Amount(**common, value=value, basis=basis, missing=missing)]
+        if d.per == "member":
+            assert d.who is not None  # DeclaredCalculator's validator
+            for i, m in enumerate(inp.facts.get("members") or []):
+                if inp.member_concept(d.who, m) is True:
+                    value, basis, missing = _figure(d, inp.params, m, f"members[{i}].")
+                    out.append(Amount(**common, value=value, member=i, member_name=m.get("name"), basis=basis,
+                                      missing=missing))
+            return out
+        for i, e in enumerate(inp.facts.get("entities") or []):
+            value, basis, missing = _figure(d, inp.params, e, f"entities[{i}].")
+            out.append(Amount(**common, value=value, entity=e.get("name") or e["id"],
+                              members=[n - 1 for n in e.get("owners") or []], basis=basis, missing=missing))
+        return out
+
+    return compute
+
+
+def _declared_columns(d: DeclaredCalculator, unit: str) -> ColumnCompute:
+    def compute(inp: ColumnInput) -> list[ColumnAmount]:
+        import numpy as np
+
+        caseload, p = inp.caseload, inp.params
+        if d.per == "household":
+            level, table, rows = "main", caseload.table, np.flatnonzero(inp.applies)
+        else:
+            items = caseload.members if d.per == "member" else caseload.entities
+            due = inp.applies[items.owner]
+            if d.who is not None:
+                due = due & inp.member_concepts[d.who][0]
+            level, table, rows = ("members" if d.per == "member" else "entities"), items.table, np.flatnonzero(due)
+        if d.shape is AmountShape.fixed:
+            values = np.full(len(rows), p["amount"], dtype=np.float64)
+        elif d.shape is AmountShape.per_day:
+            assert d.days is not None
+            values = p["amount"] * np.minimum(table.column(d.days)[rows], p["max_days"])
+        else:
+            values = p["rate"] / 100 * sum((table.column(f)[rows] for f in d.base), np.zeros(len(rows)))
+        if "cap" in p:
+            values = np.minimum(values, p["cap"])
+        return [ColumnAmount(d.quantity, unit, level, rows, np.round(values, 2))]
+
+    return compute
+
+
+def declared_calculators(kb: KB) -> tuple[dict[str, Calculator], dict[str, ColumnCalculator]]:
+    """The calculators the documents declare as data, in both forms (one record; a caseload's columns)."""
+    scalars: dict[str, Calculator] = {}
+    columns: dict[str, ColumnCalculator] = {}
+    for dkb in kb.documents.values():
+        origin = str(dkb.folder / "calculators.yaml")
+        for d in dkb.calculators:
+            if d.name in scalars:
+                raise KBError(origin, d.name, f"calculator {d.name!r} is declared twice")
+            money = d.amount or d.cap or d.rate or ""
+            unit = kb.parameters[money].unit if money in kb.parameters else "yuan"
+            scalars[d.name] = Calculator(d.name, _reads(d), (d.who,) if d.who else (), _declared_scalar(d, unit),
+                                         origin=origin)
+            columns[d.name] = ColumnCalculator(d.name, _declared_columns(d, unit))
+    return scalars, columns
+
+
 def load_calculators(kb: KB) -> dict[str, Calculator]:
-    """Every calculator declared in the documents' ``calculators.py`` files, by name."""
-    out: dict[str, Calculator] = {}
+    """Every calculator of the documents, by name: declared as data (calculators.yaml) or in Python
+    (``calculators.py``)."""
+    out: dict[str, Calculator] = declared_calculators(kb)[0]
     for doc_id, dkb in kb.documents.items():
         path = dkb.folder / "calculators.py"
         if not path.exists():
@@ -181,4 +291,11 @@ def check_calculators(kb: KB, calculators: Mapping[str, Calculator]) -> list[KBE
         for name in c.uses_concepts:
             if name not in kb.concepts:
                 errs.append(KBError(c.origin, f"{c.name}.concepts", f"unknown concept {name!r}"))
+    for dkb in kb.documents.values():
+        for d in dkb.calculators:
+            facts = kb.models.paths(d.per)
+            for name in ([d.days] if d.days else []) + d.base:
+                if name not in facts:
+                    errs.append(KBError(str(dkb.folder / "calculators.yaml"), f"calculators[{d.name}]",
+                                        f"{name!r} is not a {d.per} fact of the vocabulary"))
     return errs

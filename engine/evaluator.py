@@ -36,7 +36,7 @@ from houfu.kb.conditions import (
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError, scope_concept_name
 from houfu.kb.models import Clause, Measure, Quota
-from houfu.kb.query import owners_of, resolve_jurisdiction
+from houfu.kb.query import deadline_of, owners_of, resolve_jurisdiction
 
 from .calculators import Calculator, check_calculators, load_calculators
 from .logic import (
@@ -300,6 +300,7 @@ class Evaluator:
         amounts: list[Amount] = []
         gap = None
         period = None
+        deadline = deadline_of(kb, m.id)
         missing: list[str] = []
         failed: list[str] = []
         if scope_note is not None:
@@ -327,6 +328,8 @@ class Evaluator:
                     missing = missing_facts(program, req.when, facts, concepts)
                 elif r:
                     status = Status.met
+                elif deadline is not None and as_of <= deadline.date:
+                    status = Status.not_due  # 2024年底前: not done, and the date has not passed
                 else:
                     status = Status.violated
                     gap = _gap(m, facts)
@@ -370,6 +373,7 @@ class Evaluator:
                 measure_id=m.id, document=doc_id, clause_id=clause.id, clause_number=clause.number,
                 heading=clause.heading, zh=m.zh, en=m.en, subject=m.subject.value, force=m.force.value,
                 quote=m.quote, binds_household=m.binds_household,
+                due=deadline.date if (deadline := deadline_of(self.kb, m.id)) else None,
                 owners=[Owner(body_id=o["id"], name=o["name"], role=o["role"],
                               handles=m.handler is not None and m.handler.body == o["id"])
                         for o in owners_of(self.kb, m.id)],

@@ -176,6 +176,8 @@ class Determination(_Result):
     gap: Gap | None = None
     out_of_scope: ScopeNote | None = None
     period: PeriodCheck | None = None
+    due: dt.date | None = Field(None, description="the date the text sets for it (rule.due): not yet met is "
+                                                  "not_due up to and on it, violated after")
     why: list[Firing] = Field([], description="the rules that fired for it, concepts first")
     not_decidable: str | None = None
     note: str | None = None

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from houfu.kb.loader import KB, scope_concept_name
 from houfu.kb.models import Measure
+from houfu.kb.query import deadline_of
 
 from .calculators import (
     Calculator,
@@ -115,7 +116,9 @@ class VectorEvaluator:
             if req is not None:
                 col[t & ~(req[0] | req[1])] = _CODE[Status.undetermined]
                 col[t & req[0]] = _CODE[Status.met]
-                col[t & req[1]] = _CODE[Status.violated]
+                deadline = deadline_of(kb, m.id)
+                not_yet = deadline is not None and as_of <= deadline.date  # 2024年底前, and the date has not passed
+                col[t & req[1]] = _CODE[Status.not_due if not_yet else Status.violated]
                 why_key.append((f"requires:{m.id}", t & ~(req[0] | req[1])))
             quota_missing = None
             if m.rule.quota is not None:

@@ -64,7 +64,7 @@ def build_graph(kb: KB) -> Graph:
             if c.responsibility:
                 for named in c.responsibility.bodies:
                     G.add_edge(f"body:{named.body}", f"clause:{c.id}", kind="responsible",
-                               role=c.responsibility.role, as_written=named.as_written)
+                               role=c.responsibility.role_of(named), as_written=named.as_written)
             for m in c.measures:
                 G.add_node(f"measure:{m.id}", kind="measure", label=m.zh, en=m.en, document=doc_id,
                            force=m.force.value, subject=m.subject.value)
@@ -245,7 +245,7 @@ def analyses(kb: KB, G: Graph) -> dict[str, Any]:
         "load": sorted(({"id": k, "name": kb.bodies[k].name, **v} for k, v in load.items()),
                        key=lambda r: -sum(v for k, v in r.items() if k.startswith("measures"))),
         "clauses_without_lead": [c.id for c in kb.clauses.values()
-                                 if not (c.responsibility and c.responsibility.role == "lead")],
+                                 if not (c.responsibility and c.responsibility.has_lead)],
         "measures_without_owner": [m for m in kb.measures if not _measure_owner_ids(kb, m)],
         "co_responsibility": [{"a": kb.bodies[a].name, "b": kb.bodies[b].name, "shared_clauses": n}
                               for (a, b), n in pairs.most_common(15)],

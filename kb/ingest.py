@@ -9,6 +9,8 @@ with its unit and bound; each sentence becomes a draft measure with a force gues
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from typing import Any
 from .loader import KB
 from .models import Force, Modality, Subject, UnitDef
 
-__all__ = ["Draft", "DraftBody", "abbreviates", "DraftClause", "DraftMeasure", "DraftParameter", "DraftResponsibility", "Guess",
+__all__ = ["Draft", "DraftBody", "DraftDeadline", "abbreviates", "draft_deadlines", "DraftClause", "DraftMeasure", "DraftParameter", "DraftResponsibility", "Guess",
            "analyse", "chrome_guesses", "draft_parameters", "outline", "parse_responsibility"]
 
 _CN = "〇零一二三四五六七八九十百"
@@ -357,6 +359,28 @@ _MAX = ("不超过", "最高", "最长", "最多", "以下", "以内", "不高�
 #: Verbs that make 每月/每季度 a frequency of one with no numeral (每月回访: once a month).
 _ONCE_VERBS = "回访|走访|开展|召开|组织|调度|通报|排查|研判"
 _YEAR_END = re.compile(r"(\d{4})年(底|末)")
+#: A date something is to be done by: 2024年底前, 2024年6月底前, 2025年3月前 (a deadline, never a parameter).
+_DEADLINE = re.compile(r"(\d{4})年(?:(\d{1,2})月)?(?:底|末)?前")
+
+
+@dataclass
+class DraftDeadline:
+    date: dt.date  # the last day it may be done on
+    text: str  # verbatim in the clause
+    reading: str
+
+
+def draft_deadlines(text: str) -> list[DraftDeadline]:
+    """Each date the text sets for something to be done, read as its last day (年底 is 12月31日)."""
+    out = []
+    for m in _DEADLINE.finditer(text):
+        year, month = int(m.group(1)), int(m.group(2) or 12)
+        if not 1 <= month <= 12:
+            continue
+        last = calendar.monthrange(year, month)[1]
+        out.append(DraftDeadline(dt.date(year, month, last), m.group(0),
+                                 f"{m.group(0)}: done by the end of {year}-{month:02d}, read as its last day"))
+    return out
 
 
 @dataclass(frozen=True)
@@ -409,7 +433,8 @@ def draft_parameters(text: str, kb: KB | None = None) -> list[DraftParameter]:
     bound from the words around it."""
     r = _reader(_key(kb.units.values() if kb is not None else _default_units()))
     out: list[DraftParameter] = []
-    taken: list[tuple[int, int]] = [d.span() for d in _DATE_OR_DOC.finditer(text)]  # dates and 文号 are not numbers
+    # dates, deadlines and 文号 are not numbers
+    taken: list[tuple[int, int]] = [d.span() for pattern in (_DATE_OR_DOC, _DEADLINE) for d in pattern.finditer(text)]
     for m in r.frequency.finditer(text):
         between = m.group(2)
         bound = "min" if any(w in between for w in _MIN) else "max" if any(w in between for w in _MAX) else "exact"
@@ -419,6 +444,8 @@ def draft_parameters(text: str, kb: KB | None = None) -> list[DraftParameter]:
         if not any(a <= m.start() < b for a, b in taken):  # not 每半年开展不少于2次, read above
             out.append(DraftParameter(1.0, r.by_period[m.group(1)], "min", m.group(0)))
     for m in _YEAR_END.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
         out.append(DraftParameter(float(m.group(1)), "calendar_year_end", "baseline", m.group(0)))
         taken.append(m.span())
     for m in r.quantity.finditer(text):
@@ -538,6 +565,7 @@ class Draft:
     responsibilities: dict[str, DraftResponsibility]  # clause number -> its list
     parameters: dict[str, list[DraftParameter]]  # clause number -> drafts
     measures: dict[str, list[DraftMeasure]]
+    deadlines: dict[str, list[DraftDeadline]]  # clause number -> dates set in it
     unparsed_lists: list[str]  # clause numbers whose last line looks like a list the scaffold could not read
     source: str  # the text with chrome dropped and the proposed repairs applied (the draft's source.txt)
 
@@ -583,6 +611,7 @@ def analyse(scraped: str, kb: KB | None = None, jurisdiction: str | None = None)
     unparsed: list[str] = []
     parameters: dict[str, list[DraftParameter]] = {}
     measures: dict[str, list[DraftMeasure]] = {}
+    deadlines: dict[str, list[DraftDeadline]] = {}
     for c in plan.clauses:
         r = parse_responsibility(c.text, kb, jurisdiction)
         if r:
@@ -591,6 +620,7 @@ def analyse(scraped: str, kb: KB | None = None, jurisdiction: str | None = None)
             unparsed.append(c.number)
         parameters[c.number] = draft_parameters(c.text, kb)
         measures[c.number] = draft_measures(c.text, r)
+        deadlines[c.number] = draft_deadlines(c.text)
     unapplied = [g for g in damage if g not in applied]
     return Draft(chrome, applied + numbering + unapplied, plan, meta, responsibilities, parameters, measures,
-                 unparsed, text)
+                 deadlines, unparsed, text)

@@ -23,11 +23,13 @@ from .conditions import Fact
 from .facts import RecordModels, build_models
 from .models import (
     Body,
+    CalculatorsFile,
     Clause,
     ClausesFile,
     ColumnsFile,
     Concept,
     ConsistencyCheck,
+    DeclaredCalculator,
     Document,
     FactGroup,
     FactLabel,
@@ -81,11 +83,12 @@ class DocumentKB:
     clauses: tuple[Clause, ...]
     source_text: str
     scraped_text: str
+    calculators: tuple[DeclaredCalculator, ...] = ()
 
     @property
     def draft(self) -> bool:
         """Still a draft of `houfu kb scaffold`: TODOs or unreviewed guesses left. A draft decides nothing."""
-        return bool(self.doc.todo) or any(
+        return bool(self.doc.todo) or any(d.draft for d in self.doc.deadlines) or any(
             (c.responsibility is not None and c.responsibility.draft) or any(m.draft for m in c.measures)
             for c in self.clauses)
 
@@ -208,7 +211,9 @@ def _load_document(folder: Path) -> DocumentKB:
     cf = _parse(ClausesFile, _read_yaml(clauses_path), clauses_path)
     source = (folder / "source.txt").read_text(encoding="utf-8")
     scraped = (folder / "scraped.txt").read_text(encoding="utf-8")
-    return DocumentKB(doc, folder, tuple(cf.parts), tuple(cf.clauses), source, scraped)
+    calc_path = folder / "calculators.yaml"
+    calcs = _parse(CalculatorsFile, _read_yaml(calc_path), calc_path).calculators if calc_path.exists() else []
+    return DocumentKB(doc, folder, tuple(cf.parts), tuple(cf.clauses), source, scraped, tuple(calcs))
 
 
 @dataclass

@@ -182,6 +182,55 @@ class VocabularyFile(Strict):
     groups: list[FactGroup] = []
 
 
+class AmountShape(str, Enum):
+    """The common shapes of a subsidy, which a document declares as data (calculators.yaml)."""
+
+    fixed = "fixed"  # a fixed amount per household, per person or per business (一次性补贴300元)
+    per_day = "per_day"  # so much a day for the days given, up to a day cap (每天30元,最长15天)
+    rate_of_base = "rate_of_base"  # a rate of a sum of facts (按实际费用的60%), under a cap per period
+
+
+class DeclaredCalculator(Strict):
+    """An amount calculator declared as data in ``policies/<doc>/calculators.yaml``: one of the common shapes,
+    registered by name like a Python one, so a new document's subsidies need no Python.
+
+    Every number is a parameter of the document, so it cites its clause; every input is a fact of the
+    vocabulary.  ``zh``/``en`` are the letter's words, with ``{who}`` and ``{value}``."""
+
+    name: str
+    shape: AmountShape
+    per: Literal["household", "member", "entity"] = Field(description="one amount for each of these")
+    who: str | None = Field(default=None, description="per member: a member concept saying whom it is for "
+                                                       "(only members for whom it is known true get an amount)")
+    amount: str | None = Field(default=None, description="fixed: the amount; per_day: the amount a day (parameter ids)")
+    days: str | None = Field(default=None, description="per_day: the fact holding the days, on the same record")
+    max_days: str | None = Field(default=None, description="per_day: the most days paid (a parameter id)")
+    rate: str | None = Field(default=None, description="rate_of_base: the rate in percent (a parameter id)")
+    base: list[str] = Field(default=[], description="rate_of_base: the facts summed, on the same record")
+    cap: str | None = Field(default=None, description="the most paid per period (a parameter id)")
+    quantity: str = Field(description="what the figure is, e.g. transport_subsidy")
+    period: Literal["once", "month", "quarter", "year"] | None = None
+    zh: str = Field(description="the letter's words, with {who} and {value}")
+    en: str
+
+    @model_validator(mode="after")
+    def _shape(self) -> DeclaredCalculator:
+        need = {AmountShape.fixed: ("amount",), AmountShape.per_day: ("amount", "days", "max_days"),
+                AmountShape.rate_of_base: ("rate", "base")}[self.shape]
+        lacking = [n for n in need if not getattr(self, n)]
+        if lacking:
+            raise ValueError(f"a {self.shape.value} calculator needs {', '.join(lacking)}")
+        if (self.who is not None) != (self.per == "member"):
+            raise ValueError("`who` (a member concept) is given for a per-member amount, and only for one")
+        return self
+
+
+class CalculatorsFile(Strict):
+    """policies/<doc>/calculators.yaml."""
+
+    calculators: list[DeclaredCalculator]
+
+
 class Window(Strict):
     """A site's service window as the county records it; unknown parts stay null and letters say so."""
 
@@ -307,6 +356,19 @@ class Convention(Strict):
     note: str
 
 
+class Deadline(Strict):
+    """A date the text sets for something to be done (2024年底前建成), checked against ``--as-of``.
+
+    A site rule names it (``rule.due``): not done is ``not_due`` up to and on the date, ``violated`` after."""
+
+    id: str
+    date: dt.date = Field(description="the last day it may be done on, as read from the text")
+    text: str = Field(description="the words of the text that set it, verbatim (e.g. 2024年底前)")
+    clause: str = Field(description="the clause whose text holds the words")
+    reading: str = Field(description="how the words became the date (年底 is 12月31日)")
+    draft: bool = Field(default=False, description="read by `houfu kb scaffold`; a person has not yet checked it")
+
+
 class TextRef(Strict):
     """Where the text says something, quoted verbatim."""
 
@@ -343,6 +405,7 @@ class Document(Strict):
     in_force_note: str | None = None
     period: DocumentPeriod | None = None
     convention: Convention | None = None
+    deadlines: list[Deadline] = Field(default=[], description="dates the text sets for a task (…年底前建成)")
     scope: Scope
     one_stop_window: TextRef | None = Field(
         default=None, description="where the text names a one-stop service window at the site; letters mention "
@@ -399,7 +462,9 @@ class Rule(Strict):
     gap_zh: str | None = None
     gap_en: str | None = None
     amounts: str | None = Field(default=None, description="name of a registered amount calculator "
-                                "(the document folder's calculators.py)")
+                                "(the document folder's calculators.yaml or calculators.py)")
+    due: str | None = Field(default=None, description="site rules with `requires`: the id of the document's "
+                                                      "deadline; not yet met is not_due until that date, then violated")
     note: str | None = None
 
 
@@ -518,13 +583,38 @@ class Measure(Strict):
                                   "briefs list it under what the household must do")
 
 
+class ListedBody(Named):
+    """A body of a responsibility list, with its own role where the list mixes them."""
+
+    list_role: Literal["lead", "shared"] | None = Field(
+        default=None, description="mixed lists only (X牵头,Y、Z配合): this body's role")
+
+
 class Responsibility(Strict):
-    """A dingnan parenthesised list, e.g. (县人社局、…按职责分工负责)."""
+    """A clause's responsibility list, e.g. (县人社局、…按职责分工负责) or (X牵头,Y、Z配合)."""
 
     list_text: str
-    role: Literal["lead", "shared"]
-    bodies: list[Named]
+    role: Literal["lead", "shared", "mixed"] = Field(
+        description="lead or shared for every body; mixed: a lead and shared bodies, each body's `list_role`")
+    bodies: list[ListedBody]
     draft: bool = Field(default=False, description="read by `houfu kb scaffold`; a person has not yet checked it")
+
+    @model_validator(mode="after")
+    def _roles(self) -> Responsibility:
+        own = [b.list_role for b in self.bodies]
+        if self.role == "mixed" and (None in own or "lead" not in own or "shared" not in own):
+            raise ValueError("a mixed list gives every body a list_role, at least one lead and one shared")
+        if self.role != "mixed" and any(own):
+            raise ValueError("list_role is for a mixed list only (role: mixed)")
+        return self
+
+    def role_of(self, body: ListedBody) -> str:
+        """lead or shared: the body's own role in a mixed list, else the list's."""
+        return body.list_role or self.role
+
+    @property
+    def has_lead(self) -> bool:
+        return any(self.role_of(b) == "lead" for b in self.bodies)
 
 
 class Part(Strict):

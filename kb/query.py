@@ -12,10 +12,12 @@ from pydantic import BaseModel
 from .loader import KB, FieldError, KBError
 from .models import (
     Body,
+    CalculatorsFile,
     Clause,
     ClausesFile,
     ColumnsFile,
     ConsistencyCheck,
+    Deadline,
     Document,
     GlossaryTerm,
     Jurisdiction,
@@ -26,7 +28,8 @@ from .models import (
     VocabularyFile,
 )
 
-__all__ = ["sentence_coverage", "sentences", "stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema"]
+__all__ = ["sentence_coverage", "sentences", "stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema",
+           "deadline_of"]
 
 
 _SENTENCE_END = re.compile("[。;]")
@@ -127,7 +130,7 @@ def owners_of(kb: KB, measure_id: str) -> list[dict[str, str]]:
     measure = kb.measures[measure_id]
     out: list[dict[str, str]] = []
     if clause.responsibility:
-        out += [{"id": b.body, "name": b.as_written, "role": clause.responsibility.role}
+        out += [{"id": b.body, "name": b.as_written, "role": clause.responsibility.role_of(b)}
                 for b in clause.responsibility.bodies]
     listed = {o["id"] for o in out}
     out += [{"id": n.body, "name": n.as_written, "role": "named"}
@@ -190,6 +193,7 @@ FORMATS: dict[str, type[BaseModel]] = {
     "document": Document, "clauses": ClausesFile, "bodies": Body, "jurisdictions": Jurisdiction,
     "topics": Topic, "glossary": GlossaryTerm, "vocabulary": VocabularyFile, "notices": NoticeText,
     "consistency": ConsistencyCheck, "sites": SiteRecord, "columns": ColumnsFile, "units": UnitDef,
+    "calculators": CalculatorsFile,
 }
 _LIST_KEY = {"bodies": "bodies", "jurisdictions": "jurisdictions", "topics": "topics", "glossary": "terms",
              "notices": "notices", "consistency": "checks",
@@ -208,6 +212,15 @@ def kb_schemas() -> dict[str, dict[str, Any]]:
                       "$defs": {**schema.pop("$defs", {}), "item": schema}}
         out[name] = schema
     return out
+
+
+def deadline_of(kb: KB, measure_id: str) -> Deadline | None:
+    """The date a measure's rule must be met by (``rule.due``), from its document's deadlines."""
+    m = kb.measures[measure_id]
+    if m.rule is None or m.rule.due is None:
+        return None
+    doc = kb.documents[kb.clause_doc[kb.measure_clause[measure_id]]].doc
+    return next((d for d in doc.deadlines if d.id == m.rule.due), None)
 
 
 def input_schema(kb: KB, kind: str) -> dict[str, Any]:

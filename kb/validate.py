@@ -51,15 +51,17 @@ def _vocabulary(kb: KB, scope: str) -> dict[str, object]:
     return kb.models.paths(scope)
 
 
-def parse_responsibility_list(text: str) -> tuple[str, list[str]] | None:
-    """Split the responsibility list a clause ends with into (role, names as written): the same reader as
-    `houfu kb scaffold` (kb.ingest), in every wording it knows. A mixed list (X牵头,Y配合) is "shared"."""
+def parse_responsibility_list(text: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """Split the responsibility list a clause ends with into the list's role (lead, shared or mixed) and each
+    name as written with its own role: the same reader as `houfu kb scaffold` (kb.ingest), in every wording
+    it knows."""
     from .ingest import parse_responsibility
 
     r = parse_responsibility(text)
     if r is None:
         return None
-    return ("lead" if {b.role for b in r.bodies} == {"lead"} else "shared"), [b.as_written for b in r.bodies]
+    roles = {b.role for b in r.bodies}
+    return (roles.pop() if len(roles) == 1 else "mixed"), [(b.as_written, b.role) for b in r.bodies]
 
 
 def numbers_in(text: str) -> list[float]:
@@ -177,6 +179,15 @@ def _check_document(kb: KB, dkb: DocumentKB) -> list[KBError]:
         errs.append(KBError(doc_path, "convention.quote", "not a verbatim substring of source.txt"))
     if doc.in_force_until is not None and doc.in_force_until < doc.in_force_from:
         errs.append(KBError(doc_path, "in_force_until", "ends before it starts"))
+    clause_ids = {c.id: c for c in dkb.clauses}
+    for i, deadline in enumerate(doc.deadlines):
+        where = f"deadlines[{deadline.id}]"
+        if [d.id for d in doc.deadlines].index(deadline.id) != i:
+            errs.append(KBError(doc_path, where, f"duplicate deadline id {deadline.id!r}"))
+        if deadline.clause not in clause_ids:
+            errs.append(KBError(doc_path, f"{where}.clause", f"unknown clause {deadline.clause!r}"))
+        elif deadline.text not in clause_ids[deadline.clause].text:
+            errs.append(KBError(doc_path, f"{where}.text", "not a verbatim substring of the clause"))
     for i, parent in enumerate(doc.parents):
         if parent.quote not in dkb.source_text:
             errs.append(KBError(doc_path, f"parents[{i}].quote", "not a verbatim substring of source.txt"))
@@ -220,6 +231,8 @@ def drafts(dkb: DocumentKB) -> list[KBError]:
     out = [KBError(doc_path, "todo", f"TODO: {t}") for t in doc.todo]
     out += [KBError(doc_path, f"chrome[{i}]", f"TODO: proposed chrome ({c.reason}); keep it, or drop the line")
             for i, c in enumerate(doc.chrome) if c.draft]
+    out += [KBError(doc_path, f"deadlines[{d.id}]", "TODO: proposed deadline; check its date, then name it in "
+                                                   "the rule it binds (rule.due)") for d in doc.deadlines if d.draft]
     out += [KBError(doc_path, f"repairs[{i}]", f"TODO: proposed repair ({r.reason}); accept it (drop `draft`) or "
                                                "remove it") for i, r in enumerate(doc.repairs) if r.draft]
     for clause in dkb.clauses:
@@ -247,7 +260,8 @@ def _check_responsibility(kb: KB, clause: Clause, path: Path, key: str) -> list[
         return []
     if not clause.text.endswith(resp.list_text):
         errs.append(KBError(path, f"{key}.responsibility.list_text", "not the verbatim list at the end of the clause"))
-    role, names = parsed or ("", [])
+    role, pairs = parsed or ("", [])
+    names = [n for n, _ in pairs]
     written = [b.as_written for b in resp.bodies]
     if written != names:
         missing = [n for n in names if n not in written]
@@ -256,6 +270,11 @@ def _check_responsibility(kb: KB, clause: Clause, path: Path, key: str) -> list[
                             f"does not match the list in the text (missing {missing}, not in text {extra})"))
     if parsed and resp.role != role:
         errs.append(KBError(path, f"{key}.responsibility.role", f"the text says {role!r}"))
+    elif parsed and role == "mixed" and written == names:
+        for b, (_, said) in zip(resp.bodies, pairs, strict=True):
+            if b.list_role != said:
+                errs.append(KBError(path, f"{key}.responsibility.bodies[{b.body}].list_role",
+                                    f"the text makes {b.as_written} {said!r}"))
     for b in resp.bodies:
         if b.body not in kb.bodies:
             errs.append(KBError(path, f"{key}.responsibility.bodies", f"unknown body id {b.body!r}"))
@@ -292,6 +311,10 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
         if p.value not in nums:
             errs.append(KBError(path, f"{pkey}.value", f"{p.value:g} is not the number in {p.text!r} ({nums})"))
         covered += nums
+    doc = kb.documents[kb.clause_doc[clause.id]].doc
+    for deadline in doc.deadlines:  # a date's numbers are the deadline's, not a parameter's
+        if deadline.text in m.quote:
+            covered += numbers_in(deadline.text)
     for num in numbers_in(m.quote):
         if num not in covered:
             errs.append(KBError(path, f"{key}.parameters",
@@ -307,6 +330,11 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
             errs += _check_condition(kb, cond, rule.entity, path, f"{key}.rule.{part}")
         if rule.requires and rule.entity != "site":
             errs.append(KBError(path, f"{key}.rule.requires", "`requires` (met/violated) is for site rules only"))
+        if rule.due is not None:
+            if not rule.requires:
+                errs.append(KBError(path, f"{key}.rule.due", "a deadline needs `requires`: what must be done by it"))
+            if rule.due not in {d.id for d in doc.deadlines}:
+                errs.append(KBError(path, f"{key}.rule.due", f"unknown deadline {rule.due!r} of {doc.id}"))
         if rule.satisfied_if and rule.entity != "household":
             errs.append(KBError(path, f"{key}.rule.satisfied_if", "`satisfied_if` is for household rules; "
                                                                    "a site rule is met through `requires`"))

@@ -115,3 +115,70 @@ def test_compare_takes_every_document_loaded_or_the_two_or_more_named(policies):
     one = CliRunner().invoke(main, ["--policies", str(policies), "compare", "--topic", "training",
                                     "--document", "xinfeng-2024"])
     assert one.exit_code == 1 and "two or more" in one.output
+
+
+def test_its_own_facts_and_amounts_are_data_and_exist_only_where_it_is_loaded(policies):
+    import json
+
+    import jsonschema
+
+    kb = load(policies)
+    for name in ("vocabulary", "calculators"):
+        spec = json.loads((ROOT / "docs" / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8"))
+        jsonschema.validate(yaml.safe_load((policies / "xinfeng-2024" / f"{name}.yaml").read_text(encoding="utf-8")),
+                            spec)
+    assert {"works_in_another_province", "training_days"} <= set(kb.models.member.model_fields)
+    assert kb.models.periodic["special_job_fairs"] == "quarter"
+    # The installed knowledge base does not hold the plan, so a record giving its facts is refused, by name.
+    from houfu.app.inputs import InputError, parse_record
+
+    with pytest.raises(InputError, match="training_days"):
+        parse_record({"id": "h", "members": [{"training_days": 3}]}, houfu.Household, "h.yaml", houfu.load())
+    schema = CliRunner().invoke(main, ["--policies", str(policies), "schema", "household"])
+    assert "works_in_another_province" in schema.output
+
+
+def test_a_mixed_list_keeps_its_lead_body_by_body(policies):
+    kb = load(policies)
+    found = houfu.owners("xf.2.1.annual_training", kb=kb)["documents"]["xinfeng-2024"]["matches"][0]["owners"]
+    assert [(o["id"], o["role"]) for o in found] == [
+        ("xf_hrss", "lead"), ("xf_rural_revitalization", "shared"), ("xf_education", "shared")]
+    from houfu.kb.graph import analyses, build_graph
+
+    without_lead = analyses(kb, build_graph(kb))["clauses_without_lead"]
+    assert "xf.2.1" not in without_lead and "xf.2.2" in without_lead
+
+
+def test_the_screener_agrees_with_the_single_household_path_on_it_amounts_and_deadlines_included(policies):
+    import datetime as dt
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from houfu.engine.columns import caseload_from_facts
+    from houfu.engine.evaluator import flatten
+    from houfu.engine.vector import STATUSES, VectorEvaluator
+    from tests.strategies import households
+    from tests.test_vector import _check_batch
+
+    kb = load(policies)
+
+    @settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(st.lists(households(kb), min_size=30, max_size=30))
+    def agree(batch):
+        _check_batch(kb, batch)
+
+    agree()
+    # A deadline over columns: not_due up to the date, violated after, as for one site.
+    ev, vec = houfu.evaluator(kb), VectorEvaluator(kb)
+    sites = [kb.models.site.model_validate({"id": f"s{i}", "jurisdiction": "xinfeng", "employment_service": s})
+             for i, s in enumerate(["none", "station", "none"])]
+    for as_of in (dt.date(2024, 6, 30), dt.date(2024, 7, 1)):
+        _, program = ev._program_for(sites[0], as_of)
+        decisions = vec.decide(program, caseload_from_facts(kb.models, "site", [flatten(s) for s in sites], as_of),
+                               as_of)
+        j = decisions.measures.index("xf.2.4.service_station")
+        got = [STATUSES[code].value for code in decisions.status[:, j]]
+        want = [ev.determine(s, as_of).by_id("xf.2.4.service_station").status.value for s in sites]
+        assert got == want
+        assert want[0] == ("not_due" if as_of.day == 30 else "violated") and want[1] == "met"

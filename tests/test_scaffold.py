@@ -35,7 +35,7 @@ def _recall(doc_id: str) -> dict[str, tuple[int, int]]:
             continue
         r = draft.responsibilities.get(c.number)
         read = [(b.as_written, b.role, b.body) for b in r.bodies] if r else []
-        want = [(b.as_written, c.responsibility.role, b.body) for b in c.responsibility.bodies]
+        want = [(b.as_written, c.responsibility.role_of(b), b.body) for b in c.responsibility.bodies]
         want_bodies += len(want)
         got_bodies += sum(1 for w in want if w in read)
     params = [(c.number, p) for c in d.clauses for m in c.measures for p in m.parameters]
