@@ -8,6 +8,7 @@ Schema export (``houfu kb schema``) is generated from these classes.
 from __future__ import annotations
 
 import datetime as dt
+import string
 from enum import Enum
 from typing import Literal
 
@@ -210,7 +211,7 @@ class DeclaredCalculator(Strict):
     cap: str | None = Field(default=None, description="the most paid per period (a parameter id)")
     quantity: str = Field(description="what the figure is, e.g. transport_subsidy")
     period: Literal["once", "month", "quarter", "year"] | None = None
-    zh: str = Field(description="the letter's words, with {who} and {value}")
+    zh: str = Field(description="the letter's words, with {who} and {value}; no closing full stop (the letter adds it)")
     en: str
 
     @model_validator(mode="after")
@@ -222,6 +223,13 @@ class DeclaredCalculator(Strict):
             raise ValueError(f"a {self.shape.value} calculator needs {', '.join(lacking)}")
         if (self.who is not None) != (self.per == "member"):
             raise ValueError("`who` (a member concept) is given for a per-member amount, and only for one")
+        for words in (self.zh, self.en):
+            try:
+                names = {name for _, name, _, _ in string.Formatter().parse(words) if name is not None}
+            except ValueError as exc:
+                raise ValueError(f"{words!r}: {exc}") from None
+            if names - {"who", "value"}:
+                raise ValueError(f"{words!r}: only {{who}} and {{value}} can be filled in")
         return self
 
 

@@ -182,3 +182,32 @@ def test_the_screener_agrees_with_the_single_household_path_on_it_amounts_and_de
         want = [ev.determine(s, as_of).by_id("xf.2.4.service_station").status.value for s in sites]
         assert got == want
         assert want[0] == ("not_due" if as_of.day == 30 else "violated") and want[1] == "met"
+
+
+@pytest.mark.parametrize("bad,message", [
+    (("days: training_days", "days: trainig_days"), "'trainig_days' is not a member fact of the vocabulary"),
+    (("amount: xf.2.3.max_transport_subsidy", "amount: xf.2.3.max_subsidy"), "unknown parameter 'xf.2.3.max_subsidy'"),
+    (("who: xf_cross_province_worker", "who: xf_cross_worker"), "unknown concept 'xf_cross_worker'"),
+    (("{value} yuan a year", "{amount} yuan a year"), "only {who} and {value} can be filled in"),
+])
+def test_a_mistake_in_a_declared_calculator_is_one_line_naming_the_file(policies, tmp_path, bad, message):
+    folder = tmp_path / "policies"
+    shutil.copytree(policies, folder)
+    path = folder / "xinfeng-2024" / "calculators.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert bad[0] in text
+    path.write_text(text.replace(bad[0], bad[1], 1), encoding="utf-8")
+    got = CliRunner().invoke(main, ["--policies", str(folder), "kb", "validate"])
+    assert got.exit_code != 0 and "Traceback" not in got.output
+    assert "calculators.yaml" in got.output and message in got.output, got.output
+
+
+def test_a_fact_declared_twice_is_refused_naming_both_files(policies, tmp_path):
+    folder = tmp_path / "policies"
+    shutil.copytree(policies, folder)
+    path = folder / "xinfeng-2024" / "vocabulary.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("id: training_days", "id: trainings_this_year"),
+                    encoding="utf-8")
+    got = CliRunner().invoke(main, ["--policies", str(folder), "kb", "validate"])
+    assert got.exit_code != 0 and "Traceback" not in got.output
+    assert "xinfeng-2024/vocabulary.yaml" in got.output and "already declared in" in got.output, got.output
