@@ -1,6 +1,9 @@
-"""Amount calculators: policy-specific code, registered by name, kept with its policy.
+"""Amount calculators, registered by name and kept with their policy.
 
-A document folder may hold ``calculators.py``.  Each calculator there is declared
+A subsidy of a common shape (a fixed sum, so much a day up to a day cap, a rate of a base under a cap) is
+declared as data in the document's ``calculators.yaml`` (``kb.models.DeclaredCalculator``); houfu builds both
+forms of it here, for one record and for a caseload's columns.  A new shape is Python: a document folder may
+hold ``calculators.py``.  Each calculator there is declared
 with the ``calculator`` decorator, which names it and the parameters it reads::
 
     @calculator("incubation_subsidy",
@@ -21,6 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from houfu.kb.conditions import Condition
 from houfu.kb.loader import KB, KBError
@@ -211,11 +216,9 @@ def _declared_scalar(d: DeclaredCalculator, unit: str) -> Compute:
 
 def _declared_columns(d: DeclaredCalculator, unit: str) -> ColumnCompute:
     def compute(inp: ColumnInput) -> list[ColumnAmount]:
-        import numpy as np
-
         caseload, p = inp.caseload, inp.params
         if d.per == "household":
-            level, table, rows = "main", caseload.table, np.flatnonzero(inp.applies)
+            level, table, rows = "main", caseload.main, np.flatnonzero(inp.applies)
         else:
             items = caseload.members if d.per == "member" else caseload.entities
             due = inp.applies[items.owner]

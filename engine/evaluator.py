@@ -300,7 +300,7 @@ class Evaluator:
         amounts: list[Amount] = []
         gap = None
         period = None
-        deadline = deadline_of(kb, m.id)
+        due: dt.date | None = base["due"]  # the deadline the rule names (rule.due), if any
         missing: list[str] = []
         failed: list[str] = []
         if scope_note is not None:
@@ -328,7 +328,7 @@ class Evaluator:
                     missing = missing_facts(program, req.when, facts, concepts)
                 elif r:
                     status = Status.met
-                elif deadline is not None and as_of <= deadline.date:
+                elif due is not None and as_of <= due:
                     status = Status.not_due  # 2024年底前: not done, and the date has not passed
                 else:
                     status = Status.violated
