@@ -186,15 +186,20 @@ def _document(doc_id: str, meta: dict[str, Any], draft: Draft, jurisdiction: str
     if not jurisdiction:
         todo.append("jurisdiction: say which jurisdiction issued it (an id of policies/jurisdictions.yaml)")
     todo += ["title_en, issuer_en, short_name and cite_as: write them",
-             "scope: say which sites and households the document covers (the draft covers all)",
-             "in_force_until and in_force_note: the text's execution period, if it states one"]
+             "scope: say which sites and households the document covers (the draft covers all)"]
+    until = meta.get("in_force_until")
+    todo.append(f"in_force_until: read as {until['date']} from {until['quote']!r}; check it, and write in_force_note"
+                if until else "in_force_until and in_force_note: the text's execution period, if it states one")
+    if meta.get("convention"):
+        todo.append("convention: drafted from the text's own statement of how it counts bounds; check its words")
     return {
         "id": doc_id, "short_name": title[:14], "title": title, "title_en": "TODO", "issuer": meta.get("issuer") or
         "TODO", "issuer_en": "TODO", "doc_number": meta.get("doc_number"), "level": _level(meta.get("issuer"), title),
         "jurisdiction": jurisdiction or "TODO",
         "parents": [{"title": p["title"], "doc_number": p["doc_number"], "jurisdiction": "TODO",
                      "quote": f"《{p['title']}》"} for p in meta.get("parents", [])],
-        "signed": signed or "1900-01-01", "in_force_from": signed or "1900-01-01", "in_force_until": None,
+        "signed": signed or "1900-01-01", "in_force_from": signed or "1900-01-01", "in_force_until": until["date"] if until else None,
+        **({"convention": meta["convention"]} if meta.get("convention") else {}),
         "scope": {"zh": "TODO: the document's scope", "en": "TODO", "clause": first,
                   "site_types": [t.value for t in SiteType], "households": ["registered_poor", "co_relocated"]},
         "chrome": [{"text": g.scraped, "reason": g.reason, "draft": True} for g in draft.chrome],

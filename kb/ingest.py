@@ -360,7 +360,7 @@ _MAX = ("不超过", "最高", "最长", "最多", "以下", "以内", "不高�
 _ONCE_VERBS = "回访|走访|开展|召开|组织|调度|通报|排查|研判"
 _YEAR_END = re.compile(r"(\d{4})年(底|末)")
 #: A date something is to be done by: 2024年底前, 2024年6月底前, 2025年3月前 (a deadline, never a parameter).
-_DEADLINE = re.compile(r"(\d{4})年(?:(\d{1,2})月)?(?:底|末)?前")
+_DEADLINE = re.compile(r"(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})日)?)?(底|末)?前")
 
 
 @dataclass
@@ -378,8 +378,22 @@ def draft_deadlines(text: str) -> list[DraftDeadline]:
         if not 1 <= month <= 12:
             continue
         last = calendar.monthrange(year, month)[1]
-        out.append(DraftDeadline(dt.date(year, month, last), m.group(0),
-                                 f"{m.group(0)}: done by the end of {year}-{month:02d}, read as its last day"))
+        if m.group(3):  # 2024年3月8日前: before that day, so done by the day before it
+            day = int(m.group(3))
+            if not 1 <= day <= last:
+                continue
+            due = dt.date(year, month, day) - dt.timedelta(days=1)
+            out.append(DraftDeadline(due, m.group(0), f"{m.group(0)}: before that day, so done by {due.isoformat()}"))
+            continue
+        if m.group(4):  # 年底前, 6月底前: by the period's last day
+            out.append(DraftDeadline(dt.date(year, month, last), m.group(0),
+                                     f"{m.group(0)}: done by the end of {year}-{month:02d}, read as its last day"))
+            continue
+        # 3月前, 2025年前: before the month or year begins. Some texts mean by its end: a person must check.
+        start = dt.date(year, int(m.group(2) or 1), 1)
+        due = start - dt.timedelta(days=1)
+        out.append(DraftDeadline(due, m.group(0), f"{m.group(0)}: read as before {start.isoformat()}, so done by "
+                                                  f"{due.isoformat()}; if the text means by the end of it, correct it"))
     return out
 
 
@@ -551,7 +565,33 @@ def draft_metadata(lines: list[str]) -> dict[str, Any]:
     own = next((ln for ln in text.splitlines()[:40] if _DOC_NUMBER.fullmatch(ln.strip())), None)
     meta["doc_number"] = own.strip() if own else None
     meta["parents"] = [{"title": p.group(1), "doc_number": p.group(2)} for p in _PARENT.finditer(text)]
+    end = _IN_FORCE_UNTIL.search(text)
+    if end:
+        y, mo, d = (int(x) for x in end.groups()[1:])
+        meta["in_force_until"] = {"date": f"{y:04d}-{mo:02d}-{d:02d}", "quote": end.group(0)}
+    meta["convention"] = draft_convention(text)
     return meta
+
+
+#: The execution period's end as the text states it (执行期至2026年12月31日, 有效期至…, 本方案执行至…).
+_IN_FORCE_UNTIL = re.compile(r"(执行期|有效期|执行)[^。\n]{0,20}?至(\d{4})年(\d{1,2})月(\d{1,2})日")
+_BOUND_WORDS = ("及以上", "以上", "以下", "以内", "不少于", "不低于", "不超过", "不高于", "至少", "低于", "高于", "超过")
+
+
+def draft_convention(text: str) -> dict[str, Any] | None:
+    """The text's own statement of how it counts bounds (以上…均含本数,“低于”不含本数), as a draft convention."""
+    m = re.search(r"[^。\n]*含本数[^。\n]*", text)
+    if not m:
+        return None
+    sentence = m.group(0)
+    split = sentence.find("不含本数")
+    def words(part: str) -> list[str]:
+        found = [w for w in _BOUND_WORDS if w in part]
+        return [w for w in found if not any(w != o and w in o for o in found)]  # 以上, not also 及以上's 以上
+    inclusive_part = sentence[:sentence.find("含本数")] if split < 0 or sentence.find("含本数") < split else ""
+    exclusive_part = sentence[len(inclusive_part):split] if split >= 0 else ""
+    return {"inclusive": words(inclusive_part), "exclusive": words(exclusive_part), "quote": sentence,
+            "note": "TODO: read from the text's own statement; check the words"}
 
 
 # --- the whole draft ------------------------------------------------------------------------------------------

@@ -261,3 +261,28 @@ def test_a_number_the_scaffold_cannot_place_in_a_sentence_is_listed_never_droppe
 
     todo = json.loads(got.output)["todo"]
     assert any("3项" in t and "no drafted sentence" in t for t in todo)
+
+
+@pytest.mark.parametrize("text,date,words", [
+    ("2024年底前建成", "2024-12-31", "2024年底前"),
+    ("2024年6月底前,各安置点建成就业服务站", "2024-06-30", "2024年6月底前"),
+    ("2024年2月底前完成", "2024-02-29", "2024年2月底前"),  # a leap year's February
+    ("2025年3月前完成摸底", "2025-02-28", "2025年3月前"),  # before March begins (the reading says to check)
+    ("于2024年3月8日前达到", "2024-03-07", "2024年3月8日前"),  # before the day itself
+])
+def test_a_date_something_is_due_by_is_drafted_as_a_deadline_not_as_numbers(text, date, words):
+    from houfu.kb.ingest import draft_deadlines
+
+    (deadline,) = draft_deadlines(text)
+    assert (deadline.date.isoformat(), deadline.text) == (date, words)
+    assert draft_parameters(text) == []  # its year and month are no parameter's
+
+
+def test_the_execution_period_and_the_texts_own_counting_convention_are_drafted_for_review():
+    from houfu.kb.ingest import draft_metadata
+
+    meta = draft_metadata(["本方案自印发之日起施行,执行期至2026年12月31日。",
+                           "本方案所称“以上”“不少于”均含本数,“低于”不含本数。"])
+    assert meta["in_force_until"] == {"date": "2026-12-31", "quote": "执行期至2026年12月31日"}
+    assert meta["convention"]["inclusive"] == ["以上", "不少于"] and meta["convention"]["exclusive"] == ["低于"]
+    assert draft_metadata(["没有执行期的方案。"])["convention"] is None
