@@ -217,6 +217,9 @@ def stats_text(s: dict[str, Any]) -> str:
         lines.append(f"{doc_id}: {d['parts']} parts, {d['clauses']} clauses, {d['measures']} measures "
                      f"({d['rules']} with rules, {d['not_decidable']} not decidable), {d['parameters']} parameters, "
                      f"{d['repairs']} repairs")
+        if d["drafts"]:
+            lines.append(f"  draft: {d['drafts']} item(s) still to review (houfu kb validate lists them); "
+                         "it decides nothing until they are done")
         lines.append("  by force:   " + ", ".join(f"{k} {v}" for k, v in sorted(d["by_force"].items())))
         lines.append("  by subject: " + ", ".join(f"{k} {v}" for k, v in sorted(d["by_subject"].items())))
         lines.append("  by modality: " + ", ".join(f"{k} {v}" for k, v in sorted(d["by_modality"].items())))

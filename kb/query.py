@@ -93,6 +93,8 @@ def sentence_coverage(kb: KB) -> dict[str, dict[str, Any]]:
 
 
 def stats(kb: KB) -> dict[str, Any]:
+    from .validate import drafts  # validate reads owners from here
+
     docs = {}
     for doc_id, dkb in kb.documents.items():
         measures = [m for c in dkb.clauses for m in c.measures]
@@ -105,6 +107,7 @@ def stats(kb: KB) -> dict[str, Any]:
             "not_decidable": sum(1 for m in measures if m.not_decidable),
             "parameters": sum(len(m.parameters) for m in measures),
             "repairs": len(dkb.doc.repairs),
+            "drafts": len(drafts(dkb)),
             "by_force": dict(Counter(m.force.value for m in measures)),
             "by_subject": dict(Counter(m.subject.value for m in measures)),
         }

@@ -8,6 +8,7 @@ which `kb validate` fails on exactly its TODOs and which decides nothing until i
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -176,6 +177,12 @@ def test_a_scaffolded_folder_fails_validation_only_on_its_todos_and_decides_noth
     report = houfu.evaluator(kb).determine(kb.models.household.model_validate(
         {"id": "X", "jurisdiction": "郧阳区"}), None)
     assert [d.id for d in report.documents] == ["shiyan-2019"]  # the draft speaks to no household
+    stats = CliRunner().invoke(main, ["--policies", str(policies), "kb", "stats", "--json"])
+    from houfu.kb.validate import drafts
+
+    assert json.loads(stats.output)["documents"]["shiyan-redraft"]["drafts"] == len(
+        drafts(kb.documents["shiyan-redraft"])) > 0
+    assert json.loads(stats.output)["documents"]["shiyan-2019"]["drafts"] == 0
     again = CliRunner().invoke(main, ["--policies", str(policies), "kb", "scaffold", str(scraped), "--id",
                                       "shiyan-redraft"])
     assert again.exit_code == 2 and "--force" in again.output and "Traceback" not in again.output
