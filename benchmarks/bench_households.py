@@ -21,7 +21,7 @@ def synthetic(i: int, rng: random.Random) -> Household:
                 "employed": rng.random() < 0.5, "wants_job": rng.choice(["none", "local", "outside_county"]),
                 "trainings_this_year": rng.randint(0, 2), "disability": rng.random() < 0.1}
                for _ in range(rng.randint(1, 5))]
-    return Household.model_validate({
+    return houfu.load().models.household.model_validate({
         "id": f"B{i}", "jurisdiction": rng.choice(["dingnan", "shiyan", "郧阳区"]),
         "site_type": rng.choice(["county_seat_centralized", "town_centralized", "scattered"]),
         "category": rng.choice(["registered_poor", "co_relocated"]), "hukou_at_site": rng.random() < 0.5,

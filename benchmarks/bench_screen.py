@@ -120,10 +120,10 @@ def run_screen(args: list[str]) -> tuple[float, float, int, dict]:
 def single_path(folder: Path, sample: int) -> float:
     """Households per second through `Evaluator.determine` (durable-rules, full trace), on the same data."""
     import houfu
-    from houfu.kb.facts import Household
 
     ev = houfu.evaluator()
-    recs = [Household.model_validate(r) for r in records(folder, sample)]
+    model = houfu.load().models.household
+    recs = [model.model_validate(r) for r in records(folder, sample)]
     as_of = dt.date.fromisoformat(AS_OF)
     for r in recs[:50]:
         ev.determine(r, as_of)
