@@ -194,6 +194,8 @@ def _people(report: Report, e: Determination) -> list[Person]:
 def amounts_for(kb: KB, e: Determination) -> list[LetterAmount]:
     """The amounts a household acts on: known subsidies, training still owed, years of restriction; members
     counted from 1."""
+    if not e.amounts:
+        return []  # most measures: no figure, so no lookup of the declared calculators
     declared = {d.name: d for dkb in kb.documents.values() for d in dkb.calculators}
     out = []
     for a in e.amounts:

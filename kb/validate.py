@@ -46,11 +46,6 @@ __all__ = ["validate", "drafts", "parse_responsibility_list", "numbers_in", "qua
 _DOC_REF = re.compile(r"〔\d{4}〕\s*\d+\s*号|\d{4}年\d{1,2}月\d{1,2}日")
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?")
 
-def _vocabulary(kb: KB, scope: str) -> dict[str, object]:
-    """The facts a rule may test on a household, member, entity or site, under this KB's vocabulary."""
-    return kb.models.paths(scope)
-
-
 def parse_responsibility_list(text: str) -> tuple[str, list[tuple[str, str]]] | None:
     """Split the responsibility list a clause ends with into the list's role (lead, shared or mixed) and each
     name as written with its own role: the same reader as `houfu kb scaffold` (kb.ingest), in every wording
@@ -100,7 +95,7 @@ def _check_registries(kb: KB) -> list[KBError]:
                                 "only a household's members and entities are lists"))
         if label.ask_if is not None:
             scope = next((s for s in ("member", "entity", "household", "site")
-                          if label.id in _vocabulary(kb, s)), None)
+                          if label.id in kb.models.paths(s)), None)
             if scope is None:
                 errs.append(KBError(kb.folder / "vocabulary.yaml", f"facts[{label.id}].ask_if",
                                     "only a fact of a member, business, household or site can be gated"))
@@ -128,10 +123,10 @@ def _check_columns(kb: KB) -> list[KBError]:
     """columns.yaml names real fields, and its value spellings map to real codes."""
     path = kb.folder / "columns.yaml"
     errs = []
-    fields = {"household": set(_vocabulary(kb, "household")) | {"id", "name", "site", "jurisdiction"},
-              "member": set(_vocabulary(kb, "member")) | {"household", "name"},
-              "entity": set(_vocabulary(kb, "entity")) | {"household", "id", "name"},
-              "site": set(_vocabulary(kb, "site")) | {"id", "name", "jurisdiction"}}
+    fields = {"household": set(kb.models.paths("household")) | {"id", "name", "site", "jurisdiction"},
+              "member": set(kb.models.paths("member")) | {"household", "name"},
+              "entity": set(kb.models.paths("entity")) | {"household", "id", "name"},
+              "site": set(kb.models.paths("site")) | {"id", "name", "jurisdiction"}}
     c = kb.columns
     for level, allowed in fields.items():
         for name in getattr(c, level):
@@ -363,12 +358,12 @@ class _ConditionCheck(QuantifierVisitor[list[str]]):
 
     def fact(self, c: Fact) -> list[str]:
         out = []
-        if c.fact not in _vocabulary(self.kb, self.scope):
+        if c.fact not in self.kb.models.paths(self.scope):
             out.append(f"unknown {self.scope} fact {c.fact!r}")
         value = c.value
         if isinstance(value, ParamRef) and value.param not in self.kb.parameters:
             out.append(f"unknown parameter {value.param!r}")
-        if isinstance(value, FactRef) and value.fact_ref not in _vocabulary(self.kb, self.scope):
+        if isinstance(value, FactRef) and value.fact_ref not in self.kb.models.paths(self.scope):
             out.append(f"unknown {self.scope} fact {value.fact_ref!r}")
         if isinstance(value, int | float) and not isinstance(value, bool) and value != 0:
             out.append(f"literal number {value:g}: take it from a parameter ({{param: ...}}) so it cites its clause")
