@@ -45,3 +45,62 @@ class RuleCaseItem(pytest.Item):
 
     def reportinfo(self) -> Any:
         return self.path, 0, self.name
+
+
+# --- which tests ran against real servers ----------------------------------------------------------------
+# A test that used PostgreSQL or Chromium says so in its report (user_properties travel from pytest-xdist's
+# workers to the controller); the run ends with a line per server, so nothing is skipped in silence.
+# `make test` sets HOUFU_REAL_SERVERS (scripts/with-test-servers.sh), and then a server no test passed on fails
+# the run.
+
+REAL_SERVER_FIXTURES = {"PostgreSQL": {"postgres_url"}, "Chromium": {"chromium"}}
+_real_runs: dict[str, dict[str, int]] = {name: {} for name in REAL_SERVER_FIXTURES}
+_outcomes: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _record_real_servers(request: Any) -> Any:
+    yield
+    used = set(request.fixturenames)  # includes fixtures a test asked for by name at run time
+    for server, fixtures in REAL_SERVER_FIXTURES.items():
+        if used & fixtures:
+            request.node.user_properties.append(("real_server", server))
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        _outcomes[report.nodeid] = report.outcome
+    if report.when == "teardown":
+        for key, server in report.user_properties:
+            if key == "real_server":
+                outcome = _outcomes.get(report.nodeid, "error")
+                counts = _real_runs[server]
+                counts[outcome] = counts.get(outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
+    import os
+
+    if hasattr(config, "workerinput"):
+        return
+    # HOUFU_REAL_SERVERS: "PostgreSQL=15.18 on 127.0.0.1:41234;Chromium=156.0 headless"
+    described = dict(part.partition("=")[::2] for part in (os.environ.get("HOUFU_REAL_SERVERS") or "").split(";"))
+    terminalreporter.section("real servers")
+    for server in REAL_SERVER_FIXTURES:
+        counts = _real_runs[server]
+        what = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no test ran"
+        terminalreporter.write_line(f"{server}: {what}" + (f" ({described[server]})" if described.get(server) else ""))
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    import os
+
+    if hasattr(session.config, "workerinput") or not os.environ.get("HOUFU_REAL_SERVERS"):
+        return
+    whole = session.config.args_source is pytest.Config.ArgsSource.TESTPATHS
+    if not whole or session.config.option.keyword or session.config.option.markexpr or exitstatus != 0:
+        return  # a selection, or already failing: the summary lines say what ran
+    idle = [s for s in REAL_SERVER_FIXTURES if not _real_runs[s].get("passed")]
+    if idle:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nno test passed against {', '.join(idle)}: the real-server tests did not run", flush=True)

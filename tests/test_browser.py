@@ -18,14 +18,14 @@ SHOTS = ROOT / "out" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def browser(chromium, tmp_path_factory):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     driver_path = shutil.which("chromedriver")
-    assert driver_path, "chromedriver is not installed; .ci/run installs chromium-driver"
+    assert driver_path, "chromedriver is not installed; `make test` installs chromium-driver"
     opts = webdriver.ChromeOptions()
-    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    opts.binary_location = chromium
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--window-size=1100,1400",

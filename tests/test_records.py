@@ -1,7 +1,7 @@
 """Decision records (issue 13, §2): append-only, replayable, on SQLite and on a real PostgreSQL.
 
-The PostgreSQL tests need a server: .ci/run starts one (scripts/postgres.sh) and sets HOUFU_TEST_POSTGRES_URL.
-Without it they fail with that instruction; they are never skipped.
+The PostgreSQL tests need a server: `make test` starts a throwaway one (scripts/with-test-servers.sh) and sets
+HOUFU_TEST_POSTGRES_URL. Without it they fail with that instruction; they are never skipped.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ EX = ROOT / "examples"
 def postgres_url():
     base = os.environ.get("HOUFU_TEST_POSTGRES_URL")
     if not base:
-        pytest.fail("HOUFU_TEST_POSTGRES_URL is not set: start PostgreSQL with scripts/postgres.sh start "
-                    "(as .ci/run does) and export the URL it prints")
+        pytest.fail("HOUFU_TEST_POSTGRES_URL is not set: run the tests through `make test`, or "
+                    "scripts/with-test-servers.sh .venv/bin/python -m pytest ..., which starts a throwaway PostgreSQL")
     name = f"houfu_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
