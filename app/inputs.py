@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from houfu.kb.facts import Household, Site
+from houfu.kb.facts import FieldValueError, Household, Site
 from houfu.kb.loader import KB
 
 from .reader import LIMITS, ReadError, read_path, safe_text
@@ -145,6 +145,9 @@ def parse_record(raw: Any, model: type[M], source: str, kb: KB) -> M:
 
 def _error(exc: ValidationError, model: type[BaseModel], source: str, kb: KB) -> InputError:
     err = exc.errors()[0]
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, FieldValueError):
+        return InputError(source, cause.field, cause.message)
     loc = err["loc"]
     name = str(loc[-1]) if loc else "-"
     field = _loc(loc)
@@ -162,6 +165,12 @@ def _error(exc: ValidationError, model: type[BaseModel], source: str, kb: KB) ->
         return InputError(source, field, f"{err.get('input')!r} is not accepted; use one of {accepted}")
     if err["type"] == "bool_type":
         return InputError(source, field, f"must be true or false (got {err.get('input')!r})")
+    if err["type"] == "string_pattern_mismatch" and loc and loc[-1] == "[key]":
+        # A period key (kb.facts): a year 2025 or a quarter 2025-Q1, in ASCII digits.
+        pattern = str((err.get("ctx") or {}).get("pattern", ""))
+        shape = "a quarter such as 2025-Q1" if "Q" in pattern else "a year such as 2025"
+        return InputError(source, _loc(loc[:-1]), f"{err.get('input')!r} is not a period: write {shape}, in ASCII "
+                                                  "digits")
     return InputError(source, field, f"{err['msg']} (got {err.get('input')!r})")
 
 

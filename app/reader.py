@@ -5,12 +5,18 @@ the first problem with one error naming the source and the field:
 
 1. **Size** before anything else (``Limits.max_bytes``).
 2. **Text, not binary**: a NUL byte or a known binary header (ELF, PNG, gzip, zip, PDF) is refused.
-3. **Encoding**: a BOM (UTF-8, UTF-16), else UTF-8, else GBK/GB18030 as charset-normalizer detects it, or
-   the ``--encoding`` given. Text that is UTF-8 with broken bytes (e.g. CESU-8 surrogates) is refused with
-   the byte offset, never guessed into another encoding.
-4. **Parsing** without surprises: nesting depth, digits in a number and non-finite numbers are checked
-   while parsing; YAML aliases (the "billion laughs" bomb), explicit tags (``!!binary``,
-   ``!!python/...``) and duplicate keys are refused (naming both lines).
+3. **Encoding**: a BOM (UTF-8, UTF-16), else UTF-8, else GBK/GB18030 (judged before any verdict of broken
+   UTF-8, since a GBK file's bytes can look like a CESU-8 surrogate), or the ``--encoding`` given. A file
+   whose lines mix encodings (a GBK file with one UTF-8 line) is refused naming the line; UTF-8 with broken
+   bytes (e.g. CESU-8 surrogates) is refused with the line and byte offset, never guessed into another
+   encoding.
+4. **Parsing** without surprises, with the structural limits enforced *while* parsing, so a file inside
+   the byte limit is refused or read in well under a second and 100 MB: YAML is read event by event from
+   libyaml's C parser and built here, stopping at the first member past the limit, the first level too
+   deep, the first alias, anchor or explicit tag (``!!binary``, ``!!python/...``), the first duplicate key
+   (two keys meaning the same, such as ``2025`` and ``"2025"``, naming both lines) and the first integer not
+   written in plain decimal digits (``0x7B``, ``0b101``, ``1:30``, ``1_000``, ``017``: each names its field).
+   JSON is counted (objects and arrays) and its nesting measured before ``json.loads``.
 5. **Shape**: string length, member and entity counts, and characters: control characters, bidi
    overrides and other invisible characters are refused in ids and codes, and removed from free text
    (names) with a warning, so nothing that reaches a terminal, letter, JSON or page carries them.
@@ -46,9 +52,11 @@ class Limits:
     max_depth: int = 12  # household > members > member > fees is 5 levels
     max_members: int = 50
     max_entities: int = 20
-    max_records: int = 100_000
+    max_records: int = 20_000  # a batch for `houfu check`; a whole caseload goes through `houfu screen`
     max_string: int = 200
     max_digits: int = 15  # digits in a number, integer or fraction (1e15 yuan is already absurd)
+    max_items: int = 1_000  # items in any nested list or keys in any mapping (a vocabulary has about 80 facts)
+    max_objects: int = 200_000  # mappings and lists in one file: bounds the memory a 5 MB file can take
 
 
 LIMITS = Limits()
@@ -69,7 +77,7 @@ class ReadResult:
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """The text and the encoding it was read in; raises _ReadError naming the byte offset."""
+    """The text and the encoding it was read in; raises _ReadError naming the line or byte offset."""
     for magic, what in _BINARY.items():
         if data.startswith(magic):
             raise _ReadError("-", f"not a text file (it looks like {what})")
@@ -79,7 +87,7 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         except LookupError:
             raise _ReadError("--encoding", f"unknown encoding {encoding!r}") from None
         except UnicodeDecodeError as exc:
-            raise _ReadError(f"byte {exc.start}", f"not valid {encoding}") from None
+            raise _ReadError(_where(data, exc.start), f"not valid {encoding}") from None
     for bom, name in _BOMS:
         if data.startswith(bom):
             try:
@@ -93,27 +101,91 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
         first_error = exc.start
-    surrogate = _CESU.search(data)
-    if surrogate is not None:
-        raise _ReadError(f"byte {surrogate.start()}", "a UTF-16 surrogate written as UTF-8 (CESU-8), which is "
-                                                      "not valid UTF-8; save the file as UTF-8")
-    # UTF-8 with a few broken sequences is broken UTF-8, not another encoding: refuse it with the offset.
-    lossy = data.decode("utf-8", errors="replace")
-    broken = lossy.count("\ufffd")
-    valid_non_ascii = sum(1 for ch in lossy if ord(ch) > 127 and ch != "\ufffd")
-    if valid_non_ascii >= broken:
-        raise _ReadError(f"byte {first_error}", "not valid UTF-8 (a broken or surrogate sequence); "
-                                                "fix the file or give --encoding")
-    from charset_normalizer import from_bytes
+    # Line by line: UTF-8 (with Chinese text), GBK/GB18030 (not UTF-8, as Excel on Chinese Windows writes), or
+    # neither.  GBK is judged before any verdict of broken UTF-8: a GBK file's bytes can look like a CESU-8
+    # surrogate (彭 is C5ED, so "彭海" holds ED BA A3).
+    utf8_lines: list[tuple[int, int]] = []  # (line number, byte offset of its first non-ASCII byte)
+    gbk_lines: list[tuple[int, int]] = []
+    offset = 0
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.isascii():
+            first = offset + _first_non_ascii(line)
+            kind = _line_encoding(line)
+            if kind == "utf-8":
+                utf8_lines.append((number, first))
+            elif kind == "gb18030":
+                gbk_lines.append((number, first))
+            elif _CESU.search(line):
+                raise _ReadError(f"line {number}, byte {first}", "a UTF-16 surrogate written as UTF-8 (CESU-8), which is neither valid UTF-8 "
+                                     "nor GBK; save the file as UTF-8")
+            else:
+                raise _ReadError(f"line {number}, byte {offset + _first_bad_byte(line)}",
+                                 "neither UTF-8 nor GBK/GB18030; fix the file or give --encoding")
+        offset += len(line) + 1
+    if gbk_lines and utf8_lines:
+        # The fewer lines are the odd ones out: name the first of them.
+        if len(utf8_lines) <= len(gbk_lines):
+            odd, this, rest = utf8_lines, "UTF-8", "GBK/GB18030"
+        else:
+            odd, this, rest = gbk_lines, "GBK/GB18030", "UTF-8"
+        number, byte = odd[0]
+        raise _ReadError(f"line {number}, byte {byte}",
+                         f"is {this} while the rest of the file is {rest} ({len(odd)} line(s) in another "
+                         "encoding); save the file in one encoding")
+    if gbk_lines:
+        # Excel on Chinese Windows writes GBK (a subset of GB18030); that is the one other encoding guessed, and
+        # only when it reads as mainland Chinese: GB2312's 6,763 hanzi and symbols cover nearly every character of
+        # such a file (a rare name aside), while Big5 or Shift-JIS bytes read as GBK come out mostly outside it.
+        text = data.decode("gb18030")
+        wide = _ASCII_RUNS.sub("", text)
+        common = len(wide.encode("gb2312", errors="ignore")) // 2  # two bytes for each GB2312 character
+        if common >= 0.8 * len(wide):
+            return text, "gb18030"
+        raise _ReadError("-", f"the bytes decode as GBK, but only {common * 100 // len(wide)}% of the characters are "
+                              "common Chinese ones, so it is probably another encoding (Big5, Shift-JIS …); give "
+                              "--encoding")
+    raise _ReadError(_where(data, first_error), "neither UTF-8 nor GBK/GB18030; give --encoding")
 
-    # Excel on Chinese Windows writes GBK (a subset of GB18030); that is the one other encoding guessed.
-    best = from_bytes(data, cp_isolation=["gb18030"]).best()
-    if best is not None:
-        try:
-            return data.decode("gb18030"), "gb18030"
-        except UnicodeDecodeError:
-            pass
-    raise _ReadError(f"byte {first_error}", "neither UTF-8 nor GBK/GB18030; give --encoding")
+
+def _where(data: bytes, offset: int) -> str:
+    line = data.count(b"\n", 0, offset) + 1
+    return f"line {line}, byte {offset}"
+
+
+#: Where UTF-8 text puts Chinese: CJK ideographs and punctuation, full-width forms.  A GBK line that happens
+#: to be valid UTF-8 decodes to other scripts (two-byte sequences are Latin, Greek, Cyrillic, …), so a line
+#: counts as UTF-8 only when its non-ASCII characters all fall here.
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u2014-\u201d\u00b7]")
+
+
+def _line_encoding(line: bytes) -> str | None:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if all(ch.isascii() or _CJK.match(ch) for ch in text):
+            return "utf-8"
+    try:
+        line.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    return "gb18030"
+
+
+_ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
+
+
+def _first_non_ascii(line: bytes) -> int:
+    return next(i for i, b in enumerate(line) if b > 127)
+
+
+def _first_bad_byte(line: bytes) -> int:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -132,9 +204,33 @@ def _number_checker(limits: Limits) -> Callable[[str], float | int]:
     return check
 
 
-def _json_depth(text: str) -> int:
-    """Deepest bracket nesting of a JSON text, strings aside (checked before json.loads recurses)."""
+#: Every byte but JSON's brackets, deleted by bytes.translate (C speed, no pieces): what is left bounds the number
+#: of objects and arrays, and their nesting, before json.loads builds anything.
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _json_structure(text: str, limits: Limits) -> None:
+    """Refuse a JSON text with too many objects and arrays, or nested too deep, before json.loads builds it."""
+    brackets = text.encode("utf-8").translate(None, _NOT_BRACKETS)  # brackets inside strings count too: a bound
+    opened = brackets.count(b"{") + brackets.count(b"[")
+    if opened > limits.max_objects or len(brackets) > 2 * limits.max_objects + 2:
+        raise _ReadError("-", f"{opened:,} objects and arrays; at most {limits.max_objects:,} are accepted in one "
+                              "file")
     depth = deepest = 0
+    for b in brackets:  # at most 2 * max_objects + 2 of them
+        if b in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    # Brackets inside strings may have counted: only the exact measure, strings aside, refuses.
+    if deepest > limits.max_depth and _json_depth(text, limits.max_depth) > limits.max_depth:
+        raise _ReadError("-", f"nested more than {limits.max_depth} levels deep")
+
+
+def _json_depth(text: str, limit: int) -> int:
+    """Bracket nesting of a JSON text, strings aside; stops once it passes ``limit``."""
+    depth = 0
     in_string = escaped = False
     for ch in text:
         if in_string:
@@ -148,15 +244,15 @@ def _json_depth(text: str) -> int:
             in_string = True
         elif ch in "[{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > limit:
+                return depth
         elif ch in "]}":
             depth -= 1
-    return deepest
+    return 0
 
 
 def _parse_json(text: str, limits: Limits) -> Any:
-    if _json_depth(text) > limits.max_depth:
-        raise _ReadError("-", f"nested more than {limits.max_depth} levels deep")
+    _json_structure(text, limits)
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -178,81 +274,181 @@ def _parse_json(text: str, limits: Limits) -> Any:
         raise _ReadError(f"line {exc.lineno}", f"malformed JSON ({exc.msg})") from None
 
 
-class _HardenedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader without aliases, explicit tags or duplicate keys, and with a depth limit."""
+# YAML: libyaml's C parser gives the events; the values are built here, so every limit holds while parsing.
+_YAML_PARSER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RESOLVE: Any = yaml.resolver.Resolver().resolve  # the tag YAML 1.1 gives a plain scalar (untyped in PyYAML)
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP = (f"tag:yaml.org,2002:{t}" for t in
+                                                 ("str", "int", "float", "bool", "null", "timestamp"))
+_DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
+_DECIMAL_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
 
-    limits = LIMITS
-    _depth = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise _ReadError(f"line {event.start_mark.line + 1}",
-                             "YAML aliases (*name) are not accepted; write the value out")
-        event = self.peek_event()  # type: ignore[no-untyped-call]
+def _number_form(text: str) -> str:
+    """How a YAML 1.1 number not in plain decimal digits is written, for the error that refuses it."""
+    bare = text.lstrip("+-").lower()
+    if bare.startswith("0x"):
+        return "in hexadecimal"
+    if bare.startswith("0b"):
+        return "in binary"
+    if bare.startswith("0o"):
+        return "in octal"
+    if ":" in bare:
+        return "in base 60 (YAML reads 1:30 as 90)"
+    if "_" in bare:
+        return "with underscores"
+    if bare.startswith("0") and len(bare) > 1 and bare[1].isdigit():
+        return "with a leading zero (YAML reads 017 as the octal number 15)"
+    return "in a form houfu does not read"
+
+
+class _YamlBuilder:
+    """Data from YAML events, checked as it is built (aliases, anchors, tags, depth, sizes, keys, numbers)."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.containers = 0
+
+    def build(self, text: str) -> Any:
+        events: Any = yaml.parse(text, Loader=_YAML_PARSER)
+        try:
+            next(events)  # the stream's start
+            event = next(events)
+            if isinstance(event, yaml.StreamEndEvent):
+                return None  # an empty file
+            value = self.node(next(events), events, "", 1)
+            next(events)  # the document's end
+            event = next(events)
+            if not isinstance(event, yaml.StreamEndEvent):
+                raise _ReadError(f"line {event.start_mark.line + 1 if event.start_mark else '-'}", "a second YAML document (---) in one file; "
+                                                                      "give one document, or a list of records")
+            return value
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}" if mark else "-"
+            raise _ReadError(where, f"malformed YAML ({getattr(exc, 'problem', None) or 'cannot parse'})") from None
+        finally:
+            events.close()
+
+    def node(self, event: Any, events: Any, path: str, depth: int) -> Any:
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            raise _ReadError(f"line {line}", "YAML aliases (*name) and anchors (&name) are not accepted; "
+                                             "write the value out")
+        if getattr(event, "anchor", None):
+            raise _ReadError(f"line {line}", "YAML anchors (&name) are not accepted")
         tag = getattr(event, "tag", None)
         if tag is not None and tag != "!":
-            raise _ReadError(f"line {event.start_mark.line + 1}", f"explicit YAML tags ({tag}) are not accepted")
-        if getattr(event, "anchor", None):
-            raise _ReadError(f"line {event.start_mark.line + 1}", "YAML anchors (&name) are not accepted")
-        self._depth += 1
-        try:
-            if self._depth > self.limits.max_depth:
-                raise _ReadError(f"line {event.start_mark.line + 1}",
-                                 f"nested more than {self.limits.max_depth} levels deep")
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+            raise _ReadError(f"line {line}", f"explicit YAML tags ({tag}) are not accepted")
+        if depth > self.limits.max_depth:
+            raise _ReadError(path or f"line {line}", f"nested more than {self.limits.max_depth} levels deep "
+                                                     f"(line {line})")
+        if isinstance(event, yaml.ScalarEvent):
+            return self.scalar(event, path)
+        self.containers += 1
+        if self.containers > self.limits.max_objects:
+            raise _ReadError(f"line {line}", f"more than {self.limits.max_objects:,} mappings and lists; that "
+                                             "many are not accepted in one file")
+        if isinstance(event, yaml.SequenceStartEvent):
+            return self.sequence(events, path, depth)
+        return self.mapping(events, path, depth, line)
 
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if not isinstance(key, str | int) or isinstance(key, bool):
-                raise _ReadError(f"line {line}", "keys must be plain text")
-            if key in seen:
-                raise _ReadError(str(key), f"the key appears twice, on lines {seen[key]} and {line}")
-            seen[key] = line
-        return super().construct_mapping(node, deep)
+    def sequence(self, events: Any, path: str, depth: int) -> list[Any]:
+        leaf = path.rsplit(".", 1)[-1]
+        records = not path or path in ("households", "sites")  # a batch, or {households: [...]}
+        limit = {"members": self.limits.max_members, "entities": self.limits.max_entities}.get(
+            leaf, self.limits.max_records if records else self.limits.max_items)
+        out: list[Any] = []
+        while True:
+            event = next(events)
+            if isinstance(event, yaml.SequenceEndEvent):
+                return out
+            if len(out) == limit:
+                what = "records" if records else leaf if leaf in ("members", "entities") else "items"
+                raise _ReadError(path or "-", f"more than {limit:,} {what}; at most {limit:,} are accepted "
+                                              f"(line {event.start_mark.line + 1})")
+            out.append(self.node(event, events, f"{path}[{len(out)}]", depth + 1))
+
+    def mapping(self, events: Any, path: str, depth: int, line: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        lines: dict[str, int] = {}
+        while True:
+            event = next(events)
+            if isinstance(event, yaml.MappingEndEvent):
+                return out
+            key_line = event.start_mark.line + 1
+            if not isinstance(event, yaml.ScalarEvent):
+                if isinstance(event, yaml.AliasEvent):
+                    raise _ReadError(f"line {key_line}", "YAML aliases (*name) and anchors (&name) are not "
+                                                         "accepted; write the value out")
+                raise _ReadError(f"line {key_line}", "keys must be plain text")
+            if event.anchor or (event.tag is not None and event.tag != "!"):
+                self.node(event, events, path, depth)  # refused there, with its reason
+            key = self.key(event, path, key_line)
+            if key in lines:
+                raise _ReadError(_join(path, key), f"the key appears twice, on lines {lines[key]} and {key_line}"
+                                 + (" (a number and the same text, such as 2025 and \"2025\", are one key)"
+                                    if key.isdigit() else ""))
+            if len(out) == self.limits.max_items:
+                raise _ReadError(path or "-", f"more than {self.limits.max_items:,} keys in one mapping "
+                                              f"(line {line})")
+            lines[key] = key_line
+            out[key] = self.node(next(events), events, _join(path, key), depth + 1)
+
+    def key(self, event: Any, path: str, line: int) -> str:
+        tag = _RESOLVE(yaml.ScalarNode, event.value, event.implicit)
+        if tag == "tag:yaml.org,2002:merge":
+            raise _ReadError(f"line {line}", "YAML merge keys (<<) are not accepted; write the keys out")
+        if tag == _STR:
+            return str(event.value)
+        if tag == _INT and _DECIMAL_INT.match(event.value):
+            # A YAML key such as 2025 (a year) is read as a number; keys are text in every input format.
+            return str(int(event.value))
+        raise _ReadError(f"line {line}", "keys must be plain text")
+
+    def scalar(self, event: Any, path: str) -> Any:
+        value: str = event.value
+        tag = _RESOLVE(yaml.ScalarNode, value, event.implicit)
+        line = event.start_mark.line + 1
+        if tag == _STR:
+            return value
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return _CONSTRUCTOR.construct_yaml_bool(yaml.ScalarNode(tag, value))
+        field = path or f"line {line}"
+        if tag in (_INT, _FLOAT):
+            lowered = value.lower()
+            if lowered.lstrip("+-") in (".inf", ".nan"):
+                raise _ReadError(field, f"numbers must be finite (.inf and .nan are not; line {line})")
+            pattern = _DECIMAL_INT if tag == _INT else _DECIMAL_FLOAT
+            if not pattern.match(value):
+                raise _ReadError(field, f"{value!r} is a number written {_number_form(value)}; write it in plain "
+                                        f"decimal digits (line {line})")
+            digits = sum(ch.isdigit() for ch in value)
+            if digits > self.limits.max_digits:
+                raise _ReadError(field, f"a number with {digits} digits; at most {self.limits.max_digits} are "
+                                        f"accepted (line {line})")
+            return int(value) if tag == _INT else float(value)
+        if tag == _TIMESTAMP:
+            try:
+                return _CONSTRUCTOR.construct_yaml_timestamp(yaml.ScalarNode(tag, value))
+            except ValueError:
+                raise _ReadError(field, f"{value!r} is not a real date (line {line})") from None
+        raise _ReadError(field, f"a YAML value of type {tag} is not accepted (line {line})")
 
 
-def _construct_int(loader: _HardenedLoader, node: Any) -> Any:
-    _number_checker(loader.limits)(str(node.value).replace("_", "").lstrip("+-") or "0")
-    return yaml.SafeLoader.construct_yaml_int(loader, node)
-
-
-def _construct_float(loader: _HardenedLoader, node: Any) -> Any:
-    value = yaml.SafeLoader.construct_yaml_float(loader, node)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise _ReadError(f"line {node.start_mark.line + 1}", "numbers must be finite (.inf and .nan are not)")
-    digits = sum(ch.isdigit() for ch in str(node.value))
-    if digits > loader.limits.max_digits:
-        raise _ReadError(f"line {node.start_mark.line + 1}",
-                         f"a number with {digits} digits; at most {loader.limits.max_digits} are accepted")
-    return value
-
-
-_HardenedLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_HardenedLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+#: What YAML itself refuses to read (PyYAML's NON_PRINTABLE): C0 and C1 controls, DEL, surrogates.
+_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]")
 
 
 def _parse_yaml(text: str, limits: Limits) -> Any:
-    try:
-        loader = _HardenedLoader(text)
-    except yaml.reader.ReaderError as exc:  # a raw control character in the text
-        line = text.count("\n", 0, exc.position) + 1
-        raise _ReadError(f"line {line}", f"holds a control character (U+{exc.character:04X}), which is not accepted"
-                         ) from None
-    loader.limits = limits
-    try:
-        return loader.get_single_data()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "-"
-        raise _ReadError(where, f"malformed YAML ({getattr(exc, 'problem', None) or 'cannot parse'})") from None
-    finally:
-        loader.dispose()
+    bad = _NON_PRINTABLE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise _ReadError(f"line {line}", f"holds a control character (U+{ord(bad.group()):04X}), which is not "
+                                         "accepted")
+    return _YamlBuilder(limits).build(text)
 
 
 def parse_text(text: str, as_json: bool, limits: Limits = LIMITS) -> Any:
@@ -283,6 +479,9 @@ def _check_shape(data: Any, limits: Limits, path: str, warnings: list[tuple[str,
         for key in data:
             if isinstance(key, str) and _unsafe(key):
                 raise _ReadError(path or "-", f"a key holds an invisible or control character ({_unsafe(key)})")
+        if len(data) > limits.max_items:
+            raise _ReadError(path or "-", f"{len(data):,} keys in one mapping; at most {limits.max_items:,} are "
+                                          "accepted")
         for name, limit in (("members", limits.max_members), ("entities", limits.max_entities)):
             items = data.get(name)
             if isinstance(items, list) and len(items) > limit:
@@ -290,6 +489,9 @@ def _check_shape(data: Any, limits: Limits, path: str, warnings: list[tuple[str,
         # A YAML key such as 2025 (a year) is read as a number; keys are text in every input format.
         return {str(k): _check_shape(v, limits, _join(path, str(k)), warnings) for k, v in data.items()}
     if isinstance(data, list):
+        limit = limits.max_records if not path or path in ("households", "sites") else limits.max_items
+        if len(data) > limit:
+            raise _ReadError(path or "-", f"{len(data):,} items; at most {limit:,} are accepted")
         return [_check_shape(v, limits, f"{path}[{i}]", warnings) for i, v in enumerate(data)]
     if isinstance(data, str):
         if len(data) > limits.max_string:

@@ -16,16 +16,34 @@ from dataclasses import dataclass, field
 from types import GenericAlias, MappingProxyType
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, StringConstraints, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    StringConstraints,
+    create_model,
+    model_validator,
+)
 
 from .models import FactGroup, FactLabel, RecordKind
 
-__all__ = ["Entity", "Household", "Member", "RecordModels", "Site", "build_models", "fact_paths"]
+__all__ = ["Entity", "FieldValueError", "Household", "Member", "RecordModels", "Site", "build_models", "fact_paths"]
 
-Year = Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
-Quarter = Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$")]
+# ASCII digits only: Python's \d also matches full-width and other scripts' digits (２０２５), which would pass
+# the pattern and then never match the period a rule looks up.
+Year = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
+Quarter = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-Q[1-4]$")]
 _PERIOD_KEYS: dict[str, Any] = {"year": Year, "quarter": Quarter}
 _SCALARS: dict[str, Any] = {"boolean": bool, "integer": int, "number": float, "text": str}
+
+
+class FieldValueError(ValueError):
+    """A record-level check that names the field it concerns (``entities[1].owners``)."""
+
+    def __init__(self, field: str, message: str):
+        self.field, self.message = field, message
+        super().__init__(f"{field}: {message}")
 
 
 class _Input(BaseModel):
@@ -58,6 +76,23 @@ class Household(_Input):
     jurisdiction: str | None = Field(None, description="dingnan, shiyan, a county under 十堰市, a Chinese name or a division code")
     members: list[Member] | None = None
     entities: list[Entity] | None = Field(None, description="the household's businesses; absent is unknown, [] is none")
+
+    @model_validator(mode="after")
+    def _businesses(self) -> Household:
+        """Each business is paid once (每个入驻实体, dingnan 四(三)), so its id is unique; its owners are members."""
+        seen: dict[str, int] = {}
+        for i, entity in enumerate(self.entities or []):
+            if entity.id in seen:
+                raise FieldValueError(f"entities[{i}].id", f"{entity.id!r} is also the id of entities[{seen[entity.id]}]"
+                                                           "; each business is listed once")
+            seen[entity.id] = i
+            if self.members is not None:
+                for owner in entity.owners:
+                    if owner > len(self.members):
+                        raise FieldValueError(f"entities[{i}].owners", f"member {owner} is not in the household "
+                                                                       f"({len(self.members)} members, numbered "
+                                                                       "from 1)")
+        return self
 
 
 class Site(_Input):

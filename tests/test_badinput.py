@@ -7,6 +7,7 @@ no file; and carry no escape character from the input into its output.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import subprocess
@@ -103,3 +104,47 @@ def test_an_output_path_is_a_file_in_a_folder_that_exists(tmp_path: Path, target
     r = run_cli(["brief", "household", str(example), "-o", str(tmp_path / target)], tmp_path)
     assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "missing").exists()
+
+
+# Issue 27: the structural limits hold while parsing, so a file inside the byte limit is refused (or read) within
+# a second and 100 MB, whatever its shape. Each file is read in a fresh process, so its peak memory is its own.
+_PROBE = ("import re, sys, time\n"
+          "from houfu.app.reader import read_bytes, ReadError\n"
+          "def rss(key):\n"
+          "    return int(re.search(key + r':\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
+          "data = open(sys.argv[1], 'rb').read(); before = rss('VmRSS'); t = time.perf_counter()\n"
+          "try:\n    read_bytes(data, sys.argv[1].endswith('.json')); print('read')\n"
+          "except ReadError as e:\n    print('refused:', e)\n"
+          "print(time.perf_counter() - t, rss('VmHWM') - before)")
+LARGE = [e for e in MANIFEST if (HERE / "files" / e["file"]).stat().st_size > 100_000]
+
+
+def test_the_corpus_holds_files_near_the_byte_limit() -> None:
+    sizes = [(HERE / "files" / e["file"]).stat().st_size for e in LARGE]
+    assert max(sizes) > 4_500_000 and all(s <= 5_000_000 for s in sizes), sizes
+
+
+@pytest.mark.parametrize("entry", LARGE, ids=[e["file"] for e in LARGE])
+def test_a_large_file_is_refused_within_a_second_and_100_mb(entry: dict[str, Any]) -> None:
+    r = subprocess.run([sys.executable, "-c", _PROBE, str(HERE / "files" / entry["file"])], capture_output=True,
+                       text=True, check=True)
+    verdict, figures = r.stdout.splitlines()
+    seconds, extra_kb = figures.split()
+    assert verdict.startswith("refused:") and entry["field"] in verdict, verdict
+    assert float(seconds) < 1.0, f"{float(seconds):.2f} s"
+    assert int(extra_kb) < 100 * 1024, f"{int(extra_kb) / 1024:.0f} MB above the process's start"
+
+
+def test_every_corpus_file_is_read_or_refused_within_a_second() -> None:
+    from houfu.app.reader import ReadError, read_bytes
+
+    slow = []
+    for entry in MANIFEST:
+        data = (HERE / "files" / entry["file"]).read_bytes()
+        t = time.perf_counter()
+        with contextlib.suppress(ReadError):
+            read_bytes(data, entry["file"].endswith(".json"), *(entry["args"][1:2] if entry["args"][:1] == ["--encoding"]
+                                                                 else []))
+        if time.perf_counter() - t > 1.0:
+            slow.append(entry["file"])
+    assert slow == []

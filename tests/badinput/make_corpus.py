@@ -148,6 +148,47 @@ def main() -> None:
         "contradictions", "warning", "employed_count", "site")
     add("household-child-strict.yaml", "id: H\njurisdiction: shiyan\nmembers: [{age: 15, labor_capacity: full}]\n",
         "contradictions", "error-strict", "members[0].labor_capacity", args=("--strict",))
+    # issue 27: the reader's last gaps
+    # integers in YAML 1.1's other forms: refused naming the field, never an internal error
+    for form, value in (("hex", "0x7B"), ("octal", "017"), ("binary", "0b101101"), ("sexagesimal", "1:30"),
+                        ("underscores", "1_000"), ("float-sexagesimal", "1:30.5")):
+        add(f"household-int-{form}.yaml", f"id: H\njurisdiction: shiyan\nmembers: [{{age: {value}}}]\n",
+            "integer forms", "error", "members[0].age")
+        add(f"site-int-{form}.yaml", f"id: S\njurisdiction: shiyan\npopulation: {value}\n", "integer forms", "error",
+            "population", "site")
+    # structural limits while parsing: inside the 5,000,000-byte limit, refused at once
+    member = "  - {age: 30, labor_capacity: full, employed: true}\n"
+    add("household-members-1.4mb.yaml", "id: H\njurisdiction: shiyan\nmembers:\n" + member * 27_000, "structure",
+        "error", "members")
+    add("household-members-4.9mb.yaml", "id: H\njurisdiction: shiyan\nmembers:\n" + member * 95_000, "structure",
+        "error", "members")
+    add("household-members-4.9mb.json", '{"id": "H", "jurisdiction": "shiyan", "members": ['
+        + ",".join(['{"age": 1}'] * 440_000) + "]}", "structure", "error", "objects")
+    add("household-empty-maps.json", "[" + ",".join(["{}"] * 1_600_000) + "]", "structure", "error", "objects")
+    add("site-fairs-4.9mb.yaml", SITE + "job_fairs:\n" + "".join(f"  '{i}': 1\n" for i in range(340_000)),
+        "structure", "error", "job_fairs", "site")
+    add("site-empty-lists.yaml", "[" + "[]," * 1_500_000 + "[]]\n", "structure", "error", "records", "site")
+    add("site-records-4.9mb.yaml", "".join(f"- {{id: S{i}}}\n" for i in range(300_000)), "structure", "error",
+        "records", "site")
+    # encodings mixed in one file: refused naming the line
+    mixed = HOUSEHOLD.encode("gbk") + "  - {name: 钟建华, age: 30}\n".encode()
+    add("household-gbk-one-utf8-line.yaml", mixed, "mixed encodings", "error", "line 6")
+    add("household-utf8-one-gbk-line.yaml", HOUSEHOLD.encode() + "  - {name: 钟建华, age: 30}\n".encode("gbk")
+        + "  - {name: 李桂兰, age: 31}\n  - {name: 王德明, age: 32}\n".encode(), "mixed encodings", "error", "line 6")
+    add("site-gbk-one-utf8-line.yaml", (SITE + "name: 青龙泉社区\n").encode("gbk") + "note_x: 十堰\n".encode(),
+        "mixed encodings", "error", "line 6", "site")
+    # periods: ASCII digits of the declared shape, and one key per period
+    add("site-fullwidth-year.yaml", SITE + "job_fairs: {２０２５: 3}\n", "strict types", "error", "job_fairs", "site")
+    add("site-year-twice.yaml", SITE + "job_fairs: {2025: 3, \"2025\": 30}\n", "duplicates", "error", "twice",
+        "site")
+    add("site-quarter-lowercase.yaml", SITE + "job_fairs: {2025-q1: 1}\n", "strict types", "error", "job_fairs",
+        "site")
+    # businesses: owners are members, ids are unique
+    add("household-owner-not-a-member.yaml", "id: H\njurisdiction: dingnan\nmembers: [{age: 40}, {age: 38}, {age: 12}]"
+        "\nentities: [{id: shop, owners: [4], in_incubator: true}]\n", "shape", "error", "entities[0].owners")
+    add("household-business-twice.yaml", "id: H\njurisdiction: dingnan\nmembers: [{age: 40}]\nentities:\n"
+        "  - {id: shop, owners: [1], in_incubator: true}\n  - {id: shop, owners: [1], in_incubator: true}\n",
+        "duplicates", "error", "entities[1].id")
     # well-formed input is accepted
     add("household-plain.yaml", HOUSEHOLD, "accepted", "accepted")
     add("site-plain.yaml", SITE, "accepted", "accepted", command="site")
