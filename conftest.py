@@ -104,3 +104,7 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     if idle:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         print(f"\nno test passed against {', '.join(idle)}: the real-server tests did not run", flush=True)
+    skipped = sorted(n for n, outcome in _outcomes.items() if outcome == "skipped")
+    if skipped:  # a full run skips nothing: a skip would hide a part that did not run
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\n{len(skipped)} test(s) skipped in a full run: {', '.join(skipped[:5])}", flush=True)

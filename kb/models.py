@@ -531,11 +531,24 @@ class Reference(Strict):
     kind: Literal["document", "campaign", "standard", "system"]
 
 
+class HandlerBasis(str, Enum):
+    """Why houfu sends a household to one office for a measure."""
+
+    text = "text"  # the text itself names the office that acts (由历市镇派出所…办理, X牵头)
+    duty = "duty"  # houfu's reading: the text leaves it to 按职责分工 (or to 各地); a statute or the department's
+    #               own duties make this the office to ask first. A recommendation, and every output says so.
+
+
 class Handler(Strict):
-    """The body on the list that actually handles the measure for a household, and the basis for saying so."""
+    """The office a household is sent to for a measure: houfu's recommendation, with its basis.
+
+    ``basis: text`` quotes the words of the clause that name it (``text``, verbatim); ``basis: duty`` gives the
+    statute or department duty that makes it the office (``reason``), and is shown as houfu's reading."""
 
     body: str
-    basis: str
+    basis: HandlerBasis
+    text: str | None = Field(default=None, description="basis text: the clause's words that name the office, verbatim")
+    reason: str = Field(description="why this office: the statute or duty (basis duty), or how the text names it")
 
 
 class LetterKind(str, Enum):
@@ -555,12 +568,20 @@ class Plain(Strict):
     number or key term the quote lacks (kb validate)."""
 
     kind: LetterKind
-    zh: str
+    zh: str = Field(description="the norm as it reaches the household, worded by its modality and bearer: a body's "
+                                "duty as what that body does, a goal as a goal, a permission with 可以; never a "
+                                "statement of the household's own state (kb validate, policies/wording.yaml)")
     en: str
     act_if: Condition | None = Field(default=None, description="a household condition that raises the item into "
                                                                "the letter's action summary, worded by act_zh/act_en")
     act_zh: str | None = None
     act_en: str | None = None
+    todo_zh: str | None = Field(default=None, description="for a rule with satisfied_if: the norm covers the household "
+                                                           "and is known not yet met; what to do (required then)")
+    todo_en: str | None = None
+    done_zh: str | None = Field(default=None, description="for a rule with satisfied_if: already met, from the facts "
+                                                           "given (required then)")
+    done_en: str | None = None
     apply_at: str | None = Field(default=None, description="where to apply: site_window (only for a document that "
                                                             "names a one-stop window) or a body id; by default the "
                                                             "measure's handler, then its first owner")
