@@ -5,6 +5,14 @@ where, and the facts to bring or answer. Other entitlements follow, then what is
 what is still open; what the government does for every household in scope closes in one paragraph.
 Every item cites its clause by a short title; the full titles appear once, under sources.
 
+What it says is what the text says (issue 19). Each measure's words are chosen by its status: the norm as
+it reaches the household (``plain.zh``: a body's duty as what that body does), what to do where the norm
+covers the household and is known not yet met (``todo``), what is already in place (``done``), and what
+is still to be checked and by whom. The office named for an item is the text's own where the text names
+it, and otherwise houfu's recommendation, said to be one (``Handler.basis``); with no handler, the site's
+one-stop window where the document names one, or the bodies as the text lists them. Notices for staff (a
+document's validity, a text that names no office) stay out of the household's letter.
+
 Nothing is decided here: statuses, amounts and members come from the report, and the words for
 people come from the data (``plain`` per measure, ``policies/sites.yaml``) and the templates.
 The same summary heads ``houfu check`` in the terminal.
@@ -17,15 +25,13 @@ from dataclasses import dataclass, field
 from houfu.engine.logic import split_fact_path
 from houfu.engine.results import Determination, Report, Status
 from houfu.kb.loader import KB
-from houfu.kb.models import LetterKind, Role, SiteRecord
+from houfu.kb.models import HandlerBasis, LetterKind, Plain, Role, SiteRecord
 
 from .render import MEMBER_REF, for_people
 
 __all__ = ["ActionSummary", "HouseholdLetter", "LetterLine", "Person", "Source", "WindowInfo", "action_summary",
-           "amounts_for", "household_letter", "question", "short_cite", "site_record", "split_refs"]
+           "amounts_for", "household_letter", "question", "short_cite", "site_record", "split_refs", "wording"]
 
-#: Departments named for an item before "等 N 个部门" / "and N other departments".
-CONTACTS_SHOWN = 1
 
 
 @dataclass
@@ -55,9 +61,12 @@ class LetterLine:
     cite: str
     who: list[Person] = field(default_factory=list)
     amounts: list[LetterAmount] = field(default_factory=list)
-    at_window: bool = False
+    at_window: bool = False  # the text sends the household to the site's one-stop window (plain.apply_at)
+    #: How ``where`` was chosen: named (the text names the office), suggested (houfu's recommendation by the
+    #: departments' duties), window (no office recorded; the document names a one-stop window), listed (no office
+    #: recorded; the bodies as the text lists them), or "" (the text names no one: the letter names no office).
+    where_kind: str = ""
     where: list[str] = field(default_factory=list)
-    where_more: int = 0  # other departments sharing it; -1 when the text names no office (the addressees bear it)
     questions: list[str] = field(default_factory=list)
 
 
@@ -113,11 +122,11 @@ class HouseholdLetter:
     undetermined: list[LetterLine]
     general: list[LetterLine]
     window: WindowInfo | None
-    notices: list[str]
     out_of_scope: list[ScopeLine]
     sources: list[Source]
     not_applicable: int
     in_scope: bool = True  # some document in force covers the household
+    suggested: bool = False  # some item's office is houfu's suggestion (the letter says what that means)
     for_caseworker: int = 0  # measures no household fact can decide: a caseworker's judgement
 
 
@@ -209,34 +218,52 @@ def amounts_for(kb: KB, e: Determination) -> list[LetterAmount]:
     return out
 
 
-def _where(kb: KB, e: Determination, lang: str) -> tuple[bool, list[str], int]:
-    """Where to go: the site's window where the text says so; else the handling body (data, with its basis),
-    then a body the sentence names, then the lead; with how many other departments share it."""
+def _where(kb: KB, report: Report, e: Determination, lang: str) -> tuple[bool, str, list[str]]:
+    """Where to go for an item: (the text sends the household to the site's window, how the office was chosen,
+    the office or offices). See ``LetterLine.where_kind``; there is no first-listed fallback."""
     m = kb.measures[e.measure_id]
-    at = m.plain.apply_at if m.plain else None
-    owners = [o for o in e.owners if o.role is not Role.implicit]
-    owners.sort(key=lambda o: (o.body_id != at, not o.handles, o.role is not Role.named, o.role is not Role.lead))
-    names = [_body_name(kb, o.body_id, lang) if lang == "en" else o.name for o in owners]
-    if not names:
-        # The sentence names no one: the document's addressees bear it (declared as such), by their full name.
-        names = [_body_name(kb, o.body_id, lang) for o in e.owners if o.role is Role.implicit]
-        return at == "site_window", names[:CONTACTS_SHOWN], -1 if names else 0
-    return at == "site_window", names[:CONTACTS_SHOWN], max(0, len(names) - CONTACTS_SHOWN)
+    if m.plain is not None and m.plain.apply_at == "site_window":
+        return True, "", []
+    if e.handler is not None:
+        kind = "named" if e.handler.basis is HandlerBasis.text else "suggested"
+        body = kb.bodies[e.handler.body_id]
+        return False, kind, [body.name if lang == "zh" else body.short_en or body.en]
+    if _window_document(kb, report, e.document):
+        return False, "window", []
+    listed = [o for o in e.owners if o.role is not Role.implicit]
+    names = [_body_name(kb, o.body_id, lang) if lang == "en" else o.name for o in listed]
+    return False, ("listed" if names else ""), names
+
+
+def _window_document(kb: KB, report: Report, doc_id: str) -> bool:
+    return kb.documents[doc_id].doc.one_stop_window is not None and _covers(report, doc_id)
 
 
 def _line(kb: KB, report: Report, e: Determination, lang: str, asked: set[str] | None = None) -> LetterLine:
     m = kb.measures[e.measure_id]
     plain = m.plain
     assert plain is not None  # kb validate requires it of every measure with a household rule
-    at_window, where, more = _where(kb, e, lang)
+    at_window, where_kind, where = _where(kb, report, e, lang)
     questions = []
     if asked is not None:
         questions = [question(kb, f, report.member_names, lang, report.entity_names) for f in e.missing
                      if f in asked]
-    text = getattr(plain, f"act_{lang}") if e.act else getattr(plain, lang)
-    return LetterLine(measure_id=e.measure_id, kind=plain.kind.value, text=text,
+    return LetterLine(measure_id=e.measure_id, kind=plain.kind.value, text=wording(plain, e, lang),
                       cite=short_cite(kb, e.document, e.clause_number, lang), who=_people(report, e),
-                      amounts=amounts_for(kb, e), at_window=at_window, where=where, where_more=more, questions=questions)
+                      amounts=amounts_for(kb, e), at_window=at_window, where_kind=where_kind, where=where,
+                      questions=questions)
+
+
+def wording(plain: Plain, e: Determination, lang: str) -> str:
+    """A measure's words for its status: done (satisfied), what to do (act_if holds, or known not yet met), or
+    the norm as it reaches the household (applies, undetermined)."""
+    if e.status is Status.satisfied and getattr(plain, f"done_{lang}"):
+        return str(getattr(plain, f"done_{lang}"))
+    if e.act and getattr(plain, f"act_{lang}"):
+        return str(getattr(plain, f"act_{lang}"))
+    if e.not_yet_done and getattr(plain, f"todo_{lang}"):
+        return str(getattr(plain, f"todo_{lang}"))
+    return str(getattr(plain, lang))
 
 
 def _plain_kind(kb: KB, e: Determination) -> LetterKind | None:
@@ -249,9 +276,11 @@ def action_summary(kb: KB, report: Report, lang: str, questions: int = 6) -> Act
     applies = [e for e in report.determinations if e.status is Status.applies]
     return ActionSummary(
         money=[_line(kb, report, e, lang) for e in applies if _plain_kind(kb, e) is LetterKind.money],
-        # An item the household's own facts make urgent (plain.act_if) leads the applications.
+        # An item the household's own facts make urgent (plain.act_if) leads the applications; a norm that covers
+        # the household and is known not yet met (not enrolled, no certificate) is something to do, too.
         apply=[_line(kb, report, e, lang) for e in sorted(applies, key=lambda e: not e.act)
-               if _plain_kind(kb, e) is LetterKind.apply or e.act],
+               if _plain_kind(kb, e) is LetterKind.apply
+               or ((e.act or e.not_yet_done) and _plain_kind(kb, e) is not LetterKind.money)],
         restrictions=[_line(kb, report, e, lang) for e in applies if _plain_kind(kb, e) is LetterKind.restriction],
         ask=[question(kb, q.fact, report.member_names, lang, report.entity_names)
              for q in report.questions[:questions]],
@@ -292,22 +321,25 @@ def household_letter(kb: KB, report: Report, lang: str) -> HouseholdLetter:
             scope[note.document] = ScopeLine(title=f"《{kb.documents[note.document].doc.title}》", quote=note.quote,
                                              cite=short_cite(kb, note.document, note.clause_number, lang))
     docs = [kb.documents[d.id].doc for d in report.documents]
+    summary = action_summary(kb, report, lang)
+    undetermined_lines = [_line(kb, report, e, lang, asked) for e in undetermined]
     return HouseholdLetter(
         household=report.name or report.id, household_id=report.id,
         site=_site_name(record, lang) or site_name,
         year=report.as_of.year, month=report.as_of.month, day=report.as_of.day,
-        summary=action_summary(kb, report, lang),
+        summary=summary,
         entitlements=[_line(kb, report, e, lang) for e in applies
-                      if _plain_kind(kb, e) is LetterKind.entitlement and not e.act],
+                      if _plain_kind(kb, e) is LetterKind.entitlement and not e.act and not e.not_yet_done],
         satisfied=[_line(kb, report, e, lang) for e in by.get(Status.satisfied, [])],
-        undetermined=[_line(kb, report, e, lang, asked) for e in undetermined],
+        undetermined=undetermined_lines,
         general=[_line(kb, report, e, lang) for e in applies if _plain_kind(kb, e) is LetterKind.general],
         window=window,
-        notices=[getattr(n, lang) for n in report.notices],
         out_of_scope=list(scope.values()),
         sources=[Source(cite_as=getattr(d.cite_as, lang) if d.cite_as else d.short_name,
                         title=d.title, title_en=d.title_en, year=d.signed.year) for d in docs],
         not_applicable=len(by.get(Status.does_not_apply, [])),
         in_scope=any(_covers(report, d.id) for d in report.documents),
+        suggested=any(it.where_kind == "suggested" for part in (summary.money, summary.apply, undetermined_lines)
+                      for it in part),
         for_caseworker=len(by.get(Status.undetermined, [])) - len(undetermined),
     )

@@ -42,9 +42,7 @@ def summary_text(summary: ActionSummary) -> list[str]:
         lines.append(f"  {title}:")
         for it in items:
             who = "、".join(p.name or f"member {p.number}" for p in it.who)
-            where = ("at the site's one-stop window" if it.at_window else
-                     "、".join(it.where) + (f" and {it.where_more} other(s)" if it.where_more > 0 else "")
-                     + (" (no office named)" if it.where_more < 0 else ""))
+            where = _where_text(it.at_window, it.where_kind, it.where)
             lines.append(f"    - {who + ': ' if who else ''}{it.text}  [{it.cite}]")
             lines += [f"        {_letter_amount(a)}" for a in it.amounts]
             if where and title != "must keep to":
@@ -57,11 +55,23 @@ def summary_text(summary: ActionSummary) -> list[str]:
     return ["\nDO THESE FIRST"] + lines
 
 
+#: How the terminal says where an item goes (LetterLine.where_kind); the caseworker sees whose choice it is.
+_WHERE = {"named": "{} (named in the text)", "suggested": "{} (houfu's suggestion by department duty; the text "
+          "names no office)", "window": "the site's one-stop window (no office recorded)",
+          "listed": "{} (as the text lists them; no office recorded)", "": ""}
+
+
+def _where_text(at_window: bool, kind: str, names: list[str]) -> str:
+    if at_window:
+        return "at the site's one-stop window (the text says so)"
+    return _WHERE[kind].format("、".join(names))
+
+
 def _letter_amount(a: LetterAmount) -> str:
     if a.quantity == "quarterly_subsidy":
         return f"{a.who}: {a.value} yuan this quarter"
     if a.quantity == "training_shortfall":
-        return f"{a.who}: {a.value} more training(s) this year"
+        return f"{a.who}: still owed {a.value} training(s) this year"
     if a.quantity == "restriction_min_years":
         return f"at least {a.value} years"
     return f"{a.who + ': ' if a.who else ''}{a.quantity} {a.value}"
@@ -89,6 +99,12 @@ def determination_text(report: Report, verbose: bool = False, summary: ActionSum
             lines.append(f"  {_MARK[status]} {e.measure_id}  [{e.document} {e.clause_number}] {e.zh}")
             if status in (Status.applies, Status.met, Status.violated) or verbose:
                 lines.append(f"      owners: {_owners(e, verbose)}")
+                if not any(o.role.value != "implicit" for o in e.owners):
+                    lines.append("      the text names no office: its addressees bear it")
+            if e.handler is not None and (status in (Status.applies, Status.undetermined) or verbose):
+                basis = ("named in the text: " + (e.handler.text or "") if e.handler.basis.value == "text"
+                         else "houfu's suggestion by department duty: " + e.handler.reason)
+                lines.append(f"      handler: {e.handler.name} ({basis})")
             if e.gap:
                 lines.append(f"      gap: {e.gap.en}")
             if e.due:

@@ -59,6 +59,7 @@ from .results import (
     Explanation,
     Firing,
     Gap,
+    HandlerRef,
     InputWarning,
     MemberTest,
     MemberTruth,
@@ -303,6 +304,7 @@ class Evaluator:
         due: dt.date | None = base["due"]  # the deadline the rule names (rule.due), if any
         missing: list[str] = []
         failed: list[str] = []
+        not_yet_done = False
         if scope_note is not None:
             status = Status.out_of_scope
         elif value is None:
@@ -320,6 +322,8 @@ class Evaluator:
                     status = Status.satisfied
                 elif s is None:  # covered; whether it is already met is still to ask
                     missing = missing_facts(program, sat.when, facts, concepts)
+                else:
+                    not_yet_done = True  # covered, and known not met: the letter says what to do
             req = program.by_key.get(f"{TargetKind.requires.value}:{m.id}")
             if req is not None:
                 r = results[req.key]
@@ -352,7 +356,8 @@ class Evaluator:
         used = self._used_concepts(program, target)
         why = [f for f in trace if (f.name in used if f.kind is TargetKind.concept else f.name == m.id)]
         return Determination(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
-                             out_of_scope=scope_note, period=period, for_members=for_members, act=act, **base)
+                             out_of_scope=scope_note, period=period, for_members=for_members, act=act,
+                             not_yet_done=not_yet_done and status is Status.applies, **base)
 
     def _for_members(self, program: Program, m: Measure, facts: Facts) -> list[int]:
         """The members for whom the rule's first "some member" test holds: whom a letter names for it."""
@@ -377,6 +382,10 @@ class Evaluator:
                 owners=[Owner(body_id=o["id"], name=o["name"], role=o["role"],
                               handles=m.handler is not None and m.handler.body == o["id"])
                         for o in owners_of(self.kb, m.id)],
+                handler=None if m.handler is None else HandlerRef(
+                    body_id=m.handler.body, name=self.kb.bodies[m.handler.body].name, basis=m.handler.basis,
+                    text=m.handler.text, reason=m.handler.reason,
+                    on_list=m.handler.body in {o["id"] for o in owners_of(self.kb, m.id)}),
                 parameters=[ParameterValue(id=p.id, value=p.value, unit=p.unit, text=p.text)
                             for p in m.parameters],
                 note=m.rule.note if m.rule and m.rule.note else m.note)

@@ -16,7 +16,7 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from houfu.kb.models import Role
+from houfu.kb.models import HandlerBasis, Role
 
 __all__ = [
     "Amount", "DocumentRef", "Determination", "Explanation", "Firing", "Gap", "MemberTest", "MemberTruth",
@@ -73,6 +73,18 @@ class Owner(_Result):
     name: str = Field(description="as the document writes it")
     role: Role
     handles: bool = Field(False, description="the body that actually handles it for a household (data, with its basis)")
+
+
+class HandlerRef(_Result):
+    """The office a household is sent to: houfu's recommendation (kb.models.Handler), with its basis."""
+
+    body_id: str
+    name: str = Field(description="the office's name as the registry writes it")
+    basis: HandlerBasis = Field(description="text: the text names this office; duty: houfu's reading of the "
+                                            "departments' duties, where the text names none")
+    text: str | None = Field(None, description="basis text: the clause's words that name it")
+    reason: str
+    on_list: bool = Field(description="the office is among the bodies the text makes answer for the measure")
 
 
 class ParameterValue(_Result):
@@ -164,10 +176,14 @@ class Determination(_Result):
     binds_household: bool
     status: Status
     owners: list[Owner]
+    handler: HandlerRef | None = Field(None, description="where a household is sent for it, and why: houfu's "
+                                                         "recommendation, never the text's unless basis is text")
     parameters: list[ParameterValue]
     amounts: list[Amount] = []
     condition: str | None = Field(None, description="the applicability rule in words; None when the measure has no rule")
     act: bool = Field(False, description="the measure's plain.act_if holds: a letter lists it among the actions")
+    not_yet_done: bool = Field(False, description="applies, and its fulfilment test (satisfied_if) is known false: "
+                                                  "what to do, not only what the text says")
     for_members: list[int] = Field([], description="0-based indexes of the members it applies to, where the rule "
                                                     "asks for some member (any_member), or, when `act`, those its "
                                                     "act_if names; empty otherwise")

@@ -42,6 +42,7 @@ from .models import (
     SiteRecord,
     Topic,
     UnitDef,
+    WordingRules,
 )
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -112,6 +113,7 @@ class KB:
     fact_labels: Mapping[str, FactLabel]
     models: RecordModels
     notices: Mapping[str, NoticeText]
+    wording: WordingRules | None
     sites: Mapping[str, SiteRecord]
     columns: ColumnsFile
     checks: Mapping[str, ConsistencyCheck]
@@ -315,6 +317,8 @@ def load(folder: Path | str | None = None) -> KB:
         glossary=ro(_parse_list(GlossaryTerm, root / "glossary.yaml", "terms")),
         fact_labels=ro(facts), models=models,
         notices=ro(_parse_list(NoticeText, root / "notices.yaml", "notices")),
+        wording=_parse(WordingRules, _read_yaml(root / "wording.yaml"), root / "wording.yaml")
+        if (root / "wording.yaml").exists() else None,
         sites=ro(_parse_list(SiteRecord, root / "sites.yaml", "sites")),
         columns=_parse(ColumnsFile, _read_yaml(root / "columns.yaml") or {}, root / "columns.yaml")
         if (root / "columns.yaml").exists() else ColumnsFile(booleans={"true": [], "false": []}),

@@ -283,6 +283,23 @@ class ColumnsFile(Strict):
     lists: list[ReportList] = []
 
 
+class WordingWords(Strict):
+    zh: list[str]
+    en: list[str]
+
+
+class WordingRules(Strict):
+    """policies/wording.yaml: what a household's text may say, by the measure's modality and bearer."""
+
+    household_state: WordingWords = Field(description="patterns no text but `done` may match: the household's "
+                                                       "own state stated as a fact")
+    household_duty: WordingWords = Field(description="patterns no text may match unless the measure binds the "
+                                                      "household: a body's duty turned into the household's")
+    actors: WordingWords = Field(description="an obligation or prohibition of a body names who acts: one of these")
+    permission: WordingWords
+    goal: WordingWords
+
+
 class NoticeText(Strict):
     """Wording for a report notice (policies/notices.yaml), with {placeholders}."""
 

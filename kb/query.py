@@ -26,6 +26,7 @@ from .models import (
     Topic,
     UnitDef,
     VocabularyFile,
+    WordingRules,
 )
 
 __all__ = ["sentence_coverage", "sentences", "stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema",
@@ -196,7 +197,7 @@ FORMATS: dict[str, type[BaseModel]] = {
     "document": Document, "clauses": ClausesFile, "bodies": Body, "jurisdictions": Jurisdiction,
     "topics": Topic, "glossary": GlossaryTerm, "vocabulary": VocabularyFile, "notices": NoticeText,
     "consistency": ConsistencyCheck, "sites": SiteRecord, "columns": ColumnsFile, "units": UnitDef,
-    "calculators": CalculatorsFile,
+    "calculators": CalculatorsFile, "wording": WordingRules,
 }
 _LIST_KEY = {"bodies": "bodies", "jurisdictions": "jurisdictions", "topics": "topics", "glossary": "terms",
              "notices": "notices", "consistency": "checks",

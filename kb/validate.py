@@ -38,7 +38,7 @@ from .conditions import (
     walk,
 )
 from .loader import KB, DocumentKB, KBError, rebuild_source
-from .models import Clause, LetterKind, Measure
+from .models import Clause, HandlerBasis, LetterKind, Measure
 from .query import owners_of
 
 __all__ = ["validate", "drafts", "parse_responsibility_list", "numbers_in", "qualifier_marks"]
@@ -444,9 +444,7 @@ def _check_record(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
     for i, r in enumerate(m.references):
         if r.text not in m.quote:
             errs.append(KBError(path, f"{key}.references[{i}].text", f"{r.text!r} does not appear in the quote"))
-    if m.handler is not None and m.handler.body not in {o["id"] for o in owners_of(kb, m.id)}:
-        errs.append(KBError(path, f"{key}.handler.body", f"{m.handler.body!r} is not among the measure's owners "
-                                                         "in the text; a handler must be one of them"))
+    errs += _check_handler(kb, m, path, key)
     if m.bearer is not None and m.bearer.body not in kb.bodies:
         errs.append(KBError(path, f"{key}.bearer.body", f"unknown body id {m.bearer.body!r}"))
     if m.modality.value == "prohibition" and not any(w in m.quote for w in ("不得", "限制", "禁止", "严禁")):
@@ -477,6 +475,88 @@ def _check_record(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
     return errs
 
 
+#: A statute, regulation or document a handler's duty rests on: 《…》 or a document number 〔2021〕6号.
+_INSTRUMENT = re.compile(r"《[^》]+》|〔\d{4}〕\d+号")
+
+
+def _check_handler(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
+    """A handler is houfu's recommendation with its basis: the text's own words naming an office that the text makes
+    act, or the statute or department duty that makes a registered office the one to ask (issue 19)."""
+    h = m.handler
+    if h is None:
+        return []
+    where = f"{key}.handler"
+    body = kb.bodies.get(h.body)
+    if body is None:
+        return [KBError(path, f"{where}.body", f"unknown body id {h.body!r}")]
+    errs = []
+    doc = kb.documents[kb.clause_doc[kb.measure_clause[m.id]]].doc
+    if body.jurisdiction is not None and body.jurisdiction != doc.jurisdiction:
+        errs.append(KBError(path, f"{where}.body", f"{h.body!r} belongs to {body.jurisdiction}, not to the "
+                                                   f"document's {doc.jurisdiction}"))
+    if h.basis is HandlerBasis.text:
+        clause = kb.clauses[kb.measure_clause[m.id]]
+        if not h.text or h.text not in clause.text:
+            errs.append(KBError(path, f"{where}.text", "basis text needs the clause's own words naming the office, "
+                                                       "verbatim"))
+        elif not any(n and n in h.text for n in (body.name, *body.aliases)):
+            errs.append(KBError(path, f"{where}.text", f"the words do not name {body.name}"))
+        if h.body not in {o["id"] for o in owners_of(kb, m.id)}:
+            errs.append(KBError(path, f"{where}.body", f"{h.body!r} is not among the measure's owners in the text; "
+                                                       "with basis text it must be one of them"))
+    else:
+        if h.text is not None:
+            errs.append(KBError(path, f"{where}.text", "basis duty quotes no words of the text; give the reason"))
+        if not _INSTRUMENT.search(h.reason):
+            errs.append(KBError(path, f"{where}.reason", "basis duty names the statute or document that makes it "
+                                                         "the office (《…》 or 〔year〕N号)"))
+    return errs
+
+
+def _wording(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
+    """The household's text by modality and bearer (policies/wording.yaml): a body's duty names who acts, a
+    permission says it may, a goal says it is one; none but the done words states the household's own state, and
+    none turns a body's duty into the household's."""
+    rules, plain = kb.wording, m.plain
+    if rules is None or plain is None:
+        return []
+    errs = []
+    texts = {"zh": plain.zh, "en": plain.en, "act_zh": plain.act_zh, "act_en": plain.act_en,
+             "todo_zh": plain.todo_zh, "todo_en": plain.todo_en}
+    for name, text in texts.items():
+        if not text:
+            continue
+        lang = "en" if name.endswith("en") else "zh"
+        for pattern in getattr(rules.household_state, lang):
+            if re.search(pattern, text):
+                errs.append(KBError(path, f"{key}.plain.{name}", f"states the household's own state ({pattern!r}); "
+                                                                 "say what the text says: who does what"))
+        if not m.binds_household:
+            for pattern in getattr(rules.household_duty, lang):
+                if re.search(pattern, text):
+                    errs.append(KBError(path, f"{key}.plain.{name}", f"makes a body's duty the household's "
+                                                                     f"({pattern!r})"))
+    need = {"obligation": rules.actors, "prohibition": rules.actors, "permission": rules.permission,
+            "goal": rules.goal}[m.modality.value]
+    if not m.binds_household:
+        for lang in ("zh", "en"):
+            text = getattr(plain, lang)
+            words = getattr(need, lang)
+            found = (any(re.search(rf"\b{re.escape(w)}", text, re.I) for w in words) if lang == "en"
+                     else any(w in text for w in words))
+            if not found:
+                errs.append(KBError(path, f"{key}.plain.{lang}", f"{'an' if m.modality.value[0] in 'aeiou' else 'a'} {m.modality.value} reads with one of "
+                                                                  f"{', '.join(words)}"))
+    has_test = m.rule is not None and m.rule.satisfied_if is not None
+    for name in ("todo_zh", "todo_en", "done_zh", "done_en"):
+        if has_test and not getattr(plain, name):
+            errs.append(KBError(path, f"{key}.plain.{name}", "a rule with satisfied_if needs the words for not yet "
+                                                             "done (todo) and already done (done)"))
+        if not has_test and getattr(plain, name):
+            errs.append(KBError(path, f"{key}.plain.{name}", "todo and done words go with a satisfied_if test"))
+    return errs
+
+
 def _check_plain(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
     """Every measure a household's letter can show has plain words, placed consistently (issue 10)."""
     if m.plain is None:
@@ -484,7 +564,7 @@ def _check_plain(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
             return [KBError(path, f"{key}.plain", "a measure with a household rule needs plain zh/en words and "
                                                    "a letter kind (money, apply, entitlement, general, restriction)")]
         return []
-    errs = []
+    errs = _wording(kb, m, path, key)
     if (m.plain.kind is LetterKind.restriction) != m.binds_household:
         errs.append(KBError(path, f"{key}.plain.kind", "kind restriction goes with binds_household: true, and only "
                                                         "with it"))

@@ -400,8 +400,9 @@ def test_an_old_document_with_no_end_date_carries_a_visible_notice():
     assert [n["code"] for n in edge["notices"]] == ["no_end_date"]
     text = run("check", EX / "shiyan-household.yaml", "--as-of", "2099-01-01").output
     assert "note: shiyan-2019 was issued in 2019 and its text gives no end date" in text
+    # A notice for staff, not for the household (issue 19): the letter leaves it out.
     letter = run("brief", "household", EX / "shiyan-household.yaml", "--as-of", "2099-01-01").output
-    assert "文中没有写明有效期" in letter
+    assert "文中没有写明有效期" not in letter and "请核实" not in letter
 
 
 def test_a_document_whose_end_date_has_passed_is_not_in_force(tmp_path):
@@ -472,21 +473,22 @@ def test_a_gated_question_returns_once_the_gate_is_open(tmp_path):
     assert "members[0].wants_job" not in {q["fact"] for q in r["questions"]}
 
 
-def test_a_letter_names_the_handling_office_first_and_never_cuts_the_list_silently(tmp_path):
+def test_a_letter_names_the_handling_office_with_its_basis_never_the_first_listed(tmp_path):
     f = tmp_path / "h.yaml"
     f.write_text("id: d\njurisdiction: dingnan\nsite_type: county_seat_centralized\nmeets_dibao_conditions: true\n"
                  "receives_dibao: false\n", encoding="utf-8")
     zh = run("brief", "household", f).output
-    line = next(ln for ln in zh.splitlines() if ln.startswith("- 符合条件的,可以领取城乡低保"))
-    assert "办理:县民政局等 9 个部门。" in line
+    line = next(ln for ln in zh.splitlines() if ln.startswith("- 符合低保条件、还没有领取的,可以申请城乡低保"))
+    assert "建议先到县民政局咨询。" in line and "个部门" not in zh
+    assert "写“建议”的部门,是按部门职责给出的建议:文件本身没有指定办理部门" in zh
     en = run("brief", "household", f, "--lang", "en").output
-    line = next(ln for ln in en.splitlines() if "dibao" in ln and "Handled by" in ln)
-    assert "Handled by County Civil Affairs Bureau and 8 other departments." in line
+    line = next(ln for ln in en.splitlines() if "dibao" in ln and "Suggested office" in ln)
+    assert "Suggested office: County Civil Affairs Bureau." in line and "other departments" not in en
 
 
 def test_only_a_document_that_names_a_one_stop_window_sends_people_to_one():
     assert "一站式" in run("brief", "household", EX / "dingnan-household.yaml").output
     shiyan = run("brief", "household", EX / "shiyan-household.yaml").output
-    assert "一站式" not in shiyan and "每一项后面写明了办理的部门" in shiyan
+    assert "一站式" not in shiyan and "可以问为您出具本告知书的工作人员" in shiyan
     town = run("brief", "household", EX / "dingnan-town-household.yaml").output
     assert "一站式" not in town and "不适用于您家" in town

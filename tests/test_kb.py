@@ -279,7 +279,8 @@ def test_a_third_document_is_data_alone(tmp_path):
                          "id": "hd.1.relief", "zh": "临时救助", "en": "Relief", "subject": "household",
                          "force": "conditional", "modality": "obligation", "quote": "对符合条件的搬迁群众给予临时救助",
                          "qualifiers": [{"kind": "qualified", "text": "符合条件的", "reading": "read as sudden hardship"}],
-                         "plain": {"kind": "money", "zh": "符合条件的,可以得到临时救助", "en": "If you qualify, you get relief."},
+                         "plain": {"kind": "money", "zh": "符合条件的,有关部门给予临时救助",
+                                   "en": "If you qualify, the authorities give you relief."},
                          "rule": {"entity": "household", "when": {"fact": "sudden_hardship", "eq": True}}}]}],
     }, allow_unicode=True), encoding="utf-8")
     kb = load(root)
