@@ -144,13 +144,24 @@ def notices(kb: KB, jurisdiction: str, as_of: dt.date) -> list[Notice]:
         elif doc.in_force_until is None and "no_end_date" in kb.notices:
             text = kb.notices["no_end_date"]
             years = text.after_years or 0
-            if as_of < doc.signed.replace(year=doc.signed.year + years):
+            # "已超过5年": more than five years, so not on the anniversary itself (policies/notices.yaml).
+            if as_of <= anniversary(doc.signed, years):
                 continue
             values["years"] = years
         else:
             continue
         out.append(Notice(code=text.id, document=d, zh=text.zh.format(**values), en=text.en.format(**values)))
     return out
+
+
+def anniversary(day: dt.date, years: int) -> dt.date:
+    """The last day of a span of ``years`` years from ``day``: its same day ``years`` later, or the month's last
+    day where that month has no such day (29 February). 民法典 第二百零二条: 按照年、月计算期间的,到期月的对应日
+    为期间的最后一日;没有对应日的,月末日为期间的最后一日."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February, in a year that has none
+        return dt.date(day.year + years, 2, 28)
 
 
 def _listed(m: Measure, entity: str) -> bool:
