@@ -162,6 +162,8 @@ def _error(exc: ValidationError, model: type[BaseModel], source: str, kb: KB) ->
         return InputError(source, field, f"{err.get('input')!r} is not accepted; use one of {accepted}")
     if err["type"] == "bool_type":
         return InputError(source, field, f"must be true or false (got {err.get('input')!r})")
+    if err["type"] == "value_error" and "error" in err.get("ctx", {}):  # our own reason (a date), without the prefix
+        return InputError(source, field, f"{err['ctx']['error']} (got {err.get('input')!r})")
     return InputError(source, field, f"{err['msg']} (got {err.get('input')!r})")
 
 

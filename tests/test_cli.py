@@ -73,8 +73,13 @@ def test_site_violated_gives_gap():
     fairs = next(m for m in data["determinations"] if m["measure_id"] == "dn.4.1.job_fairs")
     assert fairs["status"] == "violated"
     assert fairs["gap"]["en"] == "1 job fair(s) or career-guidance event(s) held in 2025, at least 2 a year required"
-    assert fairs["period"] == {"period": "2025", "complete": True, "count": 1, "required": 2.0, "still_needed": None}
-    assert fairs["period"] == {"period": "2025", "complete": True, "count": 1, "required": 2.0, "still_needed": None}
+    # Every year of the plan to the as-of date: 2023 only partly under it (not judged), 2024 met, 2025 missed,
+    # 2026 under way.
+    assert [(p["period"], p["judged"], p["status"], p["count"], p["required"]) for p in fairs["periods"]] == [
+        ("2023", False, None, 1, None), ("2024", True, "met", 2, 2.0), ("2025", True, "violated", 1, 2.0),
+        ("2026", True, "not_due", None, 2.0)]
+    assert fairs["periods"][0]["start"] == "2023-07-17" and fairs["periods"][0]["partial"] is True
+    assert "2023-07-17" in fairs["periods"][0]["reading"]
 
 
 def test_unknown_field_gets_did_you_mean_and_exit_2(tmp_path):
