@@ -196,6 +196,29 @@ def households(kb: KB | None = None) -> st.SearchStrategy[Household]:
                      maybe(st.lists(entity, max_size=2)))
 
 
+def consistent(record: Any, as_of: dt.date = AS_OF) -> Any:
+    """The record with every derived fact given beside its date (an age beside a date of birth) made to agree with
+    it on ``as_of``. Knowing more never overturns a decision only for facts that agree: when an age and a date of
+    birth disagree (an input warning), forgetting one of them may rightly change the answer."""
+    from houfu.engine.evaluator import years_since
+    from houfu.engine.logic import date_number, full_years
+
+    kb = load_default()
+    raw = record.model_dump(exclude_none=True)
+    for fact, source, records in years_since(kb):
+        items = [raw] if ("site" if isinstance(record, Site) else "household") in records else []
+        items += raw.get("members", []) if "member" in records else []
+        items += raw.get("entities", []) if "entity" in records else []
+        for item in items:
+            day = item.get(source)
+            if item.get(fact) is not None and day is not None:
+                if day > as_of:
+                    del item[source]
+                else:
+                    item[fact] = full_years(date_number(day), date_number(as_of))
+    return type(record).model_validate(raw)
+
+
 def sites(kb: KB | None = None) -> st.SearchStrategy[Site]:
     kb = kb or load_default()
     base = _model_dict(kb.models.site, thresholds(kb), kb.models.periodic, skip=("id", "jurisdiction"), kb=kb)
