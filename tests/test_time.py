@@ -288,3 +288,30 @@ def test_a_completion_date_needs_a_deadline_and_words_for_lateness(tmp_path):
     key = "clauses[sy.8].measures[sy.8.separate_community].rule"
     assert "needs `due`" in errors[f"{key}.done_on"] or "not a site date fact" in errors[f"{key}.done_on"]
     assert "late_zh and late_en" in errors[f"{key}.late_zh"]
+
+
+def test_the_why_page_shows_a_quota_period_by_period(tmp_path):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from houfu.app.records import RecordStore, Users, default_url
+    from houfu.app.service import create_app
+    from tests.test_service_pages import SUPERVISOR, _body, _login, _text
+
+    store = RecordStore(default_url(tmp_path / "data"))
+    Users(store).add("li", "supervisor-pw", "supervisor")  # a site's record is the policy staff's
+    try:
+        app = create_app(houfu.load(), houfu.evaluator(), store, dev=False, secret="time")
+        with TestClient(app, base_url="https://testserver") as c:
+            r = c.post("/v1/site?as_of=2026-06-01", json=_body("dingnan-site"), headers=SUPERVISOR)
+            assert r.status_code == 200, r.text
+            _login(c, "li", "supervisor-pw")
+            page = c.get(f"/records/{r.json()['record_id']}/why/dn.4.1.job_fairs")
+            assert page.status_code == 200
+            rows = [" ".join(_text("<body>" + row).split()) for row in re.findall(r"<tr><td>.*?</tr>", page.text, re.S)]
+            assert rows[:4] == [
+                "2023 (2023-07-17–2023-12-31) 1 — 不判定:" + houfu.load().measures["dn.4.1.job_fairs"].rule.quota
+                .partial.why, "2024 2 2 已落实", "2025 1 2 未落实", "2026 不知道 2 本期未到"]
+    finally:
+        store.close()
