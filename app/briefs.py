@@ -49,6 +49,7 @@ class Item:
     period: str = ""
     period_count: str = ""
     still_needed: str = ""
+    unknown_periods: str = ""  # a quota's ended periods whose count is still to collect
     due: str = ""
 
 
@@ -151,15 +152,18 @@ def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | No
                 seen_terms.add(t.id)
                 gloss.append(t.plain_zh if lang == "zh" else t.plain_en)
         contact, more = _contacts(kb, e, lang)
+        now = next((p for p in e.periods if p.judged and not p.complete), None)  # a quota's period under way
         out.append(Item(zh=e.zh, en=e.en, cite=citation(kb, e.document, e.clause_number, lang),
                         clause_id=e.clause_id, contact=contact, contact_more=more, amounts=amounts_for(kb, e),
                         glossary=" ".join(gloss),
                         missing=[question(kb, f, names, lang, entity_names) for f in e.missing
                                  if asked is None or f in asked],
                         gap=getattr(e.gap, lang) if e.gap else "",
-                        period=e.period.period if e.period else "",
-                        period_count=_num(e.period.count) if e.period and e.period.count is not None else "",
-                        still_needed=_num(e.period.still_needed) if e.period and e.period.still_needed else "",
+                        period=now.period if now else "",
+                        period_count=_num(now.count) if now and now.count is not None else "",
+                        still_needed=_num(now.still_needed) if now and now.still_needed else "",
+                        unknown_periods=("、" if lang == "zh" else ", ").join(
+                            p.period for p in e.periods if p.status is Status.undetermined),
                         due=e.due.isoformat() if e.due else "",
                         numbers=("；" if lang == "zh" else "; ").join(p.text for p in e.parameters)))
     return out

@@ -171,6 +171,8 @@ def _error(exc: ValidationError, model: type[BaseModel], source: str, kb: KB) ->
         shape = "a quarter such as 2025-Q1" if "Q" in pattern else "a year such as 2025"
         return InputError(source, _loc(loc[:-1]), f"{err.get('input')!r} is not a period: write {shape}, in ASCII "
                                                   "digits")
+    if err["type"] == "value_error" and "error" in err.get("ctx", {}):  # our own reason (a date), without the prefix
+        return InputError(source, field, f"{err['ctx']['error']} (got {err.get('input')!r})")
     return InputError(source, field, f"{err['msg']} (got {err.get('input')!r})")
 
 

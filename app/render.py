@@ -109,9 +109,7 @@ def determination_text(report: Report, verbose: bool = False, summary: ActionSum
                 lines.append(f"      gap: {e.gap.en}")
             if e.due:
                 lines.append(f"      due by {e.due.isoformat()}")
-            if e.period and not e.period.complete:
-                lines.append(f"      {e.period.period} so far: {_num(e.period.count)} of {_num(e.period.required)}"
-                             + (f", {_num(e.period.still_needed)} still needed" if e.period.still_needed else ""))
+            lines += [f"      {line}" for line in period_lines(e)]
             lines += [f"      {line}" for line in amount_lines(e.amounts)]
             if e.missing:
                 lines.append("      missing: " + ", ".join(_for_people(m, report) for m in e.missing))
@@ -131,6 +129,27 @@ def for_people(v: float | int) -> str:
     if isinstance(v, float) and not v.is_integer():
         return f"{v:,.2f}".rstrip("0").rstrip(".")
     return f"{int(v):,}"
+
+
+def period_lines(e: Determination) -> list[str]:
+    """A quota's periods in short: each one missed, those whose count is unknown, the one under way, and a
+    partial period not judged."""
+    lines = []
+    missed = [p for p in e.periods if p.status is Status.violated]
+    if missed:
+        lines.append("missed: " + ", ".join(f"{p.period} ({_num(p.count)} of {_num(p.required)})" for p in missed))
+    unknown = [p.period for p in e.periods if p.status is Status.undetermined]
+    if unknown:
+        lines.append("count unknown for: " + ", ".join(unknown))
+    for p in e.periods:
+        if not p.judged:
+            lines.append(f"{p.period} not judged: in force {p.start} to {p.end} only")
+        elif not p.complete and p.count is None:
+            lines.append(f"{p.period} under way: {_num(p.required)} required by its end")
+        elif not p.complete:
+            lines.append(f"{p.period} so far: {_num(p.count)} of {_num(p.required)}"
+                         + (f", {_num(p.still_needed)} still needed" if p.still_needed else ""))
+    return lines
 
 
 def _num(v: float | int | bool | str | None) -> str:
@@ -211,10 +230,15 @@ def explain_text(x: Explanation) -> str:
         s = d.out_of_scope
         lines.append(f"  out of scope: {s.document} covers only 「{s.quote}」 [{s.document} {s.clause_number}]; "
                      "here " + "; ".join(s.failed))
-    if d.period:
-        p = d.period
-        lines.append(f"  period {p.period} ({'complete' if p.complete else 'under way'}): {_num(p.count)} of "
-                     f"{_num(p.required)}" + (f", {_num(p.still_needed)} still needed" if p.still_needed else ""))
+    for p in d.periods:
+        span = f"{p.start} to {p.end}, " if p.partial else ""
+        state = "complete" if p.complete else "under way"
+        if not p.judged:
+            lines.append(f"  period {p.period} ({span}{state}): not judged" + (f": {p.reading}" if p.reading else ""))
+            continue
+        lines.append(f"  period {p.period} ({span}{state}): {_num(p.count)} of {_num(p.required)}"
+                     + (f", {_num(p.still_needed)} still needed" if p.still_needed else "")
+                     + (f" → {p.status.value}" if p.status else ""))
     if d.gap:
         lines.append(f"  gap: {d.gap.en}")
     lines += [f"  note: {n.en}" for n in x.notices]

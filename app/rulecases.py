@@ -10,6 +10,7 @@ optional computed amounts and missing facts::
       output: {applies: [dn.4.3.incubation_subsidy]}
       amounts: {dn.4.3.incubation_subsidy: {0.value: 9999.0, 0.basis.capped: false}}
       missing: {sy.12.medical_insurance: [enrolled_medical_insurance]}
+      periods: {dn.4.1.job_fairs: {not_judged: ["2023"], violated: ["2024"], met: ["2025"]}}
 
 Every case runs on both evaluators.  A misspelt key is an error naming the file, the
 case and the nearest known key, never a silently skipped check.
@@ -46,6 +47,8 @@ class RuleCase(BaseModel):
     output: dict[Status | Literal["not listed"], list[str]]
     amounts: dict[str, dict[str, Any]] = {}
     missing: dict[str, list[str]] = {}
+    #: a quota's periods by what became of each (a status, or not_judged); each list given is checked in full
+    periods: dict[str, dict[Status | Literal["not_judged"], list[str]]] = {}
 
 
 class CaseFileError(Exception):
@@ -128,6 +131,14 @@ def check_report(case: RuleCase, report: Report) -> list[str]:
                 continue
             if got != want:
                 problems.append(f"{mid} amounts {path}: expected {want}, got {got}")
+    for mid, kinds in case.periods.items():
+        listed = by[mid].periods if mid in by else []
+        for kind, labels in kinds.items():
+            word = kind.value if isinstance(kind, Status) else kind
+            found = [p.period for p in listed if (not p.judged if word == "not_judged" else
+                                                  p.judged and p.status is not None and p.status.value == word)]
+            if found != labels:
+                problems.append(f"{mid} periods {word}: expected {labels}, got {found}")
     for mid, words in case.missing.items():
         got_missing = by[mid].missing if mid in by else []
         if sorted(got_missing) != sorted(words):

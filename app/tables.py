@@ -14,6 +14,7 @@ value (a column is dictionary-encoded first), so the work is per distinct spelli
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from houfu.engine.columns import Caseload, Codec, Items, Table, codec_for
+from houfu.engine.logic import date_number
+from houfu.kb.facts import parse_date
 from houfu.kb.loader import KB
 
 from .reader import _ReadError, decode
@@ -258,6 +261,12 @@ def _map_value(sp: _Spellings, codec: Codec, fact: str, kind: str, v: Any, rng: 
         if text in sp.false:
             return 0.0, ""
         return _BAD, f"{text!r} is not yes or no (是/否)"
+    if kind == "date":
+        # ISO text, 2024/7/1, 20240701, 2024年7月1日, or a spreadsheet's date cell (read as 2024-07-01 00:00:00).
+        try:
+            return float(date_number(parse_date(v if not isinstance(v, str) else text))), ""
+        except ValueError as exc:
+            return _BAD, str(exc)
     if kind == "enum":
         code = sp.values.get(fact, {}).get(text, text)
         values = codec.values[fact]
@@ -544,6 +553,8 @@ def _arrow_type(ann: Any) -> pa.DataType | None:
     if origin is list:
         inner = _arrow_type(get_args(ann)[0])
         return None if inner is None else pa.list_(inner)
+    if ann is dt.date:  # dates come as ISO text and are read like a table's cells
+        return pa.string()
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         fields = []
         for name, f in ann.model_fields.items():

@@ -1,7 +1,8 @@
 """The rule program evaluated over a whole caseload as columns: a third evaluator of the same data.
 
-Every fact is a float64 column with NaN for unknown: booleans are 0/1, numbers themselves, and the codes of
-an enumerated fact (``Literal`` in ``kb.facts``) their index in its list of values. A condition compiles to
+Every fact is a float64 column with NaN for unknown: booleans are 0/1, numbers themselves, dates the number
+yyyymmdd (as durable-rules holds them), and the codes of an enumerated fact (``Literal`` in ``kb.facts``) their
+index in its list of values. A condition compiles to
 a node that yields two boolean masks, *known true* and *known false*; a row in neither is unknown. So
 ``all`` is true where every part is true and false where any is false, and ``any`` the reverse: Kleene logic,
 the reference evaluator's (``engine.logic``), with no per-row Python.
@@ -45,9 +46,9 @@ from houfu.kb.conditions import (
     QuantifierVisitor,
     visit,
 )
-from houfu.kb.facts import RecordModels
+from houfu.kb.facts import RecordModels, is_date
 
-from .logic import resolve
+from .logic import date_number, number_date, resolve
 from .program import Program
 from .results import TargetKind
 
@@ -67,11 +68,13 @@ _COLLECTION_LEVEL: dict[str, Level] = {MEMBERS: "members", ENTITIES: "entities"}
 class Codec:
     """How each fact of one level is held as a float column: its kind and, for an enum, its values."""
 
-    kinds: Mapping[str, str]  # fact -> bool | number | enum
+    kinds: Mapping[str, str]  # fact -> bool | number | enum | date
     values: Mapping[str, tuple[str, ...]]  # enum fact -> values in code order
 
     def encode_constant(self, fact: str, value: Any) -> float | None:
         """A rule's constant in the column's terms; None for a string no code matches (equal to nothing)."""
+        if isinstance(value, dt.date):
+            return float(date_number(value))
         if isinstance(value, bool):
             return 1.0 if value else 0.0
         if isinstance(value, int | float):
@@ -87,6 +90,8 @@ class Codec:
         if kind == "enum":
             index = {v: float(i) for i, v in enumerate(self.values[fact])}
             return np.fromiter((np.nan if v is None else index.get(v, -1.0) for v in raw), dtype=np.float64)
+        if kind == "date":
+            return np.fromiter((np.nan if v is None else float(date_number(v)) for v in raw), dtype=np.float64)
         return np.fromiter((np.nan if v is None else float(v) for v in raw), dtype=np.float64)
 
     def decode(self, fact: str, value: float) -> Any:
@@ -97,6 +102,8 @@ class Codec:
             return bool(value)
         if kind == "enum":
             return self.values[fact][int(value)]
+        if kind == "date":
+            return number_date(value)
         return float(value)
 
 
@@ -106,7 +113,9 @@ def _codec(models: RecordModels, level: str) -> Codec:
     for name, ann in models.paths(level).items():
         options = [a for a in get_args(ann) if a is not type(None)] if get_origin(ann) is not Literal else [ann]
         base = options[0] if options else ann
-        if get_origin(base) is Literal:
+        if is_date(ann):
+            kinds[name] = "date"
+        elif get_origin(base) is Literal:
             kinds[name] = "enum"
             values[name] = tuple(str(v) for v in get_args(base))
         elif base is bool:
@@ -167,8 +176,8 @@ class Caseload:
     main: Table
     members: Items
     entities: Items
-    #: periodic counts (sites): fact -> (map known, count in the last complete period, in the current one)
-    periods: dict[str, tuple[Mask, Column, Column]] = field(default_factory=dict)
+    #: periodic counts (sites): fact -> (map known, {period label: count column}) for every period recorded
+    periods: dict[str, tuple[Mask, dict[str, Column]]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -191,7 +200,8 @@ class Caseload:
 
         return Caseload(self.entity, Table(len(rows), {f: c[rows] for f, c in self.main.columns.items()},
                                            self.main.codec), items(self.members), items(self.entities),
-                        {k: (a[rows], b[rows], c[rows]) for k, (a, b, c) in self.periods.items()})
+                        {k: (known[rows], {p: c[rows] for p, c in cols.items()})
+                         for k, (known, cols) in self.periods.items()})
 
 
 def _items(rows: Sequence[Mapping[str, Any]], key: str, codec: Codec) -> Items:
@@ -216,17 +226,13 @@ def caseload_from_facts(models: RecordModels, entity: str, rows: Sequence[Mappin
     codec = codec_for(models, entity)
     cols = {f: codec.encode(f, (r.get(f) for r in rows)) for f in codec.kinds}
     periods = {}
-    if entity == "site" and as_of is not None:
-        from .evaluator import (
-            _period_labels,  # the periods a quota judges, as the single-record path reads them
-        )
-
-        for name, period in models.periodic.items():
-            last, current = _period_labels(period, as_of)
+    if entity == "site":
+        # Every period any site recorded: a quota reads those of its plan (engine.periods), unknown if absent.
+        for name in models.periodic:
             maps = [r.get(name) for r in rows]
-            periods[name] = (np.array([m is not None for m in maps]),
-                             codec.encode("", ((m or {}).get(last) for m in maps)),
-                             codec.encode("", ((m or {}).get(current) for m in maps)))
+            labels = sorted({label for m in maps if m for label in m})
+            periods[name] = (np.array([m is not None for m in maps], dtype=bool),
+                             {label: codec.encode("", ((m or {}).get(label) for m in maps)) for label in labels})
     return Caseload(entity, Table(len(rows), cols, codec), _items(rows, MEMBERS, codec_for(models, "member")),
                     _items(rows, ENTITIES, codec_for(models, "entity")), periods)
 

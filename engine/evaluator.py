@@ -35,21 +35,24 @@ from houfu.kb.conditions import (
 )
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError, scope_concept_name
-from houfu.kb.models import Clause, Measure, Quota
+from houfu.kb.models import Clause, ConsistencyCheck, Document, Measure, Quota
 from houfu.kb.query import deadline_of, owners_of, resolve_jurisdiction
 
 from .calculators import Calculator, check_calculators, load_calculators
 from .logic import (
     Facts,
     Truth,
+    date_number,
     describe,
     evaluate_plain,
     failed_tests,
+    full_years,
     missing_facts,
     resolve,
     split_fact_path,
     truth,
 )
+from .periods import judge, quota_plan
 from .program import Program, Target, build_program
 from .results import (
     Amount,
@@ -76,7 +79,8 @@ from .results import (
 )
 from .rete import ReteEngine
 
-__all__ = ["EngineKind", "Evaluator", "HOUFU_VERSION", "documents_in_force", "evaluator_for", "flatten"]
+__all__ = ["EngineKind", "Evaluator", "HOUFU_VERSION", "anniversary", "derive_facts", "documents_in_force",
+           "evaluator_for", "flatten", "years_since"]
 
 try:
     HOUFU_VERSION = version("houfu")
@@ -108,6 +112,39 @@ def flatten(record: BaseModel) -> dict[str, Any]:
             out[name] = round(value, DECIMALS)
         else:
             out[name] = value
+    return out
+
+
+#: A fact derived from a date fact of the same record: (fact, date fact, the records it is a fact of).
+Derivation = tuple[str, str, tuple[str, ...]]
+
+
+def years_since(kb: KB) -> list[Derivation]:
+    """The facts the vocabulary derives as the full years since a date (``years_since``: age from birth_date)."""
+    return [(label.id, label.years_since, tuple(label.records)) for label in kb.fact_labels.values()
+            if label.years_since is not None]
+
+
+def derive_facts(derivations: list[Derivation], entity: str, facts: dict[str, Any],
+                 as_of: dt.date) -> dict[str, Any]:
+    """``facts`` with each derived fact filled in where it is not given and its date is known and not after
+    ``as_of`` (a date of birth after the as-of date gives no age, and a warning). The input is not changed."""
+    on = date_number(as_of)
+
+    def fill(item: dict[str, Any], fact: str, source: str) -> dict[str, Any]:
+        day = item.get(source)
+        if item.get(fact) is not None or day is None or day > as_of:
+            return item
+        return {**item, fact: full_years(date_number(day), on)}
+
+    out = facts
+    for fact, source, records in derivations:
+        if entity in records:
+            out = fill(out, fact, source)
+        for record, collection in (("member", MEMBERS), ("entity", ENTITIES)):
+            items = out.get(collection)
+            if record in records and items:
+                out = {**out, collection: [fill(item, fact, source) for item in items]}
     return out
 
 
@@ -145,13 +182,24 @@ def notices(kb: KB, jurisdiction: str, as_of: dt.date) -> list[Notice]:
         elif doc.in_force_until is None and "no_end_date" in kb.notices:
             text = kb.notices["no_end_date"]
             years = text.after_years or 0
-            if as_of < doc.signed.replace(year=doc.signed.year + years):
+            # "已超过5年": more than five years, so not on the anniversary itself (policies/notices.yaml).
+            if as_of <= anniversary(doc.signed, years):
                 continue
             values["years"] = years
         else:
             continue
         out.append(Notice(code=text.id, document=d, zh=text.zh.format(**values), en=text.en.format(**values)))
     return out
+
+
+def anniversary(day: dt.date, years: int) -> dt.date:
+    """The last day of a span of ``years`` years from ``day``: its same day ``years`` later, or the month's last
+    day where that month has no such day (29 February). 民法典 第二百零二条: 按照年、月计算期间的,到期月的对应日
+    为期间的最后一日;没有对应日的,月末日为期间的最后一日."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February, in a year that has none
+        return dt.date(day.year + years, 2, 28)
 
 
 def _listed(m: Measure, entity: str) -> bool:
@@ -180,6 +228,7 @@ class Evaluator:
         self._statics: dict[str, dict[str, Any]] = {}
         self._member_test: dict[str, Condition | None] = {}
         self._used: dict[tuple[str, tuple[str, ...], str], frozenset[str]] = {}
+        self._years_since = years_since(kb)
         self._lock = threading.Lock()
 
     # --- compiled state, built once per (entity, documents) ---------------------------
@@ -233,7 +282,7 @@ class Evaluator:
                engine: EngineKind = EngineKind.rete) -> tuple[Program, Facts, dict[str, Truth], list[Firing]]:
         """The raw truth of every target for one record (the differential test compares these)."""
         _, program = self._program_for(record, as_of)
-        facts = flatten(record)
+        facts = self.facts(record, as_of)
         results, trace = self._evaluate(program, facts, engine)
         return program, facts, results, trace
 
@@ -255,7 +304,7 @@ class Evaluator:
         as_of = as_of or dt.date.today()
         entity = "site" if isinstance(record, Site) else "household"
         jurisdiction, program = self._program_for(record, as_of)
-        facts = flatten(record)
+        facts = self.facts(record, as_of)
         results, trace = self._evaluate(program, facts, engine)
         concepts = {t.name: results[t.key] for t in program.concept_targets}
         entries = []
@@ -274,7 +323,7 @@ class Evaluator:
             summary=dict(Counter(e.status for e in entries)),
             questions=self._questions(program, entries, facts),
             determinations=entries, notices=notices(kb, jurisdiction, as_of),
-            warnings=self.consistency(program, entity, facts),
+            warnings=self.consistency(program, entity, facts, as_of),
             kb_version=kb.version, houfu_version=HOUFU_VERSION,
         )
 
@@ -300,7 +349,7 @@ class Evaluator:
         base["condition"] = self._describe(program, target)
         amounts: list[Amount] = []
         gap = None
-        period = None
+        periods: list[PeriodCheck] = []
         due: dt.date | None = base["due"]  # the deadline the rule names (rule.due), if any
         missing: list[str] = []
         failed: list[str] = []
@@ -331,17 +380,19 @@ class Evaluator:
                     status = Status.undetermined
                     missing = missing_facts(program, req.when, facts, concepts)
                 elif r:
-                    status = Status.met
+                    status, late, missing = _on_time(m, facts, due, as_of)
+                    if late:
+                        gap = _gap(m, facts, late=due)
                 elif due is not None and as_of <= due:
                     status = Status.not_due  # 2024年底前: not done, and the date has not passed
                 else:
                     status = Status.violated
                     gap = _gap(m, facts)
             if m.rule.quota is not None:
-                status, period, quota_missing = _judge_quota(m.rule.quota, program, facts, as_of)
-                missing = quota_missing
+                status, periods, missing = _judge_quota(m.rule.quota, kb.documents[doc_id].doc, program, facts,
+                                                        as_of)
                 if status is Status.violated:
-                    gap = _gap(m, facts, period)
+                    gap = _gap(m, facts, periods)
             if m.rule.amounts and status is Status.applies:
                 amounts = self.calculators[m.rule.amounts](program, facts)
         for_members: list[int] = []
@@ -356,7 +407,7 @@ class Evaluator:
         used = self._used_concepts(program, target)
         why = [f for f in trace if (f.name in used if f.kind is TargetKind.concept else f.name == m.id)]
         return Determination(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
-                             out_of_scope=scope_note, period=period, for_members=for_members, act=act,
+                             out_of_scope=scope_note, periods=periods, for_members=for_members, act=act,
                              not_yet_done=not_yet_done and status is Status.applies, **base)
 
     def _for_members(self, program: Program, m: Measure, facts: Facts) -> list[int]:
@@ -430,20 +481,38 @@ class Evaluator:
         out.sort(key=lambda q: (-q.decides, q.number is not None, q.number or 0, q.fact))
         return out
 
-    def consistency(self, program: Program, entity: str, facts: Facts) -> list[InputWarning]:
+    def consistency(self, program: Program, entity: str, facts: Facts, as_of: dt.date) -> list[InputWarning]:
         """The data-declared consistency checks that hold for this record, each naming its fields."""
         out = []
         for check in self.kb.checks.values():
             if check.entity in ("household", "site"):
-                if check.entity == entity and truth(program, check.when, facts, {}) is True:
+                if check.entity == entity and self._holds(program, check, facts, as_of):
                     out.append(InputWarning(code=check.id, fields=list(check.fields), zh=check.zh, en=check.en))
                 continue
             collection = MEMBERS if check.entity == "member" else ENTITIES
             for i, item in enumerate(facts.get(collection) or []):
-                if truth(program, check.when, item, {}) is True:
+                if self._holds(program, check, item, as_of):
                     out.append(InputWarning(code=check.id, fields=[f"{collection}[{i}].{f}" for f in check.fields],
                                             zh=check.zh, en=check.en))
         return out
+
+    def _holds(self, program: Program, check: ConsistencyCheck, facts: Facts, as_of: dt.date) -> bool:
+        """Whether a consistency check finds a contradiction in one record's (or member's, business's) facts."""
+        if check.when is not None:
+            return truth(program, check.when, facts, {}) is True
+        if check.after_as_of is not None:
+            day = facts.get(check.after_as_of)
+            return day is not None and day > as_of
+        label = self.kb.fact_labels[check.derived or ""]
+        given, source = facts.get(label.id), facts.get(label.years_since or "")
+        return given is not None and source is not None and source <= as_of and \
+            given != full_years(date_number(source), date_number(as_of))
+
+    def facts(self, record: Household | Site, as_of: dt.date) -> dict[str, Any]:
+        """The record's facts as the rules read them (``flatten``), with those the vocabulary derives on ``as_of``
+        where they are not given: an age from a date of birth (``years_since``)."""
+        return derive_facts(self._years_since, "site" if isinstance(record, Site) else "household", flatten(record),
+                            as_of)
 
     def explain(self, record: Household | Site, measure_id: str, as_of: dt.date | None = None) -> Explanation:
         """One measure's determination with the rules that fired, and each member against the member tests."""
@@ -456,7 +525,7 @@ class Evaluator:
                              + (f"; did you mean {', '.join(hint)}?" if hint else ""))
         # The member tests need only the program and the facts, not a second evaluation.
         _, program = self._program_for(record, report.as_of)
-        facts = flatten(record)
+        facts = self.facts(record, report.as_of)
         return Explanation(determination=entry, member_tests=self._member_tests(program, self.kb.measures[measure_id],
                                                                                  facts),
                            notices=report.notices, kb_version=report.kb_version, houfu_version=report.houfu_version)
@@ -496,50 +565,46 @@ def _concept_names(program: Program, cond: Condition | None) -> set[str]:
     return out
 
 
-def _period_labels(period: str, as_of: dt.date) -> tuple[str, str]:
-    """(the last complete period, the current period) on ``as_of``."""
-    if period == "year":
-        return str(as_of.year - 1), str(as_of.year)
-    q = (as_of.month - 1) // 3 + 1
-    last = f"{as_of.year - 1}-Q4" if q == 1 else f"{as_of.year}-Q{q - 1}"
-    return last, f"{as_of.year}-Q{q}"
+def _judge_quota(quota: Quota, doc: Document, program: Program, facts: Facts,
+                 as_of: dt.date) -> tuple[Status, list[PeriodCheck], list[str]]:
+    """每年/每季度不少于N次: every period of the document's force up to ``as_of`` (``engine.periods``)."""
+    plan = quota_plan(quota, doc, float(resolve(program, quota.min)), as_of)
+    status, checks, ask = judge(plan, facts.get(quota.count))
+    return status, checks, [quota.count] if ask else []
 
 
-def _judge_quota(quota: Quota, program: Program, facts: Facts,
-                 as_of: dt.date) -> tuple[Status, PeriodCheck | None, list[str]]:
-    """每年/每季度不少于N次: the last complete period is judged (met or violated); when it is not recorded,
-    the period under way is not_due, with what is still needed by its end."""
-    required = float(resolve(program, quota.min))
-    counts = facts.get(quota.count)
-    last, current = _period_labels(quota.period, as_of)
-    if counts is None:
-        return Status.undetermined, None, [quota.count]
-    if counts.get(last) is not None:
-        n = counts[last]
-        check = PeriodCheck(period=last, complete=True, count=n, required=required)
-        return (Status.met if n >= required else Status.violated), check, []
-    n = counts.get(current)
-    if n is None:
-        return Status.undetermined, None, [quota.count]
-    # The current period is not over: not due yet, whatever its count so far (when the last complete
-    # period turns up, it decides; a verdict on a period under way could be overturned by it).
-    still = max(0.0, required - n)
-    check = PeriodCheck(period=current, complete=False, count=n, required=required, still_needed=still)
-    return Status.not_due, check, []
+def _on_time(m: Measure, facts: Facts, due: dt.date | None, as_of: dt.date) -> tuple[Status, bool, list[str]]:
+    """A task the site has done (``requires`` true): met, unless its deadline has passed and the rule records when
+    it was done (``done_on``): then met on or before the deadline, violated (late) after it, undetermined while the
+    date is unknown. Before the deadline, done is met whatever date is given. Returns (status, late, missing)."""
+    done_on = m.rule.done_on if m.rule else None
+    if done_on is None or due is None or as_of <= due:
+        return Status.met, False, []
+    day = facts.get(done_on)
+    if day is None:
+        return Status.undetermined, False, [done_on]
+    return (Status.violated, True, []) if day > due else (Status.met, False, [])
 
 
-def _gap(m: Measure, facts: Facts, period: PeriodCheck | None = None) -> Gap:
+def _gap(m: Measure, facts: Facts, periods: list[PeriodCheck] | None = None, late: dt.date | None = None) -> Gap:
+    """The rule's gap sentence filled in; for a quota, once for each period missed (joined); for a task done after
+    its deadline (``late``, the deadline), the rule's late_zh/late_en."""
     mins = [p.value for p in m.parameters if p.bound == "min"]
     rule = m.rule
 
-    def fill(template: str | None, lang: str) -> str:
+    def fill(template: str | None, lang: str, period: PeriodCheck | None) -> str:
         values = {k: _fmt(v, lang) for k, v in facts.items() if k != "members"}
         values["min"] = _fmt(mins[-1], lang) if mins else "?"
+        if late is not None:
+            values["due"] = late.isoformat()
         if period is not None:
             values.update(period=period.period, count=_fmt(period.count, lang), min=_fmt(period.required, lang))
         return re.sub(r"\{([\w.]+)\}", lambda g: str(values.get(g.group(1), "?")), template or "")
 
-    return Gap(zh=fill(rule.gap_zh if rule else None, "zh"), en=fill(rule.gap_en if rule else None, "en"))
+    missed: list[PeriodCheck | None] = [p for p in periods or [] if p.status is Status.violated] or [None]
+    zh = (rule.late_zh if late is not None else rule.gap_zh) if rule else None
+    en = (rule.late_en if late is not None else rule.gap_en) if rule else None
+    return Gap(zh="；".join(fill(zh, "zh", p) for p in missed), en="; ".join(fill(en, "en", p) for p in missed))
 
 
 def _fmt(v: Any, lang: str) -> str:

@@ -9,6 +9,7 @@ Each question is a ``ConditionVisitor`` over the condition tree.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -20,6 +21,7 @@ from houfu.kb.conditions import (
     Assumed,
     ConceptIs,
     Condition,
+    DeadlineRef,
     Fact,
     FactRef,
     MemberConceptIs,
@@ -33,8 +35,8 @@ from houfu.kb.conditions import (
 
 from .program import Program
 
-__all__ = ["Facts", "Truth", "describe", "evaluate_plain", "failed_tests", "missing_facts", "resolve",
-           "split_fact_path", "truth"]
+__all__ = ["Facts", "Truth", "date_number", "describe", "evaluate_plain", "failed_tests", "full_years",
+           "missing_facts", "number_date", "resolve", "split_fact_path", "truth"]
 
 Truth = bool | None
 #: One entity's facts, flat with dotted names; ``members`` holds the members' facts (or is absent/None).
@@ -42,12 +44,33 @@ Facts = Mapping[str, Any]
 
 
 def resolve(program: Program, value: Value | list[str]) -> Any:
-    """A comparison value as a plain number, string, bool or list (a FactRef is left as it is)."""
+    """A comparison value as a plain number, string, bool, date or list (a FactRef is left as it is)."""
     if isinstance(value, ParamRef):
         return program.parameters[value.param] * value.times
     if isinstance(value, Assumed):
         return value.assumed
+    if isinstance(value, DeadlineRef):
+        return program.deadlines[value.deadline]
     return value
+
+
+def date_number(day: dt.date) -> int:
+    """A date as the number yyyymmdd (2024-07-01 -> 20240701), as durable-rules and the columns hold it: the
+    numbers sort as the days do, and full years are a subtraction (``full_years``)."""
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def number_date(number: float) -> dt.date:
+    n = int(number)
+    return dt.date(n // 10000, n // 100 % 100, n % 100)
+
+
+def full_years(born: Any, on: float) -> Any:
+    """Full years (完整周岁) from ``born`` to ``on``, both yyyymmdd numbers (or a column of them): one more on each
+    anniversary, the anniversary included. Someone born on 29 February gains a year on 1 March in a year that has
+    none (the subtraction reads 0228 as before 0229). houfu's reading of 周岁 in these texts; the criminal courts
+    count from the day after the birthday, a rule that none of these measures uses."""
+    return (on - born) // 10000
 
 
 def _compare(op: Op, left: Any, right: Any) -> bool:
@@ -223,6 +246,8 @@ class _Describe(QuantifierVisitor[str]):
             return f"{c.fact} {sym} {raw.fact_ref}"
         if isinstance(raw, ParamRef):
             return f"{c.fact} {sym} {_show(resolve(self.program, raw))} [{raw.param}]"
+        if isinstance(raw, DeadlineRef):
+            return f"{c.fact} {sym} {_show(resolve(self.program, raw))} [{raw.deadline}]"
         return f"{c.fact} {sym} {_show(resolve(self.program, raw))}"
 
     def all_of(self, c: AllOf) -> str:

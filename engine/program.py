@@ -9,6 +9,7 @@ need nothing else, and the differential test can generate programs of its own.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -45,6 +46,8 @@ class Program:
     concepts: Mapping[str, Condition]
     #: parameter id -> value, for ParamRef comparisons
     parameters: Mapping[str, float]
+    #: deadline id -> the date the text sets, for DeadlineRef comparisons
+    deadlines: Mapping[str, dt.date] = field(default_factory=dict)
     by_key: Mapping[str, Target] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -112,4 +115,5 @@ def build_program(kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
         targets.append(Target(TargetKind.concept, name, kb.clause_doc[cid], cid, kb.clauses[cid].number,
                               kb.concepts[name].when))
     return Program(entity, documents, tuple(targets + measure_targets), all_concepts,
-                   {pid: p.value for pid, p in kb.parameters.items()})
+                   {pid: p.value for pid, p in kb.parameters.items()},
+                   {d.id: d.date for dkb in kb.documents.values() for d in dkb.doc.deadlines})

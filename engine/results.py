@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from houfu.kb.models import HandlerBasis, Role
 
@@ -133,13 +134,26 @@ class ScopeNote(_Result):
 
 
 class PeriodCheck(_Result):
-    """A periodic quota judged for one period (``2025``, ``2026-Q1``)."""
+    """A periodic quota in one calendar period (``2025``, ``2026-Q1``), as far as the document covers it.
+
+    A determination lists every period from the one its document came into force in to the one under way."""
 
     period: str
+    start: dt.date | None = Field(None, description="the first day judged: the period's, or the day the document "
+                                                    "came into force if later")
+    end: dt.date | None = Field(None, description="the last day judged: the period's, or the document's last day "
+                                                  "in force if earlier")
     complete: bool = Field(description="the period has ended by as_of")
+    partial: bool = Field(False, description="the document covers only part of the period")
+    judged: bool = Field(True, description="false: a partial period the quota's reading (quota.partial) does not "
+                                           "judge")
+    status: Status | None = Field(None, description="met or violated (complete), undetermined (complete, count "
+                                                    "unknown), not_due (under way); null when not judged")
     count: int | None
-    required: float
-    still_needed: float | None = Field(None, description="how many more by the period's end (not_due)")
+    required: float | None = Field(description="the number required in it (pro rata for a partial period read so); "
+                                               "null when not judged")
+    still_needed: float | None = Field(None, description="how many more by the period's end (the period under way)")
+    reading: str | None = Field(None, description="a partial period: why it is read as it is (quota.partial.why)")
 
 
 class InputWarning(_Result):
@@ -191,12 +205,30 @@ class Determination(_Result):
     failed: list[str] = Field([], description="known tests that rule it out")
     gap: Gap | None = None
     out_of_scope: ScopeNote | None = None
-    period: PeriodCheck | None = None
+    periods: list[PeriodCheck] = Field([], description="a periodic quota: every period from the document's start "
+                                                        "of force to as_of, each judged (the missed ones are "
+                                                        "violated), the one under way last")
     due: dt.date | None = Field(None, description="the date the text sets for it (rule.due): not yet met is "
                                                   "not_due up to and on it, violated after")
     why: list[Firing] = Field([], description="the rules that fired for it, concepts first")
     not_decidable: str | None = None
     note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_period_before(cls, data: Any) -> Any:
+        """A report kept before quotas listed every period (a decision record) carried one ``period``."""
+        if isinstance(data, dict) and "period" in data:
+            data = dict(data)
+            old = data.pop("period")
+            if old is not None and "periods" not in data:
+                data["periods"] = [old]
+        return data
+
+    @property
+    def missed(self) -> list[PeriodCheck]:
+        """The periods of a quota that were missed."""
+        return [p for p in self.periods if p.status is Status.violated]
 
 
 class Choice(_Result):

@@ -18,6 +18,7 @@ each carrying the concept rules it needs.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import threading
 from collections.abc import Callable
@@ -48,7 +49,7 @@ from houfu.kb.conditions import (
     walk,
 )
 
-from .logic import Facts, Truth, resolve
+from .logic import Facts, Truth, date_number, resolve
 from .program import Program, Target
 from .results import Firing, TargetKind
 
@@ -116,6 +117,8 @@ class _Single(QuantifierVisitor[Quad]):
             value = {"$m": raw.fact_ref}
         else:
             value = resolve(self.program, raw)
+            if isinstance(value, dt.date):  # durable-rules compares numbers: yyyymmdd, as the facts carry it
+                value = date_number(value)
         if c.op is Op.in_:
             yes = _or([{key: v} for v in value])
             no = _and([{"$neq": {key: v}} for v in value])
@@ -386,6 +389,9 @@ def _referenced_facts(program: Program) -> dict[str | None, frozenset[str]]:
 
 
 def _durable_value(v: Any) -> Any:
+    # durable-rules compares numbers: a date goes as yyyymmdd (the same number the columns hold).
+    if isinstance(v, dt.date):
+        return date_number(v)
     # durable-rules' JSON reader rejects exponent notation (error 204): an integral float goes as an int.
     if isinstance(v, float) and not isinstance(v, bool):
         if v.is_integer():

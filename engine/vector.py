@@ -26,9 +26,10 @@ from .calculators import (
     load_calculators,
     load_column_calculators,
 )
-from .columns import Caseload, ColumnProgram, Masks, _Compiler, _Ctx
-from .evaluator import _listed
-from .logic import describe
+from .columns import Caseload, ColumnProgram, Items, Masks, Table, _Compiler, _Ctx
+from .evaluator import _listed, years_since
+from .logic import date_number, describe, full_years
+from .periods import quota_plan
 from .program import Program
 from .results import Status, TargetKind
 
@@ -76,6 +77,7 @@ class VectorEvaluator:
         self.calculators = load_column_calculators(kb)
         self.scalars: dict[str, Calculator] = load_calculators(kb)  # they declare the parameters and concepts
         self._compiled: dict[int, ColumnProgram] = {}
+        self._years_since = years_since(kb)
 
     def compiled(self, program: Program) -> ColumnProgram:
         cp = self._compiled.get(id(program))
@@ -86,6 +88,7 @@ class VectorEvaluator:
     def decide(self, program: Program, caseload: Caseload, as_of: dt.date, missing: bool = True) -> Decisions:
         kb = self.kb
         cp = self.compiled(program)
+        caseload = self.derived(caseload, as_of)
         results = cp.evaluate(caseload)
         n = caseload.n
         measures: list[Measure] = []
@@ -113,6 +116,7 @@ class VectorEvaluator:
                 col[t & sat[0]] = _CODE[Status.satisfied]
                 why_key.append((f"satisfied:{m.id}", t & ~(sat[0] | sat[1])))
             req = results.get(f"{TargetKind.requires.value}:{m.id}")
+            extra: list[tuple[npt.NDArray[np.bool_], str]] = []  # (rows, fact) still to ask beside the conditions'
             if req is not None:
                 col[t & ~(req[0] | req[1])] = _CODE[Status.undetermined]
                 col[t & req[0]] = _CODE[Status.met]
@@ -120,21 +124,58 @@ class VectorEvaluator:
                 not_yet = deadline is not None and as_of <= deadline.date  # 2024年底前, and the date has not passed
                 col[t & req[1]] = _CODE[Status.not_due if not_yet else Status.violated]
                 why_key.append((f"requires:{m.id}", t & ~(req[0] | req[1])))
+                if m.rule.done_on is not None and deadline is not None and not not_yet:
+                    # Done, the deadline passed: on time or late by the completion date, as _on_time for one site.
+                    day = caseload.main.column(m.rule.done_on)
+                    done = t & req[0]
+                    with np.errstate(invalid="ignore"):
+                        col[done & (day > date_number(deadline.date))] = _CODE[Status.violated]
+                    unknown = done & np.isnan(day)
+                    col[unknown] = _CODE[Status.undetermined]
+                    extra.append((unknown, m.rule.done_on))
             quota_missing = None
             if m.rule.quota is not None:
-                quota_missing = self._quota(m, program, caseload, col, t)
+                quota_missing = self._quota(m, program, caseload, col, t, as_of)
                 # A quota decides every applicable row: what it leaves open is only its own count.
                 why_key = [(k, r & ~t) for k, r in why_key]
             col[out_of_scope] = _CODE[Status.out_of_scope]
+            if quota_missing is not None and m.rule.quota is not None:
+                extra.append((quota_missing, m.rule.quota.count))
             if missing:
-                out.missing[j] = self._missing(cp, caseload, why_key, quota_missing, out_of_scope,
-                                               m.rule.quota.count if m.rule.quota else "")
+                out.missing[j] = self._missing(cp, caseload, why_key, extra, out_of_scope)
                 out.failed[j] = self._failed(program, cp, caseload, m, f & ~out_of_scope)
             if m.rule.amounts:
                 applies = col == _CODE[Status.applies]
                 calc = self.calculators[m.rule.amounts]
                 out.amounts.append(MeasureAmounts(j, calc.compute(self._input(cp, program, caseload, m, applies))))
         return out
+
+    def derived(self, caseload: Caseload, as_of: dt.date) -> Caseload:
+        """The caseload with the facts the vocabulary derives on ``as_of`` filled in where they are not given (an
+        age from a date of birth not after ``as_of``), as ``derive_facts`` does for one record. A new caseload:
+        the one given is not changed, so it can be decided again on another date."""
+        on = float(date_number(as_of))
+        levels = {"main": caseload.main, "members": caseload.members.table, "entities": caseload.entities.table}
+        changed = False
+        for fact, source, records in self._years_since:
+            for record, level in ((caseload.entity, "main"), ("member", "members"), ("entity", "entities")):
+                table = levels[level]
+                born = table.columns.get(source)
+                if record not in records or born is None:
+                    continue
+                given = table.column(fact)
+                with np.errstate(invalid="ignore"):
+                    fill = np.isnan(given) & (born <= on)
+                if fill.any():
+                    values = given.copy()
+                    values[fill] = full_years(born[fill], on)
+                    levels[level] = Table(table.n, {**table.columns, fact: values}, table.codec)
+                    changed = True
+        if not changed:
+            return caseload
+        return Caseload(caseload.entity, levels["main"],
+                        Items(levels["members"], caseload.members.owner, caseload.members.known),
+                        Items(levels["entities"], caseload.entities.owner, caseload.entities.known), caseload.periods)
 
     def _input(self, cp: ColumnProgram, program: Program, caseload: Caseload, m: Measure,
                applies: npt.NDArray[np.bool_]) -> ColumnInput:
@@ -147,33 +188,50 @@ class VectorEvaluator:
         return ColumnInput(caseload, applies, params, concepts)
 
     def _quota(self, m: Measure, program: Program, caseload: Caseload, col: npt.NDArray[np.uint8],
-               applies: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-        """每年/每季度不少于N次 over columns, as ``_judge_quota`` does for one site; the rows left undetermined."""
+               applies: npt.NDArray[np.bool_], as_of: dt.date) -> npt.NDArray[np.bool_]:
+        """每年/每季度不少于N次 over columns: the plan of ``engine.periods``, as ``judge`` reads it for one site;
+        the rows left undetermined."""
         from .logic import resolve
 
         quota = m.rule.quota if m.rule else None
         assert quota is not None
-        required = float(resolve(program, quota.min))
-        known, last, current = caseload.periods[quota.count]
-        has_last = known & ~np.isnan(last)
-        has_current = known & ~has_last & ~np.isnan(current)
-        undetermined = applies & ~has_last & ~has_current
+        doc = self.kb.documents[self.kb.clause_doc[self.kb.measure_clause[m.id]]].doc
+        plan = quota_plan(quota, doc, float(resolve(program, quota.min)), as_of)
+        _, counts = caseload.periods.get(quota.count, (None, {}))
+        n = caseload.n
+        violated, unknown = np.zeros(n, bool), np.zeros(n, bool)
+        ended = False
+        for p in plan:
+            if p.required is None or not p.complete:
+                continue  # not judged, or under way
+            ended = True
+            got = counts.get(p.label)
+            if got is None:
+                unknown[:] = True
+                continue
+            with np.errstate(invalid="ignore"):
+                violated |= got < p.required
+            unknown |= np.isnan(got)
+        if not ended:
+            col[applies] = _CODE[Status.not_due]
+            return np.zeros(n, bool)
+        undetermined = applies & ~violated & unknown
+        col[applies] = _CODE[Status.met]
         col[undetermined] = _CODE[Status.undetermined]
-        col[applies & has_last & (last >= required)] = _CODE[Status.met]
-        col[applies & has_last & ~(last >= required)] = _CODE[Status.violated]
-        col[applies & has_current] = _CODE[Status.not_due]
+        col[applies & violated] = _CODE[Status.violated]
         return undetermined
 
     def _missing(self, cp: ColumnProgram, caseload: Caseload, why: list[tuple[str, npt.NDArray[np.bool_]]],
-                 quota_rows: npt.NDArray[np.bool_] | None, out_of_scope: npt.NDArray[np.bool_],
-                 quota_fact: str) -> list[tuple[npt.NDArray[np.intp], list[str]]]:
+                 extra: list[tuple[npt.NDArray[np.bool_], str]], out_of_scope: npt.NDArray[np.bool_],
+                 ) -> list[tuple[npt.NDArray[np.intp], list[str]]]:
         """The missing facts, from the condition that left each row open (as ``_determination`` picks it:
-        applicability first, then whether it is satisfied, then the compliance test; a quota overrides)."""
+        applicability first, then whether it is satisfied, then the compliance test); a fact asked for itself
+        (a quota's count, a completion date) overrides."""
         taken = out_of_scope.copy()
         parts: list[tuple[npt.NDArray[np.intp], list[str]]] = []
-        if quota_rows is not None:
-            parts.append((np.flatnonzero(quota_rows & ~taken), [quota_fact]))
-            taken |= quota_rows
+        for rows, fact in extra:
+            parts.append((np.flatnonzero(rows & ~taken), [fact]))
+            taken |= rows
         # A later test overrides an earlier one for the same row (requires over satisfied_if).
         for key, rows in reversed(why):
             rows = rows & ~taken

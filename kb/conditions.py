@@ -3,6 +3,8 @@
 A condition in ``clauses.yaml`` is a mapping with exactly one *form* key::
 
     {fact: age, ge: {param: sy.4.min_age}}        # Fact: one comparison
+    {fact: station_completed_on, le: {deadline: xf.2.4.service_station_due}}   # a date with a deadline
+    {fact: birth_date, lt: 2010-09-01}             # a date with a date (YAML reads it as one)
     {all: [...]}, {any: [...]}, {not: {...}}       # AllOf, AnyOf, Not
     {any_member: {...}}, {all_members: {...}}      # AnyMember, AllMembers (households)
     {any_entity: {...}}, {all_entities: {...}}     # AnyEntity, AllEntities (a household's businesses)
@@ -18,6 +20,7 @@ be forgotten anywhere, and an unknown form is an error at load time, never a fal
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from enum import Enum
@@ -28,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 
 __all__ = [
     "ENTITIES", "MEMBERS", "AllEntities", "AllMembers", "AllOf", "AnyEntity", "AnyMember", "AnyOf", "Assumed",
-    "ConceptIs", "Condition", "ConditionVisitor", "QuantifierVisitor",
+    "ConceptIs", "Condition", "ConditionVisitor", "DeadlineRef", "QuantifierVisitor",
     "Fact", "FactRef", "MemberConceptIs", "Not", "Op", "ParamRef", "Value", "children", "visit", "walk",
 ]
 
@@ -57,7 +60,14 @@ class Assumed(_Strict):
     why: str
 
 
-Value = bool | int | float | str | ParamRef | FactRef | Assumed
+class DeadlineRef(_Strict):
+    """Compare a date fact with a date the text sets (a deadline of the documents, ``document.yaml``)."""
+
+    deadline: str
+
+
+#: A date compares only with a date fact: a date (2024-07-01), a deadline or another date fact.
+Value = bool | int | float | str | ParamRef | FactRef | Assumed | DeadlineRef | dt.date
 
 
 class Op(str, Enum):

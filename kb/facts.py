@@ -11,6 +11,8 @@ Every fact is optional: an absent field is *unknown*, never false.  Unknown fiel
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import GenericAlias, MappingProxyType
@@ -18,6 +20,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     NonNegativeInt,
@@ -28,14 +31,62 @@ from pydantic import (
 
 from .models import FactGroup, FactLabel, RecordKind
 
-__all__ = ["Entity", "FieldValueError", "Household", "Member", "RecordModels", "Site", "build_models", "fact_paths"]
+__all__ = ["Entity", "FactDate", "FieldValueError", "Household", "Member", "RecordModels", "Site", "build_models",
+           "fact_paths", "is_date", "parse_date"]
 
 # ASCII digits only: Python's \d also matches full-width and other scripts' digits (２０２５), which would pass
 # the pattern and then never match the period a rule looks up.
 Year = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
 Quarter = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-Q[1-4]$")]
 _PERIOD_KEYS: dict[str, Any] = {"year": Year, "quarter": Quarter}
-_SCALARS: dict[str, Any] = {"boolean": bool, "integer": int, "number": float, "text": str}
+
+#: How a date may be written in an input: 2024-07-01 (ISO; YAML reads it as a date), 2024/7/1, 2024.7.1,
+#: 20240701, 2024年7月1日, or a spreadsheet's date and time (2024-07-01 00:00:00), whose time is dropped.
+_DATE_FORMS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]$"),
+)
+DATE_EXAMPLE = "2024-07-01 or 2024年7月1日"
+
+
+def parse_date(value: object) -> dt.date:
+    """A date fact from an input: a date (YAML, a spreadsheet), or text in one of the forms above.
+
+    A number is refused, never read as a timestamp or a spreadsheet's day count: 19660508 and 24235 are both
+    numbers a registry might hold, and only the text says which it means. Raises ValueError saying why."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"a date is written as text, e.g. {DATE_EXAMPLE}")
+    text = value.strip()
+    for form in _DATE_FORMS:
+        found = form.match(text)
+        if found:
+            y, m, d = (int(g) for g in found.groups())
+            try:
+                return dt.date(y, m, d)
+            except ValueError:
+                raise ValueError(f"{text!r} is not a day of the calendar") from None
+    raise ValueError(f"{text!r} is not a date; write it as {DATE_EXAMPLE}")
+
+
+#: A date fact: a date, or text parsed by ``parse_date`` (also in strict mode, where pydantic takes only dates).
+FactDate = Annotated[dt.date, BeforeValidator(parse_date)]
+
+
+def is_date(ann: Any) -> bool:
+    """Whether a field's type (optional or not) is a date fact."""
+    options = [a for a in get_args(ann) if a is not type(None)] if get_origin(ann) is not Annotated else [ann]
+    for a in options or [ann]:
+        if a is dt.date or (get_origin(a) is Annotated and get_args(a)[0] is dt.date):
+            return True
+    return False
+
+
+_SCALARS: dict[str, Any] = {"boolean": bool, "integer": int, "number": float, "text": str, "date": FactDate}
 
 
 class FieldValueError(ValueError):

@@ -136,8 +136,9 @@ class FactLabel(Strict):
 
     id: str = Field(description="the fact's name; a dotted one (three_haves.staff) is a field of a declared group")
     record: RecordKind | list[RecordKind] = Field(description="the record it belongs to, or a list for a shared name")
-    type: Literal["boolean", "integer", "number", "code", "text", "per_period", "list"] = Field(
-        description="code: one of `labels`; per_period: a count per `period`; list: members or entities")
+    type: Literal["boolean", "integer", "number", "code", "text", "date", "per_period", "list"] = Field(
+        description="code: one of `labels`; date: a day (2024-07-01, 2024年7月1日); per_period: a count per "
+                    "`period`; list: members or entities")
     unit: str | None = Field(default=None, description="an id of policies/units.yaml")
     period: Literal["year", "quarter"] | None = Field(default=None, description="per_period facts only")
     minimum: float | None = Field(default=None, description="a hard bound: a smaller value is refused")
@@ -152,6 +153,9 @@ class FactLabel(Strict):
         default=None, description="asked only when this is not known to be false, tested on the same member, "
                                   "business or household (e.g. jobs only of someone 16 or over who can work)")
     ask_if_why: str | None = None
+    years_since: str | None = Field(
+        default=None, description="integer facts: when not given, the full years (完整周岁) from this date fact of "
+                                  "the same record to the as-of date (age from birth_date)")
 
     @property
     def records(self) -> list[RecordKind]:
@@ -165,6 +169,8 @@ class FactLabel(Strict):
             raise ValueError("`period` is given for a per_period fact, and only for one")
         if (self.minimum is not None or self.maximum is not None) and self.type not in ("integer", "number"):
             raise ValueError("minimum and maximum are for integer and number facts")
+        if self.years_since is not None and self.type != "integer":
+            raise ValueError("`years_since` derives a whole number of years: it is for integer facts")
         return self
 
 
@@ -311,14 +317,27 @@ class NoticeText(Strict):
 
 
 class ConsistencyCheck(Strict):
-    """A contradiction in well-typed input (policies/consistency.yaml): it warns, naming the fields."""
+    """A contradiction in well-typed input (policies/consistency.yaml): it warns, naming the fields.
+
+    It is one of: a condition that holds (``when``); a fact given with a value other than the one the vocabulary
+    derives for it on the as-of date (``derived``: an age that is not the full years since the date of birth);
+    or a date later than the as-of date (``after_as_of``)."""
 
     id: str
     entity: Literal["household", "member", "entity", "site"]
-    when: Condition
+    when: Condition | None = None
+    derived: str | None = Field(default=None, description="a fact with `years_since` in the vocabulary: warns where "
+                                                          "the value given differs from the one derived")
+    after_as_of: str | None = Field(default=None, description="a date fact: warns where it is after the as-of date")
     fields: list[str]
     zh: str
     en: str
+
+    @model_validator(mode="after")
+    def _one_test(self) -> ConsistencyCheck:
+        if sum(x is not None for x in (self.when, self.derived, self.after_as_of)) != 1:
+            raise ValueError("a check has exactly one of `when`, `derived` and `after_as_of`")
+        return self
 
 
 class GlossaryTerm(Strict):
@@ -457,17 +476,32 @@ class Concept(Strict):
     note: str | None = None
 
 
+class PartialPeriod(Strict):
+    """How a quota reads a calendar period its document covers only in part: the first (in force from a day
+    inside it) or the last (ended inside it). A reading of the text, with its reason."""
+
+    reading: Literal["not_judged", "pro_rata"] = Field(
+        description="not_judged: the text sets its number for a whole period, so a part is not judged; pro_rata: "
+                    "the share of the number for the days in force, rounded up to whole events")
+    why: str = Field(description="why this reading, from the text")
+
+
 class Quota(Strict):
     """A count required per period (每年不少于2次, 每季度不少于1次), judged against ``--as-of``.
 
-    The site records one count per period under ``count`` (e.g. ``job_fairs: {"2025": 2}``).
-    The last complete period is judged: met or violated.  When it is not recorded, the period
-    under way is not_due, with what is still needed by its end.
+    The site records one count per period under ``count`` (e.g. ``job_fairs: {"2025": 2}``). Every
+    complete calendar period from the document's start of force to ``--as-of`` is judged, and each one
+    missed is named: violated if any was missed, undetermined while a count is unknown, met when all were
+    met; the period under way is not_due, with what is still needed by its end. A period the document
+    covers only in part is read as ``partial`` says.
     """
 
     count: str = Field(description="site fact holding a count per period")
     period: Literal["year", "quarter"]
     min: ParamRef | Assumed
+    partial: PartialPeriod | None = Field(
+        default=None, description="the reading of a period the document covers only in part; required where the "
+                                  "document's force starts or ends inside a period (kb validate)")
 
 
 class Rule(Strict):
@@ -490,6 +524,13 @@ class Rule(Strict):
                                 "(the document folder's calculators.yaml or calculators.py)")
     due: str | None = Field(default=None, description="site rules with `requires`: the id of the document's "
                                                       "deadline; not yet met is not_due until that date, then violated")
+    done_on: str | None = Field(default=None, description="rules with `due`: the date fact saying when `requires` "
+                                "came true (station_completed_on); once the deadline has passed, done is met only "
+                                "on or before it, violated after it (worded by late_zh/late_en), and undetermined "
+                                "while the date is unknown")
+    late_zh: str | None = Field(default=None, description="the gap of a task done after its deadline; {due} and the "
+                                                          "facts ({station_completed_on}) are filled in")
+    late_en: str | None = None
     note: str | None = None
 
 

@@ -18,7 +18,9 @@ What it rejects, and why (the fidelity rules of the project):
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from .conditions import (
@@ -28,6 +30,7 @@ from .conditions import (
     AnyOf,
     ConceptIs,
     Condition,
+    DeadlineRef,
     Fact,
     FactRef,
     MemberConceptIs,
@@ -37,6 +40,7 @@ from .conditions import (
     visit,
     walk,
 )
+from .facts import is_date
 from .loader import KB, DocumentKB, KBError, rebuild_source
 from .models import Clause, HandlerBasis, LetterKind, Measure
 from .query import owners_of
@@ -102,9 +106,18 @@ def _check_registries(kb: KB) -> list[KBError]:
             else:
                 errs += _check_condition(kb, label.ask_if, scope, kb.folder / "vocabulary.yaml",
                                          f"facts[{label.id}].ask_if")
+        if label.years_since is not None:
+            errs += _check_years_since(kb, label.id, label.years_since, label.records)
     for check in kb.checks.values():
-        errs += _check_condition(kb, check.when, check.entity, kb.folder / "consistency.yaml",
-                                 f"checks[{check.id}].when")
+        path, key = kb.folder / "consistency.yaml", f"checks[{check.id}]"
+        errs += _check_condition(kb, check.when, check.entity, path, f"{key}.when")
+        facts = kb.models.paths(check.entity)
+        if check.derived is not None and (check.derived not in facts or kb.fact_labels[check.derived].years_since
+                                          is None):
+            errs.append(KBError(path, f"{key}.derived", f"{check.derived!r} is not a {check.entity} fact the "
+                                                        "vocabulary derives (`years_since`)"))
+        if check.after_as_of is not None and not is_date(facts.get(check.after_as_of)):
+            errs.append(KBError(path, f"{key}.after_as_of", f"{check.after_as_of!r} is not a {check.entity} date fact"))
     errs += _check_columns(kb)
     for site in kb.sites.values():
         path = kb.folder / "sites.yaml"
@@ -117,6 +130,15 @@ def _check_registries(kb: KB) -> list[KBError]:
             errs.append(KBError(kb.folder / "jurisdictions.yaml", f"jurisdictions[{j.id}].parent",
                                 f"unknown jurisdiction {j.parent!r}"))
     return errs
+
+
+def _check_years_since(kb: KB, fact: str, source: str, records: Sequence[str]) -> list[KBError]:
+    """An integer derived from a date: the date is a fact of the same record, and neither is in a group."""
+    for record in records:
+        if "." in fact or not is_date(kb.models.paths(record).get(source)):
+            return [KBError(kb.folder / "vocabulary.yaml", f"facts[{fact}].years_since",
+                            f"{source!r} is not a date fact of the {record}")]
+    return []
 
 
 def _check_columns(kb: KB) -> list[KBError]:
@@ -330,6 +352,15 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
                 errs.append(KBError(path, f"{key}.rule.due", "a deadline needs `requires`: what must be done by it"))
             if rule.due not in {d.id for d in doc.deadlines}:
                 errs.append(KBError(path, f"{key}.rule.due", f"unknown deadline {rule.due!r} of {doc.id}"))
+        if rule.done_on is not None:
+            if rule.due is None:
+                errs.append(KBError(path, f"{key}.rule.done_on", "a completion date is compared with a deadline: "
+                                                                  "the rule needs `due`"))
+            if not is_date(kb.models.paths(rule.entity).get(rule.done_on)):
+                errs.append(KBError(path, f"{key}.rule.done_on", f"{rule.done_on!r} is not a {rule.entity} date fact"))
+            if not (rule.late_zh and rule.late_en):
+                errs.append(KBError(path, f"{key}.rule.late_zh", "a task done late needs its own gap "
+                                                                 "(late_zh and late_en)"))
         if rule.satisfied_if and rule.entity != "household":
             errs.append(KBError(path, f"{key}.rule.satisfied_if", "`satisfied_if` is for household rules; "
                                                                    "a site rule is met through `requires`"))
@@ -342,12 +373,29 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
                                     f"{rule.quota.period} count; per-period facts: {periodic}"))
             if isinstance(rule.quota.min, ParamRef) and rule.quota.min.param not in kb.parameters:
                 errs.append(KBError(path, f"{key}.rule.quota.min", f"unknown parameter {rule.quota.min.param!r}"))
+            cut = _cut_periods(rule.quota.period, doc.in_force_from, doc.in_force_until)
+            if cut and rule.quota.partial is None:
+                errs.append(KBError(path, f"{key}.rule.quota.partial", f"the document's force covers {cut} only "
+                                    "in part: say how that period is read (not_judged or pro_rata) and why"))
         # The applicability test must never be "not yet done": that is the fulfilment test's job.
         for part, cond in (("satisfied_if", rule.satisfied_if), ("requires", rule.requires)):
             for fact in sorted(_negated_facts(rule.when) & _facts_in(cond)):
                 errs.append(KBError(path, f"{key}.rule.when", f"applies because {fact} is not yet true, which "
                                     f"`{part}` tests: keep whom the norm covers apart from whether it is met"))
     return errs
+
+
+def _cut_periods(period: str, start: dt.date, until: dt.date | None) -> str:
+    """The calendar periods (year or quarter) a document's force starts or ends inside, in words; '' if none."""
+    months = 12 if period == "year" else 3
+    cut = []
+    if start.day != 1 or (start.month - 1) % months:
+        cut.append(f"the {period} of {start.isoformat()}")
+    if until is not None:
+        after = until + dt.timedelta(days=1)
+        if after.day != 1 or (after.month - 1) % months:
+            cut.append(f"the {period} of {until.isoformat()}")
+    return " and ".join(cut)
 
 
 class _ConditionCheck(QuantifierVisitor[list[str]]):
@@ -358,9 +406,11 @@ class _ConditionCheck(QuantifierVisitor[list[str]]):
 
     def fact(self, c: Fact) -> list[str]:
         out = []
-        if c.fact not in self.kb.models.paths(self.scope):
+        paths = self.kb.models.paths(self.scope)
+        if c.fact not in paths:
             out.append(f"unknown {self.scope} fact {c.fact!r}")
         value = c.value
+        out += self._dates(c, paths)
         if isinstance(value, ParamRef) and value.param not in self.kb.parameters:
             out.append(f"unknown parameter {value.param!r}")
         if isinstance(value, FactRef) and value.fact_ref not in self.kb.models.paths(self.scope):
@@ -368,6 +418,23 @@ class _ConditionCheck(QuantifierVisitor[list[str]]):
         if isinstance(value, int | float) and not isinstance(value, bool) and value != 0:
             out.append(f"literal number {value:g}: take it from a parameter ({{param: ...}}) so it cites its clause")
         return out
+
+    def _dates(self, c: Fact, paths: dict[str, object]) -> list[str]:
+        """A date fact compares with a date, a deadline or another date fact; nothing else compares with those."""
+        value = c.value
+        deadlines = {d.id for dkb in self.kb.documents.values() for d in dkb.doc.deadlines}
+        if isinstance(value, DeadlineRef) and value.deadline not in deadlines:
+            return [f"unknown deadline {value.deadline!r}"]
+        if c.fact not in paths:
+            return []
+        ref_is_date = isinstance(value, FactRef) and is_date(paths.get(value.fact_ref))
+        if is_date(paths[c.fact]):
+            if c.op.value == "in" or not (isinstance(value, dt.date | DeadlineRef) or ref_is_date):
+                return [f"{c.fact!r} is a date: compare it (eq ne ge gt le lt) with a date written unquoted "
+                        "(2024-07-01), a deadline ({deadline: id}) or another date fact"]
+        elif isinstance(value, dt.date | DeadlineRef) or ref_is_date:
+            return [f"{c.fact!r} is not a date fact; only a date fact compares with a date or a deadline"]
+        return []
 
     def all_of(self, c: AllOf) -> list[str]:
         return []

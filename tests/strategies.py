@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from houfu.engine.evaluator import documents_in_force
+from houfu.engine.periods import period_of
 from houfu.engine.program import Program, Target, concept_order
 from houfu.engine.results import TargetKind
 from houfu.kb.conditions import (
@@ -33,6 +34,7 @@ from houfu.kb.conditions import (
     Assumed,
     ConceptIs,
     Condition,
+    DeadlineRef,
     Fact,
     FactRef,
     MemberConceptIs,
@@ -40,10 +42,14 @@ from houfu.kb.conditions import (
     ParamRef,
     walk,
 )
-from houfu.kb.facts import Household, Site
+from houfu.kb.facts import Household, Site, is_date
 from houfu.kb.loader import KB, load_default
 
 AS_OF = dt.date(2026, 1, 1)
+#: Dates a generated record or program uses beside those of the rules: a day and the next across a half-year and
+#: a year end, and 29 February (a birthday with no anniversary in most years).
+DATES = [dt.date(2024, 6, 30), dt.date(2024, 7, 1), dt.date(2009, 12, 31), dt.date(2010, 1, 1),
+         dt.date(2008, 2, 29), AS_OF, AS_OF - dt.timedelta(days=1), AS_OF + dt.timedelta(days=1)]
 # Free-text fields: a name is never a fact; an entity id groups members of one business.
 TEXT_VALUES = {"name": ["甲", "乙"], "site": ["dingnan_county_seat", "县城集中安置点", "青龙泉社区"]}
 
@@ -85,21 +91,65 @@ def thresholds(kb: KB) -> dict[str, set[float]]:
     return out
 
 
+def date_thresholds(kb: KB) -> dict[str, set[dt.date]]:
+    """Every date a rule compares a date fact with (a date or a deadline), and for the date an integer is derived
+    from (age from birth_date), the days that put it one below, at and one above each number the rules test."""
+    out: dict[str, set[dt.date]] = defaultdict(set)
+    deadlines = {d.id: d.date for dkb in kb.documents.values() for d in dkb.doc.deadlines}
+    conds = [c.when for c in kb.concepts.values()]
+    conds += [x for m in kb.measures.values() if m.rule for x in (m.rule.when, m.rule.requires) if x is not None]
+    for cond in conds:
+        for node, _ in walk(cond):
+            if isinstance(node, Fact) and isinstance(node.value, dt.date):
+                out[node.fact].add(node.value)
+            elif isinstance(node, Fact) and isinstance(node.value, DeadlineRef):
+                out[node.fact].add(deadlines[node.value.deadline])
+    numbers = thresholds(kb)
+    for label in kb.fact_labels.values():
+        if label.years_since is not None:
+            for t in numbers.get(label.id, set()) | {0.0}:
+                for years in (int(t) - 1, int(t), int(t) + 1):
+                    born = AS_OF.replace(year=AS_OF.year - years)
+                    out[label.years_since] |= {born - dt.timedelta(days=1), born, born + dt.timedelta(days=1)}
+    return out
+
+
+def period_labels(kb: KB, period: str) -> list[str]:
+    """Every period from the earliest start of force of a document to the one under way on AS_OF."""
+    start = min(dkb.doc.in_force_from for dkb in kb.documents.values())
+    labels, day = [], start
+    while day <= AS_OF:
+        label, _, last = period_of(period, day)
+        labels.append(label)
+        day = last + dt.timedelta(days=1)
+    return labels
+
+
+def _counts(labels: list[str]) -> st.SearchStrategy[dict[str, int]]:
+    """Counts per period: some periods recorded, or every one (often enough for every period to be met)."""
+    def every(lo: int) -> st.SearchStrategy[dict[str, int]]:
+        return st.fixed_dictionaries({label: st.integers(lo, 3) for label in labels})
+
+    return st.one_of(every(2), every(1), every(0), st.dictionaries(st.sampled_from(labels), st.integers(0, 3)))
+
+
 def _value(name: str, field: Any, limits: dict[str, set[float]], periodic: Mapping[str, str],
-           prefix: str = "") -> st.SearchStrategy[Any]:
+           prefix: str = "", kb: KB | None = None) -> st.SearchStrategy[Any]:
     options = _unwrap(field.annotation)
     ann = options[0]
     if name in TEXT_VALUES:
         return st.sampled_from(TEXT_VALUES[name])
-    if name in periodic:  # counts for the last complete and the current period on AS_OF
-        labels = {"year": ["2025", "2026"], "quarter": ["2025-Q4", "2026-Q1"]}[periodic[name]]
-        return st.dictionaries(st.sampled_from(labels), st.integers(0, 3))
+    if name in periodic:  # counts for every period a document's force covers up to AS_OF, some or all recorded
+        return _counts(period_labels(kb or load_default(), periodic[name]))
+    if is_date(field.annotation):
+        near = sorted(date_thresholds(kb or load_default()).get(prefix + name, set()) | set(DATES))
+        return st.one_of(st.sampled_from(near), st.dates(dt.date(1900, 1, 1), dt.date(2030, 12, 31)))
     if get_origin(ann) is Literal:
         return st.sampled_from(list(get_args(ann)))
     if ann is bool:
         return st.booleans()
     if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return _model_dict(ann, limits, periodic, prefix + name + ".")
+        return _model_dict(ann, limits, periodic, prefix + name + ".", kb=kb)
     if ann in (int, float):
         lo, hi = _bounds(field)
         near = {t + d for t in limits.get(prefix + name, set()) for d in (-1, 0, 1)}
@@ -111,8 +161,8 @@ def _value(name: str, field: Any, limits: dict[str, set[float]], periodic: Mappi
 
 
 def _model_dict(model: type[BaseModel], limits: dict[str, set[float]], periodic: Mapping[str, str],
-                prefix: str = "", skip: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
-    fields = {n: maybe(_value(n, f, limits, periodic, prefix)) for n, f in model.model_fields.items()
+                prefix: str = "", skip: tuple[str, ...] = (), kb: KB | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    fields = {n: maybe(_value(n, f, limits, periodic, prefix, kb)) for n, f in model.model_fields.items()
               if n not in skip and n not in ("members", "entities")}
     return st.fixed_dictionaries(fields).map(lambda d: {k: v for k, v in d.items() if v is not None})
 
@@ -130,9 +180,9 @@ def households(kb: KB | None = None) -> st.SearchStrategy[Household]:
     kb = kb or load_default()
     limits = thresholds(kb)
     models = kb.models
-    member = _model_dict(models.member, limits, models.periodic)
-    entity = _model_dict(models.entity, limits, models.periodic, skip=("id", "owners"))
-    base = _model_dict(models.household, limits, models.periodic, skip=("id", "jurisdiction"))
+    member = _model_dict(models.member, limits, models.periodic, kb=kb)
+    entity = _model_dict(models.entity, limits, models.periodic, skip=("id", "owners"), kb=kb)
+    base = _model_dict(models.household, limits, models.periodic, skip=("id", "jurisdiction"), kb=kb)
 
     def build(b: dict[str, Any], j: str, ms: list[dict[str, Any]] | None, es: list[dict[str, Any]] | None) -> Household:
         raw: dict[str, Any] = {**b, "id": "H", "jurisdiction": j}
@@ -146,9 +196,32 @@ def households(kb: KB | None = None) -> st.SearchStrategy[Household]:
                      maybe(st.lists(entity, max_size=2)))
 
 
+def consistent(record: Any, as_of: dt.date = AS_OF) -> Any:
+    """The record with every derived fact given beside its date (an age beside a date of birth) made to agree with
+    it on ``as_of``. Knowing more never overturns a decision only for facts that agree: when an age and a date of
+    birth disagree (an input warning), forgetting one of them may rightly change the answer."""
+    from houfu.engine.evaluator import years_since
+    from houfu.engine.logic import date_number, full_years
+
+    kb = load_default()
+    raw = record.model_dump(exclude_none=True)
+    for fact, source, records in years_since(kb):
+        items = [raw] if ("site" if isinstance(record, Site) else "household") in records else []
+        items += raw.get("members", []) if "member" in records else []
+        items += raw.get("entities", []) if "entity" in records else []
+        for item in items:
+            day = item.get(source)
+            if item.get(fact) is not None and day is not None:
+                if day > as_of:
+                    del item[source]
+                else:
+                    item[fact] = full_years(date_number(day), date_number(as_of))
+    return type(record).model_validate(raw)
+
+
 def sites(kb: KB | None = None) -> st.SearchStrategy[Site]:
     kb = kb or load_default()
-    base = _model_dict(kb.models.site, thresholds(kb), kb.models.periodic, skip=("id", "jurisdiction"))
+    base = _model_dict(kb.models.site, thresholds(kb), kb.models.periodic, skip=("id", "jurisdiction"), kb=kb)
     return st.builds(lambda b, j: kb.models.site.model_validate({**b, "id": "S", "jurisdiction": j}),
                      base, st.sampled_from(jurisdiction_names(kb)))
 
@@ -161,9 +234,13 @@ def _leaf_strategies(model: type[BaseModel], limits: dict[str, set[float]],
     """Comparisons over the model's own facts: every operator, `in` lists, and fact-to-fact."""
     out: list[st.SearchStrategy[Condition]] = []
     numeric: list[str] = []
+    dates: list[str] = []
     for name, field in model.model_fields.items():
         if name in ("id", "name", "jurisdiction", "members", "entities", "owners") or name in TEXT_VALUES \
                 or name in periodic:
+            continue
+        if is_date(field.annotation):
+            dates.append(name)
             continue
         ann = _unwrap(field.annotation)[0]
         if isinstance(ann, type) and issubclass(ann, BaseModel):
@@ -191,7 +268,17 @@ def _leaf_strategies(model: type[BaseModel], limits: dict[str, set[float]],
         out.append(st.builds(lambda a, b, op: Fact.model_validate({"fact": a, op: FactRef(fact_ref=b)}),
                              st.sampled_from(numeric), st.sampled_from(numeric),
                              st.sampled_from(["eq", "ge", "gt", "le", "lt"])))
+    if dates:  # a date with a date, a deadline (PROGRAM_DEADLINES) or a date fact (itself when it is the only one)
+        ops = st.sampled_from(["eq", "ne", "ge", "gt", "le", "lt"])
+        right = st.one_of(st.sampled_from(DATES), st.sampled_from(sorted(PROGRAM_DEADLINES)).map(
+            lambda d: DeadlineRef(deadline=d)), st.sampled_from(dates).map(lambda f: FactRef(fact_ref=f)))
+        out.append(st.builds(lambda f, op, v: Fact.model_validate({"fact": f, op: v}), st.sampled_from(dates), ops,
+                             right))
     return out
+
+
+#: The deadlines of generated programs.
+PROGRAM_DEADLINES = {"d.half_year": dt.date(2024, 6, 30), "d.year_end": dt.date(2009, 12, 31)}
 
 
 def _tree(leaves: st.SearchStrategy[Condition], max_leaves: int = 4) -> st.SearchStrategy[Condition]:
@@ -249,4 +336,4 @@ def programs(draw: st.DrawFn, entity: str, kb: KB | None = None) -> Program:
     for i in range(draw(st.integers(1, 4))):
         when = draw(st.one_of(st.none(), _tree(st.one_of(entity_leaves, *refs), 5)))
         targets.append(Target(TargetKind.measure, f"m{i}", "generated", f"m{i}", f"m{i}", when))
-    return Program(entity, ("generated",), tuple(targets), concepts, {})
+    return Program(entity, ("generated",), tuple(targets), concepts, {}, PROGRAM_DEADLINES)

@@ -1,5 +1,6 @@
 """The CLI through CliRunner: exit codes, output, bad input, --json on every command."""
 
+import datetime as dt
 import json
 import re
 from html.parser import HTMLParser
@@ -72,8 +73,13 @@ def test_site_violated_gives_gap():
     fairs = next(m for m in data["determinations"] if m["measure_id"] == "dn.4.1.job_fairs")
     assert fairs["status"] == "violated"
     assert fairs["gap"]["en"] == "1 job fair(s) or career-guidance event(s) held in 2025, at least 2 a year required"
-    assert fairs["period"] == {"period": "2025", "complete": True, "count": 1, "required": 2.0, "still_needed": None}
-    assert fairs["period"] == {"period": "2025", "complete": True, "count": 1, "required": 2.0, "still_needed": None}
+    # Every year of the plan to the as-of date: 2023 only partly under it (not judged), 2024 met, 2025 missed,
+    # 2026 under way.
+    assert [(p["period"], p["judged"], p["status"], p["count"], p["required"]) for p in fairs["periods"]] == [
+        ("2023", False, None, 1, None), ("2024", True, "met", 2, 2.0), ("2025", True, "violated", 1, 2.0),
+        ("2026", True, "not_due", None, 2.0)]
+    assert fairs["periods"][0]["start"] == "2023-07-17" and fairs["periods"][0]["partial"] is True
+    assert "2023-07-17" in fairs["periods"][0]["reading"]
 
 
 def test_unknown_field_gets_did_you_mean_and_exit_2(tmp_path):
@@ -396,13 +402,24 @@ def test_an_old_document_with_no_end_date_carries_a_visible_notice():
     assert "no end date" in late["notices"][0]["en"] and late["determinations"]
     [early] = json.loads(run("check", EX / "shiyan-household.yaml", "--json", "--as-of", "2024-09-15").stdout)
     assert early["notices"] == []
+    # Signed 2019-09-16: on the fifth anniversary five years have passed, not more; the day after, more have.
     [edge] = json.loads(run("check", EX / "shiyan-household.yaml", "--json", "--as-of", "2024-09-16").stdout)
-    assert [n["code"] for n in edge["notices"]] == ["no_end_date"]
+    assert edge["notices"] == []
+    [after] = json.loads(run("check", EX / "shiyan-household.yaml", "--json", "--as-of", "2024-09-17").stdout)
+    assert [n["code"] for n in after["notices"]] == ["no_end_date"]
     text = run("check", EX / "shiyan-household.yaml", "--as-of", "2099-01-01").output
     assert "note: shiyan-2019 was issued in 2019 and its text gives no end date" in text
     # A notice for staff, not for the household (issue 19): the letter leaves it out.
     letter = run("brief", "household", EX / "shiyan-household.yaml", "--as-of", "2099-01-01").output
     assert "文中没有写明有效期" not in letter and "请核实" not in letter
+
+
+def test_a_span_of_years_from_29_february_ends_on_28_february_when_the_year_has_none():
+    from houfu.engine.evaluator import anniversary
+
+    assert anniversary(dt.date(2019, 9, 16), 5) == dt.date(2024, 9, 16)
+    assert anniversary(dt.date(2016, 2, 29), 5) == dt.date(2021, 2, 28)
+    assert anniversary(dt.date(2016, 2, 29), 4) == dt.date(2020, 2, 29)
 
 
 def test_a_document_whose_end_date_has_passed_is_not_in_force(tmp_path):

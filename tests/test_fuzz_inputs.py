@@ -29,7 +29,8 @@ GARBAGE = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan
 @st.composite
 def mutated(draw: st.DrawFn, model: type[Household] | type[Site]) -> Any:
     """A valid record, then up to three fields (top level, a member's or an entity's) replaced by garbage."""
-    record: dict[str, Any] = draw(households() if model is Household else sites()).model_dump(exclude_none=True)
+    record: dict[str, Any] = draw(households() if model is Household else sites()).model_dump(mode="json",
+                                                                                           exclude_none=True)
     for _ in range(draw(st.integers(0, 3))):
         target = record
         lists = [record.get("members"), record.get("entities")]

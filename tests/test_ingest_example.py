@@ -158,7 +158,7 @@ def test_the_screener_agrees_with_the_single_household_path_on_it_amounts_and_de
     from houfu.engine.columns import caseload_from_facts
     from houfu.engine.evaluator import flatten
     from houfu.engine.vector import STATUSES, VectorEvaluator
-    from tests.strategies import households
+    from tests.strategies import households, sites
     from tests.test_vector import _check_batch
 
     kb = load(policies)
@@ -169,19 +169,36 @@ def test_the_screener_agrees_with_the_single_household_path_on_it_amounts_and_de
         _check_batch(kb, batch)
 
     agree()
-    # A deadline over columns: not_due up to the date, violated after, as for one site.
+
+    @settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(st.lists(sites(kb), min_size=25, max_size=25),
+           st.sampled_from([dt.date(2024, 3, 31), dt.date(2024, 4, 1), dt.date(2024, 6, 30), dt.date(2024, 7, 1),
+                            dt.date(2024, 10, 15)]))
+    def sites_agree(batch, as_of):  # its quarterly job fairs from a part-quarter, and its deadline with dates
+        _check_batch(kb, batch, as_of)
+
+    sites_agree()
+    # A deadline over columns: not_due up to the date, violated after, as for one site; once it has passed, a
+    # station done is met by its completion date on or before it, late after it, and asked about without one.
     ev, vec = houfu.evaluator(kb), VectorEvaluator(kb)
-    sites = [kb.models.site.model_validate({"id": f"s{i}", "jurisdiction": "xinfeng", "employment_service": s})
-             for i, s in enumerate(["none", "station", "none"])]
+    stations = [kb.models.site.model_validate({"id": f"s{i}", "jurisdiction": "xinfeng", "employment_service": s,
+                                            **({"station_completed_on": day} if day else {})})
+             for i, (s, day) in enumerate([("none", None), ("station", "2024-06-30"), ("none", None),
+                                           ("station", "2024-07-01"), ("center", None)])]
     for as_of in (dt.date(2024, 6, 30), dt.date(2024, 7, 1)):
-        _, program = ev._program_for(sites[0], as_of)
-        decisions = vec.decide(program, caseload_from_facts(kb.models, "site", [flatten(s) for s in sites], as_of),
+        _, program = ev._program_for(stations[0], as_of)
+        decisions = vec.decide(program, caseload_from_facts(kb.models, "site", [flatten(s) for s in stations], as_of),
                                as_of)
         j = decisions.measures.index("xf.2.4.service_station")
         got = [STATUSES[code].value for code in decisions.status[:, j]]
-        want = [ev.determine(s, as_of).by_id("xf.2.4.service_station").status.value for s in sites]
-        assert got == want
-        assert want[0] == ("not_due" if as_of.day == 30 else "violated") and want[1] == "met"
+        reports = [ev.determine(s, as_of).by_id("xf.2.4.service_station") for s in stations]
+        assert got == [r.status.value for r in reports]
+        assert [decisions.missing_sets(j).get(k, set()) for k in range(len(stations))] == [set(r.missing) for r in reports]
+        before = as_of.day == 30
+        assert got == (["not_due", "met", "not_due", "met", "met"] if before else
+                       ["violated", "met", "violated", "violated", "undetermined"])
+    late = ev.determine(stations[3], dt.date(2024, 7, 1)).by_id("xf.2.4.service_station")
+    assert late.gap is not None and "2024-07-01" in late.gap.zh and "2024-06-30" in late.gap.zh
 
 
 @pytest.mark.parametrize("bad,message", [

@@ -7,6 +7,7 @@ evaluator, and the same truth values as durable-rules, on generated caseloads an
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 from collections import defaultdict
@@ -49,26 +50,26 @@ def _amounts_by_row(decisions: Any, caseload: Any) -> dict[tuple[int, str], list
     return out
 
 
-def _check_batch(kb: Any, records: list[Any]) -> None:
+def _check_batch(kb: Any, records: list[Any], as_of: dt.date = AS_OF) -> None:
     ev = evaluator_for(kb)
     vec = VectorEvaluator(kb)
     groups: dict[int, list[int]] = defaultdict(list)
     programs_: dict[int, Program] = {}
     for i, r in enumerate(records):
-        _, program = ev._program_for(r, AS_OF)
+        _, program = ev._program_for(r, as_of)
         groups[id(program)].append(i)
         programs_[id(program)] = program
     for key, rows in groups.items():
         program = programs_[key]
         entity = "site" if isinstance(records[rows[0]], Site) else "household"
         facts = [flatten(records[i]) for i in rows]
-        caseload = caseload_from_facts(ev.kb.models, entity, facts, AS_OF)
-        decisions = VectorEvaluator.decide(vec, program, caseload, AS_OF)
+        caseload = caseload_from_facts(ev.kb.models, entity, facts, as_of)
+        decisions = VectorEvaluator.decide(vec, program, caseload, as_of)
         amounts = _amounts_by_row(decisions, caseload)
         missing = {j: decisions.missing_sets(j) for j in range(len(decisions.measures))}
         truths = ColumnProgram(program).evaluate(caseload)
         for k, i in enumerate(rows):
-            report = ev.determine(records[i], AS_OF, EngineKind.plain)
+            report = ev.determine(records[i], as_of, EngineKind.plain)
             COUNT[entity] += 1
             assert [d.measure_id for d in report.determinations] == decisions.measures
             for j, d in enumerate(report.determinations):
@@ -114,6 +115,26 @@ def test_the_last_partial_batches_agree_too(kb: Any) -> None:
         PENDING[entity] = []
         if batch:
             _check_batch(kb, batch)
+
+
+#: Days where a quota's periods or an age turn: the documents' first days and the days before, the last and first
+#: day of a quarter and of a year, the end of a partial first period.
+AS_OFS = [dt.date(2019, 9, 15), dt.date(2019, 9, 16), dt.date(2019, 12, 31), dt.date(2020, 1, 1),
+          dt.date(2023, 7, 16), dt.date(2023, 7, 17), dt.date(2023, 9, 30), dt.date(2023, 10, 1),
+          dt.date(2024, 1, 1), dt.date(2024, 12, 31), dt.date(2025, 1, 1), dt.date(2025, 4, 1), AS_OF]
+
+
+@settings(max_examples=max(20, EXAMPLES // 100), **SETTINGS)
+@given(st.lists(sites(), min_size=25, max_size=25), st.sampled_from(AS_OFS))
+def test_sites_agree_on_every_day_a_period_turns(kb: Any, batch: list[Any], as_of: dt.date) -> None:
+    _check_batch(kb, batch, as_of)
+
+
+@settings(max_examples=max(20, EXAMPLES // 100), **SETTINGS)
+@given(st.lists(households(), min_size=25, max_size=25), st.sampled_from(AS_OFS))
+def test_households_agree_on_other_days_with_ages_from_dates_of_birth(kb: Any, batch: list[Any],
+                                                                     as_of: dt.date) -> None:
+    _check_batch(kb, batch, as_of)
 
 
 RECORDS_PER_PROGRAM = 40
