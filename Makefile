@@ -57,12 +57,12 @@ lint: $(STAMP)
 # The tests need PostgreSQL and Chromium: the script installs what is missing (apt-get), starts a throwaway
 # PostgreSQL on 127.0.0.1 and stops it at the end, and the run ends by saying which tests used them.
 test: lint
-	scripts/with-test-servers.sh $(BIN)/python -m pytest -q -n auto --dist loadgroup -p no:cacheprovider
+	scripts/with-test-servers.sh $(BIN)/python -m pytest -q -n auto --dist loadfile -p no:cacheprovider
 
 # Slow mode: the differential tests with 100,000 generated records per kind, the generated-program tests
 # scaled to match, and the three-way run with the column evaluator (about an hour on 2 cores).
 test-slow: $(STAMP)
-	HOUFU_DIFF_EXAMPLES=100000 $(BIN)/python -m pytest -q -n auto --dist loadgroup tests/test_differential.py tests/test_vector.py
+	HOUFU_DIFF_EXAMPLES=100000 $(BIN)/python -m pytest -q -n auto --dist loadfile tests/test_differential.py tests/test_vector.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_households.py

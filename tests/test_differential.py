@@ -27,9 +27,6 @@ from houfu.kb.conditions import AllMembers, AllOf, AnyMember, Fact, Not
 from houfu.kb.loader import load_default
 from tests.strategies import AS_OF, households, programs, sites
 
-# One worker runs this file, in order: its last test counts what the tests above compared.
-pytestmark = pytest.mark.xdist_group("differential")
-
 EXAMPLES = int(os.environ.get("HOUFU_DIFF_EXAMPLES", "5000"))
 RECORDS_PER_PROGRAM = 40
 # At least 10,000 (program, record) pairs per entity kind in the default run.

@@ -14,7 +14,6 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,9 +26,6 @@ from houfu.engine.vector import STATUSES, VectorEvaluator
 from houfu.kb.facts import Site
 from houfu.kb.loader import load_default
 from tests.strategies import AS_OF, households, programs, sites
-
-# One worker runs this file, in order: its last test counts what the tests above compared.
-pytestmark = pytest.mark.xdist_group("vector")
 
 EXAMPLES = int(os.environ.get("HOUFU_DIFF_EXAMPLES", "5000"))
 BATCH = 100
