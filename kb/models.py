@@ -22,6 +22,8 @@ __all__ = [
     "Concept",
     "Document",
     "Force",
+    "ForceReading",
+    "ForceRubric",
     "GlossaryTerm",
     "Jurisdiction",
     "Measure",
@@ -36,6 +38,15 @@ __all__ = [
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Modality(str, Enum):
+    """What kind of norm the sentence states, apart from how strongly (``force``)."""
+
+    obligation = "obligation"  # 要 / 应 / 确保 / 落实 / 推动 …
+    prohibition = "prohibition"  # 不得
+    permission = "permission"  # 可 / 也可以
+    goal = "goal"  # a target or outcome of a locality (确保…获得稳定收益, 实现…)
 
 
 class Force(str, Enum):
@@ -304,6 +315,46 @@ class ConsistencyCheck(Strict):
     en: str
 
 
+class TriggerGroup(Strict):
+    """Words of a quote that set a reading: their force and the modalities they allow, and why."""
+
+    words: list[str] = Field(min_length=1)
+    force: Force
+    modalities: list[Modality] = Field(min_length=1)
+    heads_clause: bool = Field(default=False, description="counts only as its clause's verb, with nothing but "
+                                                          "adverbs before it (支持 as a verb, not in 支持范围)")
+    why: str
+
+
+class WordList(Strict):
+    words: list[str]
+    why: str
+
+
+class ParaphraseWord(Strict):
+    """A word a zh gloss may use though its quote lacks it (您家, 可以, 得到…): it restates, adds nothing."""
+
+    words: list[str] = Field(min_length=1)
+    plain_only: bool = Field(default=False, description="allowed in a letter's plain words only, not in the "
+                                                        "measure's own zh gloss")
+    why: str
+
+
+class ForceRubric(Strict):
+    """policies/force_rubric.yaml: trigger words -> force and modality, read by `kb validate` on every quote."""
+
+    modal: list[TriggerGroup] = Field(description="modal words: the first in the quote sets the reading")
+    floors: list[TriggerGroup] = Field(default=[], description="counted floors (不少于, 至少), read when no modal "
+                                                                 "word is present")
+    verbs: list[TriggerGroup] = Field(default=[], description="bare directive verbs (推动, 加强), read when neither is")
+    intensifiers: WordList = Field(description="adverbs the dictionary joins to a trigger (大力发展, 积极引导); "
+                                               "the segmenter cuts them off")
+    compounds: WordList = Field(description="words holding a trigger's character that are not the trigger "
+                                            "(可持续, 应保尽保, 同等); the segmenter is taught them")
+    paraphrase: list[ParaphraseWord] = Field(default=[], description="words a zh gloss may use that its quote "
+                                                                     "lacks, because they restate and add nothing")
+
+
 class GlossaryTerm(Strict):
     id: str
     zh: str
@@ -497,13 +548,21 @@ class Named(Strict):
                                       "with it (e.g. 楼栋长 to be elected); beneficiary: the task is for it")
 
 
-class Modality(str, Enum):
-    """What kind of norm the sentence states, apart from how strongly (``force``)."""
 
-    obligation = "obligation"  # 要 / 应 / 确保 / 落实 / 推动 …
-    prohibition = "prohibition"  # 不得
-    permission = "permission"  # 可 / 也可以
-    goal = "goal"  # a target or outcome of a locality (确保…获得稳定收益, 实现…)
+
+class ForceReading(Strict):
+    """Why a measure's force or modality is not what the force rubric reads from its quote's trigger word."""
+
+    word: str | None = Field(default=None, description="the word of the quote the reading rests on, verbatim; "
+                                                       "none where the reading rests on the sentence as a whole")
+    reason: str
+
+
+class GlossWord(Strict):
+    """A content word a zh gloss uses that its quote lacks, and why the gloss may (kb validate)."""
+
+    word: str
+    reason: str
 
 
 class Bearer(Strict):
@@ -573,6 +632,9 @@ class Measure(Strict):
     subject: Subject
     force: Force = Field(description="strength: mandatory, directive, encouraged, conditional")
     modality: Modality
+    force_reading: ForceReading | None = Field(
+        default=None, description="why force or modality differ from what policies/force_rubric.yaml reads from "
+                                  "the quote's trigger word")
     quote: str
     topics: list[str] = []
     parameters: list[Parameter] = []
@@ -582,6 +644,8 @@ class Measure(Strict):
     plain: Plain | None = Field(default=None, description="required for every measure with a household rule")
     qualifiers: list[Qualifier] = []
     references: list[Reference] = []
+    gloss_words: list[GlossWord] = Field(default=[], description="content words the zh gloss or plain words use "
+                                                                 "that the quote lacks, each with why")
     note: str | None = None
     rule: Rule | None = None
     not_decidable: str | None = Field(default=None, description="why no rule can decide it from household or site facts")
