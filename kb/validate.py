@@ -404,7 +404,8 @@ class _ConditionCheck(QuantifierVisitor[list[str]]):
 #: Words that narrow or loosen a sentence; each needs a qualifier of this kind (never silently dropped).
 #: 按规定 and 依法 hand the detail to rules outside the text (临时救助 按规定, 依法依规办理居住证): the measure gives
 #: no more than those rules do, so a reader must see them.
-_TRIGGERS = {"符合条件的": "qualified", "原则上": "floor_in_principle", "按规定": "qualified", "依法": "qualified"}
+_TRIGGERS = {"符合条件的": "qualified", "原则上": "floor_in_principle", "按规定": "qualified", "依法": "qualified",
+             "有条件的": "qualified", "具备条件的": "qualified", "符合规定的": "qualified"}
 _EXCEPTION = re.compile(r"除[^,。;]*外")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -446,7 +447,10 @@ def _check_record(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> l
             errs.append(KBError(path, f"{key}.qualifiers[{i}]", f"{q.text!r} holds no 等 closing a list (同等, 等级 "
                                                                  "and 等待 are words of their own)"))
     for kind, words in qualifier_marks(m.quote, kb.rubric):
-        if kind in kinds:
+        # A word (按规定, 依法, 符合条件的) needs a qualifier that quotes it: one 符合条件的 does not record a 按规定.
+        if kind in ("exception", "open_list") and kind in kinds:
+            continue
+        if kind not in ("exception", "open_list") and any(q.kind == kind and words in q.text for q in m.qualifiers):
             continue
         if kind == "exception":
             errs.append(KBError(path, f"{key}.qualifiers", "the quote has an exception (除…外); record it"))
