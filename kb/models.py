@@ -40,22 +40,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class Modality(str, Enum):
-    """What kind of norm the sentence states, apart from how strongly (``force``)."""
-
-    obligation = "obligation"  # 要 / 应 / 确保 / 落实 / 推动 …
-    prohibition = "prohibition"  # 不得
-    permission = "permission"  # 可 / 也可以
-    goal = "goal"  # a target or outcome of a locality (确保…获得稳定收益, 实现…)
-
-
 class Force(str, Enum):
     """Normative force, read from the verb of the sentence."""
 
     mandatory = "mandatory"  # 应 / 要 / 确保 / 不得 / 严格
     directive = "directive"  # 推动 / 加强 / 完善
     encouraged = "encouraged"  # 鼓励 / 支持 / 引导
-    conditional = "conditional"  # 符合条件的…按规定
+    conditional = "conditional"  # 可 / 可以: a permission, hanging on conditions (符合条件的 is a qualifier, not a force)
 
 
 class Subject(str, Enum):
@@ -315,46 +306,6 @@ class ConsistencyCheck(Strict):
     en: str
 
 
-class TriggerGroup(Strict):
-    """Words of a quote that set a reading: their force and the modalities they allow, and why."""
-
-    words: list[str] = Field(min_length=1)
-    force: Force
-    modalities: list[Modality] = Field(min_length=1)
-    heads_clause: bool = Field(default=False, description="counts only as its clause's verb, with nothing but "
-                                                          "adverbs before it (支持 as a verb, not in 支持范围)")
-    why: str
-
-
-class WordList(Strict):
-    words: list[str]
-    why: str
-
-
-class ParaphraseWord(Strict):
-    """A word a zh gloss may use though its quote lacks it (您家, 可以, 得到…): it restates, adds nothing."""
-
-    words: list[str] = Field(min_length=1)
-    plain_only: bool = Field(default=False, description="allowed in a letter's plain words only, not in the "
-                                                        "measure's own zh gloss")
-    why: str
-
-
-class ForceRubric(Strict):
-    """policies/force_rubric.yaml: trigger words -> force and modality, read by `kb validate` on every quote."""
-
-    modal: list[TriggerGroup] = Field(description="modal words: the first in the quote sets the reading")
-    floors: list[TriggerGroup] = Field(default=[], description="counted floors (不少于, 至少), read when no modal "
-                                                                 "word is present")
-    verbs: list[TriggerGroup] = Field(default=[], description="bare directive verbs (推动, 加强), read when neither is")
-    intensifiers: WordList = Field(description="adverbs the dictionary joins to a trigger (大力发展, 积极引导); "
-                                               "the segmenter cuts them off")
-    compounds: WordList = Field(description="words holding a trigger's character that are not the trigger "
-                                            "(可持续, 应保尽保, 同等); the segmenter is taught them")
-    paraphrase: list[ParaphraseWord] = Field(default=[], description="words a zh gloss may use that its quote "
-                                                                     "lacks, because they restate and add nothing")
-
-
 class GlossaryTerm(Strict):
     id: str
     zh: str
@@ -550,6 +501,15 @@ class Named(Strict):
 
 
 
+class Modality(str, Enum):
+    """What kind of norm the sentence states, apart from how strongly (``force``)."""
+
+    obligation = "obligation"  # 要 / 应 / 确保 / 落实 / 推动 …
+    prohibition = "prohibition"  # 不得
+    permission = "permission"  # 可 / 也可以
+    goal = "goal"  # a target or outcome of a locality (确保…获得稳定收益, 实现…)
+
+
 class ForceReading(Strict):
     """Why a measure's force or modality is not what the force rubric reads from its quote's trigger word."""
 
@@ -719,3 +679,46 @@ class Clause(Strict):
 class ClausesFile(Strict):
     parts: list[Part]
     clauses: list[Clause]
+
+
+# --- the force rubric (policies/force_rubric.yaml) ---------------------------------------
+
+
+class TriggerGroup(Strict):
+    """Words of a quote that set a reading: their force and the modalities they allow, and why."""
+
+    words: list[str] = Field(min_length=1)
+    force: Force
+    modalities: list[Modality] = Field(min_length=1)
+    heads_clause: bool = Field(default=False, description="counts only as its clause's verb, with nothing but "
+                                                          "adverbs before it (支持 as a verb, not in 支持范围)")
+    why: str
+
+
+class WordList(Strict):
+    words: list[str]
+    why: str
+
+
+class ParaphraseWord(Strict):
+    """A word a zh gloss may use though its quote lacks it (您家, 可以, 得到…): it restates, adds nothing."""
+
+    words: list[str] = Field(min_length=1)
+    plain_only: bool = Field(default=False, description="allowed in a letter's plain words only, not in the "
+                                                        "measure's own zh gloss")
+    why: str
+
+
+class ForceRubric(Strict):
+    """policies/force_rubric.yaml: trigger words -> force and modality, read by `kb validate` on every quote."""
+
+    modal: list[TriggerGroup] = Field(description="modal words: the first in the quote sets the reading")
+    floors: list[TriggerGroup] = Field(default=[], description="counted floors (不少于, 至少), read when no modal "
+                                                                 "word is present")
+    verbs: list[TriggerGroup] = Field(default=[], description="bare directive verbs (推动, 加强), read when neither is")
+    intensifiers: WordList = Field(description="adverbs the dictionary joins to a trigger (大力发展, 积极引导); "
+                                               "the segmenter cuts them off")
+    compounds: WordList = Field(description="words holding a trigger's character that are not the trigger "
+                                            "(可持续, 应保尽保, 同等); the segmenter is taught them")
+    paraphrase: list[ParaphraseWord] = Field(default=[], description="words a zh gloss may use that its quote "
+                                                                     "lacks, because they restate and add nothing")
