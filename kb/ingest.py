@@ -18,7 +18,8 @@ from functools import cache, lru_cache
 from typing import Any
 
 from .loader import KB
-from .models import Force, Modality, Subject, UnitDef
+from .models import Force, ForceRubric, Modality, Subject, UnitDef
+from .readings import force_reading
 
 __all__ = ["Draft", "DraftBody", "DraftDeadline", "abbreviates", "draft_deadlines", "DraftClause", "DraftMeasure", "DraftParameter", "DraftResponsibility", "Guess",
            "analyse", "chrome_guesses", "draft_parameters", "outline", "parse_responsibility"]
@@ -505,8 +506,14 @@ _BACKGROUND = re.compile(r"\d{4}年以来|以来[,,]|已经|取得了|成效")
 _SENTENCE = re.compile(r"[^。;\uff1b]+[。;\uff1b]?")
 
 
-def draft_measures(text: str, responsibility: DraftResponsibility | None) -> list[DraftMeasure]:
-    """One draft measure per sentence, with force, modality and subject guessed from its words."""
+def draft_measures(text: str, responsibility: DraftResponsibility | None,
+                   rubric: ForceRubric | None = None) -> list[DraftMeasure]:
+    """One draft measure per sentence, with force and modality read by the force rubric (the default
+    policies' when none is given) and subject guessed from its words."""
+    if rubric is None:
+        from .validate import _default_rubric
+
+        rubric = _default_rubric()
     body = text[: -len(responsibility.list_text)] if responsibility and text.endswith(responsibility.list_text) else text
     out = []
     lines = body.split("\n")
@@ -520,18 +527,11 @@ def draft_measures(text: str, responsibility: DraftResponsibility | None) -> lis
         if _BACKGROUND.search(quote):
             out.append(DraftMeasure(quote, Force.directive, Modality.goal, Subject.department, background=True))
             continue
-        if any(w in quote for w in ("不得", "严禁", "禁止")):
-            force, modality = Force.mandatory, Modality.prohibition
-        elif any(w in quote for w in ("鼓励", "支持", "引导")):
-            force, modality = Force.encouraged, Modality.obligation
-        elif any(w in quote for w in ("符合条件", "按规定", "按照规定")):
-            force, modality = Force.conditional, Modality.obligation
-        elif any(w in quote for w in ("必须", "确保", "应当", "要", "应")):
-            force, modality = Force.mandatory, Modality.obligation
+        reading = force_reading(quote, rubric)
+        if reading is not None:  # the force rubric (policies/force_rubric.yaml), as `kb validate` reads it
+            force, modality = reading.force, reading.modalities[0]
         else:
             force, modality = Force.directive, Modality.obligation
-        if "可以" in quote or re.search(r"(?<![不])可(?!能)", quote):
-            modality = Modality.permission
         subject = Subject.household if any(w in quote for w in ("搬迁群众", "搬迁户", "搬迁人口")) else Subject.department
         out.append(DraftMeasure(quote, force, modality, subject))
     return out

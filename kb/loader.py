@@ -33,6 +33,7 @@ from .models import (
     Document,
     FactGroup,
     FactLabel,
+    ForceRubric,
     GlossaryTerm,
     Jurisdiction,
     Measure,
@@ -45,7 +46,37 @@ from .models import (
     WordingRules,
 )
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: object, first: int, second: int):
+        self.key, self.first, self.second = key, first, second
+        super().__init__(f"{key!r} appears twice, on lines {first} and {second}")
+
+
+class _PolicyLoader(_BASE_LOADER):  # type: ignore[misc]
+    """The safe loader (libyaml when present), refusing a key given twice in one mapping.
+
+    PyYAML keeps the last of two equal keys and drops the first without a word, so a measure with two
+    `references:` lost one of them; input files have been refused for this since issue 11, and policy files
+    are now too."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise _DuplicateKey(key, seen[key], line)
+            except TypeError:  # an unhashable key: the constructor below says so
+                continue
+            seen[key] = line
+        return super().construct_mapping(node, deep)
+
+
+_YAML_LOADER = _PolicyLoader
 
 __all__ = ["KB", "KBError", "FieldError", "DocumentKB", "default_policies_dir", "kb_version", "load", "load_default",
            "rebuild_source", "scope_concept_name"]
@@ -117,6 +148,7 @@ class KB:
     sites: Mapping[str, SiteRecord]
     columns: ColumnsFile
     checks: Mapping[str, ConsistencyCheck]
+    rubric: ForceRubric
     clauses: Mapping[str, Clause]
     measures: Mapping[str, Measure]
     parameters: Mapping[str, Parameter]
@@ -134,6 +166,9 @@ def _read_yaml(path: Path) -> Any:
             return yaml.load(fh, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except FileNotFoundError:
         raise KBError(path, "-", "file not found") from None
+    except _DuplicateKey as exc:
+        raise KBError(path, f"line {exc.second}", f"duplicate key {exc.key!r}: it appears on lines {exc.first} and "
+                      f"{exc.second} of the same mapping, and YAML would keep only the second") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "-"
@@ -323,6 +358,7 @@ def load(folder: Path | str | None = None) -> KB:
         columns=_parse(ColumnsFile, _read_yaml(root / "columns.yaml") or {}, root / "columns.yaml")
         if (root / "columns.yaml").exists() else ColumnsFile(booleans={"true": [], "false": []}),
         checks=ro(_parse_list(ConsistencyCheck, root / "consistency.yaml", "checks")),
+        rubric=_parse(ForceRubric, _read_yaml(root / "force_rubric.yaml"), root / "force_rubric.yaml"),
         clauses=ro(ix.clauses), measures=ro(ix.measures), parameters=ro(ix.parameters),
         concepts=ro(ix.concepts), clause_doc=ro(ix.clause_doc), measure_clause=ro(ix.measure_clause),
         concept_clause=ro(ix.concept_clause),

@@ -22,6 +22,8 @@ __all__ = [
     "Concept",
     "Document",
     "Force",
+    "ForceReading",
+    "ForceRubric",
     "GlossaryTerm",
     "Jurisdiction",
     "Measure",
@@ -44,7 +46,7 @@ class Force(str, Enum):
     mandatory = "mandatory"  # 应 / 要 / 确保 / 不得 / 严格
     directive = "directive"  # 推动 / 加强 / 完善
     encouraged = "encouraged"  # 鼓励 / 支持 / 引导
-    conditional = "conditional"  # 符合条件的…按规定
+    conditional = "conditional"  # 可 / 可以: a permission, hanging on conditions (符合条件的 is a qualifier, not a force)
 
 
 class Subject(str, Enum):
@@ -304,6 +306,8 @@ class WordingRules(Strict):
     actors: WordingWords = Field(description="an obligation or prohibition of a body names who acts: one of these")
     permission: WordingWords
     goal: WordingWords
+    modal: WordingWords = Field(description="the auxiliaries the wording layer uses to say a duty (要, 不得 …): "
+                                            "allowed in plain words by the gloss check, like the actors")
 
 
 class NoticeText(Strict):
@@ -555,6 +559,8 @@ class Named(Strict):
                                       "with it (e.g. 楼栋长 to be elected); beneficiary: the task is for it")
 
 
+
+
 class Modality(str, Enum):
     """What kind of norm the sentence states, apart from how strongly (``force``)."""
 
@@ -562,6 +568,21 @@ class Modality(str, Enum):
     prohibition = "prohibition"  # 不得
     permission = "permission"  # 可 / 也可以
     goal = "goal"  # a target or outcome of a locality (确保…获得稳定收益, 实现…)
+
+
+class ForceReading(Strict):
+    """Why a measure's force or modality is not what the force rubric reads from its quote's trigger word."""
+
+    word: str | None = Field(default=None, description="the word of the quote the reading rests on, verbatim; "
+                                                       "none where the reading rests on the sentence as a whole")
+    reason: str
+
+
+class GlossWord(Strict):
+    """A content word a zh gloss uses that its quote lacks, and why the gloss may (kb validate)."""
+
+    word: str
+    reason: str
 
 
 class Bearer(Strict):
@@ -652,6 +673,9 @@ class Measure(Strict):
     subject: Subject
     force: Force = Field(description="strength: mandatory, directive, encouraged, conditional")
     modality: Modality
+    force_reading: ForceReading | None = Field(
+        default=None, description="why force or modality differ from what policies/force_rubric.yaml reads from "
+                                  "the quote's trigger word")
     quote: str
     topics: list[str] = []
     parameters: list[Parameter] = []
@@ -661,6 +685,8 @@ class Measure(Strict):
     plain: Plain | None = Field(default=None, description="required for every measure with a household rule")
     qualifiers: list[Qualifier] = []
     references: list[Reference] = []
+    gloss_words: list[GlossWord] = Field(default=[], description="content words the zh gloss or plain words use "
+                                                                 "that the quote lacks, each with why")
     note: str | None = None
     rule: Rule | None = None
     not_decidable: str | None = Field(default=None, description="why no rule can decide it from household or site facts")
@@ -734,3 +760,46 @@ class Clause(Strict):
 class ClausesFile(Strict):
     parts: list[Part]
     clauses: list[Clause]
+
+
+# --- the force rubric (policies/force_rubric.yaml) ---------------------------------------
+
+
+class TriggerGroup(Strict):
+    """Words of a quote that set a reading: their force and the modalities they allow, and why."""
+
+    words: list[str] = Field(min_length=1)
+    force: Force
+    modalities: list[Modality] = Field(min_length=1)
+    heads_clause: bool = Field(default=False, description="counts only as its clause's verb, with nothing but "
+                                                          "adverbs before it (支持 as a verb, not in 支持范围)")
+    why: str
+
+
+class WordList(Strict):
+    words: list[str]
+    why: str
+
+
+class ParaphraseWord(Strict):
+    """A word a zh gloss may use though its quote lacks it (您家, 可以, 得到…): it restates, adds nothing."""
+
+    words: list[str] = Field(min_length=1)
+    plain_only: bool = Field(default=False, description="allowed in a letter's plain words only, not in the "
+                                                        "measure's own zh gloss")
+    why: str
+
+
+class ForceRubric(Strict):
+    """policies/force_rubric.yaml: trigger words -> force and modality, read by `kb validate` on every quote."""
+
+    modal: list[TriggerGroup] = Field(description="modal words: the first in the quote sets the reading")
+    floors: list[TriggerGroup] = Field(default=[], description="counted floors (不少于, 至少), read when no modal "
+                                                                 "word is present")
+    verbs: list[TriggerGroup] = Field(default=[], description="bare directive verbs (推动, 加强), read when neither is")
+    intensifiers: WordList = Field(description="adverbs the dictionary joins to a trigger (大力发展, 积极引导); "
+                                               "the segmenter cuts them off")
+    compounds: WordList = Field(description="words holding a trigger's character that are not the trigger "
+                                            "(可持续, 应保尽保, 同等); the segmenter is taught them")
+    paraphrase: list[ParaphraseWord] = Field(default=[], description="words a zh gloss may use that its quote "
+                                                                     "lacks, because they restate and add nothing")

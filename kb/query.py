@@ -19,6 +19,7 @@ from .models import (
     ConsistencyCheck,
     Deadline,
     Document,
+    ForceRubric,
     GlossaryTerm,
     Jurisdiction,
     NoticeText,
@@ -197,7 +198,7 @@ FORMATS: dict[str, type[BaseModel]] = {
     "document": Document, "clauses": ClausesFile, "bodies": Body, "jurisdictions": Jurisdiction,
     "topics": Topic, "glossary": GlossaryTerm, "vocabulary": VocabularyFile, "notices": NoticeText,
     "consistency": ConsistencyCheck, "sites": SiteRecord, "columns": ColumnsFile, "units": UnitDef,
-    "calculators": CalculatorsFile, "wording": WordingRules,
+    "calculators": CalculatorsFile, "wording": WordingRules, "force_rubric": ForceRubric,
 }
 _LIST_KEY = {"bodies": "bodies", "jurisdictions": "jurisdictions", "topics": "topics", "glossary": "terms",
              "notices": "notices", "consistency": "checks",

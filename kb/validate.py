@@ -42,8 +42,9 @@ from .conditions import (
 )
 from .facts import is_date
 from .loader import KB, DocumentKB, KBError, rebuild_source
-from .models import Clause, HandlerBasis, LetterKind, Measure
+from .models import Clause, ForceRubric, HandlerBasis, LetterKind, Measure
 from .query import owners_of
+from .readings import content_words, force_reading, open_list_marks
 
 __all__ = ["validate", "drafts", "parse_responsibility_list", "numbers_in", "qualifier_marks"]
 
@@ -336,7 +337,7 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
         if num not in covered:
             errs.append(KBError(path, f"{key}.parameters",
                                 f"the quote carries the number {num:g}, which no parameter encodes"))
-    errs += _check_record(kb, m, path, key)
+    errs += _check_record(kb, clause, m, path, key)
     needs_rule = m.subject.value in ("household", "person", "site")
     if needs_rule and not m.rule and not m.not_decidable:
         errs.append(KBError(path, f"{key}.rule",
@@ -468,20 +469,30 @@ class _ConditionCheck(QuantifierVisitor[list[str]]):
 
 
 #: Words that narrow or loosen a sentence; each needs a qualifier of this kind (never silently dropped).
-_TRIGGERS = {"符合条件的": "qualified", "原则上": "floor_in_principle"}
+#: 按规定 and 依法 hand the detail to rules outside the text (临时救助 按规定, 依法依规办理居住证): the measure gives
+#: no more than those rules do, so a reader must see them.
+_TRIGGERS = {"符合条件的": "qualified", "原则上": "floor_in_principle", "按规定": "qualified", "依法": "qualified",
+             "有条件的": "qualified", "具备条件的": "qualified", "符合规定的": "qualified"}
 _EXCEPTION = re.compile(r"除[^,。;]*外")
-#: 等 closing a list, not the 等 of 均等/平等/同等/对等/等级.
-_OPEN_LIST = re.compile(r"(?<![均平同对相])等(?!级)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def qualifier_marks(quote: str) -> list[tuple[str, str]]:
-    """(kind, words) for each mark in a quote that narrows or loosens it and so needs a qualifier."""
+def _default_rubric() -> ForceRubric:
+    from .loader import _parse, _read_yaml, default_policies_dir
+
+    path = default_policies_dir() / "force_rubric.yaml"
+    return _parse(ForceRubric, _read_yaml(path), path)
+
+
+def qualifier_marks(quote: str, rubric: ForceRubric | None = None) -> list[tuple[str, str]]:
+    """(kind, words) for each mark in a quote that narrows or loosens it and so needs a qualifier.
+
+    The 等 of an open list is a word of its own (…托育等服务), never the 等 inside 同等, 等级 or 等待."""
     out = [(kind, word) for word, kind in _TRIGGERS.items() if word in quote]
     out += [("exception", m.group(0)) for m in _EXCEPTION.finditer(quote)][:1]
-    hit = _OPEN_LIST.search(quote)
-    if hit:
-        out.append(("open_list", quote[max(0, hit.start() - 4):hit.end()]))
+    marks = open_list_marks(quote, rubric or _default_rubric())
+    if marks:
+        out.append(("open_list", quote[max(0, marks[0] - 4):marks[0] + 1]))
     return out
 
 
@@ -492,15 +503,21 @@ def _key_terms(kb: KB) -> set[str]:
     return {t for t in terms if len(t) >= 2}
 
 
-def _check_record(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
+def _check_record(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> list[KBError]:
     """Modality, bearer, qualifiers and references; and that the glosses claim no more than the quote."""
     errs = []
     kinds = {q.kind for q in m.qualifiers}
     for i, q in enumerate(m.qualifiers):
         if q.text not in m.quote:
             errs.append(KBError(path, f"{key}.qualifiers[{i}].text", f"{q.text!r} does not appear in the quote"))
-    for kind, words in qualifier_marks(m.quote):
-        if kind in kinds:
+        elif q.kind == "open_list" and not open_list_marks(q.text, kb.rubric):
+            errs.append(KBError(path, f"{key}.qualifiers[{i}]", f"{q.text!r} holds no 等 closing a list (同等, 等级 "
+                                                                 "and 等待 are words of their own)"))
+    for kind, words in qualifier_marks(m.quote, kb.rubric):
+        # A word (按规定, 依法, 符合条件的) needs a qualifier that quotes it: one 符合条件的 does not record a 按规定.
+        if kind in ("exception", "open_list") and kind in kinds:
+            continue
+        if kind not in ("exception", "open_list") and any(q.kind == kind and words in q.text for q in m.qualifiers):
             continue
         if kind == "exception":
             errs.append(KBError(path, f"{key}.qualifiers", "the quote has an exception (除…外); record it"))
@@ -520,6 +537,10 @@ def _check_record(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
         errs.append(KBError(path, f"{key}.modality", "a permission needs 可/也可以 in its quote"))
     if "不得" in m.quote and m.modality.value != "prohibition" and "," not in m.quote:
         errs.append(KBError(path, f"{key}.modality", "the quote is a prohibition (不得)"))
+    if not m.draft:  # a draft's force is the scaffold's guess, listed as a TODO until a person reviews it
+        errs += _check_force(kb, m, path, key)
+    errs += _check_bearer(kb, clause, m, path, key)
+    errs += _check_gloss_words(kb, clause, m, path, key)
     errs += _check_plain(kb, m, path, key)
     # A gloss may paraphrase, but not add a term or a number the quote lacks; nor may the plain words of a letter.
     glosses = [("zh", m.zh), ("en", m.en)]
@@ -621,6 +642,94 @@ def _wording(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
                                                              "done (todo) and already done (done)"))
         if not has_test and getattr(plain, name):
             errs.append(KBError(path, f"{key}.plain.{name}", "todo and done words go with a satisfied_if test"))
+    return errs
+
+
+def _check_force(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
+    """Force and modality agree with what the force rubric reads from the quote's trigger word, or the
+    measure says why not (``force_reading``); an exception the rubric already agrees with is refused."""
+    errs = []
+    declared = m.force_reading
+    if declared is not None and declared.word is not None and declared.word not in m.quote:
+        errs.append(KBError(path, f"{key}.force_reading.word", f"{declared.word!r} does not appear in the quote"))
+    reading = force_reading(m.quote, kb.rubric)
+    if reading is None:
+        if declared is None:
+            errs.append(KBError(path, f"{key}.force", "the quote has no trigger word of force_rubric.yaml; declare "
+                                                      "the reading under force_reading, with its reason"))
+        return errs
+    allowed = "/".join(x.value for x in reading.modalities)
+    agrees = m.force is reading.force and m.modality in reading.modalities
+    if not agrees and declared is None:
+        errs.append(KBError(path, f"{key}.force", f"the quote's {reading.kind} word {reading.word!r} reads "
+                            f"{reading.force.value} ({allowed}), the measure says {m.force.value} "
+                            f"({m.modality.value}): correct it, or give the reason under force_reading"))
+    elif agrees and declared is not None:
+        errs.append(KBError(path, f"{key}.force_reading", f"the rubric already reads {reading.word!r} as "
+                            f"{m.force.value} ({m.modality.value}); drop the exception"))
+    return errs
+
+
+def _body_names(kb: KB) -> list[tuple[str, str]]:
+    """(written name, body id) of every registered body, longest first, Chinese names only."""
+    names = [(n.strip("“”"), b.id) for b in kb.bodies.values() for n in (b.name, *b.aliases) if _CJK.search(n)]
+    return sorted(((n, i) for n, i in names if len(n) >= 2), key=lambda p: -len(p[0]))
+
+
+def _check_bearer(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> list[KBError]:
+    """An implicit bearer only where the sentence names no registered body before its verb: from the start
+    of the sentence (after 。 or ;) up to the quote's trigger word, or its start when it has none."""
+    if m.bearer is None or not m.bearer.implicit or m.quote not in clause.text:
+        return []
+    at = clause.text.index(m.quote)
+    start = max(clause.text.rfind(ch, 0, at) for ch in "。;") + 1
+    reading = force_reading(m.quote, kb.rubric)
+    verb = m.quote.find(reading.word) if reading is not None else 0
+    before = clause.text[start:at] + m.quote[:max(verb, 0)]
+    for name, body in _body_names(kb):
+        if name in before:
+            return [KBError(path, f"{key}.bearer", f"the sentence names {name} ({body}) before its verb: record it "
+                                                   "under `named` instead of an implicit bearer")]
+    return []
+
+
+def _subsequence(word: str, text: str) -> bool:
+    it = iter(text)
+    return all(ch in it for ch in word)
+
+
+def _check_gloss_words(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> list[KBError]:
+    """A zh gloss, and the plain words a letter prints, add no content word the quote lacks: each noun or verb
+    of substance (jieba) is in the quote or in its clause's heading (工作目标), or is the quote's abbreviation (its
+    characters in order: 电商 for 电子商务), or is a declared paraphrase word (force_rubric.yaml), or is declared
+    on the measure with its reason.  The rest of the clause does not count: that is where added words come from
+    (the ledger of the next sentence, 建立落实台账, in a gloss of the one before)."""
+    anywhere = {w for p in kb.rubric.paraphrase if not p.plain_only for w in p.words}
+    in_plain = anywhere | {w for p in kb.rubric.paraphrase for w in p.words}
+    if kb.wording is not None:
+        # The letter's own phrasing by modality and bearer (policies/wording.yaml): who acts (有关部门, 当地政府) and
+        # how (要, 可以, 目标) are the wording layer's, not content the gloss adds.
+        w = kb.wording
+        in_plain |= {x for words in (w.actors.zh, w.permission.zh, w.goal.zh, w.modal.zh) for x in words}
+    declared = {g.word for g in m.gloss_words}
+    errs = []
+    glosses = [("zh", m.zh)]
+    if m.plain is not None:
+        glosses += [("plain.zh", m.plain.zh)] + ([("plain.act_zh", m.plain.act_zh)] if m.plain.act_zh else [])
+    used: set[str] = set()
+    for where, gloss in glosses:
+        for word in content_words(gloss, kb.rubric):
+            if word in m.quote or word in clause.heading or word in (in_plain if where.startswith("plain") else anywhere) or _subsequence(
+                    word, m.quote):
+                continue
+            if word in declared:
+                used.add(word)
+                continue
+            errs.append(KBError(path, f"{key}.{where}", f"the gloss adds {word!r}, which the quote does not say; "
+                                "keep to the quote, or declare it under gloss_words with the reason"))
+    for i, g in enumerate(m.gloss_words):
+        if g.word not in used:
+            errs.append(KBError(path, f"{key}.gloss_words[{i}]", f"{g.word!r} is not a word the glosses add; drop it"))
     return errs
 
 

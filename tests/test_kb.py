@@ -239,7 +239,8 @@ def test_committed_json_schemas_are_current(tmp_path):
 @pytest.mark.parametrize("pattern,schema", [
     ("*/document.yaml", "document"), ("*/clauses.yaml", "clauses"), ("bodies.yaml", "bodies"),
     ("jurisdictions.yaml", "jurisdictions"), ("topics.yaml", "topics"), ("glossary.yaml", "glossary"),
-    ("vocabulary.yaml", "vocabulary"), ("notices.yaml", "notices"), ("consistency.yaml", "consistency")])
+    ("vocabulary.yaml", "vocabulary"), ("notices.yaml", "notices"), ("consistency.yaml", "consistency"),
+    ("force_rubric.yaml", "force_rubric")])
 def test_policy_files_validate_against_exported_schemas(pattern, schema):
     import json
 
@@ -277,7 +278,7 @@ def test_a_third_document_is_data_alone(tmp_path):
         "clauses": [{"id": "hd.1", "part": "hd.p1", "number": "1", "heading": "示范条款",
                      "text": "1.示范条款。对符合条件的搬迁群众给予临时救助。", "measures": [{
                          "id": "hd.1.relief", "zh": "临时救助", "en": "Relief", "subject": "household",
-                         "force": "conditional", "modality": "obligation", "quote": "对符合条件的搬迁群众给予临时救助",
+                         "force": "directive", "modality": "obligation", "quote": "对符合条件的搬迁群众给予临时救助",
                          "qualifiers": [{"kind": "qualified", "text": "符合条件的", "reading": "read as sudden hardship"}],
                          "plain": {"kind": "money", "zh": "符合条件的,有关部门给予临时救助",
                                    "en": "If you qualify, the authorities give you relief."},
@@ -289,3 +290,134 @@ def test_a_third_document_is_data_alone(tmp_path):
     relief = report.by_id("hd.1.relief")
     assert relief is not None and relief.status.value == "applies" and relief.clause_number == "1"
     assert {d.id for d in report.documents} == {"hubei-demo", "shiyan-2019"}
+
+
+# --- readings checked by machine (issue 19, item 7) ------------------------------------------------------------
+
+READING_DEFECTS = {
+    "force that disagrees with its trigger word": (
+        "dingnan-2023", lambda d: _measure(d, "dn.3.3.dibao").update(force="conditional"),
+        "clauses[dn.3.3].measures[dn.3.3.dibao].force"),
+    "an exception the rubric already agrees with": (
+        "dingnan-2023", lambda d: _measure(d, "dn.3.3.dibao").update(force_reading={"reason": "none needed"}),
+        "clauses[dn.3.3].measures[dn.3.3.dibao].force_reading"),
+    "an implicit bearer where the sentence names one": (
+        "shiyan-2019", lambda d: _measure(d, "sy.13.responsibility_system")["bearer"].update(implicit=True),
+        "clauses[sy.13].measures[sy.13.responsibility_system].bearer"),
+    "a gloss adding a content word": (
+        "shiyan-2019", lambda d: _measure(d, "sy.13.political_task").update(
+            zh="各级党委和政府把后续扶持作为重大政治任务,建立落实台账"),
+        "clauses[sy.13].measures[sy.13.political_task].zh"),
+    "an open list read into 同等": (
+        "shiyan-2019", lambda d: _measure(d, "sy.7.urban_standard").update(qualifiers=[
+            {"kind": "open_list", "text": "和城镇原住居民享有同等", "reading": "x"}]),
+        "clauses[sy.7].measures[sy.7.urban_standard].qualifiers[0]"),
+    "a dropped 按规定": (
+        "dingnan-2023", lambda d: _measure(d, "dn.3.3.temporary_assistance").update(qualifiers=[]),
+        "clauses[dn.3.3].measures[dn.3.3.temporary_assistance].qualifiers"),
+    "a declared gloss word the gloss does not use": (
+        "dingnan-2023", lambda d: _measure(d, "dn.3.3.dibao").update(gloss_words=[{"word": "台账", "reason": "x"}]),
+        "clauses[dn.3.3].measures[dn.3.3.dibao].gloss_words[0]"),
+}
+
+
+@pytest.mark.parametrize("name", list(READING_DEFECTS))
+def test_validate_rejects_each_misreading_naming_file_and_key(tmp_path, name):
+    doc, fn, key = READING_DEFECTS[name]
+    root = _copy(tmp_path)
+    _edit(root / doc / "clauses.yaml", fn)
+    errors = validate(load(root))
+    assert [e for e in errors if e.key == key and e.file.endswith(f"{doc}/clauses.yaml")], [str(e) for e in errors]
+
+
+def test_policy_yaml_with_a_duplicate_key_is_refused_naming_file_and_both_lines(tmp_path):
+    root = _copy(tmp_path)
+    path = root / "shiyan-2019" / "clauses.yaml"
+    text = path.read_text(encoding="utf-8")
+    anchor = "  - id: sy.7.central_village_standard\n"
+    at = text.index(anchor) + len(anchor)
+    line = text[:at].count("\n") + 1  # the line after the id: where the second key goes
+    path.write_text(text[:at] + "    zh: twice\n" + text[at:], encoding="utf-8")
+    with pytest.raises(KBError) as exc:
+        load(root)
+    assert exc.value.file.endswith("shiyan-2019/clauses.yaml")
+    assert "duplicate key 'zh'" in exc.value.message
+    assert f"lines {line}" in exc.value.message and str(line + 1) in exc.value.message
+
+
+@pytest.mark.parametrize("quote,word,force,modality", [
+    ("推动帮扶车间规范化可持续运营", "推动", "directive", "obligation"),  # 可持续 is not 可
+    ("将搬迁群众及时纳入基本医疗保险范围,实现应保尽保", "纳入", "directive", "obligation"),  # 应保尽保 is not 应
+    ("落实《某某支持办法》,开展培训", "落实", "directive", "obligation"),  # 支持 in a title is not the verb
+    ("安置点融入新型城镇化相关项目纳入地方政府专项债券支持范围", "纳入", "directive", "obligation"),
+    ("积极支持安置点及周边富民产业发展", "支持", "encouraged", "obligation"),
+    ("有条件的地方可开通远程招聘面试系统", "可", "conditional", "permission"),
+    ("不得以未落户为由拒绝搬迁户义务教育阶段子女入学", "不得", "mandatory", "prohibition"),
+    ("通过扶持特色产业发展,确保每个安置点至少有1项主导产业辐射带动", "确保", "mandatory", "obligation"),
+    ("每季度开展不少于1次的社区活动", "不少于", "mandatory", "obligation"),
+    ("安置点及其周边大力发展“小店经济”", "发展", "directive", "obligation"),
+])
+def test_the_force_rubric_reads_words_not_characters(kb, quote, word, force, modality):
+    from houfu.kb.readings import force_reading
+
+    reading = force_reading(quote, kb.rubric)
+    assert reading is not None and reading.word == word
+    assert reading.force.value == force and modality in {m.value for m in reading.modalities}
+
+
+@pytest.mark.parametrize("quote,marks", [
+    ("确保搬迁群众和城镇原住居民享有同等的基础设施", 0), ("提高等级", 0), ("等待审核", 0),
+    ("基本公共服务均等化", 0), ("教育、医疗、养老、托育等服务", 1)])
+def test_an_open_list_is_a_word_of_its_own(kb, quote, marks):
+    from houfu.kb.readings import open_list_marks
+
+    assert len(open_list_marks(quote, kb.rubric)) == marks
+
+
+#: The readings issue 19 found wrong, as corrected: force and modality, with the rubric's agreement.
+ISSUE_19_FORCE = {
+    "dn.7.2.self_governance": ("directive", "obligation"), "dn.7.2.mass_self_governance": ("encouraged", "obligation"),
+    "dn.3.3.dibao": ("mandatory", "obligation"), "dn.4.4.training_support": ("encouraged", "obligation"),
+    "dn.4.4.training_subsidy": ("directive", "obligation"), "sy.6.employment_ledger": ("mandatory", "obligation"),
+    "sy.16.supervision": ("mandatory", "obligation"), "dn.4.3.small_shop_economy": ("directive", "obligation"),
+    "dn.4.3.entrepreneurship_training": ("directive", "obligation"),
+}
+
+
+@pytest.mark.parametrize("mid", list(ISSUE_19_FORCE))
+def test_issue_19_force_readings(kb, mid):
+    from houfu.kb.readings import force_reading
+
+    m = kb.measures[mid]
+    assert (m.force.value, m.modality.value) == ISSUE_19_FORCE[mid]
+    reading = force_reading(m.quote, kb.rubric)
+    assert m.force_reading is not None or (reading is not None and reading.force is m.force)
+
+
+def test_the_scope_sentence_is_not_a_measure(kb):
+    """Dingnan 一 聚焦…县城集中安置点 sets the plan's scope and obliges no one (issue 19): no measure quotes it,
+    the clause records why, and the document's scope carries its words."""
+    clause = kb.clauses["dn.1"]
+    words = "聚焦我县“十三五”时期实施搬迁安置总人口在800人以上"
+    assert not any(words in m.quote for m in clause.measures)
+    assert any(words in ne.text and "scope" in ne.reason for ne in clause.not_encoded)
+    assert kb.documents["dingnan-2023"].doc.scope.zh in clause.text
+
+
+def test_issue_19_qualifiers_bearers_and_glosses(kb):
+    m = kb.measures
+    assert "按规定" in {q.text for q in m["sy.12.origin_land_rights"].qualifiers}
+    assert "按规定" in {q.text for q in m["dn.3.3.temporary_assistance"].qualifiers}
+    assert "聚焦特殊群体" in {q.text for q in m["dn.4.2.public_welfare_posts"].qualifiers}
+    assert not m["sy.7.urban_standard"].qualifiers
+    assert (m["sy.13.responsibility_system"].bearer.body, m["sy.13.responsibility_system"].bearer.implicit) == (
+        "sy_party_and_government", False)
+    assert (m["sy.3.stable_income"].bearer.body, m["sy.3.stable_income"].bearer.implicit) == ("sy_localities", False)
+    assert kb.bodies[m["sy.preamble.purpose"].bearer.body].name == kb.documents["shiyan-2019"].doc.issuer
+    roles = {(n.body, n.role) for n in m["sy.10.social_services"].named}
+    assert ("mass_organizations", "bearer") in roles
+    assert all(n.role == "object" for n in m["dn.7.2.party_core"].named)
+    assert all(n.role == "object" for n in m["dn.3.2.social_participation"].named)
+    assert "台账" not in m["sy.13.political_task"].zh and "台账" not in m["sy.6.labour_survey"].zh
+    assert "新建" in m["sy.5.workshop_200"].zh and "newly build" in m["sy.5.workshop_200"].en
+    assert "public-welfare" not in m["sy.8.small_site_management"].en

@@ -93,7 +93,7 @@ def test_applications_the_text_places_at_the_site_send_people_to_the_window():
 def test_a_child_refused_a_school_place_leads_the_letter_and_only_that_child_is_named():
     zh = run("brief", "household", EX / "dingnan-school-family.yaml", "--format", "txt")
     first = section(zh, "【可以申请的事】", "按文件规定,还要为您家做的").splitlines()[1]
-    assert first.startswith("- 曾晓东:孩子因为没有落户被学校拒收的") and "建议先到县教科体局咨询" in first
+    assert first.startswith("- 曾晓东:孩子因未落户被学校拒收的") and "建议先到县教科体局咨询" in first
     assert "曾晓玲" not in first
     report = json.loads(run("check", EX / "dingnan-school-family.yaml", "--json"))[0]
     ban = next(d for d in report["determinations"] if d["measure_id"] == "dn.3.1.no_refusal_without_hukou")
@@ -106,8 +106,8 @@ def test_a_child_not_refused_leaves_the_ban_among_the_entitlements(tmp_path):
     f = tmp_path / "h.yaml"
     f.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     zh = run("brief", "household", f, "--format", "txt")
-    assert "孩子因为没有落户被学校拒收的" not in zh
-    assert "曾晓玲、曾晓东:学校不得以没有落户为由拒绝义务教育阶段的孩子入学" in section(
+    assert "孩子因未落户被学校拒收的" not in zh
+    assert "曾晓玲、曾晓东:学校不得以未落户为由拒绝义务教育阶段的孩子入学" in section(
         zh, "按文件规定,还要为您家做的", "已经落实的")
 
 

@@ -253,7 +253,7 @@ def test_units_are_data_a_new_one_is_read_by_its_words_and_an_unlisted_one_is_re
         fh.write("  - {id: working_days, zh: 个工作日, en: working days, words: [个工作日]}\n")
     kb = load(folder)
     assert [(p.value, p.unit) for p in draft_parameters("5个工作日内办结", kb)] == [(5.0, "working_days")]
-    clauses = folder / "dingnan-2023" / "clauses.yaml"
+    clauses = folder / "shiyan-2019" / "clauses.yaml"
     clauses.write_text(clauses.read_text(encoding="utf-8").replace("unit: people", "unit: persons", 1), "utf-8")
     errors = validate(load(folder))
     assert any(e.key.endswith(".unit") and "unknown unit 'persons'" in e.message for e in errors)
