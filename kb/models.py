@@ -278,17 +278,55 @@ class ReportList(Strict):
     note: str
 
 
+class ValueReading(Strict):
+    """A spelling of a register's own (the monitoring system's 弱劳动力, 省外务工 …) read as a code, with the
+    reason houfu chose that reading; ``code: null`` reads it as unknown (said in a note, never an error)."""
+
+    code: str | None
+    why: str
+
+
+class WordReading(Strict):
+    """A yes/no word, or a word meaning "not known", with the reason it is read so (√ ticked, 不详 …)."""
+
+    word: str
+    why: str
+
+
+class LedgerRows(Strict):
+    """Rows of a ledger that are not records: skipped with a note, never read as a household."""
+
+    totals: list[str] = Field(description="a cell starting with one of these marks a totals row (合计, 小计 …)")
+    signatures: list[str] = Field(default=[], description="a cell starting with one of these marks a signature "
+                                                          "or filing row below the table (填表人 …)")
+
+
 class ColumnsFile(Strict):
     """Headers and value spellings a caseload export may use (policies/columns.yaml, for `houfu screen`)."""
 
-    booleans: dict[Literal["true", "false"], list[str]]
-    values: dict[str, dict[str, str]] = Field(default={}, description="fact -> {spelling: code}, beside the "
-                                                                       "vocabulary's labels")
+    booleans: dict[Literal["true", "false"], list[str | WordReading]]
+    unknown: list[WordReading] = Field(default=[], description="words any column may hold for \"not known\" "
+                                                                "(不详, 待核实, a lone dash): read as not given")
+    values: dict[str, dict[str, str | ValueReading]] = Field(
+        default={}, description="fact -> {spelling: code, or {code, why} for a register's own label}, beside the "
+                                "vocabulary's labels")
     household: dict[str, list[str]] = {}
     member: dict[str, list[str]] = {}
     entity: dict[str, list[str]] = {}
     site: dict[str, list[str]] = {}
+    ignored: dict[str, str] = Field(default={}, description="headers known and not read on purpose -> why "
+                                                              "(序号, 备注, 联系电话 …); any other header that "
+                                                              "matches no field is reported")
+    rows: LedgerRows = LedgerRows(totals=["合计", "总计", "小计"])
     lists: list[ReportList] = []
+
+    def words(self, value: bool) -> list[str]:
+        """The spellings read as yes (True) or no (False)."""
+        return [w if isinstance(w, str) else w.word for w in self.booleans.get("true" if value else "false", [])]
+
+    def spellings(self, fact: str) -> dict[str, str | None]:
+        """A fact's extra spellings -> code (None: read as unknown)."""
+        return {k: v if isinstance(v, str) else v.code for k, v in self.values.get(fact, {}).items()}
 
 
 class WordingWords(Strict):

@@ -147,7 +147,8 @@ def _check_columns(kb: KB) -> list[KBError]:
     path = kb.folder / "columns.yaml"
     errs = []
     fields = {"household": set(kb.models.paths("household")) | {"id", "name", "site", "jurisdiction"},
-              "member": set(kb.models.paths("member")) | {"household", "name"},
+              # id_number (身份证号): never kept; it gives a member's birth date and sex where no column does
+              "member": set(kb.models.paths("member")) | {"household", "name", "id_number"},
               "entity": set(kb.models.paths("entity")) | {"household", "id", "name"},
               "site": set(kb.models.paths("site")) | {"id", "name", "jurisdiction"}}
     c = kb.columns
@@ -155,15 +156,28 @@ def _check_columns(kb: KB) -> list[KBError]:
         for name in getattr(c, level):
             if name not in allowed:
                 errs.append(KBError(path, f"{level}.{name}", f"not a {level} field"))
-    for fact, spellings in c.values.items():
+    for fact in c.values:
         label = kb.fact_labels.get(fact)
         codes = set(label.labels) if label else set()
-        for spelling, code in spellings.items():
-            if code not in codes:
+        for spelling, code in c.spellings(fact).items():
+            if code is not None and code not in codes:
                 errs.append(KBError(path, f"values.{fact}.{spelling}", f"{code!r} is not a code of {fact}"))
+    # One word, one reading: a spelling read as yes and as no (or as a code and as unknown) would be a guess.
+    yes, no, unknown = set(c.words(True)), set(c.words(False)), {w.word for w in c.unknown}
+    for word in sorted((yes & no) | (yes & unknown) | (no & unknown)):
+        errs.append(KBError(path, "booleans", f"{word!r} is given two readings"))
+    declared = {_header_key(h) for level in fields for spellings in getattr(c, level).values() for h in spellings}
+    for header in c.ignored:
+        if _header_key(header) in declared:
+            errs.append(KBError(path, f"ignored.{header}", "is also the header of a field"))
     for item in c.lists:
         errs += _check_condition(kb, item.when, "household", path, f"lists[{item.id}].when")
     return errs
+
+
+def _header_key(header: str) -> str:
+    """A header as the screener matches it (spaces and full-width brackets aside)."""
+    return header.strip().replace("（", "(").replace("）", ")").replace(" ", "").lower()
 
 
 def _check_document(kb: KB, dkb: DocumentKB) -> list[KBError]:
