@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # networkx costs 60 ms at start-up; only the graph commands n
     from houfu.kb.graph import Graph
 from .batch import determine_file
 from .inputs import InputError, Records, parse_record, read_records
-from .reader import safe_text
+from .reader import ReadError, safe_text
 from .schemas import dump_json, schema_for, write_kb_schemas
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -172,10 +172,12 @@ def kb_validate(ctx: click.Context, as_json: bool) -> None:
 @click.option("-o", "--out", "out_root", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write <id>/ (default: the policy folder in use).")
 @click.option("--force", is_flag=True, help="Write over a folder that already holds files.")
+@click.option("--encoding", help="The page's text encoding (default: detected; UTF-8, UTF-16 with a BOM, GBK/GB18030, "
+                                 "as many government sites serve); the draft is written in UTF-8.")
 @json_option
 @click.pass_context
 def kb_scaffold(ctx: click.Context, scraped: Path, doc_id: str, jurisdiction: str | None, prefix: str | None,
-                out_root: Path | None, force: bool, as_json: bool) -> None:
+                out_root: Path | None, force: bool, encoding: str | None, as_json: bool) -> None:
     """Draft a new document's folder from its scraped web page, for a person to finish.
 
     Splits the clauses by their numbering (一、 (一) 1. (1) ① 一是), reads each responsibility list body by
@@ -196,11 +198,11 @@ def kb_scaffold(ctx: click.Context, scraped: Path, doc_id: str, jurisdiction: st
     if jurisdiction is not None and jurisdiction not in kb.jurisdictions:
         raise BadInput(f"--jurisdiction: -: unknown jurisdiction {jurisdiction!r}; add it to jurisdictions.yaml first")
     try:
-        result = scaffold(scraped, doc_id, out_root or kb.folder, kb, jurisdiction, prefix, force)
+        result = scaffold(scraped, doc_id, out_root or kb.folder, kb, jurisdiction, prefix, force, encoding)
     except FileNotFoundError:
         raise BadInput(f"{scraped}: -: no such file") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"{scraped}: -: not UTF-8 text; save the page as UTF-8") from None
+    except ReadError as exc:
+        raise BadInput(f"{scraped}: {exc.field}: {exc.message}") from None
     except FileExistsError as exc:
         raise BadInput(f"{doc_id}: -: {exc}") from None
     data = {"folder": str(result.folder), "clauses": result.clauses, "measures": result.measures,
@@ -402,9 +404,13 @@ def store_options(f: F) -> F:
     return f
 
 
+def encoding_option(f: F) -> F:
+    return click.option("--encoding", help="The file's text encoding (default: detected; UTF-8, UTF-16 with a BOM, "
+                                           "GBK/GB18030).")(f)
+
+
 def reading_options(f: F) -> F:
-    f = click.option("--encoding", help="The file's text encoding (default: detected; UTF-8, UTF-16 with a BOM, "
-                                        "GBK/GB18030).")(f)
+    f = encoding_option(f)
     f = click.option("--strict", is_flag=True, help="Treat warnings about contradictory input as errors (exit 2).")(f)
     return f
 
@@ -472,8 +478,18 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
               help="The caseload report: .html (charts embedded), .md or .xlsx.")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Every rejected row (file, row, column, reason) as CSV; default beside --output.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="The report's language.")
-@click.option("--encoding", help="The CSV's text encoding (default: detected; UTF-8, UTF-8 with a BOM, GBK/GB18030).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="The language of the report, the notes and the errors (grouped, and in the errors file).")
+@click.option("--encoding", help="The text encoding of the CSV and JSON Lines files (the caseload, --members, "
+                                 "--businesses; default: detected: UTF-8, UTF-8 with a BOM, GBK/GB18030). A --columns "
+                                 "file's encoding is always detected.")
+@click.option("--columns", "columns_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A county's column mapping (YAML): its own headers and spellings over policies/columns.yaml.")
+@click.option("--suggest-columns", "suggest_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a column mapping for a person to review (the columns not read, spellings not known, "
+                   "sites not found, each with a suggestion), and stop.")
+@click.option("--jurisdiction", help="The county of rows whose own columns do not say (no 所在县, no site named in "
+                                     "sites.yaml): an id, a name or a division code.")
 @click.option("--dask", "dask_address", help="Run on a Dask cluster: its scheduler address, or 'local' for two "
                                               "local workers (Parquet caseloads of one row per household).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
@@ -484,22 +500,42 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @click.pass_context
 def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, businesses: Path | None, as_sites: bool,
                output: Path | None, report_path: Path | None, errors_path: Path | None, lang: str,
-               encoding: str | None, dask_address: str | None, workers: int, quiet: bool,
-               as_of: dt.datetime | None, as_json: bool) -> None:
+               encoding: str | None, columns_path: Path | None, suggest_path: Path | None, jurisdiction: str | None,
+               dask_address: str | None, workers: int, quiet: bool, as_of: dt.datetime | None,
+               as_json: bool) -> None:
     """Screen a whole caseload from a registry export, to a determinations file and a caseload report.
 
     CASELOAD is CSV (UTF-8 or GBK), XLSX, Parquet or JSON Lines, with Chinese headers (户编号, 姓名, 年龄 …)
     or English field names (policies/columns.yaml). Either a households table with --members (and
-    --businesses), or one row per member carrying the household's columns. Bad rows are reported with
-    file, row, column and reason, and the rest are screened: rows in = screened + rejected.
+    --businesses), or one row per member carrying the household's columns. A workbook is read as a county
+    keeps it: every sheet judged by its headers (households, members, businesses), the header found under a
+    title, blank and totals rows skipped with a note. Every column is read, ignored on purpose, or reported
+    with a suggestion. Bad rows are reported grouped, then row by row in the errors file, and the rest are
+    screened: rows in = screened + rejected.
 
     \b
     Example:
       houfu screen examples/caseload.xlsx --report out/report.html -o out/determinations.parquet
       houfu screen examples/caseload-gbk/households.csv --members examples/caseload-gbk/members.csv
+      houfu screen ledger.xlsx --suggest-columns mapping.yaml; houfu screen ledger.xlsx --columns mapping.yaml
       houfu screen caseload.parquet --members members.parquet --dask tcp://10.0.0.5:8786 -o out/d.parquet
     """
     from .tables import TableError
+
+    if suggest_path is not None:
+        from .tables import suggest_columns
+
+        check_output(suggest_path)
+        try:
+            text, counted = suggest_columns(_kb(ctx), caseload, members, businesses, encoding,
+                                            "site" if as_sites else "household", columns_path, jurisdiction)
+        except TableError as exc:
+            raise BadInput(str(exc)) from None
+        suggest_path.write_text(text, encoding="utf-8")
+        click.echo(f"{suggest_path}: {counted['columns']} column(s), {counted['values']} spelling(s) and "
+                   f"{counted['sites']} site name(s) to review; then: houfu screen {caseload} --columns "
+                   f"{suggest_path}", err=True)
+        return
 
     for path in (output, report_path, errors_path):
         if path is not None:
@@ -527,20 +563,25 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
     try:
         run = screen_files(_kb(ctx), _evaluator(ctx), caseload, members, businesses, encoding,
                            "site" if as_sites else "household", when, output, report_path, errors_path, lang,
-                           _progress(quiet or as_json), workers)
+                           _progress(quiet or as_json), workers, columns_path, jurisdiction)
     except TableError as exc:
         raise BadInput(str(exc)) from None
     totals = run.totals
-    for w in run.warnings:
-        click.echo(f"Warning: {w}", err=True)
+    for said in run.notes:
+        click.echo(f"{'Warning' if said.warning else 'Note'}: {said.text(lang)}", err=True)
     if as_json:
         click.echo(json.dumps(run.summary(), ensure_ascii=False, indent=2))
     else:
-        for e in totals.errors[:10]:
-            click.echo(f"Error: {e}", err=True)
-        if len(totals.errors) > 10:
-            click.echo(f"… and {len(totals.errors) - 10} more in {run.errors_path or 'the errors file (give --errors)'}",
-                       err=True)
+        # Grouped first (what to fix, and how many rows), then every row in the errors file.
+        groups = run.error_groups()
+        many = len({g.file for g in groups}) > 1
+        for g in groups[:GROUPS_SHOWN]:
+            click.echo(f"Error: {g.text(lang, many)}", err=True)
+        if len(groups) > GROUPS_SHOWN:
+            click.echo(f"… and {len(groups) - GROUPS_SHOWN} more kind(s) of error", err=True)
+        if totals.errors:
+            click.echo(f"{len(totals.errors):,} error(s) in {len(groups)} group(s); every row in "
+                       f"{run.errors_path or 'the errors file (give --errors or -o)'}", err=True)
         for what, (rows, joined) in run.item_rows.items():
             if rows != joined:
                 click.echo(f"{what}: {rows} row(s) in, {joined} joined to a household, {rows - joined} not (above)",
@@ -553,6 +594,10 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
     assert totals.rows_in == totals.screened + totals.rejected, "every input row is screened or rejected"
     if totals.errors:
         ctx.exit(2)
+
+
+#: kinds of error the terminal lists (each with its count and first row); every row is in the errors file
+GROUPS_SHOWN = 20
 
 
 def _progress(quiet: bool) -> Any:
@@ -589,15 +634,17 @@ def site(ctx: click.Context, site_file: str, as_of: dt.datetime | None, as_json:
 @click.argument("measure_id")
 @as_of_option
 @json_option
+@encoding_option
 @click.pass_context
-def explain_cmd(ctx: click.Context, file: str, measure_id: str, as_of: dt.datetime | None, as_json: bool) -> None:
+def explain_cmd(ctx: click.Context, file: str, measure_id: str, as_of: dt.datetime | None, as_json: bool,
+                encoding: str | None) -> None:
     """Why a measure applies or not: the chain of rules and facts, each citing its clause.
 
     \b
     Example:
       houfu explain examples/dingnan-household.yaml dn.4.3.incubation_subsidy
     """
-    raw = read_records_or_fail(file).items
+    raw = read_records_or_fail(file, encoding).items
     if len(raw) != 1:
         raise BadInput(f"{file}: -: explain takes one record, the file holds {len(raw)}")
     source = "<stdin>" if file == "-" else file
@@ -614,9 +661,9 @@ def explain_cmd(ctx: click.Context, file: str, measure_id: str, as_of: dt.dateti
     _emit(data, as_json, render.explain_text)
 
 
-def read_records_or_fail(path: str) -> Records:
+def read_records_or_fail(path: str, encoding: str | None = None) -> Records:
     try:
-        return read_records(path)
+        return read_records(path, encoding)
     except InputError as exc:
         raise BadInput(str(exc)) from None
 
@@ -996,9 +1043,10 @@ def brief_group() -> None:
     """Plain-language briefs for households, sites, departments and comparisons."""
 
 
-def _one_report(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime | None) -> Report:
+def _one_report(ctx: click.Context, path: str, model: type[R], as_of: dt.datetime | None,
+                encoding: str | None = None) -> Report:
     try:
-        batch = determine_file(_evaluator(ctx), path, model, _date(as_of))
+        batch = determine_file(_evaluator(ctx), path, model, _date(as_of), encoding=encoding)
     except InputError as exc:
         raise BadInput(str(exc)) from None
     if batch.errors:
@@ -1012,9 +1060,10 @@ def _one_report(ctx: click.Context, path: str, model: type[R], as_of: dt.datetim
 @click.argument("file")
 @brief_options
 @as_of_option
+@encoding_option
 @click.pass_context
 def brief_household(ctx: click.Context, file: str, lang: str, fmt: str, output: Path | None,
-                    templates_dir: Path | None, as_of: dt.datetime | None) -> None:
+                    templates_dir: Path | None, as_of: dt.datetime | None, encoding: str | None) -> None:
     """A letter for a household: what it can get, what is still needed, whom to contact.
 
     \b
@@ -1024,7 +1073,7 @@ def brief_household(ctx: click.Context, file: str, lang: str, fmt: str, output: 
     """
     from .letters import household_letter
 
-    report = _one_report(ctx, file, Household, as_of)
+    report = _one_report(ctx, file, Household, as_of, encoding)
     _write(_render("household", household_letter(_kb(ctx), report, lang), lang, fmt, templates_dir), output)
 
 
@@ -1032,9 +1081,10 @@ def brief_household(ctx: click.Context, file: str, lang: str, fmt: str, output: 
 @click.argument("file")
 @brief_options
 @as_of_option
+@encoding_option
 @click.pass_context
 def brief_site(ctx: click.Context, file: str, lang: str, fmt: str, output: Path | None,
-               templates_dir: Path | None, as_of: dt.datetime | None) -> None:
+               templates_dir: Path | None, as_of: dt.datetime | None, encoding: str | None) -> None:
     """One page on a site's obligations: met, violated (with the gap), undetermined.
 
     \b
@@ -1043,7 +1093,7 @@ def brief_site(ctx: click.Context, file: str, lang: str, fmt: str, output: Path 
     """
     from .briefs import site_context
 
-    report = _one_report(ctx, file, Site, as_of)
+    report = _one_report(ctx, file, Site, as_of, encoding)
     _write(_render("site", site_context(_kb(ctx), report, lang), lang, fmt, templates_dir), output)
 
 

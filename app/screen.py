@@ -29,7 +29,10 @@ from houfu.engine.vector import STATUSES, Decisions, VectorEvaluator
 from houfu.kb.loader import KB, FieldError
 from houfu.kb.models import Role
 
-from .tables import CellError, Loaded
+from .limits import LIMITS, Deadline, TableError, TableLimits
+from .mapping import ColumnSpec, spec_for
+from .notes import CellError, ErrorGroup, Note, errors_header, group_errors
+from .tables import ColumnFate, Loaded, TextBudget, check_parquet
 
 __all__ = ["OUTPUT_FORMATS", "ScreenRun", "ScreenTotals", "determinations_table", "progress_bar", "screen",
            "screen_files"]
@@ -461,27 +464,27 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
 class _Rows:
     """Rows of a Parquet file read in order, in slices of any length (a buffer over its batches)."""
 
-    def __init__(self, kb: KB, path: Path | None, level: str):
+    def __init__(self, spec: ColumnSpec, path: Path | None, level: str, limits: TableLimits = LIMITS):
         self.batches: Iterator[pa.RecordBatch] | None = None
         self.buffer: list[pa.RecordBatch] = []
         self.buffered = 0
         self.schema: pa.Schema | None = None
+        self.budget: TextBudget | None = None
         if path is not None:
             import pyarrow.parquet as pq
 
-            from .tables import _header_map
+            from .tables import _header_map, _strings
 
-            f = pq.ParquetFile(path)
-            mapping, _ = _header_map(kb, level, f.schema_arrow.names)
-            # Only the columns a field maps to; labels (low cardinality) as dictionaries, ids and names not:
-            # a dictionary of unique strings costs more than the strings.
-            unique = {"id", "household", "name"}
-            strings = [c for c, fld in mapping.items() if fld not in unique
-                       and pa.types.is_string(f.schema_arrow.field(c).type)]
+            f = check_parquet(path, limits)
+            mapping, _ = _header_map(spec.kb, level, f.schema_arrow.names, spec)
+            # Only the columns a field maps to, every text column as a dictionary: its text is counted before it
+            # is decoded (a file can repeat one long value for every row).
+            strings = [c for c in _strings(f.schema_arrow) if c in mapping]
             f = pq.ParquetFile(path, read_dictionary=strings)
             columns = [c for c in f.schema_arrow.names if c in mapping]
             self.schema = pa.schema([f.schema_arrow.field(c) for c in columns])
             self.batches = f.iter_batches(batch_size=65_536, columns=columns)
+            self.budget = TextBudget(path, limits)
 
     def take(self, n: int) -> pa.Table | None:
         if self.batches is None:
@@ -490,6 +493,8 @@ class _Rows:
             b = next(self.batches, None)
             if b is None:
                 break
+            if self.budget is not None:
+                self.budget.check(b)
             self.buffer.append(b)
             self.buffered += b.num_rows
         table = pa.Table.from_batches(self.buffer, schema=self.schema) if self.buffer else \
@@ -500,19 +505,25 @@ class _Rows:
         return head
 
 
-def _household_column(kb: KB, path: Path, level: str) -> tuple[pa.Array, str]:
+def _household_column(spec: ColumnSpec, path: Path, level: str, limits: TableLimits = LIMITS
+                      ) -> tuple[pa.Array, str]:
     """The household id column alone: the households' ids, or (members, businesses) the id each row names,
-    read as a dictionary so three million member rows cost their indices, not their strings."""
+    read as a dictionary so three million member rows cost their indices, not their strings (and its text is
+    counted before it is decoded)."""
     import pyarrow.parquet as pq
 
     from .tables import TableError, _arr, _field, _header_map
 
-    names = pq.ParquetFile(path).schema_arrow.names
-    mapping, _ = _header_map(kb, level, names)
+    names = check_parquet(path, limits).schema_arrow.names
+    mapping, _ = _header_map(spec.kb, level, names, spec)
     col = _field(mapping, "id" if level == "household" else "household")
     if col is None:
         raise TableError(f"{path}: -: no household id column (户编号 or {'id' if level == 'household' else 'household'})")
-    table = pq.read_table(path, columns=[col], read_dictionary=[col] if level != "household" else None)
+    try:
+        table = pq.read_table(path, columns=[col], read_dictionary=[col])
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
+    TextBudget(path, limits).check(table)
     return _arr(table, col, keep_dictionary=level != "household"), col
 
 
@@ -540,21 +551,23 @@ def _ranges(positions: npt.NDArray[np.intp], cuts: npt.NDArray[np.intp]) -> npt.
 
 
 def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None, businesses: Path | None,
-                  as_of: dt.date, output: Path | None, progress: Callable[[int], None] | None = None
-                  ) -> ScreenTotals | None:
+                  as_of: dt.date, output: Path | None, progress: Callable[[int], None] | None = None,
+                  spec: ColumnSpec | None = None, jurisdiction: str | None = None, limits: TableLimits = LIMITS,
+                  said: list[Note] | None = None) -> ScreenTotals | None:
     """A Parquet caseload in parts of CHUNK households, with their members and businesses, so memory follows
     the part, not the caseload. Only the id columns are read whole, to find duplicates across parts and each
     part's rows in the other files. Returns None when the members or businesses file is not in the
     households' order (the caller then reads the caseload whole)."""
-    from .tables import load_tables
+    from .tables import _count_notes, _Counts, load_tables
 
+    spec = spec or spec_for(kb)
     started = time.perf_counter()
     import contextlib
 
     # Give freed Arrow memory back at once, so memory follows the part (a build without jemalloc has no knob).
     with contextlib.suppress(NotImplementedError, pa.ArrowNotImplementedError):
         pa.jemalloc_set_decay_ms(0)
-    ids, _ = _household_column(kb, path, "household")
+    ids, _ = _household_column(spec, path, "household", limits)
     n = len(ids)
     first = _first_row_global(ids)
     cuts = np.arange(0, n + CHUNK, CHUNK, dtype=np.intp)
@@ -564,7 +577,7 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
     for key, other, level in (("members", members, "member"), ("businesses", businesses, "entity")):
         if other is None:
             continue
-        hh, _ = _household_column(kb, other, level)
+        hh, _ = _household_column(spec, other, level, limits)
         pos = _positions(ids, hh)
         r = _ranges(pos, cuts)
         if r is None:
@@ -576,9 +589,12 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
     screener = Screener(kb, evaluator, as_of)
     totals = ScreenTotals("household", as_of, kb.version)
     writer = Writer(output) if output is not None else None
-    main_rows, member_rows, business_rows = (_Rows(kb, path, "household"), _Rows(kb, members, "member"),
-                                             _Rows(kb, businesses, "entity"))
+    main_rows, member_rows, business_rows = (_Rows(spec, path, "household", limits),
+                                             _Rows(spec, members, "member", limits),
+                                             _Rows(spec, businesses, "entity", limits))
     item_rows = {"members": [0, 0], "businesses": [0, 0]}
+    counts, unknown = _Counts(), Counter[tuple[str, str, str]]()
+    deadline = Deadline(limits.seconds)
     try:
         for k in range(len(cuts) - 1):
             a, b = int(cuts[k]), int(cuts[k + 1])
@@ -590,7 +606,14 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
             et = business_rows.take(int(ranges["businesses"][k + 1]) - e_a) if "businesses" in ranges else None
             earlier = np.flatnonzero(first[a:b] < a)
             dups = {int(i): int(first[a + i]) + 2 for i in earlier.tolist()}
-            loaded = load_tables(kb, table, path, mt, members, et, businesses, "household", (a, m_a, e_a), dups)
+            deadline.check(str(path))
+            loaded = load_tables(kb, table, path, mt, members, et, businesses, "household", (a, m_a, e_a), dups,
+                                 spec=spec, jurisdiction=jurisdiction)
+            counts.unresolved_sites.update(loaded.counts.unresolved_sites)
+            counts.filled.update(loaded.counts.filled)
+            unknown.update(loaded.unknown_values)
+            if said is not None and k == 0:
+                said += loaded.notes  # the columns' fates: the same for every part
             for key, t in (("members", mt), ("businesses", et)):
                 if t is not None:
                     item_rows[key][0] += t.num_rows
@@ -607,6 +630,8 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
             writer.close()
     totals.seconds = time.perf_counter() - started
     totals.item_rows = {k: (v[0], v[1]) for k, v in item_rows.items() if (members if k == "members" else businesses)}
+    if said is not None:
+        said += _count_notes(spec, counts, unknown, jurisdiction)
     return totals
 
 
@@ -623,18 +648,46 @@ class ScreenRun:
     output: Path | None
     report: Path | None
     errors_path: Path | None
-    warnings: list[str]
+    notes: list[Note]
     item_rows: dict[str, tuple[int, int]]
+    #: every column of every table and what became of it; which sheet became which table
+    columns: list[ColumnFate] = field(default_factory=list)
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    lang: str = "zh"
+
+    @property
+    def warnings(self) -> list[Note]:
+        return [n for n in self.notes if n.warning]
+
+    def error_groups(self) -> list[ErrorGroup]:
+        return group_errors(self.totals.errors)
+
+    def reading(self, lang: str | None = None, listed: int | None = None) -> dict[str, Any]:
+        """What the reader did, in the user's language: the same for the CLI's --json and the API."""
+        lang = lang or self.lang
+        groups = self.error_groups()
+        many = len({g.file for g in groups}) > 1
+        errors = self.totals.errors if listed is None else self.totals.errors[:listed]
+        return {"tables": self.tables,
+                "columns": [c.as_dict() for c in self.columns],
+                "warnings": [n.text(lang) for n in self.notes if n.warning],
+                "notes": [n.text(lang) for n in self.notes if not n.warning],
+                "error_groups": [g.as_dict(lang, many) for g in groups],
+                "errors": [{"file": e.file, "row": e.row, "column": e.column, "reason": e.text(lang), "kind": e.kind}
+                           for e in errors],
+                "errors_total": len(self.totals.errors)}
 
     def summary(self) -> dict[str, Any]:
         t = self.totals
+        reading = self.reading(listed=0)
+        del reading["errors"]
         return {"rows_in": t.rows_in, "screened": t.screened, "rejected": t.rejected, "people": t.people,
                 "seconds": round(t.seconds, 3), "peak_rss_mb": _peak_rss_mb(),
                 "households_per_second": int(t.screened / t.seconds) if t.seconds else None,
                 "output": str(self.output) if self.output else None,
                 "report": str(self.report) if self.report else None,
                 "errors": str(self.errors_path) if self.errors_path else None, "kb_version": t.kb_version,
-                "item_rows": {k: {"rows": a, "joined": b} for k, (a, b) in self.item_rows.items()}}
+                "item_rows": {k: {"rows": a, "joined": b} for k, (a, b) in self.item_rows.items()}, **reading}
 
 
 def _peak_rss_mb() -> int:
@@ -658,8 +711,13 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
                  encoding: str | None, entity: str, as_of: dt.date, output: Path | None, report: Path | None,
                  errors_path: Path | None, lang: str = "zh",
                  progress: Callable[[int, Callable[[Callable[[int], None] | None], ScreenTotals]], ScreenTotals]
-                 | None = None, workers: int = 1) -> ScreenRun:
-    """Files in, determinations, rejected rows and report out: what ``houfu screen`` does."""
+                 | None = None, workers: int = 1, columns: Path | None = None, jurisdiction: str | None = None,
+                 limits: TableLimits = LIMITS) -> ScreenRun:
+    """Files in, determinations, rejected rows and report out: what ``houfu screen`` does.
+
+    ``columns`` is a county's mapping file over columns.yaml, ``jurisdiction`` the county of rows whose own
+    columns (a county column, a site named in sites.yaml) do not say. The rejected rows are written in the
+    user's language, as are the notes and the grouped errors of the run."""
     import csv
 
     from .tables import check_content, load_caseload
@@ -668,28 +726,42 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
     for given in (caseload, members, businesses):
         if given is not None:
             check_content(given)
+    spec = spec_for(kb, columns)
+    if jurisdiction is not None:
+        from houfu.kb.loader import FieldError
+        from houfu.kb.query import resolve_jurisdiction
+
+        try:
+            jurisdiction = resolve_jurisdiction(kb, jurisdiction)
+        except FieldError as exc:
+            raise TableError(f"--jurisdiction: {exc.message}") from None
     streamable = (entity == "household" and workers <= 1 and members is not None
                   and all(p is None or p.suffix.lower() == ".parquet" for p in (caseload, members, businesses)))
     totals: ScreenTotals | None = None
-    warnings: list[str] = []
+    notes: list[Note] = []
+    fates: list[ColumnFate] = []
+    tables: list[dict[str, Any]] = []
     item_rows: dict[str, tuple[int, int]] = {}
     if streamable:
-        import pyarrow.parquet as pq
-
-        total = pq.ParquetFile(caseload).metadata.num_rows
+        total = check_parquet(caseload, limits).metadata.num_rows
+        said: list[Note] = list(spec.notes)
 
         def run_stream(step: Callable[[int], None] | None) -> ScreenTotals:
-            got = screen_stream(kb, evaluator, caseload, members, businesses, as_of, output, step)
+            got = screen_stream(kb, evaluator, caseload, members, businesses, as_of, output, step, spec,
+                                jurisdiction, limits, said)
             return got if got is not None else ScreenTotals(entity, as_of, kb.version, rows_in=-1)
 
         totals = progress(total, run_stream) if progress is not None else run_stream(None)
         if totals.rows_in < 0:
             totals = None
         else:
-            item_rows = totals.item_rows
+            item_rows, notes = totals.item_rows, said
+            fates = _parquet_fates(spec, caseload, members, businesses)
+            tables = [{"table": role, "source": str(p)} for role, p in
+                      (("households", caseload), ("members", members), ("businesses", businesses)) if p is not None]
     if totals is None:
-        loaded = load_caseload(kb, caseload, members, businesses, encoding, entity)
-        warnings, item_rows = loaded.warnings, loaded.item_rows
+        loaded = load_caseload(kb, caseload, members, businesses, encoding, entity, spec, jurisdiction, limits)
+        notes, item_rows, fates, tables = loaded.notes, loaded.item_rows, loaded.columns, loaded.tables
 
         def run(step: Callable[[int], None] | None) -> ScreenTotals:
             return screen(kb, evaluator, loaded, as_of, output, step, workers)
@@ -700,15 +772,31 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
     if errors_path is not None and totals.errors:
         with errors_path.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(["file", "row", "column", "reason"])
-            w.writerows([e.file, e.row, e.column, e.reason] for e in totals.errors)
+            w.writerow(errors_header(lang))
+            w.writerows([e.file, e.row, e.column, e.text(lang)] for e in totals.errors)
     if report is not None:
         from .caseload_report import write_report
 
         write_report(kb, totals, report, lang)
     # From the first byte read to the report written: what a county waits for.
     totals.seconds = time.perf_counter() - started
-    return ScreenRun(totals, output, report, errors_path if totals.errors else None, warnings, item_rows)
+    return ScreenRun(totals, output, report, errors_path if totals.errors else None, notes, item_rows, fates, tables,
+                     lang)
+
+
+def _parquet_fates(spec: ColumnSpec, caseload: Path, members: Path | None, businesses: Path | None
+                   ) -> list[ColumnFate]:
+    """Every column of a Parquet caseload read in parts, and what became of it (from the files' schemas)."""
+    import pyarrow.parquet as pq
+
+    from .tables import column_fates
+
+    out: list[ColumnFate] = []
+    for path, level in ((caseload, "household"), (members, "member"), (businesses, "entity")):
+        if path is not None:
+            names = pq.ParquetFile(path).schema_arrow.names
+            out += column_fates(spec, level, None, names, str(path), sample=False)[1]
+    return out
 
 
 def progress_bar(total: int, run: Callable[[Callable[[int], None] | None], ScreenTotals]) -> ScreenTotals:

@@ -139,10 +139,12 @@ def test_the_bundled_xlsx_caseload_reports_each_bad_row_and_accounts_for_every_r
     assert r.exit_code == 2, r.output
     summary = json.loads(r.stdout)
     assert summary["rows_in"] == summary["screened"] + summary["rejected"] and summary["rejected"] == 4
+    # The errors file is in the user's language, Chinese unless --lang en says otherwise.
     with (tmp_path / "d.errors.csv").open(encoding="utf-8-sig") as fh:
         errors = list(csv.DictReader(fh))
-    assert {(e["row"], e["column"]) for e in errors} >= {("5", "年龄"), ("12", "劳动能力")}
-    assert all(e["file"].endswith("caseload.xlsx") and e["reason"] for e in errors)
+    assert {(e["行"], e["列"]) for e in errors} >= {("5", "年龄"), ("12", "劳动能力")}
+    assert all(e["文件"].endswith("caseload.xlsx") and e["原因"] for e in errors)
+    assert "“七十”不是数字" in {e["原因"] for e in errors if e["列"] == "年龄"}
     households = {h for h in pq.read_table(out).column("household").to_pylist()}
     assert len(households) == summary["screened"]
 
@@ -271,7 +273,7 @@ def test_a_jsonl_line_with_a_bad_value_is_named_by_its_line_and_the_rest_screene
     lines[2] = json.dumps(bad, ensure_ascii=False)
     (tmp_path / "c.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     r = CliRunner().invoke(main, ["screen", str(tmp_path / "c.jsonl"), "--as-of", AS_OF, "--json", "--errors",
-                                  str(tmp_path / "e.csv")])
+                                  str(tmp_path / "e.csv"), "--lang", "en"])
     assert r.exit_code == 2
     summary = json.loads(r.stdout)
     assert summary["rows_in"] == len(records) and summary["rejected"] == 1
