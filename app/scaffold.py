@@ -73,9 +73,13 @@ def _parameters_for(quote: str, params: list[DraftParameter]) -> list[DraftParam
 
 
 def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdiction: str | None = None,
-             prefix: str | None = None, force: bool = False) -> ScaffoldResult:
-    """Draft ``out_root/doc_id/`` from the scraped page; refuses to overwrite a folder unless ``force``."""
-    scraped = scraped_path.read_text(encoding="utf-8")
+             prefix: str | None = None, force: bool = False, encoding: str | None = None) -> ScaffoldResult:
+    """Draft ``out_root/doc_id/`` from the scraped page (its encoding detected as every input's is, or given);
+    refuses to overwrite a folder unless ``force``. Raises ReadError for a page that is not text."""
+    from .reader import decode
+
+    raw, _ = decode(scraped_path.read_bytes(), encoding)
+    scraped = raw.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     draft = analyse(scraped, kb, jurisdiction)
     folder = out_root / doc_id
     if folder.exists() and any(folder.iterdir()) and not force:

@@ -199,13 +199,32 @@ def test_bad_scaffold_arguments_are_one_line(tmp_path, args, says):
     assert got.exit_code == 2 and says in got.output and len(got.output.strip().splitlines()) == 1
 
 
-def test_a_missing_or_non_utf8_page_is_one_line(tmp_path):
+def test_a_missing_or_unreadable_page_is_one_line(tmp_path):
     got = CliRunner().invoke(main, ["kb", "scaffold", str(tmp_path / "none.txt"), "--id", "x-1", "-o", str(tmp_path)])
     assert got.exit_code == 2 and "no such file" in got.output
+    broken = tmp_path / "broken.txt"
+    broken.write_bytes(COUNTY.encode("utf-8")[:40] + b"\xff\xfe\xfd" + COUNTY.encode("utf-8")[40:])
+    got = CliRunner().invoke(main, ["kb", "scaffold", str(broken), "--id", "x-1", "-o", str(tmp_path)])
+    assert got.exit_code == 2 and "byte" in got.output and len(got.output.strip().splitlines()) == 1
     gbk = tmp_path / "gbk.txt"
     gbk.write_bytes(COUNTY.encode("gbk"))
-    got = CliRunner().invoke(main, ["kb", "scaffold", str(gbk), "--id", "x-1", "-o", str(tmp_path)])
-    assert got.exit_code == 2 and "UTF-8" in got.output
+    got = CliRunner().invoke(main, ["kb", "scaffold", str(gbk), "--id", "x-1", "-o", str(tmp_path), "--encoding",
+                                    "utf-8"])
+    assert got.exit_code == 2 and "not valid utf-8" in got.output
+
+
+def test_a_page_a_government_site_serves_in_gbk_is_drafted_as_its_utf8_twin(tmp_path):
+    """Many county sites serve GBK: the page's encoding is detected (or given) and the draft is UTF-8."""
+    drafts = {}
+    for enc in ("utf-8", "gbk"):
+        page = tmp_path / f"{enc}.txt"
+        page.write_bytes(COUNTY.encode(enc))
+        got = CliRunner().invoke(main, ["kb", "scaffold", str(page), "--id", f"x-{enc}", "-o", str(tmp_path / "out"),
+                                        "--json"])
+        assert got.exit_code == 0, got.output
+        folder = tmp_path / "out" / f"x-{enc}"
+        drafts[enc] = {n: (folder / n).read_text(encoding="utf-8") for n in ("scraped.txt", "source.txt")}
+    assert drafts["gbk"] == drafts["utf-8"] and drafts["gbk"]["scraped.txt"] == COUNTY
 
 
 def test_full_width_brackets_and_punctuation_are_read_as_the_ascii_ones_and_quoted_as_typed():
