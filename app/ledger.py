@@ -120,7 +120,8 @@ def _find_header(rows: list[tuple[int, dict[int, Any]]], known: Callable[[str], 
 def _headers(top: dict[int, Any], bottom: dict[int, Any] | None, width: int,
              known: Callable[[str], bool]) -> list[str | None]:
     """One name per column: a two-row header reads the lower cell, or the upper and lower together
-    (是否参加 + 医疗保险), or the upper alone, whichever is a header houfu knows."""
+    (是否参加 + 医疗保险), or the upper alone, whichever is a header houfu knows; else the lower cell, as a
+    person would name the column."""
     out: list[str | None] = []
     for c in range(1, width + 1):
         up = cell_text(top.get(c))
@@ -128,7 +129,7 @@ def _headers(top: dict[int, Any], bottom: dict[int, Any] | None, width: int,
         if down == up:
             down = None
         options = [o for o in (down, (up or "") + (down or "") if up and down else None, up) if o]
-        out.append(next((o for o in options if known(o)), (up or "") + (down or "") or None))
+        out.append(next((o for o in options if known(o)), down or up))
     return out
 
 
@@ -293,31 +294,36 @@ def csv_table(path: Path, encoding: str, known: Callable[[str], bool], words: Ro
     deadline.check(str(path))
     if table.num_rows > limits.rows:
         raise LimitError(f"{path}: -: {table.num_rows:,} rows; at most {limits.rows:,} are read")
-    numbers = _csv_numbers(path, last_header_line, table.num_rows)
-    table, numbers, skip_notes = _skip_rows(table, numbers, words, str(path))
+    numbers, empty = _csv_numbers(path, last_header_line, table.num_rows)
+    table, numbers, skip_notes = _skip_rows(table, numbers, words, str(path), empty)
     return Sheet(table, str(path), numbers, tuple(range(header_line, header_line + height)), notes + skip_notes,
                  None, [h or n for h, n in zip(headers, names, strict=True)])
 
 
-def _csv_numbers(path: Path, header_line: int, n: int) -> npt.NDArray[np.int64]:
-    """The line of each data row: Arrow leaves out empty lines, so they are counted back in."""
+def _csv_numbers(path: Path, header_line: int, n: int) -> tuple[npt.NDArray[np.int64], list[int]]:
+    """The line of each data row, and the empty lines among them: Arrow leaves out empty lines, so they are
+    counted back in."""
     numbers = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
     data = path.read_bytes()
     if b"\n\n" not in data and b"\n\r\n" not in data:
-        return numbers
+        return numbers, []
     lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    full = np.asarray([i + 1 for i, ln in enumerate(lines) if i + 1 > header_line and ln.strip(b"\r")], dtype=np.int64)
-    return full if len(full) == n else numbers  # a quoted line break: the plain count is the best there is
+    while lines and not lines[-1].strip(b"\r"):
+        lines.pop()  # empty lines at the end are no rows
+    full = [i + 1 for i, ln in enumerate(lines) if i + 1 > header_line and ln.strip(b"\r")]
+    if len(full) != n:
+        return numbers, []  # a quoted line break: the plain count is the best there is
+    empty = [i + 1 for i, ln in enumerate(lines) if i + 1 > header_line and not ln.strip(b"\r")]
+    return np.asarray(full, dtype=np.int64), empty
 
 
-def _skip_rows(table: pa.Table, numbers: npt.NDArray[np.int64], words: RowWords, source: str
-               ) -> tuple[pa.Table, npt.NDArray[np.int64], list[Note]]:
-    """Blank rows, and totals and signature rows (their word in one of the first three columns), left out with
-    a note. Vectorised: only the rows found are looked at one by one."""
+def _skip_rows(table: pa.Table, numbers: npt.NDArray[np.int64], words: RowWords, source: str,
+               empty: list[int] | None = None) -> tuple[pa.Table, npt.NDArray[np.int64], list[Note]]:
+    """Blank rows (``empty``: lines Arrow left out), and totals and signature rows (their word in one of the
+    first three columns), left out with a note. Vectorised: only the rows found are looked at one by one."""
+    empty = empty or []
     if table.num_rows == 0:
-        return table, numbers, []
+        return table, numbers, _skip_notes(source, empty[:10], len(empty), {})
     filled = np.zeros(table.num_rows, dtype=np.int32)
     for col in table.columns:
         filled += col.is_valid().to_numpy(zero_copy_only=False)
@@ -328,7 +334,7 @@ def _skip_rows(table: pa.Table, numbers: npt.NDArray[np.int64], words: RowWords,
         hit = pc.match_substring_regex(col, pattern).fill_null(False)
         marked |= hit.to_numpy(zero_copy_only=False)
     if not blank_mask.any() and not marked.any():
-        return table, numbers, []
+        return table, numbers, _skip_notes(source, empty[:10], len(empty), {})
     skipped: dict[str, list[tuple[int, str]]] = {"totals": [], "signature": []}
     for i in np.flatnonzero(marked & ~blank_mask).tolist():
         texts = [v for v in (table.column(c)[i].as_py() for c in range(min(3, table.num_columns))) if v]
@@ -338,7 +344,7 @@ def _skip_rows(table: pa.Table, numbers: npt.NDArray[np.int64], words: RowWords,
             continue
         skipped[kind].append((int(numbers[i]), texts[0]))
     drop = blank_mask | marked
-    blank = numbers[blank_mask].tolist()
+    blank = sorted(empty + numbers[blank_mask].tolist())
     keep = ~drop
     return (table.filter(pa.array(keep)), numbers[keep],
-            _skip_notes(source, blank[:10], int(blank_mask.sum()), skipped))
+            _skip_notes(source, blank[:10], len(blank), skipped))

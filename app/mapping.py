@@ -226,7 +226,7 @@ def _apply_mapping(spec: ColumnSpec, path: Path, encoding: str | None) -> None:
                 spec.headers[level].pop(norm(header), None)
             continue
         if fld not in every:
-            hint = difflib.get_close_matches(fld, sorted(every), n=1)
+            hint = difflib.get_close_matches(fld, sorted(every), n=1, cutoff=0.4)
             raise TableError(f"{path}: {key}: {fld!r} is not a field" + (f"; did you mean {hint[0]!r}?" if hint else ""))
         spec.ignored.pop(norm(header), None)
         for level in LEVELS:

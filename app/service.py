@@ -233,8 +233,18 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
     @app.post("/v1/screen", summary="Screen an uploaded caseload (CSV in UTF-8 or GBK, XLSX, Parquet or JSON Lines); "
                                     "the format is read from the content, never the file name")
     async def api_screen(request: Request, caseload: UploadFile = File(...), members: UploadFile | None = File(None),
-                         businesses: UploadFile | None = File(None), sites: bool = False,
+                         businesses: UploadFile | None = File(None),
+                         columns: UploadFile | None = File(None, description="a county's column mapping (YAML), as "
+                                                                              "houfu screen --columns reads"),
+                         sites: bool = False,
                          as_of: dt.date | None = None,
+                         encoding: str | None = Query(None, max_length=40, description="the CSV files' text encoding "
+                                                                                     "(default: detected)"),
+                         jurisdiction: str | None = Query(None, max_length=100,
+                                                          description="the county of rows whose own columns do not "
+                                                                      "say (an id, a name or a division code)"),
+                         lang: str = Query("zh", pattern="^(zh|en)$",
+                                           description="the language of the notes and errors"),
                          determinations: str | None = Query(None, pattern="^(csv|parquet|jsonl|xlsx)$",
                                                             description="answer with the determinations file, "
                                                                         "one row per (household, measure)")) -> Any:
@@ -257,18 +267,21 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
                 if upload is not None:
                     paths[name], info = await _save_upload(upload, folder, name)
                     files.append(info)
+            mapping = await _save_mapping(columns, folder) if columns is not None else None
             out = folder / f"determinations.{determinations or 'parquet'}" if determinations else None
             # Screening takes seconds for a large caseload: off the event loop, so other requests go on.
             run = await run_in_threadpool(
                 screen_files, kb, evaluator, paths["caseload"], paths.get("members"), paths.get("businesses"),
-                None, "site" if sites else "household", as_of or dt.date.today(), out, None, folder / "errors.csv")
+                encoding, "site" if sites else "household", as_of or dt.date.today(), out, None,
+                folder / "errors.csv", lang, None, 1, mapping, jurisdiction)
         except TableError as exc:
             _remove(folder)
-            # "<folder>/members.csv: 年龄: reason" -> field "members" (or "members.年龄"): no server path leaks
+            # "<folder>/members.csv: 年龄: reason" -> field "members" (or "members.年龄"): no server path leaks;
+            # a limit refused before the work is 413, anything else the file cannot be read as is 422.
             file, _, rest = str(exc).replace(f"{folder}/", "").partition(": ")
             field, _, message = rest.partition(": ")
-            where = Path(file).stem + ("" if field in ("-", "") else f".{field}")
-            raise BadRequest(where, message or rest) from None
+            where = Path(file.split(" [")[0]).stem + ("" if field in ("-", "") else f".{field}")
+            raise BadRequest(where, message or rest, exc.status) from None
         except BadRequest:
             _remove(folder)
             raise
@@ -280,10 +293,11 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
                   "by_measure": {m: dict(c) for m, c in sorted(t.status_counts.items())},
                   "zero_employment": t.zero_employment_count, "training_owed": t.training_count,
                   "subsidy_total_yuan": t.subsidy_total,
-                  "missing_facts": dict(t.missing.most_common(20)),
-                  "errors": [{"file": Path(e.file).stem, "row": e.row, "column": e.column, "reason": e.reason}
-                             for e in t.errors[:ERRORS_LISTED]],
-                  "errors_total": len(t.errors)}
+                  "missing_facts": dict(t.missing.most_common(20))}
+        # What the reader did, as the CLI says it: tables, every column's fate, warnings and notes, the errors
+        # grouped and row by row (in the user's language), without the server's paths.
+        reading = run.reading(lang, ERRORS_LISTED)
+        answer.update(_without_folder(reading, folder))
         with lock:
             answer["screen_id"] = store.add_screen(user, t.as_of, t.kb_version, HOUFU_VERSION, files, t.rows_in,
                                                    t.screened, t.rejected, answer)
@@ -604,6 +618,28 @@ async def _save_upload(upload: UploadFile, folder: Path, name: str) -> tuple[Pat
             fh.write(chunk)
     return path, {"role": name, "format": suffix.lstrip("."), "bytes": size, "sha256": digest.hexdigest(),
                   "name_given": (upload.filename or "")[:200]}
+
+
+async def _save_mapping(upload: UploadFile, folder: Path) -> Path:
+    """A column mapping uploaded beside the caseload: YAML of at most the request body limit."""
+    data = await upload.read(MAX_BODY + 1)
+    if len(data) > MAX_BODY:
+        raise BadRequest("columns", f"more than {MAX_BODY:,} bytes; a column mapping is a short YAML file", 413)
+    path = folder / "columns.yaml"
+    path.write_bytes(data)
+    return path
+
+
+def _without_folder(data: Any, folder: Path) -> Any:
+    """The answer with the upload folder's paths cut to the file names the client gave the roles of."""
+    prefix = f"{folder}/"
+    if isinstance(data, str):
+        return data.replace(prefix, "")
+    if isinstance(data, list):
+        return [_without_folder(v, folder) for v in data]
+    if isinstance(data, dict):
+        return {k: _without_folder(v, folder) for k, v in data.items()}
+    return data
 
 
 def _remove(folder: Path) -> None:

@@ -2,12 +2,19 @@
 
 Run it to regenerate the corpus after changing it:  python tests/badinput/make_corpus.py
 tests/test_badinput.py runs every file through the real CLI and checks the manifest's expectation.
+
+The caseload files (``houfu screen``) are small and huge: a workbook of a few kilobytes declaring 16,384 columns,
+a value in column XFD, a zip whose cells or shared strings number millions, a zip directory declaring 400 MB, a
+row of 20,000 cells; a Parquet file declaring 20 million rows, or one long value repeated a million times.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import struct
+import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -29,6 +36,113 @@ def add(name: str, content: bytes | str, category: str, expect: str, field: str 
 def both(name: str, household: str, site: str, category: str, expect: str, field: str = "") -> None:
     add(f"household-{name}", household, category, expect, field, "check")
     add(f"site-{name}", site, category, expect, field, "site")
+
+
+# --- caseloads: small files that are huge once read -------------------------------------------------------------
+
+_CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                  '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                  '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                  '<Default Extension="xml" ContentType="application/xml"/>'
+                  '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                  'spreadsheetml.sheet.main+xml"/>'
+                  '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+                  'officedocument.spreadsheetml.worksheet+xml"/>{extra}</Types>')
+_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+         'officeDocument" Target="xl/workbook.xml"/></Relationships>')
+_WORKBOOK = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+             '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+             '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>')
+_WB_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'worksheet" Target="worksheets/sheet1.xml"/>{extra}</Relationships>')
+_SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+               '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+               '<dimension ref="{dimension}"/><sheetData>')
+_HEADER_ROW = ('<row r="1"><c r="A1" t="inlineStr"><is><t>户编号</t></is></c>'
+               '<c r="B1" t="inlineStr"><is><t>所在县</t></is></c></row>'
+               '<row r="2"><c r="A2" t="inlineStr"><is><t>H1</t></is></c>'
+               '<c r="B2" t="inlineStr"><is><t>定南县</t></is></c></row>')
+
+
+def workbook(rows: str, dimension: str = "A1:B2", strings: str | None = None) -> bytes:
+    """A minimal XLSX: one sheet of these rows (XML), and shared strings if given."""
+    buf = io.BytesIO()
+    extra_types = ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                   'officedocument.spreadsheetml.sharedStrings+xml"/>') if strings is not None else ""
+    extra_rels = ('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                  'sharedStrings" Target="sharedStrings.xml"/>') if strings is not None else ""
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES.format(extra=extra_types))
+        z.writestr("_rels/.rels", _RELS)
+        z.writestr("xl/workbook.xml", _WORKBOOK)
+        z.writestr("xl/_rels/workbook.xml.rels", _WB_RELS.format(extra=extra_rels))
+        z.writestr("xl/worksheets/sheet1.xml", _SHEET_HEAD.format(dimension=dimension) + rows
+                   + "</sheetData></worksheet>")
+        if strings is not None:
+            z.writestr("xl/sharedStrings.xml", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                       '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' + strings + "</sst>")
+    return buf.getvalue()
+
+
+def declaring(data: bytes, part: str, size: int) -> bytes:
+    """The zip with one part's uncompressed size, in its local header and the central directory, set to
+    ``size``: a directory that declares what the data is not."""
+    out = bytearray(data)
+    name = part.encode()
+    at = 0
+    while (at := out.find(name, at)) >= 0:
+        local = out.rfind(b"PK\x03\x04", 0, at)
+        central = out.rfind(b"PK\x01\x02", 0, at)
+        if central >= 0 and central + 46 == at:
+            struct.pack_into("<I", out, central + 24, size)
+        elif local >= 0 and local + 30 == at:
+            struct.pack_into("<I", out, local + 22, size)
+        at += len(name)
+    return bytes(out)
+
+
+def parquet(table: object, **options: object) -> bytes:
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(table, buf, **options)  # type: ignore[arg-type]
+    return buf.getvalue()
+
+
+def caseloads() -> None:
+    import pyarrow as pa
+
+    screen = ("--as-of", "2026-01-01", "-q")
+    add("caseload-declares-16384-columns.xlsx", workbook(_HEADER_ROW, "A1:XFD1048576"), "caseload limits",
+        "accepted", command="screen", args=screen)
+    add("caseload-value-in-column-XFD.xlsx", workbook(_HEADER_ROW + '<row r="3"><c r="XFD3"><v>1</v></c></row>',
+                                                      "A1:XFD3"),
+        "caseload limits", "error", "column 16,384", "screen", screen)
+    cells = "".join("<row>" + "<c><v>1</v></c>" * 1000 + "</row>" for _ in range(5_200))
+    add("caseload-5.2-million-cells.xlsx", workbook(_HEADER_ROW + cells, "A1:ALL5202"), "caseload limits", "error",
+        "cells hold a value", "screen", screen)
+    add("caseload-5.1-million-shared-strings.xlsx", workbook(_HEADER_ROW, strings="<si><t/></si>" * 5_100_000),
+        "caseload limits", "error", "shared strings", "screen", screen)
+    add("caseload-zip-declares-400mb.xlsx", declaring(workbook(_HEADER_ROW), "xl/worksheets/sheet1.xml",
+                                                      400_000_000),
+        "caseload limits", "error", "bytes once uncompressed", "screen", screen)
+    add("caseload-row-of-20000-cells.xlsx", workbook(_HEADER_ROW + '<row r="3">' + "<c/>" * 20_000 + "</row>"),
+        "caseload limits", "error", "cells in one row", "screen", screen)
+    add("caseload-2000-columns.csv", ",".join(["户编号"] + [f"c{i}" for i in range(1, 2000)]) + "\nH1\n",
+        "caseload limits", "error", "columns", "screen", screen)
+    nulls = pa.nulls(20_000_000, pa.string())
+    add("caseload-declares-20-million-rows.parquet", parquet(pa.table({"户编号": nulls, "所在县": nulls})),
+        "caseload limits", "error", "rows declared", "screen", screen)
+    zeros = pa.array([0] * 1_000_000, pa.int32())
+    long = pa.DictionaryArray.from_arrays(zeros, pa.array(["定" * 40_000]))
+    add("caseload-one-long-value-a-million-times.parquet",
+        parquet(pa.table({"户编号": pa.DictionaryArray.from_arrays(zeros, pa.array(["H1"])), "所在县": long}),
+                compression="zstd"), "caseload limits", "error", "所在县", "screen", screen)
 
 
 def main() -> None:
@@ -189,6 +303,7 @@ def main() -> None:
     add("household-business-twice.yaml", "id: H\njurisdiction: dingnan\nmembers: [{age: 40}]\nentities:\n"
         "  - {id: shop, owners: [1], in_incubator: true}\n  - {id: shop, owners: [1], in_incubator: true}\n",
         "duplicates", "error", "entities[1].id")
+    caseloads()
     # well-formed input is accepted
     add("household-plain.yaml", HOUSEHOLD, "accepted", "accepted")
     add("site-plain.yaml", SITE, "accepted", "accepted", command="site")
