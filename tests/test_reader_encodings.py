@@ -75,3 +75,74 @@ def test_big5_bytes_are_not_read_as_gbk():
         decode(big5)
     assert "--encoding" in exc.value.message
     assert decode(big5, "big5")[0].startswith("戶編號")
+
+
+# --- every command that reads a file takes --encoding, and detects GBK without it (issue 20, item 1) ---------------
+
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from click.testing import CliRunner  # noqa: E402
+
+from houfu.app.cli import main  # noqa: E402
+
+HOUSEHOLD_GBK = ("id: H1\nname: 彭海户\njurisdiction: 定南县\nsite_type: 县城集中安置\n"
+                 "members:\n  - {name: 彭海, age: 40, labor_capacity: 完全}\n  - {name: 彭小红, age: 12}\n")
+SITE_GBK = "id: S1\nname: 彭家安置点\njurisdiction: 定南县\npopulation: 900\n"
+PAGE_GBK = "定南县彭家安置点工作方案\n一、总体要求\n(一)稳定就业。每年开展不少于2次招聘会。(县人社局牵头)\n"
+
+
+def _commands(tmp_path: Path, enc: str) -> list[tuple[list[str], bytes]]:
+    csv = "户编号,户名,所在县\nH1,彭海户,定南县\n"
+    members = "户编号,姓名,年龄\nH1,彭海,40\n"
+    (tmp_path / f"m-{enc}.csv").write_bytes(members.encode(enc))
+    return [
+        (["check", "{f}"], HOUSEHOLD_GBK.encode(enc)),
+        (["check", "{f}", "--json"], HOUSEHOLD_GBK.encode(enc)),
+        (["site", "{f}"], SITE_GBK.encode(enc)),
+        (["explain", "{f}", "dn.4.3.incubation_subsidy"], HOUSEHOLD_GBK.encode(enc)),
+        (["brief", "household", "{f}"], HOUSEHOLD_GBK.encode(enc)),
+        (["brief", "site", "{f}"], SITE_GBK.encode(enc)),
+        (["screen", "{f}", "--members", str(tmp_path / f"m-{enc}.csv"), "-q", "--json"], csv.encode(enc)),
+        (["kb", "scaffold", "{f}", "--id", "pengjia-2025", "-o", str(tmp_path / "drafts"), "--force", "--json"],
+         PAGE_GBK.encode(enc)),
+    ]
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    r = CliRunner().invoke(main, [*argv, "--as-of", "2026-01-01"] if argv[0] != "kb" else argv)
+    # Times and the file's own name are the run's, not its reading.
+    text = re.sub(r'"?(seconds|households_per_second|peak_rss_mb)"?: [0-9.]+', r"\1", r.output)
+    return r.exit_code, re.sub(r"(in|m)-(utf-8|gbk)\.(yaml|csv|txt)", "FILE", text)
+
+
+@pytest.mark.parametrize("at", range(8))
+def test_every_command_that_reads_a_file_reads_gbk_as_its_utf8_twin_and_takes_encoding(tmp_path, at):
+    runs = {}
+    for enc in ("utf-8", "gbk"):
+        args, data = _commands(tmp_path, enc)[at]
+        kind = args[0] if args[0] != "kb" else args[1]
+        path = tmp_path / f"in-{enc}.{ {'screen': 'csv', 'scaffold': 'txt'}.get(kind, 'yaml')}"
+        path.write_bytes(data)
+        argv = [a.replace("{f}", str(path)) for a in args]
+        runs[enc] = (argv, _run(argv))
+    argv = runs["gbk"][0]
+    assert runs["gbk"][1] == runs["utf-8"][1] and runs["gbk"][1][0] == 0, runs
+    for encoding in ("gbk", "gb18030"):
+        assert _run([*argv, "--encoding", encoding]) == runs["utf-8"][1]
+    # Told the wrong encoding, one line naming the file and the place, never a guess.
+    r = CliRunner().invoke(main, argv + ["--encoding", "utf-8"])
+    assert r.exit_code == 2 and "not valid utf-8" in r.output and "Traceback" not in r.output, r.output
+    assert len([ln for ln in r.output.splitlines() if ln.startswith("Error:")]) == 1
+
+
+def test_check_reads_a_gbk_yaml_whose_bytes_look_like_cesu8(tmp_path):
+    """彭 (C5ED) puts ED BA A3 in the bytes: once refused as "a UTF-16 surrogate written as UTF-8 (CESU-8)"."""
+    gbk, utf8 = tmp_path / "gbk.yaml", tmp_path / "utf8.yaml"
+    gbk.write_bytes(HOUSEHOLD_GBK.encode("gbk"))
+    utf8.write_text(HOUSEHOLD_GBK, encoding="utf-8")
+    assert b"\xed\xba\xa3" in gbk.read_bytes()
+    got = CliRunner().invoke(main, ["check", str(gbk), "--json", "--as-of", "2026-01-01"])
+    want = CliRunner().invoke(main, ["check", str(utf8), "--json", "--as-of", "2026-01-01"])
+    assert got.exit_code == 0 and "CESU-8" not in got.output, got.output
+    assert got.output == want.output
