@@ -477,14 +477,24 @@ class _Rows:
 
             f = check_parquet(path, limits)
             mapping, _ = _header_map(spec.kb, level, f.schema_arrow.names, spec)
-            # Only the columns a field maps to, every text column as a dictionary: its text is counted before it
-            # is decoded (a file can repeat one long value for every row).
+            # Only the columns a field maps to; labels (low cardinality) as dictionaries, ids and names not: a
+            # dictionary of unique strings costs more than the strings (each batch carries the page's dictionary).
+            # The text of every column is counted before it is decoded (a file can repeat one long value for
+            # every row): the labels' batch by batch, the household ids when _household_column reads them, the
+            # rest (names) in a pass of their own, as dictionaries.
+            unique = {"id", "household", "name"}
             strings = [c for c in _strings(f.schema_arrow) if c in mapping]
-            f = pq.ParquetFile(path, read_dictionary=strings)
+            labels = [c for c in strings if mapping[c] not in unique]
+            self.budget = TextBudget(path, limits)
+            read = {"id" if level == "household" else "household"}
+            for c in strings:
+                if c not in labels and mapping[c] not in read:
+                    for b in pq.ParquetFile(path, read_dictionary=[c]).iter_batches(batch_size=65_536, columns=[c]):
+                        self.budget.check(b)
+            f = pq.ParquetFile(path, read_dictionary=labels)
             columns = [c for c in f.schema_arrow.names if c in mapping]
             self.schema = pa.schema([f.schema_arrow.field(c) for c in columns])
             self.batches = f.iter_batches(batch_size=65_536, columns=columns)
-            self.budget = TextBudget(path, limits)
 
     def take(self, n: int) -> pa.Table | None:
         if self.batches is None:

@@ -189,6 +189,29 @@ class TextBudget:
                                      "text once decoded; at most that much is read")
 
 
+def _read_parquet(path: Path, spec: ColumnSpec, limits: TableLimits) -> pa.Table:
+    """A whole Parquet file, its text counted before it is decoded: labels are read as dictionaries (and
+    counted as they come), ids and names (unique: a dictionary would cost more than the strings) in a pass of
+    their own as dictionaries first."""
+    import pyarrow.parquet as pq
+
+    f = check_parquet(path, limits)
+    strings = _strings(f.schema_arrow)
+    unique = [c for c in strings if any(spec.field(level, c) in ("id", "household", "name") for level in
+                                        ("household", "member", "entity", "site"))]
+    labels = [c for c in strings if c not in unique]
+    budget = TextBudget(path, limits)
+    try:
+        for c in unique:
+            for batch in pq.ParquetFile(path, read_dictionary=[c]).iter_batches(batch_size=65_536, columns=[c]):
+                budget.check(batch)
+        table = pq.ParquetFile(path, read_dictionary=labels).read()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
+    budget.check(table)
+    return table
+
+
 def _strings(schema: pa.Schema) -> list[str]:
     return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
 
@@ -206,13 +229,7 @@ def read_sheets(path: Path, encoding: str | None = None, spec: ColumnSpec | None
             raise TypeError("read_sheets needs the column spec or the knowledge base")
         spec = spec_for(kb)
     if suffix == ".parquet":
-        f = check_parquet(path, limits)
-        try:
-            table = f.read(use_threads=True) if not _strings(f.schema_arrow) else \
-                type(f)(path, read_dictionary=_strings(f.schema_arrow)).read()
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
-        TextBudget(path, limits).check(table)
+        table = _read_parquet(path, spec, limits)
         deadline.check(str(path))
         return [Sheet(table, str(path), np.arange(2, table.num_rows + 2, dtype=np.int64),
                       headers=list(table.column_names))], []
@@ -577,8 +594,9 @@ def _numbers(n: int, given: npt.NDArray[np.int64] | None, base: int) -> npt.NDAr
 
 
 def _float_ids(ids: pa.Array) -> npt.NDArray[np.bool_]:
-    if len(ids) == 0:
-        return np.zeros(0, bool)
+    """Which ids are figures in the exponent form (a plain substring search first: most columns hold no E)."""
+    if len(ids) == 0 or not pc.any(pc.match_substring(ids, "e", ignore_case=True)).as_py():
+        return np.zeros(len(ids), bool)
     return np.asarray(pc.match_substring_regex(ids, _FLOAT_ID).fill_null(False).to_numpy(zero_copy_only=False),
                       dtype=bool)
 
@@ -867,16 +885,16 @@ def _first_rows(ids: pa.Array) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int
 
 
 def _clean_ids(ids: pa.Array, column: str, file: str, numbers: npt.NDArray[np.int64],
-               errors: dict[int, list[CellError]], key: Any = None) -> pa.Array:
-    """Ids Excel stored as figures (3.6e+17) refused, each with the fix; they count as no id after that."""
+               errors: dict[int, list[CellError]]) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
+    """Ids Excel stored as figures (3.6e+17) refused, each with the fix; they count as no id after that. Returns
+    the ids left and which rows were figures."""
     floats = _float_ids(ids)
     if not floats.any():
-        return ids
+        return ids, floats
     for r in np.flatnonzero(floats).tolist():
-        k = r if key is None else key(r)
-        errors.setdefault(k, []).append(cell_error(file, int(numbers[r]), column, "id_float",
+        errors.setdefault(r, []).append(cell_error(file, int(numbers[r]), column, "id_float",
                                                    value=_float_short(str(ids[r].as_py()))))
-    return pc.if_else(pa.array(floats), pa.scalar(None, pa.string()), ids)
+    return pc.if_else(pa.array(floats), pa.scalar(None, pa.string()), ids), floats
 
 
 def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table | None = None,
@@ -912,8 +930,7 @@ def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table
             out.notes, out.columns, out.counts, out.unknown_values = notes + out.notes, fates, counts, unknown
             return out
     errors: dict[int, list[CellError]] = {}
-    ids = _clean_ids(_arr(main, id_col), id_col, source, numbers, errors)
-    floated = _float_ids(_arr(main, id_col))
+    ids, floated = _clean_ids(_arr(main, id_col), id_col, source, numbers, errors)
     rows_in = main.num_rows
     first, _ = _first_rows(ids)
     for i in np.flatnonzero((first < 0) & ~floated).tolist():
@@ -970,8 +987,7 @@ def _items_from(spec: ColumnSpec, level: str, table: pa.Table | None, file: str,
         raise TableError(f"{file}: -: no household id column (户编号 or household)")
     errors: dict[int, list[CellError]] = {}
     item_errors: dict[int, list[CellError]] = {}
-    hh = _clean_ids(_arr(table, hcol), hcol, file, numbers, item_errors)
-    floated = _float_ids(_arr(table, hcol))
+    hh, floated = _clean_ids(_arr(table, hcol), hcol, file, numbers, item_errors)
     owner = pc.index_in(hh, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
     cols = _level_columns(spec, level, table, mapping, file, item_errors, numbers, unknown)
     if level == "member":
@@ -1004,8 +1020,7 @@ def _load_wide(spec: ColumnSpec, path: Path, table: pa.Table, mapping: dict[str,
     source = str(path)
     errors: dict[int, list[CellError]] = {}
     row_errors: dict[int, list[CellError]] = {}  # by row of the table
-    ids_all = _clean_ids(_arr(table, id_col), id_col, source, numbers, row_errors)
-    floated = _float_ids(_arr(table, id_col))
+    ids_all, floated = _clean_ids(_arr(table, id_col), id_col, source, numbers, row_errors)
     first, head_rows = _first_rows(ids_all)
     for i in np.flatnonzero(first < 0).tolist():
         errors.setdefault(-1 - i, []).extend(row_errors.pop(i, []) if floated[i] else

@@ -376,3 +376,61 @@ def test_the_api_takes_a_column_mapping_and_jurisdiction(files, client, tmp_path
     r = client.post(f"/v1/screen?as_of={AS_OF}&jurisdiction=dingnan", headers=SUPERVISOR,
                     files={"caseload": ("h.csv", "户编号,年龄\nH1,3\n".encode())})
     assert r.status_code == 200 and r.json()["screened"] == 1
+
+
+# --- limits that hold before the work -------------------------------------------------------------------------------
+
+def _parquet(path: Path, table: Any, **options: Any) -> Path:
+    pq.write_table(table, path, **options)
+    return path
+
+
+def test_a_name_repeated_long_for_every_row_is_refused_before_it_is_decoded(tmp_path):
+    """Ids and names are read as plain strings (a dictionary of unique strings costs more): their text is
+    counted in a pass of their own, as dictionaries, in the whole read and in the read by parts alike."""
+    import pyarrow as pa
+
+    from houfu.app.limits import LimitError
+
+    n = 200_000
+    zeros = pa.array([0] * n, pa.int32())
+    households = _parquet(tmp_path / "h.parquet", pa.table({"户编号": [f"H{i}" for i in range(n)],
+                                                            "所在县": pa.DictionaryArray.from_arrays(zeros, ["定南县"])}))
+    members = _parquet(tmp_path / "m.parquet", pa.table({
+        "户编号": [f"H{i}" for i in range(n)], "年龄": [30] * n,
+        "姓名": pa.DictionaryArray.from_arrays(zeros, ["彭" * 30_000])}), compression="zstd")
+    assert members.stat().st_size < 400_000  # a few hundred kilobytes that would decode to 18 GB
+    with pytest.raises(LimitError, match="姓名: a value of 90,000 bytes"):
+        load_caseload(houfu.load(), households, members)
+    r = CliRunner().invoke(main, ["screen", str(households), "--members", str(members), "--as-of", AS_OF, "-q"])
+    assert r.exit_code == 2 and "姓名: a value of 90,000 bytes" in r.output and len(r.output.splitlines()) == 1
+
+
+def test_text_is_counted_exactly_when_the_longest_value_times_the_rows_is_over_the_limit(tmp_path):
+    import pyarrow as pa
+
+    from houfu.app.limits import LimitError, TableLimits
+
+    n = 100_000
+    limits = TableLimits(parquet_text_bytes=8_000_000)
+    # One 3,000-byte label among short ones: the bound (3,000 x 100,000) is over, the text itself is not.
+    few = pa.DictionaryArray.from_arrays(pa.array([1] + [0] * (n - 1), pa.int32()), ["县城", "定" * 1000])
+    ok = _parquet(tmp_path / "ok.parquet", pa.table({"户编号": [f"H{i}" for i in range(n)], "安置点": few}))
+    assert load_caseload(houfu.load(), ok, limits=limits).rows_in == n
+    many = pa.DictionaryArray.from_arrays(pa.array([1] * n, pa.int32()), ["县城", "定" * 1000])
+    bad = _parquet(tmp_path / "bad.parquet", pa.table({"户编号": [f"H{i}" for i in range(n)], "安置点": many}))
+    with pytest.raises(LimitError, match="安置点: more than 8,000,000 bytes of text once decoded"):
+        load_caseload(houfu.load(), bad, limits=limits)
+
+
+def test_row_groups_and_the_time_budget_are_limits_too(files, tmp_path):
+    import pyarrow as pa
+
+    from houfu.app.limits import LimitError, TableLimits
+
+    path = _parquet(tmp_path / "g.parquet", pa.table({"户编号": [f"H{i}" for i in range(50)]}), row_group_size=10)
+    with pytest.raises(LimitError, match="5 row groups; at most 3"):
+        load_caseload(houfu.load(), path, limits=TableLimits(parquet_row_groups=3))
+    for given in (files["xlsx"], files["households"]):
+        with pytest.raises(LimitError, match="more than 0 s \\(the time budget\\)"):
+            load_caseload(houfu.load(), given, limits=TableLimits(seconds=0))
