@@ -14,6 +14,8 @@ A mapping file::
     values:                      # a field -> {spelling: code}; site -> {spelling: a site in sites.yaml}
       labor_capacity: {弱劳力(半劳力): partial}
       site: {定南县城安置点: 定南县县城集中安置点}
+      yes_words: [有的]          # words read as yes, no or not known in any yes/no column
+      no_words: [没]
 
 ``suggest`` drafts one for a person to review (``houfu screen --suggest-columns``).
 """
@@ -41,6 +43,9 @@ LEVELS = ("household", "member", "entity", "site")
 EXTRA = {"household": ("id", "name", "site", "jurisdiction", "category"), "member": ("household", "name", "id_number"),
          "entity": ("household", "id", "name"), "site": ("id", "name", "jurisdiction")}
 IGNORE = "ignore"
+#: a mapping file's lists of words read as yes, no or not known in any yes/no column (YAML 1.1 reads a bare yes or
+#: no as a boolean, so the keys say what they hold)
+WORDS = ("yes_words", "no_words", "unknown_words")
 
 
 def norm(header: str) -> str:
@@ -238,18 +243,18 @@ def _apply_mapping(spec: ColumnSpec, path: Path, encoding: str | None) -> None:
     if not isinstance(values, dict):
         raise TableError(f"{path}: values: a mapping of field -> {{spelling: code}}")
     for fact, spellings in values.items():
-        if fact in ("yes", "no", "unknown") and isinstance(spellings, list):
+        if fact in WORDS and isinstance(spellings, list):
             spellings = {str(w): True for w in spellings}
         if not isinstance(spellings, dict):
             raise TableError(f"{path}: values.{fact}: a mapping of spelling -> code")
         if fact == "site":
             _map_sites(spec, path, spellings)
             continue
-        if fact in ("yes", "no", "unknown"):
+        if fact in WORDS:
             words = {str(w) for w in spellings}
-            if fact == "yes":
+            if fact == "yes_words":
                 spec.true = spec.true | words
-            elif fact == "no":
+            elif fact == "no_words":
                 spec.false = spec.false | words
             else:
                 spec.unknown.update({w: f"read as not known in {path.name}" for w in words})
@@ -258,7 +263,7 @@ def _apply_mapping(spec: ColumnSpec, path: Path, encoding: str | None) -> None:
         codes = set(label.labels) if label is not None else set()
         if label is not None and label.type == "boolean":
             raise TableError(f"{path}: values.{fact}: a yes/no column takes 是/否 and the words of columns.yaml; "
-                             "give a word of your own under values.yes or values.no")
+                             "give a word of your own under values.yes_words or values.no_words")
         if not codes:
             raise TableError(f"{path}: values.{fact}: not a coded field (one with labels in vocabulary.yaml)")
         for spelling, code in spellings.items():
@@ -325,8 +330,9 @@ def suggestion_file(spec: ColumnSpec, fates: Iterable[Any], values: Mapping[str,
                                + (f"; suggested, close to {near[0]}" if near else ""))
     if yes_no:
         shown = ", ".join(f"{quote(w)} ({n:,} row(s))" for w, n in yes_no.most_common())
-        value_lines += [f"  # yes/no words houfu does not know: {shown}", "  # put each under yes, no or unknown",
-                        "  yes: []", "  no: []", "  unknown: []"]
+        value_lines += [f"  # yes/no words houfu does not know: {shown}",
+                        "  # put each under yes_words, no_words or unknown_words",
+                        "  yes_words: []", "  no_words: []", "  unknown_words: []"]
     if sites:
         value_lines.append("  site:   # a site named in sites.yaml (its name or an alias)")
         for name, n in sorted(sites.items(), key=lambda kv: -kv[1]):

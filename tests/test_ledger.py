@@ -434,3 +434,20 @@ def test_row_groups_and_the_time_budget_are_limits_too(files, tmp_path):
     for given in (files["xlsx"], files["households"]):
         with pytest.raises(LimitError, match="more than 0 s \\(the time budget\\)"):
             load_caseload(houfu.load(), given, limits=TableLimits(seconds=0))
+
+
+def test_a_county_s_own_yes_and_no_words_are_suggested_then_read_from_its_mapping(tmp_path):
+    households = tmp_path / "h.csv"
+    households.write_text("户编号,所在县,享受低保\nH1,定南县,有的\nH2,定南县,没\nH3,定南县,是\n", encoding="utf-8")
+    summary, _ = screen(households)
+    assert summary["rejected"] == 2 and {g["kind"] for g in summary["error_groups"]} == {"not_yes_no"}
+    draft = tmp_path / "m.yaml"
+    r = CliRunner().invoke(main, ["screen", str(households), "--suggest-columns", str(draft)])
+    assert r.exit_code == 0 and "1 column(s)" not in r.output
+    text = draft.read_text(encoding="utf-8")
+    assert "有的 (1 row(s))" in text and "没 (1 row(s))" in text and "yes_words: []" in text
+    mapping = yaml.safe_load(text)
+    mapping["values"].update({"yes_words": ["有的"], "no_words": ["没"]})
+    draft.write_text(yaml.safe_dump(mapping, allow_unicode=True), encoding="utf-8")
+    summary, _ = screen(households, "--columns", draft, code=0)
+    assert summary["screened"] == 3 and summary["error_groups"] == []
