@@ -160,7 +160,8 @@ class Screener:
             if isinstance(p, str):
                 for r in idx.tolist():
                     totals.errors.append(CellError(loaded.source, int(loaded.row_numbers[r]), "jurisdiction",
-                                                   f"household {loaded.id(r)}: {p}"))
+                                                   f"household {loaded.id(r)}: {p}", "jurisdiction_refused",
+                                                   {"value": loaded.jurisdictions[r].as_py() or "", "message": p}))
                 totals.rejected += len(idx)
                 continue
             sub = loaded.caseload.take(idx)

@@ -810,7 +810,13 @@ def load_caseload(kb: KB, path: Path, members: Path | None = None, businesses: P
     spec = spec or spec_for(kb)
     deadline = Deadline(limits.seconds)
     if path.suffix.lower() in (".jsonl", ".ndjson"):
-        return _load_jsonl(kb, path, encoding, entity)
+        records = _load_jsonl(kb, path, encoding, entity)
+        if jurisdiction is not None:  # records that do not say where they are take --jurisdiction
+            filled = records.jurisdictions.null_count
+            records.jurisdictions = pc.fill_null(records.jurisdictions, jurisdiction)
+            records.counts.filled["given"] += filled
+            records.notes = _count_notes(spec, records.counts, records.unknown_values, jurisdiction)
+        return records
     sheets, notes = read_sheets(path, encoding, spec, limits, deadline)
     notes = list(spec.notes) + notes
     main, kinds = _pick(spec, sheets, entity, "households")
