@@ -36,7 +36,7 @@ from houfu.kb.conditions import (
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError, scope_concept_name
 from houfu.kb.models import Clause, Measure, Quota
-from houfu.kb.query import deadline_of, owners_of, resolve_jurisdiction
+from houfu.kb.query import deadline_of, owners_of, resolve_jurisdiction, site_named
 
 from .calculators import Calculator, check_calculators, load_calculators
 from .logic import (
@@ -50,7 +50,7 @@ from .logic import (
     split_fact_path,
     truth,
 )
-from .program import Program, Target, build_program
+from .program import Program, Target, build_program, gates_of
 from .results import (
     Amount,
     Choice,
@@ -155,7 +155,8 @@ def notices(kb: KB, jurisdiction: str, as_of: dt.date) -> list[Notice]:
 
 def _listed(m: Measure, entity: str) -> bool:
     if m.rule:
-        return m.rule.entity == entity
+        # A site measure that reaches the site's households is in each household's report too.
+        return m.rule.entity == entity or (entity == "household" and m.reaches == "households")
     subjects = ("household", "person") if entity == "household" else ("site",)
     return m.subject.value in subjects
 
@@ -177,7 +178,10 @@ class Evaluator:
         self._engines: dict[tuple[str, tuple[str, ...]], ReteEngine] = {}
         self._descriptions: dict[tuple[str, tuple[str, ...], str], str] = {}
         self._statics: dict[str, dict[str, Any]] = {}
-        self._member_test: dict[str, Condition | None] = {}
+        self._member_test: dict[tuple[str, tuple[str, ...], str], Condition | None] = {}
+        #: the vocabulary's ask_if gates, for conditions outside the rules (a letter's act_if)
+        self.gates = gates_of(kb)
+        self._act_if: dict[str, Condition | None] = {}
         self._used: dict[tuple[str, tuple[str, ...], str], frozenset[str]] = {}
         self._lock = threading.Lock()
 
@@ -232,9 +236,23 @@ class Evaluator:
                engine: EngineKind = EngineKind.rete) -> tuple[Program, Facts, dict[str, Truth], list[Firing]]:
         """The raw truth of every target for one record (the differential test compares these)."""
         _, program = self._program_for(record, as_of)
-        facts = flatten(record)
+        facts, _ = self.facts(record)
         results, trace = self._evaluate(program, facts, engine)
         return program, facts, results, trace
+
+    def facts(self, record: Household | Site) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The record's normalised facts (``flatten``), with what the record of the site a household names
+        (policies/sites.yaml) says of the site where the household itself does not say it; and those facts.
+        Only facts a household and a site share (site_type) are taken, and never over the household's own."""
+        facts = flatten(record)
+        taken: dict[str, Any] = {}
+        if isinstance(record, Household):
+            site = site_named(self.kb, record.site)
+            shared = self.kb.models.paths("household")
+            for k, v in (site.facts if site is not None else {}).items():
+                if k in shared and facts.get(k) is None:
+                    facts[k] = taken[k] = v
+        return facts, taken
 
     def _program_for(self, record: Household | Site, as_of: dt.date) -> tuple[str, Program]:
         """The record's jurisdiction id and the program of the documents in force there on ``as_of``."""
@@ -254,7 +272,7 @@ class Evaluator:
         as_of = as_of or dt.date.today()
         entity = "site" if isinstance(record, Site) else "household"
         jurisdiction, program = self._program_for(record, as_of)
-        facts = flatten(record)
+        facts, from_site = self.facts(record)
         results, trace = self._evaluate(program, facts, engine)
         concepts = {t.name: results[t.key] for t in program.concept_targets}
         entries = []
@@ -267,7 +285,7 @@ class Evaluator:
         return Report(
             entity=entity, id=record.id, jurisdiction=jurisdiction, as_of=as_of,
             documents=[DocumentRef(id=d, title=kb.documents[d].doc.title) for d in program.documents],
-            name=facts.get("name"), site=facts.get("site"),
+            name=facts.get("name"), site=facts.get("site"), site_facts=from_site,
             member_names=[m.get("name") for m in facts.get("members") or []],
             entity_names=[e.get("name") or e["id"] for e in facts.get("entities") or []],
             summary=dict(Counter(e.status for e in entries)),
@@ -333,7 +351,7 @@ class Evaluator:
                 else:
                     status = Status.violated
                     gap = _gap(m, facts)
-            if m.rule.quota is not None:
+            if m.rule.quota is not None and m.id not in program.through_site:
                 status, period, quota_missing = _judge_quota(m.rule.quota, program, facts, as_of)
                 missing = quota_missing
                 if status is Status.violated:
@@ -343,23 +361,32 @@ class Evaluator:
         for_members: list[int] = []
         act = False
         if status in (Status.applies, Status.satisfied):
-            for_members = self._for_members(program, m, facts)
+            for_members = self._for_members(program, target, facts)
             # Presentation data, not a determination: whether the letter should lead with this item.
-            act = m.plain is not None and m.plain.act_if is not None and truth(program, m.plain.act_if, facts,
-                                                                                concepts) is True
-            if act and m.plain is not None:
-                for_members = _members_where(program, m.plain.act_if, facts)
+            act_if = self._gated_act_if(m)
+            act = act_if is not None and truth(program, act_if, facts, concepts) is True
+            if act:
+                for_members = _members_where(program, act_if, facts)
         used = self._used_concepts(program, target)
         why = [f for f in trace if (f.name in used if f.kind is TargetKind.concept else f.name == m.id)]
         return Determination(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
-                             out_of_scope=scope_note, period=period, for_members=for_members, act=act, **base)
+                             out_of_scope=scope_note, period=period, for_members=for_members, act=act,
+                             through_site=m.id in program.through_site, **base)
 
-    def _for_members(self, program: Program, m: Measure, facts: Facts) -> list[int]:
-        """The members for whom the rule's first "some member" test holds: whom a letter names for it."""
-        if m.id not in self._member_test:
-            node = next((n for n, _ in walk(m.rule.when if m.rule else None) if isinstance(n, AnyMember)), None)
-            self._member_test[m.id] = node.any_member if node is not None else None
-        inner = self._member_test[m.id]
+    def _gated_act_if(self, m: Measure) -> Condition | None:
+        """The letter's act_if with the vocabulary's gates, as the rules have them (no child acts on a job)."""
+        if m.id not in self._act_if:
+            raw = m.plain.act_if if m.plain is not None else None
+            self._act_if[m.id] = None if raw is None else self.gates.apply(raw)
+        return self._act_if[m.id]
+
+    def _for_members(self, program: Program, target: Target, facts: Facts) -> list[int]:
+        """The members for whom the rule's first "some member" test holds, gates included: whom a letter names."""
+        key = (program.entity, program.documents, target.key)
+        if key not in self._member_test:
+            node = next((n for n, _ in walk(target.when) if isinstance(n, AnyMember)), None)
+            self._member_test[key] = node.any_member if node is not None else None
+        inner = self._member_test[key]
         if inner is None:
             return []
         return [i for i, mf in enumerate(facts.get(MEMBERS) or []) if truth(program, inner, mf, {}) is True]
@@ -405,7 +432,8 @@ class Evaluator:
             items = facts.get(collection) if collection else None
             subject = items[index] if items is not None and index is not None and index < len(items) else facts
             label = self.kb.fact_labels.get(key)
-            if label is not None and label.ask_if is not None and truth(program, label.ask_if, subject, {}) is False:
+            gate = program.gates.get(key, label.ask_if if label is not None else None)
+            if gate is not None and truth(program, gate, subject, {}) is False:
                 continue
             about = None
             if collection == MEMBERS:
@@ -447,7 +475,7 @@ class Evaluator:
                              + (f"; did you mean {', '.join(hint)}?" if hint else ""))
         # The member tests need only the program and the facts, not a second evaluation.
         _, program = self._program_for(record, report.as_of)
-        facts = flatten(record)
+        facts, _ = self.facts(record)
         return Explanation(determination=entry, member_tests=self._member_tests(program, self.kb.measures[measure_id],
                                                                                  facts),
                            notices=report.notices, kb_version=report.kb_version, houfu_version=report.houfu_version)
@@ -456,7 +484,8 @@ class Evaluator:
         """Per member, the truth of each member condition of the rule, with the concepts it uses cited."""
         kb = self.kb
         out = []
-        for node, _ in walk(m.rule.when if m.rule else None):
+        target = program.by_key.get(f"{TargetKind.measure.value}:{m.id}")
+        for node, _ in walk(target.when if target is not None else None):
             if isinstance(node, AnyMember):
                 inner, items = node.any_member, facts.get(MEMBERS)
             elif isinstance(node, AllMembers):

@@ -12,12 +12,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from houfu.kb.conditions import AllOf, ConceptIs, Condition, walk
+from houfu.kb.conditions import (
+    MEMBERS,
+    AllEntities,
+    AllMembers,
+    AllOf,
+    AnyEntity,
+    AnyMember,
+    AnyOf,
+    ConceptIs,
+    Condition,
+    Fact,
+    FactRef,
+    Gated,
+    GatedOpen,
+    MemberConceptIs,
+    Not,
+    Op,
+    QuantifierVisitor,
+    visit,
+    walk,
+)
 from houfu.kb.loader import KB, scope_concept_name
+from houfu.kb.models import FactLabel
 
 from .results import TargetKind
 
-__all__ = ["Target", "Program", "build_program", "concept_order"]
+__all__ = ["Gates", "Target", "Program", "build_program", "concept_order", "gates_of"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +66,10 @@ class Program:
     concepts: Mapping[str, Condition]
     #: parameter id -> value, for ParamRef comparisons
     parameters: Mapping[str, float]
+    #: fact -> its ask_if gate as compiled (gated itself), on the record the fact belongs to: who is asked it
+    gates: Mapping[str, Condition] = field(default_factory=dict)
+    #: measure ids decided for a household through its site (a site rule with ``reaches: households``)
+    through_site: frozenset[str] = frozenset()
     by_key: Mapping[str, Target] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -74,42 +99,172 @@ def concept_order(concepts: Mapping[str, Condition], names: list[str]) -> list[s
     return order
 
 
+class Gates:
+    """The ask_if gates of a vocabulary, compiled into rules (``Gated``, ``GatedOpen``).
+
+    A fact is asked only of those its gate (policies/vocabulary.yaml ``ask_if``) lets through: no job questions
+    for a 14-year-old, no school questions for a 72-year-old. A rule that tests such a fact is decided the same
+    way: every test of a gated fact becomes "the gate holds and the test holds", so for someone the gate
+    excludes the test is false and the measure does not apply, with the gate's reason, rather than waiting on
+    a question houfu will never ask; where the gate is unknown the test stays unknown (and the gate's facts are
+    what to ask). Outside its gate a fact has the value the vocabulary gives it (``otherwise``: a child's
+    labour capacity is none) or none at all, which equals nothing: there a test that the value makes true
+    (``ne``, or ``labor_capacity ne full`` for a child) becomes "the gate fails or the test holds".
+    A gate that tests gated facts is compiled the same way (employed's gate reads labour capacity, whose own
+    gate is the age of 16).
+    """
+
+    def __init__(self, labels: Mapping[str, FactLabel]):
+        self.labels = {k: v for k, v in labels.items() if v.ask_if is not None}
+        self._compiled: dict[str, Condition] = {}
+        self._building: list[str] = []
+
+    def gate(self, fact: str) -> Condition | None:
+        """The compiled gate of one fact (None if it has none)."""
+        label = self.labels.get(fact)
+        if label is None or label.ask_if is None:
+            return None
+        if fact not in self._compiled:
+            if fact in self._building:
+                raise ValueError(f"the ask_if gates form a cycle: {' -> '.join(self._building + [fact])}")
+            self._building.append(fact)
+            try:
+                self._compiled[fact] = self.apply(label.ask_if)
+            finally:
+                self._building.pop()
+        return self._compiled[fact]
+
+    def apply(self, cond: Condition) -> Condition:
+        """``cond`` with every test of a gated fact joined to its gate."""
+        return visit(cond, _Gater(self))
+
+    def all(self) -> dict[str, Condition]:
+        out: dict[str, Condition] = {}
+        for fact in self.labels:
+            g = self.gate(fact)
+            assert g is not None
+            out[fact] = g
+        return out
+
+    def leaf(self, c: Fact) -> Condition:
+        out: Condition = c
+        for fact in dict.fromkeys([c.fact] + ([c.value.fact_ref] if isinstance(c.value, FactRef) else [])):
+            gate = self.gate(fact)
+            if gate is None:
+                continue
+            label = self.labels[fact]
+            assert label.ask_if is not None and label.ask_if_why is not None
+            extra = dict(fact=fact, why=label.ask_if_why, asked_if=label.ask_if)
+            if _holds_outside(c, fact, label.otherwise):
+                out = GatedOpen(any=[Not(not_=gate), out], **extra)
+            else:
+                out = Gated(all=[gate, out], **extra)
+        return out
+
+
+def _holds_outside(c: Fact, fact: str, otherwise: str | None) -> bool:
+    """Whether test ``c`` holds for someone the gate of ``fact`` excludes: with the vocabulary's value for
+    them (a code, so compared with a code or a list of codes), or with no value, which equals nothing (so
+    only ``ne`` holds)."""
+    if otherwise is None or isinstance(c.value, FactRef) or c.fact != fact:
+        return c.op is Op.ne
+    right = c.value
+    match c.op:
+        case Op.eq:
+            return otherwise == right
+        case Op.ne:
+            return otherwise != right
+        case Op.in_:
+            return isinstance(right, list) and otherwise in right
+        case _:
+            return False  # a code is neither more nor less than a number
+
+
+class _Gater(QuantifierVisitor[Condition]):
+    def __init__(self, gates: Gates):
+        self.gates = gates
+
+    def fact(self, c: Fact) -> Condition:
+        return self.gates.leaf(c)
+
+    def all_of(self, c: AllOf) -> Condition:
+        return AllOf(all=[visit(x, self) for x in c.all])
+
+    def any_of(self, c: AnyOf) -> Condition:
+        return AnyOf(any=[visit(x, self) for x in c.any])
+
+    def not_(self, c: Not) -> Condition:
+        return Not(not_=visit(c.not_, self))
+
+    def quantified(self, collection: str, every: bool, inner: Condition) -> Condition:
+        body = visit(inner, self)
+        if collection == MEMBERS:
+            return AllMembers(all_members=body) if every else AnyMember(any_member=body)
+        return AllEntities(all_entities=body) if every else AnyEntity(any_entity=body)
+
+    def concept(self, c: ConceptIs) -> Condition:
+        return c  # the concept's own definition is gated where the program keeps it
+
+    def member_concept(self, c: MemberConceptIs) -> Condition:
+        return c
+
+
+def gates_of(kb: KB) -> Gates:
+    return Gates(kb.fact_labels)
+
+
 def _concepts_in(cond: Condition | None) -> list[str]:
     return [n.concept for n, _ in walk(cond) if isinstance(n, ConceptIs)]
 
 
 def build_program(kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
-    """The program for one entity kind and set of documents (the caller caches it)."""
+    """The program for one entity kind and set of documents (the caller caches it).
+
+    Two readings are applied to every rule here, once, so that all three evaluators share them:
+
+    * the ask_if gates of the vocabulary (``Gates``): a test of a fact never asked of someone is false for them;
+    * for households, a site measure that ``reaches: households`` is decided from the household's own site
+      facts, by its applicability only (whether the site has done it is the site report's question).
+    """
     documents = tuple(sorted(documents))
+    gates = gates_of(kb)
     measure_targets: list[Target] = []
+    through_site: set[str] = set()
     used: list[str] = []
+
+    def add(kind: TargetKind, m_id: str, doc_id: str, clause_id: str, number: str, cond: Condition | None) -> None:
+        gated = None if cond is None else gates.apply(cond)
+        measure_targets.append(Target(kind, m_id, doc_id, clause_id, number, gated))
+        used.extend(_concepts_in(gated))
+
     for doc_id in documents:
         dkb = kb.documents[doc_id]
         scope = scope_concept_name(doc_id)
         scope_ref = ConceptIs(concept=scope) if scope in kb.concepts else None
         for clause in dkb.clauses:
             for m in clause.measures:
-                if not m.rule or m.rule.entity != entity:
+                if not m.rule:
+                    continue
+                reached = entity == "household" and m.rule.entity == "site" and m.reaches == "households"
+                if m.rule.entity != entity and not reached:
                     continue
                 when = m.rule.when
                 if scope_ref is not None:
                     # The document covers only some site types (dingnan: the county-seat site).
                     when = AllOf(all=[scope_ref] + ([when] if when is not None else []))
-                measure_targets.append(Target(TargetKind.measure, m.id, doc_id, clause.id, clause.number, when))
-                used += _concepts_in(when)
+                add(TargetKind.measure, m.id, doc_id, clause.id, clause.number, when)
+                if reached:
+                    through_site.add(m.id)
+                    continue
                 if m.rule.satisfied_if is not None:
-                    measure_targets.append(Target(TargetKind.satisfied, m.id, doc_id, clause.id, clause.number,
-                                                  m.rule.satisfied_if))
-                    used += _concepts_in(m.rule.satisfied_if)
+                    add(TargetKind.satisfied, m.id, doc_id, clause.id, clause.number, m.rule.satisfied_if)
                 if m.rule.requires is not None:
-                    measure_targets.append(Target(TargetKind.requires, m.id, doc_id, clause.id, clause.number,
-                                                  m.rule.requires))
-                    used += _concepts_in(m.rule.requires)
-    all_concepts = {name: c.when for name, c in kb.concepts.items()}
+                    add(TargetKind.requires, m.id, doc_id, clause.id, clause.number, m.rule.requires)
+    all_concepts = {name: gates.apply(c.when) for name, c in kb.concepts.items()}
     targets: list[Target] = []
     for name in concept_order(all_concepts, [n for n in dict.fromkeys(used) if n in kb.concepts]):
         cid = kb.concept_clause[name]
         targets.append(Target(TargetKind.concept, name, kb.clause_doc[cid], cid, kb.clauses[cid].number,
-                              kb.concepts[name].when))
+                              all_concepts[name]))
     return Program(entity, documents, tuple(targets + measure_targets), all_concepts,
-                   {pid: p.value for pid, p in kb.parameters.items()})
+                   {pid: p.value for pid, p in kb.parameters.items()}, gates.all(), frozenset(through_site))

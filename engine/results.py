@@ -168,6 +168,10 @@ class Determination(_Result):
     amounts: list[Amount] = []
     condition: str | None = Field(None, description="the applicability rule in words; None when the measure has no rule")
     act: bool = Field(False, description="the measure's plain.act_if holds: a letter lists it among the actions")
+    through_site: bool = Field(False, description="a site measure whose beneficiaries are the site's households "
+                                                  "(reaches: households), decided for this household from its site "
+                                                  "facts or its site's record: what it can expect from its site; "
+                                                  "whether the site has done it is the site report's question")
     for_members: list[int] = Field([], description="0-based indexes of the members it applies to, where the rule "
                                                     "asks for some member (any_member), or, when `act`, those its "
                                                     "act_if names; empty otherwise")
@@ -222,6 +226,9 @@ class Report(_Result):
     documents: list[DocumentRef]
     name: str | None = Field(None, description="the household's or site's name as given in the input")
     site: str | None = Field(None, description="the household's site as given in the input (an id or a name)")
+    site_facts: dict[str, str | int | bool] = Field(
+        {}, description="facts taken from the record of the site the household names (policies/sites.yaml), "
+                        "because the household did not give them (site_type)")
     member_names: list[str | None]
     entity_names: list[str] = Field([], description="each business entity's name (or id), in order")
     summary: dict[Status, int]

@@ -121,14 +121,15 @@ class VectorEvaluator:
                 col[t & req[1]] = _CODE[Status.not_due if not_yet else Status.violated]
                 why_key.append((f"requires:{m.id}", t & ~(req[0] | req[1])))
             quota_missing = None
-            if m.rule.quota is not None:
+            if m.rule.quota is not None and m.id not in program.through_site:
                 quota_missing = self._quota(m, program, caseload, col, t)
                 # A quota decides every applicable row: what it leaves open is only its own count.
                 why_key = [(k, r & ~t) for k, r in why_key]
             col[out_of_scope] = _CODE[Status.out_of_scope]
             if missing:
                 out.missing[j] = self._missing(cp, caseload, why_key, quota_missing, out_of_scope,
-                                               m.rule.quota.count if m.rule.quota else "")
+                                               m.rule.quota.count if m.rule.quota and quota_missing is not None
+                                               else "")
                 out.failed[j] = self._failed(program, cp, caseload, m, f & ~out_of_scope)
             if m.rule.amounts:
                 applies = col == _CODE[Status.applies]

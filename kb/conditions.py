@@ -29,7 +29,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 __all__ = [
     "ENTITIES", "MEMBERS", "AllEntities", "AllMembers", "AllOf", "AnyEntity", "AnyMember", "AnyOf", "Assumed",
     "ConceptIs", "Condition", "ConditionVisitor", "QuantifierVisitor",
-    "Fact", "FactRef", "MemberConceptIs", "Not", "Op", "ParamRef", "Value", "children", "visit", "walk",
+    "Fact", "FactRef", "Gated", "GatedOpen", "MemberConceptIs", "Not", "Op", "ParamRef", "Value", "children",
+    "visit", "walk",
 ]
 
 
@@ -190,8 +191,37 @@ Condition = Annotated[
                              "all_members, any_entity, all_entities, concept, member_concept"),
 ]
 
-for _cls in (AllOf, AnyOf, Not, AnyMember, AllMembers, AnyEntity, AllEntities):
+class Gated(AllOf):
+    """``all: [gate, test]``: a test of a fact with an ``ask_if`` gate (policies/vocabulary.yaml), as houfu
+    compiles it (``engine.program``); rule files never write it.
+
+    A fact is never asked of someone its gate excludes (a child's job wishes), so a test of it holds only
+    where the gate is known true, and is false where the gate is known false: the measure then does not
+    apply, with the gate's reason, instead of waiting on a question that will never be put. It *is* an
+    all-of: every evaluator decides it as one, so they agree by construction; only explanations tell it apart,
+    to name the gate and its ``why``.
+    """
+
+    fact: str
+    why: str
+    asked_if: Condition = Field(description="the gate as the vocabulary writes it, for descriptions")
+
+
+class GatedOpen(AnyOf):
+    """``any: [not gate, test]``: a gated test that holds for someone the gate excludes, because the value
+    outside the gate makes it true (``labor_capacity ≠ full`` for a child, whose capacity is ``none``, or any
+    ``ne`` test, since an unasked fact equals nothing). An any-of everywhere, like ``Gated`` an all-of."""
+
+    fact: str
+    why: str
+    asked_if: Condition
+
+
+for _cls in (AllOf, AnyOf, Not, AnyMember, AllMembers, AnyEntity, AllEntities, Gated, GatedOpen):
     _cls.model_rebuild()
+# A built gate validates where a condition is expected: as the all-of (any-of) it is.
+_TAGS[Gated] = "all"
+_TAGS[GatedOpen] = "any"
 
 T = TypeVar("T")
 
