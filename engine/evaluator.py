@@ -282,6 +282,7 @@ class Evaluator:
                     if _listed(m, entity):
                         entries.append(self._determination(program, m, doc_id, clause, facts, results,
                                                            concepts, trace, as_of))
+        warnings = self.consistency(program, entity, facts) + self._site_record_differs(record)
         return Report(
             entity=entity, id=record.id, jurisdiction=jurisdiction, as_of=as_of,
             documents=[DocumentRef(id=d, title=kb.documents[d].doc.title) for d in program.documents],
@@ -291,9 +292,26 @@ class Evaluator:
             summary=dict(Counter(e.status for e in entries)),
             questions=self._questions(program, entries, facts),
             determinations=entries, notices=notices(kb, jurisdiction, as_of),
-            warnings=self.consistency(program, entity, facts),
+            warnings=warnings,
             kb_version=kb.version, houfu_version=HOUFU_VERSION,
         )
+
+    def _site_record_differs(self, record: Household | Site) -> list[InputWarning]:
+        """A site fact the household gives that the record of the site it names contradicts (its own is used)."""
+        text = self.kb.notices.get("site_record_differs")
+        if not isinstance(record, Household) or text is None:
+            return []
+        site = site_named(self.kb, record.site)
+        if site is None:
+            return []
+        given = flatten(record)
+        out = []
+        for fact, recorded in site.facts.items():
+            if given.get(fact) is not None and given[fact] != recorded:
+                values = dict(fact=fact, given=given[fact], site=record.site, recorded=recorded)
+                out.append(InputWarning(code=text.id, fields=[fact, "site"], zh=text.zh.format(**values),
+                                        en=text.en.format(**values)))
+        return out
 
     def _determination(self, program: Program, m: Measure, doc_id: str, clause: Clause, facts: Facts,
                        results: Mapping[str, Truth], concepts: Mapping[str, Truth],

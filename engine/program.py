@@ -9,7 +9,7 @@ need nothing else, and the differential test can generate programs of its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
 from houfu.kb.conditions import (
@@ -20,6 +20,7 @@ from houfu.kb.conditions import (
     AnyEntity,
     AnyMember,
     AnyOf,
+    Assumed,
     ConceptIs,
     Condition,
     Fact,
@@ -29,6 +30,7 @@ from houfu.kb.conditions import (
     MemberConceptIs,
     Not,
     Op,
+    ParamRef,
     QuantifierVisitor,
     visit,
     walk,
@@ -66,7 +68,7 @@ class Program:
     concepts: Mapping[str, Condition]
     #: parameter id -> value, for ParamRef comparisons
     parameters: Mapping[str, float]
-    #: fact -> its ask_if gate as compiled (gated itself), on the record the fact belongs to: who is asked it
+    #: fact -> its ask_if gate as compiled (gated itself), on the record the fact belongs to: whom it is asked of
     gates: Mapping[str, Condition] = field(default_factory=dict)
     #: measure ids decided for a household through its site (a site rule with ``reaches: households``)
     through_site: frozenset[str] = frozenset()
@@ -110,12 +112,18 @@ class Gates:
     what to ask). Outside its gate a fact has the value the vocabulary gives it (``otherwise``: a child's
     labour capacity is none) or none at all, which equals nothing: there a test that the value makes true
     (``ne``, or ``labor_capacity ne full`` for a child) becomes "the gate fails or the test holds".
-    A gate that tests gated facts is compiled the same way (employed's gate reads labour capacity, whose own
-    gate is the age of 16).
+
+    A gate that tests gated facts is compiled the same way: for a member unable to work, the 特困 gate's "not in
+    work" holds, since no one asks them about work, instead of waiting on that question. So an answer a gate
+    reads counts only where it is itself asked (a job, once the labour capacity is known): a 47-year-old
+    recorded in work is asked his labour capacity before he is spared the 特困 question.
     """
 
-    def __init__(self, labels: Mapping[str, FactLabel]):
+    def __init__(self, labels: Mapping[str, FactLabel], simplify: bool = True):
         self.labels = {k: v for k, v in labels.items() if v.ask_if is not None}
+        #: leave out a gate's tests that an all-of around already holds (``leaf``); off only to test that it
+        #: changes nothing
+        self.simplify = simplify
         self._compiled: dict[str, Condition] = {}
         self._building: list[str] = []
 
@@ -126,7 +134,7 @@ class Gates:
             return None
         if fact not in self._compiled:
             if fact in self._building:
-                raise ValueError(f"the ask_if gates form a cycle: {' -> '.join(self._building + [fact])}")
+                raise ValueError(f"the ask_if gates form a cycle: {' -> '.join([*self._building, fact])}")
             self._building.append(fact)
             try:
                 self._compiled[fact] = self.apply(label.ask_if)
@@ -141,12 +149,16 @@ class Gates:
     def all(self) -> dict[str, Condition]:
         out: dict[str, Condition] = {}
         for fact in self.labels:
-            g = self.gate(fact)
-            assert g is not None
-            out[fact] = g
+            gate = self.gate(fact)
+            assert gate is not None
+            out[fact] = gate
         return out
 
-    def leaf(self, c: Fact) -> Condition:
+    def leaf(self, c: Fact, given: frozenset[Hashable] = frozenset()) -> Condition:
+        """``c`` joined to the gate of its fact (and of a fact it is compared with). ``given`` holds tests that
+        are conjuncts of an all-of around it (reached through all-of and any-of only): a part of a gate among
+        them is left out of the all-of form, which changes no truth value (idempotence of and; under an any-of
+        too, since a false gate part is false for the whole all-of) and keeps durable-rules patterns small."""
         out: Condition = c
         for fact in dict.fromkeys([c.fact] + ([c.value.fact_ref] if isinstance(c.value, FactRef) else [])):
             gate = self.gate(fact)
@@ -154,12 +166,41 @@ class Gates:
                 continue
             label = self.labels[fact]
             assert label.ask_if is not None and label.ask_if_why is not None
-            extra = dict(fact=fact, why=label.ask_if_why, asked_if=label.ask_if)
             if _holds_outside(c, fact, label.otherwise):
-                out = GatedOpen(any=[Not(not_=gate), out], **extra)
-            else:
-                out = Gated(all=[gate, out], **extra)
+                out = GatedOpen(any=[Not(not_=gate), out], fact=fact, why=label.ask_if_why, asked_if=label.ask_if)
+                continue
+            parts = [g for g in _conjuncts(gate) if not self.simplify or _test_key(g) not in given]
+            if parts:
+                out = Gated(all=[parts[0] if len(parts) == 1 else AllOf(all=parts), out], fact=fact,
+                            why=label.ask_if_why, asked_if=label.ask_if)
         return out
+
+
+def _conjuncts(cond: Condition) -> list[Condition]:
+    """The parts of an all-of (nested ones spliced), else the condition itself."""
+    if isinstance(cond, AllOf):
+        return [p for x in cond.all for p in _conjuncts(x)]
+    return [cond]
+
+
+def _test_key(cond: Condition) -> Hashable:
+    """What a single test compares, to tell the same test written twice (with different ``why``s) apart from
+    others; None for anything but a single test."""
+    if not isinstance(cond, Fact):
+        return None
+    v = cond.value
+    value: Hashable
+    if isinstance(v, Assumed):
+        value = v.assumed
+    elif isinstance(v, ParamRef):
+        value = ("param", v.param, v.times)
+    elif isinstance(v, FactRef):
+        value = ("fact", v.fact_ref)
+    elif isinstance(v, list):
+        value = tuple(v)
+    else:
+        value = v
+    return (cond.fact, cond.op, value)
 
 
 def _holds_outside(c: Fact, fact: str, otherwise: str | None) -> bool:
@@ -181,23 +222,29 @@ def _holds_outside(c: Fact, fact: str, otherwise: str | None) -> bool:
 
 
 class _Gater(QuantifierVisitor[Condition]):
-    def __init__(self, gates: Gates):
-        self.gates = gates
+    """Joins every test of a gated fact to its gate; ``given`` holds the tests known to be conjuncts around."""
+
+    def __init__(self, gates: Gates, given: frozenset[Hashable] = frozenset()):
+        self.gates, self.given = gates, given
 
     def fact(self, c: Fact) -> Condition:
-        return self.gates.leaf(c)
+        return self.gates.leaf(c, self.given)
 
     def all_of(self, c: AllOf) -> Condition:
-        return AllOf(all=[visit(x, self) for x in c.all])
+        # The single tests first, with what is given around; what they hold is given to the other parts.
+        tests = {i: self.gates.leaf(x, self.given) for i, x in enumerate(c.all) if isinstance(x, Fact)}
+        held = self.given | {_test_key(p) for t in tests.values() for p in _held(t)}
+        inner = _Gater(self.gates, held)
+        return AllOf(all=[tests[i] if i in tests else visit(x, inner) for i, x in enumerate(c.all)])
 
     def any_of(self, c: AnyOf) -> Condition:
         return AnyOf(any=[visit(x, self) for x in c.any])
 
     def not_(self, c: Not) -> Condition:
-        return Not(not_=visit(c.not_, self))
+        return Not(not_=visit(c.not_, _Gater(self.gates)))
 
     def quantified(self, collection: str, every: bool, inner: Condition) -> Condition:
-        body = visit(inner, self)
+        body = visit(inner, _Gater(self.gates))
         if collection == MEMBERS:
             return AllMembers(all_members=body) if every else AnyMember(any_member=body)
         return AllEntities(all_entities=body) if every else AnyEntity(any_entity=body)
@@ -207,6 +254,13 @@ class _Gater(QuantifierVisitor[Condition]):
 
     def member_concept(self, c: MemberConceptIs) -> Condition:
         return c
+
+
+def _held(cond: Condition) -> list[Condition]:
+    """The single tests a gated test holds as conjuncts: its gate's and its own (an open gate holds none)."""
+    if isinstance(cond, Gated):
+        return _conjuncts(cond.gate) + _held(cond.test)
+    return [cond] if isinstance(cond, Fact) else []
 
 
 def gates_of(kb: KB) -> Gates:

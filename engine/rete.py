@@ -141,7 +141,10 @@ class _Single(QuantifierVisitor[Quad]):
                     Op.le: ("$lte", "$gt"), Op.lt: ("$lt", "$gte")}[c.op]
             yes = {key: value} if t is None else {t: {key: value}}
             no = {key: value} if f is None else {f: {key: value}}
-        known: list[Pattern] = [{"$ex": {k: 1}} for k in keys]
+        # A comparison never matches a fact that lacks its own key (every operator, $neq included, nested keys
+        # too: reproduced on 2.0.28), so only the other fact of a fact-to-fact comparison needs its $ex, which
+        # keeps patterns within MAX_CONNECTIVES.
+        known: list[Pattern] = [{"$ex": {k: 1}} for k in keys[1:]]
         unknown: list[Pattern] = [{"$nex": {k: 1}} for k in keys]
         return _and(known + [yes]), _and(known + [no]), _or(unknown + [no]), _or(unknown + [yes])
 

@@ -9,6 +9,9 @@ A condition in ``clauses.yaml`` is a mapping with exactly one *form* key::
     {concept: sy_large_site}                       # ConceptIs: a derived fact of the entity
     {member_concept: sy_working_age_able}          # MemberConceptIs: inside a member quantifier
 
+Two more classes are built by houfu, never written: ``Gated`` and ``GatedOpen``, a test of a fact joined to the
+fact's ask_if gate (engine.program). They are an all-of and an any-of, and every consumer treats them as one.
+
 Each form is its own class; ``Condition`` is their discriminated union.  Everything
 that reads a condition (validation, the reference evaluator, missing facts, failed
 tests, descriptions, the durable-rules compiler) implements ``ConditionVisitor`` and
@@ -204,7 +207,15 @@ class Gated(AllOf):
 
     fact: str
     why: str
-    asked_if: Condition = Field(description="the gate as the vocabulary writes it, for descriptions")
+    asked_if: Condition = Field(description="the gate as the vocabulary writes it, for reasons given to people")
+
+    @property
+    def gate(self) -> Condition:
+        return self.all[0]
+
+    @property
+    def test(self) -> Condition:
+        return self.all[-1]
 
 
 class GatedOpen(AnyOf):
@@ -215,6 +226,16 @@ class GatedOpen(AnyOf):
     fact: str
     why: str
     asked_if: Condition
+
+    @property
+    def gate(self) -> Condition:
+        first = self.any[0]
+        assert isinstance(first, Not)
+        return first.not_
+
+    @property
+    def test(self) -> Condition:
+        return self.any[-1]
 
 
 for _cls in (AllOf, AnyOf, Not, AnyMember, AllMembers, AnyEntity, AllEntities, Gated, GatedOpen):

@@ -57,7 +57,7 @@ def _check_batch(kb: Any, records: list[Any]) -> None:
     for key, rows in groups.items():
         program = programs_[key]
         entity = "site" if isinstance(records[rows[0]], Site) else "household"
-        facts = [flatten(records[i]) for i in rows]
+        facts = [ev.facts(records[i])[0] for i in rows]  # with what a named site's record says (as the screener)
         caseload = caseload_from_facts(ev.kb.models, entity, facts, AS_OF)
         decisions = VectorEvaluator.decide(vec, program, caseload, AS_OF)
         amounts = _amounts_by_row(decisions, caseload)
