@@ -23,6 +23,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from .conditions import (
     ENTITIES,
     MEMBERS,
@@ -126,6 +128,14 @@ def _check_registries(kb: KB) -> list[KBError]:
             errs.append(KBError(path, f"sites[{site.id}].jurisdiction", f"unknown jurisdiction {site.jurisdiction!r}"))
         if site.document is not None and site.document not in kb.documents:
             errs.append(KBError(path, f"sites[{site.id}].document", f"unknown document {site.document!r}"))
+        for fact, value in site.facts.items():
+            if fact not in kb.models.paths("site"):
+                errs.append(KBError(path, f"sites[{site.id}].facts.{fact}", "not a site fact of the vocabulary"))
+                continue
+            try:
+                kb.models.site.model_validate({"id": site.id, fact: value})
+            except ValidationError as exc:
+                errs.append(KBError(path, f"sites[{site.id}].facts.{fact}", f"{value!r}: {exc.errors()[0]['msg']}"))
     for j in kb.jurisdictions.values():
         if j.parent and j.parent not in kb.jurisdictions:
             errs.append(KBError(kb.folder / "jurisdictions.yaml", f"jurisdictions[{j.id}].parent",
@@ -362,6 +372,11 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
             if not (rule.late_zh and rule.late_en):
                 errs.append(KBError(path, f"{key}.rule.late_zh", "a task done late needs its own gap "
                                                                  "(late_zh and late_en)"))
+        if m.reaches == "households":
+            # Each household decides it from its own facts: the site facts a household gives (site_type).
+            errs += [KBError(e.file, f"{key}.reaches", f"a site rule that reaches households tests only facts a "
+                                                        f"household gives too: {e.message}")
+                     for e in _check_condition(kb, rule.when, "household", path, f"{key}.rule.when")]
         if rule.satisfied_if and rule.entity != "household":
             errs.append(KBError(path, f"{key}.rule.satisfied_if", "`satisfied_if` is for household rules; "
                                                                    "a site rule is met through `requires`"))
@@ -736,9 +751,10 @@ def _check_gloss_words(kb: KB, clause: Clause, m: Measure, path: Path, key: str)
 def _check_plain(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
     """Every measure a household's letter can show has plain words, placed consistently (issue 10)."""
     if m.plain is None:
-        if m.rule is not None and m.rule.entity == "household":
-            return [KBError(path, f"{key}.plain", "a measure with a household rule needs plain zh/en words and "
-                                                   "a letter kind (money, apply, entitlement, general, restriction)")]
+        if m.rule is not None and (m.rule.entity == "household" or m.reaches == "households"):
+            return [KBError(path, f"{key}.plain", "a measure with a household rule (or one that reaches households) "
+                                                   "needs plain zh/en words and a letter kind (money, apply, "
+                                                   "entitlement, general, restriction)")]
         return []
     errs = _wording(kb, m, path, key)
     if (m.plain.kind is LetterKind.restriction) != m.binds_household:
