@@ -511,6 +511,14 @@ def qualifier_marks(quote: str, rubric: ForceRubric | None = None) -> list[tuple
     return out
 
 
+def _occurrences(text: str, part: str) -> list[int]:
+    out, at = [], text.find(part)
+    while at >= 0:
+        out.append(at)
+        at = text.find(part, at + 1)
+    return out
+
+
 def _key_terms(kb: KB) -> set[str]:
     """Terms a gloss may not add: glossary terms and the names of bodies."""
     terms = {t.zh.split("(")[0] for t in kb.glossary.values()}
@@ -540,6 +548,13 @@ def _check_record(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> l
             errs.append(KBError(path, f"{key}.qualifiers", "the quote has an open list (…等); record it"))
         else:
             errs.append(KBError(path, f"{key}.qualifiers", f"the quote says {words}; record it as a {kind} qualifier"))
+    # Every 等 of the quote, not only the first, is recorded: an open-list qualifier's text spans each one.
+    spans = [(at, at + len(q.text)) for q in m.qualifiers if q.kind == "open_list"
+             for at in _occurrences(m.quote, q.text)]
+    for mark in open_list_marks(m.quote, kb.rubric):
+        if spans and not any(a <= mark < b for a, b in spans):
+            errs.append(KBError(path, f"{key}.qualifiers", f"the quote's open list {m.quote[max(0, mark - 4):mark + 1]!r} "
+                                                           "is not recorded; each …等 needs its own qualifier"))
     for i, r in enumerate(m.references):
         if r.text not in m.quote:
             errs.append(KBError(path, f"{key}.references[{i}].text", f"{r.text!r} does not appear in the quote"))
