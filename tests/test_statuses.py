@@ -30,8 +30,8 @@ def _report(kb: KB, raw: dict[str, Any], engine: EngineKind = EngineKind.rete) -
 
 def _child_and_worker(jurisdiction: str) -> dict[str, Any]:
     return {"id": "h", "jurisdiction": jurisdiction, "site_type": "county_seat_centralized", "entities": [],
-            "members": [{"name": "父", "age": 44, "labor_capacity": "full", "employed": True, "wants_job": "none",
-                         "wants_to_start_business": False},
+            "members": [{"name": "父", "age": 44, "labor_capacity": "full", "employed": True,
+                         "employment": "local_enterprise", "wants_job": "none", "wants_to_start_business": False},
                         {"name": "孩", "age": 14, "labor_capacity": "none", "school_stage": "junior_middle"}]}
 
 
