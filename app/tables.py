@@ -394,10 +394,6 @@ def _encode_column(spec: ColumnSpec, codec: Codec, fact: str, arr: pa.ChunkedArr
     """A fact column, per distinct value, not per row."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    if not pa.types.is_dictionary(arr.type) and not pa.types.is_string(arr.type) and not pa.types.is_large_string(
-            arr.type) and not pa.types.is_null(arr.type):
-        # A typed column (Parquet integers, booleans): its values are read as they are.
-        pass
     enc = arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(arr)
     values = enc.dictionary.to_pylist()
     kind = codec.kinds.get(fact, "number")
@@ -706,10 +702,11 @@ class _Counts:
 
 def _jurisdictions(spec: ColumnSpec, table: pa.Table, mapping: dict[str, str], numbers: npt.NDArray[np.int64],
                    file: str, default: str | None, counts: _Counts
-                   ) -> tuple[pa.Array, dict[int, CellError]]:
+                   ) -> tuple[pa.Array, dict[int, CellError], pa.Array]:
     """Each row's jurisdiction: its county column, else its site's (sites.yaml, its aliases, the mapping file's
     site names), else ``--jurisdiction``. A site known only by a near match is not taken: it is reported once,
-    with the suggestion, and its rows are rejected with the reason."""
+    with the suggestion, and its rows are rejected with the reason. Also each row's site by the name sites.yaml
+    gives it (an alias or a county's own spelling is the same site), or as written where it is not known."""
     from houfu.kb.loader import FieldError
     from houfu.kb.query import resolve_jurisdiction
 
@@ -717,13 +714,25 @@ def _jurisdictions(spec: ColumnSpec, table: pa.Table, mapping: dict[str, str], n
     given = _arr(table, jcol)
     errors: dict[int, CellError] = {}
     n = table.num_rows
-    if n == 0 or (scol is None and default is None and jcol is not None):
-        return given, errors
     sites = _arr(table, scol)
+    if n == 0 or scol is None:
+        if default is not None and n:
+            counts.filled["given"] += given.null_count
+            given = pc.fill_null(given, default)
+        elif jcol is None and n:
+            for r in range(n):
+                errors[r] = cell_error(file, int(numbers[r]), "-", "no_jurisdiction")
+        elif n:
+            for r in np.flatnonzero(given.is_null().to_numpy(zero_copy_only=False)).tolist():
+                errors[r] = cell_error(file, int(numbers[r]), jcol or "-", "no_jurisdiction")
+        return given, errors, sites
     enc = pc.dictionary_encode(sites)
     names = [str(x) for x in enc.dictionary.to_pylist()]
     found = [spec.site(x) for x in names]
     scodes = enc.indices.fill_null(len(names)).to_numpy(zero_copy_only=False).astype(np.intp)
+    if any(f is not None and f.name != x for f, x in zip(found, names, strict=True)):
+        canonical = pa.array([f.name if f else x for f, x in zip(found, names, strict=True)], pa.string())
+        sites = pa.DictionaryArray.from_arrays(enc.indices, canonical).cast(pa.string())
     site_j = pa.array([f.jurisdiction if f else None for f in found] + [None], pa.string()).take(pa.array(scodes))
     missing = given.is_null().to_numpy(zero_copy_only=False)
     # A county column and a site in another county: neither is guessed right.
@@ -753,14 +762,14 @@ def _jurisdictions(spec: ColumnSpec, table: pa.Table, mapping: dict[str, str], n
                 errors[r] = cell_error(file, int(numbers[r]), jcol or "-", "jurisdiction_conflict",
                                        value=gnames[gcodes[r]], site=names[scodes[r]], site_county=county)
     if not missing.any():
-        return given, errors
+        return given, errors, sites
     from_site = missing & site_j.is_valid().to_numpy(zero_copy_only=False)
     counts.filled["sites"] += int(from_site.sum())
     out = pc.if_else(pa.array(from_site), site_j, given)
     left = missing & ~from_site
     if default is not None:
         counts.filled["given"] += int(left.sum())
-        return pc.if_else(pa.array(left), pa.scalar(default, pa.string()), out), errors
+        return pc.if_else(pa.array(left), pa.scalar(default, pa.string()), out), errors, sites
     for r in np.flatnonzero(left).tolist():
         code = scodes[r]
         if code < len(names):
@@ -770,7 +779,7 @@ def _jurisdictions(spec: ColumnSpec, table: pa.Table, mapping: dict[str, str], n
                                    **hints(spec.near_site(name)))
         else:
             errors[r] = cell_error(file, int(numbers[r]), jcol or scol or "-", "no_jurisdiction")
-    return out, errors
+    return out, errors, sites
 
 
 def _count_notes(spec: ColumnSpec, counts: _Counts, unknown: Counter[tuple[str, str, str]],
@@ -956,13 +965,13 @@ def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table
     for row, errs in list(mem_errors.items()) + list(ent_errors.items()):
         errors.setdefault(row, []).extend(errs)
     juris = _arr(main, _field(mapping, "jurisdiction"))
+    labels = {k: _arr(main, _field(mapping, k)) for k in ("name", "site", "category")}
     if entity == "household":
-        juris, jerrors = _jurisdictions(spec, main, mapping, numbers, source, jurisdiction, counts)
+        juris, jerrors, labels["site"] = _jurisdictions(spec, main, mapping, numbers, source, jurisdiction, counts)
         for r, e in jerrors.items():
             errors.setdefault(r, []).append(e)
     elif jurisdiction is not None:
         juris = pc.fill_null(juris, jurisdiction)
-    labels = {k: _arr(main, _field(mapping, k)) for k in ("name", "site", "category")}
     caseload = Caseload(entity, Table(rows_in, cols, codec_for(kb.models, level)), items_m, items_e)
     out = Loaded(entity, ids, juris, labels, caseload, rows_in=rows_in, notes=notes + item_notes, source=source,
                  row_numbers=numbers.copy(), columns=fates + m_fates + e_fates, unknown_values=unknown)
@@ -1041,7 +1050,7 @@ def _load_wide(spec: ColumnSpec, path: Path, table: pa.Table, mapping: dict[str,
     cols = _level_columns(spec, "household", head, hh_map, source, head_errors, head_numbers, unknown)
     for k, errs in head_errors.items():  # reported at the household's first row
         errors.setdefault(k, []).extend(errs)
-    juris, jerrors = _jurisdictions(spec, head, hh_map, head_numbers, source, jurisdiction, counts)
+    juris, jerrors, sites = _jurisdictions(spec, head, hh_map, head_numbers, source, jurisdiction, counts)
     for k, e in jerrors.items():
         errors.setdefault(k, []).append(e)
     member_errors: dict[int, list[CellError]] = {}
@@ -1057,7 +1066,7 @@ def _load_wide(spec: ColumnSpec, path: Path, table: pa.Table, mapping: dict[str,
     mrows = np.flatnonzero(keep)[np.argsort(hh_of_row[keep], kind="stable")]
     members = Items(Table(len(mrows), {f: c[mrows] for f, c in mcols.items()}, codec_for(kb.models, "member")),
                     hh_of_row[mrows], np.ones(len(head_rows), bool))
-    labels = {k: _arr(head, _field(mapping, k)) for k in ("name", "site", "category")}
+    labels = {k: _arr(head, _field(mapping, k)) for k in ("name", "category")} | {"site": sites}
     caseload = Caseload("household", Table(len(head_rows), cols, codec_for(kb.models, "household")), members,
                         Items(Table(0, {}, codec_for(kb.models, "entity")), np.zeros(0, np.intp),
                               np.zeros(len(head_rows), bool)))
