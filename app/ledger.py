@@ -15,6 +15,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +36,27 @@ HEAD_ROWS = 30
 
 @dataclass(frozen=True)
 class RowWords:
-    """Words that make a row not a record: totals (合计) and signatures (填表人 …), from columns.yaml."""
+    """Words that make a row not a record: totals (合计) and signatures (填表人 …), from columns.yaml. A word is
+    found at the start of a cell, spaces inside it allowed (合 计)."""
 
     totals: tuple[str, ...]
     signatures: tuple[str, ...]
 
     def kind(self, texts: list[str]) -> str | None:
+        totals, signatures = _starting(self.totals), _starting(self.signatures)
         for text in texts:
-            compact = re.sub(r"\s+", "", text)
-            if any(compact.startswith(w) for w in self.totals) and len(compact) <= 20:
+            if totals.match(text) and len(re.sub(r"\s+", "", text)) <= 20:
                 return "totals"
-            if any(compact.startswith(w) for w in self.signatures):
+            if signatures.match(text):
                 return "signature"
         return None
+
+
+@lru_cache(maxsize=16)
+def _starting(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A text starting with one of the words, spaces allowed between its characters."""
+    spaced = ["\\s*".join(re.escape(ch) for ch in w) for w in words if w]
+    return re.compile("^\\s*(?:" + "|".join(spaced) + ")" if spaced else "(?!)")
 
 
 @dataclass
@@ -235,7 +244,7 @@ def sheet_table(grid: Grid, path: Path, known: Callable[[str], bool], words: Row
             if len(blank) < 10:
                 blank.append(number)
             continue
-        kind = words.kind([t for t in texts.values() if t])
+        kind = words.kind([t for _, t in sorted(texts.items()) if t][:3])  # the first cells, as in a CSV
         if kind is not None:
             skipped[kind].append((number, next(t for t in texts.values() if t)))
             continue

@@ -115,12 +115,13 @@ def read_workbook(path: Path, limits: TableLimits, deadline: Deadline) -> list[G
 def _read_sheet(book: Any, ws: Any, path: Path, limits: TableLimits, deadline: Deadline) -> Grid:
     from xml.etree.ElementTree import iterparse
 
-    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
     from openpyxl.worksheet._reader import WorkSheetParser
     from openpyxl.xml.constants import SHEET_MAIN_NS
 
     row_tag, cell_tag, data_tag = (f"{{{SHEET_MAIN_NS}}}{t}" for t in ("row", "c", "sheetData"))
     merge_tag = f"{{{SHEET_MAIN_NS}}}mergeCell"
+    is_tag, t_tag, r_tag = (f"{{{SHEET_MAIN_NS}}}{t}" for t in ("is", "t", "r"))
     grid = Grid(str(ws.title))
     where = f"{path} [{grid.name}]"
     parser = WorkSheetParser(None, ws._shared_strings, data_only=True, epoch=book.epoch,
@@ -146,12 +147,21 @@ def _read_sheet(book: Any, ws: Any, path: Path, limits: TableLimits, deadline: D
                     if in_row > EXCEL_COLUMNS:
                         raise LimitError(f"{where}: row {row_number}: more than {EXCEL_COLUMNS:,} cells in one row, "
                                          "more than Excel allows; not a sheet houfu reads")
-                    cell = parser.parse_cell(el)
+                    if el.get("t") == "inlineStr":
+                        # An inline string (as openpyxl and many exporters write text): its plain text and its
+                        # runs' text, read here (openpyxl builds an object per cell for it, a third of the time).
+                        box = el.find(is_tag)
+                        value = None if box is None else "".join(
+                            [box.findtext(t_tag) or "", *((run.findtext(t_tag) or "") for run in box.iterfind(r_tag))])
+                        ref = el.get("r")
+                        column = coordinate_to_tuple(ref)[1] if ref else parser.col_counter + 1
+                        parser.col_counter = column
+                    else:
+                        cell = parser.parse_cell(el)
+                        value, column = cell["value"], cell["column"]
                     el.clear()
-                    value = cell["value"]
                     if value is None or (isinstance(value, str) and not value.strip()):
                         continue
-                    column = cell["column"]
                     if column > limits.columns:
                         raise LimitError(f"{where}: row {row_number}: a value in column {column:,}; at most "
                                          f"{limits.columns:,} columns are read")

@@ -120,7 +120,7 @@ def build(n: int, seed: int = 20) -> Ledger:
             if k == 0:
                 h.head = name
             number = id_number(born, seq, male)
-            as_figure = i % 40 == 7 and k == size - 1
+            as_figure = i % 40 == 7 and k == size - 1 and number[-1] != "X"  # with an X, Excel keeps it text
             if as_figure:
                 rejected.setdefault(hid, "id_float")
             age = 2025 - born.year
