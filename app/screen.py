@@ -764,7 +764,7 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
         try:
             jurisdiction = resolve_jurisdiction(kb, jurisdiction)
         except FieldError as exc:
-            raise TableError(f"--jurisdiction: {exc.message}") from None
+            raise TableError(f"--jurisdiction: -: {exc.message}") from None
     streamable = (entity == "household" and workers <= 1 and members is not None
                   and all(p is None or p.suffix.lower() == ".parquet" for p in (caseload, members, businesses)))
     totals: ScreenTotals | None = None

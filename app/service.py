@@ -280,7 +280,8 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             # a limit refused before the work is 413, anything else the file cannot be read as is 422.
             file, _, rest = str(exc).replace(f"{folder}/", "").partition(": ")
             field, _, message = rest.partition(": ")
-            where = Path(file.split(" [")[0]).stem + ("" if field in ("-", "") else f".{field}")
+            where = (file.removeprefix("--") if file.startswith("--") else Path(file.split(" [")[0]).stem) + \
+                ("" if field in ("-", "") else f".{field}")
             raise BadRequest(where, message or rest, exc.status) from None
         except BadRequest:
             _remove(folder)

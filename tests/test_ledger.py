@@ -266,7 +266,7 @@ def test_the_county_comes_from_a_county_column_a_site_or_jurisdiction_and_a_clas
     assert summary["screened"] == 4 and summary["rejected"] == 1
     assert [g["kind"] for g in summary["error_groups"]] == ["jurisdiction_conflict"]
     r = CliRunner().invoke(main, ["screen", str(path), "--jurisdiction", "江西省南部", "--as-of", AS_OF])
-    assert r.exit_code == 2 and r.output.startswith("Error: --jurisdiction: unknown jurisdiction")
+    assert r.exit_code == 2 and r.output.startswith("Error: --jurisdiction: -: unknown jurisdiction")
 
 
 def test_id_numbers_are_checked_by_their_check_digit_and_give_birth_date_and_sex():
@@ -377,6 +377,9 @@ def test_the_api_takes_a_column_mapping_and_jurisdiction(files, client, tmp_path
     r = client.post(f"/v1/screen?as_of={AS_OF}&jurisdiction=dingnan", headers=SUPERVISOR,
                     files={"caseload": ("h.csv", "户编号,年龄\nH1,3\n".encode())})
     assert r.status_code == 200 and r.json()["screened"] == 1
+    r = client.post(f"/v1/screen?as_of={AS_OF}&jurisdiction=nowhere", headers=SUPERVISOR,
+                    files={"caseload": ("h.csv", "户编号,年龄\nH1,3\n".encode())})
+    assert r.status_code == 422 and r.json()["field"] == "jurisdiction" and "unknown jurisdiction" in r.json()["error"]
 
 
 # --- limits that hold before the work -------------------------------------------------------------------------------
