@@ -288,6 +288,7 @@ class ReportList(Strict):
     when: Condition = Field(description="a household condition, decided three-valued: a household it holds for "
                                         "is listed as confirmed, one it may hold for (facts unknown) as to check")
     note: str = Field(description="the reading: why the test is what it is, citing the texts")
+    note_zh: str | None = Field(default=None, description="the reading in Chinese, as the report in Chinese shows it")
 
 
 class ColumnsFile(Strict):

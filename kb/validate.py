@@ -176,12 +176,12 @@ def _check_holders(kb: KB) -> list[KBError]:
     for label in kb.fact_labels.values():
         served: dict[str | None, str] = {}
         for rid in label.holder:
-            r = kb.registers.get(rid)
-            if r is None:
+            held = kb.registers.get(rid)
+            if held is None:
                 errs.append(KBError(path, f"facts[{label.id}].holder", f"unknown register {rid!r}"))
                 continue
             used.add(rid)
-            body = kb.bodies.get(r.body)
+            body = kb.bodies.get(held.body)
             area = body.jurisdiction if body is not None else None
             if area in served:
                 errs.append(KBError(path, f"facts[{label.id}].holder", f"{served[area]!r} and {rid!r} both serve "
