@@ -4,6 +4,7 @@ by hand on a small ledger built as a county keeps it (two workbooks with Chinese
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from pathlib import Path
@@ -11,9 +12,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 
 import houfu
 from houfu.app.cli import main
+from houfu.app.records import RecordStore, Users, default_url
+from houfu.app.service import create_app
 from houfu.kb.loader import load_default
 from houfu.kb.models import HandlerBasis, Register
 from houfu.kb.query import holder_of
@@ -180,6 +184,29 @@ def test_the_report_shows_the_same_groups_workloads_and_requests(cli):
     assert "零就业家庭:确认 5 户,待核实 3 户" in html
     assert "县医保局:3 户,3 条" in html and "基本医疗保险参保登记" in html and "houfu 按部门职责建议" in html
     assert "未指定经办部门" in html
+
+
+def test_the_api_answers_with_the_cli_s_summary(cli, tmp_path):
+    hh, mm = _ledger(tmp_path)
+    store = RecordStore(default_url(tmp_path / "data"))
+    Users(store).add("li", "supervisor-pw", "supervisor")
+    app = create_app(houfu.load(), houfu.evaluator(), store, dev=False, secret="report")
+    auth = {"authorization": "Basic " + base64.b64encode(b"li:supervisor-pw").decode()}
+    with TestClient(app, base_url="https://testserver") as c:
+        r = c.post(f"/v1/screen?as_of={AS_OF}", headers=auth,
+                   files={"caseload": ("户.xlsx", hh.read_bytes()), "members": ("成员.xlsx", mm.read_bytes())})
+    assert r.status_code == 200, r.text
+    api = r.json()
+    for key in ("lists", "workload", "missing_facts", "by_measure", "rows_in", "screened", "rejected", "kb_version"):
+        assert api[key] == cli[key], key
+    assert [{k: v for k, v in x.items() if k != "file"} for x in api["data_requests"]] == [
+        {k: v for k, v in x.items() if k != "file"} for x in cli["data_requests"]]
+    assert all(x["file"] is None for x in api["data_requests"]) and api["errors_file"] is None and api["screen_id"]
+    # The screen's record keeps the counts, not the households listed.
+    kept = store.screens()[0].summary
+    assert kept["lists"][0]["confirmed"]["count"] == 5 and "households" not in kept["lists"][0]["confirmed"]
+    assert kept["data_requests"][0]["requests"] and "listed" not in kept["data_requests"][0]
+    store.close()
 
 
 def test_the_summary_s_labels_follow_the_language(tmp_path):
