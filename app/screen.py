@@ -13,6 +13,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -262,14 +263,19 @@ class Screener:
             self._add(loaded, idx, sub, decisions, totals, self._areas[code], request)
             if write is not None:
                 write(determinations_table(self, loaded, idx, sub, decisions))
-        self._pending.sort(key=lambda e: (e[0], e[1]))
-        for _, _, target, entry in self._pending:
+        self._pending.sort(key=itemgetter(0, 1))
+        for row, _, target, extra in self._pending:
             if len(target) < LISTED:
-                target.append(entry)
+                # The household's id, name and site, looked up only for the entries kept.
+                head = (loaded.id(row),) if target is totals.training or target is totals.subsidies else (
+                    loaded.id(row), loaded.label("name", row), loaded.label("site", row))
+                target.append((*head, *extra))
         self._pending = []
 
-    def _list(self, target: list[Any], row: int, entry: tuple[Any, ...]) -> None:
-        self._pending.append((row, len(self._pending), target, entry))
+    def _list(self, target: list[Any], row: int, extra: tuple[Any, ...]) -> None:
+        """Hold an entry for a list of the totals: the household at ``row`` and what follows its id (and, but for
+        the training and subsidy lists, its name and site)."""
+        self._pending.append((row, len(self._pending), target, extra))
 
     @staticmethod
     def _room(target: list[Any]) -> int:
@@ -321,7 +327,7 @@ class Screener:
                     for row, v in zip(rows[short][:self._room(totals.training)].tolist(),
                                       values[short].tolist(), strict=False):
                         hh = int(idx[sub.members.owner[row]])
-                        self._list(totals.training, hh, (loaded.id(hh), int(sub.members.position[row]) + 1,
+                        self._list(totals.training, hh, (int(sub.members.position[row]) + 1,
                                                          None if np.isnan(v) else v))
                 elif a.quantity == "quarterly_subsidy":
                     totals.subsidy_count += len(rows)
@@ -329,7 +335,7 @@ class Screener:
                     for row, v in zip(rows[:self._room(totals.subsidies)].tolist(), values.tolist(),
                                       strict=False):
                         hh = int(idx[sub.entities.owner[row]])
-                        self._list(totals.subsidies, hh, (loaded.id(hh), int(sub.entities.position[row]) + 1,
+                        self._list(totals.subsidies, hh, (int(sub.entities.position[row]) + 1,
                                                           None if np.isnan(v) else v))
         if d.entity == "site":
             for j, mid in enumerate(d.measures):
@@ -394,7 +400,7 @@ class Screener:
             lt.confirmed += len(hits)
             for r in hits[:self._room(lt.confirmed_rows)].tolist():
                 i = int(idx[r])
-                self._list(lt.confirmed_rows, i, (loaded.id(i), loaded.label("name", i), loaded.label("site", i)))
+                self._list(lt.confirmed_rows, i, ())
             unknown = ~(t | f)
             if not unknown.any():
                 continue
@@ -414,76 +420,72 @@ class Screener:
             lt.asked.update({fact: int(mask.sum()) for fact, mask in lacking.items()})
             for r in shown.tolist():
                 i = int(idx[r])
-                self._list(lt.to_check_rows, i, (loaded.id(i), loaded.label("name", i), loaded.label("site", i),
-                                                 tuple(sorted(set(facts_of[r]), key=_path_order))))
+                self._list(lt.to_check_rows, i, (tuple(sorted(set(facts_of[r]), key=_path_order)),))
         return out
 
     def _requests(self, loaded: Loaded, idx: npt.NDArray[np.intp], paths: list[str],
                   cells: list[tuple[npt.NDArray[np.intp], int]], asked: list[tuple[npt.NDArray[np.intp], int, int]],
                   area: str | None, totals: ScreenTotals, request: Callable[[pa.Table], None] | None) -> None:
         """The missing facts as (household, path) pairs, each routed to the body whose register holds it for the
-        household's jurisdiction ("" where none does): counted per body, and handed to ``request`` as rows."""
+        household's jurisdiction ("" where none does): counted per body, and handed to ``request`` as rows.
+
+        A pair missing for several measures is one request: a boolean matrix (paths x households) marks them,
+        which costs a bit per cell and no sort."""
         if not paths:
             return
-        width = len(paths)
-        # Paths ranked in one order, so each household's requests come in the same order in any chunk.
-        order = sorted(range(width), key=lambda i: _path_order(paths[i]))
-        paths = [paths[i] for i in order]
-        rank = np.empty(width, np.int64)
-        rank[order] = np.arange(width)
-        cells = [(rows, int(rank[pid])) for rows, pid in cells]
-        asked = [(rows, int(rank[pid]), k) for rows, pid, k in asked]
-        keys = [rows.astype(np.int64) * width + pid for rows, pid in cells]
-        measure_keys, settles = (np.unique(np.concatenate(keys), return_counts=True) if keys
-                                 else (np.zeros(0, np.int64), np.zeros(0, np.int64)))
-        list_keys = [rows.astype(np.int64) * width + pid for rows, pid, _ in asked]
-        flags = [np.full(len(rows), 1 << k, np.int64) for rows, _, k in asked]
-        everything = np.union1d(measure_keys, np.concatenate(list_keys)) if list_keys else measure_keys
-        count = np.zeros(len(everything), np.int32)
-        count[np.searchsorted(everything, measure_keys)] = settles
-        lists = np.zeros(len(everything), np.int64)
-        if list_keys:
-            np.bitwise_or.at(lists, np.searchsorted(everything, np.concatenate(list_keys)), np.concatenate(flags))
-        row, pid = everything // width, (everything % width).astype(np.intp)
+        width, n = len(paths), len(idx)
+        need = np.zeros((width, n), bool)
+        for rows, pid in cells:
+            need[pid, rows] = True
+        for rows, pid, _ in asked:
+            need[pid, rows] = True
+        # Paths in one order, so each household's requests come in the same order however it was chunked.
+        order = np.array(sorted(range(width), key=lambda i: _path_order(paths[i])), dtype=np.intp)
+        per_path = need.sum(axis=1)
         registers = [self.holder(path, area) or "" for path in paths]
-        register_names = list(dict.fromkeys(registers))
-        register_of = np.array([register_names.index(r) for r in registers], dtype=np.intp)[pid]
-        bodies = [self.kb.registers[r].body if r else "" for r in register_names]
-        body_names = list(dict.fromkeys(bodies))
-        body_of = np.array([body_names.index(b) for b in bodies], dtype=np.intp)[register_of]
-        facts = [path.split("].", 1)[-1] for path in paths]
-        for b, body in enumerate(body_names):
-            sel = body_of == b
-            if not sel.any():
+        bodies = {r: self.kb.registers[r].body if r else "" for r in registers}
+        for body in dict.fromkeys(bodies.values()):
+            mine = order[np.array([bodies[registers[i]] == body for i in order.tolist()])]
+            mine = mine[per_path[mine] > 0]
+            if not len(mine):
                 continue
             rt = totals.requests[body]
-            rt.pairs += int(sel.sum())
-            rt.households += len(np.unique(row[sel]))
-            for p_, v in enumerate(np.bincount(pid[sel], minlength=width).tolist()):
-                if v:
-                    rt.by_fact[facts[p_]] += v
-            for r_, v in enumerate(np.bincount(register_of[sel], minlength=len(register_names)).tolist()):
-                if v:
-                    rt.registers[register_names[r_]] += v
-            for at in np.flatnonzero(sel)[:self._room(rt.listed)].tolist():
-                i = int(idx[row[at]])
-                self._list(rt.listed, i, (loaded.id(i), loaded.label("name", i), loaded.label("site", i),
-                                          paths[pid[at]]))
+            rt.pairs += int(per_path[mine].sum())
+            rt.households += int(need[mine].any(axis=0).sum())
+            for i in mine.tolist():
+                rt.by_fact[paths[i].split("].", 1)[-1]] += int(per_path[i])
+                rt.registers[registers[i]] += int(per_path[i])
+            room = self._room(rt.listed)
+            if room:
+                rows, at = np.nonzero(need[mine].T)  # household by household, each in path order
+                for r, i in zip(rows[:room].tolist(), mine[at[:room]].tolist(), strict=True):
+                    self._list(rt.listed, int(idx[r]), (paths[i],))
         if request is None:
             return
-        where = idx[row]
+        settles = np.zeros((width, n), np.int32)
+        for rows, pid in cells:
+            settles[pid, rows] += 1  # the rows of one part are distinct
+        flags = np.zeros((width, n), np.int64)
+        for rows, pid, k in asked:
+            flags[pid, rows] |= 1 << k
+        rows, at = np.nonzero(need[order].T)
+        path_of = order[at]
+        where = idx[rows]
+        register_names = list(dict.fromkeys(registers))
+        register_of = np.array([register_names.index(r) for r in registers], dtype=np.int32)
+        body_names = list(dict.fromkeys(bodies.values()))
+        body_of = np.array([body_names.index(bodies[r]) for r in register_names], dtype=np.int32)
         request(pa.table({
-            "body": pa.DictionaryArray.from_arrays(pa.array(body_of.astype(np.int32)), pa.array(body_names)),
-            "register": pa.DictionaryArray.from_arrays(pa.array(register_of.astype(np.int32)),
-                                                       pa.array(register_names)),
+            "body": pa.DictionaryArray.from_arrays(pa.array(body_of[register_of[path_of]]), pa.array(body_names)),
+            "register": pa.DictionaryArray.from_arrays(pa.array(register_of[path_of]), pa.array(register_names)),
             "household": loaded.ids.take(pa.array(where)),
             "name": loaded.labels["name"].take(pa.array(where)) if "name" in loaded.labels
             else pa.nulls(len(where), pa.string()),
             "site": loaded.labels["site"].take(pa.array(where)) if "site" in loaded.labels
             else pa.nulls(len(where), pa.string()),
-            "path": pa.DictionaryArray.from_arrays(pa.array(pid.astype(np.int32)), pa.array(paths)),
-            "settles": pa.array(count),
-            "lists": pa.array(lists),
+            "path": pa.DictionaryArray.from_arrays(pa.array(path_of.astype(np.int32)), pa.array(paths)),
+            "settles": pa.array(settles[path_of, rows]),
+            "lists": pa.array(flags[path_of, rows]),
         }))
 
 
@@ -863,10 +865,11 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
                 if t is not None:
                     item_rows[key][0] += t.num_rows
                     item_rows[key][1] += loaded.item_rows[key][1]
-            part = ScreenTotals("household", as_of, kb.version, rows_in=loaded.rows_in,
-                                rejected=loaded.rows_in - loaded.n, errors=list(loaded.errors))
-            screener.chunk(loaded, np.arange(loaded.n, dtype=np.intp), writer, part, request)
-            totals.merge(part)
+            totals.rows_in += loaded.rows_in
+            totals.rejected += loaded.rows_in - loaded.n
+            totals.errors.extend(loaded.errors)
+            # Into the totals directly: a list already full takes nothing from this part.
+            screener.chunk(loaded, np.arange(loaded.n, dtype=np.intp), writer, totals, request)
             totals.parts += 1
             if progress is not None:
                 progress(b - a)
