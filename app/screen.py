@@ -372,6 +372,8 @@ class Screener:
                 kinds["fix"] = col == code[Status.violated]
             if counts[code[Status.not_due]]:
                 kinds["due"] = col == code[Status.not_due]
+            if not kinds:
+                continue
             for body in carriers or ("",):
                 mine = work.setdefault(body, {})
                 for kind, mask in kinds.items():
@@ -388,8 +390,8 @@ class Screener:
         """Each list decided three-valued on the chunk (ages from birth dates as the measures have them):
         confirmed and to-check households counted and listed, and the facts each to-check household lacks,
         returned as (rows, path, list index) for the data requests."""
-        if not self.lists:
-            return []
+        if not self.lists or loaded.entity != "household":
+            return []  # the lists are household conditions
         caseload = self.vector.derived(sub, self.as_of)
         out: list[tuple[npt.NDArray[np.intp], str, int]] = []
         for k, (name, cp) in enumerate(self.lists.items()):

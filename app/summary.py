@@ -240,7 +240,8 @@ def summarize(kb: KB, run: ScreenRun | ScreenTotals, lang: str = "zh", *, files:
     workload = [Workload(body_id=body or None, name=body_name(kb, body, lang) if body else None,
                          households=counts["all"], actions={a: counts[a] for a in ACTIONS if counts.get(a)},
                          measures=sorted(carried.get(body, [])))
-                for body, counts in sorted(t.workload.items(), key=lambda kv: (not kv[0], -kv[1]["all"]))]
+                for body, counts in sorted(t.workload.items(), key=lambda kv: (not kv[0], -kv[1]["all"]))
+                if counts["all"]]
     requests = []
     for body, rt in sorted(t.requests.items(), key=lambda kv: (not kv[0], -kv[1].pairs)):
         registers = [RegisterRef(id=r, name=getattr(kb.registers[r], lang), basis=kb.registers[r].basis,

@@ -317,3 +317,19 @@ def test_the_summary_is_the_same_read_in_parts_read_whole_and_in_worker_processe
     for folder in ("r-b.parquet-1", "r-b2.parquet-2"):
         rows = sum(len(_sheet(p, "数据需求")) - 1 for p in (tmp_path / folder).glob("*.xlsx"))
         assert rows == sum(r["requests"] for r in parts["data_requests"])
+
+
+def test_a_caseload_of_sites_has_no_household_lists_and_counts_sites_per_department(tmp_path):
+    import yaml
+
+    ex = Path(__file__).resolve().parent.parent / "examples"
+    lines = [json.dumps(yaml.safe_load((ex / f"{n}.yaml").read_text(encoding="utf-8")), ensure_ascii=False,
+                        default=str) for n in ("dingnan-site", "shiyan-site", "shiyan-small-site")]
+    (tmp_path / "sites.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["screen", str(tmp_path / "sites.jsonl"), "--sites", "--as-of", AS_OF, "--json",
+                                  "--report", str(tmp_path / "r.html")])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert got["entity"] == "site" and got["lists"] == []
+    assert got["workload"] and all(0 < x["households"] <= 3 and x["actions"] for x in got["workload"])
+    assert "各部门需要办理的安置点数" in (tmp_path / "r.html").read_text(encoding="utf-8")
