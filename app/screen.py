@@ -41,11 +41,12 @@ CHUNK = 25000
 LISTED = 200
 
 
-#: Kinds of action a measure needs for a household or site, in the order the report shows them:
-#: act (applies and not yet done, or with no test of whether it is done), verify (applies; whether it is already
-#: done is unknown), collect (cannot tell yet: facts missing), fix (a site duty violated), due (a site duty whose
-#: period is under way). The wording is in the report's templates.
-ACTIONS = ("act", "verify", "collect", "fix", "due")
+#: Kinds of action a measure needs for a household or site, the most pressing first: fix (a site duty violated),
+#: act (applies and not yet done, or with no test of whether it is done), due (a site duty whose period is under
+#: way), verify (applies; whether it is already done is unknown), collect (cannot tell yet: facts missing). A
+#: department's household (site) counts once, under the most pressing kind it needs from that department, so the
+#: kinds add up to its total. The wording is in the report's templates.
+ACTIONS = ("fix", "act", "due", "verify", "collect")
 
 
 @dataclass
@@ -348,8 +349,9 @@ class Screener:
 
     def _workload(self, d: Decisions, open_rows: dict[int, npt.NDArray[np.bool_]], totals: ScreenTotals) -> None:
         """Each measure's status counts; and per body, the households (sites) where a measure it carries needs
-        action, by kind (ACTIONS): applies and not yet done, applies and whether done unknown, facts missing, a
-        site duty violated or under way. A satisfied, met, ruled-out or out-of-scope measure is no work."""
+        action, each under the most pressing kind (ACTIONS): a site duty violated, applies and not yet done, a site
+        duty under way, applies and whether done unknown, facts missing. A satisfied, met, ruled-out or
+        out-of-scope measure is no work."""
         code = {s: STATUSES.index(s) for s in (Status.applies, Status.undetermined, Status.violated, Status.not_due)}
         n = d.status.shape[0]
         work: dict[str, dict[str, npt.NDArray[np.bool_]]] = {}
@@ -379,11 +381,13 @@ class Screener:
                 for kind, mask in kinds.items():
                     mine[kind] = mine[kind] | mask if kind in mine else mask
         for body, kinds in work.items():
-            every = np.zeros(n, bool)
-            for kind, mask in kinds.items():
-                totals.workload[body][kind] += int(mask.sum())
-                every |= mask
-            totals.workload[body]["all"] += int(every.sum())
+            taken = np.zeros(n, bool)
+            for kind in ACTIONS:
+                if kind in kinds:
+                    mask = kinds[kind] & ~taken
+                    totals.workload[body][kind] += int(mask.sum())
+                    taken |= mask
+            totals.workload[body]["all"] += int(taken.sum())
 
     def _lists(self, loaded: Loaded, idx: npt.NDArray[np.intp], sub: Caseload, totals: ScreenTotals,
                ) -> list[tuple[npt.NDArray[np.intp], str, int]]:

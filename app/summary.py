@@ -75,9 +75,10 @@ class Workload(_Model):
     body_id: str | None = Field(description="null: the measures no office carries (the text names none)")
     name: str | None
     households: int = Field(description="counted once however many kinds of action they need")
-    actions: dict[str, int] = Field(description="households by kind of action: act (applies, not yet done), "
-                                                "verify (applies, whether done unknown), collect (facts missing), "
-                                                "fix (a site duty violated), due (a site duty under way)")
+    actions: dict[str, int] = Field(description="households by the most pressing kind of action they need from the "
+                                                "body (they add up to households): fix (a site duty violated), act "
+                                                "(applies, not yet done), due (a site duty under way), verify "
+                                                "(applies, whether done unknown), collect (facts missing)")
     measures: list[str] = Field(description="the measures it carries that need action somewhere in the caseload")
 
 

@@ -126,6 +126,8 @@ def test_a_department_s_workload_counts_only_the_households_its_measures_need_ac
     assert dn["measures"] == ["dn.3.3.medical_insurance"]
     sy = work["sy_county_healthcare_security"]
     assert (sy["households"], sy["actions"]) == (2, {"act": 1, "collect": 1})
+    # Each household counts once, under the most pressing kind it needs from the department: the kinds add up.
+    assert all(sum(x["actions"].values()) == x["households"] for x in cli["workload"])
     # No department carries every household, as every one did when each co-owner of a list counted them all.
     assert all(x["households"] < cli["screened"] for x in cli["workload"] if x["body_id"])
     assert None in work  # measures the text leaves to a list with no office named are shown as such, not hidden
