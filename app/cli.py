@@ -273,10 +273,11 @@ def kb_schema(out: Path) -> None:
 
 
 @main.command("schema")
-@click.argument("kind", type=click.Choice(["household", "site", "report"]))
+@click.argument("kind", type=click.Choice(["household", "site", "report", "screen"]))
 @click.pass_context
 def schema(ctx: click.Context, kind: str) -> None:
-    """Print the JSON Schema of a household or site input file, or of a report.
+    """Print the JSON Schema of a household or site input file, of a report, or of a screen's summary (what
+    `houfu screen --json` prints and POST /v1/screen answers).
 
     The input schemas are built from the vocabulary (policies/vocabulary.yaml and each document's own), so
     they follow --policies.
@@ -285,6 +286,7 @@ def schema(ctx: click.Context, kind: str) -> None:
     Example:
       houfu schema household > household.schema.json
       houfu schema report
+      houfu schema screen
     """
     click.echo(dump_json(schema_for(_kb(ctx), kind)), nl=False)
 

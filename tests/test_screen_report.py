@@ -335,3 +335,11 @@ def test_a_caseload_of_sites_has_no_household_lists_and_counts_sites_per_departm
     assert got["entity"] == "site" and got["lists"] == []
     assert got["workload"] and all(0 < x["households"] <= 3 and x["actions"] for x in got["workload"])
     assert "各部门需要办理的安置点数" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_the_summary_follows_its_published_schema(cli):
+    import jsonschema
+
+    r = CliRunner().invoke(main, ["schema", "screen"])
+    assert r.exit_code == 0
+    jsonschema.validate({k: v for k, v in cli.items() if k != "_folder"}, json.loads(r.stdout))
