@@ -332,7 +332,9 @@ def household_letter(kb: KB, report: Report, lang: str) -> HouseholdLetter:
                       if _plain_kind(kb, e) is LetterKind.entitlement and not e.act and not e.not_yet_done],
         satisfied=[_line(kb, report, e, lang) for e in by.get(Status.satisfied, [])],
         undetermined=undetermined_lines,
-        general=[_line(kb, report, e, lang) for e in applies if _plain_kind(kb, e) is LetterKind.general],
+        # A general duty the household can act on (known not yet done) is among the applications, not here too.
+        general=[_line(kb, report, e, lang) for e in applies
+                 if _plain_kind(kb, e) is LetterKind.general and not e.not_yet_done],
         window=window,
         out_of_scope=list(scope.values()),
         sources=[Source(cite_as=getattr(d.cite_as, lang) if d.cite_as else d.short_name,

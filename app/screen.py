@@ -24,11 +24,12 @@ import pyarrow.compute as pc
 
 from houfu.engine.columns import Caseload, ColumnProgram
 from houfu.engine.evaluator import Evaluator, documents_in_force
-from houfu.engine.program import Program, Target
+from houfu.engine.program import Program, Target, gates_of
 from houfu.engine.results import Status, TargetKind
 from houfu.engine.vector import STATUSES, Decisions, VectorEvaluator
 from houfu.kb.loader import KB, FieldError
 from houfu.kb.models import Role
+from houfu.kb.query import site_named
 
 from .tables import CellError, Loaded
 
@@ -234,6 +235,19 @@ class Screener:
             e = pc.dictionary_encode(loaded.labels[key])
             self._label_codes[key] = (e.indices.fill_null(len(e.dictionary)).to_numpy(zero_copy_only=False),
                                       [*e.dictionary.to_pylist(), "—"])
+        # What the record of a household's named site says of the site, where the household does not say it
+        # (as Evaluator.facts does for one household): per site written, the rows and the coded values.
+        self._site_facts: list[tuple[npt.NDArray[np.bool_], str, float]] = []
+        if loaded.entity == "household":
+            codes, written = self._label_codes["site"]
+            shared = self.kb.models.paths("household")
+            codec = loaded.caseload.main.codec
+            for i, value in enumerate(written[:-1]):
+                site = site_named(self.kb, value)
+                for fact, v in (site.facts if site is not None else {}).items():
+                    code = codec.encode_constant(fact, v)
+                    if fact in shared and code is not None:
+                        self._site_facts.append((codes == i, fact, code))
 
     def _area(self, jurisdiction: str | None) -> str | None:
         try:
@@ -260,6 +274,9 @@ class Screener:
                 totals.rejected += len(idx)
                 continue
             sub = loaded.caseload.take(idx)
+            for rows_of_site, fact, value in self._site_facts:
+                col = sub.main.column(fact)
+                col[rows_of_site[idx] & np.isnan(col)] = value
             decisions = self.vector.decide(p, sub, self.as_of)
             self._add(loaded, idx, sub, decisions, totals, self._areas[code], request)
             if write is not None:
@@ -508,9 +525,11 @@ def _path_order(path: str) -> tuple[int, int, str]:
 def _report_lists(kb: KB) -> dict[str, ColumnProgram]:
     """The supervisor's lists declared in data (policies/lists.yaml), compiled once."""
     out = {}
+    gates = gates_of(kb)  # as in the rules: a fact never asked of someone counts for nothing in a list either
     for item in kb.lists:
-        target = Target(TargetKind.concept, item.id, "", "", "", item.when)
-        out[item.id] = ColumnProgram(Program("household", (), (target,), {n: c.when for n, c in kb.concepts.items()},
+        target = Target(TargetKind.concept, item.id, "", "", "", gates.apply(item.when))
+        out[item.id] = ColumnProgram(Program("household", (), (target,),
+                                             {n: gates.apply(c.when) for n, c in kb.concepts.items()},
                                              {pid: p.value for pid, p in kb.parameters.items()}))
     return out
 

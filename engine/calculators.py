@@ -52,6 +52,12 @@ class CalculatorInput:
         """A declared member concept (e.g. working age and able) for one member's facts."""
         return truth(self.program, self.concepts[name], member, {})
 
+    def asked(self, fact: str, member: Facts) -> Truth:
+        """Whether ``fact`` is asked of this member: its ask_if gate (True where it has none). A rule reads the
+        fact only where this is true, and never waits on it where this is false (a child's job)."""
+        gate = self.program.gates.get(fact)
+        return True if gate is None else truth(self.program, gate, member, {})
+
 
 Compute = Callable[[CalculatorInput], list[Amount]]
 
@@ -103,6 +109,9 @@ class ColumnInput:
     applies: Any
     params: Mapping[str, float]
     member_concepts: Mapping[str, Any]
+    #: each gated member fact's ask_if gate as masks over the member rows (known true, known false): a member
+    #: the gate rules out is never asked the fact, so its being unknown is no gap
+    member_gates: Mapping[str, Any] = field(default_factory=dict)
 
 
 ColumnCompute = Callable[[ColumnInput], list[ColumnAmount]]

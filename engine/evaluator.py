@@ -36,7 +36,7 @@ from houfu.kb.conditions import (
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError, scope_concept_name
 from houfu.kb.models import Clause, ConsistencyCheck, Document, Measure, Quota
-from houfu.kb.query import deadline_of, owners_of, resolve_jurisdiction
+from houfu.kb.query import deadline_of, owners_of, resolve_jurisdiction, site_named
 
 from .calculators import Calculator, check_calculators, load_calculators
 from .logic import (
@@ -53,7 +53,7 @@ from .logic import (
     truth,
 )
 from .periods import judge, quota_plan
-from .program import Program, Target, build_program
+from .program import Program, Target, build_program, gates_of
 from .results import (
     Amount,
     Choice,
@@ -204,7 +204,8 @@ def anniversary(day: dt.date, years: int) -> dt.date:
 
 def _listed(m: Measure, entity: str) -> bool:
     if m.rule:
-        return m.rule.entity == entity
+        # A site measure that reaches the site's households is in each household's report too.
+        return m.rule.entity == entity or (entity == "household" and m.reaches == "households")
     subjects = ("household", "person") if entity == "household" else ("site",)
     return m.subject.value in subjects
 
@@ -226,7 +227,10 @@ class Evaluator:
         self._engines: dict[tuple[str, tuple[str, ...]], ReteEngine] = {}
         self._descriptions: dict[tuple[str, tuple[str, ...], str], str] = {}
         self._statics: dict[str, dict[str, Any]] = {}
-        self._member_test: dict[str, Condition | None] = {}
+        self._member_test: dict[tuple[str, tuple[str, ...], str], Condition | None] = {}
+        #: the vocabulary's ask_if gates, for conditions outside the rules (a letter's act_if)
+        self.gates = gates_of(kb)
+        self._act_if: dict[str, Condition | None] = {}
         self._used: dict[tuple[str, tuple[str, ...], str], frozenset[str]] = {}
         self._years_since = years_since(kb)
         self._lock = threading.Lock()
@@ -282,9 +286,26 @@ class Evaluator:
                engine: EngineKind = EngineKind.rete) -> tuple[Program, Facts, dict[str, Truth], list[Firing]]:
         """The raw truth of every target for one record (the differential test compares these)."""
         _, program = self._program_for(record, as_of)
-        facts = self.facts(record, as_of)
+        facts, _ = self.facts(record, as_of)
         results, trace = self._evaluate(program, facts, engine)
         return program, facts, results, trace
+
+    def facts(self, record: Household | Site, as_of: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The record's facts as the rules read them (``flatten``): with what the record of the site a household
+        names (policies/sites.yaml) says of the site where the household itself does not say it, and those the
+        vocabulary derives on ``as_of`` where they are not given (an age from a date of birth, ``years_since``);
+        and the facts taken from the site record. Only facts a household and a site share (site_type) are taken
+        from the site, and never over the household's own."""
+        facts = flatten(record)
+        taken: dict[str, Any] = {}
+        if isinstance(record, Household):
+            site = site_named(self.kb, record.site)
+            shared = self.kb.models.paths("household")
+            for k, v in (site.facts if site is not None else {}).items():
+                if k in shared and facts.get(k) is None:
+                    facts[k] = taken[k] = v
+        entity = "site" if isinstance(record, Site) else "household"
+        return derive_facts(self._years_since, entity, facts, as_of), taken
 
     def _program_for(self, record: Household | Site, as_of: dt.date) -> tuple[str, Program]:
         """The record's jurisdiction id and the program of the documents in force there on ``as_of``."""
@@ -304,7 +325,7 @@ class Evaluator:
         as_of = as_of or dt.date.today()
         entity = "site" if isinstance(record, Site) else "household"
         jurisdiction, program = self._program_for(record, as_of)
-        facts = self.facts(record, as_of)
+        facts, from_site = self.facts(record, as_of)
         results, trace = self._evaluate(program, facts, engine)
         concepts = {t.name: results[t.key] for t in program.concept_targets}
         entries = []
@@ -314,18 +335,36 @@ class Evaluator:
                     if _listed(m, entity):
                         entries.append(self._determination(program, m, doc_id, clause, facts, results,
                                                            concepts, trace, as_of))
+        warnings = self.consistency(program, entity, facts, as_of) + self._site_record_differs(record)
         return Report(
             entity=entity, id=record.id, jurisdiction=jurisdiction, as_of=as_of,
             documents=[DocumentRef(id=d, title=kb.documents[d].doc.title) for d in program.documents],
-            name=facts.get("name"), site=facts.get("site"),
+            name=facts.get("name"), site=facts.get("site"), site_facts=from_site,
             member_names=[m.get("name") for m in facts.get("members") or []],
             entity_names=[e.get("name") or e["id"] for e in facts.get("entities") or []],
             summary=dict(Counter(e.status for e in entries)),
             questions=self._questions(program, entries, facts),
             determinations=entries, notices=notices(kb, jurisdiction, as_of),
-            warnings=self.consistency(program, entity, facts, as_of),
+            warnings=warnings,
             kb_version=kb.version, houfu_version=HOUFU_VERSION,
         )
+
+    def _site_record_differs(self, record: Household | Site) -> list[InputWarning]:
+        """A site fact the household gives that the record of the site it names contradicts (its own is used)."""
+        text = self.kb.notices.get("site_record_differs")
+        if not isinstance(record, Household) or text is None:
+            return []
+        site = site_named(self.kb, record.site)
+        if site is None:
+            return []
+        given = flatten(record)
+        out = []
+        for fact, recorded in site.facts.items():
+            if given.get(fact) is not None and given[fact] != recorded:
+                values = dict(fact=fact, given=given[fact], site=record.site, recorded=recorded)
+                out.append(InputWarning(code=text.id, fields=[fact, "site"], zh=text.zh.format(**values),
+                                        en=text.en.format(**values)))
+        return out
 
     def _determination(self, program: Program, m: Measure, doc_id: str, clause: Clause, facts: Facts,
                        results: Mapping[str, Truth], concepts: Mapping[str, Truth],
@@ -388,7 +427,7 @@ class Evaluator:
                 else:
                     status = Status.violated
                     gap = _gap(m, facts)
-            if m.rule.quota is not None:
+            if m.rule.quota is not None and m.id not in program.through_site:
                 status, periods, missing = _judge_quota(m.rule.quota, kb.documents[doc_id].doc, program, facts,
                                                         as_of)
                 if status is Status.violated:
@@ -398,24 +437,33 @@ class Evaluator:
         for_members: list[int] = []
         act = False
         if status in (Status.applies, Status.satisfied):
-            for_members = self._for_members(program, m, facts)
+            for_members = self._for_members(program, target, facts)
             # Presentation data, not a determination: whether the letter should lead with this item.
-            act = m.plain is not None and m.plain.act_if is not None and truth(program, m.plain.act_if, facts,
-                                                                                concepts) is True
-            if act and m.plain is not None:
-                for_members = _members_where(program, m.plain.act_if, facts)
+            act_if = self._gated_act_if(m)
+            act = act_if is not None and truth(program, act_if, facts, concepts) is True
+            if act:
+                for_members = _members_where(program, act_if, facts)
         used = self._used_concepts(program, target)
         why = [f for f in trace if (f.name in used if f.kind is TargetKind.concept else f.name == m.id)]
         return Determination(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
                              out_of_scope=scope_note, periods=periods, for_members=for_members, act=act,
-                             not_yet_done=not_yet_done and status is Status.applies, **base)
+                             not_yet_done=not_yet_done and status is Status.applies,
+                             through_site=m.id in program.through_site, **base)
 
-    def _for_members(self, program: Program, m: Measure, facts: Facts) -> list[int]:
-        """The members for whom the rule's first "some member" test holds: whom a letter names for it."""
-        if m.id not in self._member_test:
-            node = next((n for n, _ in walk(m.rule.when if m.rule else None) if isinstance(n, AnyMember)), None)
-            self._member_test[m.id] = node.any_member if node is not None else None
-        inner = self._member_test[m.id]
+    def _gated_act_if(self, m: Measure) -> Condition | None:
+        """The letter's act_if with the vocabulary's gates, as the rules have them (no child acts on a job)."""
+        if m.id not in self._act_if:
+            raw = m.plain.act_if if m.plain is not None else None
+            self._act_if[m.id] = None if raw is None else self.gates.apply(raw)
+        return self._act_if[m.id]
+
+    def _for_members(self, program: Program, target: Target, facts: Facts) -> list[int]:
+        """The members for whom the rule's first "some member" test holds, gates included: whom a letter names."""
+        key = (program.entity, program.documents, target.key)
+        if key not in self._member_test:
+            node = next((n for n, _ in walk(target.when) if isinstance(n, AnyMember)), None)
+            self._member_test[key] = node.any_member if node is not None else None
+        inner = self._member_test[key]
         if inner is None:
             return []
         return [i for i, mf in enumerate(facts.get(MEMBERS) or []) if truth(program, inner, mf, {}) is True]
@@ -465,7 +513,8 @@ class Evaluator:
             items = facts.get(collection) if collection else None
             subject = items[index] if items is not None and index is not None and index < len(items) else facts
             label = self.kb.fact_labels.get(key)
-            if label is not None and label.ask_if is not None and truth(program, label.ask_if, subject, {}) is False:
+            gate = program.gates.get(key, label.ask_if if label is not None else None)
+            if gate is not None and truth(program, gate, subject, {}) is False:
                 continue
             about = None
             if collection == MEMBERS:
@@ -508,12 +557,6 @@ class Evaluator:
         return given is not None and source is not None and source <= as_of and \
             given != full_years(date_number(source), date_number(as_of))
 
-    def facts(self, record: Household | Site, as_of: dt.date) -> dict[str, Any]:
-        """The record's facts as the rules read them (``flatten``), with those the vocabulary derives on ``as_of``
-        where they are not given: an age from a date of birth (``years_since``)."""
-        return derive_facts(self._years_since, "site" if isinstance(record, Site) else "household", flatten(record),
-                            as_of)
-
     def explain(self, record: Household | Site, measure_id: str, as_of: dt.date | None = None) -> Explanation:
         """One measure's determination with the rules that fired, and each member against the member tests."""
         report = self.determine(record, as_of)
@@ -525,7 +568,7 @@ class Evaluator:
                              + (f"; did you mean {', '.join(hint)}?" if hint else ""))
         # The member tests need only the program and the facts, not a second evaluation.
         _, program = self._program_for(record, report.as_of)
-        facts = self.facts(record, report.as_of)
+        facts, _ = self.facts(record, report.as_of)
         return Explanation(determination=entry, member_tests=self._member_tests(program, self.kb.measures[measure_id],
                                                                                  facts),
                            notices=report.notices, kb_version=report.kb_version, houfu_version=report.houfu_version)
@@ -534,7 +577,8 @@ class Evaluator:
         """Per member, the truth of each member condition of the rule, with the concepts it uses cited."""
         kb = self.kb
         out = []
-        for node, _ in walk(m.rule.when if m.rule else None):
+        target = program.by_key.get(f"{TargetKind.measure.value}:{m.id}")
+        for node, _ in walk(target.when if target is not None else None):
             if isinstance(node, AnyMember):
                 inner, items = node.any_member, facts.get(MEMBERS)
             elif isinstance(node, AllMembers):

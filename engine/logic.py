@@ -24,6 +24,8 @@ from houfu.kb.conditions import (
     DeadlineRef,
     Fact,
     FactRef,
+    Gated,
+    GatedOpen,
     MemberConceptIs,
     Not,
     Op,
@@ -251,10 +253,18 @@ class _Describe(QuantifierVisitor[str]):
         return f"{c.fact} {sym} {_show(resolve(self.program, raw))}"
 
     def all_of(self, c: AllOf) -> str:
+        if isinstance(c, Gated):
+            return self._gated(c)
         return "(" + " and ".join(visit(x, self) for x in c.all) + ")"
 
     def any_of(self, c: AnyOf) -> str:
+        if isinstance(c, GatedOpen):
+            return self._gated(c)
         return "(" + " or ".join(visit(x, self) for x in c.any) + ")"
+
+    def _gated(self, c: Gated | GatedOpen) -> str:
+        # The test, and whom its fact is asked of (the vocabulary's gate).
+        return f"{visit(c.test, self)} [{c.fact} asked if {visit(c.asked_if, self)}]"
 
     def not_(self, c: Not) -> str:
         return f"not {visit(c.not_, self)}"
@@ -289,9 +299,16 @@ class _Failed(QuantifierVisitor[list[str]]):
         return [f"{self.prefix}{describe(self.program, c)} (is {_show(self.facts.get(c.fact))})"]
 
     def all_of(self, c: AllOf) -> list[str]:
+        if isinstance(c, Gated) and truth(self.program, c.gate, self.facts, self.concepts) is False:
+            # The gate is why: the fact is never asked of this person, so the test cannot hold for them.
+            # The gate as the vocabulary writes it, where that is false too (it nearly always is).
+            why = self(c.asked_if) or self(c.gate)
+            return [f"{self.prefix}{c.fact} is not asked ({c.why}): " + "; ".join(why)]
         return _unique(x for sub in c.all for x in self(sub))
 
     def any_of(self, c: AnyOf) -> list[str]:
+        if isinstance(c, GatedOpen):  # false only where the gate holds and the test fails: the test is why
+            return self(c.test)
         return _unique(x for sub in c.any for x in self(sub))
 
     def not_(self, c: Not) -> list[str]:

@@ -198,6 +198,10 @@ class Determination(_Result):
     act: bool = Field(False, description="the measure's plain.act_if holds: a letter lists it among the actions")
     not_yet_done: bool = Field(False, description="applies, and its fulfilment test (satisfied_if) is known false: "
                                                   "what to do, not only what the text says")
+    through_site: bool = Field(False, description="a site measure whose beneficiaries are the site's households "
+                                                  "(reaches: households), decided for this household from its site "
+                                                  "facts or its site's record: what it can expect from its site; "
+                                                  "whether the site has done it is the site report's question")
     for_members: list[int] = Field([], description="0-based indexes of the members it applies to, where the rule "
                                                     "asks for some member (any_member), or, when `act`, those its "
                                                     "act_if names; empty otherwise")
@@ -270,6 +274,9 @@ class Report(_Result):
     documents: list[DocumentRef]
     name: str | None = Field(None, description="the household's or site's name as given in the input")
     site: str | None = Field(None, description="the household's site as given in the input (an id or a name)")
+    site_facts: dict[str, str | int | bool] = Field(
+        {}, description="facts taken from the record of the site the household names (policies/sites.yaml), "
+                        "because the household did not give them (site_type)")
     member_names: list[str | None]
     entity_names: list[str] = Field([], description="each business entity's name (or id), in order")
     summary: dict[Status, int]

@@ -56,6 +56,10 @@ from .results import Firing, TargetKind
 __all__ = ["EngineFailure", "ProgramTooLarge", "ReteEngine"]
 
 MAX_PATTERNS = 48
+#: $and/$or nodes one pattern may hold: durable-rules keeps two expressions for each (the operator and its end)
+#: in a sequence of at most 32 and fails with error 113 (ERR_EXPRESSION_LIMIT_EXCEEDED) at the 32nd
+#: (reproduced on 2.0.28: fifteen pass, sixteen fail; the tests themselves do not count).
+MAX_CONNECTIVES = 15
 
 Pattern = dict[str, Any]
 Quad = tuple[Pattern, Pattern, Pattern, Pattern]
@@ -85,12 +89,25 @@ class SyncHost(durable_engine.Host):  # type: ignore[misc]
         pass
 
 
+def _flat(op: str, ps: list[Pattern]) -> list[Pattern]:
+    """The parts of an ``op`` ($and, $or) pattern, nested ones of the same op spliced in and repeats dropped:
+    a gated test repeats its gate's tests (two gated facts of one member repeat the age of 16), and durable-rules
+    holds only so many $and/$or in one pattern (``MAX_CONNECTIVES``)."""
+    out: list[Pattern] = []
+    for p in ps:
+        for q in (p[op] if set(p) == {op} else [p]):
+            if q and q not in out:
+                out.append(q)
+    return out
+
+
 def _and(ps: list[Pattern]) -> Pattern:
-    ps = [p for p in ps if p]
+    ps = _flat("$and", ps)
     return ps[0] if len(ps) == 1 else {"$and": ps}
 
 
 def _or(ps: list[Pattern]) -> Pattern:
+    ps = _flat("$or", ps)
     return ps[0] if len(ps) == 1 else {"$or": ps}
 
 
@@ -127,7 +144,10 @@ class _Single(QuantifierVisitor[Quad]):
                     Op.le: ("$lte", "$gt"), Op.lt: ("$lt", "$gte")}[c.op]
             yes = {key: value} if t is None else {t: {key: value}}
             no = {key: value} if f is None else {f: {key: value}}
-        known: list[Pattern] = [{"$ex": {k: 1}} for k in keys]
+        # A comparison never matches a fact that lacks its own key (every operator, $neq included, nested keys
+        # too: reproduced on 2.0.28), so only the other fact of a fact-to-fact comparison needs its $ex, which
+        # keeps patterns within MAX_CONNECTIVES.
+        known: list[Pattern] = [{"$ex": {k: 1}} for k in keys[1:]]
         unknown: list[Pattern] = [{"$nex": {k: 1}} for k in keys]
         return _and(known + [yes]), _and(known + [no]), _or(unknown + [no]), _or(unknown + [yes])
 
@@ -280,10 +300,15 @@ class ReteEngine:
             rules: dict[str, RuleDef] = {}
             for value, alts in ((True, ts), (False, fs)):
                 for i, alt in enumerate(alts):
+                    patterns_ = _rule_patterns(entity, alt)
+                    widest = max(_connectives(p) for q in patterns_ for p in q.values())
+                    if widest > MAX_CONNECTIVES:
+                        raise ProgramTooLarge(f"{target.key} needs {widest} and/or tests in one pattern; durable-rules "
+                                              f"holds {MAX_CONNECTIVES}: split the condition into concepts")
                     # dist 0: a member already bound by one pattern may match another, and the
                     # negation ("no member is ...") sees every member, not only unbound ones.
                     rules[f"{target.key}#{'T' if value else 'F'}{i}"] = {
-                        "all": _rule_patterns(entity, alt), "dist": 0, "run": self._action(target, value, i)}
+                        "all": patterns_, "dist": 0, "run": self._action(target, value, i)}
             if target.kind is TargetKind.concept:
                 concept_rules.update(rules)
                 concept_patterns += len(rules)
@@ -369,6 +394,15 @@ def _rule_patterns(entity: str, alt: Alt) -> list[dict[str, Pattern]]:
     out += [{f"x{j}": _and([{"t": t}, p])} for j, (t, p) in enumerate(alt.exists)]
     out += [{f"n{j}$not": _and([{"t": t}, p])} for j, (t, p) in enumerate(alt.absent)]
     return out
+
+
+def _connectives(p: Any) -> int:
+    """The $and/$or nodes of a pattern."""
+    if isinstance(p, dict) and len(p) == 1:
+        (key, value), = p.items()
+        if key in ("$and", "$or"):
+            return 1 + sum(_connectives(x) for x in value)
+    return 0
 
 
 def _referenced_facts(program: Program) -> dict[str | None, frozenset[str]]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from houfu.kb.conditions import visit
 from houfu.kb.loader import KB, scope_concept_name
 from houfu.kb.models import Measure
 from houfu.kb.query import deadline_of
@@ -134,7 +135,7 @@ class VectorEvaluator:
                     col[unknown] = _CODE[Status.undetermined]
                     extra.append((unknown, m.rule.done_on))
             quota_missing = None
-            if m.rule.quota is not None:
+            if m.rule.quota is not None and m.id not in program.through_site:
                 quota_missing = self._quota(m, program, caseload, col, t, as_of)
                 # A quota decides every applicable row: what it leaves open is only its own count.
                 why_key = [(k, r & ~t) for k, r in why_key]
@@ -185,7 +186,10 @@ class VectorEvaluator:
         for name in scalar.uses_concepts:
             node = _Compiler(program, "members", {})._concept_node(name, "members")
             concepts[name] = node.masks(_Ctx(caseload))
-        return ColumnInput(caseload, applies, params, concepts)
+        member_facts = self.kb.models.paths("member")
+        gates = {fact: visit(gate, _Compiler(program, "members", {})).masks(_Ctx(caseload))
+                 for fact, gate in program.gates.items() if fact in member_facts}
+        return ColumnInput(caseload, applies, params, concepts, gates)
 
     def _quota(self, m: Measure, program: Program, caseload: Caseload, col: npt.NDArray[np.uint8],
                applies: npt.NDArray[np.bool_], as_of: dt.date) -> npt.NDArray[np.bool_]:

@@ -11,6 +11,9 @@ A condition in ``clauses.yaml`` is a mapping with exactly one *form* key::
     {concept: sy_large_site}                       # ConceptIs: a derived fact of the entity
     {member_concept: sy_working_age_able}          # MemberConceptIs: inside a member quantifier
 
+Two more classes are built by houfu, never written: ``Gated`` and ``GatedOpen``, a test of a fact joined to the
+fact's ask_if gate (engine.program). They are an all-of and an any-of, and every consumer treats them as one.
+
 Each form is its own class; ``Condition`` is their discriminated union.  Everything
 that reads a condition (validation, the reference evaluator, missing facts, failed
 tests, descriptions, the durable-rules compiler) implements ``ConditionVisitor`` and
@@ -32,7 +35,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 __all__ = [
     "ENTITIES", "MEMBERS", "AllEntities", "AllMembers", "AllOf", "AnyEntity", "AnyMember", "AnyOf", "Assumed",
     "ConceptIs", "Condition", "ConditionVisitor", "DeadlineRef", "QuantifierVisitor",
-    "Fact", "FactRef", "MemberConceptIs", "Not", "Op", "ParamRef", "Value", "children", "visit", "walk",
+    "Fact", "FactRef", "Gated", "GatedOpen", "MemberConceptIs", "Not", "Op", "ParamRef", "Value", "children",
+    "visit", "walk",
 ]
 
 
@@ -200,8 +204,55 @@ Condition = Annotated[
                              "all_members, any_entity, all_entities, concept, member_concept"),
 ]
 
-for _cls in (AllOf, AnyOf, Not, AnyMember, AllMembers, AnyEntity, AllEntities):
+class Gated(AllOf):
+    """``all: [gate, test]``: a test of a fact with an ``ask_if`` gate (policies/vocabulary.yaml), as houfu
+    compiles it (``engine.program``); rule files never write it.
+
+    A fact is never asked of someone its gate excludes (a child's job wishes), so a test of it holds only
+    where the gate is known true, and is false where the gate is known false: the measure then does not
+    apply, with the gate's reason, instead of waiting on a question that will never be put. It *is* an
+    all-of: every evaluator decides it as one, so they agree by construction; only explanations tell it apart,
+    to name the gate and its ``why``.
+    """
+
+    fact: str
+    why: str
+    asked_if: Condition = Field(description="the gate as the vocabulary writes it, for reasons given to people")
+
+    @property
+    def gate(self) -> Condition:
+        return self.all[0]
+
+    @property
+    def test(self) -> Condition:
+        return self.all[-1]
+
+
+class GatedOpen(AnyOf):
+    """``any: [not gate, test]``: a gated test that holds for someone the gate excludes, because the value
+    outside the gate makes it true (``labor_capacity ≠ full`` for a child, whose capacity is ``none``, or any
+    ``ne`` test, since an unasked fact equals nothing). An any-of everywhere, like ``Gated`` an all-of."""
+
+    fact: str
+    why: str
+    asked_if: Condition
+
+    @property
+    def gate(self) -> Condition:
+        first = self.any[0]
+        assert isinstance(first, Not)
+        return first.not_
+
+    @property
+    def test(self) -> Condition:
+        return self.any[-1]
+
+
+for _cls in (AllOf, AnyOf, Not, AnyMember, AllMembers, AnyEntity, AllEntities, Gated, GatedOpen):
     _cls.model_rebuild()
+# A built gate validates where a condition is expected: as the all-of (any-of) it is.
+_TAGS[Gated] = "all"
+_TAGS[GatedOpen] = "any"
 
 T = TypeVar("T")
 

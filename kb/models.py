@@ -156,7 +156,13 @@ class FactLabel(Strict):
     ask_if: Condition | None = Field(
         default=None, description="asked only when this is not known to be false, tested on the same member, "
                                   "business or household (e.g. jobs only of someone 16 or over who can work)")
-    ask_if_why: str | None = None
+    ask_if_why: str | None = Field(
+        default=None, description="why the gate asks only these people; a rule that tests the fact is decided by "
+                                  "the gate too, and a measure the gate rules out gives this reason")
+    otherwise: str | None = Field(
+        default=None, description="the value the fact has for someone its ask_if excludes, where the vocabulary "
+                                  "defines one (labor_capacity: none for a child under 16); without it, an "
+                                  "unasked fact has no value: it equals nothing and compares with nothing")
     years_since: str | None = Field(
         default=None, description="integer facts: when not given, the full years (完整周岁) from this date fact of "
                                   "the same record to the as-of date (age from birth_date)")
@@ -179,6 +185,10 @@ class FactLabel(Strict):
             raise ValueError("minimum and maximum are for integer and number facts")
         if self.years_since is not None and self.type != "integer":
             raise ValueError("`years_since` derives a whole number of years: it is for integer facts")
+        if self.otherwise is not None and (self.ask_if is None or self.otherwise not in self.labels):
+            raise ValueError("`otherwise` is a code of `labels`, for a fact with an `ask_if`")
+        if self.ask_if is not None and not self.ask_if_why:
+            raise ValueError("a fact with an `ask_if` says why in `ask_if_why` (the reason a measure it rules out gives)")
         return self
 
 
@@ -273,6 +283,10 @@ class SiteRecord(Strict):
     document: str | None = Field(default=None, description="the document written for this site, if any")
     aliases: list[str] = []
     window: Window = Window()
+    facts: dict[str, str | int | bool] = Field(
+        default={}, description="what the county records of the site itself, as site facts of the vocabulary "
+                                "(site_type): a household that names the site and does not give a fact it shares "
+                                "with the site is decided with the site's (kb validate checks names and values)")
     note: str
 
 
@@ -728,6 +742,16 @@ class Measure(Strict):
                                                     "subject, gloss and rule are guesses until a person reviews them")
     binds_household: bool = Field(default=False, description="it restricts or obliges the household itself; "
                                   "briefs list it under what the household must do")
+    reaches: Literal["households"] | None = Field(
+        default=None, description="households: a site measure whose beneficiaries are the site's households "
+                                  "(确保搬迁群众…享有…). Each household's report decides it too, from the site facts "
+                                  "the household gives or its site's record, marked `through_site`")
+
+    @model_validator(mode="after")
+    def _reach(self) -> Measure:
+        if self.reaches is not None and (self.rule is None or self.rule.entity != "site"):
+            raise ValueError("`reaches: households` is for a measure with a site rule")
+        return self
 
 
 class ListedBody(Named):

@@ -33,7 +33,7 @@ from .models import (
 )
 
 __all__ = ["sentence_coverage", "sentences", "stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema",
-           "deadline_of", "holder_of"]
+           "deadline_of", "holder_of", "site_named"]
 
 
 _SENTENCE_END = re.compile("[。;]")
@@ -219,6 +219,13 @@ def kb_schemas() -> dict[str, dict[str, Any]]:
                       "$defs": {**schema.pop("$defs", {}), "item": schema}}
         out[name] = schema
     return out
+
+
+def site_named(kb: KB, written: str | None) -> SiteRecord | None:
+    """The site record (policies/sites.yaml) a household's ``site`` names by its id, name or an alias."""
+    if not written:
+        return None
+    return next((s for s in kb.sites.values() if written in (s.id, s.name, *s.aliases)), None)
 
 
 def deadline_of(kb: KB, measure_id: str) -> Deadline | None:

@@ -23,6 +23,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from .conditions import (
     ENTITIES,
     MEMBERS,
@@ -129,6 +131,14 @@ def _check_registries(kb: KB) -> list[KBError]:
             errs.append(KBError(path, f"sites[{site.id}].jurisdiction", f"unknown jurisdiction {site.jurisdiction!r}"))
         if site.document is not None and site.document not in kb.documents:
             errs.append(KBError(path, f"sites[{site.id}].document", f"unknown document {site.document!r}"))
+        for fact, value in site.facts.items():
+            if fact not in kb.models.paths("site"):
+                errs.append(KBError(path, f"sites[{site.id}].facts.{fact}", "not a site fact of the vocabulary"))
+                continue
+            try:
+                kb.models.site.model_validate({"id": site.id, fact: value})
+            except ValidationError as exc:
+                errs.append(KBError(path, f"sites[{site.id}].facts.{fact}", f"{value!r}: {exc.errors()[0]['msg']}"))
     for j in kb.jurisdictions.values():
         if j.parent and j.parent not in kb.jurisdictions:
             errs.append(KBError(kb.folder / "jurisdictions.yaml", f"jurisdictions[{j.id}].parent",
@@ -413,6 +423,11 @@ def _check_measure(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> 
             if not (rule.late_zh and rule.late_en):
                 errs.append(KBError(path, f"{key}.rule.late_zh", "a task done late needs its own gap "
                                                                  "(late_zh and late_en)"))
+        if m.reaches == "households":
+            # Each household decides it from its own facts: the site facts a household gives (site_type).
+            errs += [KBError(e.file, f"{key}.reaches", f"a site rule that reaches households tests only facts a "
+                                                        f"household gives too: {e.message}")
+                     for e in _check_condition(kb, rule.when, "household", path, f"{key}.rule.when")]
         if rule.satisfied_if and rule.entity != "household":
             errs.append(KBError(path, f"{key}.rule.satisfied_if", "`satisfied_if` is for household rules; "
                                                                    "a site rule is met through `requires`"))
@@ -547,6 +562,14 @@ def qualifier_marks(quote: str, rubric: ForceRubric | None = None) -> list[tuple
     return out
 
 
+def _occurrences(text: str, part: str) -> list[int]:
+    out, at = [], text.find(part)
+    while at >= 0:
+        out.append(at)
+        at = text.find(part, at + 1)
+    return out
+
+
 def _key_terms(kb: KB) -> set[str]:
     """Terms a gloss may not add: glossary terms and the names of bodies."""
     terms = {t.zh.split("(")[0] for t in kb.glossary.values()}
@@ -576,6 +599,13 @@ def _check_record(kb: KB, clause: Clause, m: Measure, path: Path, key: str) -> l
             errs.append(KBError(path, f"{key}.qualifiers", "the quote has an open list (…等); record it"))
         else:
             errs.append(KBError(path, f"{key}.qualifiers", f"the quote says {words}; record it as a {kind} qualifier"))
+    # Every 等 of the quote, not only the first, is recorded: an open-list qualifier's text spans each one.
+    spans = [(at, at + len(q.text)) for q in m.qualifiers if q.kind == "open_list"
+             for at in _occurrences(m.quote, q.text)]
+    for mark in open_list_marks(m.quote, kb.rubric):
+        if spans and not any(a <= mark < b for a, b in spans):
+            errs.append(KBError(path, f"{key}.qualifiers", f"the quote's open list {m.quote[max(0, mark - 4):mark + 1]!r} "
+                                                           "is not recorded; each …等 needs its own qualifier"))
     for i, r in enumerate(m.references):
         if r.text not in m.quote:
             errs.append(KBError(path, f"{key}.references[{i}].text", f"{r.text!r} does not appear in the quote"))
@@ -787,9 +817,10 @@ def _check_gloss_words(kb: KB, clause: Clause, m: Measure, path: Path, key: str)
 def _check_plain(kb: KB, m: Measure, path: Path, key: str) -> list[KBError]:
     """Every measure a household's letter can show has plain words, placed consistently (issue 10)."""
     if m.plain is None:
-        if m.rule is not None and m.rule.entity == "household":
-            return [KBError(path, f"{key}.plain", "a measure with a household rule needs plain zh/en words and "
-                                                   "a letter kind (money, apply, entitlement, general, restriction)")]
+        if m.rule is not None and (m.rule.entity == "household" or m.reaches == "households"):
+            return [KBError(path, f"{key}.plain", "a measure with a household rule (or one that reaches households) "
+                                                   "needs plain zh/en words and a letter kind (money, apply, "
+                                                   "entitlement, general, restriction)")]
         return []
     errs = _wording(kb, m, path, key)
     if (m.plain.kind is LetterKind.restriction) != m.binds_household:

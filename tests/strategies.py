@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from houfu.engine.evaluator import documents_in_force
 from houfu.engine.periods import period_of
-from houfu.engine.program import Program, Target, concept_order
+from houfu.engine.program import Program, Target, concept_order, gates_of
 from houfu.engine.results import TargetKind
 from houfu.kb.conditions import (
     AllEntities,
@@ -44,6 +44,7 @@ from houfu.kb.conditions import (
 )
 from houfu.kb.facts import Household, Site, is_date
 from houfu.kb.loader import KB, load_default
+from houfu.kb.query import site_named
 
 AS_OF = dt.date(2026, 1, 1)
 #: Dates a generated record or program uses beside those of the rules: a day and the next across a half-year and
@@ -186,6 +187,12 @@ def households(kb: KB | None = None) -> st.SearchStrategy[Household]:
 
     def build(b: dict[str, Any], j: str, ms: list[dict[str, Any]] | None, es: list[dict[str, Any]] | None) -> Household:
         raw: dict[str, Any] = {**b, "id": "H", "jurisdiction": j}
+        # A household that names a recorded site agrees with its record where it gives the same fact: a
+        # contradiction is an input warning, and no answer is monotone in it (the household's own wins).
+        site = site_named(kb, raw.get("site"))
+        for fact, value in (site.facts if site is not None else {}).items():
+            if raw.get(fact) is not None:
+                raw[fact] = value
         if ms is not None:
             raw["members"] = ms
         if es is not None:
@@ -331,9 +338,14 @@ def programs(draw: st.DrawFn, entity: str, kb: KB | None = None) -> Program:
         concepts[name] = draw(_tree(st.one_of(entity_leaves, *refs), 4))
         entity_concepts.append(name)
     refs = [st.builds(ConceptIs, concept=st.just(n), value=st.booleans()) for n in entity_concepts]
+    whens = [draw(st.one_of(st.none(), _tree(st.one_of(entity_leaves, *refs), 5))) for _ in range(draw(st.integers(1, 4)))]
+    gates = gates_of(kb) if draw(st.booleans()) else None
+    if gates is not None:
+        # Half the programs are compiled with the vocabulary's ask_if gates, as build_program compiles rules.
+        concepts = {n: gates.apply(c) for n, c in concepts.items()}
+        whens = [None if w is None else gates.apply(w) for w in whens]
     targets = [Target(TargetKind.concept, n, "generated", n, n, concepts[n])
                for n in concept_order(concepts, entity_concepts)]
-    for i in range(draw(st.integers(1, 4))):
-        when = draw(st.one_of(st.none(), _tree(st.one_of(entity_leaves, *refs), 5)))
-        targets.append(Target(TargetKind.measure, f"m{i}", "generated", f"m{i}", f"m{i}", when))
-    return Program(entity, ("generated",), tuple(targets), concepts, {}, PROGRAM_DEADLINES)
+    targets += [Target(TargetKind.measure, f"m{i}", "generated", f"m{i}", f"m{i}", w) for i, w in enumerate(whens)]
+    return Program(entity, ("generated",), tuple(targets), concepts, {}, PROGRAM_DEADLINES,
+                   gates.all() if gates is not None else {})

@@ -32,13 +32,17 @@ def test_a_scripted_session_with_bad_answers_and_chinese_choices(tmp_path: Path)
     child.expect("not accepted: choose one of: 1 完全")
     child.expect("甲: 有没有劳动能力")
     child.sendline("完全")  # the Chinese label
+    child.expect("安置在哪类安置点")
+    child.sendline("")  # blank skips
+    child.expect("甲: 现在有没有工作")
+    child.sendline("否")
     child.expect("甲: 想不想找工作")
     child.sendline("9")  # out of range
     child.expect("not accepted")
     child.sendline("2")  # the number: 县内 (local)
-    child.expect(r"\[3\]")
+    child.expect("家庭是脱贫户")
     child.sendline("q")
-    child.expect("2 question\\(s\\) answered")
+    child.expect("3 question\\(s\\) answered")
     child.expect(f"saved to {out}")
     child.expect(pexpect.EOF)
     child.close()
@@ -46,7 +50,7 @@ def test_a_scripted_session_with_bad_answers_and_chinese_choices(tmp_path: Path)
     saved = out.read_text(encoding="utf-8")
     assert "# 窗口登记" in saved and "# 来访编号" in saved, "the original's comments are kept"
     member = yaml.safe_load(saved)["members"][0]
-    assert member == {"name": "甲", "age": 40, "labor_capacity": "full", "wants_job": "local"}
+    assert member == {"name": "甲", "age": 40, "labor_capacity": "full", "employed": False, "wants_job": "local"}
 
 
 def test_ctrl_d_ends_cleanly_and_still_saves(tmp_path: Path) -> None:

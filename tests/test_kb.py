@@ -126,7 +126,24 @@ DEFECTS = {
         kind="restriction"), "clauses[sy.12].measures[sy.12.dibao].plain.kind"),
     "site measure with no rule or reason": ("shiyan-2019", lambda d: _measure(d, "sy.8.police_presence").pop("not_decidable"),
                                             "clauses[sy.8].measures[sy.8.police_presence].rule"),
+    "a site measure reaching households on a fact no household gives": (
+        "shiyan-2019", lambda d: _measure(d, "sy.7.urban_standard")["rule"].update(
+            when={"fact": "population", "ge": {"param": "sy.8.large_site_size"}}),
+        "clauses[sy.7].measures[sy.7.urban_standard].reaches"),
+    "a site measure reaching households with no plain words": (
+        "shiyan-2019", lambda d: _measure(d, "sy.7.urban_standard").pop("plain"),
+        "clauses[sy.7].measures[sy.7.urban_standard].plain"),
 }
+
+
+@pytest.mark.parametrize("facts, key", [({"site_type": "county_seat"}, "sites[dingnan_county_seat].facts.site_type"),
+                                        ({"hukou_at_site": True}, "sites[dingnan_county_seat].facts.hukou_at_site")])
+def test_validate_rejects_a_site_record_fact_that_is_not_a_site_fact_or_value(tmp_path, facts, key):
+    root = _copy(tmp_path)
+    _edit(root / "sites.yaml", lambda d: d["sites"][0].update(facts=facts))
+    errors = validate(load(root))
+    assert [e.key for e in errors] == [key], [str(e) for e in errors]
+    assert errors[0].file.endswith("sites.yaml")
 
 
 @pytest.mark.parametrize("name", list(DEFECTS))

@@ -295,3 +295,30 @@ def test_a_jsonl_line_with_a_bad_value_is_named_by_its_line_and_the_rest_screene
     with (tmp_path / "e.csv").open(encoding="utf-8-sig") as fh:
         (error,) = list(csv.DictReader(fh))
     assert error["row"] == "3" and "age" in error["column"]
+
+
+def test_a_household_that_names_a_recorded_site_is_screened_with_the_site_record_as_checked(tmp_path):
+    """The screener fills a site fact from the record of the site a household names (policies/sites.yaml), as
+    `houfu check` does, and never over the household's own answer."""
+    import datetime as dt
+
+    kb = load_default()
+    records = [kb.models.household.model_validate(r) for r in (
+        {"id": "n1", "jurisdiction": "dingnan", "site": "县城集中安置点", "hukou_at_site": False},
+        {"id": "n2", "jurisdiction": "dingnan", "site": "dingnan_county_seat", "site_type": "town_centralized"},
+        {"id": "n3", "jurisdiction": "dingnan", "site": "某镇安置点"})]
+    hh, _, _ = _tables(records)
+    _write_csv(tmp_path / "h.csv", hh)
+    out = tmp_path / "d.parquet"
+    run("screen", tmp_path / "h.csv", "-o", out, "--as-of", AS_OF, "-q")
+    got = _by_household(out)
+    ev = evaluator_for(kb)
+    statuses = {}
+    for r in records:
+        for d in ev.determine(r, dt.date.fromisoformat(AS_OF)).determinations:
+            assert got[(r.id, d.measure_id)][0] == d.status.value, (r.id, d.measure_id)
+            assert got[(r.id, d.measure_id)][1] == frozenset(d.missing), (r.id, d.measure_id)
+            statuses[(r.id, d.measure_id)] = d.status.value
+    assert statuses[("n1", "dn.3.1.residence_permit")] == "applies"  # the record's site type: in scope
+    assert statuses[("n2", "dn.3.1.residence_permit")] == "out_of_scope"  # its own answer, never overridden
+    assert statuses[("n3", "dn.3.1.residence_permit")] == "undetermined"  # no record: site_type is asked

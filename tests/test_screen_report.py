@@ -33,13 +33,13 @@ HOUSEHOLDS = [
     ("D1", "张一户", SEAT, "脱贫户", "是", "否"),  # medical insurance owed: to deliver
     ("D2", "张二户", SEAT, "脱贫户", "是", "是"),  # enrolled: satisfied, no work
     ("D3", "张三户", SEAT, "脱贫户", "是", ""),  # eligible, enrolment unknown: to check whether done
-    ("D4", "张四户", SEAT, "脱贫户", "", ""),  # eligibility unknown: facts to collect
-    ("D5", "张五户", SEAT, "脱贫户", "否", ""),  # not eligible: does not apply, nothing asked
-    ("D6", "张六户", SEAT, "脱贫户", "", "是"),  # eligibility unknown: facts to collect
+    ("D4", "张四户", SEAT, "脱贫户", "", ""),  # both unknown: facts to collect, both asked
+    ("D5", "张五户", SEAT, "脱贫户", "否", ""),  # not eligible, but enrolment shows eligibility: enrolment asked
+    ("D6", "张六户", SEAT, "脱贫户", "", "是"),  # enrolled: covered and satisfied, nothing asked
     ("D7", "张七户", SEAT, "脱贫户", "是", "否"),  # to deliver
     ("D8", "张八户", SEAT, "同步搬迁户", "是", "是"),  # satisfied
     ("D9", "张九户", TOWN, "脱贫户", "", ""),  # out of the plan's scope: never work, never asked
-    ("S1", "李一户", YUNYANG, "脱贫户", "", ""),  # Shiyan: facts to collect
+    ("S1", "李一户", YUNYANG, "脱贫户", "", ""),  # Shiyan: facts to collect, both asked
     ("S2", "李二户", YUNYANG, "脱贫户", "是", "否"),  # Shiyan: to deliver
 ]
 # 户编号, 年龄, 劳动能力, 是否就业, 就业意愿 ("" is unknown)
@@ -119,7 +119,7 @@ def test_the_zero_employment_list_has_the_confirmed_and_the_households_to_check_
 def test_a_department_s_workload_counts_only_the_households_its_measures_need_action_for(cli):
     work = _by_body(cli["workload"])
     # 县医保局 carries dingnan 三(三)'s medical insurance (its handler): D1 and D7 to deliver, D3 to check whether
-    # done, D4 and D6 facts to collect; D2 and D8 are enrolled, D5 is not eligible, D9 is outside the plan.
+    # done, D4 and D5 facts to collect; D2, D6 and D8 are enrolled, D9 is outside the plan.
     dn = work["dn_healthcare_security"]
     assert dn["name"] == "县医保局"
     assert (dn["households"], dn["actions"]) == (5, {"act": 2, "verify": 1, "collect": 2})
@@ -136,15 +136,16 @@ def test_a_department_s_workload_counts_only_the_households_its_measures_need_ac
 def test_each_missing_fact_is_requested_from_the_body_whose_register_holds_it(cli):
     asked = _by_body(cli["data_requests"])
     dn = asked["dn_healthcare_security"]
-    assert (dn["households"], dn["requests"]) == (3, 3)
-    assert {f["fact"]: f["count"] for f in dn["facts"]} == {"meets_medical_insurance_conditions": 2,
-                                                            "enrolled_medical_insurance": 1}
+    # D4's two facts are one household and two requests; a fact missing for two measures would be one request.
+    assert (dn["households"], dn["requests"]) == (3, 4)
+    assert {f["fact"]: f["count"] for f in dn["facts"]} == {"meets_medical_insurance_conditions": 1,
+                                                            "enrolled_medical_insurance": 3}
     assert {(x["household"], x["ask"]["fact"]) for x in dn["listed"]} == {
         ("D3", "enrolled_medical_insurance"), ("D4", "meets_medical_insurance_conditions"),
-        ("D6", "meets_medical_insurance_conditions")}
+        ("D4", "enrolled_medical_insurance"), ("D5", "enrolled_medical_insurance")}
     assert [r["id"] for r in dn["registers"]] == ["dn_medical_insurance"] and dn["registers"][0]["basis"] == "duty"
     sy = asked["sy_county_healthcare_security"]
-    assert (sy["households"], sy["requests"]) == (1, 1) and sy["listed"][0]["household"] == "S1"
+    assert (sy["households"], sy["requests"]) == (1, 2) and {x["household"] for x in sy["listed"]} == {"S1"}
 
     def holders(fact: str) -> set[str]:
         return {body for body, r in asked.items() if any(f["fact"] == fact for f in r["facts"])}
@@ -171,20 +172,22 @@ def test_requests_writes_one_workbook_per_holder_with_the_rows_to_fill_in(cli):
     assert rows[0] == ("户编号", "户名", "安置点", "成员", "需补充的信息", "回填列名", "台账", "能确定的判定数", "用于名单",
                        "填写")
     got = {(r[0], r[5]) for r in rows[1:]}
-    assert got == {("D3", "已参加医保"), ("D4", "符合医保参保条件"), ("D6", "符合医保参保条件")}
+    assert got == {("D3", "已参加医保"), ("D4", "符合医保参保条件"), ("D4", "已参加医保"), ("D5", "已参加医保")}
     assert all(r[6] == "基本医疗保险参保登记" and r[7] == 1 for r in rows[1:])
     about = _sheet(folder / "县医保局.xlsx", "说明")
     assert about[0][0] == "数据需求清单:县医保局" and ("涉及户数", 3) in [tuple(r[:2]) for r in about]
+    assert ("需求条数", 4) in [tuple(r[:2]) for r in about]
     # The zero-employment question is marked as the list's.
     hrss = _sheet(folder / "县人社局.xlsx", "数据需求")
     (d4,) = [r for r in hrss if r[0] == "D4" and r[5] == "就业意愿"]
     assert d4[3] == "第1人" and d4[8] == "零就业家庭"
+    assert d4[7] >= 2  # one request, though several measures wait on it (it settles them all)
 
 
 def test_the_report_shows_the_same_groups_workloads_and_requests(cli):
     html = (Path(cli["_folder"]) / "report.html").read_text(encoding="utf-8")
     assert "零就业家庭:确认 5 户,待核实 3 户" in html
-    assert "县医保局:3 户,3 条" in html and "基本医疗保险参保登记" in html and "houfu 按部门职责建议" in html
+    assert "县医保局:3 户,4 条" in html and "基本医疗保险参保登记" in html and "houfu 按部门职责建议" in html
     assert "未指定经办部门" in html
 
 

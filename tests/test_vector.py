@@ -58,7 +58,9 @@ def _check_batch(kb: Any, records: list[Any], as_of: dt.date = AS_OF) -> None:
     for key, rows in groups.items():
         program = programs_[key]
         entity = "site" if isinstance(records[rows[0]], Site) else "household"
-        facts = [flatten(records[i]) for i in rows]
+        # With what a named site's record says (as the screener reads it); ages from dates of birth are left to
+        # the column evaluator to derive.
+        facts = [dict(flatten(records[i]), **ev.facts(records[i], as_of)[1]) for i in rows]
         caseload = caseload_from_facts(ev.kb.models, entity, facts, as_of)
         decisions = VectorEvaluator.decide(vec, program, caseload, as_of)
         amounts = _amounts_by_row(decisions, caseload)

@@ -36,9 +36,13 @@ def training_shortfall(inp: CalculatorInput) -> list[Amount]:
 def household_employment_gap(inp: CalculatorInput) -> list[Amount]:
     """5: at least 1 person in stable work per household able and willing to work."""
     need = int(inp.params["required"])
-    flags = [m.get("employed") for m in inp.facts.get("members") or []]
-    employed = sum(1 for f in flags if f is True)
-    unknown = [f"members[{i}].employed" for i, f in enumerate(flags) if f is None]
+    members = inp.facts.get("members") or []
+    # As the rule reads `employed`: only of a member it is asked of (the vocabulary's gate), so a child or a
+    # member unable to work leaves no gap unknown, and a job counts once the gate is known to hold.
+    asked = [inp.asked("employed", m) for m in members]
+    employed = sum(1 for m, a in zip(members, asked, strict=True) if a is True and m.get("employed") is True)
+    unknown = [f"members[{i}].employed" for i, (m, a) in enumerate(zip(members, asked, strict=True))
+               if a is not False and (m.get("employed") is None or (m.get("employed") is True and a is None))]
     gap = max(0, need - employed)
     return [Amount(calculator="household_employment_gap", quantity="employment_gap", unit="people",
                    value=None if gap and unknown else gap,
@@ -76,8 +80,10 @@ def household_employment_gap_columns(inp: ColumnInput) -> list[ColumnAmount]:
     members = inp.caseload.members
     n = len(members.known)
     employed_flag = members.table.column("employed")
-    employed = np.bincount(members.owner[employed_flag == 1], minlength=n)
-    unknown = np.bincount(members.owner[np.isnan(employed_flag)], minlength=n) > 0
+    asked, not_asked = inp.member_gates["employed"]
+    employed = np.bincount(members.owner[(employed_flag == 1) & asked], minlength=n)
+    open_ = ~not_asked & (np.isnan(employed_flag) | ((employed_flag == 1) & ~asked))
+    unknown = np.bincount(members.owner[open_], minlength=n) > 0
     gap = np.maximum(0, need - employed).astype(np.float64)
     gap[(gap > 0) & unknown] = np.nan
     rows = np.flatnonzero(inp.applies)
