@@ -556,9 +556,8 @@ def qualifier_marks(quote: str, rubric: ForceRubric | None = None) -> list[tuple
     The 等 of an open list is a word of its own (…托育等服务), never the 等 inside 同等, 等级 or 等待."""
     out = [(kind, word) for word, kind in _TRIGGERS.items() if word in quote]
     out += [("exception", m.group(0)) for m in _EXCEPTION.finditer(quote)][:1]
-    marks = open_list_marks(quote, rubric or _default_rubric())
-    if marks:
-        out.append(("open_list", quote[max(0, marks[0] - 4):marks[0] + 1]))
+    # Every 等 of the quote, each with the words before it (the scaffold drafts one qualifier for each).
+    out += [("open_list", quote[max(0, mark - 4):mark + 1]) for mark in open_list_marks(quote, rubric or _default_rubric())]
     return out
 
 
