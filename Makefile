@@ -40,7 +40,7 @@ demo: $(STAMP)
 	$(HOUFU) brief department 县人社局 --format html -o out/brief-department-zh.html
 	$(HOUFU) brief compare --topic training --lang en -o out/brief-compare-en.md
 	@echo "--- a caseload export (XLSX, Chinese headers, a few bad rows: reported, the rest screened; exit code 2 expected)"
-	-$(HOUFU) screen examples/caseload.xlsx --report out/report.html -o out/determinations.parquet
+	-$(HOUFU) screen examples/caseload.xlsx --report out/report.html -o out/determinations.parquet --requests out/requests
 	-$(HOUFU) screen examples/caseload-gbk/households.csv --members examples/caseload-gbk/members.csv --report out/report.md -o out/determinations.csv
 	@echo "--- a new document drafted from its scraped page (docs/ingest.md); the draft lists what is left to do"
 	$(HOUFU) kb scaffold examples/ingest/xinfeng-2024/scraped.txt --id xinfeng-2024 --jurisdiction ganzhou --prefix xf -o out/drafts --force

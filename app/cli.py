@@ -275,10 +275,11 @@ def kb_schema(out: Path) -> None:
 
 
 @main.command("schema")
-@click.argument("kind", type=click.Choice(["household", "site", "report"]))
+@click.argument("kind", type=click.Choice(["household", "site", "report", "screen"]))
 @click.pass_context
 def schema(ctx: click.Context, kind: str) -> None:
-    """Print the JSON Schema of a household or site input file, or of a report.
+    """Print the JSON Schema of a household or site input file, of a report, or of a screen's summary (what
+    `houfu screen --json` prints and POST /v1/screen answers).
 
     The input schemas are built from the vocabulary (policies/vocabulary.yaml and each document's own), so
     they follow --policies.
@@ -287,6 +288,7 @@ def schema(ctx: click.Context, kind: str) -> None:
     Example:
       houfu schema household > household.schema.json
       houfu schema report
+      houfu schema screen
     """
     click.echo(dump_json(schema_for(_kb(ctx), kind)), nl=False)
 
@@ -476,10 +478,14 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
               help="Determinations, one row per (household, measure): .parquet, .csv, .xlsx or .jsonl.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="The caseload report: .html (charts embedded), .md or .xlsx.")
+@click.option("--requests", "requests_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="A folder for the data requests: one XLSX per body that holds missing facts (医保局, 民政局 …), "
+                   "one row per household and fact.")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Every rejected row (file, row, column, reason) as CSV; default beside --output.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="The language of the report, the notes and the errors (grouped, and in the errors file).")
+              help="The language of the report, the request lists, the notes, the errors (grouped, and in the errors "
+                   "file) and the --json labels.")
 @click.option("--encoding", help="The text encoding of the CSV and JSON Lines files (the caseload, --members, "
                                  "--businesses; default: detected: UTF-8, UTF-8 with a BOM, GBK/GB18030). A --columns "
                                  "file's encoding is always detected.")
@@ -499,10 +505,10 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @json_option
 @click.pass_context
 def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, businesses: Path | None, as_sites: bool,
-               output: Path | None, report_path: Path | None, errors_path: Path | None, lang: str,
-               encoding: str | None, columns_path: Path | None, suggest_path: Path | None, jurisdiction: str | None,
-               dask_address: str | None, workers: int, quiet: bool, as_of: dt.datetime | None,
-               as_json: bool) -> None:
+               output: Path | None, report_path: Path | None, requests_dir: Path | None, errors_path: Path | None,
+               lang: str, encoding: str | None, columns_path: Path | None, suggest_path: Path | None,
+               jurisdiction: str | None, dask_address: str | None, workers: int, quiet: bool,
+               as_of: dt.datetime | None, as_json: bool) -> None:
     """Screen a whole caseload from a registry export, to a determinations file and a caseload report.
 
     CASELOAD is CSV (UTF-8 or GBK), XLSX, Parquet or JSON Lines, with Chinese headers (户编号, 姓名, 年龄 …)
@@ -518,6 +524,7 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
       houfu screen examples/caseload.xlsx --report out/report.html -o out/determinations.parquet
       houfu screen examples/caseload-gbk/households.csv --members examples/caseload-gbk/members.csv
       houfu screen ledger.xlsx --suggest-columns mapping.yaml; houfu screen ledger.xlsx --columns mapping.yaml
+      houfu screen examples/caseload.xlsx --report out/report.xlsx --requests out/requests --lang en
       houfu screen caseload.parquet --members members.parquet --dask tcp://10.0.0.5:8786 -o out/d.parquet
     """
     from .tables import TableError
@@ -544,6 +551,10 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
         raise BadInput(f"{output}: -: the determinations are written as .parquet, .csv, .xlsx or .jsonl")
     if report_path is not None and report_path.suffix.lower() not in (".html", ".md", ".xlsx"):
         raise BadInput(f"{report_path}: -: the report is written as .html, .md or .xlsx")
+    if requests_dir is not None and (requests_dir.exists() and not requests_dir.is_dir()
+                                     or not requests_dir.parent.is_dir()):
+        raise BadInput(f"{requests_dir}: -: --requests names a folder (created if its parent exists); one XLSX "
+                       "per body is written in it")
     when = _date(as_of) or dt.date.today()
     if dask_address:
         given = [name for name, v in (("--columns", columns_path), ("--jurisdiction", jurisdiction),
@@ -568,14 +579,18 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
     try:
         run = screen_files(_kb(ctx), _evaluator(ctx), caseload, members, businesses, encoding,
                            "site" if as_sites else "household", when, output, report_path, errors_path, lang,
-                           _progress(quiet or as_json), workers, columns_path, jurisdiction)
+                           _progress(quiet or as_json), workers, columns_path, jurisdiction, requests=requests_dir)
     except TableError as exc:
         raise BadInput(str(exc)) from None
     totals = run.totals
     for said in run.notes:
         click.echo(f"{'Warning' if said.warning else 'Note'}: {said.text(lang)}", err=True)
     if as_json:
-        click.echo(json.dumps(run.summary(), ensure_ascii=False, indent=2))
+        from .screen import peak_rss_mb
+        from .summary import summarize
+
+        summary = summarize(_kb(ctx), run, lang, peak_rss_mb=peak_rss_mb())
+        click.echo(json.dumps(summary.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:
         # Grouped first (what to fix, and how many rows), then every row in the errors file.
         groups = run.error_groups()
@@ -595,6 +610,7 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
                    f" ({totals.people} people) in {totals.seconds:.2f} s"
                    + (f"; determinations in {output}" if output else "")
                    + (f"; report in {report_path}" if report_path else "")
+                   + (f"; data requests in {requests_dir}" if requests_dir else "")
                    + (f"; rejected rows in {run.errors_path}" if run.errors_path else ""))
     assert totals.rows_in == totals.screened + totals.rejected, "every input row is screened or rejected"
     if totals.errors:

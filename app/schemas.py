@@ -29,7 +29,12 @@ def write_kb_schemas(out_dir: Path) -> list[Path]:
 
 
 def schema_for(kb: KB, kind: str) -> dict[str, Any]:
-    """The JSON Schema of an input (household, site, under the knowledge base's vocabulary) or of the report."""
+    """The JSON Schema of an input (household, site, under the knowledge base's vocabulary), of the report, or of
+    a screen's summary."""
     if kind == "report":
         return Report.model_json_schema()
+    if kind == "screen":
+        from .summary import ScreenSummary
+
+        return ScreenSummary.model_json_schema()
     return input_schema(kb, kind)

@@ -13,6 +13,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +36,59 @@ from .mapping import ColumnSpec, spec_for
 from .notes import CellError, ErrorGroup, Note, errors_header, group_errors
 from .tables import ColumnFate, Loaded, TextBudget, check_parquet
 
-__all__ = ["OUTPUT_FORMATS", "ScreenRun", "ScreenTotals", "determinations_table", "progress_bar", "screen",
-           "screen_files"]
+__all__ = ["ACTIONS", "OUTPUT_FORMATS", "ScreenRun", "ScreenTotals", "carriers_of", "determinations_table",
+           "progress_bar", "screen", "screen_files"]
 
 OUTPUT_FORMATS = (".parquet", ".csv", ".xlsx", ".jsonl")
 CHUNK = 25000
 #: entries each list in the report shows (its count and total cover the whole caseload)
 LISTED = 200
+
+
+#: Kinds of action a measure needs for a household or site, the most pressing first: fix (a site duty violated),
+#: act (applies and not yet done, or with no test of whether it is done), due (a site duty whose period is under
+#: way), verify (applies; whether it is already done is unknown), collect (cannot tell yet: facts missing). A
+#: department's household (site) counts once, under the most pressing kind it needs from that department, so the
+#: kinds add up to its total. The wording is in the report's templates.
+ACTIONS = ("fix", "act", "due", "verify", "collect")
+
+
+@dataclass
+class ListTotals:
+    """One of the report's lists (policies/lists.yaml), decided three-valued: counted in full, listed up to
+    LISTED per group."""
+
+    confirmed: int = 0
+    to_check: int = 0
+    confirmed_rows: list[tuple[str, str, str]] = field(default_factory=list)  # household, name, site
+    to_check_rows: list[tuple[str, str, str, tuple[str, ...]]] = field(default_factory=list)  # … and facts to ask
+    asked: Counter[str] = field(default_factory=Counter)  # fact -> households to check that lack it
+
+    def merge(self, other: ListTotals) -> None:
+        self.confirmed += other.confirmed
+        self.to_check += other.to_check
+        self.confirmed_rows.extend(other.confirmed_rows[:max(0, LISTED - len(self.confirmed_rows))])
+        self.to_check_rows.extend(other.to_check_rows[:max(0, LISTED - len(self.to_check_rows))])
+        self.asked.update(other.asked)
+
+
+@dataclass
+class RequestTotals:
+    """What one body is asked for: the missing facts its registers hold, as (household, fact) pairs (a member's
+    fact counts once per member), counted in full and listed up to LISTED."""
+
+    households: int = 0
+    pairs: int = 0
+    by_fact: Counter[str] = field(default_factory=Counter)  # fact -> pairs
+    registers: Counter[str] = field(default_factory=Counter)  # register id -> pairs
+    listed: list[tuple[str, str, str, str]] = field(default_factory=list)  # household, name, site, path
+
+    def merge(self, other: RequestTotals) -> None:
+        self.households += other.households
+        self.pairs += other.pairs
+        self.by_fact.update(other.by_fact)
+        self.registers.update(other.registers)
+        self.listed.extend(other.listed[:max(0, LISTED - len(self.listed))])
 
 
 @dataclass
@@ -60,17 +107,20 @@ class ScreenTotals:
     by_jurisdiction: Counter[str] = field(default_factory=Counter)
     status_counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     #: the lists keep their first LISTED entries; the counts and totals cover everyone
-    zero_employment: list[tuple[str, str, str]] = field(default_factory=list)  # household, name, site
-    zero_employment_count: int = 0
-    training: list[tuple[str, str, float | None]] = field(default_factory=list)  # household, member, shortfall
+    lists: dict[str, ListTotals] = field(default_factory=lambda: defaultdict(ListTotals))
+    training: list[tuple[str, int, float | None]] = field(default_factory=list)  # household, member (1-), shortfall
     training_count: int = 0
     training_total: float = 0.0
-    subsidies: list[tuple[str, str, float | None]] = field(default_factory=list)  # household, business, yuan
+    subsidies: list[tuple[str, int, float | None]] = field(default_factory=list)  # household, business (1-), yuan
     subsidy_count: int = 0
     subsidy_total: float = 0.0
     missing: Counter[str] = field(default_factory=Counter)  # fact -> determinations it would settle
-    missing_owner: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    workload: Counter[str] = field(default_factory=Counter)  # body -> households owed something
+    missing_holder: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))  # -> register id
+    #: body id -> kind of action (ACTIONS, and "all") -> households (sites) where a measure it carries needs it;
+    #: "" gathers the measures no office carries
+    workload: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    #: body id -> what it is asked for; "" gathers the facts no register serves for the household's jurisdiction
+    requests: dict[str, RequestTotals] = field(default_factory=lambda: defaultdict(RequestTotals))
     site_issues: list[tuple[str, str, str, str]] = field(default_factory=list)  # site, measure, status, clause
     errors: list[CellError] = field(default_factory=list)
     seconds: float = 0.0
@@ -78,19 +128,40 @@ class ScreenTotals:
     parts: int = 0  # parts read in turn (0: the caseload was read whole)
 
     def merge(self, other: ScreenTotals) -> None:
-        for name in ("rows_in", "screened", "rejected", "people", "zero_employment_count", "training_count",
-                     "training_total", "subsidy_count", "subsidy_total"):
+        for name in ("rows_in", "screened", "rejected", "people", "training_count", "training_total",
+                     "subsidy_count", "subsidy_total"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in ("by_site", "by_category", "by_jurisdiction", "missing", "workload"):
+        for name in ("by_site", "by_category", "by_jurisdiction", "missing"):
             getattr(self, name).update(getattr(other, name))
-        for k, v in other.status_counts.items():
-            self.status_counts[k].update(v)
-        for k, v in other.missing_owner.items():
-            self.missing_owner[k].update(v)
-        for name in ("zero_employment", "training", "subsidies"):
+        for name in ("status_counts", "missing_holder", "workload"):
+            mine = getattr(self, name)
+            for k, v in getattr(other, name).items():
+                mine[k].update(v)
+        for name in ("lists", "requests"):
+            mine = getattr(self, name)
+            for k, v in getattr(other, name).items():
+                mine[k].merge(v)
+        for name in ("training", "subsidies"):
             getattr(self, name).extend(getattr(other, name)[:max(0, LISTED - len(getattr(self, name)))])
         for name in ("site_issues", "errors"):
             getattr(self, name).extend(getattr(other, name))
+
+
+def carriers_of(kb: KB, measure_id: str) -> tuple[str, ...] | None:
+    """The bodies whose workload a measure adds to where it needs action: its handler (the office a household is
+    sent to, houfu's recommendation with its basis); without one, the bodies the text names as doing it or as
+    lead (牵头); without those, none: the text leaves it to a list 按职责分工, or to its addressees. None for a
+    measure that is no work for one household or site: a general duty toward everyone in scope (its letter kind
+    is general), or a measure no rule decides."""
+    from houfu.kb.models import LetterKind
+    from houfu.kb.query import owners_of
+
+    m = kb.measures[measure_id]
+    if m.rule is None or (m.plain is not None and m.plain.kind is LetterKind.general):
+        return None
+    if m.handler is not None:
+        return (m.handler.body,)
+    return tuple(dict.fromkeys(o["id"] for o in owners_of(kb, measure_id) if o["role"] in ("named", "lead")))
 
 
 def _owners_text(kb: KB, measure_id: str, owners: list[Any]) -> str:
@@ -106,9 +177,14 @@ class Screener:
         self.kb, self.evaluator, self.as_of = kb, evaluator, as_of
         self.vector = VectorEvaluator(kb)
         self._owners: dict[str, list[Any]] = {}
+        self._carriers: dict[str, tuple[str, ...] | None] = {}
         self._programs: dict[tuple[str, str | None], Program | str] = {}
+        self._holders: dict[tuple[str, str | None], str | None] = {}
         self.lists = _report_lists(kb)
         self._prepared: Loaded | None = None
+        #: entries for the totals' lists, held until the chunk is done: a chunk is decided jurisdiction by
+        #: jurisdiction, and the lists keep the first rows of the file, whatever the chunks (row, seq, list, entry)
+        self._pending: list[tuple[int, int, list[Any], tuple[Any, ...]]] = []
 
     def owners(self, measure_id: str) -> list[Any]:
         got = self._owners.get(measure_id)
@@ -121,6 +197,21 @@ class Screener:
             got = self._owners[measure_id] = [Owner(body_id=o["id"], name=o["name"], role=Role(o["role"]),
                                                     handles=o["id"] == handler) for o in owners_of(self.kb, measure_id)]
         return got
+
+    def carriers(self, measure_id: str) -> tuple[str, ...] | None:
+        if measure_id not in self._carriers:
+            self._carriers[measure_id] = carriers_of(self.kb, measure_id)
+        return self._carriers[measure_id]
+
+    def holder(self, path: str, area: str | None) -> str | None:
+        """The register holding a missing fact (a path such as members[0].age) for a household of ``area``."""
+        key = (path.split("].", 1)[-1], area)
+        if key not in self._holders:
+            from houfu.kb.query import holder_of
+
+            r = holder_of(self.kb, key[0], area)
+            self._holders[key] = r.id if r is not None else None
+        return self._holders[key]
 
     def program(self, entity: str, jurisdiction: str | None) -> Program | str:
         """The program for households of this jurisdiction, or the reason there is none."""
@@ -138,9 +229,9 @@ class Screener:
         of the site and category columns for counting."""
         enc = pc.dictionary_encode(loaded.jurisdictions)
         codes = enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False).astype(np.intp)
-        found = [self.program(loaded.entity, v) for v in enc.dictionary.to_pylist()] + [
-            self.program(loaded.entity, None)]
-        self._found = found
+        values = [*enc.dictionary.to_pylist(), None]
+        self._found = [self.program(loaded.entity, v) for v in values]
+        self._areas = [self._area(v) for v in values]
         self._program_of = codes
         self._label_codes = {}
         for key in ("site", "category"):
@@ -161,9 +252,17 @@ class Screener:
                     if fact in shared and code is not None:
                         self._site_facts.append((codes == i, fact, code))
 
+    def _area(self, jurisdiction: str | None) -> str | None:
+        try:
+            return self.evaluator.jurisdiction(jurisdiction)
+        except FieldError:
+            return None
+
     def chunk(self, loaded: Loaded, rows: npt.NDArray[np.intp],
-              write: Callable[[pa.Table], None] | None, totals: ScreenTotals) -> None:
-        """Decide one chunk of households, write its rows, and add it to the totals."""
+              write: Callable[[pa.Table], None] | None, totals: ScreenTotals,
+              request: Callable[[pa.Table], None] | None = None) -> None:
+        """Decide one chunk of households, write its rows, add it to the totals, and (``request``) hand on the
+        data requests of its missing facts, one row per (household, fact) with the body that holds it."""
         if self._prepared is not loaded:
             self.prepare(loaded)
             self._prepared = loaded
@@ -179,16 +278,35 @@ class Screener:
                 totals.rejected += len(idx)
                 continue
             sub = loaded.caseload.take(idx)
-            for rows_of_site, fact, code in self._site_facts:
+            for rows_of_site, fact, value in self._site_facts:
                 col = sub.main.column(fact)
-                col[rows_of_site[idx] & np.isnan(col)] = code
+                col[rows_of_site[idx] & np.isnan(col)] = value
             decisions = self.vector.decide(p, sub, self.as_of)
-            self._add(loaded, idx, sub, decisions, totals)
+            self._add(loaded, idx, sub, decisions, totals, self._areas[code], request)
             if write is not None:
                 write(determinations_table(self, loaded, idx, sub, decisions))
+        self._pending.sort(key=itemgetter(0, 1))
+        for row, _, target, extra in self._pending:
+            if len(target) < LISTED:
+                # The household's id, name and site, looked up only for the entries kept.
+                head = (loaded.id(row),) if target is totals.training or target is totals.subsidies else (
+                    loaded.id(row), loaded.label("name", row), loaded.label("site", row))
+                target.append((*head, *extra))
+        self._pending = []
+
+    def _list(self, target: list[Any], row: int, extra: tuple[Any, ...]) -> None:
+        """Hold an entry for a list of the totals: the household at ``row`` and what follows its id (and, but for
+        the training and subsidy lists, its name and site)."""
+        self._pending.append((row, len(self._pending), target, extra))
+
+    @staticmethod
+    def _room(target: list[Any]) -> int:
+        """How many entries a list may still take from this chunk (the earlier chunks' rows come first)."""
+        return max(0, LISTED - len(target))
 
     def _add(self, loaded: Loaded, idx: npt.NDArray[np.intp], sub: Caseload, d: Decisions,
-             totals: ScreenTotals) -> None:
+             totals: ScreenTotals, area: str | None = None, request: Callable[[pa.Table], None] | None = None,
+             ) -> None:
         kb = self.kb
         n = len(idx)
         totals.screened += n
@@ -197,34 +315,29 @@ class Screener:
             codes, names = self._label_codes[k]
             counts = np.bincount(codes[idx], minlength=len(names))
             counter.update({str(names[c]): int(v) for c, v in enumerate(counts.tolist()) if v})
-        owed: dict[str, npt.NDArray[np.bool_]] = {}
-        applies_code = STATUSES.index(Status.applies)
-        for j, mid in enumerate(d.measures):
-            codes = np.bincount(d.status[:, j], minlength=len(STATUSES))
-            totals.status_counts[mid].update({STATUSES[c].value: int(v) for c, v in enumerate(codes) if v})
-            applies = d.status[:, j] == applies_code
-            if applies.any():
-                for o in self.owners(mid):
-                    if o.role is not Role.implicit:
-                        owed[o.name] = owed[o.name] | applies if o.name in owed else applies.copy()
-            owners = self.owners(mid)
-            holder = next((o.name for o in sorted(owners, key=lambda o: (not o.handles, o.role is not Role.lead))),
-                          "—")
-            for rows, paths in d.missing.get(j, []):
-                for p in paths:
-                    fact = p.split("].", 1)[-1]
+        # Missing facts: the determinations each would settle, and (household, path) cells for the requests.
+        paths: dict[str, int] = {}
+        cells: list[tuple[npt.NDArray[np.intp], int]] = []
+        open_rows: dict[int, npt.NDArray[np.bool_]] = {}  # measure -> rows with facts missing
+        for j in range(len(d.measures)):
+            parts = d.missing.get(j, [])
+            if not parts:
+                continue
+            has = np.zeros(n, bool)
+            for rows, ps in parts:
+                has[rows] = True
+                for path in ps:
+                    fact = path.split("].", 1)[-1]
                     totals.missing[fact] += len(rows)
-                    totals.missing_owner[fact][holder] += len(rows)
-        for body, mask in owed.items():
-            totals.workload[body] += int(mask.sum())
-        # The lists a supervisor works from: counted in full, listed up to LISTED.
-        for name, cp in self.lists.items():
-            t, _ = cp.evaluate(sub)[f"{TargetKind.concept.value}:{name}"]
-            hits = np.flatnonzero(t)
-            totals.zero_employment_count += len(hits)
-            for r in hits[:max(0, LISTED - len(totals.zero_employment))].tolist():
-                i = int(idx[r])
-                totals.zero_employment.append((loaded.id(i), loaded.label("name", i), loaded.label("site", i)))
+                    register = self.holder(path, area)
+                    totals.missing_holder[fact][register or ""] += len(rows)
+                    cells.append((rows, paths.setdefault(path, len(paths))))
+            open_rows[j] = has
+        self._workload(d, open_rows, totals)
+        # The supervisor's lists: confirmed where the test holds, to check (with the facts to ask) where it may.
+        asked = [(rows, paths.setdefault(path, len(paths)), k) for rows, path, k in self._lists(loaded, idx, sub,
+                                                                                                 totals)]
+        self._requests(loaded, idx, list(paths), cells, asked, area, totals, request)
         for ma in d.amounts:
             for a in ma.amounts:
                 values = np.asarray(a.values, dtype=float)
@@ -233,19 +346,19 @@ class Screener:
                     short = values != 0  # a shortfall, or unknown (NaN)
                     totals.training_count += int(short.sum())
                     totals.training_total += float(np.nansum(values[short]))
-                    for row, v in zip(rows[short][:max(0, LISTED - len(totals.training))].tolist(),
+                    for row, v in zip(rows[short][:self._room(totals.training)].tolist(),
                                       values[short].tolist(), strict=False):
                         hh = int(idx[sub.members.owner[row]])
-                        totals.training.append((loaded.id(hh), f"#{int(sub.members.position[row]) + 1}",
-                                                None if np.isnan(v) else v))
+                        self._list(totals.training, hh, (int(sub.members.position[row]) + 1,
+                                                         None if np.isnan(v) else v))
                 elif a.quantity == "quarterly_subsidy":
                     totals.subsidy_count += len(rows)
                     totals.subsidy_total += float(np.nansum(values))
-                    for row, v in zip(rows[:max(0, LISTED - len(totals.subsidies))].tolist(), values.tolist(),
+                    for row, v in zip(rows[:self._room(totals.subsidies)].tolist(), values.tolist(),
                                       strict=False):
                         hh = int(idx[sub.entities.owner[row]])
-                        totals.subsidies.append((loaded.id(hh), f"#{int(sub.entities.position[row]) + 1}",
-                                                 None if np.isnan(v) else v))
+                        self._list(totals.subsidies, hh, (int(sub.entities.position[row]) + 1,
+                                                          None if np.isnan(v) else v))
         if d.entity == "site":
             for j, mid in enumerate(d.measures):
                 for s in (Status.violated, Status.not_due):
@@ -255,11 +368,169 @@ class Screener:
         del kb
 
 
+    def _workload(self, d: Decisions, open_rows: dict[int, npt.NDArray[np.bool_]], totals: ScreenTotals) -> None:
+        """Each measure's status counts; and per body, the households (sites) where a measure it carries needs
+        action, each under the most pressing kind (ACTIONS): a site duty violated, applies and not yet done, a site
+        duty under way, applies and whether done unknown, facts missing. A satisfied, met, ruled-out or
+        out-of-scope measure is no work."""
+        code = {s: STATUSES.index(s) for s in (Status.applies, Status.undetermined, Status.violated, Status.not_due)}
+        n = d.status.shape[0]
+        work: dict[str, dict[str, npt.NDArray[np.bool_]]] = {}
+        for j, mid in enumerate(d.measures):
+            col = d.status[:, j]
+            counts = np.bincount(col, minlength=len(STATUSES))
+            totals.status_counts[mid].update({STATUSES[c].value: int(v) for c, v in enumerate(counts) if v})
+            carriers = self.carriers(mid)
+            if carriers is None:
+                continue
+            has = open_rows.get(j)
+            kinds: dict[str, npt.NDArray[np.bool_]] = {}
+            if counts[code[Status.applies]]:
+                applies = col == code[Status.applies]
+                verify = applies & has if has is not None else np.zeros(n, bool)
+                kinds["act"], kinds["verify"] = applies & ~verify, verify
+            if has is not None and counts[code[Status.undetermined]]:
+                kinds["collect"] = (col == code[Status.undetermined]) & has
+            if counts[code[Status.violated]]:
+                kinds["fix"] = col == code[Status.violated]
+            if counts[code[Status.not_due]]:
+                kinds["due"] = col == code[Status.not_due]
+            if not kinds:
+                continue
+            for body in carriers or ("",):
+                mine = work.setdefault(body, {})
+                for kind, mask in kinds.items():
+                    mine[kind] = mine[kind] | mask if kind in mine else mask
+        for body, kinds in work.items():
+            taken = np.zeros(n, bool)
+            for kind in ACTIONS:
+                if kind in kinds:
+                    mask = kinds[kind] & ~taken
+                    totals.workload[body][kind] += int(mask.sum())
+                    taken |= mask
+            totals.workload[body]["all"] += int(taken.sum())
+
+    def _lists(self, loaded: Loaded, idx: npt.NDArray[np.intp], sub: Caseload, totals: ScreenTotals,
+               ) -> list[tuple[npt.NDArray[np.intp], str, int]]:
+        """Each list decided three-valued on the chunk (ages from birth dates as the measures have them):
+        confirmed and to-check households counted and listed, and the facts each to-check household lacks,
+        returned as (rows, path, list index) for the data requests."""
+        if not self.lists or loaded.entity != "household":
+            return []  # the lists are household conditions
+        caseload = self.vector.derived(sub, self.as_of)
+        out: list[tuple[npt.NDArray[np.intp], str, int]] = []
+        for k, (name, cp) in enumerate(self.lists.items()):
+            key = f"{TargetKind.concept.value}:{name}"
+            t, f = cp.evaluate(caseload)[key]
+            lt = totals.lists[name]
+            hits = np.flatnonzero(t)
+            lt.confirmed += len(hits)
+            for r in hits[:self._room(lt.confirmed_rows)].tolist():
+                i = int(idx[r])
+                self._list(lt.confirmed_rows, i, ())
+            unknown = ~(t | f)
+            if not unknown.any():
+                continue
+            rows_open = np.flatnonzero(unknown)
+            lt.to_check += len(rows_open)
+            shown = rows_open[:self._room(lt.to_check_rows)]
+            facts_of: dict[int, list[str]] = {int(r): [] for r in shown.tolist()}
+            lacking: dict[str, npt.NDArray[np.bool_]] = {}
+            for rows, ps in cp.missing(caseload, key, unknown):
+                for path in ps:
+                    out.append((rows, path, k))
+                    fact = path.split("].", 1)[-1]
+                    mask = lacking.setdefault(fact, np.zeros(len(t), bool))
+                    mask[rows] = True
+                    for r in np.intersect1d(rows, shown, assume_unique=False).tolist():
+                        facts_of[int(r)].append(path)
+            lt.asked.update({fact: int(mask.sum()) for fact, mask in lacking.items()})
+            for r in shown.tolist():
+                i = int(idx[r])
+                self._list(lt.to_check_rows, i, (tuple(sorted(set(facts_of[r]), key=_path_order)),))
+        return out
+
+    def _requests(self, loaded: Loaded, idx: npt.NDArray[np.intp], paths: list[str],
+                  cells: list[tuple[npt.NDArray[np.intp], int]], asked: list[tuple[npt.NDArray[np.intp], int, int]],
+                  area: str | None, totals: ScreenTotals, request: Callable[[pa.Table], None] | None) -> None:
+        """The missing facts as (household, path) pairs, each routed to the body whose register holds it for the
+        household's jurisdiction ("" where none does): counted per body, and handed to ``request`` as rows.
+
+        A pair missing for several measures is one request: a boolean matrix (paths x households) marks them,
+        which costs a bit per cell and no sort."""
+        if not paths:
+            return
+        width, n = len(paths), len(idx)
+        need = np.zeros((width, n), bool)
+        for rows, pid in cells:
+            need[pid, rows] = True
+        for rows, pid, _ in asked:
+            need[pid, rows] = True
+        # Paths in one order, so each household's requests come in the same order however it was chunked.
+        order = np.array(sorted(range(width), key=lambda i: _path_order(paths[i])), dtype=np.intp)
+        per_path = need.sum(axis=1)
+        registers = [self.holder(path, area) or "" for path in paths]
+        bodies = {r: self.kb.registers[r].body if r else "" for r in registers}
+        for body in dict.fromkeys(bodies.values()):
+            mine = order[np.array([bodies[registers[i]] == body for i in order.tolist()])]
+            mine = mine[per_path[mine] > 0]
+            if not len(mine):
+                continue
+            rt = totals.requests[body]
+            rt.pairs += int(per_path[mine].sum())
+            rt.households += int(need[mine].any(axis=0).sum())
+            for i in mine.tolist():
+                rt.by_fact[paths[i].split("].", 1)[-1]] += int(per_path[i])
+                rt.registers[registers[i]] += int(per_path[i])
+            room = self._room(rt.listed)
+            if room:
+                rows, at = np.nonzero(need[mine].T)  # household by household, each in path order
+                for r, i in zip(rows[:room].tolist(), mine[at[:room]].tolist(), strict=True):
+                    self._list(rt.listed, int(idx[r]), (paths[i],))
+        if request is None:
+            return
+        settles = np.zeros((width, n), np.int32)
+        for rows, pid in cells:
+            settles[pid, rows] += 1  # the rows of one part are distinct
+        flags = np.zeros((width, n), np.int64)
+        for rows, pid, k in asked:
+            flags[pid, rows] |= 1 << k
+        rows, at = np.nonzero(need[order].T)
+        path_of = order[at]
+        where = idx[rows]
+        register_names = list(dict.fromkeys(registers))
+        register_of = np.array([register_names.index(r) for r in registers], dtype=np.int32)
+        body_names = list(dict.fromkeys(bodies.values()))
+        body_of = np.array([body_names.index(bodies[r]) for r in register_names], dtype=np.int32)
+        request(pa.table({
+            "body": pa.DictionaryArray.from_arrays(pa.array(body_of[register_of[path_of]]), pa.array(body_names)),
+            "register": pa.DictionaryArray.from_arrays(pa.array(register_of[path_of]), pa.array(register_names)),
+            "household": loaded.ids.take(pa.array(where)),
+            "name": loaded.labels["name"].take(pa.array(where)) if "name" in loaded.labels
+            else pa.nulls(len(where), pa.string()),
+            "site": loaded.labels["site"].take(pa.array(where)) if "site" in loaded.labels
+            else pa.nulls(len(where), pa.string()),
+            "path": pa.DictionaryArray.from_arrays(pa.array(path_of.astype(np.int32)), pa.array(paths)),
+            "settles": pa.array(settles[path_of, rows]),
+            "lists": pa.array(flags[path_of, rows]),
+        }))
+
+
+def _path_order(path: str) -> tuple[int, int, str]:
+    """Household facts first, then each member's (members[0] before members[1]), then each business's: one order
+    however the caseload was cut into chunks."""
+    head, _, fact = path.partition("].")
+    if not fact:
+        return (0, 0, path)
+    collection, _, number = head.partition("[")
+    return (1 if collection == "members" else 2, int(number), fact)
+
+
 def _report_lists(kb: KB) -> dict[str, ColumnProgram]:
-    """The supervisor's lists declared in data (policies/columns.yaml ``lists``), compiled once."""
+    """The supervisor's lists declared in data (policies/lists.yaml), compiled once."""
     out = {}
     gates = gates_of(kb)  # as in the rules: a fact never asked of someone counts for nothing in a list either
-    for item in kb.columns.lists:
+    for item in kb.lists:
         target = Target(TargetKind.concept, item.id, "", "", "", gates.apply(item.when))
         out[item.id] = ColumnProgram(Program("household", (), (target,),
                                              {n: gates.apply(c.when) for n, c in kb.concepts.items()},
@@ -423,26 +694,28 @@ def chunks(n: int, size: int = CHUNK) -> Iterator[npt.NDArray[np.intp]]:
 
 
 #: What forked workers share with the parent (copy-on-write): set just before the pool starts.
-_JOB: tuple[KB, Evaluator, Loaded, dt.date, bool] | None = None
+_JOB: tuple[KB, Evaluator, Loaded, dt.date, bool, bool] | None = None
 
 
-def _work(rows: npt.NDArray[np.intp]) -> tuple[list[pa.Table], ScreenTotals]:
-    """One chunk in a worker process: its determinations (sent back as Arrow) and its totals."""
+def _work(rows: npt.NDArray[np.intp]) -> tuple[list[pa.Table], list[pa.Table], ScreenTotals]:
+    """One chunk in a worker process: its determinations and data requests (sent back as Arrow) and its totals."""
     assert _JOB is not None
-    kb, evaluator, loaded, as_of, write = _JOB
+    kb, evaluator, loaded, as_of, write, ask = _JOB
     screener = _WORKER_SCREENER.get(id(loaded)) or _WORKER_SCREENER.setdefault(id(loaded),
                                                                                 Screener(kb, evaluator, as_of))
     tables: list[pa.Table] = []
     totals = ScreenTotals(loaded.entity, as_of, kb.version)
-    screener.chunk(loaded, rows, tables.append if write else None, totals)
-    return tables, totals
+    asked: list[pa.Table] = []
+    screener.chunk(loaded, rows, tables.append if write else None, totals, asked.append if ask else None)
+    return tables, asked, totals
 
 
 _WORKER_SCREENER: dict[int, Screener] = {}
 
 
 def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output: Path | None,
-           progress: Callable[[int], None] | None = None, workers: int = 1) -> ScreenTotals:
+           progress: Callable[[int], None] | None = None, workers: int = 1,
+           request: Callable[[pa.Table], None] | None = None) -> ScreenTotals:
     """Screen a loaded caseload; every input row is screened or rejected, and the totals say which.
 
     With ``workers`` > 1 the chunks are decided in forked processes (they share the loaded caseload
@@ -457,19 +730,22 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
         if workers <= 1 or len(parts) <= 1:
             screener = Screener(kb, evaluator, as_of)
             for rows in parts:
-                screener.chunk(loaded, rows, writer, totals)
+                screener.chunk(loaded, rows, writer, totals, request)
                 if progress is not None:
                     progress(len(rows))
         else:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            _JOB = (kb, evaluator, loaded, as_of, writer is not None)
+            _JOB = (kb, evaluator, loaded, as_of, writer is not None, request is not None)
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                for rows, (tables, part) in zip(parts, pool.map(_work, parts), strict=True):
+                for rows, (tables, asked, part) in zip(parts, pool.map(_work, parts), strict=True):
                     for t in tables:
                         if writer is not None:
                             writer(t)
+                    for t in asked:
+                        if request is not None:
+                            request(t)
                     totals.merge(part)
                     if progress is not None:
                         progress(len(rows))
@@ -583,7 +859,8 @@ def _ranges(positions: npt.NDArray[np.intp], cuts: npt.NDArray[np.intp]) -> npt.
 def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None, businesses: Path | None,
                   as_of: dt.date, output: Path | None, progress: Callable[[int], None] | None = None,
                   spec: ColumnSpec | None = None, jurisdiction: str | None = None, limits: TableLimits = LIMITS,
-                  said: list[Note] | None = None) -> ScreenTotals | None:
+                  said: list[Note] | None = None, request: Callable[[pa.Table], None] | None = None
+                  ) -> ScreenTotals | None:
     """A Parquet caseload in parts of CHUNK households, with their members and businesses, so memory follows
     the part, not the caseload. Only the id columns are read whole, to find duplicates across parts and each
     part's rows in the other files. Returns None when the members or businesses file is not in the
@@ -648,10 +925,11 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
                 if t is not None:
                     item_rows[key][0] += t.num_rows
                     item_rows[key][1] += loaded.item_rows[key][1]
-            part = ScreenTotals("household", as_of, kb.version, rows_in=loaded.rows_in,
-                                rejected=loaded.rows_in - loaded.n, errors=list(loaded.errors))
-            screener.chunk(loaded, np.arange(loaded.n, dtype=np.intp), writer, part)
-            totals.merge(part)
+            totals.rows_in += loaded.rows_in
+            totals.rejected += loaded.rows_in - loaded.n
+            totals.errors.extend(loaded.errors)
+            # Into the totals directly: a list already full takes nothing from this part.
+            screener.chunk(loaded, np.arange(loaded.n, dtype=np.intp), writer, totals, request)
             totals.parts += 1
             if progress is not None:
                 progress(b - a)
@@ -684,6 +962,9 @@ class ScreenRun:
     columns: list[ColumnFate] = field(default_factory=list)
     tables: list[dict[str, Any]] = field(default_factory=list)
     lang: str = "zh"
+    requests: Path | None = None
+    #: body id ("" for facts no register serves) -> the request list written for it
+    requests_files: dict[str, str] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[Note]:
@@ -707,20 +988,8 @@ class ScreenRun:
                            for e in errors],
                 "errors_total": len(self.totals.errors)}
 
-    def summary(self) -> dict[str, Any]:
-        t = self.totals
-        reading = self.reading(listed=0)
-        del reading["errors"]
-        return {"rows_in": t.rows_in, "screened": t.screened, "rejected": t.rejected, "people": t.people,
-                "seconds": round(t.seconds, 3), "peak_rss_mb": _peak_rss_mb(),
-                "households_per_second": int(t.screened / t.seconds) if t.seconds else None,
-                "output": str(self.output) if self.output else None,
-                "report": str(self.report) if self.report else None,
-                "errors": str(self.errors_path) if self.errors_path else None, "kb_version": t.kb_version,
-                "item_rows": {k: {"rows": a, "joined": b} for k, (a, b) in self.item_rows.items()}, **reading}
 
-
-def _peak_rss_mb() -> int:
+def peak_rss_mb() -> int:
     """This process's peak resident memory. VmHWM where Linux has it: ru_maxrss is carried across exec, so
     it can report the parent's pages for a process started from a large one."""
     import re
@@ -742,14 +1011,16 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
                  errors_path: Path | None, lang: str = "zh",
                  progress: Callable[[int, Callable[[Callable[[int], None] | None], ScreenTotals]], ScreenTotals]
                  | None = None, workers: int = 1, columns: Path | None = None, jurisdiction: str | None = None,
-                 limits: TableLimits = LIMITS) -> ScreenRun:
-    """Files in, determinations, rejected rows and report out: what ``houfu screen`` does.
+                 limits: TableLimits = LIMITS, requests: Path | None = None) -> ScreenRun:
+    """Files in, determinations, rejected rows, data requests (one XLSX per body, in ``requests``) and report
+    out: what ``houfu screen`` does.
 
     ``columns`` is a county's mapping file over columns.yaml, ``jurisdiction`` the county of rows whose own
     columns (a county column, a site named in sites.yaml) do not say. The rejected rows are written in the
     user's language, as are the notes and the grouped errors of the run."""
     import csv
 
+    from .caseload_report import RequestFiles
     from .tables import check_content, load_caseload
 
     started = time.perf_counter()
@@ -772,13 +1043,14 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
     fates: list[ColumnFate] = []
     tables: list[dict[str, Any]] = []
     item_rows: dict[str, tuple[int, int]] = {}
+    asked = RequestFiles(kb, requests, entity, lang) if requests is not None else None
     if streamable:
         total = check_parquet(caseload, limits).metadata.num_rows
         said: list[Note] = list(spec.notes)
 
         def run_stream(step: Callable[[int], None] | None) -> ScreenTotals:
             got = screen_stream(kb, evaluator, caseload, members, businesses, as_of, output, step, spec,
-                                jurisdiction, limits, said)
+                                jurisdiction, limits, said, asked)
             return got if got is not None else ScreenTotals(entity, as_of, kb.version, rows_in=-1)
 
         totals = progress(total, run_stream) if progress is not None else run_stream(None)
@@ -794,7 +1066,7 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
         notes, item_rows, fates, tables = loaded.notes, loaded.item_rows, loaded.columns, loaded.tables
 
         def run(step: Callable[[int], None] | None) -> ScreenTotals:
-            return screen(kb, evaluator, loaded, as_of, output, step, workers)
+            return screen(kb, evaluator, loaded, as_of, output, step, workers, asked)
 
         totals = progress(loaded.n, run) if progress is not None else run(None)
     assert totals.rows_in == totals.screened + totals.rejected, "every input row is screened or rejected"
@@ -804,14 +1076,17 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
             w = csv.writer(fh)
             w.writerow(errors_header(lang))
             w.writerows([e.file, e.row, e.column, e.text(lang)] for e in totals.errors)
+    written = asked.close(totals) if asked is not None else {}
+    result = ScreenRun(totals, output, report, errors_path if totals.errors else None, notes, item_rows, fates, tables,
+                       lang, requests, written)
     if report is not None:
         from .caseload_report import write_report
+        from .summary import summarize
 
-        write_report(kb, totals, report, lang)
+        write_report(kb, summarize(kb, result, lang), report)
     # From the first byte read to the report written: what a county waits for.
     totals.seconds = time.perf_counter() - started
-    return ScreenRun(totals, output, report, errors_path if totals.errors else None, notes, item_rows, fates, tables,
-                     lang)
+    return result
 
 
 def _parquet_fates(spec: ColumnSpec, caseload: Path, members: Path | None, businesses: Path | None

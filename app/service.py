@@ -33,6 +33,7 @@ from .privacy import mask_personal
 from .reader import LIMITS, ReadError, read_bytes
 from .records import DecisionRecord, RecordError, RecordStore
 from .render import for_people
+from .summary import ScreenSummary
 
 __all__ = ["create_app"]
 
@@ -40,8 +41,6 @@ __all__ = ["create_app"]
 MAX_BODY = LIMITS.max_bytes
 #: The largest caseload upload accepted by POST /v1/screen (all files together).
 MAX_UPLOAD = 200 * 1024 * 1024
-#: Rejected rows listed in a screen's JSON answer (all are counted).
-ERRORS_LISTED = 1000
 #: Questions the interview page asks at a time, most decisive first.
 INTERVIEW_BATCH = 3
 
@@ -231,7 +230,8 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             raise BadRequest("record_id", str(exc), 404) from None
 
     @app.post("/v1/screen", summary="Screen an uploaded caseload (CSV in UTF-8 or GBK, XLSX, Parquet or JSON Lines); "
-                                    "the format is read from the content, never the file name")
+                                    "the format is read from the content, never the file name",
+              response_model=ScreenSummary, response_model_exclude_none=False)
     async def api_screen(request: Request, caseload: UploadFile = File(...), members: UploadFile | None = File(None),
                          businesses: UploadFile | None = File(None),
                          columns: UploadFile | None = File(None, description="a county's column mapping (YAML), as "
@@ -244,7 +244,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
                                                           description="the county of rows whose own columns do not "
                                                                       "say (an id, a name or a division code)"),
                          lang: str = Query("zh", pattern="^(zh|en)$",
-                                           description="the language of the notes and errors"),
+                                           description="the language of the labels, notes and errors"),
                          determinations: str | None = Query(None, pattern="^(csv|parquet|jsonl|xlsx)$",
                                                             description="answer with the determinations file, "
                                                                         "one row per (household, measure)")) -> Any:
@@ -254,6 +254,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         from starlette.concurrency import run_in_threadpool
 
         from .screen import screen_files
+        from .summary import summarize
         from .tables import TableError
 
         user = who(request, page=False, role="supervisor")
@@ -289,24 +290,21 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         t = run.totals
         from houfu.engine.evaluator import HOUFU_VERSION
 
-        answer = {"rows_in": t.rows_in, "screened": t.screened, "rejected": t.rejected, "people": t.people,
-                  "as_of": t.as_of.isoformat(), "kb_version": t.kb_version,
-                  "by_measure": {m: dict(c) for m, c in sorted(t.status_counts.items())},
-                  "zero_employment": t.zero_employment_count, "training_owed": t.training_count,
-                  "subsidy_total_yuan": t.subsidy_total,
-                  "missing_facts": dict(t.missing.most_common(20))}
-        # What the reader did, as the CLI says it: tables, every column's fate, warnings and notes, the errors
-        # grouped and row by row (in the user's language), without the server's paths.
-        reading = run.reading(lang, ERRORS_LISTED)
-        answer.update(_without_folder(reading, folder))
+        # The CLI's summary (houfu screen --json), naming no server file. The screen's record keeps its counts,
+        # not the households listed (their ids and names stay with the answer).
+        summary = summarize(kb, run, lang, files=False)
+        kept = summary.model_dump(mode="json", exclude={
+            "lists": {"__all__": {"confirmed": {"households"}, "to_check": {"households"}}},
+            "data_requests": {"__all__": {"listed"}}, "training": {"listed"}, "subsidies": {"listed"}})
         with lock:
-            answer["screen_id"] = store.add_screen(user, t.as_of, t.kb_version, HOUFU_VERSION, files, t.rows_in,
-                                                   t.screened, t.rejected, answer)
+            screen_id = store.add_screen(user, t.as_of, t.kb_version, HOUFU_VERSION, files, t.rows_in, t.screened,
+                                         t.rejected, kept)
+        answer = summary.model_copy(update={"screen_id": screen_id})
         if out is not None:
             return FileResponse(out, filename=out.name, background=BackgroundTask(_remove, folder),
                                 headers={"X-Houfu-Rows-In": str(t.rows_in), "X-Houfu-Screened": str(t.screened),
                                          "X-Houfu-Rejected": str(t.rejected), "X-Houfu-Kb-Version": t.kb_version,
-                                         "X-Houfu-Screen-Id": str(answer["screen_id"])})
+                                         "X-Houfu-Screen-Id": str(screen_id)})
         _remove(folder)
         return answer
 
@@ -629,18 +627,6 @@ async def _save_mapping(upload: UploadFile, folder: Path) -> Path:
     path = folder / "columns.yaml"
     path.write_bytes(data)
     return path
-
-
-def _without_folder(data: Any, folder: Path) -> Any:
-    """The answer with the upload folder's paths cut to the file names the client gave the roles of."""
-    prefix = f"{folder}/"
-    if isinstance(data, str):
-        return data.replace(prefix, "")
-    if isinstance(data, list):
-        return [_without_folder(v, folder) for v in data]
-    if isinstance(data, dict):
-        return {k: _without_folder(v, folder) for k, v in data.items()}
-    return data
 
 
 def _remove(folder: Path) -> None:

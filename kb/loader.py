@@ -40,6 +40,8 @@ from .models import (
     NoticeText,
     Parameter,
     Part,
+    Register,
+    ReportList,
     SiteRecord,
     Topic,
     UnitDef,
@@ -156,6 +158,10 @@ class KB:
     clause_doc: Mapping[str, str]
     measure_clause: Mapping[str, str]
     concept_clause: Mapping[str, str]
+    #: where a missing fact is asked for (vocabulary ``registers``, a fact's ``holder``)
+    registers: Mapping[str, Register]
+    #: the caseload report's lists (policies/lists.yaml)
+    lists: tuple[ReportList, ...]
 
 
 def _read_yaml(path: Path) -> Any:
@@ -340,6 +346,8 @@ def load(folder: Path | str | None = None) -> KB:
     ix = _index(documents)
     facts, models = load_vocabulary(root, [d.folder for d in documents.values()])
     _scope_concepts(documents, ix)
+    columns = (_parse(ColumnsFile, _read_yaml(root / "columns.yaml") or {}, root / "columns.yaml")
+               if (root / "columns.yaml").exists() else ColumnsFile(booleans={"true": [], "false": []}))
     ro = MappingProxyType
     return KB(
         folder=root,
@@ -355,13 +363,14 @@ def load(folder: Path | str | None = None) -> KB:
         wording=_parse(WordingRules, _read_yaml(root / "wording.yaml"), root / "wording.yaml")
         if (root / "wording.yaml").exists() else None,
         sites=ro(_parse_list(SiteRecord, root / "sites.yaml", "sites")),
-        columns=_parse(ColumnsFile, _read_yaml(root / "columns.yaml") or {}, root / "columns.yaml")
-        if (root / "columns.yaml").exists() else ColumnsFile(booleans={"true": [], "false": []}),
+        columns=columns,
         checks=ro(_parse_list(ConsistencyCheck, root / "consistency.yaml", "checks")),
         rubric=_parse(ForceRubric, _read_yaml(root / "force_rubric.yaml"), root / "force_rubric.yaml"),
         clauses=ro(ix.clauses), measures=ro(ix.measures), parameters=ro(ix.parameters),
         concepts=ro(ix.concepts), clause_doc=ro(ix.clause_doc), measure_clause=ro(ix.measure_clause),
         concept_clause=ro(ix.concept_clause),
+        registers=ro(load_registers(root, [d.folder for d in documents.values()])),
+        lists=load_lists(root, columns),
     )
 
 
@@ -386,6 +395,29 @@ def load_vocabulary(root: Path, document_folders: list[Path]) -> tuple[dict[str,
         name, _, message = str(exc).partition(": ")
         raise KBError(where.get(name, root / "vocabulary.yaml"), f"facts[{name}]", message) from None
     return facts, models
+
+
+def load_registers(root: Path, document_folders: list[Path]) -> dict[str, Register]:
+    """The registers of ``root/vocabulary.yaml`` and of each document's own (a fact's ``holder`` names them)."""
+    registers: dict[str, Register] = {}
+    for path in [root / "vocabulary.yaml", *(f / "vocabulary.yaml" for f in document_folders)]:
+        raw = _read_yaml(path) if path.exists() else None
+        if not isinstance(raw, dict) or not raw.get("registers"):
+            continue
+        for ident, register in _parse_list(Register, path, "registers").items():
+            if ident in registers:
+                raise KBError(path, f"registers[{ident}]", "already declared in another vocabulary.yaml")
+            registers[ident] = register
+    return registers
+
+
+def load_lists(root: Path, columns: ColumnsFile) -> tuple[ReportList, ...]:
+    """The caseload report's lists: policies/lists.yaml, and any list an older policy folder still declares in
+    columns.yaml under an id lists.yaml does not use (lists.yaml's reading wins)."""
+    path = root / "lists.yaml"
+    lists = list(_parse_list(ReportList, path, "lists").values()) if path.exists() else []
+    ids = {item.id for item in lists}
+    return (*lists, *(item for item in columns.lists if item.id not in ids))
 
 
 def load_units(folder: Path) -> dict[str, UnitDef]:

@@ -29,6 +29,8 @@ __all__ = [
     "Measure",
     "Parameter",
     "Part",
+    "Register",
+    "ReportList",
     "Role",
     "Rule",
     "Subject",
@@ -164,6 +166,10 @@ class FactLabel(Strict):
     years_since: str | None = Field(
         default=None, description="integer facts: when not given, the full years (完整周岁) from this date fact of "
                                   "the same record to the as-of date (age from birth_date)")
+    holder: list[str] = Field(
+        default=[], description="the registers that hold it (ids of `registers`), where a missing fact is asked "
+                                "for: one per jurisdiction, by the register's body; a body of no jurisdiction "
+                                "serves the households no other register of the fact serves")
 
     @property
     def records(self) -> list[RecordKind]:
@@ -199,6 +205,8 @@ class VocabularyFile(Strict):
 
     facts: list[FactLabel]
     groups: list[FactGroup] = []
+    registers: list[Register] = Field(default=[], description="the records bodies keep that hold input facts "
+                                                               "(a fact's `holder`)")
 
 
 class AmountShape(str, Enum):
@@ -283,13 +291,18 @@ class SiteRecord(Strict):
 
 
 class ReportList(Strict):
-    """A list a supervisor works from in the caseload report, defined as a household condition."""
+    """A list a supervisor works from in the caseload report (policies/lists.yaml), defined as a household
+    condition and decided three-valued: confirmed where it holds, to check where it may."""
 
     id: str
-    zh: str
+    zh: str = Field(description="its heading")
     en: str
-    when: Condition
-    note: str
+    meaning_zh: str | None = Field(default=None, description="the test in plain words, shown under the heading")
+    meaning_en: str | None = None
+    when: Condition = Field(description="a household condition, decided three-valued: a household it holds for "
+                                        "is listed as confirmed, one it may hold for (facts unknown) as to check")
+    note: str = Field(description="the reading: why the test is what it is, citing the texts")
+    note_zh: str | None = Field(default=None, description="the reading in Chinese, as the report in Chinese shows it")
 
 
 class ValueReading(Strict):
@@ -680,6 +693,27 @@ class Handler(Strict):
     basis: HandlerBasis
     text: str | None = Field(default=None, description="basis text: the clause's words that name the office, verbatim")
     reason: str = Field(description="why this office: the statute or duty (basis duty), or how the text names it")
+
+
+class Register(Strict):
+    """A record a body keeps that holds input facts (policies/vocabulary.yaml ``registers``), where a missing fact
+    is asked for: 医保 参保登记, 民政 低保台账, 公安 户籍 … houfu's reading of who keeps the data, with its basis.
+
+    ``basis: text`` quotes the clause's words that name the body and what it records (``clause``, ``text``);
+    ``basis: duty`` gives the statute or document that makes the body keep it (``reason``). A fact only the
+    household can tell (a wish) is held by the household itself, asked by the body that visits it."""
+
+    id: str
+    body: str = Field(description="the body that keeps it (bodies.yaml); its jurisdiction is whose households it "
+                                  "serves, and a body of none serves any")
+    zh: str = Field(description="the record's name as the body keeps it, e.g. 基本医疗保险参保登记")
+    en: str
+    basis: HandlerBasis
+    clause: str | None = Field(default=None, description="basis text: the clause whose words name the body and the "
+                                                          "record")
+    text: str | None = Field(default=None, description="basis text: those words, verbatim")
+    reason: str = Field(description="why this body holds the facts: the statute or document (basis duty), or how "
+                                    "the text names it")
 
 
 class LetterKind(str, Enum):

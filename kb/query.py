@@ -23,6 +23,8 @@ from .models import (
     GlossaryTerm,
     Jurisdiction,
     NoticeText,
+    Register,
+    ReportList,
     SiteRecord,
     Topic,
     UnitDef,
@@ -31,7 +33,7 @@ from .models import (
 )
 
 __all__ = ["sentence_coverage", "sentences", "stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema",
-           "deadline_of", "site_named"]
+           "deadline_of", "holder_of", "site_named"]
 
 
 _SENTENCE_END = re.compile("[。;]")
@@ -198,11 +200,11 @@ FORMATS: dict[str, type[BaseModel]] = {
     "document": Document, "clauses": ClausesFile, "bodies": Body, "jurisdictions": Jurisdiction,
     "topics": Topic, "glossary": GlossaryTerm, "vocabulary": VocabularyFile, "notices": NoticeText,
     "consistency": ConsistencyCheck, "sites": SiteRecord, "columns": ColumnsFile, "units": UnitDef,
-    "calculators": CalculatorsFile, "wording": WordingRules, "force_rubric": ForceRubric,
+    "calculators": CalculatorsFile, "wording": WordingRules, "force_rubric": ForceRubric, "lists": ReportList,
 }
 _LIST_KEY = {"bodies": "bodies", "jurisdictions": "jurisdictions", "topics": "topics", "glossary": "terms",
              "notices": "notices", "consistency": "checks",
-             "sites": "sites", "units": "units"}
+             "sites": "sites", "units": "units", "lists": "lists"}
 
 
 def kb_schemas() -> dict[str, dict[str, Any]]:
@@ -252,3 +254,26 @@ def resolve_jurisdiction(kb: KB, value: str | None) -> str:
     names = [n for j in kb.jurisdictions.values() for n in (j.id, j.name, *j.aliases)]
     hint = difflib.get_close_matches(text, names, n=1, cutoff=0.4)
     raise FieldError("jurisdiction", f"unknown jurisdiction {text!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
+
+
+def holder_of(kb: KB, fact: str, jurisdiction: str | None) -> Register | None:
+    """The register that holds ``fact`` for a household of ``jurisdiction`` (its ``holder`` in the vocabulary):
+    the one whose body belongs to the jurisdiction or the nearest area above it, else one whose body belongs to
+    none; None when the vocabulary declares none that serves it. A member's or business's path
+    (``members[0].age``) is read as its fact."""
+    label = kb.fact_labels.get(fact.split("].", 1)[-1])
+    if label is None or not label.holder:
+        return None
+    registers = [kb.registers[r] for r in label.holder if r in kb.registers]
+    chain: list[str | None] = []
+    j = jurisdiction
+    while j is not None and j not in chain:
+        chain.append(j)
+        parent = kb.jurisdictions.get(j)
+        j = parent.parent if parent is not None else None
+    for area in [*chain, None]:
+        for r in registers:
+            body = kb.bodies.get(r.body)
+            if body is not None and body.jurisdiction == area:
+                return r
+    return None

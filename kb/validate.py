@@ -122,6 +122,9 @@ def _check_registries(kb: KB) -> list[KBError]:
         if check.after_as_of is not None and not is_date(facts.get(check.after_as_of)):
             errs.append(KBError(path, f"{key}.after_as_of", f"{check.after_as_of!r} is not a {check.entity} date fact"))
     errs += _check_columns(kb)
+    errs += _check_holders(kb)
+    for item in kb.lists:
+        errs += _check_condition(kb, item.when, "household", kb.folder / "lists.yaml", f"lists[{item.id}].when")
     for site in kb.sites.values():
         path = kb.folder / "sites.yaml"
         if site.jurisdiction not in kb.jurisdictions:
@@ -150,6 +153,54 @@ def _check_years_since(kb: KB, fact: str, source: str, records: Sequence[str]) -
             return [KBError(kb.folder / "vocabulary.yaml", f"facts[{fact}].years_since",
                             f"{source!r} is not a date fact of the {record}")]
     return []
+
+
+def _check_holders(kb: KB) -> list[KBError]:
+    """Each register names a body and its basis as a handler does (the clause's own words naming the body, or the
+    statute that makes it keep the record); each fact's holders are known registers, one per jurisdiction; and
+    every register holds some fact."""
+    path = kb.folder / "vocabulary.yaml"
+    errs = []
+    for r in kb.registers.values():
+        where = f"registers[{r.id}]"
+        body = kb.bodies.get(r.body)
+        if body is None:
+            errs.append(KBError(path, f"{where}.body", f"unknown body id {r.body!r}"))
+            continue
+        if r.basis is HandlerBasis.text:
+            clause = kb.clauses.get(r.clause or "")
+            if clause is None:
+                errs.append(KBError(path, f"{where}.clause", f"basis text names the clause; unknown clause {r.clause!r}"))
+            elif not r.text or r.text not in clause.text:
+                errs.append(KBError(path, f"{where}.text", "basis text needs the clause's own words naming the body, "
+                                                           "verbatim"))
+            elif not any(n and n in r.text for n in (body.name, *body.aliases)):
+                errs.append(KBError(path, f"{where}.text", f"the words do not name {body.name}"))
+        else:
+            if r.text is not None or r.clause is not None:
+                errs.append(KBError(path, f"{where}.text", "basis duty quotes no words of a text; give the reason"))
+            if not _INSTRUMENT.search(r.reason):
+                errs.append(KBError(path, f"{where}.reason", "basis duty names the statute or document that makes the "
+                                                             "body keep the record (《…》 or 〔year〕N号)"))
+    used: set[str] = set()
+    for label in kb.fact_labels.values():
+        served: dict[str | None, str] = {}
+        for rid in label.holder:
+            held = kb.registers.get(rid)
+            if held is None:
+                errs.append(KBError(path, f"facts[{label.id}].holder", f"unknown register {rid!r}"))
+                continue
+            used.add(rid)
+            body = kb.bodies.get(held.body)
+            area = body.jurisdiction if body is not None else None
+            if area in served:
+                errs.append(KBError(path, f"facts[{label.id}].holder", f"{served[area]!r} and {rid!r} both serve "
+                                                                       f"{area or 'every jurisdiction'}: one register "
+                                                                       "per jurisdiction"))
+            served[area] = rid
+    for rid in sorted(set(kb.registers) - used):
+        errs.append(KBError(path, f"registers[{rid}]", "no fact names it as its holder"))
+    return errs
 
 
 def _check_columns(kb: KB) -> list[KBError]:

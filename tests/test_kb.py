@@ -257,7 +257,7 @@ def test_committed_json_schemas_are_current(tmp_path):
     ("*/document.yaml", "document"), ("*/clauses.yaml", "clauses"), ("bodies.yaml", "bodies"),
     ("jurisdictions.yaml", "jurisdictions"), ("topics.yaml", "topics"), ("glossary.yaml", "glossary"),
     ("vocabulary.yaml", "vocabulary"), ("notices.yaml", "notices"), ("consistency.yaml", "consistency"),
-    ("force_rubric.yaml", "force_rubric")])
+    ("force_rubric.yaml", "force_rubric"), ("lists.yaml", "lists")])
 def test_policy_files_validate_against_exported_schemas(pattern, schema):
     import json
 

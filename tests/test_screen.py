@@ -165,15 +165,32 @@ def test_the_report_has_its_sections_and_charts_in_html_markdown_and_xlsx(tmp_pa
     for suffix in (".html", ".md", ".xlsx"):
         run("screen", EX / "caseload.xlsx", "--report", tmp_path / f"r{suffix}", "--as-of", AS_OF, "-q", code=2)
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
-    for heading in ("按安置点和户类型", "各项措施的判定", "零就业家庭", "培训缺口", "创业孵化补贴", "最需要补充的信息",
-                    "各部门需要服务的户数", "退回的行"):
+    for heading in ("按安置点和户类型", "各项措施的判定", "零就业家庭:确认", "培训缺口", "创业孵化补贴", "最需要补充的信息",
+                    "各部门需要办理的户数", "数据需求", "退回的行"):
         assert heading in html, heading
     assert html.count("<img src=\"data:image/png;base64,") == 4
     assert sorted(p.name for p in tmp_path.glob("r-*.png")) == ["r-measures.png", "r-missing.png", "r-sites.png",
                                                                   "r-workload.png"]
     book = openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True)
-    assert {"summary", "measures", "zero_employment", "training", "subsidies", "missing", "workload"} <= set(
+    book.close()
+    assert {"概况", "措施", "零就业家庭", "培训缺口", "孵化补贴", "缺失信息", "部门工作量", "数据需求"} <= set(
         book.sheetnames)
+
+
+def test_the_report_in_english_has_english_headings_legends_and_sheet_names(tmp_path):
+    for suffix in (".html", ".xlsx"):
+        run("screen", EX / "caseload.xlsx", "--report", tmp_path / f"r{suffix}", "--as-of", AS_OF, "-q", "--lang",
+            "en", code=2)
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    for heading in ("By site and by category", "Each measure by status", "Zero-employment households:",
+                    "Households each department has to act on", "Data requests", "does not apply", "to deliver"):
+        assert heading in html, heading
+    for zh in ("各项措施的判定", "待核实", "各部门", "适用", "户编号"):  # the reading quotes the texts, in Chinese
+        assert zh not in html, zh
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True)
+    book.close()
+    assert {"summary", "measures", "Zero-employment households", "workload", "data requests"} <= set(
+        book.sheetnames), book.sheetnames
 
 
 def test_determinations_are_written_as_csv_xlsx_and_jsonl_too(tmp_path):
