@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOUFU  := $(BIN)/houfu
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint bench clean
+.PHONY: install demo test test-slow lint bench clean links
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) links
 	mkdir -p out
 	$(HOUFU) kb validate
 	$(HOUFU) kb stats
@@ -48,8 +48,13 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo_service.py
 	@echo "demo outputs written to out/"
 
-lint: $(STAMP)
-	$(BIN)/ruff check houfu kb engine app tests benchmarks conftest.py policies
+# A clone made without symlinks (Git for Windows' default) installs (pip install .), but the tests and the demo
+# read policies/ and templates/ through the links: say so in one line rather than fail later.
+links:
+	@test -d policies -a -d templates -a -d kb -a -d engine || { echo "kb/, engine/, policies/ and templates/ are links into houfu/ and this clone wrote them as files: clone again with 'git clone -c core.symlinks=true' (on Windows, with Developer Mode on)"; exit 2; }
+
+lint: $(STAMP) links
+	$(BIN)/ruff check houfu tests benchmarks conftest.py
 	$(BIN)/mypy
 	for f in policies/*/calculators.py; do $(BIN)/mypy --strict "$$f" || exit 1; done
 	$(BIN)/lint-imports

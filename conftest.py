@@ -1,6 +1,6 @@
 """Collect rule tests written as data: policies/<doc>/tests/*.yaml (OpenFisca style).
 
-The cases are read and checked by ``houfu.app.rulecases`` (the same code as ``houfu test``);
+The cases are read and checked by ``houfu.authoring.rulecases`` (the same code as ``houfu test``);
 each case becomes one pytest item per evaluator.
 """
 
@@ -19,7 +19,7 @@ def pytest_collect_file(parent: Any, file_path: Any) -> Any:
 
 class RuleCaseFile(pytest.File):
     def collect(self) -> Any:
-        from houfu.app.rulecases import load_cases
+        from houfu.authoring.rulecases import load_cases
         from houfu.engine.evaluator import EngineKind
 
         for case in load_cases(self.path):
@@ -33,7 +33,7 @@ class RuleCaseItem(pytest.Item):
         self.case, self.engine = case, engine
 
     def runtest(self) -> None:
-        from houfu.app.rulecases import run_case
+        from houfu.authoring.rulecases import run_case
         from houfu.engine.evaluator import evaluator_for
         from houfu.kb.loader import load_default
 

@@ -57,7 +57,7 @@ def write_caseload(folder: Path, n: int, formats: set[str]) -> None:
 def records(folder: Path, limit: int | None = None) -> list[dict]:
     """The caseload as household records (the form `houfu check` reads), through the screener's own reader."""
     import houfu
-    from houfu.app.tables import load_caseload
+    from houfu.io.tables import load_caseload
     from houfu.kb.conditions import ENTITIES, MEMBERS
 
     kb = houfu.load()

@@ -28,8 +28,8 @@ def main() -> None:
     import yaml
 
     import houfu
-    from houfu.app.records import RecordStore, default_url
-    from houfu.app.service import create_app
+    from houfu.records.store import RecordStore, default_url
+    from houfu.web.service import create_app
     from tests.live_server import free_port
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000

@@ -1,5 +1,5 @@
 """``python -m houfu`` runs the command line."""
 
-from houfu.app.cli import main
+from houfu.cli.commands import main
 
 main()

@@ -14,8 +14,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 import houfu
-from houfu.app.records import RecordStore
-from houfu.app.service import create_app
+from houfu.records.store import RecordStore
+from houfu.web.service import create_app
 
 _STORE = RecordStore(f"sqlite:///{tempfile.mkdtemp(prefix='houfu-fuzz-')}/records.sqlite3")
 _DEV = schemathesis.openapi.from_asgi("/openapi.json", create_app(houfu.load(), houfu.evaluator(), _STORE, dev=True))

@@ -73,7 +73,7 @@ def test_bad_input_gets_a_clean_answer(entry: dict[str, Any], tmp_path: Path) ->
 def test_a_yaml_alias_bomb_is_refused_in_under_a_second_and_100_mb() -> None:
     bomb = (HERE / "files" / "household-alias-bomb.yaml").read_bytes()
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would count the pytest parent's pages.
-    probe = ("import re, sys, time; from houfu.app.reader import read_bytes, ReadError\n"
+    probe = ("import re, sys, time; from houfu.io.reader import read_bytes, ReadError\n"
              "data = sys.stdin.buffer.read(); t = time.perf_counter()\n"
              "try:\n    read_bytes(data, False)\nexcept ReadError as e:\n    print('refused:', e)\n"
              "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
@@ -113,7 +113,7 @@ def test_an_output_path_is_a_file_in_a_folder_that_exists(tmp_path: Path, target
 # Issue 27: the structural limits hold while parsing, so a file inside the byte limit is refused (or read) within
 # a second and 100 MB, whatever its shape. Each file is read in a fresh process, so its peak memory is its own.
 _PROBE = ("import re, sys, time\n"
-          "from houfu.app.reader import read_bytes, ReadError\n"
+          "from houfu.io.reader import read_bytes, ReadError\n"
           "def rss(key):\n"
           "    return int(re.search(key + r':\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
           "data = open(sys.argv[1], 'rb').read(); before = rss('VmRSS'); t = time.perf_counter()\n"
@@ -140,7 +140,7 @@ def test_a_large_file_is_refused_within_a_second_and_100_mb(entry: dict[str, Any
 
 
 def test_every_corpus_file_is_read_or_refused_within_a_second() -> None:
-    from houfu.app.reader import ReadError, read_bytes
+    from houfu.io.reader import ReadError, read_bytes
 
     slow = []
     for entry in MANIFEST:
@@ -160,7 +160,7 @@ def test_every_corpus_file_is_read_or_refused_within_a_second() -> None:
 _CASELOAD_PROBE = ("import re, sys, time\n"
                    "from pathlib import Path\n"
                    "import houfu\n"
-                   "from houfu.app.tables import TableError, load_caseload\n"
+                   "from houfu.io.tables import TableError, load_caseload\n"
                    "def rss(key):\n"
                    "    return int(re.search(key + r':\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
                    # Imports are the process's, once: pyarrow's first list conversion imports pandas (0.5 s).
@@ -194,8 +194,8 @@ def test_the_service_answers_each_small_but_huge_upload_with_json_within_a_secon
     from fastapi.testclient import TestClient
 
     import houfu
-    from houfu.app.records import RecordStore, Users, default_url
-    from houfu.app.service import create_app
+    from houfu.records.store import RecordStore, Users, default_url
+    from houfu.web.service import create_app
 
     store = RecordStore(default_url(tmp_path / "data"))
     Users(store).add("li", "supervisor-pw", "supervisor")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import houfu
-from houfu.app.records import RecordStore, Users, default_url
-from houfu.app.service import create_app
+from houfu.records.store import RecordStore, Users, default_url
+from houfu.web.service import create_app
 from tests.live_server import live_server
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from houfu.app.cli import main
+from houfu.cli.commands import main
 from houfu.kb.graph import build_graph
 
 EX = Path(__file__).resolve().parents[1] / "examples"
@@ -449,7 +449,7 @@ def test_every_command_meets_garbage_arguments_without_a_traceback(command, tmp_
 
 
 def test_an_unexpected_error_is_one_line_a_log_file_and_exit_3(tmp_path, monkeypatch):
-    from houfu.app import cli as cli_module
+    from houfu.cli import commands as cli_module
 
     def boom(*_args, **_kwargs):
         raise RuntimeError("kaboom\x1b[2J")

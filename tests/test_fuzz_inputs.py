@@ -13,10 +13,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from houfu.app.inputs import InputError, parse_record
-from houfu.app.reader import ReadError, read_bytes
 from houfu.engine.evaluator import evaluator_for
 from houfu.engine.results import Report
+from houfu.io.inputs import InputError, parse_record
+from houfu.io.reader import ReadError, read_bytes
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import FieldError
 from tests.strategies import AS_OF, households, sites

@@ -16,7 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 import houfu
-from houfu.app.cli import main
+from houfu.cli.commands import main
 from houfu.kb.ingest import analyse
 from houfu.kb.loader import load
 from houfu.kb.validate import validate
@@ -130,7 +130,7 @@ def test_its_own_facts_and_amounts_are_data_and_exist_only_where_it_is_loaded(po
     assert {"works_in_another_province", "training_days"} <= set(kb.models.member.model_fields)
     assert kb.models.periodic["special_job_fairs"] == "quarter"
     # The installed knowledge base does not hold the plan, so a record giving its facts is refused, by name.
-    from houfu.app.inputs import InputError, parse_record
+    from houfu.io.inputs import InputError, parse_record
 
     with pytest.raises(InputError, match="training_days"):
         parse_record({"id": "h", "members": [{"training_days": 3}]}, houfu.Household, "h.yaml", houfu.load())

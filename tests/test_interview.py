@@ -9,7 +9,7 @@ import pexpect
 import yaml
 from click.testing import CliRunner
 
-from houfu.app.cli import main
+from houfu.cli.commands import main
 
 HOUFU = str(Path(sys.executable).with_name("houfu"))
 EX = Path(__file__).resolve().parents[1] / "examples"

@@ -245,7 +245,7 @@ def test_a_sentence_left_unquoted_fails_the_coverage_check(tmp_path):
 
 
 def test_committed_json_schemas_are_current(tmp_path):
-    from houfu.app.schemas import write_kb_schemas
+    from houfu.authoring.schemas import write_kb_schemas
 
     for path in write_kb_schemas(tmp_path):
         committed = ROOT / "docs" / "schemas" / path.name

@@ -36,10 +36,10 @@ from benchmarks.ledger import (
     write_csv,
     write_xlsx,
 )
-from houfu.app.cli import main
-from houfu.app.records import RecordStore, Users, default_url
-from houfu.app.service import create_app
-from houfu.app.tables import id_numbers, load_caseload
+from houfu.cli.commands import main
+from houfu.io.tables import id_numbers, load_caseload
+from houfu.records.store import RecordStore, Users, default_url
+from houfu.web.service import create_app
 
 AS_OF = "2026-01-01"
 N = 80  # households: enough for every kind of row the builder makes (a subtotal every 120 members' households)
@@ -394,7 +394,7 @@ def test_a_name_repeated_long_for_every_row_is_refused_before_it_is_decoded(tmp_
     counted in a pass of their own, as dictionaries, in the whole read and in the read by parts alike."""
     import pyarrow as pa
 
-    from houfu.app.limits import LimitError
+    from houfu.io.limits import LimitError
 
     n = 200_000
     zeros = pa.array([0] * n, pa.int32())
@@ -413,7 +413,7 @@ def test_a_name_repeated_long_for_every_row_is_refused_before_it_is_decoded(tmp_
 def test_text_is_counted_exactly_when_the_longest_value_times_the_rows_is_over_the_limit(tmp_path):
     import pyarrow as pa
 
-    from houfu.app.limits import LimitError, TableLimits
+    from houfu.io.limits import LimitError, TableLimits
 
     n = 100_000
     limits = TableLimits(parquet_text_bytes=8_000_000)
@@ -430,7 +430,7 @@ def test_text_is_counted_exactly_when_the_longest_value_times_the_rows_is_over_t
 def test_row_groups_and_the_time_budget_are_limits_too(files, tmp_path):
     import pyarrow as pa
 
-    from houfu.app.limits import LimitError, TableLimits
+    from houfu.io.limits import LimitError, TableLimits
 
     path = _parquet(tmp_path / "g.parquet", pa.table({"户编号": [f"H{i}" for i in range(50)]}), row_group_size=10)
     with pytest.raises(LimitError, match="5 row groups; at most 3"):

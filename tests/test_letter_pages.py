@@ -14,7 +14,7 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
-from houfu.app.cli import main
+from houfu.cli.commands import main
 
 ROOT = Path(__file__).resolve().parent.parent
 HOUSEHOLDS = sorted(p for p in (ROOT / "examples").glob("*.yaml")

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from houfu.app.cli import main
+from houfu.cli.commands import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "examples"

@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from houfu.app.reader import LIMITS, ReadError, decode, read_bytes
+from houfu.io.reader import LIMITS, ReadError, decode, read_bytes
 
 
 def _gb2312_hanzi() -> list[str]:
@@ -84,7 +84,7 @@ from pathlib import Path  # noqa: E402
 
 from click.testing import CliRunner  # noqa: E402
 
-from houfu.app.cli import main  # noqa: E402
+from houfu.cli.commands import main  # noqa: E402
 
 HOUSEHOLD_GBK = ("id: H1\nname: 彭海户\njurisdiction: 定南县\nsite_type: 县城集中安置\n"
                  "members:\n  - {name: 彭海, age: 40, labor_capacity: 完全}\n  - {name: 彭小红, age: 12}\n")

@@ -18,10 +18,10 @@ import yaml
 from click.testing import CliRunner
 
 import houfu
-from houfu.app.cli import main
-from houfu.app.records import RecordError, RecordStore, default_url
+from houfu.cli.commands import main
 from houfu.kb.facts import Household
 from houfu.kb.loader import load_default
+from houfu.records.store import RecordError, RecordStore, default_url
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "examples"
@@ -191,7 +191,7 @@ def test_records_kept_before_the_received_column_read_back_with_nothing_received
     url = default_url(tmp_path / "old")
     engine = sa.create_engine(url)
     config = Config()
-    config.set_main_option("script_location", str(ROOT / "app" / "migrations"))
+    config.set_main_option("script_location", str(ROOT / "houfu" / "records" / "migrations"))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0002")

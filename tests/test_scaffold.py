@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 import houfu
-from houfu.app.cli import main
+from houfu.cli.commands import main
 from houfu.kb.ingest import analyse, damage_guesses, draft_parameters, outline, parse_responsibility
 from houfu.kb.loader import load
 from houfu.kb.validate import validate

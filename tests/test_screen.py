@@ -14,7 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from houfu.app.cli import main
+from houfu.cli.commands import main
 from houfu.engine.evaluator import EngineKind, evaluator_for, flatten
 from houfu.kb.facts import Household
 from houfu.kb.loader import load_default
@@ -248,7 +248,8 @@ def test_a_parquet_caseload_read_in_parts_equals_one_read_whole(tmp_path, monkey
     import sys
 
     import houfu
-    import houfu.app.screen as screen_module
+    import houfu.screen.run as run_module
+    import houfu.screen.screener as screen_module
 
     sys.path.insert(0, str(ROOT))
     from benchmarks.caseload import caseload
@@ -263,14 +264,14 @@ def test_a_parquet_caseload_read_in_parts_equals_one_read_whole(tmp_path, monkey
     args = (kb, ev, tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "b.parquet", None, "household",
             dt.date(2026, 1, 1))
     monkeypatch.setattr(screen_module, "CHUNK", 400)
-    parts = screen_module.screen_files(*args, tmp_path / "parts.parquet", None, None)
+    parts = run_module.screen_files(*args, tmp_path / "parts.parquet", None, None)
     assert parts.totals.rows_in == 3000 and parts.totals.rejected == 1 and parts.totals.parts == 8
     dup = [e for e in parts.totals.errors if "duplicate" in e.reason]
     assert [(e.row, e.reason) for e in dup] == [(2452, f"duplicate id {rows[30]['户编号']!r} (first on row 32)")]
     # The same caseload read whole: its businesses file in reverse order cannot be read in parts.
     assert businesses.num_rows > 1
     pq.write_table(businesses.take(pa.array(list(range(businesses.num_rows))[::-1])), tmp_path / "b2.parquet")
-    whole = screen_module.screen_files(kb, ev, tmp_path / "h.parquet", tmp_path / "m.parquet",
+    whole = run_module.screen_files(kb, ev, tmp_path / "h.parquet", tmp_path / "m.parquet",
                                        tmp_path / "b2.parquet", None, "household", dt.date(2026, 1, 1),
                                        tmp_path / "whole.parquet", None, None)
     assert whole.totals.rejected == 1 and whole.totals.parts == 0

@@ -15,13 +15,13 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 import houfu
-from houfu.app.cli import main
-from houfu.app.records import RecordStore, Users, default_url
-from houfu.app.service import create_app
+from houfu.cli.commands import main
 from houfu.kb.loader import load_default
 from houfu.kb.models import HandlerBasis, Register
 from houfu.kb.query import holder_of
 from houfu.kb.validate import _check_holders, validate
+from houfu.records.store import RecordStore, Users, default_url
+from houfu.web.service import create_app
 
 AS_OF = "2026-01-01"
 SEAT = ("定南县", "定南县县城集中安置点", "县城集中安置")
@@ -291,8 +291,9 @@ def test_the_summary_is_the_same_read_in_parts_read_whole_and_in_worker_processe
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    import houfu.app.screen as screen_module
-    from houfu.app.summary import summarize
+    import houfu.screen.run as run_module
+    import houfu.screen.screener as screen_module
+    from houfu.screen.summary import summarize
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from benchmarks.caseload import caseload
@@ -306,7 +307,7 @@ def test_the_summary_is_the_same_read_in_parts_read_whole_and_in_worker_processe
     monkeypatch.setattr(screen_module, "CHUNK", 4000)
 
     def summary(businesses: str, workers: int) -> dict:
-        run = screen_module.screen_files(kb, ev, tmp_path / "h.parquet", tmp_path / "m.parquet",
+        run = run_module.screen_files(kb, ev, tmp_path / "h.parquet", tmp_path / "m.parquet",
                                          tmp_path / businesses, None, "household", dt.date(2026, 1, 1), None, None,
                                          None, workers=workers, requests=tmp_path / f"r-{businesses}-{workers}")
         got = summarize(kb, run, files=False).model_dump(mode="json")

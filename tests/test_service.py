@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 import houfu
-from houfu.app.cli import main
-from houfu.app.records import RecordStore, default_url
-from houfu.app.service import create_app
+from houfu.cli.commands import main
 from houfu.kb.loader import load_default
+from houfu.records.store import RecordStore, default_url
+from houfu.web.service import create_app
 
 EX = Path(__file__).resolve().parent.parent / "examples"
 

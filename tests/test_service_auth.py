@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 import houfu
-from houfu.app.cli import main
-from houfu.app.records import RecordStore, Users, default_url
-from houfu.app.service import create_app
+from houfu.cli.commands import main
+from houfu.records.store import RecordStore, Users, default_url
+from houfu.web.service import create_app
 
 EX = Path(__file__).resolve().parent.parent / "examples"
 BODY = yaml.safe_load((EX / "dingnan-household.yaml").read_text(encoding="utf-8"))

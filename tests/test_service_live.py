@@ -12,9 +12,9 @@ from pathlib import Path
 import yaml
 
 import houfu
-from houfu.app.records import RecordStore, default_url
-from houfu.app.service import create_app
 from houfu.kb.loader import load_default
+from houfu.records.store import RecordStore, default_url
+from houfu.web.service import create_app
 from tests.live_server import live_server
 
 EX = Path(__file__).resolve().parent.parent / "examples"

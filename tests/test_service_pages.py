@@ -21,13 +21,13 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 import houfu
-from houfu.app.cli import main
-from houfu.app.privacy import mask_personal
-from houfu.app.records import RecordStore, Users, default_url, diff_records
-from houfu.app.screen import screen_files
-from houfu.app.service import create_app
-from houfu.app.tables import TableError, sniff_format
+from houfu.cli.commands import main
+from houfu.io.privacy import mask_personal
+from houfu.io.tables import TableError, sniff_format
 from houfu.kb.loader import load_default
+from houfu.records.store import RecordStore, Users, default_url, diff_records
+from houfu.screen.run import screen_files
+from houfu.web.service import create_app
 
 EX = Path(__file__).resolve().parent.parent / "examples"
 
@@ -193,8 +193,8 @@ def test_the_graph_page_draws_every_responsibility_as_a_linked_cell_with_chinese
 
 
 def test_a_lead_outranks_a_share_in_the_grid_and_the_picture_draws_the_same_grid(tmp_path):
-    from houfu.app.pictures import matrix_picture, render
     from houfu.kb.graph import responsibility_matrix
+    from houfu.present.pictures import matrix_picture, render
 
     kb = houfu.load()
     G = houfu.responsibility_graph(kb=kb)

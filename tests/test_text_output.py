@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from houfu.app.cli import main
+from houfu.cli.commands import main
 from tests.strategies import households, sites
 
 EX = Path(__file__).resolve().parents[1] / "examples"

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import houfu
-from houfu.app.cli import main
+from houfu.cli.commands import main
 from houfu.engine.columns import caseload_from_facts
 from houfu.engine.evaluator import EngineKind, Evaluator, flatten
 from houfu.engine.periods import period_of, quota_plan
@@ -207,7 +207,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_json_lines_with_dates_keep_the_fast_reader(tmp_path):
-    from houfu.app.tables import _load_jsonl_fast
+    from houfu.io.tables import _load_jsonl_fast
 
     kb = houfu.load()
     f = tmp_path / "c.jsonl"
@@ -296,8 +296,8 @@ def test_the_why_page_shows_a_quota_period_by_period(tmp_path):
 
     from fastapi.testclient import TestClient
 
-    from houfu.app.records import RecordStore, Users, default_url
-    from houfu.app.service import create_app
+    from houfu.records.store import RecordStore, Users, default_url
+    from houfu.web.service import create_app
     from tests.test_service_pages import SUPERVISOR, _body, _login, _text
 
     store = RecordStore(default_url(tmp_path / "data"))

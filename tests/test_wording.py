@@ -14,11 +14,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from houfu.app.letters import wording
 from houfu.engine.results import Status
 from houfu.kb.loader import load_default
 from houfu.kb.models import Handler, HandlerBasis
 from houfu.kb.validate import _check_handler, _wording
+from houfu.present.letters import wording
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "wording.md"
 

@@ -1,1 +1,0 @@
-"""Alembic migrations of the decision-record store (run by ``houfu.app.records.RecordStore`` on open)."""

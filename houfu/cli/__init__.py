@@ -1,0 +1,5 @@
+"""The command line (click): one call into the library per command. The top room."""
+
+from .commands import main
+
+__all__ = ["main"]

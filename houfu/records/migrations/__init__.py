@@ -1,0 +1,1 @@
+"""Alembic migrations of the decision-record store (run by ``houfu.records.store.RecordStore`` on open)."""

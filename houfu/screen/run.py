@@ -1,0 +1,162 @@
+"""``houfu screen`` from end to end: files in; determinations, rejected rows, data requests and the report out.
+
+The screener (houfu.screen.screener) decides; this module reads the files, runs it (in parts for a Parquet
+caseload, with a progress bar on the terminal), writes what the user asked for and returns the run. It is the one
+module of the room that imports the summary and the report, so the room's modules run one way:
+run > caseload_report > summary > screener.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from houfu.engine.evaluator import Evaluator
+from houfu.io.limits import LIMITS, TableError, TableLimits
+from houfu.io.mapping import ColumnSpec, spec_for
+from houfu.io.notes import Note, errors_header
+from houfu.io.tables import ColumnFate, check_parquet
+from houfu.kb.loader import KB
+from houfu.screen.caseload_report import RequestFiles, write_report
+from houfu.screen.screener import ScreenRun, ScreenTotals, screen, screen_stream
+from houfu.screen.summary import summarize
+
+__all__ = ["peak_rss_mb", "progress_bar", "screen_files"]
+
+
+def peak_rss_mb() -> int:
+    """This process's peak resident memory. VmHWM where Linux has it: ru_maxrss is carried across exec, so
+    it can report the parent's pages for a process started from a large one."""
+    import re
+
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            found = re.search(r"VmHWM:\s+(\d+)", fh.read())
+        if found:
+            return int(found.group(1)) // 1024
+    except OSError:
+        pass
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | None, businesses: Path | None,
+                 encoding: str | None, entity: str, as_of: dt.date, output: Path | None, report: Path | None,
+                 errors_path: Path | None, lang: str = "zh",
+                 progress: Callable[[int, Callable[[Callable[[int], None] | None], ScreenTotals]], ScreenTotals]
+                 | None = None, workers: int = 1, columns: Path | None = None, jurisdiction: str | None = None,
+                 limits: TableLimits = LIMITS, requests: Path | None = None) -> ScreenRun:
+    """Files in, determinations, rejected rows, data requests (one XLSX per body, in ``requests``) and report
+    out: what ``houfu screen`` does.
+
+    ``columns`` is a county's mapping file over columns.yaml, ``jurisdiction`` the county of rows whose own
+    columns (a county column, a site named in sites.yaml) do not say. The rejected rows are written in the
+    user's language, as are the notes and the grouped errors of the run."""
+    import csv
+
+    from houfu.io.tables import check_content, load_caseload
+
+    started = time.perf_counter()
+    for given in (caseload, members, businesses):
+        if given is not None:
+            check_content(given)
+    spec = spec_for(kb, columns)
+    if jurisdiction is not None:
+        from houfu.kb.loader import FieldError
+        from houfu.kb.query import resolve_jurisdiction
+
+        try:
+            jurisdiction = resolve_jurisdiction(kb, jurisdiction)
+        except FieldError as exc:
+            raise TableError(f"--jurisdiction: -: {exc.message}") from None
+    streamable = (entity == "household" and workers <= 1 and members is not None
+                  and all(p is None or p.suffix.lower() == ".parquet" for p in (caseload, members, businesses)))
+    totals: ScreenTotals | None = None
+    notes: list[Note] = []
+    fates: list[ColumnFate] = []
+    tables: list[dict[str, Any]] = []
+    item_rows: dict[str, tuple[int, int]] = {}
+    asked = RequestFiles(kb, requests, entity, lang) if requests is not None else None
+    if streamable:
+        total = check_parquet(caseload, limits).metadata.num_rows
+        said: list[Note] = list(spec.notes)
+
+        def run_stream(step: Callable[[int], None] | None) -> ScreenTotals:
+            got = screen_stream(kb, evaluator, caseload, members, businesses, as_of, output, step, spec,
+                                jurisdiction, limits, said, asked)
+            return got if got is not None else ScreenTotals(entity, as_of, kb.version, rows_in=-1)
+
+        totals = progress(total, run_stream) if progress is not None else run_stream(None)
+        if totals.rows_in < 0:
+            totals = None
+        else:
+            item_rows, notes = totals.item_rows, said
+            fates = _parquet_fates(spec, caseload, members, businesses)
+            tables = [{"table": role, "source": str(p)} for role, p in
+                      (("households", caseload), ("members", members), ("businesses", businesses)) if p is not None]
+    if totals is None:
+        loaded = load_caseload(kb, caseload, members, businesses, encoding, entity, spec, jurisdiction, limits)
+        notes, item_rows, fates, tables = loaded.notes, loaded.item_rows, loaded.columns, loaded.tables
+
+        def run(step: Callable[[int], None] | None) -> ScreenTotals:
+            return screen(kb, evaluator, loaded, as_of, output, step, workers, asked)
+
+        totals = progress(loaded.n, run) if progress is not None else run(None)
+    assert totals.rows_in == totals.screened + totals.rejected, "every input row is screened or rejected"
+    errors_path = errors_path or (output.with_name(output.stem + ".errors.csv") if output is not None else None)
+    if errors_path is not None and totals.errors:
+        with errors_path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(errors_header(lang))
+            w.writerows([e.file, e.row, e.column, e.text(lang)] for e in totals.errors)
+    written = asked.close(totals) if asked is not None else {}
+    result = ScreenRun(totals, output, report, errors_path if totals.errors else None, notes, item_rows, fates, tables,
+                       lang, requests, written)
+    if report is not None:
+        write_report(kb, summarize(kb, result, lang), report)
+    # From the first byte read to the report written: what a county waits for.
+    totals.seconds = time.perf_counter() - started
+    return result
+
+
+def _parquet_fates(spec: ColumnSpec, caseload: Path, members: Path | None, businesses: Path | None
+                   ) -> list[ColumnFate]:
+    """Every column of a Parquet caseload read in parts, and what became of it (from the files' schemas)."""
+    import pyarrow.parquet as pq
+
+    from houfu.io.tables import column_fates
+
+    out: list[ColumnFate] = []
+    for path, level in ((caseload, "household"), (members, "member"), (businesses, "entity")):
+        if path is not None:
+            names = pq.ParquetFile(path).schema_arrow.names
+            out += column_fates(spec, level, None, names, str(path), sample=False)[1]
+    return out
+
+
+def progress_bar(total: int, run: Callable[[Callable[[int], None] | None], ScreenTotals]) -> ScreenTotals:
+    """Run with a progress bar on stderr: households done, households per second, time left."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(TextColumn("screening"), BarColumn(), TaskProgressColumn(),
+                  TextColumn("{task.completed:,.0f} households · {task.fields[rate]}/s"), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("screen", total=total, rate="-")
+        start = time.perf_counter()
+
+        def step(k: int) -> None:
+            done = bar.tasks[0].completed + k
+            bar.update(task, advance=k, rate=f"{int(done / max(1e-9, time.perf_counter() - start)):,}")
+
+        return run(step)

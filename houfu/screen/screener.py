@@ -1,0 +1,988 @@
+"""``houfu screen``: a whole caseload through the column evaluator, to a determinations file and totals.
+
+The caseload is cut into chunks of households; each chunk is split by the program its households need (the
+documents in force where they live), decided by ``engine.vector``, written out, and added to the totals the
+caseload report is drawn from. Memory follows the chunk, not the caseload. ``screen_partition`` is the same
+work on one partition for Dask (``--dask``), so the distributed run and the local one are one code path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from houfu.engine.columns import Caseload, ColumnProgram
+from houfu.engine.evaluator import Evaluator, documents_in_force
+from houfu.engine.program import Program, Target, gates_of
+from houfu.engine.results import Status, TargetKind
+from houfu.engine.vector import STATUSES, Decisions, VectorEvaluator
+from houfu.io.limits import LIMITS, Deadline, TableLimits
+from houfu.io.mapping import ColumnSpec, spec_for
+from houfu.io.notes import CellError, ErrorGroup, Note, group_errors
+from houfu.io.tables import ColumnFate, Loaded, TextBudget, check_parquet
+from houfu.kb.loader import KB, FieldError
+from houfu.kb.models import Role
+from houfu.kb.query import site_named
+
+__all__ = ["ACTIONS", "OUTPUT_FORMATS", "ScreenRun", "ScreenTotals", "carriers_of", "determinations_table",
+           "screen", "screen_stream"]
+
+OUTPUT_FORMATS = (".parquet", ".csv", ".xlsx", ".jsonl")
+CHUNK = 25000
+#: entries each list in the report shows (its count and total cover the whole caseload)
+LISTED = 200
+
+
+#: Kinds of action a measure needs for a household or site, the most pressing first: fix (a site duty violated),
+#: act (applies and not yet done, or with no test of whether it is done), due (a site duty whose period is under
+#: way), verify (applies; whether it is already done is unknown), collect (cannot tell yet: facts missing). A
+#: department's household (site) counts once, under the most pressing kind it needs from that department, so the
+#: kinds add up to its total. The wording is in the report's templates.
+ACTIONS = ("fix", "act", "due", "verify", "collect")
+
+
+@dataclass
+class ListTotals:
+    """One of the report's lists (policies/lists.yaml), decided three-valued: counted in full, listed up to
+    LISTED per group."""
+
+    confirmed: int = 0
+    to_check: int = 0
+    confirmed_rows: list[tuple[str, str, str]] = field(default_factory=list)  # household, name, site
+    to_check_rows: list[tuple[str, str, str, tuple[str, ...]]] = field(default_factory=list)  # … and facts to ask
+    asked: Counter[str] = field(default_factory=Counter)  # fact -> households to check that lack it
+
+    def merge(self, other: ListTotals) -> None:
+        self.confirmed += other.confirmed
+        self.to_check += other.to_check
+        self.confirmed_rows.extend(other.confirmed_rows[:max(0, LISTED - len(self.confirmed_rows))])
+        self.to_check_rows.extend(other.to_check_rows[:max(0, LISTED - len(self.to_check_rows))])
+        self.asked.update(other.asked)
+
+
+@dataclass
+class RequestTotals:
+    """What one body is asked for: the missing facts its registers hold, as (household, fact) pairs (a member's
+    fact counts once per member), counted in full and listed up to LISTED."""
+
+    households: int = 0
+    pairs: int = 0
+    by_fact: Counter[str] = field(default_factory=Counter)  # fact -> pairs
+    registers: Counter[str] = field(default_factory=Counter)  # register id -> pairs
+    listed: list[tuple[str, str, str, str]] = field(default_factory=list)  # household, name, site, path
+
+    def merge(self, other: RequestTotals) -> None:
+        self.households += other.households
+        self.pairs += other.pairs
+        self.by_fact.update(other.by_fact)
+        self.registers.update(other.registers)
+        self.listed.extend(other.listed[:max(0, LISTED - len(self.listed))])
+
+
+@dataclass
+class ScreenTotals:
+    """What the caseload report is drawn from, added up chunk by chunk."""
+
+    entity: str
+    as_of: dt.date
+    kb_version: str
+    rows_in: int = 0
+    screened: int = 0
+    rejected: int = 0
+    people: int = 0
+    by_site: Counter[str] = field(default_factory=Counter)
+    by_category: Counter[str] = field(default_factory=Counter)
+    by_jurisdiction: Counter[str] = field(default_factory=Counter)
+    status_counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    #: the lists keep their first LISTED entries; the counts and totals cover everyone
+    lists: dict[str, ListTotals] = field(default_factory=lambda: defaultdict(ListTotals))
+    training: list[tuple[str, int, float | None]] = field(default_factory=list)  # household, member (1-), shortfall
+    training_count: int = 0
+    training_total: float = 0.0
+    subsidies: list[tuple[str, int, float | None]] = field(default_factory=list)  # household, business (1-), yuan
+    subsidy_count: int = 0
+    subsidy_total: float = 0.0
+    missing: Counter[str] = field(default_factory=Counter)  # fact -> determinations it would settle
+    missing_holder: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))  # -> register id
+    #: body id -> kind of action (ACTIONS, and "all") -> households (sites) where a measure it carries needs it;
+    #: "" gathers the measures no office carries
+    workload: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    #: body id -> what it is asked for; "" gathers the facts no register serves for the household's jurisdiction
+    requests: dict[str, RequestTotals] = field(default_factory=lambda: defaultdict(RequestTotals))
+    site_issues: list[tuple[str, str, str, str]] = field(default_factory=list)  # site, measure, status, clause
+    errors: list[CellError] = field(default_factory=list)
+    seconds: float = 0.0
+    item_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    parts: int = 0  # parts read in turn (0: the caseload was read whole)
+
+    def merge(self, other: ScreenTotals) -> None:
+        for name in ("rows_in", "screened", "rejected", "people", "training_count", "training_total",
+                     "subsidy_count", "subsidy_total"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("by_site", "by_category", "by_jurisdiction", "missing"):
+            getattr(self, name).update(getattr(other, name))
+        for name in ("status_counts", "missing_holder", "workload"):
+            mine = getattr(self, name)
+            for k, v in getattr(other, name).items():
+                mine[k].update(v)
+        for name in ("lists", "requests"):
+            mine = getattr(self, name)
+            for k, v in getattr(other, name).items():
+                mine[k].merge(v)
+        for name in ("training", "subsidies"):
+            getattr(self, name).extend(getattr(other, name)[:max(0, LISTED - len(getattr(self, name)))])
+        for name in ("site_issues", "errors"):
+            getattr(self, name).extend(getattr(other, name))
+
+
+def carriers_of(kb: KB, measure_id: str) -> tuple[str, ...] | None:
+    """The bodies whose workload a measure adds to where it needs action: its handler (the office a household is
+    sent to, houfu's recommendation with its basis); without one, the bodies the text names as doing it or as
+    lead (牵头); without those, none: the text leaves it to a list 按职责分工, or to its addressees. None for a
+    measure that is no work for one household or site: a general duty toward everyone in scope (its letter kind
+    is general), or a measure no rule decides."""
+    from houfu.kb.models import LetterKind
+    from houfu.kb.query import owners_of
+
+    m = kb.measures[measure_id]
+    if m.rule is None or (m.plain is not None and m.plain.kind is LetterKind.general):
+        return None
+    if m.handler is not None:
+        return (m.handler.body,)
+    return tuple(dict.fromkeys(o["id"] for o in owners_of(kb, measure_id) if o["role"] in ("named", "lead")))
+
+
+def _owners_text(kb: KB, measure_id: str, owners: list[Any]) -> str:
+    ordered = sorted((o for o in owners if o.role is not Role.implicit),
+                     key=lambda o: (not o.handles, o.role is not Role.named, o.role is not Role.lead))
+    return "、".join(o.name for o in ordered) or "、".join(o.name for o in owners)
+
+
+class Screener:
+    """Holds what every chunk shares: the evaluators, the programs, the owners of each measure."""
+
+    def __init__(self, kb: KB, evaluator: Evaluator, as_of: dt.date):
+        self.kb, self.evaluator, self.as_of = kb, evaluator, as_of
+        self.vector = VectorEvaluator(kb)
+        self._owners: dict[str, list[Any]] = {}
+        self._carriers: dict[str, tuple[str, ...] | None] = {}
+        self._programs: dict[tuple[str, str | None], Program | str] = {}
+        self._holders: dict[tuple[str, str | None], str | None] = {}
+        self.lists = _report_lists(kb)
+        self._prepared: Loaded | None = None
+        #: entries for the totals' lists, held until the chunk is done: a chunk is decided jurisdiction by
+        #: jurisdiction, and the lists keep the first rows of the file, whatever the chunks (row, seq, list, entry)
+        self._pending: list[tuple[int, int, list[Any], tuple[Any, ...]]] = []
+
+    def owners(self, measure_id: str) -> list[Any]:
+        got = self._owners.get(measure_id)
+        if got is None:
+            from houfu.engine.results import Owner
+            from houfu.kb.query import owners_of
+
+            m = self.kb.measures[measure_id]
+            handler = m.handler.body if m.handler else None
+            got = self._owners[measure_id] = [Owner(body_id=o["id"], name=o["name"], role=Role(o["role"]),
+                                                    handles=o["id"] == handler) for o in owners_of(self.kb, measure_id)]
+        return got
+
+    def carriers(self, measure_id: str) -> tuple[str, ...] | None:
+        if measure_id not in self._carriers:
+            self._carriers[measure_id] = carriers_of(self.kb, measure_id)
+        return self._carriers[measure_id]
+
+    def holder(self, path: str, area: str | None) -> str | None:
+        """The register holding a missing fact (a path such as members[0].age) for a household of ``area``."""
+        key = (path.split("].", 1)[-1], area)
+        if key not in self._holders:
+            from houfu.kb.query import holder_of
+
+            r = holder_of(self.kb, key[0], area)
+            self._holders[key] = r.id if r is not None else None
+        return self._holders[key]
+
+    def program(self, entity: str, jurisdiction: str | None) -> Program | str:
+        """The program for households of this jurisdiction, or the reason there is none."""
+        key = (entity, jurisdiction)
+        if key not in self._programs:
+            try:
+                j = self.evaluator.jurisdiction(jurisdiction)
+                self._programs[key] = self.evaluator.program(entity, tuple(documents_in_force(self.kb, j, self.as_of)))
+            except FieldError as exc:
+                self._programs[key] = exc.message
+        return self._programs[key]
+
+    def prepare(self, loaded: Loaded) -> None:
+        """Per household, the program it needs (by jurisdiction, decided once per distinct value), and codes
+        of the site and category columns for counting."""
+        enc = pc.dictionary_encode(loaded.jurisdictions)
+        codes = enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False).astype(np.intp)
+        values = [*enc.dictionary.to_pylist(), None]
+        self._found = [self.program(loaded.entity, v) for v in values]
+        self._areas = [self._area(v) for v in values]
+        self._program_of = codes
+        self._label_codes = {}
+        for key in ("site", "category"):
+            e = pc.dictionary_encode(loaded.labels[key])
+            self._label_codes[key] = (e.indices.fill_null(len(e.dictionary)).to_numpy(zero_copy_only=False),
+                                      [*e.dictionary.to_pylist(), "—"])
+        # What the record of a household's named site says of the site, where the household does not say it
+        # (as Evaluator.facts does for one household): per site written, the rows and the coded values.
+        self._site_facts: list[tuple[npt.NDArray[np.bool_], str, float]] = []
+        if loaded.entity == "household":
+            codes, written = self._label_codes["site"]
+            shared = self.kb.models.paths("household")
+            codec = loaded.caseload.main.codec
+            for i, value in enumerate(written[:-1]):
+                site = site_named(self.kb, value)
+                for fact, v in (site.facts if site is not None else {}).items():
+                    code = codec.encode_constant(fact, v)
+                    if fact in shared and code is not None:
+                        self._site_facts.append((codes == i, fact, code))
+
+    def _area(self, jurisdiction: str | None) -> str | None:
+        try:
+            return self.evaluator.jurisdiction(jurisdiction)
+        except FieldError:
+            return None
+
+    def chunk(self, loaded: Loaded, rows: npt.NDArray[np.intp],
+              write: Callable[[pa.Table], None] | None, totals: ScreenTotals,
+              request: Callable[[pa.Table], None] | None = None) -> None:
+        """Decide one chunk of households, write its rows, add it to the totals, and (``request``) hand on the
+        data requests of its missing facts, one row per (household, fact) with the body that holds it."""
+        if self._prepared is not loaded:
+            self.prepare(loaded)
+            self._prepared = loaded
+        codes = self._program_of[rows]
+        for code in np.unique(codes).tolist():
+            idx = rows[codes == code]
+            p = self._found[code]
+            if isinstance(p, str):
+                for r in idx.tolist():
+                    totals.errors.append(CellError(loaded.source, int(loaded.row_numbers[r]), "jurisdiction",
+                                                   f"household {loaded.id(r)}: {p}", "jurisdiction_refused",
+                                                   {"value": loaded.jurisdictions[r].as_py() or "", "message": p}))
+                totals.rejected += len(idx)
+                continue
+            sub = loaded.caseload.take(idx)
+            for rows_of_site, fact, value in self._site_facts:
+                col = sub.main.column(fact)
+                col[rows_of_site[idx] & np.isnan(col)] = value
+            decisions = self.vector.decide(p, sub, self.as_of)
+            self._add(loaded, idx, sub, decisions, totals, self._areas[code], request)
+            if write is not None:
+                write(determinations_table(self, loaded, idx, sub, decisions))
+        self._pending.sort(key=itemgetter(0, 1))
+        for row, _, target, extra in self._pending:
+            if len(target) < LISTED:
+                # The household's id, name and site, looked up only for the entries kept.
+                head = (loaded.id(row),) if target is totals.training or target is totals.subsidies else (
+                    loaded.id(row), loaded.label("name", row), loaded.label("site", row))
+                target.append((*head, *extra))
+        self._pending = []
+
+    def _list(self, target: list[Any], row: int, extra: tuple[Any, ...]) -> None:
+        """Hold an entry for a list of the totals: the household at ``row`` and what follows its id (and, but for
+        the training and subsidy lists, its name and site)."""
+        self._pending.append((row, len(self._pending), target, extra))
+
+    @staticmethod
+    def _room(target: list[Any]) -> int:
+        """How many entries a list may still take from this chunk (the earlier chunks' rows come first)."""
+        return max(0, LISTED - len(target))
+
+    def _add(self, loaded: Loaded, idx: npt.NDArray[np.intp], sub: Caseload, d: Decisions,
+             totals: ScreenTotals, area: str | None = None, request: Callable[[pa.Table], None] | None = None,
+             ) -> None:
+        kb = self.kb
+        n = len(idx)
+        totals.screened += n
+        totals.people += int(sub.members.count.sum())
+        for k, counter in (("site", totals.by_site), ("category", totals.by_category)):
+            codes, names = self._label_codes[k]
+            counts = np.bincount(codes[idx], minlength=len(names))
+            counter.update({str(names[c]): int(v) for c, v in enumerate(counts.tolist()) if v})
+        # Missing facts: the determinations each would settle, and (household, path) cells for the requests.
+        paths: dict[str, int] = {}
+        cells: list[tuple[npt.NDArray[np.intp], int]] = []
+        open_rows: dict[int, npt.NDArray[np.bool_]] = {}  # measure -> rows with facts missing
+        for j in range(len(d.measures)):
+            parts = d.missing.get(j, [])
+            if not parts:
+                continue
+            has = np.zeros(n, bool)
+            for rows, ps in parts:
+                has[rows] = True
+                for path in ps:
+                    fact = path.split("].", 1)[-1]
+                    totals.missing[fact] += len(rows)
+                    register = self.holder(path, area)
+                    totals.missing_holder[fact][register or ""] += len(rows)
+                    cells.append((rows, paths.setdefault(path, len(paths))))
+            open_rows[j] = has
+        self._workload(d, open_rows, totals)
+        # The supervisor's lists: confirmed where the test holds, to check (with the facts to ask) where it may.
+        asked = [(rows, paths.setdefault(path, len(paths)), k) for rows, path, k in self._lists(loaded, idx, sub,
+                                                                                                 totals)]
+        self._requests(loaded, idx, list(paths), cells, asked, area, totals, request)
+        for ma in d.amounts:
+            for a in ma.amounts:
+                values = np.asarray(a.values, dtype=float)
+                rows = np.asarray(a.rows, dtype=np.intp)
+                if a.quantity == "training_shortfall":
+                    short = values != 0  # a shortfall, or unknown (NaN)
+                    totals.training_count += int(short.sum())
+                    totals.training_total += float(np.nansum(values[short]))
+                    for row, v in zip(rows[short][:self._room(totals.training)].tolist(),
+                                      values[short].tolist(), strict=False):
+                        hh = int(idx[sub.members.owner[row]])
+                        self._list(totals.training, hh, (int(sub.members.position[row]) + 1,
+                                                         None if np.isnan(v) else v))
+                elif a.quantity == "quarterly_subsidy":
+                    totals.subsidy_count += len(rows)
+                    totals.subsidy_total += float(np.nansum(values))
+                    for row, v in zip(rows[:self._room(totals.subsidies)].tolist(), values.tolist(),
+                                      strict=False):
+                        hh = int(idx[sub.entities.owner[row]])
+                        self._list(totals.subsidies, hh, (int(sub.entities.position[row]) + 1,
+                                                          None if np.isnan(v) else v))
+        if d.entity == "site":
+            for j, mid in enumerate(d.measures):
+                for s in (Status.violated, Status.not_due):
+                    for r in np.flatnonzero(d.status[:, j] == STATUSES.index(s)).tolist():
+                        clause = kb.clauses[kb.measure_clause[mid]]
+                        totals.site_issues.append((loaded.id(int(idx[r])), mid, s.value, clause.number))
+        del kb
+
+
+    def _workload(self, d: Decisions, open_rows: dict[int, npt.NDArray[np.bool_]], totals: ScreenTotals) -> None:
+        """Each measure's status counts; and per body, the households (sites) where a measure it carries needs
+        action, each under the most pressing kind (ACTIONS): a site duty violated, applies and not yet done, a site
+        duty under way, applies and whether done unknown, facts missing. A satisfied, met, ruled-out or
+        out-of-scope measure is no work."""
+        code = {s: STATUSES.index(s) for s in (Status.applies, Status.undetermined, Status.violated, Status.not_due)}
+        n = d.status.shape[0]
+        work: dict[str, dict[str, npt.NDArray[np.bool_]]] = {}
+        for j, mid in enumerate(d.measures):
+            col = d.status[:, j]
+            counts = np.bincount(col, minlength=len(STATUSES))
+            totals.status_counts[mid].update({STATUSES[c].value: int(v) for c, v in enumerate(counts) if v})
+            carriers = self.carriers(mid)
+            if carriers is None:
+                continue
+            has = open_rows.get(j)
+            kinds: dict[str, npt.NDArray[np.bool_]] = {}
+            if counts[code[Status.applies]]:
+                applies = col == code[Status.applies]
+                verify = applies & has if has is not None else np.zeros(n, bool)
+                kinds["act"], kinds["verify"] = applies & ~verify, verify
+            if has is not None and counts[code[Status.undetermined]]:
+                kinds["collect"] = (col == code[Status.undetermined]) & has
+            if counts[code[Status.violated]]:
+                kinds["fix"] = col == code[Status.violated]
+            if counts[code[Status.not_due]]:
+                kinds["due"] = col == code[Status.not_due]
+            if not kinds:
+                continue
+            for body in carriers or ("",):
+                mine = work.setdefault(body, {})
+                for kind, mask in kinds.items():
+                    mine[kind] = mine[kind] | mask if kind in mine else mask
+        for body, kinds in work.items():
+            taken = np.zeros(n, bool)
+            for kind in ACTIONS:
+                if kind in kinds:
+                    mask = kinds[kind] & ~taken
+                    totals.workload[body][kind] += int(mask.sum())
+                    taken |= mask
+            totals.workload[body]["all"] += int(taken.sum())
+
+    def _lists(self, loaded: Loaded, idx: npt.NDArray[np.intp], sub: Caseload, totals: ScreenTotals,
+               ) -> list[tuple[npt.NDArray[np.intp], str, int]]:
+        """Each list decided three-valued on the chunk (ages from birth dates as the measures have them):
+        confirmed and to-check households counted and listed, and the facts each to-check household lacks,
+        returned as (rows, path, list index) for the data requests."""
+        if not self.lists or loaded.entity != "household":
+            return []  # the lists are household conditions
+        caseload = self.vector.derived(sub, self.as_of)
+        out: list[tuple[npt.NDArray[np.intp], str, int]] = []
+        for k, (name, cp) in enumerate(self.lists.items()):
+            key = f"{TargetKind.concept.value}:{name}"
+            t, f = cp.evaluate(caseload)[key]
+            lt = totals.lists[name]
+            hits = np.flatnonzero(t)
+            lt.confirmed += len(hits)
+            for r in hits[:self._room(lt.confirmed_rows)].tolist():
+                i = int(idx[r])
+                self._list(lt.confirmed_rows, i, ())
+            unknown = ~(t | f)
+            if not unknown.any():
+                continue
+            rows_open = np.flatnonzero(unknown)
+            lt.to_check += len(rows_open)
+            shown = rows_open[:self._room(lt.to_check_rows)]
+            facts_of: dict[int, list[str]] = {int(r): [] for r in shown.tolist()}
+            lacking: dict[str, npt.NDArray[np.bool_]] = {}
+            for rows, ps in cp.missing(caseload, key, unknown):
+                for path in ps:
+                    out.append((rows, path, k))
+                    fact = path.split("].", 1)[-1]
+                    mask = lacking.setdefault(fact, np.zeros(len(t), bool))
+                    mask[rows] = True
+                    for r in np.intersect1d(rows, shown, assume_unique=False).tolist():
+                        facts_of[int(r)].append(path)
+            lt.asked.update({fact: int(mask.sum()) for fact, mask in lacking.items()})
+            for r in shown.tolist():
+                i = int(idx[r])
+                self._list(lt.to_check_rows, i, (tuple(sorted(set(facts_of[r]), key=_path_order)),))
+        return out
+
+    def _requests(self, loaded: Loaded, idx: npt.NDArray[np.intp], paths: list[str],
+                  cells: list[tuple[npt.NDArray[np.intp], int]], asked: list[tuple[npt.NDArray[np.intp], int, int]],
+                  area: str | None, totals: ScreenTotals, request: Callable[[pa.Table], None] | None) -> None:
+        """The missing facts as (household, path) pairs, each routed to the body whose register holds it for the
+        household's jurisdiction ("" where none does): counted per body, and handed to ``request`` as rows.
+
+        A pair missing for several measures is one request: a boolean matrix (paths x households) marks them,
+        which costs a bit per cell and no sort."""
+        if not paths:
+            return
+        width, n = len(paths), len(idx)
+        need = np.zeros((width, n), bool)
+        for rows, pid in cells:
+            need[pid, rows] = True
+        for rows, pid, _ in asked:
+            need[pid, rows] = True
+        # Paths in one order, so each household's requests come in the same order however it was chunked.
+        order = np.array(sorted(range(width), key=lambda i: _path_order(paths[i])), dtype=np.intp)
+        per_path = need.sum(axis=1)
+        registers = [self.holder(path, area) or "" for path in paths]
+        bodies = {r: self.kb.registers[r].body if r else "" for r in registers}
+        for body in dict.fromkeys(bodies.values()):
+            mine = order[np.array([bodies[registers[i]] == body for i in order.tolist()])]
+            mine = mine[per_path[mine] > 0]
+            if not len(mine):
+                continue
+            rt = totals.requests[body]
+            rt.pairs += int(per_path[mine].sum())
+            rt.households += int(need[mine].any(axis=0).sum())
+            for i in mine.tolist():
+                rt.by_fact[paths[i].split("].", 1)[-1]] += int(per_path[i])
+                rt.registers[registers[i]] += int(per_path[i])
+            room = self._room(rt.listed)
+            if room:
+                rows, at = np.nonzero(need[mine].T)  # household by household, each in path order
+                for r, i in zip(rows[:room].tolist(), mine[at[:room]].tolist(), strict=True):
+                    self._list(rt.listed, int(idx[r]), (paths[i],))
+        if request is None:
+            return
+        settles = np.zeros((width, n), np.int32)
+        for rows, pid in cells:
+            settles[pid, rows] += 1  # the rows of one part are distinct
+        flags = np.zeros((width, n), np.int64)
+        for rows, pid, k in asked:
+            flags[pid, rows] |= 1 << k
+        rows, at = np.nonzero(need[order].T)
+        path_of = order[at]
+        where = idx[rows]
+        register_names = list(dict.fromkeys(registers))
+        register_of = np.array([register_names.index(r) for r in registers], dtype=np.int32)
+        body_names = list(dict.fromkeys(bodies.values()))
+        body_of = np.array([body_names.index(bodies[r]) for r in register_names], dtype=np.int32)
+        request(pa.table({
+            "body": pa.DictionaryArray.from_arrays(pa.array(body_of[register_of[path_of]]), pa.array(body_names)),
+            "register": pa.DictionaryArray.from_arrays(pa.array(register_of[path_of]), pa.array(register_names)),
+            "household": loaded.ids.take(pa.array(where)),
+            "name": loaded.labels["name"].take(pa.array(where)) if "name" in loaded.labels
+            else pa.nulls(len(where), pa.string()),
+            "site": loaded.labels["site"].take(pa.array(where)) if "site" in loaded.labels
+            else pa.nulls(len(where), pa.string()),
+            "path": pa.DictionaryArray.from_arrays(pa.array(path_of.astype(np.int32)), pa.array(paths)),
+            "settles": pa.array(settles[path_of, rows]),
+            "lists": pa.array(flags[path_of, rows]),
+        }))
+
+
+def _path_order(path: str) -> tuple[int, int, str]:
+    """Household facts first, then each member's (members[0] before members[1]), then each business's: one order
+    however the caseload was cut into chunks."""
+    head, _, fact = path.partition("].")
+    if not fact:
+        return (0, 0, path)
+    collection, _, number = head.partition("[")
+    return (1 if collection == "members" else 2, int(number), fact)
+
+
+def _report_lists(kb: KB) -> dict[str, ColumnProgram]:
+    """The supervisor's lists declared in data (policies/lists.yaml), compiled once."""
+    out = {}
+    gates = gates_of(kb)  # as in the rules: a fact never asked of someone counts for nothing in a list either
+    for item in kb.lists:
+        target = Target(TargetKind.concept, item.id, "", "", "", gates.apply(item.when))
+        out[item.id] = ColumnProgram(Program("household", (), (target,),
+                                             {n: gates.apply(c.when) for n, c in kb.concepts.items()},
+                                             {pid: p.value for pid, p in kb.parameters.items()}))
+    return out
+
+
+def determinations_table(s: Screener, loaded: Loaded, idx: npt.NDArray[np.intp], sub: Caseload,
+                         d: Decisions) -> pa.Table:
+    """One row per (household, measure): status, amount, owners, missing facts, first failed test, kb_version."""
+    kb = s.kb
+    n, m = d.status.shape
+    ids = loaded.ids.take(pa.array(idx))
+    household = pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(n, dtype=np.int32), m)), ids)
+    measure = pa.DictionaryArray.from_arrays(pa.array(np.tile(np.arange(m, dtype=np.int32), n)),
+                                             pa.array(d.measures, type=pa.string()))
+    status = pa.DictionaryArray.from_arrays(pa.array(d.status.reshape(-1).astype(np.int32)),
+                                            pa.array([x.value for x in STATUSES], type=pa.string()))
+    owners = _dictionary(np.tile(np.arange(m, dtype=np.int32), n),
+                         [_owners_text(kb, mid, s.owners(mid)) for mid in d.measures])
+    # Amounts: the household's total for the measure (null where none, or where one is unknown).
+    total = np.zeros(n * m)
+    has = np.zeros(n * m, bool)
+    unknown = np.zeros(n * m, bool)
+    for ma in d.amounts:
+        for a in ma.amounts:
+            rows = np.asarray(a.rows, dtype=np.intp)
+            owner = rows if a.level == "main" else (sub.members.owner[rows] if a.level == "members"
+                                                    else sub.entities.owner[rows])
+            cell = owner * m + ma.measure
+            values = np.asarray(a.values, dtype=float)
+            np.add.at(total, cell, np.nan_to_num(values))
+            has[cell] = True
+            unknown[cell[np.isnan(values)]] = True
+    amount = pa.array(total, mask=~has | unknown)
+    # Missing facts as list<string>, built from (cell, path) pairs without a loop over rows.
+    cells: list[npt.NDArray[np.intp]] = []
+    path_ids: list[npt.NDArray[np.int32]] = []
+    paths: dict[str, int] = {}
+    for j, parts in d.missing.items():
+        for rows, ps in parts:
+            for p in ps:
+                pid = paths.setdefault(p, len(paths))
+                cells.append(rows * m + j)
+                path_ids.append(np.full(len(rows), pid, dtype=np.int32))
+    if cells:
+        cell = np.concatenate(cells)
+        # Paths in alphabetical order within a row, so the list is the same however the caseload was chunked.
+        names = list(paths)
+        rank = np.empty(len(names), dtype=np.int32)
+        rank[np.argsort(np.array(names, dtype=object))] = np.arange(len(names), dtype=np.int32)
+        pid_all = rank[np.concatenate(path_ids)]
+        paths = {n: i for i, n in enumerate(sorted(names))}
+        order = np.lexsort((pid_all, cell))
+        cell, pid_all = cell[order], pid_all[order]
+        offsets = np.concatenate(([0], np.cumsum(np.bincount(cell, minlength=n * m)))).astype(np.int32)
+        values = pa.array(list(paths), type=pa.string()).take(pa.array(pid_all))
+    else:
+        offsets = np.zeros(n * m + 1, dtype=np.int32)
+        values = pa.array([], type=pa.string())
+    missing = pa.ListArray.from_arrays(pa.array(offsets), values)
+    # The first failed test, by its description.
+    failed_idx = np.full(n * m, -1, dtype=np.int32)
+    failed_text: list[str] = []
+    for j, (first, texts) in d.failed.items():
+        base = len(failed_text)
+        failed_text += texts
+        hit = first >= 0
+        failed_idx[np.flatnonzero(hit) * m + j] = base + first[hit]
+    failed = _dictionary(failed_idx, failed_text or [""])
+    return pa.table({"household": household, "measure": measure, "status": status, "amount": amount,
+                     "owners": owners, "missing": missing, "failed": failed,
+                     "kb_version": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n * m, dtype=np.int32)),
+                                                                  pa.array([kb.version]))})
+
+
+def _dictionary(indices: npt.NDArray[np.int32], values: list[str]) -> pa.DictionaryArray:
+    """A dictionary column with each value once (-1 is null): a repeated dictionary entry makes Parquet's
+    dictionary encoder fall back to a slow path (it cost 0.7 s per million rows)."""
+    unique: dict[str, int] = {}
+    remap = np.array([unique.setdefault(v, len(unique)) for v in values] or [0], dtype=np.int32)
+    idx = np.where(indices >= 0, remap[np.maximum(indices, 0)], -1).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(idx, mask=idx < 0), pa.array(list(unique) or [""], pa.string()))
+
+
+class Writer:
+    """Determinations to Parquet, CSV, XLSX or JSON Lines, chunk by chunk."""
+
+    def __init__(self, path: Path):
+        self.path, self.kind = path, path.suffix.lower()
+        self._writer: Any = None
+        self._book: Any = None
+        self.rows = 0
+
+    def __call__(self, table: pa.Table) -> None:
+        self.rows += table.num_rows
+        if self.kind == ".parquet":
+            import pyarrow.parquet as pq
+
+            if self._writer is None:
+                # No column statistics: a determinations file is read whole, and they cost a third of the write.
+                self._writer = pq.ParquetWriter(self.path, table.schema, compression="lz4", write_statistics=False)
+            self._writer.write_table(table)
+            return
+        flat = _flat(table)
+        if self.kind == ".csv":
+            import pyarrow.csv as pcsv
+
+            if self._writer is None:
+                self._writer = pcsv.CSVWriter(self.path, flat.schema)
+            self._writer.write_table(flat)
+        elif self.kind == ".jsonl":
+            import orjson
+
+            if self._writer is None:
+                self._writer = self.path.open("wb")
+            for row in flat.to_pylist():
+                self._writer.write(orjson.dumps(row) + b"\n")
+        elif self.kind == ".xlsx":
+            if self._book is None:
+                import openpyxl
+
+                self._book = openpyxl.Workbook(write_only=True)
+                self._sheet = self._book.create_sheet("determinations")
+                self._sheet.append(flat.column_names)
+            for row in zip(*(c.to_pylist() for c in flat.columns), strict=True):
+                self._sheet.append(list(row))
+
+    def close(self) -> None:
+        if self.kind == ".xlsx":
+            if self._book is None:
+                import openpyxl
+
+                self._book = openpyxl.Workbook(write_only=True)
+                self._book.create_sheet("determinations")
+            self._book.save(self.path)
+        elif self._writer is not None:
+            self._writer.close()
+        elif self.kind != ".parquet":
+            self.path.write_text("", encoding="utf-8")
+
+
+def _flat(table: pa.Table) -> pa.Table:
+    """Text columns for CSV, XLSX and JSON Lines: dictionaries decoded, missing facts joined with ';'."""
+    import pyarrow.compute as pc
+
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(pa.string())
+        if name == "missing":
+            col = pc.binary_join(col, ";")
+        cols[name] = col
+    return pa.table(cols)
+
+
+def chunks(n: int, size: int = CHUNK) -> Iterator[npt.NDArray[np.intp]]:
+    for start in range(0, n, size):
+        yield np.arange(start, min(n, start + size), dtype=np.intp)
+
+
+#: What forked workers share with the parent (copy-on-write): set just before the pool starts.
+_JOB: tuple[KB, Evaluator, Loaded, dt.date, bool, bool] | None = None
+
+
+def _work(rows: npt.NDArray[np.intp]) -> tuple[list[pa.Table], list[pa.Table], ScreenTotals]:
+    """One chunk in a worker process: its determinations and data requests (sent back as Arrow) and its totals."""
+    assert _JOB is not None
+    kb, evaluator, loaded, as_of, write, ask = _JOB
+    screener = _WORKER_SCREENER.get(id(loaded)) or _WORKER_SCREENER.setdefault(id(loaded),
+                                                                                Screener(kb, evaluator, as_of))
+    tables: list[pa.Table] = []
+    totals = ScreenTotals(loaded.entity, as_of, kb.version)
+    asked: list[pa.Table] = []
+    screener.chunk(loaded, rows, tables.append if write else None, totals, asked.append if ask else None)
+    return tables, asked, totals
+
+
+_WORKER_SCREENER: dict[int, Screener] = {}
+
+
+def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output: Path | None,
+           progress: Callable[[int], None] | None = None, workers: int = 1,
+           request: Callable[[pa.Table], None] | None = None) -> ScreenTotals:
+    """Screen a loaded caseload; every input row is screened or rejected, and the totals say which.
+
+    With ``workers`` > 1 the chunks are decided in forked processes (they share the loaded caseload
+    copy-on-write) and written here, in order, as they come back."""
+    global _JOB
+    started = time.perf_counter()
+    totals = ScreenTotals(loaded.entity, as_of, kb.version, rows_in=loaded.rows_in,
+                          rejected=loaded.rows_in - loaded.n, errors=list(loaded.errors))
+    writer = Writer(output) if output is not None else None
+    parts = list(chunks(loaded.n, CHUNK if workers <= 1 else max(10_000, min(CHUNK, loaded.n // (4 * workers) + 1))))
+    try:
+        if workers <= 1 or len(parts) <= 1:
+            screener = Screener(kb, evaluator, as_of)
+            for rows in parts:
+                screener.chunk(loaded, rows, writer, totals, request)
+                if progress is not None:
+                    progress(len(rows))
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            _JOB = (kb, evaluator, loaded, as_of, writer is not None, request is not None)
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                for rows, (tables, asked, part) in zip(parts, pool.map(_work, parts), strict=True):
+                    for t in tables:
+                        if writer is not None:
+                            writer(t)
+                    for t in asked:
+                        if request is not None:
+                            request(t)
+                    totals.merge(part)
+                    if progress is not None:
+                        progress(len(rows))
+    finally:
+        _JOB = None
+        if writer is not None:
+            writer.close()
+    totals.seconds = time.perf_counter() - started
+    return totals
+
+
+class _Rows:
+    """Rows of a Parquet file read in order, in slices of any length (a buffer over its batches)."""
+
+    def __init__(self, spec: ColumnSpec, path: Path | None, level: str, limits: TableLimits = LIMITS):
+        self.batches: Iterator[pa.RecordBatch] | None = None
+        self.buffer: list[pa.RecordBatch] = []
+        self.buffered = 0
+        self.schema: pa.Schema | None = None
+        self.budget: TextBudget | None = None
+        if path is not None:
+            import pyarrow.parquet as pq
+
+            from houfu.io.tables import _header_map, _strings
+
+            f = check_parquet(path, limits)
+            mapping, _ = _header_map(spec.kb, level, f.schema_arrow.names, spec)
+            # Only the columns a field maps to; labels (low cardinality) as dictionaries, ids and names not: a
+            # dictionary of unique strings costs more than the strings (each batch carries the page's dictionary).
+            # The text of every column is counted before it is decoded (a file can repeat one long value for
+            # every row): the labels' batch by batch, the household ids when _household_column reads them, the
+            # rest (names) in a pass of their own, as dictionaries.
+            unique = {"id", "household", "name"}
+            strings = [c for c in _strings(f.schema_arrow) if c in mapping]
+            labels = [c for c in strings if mapping[c] not in unique]
+            self.budget = TextBudget(path, limits)
+            read = {"id" if level == "household" else "household"}
+            for c in strings:
+                if c not in labels and mapping[c] not in read:
+                    for b in pq.ParquetFile(path, read_dictionary=[c]).iter_batches(batch_size=65_536, columns=[c]):
+                        self.budget.check(b)
+            f = pq.ParquetFile(path, read_dictionary=labels)
+            columns = [c for c in f.schema_arrow.names if c in mapping]
+            self.schema = pa.schema([f.schema_arrow.field(c) for c in columns])
+            self.batches = f.iter_batches(batch_size=65_536, columns=columns)
+
+    def take(self, n: int) -> pa.Table | None:
+        if self.batches is None:
+            return None
+        while self.buffered < n:
+            b = next(self.batches, None)
+            if b is None:
+                break
+            if self.budget is not None:
+                self.budget.check(b)
+            self.buffer.append(b)
+            self.buffered += b.num_rows
+        table = pa.Table.from_batches(self.buffer, schema=self.schema) if self.buffer else \
+            pa.Table.from_batches([], schema=self.schema)
+        head, rest = table.slice(0, n), table.slice(n)
+        self.buffer = rest.to_batches()
+        self.buffered = rest.num_rows
+        return head
+
+
+def _household_column(spec: ColumnSpec, path: Path, level: str, limits: TableLimits = LIMITS
+                      ) -> tuple[pa.Array, str]:
+    """The household id column alone: the households' ids, or (members, businesses) the id each row names,
+    read as a dictionary so three million member rows cost their indices, not their strings (and its text is
+    counted before it is decoded)."""
+    import pyarrow.parquet as pq
+
+    from houfu.io.tables import TableError, _arr, _field, _header_map
+
+    names = check_parquet(path, limits).schema_arrow.names
+    mapping, _ = _header_map(spec.kb, level, names, spec)
+    col = _field(mapping, "id" if level == "household" else "household")
+    if col is None:
+        raise TableError(f"{path}: -: no household id column (户编号 or {'id' if level == 'household' else 'household'})")
+    try:
+        table = pq.read_table(path, columns=[col], read_dictionary=[col])
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
+    TextBudget(path, limits).check(table)
+    return _arr(table, col, keep_dictionary=level != "household"), col
+
+
+def _positions(ids: pa.Array, column: pa.Array) -> npt.NDArray[np.intp]:
+    """Each row's household position in ``ids`` (-1: none), working on the column's distinct values."""
+    enc = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+    at = pc.index_in(enc.dictionary, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    return np.where(codes >= 0, at[np.maximum(codes, 0)], -1)
+
+
+def _ranges(positions: npt.NDArray[np.intp], cuts: npt.NDArray[np.intp]) -> npt.NDArray[np.intp] | None:
+    """Row boundaries in a members or businesses file for households cut at ``cuts``, when its rows come in
+    the households' order (an orphan row goes with the household before it); None when they do not."""
+    filled = positions.copy()
+    valid = filled >= 0
+    if valid.any():
+        # Carry the last known household over orphan rows, so every row falls in one part.
+        idx = np.where(valid, np.arange(len(filled)), 0)
+        np.maximum.accumulate(idx, out=idx)
+        filled = np.where(valid[idx], filled[idx], -1)
+    if len(filled) and np.any(np.diff(filled) < 0):
+        return None
+    return np.searchsorted(filled, cuts, side="left").astype(np.intp)
+
+
+def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None, businesses: Path | None,
+                  as_of: dt.date, output: Path | None, progress: Callable[[int], None] | None = None,
+                  spec: ColumnSpec | None = None, jurisdiction: str | None = None, limits: TableLimits = LIMITS,
+                  said: list[Note] | None = None, request: Callable[[pa.Table], None] | None = None
+                  ) -> ScreenTotals | None:
+    """A Parquet caseload in parts of CHUNK households, with their members and businesses, so memory follows
+    the part, not the caseload. Only the id columns are read whole, to find duplicates across parts and each
+    part's rows in the other files. Returns None when the members or businesses file is not in the
+    households' order (the caller then reads the caseload whole)."""
+    from houfu.io.tables import _count_notes, _Counts, load_tables
+
+    spec = spec or spec_for(kb)
+    started = time.perf_counter()
+    import contextlib
+
+    # Give freed Arrow memory back at once, so memory follows the part (a build without jemalloc has no knob).
+    with contextlib.suppress(NotImplementedError, pa.ArrowNotImplementedError):
+        pa.jemalloc_set_decay_ms(0)
+    ids, _ = _household_column(spec, path, "household", limits)
+    n = len(ids)
+    first = _first_row_global(ids)
+    cuts = np.arange(0, n + CHUNK, CHUNK, dtype=np.intp)
+    cuts[-1] = n
+    cuts = np.unique(np.minimum(cuts, n))
+    ranges = {}
+    for key, other, level in (("members", members, "member"), ("businesses", businesses, "entity")):
+        if other is None:
+            continue
+        hh, _ = _household_column(spec, other, level, limits)
+        pos = _positions(ids, hh)
+        r = _ranges(pos, cuts)
+        if r is None:
+            return None
+        r[-1] = len(pos)
+        ranges[key] = r
+        del hh, pos  # only the boundaries are kept
+    del ids
+    screener = Screener(kb, evaluator, as_of)
+    totals = ScreenTotals("household", as_of, kb.version)
+    writer = Writer(output) if output is not None else None
+    main_rows, member_rows, business_rows = (_Rows(spec, path, "household", limits),
+                                             _Rows(spec, members, "member", limits),
+                                             _Rows(spec, businesses, "entity", limits))
+    item_rows = {"members": [0, 0], "businesses": [0, 0]}
+    counts, unknown = _Counts(), Counter[tuple[str, str, str]]()
+    deadline = Deadline(limits.seconds)
+    try:
+        for k in range(len(cuts) - 1):
+            a, b = int(cuts[k]), int(cuts[k + 1])
+            table = main_rows.take(b - a)
+            assert table is not None
+            m_a = int(ranges["members"][k]) if "members" in ranges else 0
+            e_a = int(ranges["businesses"][k]) if "businesses" in ranges else 0
+            mt = member_rows.take(int(ranges["members"][k + 1]) - m_a) if "members" in ranges else None
+            et = business_rows.take(int(ranges["businesses"][k + 1]) - e_a) if "businesses" in ranges else None
+            earlier = np.flatnonzero(first[a:b] < a)
+            dups = {int(i): int(first[a + i]) + 2 for i in earlier.tolist()}
+            deadline.check(str(path))
+            loaded = load_tables(kb, table, path, mt, members, et, businesses, "household", (a, m_a, e_a), dups,
+                                 spec=spec, jurisdiction=jurisdiction)
+            counts.unresolved_sites.update(loaded.counts.unresolved_sites)
+            counts.filled.update(loaded.counts.filled)
+            unknown.update(loaded.unknown_values)
+            if said is not None and k == 0:
+                said += loaded.notes  # the columns' fates: the same for every part
+            for key, t in (("members", mt), ("businesses", et)):
+                if t is not None:
+                    item_rows[key][0] += t.num_rows
+                    item_rows[key][1] += loaded.item_rows[key][1]
+            totals.rows_in += loaded.rows_in
+            totals.rejected += loaded.rows_in - loaded.n
+            totals.errors.extend(loaded.errors)
+            # Into the totals directly: a list already full takes nothing from this part.
+            screener.chunk(loaded, np.arange(loaded.n, dtype=np.intp), writer, totals, request)
+            totals.parts += 1
+            if progress is not None:
+                progress(b - a)
+    finally:
+        if writer is not None:
+            writer.close()
+    totals.seconds = time.perf_counter() - started
+    totals.item_rows = {k: (v[0], v[1]) for k, v in item_rows.items() if (members if k == "members" else businesses)}
+    if said is not None:
+        said += _count_notes(spec, counts, unknown, jurisdiction)
+    return totals
+
+
+def _first_row_global(ids: pa.Array) -> npt.NDArray[np.intp]:
+    from houfu.io.tables import _first_rows
+
+    first, _ = _first_rows(ids)
+    return np.where(first < 0, np.arange(len(first)), first)
+
+
+@dataclass
+class ScreenRun:
+    totals: ScreenTotals
+    output: Path | None
+    report: Path | None
+    errors_path: Path | None
+    notes: list[Note]
+    item_rows: dict[str, tuple[int, int]]
+    #: every column of every table and what became of it; which sheet became which table
+    columns: list[ColumnFate] = field(default_factory=list)
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    lang: str = "zh"
+    requests: Path | None = None
+    #: body id ("" for facts no register serves) -> the request list written for it
+    requests_files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> list[Note]:
+        return [n for n in self.notes if n.warning]
+
+    def error_groups(self) -> list[ErrorGroup]:
+        return group_errors(self.totals.errors)
+
+    def reading(self, lang: str | None = None, listed: int | None = None) -> dict[str, Any]:
+        """What the reader did, in the user's language: the same for the CLI's --json and the API."""
+        lang = lang or self.lang
+        groups = self.error_groups()
+        many = len({g.file for g in groups}) > 1
+        errors = self.totals.errors if listed is None else self.totals.errors[:listed]
+        return {"tables": self.tables,
+                "columns": [c.as_dict() for c in self.columns],
+                "warnings": [n.text(lang) for n in self.notes if n.warning],
+                "notes": [n.text(lang) for n in self.notes if not n.warning],
+                "error_groups": [g.as_dict(lang, many) for g in groups],
+                "errors": [{"file": e.file, "row": e.row, "column": e.column, "reason": e.text(lang), "kind": e.kind}
+                           for e in errors],
+                "errors_total": len(self.totals.errors)}

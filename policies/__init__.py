@@ -1,1 +1,0 @@
-"""Knowledge-base data: policy documents, bodies, jurisdictions, topics and glossary (YAML)."""
