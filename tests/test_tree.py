@@ -115,3 +115,20 @@ def test_a_clone_without_symlinks_builds_a_wheel_that_installs_and_runs(tmp_path
     where = subprocess.run([sys.executable, "-c", "import houfu; print(houfu.__file__)"], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=60)
     assert Path(where.stdout.strip()).is_relative_to(target)
+
+
+def test_the_web_room_pulls_in_no_terminal_library() -> None:
+    """A web process built from houfu.web (the app, every route, a check answered) never imports click."""
+    script = ("import sys\n"
+              "from houfu.web.service import create_app\n"
+              "from houfu.records.store import RecordStore\n"
+              "import houfu\n"
+              "app = create_app(houfu.load(), houfu.evaluator(), RecordStore(sys.argv[1]), dev=True)\n"
+              "from fastapi.testclient import TestClient\n"
+              "assert TestClient(app).get('/healthz').status_code == 200\n"
+              "print(len(app.routes), 'click' in sys.modules, 'rich' in sys.modules)\n")
+    got = subprocess.run([sys.executable, "-c", script, "sqlite://"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert got.returncode == 0, got.stderr[-2000:]
+    routes, click, _rich = got.stdout.split()
+    assert int(routes) > 10 and click == "False"
