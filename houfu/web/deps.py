@@ -36,7 +36,8 @@ from .errors import BadRequest, Denied
 
 __all__ = ["MAX_BODY", "CaseworkerPage", "CaseworkerUser", "CsrfChecked", "EvaluatorDep", "KbDep", "Lang", "Pages",
            "PagesDep", "Service", "ServiceDep", "StoreDep", "SupervisorPage", "SupervisorUser", "User",
-           "csrf_checked", "get_service", "read_record", "record_body", "require"]
+           "caseworker_api", "caseworker_page", "csrf_checked", "csrf_token", "get_service", "read_record",
+           "record_body", "require", "supervisor_api", "supervisor_page"]
 
 #: The pages' and the API's languages: anything else is refused (422, naming ``lang``), never guessed.
 Lang = Literal["zh", "en"]
