@@ -18,7 +18,7 @@ from houfu.io.reader import ReadError, read_bytes
 from houfu.kb.facts import Household
 from houfu.kb.loader import KB, FieldError
 from houfu.present.briefs import render_brief
-from houfu.present.interview import Problem, interpret, set_fact
+from houfu.present.interview import apply_answers
 from houfu.present.letters import (
     action_summary,
     amounts_for,
@@ -168,27 +168,11 @@ async def interview(request: Request, user: CaseworkerPage, _: CsrfChecked, serv
         report = service.evaluator.determine(parse_record(raw, Household, "interview", kb), None)
     except (ValueError, TypeError, InputError, FieldError):
         raise Denied(400, "the interview's state is damaged; start again from the home page", True) from None
-    asked = {q.fact: q for q in report.questions}
-    problems: dict[str, Problem] = {}
-    answers: dict[str, str] = {}
-    for i in range(INTERVIEW_BATCH):
-        fact, text = str(form.get(f"fact_{i}", "")), str(form.get(f"answer_{i}", "")).strip()
-        if not fact or fact not in asked:
-            continue
-        if not text:
-            skipped.append(fact)  # not known yet: asked again later, never guessed
-            continue
-        value, problem = interpret(asked[fact], text, kb)
-        if problem is None:
-            candidate = json.loads(json.dumps(raw))
-            set_fact(candidate, fact, value)
-            try:
-                parse_record(candidate, Household, "interview", kb)
-                raw = candidate
-            except InputError as exc:
-                problem = Problem("invalid", detail=exc.message)
-        if problem is not None:
-            problems[fact], answers[fact] = problem, text
+    given = [(str(form.get(f"fact_{i}", "")), str(form.get(f"answer_{i}", "")).strip())
+             for i in range(INTERVIEW_BATCH)]
+    raw, blank, problems = apply_answers(raw, {q.fact: q for q in report.questions}, given, kb)
+    skipped += blank
+    answers = {fact: text for fact, text in given if fact in problems}  # shown again beside their problem
     if form.get("finish") and not problems:
         # As received: what the caseworker entered to start with and every answer accepted since, as JSON.
         done = service.decide(parse_record(raw, Household, "interview", kb), None, user,
