@@ -67,6 +67,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/owners"): _api(CASEWORKER),
     ("GET", "/v1/duties/{department}"): _api(SUPERVISOR),
     ("GET", "/v1/measures/{measure_id}"): _api(CASEWORKER),
+    ("POST", "/v1/users/{name}/unlock"): _api(SUPERVISOR),
     # The caseworker's pages
     ("GET", "/"): _page(CASEWORKER),
     ("POST", "/households"): _form(CASEWORKER),

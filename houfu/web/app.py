@@ -14,7 +14,9 @@ from houfu.kb.loader import KB
 from houfu.records.store import RecordStore, Users
 
 from . import errors
-from .deps import Pages, Service
+from .auth import Authenticator
+from .deps import MAX_BODY, MAX_UPLOAD, Pages, Service, identify
+from .guard import Guarded, RequestGuard, guarded_routes
 from .routes import ROUTERS
 
 __all__ = ["create_app"]
@@ -27,13 +29,24 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
                   description="Post-relocation follow-up support (易地扶贫搬迁后续扶持): which measures apply to a "
                               "household or site, why, who owns them, and what is missing. Every determination is "
                               "kept as a decision record.")
-    app.add_middleware(SessionMiddleware, secret_key=secret or secrets.token_urlsafe(32), https_only=True,
-                       same_site="strict", session_cookie="houfu_session", max_age=8 * 3600)
-    app.state.service = Service(kb=kb, evaluator=evaluator, store=store, users=Users(store),
-                                pages=Pages(kb.version, dev), dev=dev)
+    users = Users(store)
+    app.state.service = Service(kb=kb, evaluator=evaluator, store=store, users=users,
+                                pages=Pages(kb.version, dev), dev=dev, auth=Authenticator(users))
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    # The request guard runs inside the session middleware (added last, so outermost): it sees the decoded
+    # session and refuses before the body is read.
+    guarded: list[Guarded] = []
+
+    def routes() -> list[Guarded]:
+        if not guarded:
+            guarded.extend(guarded_routes(app, {"/v1/screen": MAX_UPLOAD}, MAX_BODY))
+        return guarded
+
+    app.add_middleware(RequestGuard, routes=routes, identify=identify)
+    app.add_middleware(SessionMiddleware, secret_key=secret or secrets.token_urlsafe(32), https_only=True,
+                       same_site="strict", session_cookie="houfu_session", max_age=8 * 3600)
 
     def openapi() -> dict[str, Any]:
         """The OpenAPI document, in which a route that reads a household or site (``record_body``) publishes

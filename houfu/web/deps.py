@@ -32,9 +32,10 @@ from houfu.kb.loader import KB, FieldError
 from houfu.present.numbers import for_people
 from houfu.records.store import ROLES, RecordStore, Users
 
+from .auth import Authenticator
 from .errors import BadRequest, Denied
 
-__all__ = ["MAX_BODY", "CaseworkerPage", "CaseworkerUser", "CsrfChecked", "EvaluatorDep", "KbDep", "Lang", "Pages",
+__all__ = ["JSON_TYPES", "MAX_BODY", "MAX_UPLOAD", "identify", "CaseworkerPage", "CaseworkerUser", "CsrfChecked", "EvaluatorDep", "KbDep", "Lang", "Pages",
            "PagesDep", "Service", "ServiceDep", "StoreDep", "SupervisorPage", "SupervisorUser", "User",
            "caseworker_api", "caseworker_page", "csrf_checked", "csrf_token", "get_service", "read_record",
            "record_body", "require", "supervisor_api", "supervisor_page"]
@@ -44,6 +45,13 @@ Lang = Literal["zh", "en"]
 
 #: The largest request body accepted (the CLI's file limit).
 MAX_BODY = LIMITS.max_bytes
+
+#: The largest caseload upload accepted by POST /v1/screen (all files together).
+MAX_UPLOAD = 200 * 1024 * 1024
+
+#: The media types the JSON API reads (none of them one a browser may send another site's page without asking
+#: first, as it may text/plain): anything else is 415.
+JSON_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml")
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ class Service:
     users: Users
     pages: Pages
     dev: bool
+    auth: Authenticator
     lock: threading.Lock = field(default_factory=threading.Lock)  # the record store's writes, in order
 
     def decide(self, record: Household | Site, as_of: dt.date | None, user: User, received: str) -> Report:
@@ -137,20 +146,33 @@ def _session_user(request: Request, service: ServiceDep) -> User | None:
     return User(str(name), str(role)) if name and role else None
 
 
-def _api_user(request: Request, service: ServiceDep,
-              session: Annotated[User | None, Depends(_session_user)]) -> User | None:
-    """The session's user, else HTTP Basic credentials (another system calling the API)."""
+async def _api_user(request: Request, service: ServiceDep,
+                    session: Annotated[User | None, Depends(_session_user)]) -> User | None:
+    """The session's user, else HTTP Basic credentials (another system calling the API), checked through the
+    service's ``Authenticator`` (throttled, off the event loop); once per request (the request guard may have
+    done it before the body was read)."""
     if session is not None:
         return session
+    known = request.scope.get("state", {}).get("houfu_user")
+    if isinstance(known, User):
+        return known
     auth = request.headers.get("authorization", "")
     if not auth.lower().startswith("basic "):
         return None
     try:
-        name, _, password = base64.b64decode(auth[6:]).decode("utf-8").partition(":")
+        name, _, password = base64.b64decode(auth[6:], validate=True).decode("utf-8").partition(":")
     except (ValueError, UnicodeDecodeError):
         name, password = "", ""
-    role = service.users.check(name, password)
+    role = await service.auth.check(name, password, request.client.host if request.client else "-", "basic")
     return User(name, role) if role else None
+
+
+async def identify(request: Request, page: bool) -> User | None:
+    """The user of a request as a route's guard would find them (``page``: the session only), for the request
+    guard (``houfu.web.guard``) that runs before the body is read."""
+    service = get_service(request)
+    session = _session_user(request, service)
+    return session if page else await _api_user(request, service, session)
 
 
 def require(role: str, *, page: bool) -> Callable[..., User]:
@@ -168,6 +190,7 @@ def require(role: str, *, page: bool) -> Callable[..., User]:
 
     guard.__name__ = f"{role}_{'page' if page else 'api'}"
     guard.__qualname__ = guard.__name__
+    guard.houfu_role, guard.houfu_page = role, page  # type: ignore[attr-defined]  # read by houfu.web.guard
     return guard
 
 
@@ -214,10 +237,13 @@ async def read_record(request: Request, model: type[Household] | type[Site],
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_BODY:
         raise BadRequest("-", f"{int(length):,} bytes; at most {MAX_BODY:,} are accepted", 413)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in JSON_TYPES:
+        raise BadRequest("Content-Type", f"{media or 'none'}; the API reads {' or '.join(JSON_TYPES[:2])}", 415)
     body = await request.body()
     if len(body) > MAX_BODY:
         raise BadRequest("-", f"{len(body):,} bytes; at most {MAX_BODY:,} are accepted", 413)
-    as_json = "yaml" not in request.headers.get("content-type", "json")
+    as_json = "yaml" not in media
     try:
         raw = read_bytes(body, as_json).data
         return parse_record(raw, model, "body", kb), body.decode("utf-8", "replace")

@@ -10,7 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["BadRequest", "Denied", "error", "install"]
+from .auth import Throttled
+
+__all__ = ["BadRequest", "Denied", "denied_response", "error", "install", "throttled_response"]
 
 
 class BadRequest(Exception):
@@ -53,13 +55,31 @@ async def _internal(_: Request, exc: Exception) -> JSONResponse:  # never an HTM
     return error("-", f"internal error: {type(exc).__name__}", 500)
 
 
-async def _denied(request: Request, exc: Exception) -> Any:
-    assert isinstance(exc, Denied)
+def throttled_response(exc: Throttled) -> JSONResponse:
+    """Too many failed logins: 429 with ``Retry-After`` (the login page says so in its own words)."""
+    message = "this account is locked after too many failed logins; a supervisor can lift the lock" \
+        if exc.locked else f"too many failed logins; try again in {exc.retry_after} s"
+    return error("password", message, 429, {"Retry-After": str(exc.retry_after)})
+
+
+async def _throttled(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Throttled)
+    return throttled_response(exc)
+
+
+def denied_response(request: Request, exc: Denied) -> Any:
+    """How a refusal is answered: a stranger's page goes to the login, a page is told no in HTML, the API in
+    JSON (401 with ``WWW-Authenticate``)."""
     if exc.page and exc.status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     if exc.page:
         return HTMLResponse(f"<p>{exc.message}</p>", status_code=exc.status)
     return error("-", exc.message, exc.status, {"WWW-Authenticate": "Basic"} if exc.status == 401 else None)
+
+
+async def _denied(request: Request, exc: Exception) -> Any:
+    assert isinstance(exc, Denied)
+    return denied_response(request, exc)
 
 
 def install(app: FastAPI) -> None:
@@ -69,3 +89,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _internal)
     app.add_exception_handler(Denied, _denied)
+    app.add_exception_handler(Throttled, _throttled)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from ..auth import Throttled
 from ..deps import CsrfChecked, Lang, PagesDep, ServiceDep
 
 router = APIRouter(include_in_schema=False)
@@ -16,15 +17,24 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, pages: PagesDep, lang: Lang = "zh", next: str = "/") -> HTMLResponse:
-    return pages.render("service_login.html.j2", lang, request, error="", next=next if next.startswith("/") else "/")
+    return pages.render("service_login.html.j2", lang, request, error="", next=next if next.startswith("/") else "/",
+                        retry_after=0)
 
 
 @router.post("/login")
-def login(request: Request, _: CsrfChecked, service: ServiceDep, name: str = Form(..., max_length=100),
-          password: str = Form(..., max_length=200), lang: Lang = Form("zh"), next: str = Form("/")) -> Any:
-    role = service.users.check(name, password)
+async def login(request: Request, _: CsrfChecked, service: ServiceDep, name: str = Form(..., max_length=100),
+                password: str = Form(..., max_length=200), lang: Lang = Form("zh"), next: str = Form("/")) -> Any:
+    try:
+        role = await service.auth.check(name, password, request.client.host if request.client else "-", "form")
+    except Throttled as exc:
+        page = service.pages.render("service_login.html.j2", lang, request, error="locked" if exc.locked else
+                                    "throttled", next=next, retry_after=exc.retry_after)
+        page.status_code = 429
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     if role is None:
-        return service.pages.render("service_login.html.j2", lang, request, error="wrong", next=next)
+        return service.pages.render("service_login.html.j2", lang, request, error="wrong", next=next,
+                                   retry_after=0)
     request.session.clear()
     request.session.update({"user": name, "role": role, "csrf": secrets.token_urlsafe(24)})
     return RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/", status_code=303)

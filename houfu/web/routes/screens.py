@@ -19,13 +19,10 @@ from houfu.engine.evaluator import HOUFU_VERSION
 from houfu.records.store import ScreenRecord
 from houfu.screen.summary import ScreenSummary
 
-from ..deps import MAX_BODY, Lang, ServiceDep, StoreDep, SupervisorUser
+from ..deps import MAX_BODY, MAX_UPLOAD, Lang, ServiceDep, StoreDep, SupervisorUser
 from ..errors import BadRequest
 
 router = APIRouter(prefix="/v1", tags=["caseloads"])
-
-#: The largest caseload upload accepted by POST /v1/screen (all files together).
-MAX_UPLOAD = 200 * 1024 * 1024
 
 
 @router.post("/screen", summary="Screen an uploaded caseload (CSV in UTF-8 or GBK, XLSX, Parquet or JSON Lines); "
@@ -56,50 +53,55 @@ async def screen(request: Request, user: SupervisorUser, service: ServiceDep,
     if length is not None and length.isdigit() and int(length) > MAX_UPLOAD:
         raise BadRequest("-", f"{int(length):,} bytes; at most {MAX_UPLOAD:,} are accepted", 413)
     kb = service.kb
+    # The upload's folder is removed whatever happens: here, unless the determinations file is answered (then
+    # once it has been sent).
     folder = Path(tempfile.mkdtemp(prefix="houfu-screen-"))
+    handed_over = False
     try:
-        paths, files = {}, []
-        for name, upload in (("caseload", caseload), ("members", members), ("businesses", businesses)):
-            if upload is not None:
-                paths[name], info = await _save_upload(upload, folder, name)
-                files.append(info)
-        mapping = await _save_mapping(columns, folder) if columns is not None else None
-        out = folder / f"determinations.{determinations or 'parquet'}" if determinations else None
-        # Screening takes seconds for a large caseload: off the event loop, so other requests go on.
-        run = await run_in_threadpool(
-            screen_files, kb, service.evaluator, paths["caseload"], paths.get("members"), paths.get("businesses"),
-            encoding, "site" if sites else "household", as_of or dt.date.today(), out, None,
-            folder / "errors.csv", lang, None, 1, mapping, jurisdiction)
-    except TableError as exc:
-        _remove(folder)
-        # "<folder>/members.csv: 年龄: reason" -> field "members" (or "members.年龄"): no server path leaks;
-        # a limit refused before the work is 413, anything else the file cannot be read as is 422.
-        file, _, rest = str(exc).replace(f"{folder}/", "").partition(": ")
-        field, _, message = rest.partition(": ")
-        where = (file.removeprefix("--") if file.startswith("--") else Path(file.split(" [")[0]).stem) + \
-            ("" if field in ("-", "") else f".{field}")
-        raise BadRequest(where, message or rest, exc.status) from None
-    except BadRequest:
-        _remove(folder)
-        raise
-    t = run.totals
-    # The CLI's summary (houfu screen --json), naming no server file. The screen's record keeps its counts,
-    # not the households listed (their ids and names stay with the answer).
-    summary = summarize(kb, run, lang, files=False)
-    kept = summary.model_dump(mode="json", exclude={
-        "lists": {"__all__": {"confirmed": {"households"}, "to_check": {"households"}}},
-        "data_requests": {"__all__": {"listed"}}, "training": {"listed"}, "subsidies": {"listed"}})
-    with service.lock:
-        screen_id = service.store.add_screen(user.name, t.as_of, t.kb_version, HOUFU_VERSION, files, t.rows_in,
-                                             t.screened, t.rejected, kept)
-    answer = summary.model_copy(update={"screen_id": screen_id})
-    if out is not None:
-        return FileResponse(out, filename=out.name, background=BackgroundTask(_remove, folder),
-                            headers={"X-Houfu-Rows-In": str(t.rows_in), "X-Houfu-Screened": str(t.screened),
-                                     "X-Houfu-Rejected": str(t.rejected), "X-Houfu-Kb-Version": t.kb_version,
-                                     "X-Houfu-Screen-Id": str(screen_id)})
-    _remove(folder)
-    return answer
+        try:
+            paths, files = {}, []
+            for name, upload in (("caseload", caseload), ("members", members), ("businesses", businesses)):
+                if upload is not None:
+                    paths[name], info = await _save_upload(upload, folder, name)
+                    files.append(info)
+            mapping = await _save_mapping(columns, folder) if columns is not None else None
+            out = folder / f"determinations.{determinations or 'parquet'}" if determinations else None
+            # Screening takes seconds for a large caseload: off the event loop, so other requests go on.
+            run = await run_in_threadpool(
+                screen_files, kb, service.evaluator, paths["caseload"], paths.get("members"),
+                paths.get("businesses"), encoding, "site" if sites else "household", as_of or dt.date.today(), out,
+                None, folder / "errors.csv", lang, None, 1, mapping, jurisdiction)
+        except TableError as exc:
+            # "<folder>/members.csv: 年龄: reason" -> field "members" (or "members.年龄"): no server path leaks;
+            # a limit refused before the work is 413, anything else the file cannot be read as is 422.
+            file, _, rest = str(exc).replace(f"{folder}/", "").partition(": ")
+            field, _, message = rest.partition(": ")
+            where = (file.removeprefix("--") if file.startswith("--") else Path(file.split(" [")[0]).stem) + \
+                ("" if field in ("-", "") else f".{field}")
+            raise BadRequest(where, message or rest, exc.status) from None
+        except OSError as exc:  # a full disk, say: named, not a traceback, and nothing left behind
+            raise BadRequest("caseload", f"could not be stored: {exc.strerror or type(exc).__name__}", 507) from None
+        t = run.totals
+        # The CLI's summary (houfu screen --json), naming no server file. The screen's record keeps its counts,
+        # not the households listed (their ids and names stay with the answer).
+        summary = summarize(kb, run, lang, files=False)
+        kept = summary.model_dump(mode="json", exclude={
+            "lists": {"__all__": {"confirmed": {"households"}, "to_check": {"households"}}},
+            "data_requests": {"__all__": {"listed"}}, "training": {"listed"}, "subsidies": {"listed"}})
+        with service.lock:
+            screen_id = service.store.add_screen(user.name, t.as_of, t.kb_version, HOUFU_VERSION, files, t.rows_in,
+                                                 t.screened, t.rejected, kept)
+        answer = summary.model_copy(update={"screen_id": screen_id})
+        if out is not None:
+            handed_over = True
+            return FileResponse(out, filename=out.name, background=BackgroundTask(_remove, folder),
+                                headers={"X-Houfu-Rows-In": str(t.rows_in), "X-Houfu-Screened": str(t.screened),
+                                         "X-Houfu-Rejected": str(t.rejected), "X-Houfu-Kb-Version": t.kb_version,
+                                         "X-Houfu-Screen-Id": str(screen_id)})
+        return answer
+    finally:
+        if not handed_over:
+            _remove(folder)
 
 
 @router.get("/screens", response_model=list[ScreenRecord],
