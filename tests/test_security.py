@@ -257,3 +257,208 @@ def test_healthz_stays_quick_while_forty_wrong_logins_run_at_once(app):
         for t in attackers:
             t.join(timeout=10)
     assert max(took) < 0.5, f"slowest /healthz {max(took):.3f} s"
+
+
+# --- §4 access that can be revoked --------------------------------------------------------------------------
+
+def _logged_in(app, name: str, password: str) -> tuple[TestClient, str]:
+    import re
+
+    c = TestClient(app, base_url="https://testserver")
+    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+    assert c.post("/login", data={"name": name, "password": password, "csrf": token},
+                  follow_redirects=False).status_code == 303
+    home = c.get("/")
+    return c, re.search(r'name="csrf" value="([^"]+)"', home.text).group(1)
+
+
+def _with_cookie(app, cookie: str) -> TestClient:
+    c = TestClient(app, base_url="https://testserver")
+    c.cookies.set("houfu_session", cookie)
+    return c
+
+
+@pytest.mark.parametrize("revoke", ["logout", "disable", "passwd", "remove"])
+def test_a_copied_session_cookie_dies_with_logout_disable_a_new_password_or_removal(app, store, revoke):
+    c, csrf = _logged_in(app, "cw1", CW_PW)
+    copied = c.cookies.get("houfu_session")
+    thief = _with_cookie(app, copied)
+    assert thief.get("/", follow_redirects=False).status_code == 200
+    assert thief.post("/v1/check", json=BODY).status_code == 200
+    users = Users(store)
+    if revoke == "logout":
+        c.post("/logout", data={"csrf": csrf}, follow_redirects=False)
+    elif revoke == "disable":
+        users.disable("cw1")
+    elif revoke == "passwd":
+        users.passwd("cw1", "a-brand-new-password")
+    else:
+        users.remove("cw1")
+    thief = _with_cookie(app, copied)
+    assert thief.get("/", follow_redirects=False).headers["location"].startswith("/login")
+    assert thief.post("/v1/check", json=BODY).status_code == 401
+
+
+def test_a_disabled_user_cannot_log_in_until_enabled(app, store):
+    Users(store).disable("cw1")
+    with TestClient(app, base_url="https://testserver") as c:
+        assert c.get("/v1/owners?q=x", headers=_basic("cw1", CW_PW)).status_code == 401
+    Users(store).enable("cw1")
+    with TestClient(app, base_url="https://testserver") as c:
+        assert c.get("/v1/owners?q=x", headers=_basic("cw1", CW_PW)).status_code == 200
+
+
+@pytest.mark.parametrize("password, why", [("12345678", "at least 12"), ("password", "at least 12"),
+                                           ("1qaz2wsx3edc", "most common"), ("1q2w3e4r5t6y", "most common"),
+                                           ("wang-the-user", "user's name")])
+def test_short_common_and_own_name_passwords_are_refused(store, password, why):
+    from houfu.records.store import RecordError
+
+    with pytest.raises(RecordError, match=why):
+        Users(store).add("wang-the-user", password, "caseworker")
+
+
+def test_houfu_users_list_disable_enable_passwd_remove(tmp_path):
+    from click.testing import CliRunner
+
+    from houfu.cli.commands import main
+
+    data = ["--data-dir", str(tmp_path / "d")]
+    run = CliRunner().invoke
+    assert run(main, ["users", "add", "wang", "--role", "caseworker", "--password-stdin", *data],
+               input="a-long-enough-password\n").exit_code == 0
+    assert run(main, ["users", "disable", "wang", *data]).exit_code == 0
+    assert "wang\tcaseworker\tdisabled" in run(main, ["users", "list", *data]).output
+    assert run(main, ["users", "enable", "wang", *data]).exit_code == 0
+    weak = run(main, ["users", "passwd", "wang", "--password-stdin", *data], input="qwertyuiop123\n")
+    assert weak.exit_code == 2 and "most common" in weak.output
+    assert run(main, ["users", "passwd", "wang", "--password-stdin", *data],
+               input="another-long-password\n").exit_code == 0
+    assert run(main, ["users", "remove", "wang", *data]).exit_code == 0
+    gone = run(main, ["users", "remove", "wang", *data])
+    assert gone.exit_code == 2 and "no user 'wang'" in gone.output
+
+
+# --- §6 (the issue's "store that shows any edit") ---------------------------------------------------------
+
+def _decide(store: RecordStore, n: int) -> list[str]:
+    from houfu.kb.facts import Household
+
+    ev = houfu.evaluator()
+    record = ev.kb.models.record("household").model_validate(BODY) if hasattr(ev.kb.models, "record") else \
+        Household.model_validate(BODY)
+    return [store.add(record, ev.determine(record, None), "cw1", "{}") for _ in range(n)]
+
+
+def test_the_sqlite_file_is_made_readable_by_its_owner_only(tmp_path):
+    store = RecordStore(default_url(tmp_path / "private"))
+    store.close()
+    assert (tmp_path / "private" / "records.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_edit_past_the_triggers_is_named_by_records_verify_on_sqlite(store, tmp_path):
+    import sqlalchemy as sa
+    from click.testing import CliRunner
+
+    from houfu.cli.commands import main
+
+    ids = _decide(store, 3)
+    assert store.verify().ok and store.verify().records == 3
+    with store.engine.begin() as c:
+        # INSERT OR REPLACE used to rewrite a record past the UPDATE and DELETE triggers: now refused.
+        row = dict(c.execute(sa.text("SELECT * FROM decision_records WHERE id = :i"), {"i": ids[1]}).mappings().one())
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            c.execute(sa.text("INSERT OR REPLACE INTO decision_records (id, created_at, user_name, entity, subject_id,"
+                              " as_of, kb_version, houfu_version, input, facts, report, received) VALUES (:id, "
+                              ":created_at, 'cw2', :entity, :subject_id, :as_of, :kb_version, :houfu_version, :input,"
+                              " :facts, :report, :received)"), row)
+    with store.engine.begin() as c:  # someone with the file drops the triggers and edits a record
+        for t in ("decision_records_no_update", "decision_records_no_replace"):
+            c.execute(sa.text(f"DROP TRIGGER {t}"))
+        c.execute(sa.text("UPDATE decision_records SET user_name = 'cw2' WHERE id = :i"), {"i": ids[1]})
+    check = store.verify()
+    assert check.first_bad == ids[1] and "edited" in check.problem
+    r = CliRunner().invoke(main, ["records", "verify", "--database", store.url])
+    assert r.exit_code == 1 and ids[1] in r.output
+
+
+def test_a_deleted_record_and_one_written_around_the_store_are_named(store):
+    import sqlalchemy as sa
+
+    ids = _decide(store, 2)
+    with store.engine.begin() as c:
+        row = dict(c.execute(sa.text("SELECT * FROM decision_records WHERE id = :i"), {"i": ids[0]}).mappings().one())
+        row["id"] = "f" * 32
+        c.execute(sa.text("INSERT INTO decision_records (id, created_at, user_name, entity, subject_id, as_of, "
+                          "kb_version, houfu_version, input, facts, report, received) VALUES (:id, :created_at, "
+                          ":user_name, :entity, :subject_id, :as_of, :kb_version, :houfu_version, :input, :facts, "
+                          ":report, :received)"), row)
+    assert store.verify().first_bad == "f" * 32
+    with store.engine.begin() as c:
+        c.execute(sa.text("DROP TRIGGER decision_records_no_delete"))
+        c.execute(sa.text("DELETE FROM decision_records WHERE id = :i"), {"i": ids[0]})
+    check = store.verify()
+    assert check.first_bad == ids[0] and "deleted" in check.problem
+
+
+def test_healthz_reports_the_chain_head(app, store):
+    with TestClient(app, base_url="https://testserver") as c:
+        empty = c.get("/healthz").json()
+        _decide(store, 2)
+        now = c.get("/healthz").json()
+    assert empty["records"] == 0 and now["records"] == 2
+    assert now["chain_head"] == store.verify().head != empty["chain_head"]
+
+
+@pytest.fixture
+def postgres_url():
+    import os
+    import uuid
+
+    import sqlalchemy as sa
+
+    base = os.environ.get("HOUFU_TEST_POSTGRES_URL")
+    if not base:
+        pytest.fail("HOUFU_TEST_POSTGRES_URL is not set: run the tests through scripts/with-test-servers.sh")
+    name = f"houfu_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield base.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_on_postgresql_the_services_role_may_not_truncate_and_an_edit_is_named(postgres_url):
+    import uuid
+    from urllib.parse import urlsplit
+
+    import sqlalchemy as sa
+
+    owner = RecordStore(postgres_url)  # migrates, and makes the role houfu_service
+    ids = _decide(owner, 3)
+    login = f"houfu_app_{uuid.uuid4().hex[:8]}"
+    with owner.engine.begin() as c:
+        c.execute(sa.text(f"CREATE ROLE {login} LOGIN PASSWORD 'app-password-1' IN ROLE houfu_service"))
+    parts = urlsplit(postgres_url)
+    service = RecordStore(f"postgresql://{login}:app-password-1@{parts.hostname}:{parts.port}{parts.path}")
+    try:
+        _decide(service, 1)  # the service may add records
+        for statement in ("TRUNCATE decision_records", "DELETE FROM decision_records",
+                          "UPDATE decision_records SET user_name = 'cw2'", "DROP TRIGGER "
+                          "decision_records_append_only ON decision_records", "TRUNCATE record_chain"):
+            with pytest.raises(sa.exc.ProgrammingError, match="permission denied|must be owner"), \
+                    service.engine.begin() as c:
+                c.execute(sa.text(statement))
+        assert service.verify().ok and service.verify().records == 4
+    finally:
+        service.close()
+    with owner.engine.begin() as c:  # the owner, past the trigger, edits a record
+        c.execute(sa.text("ALTER TABLE decision_records DISABLE TRIGGER decision_records_append_only"))
+        c.execute(sa.text("UPDATE decision_records SET user_name = 'cw2' WHERE id = :i"), {"i": ids[1]})
+    check = owner.verify()
+    assert check.first_bad == ids[1] and "edited" in check.problem
+    with owner.engine.begin() as c:
+        c.execute(sa.text(f"DROP ROLE {login}"))
+    owner.close()

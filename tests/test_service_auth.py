@@ -101,7 +101,7 @@ def test_users_add_hashes_the_password_and_refuses_a_short_one(tmp_path):
     assert r.exit_code == 0, r.output
     short = CliRunner().invoke(main, ["users", "add", "zhao", "--role", "caseworker", "--password-stdin",
                                       "--data-dir", data], input="short\n")
-    assert short.exit_code == 2 and "at least 8" in short.output
+    assert short.exit_code == 2 and "at least 12" in short.output
     store = RecordStore(default_url(Path(data)))
     import sqlalchemy as sa
 

@@ -156,7 +156,11 @@ def walk(app: FastAPI, access: dict[tuple[str, str], Access]) -> list[str]:
         url = re.sub(r"\{[^}]+\}", "x", path)
         if method in ("GET", "HEAD"):
             return c.request(method, url, follow_redirects=False)
-        return c.request(method, url, data=data, follow_redirects=False)
+        response = c.request(method, url, data=data, follow_redirects=False)
+        if path == "/logout" and role is not None and with_token:
+            # A logout ends every copy of the user's session (issue 23, §4): the walk logs in afresh.
+            sessions.update(_sessions(app))
+        return response
 
     for method, path in sorted(found & set(access)):
         want = access[(method, path)]

@@ -899,12 +899,120 @@ def users_add(name: str, role: str, password_stdin: bool, data_dir: Path | None,
     click.echo(f"user {name} added ({role})")
 
 
+def _user_change(name: str, data_dir: Path | None, database: str | None, change: str, done: str,
+                 password: str | None = None) -> None:
+    from houfu.records.store import RecordError, Users
+
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        try:
+            users = Users(store)
+            if password is None:
+                getattr(users, change)(name)
+            else:
+                users.passwd(name, password)
+        except RecordError as exc:
+            raise BadInput(f"{name}: -: {exc}") from None
+    click.echo(f"user {name} {done}")
+
+
+@users_group.command("list")
+@store_options
+def users_list(data_dir: Path | None, database: str | None) -> None:
+    """The users: name, role, and whether disabled.
+
+    \b
+    Example:
+      houfu users list
+    """
+    from houfu.records.store import Users
+
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        for u in Users(store).list():
+            click.echo(f"{u['name']}\t{u['role']}\t{'disabled' if u['disabled'] else 'enabled'}\t"
+                       f"{u['created_at']:%Y-%m-%d}")
+
+
+@users_group.command("disable")
+@click.argument("name")
+@store_options
+def users_disable(name: str, data_dir: Path | None, database: str | None) -> None:
+    """Disable a user: they cannot log in, and their sessions end at once.
+
+    \b
+    Example:
+      houfu users disable zhang
+    """
+    _user_change(name, data_dir, database, "disable", "disabled; their sessions have ended")
+
+
+@users_group.command("enable")
+@click.argument("name")
+@store_options
+def users_enable(name: str, data_dir: Path | None, database: str | None) -> None:
+    """Let a disabled user log in again.
+
+    \b
+    Example:
+      houfu users enable zhang
+    """
+    _user_change(name, data_dir, database, "enable", "enabled")
+
+
+@users_group.command("remove")
+@click.argument("name")
+@store_options
+def users_remove(name: str, data_dir: Path | None, database: str | None) -> None:
+    """Remove a user (the records they made stay, naming them); their sessions end at once.
+
+    \b
+    Example:
+      houfu users remove zhang
+    """
+    _user_change(name, data_dir, database, "remove", "removed")
+
+
+@users_group.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin (for scripts).")
+@store_options
+def users_passwd(name: str, password_stdin: bool, data_dir: Path | None, database: str | None) -> None:
+    """Set a user's password (at least 12 characters, not a common one); their sessions end at once.
+
+    \b
+    Example:
+      houfu users passwd zhang
+    """
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin else
+                click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True))
+    _user_change(name, data_dir, database, "passwd", "has a new password; their sessions have ended", password)
+
+
 # --- decision records --------------------------------------------------------
 
 
 @main.group("records")
 def records_group() -> None:
     """Decision records: what was decided, for whom, by whom, under which rules (append-only)."""
+
+
+@records_group.command("verify")
+@store_options
+def records_verify(data_dir: Path | None, database: str | None) -> None:
+    """Walk the decision records' hash chain, oldest first; name the first record that does not match.
+
+    Each record keeps the hash of its content and of the record before it, so a record edited, replaced or
+    deleted behind the store's back, or one written around it, is found. Exit 1 if one is.
+
+    \b
+    Example:
+      houfu records verify
+    """
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        check = store.verify()
+    if not check.ok:
+        click.echo(f"records: {check.first_bad}: {check.problem} (record {check.records} of the chain)", err=True)
+        sys.exit(1)
+    click.echo(f"{check.records} records, the chain holds; head {check.head}")
 
 
 @records_group.command("list")

@@ -26,7 +26,7 @@ from houfu.engine.evaluator import EngineKind, Evaluator, flatten
 from houfu.engine.results import Amount, Explanation, Report
 from houfu.kb.facts import Household, Site
 
-__all__ = ["ROLES", "DecisionRecord", "RecordDiff", "RecordError", "RecordStore", "Replay", "ScreenRecord", "Users",
+__all__ = ["GENESIS", "MIN_PASSWORD", "ROLES", "ChainCheck", "DecisionRecord", "password_problem", "record_hash", "RecordDiff", "RecordError", "RecordStore", "Replay", "ScreenRecord", "Users",
            "default_url",
            "diff_records", "explain_record"]
 
@@ -69,8 +69,72 @@ _USERS = sa.Table(
     sa.Column("password_hash", sa.String(200)),
     sa.Column("role", sa.String(20)),
     sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("session_version", sa.Integer),
+    sa.Column("disabled", sa.Boolean),
 )
 ROLES = ("caseworker", "supervisor")
+
+_CHAIN = sa.Table(
+    "record_chain", sa.MetaData(),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("record_id", sa.String(32)),
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("record_hash", sa.String(64)),
+)
+#: The previous hash of the first record in the chain.
+GENESIS = "0" * 64
+
+#: The shortest password accepted (issue 23, §4; OWASP ASVS 2.1.1 asks for 12).
+MIN_PASSWORD = 12
+
+
+def _common_passwords() -> frozenset[str]:
+    from importlib.resources import files
+
+    text = files("houfu.records").joinpath("common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def password_problem(name: str, password: str) -> str | None:
+    """Why a password is refused, or None: shorter than ``MIN_PASSWORD``, the user's name, or among the 30,000
+    most common passwords (houfu/records/common_passwords.txt, from zxcvbn 4.5.0, MIT licence)."""
+    if len(password) < MIN_PASSWORD:
+        return f"a password has at least {MIN_PASSWORD} characters"
+    if password.lower() == name.lower():
+        return "a password is not the user's name"
+    if password.lower() in _common_passwords():
+        return "this password is among the 30,000 most common ones; choose another"
+    return None
+
+
+_HASHED = ("id", "created_at", "user_name", "entity", "subject_id", "as_of", "kb_version", "houfu_version", "input",
+           "facts", "report", "received")
+
+
+def record_hash(row: Any, prev_hash: str) -> str:
+    """The sha256 of a decision record's content, as stored, and of the hash before it in the chain."""
+    import hashlib
+
+    content = {k: row[k] for k in _HASHED}
+    content["created_at"] = _utc(content["created_at"]).astimezone(dt.UTC).isoformat()
+    content["as_of"] = _date(content["as_of"]).isoformat()
+    blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{blob}".encode()).hexdigest()
+
+
+@dataclass
+class ChainCheck:
+    """The hash chain walked: how many records, the head's hash, and the first record that does not match
+    (its id and why), if any."""
+
+    records: int
+    head: str
+    first_bad: str | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad is None
 
 
 class RecordError(Exception):
@@ -195,6 +259,16 @@ def default_url(data_dir: Path | None = None) -> str:
     return f"sqlite:///{folder.resolve() / 'records.sqlite3'}"
 
 
+def _private_sqlite_file(url: str) -> None:
+    """A new SQLite database file is made readable by its owner only (0600): it holds personal data."""
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return
+    path = Path(url.removeprefix("sqlite:///"))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _upgrade(engine: sa.Engine) -> None:
     from alembic import command
     from alembic.config import Config
@@ -213,6 +287,7 @@ class RecordStore:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         self.url = url
+        _private_sqlite_file(url)
         self.engine = sa.create_engine(url, future=True)
         _upgrade(self.engine)
 
@@ -234,9 +309,56 @@ class RecordStore:
                "input": record.model_dump_json(exclude_none=True),
                "facts": json.dumps(flatten(record), ensure_ascii=False, default=str),
                "report": report.model_dump_json(), "received": received}
-        with self.engine.begin() as c:
-            c.execute(sa.insert(_TABLE).values(**row))
-        return record_id
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as c:
+                    if c.dialect.name == "postgresql":  # one writer at a time extends the chain
+                        c.execute(sa.text("SELECT pg_advisory_xact_lock(23023)"))
+                    c.execute(sa.insert(_TABLE).values(**row))
+                    stored = c.execute(sa.select(_TABLE).where(_TABLE.c.id == record_id)).mappings().one()
+                    prev = c.execute(sa.select(_CHAIN.c.record_hash).order_by(_CHAIN.c.seq.desc())
+                                     .limit(1)).scalar() or GENESIS
+                    c.execute(sa.insert(_CHAIN).values(record_id=record_id, prev_hash=prev,
+                                                       record_hash=record_hash(stored, prev)))
+                return record_id
+            except sa.exc.IntegrityError:  # another process extended the chain first (prev_hash is unique)
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    def chain_head(self) -> tuple[int, str]:
+        """How many records the chain holds, and its head's hash (``GENESIS`` when empty)."""
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(_CHAIN.c.seq, _CHAIN.c.record_hash).order_by(_CHAIN.c.seq.desc())
+                            .limit(1)).first()
+            count = int(c.execute(sa.select(sa.func.count()).select_from(_CHAIN)).scalar_one())
+        return (count, row[1]) if row else (0, GENESIS)
+
+    def verify(self) -> ChainCheck:
+        """Walk the hash chain oldest first: each record's content hashed again with the hash before it must
+        give the hash kept; a record edited, replaced or deleted, a chain row changed, or a record kept outside
+        the chain is named (the first one found)."""
+        prev, seen, count = GENESIS, set(), 0
+        with self.engine.connect() as c:
+            records = {r["id"]: r for r in c.execute(sa.select(_TABLE)).mappings()}
+            for link in c.execute(sa.select(_CHAIN).order_by(_CHAIN.c.seq)).mappings():
+                rid = link["record_id"]
+                count += 1
+                if link["prev_hash"] != prev:
+                    return ChainCheck(count, prev, rid, "its link to the record before it was changed")
+                row = records.get(rid)
+                if row is None:
+                    return ChainCheck(count, prev, rid, "the record was deleted")
+                if record_hash(row, prev) != link["record_hash"]:
+                    return ChainCheck(count, prev, rid, "its content does not match the hash kept when it was "
+                                                        "stored: it was edited or replaced")
+                seen.add(rid)
+                prev = link["record_hash"]
+        outside = sorted(set(records) - seen, key=lambda r: str(records[r]["created_at"]))
+        if outside:
+            return ChainCheck(count, prev, outside[0], "the record is not in the chain: it was written around "
+                                                       "the store")
+        return ChainCheck(count, prev)
 
     def add_screen(self, user: str, as_of: dt.date, kb_version: str, houfu_version: str,
                    files: list[dict[str, Any]], rows_in: int, screened: int, rejected: int,
@@ -320,13 +442,62 @@ class Users:
             raise RecordError(f"role {role!r} is not one of {', '.join(ROLES)}")
         if not name or len(name) > 100 or any(ch.isspace() for ch in name):
             raise RecordError("a user name is 1 to 100 characters with no spaces")
-        if len(password) < 8:
-            raise RecordError("a password has at least 8 characters")
+        problem = password_problem(name, password)
+        if problem:
+            raise RecordError(problem)
         with self.engine.begin() as c:
             if c.execute(sa.select(_USERS.c.name).where(_USERS.c.name == name)).first() is not None:
                 raise RecordError(f"user {name!r} already exists")
             c.execute(sa.insert(_USERS).values(name=name, password_hash=self.hasher.hash(password), role=role,
-                                               created_at=dt.datetime.now(dt.UTC)))
+                                               created_at=dt.datetime.now(dt.UTC), session_version=1,
+                                               disabled=False))
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every user: name, role, whether disabled, when added (never the hash)."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(_USERS.c.name, _USERS.c.role, _USERS.c.disabled, _USERS.c.created_at)
+                             .order_by(_USERS.c.name)).mappings().all()
+        return [{"name": r["name"], "role": r["role"], "disabled": bool(r["disabled"]),
+                 "created_at": _utc(r["created_at"])} for r in rows]
+
+    def _update(self, name: str, **values: Any) -> None:
+        """Change a user and raise their session version: every session made before ends at once."""
+        with self.engine.begin() as c:
+            done = c.execute(sa.update(_USERS).where(_USERS.c.name == name)
+                             .values(session_version=_USERS.c.session_version + 1, **values))
+            if done.rowcount == 0:
+                raise RecordError(f"no user {name!r}")
+
+    def disable(self, name: str) -> None:
+        self._update(name, disabled=True)
+
+    def enable(self, name: str) -> None:
+        self._update(name, disabled=False)
+
+    def end_sessions(self, name: str) -> None:
+        """Log a user out everywhere (logout ends every copy of the cookie, not just this browser's)."""
+        self._update(name)
+
+    def passwd(self, name: str, password: str) -> None:
+        problem = password_problem(name, password)
+        if problem:
+            raise RecordError(problem)
+        self._update(name, password_hash=self.hasher.hash(password))
+
+    def remove(self, name: str) -> None:
+        """Remove a user (their records stay, naming them)."""
+        with self.engine.begin() as c:
+            if c.execute(sa.delete(_USERS).where(_USERS.c.name == name)).rowcount == 0:
+                raise RecordError(f"no user {name!r}")
+
+    def session(self, name: str) -> tuple[str, int] | None:
+        """An enabled user's role and session version; None for a removed or disabled one."""
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(_USERS.c.role, _USERS.c.session_version, _USERS.c.disabled)
+                            .where(_USERS.c.name == name[:100])).first()
+        if row is None or row[2]:
+            return None
+        return str(row[0]), int(row[1])
 
     def count(self) -> int:
         with self.engine.connect() as c:
@@ -342,7 +513,7 @@ class Users:
             self.hasher.verify(row["password_hash"] if row else self._dummy_hash(), password)
         except VerificationError:
             return None
-        return str(row["role"]) if row else None
+        return str(row["role"]) if row and not row["disabled"] else None
 
 
 def _utc(created: Any) -> dt.datetime:

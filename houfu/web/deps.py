@@ -139,11 +139,19 @@ PagesDep = Annotated[Pages, Depends(_pages)]
 # --- who is asking -------------------------------------------------------------------------------------------
 
 def _session_user(request: Request, service: ServiceDep) -> User | None:
-    """The user of the signed session cookie (pages take nothing else)."""
+    """The user of the signed session cookie (pages take nothing else), if the session is still current."""
     if service.dev:
         return User("dev", "supervisor")
-    name, role = request.session.get("user"), request.session.get("role")
-    return User(str(name), str(role)) if name and role else None
+    name, version = request.session.get("user"), request.session.get("ver")
+    if not name:
+        return None
+    # The user's version now: a logout, a disabled account, a new password or a removed user raises or ends it,
+    # so every copy of an older cookie stops here (issue 23, §4). The role is read afresh too.
+    now = service.users.session(str(name))
+    if now is None or now[1] != version:
+        request.session.clear()
+        return None
+    return User(str(name), now[0])
 
 
 async def _api_user(request: Request, service: ServiceDep,

@@ -180,3 +180,5 @@ class Health(_Answer):
     kb_version: str
     houfu_version: str
     database: Literal["ok", "down"]
+    records: int | None = None  # decision records in the hash chain
+    chain_head: str | None = None  # the hash of the newest (``houfu records verify`` walks the chain to it)

@@ -1,4 +1,5 @@
-"""GET /healthz: open to anyone (a load balancer's probe)."""
+"""GET /healthz: open to anyone (a load balancer's probe), with the head of the decision records' hash chain
+(a monitor that keeps it sees the chain shrink or fork)."""
 
 from __future__ import annotations
 
@@ -17,5 +18,6 @@ router = APIRouter(tags=["service"])
 def healthz(service: ServiceDep, response: Response) -> Health:
     ok = service.store.healthy()
     response.status_code = 200 if ok else 503
+    count, head = service.store.chain_head() if ok else (None, None)
     return Health(status="ok" if ok else "database unavailable", kb_version=service.kb.version,
-                  houfu_version=HOUFU_VERSION, database="ok" if ok else "down")
+                  houfu_version=HOUFU_VERSION, database="ok" if ok else "down", records=count, chain_head=head)

@@ -3,11 +3,14 @@ CSRF token."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+
+from houfu.records.store import RecordError
 
 from ..auth import Throttled
 from ..deps import CsrfChecked, Lang, PagesDep, ServiceDep
@@ -35,12 +38,20 @@ async def login(request: Request, _: CsrfChecked, service: ServiceDep, name: str
     if role is None:
         return service.pages.render("service_login.html.j2", lang, request, error="wrong", next=next,
                                    retry_after=0)
+    current = service.users.session(name)
+    if current is None:  # removed or disabled between the check and now
+        return service.pages.render("service_login.html.j2", lang, request, error="wrong", next=next,
+                                    retry_after=0)
     request.session.clear()
-    request.session.update({"user": name, "role": role, "csrf": secrets.token_urlsafe(24)})
+    request.session.update({"user": name, "ver": current[1], "csrf": secrets.token_urlsafe(24)})
     return RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/", status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, _: CsrfChecked) -> RedirectResponse:
+def logout(request: Request, _: CsrfChecked, service: ServiceDep) -> RedirectResponse:
+    name = request.session.get("user")
+    if name and not service.dev:
+        with contextlib.suppress(RecordError):  # every copy of this session's cookie ends, not only this one
+            service.users.end_sessions(str(name))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
