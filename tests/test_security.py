@@ -462,3 +462,32 @@ def test_on_postgresql_the_services_role_may_not_truncate_and_an_edit_is_named(p
     with owner.engine.begin() as c:
         c.execute(sa.text(f"DROP ROLE {login}"))
     owner.close()
+
+
+# --- §5 (the "who may see what") ------------------------------------------------------------------
+
+def test_cw2_is_refused_cw1s_record_a_teammate_and_a_supervisor_read_it_and_each_read_is_logged(store, caplog):
+    users = Users(store)
+    users.add("cw2", "caseworker-password-2", "caseworker", team="site-b")
+    users.add("cw3", "caseworker-password-3", "caseworker", team="site-a")
+    store.engine.dispose()
+    import sqlalchemy as sa
+
+    with store.engine.begin() as c:
+        c.execute(sa.text("UPDATE users SET team = 'site-a' WHERE name = 'cw1'"))
+    app = create_app(houfu.load(), houfu.evaluator(), store, dev=False, secret="teams")
+    with TestClient(app, base_url="https://testserver") as c:
+        rid = c.post("/v1/check", json=BODY, headers=_basic("cw1", CW_PW)).json()["record_id"]
+        hid = store.get(rid).subject_id
+        with caplog.at_level(logging.INFO, logger="houfu.security"):
+            assert c.get(f"/v1/records/{rid}", headers=_basic("cw2", "caseworker-password-2")).status_code == 404
+            assert c.get(f"/v1/records/{rid}", headers=_basic("cw3", "caseworker-password-3")).status_code == 200
+            assert c.get(f"/v1/records/{rid}", headers=_basic("sup", SUP_PW)).status_code == 200
+        reads = [r.getMessage() for r in caplog.records if r.name == "houfu.security"]
+        assert f"record read user='cw3' record={rid} subject={hid!r}" in reads
+        assert any(m.startswith("record read refused user='cw2'") for m in reads)
+    c2, _ = _logged_in(app, "cw2", "caseworker-password-2")
+    assert c2.get(f"/records/{rid}").status_code == 404
+    assert rid not in c2.get(f"/households/{hid}").text
+    c3, _ = _logged_in(app, "cw3", "caseworker-password-3")
+    assert rid in c3.get(f"/households/{hid}").text

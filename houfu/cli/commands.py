@@ -878,8 +878,10 @@ def users_group() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(["caseworker", "supervisor"]), required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin (for scripts).")
+@click.option("--team", help="The user's site or team: a caseworker reads the records of their team.")
 @store_options
-def users_add(name: str, role: str, password_stdin: bool, data_dir: Path | None, database: str | None) -> None:
+def users_add(name: str, role: str, password_stdin: bool, team: str | None, data_dir: Path | None,
+              database: str | None) -> None:
     """Add a user; the password is asked for twice (or read from stdin) and kept as an argon2 hash.
 
     \b
@@ -893,7 +895,7 @@ def users_add(name: str, role: str, password_stdin: bool, data_dir: Path | None,
                 click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True))
     with RecordOptions(True, None, data_dir, database).store() as store:
         try:
-            Users(store).add(name, password, role)
+            Users(store).add(name, password, role, team)
         except RecordError as exc:
             raise BadInput(f"{name}: -: {exc}") from None
     click.echo(f"user {name} added ({role})")
@@ -929,7 +931,7 @@ def users_list(data_dir: Path | None, database: str | None) -> None:
     with RecordOptions(True, None, data_dir, database).store() as store:
         for u in Users(store).list():
             click.echo(f"{u['name']}\t{u['role']}\t{'disabled' if u['disabled'] else 'enabled'}\t"
-                       f"{u['created_at']:%Y-%m-%d}")
+                       f"{u['team'] or '-'}\t{u['created_at']:%Y-%m-%d}")
 
 
 @users_group.command("disable")

@@ -71,6 +71,7 @@ _USERS = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True)),
     sa.Column("session_version", sa.Integer),
     sa.Column("disabled", sa.Boolean),
+    sa.Column("team", sa.String(100)),
 )
 ROLES = ("caseworker", "supervisor")
 
@@ -437,7 +438,7 @@ class Users:
             self._dummy = self.hasher.hash("not-a-password-" + uuid.uuid4().hex)
         return self._dummy
 
-    def add(self, name: str, password: str, role: str) -> None:
+    def add(self, name: str, password: str, role: str, team: str | None = None) -> None:
         if role not in ROLES:
             raise RecordError(f"role {role!r} is not one of {', '.join(ROLES)}")
         if not name or len(name) > 100 or any(ch.isspace() for ch in name):
@@ -450,14 +451,28 @@ class Users:
                 raise RecordError(f"user {name!r} already exists")
             c.execute(sa.insert(_USERS).values(name=name, password_hash=self.hasher.hash(password), role=role,
                                                created_at=dt.datetime.now(dt.UTC), session_version=1,
-                                               disabled=False))
+                                               disabled=False, team=(team or None) and team[:100]))
+
+    def teams(self) -> dict[str, str | None]:
+        """Each user's site or team (None: none given)."""
+        with self.engine.connect() as c:
+            return {r[0]: r[1] for r in c.execute(sa.select(_USERS.c.name, _USERS.c.team))}
+
+    def may_read(self, reader: str, role: str, maker: str) -> bool:
+        """A supervisor reads every record; a caseworker those they made and those of their site or team
+        (issue 23, §5)."""
+        if role == "supervisor" or reader == maker:
+            return True
+        teams = self.teams()
+        mine = teams.get(reader)
+        return mine is not None and teams.get(maker) == mine
 
     def list(self) -> list[dict[str, Any]]:
         """Every user: name, role, whether disabled, when added (never the hash)."""
         with self.engine.connect() as c:
-            rows = c.execute(sa.select(_USERS.c.name, _USERS.c.role, _USERS.c.disabled, _USERS.c.created_at)
-                             .order_by(_USERS.c.name)).mappings().all()
-        return [{"name": r["name"], "role": r["role"], "disabled": bool(r["disabled"]),
+            rows = c.execute(sa.select(_USERS.c.name, _USERS.c.role, _USERS.c.disabled, _USERS.c.created_at,
+                                       _USERS.c.team).order_by(_USERS.c.name)).mappings().all()
+        return [{"name": r["name"], "role": r["role"], "disabled": bool(r["disabled"]), "team": r["team"],
                  "created_at": _utc(r["created_at"])} for r in rows]
 
     def _update(self, name: str, **values: Any) -> None:

@@ -30,9 +30,9 @@ from houfu.io.reader import LIMITS, ReadError, read_bytes
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError
 from houfu.present.numbers import for_people
-from houfu.records.store import ROLES, RecordStore, Users
+from houfu.records.store import ROLES, DecisionRecord, RecordError, RecordStore, Users
 
-from .auth import Authenticator
+from .auth import Authenticator, security_log
 from .errors import BadRequest, Denied
 
 __all__ = ["JSON_TYPES", "MAX_BODY", "MAX_UPLOAD", "identify", "CaseworkerPage", "CaseworkerUser", "CsrfChecked", "EvaluatorDep", "KbDep", "Lang", "Pages",
@@ -93,6 +93,26 @@ class Service:
     dev: bool
     auth: Authenticator
     lock: threading.Lock = field(default_factory=threading.Lock)  # the record store's writes, in order
+
+    def readable(self, user: User, rec: DecisionRecord) -> bool:
+        """Whether ``user`` may read a record: a supervisor every one, a caseworker their own and their site's
+        or team's (issue 23, §5); ``dev`` reads all."""
+        return self.dev or self.users.may_read(user.name, user.role, rec.user)
+
+    def read(self, user: User, record_id: str) -> DecisionRecord:
+        """A decision record ``user`` may read, its reading written to the security log (who, which record,
+        whose household); one they may not read is answered as one that does not exist."""
+        try:
+            rec = self.store.get(record_id[:64])
+        except RecordError:
+            rec = None
+        if rec is None or not self.readable(user, rec):
+            if rec is not None:
+                security_log.warning("record read refused user=%r record=%s maker=%r", user.name, rec.record_id,
+                                     rec.user)
+            raise RecordError(f"no decision record {record_id[:64]!r}")
+        security_log.info("record read user=%r record=%s subject=%r", user.name, rec.record_id, rec.subject_id)
+        return rec
 
     def decide(self, record: Household | Site, as_of: dt.date | None, user: User, received: str) -> Report:
         """Decide a household or site and keep the answer as a decision record (its ``record_id``)."""

@@ -29,6 +29,7 @@ from houfu.present.letters import (
 )
 from houfu.records.store import DecisionRecord, RecordError, diff_records, explain_record
 
+from ..auth import security_log
 from ..deps import (
     MAX_BODY,
     CaseworkerPage,
@@ -38,7 +39,6 @@ from ..deps import (
     PagesDep,
     Service,
     ServiceDep,
-    StoreDep,
     caseworker_page,
 )
 from ..errors import BadRequest, Denied
@@ -69,9 +69,10 @@ def new_household(request: Request, user: CaseworkerPage, _: CsrfChecked, servic
 
 # --- a decision record ------------------------------------------------------------------------------------------
 
-def _record_or_404(store: StoreDep, record_id: str) -> DecisionRecord:
+def _record_or_404(user: CaseworkerPage, service: ServiceDep, record_id: str) -> DecisionRecord:
+    """A record the user may read (logged), else 404 (one they may not read is not said to exist)."""
     try:
-        return store.get(record_id[:64])
+        return service.read(user, record_id)
     except RecordError as exc:
         raise HTTPException(404, str(exc)) from None
 
@@ -126,16 +127,21 @@ def find_household(hid: str = "", lang: Lang = "zh") -> RedirectResponse:
 
 
 @router.get("/households/{household_id}", response_class=HTMLResponse)
-def history(request: Request, household_id: str, pages: PagesDep, store: StoreDep, lang: Lang = "zh") -> HTMLResponse:
-    return pages.render("service_history.html.j2", lang, request, household_id=household_id,
-                        records=store.list(household_id[:200]))
+def history(request: Request, household_id: str, user: CaseworkerPage, service: ServiceDep,
+            lang: Lang = "zh") -> HTMLResponse:
+    records = [r for r in service.store.list(household_id[:200]) if service.readable(user, r)]
+    if records:
+        security_log.info("household read user=%r subject=%r records=%d", user.name, household_id[:200],
+                          len(records))
+    return service.pages.render("service_history.html.j2", lang, request, household_id=household_id,
+                                records=records)
 
 
 @router.get("/households/{household_id}/diff", response_class=HTMLResponse)
-def diff_page(request: Request, household_id: str, before: str, after: str, pages: PagesDep, store: StoreDep,
-              lang: Lang = "zh") -> HTMLResponse:
+def diff_page(request: Request, household_id: str, before: str, after: str, user: CaseworkerPage,
+              service: ServiceDep, pages: PagesDep, lang: Lang = "zh") -> HTMLResponse:
     try:
-        diff = diff_records(store.get(before[:64]), store.get(after[:64]))
+        diff = diff_records(service.read(user, before), service.read(user, after))
     except RecordError as exc:
         raise HTTPException(404, str(exc)) from None
     if household_id not in (diff.before.subject_id, diff.after.subject_id):

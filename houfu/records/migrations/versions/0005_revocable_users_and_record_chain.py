@@ -35,6 +35,7 @@ def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("session_version", sa.Integer, nullable=False, server_default="1"))
         batch.add_column(sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("team", sa.String(100), nullable=True))
     op.create_table(
         "record_chain",
         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
@@ -83,5 +84,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("record_chain")
     with op.batch_alter_table("users") as batch:
+        batch.drop_column("team")
         batch.drop_column("disabled")
         batch.drop_column("session_version")
