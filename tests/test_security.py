@@ -491,3 +491,40 @@ def test_cw2_is_refused_cw1s_record_a_teammate_and_a_supervisor_read_it_and_each
     assert rid not in c2.get(f"/households/{hid}").text
     c3, _ = _logged_in(app, "cw3", "caseworker-password-3")
     assert rid in c3.get(f"/households/{hid}").text
+
+
+# --- §7 safe defaults ---------------------------------------------------------------------------------------
+
+def test_every_answer_carries_the_security_headers_and_personal_pages_are_not_cached(app):
+    c, _ = _logged_in(app, "cw1", CW_PW)
+    for path in ("/", "/login", "/healthz", "/v1/owners?q=x"):
+        r = c.get(path)
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"], path
+        assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
+        assert r.headers["referrer-policy"] == "no-referrer"
+    assert "'unsafe-inline'" not in c.get("/").headers["content-security-policy"].split("script-src")[1].split(";")[0]
+
+
+def test_the_graphs_script_runs_under_the_pages_nonce(app):
+    c, _ = _logged_in(app, "sup", SUP_PW)
+    r = c.get("/graph")
+    nonce = r.headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
+    assert f'<script nonce="{nonce}">' in r.text
+
+
+def test_the_api_viewers_need_a_login(app):
+    with TestClient(app, base_url="https://testserver") as c:
+        assert c.get("/docs", follow_redirects=False).headers["location"] == "/login?next=/docs"
+        assert c.get("/openapi.json").status_code == 200
+    c, _ = _logged_in(app, "cw1", CW_PW)
+    assert c.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::"])
+def test_dev_mode_refuses_a_non_loopback_address(tmp_path, host):
+    from click.testing import CliRunner
+
+    from houfu.cli.commands import main
+
+    r = CliRunner().invoke(main, ["serve", "--dev", "--host", host, "--data-dir", str(tmp_path / "d")])
+    assert r.exit_code == 2 and "loopback" in r.output

@@ -46,13 +46,11 @@ def _form(role: str | None) -> Access:
 
 CASEWORKER, SUPERVISOR = "caseworker", "supervisor"
 
-#: Who may use each route. Open routes are listed explicitly: the OpenAPI document and its two viewers, the
+#: Who may use each route. Open routes are listed explicitly: the OpenAPI document (its two viewers need a login), the
 #: health probe, and the login form (a stranger must reach it; logging out needs only the form's token).
 ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/openapi.json"): _api(None), ("HEAD", "/openapi.json"): _api(None),
-    ("GET", "/docs"): _page(None), ("HEAD", "/docs"): _page(None),
-    ("GET", "/docs/oauth2-redirect"): _page(None), ("HEAD", "/docs/oauth2-redirect"): _page(None),
-    ("GET", "/redoc"): _page(None), ("HEAD", "/redoc"): _page(None),
+    ("GET", "/docs"): _page(CASEWORKER), ("GET", "/redoc"): _page(CASEWORKER),  # behind the login (issue 23)
     ("GET", "/healthz"): _api(None),
     ("GET", "/login"): _page(None),
     ("POST", "/login"): _form(None),

@@ -843,11 +843,13 @@ def graph_render(ctx: click.Context, out: Path, department: str | None) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--dev", is_flag=True, help="Development mode: no login (every page says so).")
+@click.option("--dev", is_flag=True, help="Development mode: no login (every page says so); loopback only.")
+@click.option("--forwarded-allow-ips", default=None,
+              help="The TLS proxy's address(es) whose X-Forwarded-For/-Proto are believed (default 127.0.0.1).")
 @store_options
 @click.pass_context
-def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, data_dir: Path | None,
-              database: str | None) -> None:
+def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_allow_ips: str | None,
+              data_dir: Path | None, database: str | None) -> None:
     """The JSON API (/v1/…, /openapi.json) and the caseworker's pages; every determination is recorded.
 
     Users log in (`houfu users add`); without users it starts only with --dev, which needs no login.
@@ -860,13 +862,27 @@ def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, data_dir: Pat
     from houfu.records.store import Users
     from houfu.web.service import serve, session_secret
 
+    if dev and not _loopback(host):
+        raise BadInput(f"--host: {host}: --dev lets anyone in without a login, so it listens only on a loopback "
+                       "address (127.0.0.1, ::1, localhost); add users and drop --dev to serve others")
     with RecordOptions(True, None, data_dir, database).store() as store:
         if not dev and Users(store).count() == 0:
             raise BadInput("users: -: no users yet; add one with `houfu users add NAME --role supervisor`, or start "
                            "with --dev (no login, and every page says so)")
         click.echo(f"houfu serving on http://{host}:{port}/" + (" (development mode: no login)" if dev else ""),
                    err=True)
-        serve(_kb(ctx), _evaluator(ctx), store, host, port, dev, session_secret(data_dir))
+        serve(_kb(ctx), _evaluator(ctx), store, host, port, dev, session_secret(data_dir), forwarded_allow_ips)
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @main.group("users")

@@ -17,6 +17,7 @@ from . import errors
 from .auth import Authenticator
 from .deps import MAX_BODY, MAX_UPLOAD, Pages, Service, identify
 from .guard import Guarded, RequestGuard, guarded_routes
+from .headers import SecurityHeaders
 from .routes import ROUTERS
 
 __all__ = ["create_app"]
@@ -25,7 +26,7 @@ __all__ = ["create_app"]
 def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = False,
                secret: str | None = None) -> FastAPI:
     """The service over one knowledge base, evaluator and record store; ``dev``: nobody logs in."""
-    app = FastAPI(title="houfu", version=kb.version,
+    app = FastAPI(title="houfu", version=kb.version, docs_url=None, redoc_url=None,
                   description="Post-relocation follow-up support (易地扶贫搬迁后续扶持): which measures apply to a "
                               "household or site, why, who owns them, and what is missing. Every determination is "
                               "kept as a decision record.")
@@ -45,6 +46,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
         return guarded
 
     app.add_middleware(RequestGuard, routes=routes, identify=identify)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(SessionMiddleware, secret_key=secret or secrets.token_urlsafe(32), https_only=True,
                        same_site="strict", session_cookie="houfu_session", max_age=8 * 3600)
 

@@ -77,6 +77,7 @@ class Pages:
     def render(self, template: str, lang: Lang, request: Request, **ctx: Any) -> HTMLResponse:
         html = self.env.get_template(template).render(
             lang=lang, dev=self.dev, kb_version=self.kb_version, csrf=csrf_token(request),
+            nonce=request.scope.get("state", {}).get("csp_nonce", ""),
             user=request.session.get("user") or ("dev" if self.dev else ""), **ctx)
         return HTMLResponse(html)
 

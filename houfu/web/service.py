@@ -28,11 +28,23 @@ __all__ = ["create_app", "serve", "session_secret"]
 
 
 def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int, dev: bool,
-          secret: str | None = None) -> None:
-    """Run the service with uvicorn until interrupted."""
+          secret: str | None = None, forwarded_allow_ips: str | None = None) -> None:
+    """Run the service with uvicorn until interrupted: a request's head may be at most 16 KiB, an idle
+    connection is closed after 5 s, and at most 200 connections are served at once (a slow or flooding client
+    cannot hold them all); X-Forwarded-For/-Proto are believed only from ``forwarded_allow_ips`` (the TLS
+    proxy), so the throttle sees the real client address."""
+    import logging
+
     import uvicorn
 
-    uvicorn.run(create_app(kb, evaluator, store, dev, secret), host=host, port=port, log_level="warning")
+    logging.getLogger("houfu.security").setLevel(logging.INFO)
+    if not logging.getLogger("houfu.security").handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logging.getLogger("houfu.security").addHandler(handler)
+    uvicorn.run(create_app(kb, evaluator, store, dev, secret), host=host, port=port, log_level="warning",
+                proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips, timeout_keep_alive=5,
+                h11_max_incomplete_event_size=16 * 1024, limit_concurrency=200)
 
 
 def session_secret(data_dir: Path | None) -> str:
