@@ -19,10 +19,13 @@ from houfu.io.limits import LIMITS, TableError, TableLimits
 from houfu.io.mapping import ColumnSpec, spec_for
 from houfu.io.notes import Note, errors_header
 from houfu.io.tables import ColumnFate, check_parquet
+from houfu.kb.clocks import CaseClock, case_clocks, load_county_clocks
 from houfu.kb.loader import KB
+from houfu.records.store import RecordStore
 from houfu.screen.caseload_report import RequestFiles, write_report
 from houfu.screen.screener import ScreenRun, ScreenTotals, screen, screen_stream
 from houfu.screen.summary import summarize
+from houfu.screen.worklists import WorklistFiles
 
 __all__ = ["peak_rss_mb", "progress_bar", "screen_files"]
 
@@ -49,13 +52,18 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
                  errors_path: Path | None, lang: str = "zh",
                  progress: Callable[[int, Callable[[Callable[[int], None] | None], ScreenTotals]], ScreenTotals]
                  | None = None, workers: int = 1, columns: Path | None = None, jurisdiction: str | None = None,
-                 limits: TableLimits = LIMITS, requests: Path | None = None) -> ScreenRun:
+                 limits: TableLimits = LIMITS, requests: Path | None = None, worklists: Path | None = None,
+                 clocks: Path | None = None, store: RecordStore | None = None, user: str = "-") -> ScreenRun:
     """Files in, determinations, rejected rows, data requests (one XLSX per body, in ``requests``) and report
     out: what ``houfu screen`` does.
 
     ``columns`` is a county's mapping file over columns.yaml, ``jurisdiction`` the county of rows whose own
     columns (a county column, a site named in sites.yaml) do not say. The rejected rows are written in the
-    user's language, as are the notes and the grouped errors of the run."""
+    user's language, as are the notes and the grouped errors of the run.
+
+    ``clocks`` is a county's own clocks file (houfu.kb.clocks): with it, and with any clock the text sets, the
+    determinations carry ``due_on`` and ``overdue``. ``worklists`` is a folder for one XLSX per department
+    (houfu.screen.worklists); the run and the rows sent are kept in ``store`` under the run's screen id."""
     import csv
 
     from houfu.io.tables import check_content, load_caseload
@@ -81,13 +89,17 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
     tables: list[dict[str, Any]] = []
     item_rows: dict[str, tuple[int, int]] = {}
     asked = RequestFiles(kb, requests, entity, lang) if requests is not None else None
+    timed = _clocks(kb, clocks)
+    due = _due(timed, as_of)
+    listing = WorklistFiles(kb, worklists, lang, due, timed) if worklists is not None and entity == "household" \
+        else None
     if streamable:
         total = check_parquet(caseload, limits).metadata.num_rows
         said: list[Note] = list(spec.notes)
 
         def run_stream(step: Callable[[int], None] | None) -> ScreenTotals:
             got = screen_stream(kb, evaluator, caseload, members, businesses, as_of, output, step, spec,
-                                jurisdiction, limits, said, asked)
+                                jurisdiction, limits, said, asked, due, listing)
             return got if got is not None else ScreenTotals(entity, as_of, kb.version, rows_in=-1)
 
         totals = progress(total, run_stream) if progress is not None else run_stream(None)
@@ -103,7 +115,7 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
         notes, item_rows, fates, tables = loaded.notes, loaded.item_rows, loaded.columns, loaded.tables
 
         def run(step: Callable[[int], None] | None) -> ScreenTotals:
-            return screen(kb, evaluator, loaded, as_of, output, step, workers, asked)
+            return screen(kb, evaluator, loaded, as_of, output, step, workers, asked, due, listing)
 
         totals = progress(loaded.n, run) if progress is not None else run(None)
     assert totals.rows_in == totals.screened + totals.rejected, "every input row is screened or rejected"
@@ -116,11 +128,68 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
     written = asked.close(totals) if asked is not None else {}
     result = ScreenRun(totals, output, report, errors_path if totals.errors else None, notes, item_rows, fates, tables,
                        lang, requests, written)
+    if listing is not None:
+        result.screen_id, result.worklists, result.worklist_rows = _send_worklists(
+            listing, store, user, caseload, members, businesses, totals)
     if report is not None:
         write_report(kb, summarize(kb, result, lang), report)
     # From the first byte read to the report written: what a county waits for.
     totals.seconds = time.perf_counter() - started
     return result
+
+
+def _clocks(kb: KB, path: Path | None) -> dict[str, CaseClock]:
+    """Every measure's clock: the text's, and a county's own rules from ``path``."""
+    from houfu.kb.loader import FieldError
+
+    county = None
+    if path is not None:
+        try:
+            county = load_county_clocks(kb, path)
+        except FieldError as exc:
+            raise TableError(f"{path}: {exc.field}: {exc.message}") from None
+    return case_clocks(kb, county)
+
+
+def _due(clocks: dict[str, CaseClock], as_of: dt.date) -> dict[str, dt.date]:
+    """Each timed measure's due date for a case listed on ``as_of``; a working day past the calendar's data is an
+    error (never a guess)."""
+    from houfu.engine.periods import CalendarError, due_on
+
+    out = {}
+    for mid, c in clocks.items():
+        try:
+            out[mid] = due_on(c.clock, as_of)
+        except CalendarError as exc:
+            raise TableError(f"--clocks: {mid}: {exc}") from None
+    return out
+
+
+def _send_worklists(listing: WorklistFiles, store: RecordStore | None, user: str, caseload: Path,
+                    members: Path | None, businesses: Path | None, totals: ScreenTotals
+                    ) -> tuple[str, dict[str, str], int]:
+    """Write the worklists under a new screen id, and keep the run and the rows sent in the store."""
+    import hashlib
+    import uuid
+
+    from houfu.engine.evaluator import HOUFU_VERSION
+
+    screen_id = uuid.uuid4().hex
+    as_of = totals.as_of
+    written, items = listing.close(screen_id, as_of)
+    if store is not None:
+        files = []
+        for role, p in (("households", caseload), ("members", members), ("businesses", businesses)):
+            if p is not None:
+                data = p.read_bytes()
+                files.append({"role": role, "name": p.name, "bytes": len(data),
+                              "sha256": hashlib.sha256(data).hexdigest()})
+        store.add_screen(user, as_of, totals.kb_version, HOUFU_VERSION, files, totals.rows_in, totals.screened,
+                         totals.rejected, {"status_counts": {k: dict(v) for k, v in totals.status_counts.items()},
+                                           "worklists": {b: Path(p).name for b, p in written.items()}},
+                         screen_id=screen_id)
+        store.add_worklist_items(items)
+    return screen_id, written, len(items)
 
 
 def _parquet_fates(spec: ColumnSpec, caseload: Path, members: Path | None, businesses: Path | None

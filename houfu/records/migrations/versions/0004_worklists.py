@@ -1,0 +1,64 @@
+"""Worklists: the rows each department was sent for a screen run, and the answers taken back from them.
+
+Revision ID: 0004
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # One row per (household, measure) on a department's worklist; the key is the one printed in the workbook.
+    op.create_table(
+        "worklist_items",
+        sa.Column("screen_id", sa.String(32), primary_key=True),
+        sa.Column("item_key", sa.String(16), primary_key=True),
+        sa.Column("department", sa.String(80), nullable=False),
+        sa.Column("household", sa.String(200), nullable=False),
+        sa.Column("measure", sa.String(120), nullable=False),
+        sa.Column("site", sa.String(200), nullable=True),
+        sa.Column("action", sa.String(10), nullable=False),
+        sa.Column("facts", sa.Text, nullable=False),  # the paths to confirm, joined with ';'
+        sa.Column("due_on", sa.Date, nullable=True),
+    )
+    op.create_index("worklist_items_department", "worklist_items", ["department", "screen_id"])
+    # Each answer a department gave, as it was given; a later answer for the same row is a new record.
+    op.create_table(
+        "worklist_answers",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("digest", sa.String(64), nullable=False, unique=True),  # the same answer twice is one record
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("user_name", sa.String(100), nullable=False),
+        sa.Column("screen_id", sa.String(32), nullable=False),
+        sa.Column("item_key", sa.String(16), nullable=False),
+        sa.Column("department", sa.String(80), nullable=False),
+        sa.Column("household", sa.String(200), nullable=False),
+        sa.Column("measure", sa.String(120), nullable=False),
+        sa.Column("result", sa.String(20), nullable=False),
+        sa.Column("note", sa.Text, nullable=True),
+        sa.Column("person", sa.String(100), nullable=True),
+        sa.Column("answered_on", sa.Date, nullable=True),
+        sa.Column("facts", sa.Text, nullable=True),  # JSON: the facts the answer changes (a new record of them)
+        sa.Column("source", sa.String(300), nullable=False),  # the workbook's file name and row
+    )
+    op.create_index("worklist_answers_item", "worklist_answers", ["screen_id", "item_key"])
+    for table in ("worklist_items", "worklist_answers"):
+        if op.get_bind().dialect.name == "postgresql":
+            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                       "FOR EACH ROW EXECUTE FUNCTION houfu_append_only()")
+        else:
+            for event in ("UPDATE", "DELETE"):
+                op.execute(f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+                           f"BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END")
+
+
+def downgrade() -> None:
+    op.drop_table("worklist_answers")
+    op.drop_table("worklist_items")
