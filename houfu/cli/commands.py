@@ -492,6 +492,12 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @click.option("--clocks", "clocks_path", type=click.Path(dir_okay=False, path_type=Path),
               help="A county's own deadlines for household cases (YAML, saying whose rule it is; "
                    "examples/county-clocks.yaml): due_on and overdue on the determinations and worklists.")
+@click.option("--since", "since_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="An earlier determinations file (houfu screen -o, last month's): the change list (newly applying, "
+                   "newly satisfied, newly undetermined, no longer applying; households joined and left) leads the "
+                   "report, every change goes to *.changes.csv, and the worklists keep only what is new.")
+@click.option("--all", "all_rows", is_flag=True, help="With --since: the worklists list every open case, not only "
+                                                      "what is new.")
 @store_options
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Every rejected row (file, row, column, reason) as CSV; default beside --output.")
@@ -518,7 +524,8 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @click.pass_context
 def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, businesses: Path | None, as_sites: bool,
                output: Path | None, report_path: Path | None, requests_dir: Path | None, worklists_dir: Path | None,
-               clocks_path: Path | None, data_dir: Path | None, database: str | None, errors_path: Path | None,
+               clocks_path: Path | None, since_path: Path | None, all_rows: bool, data_dir: Path | None,
+               database: str | None, errors_path: Path | None,
                lang: str, encoding: str | None, columns_path: Path | None, suggest_path: Path | None,
                jurisdiction: str | None, dask_address: str | None, workers: int, quiet: bool,
                as_of: dt.datetime | None, as_json: bool) -> None:
@@ -568,6 +575,8 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
         if folder is not None and (folder.exists() and not folder.is_dir() or not folder.parent.is_dir()):
             raise BadInput(f"{folder}: -: {flag} names a folder (created if its parent exists); one XLSX "
                            "per body is written in it")
+    if all_rows and since_path is None:
+        raise BadInput("--all: -: --all is for --since (every open case on the worklists, not only what is new)")
     if worklists_dir is not None and as_sites:
         raise BadInput("--worklists: -: worklists are of households; a table of sites has none")
     when = _date(as_of) or dt.date.today()
@@ -600,7 +609,7 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
                                "site" if as_sites else "household", when, output, report_path, errors_path, lang,
                                _progress(quiet or as_json), workers, columns_path, jurisdiction,
                                requests=requests_dir, worklists=worklists_dir, clocks=clocks_path, store=store,
-                               user=keeping.user)
+                               user=keeping.user, since=since_path, all_rows=all_rows)
         except TableError as exc:
             raise BadInput(str(exc)) from None
     totals = run.totals
@@ -632,6 +641,9 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
                    + (f"; determinations in {output}" if output else "")
                    + (f"; report in {report_path}" if report_path else "")
                    + (f"; data requests in {requests_dir}" if requests_dir else "")
+                   + (f"; {sum(run.changes.counts.values())} change(s) since {since_path.name} in "
+                      f"{run.changes.households} household(s), {run.changes.joined} joined, {run.changes.left} left"
+                      if since_path is not None and run.changes is not None else "")
                    + (f"; {run.worklist_rows} worklist row(s) for {len(run.worklists)} department(s) in "
                       f"{worklists_dir} (screen id {run.screen_id})" if worklists_dir else "")
                    + (f"; rejected rows in {run.errors_path}" if run.errors_path else ""))

@@ -62,17 +62,13 @@ _SCREENS = sa.Table(
     sa.Column("summary", sa.Text),
 )
 
-_ITEMS = sa.Table(
-    "worklist_items", sa.MetaData(),
+_LISTS = sa.Table(
+    "worklist_lists", sa.MetaData(),
     sa.Column("screen_id", sa.String(32), primary_key=True),
-    sa.Column("item_key", sa.String(16), primary_key=True),
-    sa.Column("department", sa.String(80)),
-    sa.Column("household", sa.String(200)),
-    sa.Column("measure", sa.String(120)),
-    sa.Column("site", sa.String(200)),
-    sa.Column("action", sa.String(10)),
-    sa.Column("facts", sa.Text),
-    sa.Column("due_on", sa.Date),
+    sa.Column("department", sa.String(80), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("rows", sa.Integer),
+    sa.Column("items", sa.LargeBinary),
 )
 
 _ANSWERS = sa.Table(
@@ -345,23 +341,34 @@ class RecordStore:
 
     # --- worklists ----------------------------------------------------------------------------------------------
 
-    def add_worklist_items(self, items: list[dict[str, Any]]) -> None:
-        """The rows of a screen run's worklists, as sent (one insert of many rows)."""
+    def add_worklists(self, screen_id: str, lists: dict[str, list[dict[str, Any]]]) -> None:
+        """Each department's list as sent for a screen run: its rows, as one gzipped JSON value per department."""
+        import gzip
+
+        now = dt.datetime.now(dt.UTC)
         with self.engine.begin() as c:
-            for start in range(0, len(items), 50_000):
-                c.execute(sa.insert(_ITEMS), items[start:start + 50_000])
+            for department, items in lists.items():
+                blob = gzip.compress(json.dumps(items, ensure_ascii=False, default=str).encode(), 6)
+                c.execute(sa.insert(_LISTS).values(screen_id=screen_id, department=department, created_at=now,
+                                                   rows=len(items), items=blob))
 
     def worklist_items(self, screen_id: str, department: str | None = None) -> dict[str, WorklistItem]:
         """A screen run's worklist rows by key (one department's, if given)."""
-        q = sa.select(_ITEMS).where(_ITEMS.c.screen_id == screen_id)
+        import gzip
+
+        q = sa.select(_LISTS).where(_LISTS.c.screen_id == screen_id)
         if department is not None:
-            q = q.where(_ITEMS.c.department == department)
+            q = q.where(_LISTS.c.department == department)
+        out: dict[str, WorklistItem] = {}
         with self.engine.connect() as c:
-            return {r["item_key"]: WorklistItem(**dict(r)) for r in c.execute(q).mappings()}
+            for r in c.execute(q).mappings():
+                for x in json.loads(gzip.decompress(r["items"])):
+                    out[x["item_key"]] = WorklistItem(screen_id=screen_id, department=r["department"], **x)
+        return out
 
     def worklist_screens(self) -> list[str]:
         """The screen runs that sent worklists, the latest first."""
-        q = (sa.select(_SCREENS.c.id).where(_SCREENS.c.id.in_(sa.select(_ITEMS.c.screen_id).distinct()))
+        q = (sa.select(_SCREENS.c.id).where(_SCREENS.c.id.in_(sa.select(_LISTS.c.screen_id).distinct()))
              .order_by(_SCREENS.c.created_at.desc()))
         with self.engine.connect() as c:
             return [r[0] for r in c.execute(q)]

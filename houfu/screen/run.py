@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from houfu.engine.evaluator import Evaluator
 from houfu.io.limits import LIMITS, TableError, TableLimits
 from houfu.io.mapping import ColumnSpec, spec_for
@@ -24,7 +26,7 @@ from houfu.kb.loader import KB
 from houfu.records.store import RecordStore
 from houfu.screen.caseload_report import RequestFiles, write_report
 from houfu.screen.screener import ScreenRun, ScreenTotals, screen, screen_stream
-from houfu.screen.summary import summarize
+from houfu.screen.summary import ChangeSummary, change_summary, compare_determinations, summarize
 from houfu.screen.worklists import WorklistFiles
 
 __all__ = ["peak_rss_mb", "progress_bar", "screen_files"]
@@ -53,7 +55,8 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
                  progress: Callable[[int, Callable[[Callable[[int], None] | None], ScreenTotals]], ScreenTotals]
                  | None = None, workers: int = 1, columns: Path | None = None, jurisdiction: str | None = None,
                  limits: TableLimits = LIMITS, requests: Path | None = None, worklists: Path | None = None,
-                 clocks: Path | None = None, store: RecordStore | None = None, user: str = "-") -> ScreenRun:
+                 clocks: Path | None = None, store: RecordStore | None = None, user: str = "-",
+                 since: Path | None = None, all_rows: bool = False) -> ScreenRun:
     """Files in, determinations, rejected rows, data requests (one XLSX per body, in ``requests``) and report
     out: what ``houfu screen`` does.
 
@@ -63,7 +66,35 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
 
     ``clocks`` is a county's own clocks file (houfu.kb.clocks): with it, and with any clock the text sets, the
     determinations carry ``due_on`` and ``overdue``. ``worklists`` is a folder for one XLSX per department
-    (houfu.screen.worklists); the run and the rows sent are kept in ``store`` under the run's screen id."""
+    (houfu.screen.worklists); the run and the rows sent are kept in ``store`` under the run's screen id.
+
+    ``since`` is an earlier determinations file: the change list (summary.ChangeSummary) leads the report, every
+    change is written as CSV beside the report (or the determinations), and the worklists keep only what is new
+    (a household and measure whose status changed, and households that joined) unless ``all_rows``."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="houfu-since-") as scratch:
+        before = _read_determinations(since) if since is not None else None
+        if before is not None and output is None:
+            output_kept: Path | None = None
+            output = Path(scratch) / "determinations.parquet"
+        else:
+            output_kept = output
+        if before is not None and output is not None and output.suffix.lower() == ".xlsx":
+            raise TableError(f"{output}: -: with --since the determinations are written as .parquet, .csv or .jsonl")
+        return _screen_files(kb, evaluator, caseload, members, businesses, encoding, entity, as_of, output, report,
+                             errors_path, lang, progress, workers, columns, jurisdiction, limits, requests, worklists,
+                             clocks, store, user, since, before, all_rows, output_kept)
+
+
+def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | None, businesses: Path | None,
+                  encoding: str | None, entity: str, as_of: dt.date, output: Path | None, report: Path | None,
+                  errors_path: Path | None, lang: str,
+                  progress: Callable[[int, Callable[[Callable[[int], None] | None], ScreenTotals]], ScreenTotals]
+                  | None, workers: int, columns: Path | None, jurisdiction: str | None, limits: TableLimits,
+                  requests: Path | None, worklists: Path | None, clocks: Path | None, store: RecordStore | None,
+                  user: str, since: Path | None, before: pa.Table | None, all_rows: bool, output_kept: Path | None
+                  ) -> ScreenRun:
     import csv
 
     from houfu.io.tables import check_content, load_caseload
@@ -119,15 +150,18 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
 
         totals = progress(loaded.n, run) if progress is not None else run(None)
     assert totals.rows_in == totals.screened + totals.rejected, "every input row is screened or rejected"
-    errors_path = errors_path or (output.with_name(output.stem + ".errors.csv") if output is not None else None)
+    errors_path = errors_path or (output_kept.with_name(output_kept.stem + ".errors.csv") if output_kept is not None
+                                  else None)
     if errors_path is not None and totals.errors:
         with errors_path.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(errors_header(lang))
             w.writerows([e.file, e.row, e.column, e.text(lang)] for e in totals.errors)
     written = asked.close(totals) if asked is not None else {}
-    result = ScreenRun(totals, output, report, errors_path if totals.errors else None, notes, item_rows, fates, tables,
-                       lang, requests, written)
+    result = ScreenRun(totals, output_kept, report, errors_path if totals.errors else None, notes, item_rows, fates,
+                       tables, lang, requests, written)
+    if since is not None and before is not None and output is not None:
+        result.changes = _changes(kb, since, before, output, report or output_kept, lang, listing, all_rows)
     if listing is not None:
         result.screen_id, result.worklists, result.worklist_rows = _send_worklists(
             listing, store, user, caseload, members, businesses, totals)
@@ -136,6 +170,53 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
     # From the first byte read to the report written: what a county waits for.
     totals.seconds = time.perf_counter() - started
     return result
+
+
+def _read_determinations(path: Path) -> pa.Table:
+    """An earlier determinations file (houfu screen -o: .parquet, .csv or .jsonl): its household, measure, status
+    and owners columns."""
+    import pyarrow.csv as pcsv
+    import pyarrow.json as pjson
+    import pyarrow.parquet as pq
+
+    need = ["household", "measure", "status", "owners"]
+    kind = path.suffix.lower()
+    try:
+        if kind == ".parquet":
+            got = pq.read_table(path, columns=need)
+        elif kind == ".csv":
+            got = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(
+                include_columns=need, column_types={c: pa.string() for c in need}))
+        elif kind == ".jsonl":
+            got = pjson.read_json(path).select(need)
+        else:
+            raise TableError(f"{path}: -: --since reads a determinations file of houfu screen -o (.parquet, .csv or "
+                             ".jsonl)")
+    except (OSError, pa.ArrowInvalid, KeyError) as exc:
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise TableError(f"{path}: -: not a determinations file of houfu screen -o (household, measure, status, "
+                         f"owners): {reason}") from None
+    return got
+
+
+def _changes(kb: KB, since: Path, before: pa.Table, output: Path, beside: Path | None, lang: str,
+             listing: WorklistFiles | None, all_rows: bool) -> ChangeSummary:
+    """Compare the run's determinations with the earlier ones; write every change as CSV beside the report (or the
+    determinations); limit the worklists to what is new unless ``all_rows``."""
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    now = _read_determinations(output)
+    changes, joined, left = compare_determinations(before, now)
+    file = None
+    if beside is not None:
+        path = beside.with_name(beside.stem + ".changes.csv")
+        pcsv.write_csv(changes, path)
+        file = str(path)
+    if listing is not None and not all_rows:
+        keys = pc.binary_join_element_wise(changes.column("household"), changes.column("measure"), "\x1f")
+        listing.keep = (set(keys.to_pylist()), set(joined))
+    return change_summary(kb, since.name, changes, joined, left, lang, file)
 
 
 def _clocks(kb: KB, path: Path | None) -> dict[str, CaseClock]:
@@ -176,7 +257,7 @@ def _send_worklists(listing: WorklistFiles, store: RecordStore | None, user: str
 
     screen_id = uuid.uuid4().hex
     as_of = totals.as_of
-    written, items = listing.close(screen_id, as_of)
+    written, lists = listing.close(screen_id, as_of)
     if store is not None:
         files = []
         for role, p in (("households", caseload), ("members", members), ("businesses", businesses)):
@@ -188,8 +269,8 @@ def _send_worklists(listing: WorklistFiles, store: RecordStore | None, user: str
                          totals.rejected, {"status_counts": {k: dict(v) for k, v in totals.status_counts.items()},
                                            "worklists": {b: Path(p).name for b, p in written.items()}},
                          screen_id=screen_id)
-        store.add_worklist_items(items)
-    return screen_id, written, len(items)
+        store.add_worklists(screen_id, lists)
+    return screen_id, written, sum(len(x) for x in lists.values())
 
 
 def _parquet_fates(spec: ColumnSpec, caseload: Path, members: Path | None, businesses: Path | None

@@ -1062,6 +1062,8 @@ class ScreenRun:
     screen_id: str | None = None
     worklists: dict[str, str] = field(default_factory=dict)
     worklist_rows: int = 0
+    #: with --since: the change list (summary.ChangeSummary)
+    changes: Any = None
 
     @property
     def warnings(self) -> list[Note]:

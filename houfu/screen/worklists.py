@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from houfu.io.privacy import mask_personal
+from houfu.io.workbook import Grid
 from houfu.kb.clocks import CaseClock
 from houfu.kb.loader import KB
 from houfu.records.store import Answer, RecordStore, WorklistItem
@@ -41,6 +43,49 @@ KEY, MEASURE, RESULT, NOTE, PERSON, DATE = 0, 5, 14, 15, 16, 17
 WIDTH = 18
 SHEET_ROWS = "清单"
 MARK = "houfu worklist 1"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _cells(values: list[str | None]) -> str:
+    """Cells of a worksheet row as XML, in order (an empty cell for None): inline strings, as openpyxl writes them.
+    openpyxl builds an object per cell, and 450,000 rows took it four minutes; these are joined text."""
+    out = []
+    for v in values:
+        if v is None or v == "":
+            out.append("<c/>")
+        else:
+            text = _NOT_XML.sub("", v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+            space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+            out.append(f'<c t="inlineStr"><is><t{space}>{text}</t></is></c>')
+    return "".join(out)
+
+
+def _fill_rows(path: Path, rows: str) -> None:
+    """Put the rows into the worklist sheet of a workbook openpyxl saved with its header only (the sheet of the
+    rows is the book's second: xl/worksheets/sheet2.xml)."""
+    import os
+    import zipfile
+
+    part = "xl/worksheets/sheet2.xml"
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == part:
+                text = data.decode("utf-8")
+                assert text.count("</sheetData>") == 1, "the rows' sheet as openpyxl writes it"
+                head, _, tail = text.partition("</sheetData>")
+                entry = zipfile.ZipInfo(part, info.date_time)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                with dst.open(entry, "w") as fh:
+                    fh.write(head.encode())
+                    fh.write(rows.encode())
+                    fh.write(b"</sheetData>" + tail.encode())
+            else:
+                dst.writestr(info, data)
+    os.replace(tmp, path)
 
 
 class WorklistError(Exception):
@@ -63,12 +108,16 @@ class WorklistFiles:
     due: dict[str, dt.date]
     clocks: dict[str, CaseClock]
     tables: list[pa.Table] = field(default_factory=list)
+    #: with --since: only these (household + "\x1f" + measure) pairs, and the households that joined, are listed
+    keep: tuple[set[str], set[str]] | None = None
 
     def __call__(self, table: pa.Table) -> None:
         self.tables.append(table)
 
-    def close(self, screen_id: str, as_of: dt.date) -> tuple[dict[str, str], list[dict[str, Any]]]:
-        """Write the workbooks; returns them by department, and the rows as sent (for the records store)."""
+    def close(self, screen_id: str, as_of: dt.date
+              ) -> tuple[dict[str, str], dict[str, list[dict[str, Any]]]]:
+        """Write the workbooks; returns them by department, and each department's rows as sent (for the records
+        store)."""
         import openpyxl
         from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -76,20 +125,31 @@ class WorklistFiles:
         w = words(self.lang)
         wf = w["worklist_file"]
         paths: dict[str, str] = {}
-        items: list[dict[str, Any]] = []
+        lists: dict[str, list[dict[str, Any]]] = {}
         if not self.tables:
-            return paths, items
+            return paths, lists
         table = pa.concat_tables([t.cast(pa.schema([pa.field(f.name, pa.string()) for f in t.schema]))
                                   for t in self.tables])
         self.tables = []
-        epoch = dt.date(1970, 1, 1)
-        measures = table.column("measure").to_pylist()
-        due_days = pa.array([(self.due[m] - epoch).days if m in self.due else None for m in measures], pa.int32())
-        table = table.append_column("due", due_days)
-        # Grouped by site, the earliest due first, then household and measure: one order however the run was cut.
+        if self.keep is not None:
+            pairs, joined = self.keep
+            key = pc.binary_join_element_wise(table.column("household"), table.column("measure"), "\x1f")
+            table = table.filter(pc.or_(pc.is_in(key, value_set=pa.array(sorted(pairs), pa.string())),
+                                        pc.is_in(table.column("household"),
+                                                 value_set=pa.array(sorted(joined), pa.string()))))
+        measures = table.column("measure")
+        due_text = {m: d.isoformat() for m, d in self.due.items()}
+        table = table.append_column("due", pc.take(pa.array([due_text.get(m) for m in pc.unique(measures).to_pylist()]
+                                                            ), pc.index_in(measures, pc.unique(measures))))
+        # Grouped by site, the earliest due first, then household and measure: one order however the run was cut
+        # (ISO dates sort as text).
         table = table.sort_by([("body", "ascending"), ("site", "ascending"), ("due", "ascending"),
                                ("household", "ascending"), ("measure", "ascending")])
-        texts = self._measure_texts(w)
+        # The cells every row of a measure shares (its text, clause, handler's basis, whose deadline), as XML once.
+        shared = {mid: (_cells([mid, *texts[:3]]), _cells([texts[3] or None])) for mid, texts in
+                  self._measure_texts(w).items()}
+        action_cells = {a: _cells([w["action"][a]]) for a in WORK}
+        overdue = {True: _cells([wf["yes"]]), False: _cells([wf["no"]])}
         labels: dict[str, str] = {}
         taken: set[str] = set()
         bodies = table.column("body")
@@ -100,11 +160,31 @@ class WorklistFiles:
             if path.name in taken:
                 path = self.folder / f"{_FILE_BAD.sub('_', name)}-{body}.xlsx"
             taken.add(path.name)
+            n = rows.num_rows
+            households: set[str] = set()
+            actions: Counter[str] = Counter()
+            cols = {k: rows.column(k).to_pylist() for k in ("household", "name", "site", "measure", "action",
+                                                            "facts", "due")}
+            xml: list[str] = []
+            items: list[dict[str, Any]] = []
+            for r, (household, hname, site, mid, action, facts, due) in enumerate(zip(
+                    cols["household"], cols["name"], cols["site"], cols["measure"], cols["action"], cols["facts"],
+                    cols["due"], strict=True), start=2):
+                key = item_key(screen_id, body, household, mid)
+                if facts not in labels:
+                    labels[facts] = w["sep"].join(self._label(p) for p in facts.split(";")) if facts else ""
+                head, whose = shared[mid]
+                xml.append(f'<row r="{r}">{_cells([key, site, mask_personal(household), mask_personal(hname), None])}'
+                           f'{head}{action_cells[action]}{_cells([labels[facts] or None, due])}'
+                           f'{overdue[as_of.isoformat() > due] if due is not None else "<c/>"}{whose}</row>')
+                households.add(household)
+                actions[action] += 1
+                items.append({"item_key": key, "household": household, "measure": mid, "site": site,
+                              "action": action, "facts": facts or "", "due_on": due})
             book = openpyxl.Workbook(write_only=True)
             cover = book.create_sheet(_sheet_name(w["sheet"]["about"], set()))
             sheet = book.create_sheet(SHEET_ROWS)
             sheet.append(list(wf["header"]))
-            n = rows.num_rows
             if n:
                 choice = DataValidation(type="list", formula1='"' + ",".join(RESULTS) + '"', allow_blank=True,
                                         showErrorMessage=True)
@@ -115,27 +195,6 @@ class WorklistFiles:
                 col = openpyxl.utils.get_column_letter(DATE + 1)
                 dates.add(f"{col}2:{col}{n + 1}")
                 sheet.data_validations.append(dates)
-            households: set[str] = set()
-            actions: Counter[str] = Counter()
-            cols = {k: rows.column(k).to_pylist() for k in ("household", "name", "site", "measure", "action",
-                                                            "facts", "due")}
-            for household, hname, site, mid, action, facts, due in zip(
-                    cols["household"], cols["name"], cols["site"], cols["measure"], cols["action"], cols["facts"],
-                    cols["due"], strict=True):
-                key = item_key(screen_id, body, household, mid)
-                due_on = epoch + dt.timedelta(days=due) if due is not None else None
-                if facts not in labels:
-                    labels[facts] = w["sep"].join(self._label(p) for p in facts.split(";")) if facts else ""
-                text, clause, basis, whose = texts[mid]
-                sheet.append([key, site, mask_personal(household), mask_personal(hname), None, mid, text, clause,
-                              basis, w["action"][action], labels[facts] or None, due_on,
-                              (wf["yes"] if as_of > due_on else wf["no"]) if due_on is not None else None,
-                              whose or None, None, None, None, None])
-                households.add(household)
-                actions[action] += 1
-                items.append({"screen_id": screen_id, "item_key": key, "department": body, "household": household,
-                              "measure": mid, "site": site, "action": action, "facts": facts or "",
-                              "due_on": due_on})
             cover.append([str(wf["title"]).format(department=name)])
             cover.append([wf["intro"]])
             cover.append([wf["department"], name, body])
@@ -147,6 +206,7 @@ class WorklistFiles:
             cover.append([wf["by_action"], *(f"{w['action'][a]} {actions[a]}" for a in WORK if actions[a])])
             cover.append([])
             cover.append([wf["clocks"]])
+            texts = self._measure_texts(w)
             timed = sorted({m for m in cols["measure"] if m in self.clocks})
             if not timed:
                 cover.append([wf["no_clock"]])
@@ -156,8 +216,10 @@ class WorklistFiles:
             for line in wf["how"]:
                 cover.append([line])
             book.save(path)
+            _fill_rows(path, "".join(xml))
             paths[body] = str(path)
-        return paths, items
+            lists[body] = items
+        return paths, lists
 
     def _label(self, path: str) -> str:
         fact = path.split("].", 1)[-1]
@@ -215,13 +277,13 @@ class ImportResult:
     files: list[str] = field(default_factory=list)
 
 
-def _cover(book: Any, name: str) -> tuple[str, str]:
+def _cover(grid: Grid | None, name: str) -> tuple[str, str]:
     """The department and screen id a worklist's cover sheet names (rows 3 and 4)."""
-    ws = book.worksheets[0] if book.worksheets else None
-    cells = [list(r) for r in ws.iter_rows(min_row=3, max_row=4, values_only=True)] if ws is not None else []
-    if len(cells) < 2 or len(cells[0]) < 3 or len(cells[1]) < 3 or cells[1][2] != MARK:
+    cells = dict(grid.rows) if grid is not None else {}
+    dept, run = cells.get(3, {}), cells.get(4, {})
+    if run.get(3) != MARK or not dept.get(3) or not run.get(2):
         raise WorklistError(f"{name}: cover: not a houfu worklist (its cover sheet names no screen id)")
-    return str(cells[0][2]), str(cells[1][1])
+    return str(dept[3]), str(run[2])
 
 
 def _day(value: Any) -> dt.date | None:
@@ -266,26 +328,27 @@ def _changed_facts(item: WorklistItem, result: str, note: str | None) -> dict[st
 def import_worklists(store: RecordStore, files: list[Path], user: str, today: dt.date) -> ImportResult:
     """Read filled worklists back into the store: each answered row is an answer record; rows that do not match
     what was sent are refused one by one, with the reason; answers already kept are not kept again."""
-    import zipfile
-
-    import openpyxl
+    from houfu.io.limits import LIMITS, Deadline, TableError
+    from houfu.io.workbook import read_workbook
 
     out = ImportResult()
     for path in files:
         name = path.name
         try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-            raise WorklistError(f"{path}: -: not an XLSX workbook ({type(exc).__name__})") from None
-        department, screen_id = _cover(book, str(path))
+            grids = {g.name: g for g in read_workbook(path, LIMITS, Deadline(LIMITS.seconds))}
+        except TableError as exc:
+            raise WorklistError(str(exc)) from None
+        department, screen_id = _cover(next(iter(grids.values()), None), str(path))
         if store.screen(screen_id) is None:
             raise WorklistError(f"{path}: screen id: {screen_id} is not a screen run in this records store")
-        if SHEET_ROWS not in book.sheetnames:
+        if SHEET_ROWS not in grids:
             raise WorklistError(f"{path}: {SHEET_ROWS}: the worklist sheet is missing")
-        sent = store.worklist_items(screen_id)
+        sent = store.worklist_items(screen_id, department)
         answers: list[Answer] = []
-        for number, row in enumerate(book[SHEET_ROWS].iter_rows(min_row=2, values_only=True), start=2):
-            cells = list(row) + [None] * max(0, WIDTH - len(row))
+        for number, row in grids[SHEET_ROWS].rows:
+            if number == 1:
+                continue
+            cells = [row.get(i + 1) for i in range(WIDTH)]
             if all(c is None or str(c).strip() == "" for c in cells):
                 continue
             chosen = str(cells[RESULT]).strip() if cells[RESULT] is not None else ""
@@ -333,7 +396,6 @@ def import_worklists(store: RecordStore, files: list[Path], user: str, today: dt
                                   household=item.household, measure=item.measure, result=result, note=note or None,
                                   person=person, answered_on=day, facts=_changed_facts(item, result, note),
                                   source=f"{name}#{number}", user=user))
-        book.close()
         added, already = store.add_answers(answers)
         out.added += added
         out.already += already
