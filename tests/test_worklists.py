@@ -284,3 +284,87 @@ def test_a_file_that_is_not_a_worklist_is_one_line(tmp_path):
     r = CliRunner().invoke(main, ["worklist", "import", str(other), "--data-dir", str(tmp_path / "d")])
     assert r.exit_code == 2 and str(other) in r.output and "not a houfu worklist" in r.output
     assert r.output.strip().count("\n") == 0
+
+
+# --- next month: the change list, the 动态清零 tracker, the overdue counts (the issue's Done-when) ----------------
+
+MEMBERS_NEXT = ("户编号,姓名,年龄,劳动能力,是否就业,就业意愿\n"
+                "360731199001011234,甲,30,完全,是,不想\n"  # 甲 found work: cleared from the zero-employment list
+                "H3,丙,35,完全,否,县外\n"  # 丙's employment now known, not in work: newly applies, newly listed
+                "H4,丁,25,完全,否,县内\n"  # 丁 now wants a job: newly applies, newly listed
+                "H5,戊,28,完全,否,县内\n")  # a household new to the caseload (H2 left it)
+HOUSEHOLDS_NEXT = "户编号,所在县,安置点,户类型\n" + "".join(
+    f"{h},定南县,定南县县城集中安置点,脱贫户\n" for h in ("360731199001011234", "H3", "H4", "H5"))
+
+
+def test_end_to_end_screen_worklists_answers_next_month_since_tracker_and_overdue(tmp_path, store_url):  # noqa: F811
+    import json
+
+    runner = CliRunner()
+    # Month 1 (Monday 2026-11-02): worklists, and two departments answer.
+    folder, first_run = _screen(tmp_path, store_url, "2026-11-02")
+    masked = "360731********1234"
+    hrss, civil = _hrss(folder), folder / "县民政局.xlsx"
+    # The 人社局 finds 甲 in work (a fact, given as path=value) and 丙 not in work (the row's one fact to confirm).
+    _answer(hrss, {(masked, ZERO): ("需补充", "members[0].employed=是", "张三", "2026-11-20"),
+                   ("H3", ZERO): ("需补充", "否", "张三", "2026-11-06")})
+    row = next(r for r in _rows(civil))
+    _answer(civil, {(row[2], row[MEASURE]): ("不符合", "已享受特困供养", "李四", "2026-11-06")})
+    r = runner.invoke(main, ["worklist", "import", str(hrss), str(civil), "--database", store_url,
+                             "--as-of", "2026-11-25"])
+    assert r.exit_code == 0 and "3 answer(s) kept" in r.output, r.output
+    # Month 2 (Tuesday 2026-12-01), against month 1's determinations.
+    hh, mm = tmp_path / "m2" / "households.csv", tmp_path / "m2" / "members.csv"
+    hh.parent.mkdir()
+    hh.write_text(HOUSEHOLDS_NEXT, encoding="utf-8")
+    mm.write_text(MEMBERS_NEXT, encoding="utf-8")
+    out2 = tmp_path / "m2-lists"
+    r = runner.invoke(main, ["screen", str(hh), "--members", str(mm), "--as-of", "2026-12-01", "-q", "--worklists",
+                             str(out2), "--clocks", str(CLOCKS), "--database", store_url, "-o",
+                             str(tmp_path / "m2.parquet"), "--since", str(tmp_path / "m1.parquet"), "--report",
+                             str(tmp_path / "m2.md"), "--json"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output[r.output.index("{"):])
+    c = s["changes"]
+    assert c["joined_listed"] == ["H5"] and c["left_listed"] == ["H2"]
+    zero = {(x["household"], x["kind"]) for x in c["listed"] if x["measure"] == ZERO}
+    assert zero == {("360731199001011234", "no_longer_applies"), ("H3", "newly_applies"), ("H4", "newly_applies")}
+    assert all("县人社局" in x["owners"] for x in c["listed"] if x["measure"] == ZERO)
+    (zl,) = [x for x in c["lists"] if x["list_id"] == "zero_employment"]
+    assert (zl["new_listed"], zl["cleared_listed"]) == (["H3", "H4", "H5"], ["360731199001011234"])
+    # The change list leads the report (after the title and the counts, before the charts and every table).
+    report = (tmp_path / "m2.md").read_text(encoding="utf-8")
+    assert report.index("与上次筛查相比的变化") < report.index("动态清零跟踪") < report.index("按安置点和户类型")
+    # With --since the worklists keep only what is new: no row of month 2's 人社局 list is an unchanged case.
+    new_rows = {(r[2], r[MEASURE]) for r in _rows(_hrss(out2))}
+    assert (masked, ZERO) not in new_rows  # no longer applies: not on a worklist
+    assert {("H3", ZERO), ("H4", ZERO), ("H5", ZERO)} <= new_rows
+    changed = {(x["household"], x["measure"]) for x in c["listed"]}
+    assert all((_unmask(h), m) in changed or h == "H5" for h, m in new_rows)
+    # The tracker: 甲 first seen 2026-11-02, cleared by the 2026-12-01 screen after 29 days, the 人社局's answer
+    # with it; H3, H4, H5 first seen 2026-12-01, open, due 30 days later (the example county rule), overdue on
+    # 2027-01-05 (35 days).
+    t = s["tracker"]
+    assert (t["screens"], t["open"], t["new"], t["cleared"], t["overdue"]) == (2, 3, 3, 1, 0)
+    jia = next(x for x in t["listed"] if x["household"] == "360731199001011234")
+    assert (jia["first_seen"], jia["cleared_on"], jia["days_open"]) == ("2026-11-02", "2026-12-01", 29)
+    assert jia["employed_since"] == "2026-11-20"
+    assert jia["answers"] == ["县人社局 需补充 2026-11-20 张三", "县民政局 不符合 2026-11-06 李四"]
+    r = runner.invoke(main, ["worklist", "tracker", "--database", store_url, "--as-of", "2027-01-05", "--clocks",
+                             str(CLOCKS), "--json"])
+    later = json.loads(r.output)
+    assert (later["open"], later["overdue"]) == (3, 3)
+    assert {x["household"]: x["due_on"] for x in later["listed"] if x["cleared_on"] is None} == {
+        "H3": "2026-12-31", "H4": "2026-12-31", "H5": "2026-12-31"}
+    # Overdue per department on 2026-11-20, for month 1's worklists: the 人社局's two zero-employment cases were due
+    # 2026-11-09 and are neither done nor returned; month 2's run is the latest, so month 1 is asked by its id.
+    r = runner.invoke(main, ["worklist", "status", "--database", store_url, "--as-of", "2026-11-20", "--json",
+                             "--screen", first_run, "--department", "dn_hrss"])
+    (st,) = json.loads(r.output)["departments"]
+    assert (st["confirmed"], st["needs_info"], st["overdue"]) == (0, 2, 2)
+    # Month 2's 人社局 list: H3, H4 and H5's zero-employment cases are due 2026-12-08 (5 working days from Tuesday
+    # 2026-12-01); nothing answered yet, so on 2026-12-09 all three are overdue.
+    r = runner.invoke(main, ["worklist", "status", "--database", store_url, "--as-of", "2026-12-09", "--json",
+                             "--department", "dn_hrss"])
+    (st,) = json.loads(r.output)["departments"]
+    assert st["overdue"] == 3 and st["open"] == st["listed"]

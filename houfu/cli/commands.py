@@ -981,7 +981,12 @@ def worklist_status_cmd(ctx: click.Context, department: str | None, screen_id: s
                         data_dir: Path | None, database: str | None, as_of: dt.datetime | None,
                         as_json: bool) -> None:
     """Per department: rows listed, open (no answer yet), confirmed, done, returned, needing information, and
-    overdue (past the due date and neither done nor returned) on --as-of (default today)."""
+    overdue (past the due date and neither done nor returned) on --as-of (default today).
+
+    \b
+    Example:
+      houfu worklist status --department dn_hrss --as-of 2026-11-20
+    """
     from houfu.screen.worklists import worklist_status
 
     with RecordOptions(True, None, data_dir, database).store() as store:
@@ -999,6 +1004,46 @@ def worklist_status_cmd(ctx: click.Context, department: str | None, screen_id: s
     for r in rows:
         click.echo(f"{r.name[:28]:<28} {r.listed:>7} {r.open:>7} {r.confirmed:>9} {r.done:>6} {r.returned:>8} "
                    f"{r.needs_info:>10} {r.overdue:>7}")
+
+
+@worklist_group.command("tracker")
+@click.option("--list", "list_id", default="zero_employment", show_default=True,
+              help="A list of policies/lists.yaml.")
+@click.option("--clocks", "clocks_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A county's own clocks file; its clock for the list times each household.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@store_options
+@as_of_option
+@json_option
+@click.pass_context
+def worklist_tracker(ctx: click.Context, list_id: str, clocks_path: Path | None, lang: str, data_dir: Path | None,
+                     database: str | None, as_of: dt.datetime | None, as_json: bool) -> None:
+    """The 动态清零 tracker: each household on the list from the first screen kept that listed it until one no
+    longer does, with the departments' answers and its days open against the list's clock.
+
+    \b
+    Example:
+      houfu worklist tracker --clocks examples/county-clocks.yaml --as-of 2026-12-31
+    """
+    from houfu.io.limits import TableError
+    from houfu.screen.run import list_tracker
+
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        try:
+            got = list_tracker(_kb(ctx), store, _date(as_of) or dt.date.today(), list_id, clocks_path, lang)
+        except TableError as exc:
+            raise BadInput(str(exc)) from None
+    if got is None:
+        click.echo(f"No screen kept in the records store lists {list_id} (houfu screen … --worklists DIR).", err=True)
+        return
+    if as_json:
+        click.echo(json.dumps(got.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{got.title}: {got.screens} screen(s); {got.open} open ({got.new} new), {got.cleared} cleared by "
+               f"the latest, {got.overdue} overdue" + (f"; clock {got.clock}" if got.clock else "; no clock given"))
+    for t in got.listed:
+        click.echo(f"{t.household}\tfirst {t.first_seen}\t{'cleared ' + str(t.cleared_on) if t.cleared_on else 'open'}"
+                   f"\t{t.days_open} day(s){' OVERDUE' if t.overdue else ''}\t{'; '.join(t.answers)}")
 
 
 @main.group("records")

@@ -33,7 +33,8 @@ __all__ = ["CaseClock", "CountyClock", "CountyClocks", "case_clocks", "load_coun
 class CountyClock(Clock):
     """One county rule: the measure it times and its clock."""
 
-    measure: str
+    measure: str = Field(description="a measure's id, or a list's (policies/lists.yaml: zero_employment) for the "
+                                     "动态清零 tracker")
     note: str | None = None
 
 
@@ -81,8 +82,11 @@ def load_county_clocks(kb: KB, path: Path) -> CountyClocks:
     seen: set[str] = set()
     for i, c in enumerate(got.clocks):
         m = kb.measures.get(c.measure)
+        if m is None and c.measure in {item.id for item in kb.lists}:
+            seen.add(c.measure)  # a list of the report (policies/lists.yaml): the 动态清零 tracker's clock
+            continue
         if m is None:
-            raise FieldError(f"clocks.{i}.measure", f"no measure {c.measure!r} in the knowledge base")
+            raise FieldError(f"clocks.{i}.measure", f"no measure or list {c.measure!r} in the knowledge base")
         if m.clock is not None:
             raise FieldError(f"clocks.{i}.measure", f"the text sets {c.measure}'s clock ({m.clock.quote}); a county "
                                                     "rule does not replace it")

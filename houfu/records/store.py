@@ -71,6 +71,15 @@ _LISTS = sa.Table(
     sa.Column("items", sa.LargeBinary),
 )
 
+_SIGHTINGS = sa.Table(
+    "list_sightings", sa.MetaData(),
+    sa.Column("screen_id", sa.String(32), primary_key=True),
+    sa.Column("list_id", sa.String(80), primary_key=True),
+    sa.Column("as_of", sa.Date),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("members", sa.LargeBinary),
+)
+
 _ANSWERS = sa.Table(
     "worklist_answers", sa.MetaData(),
     sa.Column("id", sa.String(32), primary_key=True),
@@ -364,6 +373,31 @@ class RecordStore:
             for r in c.execute(q).mappings():
                 for x in json.loads(gzip.decompress(r["items"])):
                     out[x["item_key"]] = WorklistItem(screen_id=screen_id, department=r["department"], **x)
+        return out
+
+    def add_sightings(self, screen_id: str, as_of: dt.date, members: dict[str, tuple[list[str], list[str]]]) -> None:
+        """Who was on each list in a screen run (confirmed, to check)."""
+        import gzip
+
+        now = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as c:
+            for list_id, (yes, maybe) in members.items():
+                blob = gzip.compress(json.dumps({"confirmed": sorted(yes), "to_check": sorted(maybe)},
+                                                ensure_ascii=False).encode(), 6)
+                c.execute(sa.insert(_SIGHTINGS).values(screen_id=screen_id, list_id=list_id, as_of=as_of,
+                                                       created_at=now, members=blob))
+
+    def sightings(self, list_id: str) -> list[tuple[str, dt.date, set[str], set[str]]]:
+        """Each screen run's members of a list, oldest first: (screen id, as-of date, confirmed, to check)."""
+        import gzip
+
+        q = (sa.select(_SIGHTINGS).where(_SIGHTINGS.c.list_id == list_id)
+             .order_by(_SIGHTINGS.c.as_of, _SIGHTINGS.c.created_at))
+        out = []
+        with self.engine.connect() as c:
+            for r in c.execute(q).mappings():
+                got = json.loads(gzip.decompress(r["members"]))
+                out.append((r["screen_id"], _date(r["as_of"]), set(got["confirmed"]), set(got["to_check"])))
         return out
 
     def worklist_screens(self) -> list[str]:

@@ -26,8 +26,15 @@ from houfu.kb.loader import KB
 from houfu.records.store import RecordStore
 from houfu.screen.caseload_report import RequestFiles, write_report
 from houfu.screen.screener import ScreenRun, ScreenTotals, screen, screen_stream
-from houfu.screen.summary import ChangeSummary, change_summary, compare_determinations, summarize
-from houfu.screen.worklists import WorklistFiles
+from houfu.screen.summary import (
+    ChangeSummary,
+    TrackerSummary,
+    change_summary,
+    compare_determinations,
+    list_changes,
+    summarize,
+)
+from houfu.screen.worklists import WorklistFiles, track_list
 
 __all__ = ["peak_rss_mb", "progress_bar", "screen_files"]
 
@@ -161,10 +168,14 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
     result = ScreenRun(totals, output_kept, report, errors_path if totals.errors else None, notes, item_rows, fates,
                        tables, lang, requests, written)
     if since is not None and before is not None and output is not None:
-        result.changes = _changes(kb, since, before, output, report or output_kept, lang, listing, all_rows)
+        result.changes = _changes(kb, since, before, output, report or output_kept, lang, listing, all_rows, totals)
+    if output_kept is not None:
+        _write_members(output_kept, totals)
     if listing is not None:
         result.screen_id, result.worklists, result.worklist_rows = _send_worklists(
             listing, store, user, caseload, members, businesses, totals)
+        if store is not None:
+            result.tracker = track_list(kb, store, as_of, timed.get("zero_employment"), lang=lang)
     if report is not None:
         write_report(kb, summarize(kb, result, lang), report)
     # From the first byte read to the report written: what a county waits for.
@@ -199,8 +210,36 @@ def _read_determinations(path: Path) -> pa.Table:
     return got
 
 
+def members_file(determinations: Path) -> Path:
+    """The file beside a determinations file that says who was on each of the report's lists."""
+    return determinations.with_name(determinations.stem + ".lists.parquet")
+
+
+def _write_members(output: Path, totals: ScreenTotals) -> None:
+    import pyarrow.parquet as pq
+
+    rows: dict[str, list[str]] = {"household": [], "list": [], "group": []}
+    for list_id, (yes, maybe) in totals.members.items():
+        for group, ids in (("confirmed", yes), ("to_check", maybe)):
+            rows["household"] += ids
+            rows["list"] += [list_id] * len(ids)
+            rows["group"] += [group] * len(ids)
+    pq.write_table(pa.table({k: pa.array(v, pa.string()) for k, v in rows.items()}), members_file(output))
+
+
+def _read_members(path: Path) -> dict[str, tuple[set[str], set[str]]] | None:
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        return None
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    for r in pq.read_table(path).to_pylist():
+        out.setdefault(r["list"], (set(), set()))[0 if r["group"] == "confirmed" else 1].add(r["household"])
+    return out
+
+
 def _changes(kb: KB, since: Path, before: pa.Table, output: Path, beside: Path | None, lang: str,
-             listing: WorklistFiles | None, all_rows: bool) -> ChangeSummary:
+             listing: WorklistFiles | None, all_rows: bool, totals: ScreenTotals) -> ChangeSummary:
     """Compare the run's determinations with the earlier ones; write every change as CSV beside the report (or the
     determinations); limit the worklists to what is new unless ``all_rows``."""
     import pyarrow.compute as pc
@@ -216,7 +255,18 @@ def _changes(kb: KB, since: Path, before: pa.Table, output: Path, beside: Path |
     if listing is not None and not all_rows:
         keys = pc.binary_join_element_wise(changes.column("household"), changes.column("measure"), "\x1f")
         listing.keep = (set(keys.to_pylist()), set(joined))
-    return change_summary(kb, since.name, changes, joined, left, lang, file)
+    got = change_summary(kb, since.name, changes, joined, left, lang, file)
+    was = _read_members(members_file(since))
+    if was is None:
+        return got.model_copy(update={"lists_note": f"{members_file(since).name}: not found beside {since.name}; "
+                                                     "the lists are not compared"})
+    return got.model_copy(update={"lists": list_changes(kb, was, totals.members, set(left), lang)})
+
+
+def list_tracker(kb: KB, store: RecordStore, as_of: dt.date, list_id: str, clocks: Path | None, lang: str
+                 ) -> TrackerSummary | None:
+    """The tracker of a list (houfu worklist tracker), timed by a county's clocks file if given."""
+    return track_list(kb, store, as_of, _clocks(kb, clocks).get(list_id), list_id, lang)
 
 
 def _clocks(kb: KB, path: Path | None) -> dict[str, CaseClock]:
@@ -270,6 +320,7 @@ def _send_worklists(listing: WorklistFiles, store: RecordStore | None, user: str
                                            "worklists": {b: Path(p).name for b, p in written.items()}},
                          screen_id=screen_id)
         store.add_worklists(screen_id, lists)
+        store.add_sightings(screen_id, as_of, totals.members)
     return screen_id, written, sum(len(x) for x in lists.values())
 
 

@@ -121,6 +121,8 @@ class ScreenTotals:
     #: body id -> what it is asked for; "" gathers the facts no register serves for the household's jurisdiction
     requests: dict[str, RequestTotals] = field(default_factory=lambda: defaultdict(RequestTotals))
     site_issues: list[tuple[str, str, str, str]] = field(default_factory=list)  # site, measure, status, clause
+    #: every household on each list, by list id: (confirmed ids, to-check ids), for the change list and the tracker
+    members: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
     errors: list[CellError] = field(default_factory=list)
     seconds: float = 0.0
     item_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -144,6 +146,10 @@ class ScreenTotals:
             getattr(self, name).extend(getattr(other, name)[:max(0, LISTED - len(getattr(self, name)))])
         for name in ("site_issues", "errors"):
             getattr(self, name).extend(getattr(other, name))
+        for k, (yes, maybe) in other.members.items():
+            mine = self.members.setdefault(k, ([], []))
+            mine[0].extend(yes)
+            mine[1].extend(maybe)
 
 
 def carriers_of(kb: KB, measure_id: str) -> tuple[str, ...] | None:
@@ -432,6 +438,9 @@ class Screener:
             t, f = cp.evaluate(caseload)[key]
             lt = totals.lists[name]
             hits = np.flatnonzero(t)
+            members = totals.members.setdefault(name, ([], []))
+            members[0].extend(loaded.ids.take(pa.array(idx[hits])).to_pylist())
+            members[1].extend(loaded.ids.take(pa.array(idx[np.flatnonzero(~(t | f))])).to_pylist())
             lt.confirmed += len(hits)
             for r in hits[:self._room(lt.confirmed_rows)].tolist():
                 i = int(idx[r])
@@ -1062,8 +1071,9 @@ class ScreenRun:
     screen_id: str | None = None
     worklists: dict[str, str] = field(default_factory=dict)
     worklist_rows: int = 0
-    #: with --since: the change list (summary.ChangeSummary)
+    #: with --since: the change list (summary.ChangeSummary); with the run kept: the tracker (summary.TrackerSummary)
     changes: Any = None
+    tracker: Any = None
 
     @property
     def warnings(self) -> list[Note]:

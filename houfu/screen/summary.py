@@ -203,6 +203,48 @@ class ChangeSummary(_Model):
     left_listed: list[str]
     listed: list[Change]
     file: str | None = Field(None, description="every change, as CSV")
+    lists: list[ListChange] = Field(default=[], description="households new to each list, and cleared from it")
+    lists_note: str | None = Field(None, description="why the lists are not compared (the earlier screen kept none)")
+
+
+class ListChange(_Model):
+    """Households new to one of the report's lists since the earlier screen, and those cleared from it (confirmed
+    there, now neither confirmed nor to check, and still in the caseload)."""
+
+    list_id: str
+    title: str
+    new: int
+    cleared: int
+    new_listed: list[str]
+    cleared_listed: list[str]
+
+
+class Tracked(_Model):
+    """One household on the zero-employment list (动态清零), from the first screen that listed it."""
+
+    household: str
+    first_seen: dt.date
+    cleared_on: dt.date | None = Field(description="the as-of date of the first screen that no longer listed it")
+    employed_since: dt.date | None = Field(description="the date of a department's answer that a member is in work")
+    days_open: int = Field(description="from first seen to cleared (or to the as-of date)")
+    due_on: dt.date | None = Field(description="first seen plus the list's clock (a county's own rule), if given")
+    overdue: bool
+    answers: list[str] = Field(description="the departments' answers about the household, latest first")
+
+
+class TrackerSummary(_Model):
+    """The 动态清零 tracker over the screens kept in the records store."""
+
+    list_id: str
+    title: str
+    as_of: dt.date
+    screens: int
+    open: int
+    new: int = Field(description="first listed by this screen")
+    cleared: int = Field(description="cleared by this screen")
+    overdue: int
+    clock: str | None = Field(description="the list's clock and whose rule it is; None: no clock given")
+    listed: list[Tracked]
 
 
 class ScreenSummary(_Model):
@@ -244,6 +286,7 @@ class ScreenSummary(_Model):
     requests_dir: str | None = None
     screen_id: str | None = Field(None, description="the screen as the service keeps it (the API only)")
     changes: ChangeSummary | None = Field(None, description="what changed since an earlier screen (--since)")
+    tracker: TrackerSummary | None = Field(None, description="the 动态清零 tracker (a run kept in the records store)")
 
 
 def _ask(kb: KB, path: str, lang: str) -> Ask:
@@ -358,7 +401,8 @@ def summarize(kb: KB, run: ScreenRun | ScreenTotals, lang: str = "zh", *, files:
         report=str(run.report) if files and isinstance(run, ScreenRun) and run.report else None,
         errors_file=str(run.errors_path) if files and isinstance(run, ScreenRun) and run.errors_path else None,
         requests_dir=str(run.requests) if files and isinstance(run, ScreenRun) and run.requests else None,
-        changes=run.changes if isinstance(run, ScreenRun) and isinstance(run.changes, ChangeSummary) else None)
+        changes=run.changes if isinstance(run, ScreenRun) and isinstance(run.changes, ChangeSummary) else None,
+        tracker=run.tracker if isinstance(run, ScreenRun) and isinstance(run.tracker, TrackerSummary) else None)
 
 
 #: Site issues listed (all are counted in by_measure).
@@ -435,3 +479,18 @@ def change_summary(kb: KB, since: str, changes: pa.Table, joined: list[str], lef
 
 #: Changes the report lists (every one is counted, and all are in the CSV file).
 LISTED_CHANGES = 200
+
+
+def list_changes(kb: KB, before: dict[str, tuple[set[str], set[str]]], now: dict[str, tuple[list[str], list[str]]],
+                 left: set[str], lang: str) -> list[ListChange]:
+    """Per list: households confirmed now and not before (new), and confirmed before, now neither confirmed nor to
+    check, and not gone from the caseload (cleared)."""
+    out = []
+    for item in kb.lists:
+        was_yes, _ = before.get(item.id, (set(), set()))
+        yes, maybe = (set(x) for x in now.get(item.id, ([], [])))
+        new = sorted(yes - was_yes)
+        cleared = sorted(was_yes - yes - maybe - left)
+        out.append(ListChange(list_id=item.id, title=getattr(item, lang), new=len(new), cleared=len(cleared),
+                              new_listed=new[:LISTED_CHANGES], cleared_listed=cleared[:LISTED_CHANGES]))
+    return out

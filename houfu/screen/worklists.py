@@ -31,7 +31,7 @@ from houfu.kb.loader import KB
 from houfu.records.store import Answer, RecordStore, WorklistItem
 from houfu.screen.caseload_report import _FILE_BAD, _sheet_name, words
 from houfu.screen.screener import WORK
-from houfu.screen.summary import body_name
+from houfu.screen.summary import Tracked, TrackerSummary, body_name
 
 __all__ = ["RESULTS", "ImportResult", "Refusal", "WorklistError", "WorklistFiles", "import_worklists",
            "worklist_status"]
@@ -90,6 +90,15 @@ def _fill_rows(path: Path, rows: str) -> None:
 
 class WorklistError(Exception):
     """A workbook that is not a houfu worklist, or names a screen run the store does not hold (one line)."""
+
+
+def clock_text(w: dict[str, Any], c: CaseClock) -> str:
+    """A clock in the report's words, saying whose rule it is (the text's, or a county's own, and an example)."""
+    wf = w["worklist_file"]
+    span = c.clock.date.isoformat() if c.clock.date is not None else \
+        f"{wf['from'][c.clock.runs_from.value]} {str(wf['days'][c.clock.count.value]).format(n=c.clock.days)}"
+    own = wf["text_clock"] if c.source == "text" else wf["county_clock"]
+    return f"{span}({own}{w['colon']}{c.whose};{c.basis}" + (f";{wf['example']}" if c.example else "") + ")"
 
 
 def item_key(screen_id: str, department: str, household: str, measure: str) -> str:
@@ -234,7 +243,6 @@ class WorklistFiles:
 
     def _measure_texts(self, w: dict[str, Any]) -> dict[str, tuple[str, str, str, str]]:
         """Per measure: its text, its clause (document and number), the handler's basis, and whose deadline."""
-        wf = w["worklist_file"]
         out: dict[str, tuple[str, str, str, str]] = {}
         for mid, m in self.kb.measures.items():
             clause = self.kb.clauses[self.kb.measure_clause[mid]]
@@ -243,14 +251,9 @@ class WorklistFiles:
                 doc.cite_as.en if doc.cite_as is not None else doc.short_name
             h = m.handler
             basis = f"{w['basis'][h.basis.value]}{w['colon']}{h.text or h.reason}" if h is not None else ""
-            whose = ""
             c = self.clocks.get(mid)
-            if c is not None:
-                span = c.clock.date.isoformat() if c.clock.date is not None else \
-                    f"{wf['from'][c.clock.runs_from.value]} {str(wf['days'][c.clock.count.value]).format(n=c.clock.days)}"
-                own = wf["text_clock"] if c.source == "text" else wf["county_clock"]
-                whose = f"{span}({own}{w['colon']}{c.whose};{c.basis}" + (f";{wf['example']}" if c.example else "") + ")"
-            out[mid] = (str(getattr(m, self.lang)), f"{cite} {clause.number}", basis, whose)
+            out[mid] = (str(getattr(m, self.lang)), f"{cite} {clause.number}", basis,
+                        clock_text(w, c) if c is not None else "")
         return out
 
 
@@ -447,3 +450,61 @@ def worklist_status(kb: KB, store: RecordStore, as_of: dt.date, screen_id: str |
         if result not in ("done", "returned") and item.due_on is not None and as_of > item.due_on:
             st.overdue += 1
     return screen_id, sorted(out.values(), key=lambda s: (-s.listed, s.department))
+
+
+# --- the 动态清零 tracker ---------------------------------------------------------------------------------------
+
+#: Answer values that say a member is in work (需补充 with a value for `employed`).
+_IN_WORK = {"是", "true", "yes", "在业", "已就业"}
+
+
+def track_list(kb: KB, store: RecordStore, as_of: dt.date, clock: CaseClock | None, list_id: str = "zero_employment",
+               lang: str = "zh", listed: int = 200) -> TrackerSummary | None:
+    """The tracker of a list over the screen runs kept in the store up to ``as_of``: each household from the first run
+    that confirms it on the list until the first that no longer lists it (neither confirmed nor to check), with the
+    departments' answers about it, the date an answer says a member is in work, and its days open against the
+    list's clock (a county's own rule, if the clocks file gives one). A household listed again after it was
+    cleared starts a new episode."""
+    from houfu.engine.periods import due_on, overdue
+
+    item = next((x for x in kb.lists if x.id == list_id), None)
+    runs = [r for r in store.sightings(list_id) if r[1] <= as_of]
+    if item is None or not runs:
+        return None
+    first: dict[str, dt.date] = {}
+    cleared: dict[str, dt.date | None] = {}
+    for _, day, yes, maybe in runs:
+        for h in yes:
+            if h not in first or cleared.get(h) is not None:
+                first[h], cleared[h] = day, None
+        for h in first:
+            if cleared[h] is None and h not in yes and h not in maybe:
+                cleared[h] = day
+    last = runs[-1][1]
+    said: dict[str, list[Answer]] = {}
+    for a in store.answers():
+        if a.household in first:
+            said.setdefault(a.household, []).append(a)
+    rows = []
+    result = words(lang)["worklist_file"]["result"]
+    for h, seen in first.items():
+        # The answers of this episode: given on or after the day it was first seen.
+        answers = sorted((a for a in said.get(h, []) if (a.answered_on or as_of) >= seen),
+                         key=lambda a: (a.answered_on or dt.date.min), reverse=True)
+        working = [a.answered_on for a in answers if a.answered_on is not None and a.facts and any(
+            k.endswith("employed") and str(v).strip().lower() in _IN_WORK for k, v in a.facts.items())]
+        end = cleared[h]
+        due = due_on(clock.clock, seen) if clock is not None else None
+        late = end is None and overdue(due, as_of)
+        rows.append(Tracked(household=h, first_seen=seen, cleared_on=end, employed_since=min(working, default=None),
+                            days_open=((end or as_of) - seen).days, due_on=due, overdue=late,
+                            answers=[f"{body_name(kb, a.department, lang)} {result[a.result]} {a.answered_on} {a.person or ''}"
+                                     .strip() for a in answers]))
+    # Overdue first, then the longest open, then those cleared by the latest run.
+    rows.sort(key=lambda t: (t.cleared_on is not None, not t.overdue, -t.days_open, t.household))
+    still = [t for t in rows if t.cleared_on is None]
+    return TrackerSummary(list_id=list_id, title=getattr(item, lang), as_of=as_of, screens=len(runs), open=len(still),
+                          new=sum(t.first_seen == last and t.cleared_on is None for t in rows),
+                          cleared=sum(t.cleared_on == last for t in rows), overdue=sum(t.overdue for t in rows),
+                          clock=clock_text(words(lang), clock) if clock is not None else None,
+                          listed=[t for t in rows if t.cleared_on is None or t.cleared_on == last][:listed])

@@ -26,6 +26,16 @@ def upgrade() -> None:
         sa.Column("rows", sa.Integer, nullable=False),
         sa.Column("items", sa.LargeBinary, nullable=False),
     )
+    # Who was on each of the report's lists (policies/lists.yaml) in a screen run: the 动态清零 tracker follows a
+    # household from the first run that lists it to the first that no longer does.
+    op.create_table(
+        "list_sightings",
+        sa.Column("screen_id", sa.String(32), primary_key=True),
+        sa.Column("list_id", sa.String(80), primary_key=True),
+        sa.Column("as_of", sa.Date, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("members", sa.LargeBinary, nullable=False),  # gzipped JSON: {"confirmed": [...], "to_check": [...]}
+    )
     # Each answer a department gave, as it was given; a later answer for the same row is a new record.
     op.create_table(
         "worklist_answers",
@@ -46,7 +56,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(300), nullable=False),  # the workbook's file name and row
     )
     op.create_index("worklist_answers_item", "worklist_answers", ["screen_id", "item_key"])
-    for table in ("worklist_lists", "worklist_answers"):
+    for table in ("worklist_lists", "worklist_answers", "list_sightings"):
         if op.get_bind().dialect.name == "postgresql":
             op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                        "FOR EACH ROW EXECUTE FUNCTION houfu_append_only()")
@@ -57,5 +67,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("list_sightings")
     op.drop_table("worklist_answers")
     op.drop_table("worklist_lists")
