@@ -297,12 +297,36 @@ HOUSEHOLDS_NEXT = "户编号,所在县,安置点,户类型\n" + "".join(
     f"{h},定南县,定南县县城集中安置点,脱贫户\n" for h in ("360731199001011234", "H3", "H4", "H5"))
 
 
-def test_end_to_end_screen_worklists_answers_next_month_since_tracker_and_overdue(tmp_path, store_url):  # noqa: F811
+@pytest.fixture(params=["sqlite", "postgresql"])
+def own_store_url(request, tmp_path):
+    """A store of its own (the tracker follows every run a store keeps): SQLite, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'own.sqlite3'}"
+        return
+    import os
+    import uuid
+
+    import sqlalchemy as sa
+
+    request.getfixturevalue("postgres_url")  # the server is there (it fails the test with the instruction if not)
+    base = os.environ["HOUFU_TEST_POSTGRES_URL"]
+    name = f"houfu_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield base.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_end_to_end_screen_worklists_answers_next_month_since_tracker_and_overdue(tmp_path, own_store_url):
     import json
 
+    url = own_store_url
     runner = CliRunner()
     # Month 1 (Monday 2026-11-02): worklists, and two departments answer.
-    folder, first_run = _screen(tmp_path, store_url, "2026-11-02")
+    folder, first_run = _screen(tmp_path, url, "2026-11-02")
     masked = "360731********1234"
     hrss, civil = _hrss(folder), folder / "县民政局.xlsx"
     # The 人社局 finds 甲 in work (a fact, given as path=value) and 丙 not in work (the row's one fact to confirm).
@@ -310,7 +334,7 @@ def test_end_to_end_screen_worklists_answers_next_month_since_tracker_and_overdu
                    ("H3", ZERO): ("需补充", "否", "张三", "2026-11-06")})
     row = next(r for r in _rows(civil))
     _answer(civil, {(row[2], row[MEASURE]): ("不符合", "已享受特困供养", "李四", "2026-11-06")})
-    r = runner.invoke(main, ["worklist", "import", str(hrss), str(civil), "--database", store_url,
+    r = runner.invoke(main, ["worklist", "import", str(hrss), str(civil), "--database", url,
                              "--as-of", "2026-11-25"])
     assert r.exit_code == 0 and "3 answer(s) kept" in r.output, r.output
     # Month 2 (Tuesday 2026-12-01), against month 1's determinations.
@@ -320,7 +344,7 @@ def test_end_to_end_screen_worklists_answers_next_month_since_tracker_and_overdu
     mm.write_text(MEMBERS_NEXT, encoding="utf-8")
     out2 = tmp_path / "m2-lists"
     r = runner.invoke(main, ["screen", str(hh), "--members", str(mm), "--as-of", "2026-12-01", "-q", "--worklists",
-                             str(out2), "--clocks", str(CLOCKS), "--database", store_url, "-o",
+                             str(out2), "--clocks", str(CLOCKS), "--database", url, "-o",
                              str(tmp_path / "m2.parquet"), "--since", str(tmp_path / "m1.parquet"), "--report",
                              str(tmp_path / "m2.md"), "--json"])
     assert r.exit_code == 0, r.output
@@ -350,7 +374,7 @@ def test_end_to_end_screen_worklists_answers_next_month_since_tracker_and_overdu
     assert (jia["first_seen"], jia["cleared_on"], jia["days_open"]) == ("2026-11-02", "2026-12-01", 29)
     assert jia["employed_since"] == "2026-11-20"
     assert jia["answers"] == ["县人社局 需补充 2026-11-20 张三", "县民政局 不符合 2026-11-06 李四"]
-    r = runner.invoke(main, ["worklist", "tracker", "--database", store_url, "--as-of", "2027-01-05", "--clocks",
+    r = runner.invoke(main, ["worklist", "tracker", "--database", url, "--as-of", "2027-01-05", "--clocks",
                              str(CLOCKS), "--json"])
     later = json.loads(r.output)
     assert (later["open"], later["overdue"]) == (3, 3)
@@ -358,13 +382,13 @@ def test_end_to_end_screen_worklists_answers_next_month_since_tracker_and_overdu
         "H3": "2026-12-31", "H4": "2026-12-31", "H5": "2026-12-31"}
     # Overdue per department on 2026-11-20, for month 1's worklists: the 人社局's two zero-employment cases were due
     # 2026-11-09 and are neither done nor returned; month 2's run is the latest, so month 1 is asked by its id.
-    r = runner.invoke(main, ["worklist", "status", "--database", store_url, "--as-of", "2026-11-20", "--json",
+    r = runner.invoke(main, ["worklist", "status", "--database", url, "--as-of", "2026-11-20", "--json",
                              "--screen", first_run, "--department", "dn_hrss"])
     (st,) = json.loads(r.output)["departments"]
     assert (st["confirmed"], st["needs_info"], st["overdue"]) == (0, 2, 2)
     # Month 2's 人社局 list: H3, H4 and H5's zero-employment cases are due 2026-12-08 (5 working days from Tuesday
     # 2026-12-01); nothing answered yet, so on 2026-12-09 all three are overdue.
-    r = runner.invoke(main, ["worklist", "status", "--database", store_url, "--as-of", "2026-12-09", "--json",
+    r = runner.invoke(main, ["worklist", "status", "--database", url, "--as-of", "2026-12-09", "--json",
                              "--department", "dn_hrss"])
     (st,) = json.loads(r.output)["departments"]
     assert st["overdue"] == 3 and st["open"] == st["listed"]
