@@ -36,7 +36,7 @@ def run(folder: Path, worklists: bool) -> tuple[float, str]:
     took = time.perf_counter() - start
     if done.returncode not in (0, 2):
         raise SystemExit(done.stderr)
-    return took, done.stderr.strip().splitlines()[-1]
+    return took, (done.stdout + done.stderr).strip().splitlines()[-1]
 
 
 def main() -> None:
