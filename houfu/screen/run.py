@@ -192,6 +192,8 @@ def _read_determinations(path: Path) -> pa.Table:
 
     need = ["household", "measure", "status", "owners"]
     kind = path.suffix.lower()
+    if not path.is_file():
+        raise TableError(f"{path}: -: no such file (--since names an earlier determinations file)")
     try:
         if kind == ".parquet":
             got = pq.read_table(path, columns=need)
