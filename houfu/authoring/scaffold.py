@@ -22,7 +22,11 @@ from houfu.kb.loader import KB
 from houfu.kb.models import SiteType
 from houfu.kb.validate import qualifier_marks
 
-__all__ = ["ScaffoldResult", "scaffold"]
+__all__ = ["PrefixTaken", "ScaffoldResult", "default_prefix", "document_prefixes", "scaffold"]
+
+
+class PrefixTaken(ValueError):
+    """A clause prefix another loaded document already uses."""
 
 
 @dataclass
@@ -60,6 +64,29 @@ def _clause_ids(prefix: str, clauses: list[DraftClause]) -> dict[str, str]:
     return ids
 
 
+def document_prefixes(kb: KB) -> dict[str, str]:
+    """Clause id prefix (dn, sy, xf) -> the loaded document that uses it."""
+    return {cid.split(".")[0]: kb.clause_doc[cid] for cid in kb.clause_doc}
+
+
+def default_prefix(doc_id: str, taken: dict[str, str] | None = None) -> str:
+    """A clause prefix unique per document (issue 26, item 7): two letters of the id's first word and the
+    year's last two digits (yaoan-2021 -> ya21, yaoan-2024 -> ya24), so two plans of one county never share
+    one; lengthened a letter at a time while another loaded document uses it."""
+    taken = taken or {}
+    words = doc_id.split("-")
+    letters = re.sub(r"[^a-z]", "", words[0]) or "doc"
+    year = next((w for w in reversed(words) if re.fullmatch(r"(19|20)\d{2}", w)), "")
+    for n in range(2, len(letters) + 1):
+        candidate = letters[:n] + year[2:]
+        if candidate not in taken:
+            return candidate
+    k = 2
+    while f"{letters}{year[2:]}x{k}" in taken:
+        k += 1
+    return f"{letters}{year[2:]}x{k}"
+
+
 def _level(issuer: str | None, title: str | None) -> str:
     words = (issuer or "") + (title or "")
     for mark, level in (("县", "county"), ("区", "county"), ("市", "city"), ("州", "city"), ("省", "province")):
@@ -78,6 +105,10 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
     refuses to overwrite a folder unless ``force``. Raises ReadError for a page that is not text."""
     from houfu.io.reader import decode
 
+    taken = {p: d for p, d in document_prefixes(kb).items() if d != doc_id}  # --force over itself keeps its own
+    if prefix is not None and prefix in taken:
+        raise PrefixTaken(f"--prefix: {prefix!r} is the clause prefix of {taken[prefix]}; give this document its own")
+    prefix = prefix or default_prefix(doc_id, taken)
     raw, _ = decode(scraped_path.read_bytes(), encoding)
     scraped = raw.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     draft = analyse(scraped, kb, jurisdiction)
@@ -85,7 +116,6 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
     if folder.exists() and any(folder.iterdir()) and not force:
         raise FileExistsError(f"{folder} already holds files; give --force to write over them")
     folder.mkdir(parents=True, exist_ok=True)
-    prefix = prefix or re.sub(r"[^a-z]", "", doc_id.split("-")[0])[:2] or "doc"
     ids = _clause_ids(prefix, draft.outline.clauses)
     todo: list[str] = []
     unknown: list[str] = []
