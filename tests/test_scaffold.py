@@ -312,3 +312,22 @@ def test_the_execution_period_and_the_texts_own_counting_convention_are_drafted_
     assert meta["in_force_until"] == {"date": "2026-12-31", "quote": "执行期至2026年12月31日"}
     assert meta["convention"]["inclusive"] == ["以上", "不少于"] and meta["convention"]["exclusive"] == ["低于"]
     assert draft_metadata(["没有执行期的方案。"])["convention"] is None
+
+
+@pytest.mark.parametrize("sentence,force,modality", [
+    ("推动帮扶车间规范化可持续运营。", "directive", "obligation"),  # 可持续 is not 可
+    ("提升基本公共服务可及性。", "directive", "obligation"),  # 可及 is not 可
+    ("发展可致富的特色产业。", "directive", "obligation"),  # 可致富 is not 可
+    ("认真落实《关于支持易地扶贫搬迁后续扶持的若干意见》。", "directive", "obligation"),  # 支持 in a cited title
+    ("贯彻《就业支持办法》,引导企业吸纳搬迁群众就业。", "encouraged", "obligation"),  # the verb outside it
+    ("有条件的地方可开通远程招聘系统。", "conditional", "permission"),  # 可 as a word of its own
+    ("支持搬迁群众自主创业。", "encouraged", "obligation"),
+    ("不得以未落户为由拒绝入学。", "mandatory", "prohibition"),
+])
+def test_the_scaffold_drafts_force_from_words_not_characters(sentence, force, modality):
+    """Issue 26, item 6: the draft's force is the force rubric's reading of jieba's words (7 of 55 measures of
+    the real pages were read from characters inside words)."""
+    from houfu.kb.ingest import draft_measures
+
+    (m,) = draft_measures(sentence, None)
+    assert (m.force.value, m.modality.value) == (force, modality)
