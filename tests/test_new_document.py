@@ -41,7 +41,7 @@ def policies(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("doc_id,taken,prefix", [
     ("yaoan-2021", {}, "ya21"), ("yaoan-2024", {"ya21": "yaoan-2021"}, "ya24"),
-    ("yaoan-2021", {"ya21": "yaoan-2021-old"}, "yao21"), ("xinfeng-2024", {}, "xi24"), ("plan", {}, "pl"),
+    ("yaoan-2021", {"ya21": "yaoan-2021-old"}, "yao21"), ("xinfeng-2024", {}, "xi24"), ("plan", {}, "pl"), ("x-2024", {}, "x24"),
 ])
 def test_the_clause_prefix_comes_from_the_id_and_its_year_and_is_never_another_documents(doc_id, taken, prefix):
     assert default_prefix(doc_id, taken) == prefix

@@ -331,3 +331,75 @@ def test_the_scaffold_drafts_force_from_words_not_characters(sentence, force, mo
 
     (m,) = draft_measures(sentence, None)
     assert (m.force.value, m.modality.value) == (force, modality)
+
+
+#: Issue 26, item 3: every phrasing of a responsibility list the issue names, read as a sequence of bodies and
+#: role markers; (names and roles, form, what is flagged for a person).
+LISTS = [
+    ("做好就业服务。(县乡村振兴局牵头负责,县人社局、县财政局、县发改局,各乡镇人民政府按职责分工负责)",
+     [("县乡村振兴局", "lead"), ("县人社局", "shared"), ("县财政局", "shared"), ("县发改局", "shared"),
+      ("各乡镇人民政府", "shared")], "mixed", 0),
+    ("做好就业服务。\n牵头单位:县发改局。\n协同单位:县人社局、县财政局。",
+     [("县发改局", "lead"), ("县人社局", "shared"), ("县财政局", "shared")], "labelled", 0),
+    ("做好就业服务。\n牵头单位:县发改局。", [("县发改局", "lead")], "line", 0),  # lead, and no 。 in the name
+    ("做好就业服务。\n配合单位:县人社局", [("县人社局", "shared")], "line", 0),
+    ("做好就业服务。\n责任单位:县发改局、县人社局", [("县发改局", "shared"), ("县人社局", "shared")], "line", 0),
+    ("做好就业服务。(牵头单位:县人社局;配合单位:县财政局、县乡村振兴局)",
+     [("县人社局", "lead"), ("县财政局", "shared"), ("县乡村振兴局", "shared")], "labelled", 0),
+    ("做好就业服务。(县人社局牵头,县财政局、县民政局配合)",
+     [("县人社局", "lead"), ("县财政局", "shared"), ("县民政局", "shared")], "mixed", 0),
+    ("做好就业服务。(县人社局牵头,县财政局协同)", [("县人社局", "lead"), ("县财政局", "shared")], "mixed", 0),
+    ("做好就业服务。(县人社局牵头指导推进)", [("县人社局", "lead")], "trailing_list", 0),
+    ("做好就业服务。(县人社局、县财政局等按职责分工负责)", [("县人社局", "shared"), ("县财政局", "shared")],
+     "trailing_list", 0),
+    # a name with no role marker after the lead: read as shared, and flagged, never silently
+    ("做好就业服务。(县人社局牵头,县财政局、县民政局)",
+     [("县人社局", "lead"), ("县财政局", "shared"), ("县民政局", "shared")], "mixed", 2),
+]
+
+
+@pytest.mark.parametrize("text,read,form,flagged", LISTS)
+def test_a_responsibility_list_is_read_as_a_grammar_of_bodies_and_role_markers(text, read, form, flagged):
+    r = parse_responsibility(text, KB, "dingnan")
+    assert [(b.as_written, b.role) for b in r.bodies] == read
+    assert r.form == form and len(r.problems) == flagged and text.endswith(r.list_text)
+    assert r.open_list == ("等按" in text)
+
+
+def test_the_preambles_convention_makes_the_first_listed_body_lead():
+    from houfu.kb.ingest import first_listed_leads
+
+    preamble = "现将有关事项通知如下(项目分工列在首位的为牵头单位,其他为主要参加单位)。"
+    leads = first_listed_leads(preamble)
+    assert leads and "列在首位" in leads
+    r = parse_responsibility("做好就业服务。\n责任单位:县发改局、县人社局、县财政局", KB, "dingnan", leads)
+    assert [(b.as_written, b.role) for b in r.bodies] == [("县发改局", "lead"), ("县人社局", "shared"),
+                                                          ("县财政局", "shared")]
+    assert r.basis == leads
+    # A list that marks its own roles keeps them; and without the convention the first is not a lead.
+    own = parse_responsibility("做好。(县人社局牵头,县财政局配合)", KB, "dingnan", leads)
+    assert [b.role for b in own.bodies] == ["lead", "shared"] and own.basis is None
+    assert first_listed_leads(KB.documents["dingnan-2023"].source_text) is None
+
+
+def test_a_list_the_grammar_cannot_read_fully_is_a_todo_for_a_person(tmp_path):
+    page = tmp_path / "p.txt"
+    page.write_text("县方案\n一、主要措施\n(一)稳定就业。各乡镇要落实责任。(县人社局牵头,县财政局、县民政局)\n"
+                    "(二)技能培训。开展培训。(县人社局、县财政局等按职责分工负责)\n", encoding="utf-8")
+    got = CliRunner().invoke(main, ["kb", "scaffold", str(page), "--id", "x-2024", "-o", str(tmp_path), "--json"])
+    assert got.exit_code == 0, got.output
+    todo = json.loads(got.output)["todo"]
+    assert sum("not read fully" in t and "x24.1.1" in t for t in todo) == 2
+    assert any("x24.1.2" in t and "等" in t for t in todo)
+
+
+def test_the_bundled_documents_lists_read_as_their_data_says_with_nothing_flagged():
+    for doc_id in ("dingnan-2023", "shiyan-2019"):
+        d = KB.documents[doc_id]
+        for c in d.clauses:
+            r = parse_responsibility(c.text, KB, d.doc.jurisdiction)
+            assert (r is None) == (c.responsibility is None), c.id
+            if r is not None:
+                assert r.problems == [] and r.list_text == c.responsibility.list_text, c.id
+                assert [(b.as_written, b.role) for b in r.bodies] == [
+                    (b.as_written, c.responsibility.role_of(b)) for b in c.responsibility.bodies], c.id

@@ -77,7 +77,7 @@ def default_prefix(doc_id: str, taken: dict[str, str] | None = None) -> str:
     words = doc_id.split("-")
     letters = re.sub(r"[^a-z]", "", words[0]) or "doc"
     year = next((w for w in reversed(words) if re.fullmatch(r"(19|20)\d{2}", w)), "")
-    for n in range(2, len(letters) + 1):
+    for n in range(min(2, len(letters)), len(letters) + 1):
         candidate = letters[:n] + year[2:]
         if candidate not in taken:
             return candidate
@@ -136,6 +136,11 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
                 "list_text": r.list_text, "role": "mixed" if mixed else roles.pop(), "draft": True,
                 "bodies": [{"body": b.body or f"TODO:{b.as_written}", "as_written": b.as_written,
                             **({"list_role": b.role} if mixed else {})} for b in r.bodies]}
+            if r.basis:
+                todo.append(f"{cid}: roles read by the text's own convention ({r.basis}); check them")
+            if r.open_list:
+                todo.append(f"{cid}: the list ends in 等: it names some of the bodies, not all; say so in the clause")
+            todo += [f"{cid}: responsibility list not read fully: {p}; read it by hand" for p in r.problems]
             n_bodies += len(r.bodies)
             unknown += [b.as_written for b in r.bodies if b.body is None and b.as_written not in unknown]
         measures = []

@@ -22,7 +22,7 @@ from .models import Force, ForceRubric, Modality, Subject, UnitDef
 from .readings import force_reading
 
 __all__ = ["Draft", "DraftBody", "DraftDeadline", "abbreviates", "draft_deadlines", "DraftClause", "DraftMeasure", "DraftParameter", "DraftResponsibility", "Guess",
-           "analyse", "chrome_guesses", "draft_parameters", "outline", "parse_responsibility"]
+           "analyse", "chrome_guesses", "draft_parameters", "first_listed_leads", "outline", "parse_responsibility"]
 
 _CN = "〇零一二三四五六七八九十百"
 _CN_VALUE = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -276,18 +276,77 @@ class DraftResponsibility:
     list_text: str
     bodies: list[DraftBody]
     form: str  # which wording: trailing_list, mixed, labelled, line
+    #: what the grammar could not read (a name holding a role word, a name with no role): for a person
+    problems: list[str] = field(default_factory=list)
+    open_list: bool = False  # the list ends in 等: it names some of the bodies, not all
+    basis: str | None = None  # the preamble's convention the roles were read by, quoted
 
 
-#: The forms a county document words its lists in, most specific first.
-_LABELLED = re.compile(r"[(\uff08]\s*牵头单位\s*[:\uff1a]\s*([^;\uff1b)\uff09]+)[;\uff1b]\s*(?:配合|责任|参与)单位\s*[:\uff1a]\s*([^)\uff09]+)[)\uff09]$")
-_TRAILING = re.compile(r"[(\uff08]([^()\uff08\uff09]*?)(按职责分工负责|牵头负责|牵头指导推进|牵头推进|负责落实|配合)[)\uff09]$")
-_MIXED = re.compile(r"^(.+?)牵头[,\uff0c、]\s*(.+?)(?:配合|按职责分工负责|参与|协同)$")
-_LINE = re.compile(r"^(?:责任单位|牵头单位)\s*[:\uff1a]\s*(.+)$")
+# A responsibility list is read as a grammar, not matched against phrasings (issue 26, item 3): a sequence of
+# body names and role markers.  A label (牵头单位:) sets the role of the names after it, up to the next label; a
+# marker after a name (X牵头, Y、Z配合, …按职责分工负责) sets the role of that name and of every name before it
+# that has none yet.  Longest markers first, so 牵头负责 is not 负责.
+_LABELS = {"牵头单位": "lead", "牵头部门": "lead", "配合单位": "shared", "配合部门": "shared", "协同单位": "shared",
+           "协同部门": "shared", "参与单位": "shared", "责任单位": "shared", "责任部门": "shared"}
+_MARKERS = [("牵头指导推进", "lead"), ("牵头推进", "lead"), ("牵头负责", "lead"), ("牵头落实", "lead"),
+            ("牵头抓总", "lead"), ("牵头", "lead"), ("按职责分工负责", "shared"), ("按职责分工落实", "shared"),
+            ("按职责负责", "shared"), ("分别负责", "shared"), ("共同负责", "shared"), ("负责落实", "shared"),
+            ("配合", "shared"), ("协同", "shared"), ("参与", "shared"), ("负责", "shared")]
+#: Words no body's name holds: a name that still holds one after the grammar has read it is not read fully.
+_ROLE_WORDS = re.compile(r"牵头|负责|配合|协同|参与|推进|指导|落实|按职责|单位[:\uff1a]|[。!?\uff01\uff1f]")
+_LABEL = re.compile(r"^(" + "|".join(_LABELS) + r")\s*[:\uff1a]\s*")
+_LABEL_LINE = re.compile(r"^(?:" + "|".join(_LABELS) + r")\s*[:\uff1a]")
+_PAREN_TAIL = re.compile(r"[(\uff08]([^()\uff08\uff09]*)[)\uff09]\s*[。;\uff1b]?$")
 _SPLIT = re.compile(r"[、,\uff0c;\uff1b]")
+_TAIL_STOP = "。;\uff1b,\uff0c、 "
+#: The preamble's convention that the first body listed leads (项目分工列在首位的为牵头单位,其他为主要参加单位).
+_FIRST_LEADS = re.compile(r"[^。\n]*(?:列在首位|排在首位|列首位|排名第一|排在第一|第一个)[^。\n]{0,8}(?:为|是)牵头(?:单位|部门)"
+                          r"[^。\n]*")
+
+
+def first_listed_leads(text: str) -> str | None:
+    """The sentence where a document says the first body it lists leads, if it says so."""
+    m = _FIRST_LEADS.search(text)
+    return m.group(0).strip() if m else None
 
 
 def _names(text: str) -> list[str]:
     return [n.strip() for n in _SPLIT.split(text) if n.strip()]
+
+
+def _read_list(content: str) -> tuple[list[tuple[str, str | None]], list[str], bool, bool]:
+    """Names with their roles (None: no marker or label gave one), problems, whether it ends in 等, and
+    whether a label was used."""
+    pairs: list[tuple[str, str | None]] = []
+    problems: list[str] = []
+    open_list = labelled = False
+    label_role: str | None = None
+    for segment in (s.strip() for s in re.split(r"[;\uff1b\n]", content)):
+        segment = segment.strip(_TAIL_STOP)
+        m = _LABEL.match(segment)
+        if m:
+            label_role, labelled = _LABELS[m.group(1)], True
+            segment = segment[m.end():]
+        for raw in _names(segment):
+            name, role = raw.rstrip(_TAIL_STOP), label_role
+            for marker, marked in _MARKERS:
+                if name.endswith(marker) and len(name) > len(marker):
+                    name, role = name[: -len(marker)].rstrip(_TAIL_STOP), marked
+                    # the names before it that no marker or label has given a role share this one
+                    k = len(pairs)
+                    while k and pairs[k - 1][1] is None:
+                        k -= 1
+                        pairs[k] = (pairs[k][0], marked)
+                    break
+            if name.endswith("等") and len(name) > 2:
+                name, open_list = name[:-1], True
+            pairs.append((name, role))
+    for name, role in pairs:
+        if _ROLE_WORDS.search(name) or len(name) > 25 or not name:
+            problems.append(f"{name!r} is not read as a body's name")
+        elif role is None:
+            problems.append(f"{name!r} has no role (no 牵头, 配合, 负责 or label names one)")
+    return pairs, problems, open_list, labelled
 
 
 def abbreviates(short: str, full: str) -> bool:
@@ -311,27 +370,50 @@ def resolve(kb: KB | None, written: str, jurisdiction: str | None) -> tuple[str 
     return (ids[0], []) if len(ids) == 1 else (None, ids)
 
 
-def parse_responsibility(text: str, kb: KB | None = None, jurisdiction: str | None = None
-                         ) -> DraftResponsibility | None:
-    """The responsibility list a clause ends with (or a 责任单位 line), body by body with roles."""
-    last = text.rstrip().splitlines()[-1] if text.strip() else ""
-    m = _LABELLED.search(last)
-    if m:
-        pairs = [(n, "lead") for n in _names(m.group(1))] + [(n, "shared") for n in _names(m.group(2))]
-        return _responsibility(m.group(0), pairs, "labelled", kb, jurisdiction)
-    m = _TRAILING.search(last)
-    if m:
-        inner, verb = m.group(1), m.group(2)
-        mixed = _MIXED.match(inner + ("" if verb == "牵头负责" else verb))
-        if mixed and verb != "牵头负责":
-            pairs = [(n, "lead") for n in _names(mixed.group(1))] + [(n, "shared") for n in _names(mixed.group(2))]
-            return _responsibility(m.group(0), pairs, "mixed", kb, jurisdiction)
-        role = "lead" if verb.startswith("牵头") else "shared"
-        return _responsibility(m.group(0), [(n, role) for n in _names(inner)], "trailing_list", kb, jurisdiction)
-    m = _LINE.match(last)
-    if m:
-        return _responsibility(last, [(n, "shared") for n in _names(m.group(1))], "line", kb, jurisdiction)
+def _list_at_end(text: str) -> tuple[str, str] | None:
+    """The list a clause ends with, verbatim, and its content: label lines (牵头单位:X。 / 配合单位:Y。), or a
+    parenthesised list holding a role marker or label at the end of its last line."""
+    lines = text.rstrip().splitlines()
+    k = len(lines)
+    while k and _LABEL_LINE.match(lines[k - 1].strip()):
+        k -= 1
+    if k < len(lines):
+        block = "\n".join(lines[k:])
+        return block, "\n".join(ln.strip() for ln in lines[k:])
+    last = lines[-1] if lines else ""
+    m = _PAREN_TAIL.search(last)
+    if m and (any(mark in m.group(1) for mark, _ in _MARKERS) or _LABEL.match(m.group(1).strip())):
+        return m.group(0), m.group(1)
     return None
+
+
+def parse_responsibility(text: str, kb: KB | None = None, jurisdiction: str | None = None,
+                         first_leads: str | None = None) -> DraftResponsibility | None:
+    """The responsibility list a clause ends with, body by body with roles, read by the grammar above.
+
+    ``first_leads`` is the document's own convention (``first_listed_leads``): in a list whose names all share
+    one generic role (责任单位:, …按职责分工负责) the first listed leads and the others share, as it says.  A list
+    the grammar cannot read fully keeps what it read and says what it could not in ``problems``."""
+    found = _list_at_end(text)
+    if found is None:
+        return None
+    list_text, content = found
+    pairs, problems, open_list, labelled = _read_list(content)
+    if not pairs:
+        return None
+    basis = None
+    roles = {r for _, r in pairs}
+    if first_leads and roles == {"shared"} and len(pairs) > 1:
+        pairs = [(pairs[0][0], "lead"), *((n, "shared") for n, _ in pairs[1:])]
+        basis = first_leads
+    final = [(n, r or "shared") for n, r in pairs]
+    roles = {r for _, r in final}
+    line = list_text.lstrip().startswith(tuple(_LABELS))
+    form = "line" if line and len(roles) == 1 and not basis else "labelled" if labelled else \
+        "mixed" if len(roles) > 1 else "trailing_list"
+    r = _responsibility(list_text, final, form, kb, jurisdiction)
+    r.problems, r.open_list, r.basis = problems, open_list, basis
+    return r
 
 
 def _responsibility(list_text: str, pairs: list[tuple[str, str]], form: str, kb: KB | None,
@@ -652,8 +734,9 @@ def analyse(scraped: str, kb: KB | None = None, jurisdiction: str | None = None)
     parameters: dict[str, list[DraftParameter]] = {}
     measures: dict[str, list[DraftMeasure]] = {}
     deadlines: dict[str, list[DraftDeadline]] = {}
+    leads = first_listed_leads(text)
     for c in plan.clauses:
-        r = parse_responsibility(c.text, kb, jurisdiction)
+        r = parse_responsibility(c.text, kb, jurisdiction, leads)
         if r:
             responsibilities[c.number] = r
         elif re.search(r"(负责|牵头|配合)[)\uff09]?$", c.text.rstrip()):

@@ -53,13 +53,13 @@ __all__ = ["validate", "drafts", "parse_responsibility_list", "numbers_in", "qua
 _DOC_REF = re.compile(r"〔\d{4}〕\s*\d+\s*号|\d{4}年\d{1,2}月\d{1,2}日")
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(万)?")
 
-def parse_responsibility_list(text: str) -> tuple[str, list[tuple[str, str]]] | None:
+def parse_responsibility_list(text: str, first_leads: str | None = None) -> tuple[str, list[tuple[str, str]]] | None:
     """Split the responsibility list a clause ends with into the list's role (lead, shared or mixed) and each
-    name as written with its own role: the same reader as `houfu kb scaffold` (kb.ingest), in every wording
-    it knows."""
+    name as written with its own role: the same grammar as `houfu kb scaffold` (kb.ingest), with the
+    document's own first-listed-leads convention when it states one."""
     from .ingest import parse_responsibility
 
-    r = parse_responsibility(text)
+    r = parse_responsibility(text, first_leads=first_leads)
     if r is None:
         return None
     roles = {b.role for b in r.bodies}
@@ -245,6 +245,9 @@ def _check_document(kb: KB, dkb: DocumentKB) -> list[KBError]:
     errs: list[KBError] = []
     doc, folder = dkb.doc, dkb.folder
     doc_path, clauses_path = folder / "document.yaml", folder / "clauses.yaml"
+    from .ingest import first_listed_leads
+
+    leads = first_listed_leads(dkb.source_text)
 
     try:
         rebuilt = rebuild_source(dkb.scraped_text, doc, doc_path)
@@ -302,7 +305,7 @@ def _check_document(kb: KB, dkb: DocumentKB) -> list[KBError]:
         for t in clause.topics:
             if t not in kb.topics:
                 errs.append(KBError(clauses_path, f"{key}.topics", f"unknown topic {t!r}"))
-        errs += _check_responsibility(kb, clause, clauses_path, key)
+        errs += _check_responsibility(kb, clause, clauses_path, key, leads)
         for i, ne in enumerate(clause.not_encoded):
             if ne.text not in clause.text:
                 errs.append(KBError(clauses_path, f"{key}.not_encoded[{i}].text", "not a verbatim substring of the clause"))
@@ -386,9 +389,10 @@ def placeholders(folder: Path) -> list[KBError]:
     return out
 
 
-def _check_responsibility(kb: KB, clause: Clause, path: Path, key: str) -> list[KBError]:
+def _check_responsibility(kb: KB, clause: Clause, path: Path, key: str, first_leads: str | None = None
+                          ) -> list[KBError]:
     errs = []
-    parsed = parse_responsibility_list(clause.text)
+    parsed = parse_responsibility_list(clause.text, first_leads)
     resp = clause.responsibility
     if parsed and not resp:
         return [KBError(path, f"{key}.responsibility", "the clause ends in a responsibility list that is not encoded")]
