@@ -87,12 +87,25 @@ def default_prefix(doc_id: str, taken: dict[str, str] | None = None) -> str:
     return f"{letters}{year[2:]}x{k}"
 
 
-def _level(issuer: str | None, title: str | None) -> str:
-    words = (issuer or "") + (title or "")
-    for mark, level in (("县", "county"), ("区", "county"), ("市", "city"), ("州", "city"), ("省", "province")):
-        if mark in words:
-            return level
-    return "county"
+def _level(issuer: str | None) -> str:
+    """The document's level from its issuer's place (kb.ingest.level_of); county when the issuer names none,
+    with a todo to check it."""
+    from houfu.kb.ingest import level_of
+
+    return level_of(issuer) or "county"
+
+
+def propose_jurisdiction(kb: KB, issuer: str | None, title: str | None) -> str | None:
+    """The jurisdiction the issuer (else the title) names, by its name or alias: the most local one."""
+    order = ["country", "province", "city", "county_city", "district", "county", "town"]
+    for words in (issuer, title):
+        if not words:
+            continue
+        named = [j for j in kb.jurisdictions.values() if j.name in words
+                 or any(len(a) >= 2 and words.startswith(a) for a in j.aliases)]
+        if named:
+            return max(named, key=lambda j: order.index(j.level)).id
+    return None
 
 
 def _parameters_for(quote: str, params: list[DraftParameter]) -> list[DraftParameter]:
@@ -119,6 +132,7 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
     ids = _clause_ids(prefix, draft.outline.clauses)
     todo: list[str] = []
     unknown: list[str] = []
+    asked: set[str] = set()
     clauses_out: list[dict[str, Any]] = []
     n_measures = n_params = n_bodies = 0
     part_ids = {"序言": f"{prefix}.p0"}
@@ -141,6 +155,13 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
             if r.open_list:
                 todo.append(f"{cid}: the list ends in 等: it names some of the bodies, not all; say so in the clause")
             todo += [f"{cid}: responsibility list not read fully: {p}; read it by hand" for p in r.problems]
+            for b in r.bodies:
+                if b.body is None and b.candidates and b.as_written not in asked:
+                    asked.add(b.as_written)
+                    where = ", ".join(f"{c} ({kb.jurisdictions[j].name if (j := kb.bodies[c].jurisdiction) else '-'})"
+                                      for c in b.candidates)
+                    todo.append(f"{b.as_written}: drafted as a new body; bodies of that name elsewhere: {where}. "
+                                "Is it one of them? Only if this document is theirs (--jurisdiction)")
             n_bodies += len(r.bodies)
             unknown += [b.as_written for b in r.bodies if b.body is None and b.as_written not in unknown]
         measures = []
@@ -182,6 +203,11 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
     todo += [f"{n}: ends like a responsibility list the scaffold could not read" for n in draft.unparsed_lists]
     todo += [f"damage at line {g.line} ({g.reason}): {g.scraped!r}" for g in draft.repairs if g.repaired is None]
     meta = draft.metadata
+    if not jurisdiction:
+        proposed = propose_jurisdiction(kb, meta.get("issuer"), meta.get("title"))
+        if proposed:
+            todo.append(f"jurisdiction: the issuer names {kb.jurisdictions[proposed].name}: write `jurisdiction: "
+                        f"{proposed}` and draft again with --jurisdiction {proposed}, so body names resolve there")
     document = _document(doc_id, meta, draft, jurisdiction, ids, todo)
     _write_yaml(folder / "document.yaml", document, f"Metadata, chrome and repairs for {doc_id}: a draft by "
                 "`houfu kb scaffold`. Every `draft: true` and every `todo` is for a person to review.",
@@ -211,7 +237,7 @@ def _proposed_bodies(names: list[str], jurisdiction: str | None) -> list[dict[st
             longer["name"], longer["aliases"] = n, [*longer["aliases"], longer["name"]]
             continue
         out.append({"id": "TODO", "name": n, "full_name": n, "aliases": [], "en": "TODO", "kind": "department",
-                    "level": _level(n, None), "jurisdiction": jurisdiction})
+                    "level": _level(n), "jurisdiction": jurisdiction})
     return out
 
 
@@ -220,6 +246,17 @@ def _document(doc_id: str, meta: dict[str, Any], draft: Draft, jurisdiction: str
     title = meta.get("title") or "TODO: the title"
     signed = meta.get("signed")
     first = next(iter(ids.values()), "TODO")
+    if meta.get("title") and meta.get("title_from") not in (None, "关于印发《…》的通知"):
+        todo.append(f"title: read from {meta['title_from']}; check it")
+    if not meta.get("title"):
+        todo.append("title: not found (no 关于印发《…》的通知, 现将《…》印发, metadata table or title line); write it")
+    if not meta.get("doc_number"):
+        todo.append("doc_number: no 文号 found as the document's own; write it, or null if it has none")
+    for number in meta.get("unplaced_doc_numbers", []):
+        todo.append(f"doc_number: {number!r} stands in the notice but is not placed: the document's own, a "
+                    "parent's (parents), or neither; never drop it")
+    if not meta.get("level"):
+        todo.append("level: the issuer names no province, city or county; check `level`")
     if not signed:
         todo.append("signed: the signing date was not found; write it (YYYY-MM-DD)")
     if not jurisdiction:
@@ -233,7 +270,7 @@ def _document(doc_id: str, meta: dict[str, Any], draft: Draft, jurisdiction: str
         todo.append("convention: drafted from the text's own statement of how it counts bounds; check its words")
     return {
         "id": doc_id, "short_name": title[:14], "title": title, "title_en": "TODO", "issuer": meta.get("issuer") or
-        "TODO", "issuer_en": "TODO", "doc_number": meta.get("doc_number"), "level": _level(meta.get("issuer"), title),
+        "TODO", "issuer_en": "TODO", "doc_number": meta.get("doc_number"), "level": _level(meta.get("issuer")),
         "jurisdiction": jurisdiction or "TODO",
         "parents": [{"title": p["title"], "doc_number": p["doc_number"], "jurisdiction": "TODO",
                      "quote": f"《{p['title']}》"} for p in meta.get("parents", [])],

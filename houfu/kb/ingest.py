@@ -22,7 +22,7 @@ from .models import Force, ForceRubric, Modality, Subject, UnitDef
 from .readings import force_reading
 
 __all__ = ["Draft", "DraftBody", "DraftDeadline", "abbreviates", "draft_deadlines", "DraftClause", "DraftMeasure", "DraftParameter", "DraftResponsibility", "Guess",
-           "analyse", "chrome_guesses", "draft_parameters", "first_listed_leads", "outline", "parse_responsibility"]
+           "analyse", "chrome_guesses", "draft_metadata", "draft_parameters", "draft_title", "first_listed_leads", "level_of", "metadata_row", "outline", "parse_responsibility"]
 
 _CN = "〇零一二三四五六七八九十百"
 _CN_VALUE = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -62,22 +62,71 @@ class Guess:
 #: Lines a government web page wraps around a document, by what gives them away.
 _CHROME = [
     (re.compile(r"(当前位置|所在位置)\s*[:\uff1a]"), "breadcrumb navigation"),
+    (re.compile(r"^\s*(首页|网站首页|主页)\s*[>›»/]|(\S+\s*[>›»]\s*){2,}\S+$"), "breadcrumb navigation"),
+    (re.compile(r"转载|转发|分享[到至]?\s*[:\uff1a]|微信|微博|QQ空间|扫一扫|手机(?:打开|浏览)|打印本页|关闭窗口|"
+                r"【\s*(?:打印|关闭|收藏|大|中|小)\s*】|^字号\s*[:\uff1a]|^\[?\s*(?:打印|关闭)\s*\]?$"),
+     "repost, share or print bar"),
     (re.compile(r"^(访问量|浏览次数|点击数|阅读次数)\s*[:\uff1a]?\s*\d*$"), "page visit counter"),
     (re.compile(r"^(日期|发布时间|发布日期|时间)\s*[:\uff1a]\s*\d{4}-\d{1,2}-\d{1,2}"), "page date (the signing date is in the text)"),
     (re.compile(r"^(来源|信息来源|作者)\s*[:\uff1a]"), "page source line"),
     (re.compile(r"关怀版|无障碍|字体\s*[:\uff1a]?\s*[大中小]|【?打印】?$|分享到|^关闭$|^关注$|^收藏$"), "page toolbar"),
     (re.compile(r"^(相关文章|相关链接|上一篇|下一篇)"), "related-articles footer"),
-    (re.compile(r"主办单位|主管单位|承办单位|ICP备|公网安备|网站标识码|技术支持|网站地图|联系电话\s*[:\uff1a]"), "site footer"),
+    (re.compile(r"主办单位|主管单位|承办单位|ICP备|公网安备|网站标识码|技术支持|网站地图|联系电话\s*[:\uff1a]|门户网站$|"
+                r"^(?:版权所有|Copyright)"), "site header or footer"),
     (re.compile(r"(?i)app|棋牌|开户|娱乐|博彩|彩票|亚博|博狗"), "spam injected into the page"),
 ]
 
 
+#: The fields of a government site's metadata table (政府信息公开 pages), by their labels.
+_META_FIELDS = {"索引号": "index_number", "信息索引号": "index_number", "发布机构": "issuer", "发文机关": "issuer",
+                "发文单位": "issuer", "发布单位": "issuer", "成文日期": "signed", "发文日期": "signed",
+                "发布日期": "published", "公开日期": "published", "生效日期": "in_force_from", "文号": "doc_number",
+                "发文字号": "doc_number", "文件编号": "doc_number", "主题分类": "topic", "主题词": "topic",
+                "体裁分类": "genre", "公文种类": "genre", "组配分类": "category", "有效性": "validity",
+                "标题": "title", "名称": "title", "文件名称": "title", "信息名称": "title"}
+_META_LABEL = re.compile("(" + "|".join(sorted(_META_FIELDS, key=len, reverse=True)) + r")\s*(?:[:\uff1a|]|$)")
+#: Fields only a metadata table has: one of them on a line makes it a table row, not a sentence of the text.
+_META_ONLY = {"index_number", "issuer", "signed", "published", "topic", "genre", "category", "validity"}
+
+
+def _squeeze(text: str) -> str:
+    """索 引 号 -> 索引号: a table spaces its labels out; spaces between Chinese characters are dropped."""
+    return re.sub(r"(?<=[\u4e00-\u9fff])[\s\u3000\xa0]+(?=[\u4e00-\u9fff])", "", text)
+
+
+def metadata_row(line: str) -> dict[str, str]:
+    """The fields of one row of a page's metadata table (``索 引 号: | 000014349/2023-1274028 | 成文日期: | …``),
+    by field name; empty for a line that is not such a row."""
+    text = _squeeze(line.strip())
+    labels = [m for m in _META_LABEL.finditer(text)
+              if m.start() == 0 or text[m.start() - 1] in " |\t\u3000:\uff1a"]
+    if not labels or labels[0].start() != 0:
+        return {}
+    fields = [_META_FIELDS[m.group(1)] for m in labels]
+    if len(labels) < 2 and not set(fields) & _META_ONLY:
+        return {}
+    out: dict[str, str] = {}
+    for k, m in enumerate(labels):
+        end = labels[k + 1].start() if k + 1 < len(labels) else len(text)
+        value = text[m.end():end].strip(" |\t\u3000:\uff1a")
+        if value and fields[k] not in out:
+            out[fields[k]] = value
+    return out
+
+
 def chrome_guesses(lines: list[str]) -> list[Guess]:
-    """The page's own lines (navigation, counters, footers, injected spam), proposed for removal."""
+    """The page's own lines (navigation, counters, footers, share bars, metadata tables, injected spam),
+    proposed for removal.  A metadata table's values are read by ``draft_metadata`` before it is dropped."""
     out = []
     for i, raw in enumerate(lines, 1):
         text = raw.strip()
-        if not text or len(text) > 120:
+        if not text or len(text) > 160:
+            continue
+        if metadata_row(text):
+            out.append(Guess(text, None, "the page's metadata table (索引号, 发布机构, 成文日期, 文号…); its values "
+                                         "are read into document.yaml", i))
+            continue
+        if len(text) > 120:
             continue
         for pattern, reason in _CHROME:
             if pattern.search(text):
@@ -136,9 +185,33 @@ def damage_guesses(lines: list[str], title: str | None) -> list[Guess]:
                 and not _BARE_DATE.match(body[k + 1][1]) and not _DOC_NUMBER.fullmatch(body[k + 1][1])
                 and len(text) >= 4 and not text.startswith("附")):
             nxt = body[k + 1][1]
-            out.append(Guess(f"{text[-4:]}\n{nxt}", f"{text[-4:]}{nxt}", "one line broken in two by the page layout",
-                             i + 1))
+            if _fixed(text) or _fixed(nxt):
+                continue  # a 文号 or a date is a line of its own: never joined to the issuer beside it
+            if _BARE_SUFFIX.fullmatch(nxt) or not (_whole(text) or _whole(nxt)):
+                out.append(Guess(f"{text[-4:]}\n{nxt}", f"{text[-4:]}{nxt}",
+                                 "one line broken in two by the page layout", i + 1))
+            # else two names each whole (two issuers, 县委办公室 and 县政府办公室): never fused
     return out
+
+
+#: How a body's name ends (县人民政府, …办公室, 县人社局): a line that ends so may be a whole name.
+_ORG_END = re.compile(r"(政府|办公室|办公厅|委员会|领导小组|局|厅|委|办|院|中心|公司)$")
+_PLACE = re.compile(r"^(中共)?[\u4e00-\u9fff]{1,12}?(省|自治区|市|州|盟|地区|县|区|旗)")
+
+
+#: What is left of a name broken after its place's body (信丰县人民政府 / 办公室): it cannot stand alone.
+_BARE_SUFFIX = re.compile(r"(办公室|办公厅|委员会|领导小组办公室|人民政府|政府|[\u4e00-\u9fff]{0,10}领导小组办公室)")
+
+
+def _fixed(line: str) -> bool:
+    """A 文号 or a date: a line of its own, never half of a broken one (沅政办函〔2024〕32号 above its issuer)."""
+    return bool(_DOC_NUMBER.search(line) or _ANY_DOC_NUMBER.search(line) or _DATE.search(line)
+                or _ISO_DATE.search(line))
+
+
+def _whole(line: str) -> bool:
+    """A body's name with its place (沅陵县人民政府办公室): whole on its own."""
+    return bool(_PLACE.match(line) and _ORG_END.search(line))
 
 
 # --- the outline: parts and clauses by their numbering ---------------------------------------------------------
@@ -367,6 +440,13 @@ def resolve(kb: KB | None, written: str, jurisdiction: str | None) -> tuple[str 
     if jurisdiction:
         local = [i for i in ids if kb.bodies[i].jurisdiction == jurisdiction]
         ids = local or [i for i in ids if kb.bodies[i].jurisdiction is None]
+    else:
+        # Without a jurisdiction a county's body is no one's (issue 26, item 5): only a body of no
+        # jurisdiction resolves; the county bodies of that name are candidates, asked about, never assumed.
+        unscoped = [i for i in ids if kb.bodies[i].jurisdiction is None]
+        if len(unscoped) == 1:
+            return unscoped[0], []
+        return None, ids
     return (ids[0], []) if len(ids) == 1 else (None, ids)
 
 
@@ -382,7 +462,8 @@ def _list_at_end(text: str) -> tuple[str, str] | None:
         return block, "\n".join(ln.strip() for ln in lines[k:])
     last = lines[-1] if lines else ""
     m = _PAREN_TAIL.search(last)
-    if m and (any(mark in m.group(1) for mark, _ in _MARKERS) or _LABEL.match(m.group(1).strip())):
+    if m and first_listed_leads(m.group(1)) is None and (
+            any(mark in m.group(1) for mark, _ in _MARKERS) or _LABEL.match(m.group(1).strip())):
         return m.group(0), m.group(1)
     return None
 
@@ -606,6 +687,8 @@ def draft_measures(text: str, responsibility: DraftResponsibility | None,
         quote = s.strip().rstrip("。;\uff1b")
         if len(quote) < 6 or (k == 0 and quote == heading and len(lines[0]) > len(quote) + 1):
             continue  # too short to oblige anyone, or the item's heading (开展技能培训。对…)
+        if quote.startswith("各") and quote.endswith((":", "\uff1a")):
+            continue  # the notice's addressees (各乡镇人民政府,县直各单位:), not a sentence that directs
         if _BACKGROUND.search(quote):
             out.append(DraftMeasure(quote, Force.directive, Modality.goal, Subject.department, background=True))
             continue
@@ -622,31 +705,100 @@ def draft_measures(text: str, responsibility: DraftResponsibility | None,
 # --- metadata ---------------------------------------------------------------------------------------------------
 
 _NOTICE = re.compile(r"关于印发《(.+?)》的通知")
+#: 现将《…》印发给你们 / 印发你们 / 印发给你们: the notice names the document it sends.
+_SENT = re.compile(r"现将《(.+?)》(?:予以)?印发(?:给)?你们")
+#: A bare title line: a name of a document kind, with no sentence punctuation.
+_TITLE_LINE = re.compile(r"^[^,,。;;::、!?《》()()]{6,60}(方案|意见|办法|规划|措施|细则|计划|通知|决定|规定|要点|清单)$")
+_ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+#: A 文号 in any of the brackets pages use: 〔2024〕, [2024], (2024), ［2024］, 【2024】.
+_ANY_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[(\uff08\uff3b【]\d{4}[〕\])\uff09\uff3d】]\s*\d+\s*号")
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d+号")
 _PARENT = re.compile(r"《([^》]+)》\s*[(\uff08]([^()\uff08\uff09]*〔\d{4}〕\d+号)[)\uff09]")
 
 
-def draft_metadata(lines: list[str]) -> dict[str, Any]:
-    """Title, signing date, 文号, issuer and parent documents, as far as the notice and the text give them."""
+def _iso(y: str, mo: str, d: str) -> str | None:
+    try:
+        return dt.date(int(y), int(mo), int(d)).isoformat()
+    except ValueError:
+        return None
+
+
+def draft_title(lines: list[str], table: dict[str, str] | None = None) -> tuple[str | None, str | None]:
+    """The document's title and where it was read: 关于印发《…》的通知, 现将《…》印发你们, the metadata table's 标题,
+    or a bare title line near the top (…实施方案, …意见)."""
+    text = "\n".join(ln.strip() for ln in lines)
+    for pattern, where in ((_NOTICE, "关于印发《…》的通知"), (_SENT, "现将《…》印发你们")):
+        m = pattern.search(text)
+        if m:
+            return m.group(1), where
+    if table and table.get("title"):
+        t = table["title"]
+        m = _NOTICE.search(t) or re.search(r"关于印发(.+?)的通知", t)
+        return (m.group(1) if m else t), "the page's metadata table"
+    for ln in (ln.strip() for ln in lines[:30]):
+        if _TITLE_LINE.match(ln) and not _DOC_NUMBER.search(ln) and not _DATE.search(ln):
+            m = re.fullmatch(r"关于印发(.+?)的通知", ln)
+            return (m.group(1) if m else ln), "a title line"
+    return None, None
+
+
+def level_of(issuer: str | None) -> str | None:
+    """province, city or county, from the place the (first) issuer names: 云南省人民政府办公厅 -> province,
+    宁夏回族自治区… -> province, 黔东南州… and 怀化市… -> city, 沅陵县…, …区… and …旗… -> county.  Only the place
+    before the body's own words counts (自治区 is not a 区, and 县 in a title says nothing of the issuer)."""
+    if not issuer:
+        return None
+    rest, place = re.split(r"[\s、,,]+", issuer.strip())[0], ""
+    while (m := _PLACE.match(rest)) is not None:  # 湖南省怀化市沅陵县…: the most local place named
+        place, rest = m.group(0), rest[m.end():]
+    if not place:
+        return None
+    if place.endswith(("自治区", "省")):
+        return "province"
+    if place.endswith(("市", "州", "盟", "地区")):
+        return "city"
+    return "county"
+
+
+def draft_metadata(lines: list[str], table: dict[str, str] | None = None) -> dict[str, Any]:
+    """Title, signing date, 文号, issuer, level and parent documents, as far as the page's metadata table
+    (``table``, from ``metadata_row``), the notice and the text give them.  A 文号 found anywhere in the notice
+    is never dropped: one that is not placed as the document's own is listed in ``unplaced_doc_numbers``."""
+    table = table or {}
     text = "\n".join(ln.strip() for ln in lines)
     meta: dict[str, Any] = {"title": None, "signed": None, "doc_number": None, "issuer": None, "parents": []}
-    m = _NOTICE.search(text)
-    if m:
-        meta["title"] = m.group(1)
+    meta["title"], meta["title_from"] = draft_title(lines, table)
     dates = list(_DATE.finditer(text))
     if dates:
         y, mo, d = (int(x) for x in dates[0].groups())
         meta["signed"] = f"{y:04d}-{mo:02d}-{d:02d}"
         # The issuer is the line (or two broken lines) just above the date, under the notice.
         before = text[: dates[0].start()].rstrip().splitlines()
-        tail = [ln for ln in before[-3:] if ln and not ln.endswith(("。", ":", ":")) and len(ln) < 40]
+        tail = [ln for ln in before[-3:] if ln and not ln.endswith(("。", ":", ":")) and len(ln) < 40
+                and not _DOC_NUMBER.search(ln) and not _ANY_DOC_NUMBER.search(ln)]
         if tail:
             meta["issuer"] = tail[-1]
     # Its own 文号 stands on a line of its own in the notice; a parent's is quoted in brackets after its title.
-    own = next((ln for ln in text.splitlines()[:40] if _DOC_NUMBER.fullmatch(ln.strip())), None)
+    own = next((ln for ln in text.splitlines()[:40] if _DOC_NUMBER.fullmatch(ln.strip())
+                or _ANY_DOC_NUMBER.fullmatch(ln.strip())), None)
     meta["doc_number"] = own.strip() if own else None
+    # The metadata table, where the page has one, is the publisher's own record: it wins over guesses.
+    if table.get("doc_number") and _ANY_DOC_NUMBER.search(table["doc_number"]):
+        meta["doc_number"] = table["doc_number"]
+    if table.get("issuer"):
+        meta["issuer"] = table["issuer"]
+    if table.get("signed"):
+        m = _ISO_DATE.search(table["signed"]) or _DATE.search(table["signed"])
+        meta["signed"] = (_iso(*m.groups()) if m else None) or meta["signed"]
+    meta["table"] = table
+    meta["level"] = level_of(meta["issuer"])
     meta["parents"] = [{"title": p.group(1), "doc_number": p.group(2)} for p in _PARENT.finditer(text)]
+    parents = {p["doc_number"] for p in meta["parents"]}
+    head = "\n".join(text.splitlines()[:40])
+    found = {m.group(0).strip() for m in _ANY_DOC_NUMBER.finditer(head)}
+    meta["unplaced_doc_numbers"] = sorted(n for n in found if n != meta["doc_number"]
+                                          and not any(n in p or p in n for p in parents))
     end = _IN_FORCE_UNTIL.search(text)
     if end:
         y, mo, d = (int(x) for x in end.groups()[1:])
@@ -719,14 +871,18 @@ def analyse(scraped: str, kb: KB | None = None, jurisdiction: str | None = None)
     lines = scraped.splitlines()
     chrome = chrome_guesses(lines)
     dropped = {g.line for g in chrome}
+    table: dict[str, str] = {}
+    for g in chrome:
+        for k, v in metadata_row(g.scraped).items():
+            table.setdefault(k, v)
     kept = [ln.strip() for i, ln in enumerate(lines) if i + 1 not in dropped and ln.strip()]
-    title = draft_metadata(kept)["title"]
+    title = draft_metadata(kept, table)["title"]
     damage = damage_guesses(kept, title)
     text, applied = _apply("\n".join(kept) + "\n", damage)
     first = outline(text.split("\n"), _body_start(text.split("\n"), title))
     text, numbering = _apply(text, first.repairs)
     repaired = text.split("\n")
-    meta = draft_metadata(repaired)
+    meta = draft_metadata(repaired, table)
     plan = outline(repaired, _body_start(repaired, meta["title"]))
     plan.problems = first.problems
     responsibilities: dict[str, DraftResponsibility] = {}
