@@ -86,6 +86,7 @@ _META_FIELDS = {"索引号": "index_number", "信息索引号": "index_number", 
                 "标题": "title", "名称": "title", "文件名称": "title", "信息名称": "title"}
 _META_LABEL = re.compile("(" + "|".join(sorted(_META_FIELDS, key=len, reverse=True)) + r")\s*(?:[:\uff1a|]|$)")
 #: Fields only a metadata table has: one of them on a line makes it a table row, not a sentence of the text.
+_TITLE_END = re.compile(r"(方案|意见|办法|规划|措施|细则|计划|通知|决定|规定|要点|清单)$")
 _META_ONLY = {"index_number", "issuer", "signed", "published", "topic", "genre", "category", "validity"}
 
 
@@ -103,7 +104,10 @@ def metadata_row(line: str) -> dict[str, str]:
     if not labels or labels[0].start() != 0:
         return {}
     fields = [_META_FIELDS[m.group(1)] for m in labels]
-    if len(labels) < 2 and not set(fields) & _META_ONLY:
+    value = text[labels[0].end():].strip(" |\t\u3000:\uff1a")
+    alone = (fields[0] in _META_ONLY or (fields[0] == "doc_number" and _ANY_DOC_NUMBER.fullmatch(value) is not None)
+             or (fields[0] == "title" and _TITLE_END.search(value) is not None))
+    if len(labels) < 2 and not alone:
         return {}
     out: dict[str, str] = {}
     for k, m in enumerate(labels):
@@ -183,6 +187,7 @@ def damage_guesses(lines: list[str], title: str | None) -> list[Guess]:
                 and not _PART.match(body[k + 1][1]) and not _ITEM.match(body[k + 1][1])
                 and not _NUMBERED.match(body[k + 1][1]) and not _DATE.search(body[k + 1][1])
                 and not _BARE_DATE.match(body[k + 1][1]) and not _DOC_NUMBER.fullmatch(body[k + 1][1])
+                and not _LABEL_LINE.match(body[k + 1][1]) and not _LABEL_LINE.match(text)
                 and len(text) >= 4 and not text.startswith("附")):
             nxt = body[k + 1][1]
             if _fixed(text) or _fixed(nxt):
@@ -259,6 +264,12 @@ def outline(lines: list[str], start: int = 0) -> Outline:
     part_no, part_n, item_n, last_numbered = "序言", 0, 0, 0
     current: DraftClause | None = None
     body = [(i, ln.strip()) for i, ln in enumerate(lines) if i >= start and ln.strip()]
+    # The closing inscription (issuer and date after the last item, 昭觉县人民政府办公室 / 2023年11月20日) signs
+    # the document; it is no part of the last clause.
+    if body and _DATE.fullmatch(body[-1][1]):
+        body.pop()
+        while body and _whole(body[-1][1]) and len(body[-1][1]) <= 30:
+            body.pop()
 
     def close() -> None:
         if current is not None:
@@ -269,7 +280,7 @@ def outline(lines: list[str], start: int = 0) -> Outline:
         m = _PART.match(text)
         lost_part = (not m and len(text) <= 25 and not any(ch in text for ch in _END + ",\uff0c")
                      and part_n > 0 and (_NUMBERED.match(nxt) or _ITEM.match(nxt)) is not None
-                     and not _NUMBERED.match(text) and not _ITEM.match(text))
+                     and not _NUMBERED.match(text) and not _ITEM.match(text) and not _LABEL_LINE.match(text))
         if m or lost_part:
             numeral = m.group(1) if m else cn_numeral(part_n + 1)
             heading = (m.group(2) if m else text).strip()
