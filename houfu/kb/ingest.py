@@ -84,26 +84,23 @@ _META_FIELDS = {"索引号": "index_number", "信息索引号": "index_number", 
                 "发文字号": "doc_number", "文件编号": "doc_number", "主题分类": "topic", "主题词": "topic",
                 "体裁分类": "genre", "公文种类": "genre", "组配分类": "category", "有效性": "validity",
                 "标题": "title", "名称": "title", "文件名称": "title", "信息名称": "title"}
-_META_LABEL = re.compile("(" + "|".join(sorted(_META_FIELDS, key=len, reverse=True)) + r")\s*(?:[:\uff1a|]|$)")
+#: A label as tables print it, its characters spaced out or not (索 引 号, 文  号).
+_META_LABEL = re.compile("(" + "|".join("[ \u3000\xa0]*".join(label) for label in sorted(_META_FIELDS, key=len, reverse=True))
+                         + r")\s*(?:[:\uff1a|]|$)")
 #: Fields only a metadata table has: one of them on a line makes it a table row, not a sentence of the text.
 _TITLE_END = re.compile(r"(方案|意见|办法|规划|措施|细则|计划|通知|决定|规定|要点|清单)$")
 _META_ONLY = {"index_number", "issuer", "signed", "published", "topic", "genre", "category", "validity"}
 
 
-def _squeeze(text: str) -> str:
-    """索 引 号 -> 索引号: a table spaces its labels out; spaces between Chinese characters are dropped."""
-    return re.sub(r"(?<=[\u4e00-\u9fff])[\s\u3000\xa0]+(?=[\u4e00-\u9fff])", "", text)
-
-
 def metadata_row(line: str) -> dict[str, str]:
     """The fields of one row of a page's metadata table (``索 引 号: | 000014349/2023-1274028 | 成文日期: | …``),
     by field name; empty for a line that is not such a row."""
-    text = _squeeze(line.strip())
+    text = line.strip()
     labels = [m for m in _META_LABEL.finditer(text)
               if m.start() == 0 or text[m.start() - 1] in " |\t\u3000:\uff1a"]
     if not labels or labels[0].start() != 0:
         return {}
-    fields = [_META_FIELDS[m.group(1)] for m in labels]
+    fields = [_META_FIELDS[re.sub(r"[ \u3000\xa0]", "", m.group(1))] for m in labels]
     value = text[labels[0].end():].strip(" |\t\u3000:\uff1a")
     alone = (fields[0] in _META_ONLY or (fields[0] == "doc_number" and _ANY_DOC_NUMBER.fullmatch(value) is not None)
              or (fields[0] == "title" and _TITLE_END.search(value) is not None))
