@@ -9,7 +9,15 @@ from click.testing import CliRunner
 
 import houfu
 from houfu.cli.commands import main
-from houfu.kb.ingest import analyse, chrome_guesses, damage_guesses, draft_title, level_of, metadata_row, resolve
+from houfu.kb.ingest import (
+    analyse,
+    chrome_guesses,
+    damage_guesses,
+    draft_title,
+    level_of,
+    metadata_row,
+    resolve,
+)
 
 KB = houfu.load()
 
