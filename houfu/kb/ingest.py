@@ -722,7 +722,7 @@ _ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _ANY_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[(\uff08\uff3b【]\d{4}[〕\])\uff09\uff3d】]\s*\d+\s*号")
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d+号")
-_PARENT = re.compile(r"《([^》]+)》\s*[(\uff08]([^()\uff08\uff09]*〔\d{4}〕\d+号)[)\uff09]")
+_PARENT = re.compile(r"《([^》]+)》\s*[(\uff08]([^()\uff08\uff09]*〔\d{4}〕\s*\d+\s*号)[)\uff09]")
 
 
 def _iso(y: str, mo: str, d: str) -> str | None:
