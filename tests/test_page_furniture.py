@@ -106,3 +106,13 @@ def test_a_document_number_the_scaffold_cannot_place_is_a_todo(tmp_path):
     got = CliRunner().invoke(main, ["kb", "scaffold", str(page), "--id", "mx-2024", "-o", str(tmp_path), "--json"])
     todo = json.loads(got.output)["todo"]
     assert sum("is not placed" in t for t in todo) == 2 and any("no 文号 found" in t for t in todo)
+
+
+def test_every_repair_applied_to_the_draft_is_shown_in_the_report(tmp_path):
+    page = tmp_path / "p.txt"
+    page.write_text("关于印发《信丰县就业方案》的通知\n信丰县人民政府\n办公室\n2024年3月15日\n信丰县就业方案\n"
+                    "一、任务\n(一)就业。开展培训。\n()社区。每月走访搬迁户。\n", encoding="utf-8")
+    got = CliRunner().invoke(main, ["kb", "scaffold", str(page), "--id", "xf-2024", "-o", str(tmp_path)])
+    assert got.exit_code == 0, got.output
+    assert "repairs applied to the draft's source.txt" in got.output
+    assert "'人民政府\\n办公室' -> '人民政府办公室'" in got.output and "-> '(二)社区。每月走访搬迁户" in got.output

@@ -43,6 +43,8 @@ class ScaffoldResult:
     unparsed_lists: list[str]
     lines_written: dict[str, int] = field(default_factory=dict)
     todo: list[str] = field(default_factory=list)
+    #: every repair applied to the draft's source.txt, shown in the report (never applied silently)
+    repairs_applied: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _clause_ids(prefix: str, clauses: list[DraftClause]) -> dict[str, str]:
@@ -223,7 +225,9 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
     lines = {name: len((folder / name).read_text(encoding="utf-8").splitlines())
              for name in ("document.yaml", "clauses.yaml")}
     return ScaffoldResult(folder, len(clauses_out), n_measures, n_params, n_bodies, unknown, len(draft.chrome),
-                          len(draft.repairs), draft.outline.problems, draft.unparsed_lists, lines, todo)
+                          len(draft.repairs), draft.outline.problems, draft.unparsed_lists, lines, todo,
+                          [{"scraped": g.scraped, "repaired": g.repaired, "reason": g.reason}
+                           for g in draft.repairs if g.repaired is not None])
 
 
 def _proposed_bodies(names: list[str], jurisdiction: str | None) -> list[dict[str, Any]]:

@@ -209,12 +209,15 @@ def kb_scaffold(ctx: click.Context, scraped: Path, doc_id: str, jurisdiction: st
     data = {"folder": str(result.folder), "clauses": result.clauses, "measures": result.measures,
             "parameters": result.parameters, "bodies_listed": result.bodies_listed,
             "bodies_unknown": result.bodies_unknown, "chrome": result.chrome, "repairs": result.repairs,
-            "lines_written": result.lines_written, "todo": result.todo}
+            "lines_written": result.lines_written, "todo": result.todo, "repairs_applied": result.repairs_applied}
     _emit(data, as_json, lambda d: "\n".join(
         [f"drafted {d['folder']}: {d['clauses']} clauses, {d['measures']} draft measures, {d['parameters']} "
          f"parameters, {d['bodies_listed']} bodies in responsibility lists ({len(d['bodies_unknown'])} unknown), "
          f"{d['chrome']} chrome lines and {d['repairs']} repairs proposed; "
          + ", ".join(f"{n} {k}" for k, n in d["lines_written"].items()) + " lines",
+         *(["repairs applied to the draft's source.txt, each `draft: true` in document.yaml for you to keep or drop:"]
+           if d["repairs_applied"] else []),
+         *(f"  - {r['reason']}: {r['scraped']!r} -> {r['repaired']!r}" for r in d["repairs_applied"]),
          f"{len(d['todo'])} thing(s) to do (houfu kb validate lists them with every draft):"]
         + [f"  - {t}" for t in d["todo"]]))
 
