@@ -295,6 +295,8 @@ def test_a_number_the_scaffold_cannot_place_in_a_sentence_is_listed_never_droppe
     ("2024年2月底前完成", "2024-02-29", "2024年2月底前"),  # a leap year's February
     ("2025年3月前完成摸底", "2025-02-28", "2025年3月前"),  # before March begins (the reading says to check)
     ("于2024年3月8日前达到", "2024-03-07", "2024年3月8日前"),  # before the day itself
+    ("到2025年底,安置点全部建成", "2025-12-31", "2025年底"),  # a goal's target date (issue 26), not a baseline
+    ("到2025年6月底,安置点全部建成", "2025-06-30", "2025年6月底"),
 ])
 def test_a_date_something_is_due_by_is_drafted_as_a_deadline_not_as_numbers(text, date, words):
     from houfu.kb.ingest import draft_deadlines
@@ -403,3 +405,12 @@ def test_the_bundled_documents_lists_read_as_their_data_says_with_nothing_flagge
                 assert r.problems == [] and r.list_text == c.responsibility.list_text, c.id
                 assert [(b.as_written, b.role) for b in r.bodies] == [
                     (b.as_written, c.responsibility.role_of(b)) for b in c.responsibility.bodies], c.id
+
+
+def test_a_year_end_the_text_measures_against_stays_a_baseline():
+    """不低于2020年底水平 is a level to compare with, not a date to be done by."""
+    from houfu.kb.ingest import draft_deadlines
+
+    text = "以确保就业人数不低于2020年底水平为底线"
+    assert draft_deadlines(text) == []
+    assert [(p.value, p.unit, p.bound) for p in draft_parameters(text)] == [(2020.0, "calendar_year_end", "baseline")]

@@ -531,6 +531,8 @@ _MAX = ("不超过", "最高", "最长", "最多", "以下", "以内", "不高�
 #: Verbs that make 每月/每季度 a frequency of one with no numeral (每月回访: once a month).
 _ONCE_VERBS = "回访|走访|开展|召开|组织|调度|通报|排查|研判"
 _YEAR_END = re.compile(r"(\d{4})年(底|末)")
+#: A target date (到2025年底, 到2025年6月底): when a goal is to be reached, a deadline, never a baseline (issue 26).
+_TARGET = re.compile(r"(?<=到)(\d{4})年(?:(\d{1,2})月)?(底|末)(?!前)")
 #: A date something is to be done by: 2024年底前, 2024年6月底前, 2025年3月前 (a deadline, never a parameter).
 _DEADLINE = re.compile(r"(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})日)?)?(底|末)?前")
 
@@ -545,6 +547,12 @@ class DraftDeadline:
 def draft_deadlines(text: str) -> list[DraftDeadline]:
     """Each date the text sets for something to be done, read as its last day (年底 is 12月31日)."""
     out = []
+    for m in _TARGET.finditer(text):  # 到2025年底: the goal's date, its last day
+        year, month = int(m.group(1)), int(m.group(2) or 12)
+        if 1 <= month <= 12:
+            due = dt.date(year, month, calendar.monthrange(year, month)[1])
+            out.append(DraftDeadline(due, m.group(0), f"到{m.group(0)}: the date the goal is set for, read as its last "
+                                                      f"day ({due.isoformat()}); a target date, not a baseline"))
     for m in _DEADLINE.finditer(text):
         year, month = int(m.group(1)), int(m.group(2) or 12)
         if not 1 <= month <= 12:
@@ -620,7 +628,8 @@ def draft_parameters(text: str, kb: KB | None = None) -> list[DraftParameter]:
     r = _reader(_key(kb.units.values() if kb is not None else _default_units()))
     out: list[DraftParameter] = []
     # dates, deadlines and 文号 are not numbers
-    taken: list[tuple[int, int]] = [d.span() for pattern in (_DATE_OR_DOC, _DEADLINE) for d in pattern.finditer(text)]
+    taken: list[tuple[int, int]] = [d.span() for pattern in (_DATE_OR_DOC, _DEADLINE, _TARGET)
+                                    for d in pattern.finditer(text)]
     for m in r.frequency.finditer(text):
         between = m.group(2)
         bound = "min" if any(w in between for w in _MIN) else "max" if any(w in between for w in _MAX) else "exact"
