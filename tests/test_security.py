@@ -98,7 +98,7 @@ def test_a_caseworker_is_refused_a_supervisors_upload_before_it_is_read(app, spo
             f"Content-Length: {100 * 1024 * 1024}\r\n\r\n")
     with live_server(app) as base:
         took, answer = _send_head(base, head, b"--b\r\n" + b"x" * (1 << 20), 3.0)
-    assert answer.startswith(b"HTTP/1.1 403") and took < 1.0
+    assert answer.startswith(b"HTTP/1.1 403") and took < 2.0  # one argon2 check, on a busy machine
     assert list(spool.iterdir()) == []
 
 

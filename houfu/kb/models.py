@@ -215,6 +215,10 @@ class AmountShape(str, Enum):
     fixed = "fixed"  # a fixed amount per household, per person or per business (一次性补贴300元)
     per_day = "per_day"  # so much a day for the days given, up to a day cap (每天30元,最长15天)
     rate_of_base = "rate_of_base"  # a rate of a sum of facts (按实际费用的60%), under a cap per period
+    #: so much per person per period for the periods given, up to a most (每人每月200元,最长6个月) (issue 26)
+    per_period = "per_period"
+    #: a rate × a count × periods, capped (帮扶车间按吸纳人数每人每月200元,最高5万元) (issue 26)
+    rate_count_periods = "rate_count_periods"
 
 
 class DeclaredCalculator(Strict):
@@ -235,6 +239,12 @@ class DeclaredCalculator(Strict):
     rate: str | None = Field(default=None, description="rate_of_base: the rate in percent (a parameter id)")
     base: list[str] = Field(default=[], description="rate_of_base: the facts summed, on the same record")
     cap: str | None = Field(default=None, description="the most paid per period (a parameter id)")
+    count: str | None = Field(default=None, description="rate_count_periods: the fact holding the count (workers), "
+                                                        "on the same record")
+    periods: str | None = Field(default=None, description="per_period, rate_count_periods: the fact holding the "
+                                                          "periods (months), on the same record")
+    max_periods: str | None = Field(default=None, description="per_period, rate_count_periods: the most periods paid "
+                                                              "(a parameter id; optional)")
     quantity: str = Field(description="what the figure is, e.g. transport_subsidy")
     period: Literal["once", "month", "quarter", "year"] | None = None
     zh: str = Field(description="the letter's words, with {who} and {value}; no closing full stop (the letter adds it)")
@@ -243,7 +253,8 @@ class DeclaredCalculator(Strict):
     @model_validator(mode="after")
     def _shape(self) -> DeclaredCalculator:
         need = {AmountShape.fixed: ("amount",), AmountShape.per_day: ("amount", "days", "max_days"),
-                AmountShape.rate_of_base: ("rate", "base")}[self.shape]
+                AmountShape.rate_of_base: ("rate", "base"), AmountShape.per_period: ("amount", "periods"),
+                AmountShape.rate_count_periods: ("amount", "count", "periods")}[self.shape]
         lacking = [n for n in need if not getattr(self, n)]
         if lacking:
             raise ValueError(f"a {self.shape.value} calculator needs {', '.join(lacking)}")
@@ -695,6 +706,46 @@ class Handler(Strict):
     reason: str = Field(description="why this office: the statute or duty (basis duty), or how the text names it")
 
 
+class ClockEvent(str, Enum):
+    """What a household case's clock runs from."""
+
+    listed = "listed"  # the day the case is put on its department's worklist: the screen's as-of date
+
+
+class DayCount(str, Enum):
+    """How a clock counts its days."""
+
+    natural = "natural"  # 日、天: every calendar day
+    working = "working"  # 工作日: China's official calendar, holidays off and make-up days (调休) on
+
+
+class Clock(Strict):
+    """A deadline for one household's case: ``days`` (natural or working) from an event, or a fixed ``date``.
+
+    A measure's ``clock`` is the text's own (``clause`` and ``quote``, verbatim); where the text sets none, a county
+    may give its own rule in a separate file (houfu.kb.clocks), which says whose rule it is. houfu invents none."""
+
+    runs_from: ClockEvent = ClockEvent.listed
+    days: int | None = Field(default=None, ge=0, description="how many days after the event (the event's day is "
+                                                              "day 0); with `count`")
+    count: DayCount = DayCount.natural
+    date: dt.date | None = Field(default=None, description="a fixed last day, instead of `days`")
+
+    @model_validator(mode="after")
+    def _one(self) -> Clock:
+        if (self.days is None) == (self.date is None):
+            raise ValueError("a clock gives either `days` or `date`, not both or neither")
+        return self
+
+
+class TextClock(Clock):
+    """A clock the text itself sets for a measure: the clause and its words, verbatim."""
+
+    clause: str
+    quote: str = Field(description="the words that set it (15日内, 20个工作日内), verbatim")
+    reading: str = Field(description="how the words became the clock (whether 内 includes the last day)")
+
+
 class Register(Strict):
     """A record a body keeps that holds input facts (policies/vocabulary.yaml ``registers``), where a missing fact
     is asked for: 医保 参保登记, 民政 低保台账, 公安 户籍 … houfu's reading of who keeps the data, with its basis.
@@ -768,6 +819,8 @@ class Measure(Strict):
     named: list[Named] = []
     bearer: Bearer | None = None
     handler: Handler | None = None
+    clock: TextClock | None = Field(default=None, description="the deadline the text sets for a household's case "
+                                                               "under this measure; null where it sets none")
     plain: Plain | None = Field(default=None, description="required for every measure with a household rule")
     qualifiers: list[Qualifier] = []
     references: list[Reference] = []

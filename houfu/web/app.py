@@ -15,7 +15,7 @@ from houfu.records.store import RecordStore, Users
 
 from . import errors
 from .auth import Authenticator
-from .deps import MAX_BODY, MAX_UPLOAD, Pages, Service, identify
+from .deps import MAX_BODY, MAX_UPLOAD, Pages, Service, basic_throttled, identify
 from .guard import Guarded, RequestGuard, guarded_routes
 from .headers import SecurityHeaders
 from .routes import ROUTERS
@@ -45,7 +45,7 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
             guarded.extend(guarded_routes(app, {"/v1/screen": MAX_UPLOAD}, MAX_BODY))
         return guarded
 
-    app.add_middleware(RequestGuard, routes=routes, identify=identify)
+    app.add_middleware(RequestGuard, routes=routes, identify=identify, throttled=basic_throttled)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(SessionMiddleware, secret_key=secret or secrets.token_urlsafe(32), https_only=True,
                        same_site="strict", session_cookie="houfu_session", max_age=8 * 3600)

@@ -35,7 +35,7 @@ from houfu.records.store import ROLES, DecisionRecord, RecordError, RecordStore,
 from .auth import Authenticator, security_log
 from .errors import BadRequest, Denied
 
-__all__ = ["JSON_TYPES", "MAX_BODY", "MAX_UPLOAD", "identify", "CaseworkerPage", "CaseworkerUser", "CsrfChecked", "EvaluatorDep", "KbDep", "Lang", "Pages",
+__all__ = ["JSON_TYPES", "MAX_BODY", "MAX_UPLOAD", "basic_throttled", "identify", "CaseworkerPage", "CaseworkerUser", "CsrfChecked", "EvaluatorDep", "KbDep", "Lang", "Pages",
            "PagesDep", "Service", "ServiceDep", "StoreDep", "SupervisorPage", "SupervisorUser", "User",
            "caseworker_api", "caseworker_page", "csrf_checked", "csrf_token", "get_service", "read_record",
            "record_body", "require", "supervisor_api", "supervisor_page"]
@@ -185,6 +185,15 @@ async def _api_user(request: Request, service: ServiceDep,
     known = request.scope.get("state", {}).get("houfu_user")
     if isinstance(known, User):
         return known
+    credentials = _basic_credentials(request)
+    if credentials is None:
+        return None
+    name, password = credentials
+    role = await service.auth.check(name, password, request.client.host if request.client else "-", "basic")
+    return User(name, role) if role else None
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
     auth = request.headers.get("authorization", "")
     if not auth.lower().startswith("basic "):
         return None
@@ -192,8 +201,15 @@ async def _api_user(request: Request, service: ServiceDep,
         name, _, password = base64.b64decode(auth[6:], validate=True).decode("utf-8").partition(":")
     except (ValueError, UnicodeDecodeError):
         name, password = "", ""
-    role = await service.auth.check(name, password, request.client.host if request.client else "-", "basic")
-    return User(name, role) if role else None
+    return name, password
+
+
+def basic_throttled(request: Request) -> None:
+    """Raise ``Throttled`` if the HTTP Basic name or the client's address must still wait (no hashing)."""
+    credentials = _basic_credentials(request)
+    if credentials is not None:
+        get_service(request).auth.throttle.check(credentials[0][:100],
+                                                 request.client.host if request.client else "-")
 
 
 async def identify(request: Request, page: bool) -> User | None:

@@ -84,15 +84,26 @@ def guarded_routes(app: FastAPI, limits: dict[str, int], default_limit: int) -> 
 class RequestGuard:
     """The middleware (inside the session middleware, which has decoded the cookie into ``scope["session"]``)."""
 
-    def __init__(self, app: Any, routes: Callable[[], list[Guarded]], identify: Callable[..., Awaitable[Any]]):
-        self.app, self.routes, self.identify = app, routes, identify
+    def __init__(self, app: Any, routes: Callable[[], list[Guarded]], identify: Callable[..., Awaitable[Any]],
+                 throttled: Callable[[Request], None]):
+        self.app, self.routes, self.identify, self.throttled = app, routes, identify, throttled
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request = Request(scope)
         headers = request.headers
+        if headers.get("authorization", "")[:6].lower() == "basic ":
+            # A guesser who must wait is answered here, before routing, at the least cost to everyone else.
+            try:
+                self.throttled(request)
+            except Throttled as exc:
+                await throttled_response(exc)(scope, receive, send)
+                return
+        if scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
         refused = _cross_site(headers)
         if refused:
             security_log.warning("cross-site request refused %s %s addr=%s (%s)", scope["method"], scope["path"],

@@ -21,12 +21,14 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
 GENESIS = "0" * 64
 SERVICE_ROLE = "houfu_service"
+#: The append-only tables of migration 0004 (issue 24).
+WORKLISTS = ("worklist_lists", "worklist_answers", "list_sightings")
 
 
 def upgrade() -> None:
@@ -54,7 +56,7 @@ def upgrade() -> None:
     if bind.dialect.name == "postgresql":
         op.execute("CREATE TRIGGER record_chain_append_only BEFORE UPDATE OR DELETE ON record_chain "
                    "FOR EACH ROW EXECUTE FUNCTION houfu_append_only()")
-        for table in ("decision_records", "record_chain", "screen_runs"):
+        for table in ("decision_records", "record_chain", "screen_runs", *WORKLISTS):
             op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
                        "FOR EACH STATEMENT EXECUTE FUNCTION houfu_append_only()")
         op.execute(f"""DO $$ BEGIN
@@ -63,7 +65,8 @@ def upgrade() -> None:
             END IF;
             EXECUTE format('GRANT CONNECT ON DATABASE %I TO {SERVICE_ROLE}', current_database());
             GRANT USAGE ON SCHEMA public TO {SERVICE_ROLE};
-            GRANT SELECT, INSERT ON decision_records, record_chain, screen_runs TO {SERVICE_ROLE};
+            GRANT SELECT, INSERT ON decision_records, record_chain, screen_runs, {", ".join(WORKLISTS)}
+                TO {SERVICE_ROLE};
             GRANT USAGE ON SEQUENCE record_chain_seq_seq TO {SERVICE_ROLE};
             GRANT SELECT ON users, alembic_version TO {SERVICE_ROLE};
             GRANT UPDATE (session_version, disabled, password_hash) ON users TO {SERVICE_ROLE};
