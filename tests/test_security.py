@@ -36,6 +36,14 @@ def store(tmp_path):
     store.close()
 
 
+@pytest.fixture(autouse=True)
+def no_tarpit(monkeypatch):
+    """A throttled try is answered at once here (the tarpit's second is for real guessers)."""
+    import houfu.web.guard
+
+    monkeypatch.setattr(houfu.web.guard, "TARPIT", 0.0)
+
+
 @pytest.fixture
 def app(store):
     return create_app(houfu.load(), houfu.evaluator(), store, dev=False, secret="security")
