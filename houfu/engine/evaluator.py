@@ -10,7 +10,6 @@ plain reference evaluator (``EngineKind.plain``) and turns truth values into a t
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 import threading
 from collections import Counter
@@ -36,6 +35,7 @@ from houfu.kb.conditions import (
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError, scope_concept_name
 from houfu.kb.models import Clause, ConsistencyCheck, Document, Measure, Quota
+from houfu.kb.names import did_you_mean, suggest
 from houfu.kb.query import deadline_of, owners_of, resolve_jurisdiction, site_named
 
 from .calculators import Calculator, check_calculators, load_calculators
@@ -563,9 +563,8 @@ class Evaluator:
         entry = report.by_id(measure_id)
         if entry is None:
             listed = [e.measure_id for e in report.determinations]
-            hint = difflib.get_close_matches(measure_id, listed, n=3, cutoff=0.5)
             raise FieldError("measure", f"{measure_id!r} is not a {report.entity} measure of the documents in force"
-                             + (f"; did you mean {', '.join(hint)}?" if hint else ""))
+                             + did_you_mean(suggest(measure_id, listed, n=3), quoted=False))
         # The member tests need only the program and the facts, not a second evaluation.
         _, program = self._program_for(record, report.as_of)
         facts, _ = self.facts(record, report.as_of)
