@@ -66,13 +66,6 @@ class Role(str, Enum):
     implicit = "implicit"  # the sentence names no one; the document's addressees, declared as such
 
 
-class SiteType(str, Enum):
-    county_seat_centralized = "county_seat_centralized"
-    town_centralized = "town_centralized"
-    central_village = "central_village"
-    scattered = "scattered"
-
-
 class UnitDef(Strict):
     """A unit a parameter may carry (policies/units.yaml): data, so a new text's unit needs no Python."""
 
@@ -445,7 +438,8 @@ class Scope(Strict):
     zh: str
     en: str
     clause: str
-    site_types: list[SiteType]
+    site_types: list[str] = Field(min_length=1, description="the kinds of site the document covers: codes of "
+                                                             "the vocabulary's site_type fact (vocabulary.yaml)")
     households: list[Literal["registered_poor", "co_relocated"]]
     note: str | None = None
 
