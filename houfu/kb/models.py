@@ -106,6 +106,11 @@ class Body(Strict):
     successor: str | None = None
     note: str | None = None
 
+    @property
+    def letter_en(self) -> str:
+        """The English name a letter or summary uses: the shorter one where there is one."""
+        return self.short_en or self.en
+
 
 class Topic(Strict):
     id: str
@@ -354,6 +359,14 @@ class WordingWords(Strict):
     en: list[str]
 
 
+class ValueWords(Strict):
+    """How a gap sentence writes a fact's value that is no number: not known, yes, no (policies/wording.yaml)."""
+
+    unknown: str
+    yes: str
+    no: str
+
+
 class WordingRules(Strict):
     """policies/wording.yaml: what a household's text may say, by the measure's modality and bearer."""
 
@@ -366,6 +379,10 @@ class WordingRules(Strict):
     goal: WordingWords
     modal: WordingWords = Field(description="the auxiliaries the wording layer uses to say a duty (要, 不得 …): "
                                             "allowed in plain words by the gloss check, like the actors")
+    values: dict[Literal["zh", "en"], ValueWords] = Field(
+        default_factory=dict, description="the words a rule's gap sentence (gap_zh, gap_en) fills in for a fact "
+                                          "not known, true or false, by language; without them it writes ?, true, "
+                                          "false")
 
 
 class NoticeText(Strict):
