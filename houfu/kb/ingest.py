@@ -1,6 +1,6 @@
 """Drafting a new document's knowledge base from its scraped text: the analysis behind ``houfu kb scaffold``.
 
-Pure functions from text to draft structures; nothing here writes files (``app/scaffold.py`` does). Every
+Pure functions from text to draft structures; nothing here writes files (``houfu/authoring/scaffold.py`` does). Every
 result is a guess for a person to review: page chrome and repairs are proposed, never applied silently;
 clause numbers follow the 公文 hierarchy (一、 / (一) / 1. / (1) / ① / 一是); responsibility lists are read body
 by body with their roles and resolved against the body registry; every number becomes a draft parameter

@@ -30,7 +30,7 @@ __all__ = ["ROLES", "DecisionRecord", "RecordDiff", "RecordError", "RecordStore"
            "default_url",
            "diff_records", "explain_record"]
 
-#: The table as the migrations create it (app/migrations/versions); the migrations are the source of truth.
+#: The table as the migrations create it (houfu/records/migrations/versions); the migrations are the source of truth.
 _TABLE = sa.Table(
     "decision_records", sa.MetaData(),
     sa.Column("id", sa.String(32), primary_key=True),

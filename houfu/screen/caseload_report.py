@@ -1,6 +1,6 @@
 """The caseload report a supervisor reads, as HTML, Markdown or XLSX, and the data-request lists (one XLSX per body).
 
-Everything shown is a ``ScreenSummary`` (app/summary.py), the same model the CLI's --json and the API answer with.
+Everything shown is a ``ScreenSummary`` (houfu/screen/summary.py), the same model the CLI's --json and the API answer with.
 Charts are drawn with matplotlib in a CJK font (Noto Sans CJK, from Debian's fonts-noto-cjk) so the Chinese
 labels read correctly; HTML embeds them, Markdown writes them beside the file. Every word of the report, its
 charts and its sheets is in the templates (templates/_screen_words.j2, templates/screen_report.j2), by language.
