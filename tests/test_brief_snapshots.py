@@ -27,8 +27,9 @@ SUBJECTS = {
     "household-walk-in": ["brief", "household", str(ROOT / "examples/walk-in.yaml"), "--as-of", "2026-01-01"],
     "site-dingnan": ["brief", "site", str(ROOT / "examples/dingnan-site.yaml"), "--as-of", "2026-01-01"],
     "site-shiyan": ["brief", "site", str(ROOT / "examples/shiyan-small-site.yaml"), "--as-of", "2026-01-01"],
-    "department-hrss": ["brief", "department", "县人社局"],
-    "compare-training": ["brief", "compare", "--topic", "training"],
+    "department-hrss": ["brief", "department", "dn_hrss"],  # by id: another county may have its 县人社局 too
+    "compare-training": ["brief", "compare", "--topic", "training", "--document", "dingnan-2023", "--document",
+                         "shiyan-2019"],  # the two named: a third document adds its own snapshot
 }
 
 

@@ -225,7 +225,7 @@ def test_other_exports(fmt):
 
 
 def test_render_pictures(tmp_path):
-    for name, extra in (("all.svg", []), ("hrss.png", ["--department", "县人社局"])):
+    for name, extra in (("all.svg", []), ("hrss.png", ["--department", "dn_hrss"])):
         out = tmp_path / name
         assert run("graph", "render", out, *extra).exit_code == 0
         assert out.stat().st_size > 10_000
@@ -254,7 +254,7 @@ class _Parser(HTMLParser):
 
 
 @pytest.mark.parametrize("kind,arg", [("household", EX / "dingnan-household.yaml"), ("site", EX / "shiyan-site.yaml"),
-                                      ("department", "县人社局"), ("compare", None)])
+                                      ("department", "dn_hrss"), ("compare", None)])
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("fmt", ["md", "html", "txt"])
 def test_briefs_render_and_cite_real_clauses(kb, kind, arg, lang, fmt):

@@ -40,6 +40,27 @@ calculators:
   quantity: fixed_sum
   zh: "{value} 元"
   en: "{value} yuan"
+- name: workshop_subsidy
+  shape: rate_count_periods
+  per: entity
+  amount: dn.4.3.subsidy_rate
+  count: workshop_workers
+  periods: workshop_months
+  max_periods: dn.4.3.max_years
+  cap: dn.4.3.quarterly_cap
+  period: year
+  quantity: workshop_subsidy
+  zh: "{who}帮扶车间补贴 {value} 元"
+  en: "workshop subsidy for {who}: {value} yuan"
+- name: per_person_month
+  shape: per_period
+  per: member
+  who: dn_fallback_job_group
+  amount: dn.4.3.subsidy_rate
+  periods: trainings_this_year
+  quantity: per_person_period
+  zh: "{who} {value}"
+  en: "{who} {value}"
 - name: per_worker
   shape: per_day
   per: member
@@ -58,18 +79,39 @@ def kb(tmp_path_factory):
     folder = tmp_path_factory.mktemp("declared") / "policies"
     shutil.copytree(ROOT / "policies", folder, ignore=shutil.ignore_patterns("__pycache__"))
     (folder / "dingnan-2023" / "calculators.yaml").write_text(DECLARED, encoding="utf-8")
+    (folder / "dingnan-2023" / "vocabulary.yaml").write_text(WORKSHOP, encoding="utf-8")
     return load(folder)
+
+
+# A workshop (帮扶车间) as a business record of the document's own facts: workers and months (issue 26, item 1).
+WORKSHOP = """\
+facts:
+- id: workshop_workers
+  record: entity
+  type: integer
+  minimum: 0
+  zh: "帮扶车间吸纳搬迁群众多少人?"
+  en: "Relocated people the workshop employs?"
+- id: workshop_months
+  record: entity
+  type: integer
+  minimum: 0
+  zh: "帮扶车间吸纳就业多少个月?"
+  en: "Months the workshop has employed them?"
+"""
 
 
 HOUSEHOLDS = [
     {"id": "a", "jurisdiction": "dingnan", "members": [{"age": 30, "labor_capacity": "full", "disability": True,
                                                          "trainings_this_year": 5}],
-     "entities": [{"id": "e", "monthly_incubator_fees_yuan": {"property_management": 1000, "rent": 4000}}]},
+     "entities": [{"id": "e", "monthly_incubator_fees_yuan": {"property_management": 1000, "rent": 4000},
+                   "workshop_workers": 10, "workshop_months": 2}]},
     {"id": "b", "jurisdiction": "dingnan", "members": [{"age": 12, "labor_capacity": "none", "trainings_this_year": 2},
                                                        {"age": 40, "labor_capacity": "partial", "sex": "female",
                                                         "left_behind": True}],
-     "entities": [{"id": "big", "monthly_incubator_fees_yuan": {"property_management": 9000, "rent": 9000}},
-                  {"id": "half", "monthly_incubator_fees_yuan": {"rent": 100}}]},
+     "entities": [{"id": "big", "monthly_incubator_fees_yuan": {"property_management": 9000, "rent": 9000},
+                   "workshop_workers": 100, "workshop_months": 12},
+                  {"id": "half", "monthly_incubator_fees_yuan": {"rent": 100}, "workshop_months": 3}]},
 ]
 
 
@@ -99,7 +141,33 @@ def test_so_much_a_day_is_paid_for_the_members_it_is_for_up_to_the_day_cap(kb):
     assert got[1] == [(None, ["members[1].trainings_this_year"])]  # the child is not in the group; the woman's days unknown
 
 
-@pytest.mark.parametrize("name", ["fee_share", "per_household", "per_worker"])
+def test_rate_times_count_times_periods_is_capped_and_an_unknown_count_leaves_it_unknown(kb):
+    # 60 per worker per period, periods at most 3, capped at 10,000 (the Dingnan parameters, reused as data)
+    got = _scalar(kb, "workshop_subsidy")
+    assert got[0] == [(1200.0, [])]  # 60 × 10 workers × 2 months
+    assert got[1] == [(10000.0, []),  # 60 × 100 × min(12, 3) = 18,000, capped at 10,000
+                      (None, ["entities[1].workshop_workers"])]
+
+
+@pytest.mark.parametrize("workers,months,value", [(0, 3, 0.0), (1, 0, 0.0), (55, 3, 9900.0), (56, 3, 10000.0),
+                                                  (55, 4, 9900.0)])
+def test_the_workshop_subsidy_at_its_boundaries(kb, workers, months, value):
+    """55 workers × 3 months × 60 = 9,900, under the cap; 56 would be 10,080, capped; a 4th month is not paid."""
+    ev = Evaluator(kb)
+    record = kb.models.household.model_validate({"id": "w", "jurisdiction": "dingnan", "entities": [
+        {"id": "w1", "workshop_workers": workers, "workshop_months": months}]})
+    _, program = ev._program_for(record, AS_OF)
+    (amount,) = ev.calculators["workshop_subsidy"](program, flatten(record))
+    assert amount.value == value and amount.basis["capped"] is (workers * min(months, 3) * 60 > 10000)
+
+
+def test_so_much_per_person_per_period_is_paid_for_the_members_it_is_for(kb):
+    got = _scalar(kb, "per_person_month")
+    assert got[0] == [(300.0, [])]  # 60 × 5 periods, no most
+    assert got[1] == [(None, ["members[1].trainings_this_year"])]
+
+
+@pytest.mark.parametrize("name", ["fee_share", "per_household", "per_worker", "workshop_subsidy", "per_person_month"])
 def test_the_screener_form_gives_the_same_figures(kb, name):
     ev = Evaluator(kb)
     records = [kb.models.household.model_validate(raw) for raw in HOUSEHOLDS]

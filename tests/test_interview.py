@@ -91,3 +91,21 @@ def test_ask_refuses_a_batch_and_a_missing_file_in_one_line(tmp_path: Path) -> N
     assert r.exit_code == 2 and "cannot read file" in r.output and "Traceback" not in r.output
     r = CliRunner().invoke(main, ["check", str(EX / "walk-in.yaml"), "--save", str(tmp_path / "x.yaml")])
     assert r.exit_code == 2 and "--save goes with --ask" in r.output
+
+
+def test_a_page_s_batch_of_answers_sets_the_good_skips_the_blank_and_keeps_out_the_wrong() -> None:
+    """``apply_answers``, as the interview page uses it: three answers at a time."""
+    import houfu
+    from houfu.present.interview import apply_answers
+
+    kb = houfu.load()
+    raw = {"id": "w1", "jurisdiction": "dingnan", "members": [{"name": "甲", "age": 30}]}
+    asked = {q.fact: q for q in houfu.check(raw).questions}
+    given = [("members[0].labor_capacity", "完全"), ("hukou_at_site", " "), ("members[0].disability", "很强"),
+             ("not_asked", "是")]
+    answered, skipped, problems = apply_answers(raw, asked, given, kb)
+    assert answered["members"][0]["labor_capacity"] == "full"
+    assert "disability" not in answered["members"][0] and "not_asked" not in answered
+    assert skipped == ["hukou_at_site"]
+    assert list(problems) == ["members[0].disability"] and problems["members[0].disability"].code == "yes_no"
+    assert raw["members"][0] == {"name": "甲", "age": 30}  # the record given is unchanged

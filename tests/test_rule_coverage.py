@@ -1,38 +1,33 @@
-"""Every rule has at least one positive case and one negative case among the YAML rule cases."""
+"""Every rule has at least one positive case and one negative case among the YAML rule cases; `houfu test`
+reports the same gaps for a new document (issue 26, item 7), so a clerk sees them before the suite does."""
 
+import shutil
 from pathlib import Path
 
 import yaml
+from click.testing import CliRunner
+
+from houfu.authoring.rulecases import coverage_gaps
+from houfu.cli.commands import main
 
 POLICIES = Path(__file__).resolve().parents[1] / "policies"
-POSITIVE = {"applies", "met", "violated", "satisfied", "not_due"}
-NEGATIVE = {"does_not_apply"}
-
-
-def _cases():
-    for path in POLICIES.glob("*/tests/*.yaml"):
-        yield from yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def test_every_rule_has_a_positive_and_a_negative_case(kb):
-    seen: dict[str, set[str]] = {}
-    for case in _cases():
-        for status, ids in case["output"].items():
-            for mid in ids:
-                seen.setdefault(mid, set()).add(status)
-    missing = []
-    for mid, m in kb.measures.items():
-        if not m.rule:
-            continue
-        statuses = seen.get(mid, set())
-        if not statuses & POSITIVE:
-            missing.append(f"{mid}: no positive case")
-        if m.rule.when is not None and not statuses & NEGATIVE:
-            missing.append(f"{mid}: no negative case")
-        if m.rule.requires is not None and not {"met", "violated"} <= statuses:
-            missing.append(f"{mid}: needs both a met and a violated case")
-        if m.rule.quota is not None and not {"met", "violated", "not_due"} <= statuses:
-            missing.append(f"{mid}: a periodic quota needs a met, a violated and a not_due case")
-        if m.rule.satisfied_if is not None and not {"applies", "satisfied"} <= statuses:
-            missing.append(f"{mid}: needs an applies and a satisfied case")
+    missing = coverage_gaps(kb)
     assert not missing, "\n".join(missing)
+
+
+def test_houfu_test_names_a_rule_left_without_its_negative_case(tmp_path):
+    folder = tmp_path / "policies"
+    shutil.copytree(POLICIES, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    path = folder / "shiyan-2019" / "tests" / "households.yaml"
+    cases = yaml.safe_load(path.read_text(encoding="utf-8"))
+    negative = [c for c in cases if c["output"].get("does_not_apply")]
+    assert negative
+    mid = negative[0]["output"]["does_not_apply"][0]
+    kept = [c for c in cases if mid not in c["output"].get("does_not_apply", [])]
+    path.write_text(yaml.safe_dump(kept, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    got = CliRunner().invoke(main, ["--policies", str(folder), "test"])
+    assert got.exit_code == 1, got.output
+    assert f"GAP shiyan-2019: {mid}: no negative case" in got.output

@@ -295,6 +295,8 @@ def test_a_number_the_scaffold_cannot_place_in_a_sentence_is_listed_never_droppe
     ("2024年2月底前完成", "2024-02-29", "2024年2月底前"),  # a leap year's February
     ("2025年3月前完成摸底", "2025-02-28", "2025年3月前"),  # before March begins (the reading says to check)
     ("于2024年3月8日前达到", "2024-03-07", "2024年3月8日前"),  # before the day itself
+    ("到2025年底,安置点全部建成", "2025-12-31", "2025年底"),  # a goal's target date (issue 26), not a baseline
+    ("到2025年6月底,安置点全部建成", "2025-06-30", "2025年6月底"),
 ])
 def test_a_date_something_is_due_by_is_drafted_as_a_deadline_not_as_numbers(text, date, words):
     from houfu.kb.ingest import draft_deadlines
@@ -312,3 +314,103 @@ def test_the_execution_period_and_the_texts_own_counting_convention_are_drafted_
     assert meta["in_force_until"] == {"date": "2026-12-31", "quote": "执行期至2026年12月31日"}
     assert meta["convention"]["inclusive"] == ["以上", "不少于"] and meta["convention"]["exclusive"] == ["低于"]
     assert draft_metadata(["没有执行期的方案。"])["convention"] is None
+
+
+@pytest.mark.parametrize("sentence,force,modality", [
+    ("推动帮扶车间规范化可持续运营。", "directive", "obligation"),  # 可持续 is not 可
+    ("提升基本公共服务可及性。", "directive", "obligation"),  # 可及 is not 可
+    ("发展可致富的特色产业。", "directive", "obligation"),  # 可致富 is not 可
+    ("认真落实《关于支持易地扶贫搬迁后续扶持的若干意见》。", "directive", "obligation"),  # 支持 in a cited title
+    ("贯彻《就业支持办法》,引导企业吸纳搬迁群众就业。", "encouraged", "obligation"),  # the verb outside it
+    ("有条件的地方可开通远程招聘系统。", "conditional", "permission"),  # 可 as a word of its own
+    ("支持搬迁群众自主创业。", "encouraged", "obligation"),
+    ("不得以未落户为由拒绝入学。", "mandatory", "prohibition"),
+])
+def test_the_scaffold_drafts_force_from_words_not_characters(sentence, force, modality):
+    """Issue 26, item 6: the draft's force is the force rubric's reading of jieba's words (7 of 55 measures of
+    the real pages were read from characters inside words)."""
+    from houfu.kb.ingest import draft_measures
+
+    (m,) = draft_measures(sentence, None)
+    assert (m.force.value, m.modality.value) == (force, modality)
+
+
+#: Issue 26, item 3: every phrasing of a responsibility list the issue names, read as a sequence of bodies and
+#: role markers; (names and roles, form, what is flagged for a person).
+LISTS = [
+    ("做好就业服务。(县乡村振兴局牵头负责,县人社局、县财政局、县发改局,各乡镇人民政府按职责分工负责)",
+     [("县乡村振兴局", "lead"), ("县人社局", "shared"), ("县财政局", "shared"), ("县发改局", "shared"),
+      ("各乡镇人民政府", "shared")], "mixed", 0),
+    ("做好就业服务。\n牵头单位:县发改局。\n协同单位:县人社局、县财政局。",
+     [("县发改局", "lead"), ("县人社局", "shared"), ("县财政局", "shared")], "labelled", 0),
+    ("做好就业服务。\n牵头单位:县发改局。", [("县发改局", "lead")], "line", 0),  # lead, and no 。 in the name
+    ("做好就业服务。\n配合单位:县人社局", [("县人社局", "shared")], "line", 0),
+    ("做好就业服务。\n责任单位:县发改局、县人社局", [("县发改局", "shared"), ("县人社局", "shared")], "line", 0),
+    ("做好就业服务。(牵头单位:县人社局;配合单位:县财政局、县乡村振兴局)",
+     [("县人社局", "lead"), ("县财政局", "shared"), ("县乡村振兴局", "shared")], "labelled", 0),
+    ("做好就业服务。(县人社局牵头,县财政局、县民政局配合)",
+     [("县人社局", "lead"), ("县财政局", "shared"), ("县民政局", "shared")], "mixed", 0),
+    ("做好就业服务。(县人社局牵头,县财政局协同)", [("县人社局", "lead"), ("县财政局", "shared")], "mixed", 0),
+    ("做好就业服务。(县人社局牵头指导推进)", [("县人社局", "lead")], "trailing_list", 0),
+    ("做好就业服务。(县人社局、县财政局等按职责分工负责)", [("县人社局", "shared"), ("县财政局", "shared")],
+     "trailing_list", 0),
+    # a name with no role marker after the lead: read as shared, and flagged, never silently
+    ("做好就业服务。(县人社局牵头,县财政局、县民政局)",
+     [("县人社局", "lead"), ("县财政局", "shared"), ("县民政局", "shared")], "mixed", 2),
+]
+
+
+@pytest.mark.parametrize("text,read,form,flagged", LISTS)
+def test_a_responsibility_list_is_read_as_a_grammar_of_bodies_and_role_markers(text, read, form, flagged):
+    r = parse_responsibility(text, KB, "dingnan")
+    assert [(b.as_written, b.role) for b in r.bodies] == read
+    assert r.form == form and len(r.problems) == flagged and text.endswith(r.list_text)
+    assert r.open_list == ("等按" in text)
+
+
+def test_the_preambles_convention_makes_the_first_listed_body_lead():
+    from houfu.kb.ingest import first_listed_leads
+
+    preamble = "现将有关事项通知如下(项目分工列在首位的为牵头单位,其他为主要参加单位)。"
+    leads = first_listed_leads(preamble)
+    assert leads and "列在首位" in leads
+    r = parse_responsibility("做好就业服务。\n责任单位:县发改局、县人社局、县财政局", KB, "dingnan", leads)
+    assert [(b.as_written, b.role) for b in r.bodies] == [("县发改局", "lead"), ("县人社局", "shared"),
+                                                          ("县财政局", "shared")]
+    assert r.basis == leads
+    # A list that marks its own roles keeps them; and without the convention the first is not a lead.
+    own = parse_responsibility("做好。(县人社局牵头,县财政局配合)", KB, "dingnan", leads)
+    assert [b.role for b in own.bodies] == ["lead", "shared"] and own.basis is None
+    assert first_listed_leads(KB.documents["dingnan-2023"].source_text) is None
+
+
+def test_a_list_the_grammar_cannot_read_fully_is_a_todo_for_a_person(tmp_path):
+    page = tmp_path / "p.txt"
+    page.write_text("县方案\n一、主要措施\n(一)稳定就业。各乡镇要落实责任。(县人社局牵头,县财政局、县民政局)\n"
+                    "(二)技能培训。开展培训。(县人社局、县财政局等按职责分工负责)\n", encoding="utf-8")
+    got = CliRunner().invoke(main, ["kb", "scaffold", str(page), "--id", "x-2024", "-o", str(tmp_path), "--json"])
+    assert got.exit_code == 0, got.output
+    todo = json.loads(got.output)["todo"]
+    assert sum("not read fully" in t and "x24.1.1" in t for t in todo) == 2
+    assert any("x24.1.2" in t and "等" in t for t in todo)
+
+
+def test_the_bundled_documents_lists_read_as_their_data_says_with_nothing_flagged():
+    for doc_id in ("dingnan-2023", "shiyan-2019"):
+        d = KB.documents[doc_id]
+        for c in d.clauses:
+            r = parse_responsibility(c.text, KB, d.doc.jurisdiction)
+            assert (r is None) == (c.responsibility is None), c.id
+            if r is not None:
+                assert r.problems == [] and r.list_text == c.responsibility.list_text, c.id
+                assert [(b.as_written, b.role) for b in r.bodies] == [
+                    (b.as_written, c.responsibility.role_of(b)) for b in c.responsibility.bodies], c.id
+
+
+def test_a_year_end_the_text_measures_against_stays_a_baseline():
+    """不低于2020年底水平 is a level to compare with, not a date to be done by."""
+    from houfu.kb.ingest import draft_deadlines
+
+    text = "以确保就业人数不低于2020年底水平为底线"
+    assert draft_deadlines(text) == []
+    assert [(p.value, p.unit, p.bound) for p in draft_parameters(text)] == [(2020.0, "calendar_year_end", "baseline")]

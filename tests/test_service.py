@@ -75,7 +75,7 @@ def test_site_explain_owners_duties_and_measures(client):
     x = client.post("/v1/explain?measure=dn.4.3.incubation_subsidy", json=_body("dingnan-household")).json()
     assert x["determination"]["measure_id"] == "dn.4.3.incubation_subsidy"
     assert "documents" in client.get("/v1/owners", params={"q": "技能培训"}).json()
-    assert client.get("/v1/duties/县人社局").json()["name"] == "县人社局"
+    assert client.get("/v1/duties/dn_hrss").json()["name"] == "县人社局"
     assert client.get("/v1/measures/dn.4.3.incubation_subsidy").json()["quote"].startswith("对在创业孵化基地")
     assert client.get("/v1/measures/nope").status_code == 404
     assert client.get("/v1/duties/nope").status_code == 404

@@ -32,7 +32,7 @@ from houfu.engine.results import Report, Status
 from houfu.kb.loader import KB
 from houfu.kb.names import did_you_mean, suggest
 
-__all__ = ["CaseFileError", "CaseResult", "RuleCase", "case_files", "load_cases", "run_case", "run_cases"]
+__all__ = ["CaseFileError", "CaseResult", "RuleCase", "case_files", "coverage_gaps", "load_cases", "run_case", "run_cases"]
 
 DEFAULT_AS_OF = dt.date(2026, 1, 1)
 
@@ -166,3 +166,37 @@ def iter_cases(files: list[Path]) -> Iterator[tuple[Path, RuleCase]]:
 def run_cases(evaluator: Evaluator, files: list[Path]) -> list[CaseResult]:
     """Every case of every file, on both evaluators."""
     return [run_case(evaluator, case, engine, str(f)) for f, case in iter_cases(files) for engine in EngineKind]
+
+
+#: The statuses a rule case can show a rule firing with, and the one that shows it not applying.
+POSITIVE = frozenset({"applies", "met", "violated", "satisfied", "not_due"})
+NEGATIVE = frozenset({"does_not_apply"})
+
+
+def coverage_gaps(kb: KB, files: list[Path] | None = None) -> list[str]:
+    """What each rule lacks among the cases (issue 26, item 7; `houfu test` reports what the suite would
+    reject): a positive case for every rule, a negative one for a rule with a condition, both met and violated
+    for a requirement, met, violated and not_due for a periodic quota, applies and satisfied for a rule that a
+    household can already have satisfied.  ``files`` defaults to every document's cases."""
+    seen: dict[str, set[str]] = {}
+    for _, case in iter_cases(case_files(kb) if files is None else files):
+        for status, ids in case.output.items():
+            for mid in ids:
+                seen.setdefault(mid, set()).add(str(getattr(status, "value", status)))
+    missing = []
+    for mid, m in kb.measures.items():
+        if not m.rule:
+            continue
+        statuses = seen.get(mid, set())
+        doc = kb.clause_doc[kb.measure_clause[mid]]
+        if not statuses & POSITIVE:
+            missing.append(f"{doc}: {mid}: no positive case")
+        if m.rule.when is not None and not statuses & NEGATIVE:
+            missing.append(f"{doc}: {mid}: no negative case")
+        if m.rule.requires is not None and not {"met", "violated"} <= statuses:
+            missing.append(f"{doc}: {mid}: needs both a met and a violated case")
+        if m.rule.quota is not None and not {"met", "violated", "not_due"} <= statuses:
+            missing.append(f"{doc}: {mid}: a periodic quota needs a met, a violated and a not_due case")
+        if m.rule.satisfied_if is not None and not {"applies", "satisfied"} <= statuses:
+            missing.append(f"{doc}: {mid}: needs an applies and a satisfied case")
+    return missing

@@ -21,7 +21,11 @@ from houfu.kb.ingest import Draft, DraftClause, DraftParameter, analyse, cn_numb
 from houfu.kb.loader import KB, site_types
 from houfu.kb.validate import qualifier_marks
 
-__all__ = ["ScaffoldResult", "scaffold"]
+__all__ = ["PrefixTaken", "ScaffoldResult", "default_prefix", "document_prefixes", "scaffold"]
+
+
+class PrefixTaken(ValueError):
+    """A clause prefix another loaded document already uses."""
 
 
 @dataclass
@@ -38,6 +42,8 @@ class ScaffoldResult:
     unparsed_lists: list[str]
     lines_written: dict[str, int] = field(default_factory=dict)
     todo: list[str] = field(default_factory=list)
+    #: every repair applied to the draft's source.txt, shown in the report (never applied silently)
+    repairs_applied: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _clause_ids(prefix: str, clauses: list[DraftClause]) -> dict[str, str]:
@@ -59,12 +65,48 @@ def _clause_ids(prefix: str, clauses: list[DraftClause]) -> dict[str, str]:
     return ids
 
 
-def _level(issuer: str | None, title: str | None) -> str:
-    words = (issuer or "") + (title or "")
-    for mark, level in (("县", "county"), ("区", "county"), ("市", "city"), ("州", "city"), ("省", "province")):
-        if mark in words:
-            return level
-    return "county"
+def document_prefixes(kb: KB) -> dict[str, str]:
+    """Clause id prefix (dn, sy, xf) -> the loaded document that uses it."""
+    return {cid.split(".")[0]: kb.clause_doc[cid] for cid in kb.clause_doc}
+
+
+def default_prefix(doc_id: str, taken: dict[str, str] | None = None) -> str:
+    """A clause prefix unique per document (issue 26, item 7): two letters of the id's first word and the
+    year's last two digits (yaoan-2021 -> ya21, yaoan-2024 -> ya24), so two plans of one county never share
+    one; lengthened a letter at a time while another loaded document uses it."""
+    taken = taken or {}
+    words = doc_id.split("-")
+    letters = re.sub(r"[^a-z]", "", words[0]) or "doc"
+    year = next((w for w in reversed(words) if re.fullmatch(r"(19|20)\d{2}", w)), "")
+    for n in range(min(2, len(letters)), len(letters) + 1):
+        candidate = letters[:n] + year[2:]
+        if candidate not in taken:
+            return candidate
+    k = 2
+    while f"{letters}{year[2:]}x{k}" in taken:
+        k += 1
+    return f"{letters}{year[2:]}x{k}"
+
+
+def _level(issuer: str | None) -> str:
+    """The document's level from its issuer's place (kb.ingest.level_of); county when the issuer names none,
+    with a todo to check it."""
+    from houfu.kb.ingest import level_of
+
+    return level_of(issuer) or "county"
+
+
+def propose_jurisdiction(kb: KB, issuer: str | None, title: str | None) -> str | None:
+    """The jurisdiction the issuer (else the title) names, by its name or alias: the most local one."""
+    order = ["country", "province", "city", "county_city", "district", "county", "town"]
+    for words in (issuer, title):
+        if not words:
+            continue
+        named = [j for j in kb.jurisdictions.values() if j.name in words
+                 or any(len(a) >= 2 and words.startswith(a) for a in j.aliases)]
+        if named:
+            return max(named, key=lambda j: order.index(j.level)).id
+    return None
 
 
 def _parameters_for(quote: str, params: list[DraftParameter]) -> list[DraftParameter]:
@@ -77,6 +119,10 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
     refuses to overwrite a folder unless ``force``. Raises ReadError for a page that is not text."""
     from houfu.io.reader import decode
 
+    taken = {p: d for p, d in document_prefixes(kb).items() if d != doc_id}  # --force over itself keeps its own
+    if prefix is not None and prefix in taken:
+        raise PrefixTaken(f"--prefix: {prefix!r} is the clause prefix of {taken[prefix]}; give this document its own")
+    prefix = prefix or default_prefix(doc_id, taken)
     raw, _ = decode(scraped_path.read_bytes(), encoding)
     scraped = raw.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     draft = analyse(scraped, kb, jurisdiction)
@@ -84,10 +130,10 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
     if folder.exists() and any(folder.iterdir()) and not force:
         raise FileExistsError(f"{folder} already holds files; give --force to write over them")
     folder.mkdir(parents=True, exist_ok=True)
-    prefix = prefix or re.sub(r"[^a-z]", "", doc_id.split("-")[0])[:2] or "doc"
     ids = _clause_ids(prefix, draft.outline.clauses)
     todo: list[str] = []
     unknown: list[str] = []
+    asked: set[str] = set()
     clauses_out: list[dict[str, Any]] = []
     n_measures = n_params = n_bodies = 0
     part_ids = {"序言": f"{prefix}.p0"}
@@ -105,6 +151,18 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
                 "list_text": r.list_text, "role": "mixed" if mixed else roles.pop(), "draft": True,
                 "bodies": [{"body": b.body or f"TODO:{b.as_written}", "as_written": b.as_written,
                             **({"list_role": b.role} if mixed else {})} for b in r.bodies]}
+            if r.basis:
+                todo.append(f"{cid}: roles read by the text's own convention ({r.basis}); check them")
+            if r.open_list:
+                todo.append(f"{cid}: the list ends in 等: it names some of the bodies, not all; say so in the clause")
+            todo += [f"{cid}: responsibility list not read fully: {p}; read it by hand" for p in r.problems]
+            for b in r.bodies:
+                if b.body is None and b.candidates and b.as_written not in asked:
+                    asked.add(b.as_written)
+                    where = ", ".join(f"{c} ({kb.jurisdictions[j].name if (j := kb.bodies[c].jurisdiction) else '-'})"
+                                      for c in b.candidates)
+                    todo.append(f"{b.as_written}: drafted as a new body; bodies of that name elsewhere: {where}. "
+                                "Is it one of them? Only if this document is theirs (--jurisdiction)")
             n_bodies += len(r.bodies)
             unknown += [b.as_written for b in r.bodies if b.body is None and b.as_written not in unknown]
         measures = []
@@ -146,6 +204,11 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
     todo += [f"{n}: ends like a responsibility list the scaffold could not read" for n in draft.unparsed_lists]
     todo += [f"damage at line {g.line} ({g.reason}): {g.scraped!r}" for g in draft.repairs if g.repaired is None]
     meta = draft.metadata
+    if not jurisdiction:
+        proposed = propose_jurisdiction(kb, meta.get("issuer"), meta.get("title"))
+        if proposed:
+            todo.append(f"jurisdiction: the issuer names {kb.jurisdictions[proposed].name}: write `jurisdiction: "
+                        f"{proposed}` and draft again with --jurisdiction {proposed}, so body names resolve there")
     document = _document(doc_id, meta, draft, jurisdiction, ids, todo, site_types(kb.fact_labels))
     _write_yaml(folder / "document.yaml", document, f"Metadata, chrome and repairs for {doc_id}: a draft by "
                 "`houfu kb scaffold`. Every `draft: true` and every `todo` is for a person to review.",
@@ -161,7 +224,9 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
     lines = {name: len((folder / name).read_text(encoding="utf-8").splitlines())
              for name in ("document.yaml", "clauses.yaml")}
     return ScaffoldResult(folder, len(clauses_out), n_measures, n_params, n_bodies, unknown, len(draft.chrome),
-                          len(draft.repairs), draft.outline.problems, draft.unparsed_lists, lines, todo)
+                          len(draft.repairs), draft.outline.problems, draft.unparsed_lists, lines, todo,
+                          [{"scraped": g.scraped, "repaired": g.repaired, "reason": g.reason}
+                           for g in draft.repairs if g.repaired is not None])
 
 
 def _proposed_bodies(names: list[str], jurisdiction: str | None) -> list[dict[str, Any]]:
@@ -175,7 +240,7 @@ def _proposed_bodies(names: list[str], jurisdiction: str | None) -> list[dict[st
             longer["name"], longer["aliases"] = n, [*longer["aliases"], longer["name"]]
             continue
         out.append({"id": "TODO", "name": n, "full_name": n, "aliases": [], "en": "TODO", "kind": "department",
-                    "level": _level(n, None), "jurisdiction": jurisdiction})
+                    "level": _level(n), "jurisdiction": jurisdiction})
     return out
 
 
@@ -184,6 +249,17 @@ def _document(doc_id: str, meta: dict[str, Any], draft: Draft, jurisdiction: str
     title = meta.get("title") or "TODO: the title"
     signed = meta.get("signed")
     first = next(iter(ids.values()), "TODO")
+    if meta.get("title") and meta.get("title_from") not in (None, "关于印发《…》的通知"):
+        todo.append(f"title: read from {meta['title_from']}; check it")
+    if not meta.get("title"):
+        todo.append("title: not found (no 关于印发《…》的通知, 现将《…》印发, metadata table or title line); write it")
+    if not meta.get("doc_number"):
+        todo.append("doc_number: no 文号 found as the document's own; write it, or null if it has none")
+    for number in meta.get("unplaced_doc_numbers", []):
+        todo.append(f"doc_number: {number!r} stands in the notice but is not placed: the document's own, a "
+                    "parent's (parents), or neither; never drop it")
+    if not meta.get("level"):
+        todo.append("level: the issuer names no province, city or county; check `level`")
     if not signed:
         todo.append("signed: the signing date was not found; write it (YYYY-MM-DD)")
     if not jurisdiction:
@@ -197,7 +273,7 @@ def _document(doc_id: str, meta: dict[str, Any], draft: Draft, jurisdiction: str
         todo.append("convention: drafted from the text's own statement of how it counts bounds; check its words")
     return {
         "id": doc_id, "short_name": title[:14], "title": title, "title_en": "TODO", "issuer": meta.get("issuer") or
-        "TODO", "issuer_en": "TODO", "doc_number": meta.get("doc_number"), "level": _level(meta.get("issuer"), title),
+        "TODO", "issuer_en": "TODO", "doc_number": meta.get("doc_number"), "level": _level(meta.get("issuer")),
         "jurisdiction": jurisdiction or "TODO",
         "parents": [{"title": p["title"], "doc_number": p["doc_number"], "jurisdiction": "TODO",
                      "quote": f"《{p['title']}》"} for p in meta.get("parents", [])],

@@ -167,7 +167,7 @@ def kb_validate(ctx: click.Context, as_json: bool) -> None:
 @click.argument("scraped", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--id", "doc_id", required=True, help="The new document's id, e.g. xinfeng-2024 (its folder's name).")
 @click.option("--jurisdiction", help="The issuing jurisdiction's id in policies/jurisdictions.yaml (scopes body names).")
-@click.option("--prefix", help="Clause id prefix, e.g. xf (default: from the id).")
+@click.option("--prefix", help="Clause id prefix, e.g. xf (default: from the id and its year, ya21 for yaoan-2021; never one another document uses).")
 @click.option("-o", "--out", "out_root", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write <id>/ (default: the policy folder in use).")
 @click.option("--force", is_flag=True, help="Write over a folder that already holds files.")
@@ -189,7 +189,7 @@ def kb_scaffold(ctx: click.Context, scraped: Path, doc_id: str, jurisdiction: st
       houfu kb scaffold page.txt --id xinfeng-2024 --jurisdiction xinfeng
       houfu kb scaffold page.txt --id xinfeng-2024 -o /tmp/drafts --json
     """
-    from houfu.authoring.scaffold import scaffold
+    from houfu.authoring.scaffold import PrefixTaken, scaffold
 
     if not re.fullmatch(r"[a-z][a-z0-9-]{1,40}", doc_id):
         raise BadInput(f"--id: -: {doc_id!r}: lower-case letters, digits and hyphens, e.g. xinfeng-2024")
@@ -204,15 +204,20 @@ def kb_scaffold(ctx: click.Context, scraped: Path, doc_id: str, jurisdiction: st
         raise BadInput(f"{scraped}: {exc.field}: {exc.message}") from None
     except FileExistsError as exc:
         raise BadInput(f"{doc_id}: -: {exc}") from None
+    except PrefixTaken as exc:
+        raise BadInput(f"{doc_id}: {exc}") from None
     data = {"folder": str(result.folder), "clauses": result.clauses, "measures": result.measures,
             "parameters": result.parameters, "bodies_listed": result.bodies_listed,
             "bodies_unknown": result.bodies_unknown, "chrome": result.chrome, "repairs": result.repairs,
-            "lines_written": result.lines_written, "todo": result.todo}
+            "lines_written": result.lines_written, "todo": result.todo, "repairs_applied": result.repairs_applied}
     _emit(data, as_json, lambda d: "\n".join(
         [f"drafted {d['folder']}: {d['clauses']} clauses, {d['measures']} draft measures, {d['parameters']} "
          f"parameters, {d['bodies_listed']} bodies in responsibility lists ({len(d['bodies_unknown'])} unknown), "
          f"{d['chrome']} chrome lines and {d['repairs']} repairs proposed; "
          + ", ".join(f"{n} {k}" for k, n in d["lines_written"].items()) + " lines",
+         *(["repairs applied to the draft's source.txt, each `draft: true` in document.yaml for you to keep or drop:"]
+           if d["repairs_applied"] else []),
+         *(f"  - {r['reason']}: {r['scraped']!r} -> {r['repaired']!r}" for r in d["repairs_applied"]),
          f"{len(d['todo'])} thing(s) to do (houfu kb validate lists them with every draft):"]
         + [f"  - {t}" for t in d["todo"]]))
 
@@ -311,7 +316,7 @@ def test_cmd(ctx: click.Context, path: Path | None, verbose: bool) -> None:
       houfu test
       houfu test policies/shiyan-2019/tests/households.yaml -v
     """
-    from houfu.authoring.rulecases import CaseFileError, case_files, run_cases
+    from houfu.authoring.rulecases import CaseFileError, case_files, coverage_gaps, run_cases
 
     kb = _kb(ctx)
     files = case_files(kb, path)
@@ -326,7 +331,14 @@ def test_cmd(ctx: click.Context, path: Path | None, verbose: bool) -> None:
                 click.echo(f"    {problem}")
     failed = sum(1 for r in results if not r.passed)
     click.echo(f"{len(results) - failed} passed, {failed} failed")
-    if failed:
+    # What the test suite would also reject for a document (issue 26, item 7): a rule without its cases.
+    gaps = coverage_gaps(kb) if path is None else []
+    for gap in gaps:
+        click.echo(f"GAP {gap}")
+    if gaps:
+        click.echo(f"{len(gaps)} rule-case coverage gap(s): every rule needs a positive case, and a negative one "
+                   "if it has a condition (docs/ingest.md, 5)")
+    if failed or gaps:
         ctx.exit(1)
 
 

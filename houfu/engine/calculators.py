@@ -164,7 +164,7 @@ def _import(path: Path, module_name: str) -> object:
 
 
 def _reads(d: DeclaredCalculator) -> dict[str, str]:
-    roles = {"amount": d.amount, "max_days": d.max_days, "rate": d.rate, "cap": d.cap}
+    roles = {"amount": d.amount, "max_days": d.max_days, "rate": d.rate, "cap": d.cap, "max_periods": d.max_periods}
     return {role: pid for role, pid in roles.items() if pid is not None}
 
 
@@ -184,6 +184,17 @@ def _figure(d: DeclaredCalculator, p: Mapping[str, float], rec: Facts,
             missing.append(prefix + d.days)
         else:
             value = p["amount"] * min(float(days), p["max_days"])
+    elif d.shape in (AmountShape.per_period, AmountShape.rate_count_periods):
+        assert d.periods is not None  # DeclaredCalculator's validator
+        names = ([d.count] if d.count and d.shape is AmountShape.rate_count_periods else []) + [d.periods]
+        got = {f: rec.get(f) for f in names}
+        missing += [prefix + f for f, v in got.items() if v is None]
+        periods = got[d.periods]
+        count = got.get(d.count) if d.count and d.shape is AmountShape.rate_count_periods else 1
+        basis |= {"rate": p["amount"], "count": count, "periods": periods, "max_periods": p.get("max_periods")}
+        if not missing and periods is not None and count is not None:
+            paid = min(float(periods), p["max_periods"]) if "max_periods" in p else float(periods)
+            value = p["amount"] * float(count) * paid
     else:
         parts = {f: rec.get(f) for f in d.base}
         missing += [prefix + f for f, v in parts.items() if v is None]
@@ -240,6 +251,14 @@ def _declared_columns(d: DeclaredCalculator, unit: str) -> ColumnCompute:
         elif d.shape is AmountShape.per_day:
             assert d.days is not None
             values = p["amount"] * np.minimum(table.column(d.days)[rows], p["max_days"])
+        elif d.shape in (AmountShape.per_period, AmountShape.rate_count_periods):
+            assert d.periods is not None
+            periods = table.column(d.periods)[rows].astype(np.float64)
+            if "max_periods" in p:
+                periods = np.minimum(periods, p["max_periods"])
+            count = (table.column(d.count)[rows].astype(np.float64)
+                     if d.count and d.shape is AmountShape.rate_count_periods else np.ones(len(rows)))
+            values = p["amount"] * count * periods
         else:
             values = p["rate"] / 100 * sum((table.column(f)[rows] for f in d.base), np.zeros(len(rows)))
         if "cap" in p:
@@ -304,7 +323,7 @@ def check_calculators(kb: KB, calculators: Mapping[str, Calculator]) -> list[KBE
     for dkb in kb.documents.values():
         for d in dkb.calculators:
             facts = kb.models.paths(d.per)
-            for name in ([d.days] if d.days else []) + d.base:
+            for name in [n for n in (d.days, d.count, d.periods) if n] + d.base:
                 if name not in facts:
                     errs.append(KBError(str(dkb.folder / "calculators.yaml"), f"calculators[{d.name}]",
                                         f"{name!r} is not a {d.per} fact of the vocabulary"))

@@ -22,7 +22,7 @@ from .models import Force, ForceRubric, Modality, Subject, UnitDef
 from .readings import force_reading
 
 __all__ = ["Draft", "DraftBody", "DraftDeadline", "abbreviates", "draft_deadlines", "DraftClause", "DraftMeasure", "DraftParameter", "DraftResponsibility", "Guess",
-           "analyse", "chrome_guesses", "draft_parameters", "outline", "parse_responsibility"]
+           "analyse", "chrome_guesses", "draft_metadata", "draft_parameters", "draft_title", "first_listed_leads", "level_of", "metadata_row", "outline", "parse_responsibility"]
 
 _CN = "〇零一二三四五六七八九十百"
 _CN_VALUE = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -62,22 +62,72 @@ class Guess:
 #: Lines a government web page wraps around a document, by what gives them away.
 _CHROME = [
     (re.compile(r"(当前位置|所在位置)\s*[:\uff1a]"), "breadcrumb navigation"),
+    (re.compile(r"^\s*(首页|网站首页|主页)\s*[>›»/]|(\S+\s*[>›»]\s*){2,}\S+$"), "breadcrumb navigation"),
+    (re.compile(r"转载|转发|分享[到至]?\s*[:\uff1a]|微信|微博|QQ空间|扫一扫|手机(?:打开|浏览)|打印本页|关闭窗口|"
+                r"【\s*(?:打印|关闭|收藏|大|中|小)\s*】|^字号\s*[:\uff1a]|^\[?\s*(?:打印|关闭)\s*\]?$"),
+     "repost, share or print bar"),
     (re.compile(r"^(访问量|浏览次数|点击数|阅读次数)\s*[:\uff1a]?\s*\d*$"), "page visit counter"),
     (re.compile(r"^(日期|发布时间|发布日期|时间)\s*[:\uff1a]\s*\d{4}-\d{1,2}-\d{1,2}"), "page date (the signing date is in the text)"),
     (re.compile(r"^(来源|信息来源|作者)\s*[:\uff1a]"), "page source line"),
     (re.compile(r"关怀版|无障碍|字体\s*[:\uff1a]?\s*[大中小]|【?打印】?$|分享到|^关闭$|^关注$|^收藏$"), "page toolbar"),
     (re.compile(r"^(相关文章|相关链接|上一篇|下一篇)"), "related-articles footer"),
-    (re.compile(r"主办单位|主管单位|承办单位|ICP备|公网安备|网站标识码|技术支持|网站地图|联系电话\s*[:\uff1a]"), "site footer"),
+    (re.compile(r"主办单位|主管单位|承办单位|ICP备|公网安备|网站标识码|技术支持|网站地图|联系电话\s*[:\uff1a]|门户网站$|"
+                r"^(?:版权所有|Copyright)"), "site header or footer"),
     (re.compile(r"(?i)app|棋牌|开户|娱乐|博彩|彩票|亚博|博狗"), "spam injected into the page"),
 ]
 
 
+#: The fields of a government site's metadata table (政府信息公开 pages), by their labels.
+_META_FIELDS = {"索引号": "index_number", "信息索引号": "index_number", "发布机构": "issuer", "发文机关": "issuer",
+                "发文单位": "issuer", "发布单位": "issuer", "成文日期": "signed", "发文日期": "signed",
+                "发布日期": "published", "公开日期": "published", "生效日期": "in_force_from", "文号": "doc_number",
+                "发文字号": "doc_number", "文件编号": "doc_number", "主题分类": "topic", "主题词": "topic",
+                "体裁分类": "genre", "公文种类": "genre", "组配分类": "category", "有效性": "validity",
+                "标题": "title", "名称": "title", "文件名称": "title", "信息名称": "title"}
+#: A label as tables print it, its characters spaced out or not (索 引 号, 文  号).
+_META_LABEL = re.compile("(" + "|".join("[ \u3000\xa0]*".join(label) for label in sorted(_META_FIELDS, key=len, reverse=True))
+                         + r")\s*(?:[:\uff1a|]|$)")
+#: Fields only a metadata table has: one of them on a line makes it a table row, not a sentence of the text.
+_TITLE_END = re.compile(r"(方案|意见|办法|规划|措施|细则|计划|通知|决定|规定|要点|清单)$")
+_META_ONLY = {"index_number", "issuer", "signed", "published", "topic", "genre", "category", "validity"}
+
+
+def metadata_row(line: str) -> dict[str, str]:
+    """The fields of one row of a page's metadata table (``索 引 号: | 000014349/2023-1274028 | 成文日期: | …``),
+    by field name; empty for a line that is not such a row."""
+    text = line.strip()
+    labels = [m for m in _META_LABEL.finditer(text)
+              if m.start() == 0 or text[m.start() - 1] in " |\t\u3000:\uff1a"]
+    if not labels or labels[0].start() != 0:
+        return {}
+    fields = [_META_FIELDS[re.sub(r"[ \u3000\xa0]", "", m.group(1))] for m in labels]
+    value = text[labels[0].end():].strip(" |\t\u3000:\uff1a")
+    alone = (fields[0] in _META_ONLY or (fields[0] == "doc_number" and _ANY_DOC_NUMBER.fullmatch(value) is not None)
+             or (fields[0] == "title" and _TITLE_END.search(value) is not None))
+    if len(labels) < 2 and not alone:
+        return {}
+    out: dict[str, str] = {}
+    for k, m in enumerate(labels):
+        end = labels[k + 1].start() if k + 1 < len(labels) else len(text)
+        value = text[m.end():end].strip(" |\t\u3000:\uff1a")
+        if value and fields[k] not in out:
+            out[fields[k]] = value
+    return out
+
+
 def chrome_guesses(lines: list[str]) -> list[Guess]:
-    """The page's own lines (navigation, counters, footers, injected spam), proposed for removal."""
+    """The page's own lines (navigation, counters, footers, share bars, metadata tables, injected spam),
+    proposed for removal.  A metadata table's values are read by ``draft_metadata`` before it is dropped."""
     out = []
     for i, raw in enumerate(lines, 1):
         text = raw.strip()
-        if not text or len(text) > 120:
+        if not text or len(text) > 160:
+            continue
+        if metadata_row(text):
+            out.append(Guess(text, None, "the page's metadata table (索引号, 发布机构, 成文日期, 文号…); its values "
+                                         "are read into document.yaml", i))
+            continue
+        if len(text) > 120:
             continue
         for pattern, reason in _CHROME:
             if pattern.search(text):
@@ -134,11 +184,36 @@ def damage_guesses(lines: list[str], title: str | None) -> list[Guess]:
                 and not _PART.match(body[k + 1][1]) and not _ITEM.match(body[k + 1][1])
                 and not _NUMBERED.match(body[k + 1][1]) and not _DATE.search(body[k + 1][1])
                 and not _BARE_DATE.match(body[k + 1][1]) and not _DOC_NUMBER.fullmatch(body[k + 1][1])
+                and not _LABEL_LINE.match(body[k + 1][1]) and not _LABEL_LINE.match(text)
                 and len(text) >= 4 and not text.startswith("附")):
             nxt = body[k + 1][1]
-            out.append(Guess(f"{text[-4:]}\n{nxt}", f"{text[-4:]}{nxt}", "one line broken in two by the page layout",
-                             i + 1))
+            if _fixed(text) or _fixed(nxt):
+                continue  # a 文号 or a date is a line of its own: never joined to the issuer beside it
+            if _BARE_SUFFIX.fullmatch(nxt) or not (_whole(text) or _whole(nxt)):
+                out.append(Guess(f"{text[-4:]}\n{nxt}", f"{text[-4:]}{nxt}",
+                                 "one line broken in two by the page layout", i + 1))
+            # else two names each whole (two issuers, 县委办公室 and 县政府办公室): never fused
     return out
+
+
+#: How a body's name ends (县人民政府, …办公室, 县人社局): a line that ends so may be a whole name.
+_ORG_END = re.compile(r"(政府|办公室|办公厅|委员会|领导小组|局|厅|委|办|院|中心|公司)$")
+_PLACE = re.compile(r"^(中共)?[\u4e00-\u9fff]{1,12}?(省|自治区|市|州|盟|地区|县|区|旗)")
+
+
+#: What is left of a name broken after its place's body (信丰县人民政府 / 办公室): it cannot stand alone.
+_BARE_SUFFIX = re.compile(r"(办公室|办公厅|委员会|领导小组办公室|人民政府|政府|[\u4e00-\u9fff]{0,10}领导小组办公室)")
+
+
+def _fixed(line: str) -> bool:
+    """A 文号 or a date: a line of its own, never half of a broken one (沅政办函〔2024〕32号 above its issuer)."""
+    return bool(_DOC_NUMBER.search(line) or _ANY_DOC_NUMBER.search(line) or _DATE.search(line)
+                or _ISO_DATE.search(line))
+
+
+def _whole(line: str) -> bool:
+    """A body's name with its place (沅陵县人民政府办公室): whole on its own."""
+    return bool(_PLACE.match(line) and _ORG_END.search(line))
 
 
 # --- the outline: parts and clauses by their numbering ---------------------------------------------------------
@@ -186,6 +261,12 @@ def outline(lines: list[str], start: int = 0) -> Outline:
     part_no, part_n, item_n, last_numbered = "序言", 0, 0, 0
     current: DraftClause | None = None
     body = [(i, ln.strip()) for i, ln in enumerate(lines) if i >= start and ln.strip()]
+    # The closing inscription (issuer and date after the last item, 昭觉县人民政府办公室 / 2023年11月20日) signs
+    # the document; it is no part of the last clause.
+    if body and _DATE.fullmatch(body[-1][1]):
+        body.pop()
+        while body and _whole(body[-1][1]) and len(body[-1][1]) <= 30:
+            body.pop()
 
     def close() -> None:
         if current is not None:
@@ -196,7 +277,7 @@ def outline(lines: list[str], start: int = 0) -> Outline:
         m = _PART.match(text)
         lost_part = (not m and len(text) <= 25 and not any(ch in text for ch in _END + ",\uff0c")
                      and part_n > 0 and (_NUMBERED.match(nxt) or _ITEM.match(nxt)) is not None
-                     and not _NUMBERED.match(text) and not _ITEM.match(text))
+                     and not _NUMBERED.match(text) and not _ITEM.match(text) and not _LABEL_LINE.match(text))
         if m or lost_part:
             numeral = m.group(1) if m else cn_numeral(part_n + 1)
             heading = (m.group(2) if m else text).strip()
@@ -276,18 +357,77 @@ class DraftResponsibility:
     list_text: str
     bodies: list[DraftBody]
     form: str  # which wording: trailing_list, mixed, labelled, line
+    #: what the grammar could not read (a name holding a role word, a name with no role): for a person
+    problems: list[str] = field(default_factory=list)
+    open_list: bool = False  # the list ends in 等: it names some of the bodies, not all
+    basis: str | None = None  # the preamble's convention the roles were read by, quoted
 
 
-#: The forms a county document words its lists in, most specific first.
-_LABELLED = re.compile(r"[(\uff08]\s*牵头单位\s*[:\uff1a]\s*([^;\uff1b)\uff09]+)[;\uff1b]\s*(?:配合|责任|参与)单位\s*[:\uff1a]\s*([^)\uff09]+)[)\uff09]$")
-_TRAILING = re.compile(r"[(\uff08]([^()\uff08\uff09]*?)(按职责分工负责|牵头负责|牵头指导推进|牵头推进|负责落实|配合)[)\uff09]$")
-_MIXED = re.compile(r"^(.+?)牵头[,\uff0c、]\s*(.+?)(?:配合|按职责分工负责|参与|协同)$")
-_LINE = re.compile(r"^(?:责任单位|牵头单位)\s*[:\uff1a]\s*(.+)$")
+# A responsibility list is read as a grammar, not matched against phrasings (issue 26, item 3): a sequence of
+# body names and role markers.  A label (牵头单位:) sets the role of the names after it, up to the next label; a
+# marker after a name (X牵头, Y、Z配合, …按职责分工负责) sets the role of that name and of every name before it
+# that has none yet.  Longest markers first, so 牵头负责 is not 负责.
+_LABELS = {"牵头单位": "lead", "牵头部门": "lead", "配合单位": "shared", "配合部门": "shared", "协同单位": "shared",
+           "协同部门": "shared", "参与单位": "shared", "责任单位": "shared", "责任部门": "shared"}
+_MARKERS = [("牵头指导推进", "lead"), ("牵头推进", "lead"), ("牵头负责", "lead"), ("牵头落实", "lead"),
+            ("牵头抓总", "lead"), ("牵头", "lead"), ("按职责分工负责", "shared"), ("按职责分工落实", "shared"),
+            ("按职责负责", "shared"), ("分别负责", "shared"), ("共同负责", "shared"), ("负责落实", "shared"),
+            ("配合", "shared"), ("协同", "shared"), ("参与", "shared"), ("负责", "shared")]
+#: Words no body's name holds: a name that still holds one after the grammar has read it is not read fully.
+_ROLE_WORDS = re.compile(r"牵头|负责|配合|协同|参与|推进|指导|落实|按职责|单位[:\uff1a]|[。!?\uff01\uff1f]")
+_LABEL = re.compile(r"^(" + "|".join(_LABELS) + r")\s*[:\uff1a]\s*")
+_LABEL_LINE = re.compile(r"^(?:" + "|".join(_LABELS) + r")\s*[:\uff1a]")
+_PAREN_TAIL = re.compile(r"[(\uff08]([^()\uff08\uff09]*)[)\uff09]\s*[。;\uff1b]?$")
 _SPLIT = re.compile(r"[、,\uff0c;\uff1b]")
+_TAIL_STOP = "。;\uff1b,\uff0c、 "
+#: The preamble's convention that the first body listed leads (项目分工列在首位的为牵头单位,其他为主要参加单位).
+_FIRST_LEADS = re.compile(r"[^。\n]*(?:列在首位|排在首位|列首位|排名第一|排在第一|第一个)[^。\n]{0,8}(?:为|是)牵头(?:单位|部门)"
+                          r"[^。\n]*")
+
+
+def first_listed_leads(text: str) -> str | None:
+    """The sentence where a document says the first body it lists leads, if it says so."""
+    m = _FIRST_LEADS.search(text)
+    return m.group(0).strip() if m else None
 
 
 def _names(text: str) -> list[str]:
     return [n.strip() for n in _SPLIT.split(text) if n.strip()]
+
+
+def _read_list(content: str) -> tuple[list[tuple[str, str | None]], list[str], bool, bool]:
+    """Names with their roles (None: no marker or label gave one), problems, whether it ends in 等, and
+    whether a label was used."""
+    pairs: list[tuple[str, str | None]] = []
+    problems: list[str] = []
+    open_list = labelled = False
+    label_role: str | None = None
+    for segment in (s.strip() for s in re.split(r"[;\uff1b\n]", content)):
+        segment = segment.strip(_TAIL_STOP)
+        m = _LABEL.match(segment)
+        if m:
+            label_role, labelled = _LABELS[m.group(1)], True
+            segment = segment[m.end():]
+        for raw in _names(segment):
+            name, role = raw.rstrip(_TAIL_STOP), label_role
+            for marker, marked in _MARKERS:
+                if name.endswith(marker) and len(name) > len(marker):
+                    name, role = name[: -len(marker)].rstrip(_TAIL_STOP), marked
+                    # the names before it that no marker or label has given a role share this one
+                    k = len(pairs)
+                    while k and pairs[k - 1][1] is None:
+                        k -= 1
+                        pairs[k] = (pairs[k][0], marked)
+                    break
+            if name.endswith("等") and len(name) > 2:
+                name, open_list = name[:-1], True
+            pairs.append((name, role))
+    for name, role in pairs:
+        if _ROLE_WORDS.search(name) or len(name) > 25 or not name:
+            problems.append(f"{name!r} is not read as a body's name")
+        elif role is None:
+            problems.append(f"{name!r} has no role (no 牵头, 配合, 负责 or label names one)")
+    return pairs, problems, open_list, labelled
 
 
 def abbreviates(short: str, full: str) -> bool:
@@ -308,30 +448,61 @@ def resolve(kb: KB | None, written: str, jurisdiction: str | None) -> tuple[str 
     if jurisdiction:
         local = [i for i in ids if kb.bodies[i].jurisdiction == jurisdiction]
         ids = local or [i for i in ids if kb.bodies[i].jurisdiction is None]
+    else:
+        # Without a jurisdiction a county's body is no one's (issue 26, item 5): only a body of no
+        # jurisdiction resolves; the county bodies of that name are candidates, asked about, never assumed.
+        unscoped = [i for i in ids if kb.bodies[i].jurisdiction is None]
+        if len(unscoped) == 1:
+            return unscoped[0], []
+        return None, ids
     return (ids[0], []) if len(ids) == 1 else (None, ids)
 
 
-def parse_responsibility(text: str, kb: KB | None = None, jurisdiction: str | None = None
-                         ) -> DraftResponsibility | None:
-    """The responsibility list a clause ends with (or a 责任单位 line), body by body with roles."""
-    last = text.rstrip().splitlines()[-1] if text.strip() else ""
-    m = _LABELLED.search(last)
-    if m:
-        pairs = [(n, "lead") for n in _names(m.group(1))] + [(n, "shared") for n in _names(m.group(2))]
-        return _responsibility(m.group(0), pairs, "labelled", kb, jurisdiction)
-    m = _TRAILING.search(last)
-    if m:
-        inner, verb = m.group(1), m.group(2)
-        mixed = _MIXED.match(inner + ("" if verb == "牵头负责" else verb))
-        if mixed and verb != "牵头负责":
-            pairs = [(n, "lead") for n in _names(mixed.group(1))] + [(n, "shared") for n in _names(mixed.group(2))]
-            return _responsibility(m.group(0), pairs, "mixed", kb, jurisdiction)
-        role = "lead" if verb.startswith("牵头") else "shared"
-        return _responsibility(m.group(0), [(n, role) for n in _names(inner)], "trailing_list", kb, jurisdiction)
-    m = _LINE.match(last)
-    if m:
-        return _responsibility(last, [(n, "shared") for n in _names(m.group(1))], "line", kb, jurisdiction)
+def _list_at_end(text: str) -> tuple[str, str] | None:
+    """The list a clause ends with, verbatim, and its content: label lines (牵头单位:X。 / 配合单位:Y。), or a
+    parenthesised list holding a role marker or label at the end of its last line."""
+    lines = text.rstrip().splitlines()
+    k = len(lines)
+    while k and _LABEL_LINE.match(lines[k - 1].strip()):
+        k -= 1
+    if k < len(lines):
+        block = "\n".join(lines[k:])
+        return block, "\n".join(ln.strip() for ln in lines[k:])
+    last = lines[-1] if lines else ""
+    m = _PAREN_TAIL.search(last)
+    if m and first_listed_leads(m.group(1)) is None and (
+            any(mark in m.group(1) for mark, _ in _MARKERS) or _LABEL.match(m.group(1).strip())):
+        return m.group(0), m.group(1)
     return None
+
+
+def parse_responsibility(text: str, kb: KB | None = None, jurisdiction: str | None = None,
+                         first_leads: str | None = None) -> DraftResponsibility | None:
+    """The responsibility list a clause ends with, body by body with roles, read by the grammar above.
+
+    ``first_leads`` is the document's own convention (``first_listed_leads``): in a list whose names all share
+    one generic role (责任单位:, …按职责分工负责) the first listed leads and the others share, as it says.  A list
+    the grammar cannot read fully keeps what it read and says what it could not in ``problems``."""
+    found = _list_at_end(text)
+    if found is None:
+        return None
+    list_text, content = found
+    pairs, problems, open_list, labelled = _read_list(content)
+    if not pairs:
+        return None
+    basis = None
+    roles = {r for _, r in pairs}
+    if first_leads and roles == {"shared"} and len(pairs) > 1:
+        pairs = [(pairs[0][0], "lead"), *((n, "shared") for n, _ in pairs[1:])]
+        basis = first_leads
+    final = [(n, r or "shared") for n, r in pairs]
+    roles = {r for _, r in final}
+    line = list_text.lstrip().startswith(tuple(_LABELS))
+    form = "line" if line and len(roles) == 1 and not basis else "labelled" if labelled else \
+        "mixed" if len(roles) > 1 else "trailing_list"
+    r = _responsibility(list_text, final, form, kb, jurisdiction)
+    r.problems, r.open_list, r.basis = problems, open_list, basis
+    return r
 
 
 def _responsibility(list_text: str, pairs: list[tuple[str, str]], form: str, kb: KB | None,
@@ -360,6 +531,8 @@ _MAX = ("不超过", "最高", "最长", "最多", "以下", "以内", "不高�
 #: Verbs that make 每月/每季度 a frequency of one with no numeral (每月回访: once a month).
 _ONCE_VERBS = "回访|走访|开展|召开|组织|调度|通报|排查|研判"
 _YEAR_END = re.compile(r"(\d{4})年(底|末)")
+#: A target date (到2025年底, 到2025年6月底): when a goal is to be reached, a deadline, never a baseline (issue 26).
+_TARGET = re.compile(r"(?<=到)(\d{4})年(?:(\d{1,2})月)?(底|末)(?!前)")
 #: A date something is to be done by: 2024年底前, 2024年6月底前, 2025年3月前 (a deadline, never a parameter).
 _DEADLINE = re.compile(r"(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})日)?)?(底|末)?前")
 
@@ -374,6 +547,12 @@ class DraftDeadline:
 def draft_deadlines(text: str) -> list[DraftDeadline]:
     """Each date the text sets for something to be done, read as its last day (年底 is 12月31日)."""
     out = []
+    for m in _TARGET.finditer(text):  # 到2025年底: the goal's date, its last day
+        year, month = int(m.group(1)), int(m.group(2) or 12)
+        if 1 <= month <= 12:
+            due = dt.date(year, month, calendar.monthrange(year, month)[1])
+            out.append(DraftDeadline(due, m.group(0), f"到{m.group(0)}: the date the goal is set for, read as its last "
+                                                      f"day ({due.isoformat()}); a target date, not a baseline"))
     for m in _DEADLINE.finditer(text):
         year, month = int(m.group(1)), int(m.group(2) or 12)
         if not 1 <= month <= 12:
@@ -449,7 +628,8 @@ def draft_parameters(text: str, kb: KB | None = None) -> list[DraftParameter]:
     r = _reader(_key(kb.units.values() if kb is not None else _default_units()))
     out: list[DraftParameter] = []
     # dates, deadlines and 文号 are not numbers
-    taken: list[tuple[int, int]] = [d.span() for pattern in (_DATE_OR_DOC, _DEADLINE) for d in pattern.finditer(text)]
+    taken: list[tuple[int, int]] = [d.span() for pattern in (_DATE_OR_DOC, _DEADLINE, _TARGET)
+                                    for d in pattern.finditer(text)]
     for m in r.frequency.finditer(text):
         between = m.group(2)
         bound = "min" if any(w in between for w in _MIN) else "max" if any(w in between for w in _MAX) else "exact"
@@ -524,6 +704,8 @@ def draft_measures(text: str, responsibility: DraftResponsibility | None,
         quote = s.strip().rstrip("。;\uff1b")
         if len(quote) < 6 or (k == 0 and quote == heading and len(lines[0]) > len(quote) + 1):
             continue  # too short to oblige anyone, or the item's heading (开展技能培训。对…)
+        if quote.startswith("各") and quote.endswith((":", "\uff1a")):
+            continue  # the notice's addressees (各乡镇人民政府,县直各单位:), not a sentence that directs
         if _BACKGROUND.search(quote):
             out.append(DraftMeasure(quote, Force.directive, Modality.goal, Subject.department, background=True))
             continue
@@ -540,31 +722,100 @@ def draft_measures(text: str, responsibility: DraftResponsibility | None,
 # --- metadata ---------------------------------------------------------------------------------------------------
 
 _NOTICE = re.compile(r"关于印发《(.+?)》的通知")
+#: 现将《…》印发给你们 / 印发你们 / 印发给你们: the notice names the document it sends.
+_SENT = re.compile(r"现将《(.+?)》(?:予以)?印发(?:给)?你们")
+#: A bare title line: a name of a document kind, with no sentence punctuation.
+_TITLE_LINE = re.compile(r"^[^,,。;;::、!?《》()()]{6,60}(方案|意见|办法|规划|措施|细则|计划|通知|决定|规定|要点|清单)$")
+_ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+#: A 文号 in any of the brackets pages use: 〔2024〕, [2024], (2024), ［2024］, 【2024】.
+_ANY_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[(\uff08\uff3b【]\d{4}[〕\])\uff09\uff3d】]\s*\d+\s*号")
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d+号")
-_PARENT = re.compile(r"《([^》]+)》\s*[(\uff08]([^()\uff08\uff09]*〔\d{4}〕\d+号)[)\uff09]")
+_PARENT = re.compile(r"《([^》]+)》\s*[(\uff08]([^()\uff08\uff09]*〔\d{4}〕\s*\d+\s*号)[)\uff09]")
 
 
-def draft_metadata(lines: list[str]) -> dict[str, Any]:
-    """Title, signing date, 文号, issuer and parent documents, as far as the notice and the text give them."""
+def _iso(y: str, mo: str, d: str) -> str | None:
+    try:
+        return dt.date(int(y), int(mo), int(d)).isoformat()
+    except ValueError:
+        return None
+
+
+def draft_title(lines: list[str], table: dict[str, str] | None = None) -> tuple[str | None, str | None]:
+    """The document's title and where it was read: 关于印发《…》的通知, 现将《…》印发你们, the metadata table's 标题,
+    or a bare title line near the top (…实施方案, …意见)."""
+    text = "\n".join(ln.strip() for ln in lines)
+    for pattern, where in ((_NOTICE, "关于印发《…》的通知"), (_SENT, "现将《…》印发你们")):
+        m = pattern.search(text)
+        if m:
+            return m.group(1), where
+    if table and table.get("title"):
+        t = table["title"]
+        m = _NOTICE.search(t) or re.search(r"关于印发(.+?)的通知", t)
+        return (m.group(1) if m else t), "the page's metadata table"
+    for ln in (ln.strip() for ln in lines[:30]):
+        if _TITLE_LINE.match(ln) and not _DOC_NUMBER.search(ln) and not _DATE.search(ln):
+            m = re.fullmatch(r"关于印发(.+?)的通知", ln)
+            return (m.group(1) if m else ln), "a title line"
+    return None, None
+
+
+def level_of(issuer: str | None) -> str | None:
+    """province, city or county, from the place the (first) issuer names: 云南省人民政府办公厅 -> province,
+    宁夏回族自治区… -> province, 黔东南州… and 怀化市… -> city, 沅陵县…, …区… and …旗… -> county.  Only the place
+    before the body's own words counts (自治区 is not a 区, and 县 in a title says nothing of the issuer)."""
+    if not issuer:
+        return None
+    rest, place = re.split(r"[\s、,,]+", issuer.strip())[0], ""
+    while (m := _PLACE.match(rest)) is not None:  # 湖南省怀化市沅陵县…: the most local place named
+        place, rest = m.group(0), rest[m.end():]
+    if not place:
+        return None
+    if place.endswith(("自治区", "省")):
+        return "province"
+    if place.endswith(("市", "州", "盟", "地区")):
+        return "city"
+    return "county"
+
+
+def draft_metadata(lines: list[str], table: dict[str, str] | None = None) -> dict[str, Any]:
+    """Title, signing date, 文号, issuer, level and parent documents, as far as the page's metadata table
+    (``table``, from ``metadata_row``), the notice and the text give them.  A 文号 found anywhere in the notice
+    is never dropped: one that is not placed as the document's own is listed in ``unplaced_doc_numbers``."""
+    table = table or {}
     text = "\n".join(ln.strip() for ln in lines)
     meta: dict[str, Any] = {"title": None, "signed": None, "doc_number": None, "issuer": None, "parents": []}
-    m = _NOTICE.search(text)
-    if m:
-        meta["title"] = m.group(1)
+    meta["title"], meta["title_from"] = draft_title(lines, table)
     dates = list(_DATE.finditer(text))
     if dates:
         y, mo, d = (int(x) for x in dates[0].groups())
         meta["signed"] = f"{y:04d}-{mo:02d}-{d:02d}"
         # The issuer is the line (or two broken lines) just above the date, under the notice.
         before = text[: dates[0].start()].rstrip().splitlines()
-        tail = [ln for ln in before[-3:] if ln and not ln.endswith(("。", ":", ":")) and len(ln) < 40]
+        tail = [ln for ln in before[-3:] if ln and not ln.endswith(("。", ":", ":")) and len(ln) < 40
+                and not _DOC_NUMBER.search(ln) and not _ANY_DOC_NUMBER.search(ln)]
         if tail:
             meta["issuer"] = tail[-1]
     # Its own 文号 stands on a line of its own in the notice; a parent's is quoted in brackets after its title.
-    own = next((ln for ln in text.splitlines()[:40] if _DOC_NUMBER.fullmatch(ln.strip())), None)
+    own = next((ln for ln in text.splitlines()[:40] if _DOC_NUMBER.fullmatch(ln.strip())
+                or _ANY_DOC_NUMBER.fullmatch(ln.strip())), None)
     meta["doc_number"] = own.strip() if own else None
+    # The metadata table, where the page has one, is the publisher's own record: it wins over guesses.
+    if table.get("doc_number") and _ANY_DOC_NUMBER.search(table["doc_number"]):
+        meta["doc_number"] = table["doc_number"]
+    if table.get("issuer"):
+        meta["issuer"] = table["issuer"]
+    if table.get("signed"):
+        m = _ISO_DATE.search(table["signed"]) or _DATE.search(table["signed"])
+        meta["signed"] = (_iso(*m.groups()) if m else None) or meta["signed"]
+    meta["table"] = table
+    meta["level"] = level_of(meta["issuer"])
     meta["parents"] = [{"title": p.group(1), "doc_number": p.group(2)} for p in _PARENT.finditer(text)]
+    parents = {p["doc_number"] for p in meta["parents"]}
+    head = "\n".join(text.splitlines()[:40])
+    found = {m.group(0).strip() for m in _ANY_DOC_NUMBER.finditer(head)}
+    meta["unplaced_doc_numbers"] = sorted(n for n in found if n != meta["doc_number"]
+                                          and not any(n in p or p in n for p in parents))
     end = _IN_FORCE_UNTIL.search(text)
     if end:
         y, mo, d = (int(x) for x in end.groups()[1:])
@@ -637,14 +888,18 @@ def analyse(scraped: str, kb: KB | None = None, jurisdiction: str | None = None)
     lines = scraped.splitlines()
     chrome = chrome_guesses(lines)
     dropped = {g.line for g in chrome}
+    table: dict[str, str] = {}
+    for g in chrome:
+        for k, v in metadata_row(g.scraped).items():
+            table.setdefault(k, v)
     kept = [ln.strip() for i, ln in enumerate(lines) if i + 1 not in dropped and ln.strip()]
-    title = draft_metadata(kept)["title"]
+    title = draft_metadata(kept, table)["title"]
     damage = damage_guesses(kept, title)
     text, applied = _apply("\n".join(kept) + "\n", damage)
     first = outline(text.split("\n"), _body_start(text.split("\n"), title))
     text, numbering = _apply(text, first.repairs)
     repaired = text.split("\n")
-    meta = draft_metadata(repaired)
+    meta = draft_metadata(repaired, table)
     plan = outline(repaired, _body_start(repaired, meta["title"]))
     plan.problems = first.problems
     responsibilities: dict[str, DraftResponsibility] = {}
@@ -652,8 +907,9 @@ def analyse(scraped: str, kb: KB | None = None, jurisdiction: str | None = None)
     parameters: dict[str, list[DraftParameter]] = {}
     measures: dict[str, list[DraftMeasure]] = {}
     deadlines: dict[str, list[DraftDeadline]] = {}
+    leads = first_listed_leads(text)
     for c in plan.clauses:
-        r = parse_responsibility(c.text, kb, jurisdiction)
+        r = parse_responsibility(c.text, kb, jurisdiction, leads)
         if r:
             responsibilities[c.number] = r
         elif re.search(r"(负责|牵头|配合)[)\uff09]?$", c.text.rstrip()):

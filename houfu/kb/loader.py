@@ -279,8 +279,12 @@ def _index(documents: Mapping[str, DocumentKB]) -> _Index:
 
     def claim(ident: str, path: Path, key: str) -> None:
         if ident in seen:
-            raise KBError(path, key, f"duplicate id {ident!r} (first used in {seen[ident]})")
-        seen[ident] = key
+            first = seen[ident]
+            mine = f"{path.parent.name}/{path.name}"
+            hint = ("" if first.startswith(mine) else
+                    "; two documents share a clause prefix: give each its own (e.g. from its id and year)")
+            raise KBError(path, key, f"duplicate id {ident!r} (first used in {first}){hint}")
+        seen[ident] = f"{path.parent.name}/{path.name} {key}"
 
     for doc_id, dkb in documents.items():
         path = dkb.folder / "clauses.yaml"
@@ -411,7 +415,12 @@ def load_vocabulary(root: Path, document_folders: list[Path]) -> tuple[dict[str,
         raw = _read_yaml(path) or {}
         for ident, fact in _parse_list(FactLabel, path, "facts").items():
             if ident in facts:
-                raise KBError(path, f"facts[{ident}]", f"already declared in {where[ident]}")
+                # A document's facts are its own: one name cannot mean two things, so both files are named.
+                first = where[ident]
+                owner = "the shared vocabulary" if first == root / "vocabulary.yaml" else f"document {first.parent.name}"
+                raise KBError(path, f"facts[{ident}]", f"already declared in {first} ({owner}); a document's own "
+                              f"fact needs a name of its own: rename it here (e.g. {path.parent.name.split('-')[0]}_"
+                              f"{ident}) and in its rules and cases")
             facts[ident], where[ident] = fact, path
         if isinstance(raw, dict) and raw.get("groups"):
             groups += _parse_list(FactGroup, path, "groups").values()

@@ -213,6 +213,10 @@ class AmountShape(str, Enum):
     fixed = "fixed"  # a fixed amount per household, per person or per business (一次性补贴300元)
     per_day = "per_day"  # so much a day for the days given, up to a day cap (每天30元,最长15天)
     rate_of_base = "rate_of_base"  # a rate of a sum of facts (按实际费用的60%), under a cap per period
+    #: so much per person per period for the periods given, up to a most (每人每月200元,最长6个月) (issue 26)
+    per_period = "per_period"
+    #: a rate × a count × periods, capped (帮扶车间按吸纳人数每人每月200元,最高5万元) (issue 26)
+    rate_count_periods = "rate_count_periods"
 
 
 class DeclaredCalculator(Strict):
@@ -233,6 +237,12 @@ class DeclaredCalculator(Strict):
     rate: str | None = Field(default=None, description="rate_of_base: the rate in percent (a parameter id)")
     base: list[str] = Field(default=[], description="rate_of_base: the facts summed, on the same record")
     cap: str | None = Field(default=None, description="the most paid per period (a parameter id)")
+    count: str | None = Field(default=None, description="rate_count_periods: the fact holding the count (workers), "
+                                                        "on the same record")
+    periods: str | None = Field(default=None, description="per_period, rate_count_periods: the fact holding the "
+                                                          "periods (months), on the same record")
+    max_periods: str | None = Field(default=None, description="per_period, rate_count_periods: the most periods paid "
+                                                              "(a parameter id; optional)")
     quantity: str = Field(description="what the figure is, e.g. transport_subsidy")
     period: Literal["once", "month", "quarter", "year"] | None = None
     zh: str = Field(description="the letter's words, with {who} and {value}; no closing full stop (the letter adds it)")
@@ -241,7 +251,8 @@ class DeclaredCalculator(Strict):
     @model_validator(mode="after")
     def _shape(self) -> DeclaredCalculator:
         need = {AmountShape.fixed: ("amount",), AmountShape.per_day: ("amount", "days", "max_days"),
-                AmountShape.rate_of_base: ("rate", "base")}[self.shape]
+                AmountShape.rate_of_base: ("rate", "base"), AmountShape.per_period: ("amount", "periods"),
+                AmountShape.rate_count_periods: ("amount", "count", "periods")}[self.shape]
         lacking = [n for n in need if not getattr(self, n)]
         if lacking:
             raise ValueError(f"a {self.shape.value} calculator needs {', '.join(lacking)}")

@@ -28,7 +28,7 @@ from houfu.io.inputs import InputError, parse_record, read_records
 from houfu.kb.facts import Household
 from houfu.kb.loader import KB, FieldError
 
-__all__ = ["QUIT", "Interview", "Problem", "interpret", "set_fact"]
+__all__ = ["QUIT", "Interview", "Problem", "apply_answers", "interpret", "set_fact"]
 
 _YES = {"是", "y", "yes", "true", "对", "有"}
 _NO = {"否", "n", "no", "false", "不", "没有"}
@@ -98,6 +98,34 @@ def set_fact(raw: dict[str, Any], path: str, value: Any) -> None:
     for h in heads:
         target = target.setdefault(h, {})
     target[last] = value
+
+
+def apply_answers(raw: dict[str, Any], asked: dict[str, Question], given: list[tuple[str, str]], kb: KB,
+                  source: str = "interview") -> tuple[dict[str, Any], list[str], dict[str, Problem]]:
+    """A batch of answers (fact, text), as the interview page sends them, applied to the record answered so
+    far: an answer to a question not asked is ignored; a blank one is skipped (asked again later, never
+    guessed); one that is not accepted, or would leave the record invalid, is kept out with its problem.
+    The record with every accepted answer (the one given is unchanged), the facts skipped, the problems."""
+    skipped: list[str] = []
+    problems: dict[str, Problem] = {}
+    for fact, text in given:
+        if not fact or fact not in asked:
+            continue
+        if not text.strip():
+            skipped.append(fact)
+            continue
+        value, problem = interpret(asked[fact], text, kb)
+        if problem is None:
+            candidate = copy.deepcopy(raw)
+            set_fact(candidate, fact, value)
+            try:
+                parse_record(candidate, Household, source, kb)
+                raw = candidate
+            except InputError as exc:
+                problem = Problem("invalid", detail=exc.message)
+        if problem is not None:
+            problems[fact] = problem
+    return raw, skipped, problems
 
 
 class Interview:

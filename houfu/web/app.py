@@ -1,0 +1,52 @@
+"""The app factory: one FastAPI app over a knowledge base, an evaluator and a record store, made of the routers in
+``houfu.web.routes``. The state goes on ``app.state.service`` for the routes' dependencies (``houfu.web.deps``)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from houfu.engine.evaluator import Evaluator
+from houfu.kb.loader import KB
+from houfu.records.store import RecordStore, Users
+
+from . import errors
+from .deps import Pages, Service
+from .routes import ROUTERS
+
+__all__ = ["create_app"]
+
+
+def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = False,
+               secret: str | None = None) -> FastAPI:
+    """The service over one knowledge base, evaluator and record store; ``dev``: nobody logs in."""
+    app = FastAPI(title="houfu", version=kb.version,
+                  description="Post-relocation follow-up support (易地扶贫搬迁后续扶持): which measures apply to a "
+                              "household or site, why, who owns them, and what is missing. Every determination is "
+                              "kept as a decision record.")
+    app.add_middleware(SessionMiddleware, secret_key=secret or secrets.token_urlsafe(32), https_only=True,
+                       same_site="strict", session_cookie="houfu_session", max_age=8 * 3600)
+    app.state.service = Service(kb=kb, evaluator=evaluator, store=store, users=Users(store),
+                                pages=Pages(kb.version, dev), dev=dev)
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        """The OpenAPI document, in which a route that reads a household or site (``record_body``) publishes
+        this knowledge base's own model of it (its vocabulary decides the fields)."""
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            for operation in (op for path in schema["paths"].values() for op in path.values()):
+                entity = operation.pop("x-houfu-record", None)
+                if entity is not None:
+                    operation["requestBody"] = {"required": True, "content": {
+                        "application/json": {"schema": kb.models.of(entity).model_json_schema()},
+                        "application/yaml": {"schema": {"type": "string"}}}}
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

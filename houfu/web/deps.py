@@ -1,0 +1,240 @@
+"""What a route is given rather than reaching for: the service's state, the page renderer, the user and their
+role, the form's CSRF check, and the page language.
+
+The state lives on ``app.state.service`` (one ``Service`` per app, made by ``create_app``); every route takes it,
+or a part of it, through ``Depends``, never from a closure, so a router is a plain module that can be imported
+and tested alone. Access is declared in a route's signature (or its router's ``dependencies``) with the aliases
+below, e.g. ``user: CaseworkerUser``; nothing calls a check by hand, and the route-walk test
+(tests/test_web_routes.py) holds every route to the table of who may use it.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the guards' signatures at run time, and a guard's
+# dependency is a local name.
+import base64
+import datetime as dt
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import jinja2
+from fastapi import Depends, Form, Request
+from fastapi.responses import HTMLResponse
+
+from houfu.engine.evaluator import Evaluator
+from houfu.engine.results import Report
+from houfu.io.inputs import InputError, parse_record
+from houfu.io.privacy import mask_personal
+from houfu.io.reader import LIMITS, ReadError, read_bytes
+from houfu.kb.facts import Household, Site
+from houfu.kb.loader import KB, FieldError
+from houfu.present.numbers import for_people
+from houfu.records.store import ROLES, RecordStore, Users
+
+from .errors import BadRequest, Denied
+
+__all__ = ["MAX_BODY", "CaseworkerPage", "CaseworkerUser", "CsrfChecked", "EvaluatorDep", "KbDep", "Lang", "Pages",
+           "PagesDep", "Service", "ServiceDep", "StoreDep", "SupervisorPage", "SupervisorUser", "User",
+           "caseworker_api", "caseworker_page", "csrf_checked", "csrf_token", "get_service", "read_record",
+           "record_body", "require", "supervisor_api", "supervisor_page"]
+
+#: The pages' and the API's languages: anything else is refused (422, naming ``lang``), never guessed.
+Lang = Literal["zh", "en"]
+
+#: The largest request body accepted (the CLI's file limit).
+MAX_BODY = LIMITS.max_bytes
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is asking: a logged-in user (session or HTTP Basic) and their role; ``dev`` in --dev mode."""
+
+    name: str
+    role: str
+
+
+class Pages:
+    """The server-rendered pages (jinja2, templates/service_*.j2), each given the language, the CSRF token, the
+    user and whether this is --dev mode."""
+
+    def __init__(self, kb_version: str, dev: bool):
+        self.kb_version, self.dev = kb_version, dev
+        self.env = jinja2.Environment(loader=jinja2.PackageLoader("houfu.templates", "."), autoescape=True,
+                                      undefined=jinja2.StrictUndefined)
+        self.env.filters["mask"] = mask_personal  # list views mask ID and phone numbers (防返贫 publicity rules)
+        self.env.filters["as_given"] = _as_given
+        self.env.filters["num"] = for_people  # 10,000 and 9,360.5, never 10000.0
+
+    def render(self, template: str, lang: Lang, request: Request, **ctx: Any) -> HTMLResponse:
+        html = self.env.get_template(template).render(
+            lang=lang, dev=self.dev, kb_version=self.kb_version, csrf=csrf_token(request),
+            user=request.session.get("user") or ("dev" if self.dev else ""), **ctx)
+        return HTMLResponse(html)
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service's state: the knowledge base, its evaluator, the record store and its users, the pages."""
+
+    kb: KB
+    evaluator: Evaluator
+    store: RecordStore
+    users: Users
+    pages: Pages
+    dev: bool
+    lock: threading.Lock = field(default_factory=threading.Lock)  # the record store's writes, in order
+
+    def decide(self, record: Household | Site, as_of: dt.date | None, user: User, received: str) -> Report:
+        """Decide a household or site and keep the answer as a decision record (its ``record_id``)."""
+        try:
+            report = self.evaluator.determine(record, as_of)
+        except FieldError as exc:
+            raise BadRequest(exc.field, exc.message) from None
+        with self.lock:
+            rid = self.store.add(record, report, user.name, received)
+        return report.model_copy(update={"record_id": rid})
+
+
+def get_service(request: Request) -> Service:
+    service = request.app.state.service
+    assert isinstance(service, Service), "create_app sets app.state.service"
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def _kb(service: ServiceDep) -> KB:
+    return service.kb
+
+
+def _evaluator(service: ServiceDep) -> Evaluator:
+    return service.evaluator
+
+
+def _store(service: ServiceDep) -> RecordStore:
+    return service.store
+
+
+def _pages(service: ServiceDep) -> Pages:
+    return service.pages
+
+
+KbDep = Annotated[KB, Depends(_kb)]
+EvaluatorDep = Annotated[Evaluator, Depends(_evaluator)]
+StoreDep = Annotated[RecordStore, Depends(_store)]
+PagesDep = Annotated[Pages, Depends(_pages)]
+
+
+# --- who is asking -------------------------------------------------------------------------------------------
+
+def _session_user(request: Request, service: ServiceDep) -> User | None:
+    """The user of the signed session cookie (pages take nothing else)."""
+    if service.dev:
+        return User("dev", "supervisor")
+    name, role = request.session.get("user"), request.session.get("role")
+    return User(str(name), str(role)) if name and role else None
+
+
+def _api_user(request: Request, service: ServiceDep,
+              session: Annotated[User | None, Depends(_session_user)]) -> User | None:
+    """The session's user, else HTTP Basic credentials (another system calling the API)."""
+    if session is not None:
+        return session
+    auth = request.headers.get("authorization", "")
+    if not auth.lower().startswith("basic "):
+        return None
+    try:
+        name, _, password = base64.b64decode(auth[6:]).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        name, password = "", ""
+    role = service.users.check(name, password)
+    return User(name, role) if role else None
+
+
+def require(role: str, *, page: bool) -> Callable[..., User]:
+    """A dependency that lets in a user of ``role`` or a higher one (a supervisor may do what a caseworker may):
+    for ``page``, a stranger is sent to the login page; for the API, answered 401 with ``WWW-Authenticate``."""
+    need = ROLES.index(role)
+    identity = _session_user if page else _api_user
+
+    def guard(user: Annotated[User | None, Depends(identity)]) -> User:
+        if user is None:
+            raise Denied(401, "log in first", page)
+        if (ROLES.index(user.role) if user.role in ROLES else 0) < need:
+            raise Denied(403, f"only a {role} may see this", page)
+        return user
+
+    guard.__name__ = f"{role}_{'page' if page else 'api'}"
+    guard.__qualname__ = guard.__name__
+    return guard
+
+
+caseworker_api = require("caseworker", page=False)
+supervisor_api = require("supervisor", page=False)
+caseworker_page = require("caseworker", page=True)
+supervisor_page = require("supervisor", page=True)
+
+#: A caseworker (or supervisor) calling the API: session or HTTP Basic.
+CaseworkerUser = Annotated[User, Depends(caseworker_api)]
+#: A supervisor calling the API.
+SupervisorUser = Annotated[User, Depends(supervisor_api)]
+#: A caseworker's page: a stranger is sent to /login.
+CaseworkerPage = Annotated[User, Depends(caseworker_page)]
+#: A supervisor's page.
+SupervisorPage = Annotated[User, Depends(supervisor_page)]
+
+
+# --- forms ---------------------------------------------------------------------------------------------------
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, made on first use; every form carries it back."""
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(24)
+    return str(token)
+
+
+def csrf_checked(request: Request, service: ServiceDep, token: Annotated[str, Form(alias="csrf")] = "") -> None:
+    """A form post carries the session's token (not in --dev mode), else 403."""
+    if not service.dev and not secrets.compare_digest(token, str(request.session.get("csrf", ""))):
+        raise Denied(403, "the form has expired; reload the page and try again", True)
+
+
+#: Declared after the user in a form post's signature, so a stranger is sent to log in before the token is read.
+CsrfChecked = Annotated[None, Depends(csrf_checked)]
+
+
+# --- request bodies ------------------------------------------------------------------------------------------
+
+async def read_record(request: Request, model: type[Household] | type[Site],
+                      kb: KB) -> tuple[Household | Site, str]:
+    """The body parsed by the CLI's reader, and its text exactly as received."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BODY:
+        raise BadRequest("-", f"{int(length):,} bytes; at most {MAX_BODY:,} are accepted", 413)
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise BadRequest("-", f"{len(body):,} bytes; at most {MAX_BODY:,} are accepted", 413)
+    as_json = "yaml" not in request.headers.get("content-type", "json")
+    try:
+        raw = read_bytes(body, as_json).data
+        return parse_record(raw, model, "body", kb), body.decode("utf-8", "replace")
+    except ReadError as exc:
+        raise BadRequest(exc.field, exc.message) from None
+    except InputError as exc:
+        raise BadRequest(exc.field, exc.message) from None
+
+
+def record_body(entity: Literal["household", "site"]) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads a household or site: a placeholder that ``create_app``
+    fills with the knowledge base's own model (its vocabulary decides the fields)."""
+    return {"x-houfu-record": entity}
+
+
+def _as_given(value: Any) -> str:
+    """A fact's value as the input file writes it (true, 72, "local"), never Python's True or None."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,196 @@
+"""The caseworker's pages (caseworkers and supervisors; a stranger is sent to /login): the home page and its
+form, the interview, a decision record with its letter and its reasons, a household's history and the
+difference between two of its records. Server-rendered jinja2 in zh (``?lang=en`` for English), no JavaScript
+needed."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from houfu.engine.results import Firing
+from houfu.io.inputs import InputError, parse_record
+from houfu.io.reader import ReadError, read_bytes
+from houfu.kb.facts import Household
+from houfu.kb.loader import KB, FieldError
+from houfu.present.briefs import render_brief
+from houfu.present.interview import apply_answers
+from houfu.present.letters import (
+    action_summary,
+    amounts_for,
+    household_letter,
+    question,
+    short_cite,
+    split_refs,
+)
+from houfu.records.store import DecisionRecord, RecordError, diff_records, explain_record
+
+from ..deps import (
+    MAX_BODY,
+    CaseworkerPage,
+    CsrfChecked,
+    Lang,
+    Pages,
+    PagesDep,
+    Service,
+    ServiceDep,
+    StoreDep,
+    caseworker_page,
+)
+from ..errors import BadRequest, Denied
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(caseworker_page)])
+
+#: Questions the interview page asks at a time, most decisive first.
+INTERVIEW_BATCH = 3
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, pages: PagesDep, lang: Lang = "zh") -> HTMLResponse:
+    return pages.render("service_home.html.j2", lang, request, error="", text="")
+
+
+@router.post("/households", response_class=HTMLResponse)
+def new_household(request: Request, user: CaseworkerPage, _: CsrfChecked, service: ServiceDep,
+                  text: str = Form(..., max_length=MAX_BODY), lang: Lang = Form("zh")) -> Any:
+    try:
+        raw = read_bytes(text.encode("utf-8"), as_json=False).data
+        record = parse_record(raw, Household, "form", service.kb)
+        report = service.decide(record, None, user, text)
+    except (ReadError, InputError, BadRequest) as exc:
+        return service.pages.render("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}",
+                                    text=text)
+    return RedirectResponse(f"/records/{report.record_id}?lang={lang}", status_code=303)
+
+
+# --- a decision record ------------------------------------------------------------------------------------------
+
+def _record_or_404(store: StoreDep, record_id: str) -> DecisionRecord:
+    try:
+        return store.get(record_id[:64])
+    except RecordError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+RecordDep = Annotated[DecisionRecord, Depends(_record_or_404)]
+
+
+@router.get("/records/{record_id}", response_class=HTMLResponse)
+def record_page(request: Request, rec: RecordDep, service: ServiceDep, lang: Lang = "zh") -> HTMLResponse:
+    kb = service.kb
+    summary = action_summary(kb, rec.report, lang) if rec.entity == "household" else None
+    return service.pages.render("service_record.html.j2", lang, request, rec=rec, report=rec.report,
+                                summary=summary, cite=lambda doc, number: short_cite(kb, doc, number, lang))
+
+
+@router.get("/records/{record_id}/letter", response_class=HTMLResponse)
+def letter_page(rec: RecordDep, service: ServiceDep, lang: Lang = "zh") -> HTMLResponse:
+    return HTMLResponse(render_brief("household", household_letter(service.kb, rec.report, lang), lang, "html"))
+
+
+@router.get("/records/{record_id}/why/{measure_id}", response_class=HTMLResponse)
+def why_page(request: Request, rec: RecordDep, measure_id: str, service: ServiceDep, lang: Lang = "zh") -> HTMLResponse:
+    kb = service.kb
+    entry = rec.report.by_id(measure_id[:100])
+    if entry is None:
+        raise HTTPException(404, f"record {rec.record_id} has no measure {measure_id[:100]!r}")
+    return service.pages.render(
+        "service_why.html.j2", lang, request, rec=rec, report=rec.report, d=entry, amounts=amounts_for(kb, entry),
+        x=explain_record(service.evaluator, rec, entry.measure_id), split_refs=split_refs,
+        ask=lambda fact: question(kb, fact, rec.report.member_names, lang, rec.report.entity_names),
+        cite=lambda doc, number: short_cite(kb, doc, number, lang), quote_of=lambda f: _quote(kb, f))
+
+
+def _quote(kb: KB, firing: Firing) -> str:
+    """The verbatim text behind a rule that fired: the concept's or the measure's quote, else its clause."""
+    if firing.kind.value == "concept" and firing.name in kb.concepts:
+        return kb.concepts[firing.name].quote
+    if firing.name in kb.measures:
+        return kb.measures[firing.name].quote
+    return kb.clauses[firing.clause_id].text
+
+
+# --- a household's records ------------------------------------------------------------------------------------
+
+@router.get("/households/")
+def find_household(hid: str = "", lang: Lang = "zh") -> RedirectResponse:
+    """The home page's "history by household id" form without JavaScript; an empty id goes back home (it used
+    to come back here, for ever)."""
+    if not hid.strip():
+        return RedirectResponse(f"/?lang={lang}", status_code=303)
+    return RedirectResponse(f"/households/{quote(hid[:200], safe='')}?lang={lang}", status_code=303)
+
+
+@router.get("/households/{household_id}", response_class=HTMLResponse)
+def history(request: Request, household_id: str, pages: PagesDep, store: StoreDep, lang: Lang = "zh") -> HTMLResponse:
+    return pages.render("service_history.html.j2", lang, request, household_id=household_id,
+                        records=store.list(household_id[:200]))
+
+
+@router.get("/households/{household_id}/diff", response_class=HTMLResponse)
+def diff_page(request: Request, household_id: str, before: str, after: str, pages: PagesDep, store: StoreDep,
+              lang: Lang = "zh") -> HTMLResponse:
+    try:
+        diff = diff_records(store.get(before[:64]), store.get(after[:64]))
+    except RecordError as exc:
+        raise HTTPException(404, str(exc)) from None
+    if household_id not in (diff.before.subject_id, diff.after.subject_id):
+        raise HTTPException(404, f"neither record is of {household_id[:200]!r}")
+    return pages.render("service_diff.html.j2", lang, request, household_id=household_id, diff=diff,
+                        measures={d.measure_id: d for d in diff.after.report.determinations})
+
+
+# --- the interview: the shared questions (ranked, gated, with choices), a few at a time ---------------------------
+
+@router.post("/interview", response_class=HTMLResponse)
+async def interview(request: Request, user: CaseworkerPage, _: CsrfChecked, service: ServiceDep,
+                    lang: Lang = Form("zh")) -> Any:
+    """Start (``text``: what is known so far) or go on (``state`` and the answers ``fact_i``/``answer_i``)."""
+    kb, pages = service.kb, service.pages
+    form = await request.form()
+    if "state" not in form:
+        try:
+            raw = read_bytes(str(form.get("text", "")).encode("utf-8"), as_json=False).data
+        except ReadError as exc:
+            return pages.render("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}",
+                                text=str(form.get("text", "")))
+        if not isinstance(raw, dict):
+            return pages.render("service_home.html.j2", lang, request, error="-: expected a mapping of household facts",
+                                text=str(form.get("text", "")))
+        return _interview_page(request, service, pages, lang, raw, [], {}, {})
+    try:
+        raw = json.loads(str(form["state"]))
+        skipped: list[str] = [str(x) for x in json.loads(str(form.get("skipped", "[]")))]
+        report = service.evaluator.determine(parse_record(raw, Household, "interview", kb), None)
+    except (ValueError, TypeError, InputError, FieldError):
+        raise Denied(400, "the interview's state is damaged; start again from the home page", True) from None
+    given = [(str(form.get(f"fact_{i}", "")), str(form.get(f"answer_{i}", "")).strip())
+             for i in range(INTERVIEW_BATCH)]
+    raw, blank, problems = apply_answers(raw, {q.fact: q for q in report.questions}, given, kb)
+    skipped += blank
+    answers = {fact: text for fact, text in given if fact in problems}  # shown again beside their problem
+    if form.get("finish") and not problems:
+        # As received: what the caseworker entered to start with and every answer accepted since, as JSON.
+        done = service.decide(parse_record(raw, Household, "interview", kb), None, user,
+                              json.dumps(raw, ensure_ascii=False))
+        return RedirectResponse(f"/records/{done.record_id}?lang={lang}", status_code=303)
+    return _interview_page(request, service, pages, lang, raw, skipped, problems, answers)
+
+
+def _interview_page(request: Request, service: Service, pages: Pages, lang: Lang, raw: dict[str, Any],
+                    skipped: list[str], problems: dict[str, Any], answers: dict[str, str]) -> HTMLResponse:
+    kb = service.kb
+    try:
+        record = parse_record(raw, Household, "interview", kb)
+        report = service.evaluator.determine(record, None)
+    except (InputError, FieldError) as exc:
+        return pages.render("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}",
+                            text=json.dumps(raw, ensure_ascii=False, indent=2))
+    questions = [q for q in report.questions if q.fact not in skipped][:INTERVIEW_BATCH]
+    return pages.render("service_interview.html.j2", lang, request, report=report, questions=questions,
+                        summary=action_summary(kb, report, lang), state=json.dumps(raw, ensure_ascii=False),
+                        skipped=json.dumps(skipped), problems=problems, answers=answers)
