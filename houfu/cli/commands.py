@@ -497,6 +497,20 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @click.option("--requests", "requests_dir", type=click.Path(file_okay=False, path_type=Path),
               help="A folder for the data requests: one XLSX per body that holds missing facts (医保局, 民政局 …), "
                    "one row per household and fact.")
+@click.option("--worklists", "worklists_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="A folder for the worklists (政策找人): one XLSX per responsible department, one row per household "
+                   "and measure to act on or confirm, with answer columns; the run and its rows are kept in the "
+                   "records store (--data-dir, --database) for `houfu worklist import`.")
+@click.option("--clocks", "clocks_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A county's own deadlines for household cases (YAML, saying whose rule it is; "
+                   "examples/county-clocks.yaml): due_on and overdue on the determinations and worklists.")
+@click.option("--since", "since_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="An earlier determinations file (houfu screen -o, last month's): the change list (newly applying, "
+                   "newly satisfied, newly undetermined, no longer applying; households joined and left) leads the "
+                   "report, every change goes to *.changes.csv, and the worklists keep only what is new.")
+@click.option("--all", "all_rows", is_flag=True, help="With --since: the worklists list every open case, not only "
+                                                      "what is new.")
+@store_options
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Every rejected row (file, row, column, reason) as CSV; default beside --output.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
@@ -521,7 +535,9 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @json_option
 @click.pass_context
 def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, businesses: Path | None, as_sites: bool,
-               output: Path | None, report_path: Path | None, requests_dir: Path | None, errors_path: Path | None,
+               output: Path | None, report_path: Path | None, requests_dir: Path | None, worklists_dir: Path | None,
+               clocks_path: Path | None, since_path: Path | None, all_rows: bool, data_dir: Path | None,
+               database: str | None, errors_path: Path | None,
                lang: str, encoding: str | None, columns_path: Path | None, suggest_path: Path | None,
                jurisdiction: str | None, dask_address: str | None, workers: int, quiet: bool,
                as_of: dt.datetime | None, as_json: bool) -> None:
@@ -567,10 +583,14 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
         raise BadInput(f"{output}: -: the determinations are written as .parquet, .csv, .xlsx or .jsonl")
     if report_path is not None and report_path.suffix.lower() not in (".html", ".md", ".xlsx"):
         raise BadInput(f"{report_path}: -: the report is written as .html, .md or .xlsx")
-    if requests_dir is not None and (requests_dir.exists() and not requests_dir.is_dir()
-                                     or not requests_dir.parent.is_dir()):
-        raise BadInput(f"{requests_dir}: -: --requests names a folder (created if its parent exists); one XLSX "
-                       "per body is written in it")
+    for folder, flag in ((requests_dir, "--requests"), (worklists_dir, "--worklists")):
+        if folder is not None and (folder.exists() and not folder.is_dir() or not folder.parent.is_dir()):
+            raise BadInput(f"{folder}: -: {flag} names a folder (created if its parent exists); one XLSX "
+                           "per body is written in it")
+    if all_rows and since_path is None:
+        raise BadInput("--all: -: --all is for --since (every open case on the worklists, not only what is new)")
+    if worklists_dir is not None and as_sites:
+        raise BadInput("--worklists: -: worklists are of households; a table of sites has none")
     when = _date(as_of) or dt.date.today()
     if dask_address:
         given = [name for name, v in (("--columns", columns_path), ("--jurisdiction", jurisdiction),
@@ -590,14 +610,20 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
             raise BadInput(str(exc)) from None
         click.echo(f"{n} household(s) screened on Dask", err=True)
         return
+    import contextlib
+
     from houfu.screen.run import screen_files
 
-    try:
-        run = screen_files(_kb(ctx), _evaluator(ctx), caseload, members, businesses, encoding,
-                           "site" if as_sites else "household", when, output, report_path, errors_path, lang,
-                           _progress(quiet or as_json), workers, columns_path, jurisdiction, requests=requests_dir)
-    except TableError as exc:
-        raise BadInput(str(exc)) from None
+    keeping = RecordOptions(True, None, data_dir, database)
+    with keeping.store() if worklists_dir is not None else contextlib.nullcontext() as store:
+        try:
+            run = screen_files(_kb(ctx), _evaluator(ctx), caseload, members, businesses, encoding,
+                               "site" if as_sites else "household", when, output, report_path, errors_path, lang,
+                               _progress(quiet or as_json), workers, columns_path, jurisdiction,
+                               requests=requests_dir, worklists=worklists_dir, clocks=clocks_path, store=store,
+                               user=keeping.user, since=since_path, all_rows=all_rows)
+        except TableError as exc:
+            raise BadInput(str(exc)) from None
     totals = run.totals
     for said in run.notes:
         click.echo(f"{'Warning' if said.warning else 'Note'}: {said.text(lang)}", err=True)
@@ -627,6 +653,11 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
                    + (f"; determinations in {output}" if output else "")
                    + (f"; report in {report_path}" if report_path else "")
                    + (f"; data requests in {requests_dir}" if requests_dir else "")
+                   + (f"; {sum(run.changes.counts.values())} change(s) since {since_path.name} in "
+                      f"{run.changes.households} household(s), {run.changes.joined} joined, {run.changes.left} left"
+                      if since_path is not None and run.changes is not None else "")
+                   + (f"; {run.worklist_rows} worklist row(s) for {len(run.worklists)} department(s) in "
+                      f"{worklists_dir} (screen id {run.screen_id})" if worklists_dir else "")
                    + (f"; rejected rows in {run.errors_path}" if run.errors_path else ""))
     assert totals.rows_in == totals.screened + totals.rejected, "every input row is screened or rejected"
     if totals.errors:
@@ -912,6 +943,119 @@ def users_add(name: str, role: str, password_stdin: bool, data_dir: Path | None,
 
 
 # --- decision records --------------------------------------------------------
+
+
+@main.group("worklist")
+def worklist_group() -> None:
+    """Departments' worklists (政策找人): their answers taken back, and where each department stands."""
+
+
+@worklist_group.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--user", help="Who imports (default $HOUFU_USER or $USER).")
+@store_options
+@as_of_option
+def worklist_import(files: tuple[Path, ...], user: str | None, data_dir: Path | None, database: str | None,
+                    as_of: dt.datetime | None) -> None:
+    """Read filled worklists back: each answer becomes an append-only record linked to the screen run, the
+    department and the measure. Rows that do not match the list sent (an edited key, a measure not on it, a date
+    in the future) are refused one by one with the reason (exit 2); importing a file twice adds nothing.
+
+    \b
+    Example:
+      houfu worklist import out/worklists/定南县人社局.xlsx out/worklists/定南县民政局.xlsx
+    """
+    from houfu.screen.worklists import WorklistError, import_worklists
+
+    keeping = RecordOptions(True, user, data_dir, database)
+    with keeping.store() as store:
+        try:
+            got = import_worklists(store, list(files), keeping.user, _date(as_of) or dt.date.today())
+        except WorklistError as exc:
+            raise BadInput(str(exc)) from None
+    for r in got.refused:
+        click.echo(f"Refused: {r.text()}", err=True)
+    click.echo(f"{len(got.files)} file(s): {got.added} answer(s) kept, {got.already} already kept, "
+               f"{got.unanswered} row(s) not answered yet, {len(got.refused)} refused", err=True)
+    if got.refused:
+        sys.exit(2)
+
+
+@worklist_group.command("status")
+@click.option("--department", help="One department (its id in bodies.yaml).")
+@click.option("--screen", "screen_id", help="A screen run's id (default: the latest that sent worklists).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@store_options
+@as_of_option
+@json_option
+@click.pass_context
+def worklist_status_cmd(ctx: click.Context, department: str | None, screen_id: str | None, lang: str,
+                        data_dir: Path | None, database: str | None, as_of: dt.datetime | None,
+                        as_json: bool) -> None:
+    """Per department: rows listed, open (no answer yet), confirmed, done, returned, needing information, and
+    overdue (past the due date and neither done nor returned) on --as-of (default today).
+
+    \b
+    Example:
+      houfu worklist status --department dn_hrss --as-of 2026-11-20
+    """
+    from houfu.screen.worklists import worklist_status
+
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        run, rows = worklist_status(_kb(ctx), store, _date(as_of) or dt.date.today(), screen_id, department, lang)
+    if as_json:
+        click.echo(json.dumps({"screen_id": run, "departments": [r.as_dict() for r in rows]}, ensure_ascii=False,
+                              indent=2))
+        return
+    if run is None:
+        click.echo("No worklists have been sent (houfu screen CASELOAD --worklists DIR).", err=True)
+        return
+    click.echo(f"screen {run}")
+    click.echo(f"{'department':<28} {'listed':>7} {'open':>7} {'confirmed':>9} {'done':>6} {'returned':>8} "
+               f"{'needs info':>10} {'overdue':>7}")
+    for r in rows:
+        click.echo(f"{r.name[:28]:<28} {r.listed:>7} {r.open:>7} {r.confirmed:>9} {r.done:>6} {r.returned:>8} "
+                   f"{r.needs_info:>10} {r.overdue:>7}")
+
+
+@worklist_group.command("tracker")
+@click.option("--list", "list_id", default="zero_employment", show_default=True,
+              help="A list of policies/lists.yaml.")
+@click.option("--clocks", "clocks_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A county's own clocks file; its clock for the list times each household.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@store_options
+@as_of_option
+@json_option
+@click.pass_context
+def worklist_tracker(ctx: click.Context, list_id: str, clocks_path: Path | None, lang: str, data_dir: Path | None,
+                     database: str | None, as_of: dt.datetime | None, as_json: bool) -> None:
+    """The 动态清零 tracker: each household on the list from the first screen kept that listed it until one no
+    longer does, with the departments' answers and its days open against the list's clock.
+
+    \b
+    Example:
+      houfu worklist tracker --clocks examples/county-clocks.yaml --as-of 2026-12-31
+    """
+    from houfu.io.limits import TableError
+    from houfu.screen.run import list_tracker
+
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        try:
+            got = list_tracker(_kb(ctx), store, _date(as_of) or dt.date.today(), list_id, clocks_path, lang)
+        except TableError as exc:
+            raise BadInput(str(exc)) from None
+    if got is None:
+        click.echo(f"No screen kept in the records store lists {list_id} (houfu screen … --worklists DIR).", err=True)
+        return
+    if as_json:
+        click.echo(json.dumps(got.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{got.title}: {got.screens} screen(s); {got.open} open ({got.new} new), {got.cleared} cleared by "
+               f"the latest, {got.overdue} overdue" + (f"; clock {got.clock}" if got.clock else "; no clock given"))
+    for t in got.listed:
+        click.echo(f"{t.household}\tfirst {t.first_seen}\t{'cleared ' + str(t.cleared_on) if t.cleared_on else 'open'}"
+                   f"\t{t.days_open} day(s){' OVERDUE' if t.overdue else ''}\t{'; '.join(t.answers)}")
 
 
 @main.group("records")

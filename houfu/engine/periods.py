@@ -22,11 +22,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from houfu.kb.models import Document, Quota
+from houfu.kb.models import Clock, DayCount, Document, Quota
 
 from .results import PeriodCheck, Status
 
-__all__ = ["Period", "judge", "period_of", "quota_plan"]
+__all__ = ["CalendarError", "Period", "add_days", "due_on", "is_working_day", "judge", "overdue", "period_of",
+           "quota_plan"]
 
 
 @dataclass(frozen=True)
@@ -111,3 +112,50 @@ def judge(plan: list[Period], counts: Mapping[str, int] | None) -> tuple[Status,
     if unknown:
         return Status.undetermined, checks, True
     return (Status.met if ended else Status.not_due), checks, False
+
+
+# --- a household case's clock, on China's calendar ---------------------------------------------------------------
+
+
+class CalendarError(ValueError):
+    """A working day asked of a year the official calendar's data does not cover: never guessed."""
+
+
+def is_working_day(day: dt.date) -> bool:
+    """Whether ``day`` is a working day on China's official calendar (国务院办公厅 holiday notices): weekends and
+    public holidays off, make-up working days (调休, a Saturday or Sunday worked) on. The calendar is the
+    ``chinese-calendar`` package's data; a year it does not hold raises CalendarError."""
+    import chinese_calendar
+
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError as exc:  # the package's word for a year without data
+        raise CalendarError(f"{day.isoformat()}: the official calendar's data (chinese-calendar) does not cover "
+                            f"{day.year}; working days past it are not guessed ({exc})") from None
+
+
+def add_days(start: dt.date, days: int, count: DayCount) -> dt.date:
+    """The day ``days`` natural or working days after ``start`` (``start`` is day 0). With working days, the
+    last day is the ``days``-th working day after ``start``; 0 working days is ``start`` itself."""
+    if count is DayCount.natural:
+        return start + dt.timedelta(days=days)
+    day, left = start, days
+    while left > 0:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            left -= 1
+    return day
+
+
+def due_on(clock: Clock, start: dt.date) -> dt.date:
+    """The last day a case may be done on: the clock's fixed date, or its days counted from ``start`` (the day of
+    the event it runs from)."""
+    if clock.date is not None:
+        return clock.date
+    assert clock.days is not None  # Clock's validator: days or date
+    return add_days(start, clock.days, clock.count)
+
+
+def overdue(due: dt.date | None, as_of: dt.date) -> bool:
+    """Past its last day on ``as_of`` (the last day itself is still in time)."""
+    return due is not None and as_of > due

@@ -717,6 +717,46 @@ class Handler(Strict):
     reason: str = Field(description="why this office: the statute or duty (basis duty), or how the text names it")
 
 
+class ClockEvent(str, Enum):
+    """What a household case's clock runs from."""
+
+    listed = "listed"  # the day the case is put on its department's worklist: the screen's as-of date
+
+
+class DayCount(str, Enum):
+    """How a clock counts its days."""
+
+    natural = "natural"  # 日、天: every calendar day
+    working = "working"  # 工作日: China's official calendar, holidays off and make-up days (调休) on
+
+
+class Clock(Strict):
+    """A deadline for one household's case: ``days`` (natural or working) from an event, or a fixed ``date``.
+
+    A measure's ``clock`` is the text's own (``clause`` and ``quote``, verbatim); where the text sets none, a county
+    may give its own rule in a separate file (houfu.kb.clocks), which says whose rule it is. houfu invents none."""
+
+    runs_from: ClockEvent = ClockEvent.listed
+    days: int | None = Field(default=None, ge=0, description="how many days after the event (the event's day is "
+                                                              "day 0); with `count`")
+    count: DayCount = DayCount.natural
+    date: dt.date | None = Field(default=None, description="a fixed last day, instead of `days`")
+
+    @model_validator(mode="after")
+    def _one(self) -> Clock:
+        if (self.days is None) == (self.date is None):
+            raise ValueError("a clock gives either `days` or `date`, not both or neither")
+        return self
+
+
+class TextClock(Clock):
+    """A clock the text itself sets for a measure: the clause and its words, verbatim."""
+
+    clause: str
+    quote: str = Field(description="the words that set it (15日内, 20个工作日内), verbatim")
+    reading: str = Field(description="how the words became the clock (whether 内 includes the last day)")
+
+
 class Register(Strict):
     """A record a body keeps that holds input facts (policies/vocabulary.yaml ``registers``), where a missing fact
     is asked for: 医保 参保登记, 民政 低保台账, 公安 户籍 … houfu's reading of who keeps the data, with its basis.
@@ -790,6 +830,8 @@ class Measure(Strict):
     named: list[Named] = []
     bearer: Bearer | None = None
     handler: Handler | None = None
+    clock: TextClock | None = Field(default=None, description="the deadline the text sets for a household's case "
+                                                               "under this measure; null where it sets none")
     plain: Plain | None = Field(default=None, description="required for every measure with a household rule")
     qualifiers: list[Qualifier] = []
     references: list[Reference] = []

@@ -26,7 +26,7 @@ from houfu.engine.evaluator import EngineKind, Evaluator, flatten
 from houfu.engine.results import Amount, Explanation, Report
 from houfu.kb.facts import Household, Site
 
-__all__ = ["ROLES", "DecisionRecord", "RecordDiff", "RecordError", "RecordStore", "Replay", "ScreenRecord", "Users",
+__all__ = ["ROLES", "Answer", "DecisionRecord", "WorklistItem", "RecordDiff", "RecordError", "RecordStore", "Replay", "ScreenRecord", "Users",
            "default_url",
            "diff_records", "explain_record"]
 
@@ -62,6 +62,42 @@ _SCREENS = sa.Table(
     sa.Column("summary", sa.Text),
 )
 
+_LISTS = sa.Table(
+    "worklist_lists", sa.MetaData(),
+    sa.Column("screen_id", sa.String(32), primary_key=True),
+    sa.Column("department", sa.String(80), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("rows", sa.Integer),
+    sa.Column("items", sa.LargeBinary),
+)
+
+_SIGHTINGS = sa.Table(
+    "list_sightings", sa.MetaData(),
+    sa.Column("screen_id", sa.String(32), primary_key=True),
+    sa.Column("list_id", sa.String(80), primary_key=True),
+    sa.Column("as_of", sa.Date),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("members", sa.LargeBinary),
+)
+
+_ANSWERS = sa.Table(
+    "worklist_answers", sa.MetaData(),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("digest", sa.String(64)),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("user_name", sa.String(100)),
+    sa.Column("screen_id", sa.String(32)),
+    sa.Column("item_key", sa.String(16)),
+    sa.Column("department", sa.String(80)),
+    sa.Column("household", sa.String(200)),
+    sa.Column("measure", sa.String(120)),
+    sa.Column("result", sa.String(20)),
+    sa.Column("note", sa.Text),
+    sa.Column("person", sa.String(100)),
+    sa.Column("answered_on", sa.Date),
+    sa.Column("facts", sa.Text),
+    sa.Column("source", sa.String(300)),
+)
 
 _USERS = sa.Table(
     "users", sa.MetaData(),
@@ -107,6 +143,47 @@ class ScreenRecord(BaseModel):
     screened: int
     rejected: int
     summary: dict[str, Any]
+
+
+class WorklistItem(BaseModel):
+    """One row of a department's worklist as it was sent: the key printed in the workbook and what it stands for."""
+
+    screen_id: str
+    item_key: str
+    department: str
+    household: str
+    measure: str
+    site: str | None = None
+    action: str
+    facts: str = ""
+    due_on: dt.date | None = None
+
+
+class Answer(BaseModel):
+    """A department's answer to one worklist row, as given (append-only; a later answer is a new record)."""
+
+    screen_id: str
+    item_key: str
+    department: str
+    household: str
+    measure: str
+    result: str  # confirmed, returned, needs_info, done (houfu.screen.worklists.RESULTS)
+    note: str | None = None
+    person: str | None = None
+    answered_on: dt.date | None = None
+    facts: dict[str, Any] | None = None  # the facts the answer changes: a new record of them, never an edit
+    source: str  # the workbook's file name and row
+    user: str = "-"
+    created_at: dt.datetime | None = None
+
+    def digest(self) -> str:
+        """What makes two answers the same answer (importing one file twice adds nothing)."""
+        import hashlib
+
+        key = json.dumps([self.screen_id, self.item_key, self.result, self.note, self.person,
+                          self.answered_on.isoformat() if self.answered_on else None, self.facts],
+                         ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass
@@ -240,9 +317,9 @@ class RecordStore:
 
     def add_screen(self, user: str, as_of: dt.date, kb_version: str, houfu_version: str,
                    files: list[dict[str, Any]], rows_in: int, screened: int, rejected: int,
-                   summary: dict[str, Any]) -> str:
-        """Keep a record of one caseload screened; returns its id."""
-        screen_id = uuid.uuid4().hex
+                   summary: dict[str, Any], screen_id: str | None = None) -> str:
+        """Keep a record of one caseload screened; returns its id (``screen_id`` if given)."""
+        screen_id = screen_id or uuid.uuid4().hex
         with self.engine.begin() as c:
             c.execute(sa.insert(_SCREENS).values(
                 id=screen_id, created_at=dt.datetime.now(dt.UTC), user_name=user or "-", as_of=as_of,
@@ -259,6 +336,112 @@ class RecordStore:
                                  houfu_version=r["houfu_version"], files=json.loads(r["files"]),
                                  rows_in=r["rows_in"], screened=r["screened"], rejected=r["rejected"],
                                  summary=json.loads(r["summary"])) for r in c.execute(q).mappings()]
+
+    def screen(self, screen_id: str) -> ScreenRecord | None:
+        q = sa.select(_SCREENS).where(_SCREENS.c.id == screen_id)
+        with self.engine.connect() as c:
+            r = c.execute(q).mappings().first()
+        if r is None:
+            return None
+        return ScreenRecord(screen_id=r["id"], created_at=_utc(r["created_at"]), user=r["user_name"],
+                            as_of=_date(r["as_of"]), kb_version=r["kb_version"], houfu_version=r["houfu_version"],
+                            files=json.loads(r["files"]), rows_in=r["rows_in"], screened=r["screened"],
+                            rejected=r["rejected"], summary=json.loads(r["summary"]))
+
+    # --- worklists ----------------------------------------------------------------------------------------------
+
+    def add_worklists(self, screen_id: str, lists: dict[str, list[dict[str, Any]]]) -> None:
+        """Each department's list as sent for a screen run: its rows, as one gzipped JSON value per department."""
+        import gzip
+
+        now = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as c:
+            for department, items in lists.items():
+                blob = gzip.compress(json.dumps(items, ensure_ascii=False, default=str).encode(), 6)
+                c.execute(sa.insert(_LISTS).values(screen_id=screen_id, department=department, created_at=now,
+                                                   rows=len(items), items=blob))
+
+    def worklist_items(self, screen_id: str, department: str | None = None) -> dict[str, WorklistItem]:
+        """A screen run's worklist rows by key (one department's, if given)."""
+        import gzip
+
+        q = sa.select(_LISTS).where(_LISTS.c.screen_id == screen_id)
+        if department is not None:
+            q = q.where(_LISTS.c.department == department)
+        out: dict[str, WorklistItem] = {}
+        with self.engine.connect() as c:
+            for r in c.execute(q).mappings():
+                for x in json.loads(gzip.decompress(r["items"])):
+                    out[x["item_key"]] = WorklistItem(screen_id=screen_id, department=r["department"], **x)
+        return out
+
+    def add_sightings(self, screen_id: str, as_of: dt.date, members: dict[str, tuple[list[str], list[str]]]) -> None:
+        """Who was on each list in a screen run (confirmed, to check)."""
+        import gzip
+
+        now = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as c:
+            for list_id, (yes, maybe) in members.items():
+                blob = gzip.compress(json.dumps({"confirmed": sorted(yes), "to_check": sorted(maybe)},
+                                                ensure_ascii=False).encode(), 6)
+                c.execute(sa.insert(_SIGHTINGS).values(screen_id=screen_id, list_id=list_id, as_of=as_of,
+                                                       created_at=now, members=blob))
+
+    def sightings(self, list_id: str) -> list[tuple[str, dt.date, set[str], set[str]]]:
+        """Each screen run's members of a list, oldest first: (screen id, as-of date, confirmed, to check)."""
+        import gzip
+
+        q = (sa.select(_SIGHTINGS).where(_SIGHTINGS.c.list_id == list_id)
+             .order_by(_SIGHTINGS.c.as_of, _SIGHTINGS.c.created_at))
+        out = []
+        with self.engine.connect() as c:
+            for r in c.execute(q).mappings():
+                got = json.loads(gzip.decompress(r["members"]))
+                out.append((r["screen_id"], _date(r["as_of"]), set(got["confirmed"]), set(got["to_check"])))
+        return out
+
+    def worklist_screens(self) -> list[str]:
+        """The screen runs that sent worklists, the latest first."""
+        q = (sa.select(_SCREENS.c.id).where(_SCREENS.c.id.in_(sa.select(_LISTS.c.screen_id).distinct()))
+             .order_by(_SCREENS.c.created_at.desc()))
+        with self.engine.connect() as c:
+            return [r[0] for r in c.execute(q)]
+
+    def add_answers(self, answers: list[Answer]) -> tuple[int, int]:
+        """Keep each answer not already kept; returns (added, already kept). Append-only: an answer that differs
+        from an earlier one for the same row is a new record beside it."""
+        digests = {a.digest(): a for a in answers}
+        with self.engine.begin() as c:
+            have = set()
+            keys = list(digests)
+            for start in range(0, len(keys), 500):
+                have |= {r[0] for r in c.execute(sa.select(_ANSWERS.c.digest).where(
+                    _ANSWERS.c.digest.in_(keys[start:start + 500])))}
+            new = [{"id": uuid.uuid4().hex, "digest": d, "created_at": dt.datetime.now(dt.UTC),
+                    "user_name": a.user or "-", "screen_id": a.screen_id, "item_key": a.item_key,
+                    "department": a.department, "household": a.household, "measure": a.measure, "result": a.result,
+                    "note": a.note, "person": a.person, "answered_on": a.answered_on,
+                    "facts": json.dumps(a.facts, ensure_ascii=False) if a.facts is not None else None,
+                    "source": a.source}
+                   for d, a in digests.items() if d not in have]
+            if new:
+                c.execute(sa.insert(_ANSWERS), new)
+        return len(new), len(answers) - len(new)
+
+    def answers(self, screen_id: str | None = None, department: str | None = None) -> list[Answer]:
+        """The answers kept, oldest first (a screen run's, a department's)."""
+        q = sa.select(_ANSWERS).order_by(_ANSWERS.c.created_at, _ANSWERS.c.id)
+        if screen_id is not None:
+            q = q.where(_ANSWERS.c.screen_id == screen_id)
+        if department is not None:
+            q = q.where(_ANSWERS.c.department == department)
+        with self.engine.connect() as c:
+            return [Answer(screen_id=r["screen_id"], item_key=r["item_key"], department=r["department"],
+                           household=r["household"], measure=r["measure"], result=r["result"], note=r["note"],
+                           person=r["person"], answered_on=_date(r["answered_on"]) if r["answered_on"] else None,
+                           facts=json.loads(r["facts"]) if r["facts"] else None, source=r["source"],
+                           user=r["user_name"], created_at=_utc(r["created_at"]))
+                    for r in c.execute(q).mappings()]
 
     def get(self, record_id: str) -> DecisionRecord:
         with self.engine.connect() as c:

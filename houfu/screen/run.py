@@ -14,15 +14,27 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from houfu.engine.evaluator import Evaluator
 from houfu.io.limits import LIMITS, TableError, TableLimits
 from houfu.io.mapping import ColumnSpec, spec_for
 from houfu.io.notes import Note, errors_header
 from houfu.io.tables import ColumnFate, check_parquet
+from houfu.kb.clocks import CaseClock, case_clocks, load_county_clocks
 from houfu.kb.loader import KB
+from houfu.records.store import RecordStore
 from houfu.screen.caseload_report import RequestFiles, write_report
 from houfu.screen.screener import ScreenRun, ScreenTotals, screen, screen_stream
-from houfu.screen.summary import summarize
+from houfu.screen.summary import (
+    ChangeSummary,
+    TrackerSummary,
+    change_summary,
+    compare_determinations,
+    list_changes,
+    summarize,
+)
+from houfu.screen.worklists import WorklistFiles, track_list
 
 __all__ = ["peak_rss_mb", "progress_bar", "screen_files"]
 
@@ -49,13 +61,47 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
                  errors_path: Path | None, lang: str = "zh",
                  progress: Callable[[int, Callable[[Callable[[int], None] | None], ScreenTotals]], ScreenTotals]
                  | None = None, workers: int = 1, columns: Path | None = None, jurisdiction: str | None = None,
-                 limits: TableLimits = LIMITS, requests: Path | None = None) -> ScreenRun:
+                 limits: TableLimits = LIMITS, requests: Path | None = None, worklists: Path | None = None,
+                 clocks: Path | None = None, store: RecordStore | None = None, user: str = "-",
+                 since: Path | None = None, all_rows: bool = False) -> ScreenRun:
     """Files in, determinations, rejected rows, data requests (one XLSX per body, in ``requests``) and report
     out: what ``houfu screen`` does.
 
     ``columns`` is a county's mapping file over columns.yaml, ``jurisdiction`` the county of rows whose own
     columns (a county column, a site named in sites.yaml) do not say. The rejected rows are written in the
-    user's language, as are the notes and the grouped errors of the run."""
+    user's language, as are the notes and the grouped errors of the run.
+
+    ``clocks`` is a county's own clocks file (houfu.kb.clocks): with it, and with any clock the text sets, the
+    determinations carry ``due_on`` and ``overdue``. ``worklists`` is a folder for one XLSX per department
+    (houfu.screen.worklists); the run and the rows sent are kept in ``store`` under the run's screen id.
+
+    ``since`` is an earlier determinations file: the change list (summary.ChangeSummary) leads the report, every
+    change is written as CSV beside the report (or the determinations), and the worklists keep only what is new
+    (a household and measure whose status changed, and households that joined) unless ``all_rows``."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="houfu-since-") as scratch:
+        before = _read_determinations(since) if since is not None else None
+        if before is not None and output is None:
+            output_kept: Path | None = None
+            output = Path(scratch) / "determinations.parquet"
+        else:
+            output_kept = output
+        if before is not None and output is not None and output.suffix.lower() == ".xlsx":
+            raise TableError(f"{output}: -: with --since the determinations are written as .parquet, .csv or .jsonl")
+        return _screen_files(kb, evaluator, caseload, members, businesses, encoding, entity, as_of, output, report,
+                             errors_path, lang, progress, workers, columns, jurisdiction, limits, requests, worklists,
+                             clocks, store, user, since, before, all_rows, output_kept)
+
+
+def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | None, businesses: Path | None,
+                  encoding: str | None, entity: str, as_of: dt.date, output: Path | None, report: Path | None,
+                  errors_path: Path | None, lang: str,
+                  progress: Callable[[int, Callable[[Callable[[int], None] | None], ScreenTotals]], ScreenTotals]
+                  | None, workers: int, columns: Path | None, jurisdiction: str | None, limits: TableLimits,
+                  requests: Path | None, worklists: Path | None, clocks: Path | None, store: RecordStore | None,
+                  user: str, since: Path | None, before: pa.Table | None, all_rows: bool, output_kept: Path | None
+                  ) -> ScreenRun:
     import csv
 
     from houfu.io.tables import check_content, load_caseload
@@ -81,13 +127,17 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
     tables: list[dict[str, Any]] = []
     item_rows: dict[str, tuple[int, int]] = {}
     asked = RequestFiles(kb, requests, entity, lang) if requests is not None else None
+    timed = _clocks(kb, clocks)
+    due = _due(timed, as_of)
+    listing = WorklistFiles(kb, worklists, lang, due, timed) if worklists is not None and entity == "household" \
+        else None
     if streamable:
         total = check_parquet(caseload, limits).metadata.num_rows
         said: list[Note] = list(spec.notes)
 
         def run_stream(step: Callable[[int], None] | None) -> ScreenTotals:
             got = screen_stream(kb, evaluator, caseload, members, businesses, as_of, output, step, spec,
-                                jurisdiction, limits, said, asked)
+                                jurisdiction, limits, said, asked, due, listing)
             return got if got is not None else ScreenTotals(entity, as_of, kb.version, rows_in=-1)
 
         totals = progress(total, run_stream) if progress is not None else run_stream(None)
@@ -103,24 +153,177 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
         notes, item_rows, fates, tables = loaded.notes, loaded.item_rows, loaded.columns, loaded.tables
 
         def run(step: Callable[[int], None] | None) -> ScreenTotals:
-            return screen(kb, evaluator, loaded, as_of, output, step, workers, asked)
+            return screen(kb, evaluator, loaded, as_of, output, step, workers, asked, due, listing)
 
         totals = progress(loaded.n, run) if progress is not None else run(None)
     assert totals.rows_in == totals.screened + totals.rejected, "every input row is screened or rejected"
-    errors_path = errors_path or (output.with_name(output.stem + ".errors.csv") if output is not None else None)
+    errors_path = errors_path or (output_kept.with_name(output_kept.stem + ".errors.csv") if output_kept is not None
+                                  else None)
     if errors_path is not None and totals.errors:
         with errors_path.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(errors_header(lang))
             w.writerows([e.file, e.row, e.column, e.text(lang)] for e in totals.errors)
     written = asked.close(totals) if asked is not None else {}
-    result = ScreenRun(totals, output, report, errors_path if totals.errors else None, notes, item_rows, fates, tables,
-                       lang, requests, written)
+    result = ScreenRun(totals, output_kept, report, errors_path if totals.errors else None, notes, item_rows, fates,
+                       tables, lang, requests, written)
+    if since is not None and before is not None and output is not None:
+        result.changes = _changes(kb, since, before, output, report or output_kept, lang, listing, all_rows, totals)
+    if output_kept is not None:
+        _write_members(output_kept, totals)
+    if listing is not None:
+        result.screen_id, result.worklists, result.worklist_rows = _send_worklists(
+            listing, store, user, caseload, members, businesses, totals)
+        if store is not None:
+            result.tracker = track_list(kb, store, as_of, timed.get("zero_employment"), lang=lang)
     if report is not None:
         write_report(kb, summarize(kb, result, lang), report)
     # From the first byte read to the report written: what a county waits for.
     totals.seconds = time.perf_counter() - started
     return result
+
+
+def _read_determinations(path: Path) -> pa.Table:
+    """An earlier determinations file (houfu screen -o: .parquet, .csv or .jsonl): its household, measure, status
+    and owners columns."""
+    import pyarrow.csv as pcsv
+    import pyarrow.json as pjson
+    import pyarrow.parquet as pq
+
+    need = ["household", "measure", "status", "owners"]
+    kind = path.suffix.lower()
+    if not path.is_file():
+        raise TableError(f"{path}: -: no such file (--since names an earlier determinations file)")
+    try:
+        if kind == ".parquet":
+            got = pq.read_table(path, columns=need)
+        elif kind == ".csv":
+            got = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(
+                include_columns=need, column_types={c: pa.string() for c in need}))
+        elif kind == ".jsonl":
+            got = pjson.read_json(path).select(need)
+        else:
+            raise TableError(f"{path}: -: --since reads a determinations file of houfu screen -o (.parquet, .csv or "
+                             ".jsonl)")
+    except (OSError, pa.ArrowInvalid, KeyError) as exc:
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise TableError(f"{path}: -: not a determinations file of houfu screen -o (household, measure, status, "
+                         f"owners): {reason}") from None
+    return got
+
+
+def members_file(determinations: Path) -> Path:
+    """The file beside a determinations file that says who was on each of the report's lists."""
+    return determinations.with_name(determinations.stem + ".lists.parquet")
+
+
+def _write_members(output: Path, totals: ScreenTotals) -> None:
+    import pyarrow.parquet as pq
+
+    rows: dict[str, list[str]] = {"household": [], "list": [], "group": []}
+    for list_id, (yes, maybe) in totals.members.items():
+        for group, ids in (("confirmed", yes), ("to_check", maybe)):
+            rows["household"] += ids
+            rows["list"] += [list_id] * len(ids)
+            rows["group"] += [group] * len(ids)
+    pq.write_table(pa.table({k: pa.array(v, pa.string()) for k, v in rows.items()}), members_file(output))
+
+
+def _read_members(path: Path) -> dict[str, tuple[set[str], set[str]]] | None:
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        return None
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    for r in pq.read_table(path).to_pylist():
+        out.setdefault(r["list"], (set(), set()))[0 if r["group"] == "confirmed" else 1].add(r["household"])
+    return out
+
+
+def _changes(kb: KB, since: Path, before: pa.Table, output: Path, beside: Path | None, lang: str,
+             listing: WorklistFiles | None, all_rows: bool, totals: ScreenTotals) -> ChangeSummary:
+    """Compare the run's determinations with the earlier ones; write every change as CSV beside the report (or the
+    determinations); limit the worklists to what is new unless ``all_rows``."""
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    now = _read_determinations(output)
+    changes, joined, left = compare_determinations(before, now)
+    file = None
+    if beside is not None:
+        path = beside.with_name(beside.stem + ".changes.csv")
+        pcsv.write_csv(changes, path)
+        file = str(path)
+    if listing is not None and not all_rows:
+        keys = pc.binary_join_element_wise(changes.column("household"), changes.column("measure"), "\x1f")
+        listing.keep = (set(keys.to_pylist()), set(joined))
+    got = change_summary(kb, since.name, changes, joined, left, lang, file)
+    was = _read_members(members_file(since))
+    if was is None:
+        return got.model_copy(update={"lists_note": f"{members_file(since).name}: not found beside {since.name}; "
+                                                     "the lists are not compared"})
+    return got.model_copy(update={"lists": list_changes(kb, was, totals.members, set(left), lang)})
+
+
+def list_tracker(kb: KB, store: RecordStore, as_of: dt.date, list_id: str, clocks: Path | None, lang: str
+                 ) -> TrackerSummary | None:
+    """The tracker of a list (houfu worklist tracker), timed by a county's clocks file if given."""
+    return track_list(kb, store, as_of, _clocks(kb, clocks).get(list_id), list_id, lang)
+
+
+def _clocks(kb: KB, path: Path | None) -> dict[str, CaseClock]:
+    """Every measure's clock: the text's, and a county's own rules from ``path``."""
+    from houfu.kb.loader import FieldError
+
+    county = None
+    if path is not None:
+        try:
+            county = load_county_clocks(kb, path)
+        except FieldError as exc:
+            raise TableError(f"{path}: {exc.field}: {exc.message}") from None
+    return case_clocks(kb, county)
+
+
+def _due(clocks: dict[str, CaseClock], as_of: dt.date) -> dict[str, dt.date]:
+    """Each timed measure's due date for a case listed on ``as_of``; a working day past the calendar's data is an
+    error (never a guess)."""
+    from houfu.engine.periods import CalendarError, due_on
+
+    out = {}
+    for mid, c in clocks.items():
+        try:
+            out[mid] = due_on(c.clock, as_of)
+        except CalendarError as exc:
+            raise TableError(f"--clocks: {mid}: {exc}") from None
+    return out
+
+
+def _send_worklists(listing: WorklistFiles, store: RecordStore | None, user: str, caseload: Path,
+                    members: Path | None, businesses: Path | None, totals: ScreenTotals
+                    ) -> tuple[str, dict[str, str], int]:
+    """Write the worklists under a new screen id, and keep the run and the rows sent in the store."""
+    import hashlib
+    import uuid
+
+    from houfu.engine.evaluator import HOUFU_VERSION
+
+    screen_id = uuid.uuid4().hex
+    as_of = totals.as_of
+    written, lists = listing.close(screen_id, as_of)
+    if store is not None:
+        files = []
+        for role, p in (("households", caseload), ("members", members), ("businesses", businesses)):
+            if p is not None:
+                data = p.read_bytes()
+                files.append({"role": role, "name": p.name, "bytes": len(data),
+                              "sha256": hashlib.sha256(data).hexdigest()})
+        store.add_screen(user, as_of, totals.kb_version, HOUFU_VERSION, files, totals.rows_in, totals.screened,
+                         totals.rejected, {"status_counts": {k: dict(v) for k, v in totals.status_counts.items()},
+                                           "worklists": {b: Path(p).name for b, p in written.items()}},
+                         screen_id=screen_id)
+        store.add_worklists(screen_id, lists)
+        store.add_sightings(screen_id, as_of, totals.members)
+    return screen_id, written, sum(len(x) for x in lists.values())
 
 
 def _parquet_fates(spec: ColumnSpec, caseload: Path, members: Path | None, businesses: Path | None

@@ -35,8 +35,8 @@ from houfu.kb.loader import KB, FieldError
 from houfu.kb.models import Role
 from houfu.kb.query import site_named
 
-__all__ = ["ACTIONS", "OUTPUT_FORMATS", "ScreenRun", "ScreenTotals", "carriers_of", "determinations_table",
-           "screen", "screen_stream"]
+__all__ = ["ACTIONS", "OUTPUT_FORMATS", "WORK", "ScreenRun", "ScreenTotals", "carriers_of", "determinations_table",
+           "screen", "screen_stream", "worklist_rows"]
 
 OUTPUT_FORMATS = (".parquet", ".csv", ".xlsx", ".jsonl")
 CHUNK = 25000
@@ -121,6 +121,8 @@ class ScreenTotals:
     #: body id -> what it is asked for; "" gathers the facts no register serves for the household's jurisdiction
     requests: dict[str, RequestTotals] = field(default_factory=lambda: defaultdict(RequestTotals))
     site_issues: list[tuple[str, str, str, str]] = field(default_factory=list)  # site, measure, status, clause
+    #: every household on each list, by list id: (confirmed ids, to-check ids), for the change list and the tracker
+    members: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
     errors: list[CellError] = field(default_factory=list)
     seconds: float = 0.0
     item_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -144,6 +146,10 @@ class ScreenTotals:
             getattr(self, name).extend(getattr(other, name)[:max(0, LISTED - len(getattr(self, name)))])
         for name in ("site_issues", "errors"):
             getattr(self, name).extend(getattr(other, name))
+        for k, (yes, maybe) in other.members.items():
+            mine = self.members.setdefault(k, ([], []))
+            mine[0].extend(yes)
+            mine[1].extend(maybe)
 
 
 def carriers_of(kb: KB, measure_id: str) -> tuple[str, ...] | None:
@@ -172,8 +178,13 @@ def _owners_text(kb: KB, measure_id: str, owners: list[Any]) -> str:
 class Screener:
     """Holds what every chunk shares: the evaluators, the programs, the owners of each measure."""
 
-    def __init__(self, kb: KB, evaluator: Evaluator, as_of: dt.date):
+    def __init__(self, kb: KB, evaluator: Evaluator, as_of: dt.date, due: dict[str, dt.date] | None = None,
+                 worklist: Callable[[pa.Table], None] | None = None):
         self.kb, self.evaluator, self.as_of = kb, evaluator, as_of
+        #: measure -> the last day of a case listed on ``as_of`` (its clock, houfu.kb.clocks); none: no clock
+        self.due = due or {}
+        #: where the worklists' rows go, chunk by chunk (worklist_rows)
+        self.worklist = worklist
         self.vector = VectorEvaluator(kb)
         self._owners: dict[str, list[Any]] = {}
         self._carriers: dict[str, tuple[str, ...] | None] = {}
@@ -282,6 +293,10 @@ class Screener:
                 col[rows_of_site[idx] & np.isnan(col)] = value
             decisions = self.vector.decide(p, sub, self.as_of)
             self._add(loaded, idx, sub, decisions, totals, self._areas[code], request)
+            if self.worklist is not None and loaded.entity == "household":
+                got = worklist_rows(self, loaded, idx, decisions, self._areas[code])
+                if got is not None:
+                    self.worklist(got)
             if write is not None:
                 write(determinations_table(self, loaded, idx, sub, decisions))
         self._pending.sort(key=itemgetter(0, 1))
@@ -423,6 +438,9 @@ class Screener:
             t, f = cp.evaluate(caseload)[key]
             lt = totals.lists[name]
             hits = np.flatnonzero(t)
+            members = totals.members.setdefault(name, ([], []))
+            members[0].extend(loaded.ids.take(pa.array(idx[hits])).to_pylist())
+            members[1].extend(loaded.ids.take(pa.array(idx[np.flatnonzero(~(t | f))])).to_pylist())
             lt.confirmed += len(hits)
             for r in hits[:self._room(lt.confirmed_rows)].tolist():
                 i = int(idx[r])
@@ -600,10 +618,87 @@ def determinations_table(s: Screener, loaded: Loaded, idx: npt.NDArray[np.intp],
         hit = first >= 0
         failed_idx[np.flatnonzero(hit) * m + j] = base + first[hit]
     failed = _dictionary(failed_idx, failed_text or [""])
-    return pa.table({"household": household, "measure": measure, "status": status, "amount": amount,
-                     "owners": owners, "missing": missing, "failed": failed,
-                     "kb_version": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n * m, dtype=np.int32)),
-                                                                  pa.array([kb.version]))})
+    columns = {"household": household, "measure": measure, "status": status, "amount": amount,
+               "owners": owners, "missing": missing, "failed": failed,
+               "kb_version": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n * m, dtype=np.int32)),
+                                                            pa.array([kb.version]))}
+    if s.due:
+        # A clock (houfu.kb.clocks) times an open case: one that applies or cannot be told yet. Listed today, a case
+        # is due on its clock's day and not overdue; a later screen (--since) counts from when it was first listed.
+        open_ = np.isin(d.status, [STATUSES.index(Status.applies), STATUSES.index(Status.undetermined)])
+        days = np.array([(s.due[mid] - dt.date(1970, 1, 1)).days if mid in s.due else -1 for mid in d.measures],
+                        dtype=np.int32)
+        cell = np.tile(days, n)
+        valid = open_.reshape(-1) & (cell >= 0)
+        columns["due_on"] = pa.array(cell, type=pa.int32(), mask=~valid).cast(pa.date32())
+        columns["overdue"] = pa.array(cell < (s.as_of - dt.date(1970, 1, 1)).days, mask=~valid)
+    return pa.table(columns)
+
+
+#: what a worklist row asks of its department: act (applies, not yet done), verify (applies; whether it is done
+#: is unknown), collect (cannot tell yet, on a fact the department's own register holds)
+WORK = ("act", "verify", "collect")
+
+
+def worklist_rows(s: Screener, loaded: Loaded, idx: npt.NDArray[np.intp], d: Decisions, area: str | None
+                  ) -> pa.Table | None:
+    """The chunk's rows for the departments' worklists: per household and measure a department carries (its
+    handler, else the bodies the text names as doing it or leading), where the measure applies and is not
+    satisfied (act, or verify where whether it is done is unknown), or cannot be told yet on a fact that department
+    holds in its own register (collect). The facts to confirm are the missing paths (verify: all of them; collect:
+    those the department holds), joined with ';'."""
+    applies, undetermined = STATUSES.index(Status.applies), STATUSES.index(Status.undetermined)
+    n = len(idx)
+    out: dict[str, list[Any]] = {k: [] for k in ("body", "row", "measure", "action", "facts")}
+    for j, mid in enumerate(d.measures):
+        carriers = s.carriers(mid)
+        if not carriers:
+            continue
+        col = d.status[:, j]
+        is_applies, is_open = col == applies, col == undetermined
+        if not (is_applies.any() or is_open.any()):
+            continue
+        paths: dict[str, int] = {}
+        groups = d.missing.get(j, [])
+        for _, ps in groups:
+            for p in ps:
+                paths.setdefault(p, len(paths))
+        ordered = sorted(paths, key=_path_order)
+        bit = {p: 1 << i for i, p in enumerate(ordered)}
+        mask = np.zeros(n, np.int64)
+        for rows, ps in groups:
+            mask[rows] |= sum(bit[p] for p in ps)
+        held = {p: s.kb.registers[r].body if (r := s.holder(p, area)) else "" for p in ordered}
+        for body in carriers:
+            mine = sum(bit[p] for p in ordered if held[p] == body)
+            for action, rows in (("act", np.flatnonzero(is_applies & (mask == 0))),
+                                 ("verify", np.flatnonzero(is_applies & (mask != 0))),
+                                 ("collect", np.flatnonzero(is_open & (mask & mine != 0)))):
+                if not len(rows):
+                    continue
+                keep = mask[rows] & (mine if action == "collect" else -1)
+                patterns, inverse = np.unique(keep, return_inverse=True)
+                texts = [";".join(p for p in ordered if int(v) & bit[p]) for v in patterns.tolist()]
+                out["body"].append(np.full(len(rows), body, dtype=object))
+                out["row"].append(rows)
+                out["measure"].append(np.full(len(rows), mid, dtype=object))
+                out["action"].append(np.full(len(rows), action, dtype=object))
+                out["facts"].append(np.array(texts, dtype=object)[inverse.reshape(-1)])
+    if not out["row"]:
+        return None
+    rows = idx[np.concatenate(out["row"])]
+    where = pa.array(rows)
+    names = loaded.labels.get("name")
+    sites = loaded.labels.get("site")
+    return pa.table({
+        "body": pa.array(np.concatenate(out["body"]), pa.string()).dictionary_encode(),
+        "household": loaded.ids.take(where),
+        "name": names.take(where) if names is not None else pa.nulls(len(rows), pa.string()),
+        "site": sites.take(where) if sites is not None else pa.nulls(len(rows), pa.string()),
+        "measure": pa.array(np.concatenate(out["measure"]), pa.string()).dictionary_encode(),
+        "action": pa.array(np.concatenate(out["action"]), pa.string()).dictionary_encode(),
+        "facts": pa.array(np.concatenate(out["facts"]), pa.string()),
+    })
 
 
 def _dictionary(indices: npt.NDArray[np.int32], values: list[str]) -> pa.DictionaryArray:
@@ -693,20 +788,23 @@ def chunks(n: int, size: int = CHUNK) -> Iterator[npt.NDArray[np.intp]]:
 
 
 #: What forked workers share with the parent (copy-on-write): set just before the pool starts.
-_JOB: tuple[KB, Evaluator, Loaded, dt.date, bool, bool] | None = None
+_JOB: tuple[KB, Evaluator, Loaded, dt.date, bool, bool, dict[str, dt.date] | None, bool] | None = None
 
 
-def _work(rows: npt.NDArray[np.intp]) -> tuple[list[pa.Table], list[pa.Table], ScreenTotals]:
-    """One chunk in a worker process: its determinations and data requests (sent back as Arrow) and its totals."""
+def _work(rows: npt.NDArray[np.intp]) -> tuple[list[pa.Table], list[pa.Table], list[pa.Table], ScreenTotals]:
+    """One chunk in a worker process: its determinations, data requests and worklist rows (sent back as Arrow) and
+    its totals."""
     assert _JOB is not None
-    kb, evaluator, loaded, as_of, write, ask = _JOB
+    kb, evaluator, loaded, as_of, write, ask, due, listing = _JOB
+    listed: list[pa.Table] = []
     screener = _WORKER_SCREENER.get(id(loaded)) or _WORKER_SCREENER.setdefault(id(loaded),
-                                                                                Screener(kb, evaluator, as_of))
+                                                                                Screener(kb, evaluator, as_of, due))
+    screener.worklist = listed.append if listing else None
     tables: list[pa.Table] = []
     totals = ScreenTotals(loaded.entity, as_of, kb.version)
     asked: list[pa.Table] = []
     screener.chunk(loaded, rows, tables.append if write else None, totals, asked.append if ask else None)
-    return tables, asked, totals
+    return tables, asked, listed, totals
 
 
 _WORKER_SCREENER: dict[int, Screener] = {}
@@ -714,7 +812,8 @@ _WORKER_SCREENER: dict[int, Screener] = {}
 
 def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output: Path | None,
            progress: Callable[[int], None] | None = None, workers: int = 1,
-           request: Callable[[pa.Table], None] | None = None) -> ScreenTotals:
+           request: Callable[[pa.Table], None] | None = None, due: dict[str, dt.date] | None = None,
+           worklist: Callable[[pa.Table], None] | None = None) -> ScreenTotals:
     """Screen a loaded caseload; every input row is screened or rejected, and the totals say which.
 
     With ``workers`` > 1 the chunks are decided in forked processes (they share the loaded caseload
@@ -727,7 +826,7 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
     parts = list(chunks(loaded.n, CHUNK if workers <= 1 else max(10_000, min(CHUNK, loaded.n // (4 * workers) + 1))))
     try:
         if workers <= 1 or len(parts) <= 1:
-            screener = Screener(kb, evaluator, as_of)
+            screener = Screener(kb, evaluator, as_of, due, worklist)
             for rows in parts:
                 screener.chunk(loaded, rows, writer, totals, request)
                 if progress is not None:
@@ -736,9 +835,12 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            _JOB = (kb, evaluator, loaded, as_of, writer is not None, request is not None)
+            _JOB = (kb, evaluator, loaded, as_of, writer is not None, request is not None, due, worklist is not None)
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                for rows, (tables, asked, part) in zip(parts, pool.map(_work, parts), strict=True):
+                for rows, (tables, asked, listed, part) in zip(parts, pool.map(_work, parts), strict=True):
+                    for t in listed:
+                        if worklist is not None:
+                            worklist(t)
                     for t in tables:
                         if writer is not None:
                             writer(t)
@@ -858,7 +960,8 @@ def _ranges(positions: npt.NDArray[np.intp], cuts: npt.NDArray[np.intp]) -> npt.
 def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None, businesses: Path | None,
                   as_of: dt.date, output: Path | None, progress: Callable[[int], None] | None = None,
                   spec: ColumnSpec | None = None, jurisdiction: str | None = None, limits: TableLimits = LIMITS,
-                  said: list[Note] | None = None, request: Callable[[pa.Table], None] | None = None
+                  said: list[Note] | None = None, request: Callable[[pa.Table], None] | None = None,
+                  due: dict[str, dt.date] | None = None, worklist: Callable[[pa.Table], None] | None = None
                   ) -> ScreenTotals | None:
     """A Parquet caseload in parts of CHUNK households, with their members and businesses, so memory follows
     the part, not the caseload. Only the id columns are read whole, to find duplicates across parts and each
@@ -892,7 +995,7 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
         ranges[key] = r
         del hh, pos  # only the boundaries are kept
     del ids
-    screener = Screener(kb, evaluator, as_of)
+    screener = Screener(kb, evaluator, as_of, due, worklist)
     totals = ScreenTotals("household", as_of, kb.version)
     writer = Writer(output) if output is not None else None
     main_rows, member_rows, business_rows = (_Rows(spec, path, "household", limits),
@@ -964,6 +1067,13 @@ class ScreenRun:
     requests: Path | None = None
     #: body id ("" for facts no register serves) -> the request list written for it
     requests_files: dict[str, str] = field(default_factory=dict)
+    #: with --worklists: the run's screen id, each department's worklist, and the rows sent in all
+    screen_id: str | None = None
+    worklists: dict[str, str] = field(default_factory=dict)
+    worklist_rows: int = 0
+    #: with --since: the change list (summary.ChangeSummary); with the run kept: the tracker (summary.TrackerSummary)
+    changes: Any = None
+    tracker: Any = None
 
     @property
     def warnings(self) -> list[Note]:

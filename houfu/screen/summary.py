@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
 from houfu.io.notes import message
@@ -174,6 +175,79 @@ class TableRead(_Model):
     source: str
 
 
+class Change(_Model):
+    """One household's measure whose status changed since the earlier screen."""
+
+    household: str
+    measure: str
+    text: str = Field(description="the measure in the summary's language")
+    kind: str = Field(description="newly_applies, newly_satisfied, newly_undetermined or no_longer_applies")
+    before: str | None = Field(description="the status in the earlier screen (None: not decided there)")
+    after: str | None = Field(description="the status now (None: no longer decided, e.g. a document out of force)")
+    owners: str
+
+
+#: The kinds of change the change list counts, in the order it shows them.
+CHANGE_KINDS = ("newly_applies", "newly_satisfied", "newly_undetermined", "no_longer_applies")
+
+
+class ChangeSummary(_Model):
+    """What changed since an earlier screen (``houfu screen NEW --since OLD``): per household and measure, and the
+    households that joined or left the caseload. Counted in full, listed up to LISTED."""
+
+    since: str = Field(description="the earlier determinations file")
+    counts: dict[str, int] = Field(description="kind of change -> (household, measure) pairs")
+    households: int = Field(description="households present in both with at least one change")
+    joined: int
+    left: int
+    joined_listed: list[str]
+    left_listed: list[str]
+    listed: list[Change]
+    file: str | None = Field(None, description="every change, as CSV")
+    lists: list[ListChange] = Field(default=[], description="households new to each list, and cleared from it")
+    lists_note: str | None = Field(None, description="why the lists are not compared (the earlier screen kept none)")
+
+
+class ListChange(_Model):
+    """Households new to one of the report's lists since the earlier screen, and those cleared from it (confirmed
+    there, now neither confirmed nor to check, and still in the caseload)."""
+
+    list_id: str
+    title: str
+    new: int
+    cleared: int
+    new_listed: list[str]
+    cleared_listed: list[str]
+
+
+class Tracked(_Model):
+    """One household on the zero-employment list (动态清零), from the first screen that listed it."""
+
+    household: str
+    first_seen: dt.date
+    cleared_on: dt.date | None = Field(description="the as-of date of the first screen that no longer listed it")
+    employed_since: dt.date | None = Field(description="the date of a department's answer that a member is in work")
+    days_open: int = Field(description="from first seen to cleared (or to the as-of date)")
+    due_on: dt.date | None = Field(description="first seen plus the list's clock (a county's own rule), if given")
+    overdue: bool
+    answers: list[str] = Field(description="the departments' answers about the household, latest first")
+
+
+class TrackerSummary(_Model):
+    """The 动态清零 tracker over the screens kept in the records store."""
+
+    list_id: str
+    title: str
+    as_of: dt.date
+    screens: int
+    open: int
+    new: int = Field(description="first listed by this screen")
+    cleared: int = Field(description="cleared by this screen")
+    overdue: int
+    clock: str | None = Field(description="the list's clock and whose rule it is; None: no clock given")
+    listed: list[Tracked]
+
+
 class ScreenSummary(_Model):
     """A screened caseload: every row accounted for, the determinations counted, the lists, each department's
     workload and each holder's data requests. The CLI (``--json``) and the API answer with it; the report shows it."""
@@ -212,6 +286,8 @@ class ScreenSummary(_Model):
     errors_file: str | None = None
     requests_dir: str | None = None
     screen_id: str | None = Field(None, description="the screen as the service keeps it (the API only)")
+    changes: ChangeSummary | None = Field(None, description="what changed since an earlier screen (--since)")
+    tracker: TrackerSummary | None = Field(None, description="the 动态清零 tracker (a run kept in the records store)")
 
 
 def _ask(kb: KB, path: str, lang: str) -> Ask:
@@ -325,7 +401,9 @@ def summarize(kb: KB, run: ScreenRun | ScreenTotals, lang: str = "zh", *, files:
         output=str(run.output) if files and isinstance(run, ScreenRun) and run.output else None,
         report=str(run.report) if files and isinstance(run, ScreenRun) and run.report else None,
         errors_file=str(run.errors_path) if files and isinstance(run, ScreenRun) and run.errors_path else None,
-        requests_dir=str(run.requests) if files and isinstance(run, ScreenRun) and run.requests else None)
+        requests_dir=str(run.requests) if files and isinstance(run, ScreenRun) and run.requests else None,
+        changes=run.changes if isinstance(run, ScreenRun) and isinstance(run.changes, ChangeSummary) else None,
+        tracker=run.tracker if isinstance(run, ScreenRun) and isinstance(run.tracker, TrackerSummary) else None)
 
 
 #: Site issues listed (all are counted in by_measure).
@@ -340,3 +418,80 @@ def _unfoldered(text: str, files: bool) -> str:
     import re
 
     return re.sub(r"/(?:[^/\s»:]+/)+([^/\s»:]+)", r"\1", text)
+
+
+# --- what changed since an earlier screen ------------------------------------------------------------------------
+
+
+def compare_determinations(old: pa.Table, new: pa.Table) -> tuple[pa.Table, list[str], list[str]]:
+    """Each (household, measure) whose status changed between two determinations tables, of the households in
+    both, with its kind (CHANGE_KINDS) and owners; and the households that joined and that left. A status that
+    changes in another way (applies to does not apply … is no_longer_applies; satisfied to applies is
+    newly_applies) is named by where it arrives."""
+    import pyarrow.compute as pc
+
+    def strings(t: pa.Table, names: list[str]) -> pa.Table:
+        return pa.table({n: t.column(n).cast(pa.string()) for n in names})
+
+    o = strings(old, ["household", "measure", "status", "owners"]).rename_columns(
+        ["household", "measure", "before", "owners_before"])
+    n = strings(new, ["household", "measure", "status", "owners"]).rename_columns(
+        ["household", "measure", "after", "owners"])
+    old_ids, new_ids = pc.unique(o.column("household")), pc.unique(n.column("household"))
+    joined = pc.filter(new_ids, pc.invert(pc.is_in(new_ids, value_set=old_ids))).to_pylist()
+    left = pc.filter(old_ids, pc.invert(pc.is_in(old_ids, value_set=new_ids))).to_pylist()
+    both = pc.filter(new_ids, pc.is_in(new_ids, value_set=old_ids))
+    o = o.filter(pc.is_in(o.column("household"), value_set=both))
+    n = n.filter(pc.is_in(n.column("household"), value_set=both))
+    j = n.join(o, keys=["household", "measure"], join_type="full outer")
+    before, after = j.column("before"), j.column("after")
+    changed = pc.fill_null(pc.not_equal(before, after), True)
+    j = j.filter(changed)
+    before, after = j.column("before").fill_null(""), j.column("after").fill_null("")
+    kind = pc.case_when(
+        pc.make_struct(pc.equal(after, "applies"), pc.equal(after, "satisfied"), pc.equal(after, "undetermined"),
+                       pc.is_in(before, value_set=pa.array(["applies", "satisfied"])),
+                       field_names=["a", "b", "c", "d"]),
+        "newly_applies", "newly_satisfied", "newly_undetermined", "no_longer_applies")
+    owners = pc.coalesce(j.column("owners"), j.column("owners_before"))
+    out = pa.table({"household": j.column("household"), "measure": j.column("measure"), "kind": kind,
+                    "before": j.column("before"), "after": j.column("after"), "owners": owners})
+    out = out.filter(pc.is_valid(out.column("kind")))
+    return out.sort_by([("household", "ascending"), ("measure", "ascending")]), sorted(joined), sorted(left)
+
+
+def change_summary(kb: KB, since: str, changes: pa.Table, joined: list[str], left: list[str], lang: str,
+                   file: str | None = None) -> ChangeSummary:
+    import pyarrow.compute as pc
+
+    counts = {k: 0 for k in CHANGE_KINDS}
+    for k, v in zip(*(pc.value_counts(changes.column("kind")).flatten()), strict=True):
+        counts[k.as_py()] = v.as_py()
+    listed = []
+    for r in changes.slice(0, LISTED_CHANGES).to_pylist():
+        m = kb.measures.get(r["measure"])
+        listed.append(Change(household=r["household"], measure=r["measure"],
+                             text=getattr(m, lang) if m is not None else r["measure"], kind=r["kind"],
+                             before=r["before"], after=r["after"], owners=r["owners"] or ""))
+    return ChangeSummary(since=since, counts=counts, households=len(pc.unique(changes.column("household"))),
+                         joined=len(joined), left=len(left), joined_listed=joined[:LISTED_CHANGES],
+                         left_listed=left[:LISTED_CHANGES], listed=listed, file=file)
+
+
+#: Changes the report lists (every one is counted, and all are in the CSV file).
+LISTED_CHANGES = 200
+
+
+def list_changes(kb: KB, before: dict[str, tuple[set[str], set[str]]], now: dict[str, tuple[list[str], list[str]]],
+                 left: set[str], lang: str) -> list[ListChange]:
+    """Per list: households confirmed now and not before (new), and confirmed before, now neither confirmed nor to
+    check, and not gone from the caseload (cleared)."""
+    out = []
+    for item in kb.lists:
+        was_yes, _ = before.get(item.id, (set(), set()))
+        yes, maybe = (set(x) for x in now.get(item.id, ([], [])))
+        new = sorted(yes - was_yes)
+        cleared = sorted(was_yes - yes - maybe - left)
+        out.append(ListChange(list_id=item.id, title=getattr(item, lang), new=len(new), cleared=len(cleared),
+                              new_listed=new[:LISTED_CHANGES], cleared_listed=cleared[:LISTED_CHANGES]))
+    return out
