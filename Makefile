@@ -58,6 +58,7 @@ lint: $(STAMP) links
 	$(BIN)/mypy
 	for f in policies/*/calculators.py; do $(BIN)/mypy --strict "$$f" || exit 1; done
 	$(BIN)/lint-imports
+	$(BIN)/cog --check --diff --check-fail-msg "run: cog -r docs/cli.md README.md" docs/cli.md README.md
 
 # The tests need PostgreSQL and Chromium: the script installs what is missing (apt-get), starts a throwaway
 # PostgreSQL on 127.0.0.1 and stops it at the end, and the run ends by saying which tests used them.

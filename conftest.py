@@ -1,7 +1,9 @@
-"""Collect rule tests written as data: policies/<doc>/tests/*.yaml (OpenFisca style).
+"""Repository-specific test setup: which tests ran against real servers.
 
-The cases are read and checked by ``houfu.authoring.rulecases`` (the same code as ``houfu test``);
-each case becomes one pytest item per evaluator.
+The rule tests written as data (policies/<doc>/tests/*.yaml) are collected by houfu's pytest plugin,
+``houfu.authoring.pytest_plugin``, installed with houfu as a ``pytest11`` entry point (a county's own policy
+folder runs its cases with plain ``pytest``). It is named here too, so a checkout whose editable install predates
+the entry point still collects them; the entry point has the module's name, so the plugin registers once.
 """
 
 from __future__ import annotations
@@ -10,41 +12,7 @@ from typing import Any
 
 import pytest
 
-
-def pytest_collect_file(parent: Any, file_path: Any) -> Any:
-    if file_path.suffix == ".yaml" and file_path.parent.name == "tests" and "policies" in file_path.parts:
-        return RuleCaseFile.from_parent(parent, path=file_path)
-    return None
-
-
-class RuleCaseFile(pytest.File):
-    def collect(self) -> Any:
-        from houfu.authoring.rulecases import load_cases
-        from houfu.engine.evaluator import EngineKind
-
-        for case in load_cases(self.path):
-            for engine in EngineKind:
-                yield RuleCaseItem.from_parent(self, name=f"{case.name} [{engine.value}]", case=case, engine=engine)
-
-
-class RuleCaseItem(pytest.Item):
-    def __init__(self, *, case: Any, engine: Any, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.case, self.engine = case, engine
-
-    def runtest(self) -> None:
-        from houfu.authoring.rulecases import run_case
-        from houfu.engine.evaluator import evaluator_for
-        from houfu.kb.loader import load_default
-
-        result = run_case(evaluator_for(load_default()), self.case, self.engine, str(self.path))
-        assert result.passed, "; ".join(result.problems)
-
-    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
-        return f"{self.case.name}: {excinfo.value}"
-
-    def reportinfo(self) -> Any:
-        return self.path, 0, self.name
+pytest_plugins = ["houfu.authoring.pytest_plugin"]
 
 
 # --- which tests ran against real servers ----------------------------------------------------------------

@@ -438,3 +438,36 @@ def test_issue_19_qualifiers_bearers_and_glosses(kb):
     assert "台账" not in m["sy.13.political_task"].zh and "台账" not in m["sy.6.labour_survey"].zh
     assert "新建" in m["sy.5.workshop_200"].zh and "newly build" in m["sy.5.workshop_200"].en
     assert "public-welfare" not in m["sy.8.small_site_management"].en
+
+
+def test_the_kinds_of_site_are_the_vocabulary_s_site_type_codes(tmp_path):
+    from houfu.kb.loader import scope_concept_name, site_types
+
+    kb = load(POLICIES)
+    assert site_types(kb.fact_labels) == tuple(kb.fact_labels["site_type"].labels)
+    # shiyan names every kind (no scope fact); dingnan only the county seat (its scope is a derived fact).
+    assert scope_concept_name("shiyan-2019") not in kb.concepts and scope_concept_name("dingnan-2023") in kb.concepts
+    # A kind added to the vocabulary needs no Python: shiyan's four kinds now restrict, and must quote the clause.
+    root = _copy(tmp_path)
+
+    def add_kind(data):
+        fact = next(f for f in data["facts"] if f["id"] == "site_type")
+        fact["labels"]["urban_scattered"] = "城镇分散安置"
+
+    _edit(root / "vocabulary.yaml", add_kind)
+    grown = load(root)
+    assert "urban_scattered" in site_types(grown.fact_labels)
+    assert scope_concept_name("shiyan-2019") in grown.concepts
+    # shiyan's scope words (全市易地扶贫搬迁群众(已搬迁群众)) are its own summary, fine for a scope that restricts
+    # nothing; a restricting scope must quote its clause.
+    shiyan_scope = lambda errs: [e for e in errs if e.key == "scope.zh" and "shiyan" in str(e.file)]  # noqa: E731
+    assert not shiyan_scope(validate(kb)) and shiyan_scope(validate(grown))
+
+
+def test_a_scope_naming_a_kind_of_site_the_vocabulary_lacks_is_an_error_at_load(tmp_path):
+    root = _copy(tmp_path)
+    _edit(root / "dingnan-2023" / "document.yaml",
+          lambda d: d["scope"].update(site_types=["county_seat_centralised"]))
+    with pytest.raises(KBError) as err:
+        load(root)
+    assert err.value.key == "scope.site_types[0]" and "did you mean 'county_seat_centralized'?" in str(err.value)

@@ -119,3 +119,32 @@ def test_the_handler_check_refuses(kb, handler, says):
     m = kb.measures["dn.3.3.dibao"].model_copy(update={"handler": handler})
     errors = [str(e) for e in _check_handler(kb, m, Path("x"), "dn.3.3.dibao")]
     assert any(says in e for e in errors), errors
+
+
+def test_a_gap_sentence_fills_in_a_value_s_words_from_the_data(tmp_path):
+    """未知 / 是 / 否 are policies/wording.yaml's (values), not the engine's: change them and the gap changes."""
+    import shutil
+
+    import yaml
+
+    from houfu.engine.evaluator import Evaluator
+    from houfu.kb.loader import default_policies_dir, load
+
+    site = {"id": "S", "jurisdiction": "dingnan", "site_type": "county_seat_centralized", "has_police_room": True,
+            "police_room_standardized": False}
+
+    def gap(kb):
+        report = Evaluator(kb).determine(kb.models.site.model_validate(site))
+        entry = report.by_id("dn.7.2.police_room")
+        assert entry is not None and entry.status is Status.violated and entry.gap is not None
+        return entry.gap
+
+    shipped = gap(load_default())
+    assert "已设立:是,标准化建设:否" in shipped.zh and "set up: yes, built to standard: no" in shipped.en
+    root = tmp_path / "policies"
+    shutil.copytree(default_policies_dir(), root, ignore=shutil.ignore_patterns("__pycache__", "tests"))
+    data = yaml.safe_load((root / "wording.yaml").read_text(encoding="utf-8"))
+    data["values"] = {"zh": {"unknown": "不详", "yes": "有", "no": "无"}, "en": {"unknown": "?", "yes": "Y", "no": "N"}}
+    (root / "wording.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    changed = gap(load(root))
+    assert "已设立:有,标准化建设:无" in changed.zh and "set up: Y, built to standard: N" in changed.en

@@ -19,7 +19,6 @@ case and the nearest known key, never a silently skipped check.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from houfu.engine.evaluator import EngineKind, Evaluator
 from houfu.engine.results import Report, Status
 from houfu.kb.loader import KB
+from houfu.kb.names import did_you_mean, suggest
 
 __all__ = ["CaseFileError", "CaseResult", "RuleCase", "case_files", "coverage_gaps", "load_cases", "run_case", "run_cases"]
 
@@ -79,9 +79,8 @@ def _field_error(path: Path, name: str, exc: ValidationError) -> CaseFileError:
     loc = ".".join(str(p) for p in err["loc"])
     if err["type"] == "extra_forbidden":
         key = str(err["loc"][-1])
-        hint = difflib.get_close_matches(key, list(RuleCase.model_fields), n=1)
         return CaseFileError(f"{path}: case {name!r}: unknown key {key!r}"
-                             + (f"; did you mean {hint[0]!r}?" if hint else ""))
+                             + did_you_mean(suggest(key, RuleCase.model_fields)))
     return CaseFileError(f"{path}: case {name!r}: {loc}: {err['msg']}")
 
 

@@ -18,8 +18,7 @@ from typing import Any
 import yaml
 
 from houfu.kb.ingest import Draft, DraftClause, DraftParameter, analyse, cn_number
-from houfu.kb.loader import KB
-from houfu.kb.models import SiteType
+from houfu.kb.loader import KB, site_types
 from houfu.kb.validate import qualifier_marks
 
 __all__ = ["PrefixTaken", "ScaffoldResult", "default_prefix", "document_prefixes", "scaffold"]
@@ -210,7 +209,7 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
         if proposed:
             todo.append(f"jurisdiction: the issuer names {kb.jurisdictions[proposed].name}: write `jurisdiction: "
                         f"{proposed}` and draft again with --jurisdiction {proposed}, so body names resolve there")
-    document = _document(doc_id, meta, draft, jurisdiction, ids, todo)
+    document = _document(doc_id, meta, draft, jurisdiction, ids, todo, site_types(kb.fact_labels))
     _write_yaml(folder / "document.yaml", document, f"Metadata, chrome and repairs for {doc_id}: a draft by "
                 "`houfu kb scaffold`. Every `draft: true` and every `todo` is for a person to review.",
                 "document")
@@ -246,7 +245,7 @@ def _proposed_bodies(names: list[str], jurisdiction: str | None) -> list[dict[st
 
 
 def _document(doc_id: str, meta: dict[str, Any], draft: Draft, jurisdiction: str | None, ids: dict[str, str],
-              todo: list[str]) -> dict[str, Any]:
+              todo: list[str], kinds_of_site: tuple[str, ...]) -> dict[str, Any]:
     title = meta.get("title") or "TODO: the title"
     signed = meta.get("signed")
     first = next(iter(ids.values()), "TODO")
@@ -281,7 +280,7 @@ def _document(doc_id: str, meta: dict[str, Any], draft: Draft, jurisdiction: str
         "signed": signed or "1900-01-01", "in_force_from": signed or "1900-01-01", "in_force_until": until["date"] if until else None,
         **({"convention": meta["convention"]} if meta.get("convention") else {}),
         "scope": {"zh": "TODO: the document's scope", "en": "TODO", "clause": first,
-                  "site_types": [t.value for t in SiteType], "households": ["registered_poor", "co_relocated"]},
+                  "site_types": list(kinds_of_site), "households": ["registered_poor", "co_relocated"]},
         "chrome": [{"text": g.scraped, "reason": g.reason, "draft": True} for g in draft.chrome],
         "repairs": [{"scraped": g.scraped, "repaired": g.repaired, "reason": g.reason, "draft": True}
                     for g in draft.repairs if g.repaired is not None],

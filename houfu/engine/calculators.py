@@ -30,6 +30,7 @@ import numpy as np
 from houfu.kb.conditions import Condition
 from houfu.kb.loader import KB, KBError
 from houfu.kb.models import AmountShape, DeclaredCalculator
+from houfu.kb.names import did_you_mean, suggest
 
 from .logic import Facts, Truth, truth
 from .program import Program
@@ -306,12 +307,9 @@ def check_calculators(kb: KB, calculators: Mapping[str, Calculator]) -> list[KBE
     errs = []
     for mid, m in kb.measures.items():
         if m.rule and m.rule.amounts and m.rule.amounts not in calculators:
-            import difflib
-
-            hint = difflib.get_close_matches(m.rule.amounts, list(calculators), n=1)
             path = kb.documents[kb.clause_doc[kb.measure_clause[mid]]].folder / "clauses.yaml"
             errs.append(KBError(path, f"measures[{mid}].rule.amounts", f"unknown calculator {m.rule.amounts!r}"
-                                + (f"; did you mean {hint[0]!r}?" if hint else "")))
+                                + did_you_mean(suggest(m.rule.amounts, calculators))))
     columns = load_column_calculators(kb)
     for c in calculators.values():
         if c.name not in columns:

@@ -10,14 +10,13 @@ plain reference evaluator (``EngineKind.plain``) and turns truth values into a t
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 import threading
 from collections import Counter
 from collections.abc import Mapping
 from enum import Enum
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
 
@@ -35,7 +34,8 @@ from houfu.kb.conditions import (
 )
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError, scope_concept_name
-from houfu.kb.models import Clause, ConsistencyCheck, Document, Measure, Quota
+from houfu.kb.models import Clause, ConsistencyCheck, Document, Measure, Quota, ValueWords
+from houfu.kb.names import did_you_mean, suggest
 from houfu.kb.query import deadline_of, owners_of, resolve_jurisdiction, site_named
 
 from .calculators import Calculator, check_calculators, load_calculators
@@ -421,17 +421,17 @@ class Evaluator:
                 elif r:
                     status, late, missing = _on_time(m, facts, due, as_of)
                     if late:
-                        gap = _gap(m, facts, late=due)
+                        gap = _gap(kb, m, facts, late=due)
                 elif due is not None and as_of <= due:
                     status = Status.not_due  # 2024年底前: not done, and the date has not passed
                 else:
                     status = Status.violated
-                    gap = _gap(m, facts)
+                    gap = _gap(kb, m, facts)
             if m.rule.quota is not None and m.id not in program.through_site:
                 status, periods, missing = _judge_quota(m.rule.quota, kb.documents[doc_id].doc, program, facts,
                                                         as_of)
                 if status is Status.violated:
-                    gap = _gap(m, facts, periods)
+                    gap = _gap(kb, m, facts, periods)
             if m.rule.amounts and status is Status.applies:
                 amounts = self.calculators[m.rule.amounts](program, facts)
         for_members: list[int] = []
@@ -563,9 +563,8 @@ class Evaluator:
         entry = report.by_id(measure_id)
         if entry is None:
             listed = [e.measure_id for e in report.determinations]
-            hint = difflib.get_close_matches(measure_id, listed, n=3, cutoff=0.5)
             raise FieldError("measure", f"{measure_id!r} is not a {report.entity} measure of the documents in force"
-                             + (f"; did you mean {', '.join(hint)}?" if hint else ""))
+                             + did_you_mean(suggest(measure_id, listed, n=3), quoted=False))
         # The member tests need only the program and the facts, not a second evaluation.
         _, program = self._program_for(record, report.as_of)
         facts, _ = self.facts(record, report.as_of)
@@ -630,19 +629,23 @@ def _on_time(m: Measure, facts: Facts, due: dt.date | None, as_of: dt.date) -> t
     return (Status.violated, True, []) if day > due else (Status.met, False, [])
 
 
-def _gap(m: Measure, facts: Facts, periods: list[PeriodCheck] | None = None, late: dt.date | None = None) -> Gap:
+def _gap(kb: KB, m: Measure, facts: Facts, periods: list[PeriodCheck] | None = None,
+         late: dt.date | None = None) -> Gap:
     """The rule's gap sentence filled in; for a quota, once for each period missed (joined); for a task done after
     its deadline (``late``, the deadline), the rule's late_zh/late_en."""
     mins = [p.value for p in m.parameters if p.bound == "min"]
     rule = m.rule
 
-    def fill(template: str | None, lang: str, period: PeriodCheck | None) -> str:
-        values = {k: _fmt(v, lang) for k, v in facts.items() if k != "members"}
-        values["min"] = _fmt(mins[-1], lang) if mins else "?"
+    declared = kb.wording.values if kb.wording is not None else {}
+
+    def fill(template: str | None, lang: Literal["zh", "en"], period: PeriodCheck | None) -> str:
+        words = declared.get(lang)
+        values = {k: _fmt(v, words) for k, v in facts.items() if k != "members"}
+        values["min"] = _fmt(mins[-1], words) if mins else "?"
         if late is not None:
             values["due"] = late.isoformat()
         if period is not None:
-            values.update(period=period.period, count=_fmt(period.count, lang), min=_fmt(period.required, lang))
+            values.update(period=period.period, count=_fmt(period.count, words), min=_fmt(period.required, words))
         return re.sub(r"\{([\w.]+)\}", lambda g: str(values.get(g.group(1), "?")), template or "")
 
     missed: list[PeriodCheck | None] = [p for p in periods or [] if p.status is Status.violated] or [None]
@@ -651,13 +654,13 @@ def _gap(m: Measure, facts: Facts, periods: list[PeriodCheck] | None = None, lat
     return Gap(zh="；".join(fill(zh, "zh", p) for p in missed), en="; ".join(fill(en, "en", p) for p in missed))
 
 
-def _fmt(v: Any, lang: str) -> str:
-    # Gap sentences come from data (rule.gap_zh / gap_en); only the filled-in values are formatted here.
-    words = {"zh": ("未知", "是", "否"), "en": ("unknown", "yes", "no")}[lang]
+def _fmt(v: Any, words: ValueWords | None) -> str:
+    # Gap sentences come from data (rule.gap_zh / gap_en), and so do the words for a value that is no number
+    # (policies/wording.yaml, values); only numbers are formatted here.
     if v is None:
-        return words[0]
+        return words.unknown if words else "?"
     if isinstance(v, bool):
-        return words[1] if v else words[2]
+        return (words.yes if v else words.no) if words else str(v).lower()
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 

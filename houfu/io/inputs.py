@@ -9,7 +9,6 @@ suggest the nearest known field name for a typo. Absent fields stay unknown.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast, get_args
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from houfu.io.reader import LIMITS, ReadError, read_path, safe_text
 from houfu.kb.facts import FieldValueError, Household, Site
 from houfu.kb.loader import KB
+from houfu.kb.names import did_you_mean, suggest
 
 __all__ = ["InputError", "Records", "parse_file", "parse_record", "read_records"]
 
@@ -152,8 +152,7 @@ def _error(exc: ValidationError, model: type[BaseModel], source: str, kb: KB) ->
     field = _loc(loc)
     if err["type"] == "extra_forbidden":
         owner = _owner_model(model, loc)
-        hint = difflib.get_close_matches(name, list(owner.model_fields), n=1)
-        msg = f"unknown field {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+        msg = f"unknown field {name!r}" + did_you_mean(suggest(name, owner.model_fields))
         for item, where in ((kb.models.member, "members"), (kb.models.entity, "entities")):
             if owner is not item and name in item.model_fields:
                 msg = f"{name!r} is a fact of each of the {where}; give it under {where}"

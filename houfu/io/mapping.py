@@ -22,7 +22,6 @@ A mapping file::
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from houfu.io.ledger import RowWords
 from houfu.io.limits import TableError
 from houfu.io.notes import Note, note
 from houfu.kb.loader import KB
+from houfu.kb.names import did_you_mean, suggest
 
 __all__ = ["ColumnSpec", "LEVELS", "norm", "spec_for", "suggestion_file"]
 
@@ -100,7 +100,7 @@ class ColumnSpec:
 
     def near_site(self, name: str) -> str | None:
         """The site a name is close to (by its name or an alias), by the site's own name; never taken for it."""
-        found = difflib.get_close_matches(name.strip(), self.site_names, n=1, cutoff=0.5)
+        found = suggest(name, self.site_names)
         site = self.site(found[0]) if found else None
         return site.name if site is not None else None
 
@@ -124,17 +124,9 @@ class ColumnSpec:
                     best, best_share = fact, share
             if best is not None and best_share >= 0.6:
                 return best
-        key = norm(header)
-        scored: list[tuple[float, str]] = []
-        for spelling, fld in self.headers[level].items():
-            if fld in taken:
-                continue
-            ratio = difflib.SequenceMatcher(None, key, spelling).ratio()
-            scored.append((ratio, fld))
-        scored.sort(reverse=True)
-        if scored and scored[0][0] >= 0.5:
-            return scored[0][1]
-        return None
+        free = {spelling: fld for spelling, fld in self.headers[level].items() if fld not in taken}
+        near = suggest(norm(header), free)
+        return free[near[0]] if near else None
 
     def spellings(self, fact: str) -> dict[str, str | None]:
         """Every spelling of a coded fact -> its code: the code itself, the vocabulary's label, the extras."""
@@ -230,8 +222,7 @@ def _apply_mapping(spec: ColumnSpec, path: Path, encoding: str | None) -> None:
                 spec.headers[level].pop(norm(header), None)
             continue
         if fld not in every:
-            hint = difflib.get_close_matches(fld, sorted(every), n=1, cutoff=0.4)
-            raise TableError(f"{path}: {key}: {fld!r} is not a field" + (f"; did you mean {hint[0]!r}?" if hint else ""))
+            raise TableError(f"{path}: {key}: {fld!r} is not a field" + did_you_mean(suggest(fld, sorted(every))))
         spec.ignored.pop(norm(header), None)
         for level in LEVELS:
             if fld in spec.headers[level].values():
@@ -285,7 +276,7 @@ def _map_sites(spec: ColumnSpec, path: Path, spellings: Mapping[str, Any]) -> No
         if site is None:
             hint = spec.near_site(str(target))
             raise TableError(f"{path}: values.site.{spelling}: {target!r} is not a site in sites.yaml"
-                             + (f"; did you mean {hint!r}?" if hint else ""))
+                             + did_you_mean([hint] if hint else []))
         spec.sites[_site_key(str(spelling))] = site
 
 
@@ -323,7 +314,7 @@ def suggestion_file(spec: ColumnSpec, fates: Iterable[Any], values: Mapping[str,
         value_lines.append(f"  {fact}:   # one of {allowed}")
         spell = spec.spellings(fact)
         for spelling, n in counts.most_common():
-            near = difflib.get_close_matches(spelling, [s for s, c in spell.items() if c], n=1, cutoff=0.5)
+            near = suggest(spelling, [s for s, c in spell.items() if c])
             guess = spell[near[0]] if near else None
             value_lines.append(f"    {quote(spelling)}: {guess if guess else 'null'}   # {n:,} row(s)"
                                + (f"; suggested, close to {near[0]}" if near else ""))

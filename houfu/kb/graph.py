@@ -7,7 +7,6 @@ and JSON exports carry them unchanged.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any, TypeAlias
 import networkx as nx
 
 from .loader import KB, KBError
+from .names import did_you_mean, suggest
 from .query import owners_of, search
 
 #: Node ids are strings with a kind prefix: "body:dn_hrss", "clause:dn.4.3".
@@ -194,9 +194,8 @@ def resolve_body(kb: KB, name: str, jurisdiction: str | None = None) -> str:
                            for b in found)
         raise KBError("bodies.yaml", name, f"names {len(found)} bodies: {listed}; say which (an id, or --jurisdiction)")
     names = [n for b in kb.bodies.values() for n in (b.name, b.en, *b.aliases)]
-    hint = difflib.get_close_matches(name, names, n=3, cutoff=0.3)
-    raise KBError("bodies.yaml", name, "no such department or body"
-                  + (f"; did you mean {', '.join(hint)}?" if hint else ""))
+    raise KBError("bodies.yaml", name, "no such department or body" + did_you_mean(suggest(name, names, n=3),
+                                                                                    quoted=False))
 
 
 def duties(kb: KB, G: Graph, name: str, jurisdiction: str | None = None) -> dict[str, Any]:
@@ -265,9 +264,8 @@ def compare(kb: KB, topic: str, documents: list[str] | None = None) -> dict[str,
         if len(set(documents)) < 2:
             raise KBError("-", "--document", "a comparison needs two or more documents")
     if topic not in kb.topics:
-        hint = difflib.get_close_matches(topic, list(kb.topics), n=3, cutoff=0.3)
-        raise KBError("topics.yaml", topic, "unknown topic" + (f"; did you mean {', '.join(hint)}?" if hint else
-                                                                  f"; topics: {', '.join(kb.topics)}"))
+        raise KBError("topics.yaml", topic, "unknown topic" + (did_you_mean(suggest(topic, kb.topics, n=3), quoted=False)
+                                                                  or f"; topics: {', '.join(kb.topics)}"))
     out = {}
     for doc_id, dkb in kb.documents.items():
         if documents is not None and doc_id not in documents:

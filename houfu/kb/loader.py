@@ -42,11 +42,13 @@ from .models import (
     Part,
     Register,
     ReportList,
+    Scope,
     SiteRecord,
     Topic,
     UnitDef,
     WordingRules,
 )
+from .names import did_you_mean, suggest
 
 _BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -306,19 +308,42 @@ def _index(documents: Mapping[str, DocumentKB]) -> _Index:
     return ix
 
 
-ALL_SITE_TYPES = {"county_seat_centralized", "town_centralized", "central_village", "scattered"}
+#: The vocabulary's fact whose codes are the kinds of site (县城集中安置, 集镇集中安置 …): a document's scope names
+#: some of them, and the list is the vocabulary's, nowhere else.
+SITE_TYPE_FACT = "site_type"
+
+
+def site_types(facts: Mapping[str, FactLabel]) -> tuple[str, ...]:
+    """The kinds of site, in the vocabulary's order: the codes of its ``site_type`` fact."""
+    label = facts.get(SITE_TYPE_FACT)
+    return tuple(label.labels) if label is not None and label.labels else ()
+
+
+def _check_scopes(documents: Mapping[str, DocumentKB], facts: Mapping[str, FactLabel]) -> None:
+    known = site_types(facts)
+    for dkb in documents.values():
+        for i, code in enumerate(dkb.doc.scope.site_types):
+            if code not in known:
+                raise KBError(dkb.folder / "document.yaml", f"scope.site_types[{i}]",
+                              f"{code!r} is not a site type of vocabulary.yaml ({', '.join(known) or 'none declared'})"
+                              + did_you_mean(suggest(code, known)))
 
 
 def scope_concept_name(doc_id: str) -> str:
     return f"in_scope_{doc_id.replace('-', '_')}"
 
 
-def _scope_concepts(documents: Mapping[str, DocumentKB], ix: _Index) -> None:
+def covers_every_site_type(scope: Scope, facts: Mapping[str, FactLabel]) -> bool:
+    """Whether a document's scope names every kind of site of the vocabulary (then it restricts nothing)."""
+    return set(scope.site_types) >= set(site_types(facts))
+
+
+def _scope_concepts(documents: Mapping[str, DocumentKB], ix: _Index, facts: Mapping[str, FactLabel]) -> None:
     """A document that covers only some site types gets a derived fact ``in_scope_<doc>``."""
     for doc_id, dkb in documents.items():
         scope = dkb.doc.scope
-        types = [t.value for t in scope.site_types]
-        if set(types) == ALL_SITE_TYPES:
+        types = list(scope.site_types)
+        if covers_every_site_type(scope, facts):
             continue
         name = scope_concept_name(doc_id)
         ix.concepts[name] = Concept(name=name, entity="any", zh=scope.zh, en=scope.en, quote=scope.zh,
@@ -349,7 +374,8 @@ def load(folder: Path | str | None = None) -> KB:
         documents[dkb.doc.id] = dkb
     ix = _index(documents)
     facts, models = load_vocabulary(root, [d.folder for d in documents.values()])
-    _scope_concepts(documents, ix)
+    _check_scopes(documents, facts)
+    _scope_concepts(documents, ix, facts)
     columns = (_parse(ColumnsFile, _read_yaml(root / "columns.yaml") or {}, root / "columns.yaml")
                if (root / "columns.yaml").exists() else ColumnsFile(booleans={"true": [], "false": []}))
     ro = MappingProxyType

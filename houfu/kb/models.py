@@ -66,13 +66,6 @@ class Role(str, Enum):
     implicit = "implicit"  # the sentence names no one; the document's addressees, declared as such
 
 
-class SiteType(str, Enum):
-    county_seat_centralized = "county_seat_centralized"
-    town_centralized = "town_centralized"
-    central_village = "central_village"
-    scattered = "scattered"
-
-
 class UnitDef(Strict):
     """A unit a parameter may carry (policies/units.yaml): data, so a new text's unit needs no Python."""
 
@@ -112,6 +105,11 @@ class Body(Strict):
     abolished: dt.date | None = None
     successor: str | None = None
     note: str | None = None
+
+    @property
+    def letter_en(self) -> str:
+        """The English name a letter or summary uses: the shorter one where there is one."""
+        return self.short_en or self.en
 
 
 class Topic(Strict):
@@ -372,6 +370,14 @@ class WordingWords(Strict):
     en: list[str]
 
 
+class ValueWords(Strict):
+    """How a gap sentence writes a fact's value that is no number: not known, yes, no (policies/wording.yaml)."""
+
+    unknown: str
+    yes: str
+    no: str
+
+
 class WordingRules(Strict):
     """policies/wording.yaml: what a household's text may say, by the measure's modality and bearer."""
 
@@ -384,6 +390,10 @@ class WordingRules(Strict):
     goal: WordingWords
     modal: WordingWords = Field(description="the auxiliaries the wording layer uses to say a duty (要, 不得 …): "
                                             "allowed in plain words by the gloss check, like the actors")
+    values: dict[Literal["zh", "en"], ValueWords] = Field(
+        default_factory=dict, description="the words a rule's gap sentence (gap_zh, gap_en) fills in for a fact "
+                                          "not known, true or false, by language; without them it writes ?, true, "
+                                          "false")
 
 
 class NoticeText(Strict):
@@ -456,7 +466,8 @@ class Scope(Strict):
     zh: str
     en: str
     clause: str
-    site_types: list[SiteType]
+    site_types: list[str] = Field(min_length=1, description="the kinds of site the document covers: codes of "
+                                                             "the vocabulary's site_type fact (vocabulary.yaml)")
     households: list[Literal["registered_poor", "co_relocated"]]
     note: str | None = None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections import Counter
 from typing import Any
@@ -31,6 +30,7 @@ from .models import (
     VocabularyFile,
     WordingRules,
 )
+from .names import did_you_mean, suggest
 
 __all__ = ["sentence_coverage", "sentences", "stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema",
            "deadline_of", "holder_of", "site_named"]
@@ -169,9 +169,9 @@ def show(kb: KB, item_id: str) -> dict[str, Any]:
                               "note": m.note, "rule": bool(m.rule), "not_decidable": m.not_decidable}
                              for m in c.measures]}
     ids = list(kb.clauses) + list(kb.measures)
-    hint = difflib.get_close_matches(item_id, ids, n=3, cutoff=0.5)
+    hint = suggest(item_id, ids, n=3)
     raise KBError(kb.folder, item_id, "no clause or measure with this id"
-                  + (f"; did you mean {', '.join(hint)}?" if hint else "; try `houfu kb search`"))
+                  + (did_you_mean(hint, quoted=False) or "; try `houfu kb search`"))
 
 
 def search(kb: KB, text: str) -> list[dict[str, Any]]:
@@ -252,8 +252,7 @@ def resolve_jurisdiction(kb: KB, value: str | None) -> str:
         if text in (j.id, j.name, j.code, j.name_en) or text in j.aliases:
             return j.id
     names = [n for j in kb.jurisdictions.values() for n in (j.id, j.name, *j.aliases)]
-    hint = difflib.get_close_matches(text, names, n=1, cutoff=0.4)
-    raise FieldError("jurisdiction", f"unknown jurisdiction {text!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
+    raise FieldError("jurisdiction", f"unknown jurisdiction {text!r}" + did_you_mean(suggest(text, names)))
 
 
 def holder_of(kb: KB, fact: str, jurisdiction: str | None) -> Register | None:

@@ -43,7 +43,7 @@ from .conditions import (
     walk,
 )
 from .facts import is_date
-from .loader import KB, DocumentKB, KBError, rebuild_source
+from .loader import KB, DocumentKB, KBError, covers_every_site_type, rebuild_source
 from .models import Clause, ForceRubric, HandlerBasis, LetterKind, Measure
 from .query import owners_of
 from .readings import content_words, force_reading, open_list_marks
@@ -289,7 +289,7 @@ def _check_document(kb: KB, dkb: DocumentKB) -> list[KBError]:
             errs.append(KBError(doc_path, f"parents[{i}].quote", "not a verbatim substring of source.txt"))
     if doc.scope.clause not in kb.clauses:
         errs.append(KBError(doc_path, "scope.clause", f"unknown clause id {doc.scope.clause!r}"))
-    elif len(doc.scope.site_types) < 4 and doc.scope.zh not in kb.clauses[doc.scope.clause].text:
+    elif not covers_every_site_type(doc.scope, kb.fact_labels) and doc.scope.zh not in kb.clauses[doc.scope.clause].text:
         errs.append(KBError(doc_path, "scope.zh", "a restricting scope must quote its clause verbatim"))
     for i, rep in enumerate(doc.repairs):
         if rep.clause and rep.clause not in kb.clauses:

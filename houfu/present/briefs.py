@@ -16,6 +16,7 @@ import jinja2
 from markupsafe import Markup
 
 from houfu.engine.results import Determination, Report, Status
+from houfu.io.notes import message
 from houfu.kb.loader import KB
 from houfu.kb.models import Role
 from houfu.present.letters import LetterAmount, amounts_for, question
@@ -120,8 +121,7 @@ class CompareBrief:
 
 
 def citation(kb: KB, doc_id: str, clause_number: str, lang: str) -> str:
-    doc = kb.documents[doc_id].doc
-    return f"依据《{doc.title}》{clause_number}" if lang == "zh" else f"Source: 《{doc.title}》 ({doc.title_en}), {clause_number}"
+    return message("words", "citation", lang, {"doc": kb.documents[doc_id].doc, "clause_number": clause_number})
 
 
 def _contacts(kb: KB, entry: Determination, lang: str) -> tuple[str, int]:
@@ -130,9 +130,12 @@ def _contacts(kb: KB, entry: Determination, lang: str) -> tuple[str, int]:
     # An implicit bearer (the document's addressees) is no one a household can contact.
     owners = [o for o in entry.owners if o.role is not Role.implicit]
     owners.sort(key=lambda o: (not o.handles, o.role is not Role.named, o.role is not Role.lead))
-    names = [kb.bodies[o.body_id].en if lang == "en" else o.name for o in owners]
-    sep = "、" if lang == "zh" else ", "
-    return sep.join(names[:CONTACTS_SHOWN]), max(0, len(names) - CONTACTS_SHOWN)
+    names = [message("words", "owner", lang, {"name": o.name, "body": kb.bodies[o.body_id]}) for o in owners]
+    return _sep(lang).join(names[:CONTACTS_SHOWN]), max(0, len(names) - CONTACTS_SHOWN)
+
+
+def _sep(lang: str) -> str:
+    return message("words", "list_sep", lang, {})
 
 
 def _num(v: float | None) -> str:
@@ -149,7 +152,7 @@ def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | No
         for t in kb.glossary.values():
             if t.zh.split("(")[0] in e.zh and t.id not in seen_terms:
                 seen_terms.add(t.id)
-                gloss.append(t.plain_zh if lang == "zh" else t.plain_en)
+                gloss.append(getattr(t, f"plain_{lang}"))
         contact, more = _contacts(kb, e, lang)
         now = next((p for p in e.periods if p.judged and not p.complete), None)  # a quota's period under way
         out.append(Item(zh=e.zh, en=e.en, cite=citation(kb, e.document, e.clause_number, lang),
@@ -161,10 +164,10 @@ def _items(kb: KB, entries: list[Determination], lang: str, names: list[str | No
                         period=now.period if now else "",
                         period_count=_num(now.count) if now and now.count is not None else "",
                         still_needed=_num(now.still_needed) if now and now.still_needed else "",
-                        unknown_periods=("、" if lang == "zh" else ", ").join(
+                        unknown_periods=_sep(lang).join(
                             p.period for p in e.periods if p.status is Status.undetermined),
                         due=e.due.isoformat() if e.due else "",
-                        numbers=("；" if lang == "zh" else "; ").join(p.text for p in e.parameters)))
+                        numbers=message("words", "numbers_sep", lang, {}).join(p.text for p in e.parameters)))
     return out
 
 
@@ -203,15 +206,16 @@ def department_context(kb: KB, duties: dict[str, Any], lang: str) -> DepartmentB
                         m = kb.measures[mid]
                         topic = (m.topics or kb.clauses[kb.measure_clause[mid]].topics or ["planning"])[0]
                         by_topic.setdefault(topic, []).append(DepartmentItem(
-                            text=m.zh if lang == "zh" else m.en, role=role,
+                            text=getattr(m, lang), role=role,
                             cite=citation(kb, doc_id, i["clause_number"], lang), clause_id=kb.measure_clause[mid]))
         for topic in sorted(by_topic, key=list(kb.topics).index):
             t = kb.topics[topic]
-            groups.append(DepartmentGroup(title=f"{kb.documents[doc_id].doc.short_name if lang == 'zh' else doc_id}"
-                                                f" · {t.zh if lang == 'zh' else t.en}", entries=by_topic[topic]))
+            title = message("words", "department_group", lang, {"doc": kb.documents[doc_id].doc, "topic": t})
+            groups.append(DepartmentGroup(title=title, entries=by_topic[topic]))
     succ = duties["successor"]
     return DepartmentBrief(name=duties["name"], en=duties["en"],
-                           successor=(succ["name"] if lang == "zh" else succ["en"]) if succ else "", groups=groups,
+                           successor=message("words", "successor", lang, {"successor": succ}) if succ else "",
+                           groups=groups,
                            documents_loaded=duties["documents_loaded"])
 
 
@@ -219,13 +223,11 @@ def compare_context(kb: KB, cmp: dict[str, Any], lang: str) -> CompareBrief:
     docs = []
     for doc_id, d in cmp["documents"].items():
         docs.append(CompareDocument(title=d["title"], measures=[CompareItem(
-            text=m["zh"] if lang == "zh" else m["en"], numbers="; ".join(n["text"] for n in m["numbers"]),
-            contact=("、" if lang == "zh" else ", ").join(
-                o["name"] if lang == "zh" else kb.bodies[o["id"]].en
-                for o in m["owners"][:5] if o["role"] != Role.implicit.value),
-            implicit=("、" if lang == "zh" else ", ").join(
-                o["name"] if lang == "zh" else kb.bodies[o["id"]].en
-                for o in m["owners"] if o["role"] == Role.implicit.value),
+            text=m[lang], numbers="; ".join(n["text"] for n in m["numbers"]),
+            contact=_sep(lang).join(message("words", "owner", lang, {"name": o["name"], "body": kb.bodies[o["id"]]})
+                                    for o in m["owners"][:5] if o["role"] != Role.implicit.value),
+            implicit=_sep(lang).join(message("words", "owner", lang, {"name": o["name"], "body": kb.bodies[o["id"]]})
+                                     for o in m["owners"] if o["role"] == Role.implicit.value),
             cite=citation(kb, doc_id, m["clause_number"], lang),
             clause_id=kb.measure_clause[m["id"]]) for m in d["measures"]]))
     return CompareBrief(topic=f"{cmp['zh']} / {cmp['en']}", documents=docs)
@@ -259,6 +261,5 @@ def render_brief(kind: str, ctx: Any, lang: str = "zh", fmt: str = "md", user_di
         raise BriefError(f"template {kind}.md.j2: {exc.message}") from None
     if fmt != "html":
         return body
-    title = {"household": "家庭政策告知书", "site": "安置点履职情况", "department": "职责清单",
-             "compare": "政策对比"}[kind] if lang == "zh" else f"houfu {kind} brief"
+    title = message("words", "page_title", lang, {}, part=kind)
     return env.get_template("page.html.j2").render(body=Markup(body), lang=lang, title=title)

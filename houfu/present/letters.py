@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from houfu.engine.logic import split_fact_path
 from houfu.engine.results import Determination, Report, Status
+from houfu.io.notes import message
 from houfu.kb.loader import KB
 from houfu.kb.models import HandlerBasis, LetterKind, Plain, Role, SiteRecord
 from houfu.present.numbers import MEMBER_REF, for_people
@@ -132,16 +133,16 @@ class HouseholdLetter:
 def question(kb: KB, fact: str, names: list[str | None], lang: str, entity_names: list[str] | None = None) -> str:
     """A missing fact as a plain question, naming the member or business it is about."""
     collection, i, key = split_fact_path(fact)
-    label = kb.fact_labels[key].zh if lang == "zh" else kb.fact_labels[key].en
+    label: str = getattr(kb.fact_labels[key], lang)
     if i is None:
         return label
     if collection == "entities":
         known = entity_names or []
-        who = known[i] if i < len(known) else (f"第{i + 1}个经营实体" if lang == "zh" else f"business {i + 1}")
+        who = known[i] if i < len(known) else message("words", "business_n", lang, {"n": i + 1})
     else:
         name = names[i] if i < len(names) else None
-        who = name or (f"第{i + 1}位成员" if lang == "zh" else f"member {i + 1}")
-    return f"{who}:{label}" if lang == "zh" else f"{who}: {label}"
+        who = name or message("words", "member_n", lang, {"n": i + 1})
+    return message("words", "whose_fact", lang, {"who": who, "label": label})
 
 
 def split_refs(text: str) -> list[str | tuple[str, int]]:
@@ -182,12 +183,11 @@ def site_record(kb: KB, report: Report) -> tuple[str, SiteRecord | None]:
 
 
 def _body_name(kb: KB, body_id: str, lang: str) -> str:
-    body = kb.bodies[body_id]
-    return body.full_name if lang == "zh" else body.short_en or body.en
+    return message("words", "body_in_letter", lang, {"body": kb.bodies[body_id]})
 
 
 def _site_name(record: SiteRecord | None, lang: str) -> str:
-    return "" if record is None else record.name_en if lang == "en" else record.name
+    return "" if record is None else message("words", "site", lang, {"site": record})
 
 
 def _covers(report: Report, doc_id: str) -> bool:
@@ -226,11 +226,11 @@ def _where(kb: KB, report: Report, e: Determination, lang: str) -> tuple[bool, s
     if e.handler is not None:
         kind = "named" if e.handler.basis is HandlerBasis.text else "suggested"
         body = kb.bodies[e.handler.body_id]
-        return False, kind, [body.name if lang == "zh" else body.short_en or body.en]
+        return False, kind, [message("words", "body", lang, {"body": body})]
     if _window_document(kb, report, e.document):
         return False, "window", []
     listed = [o for o in e.owners if o.role is not Role.implicit]
-    names = [_body_name(kb, o.body_id, lang) if lang == "en" else o.name for o in listed]
+    names = [message("words", "owner_in_letter", lang, {"name": o.name, "body": kb.bodies[o.body_id]}) for o in listed]
     return False, ("listed" if names else ""), names
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from houfu.io.notes import message
 from houfu.kb.loader import KB
 from houfu.screen.screener import ACTIONS, ScreenTotals
 from houfu.screen.summary import ScreenSummary, body_name
@@ -288,7 +289,8 @@ class RequestFiles:
             label = self.kb.fact_labels.get(fact)
             # The header to fill it back under: the first Chinese header columns.yaml accepts, or the field's name.
             aliases = getattr(self.kb.columns, level, {}).get(fact, [])
-            column = {"zh": aliases[0] if aliases else fact, "en": fact}[self.lang]
+            column = message("words", "request_column", self.lang, {"header": aliases[0] if aliases else fact,
+                                                                    "fact": fact})
             self._fields[path] = (number if level == "member" else None, number if level == "entity" else None,
                                   getattr(label, self.lang) if label is not None else fact, column)
         return self._fields[path]

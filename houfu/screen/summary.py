@@ -13,6 +13,7 @@ import datetime as dt
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
+from houfu.io.notes import message
 from houfu.kb.loader import KB
 from houfu.kb.models import HandlerBasis
 from houfu.screen.screener import ACTIONS, ScreenRun, ScreenTotals, carriers_of
@@ -307,7 +308,7 @@ def body_name(kb: KB, body_id: str, lang: str) -> str:
         return body_id
     area = kb.jurisdictions.get(body.jurisdiction or "")
     # In English the offices of two counties read alike (County Civil Affairs Bureau): say whose.
-    return {"zh": body.name, "en": (body.short_en or body.en) + (f" ({area.name_en})" if area else "")}[lang]
+    return message("words", "body_of_area" if area else "body", lang, {"body": body, "area": area})
 
 
 def _question(kb: KB, fact: str, lang: str) -> str:

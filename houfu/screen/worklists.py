@@ -247,8 +247,7 @@ class WorklistFiles:
         for mid, m in self.kb.measures.items():
             clause = self.kb.clauses[self.kb.measure_clause[mid]]
             doc = self.kb.documents[self.kb.clause_doc[clause.id]].doc
-            cite = doc.cite_as.zh if doc.cite_as is not None and self.lang == "zh" else \
-                doc.cite_as.en if doc.cite_as is not None else doc.short_name
+            cite = str(getattr(doc.cite_as, self.lang)) if doc.cite_as is not None else doc.short_name
             h = m.handler
             basis = f"{w['basis'][h.basis.value]}{w['colon']}{h.text or h.reason}" if h is not None else ""
             c = self.clocks.get(mid)
