@@ -367,7 +367,11 @@ class RecordStore:
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         self.url = url
         _private_sqlite_file(url)
-        self.engine = sa.create_engine(url, future=True)
+        if url in ("sqlite://", "sqlite:///:memory:"):  # one database for every thread, not one each
+            self.engine = sa.create_engine(url, future=True, poolclass=sa.pool.StaticPool,
+                                           connect_args={"check_same_thread": False})
+        else:
+            self.engine = sa.create_engine(url, future=True)
         _upgrade(self.engine)
 
     def close(self) -> None:
