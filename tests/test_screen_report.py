@@ -347,3 +347,15 @@ def test_the_summary_follows_its_published_schema(cli):
     r = CliRunner().invoke(main, ["schema", "screen"])
     assert r.exit_code == 0
     jsonschema.validate({k: v for k, v in cli.items() if k != "_folder"}, json.loads(r.stdout))
+
+
+def test_an_api_summary_cuts_server_folders_but_not_a_value_written_with_slashes():
+    """The service names no server path; a date a note quotes (1966/5/8) is a value, kept as written."""
+    from houfu.screen.summary import _unfoldered
+
+    folder = "/tmp/houfu-screen-x1"
+    said = f"{folder}/members.csv » 出生日期: 3 行不是日期,例如第 5 行“1966/5/8”; see /srv/data/other.csv"
+    cut = _unfoldered(said, False, folder)
+    assert cut == "members.csv » 出生日期: 3 行不是日期,例如第 5 行“1966/5/8”; see other.csv"
+    assert _unfoldered(said, True, folder) == said  # the CLI names its own files in full
+    assert _unfoldered("第 5 行 2024/05/08 与 1/2", False) == "第 5 行 2024/05/08 与 1/2"

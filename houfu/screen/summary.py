@@ -317,8 +317,9 @@ def _question(kb: KB, fact: str, lang: str) -> str:
 
 
 def summarize(kb: KB, run: ScreenRun | ScreenTotals, lang: str = "zh", *, files: bool = True,
-              peak_rss_mb: int | None = None) -> ScreenSummary:
-    """The summary of a screen; ``files``: name the files written (the CLI), not the server's (the API)."""
+              peak_rss_mb: int | None = None, folder: str | None = None) -> ScreenSummary:
+    """The summary of a screen; ``files``: name the files written (the CLI), not the server's (the API), whose
+    uploads are in ``folder``."""
     if isinstance(run, ScreenRun):
         t, item_rows, written = run.totals, run.item_rows, run.requests_files
         reading = run.reading(lang, ERRORS_LISTED)
@@ -387,16 +388,16 @@ def summarize(kb: KB, run: ScreenRun | ScreenTotals, lang: str = "zh", *, files:
         subsidies=Amounts(count=t.subsidy_count, total=round(t.subsidy_total, 2),
                           listed=[Shortfall(household=h, entity=k, value=v) for h, k, v in t.subsidies]),
         site_issues=[SiteIssue(site=a, measure=b, status=c, clause=d) for a, b, c, d in t.site_issues[:LISTED_ISSUES]],
-        errors=[RowError(**{**e, "file": _unfoldered(e["file"], files)}) for e in reading["errors"]],
+        errors=[RowError(**{**e, "file": _unfoldered(e["file"], files, folder)}) for e in reading["errors"]],
         errors_total=len(t.errors),
-        error_groups=[ErrorGroupSummary(**{**g, "file": _unfoldered(g["file"], files),
-                                             "text": _unfoldered(g["text"], files)})
+        error_groups=[ErrorGroupSummary(**{**g, "file": _unfoldered(g["file"], files, folder),
+                                             "text": _unfoldered(g["text"], files, folder)})
                       for g in reading["error_groups"]],
-        warnings=[_unfoldered(w, files) for w in reading["warnings"]],
-        notes=[_unfoldered(n, files) for n in reading["notes"]],
-        tables=[TableRead(**{k: _unfoldered(v, files) if isinstance(v, str) else v for k, v in tb.items()})
+        warnings=[_unfoldered(w, files, folder) for w in reading["warnings"]],
+        notes=[_unfoldered(n, files, folder) for n in reading["notes"]],
+        tables=[TableRead(**{k: _unfoldered(v, files, folder) if isinstance(v, str) else v for k, v in tb.items()})
                 for tb in reading["tables"]],
-        columns=[ColumnRead(**{**c, "source": _unfoldered(c["source"], files)}) for c in reading["columns"]],
+        columns=[ColumnRead(**{**c, "source": _unfoldered(c["source"], files, folder)}) for c in reading["columns"]],
         item_rows={k: {"rows": a, "joined": b} for k, (a, b) in item_rows.items()},
         output=str(run.output) if files and isinstance(run, ScreenRun) and run.output else None,
         report=str(run.report) if files and isinstance(run, ScreenRun) and run.report else None,
@@ -410,14 +411,17 @@ def summarize(kb: KB, run: ScreenRun | ScreenTotals, lang: str = "zh", *, files:
 LISTED_ISSUES = 200
 
 
-def _unfoldered(text: str, files: bool) -> str:
+def _unfoldered(text: str, files: bool, folder: str | None = None) -> str:
     """A note or a table's source without the folders of the files it names (no server path in an API answer):
-    every absolute path cut to its file name."""
+    the upload folder cut where it is known, and any other absolute path cut to its file name. A value the
+    text quotes (a date written 1966/5/8) is no path: a path starts the text or follows a space or a quote."""
     if files:
         return text
     import re
 
-    return re.sub(r"/(?:[^/\s»:]+/)+([^/\s»:]+)", r"\1", text)
+    if folder:
+        text = text.replace(folder.rstrip("/") + "/", "")
+    return re.sub(r"(?<![\w/.\\])/(?:[^/\s»:]+/)+([^/\s»:]+)", r"\1", text)
 
 
 # --- what changed since an earlier screen ------------------------------------------------------------------------

@@ -84,7 +84,7 @@ async def screen(request: Request, user: SupervisorUser, service: ServiceDep,
         t = run.totals
         # The CLI's summary (houfu screen --json), naming no server file. The screen's record keeps its counts,
         # not the households listed (their ids and names stay with the answer).
-        summary = summarize(kb, run, lang, files=False)
+        summary = summarize(kb, run, lang, files=False, folder=str(folder))
         kept = summary.model_dump(mode="json", exclude={
             "lists": {"__all__": {"confirmed": {"households"}, "to_check": {"households"}}},
             "data_requests": {"__all__": {"listed"}}, "training": {"listed"}, "subsidies": {"listed"}})
