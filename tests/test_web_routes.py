@@ -24,6 +24,7 @@ import houfu
 from houfu.records.store import ROLES, RecordStore, Users, default_url
 from houfu.web.app import create_app
 from houfu.web.deps import User, csrf_checked, supervisor_api, supervisor_page
+from houfu.web.errors import CHALLENGE
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def _refusal(response, path: str) -> str | None:
     """How a response refused (``api-401``, ``api-403``, ``login``, ``page-403``, ``csrf``), or None if it
     let the request in."""
     status, text = response.status_code, response.text
-    if status == 401 and '"log in first"' in text and response.headers.get("www-authenticate") == "Basic":
+    if status == 401 and '"log in first"' in text and response.headers.get("www-authenticate") == CHALLENGE:
         return "api-401"
     if status == 303 and response.headers.get("location") == f"/login?next={path}":
         return "login"

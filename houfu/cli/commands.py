@@ -979,7 +979,7 @@ def _user_change(name: str, data_dir: Path | None, database: str | None, change:
 @users_group.command("list")
 @store_options
 def users_list(data_dir: Path | None, database: str | None) -> None:
-    """The users: name, role, and whether disabled.
+    """The users: name, role, enabled or disabled, team, when added, since when locked, when their token was made.
 
     \b
     Example:
@@ -990,7 +990,9 @@ def users_list(data_dir: Path | None, database: str | None) -> None:
     with RecordOptions(True, None, data_dir, database).store() as store:
         for u in Users(store).list():
             click.echo(f"{u['name']}\t{u['role']}\t{'disabled' if u['disabled'] else 'enabled'}\t"
-                       f"{u['team'] or '-'}\t{u['created_at']:%Y-%m-%d}")
+                       f"{u['team'] or '-'}\t{u['created_at']:%Y-%m-%d}\t"
+                       f"{'locked ' + format(u['locked_at'], '%Y-%m-%d %H:%M') if u['locked_at'] else '-'}\t"
+                       f"{'token ' + format(u['token_created_at'], '%Y-%m-%d') if u['token_created_at'] else '-'}")
 
 
 @users_group.command("disable")
@@ -1030,6 +1032,54 @@ def users_remove(name: str, data_dir: Path | None, database: str | None) -> None
       houfu users remove zhang
     """
     _user_change(name, data_dir, database, "remove", "removed")
+
+
+@users_group.command("unlock")
+@click.argument("name")
+@store_options
+def users_unlock(name: str, data_dir: Path | None, database: str | None) -> None:
+    """Lift the lock that too many failed logins put on an account (a running service sees it within 5 s).
+
+    \b
+    Example:
+      houfu users unlock zhang
+    """
+    from houfu.records.store import Users
+
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        was = Users(store).unlock(name)
+    click.echo(f"user {name} unlocked" if was else f"user {name} was not locked")
+
+
+@users_group.command("token")
+@click.argument("name")
+@click.option("--revoke", is_flag=True, help="Remove the user's token instead of making a new one.")
+@store_options
+def users_token(name: str, revoke: bool, data_dir: Path | None, database: str | None) -> None:
+    """Make an API token for a user's scripts (shown once; a new one replaces the old), or --revoke it.
+
+    A script sends it as `Authorization: Bearer TOKEN` instead of a password. Only its sha256 is kept; a
+    disabled or removed user's token stops working at once, a lock after wrong passwords does not stop it.
+
+    \b
+    Example:
+      houfu users token zhang > zhang.token && chmod 600 zhang.token
+      curl -H "Authorization: Bearer $(cat zhang.token)" https://houfu.example/v1/owners?q=医保
+      houfu users token zhang --revoke
+    """
+    from houfu.records.store import RecordError, Users
+
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        try:
+            if revoke:
+                was = Users(store).revoke_token(name)
+                click.echo(f"user {name}: token revoked" if was else f"user {name} had no token", err=True)
+                return
+            token = Users(store).new_token(name)
+        except RecordError as exc:
+            raise BadInput(f"{name}: -: {exc}") from None
+    click.echo(token)
+    click.echo(f"user {name}: a new API token (shown once; any earlier one no longer works)", err=True)
 
 
 @users_group.command("passwd")
@@ -1187,6 +1237,25 @@ def records_verify(data_dir: Path | None, database: str | None) -> None:
         click.echo(f"records: {check.first_bad}: {check.problem} (record {check.records} of the chain)", err=True)
         sys.exit(1)
     click.echo(f"{check.records} records, the chain holds; head {check.head}")
+
+
+@records_group.command("reads")
+@click.argument("household")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@store_options
+@json_option
+def records_reads(household: str, limit: int, data_dir: Path | None, database: str | None, as_json: bool) -> None:
+    """Who read a household's (or site's) records, and when: newest first (the service logs every read).
+
+    \b
+    Example:
+      houfu records reads DN-2023-0417
+    """
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        got = store.reads(household, limit)
+    _emit([r.model_dump(mode="json") for r in got], as_json, lambda xs: "\n".join(
+        f"{x['read_at'][:19]}  {x['user']:<12} {x['how']:<8} {x['record_id']}" for x in xs)
+        or f"no reads of {household}'s records")
 
 
 @records_group.command("list")

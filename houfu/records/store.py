@@ -26,10 +26,9 @@ from houfu.engine.evaluator import EngineKind, Evaluator, flatten
 from houfu.engine.results import Amount, Explanation, Report
 from houfu.kb.facts import Household, Site
 
-__all__ = ["GENESIS", "MIN_PASSWORD", "ROLES", "Answer", "ChainCheck", "DecisionRecord", "RecordDiff", "RecordError",
-           "RecordStore", "Replay", "ScreenRecord", "Users", "WorklistItem", "password_problem", "record_hash",
-           "default_url",
-           "diff_records", "explain_record"]
+__all__ = ["GENESIS", "MIN_PASSWORD", "ROLES", "TOKEN_PREFIX", "Answer", "ChainCheck", "DecisionRecord", "RecordDiff",
+           "RecordError", "RecordRead", "RecordStore", "Replay", "ScreenRecord", "Users", "WorklistItem",
+           "default_url", "diff_records", "explain_record", "password_problem", "record_hash"]
 
 #: The table as the migrations create it (houfu/records/migrations/versions); the migrations are the source of truth.
 _TABLE = sa.Table(
@@ -109,6 +108,9 @@ _USERS = sa.Table(
     sa.Column("session_version", sa.Integer),
     sa.Column("disabled", sa.Boolean),
     sa.Column("team", sa.String(100)),
+    sa.Column("token_hash", sa.String(64)),
+    sa.Column("token_created_at", sa.DateTime(timezone=True)),
+    sa.Column("locked_at", sa.DateTime(timezone=True)),
 )
 ROLES = ("caseworker", "supervisor")
 
@@ -119,6 +121,19 @@ _CHAIN = sa.Table(
     sa.Column("prev_hash", sa.String(64)),
     sa.Column("record_hash", sa.String(64)),
 )
+_READS = sa.Table(
+    "record_reads", sa.MetaData(),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("read_at", sa.DateTime(timezone=True)),
+    sa.Column("user_name", sa.String(100)),
+    sa.Column("record_id", sa.String(64)),
+    sa.Column("subject_id", sa.String(200)),
+    sa.Column("how", sa.String(20)),
+)
+
+#: The prefix of an API token (``houfu users token``), so a leaked one is easy to find in a log or a repository.
+TOKEN_PREFIX = "houfu_"
+
 #: The previous hash of the first record in the chain.
 GENESIS = "0" * 64
 
@@ -192,6 +207,17 @@ class DecisionRecord(BaseModel):
     facts: dict[str, Any]
     report: Report
     received: str | None = None  # the text as it arrived, before labels became codes (None before migration 0003)
+
+
+class RecordRead(BaseModel):
+    """One read of a personal record: who read it, when, which record of whose household, and how (``api``, a
+    ``page``, a household's ``history``, a ``letter``, the ``cli``)."""
+
+    read_at: dt.datetime
+    user: str
+    record_id: str
+    subject_id: str
+    how: str
 
 
 class ScreenRecord(BaseModel):
@@ -598,6 +624,26 @@ class RecordStore:
                                     rec.as_of, EngineKind.rete)
         return Replay(rec, kb.version, status_changes(rec.report, again))
 
+    # --- who read what --------------------------------------------------------------------------------------------
+
+    def add_reads(self, user: str, records: list[tuple[str, str]], how: str) -> None:
+        """Keep the reads of personal records: ``records`` as (record id, household or site id), read by ``user``
+        through ``how`` (append-only)."""
+        if not records:
+            return
+        now = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as c:
+            c.execute(sa.insert(_READS), [{"read_at": now, "user_name": user[:100] or "-", "record_id": rid[:64],
+                                           "subject_id": subject[:200], "how": how[:20]} for rid, subject in records])
+
+    def reads(self, subject_id: str, limit: int = 1000) -> list[RecordRead]:
+        """The reads of one household's (or site's) records, newest first."""
+        q = (sa.select(_READS).where(_READS.c.subject_id == subject_id)
+             .order_by(_READS.c.read_at.desc(), _READS.c.seq.desc()).limit(limit))
+        with self.engine.connect() as c:
+            return [RecordRead(read_at=_utc(r["read_at"]), user=r["user_name"], record_id=r["record_id"],
+                               subject_id=r["subject_id"], how=r["how"]) for r in c.execute(q).mappings()]
+
     def healthy(self) -> bool:
         """The database answers."""
         try:
@@ -659,9 +705,13 @@ class Users:
         """Every user: name, role, whether disabled, when added (never the hash)."""
         with self.engine.connect() as c:
             rows = c.execute(sa.select(_USERS.c.name, _USERS.c.role, _USERS.c.disabled, _USERS.c.created_at,
-                                       _USERS.c.team).order_by(_USERS.c.name)).mappings().all()
+                                       _USERS.c.team, _USERS.c.locked_at, _USERS.c.token_created_at)
+                             .order_by(_USERS.c.name)).mappings().all()
         return [{"name": r["name"], "role": r["role"], "disabled": bool(r["disabled"]), "team": r["team"],
-                 "created_at": _utc(r["created_at"])} for r in rows]
+                 "created_at": _utc(r["created_at"]),
+                 "locked_at": _utc(r["locked_at"]) if r["locked_at"] is not None else None,
+                 "token_created_at": _utc(r["token_created_at"]) if r["token_created_at"] is not None else None}
+                for r in rows]
 
     def _update(self, name: str, **values: Any) -> None:
         """Change a user and raise their session version: every session made before ends at once."""
@@ -693,6 +743,62 @@ class Users:
             if c.execute(sa.delete(_USERS).where(_USERS.c.name == name)).rowcount == 0:
                 raise RecordError(f"no user {name!r}")
 
+    # --- API tokens (issue 23, §3): for scripts, instead of a password -----------------------------------------
+
+    def new_token(self, name: str) -> str:
+        """A new API token for ``name``, answered once and kept as its sha256 only; it replaces the user's
+        earlier token (which stops working at once)."""
+        import secrets
+
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.engine.begin() as c:
+            done = c.execute(sa.update(_USERS).where(_USERS.c.name == name)
+                             .values(token_hash=_token_hash(token), token_created_at=dt.datetime.now(dt.UTC)))
+            if done.rowcount == 0:
+                raise RecordError(f"no user {name!r}")
+        return token
+
+    def revoke_token(self, name: str) -> bool:
+        """Remove a user's API token; True if they had one."""
+        with self.engine.begin() as c:
+            row = c.execute(sa.select(_USERS.c.token_hash).where(_USERS.c.name == name)).first()
+            if row is None:
+                raise RecordError(f"no user {name!r}")
+            c.execute(sa.update(_USERS).where(_USERS.c.name == name).values(token_hash=None, token_created_at=None))
+        return row[0] is not None
+
+    def by_token(self, token: str) -> tuple[str, str] | None:
+        """The (name, role) of an enabled user whose API token this is, else None. A lock (too many wrong
+        passwords) stops password logins, not the token: a guesser cannot stop a county's scripts."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+            return None
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(_USERS.c.name, _USERS.c.role, _USERS.c.disabled)
+                            .where(_USERS.c.token_hash == _token_hash(token))).first()
+        if row is None or row[2]:
+            return None
+        return str(row[0]), str(row[1])
+
+    # --- lockouts (issue 23, §2): kept in the database, so a restart does not lift them ------------------------
+
+    def lock(self, name: str) -> bool:
+        """Lock an account after too many failed logins; False if there is no such user (nothing to keep)."""
+        with self.engine.begin() as c:
+            return bool(c.execute(sa.update(_USERS).where(_USERS.c.name == name[:100], _USERS.c.locked_at.is_(None))
+                                  .values(locked_at=dt.datetime.now(dt.UTC))).rowcount)
+
+    def unlock(self, name: str) -> bool:
+        """Lift an account's lock; True if it was locked."""
+        with self.engine.begin() as c:
+            return bool(c.execute(sa.update(_USERS).where(_USERS.c.name == name[:100],
+                                                          _USERS.c.locked_at.is_not(None))
+                                  .values(locked_at=None)).rowcount)
+
+    def locked(self) -> set[str]:
+        """The accounts locked now."""
+        with self.engine.connect() as c:
+            return {r[0] for r in c.execute(sa.select(_USERS.c.name).where(_USERS.c.locked_at.is_not(None)))}
+
     def session(self, name: str) -> tuple[str, int] | None:
         """An enabled user's role and session version; None for a removed or disabled one."""
         with self.engine.connect() as c:
@@ -717,6 +823,12 @@ class Users:
         except VerificationError:
             return None
         return str(row["role"]) if row and not row["disabled"] else None
+
+
+def _token_hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _utc(created: Any) -> dt.datetime:

@@ -8,8 +8,12 @@
   event loop goes on answering, and forty logins at once cannot take gigabytes.
 - An unknown name is verified against a dummy hash made once, so it costs what a known name costs.
 - Each failure, throttled try and lockout is written to the ``houfu.security`` log.
+- A script may send an API token (``Authorization: Bearer houfu_…``, made by ``houfu users token NAME``) instead
+  of a password: it is looked up by its sha256, so it costs no hashing, and a lock does not stop it.
 
-The counts live in the service's memory (one process); a restart forgets them, and a locked account with them.
+The failure counts live in the service's memory (one process); a lock is also kept in the database
+(``users.locked_at``), so a restart does not lift it, and a lock lifted elsewhere (``houfu users unlock``, another
+process) is seen within ``REFRESH`` seconds.
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ import anyio
 
 from houfu.records.store import Users
 
-__all__ = ["FREE_FAILURES", "HASHING_AT_ONCE", "LOCK_AT", "MAX_WAIT", "Authenticator", "Throttle", "Throttled",
-           "security_log"]
+__all__ = ["FREE_FAILURES", "HASHING_AT_ONCE", "LOCK_AT", "MAX_WAIT", "REFRESH", "Authenticator", "Throttle",
+           "Throttled", "security_log"]
 
 #: The security log: failed logins, throttled tries, lockouts, refused forgeries and reads of personal records.
 security_log = logging.getLogger("houfu.security")
@@ -37,6 +41,8 @@ FREE_FAILURES = 5
 LOCK_AT = 20
 #: The longest back-off, in seconds.
 MAX_WAIT = 15 * 60
+#: How often, at most, the locks kept in the database are read again while a locked account is tried (seconds).
+REFRESH = 5.0
 #: argon2 checks running at once (each takes 64 MiB of memory and a core for about 50 ms).
 HASHING_AT_ONCE = 2
 
@@ -62,9 +68,29 @@ class Throttle:
     counts: dict[str, _Count] = field(default_factory=dict)
     locked: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The locks kept in the database (``Users.locked``), if any; ``kept`` are the names whose lock it holds
+    #: (a guessed name that is no user is locked in memory only).
+    source: Callable[[], set[str]] | None = None
+    kept: set[str] = field(default_factory=set)
+    read_at: float = -math.inf
+
+    def reload(self) -> None:
+        """Read the locks kept in the database: one lifted there is lifted here, one made there is made here."""
+        if self.source is None:
+            return
+        now = self.source()
+        with self.lock:
+            for name in self.kept - now:
+                self.locked.discard(name)
+                self.counts.pop(f"user:{name}", None)
+            self.locked |= now
+            self.kept = set(now)
+            self.read_at = self.clock()
 
     def check(self, name: str, addr: str) -> None:
         """Raise ``Throttled`` if either key must still wait, or the account is locked."""
+        if name in self.locked and name in self.kept and self.clock() - self.read_at > REFRESH:
+            self.reload()  # lifted by `houfu users unlock` or another process?
         with self.lock:
             if name in self.locked:
                 raise Throttled(MAX_WAIT, True)
@@ -101,6 +127,7 @@ class Throttle:
             self.counts.pop(f"user:{name}", None)
             was = name in self.locked
             self.locked.discard(name)
+            self.kept.discard(name)
             return was
 
 
@@ -109,8 +136,24 @@ class Authenticator:
 
     def __init__(self, users: Users, throttle: Throttle | None = None, at_once: int = HASHING_AT_ONCE):
         self.users = users
-        self.throttle = throttle or Throttle()
+        self.throttle = throttle or Throttle(source=users.locked)
+        self.throttle.reload()  # the locks kept before a restart
         self.limiter = anyio.CapacityLimiter(at_once)
+
+    def unlock(self, name: str) -> bool:
+        """Lift an account's lock, here and in the database; True if it was locked."""
+        here = self.throttle.unlock(name[:100])
+        kept = self.users.unlock(name[:100])
+        return here or kept
+
+    async def token(self, token: str, addr: str) -> tuple[str, str] | None:
+        """The (name, role) of an API token's user, or None (logged); no hashing beyond a sha256."""
+        found = await anyio.to_thread.run_sync(self.users.by_token, token)
+        if found is None:
+            security_log.warning("token refused addr=%s", addr)
+        else:
+            security_log.info("login user=%r addr=%s via=token", found[0], addr)
+        return found
 
     async def check(self, name: str, password: str, addr: str, via: str) -> str | None:
         """The user's role, or None for a wrong name or password; raises ``Throttled`` before any hashing."""
@@ -127,6 +170,9 @@ class Authenticator:
             security_log.warning("login failed user=%r addr=%s via=%s", name, addr, via)
             if locked:
                 security_log.warning("account locked user=%r after %d failures in a row", name, LOCK_AT)
+                if await anyio.to_thread.run_sync(self.users.lock, name):
+                    with self.throttle.lock:
+                        self.throttle.kept.add(name)
             return None
         self.throttle.succeeded(name, addr)
         security_log.info("login user=%r addr=%s via=%s", name, addr, via)

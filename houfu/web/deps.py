@@ -100,9 +100,10 @@ class Service:
         or team's (issue 23, §5); ``dev`` reads all."""
         return self.dev or self.users.may_read(user.name, user.role, rec.user)
 
-    def read(self, user: User, record_id: str) -> DecisionRecord:
-        """A decision record ``user`` may read, its reading written to the security log (who, which record,
-        whose household); one they may not read is answered as one that does not exist."""
+    def read(self, user: User, record_id: str, how: str = "api") -> DecisionRecord:
+        """A decision record ``user`` may read, its reading kept in the store (who, when, which record, whose
+        household, ``how``: ``api`` or ``page``) and written to the security log; one they may not read is
+        answered as one that does not exist."""
         try:
             rec = self.store.get(record_id[:64])
         except RecordError:
@@ -112,8 +113,19 @@ class Service:
                 security_log.warning("record read refused user=%r record=%s maker=%r", user.name, rec.record_id,
                                      rec.user)
             raise RecordError(f"no decision record {record_id[:64]!r}")
+        self.store.add_reads(user.name, [(rec.record_id, rec.subject_id)], how)
         security_log.info("record read user=%r record=%s subject=%r", user.name, rec.record_id, rec.subject_id)
         return rec
+
+    def history(self, user: User, subject_id: str) -> list[DecisionRecord]:
+        """A household's (or site's) records that ``user`` may read, newest first; each one listed is kept as a
+        read (``history``: its maker, time and summary were shown)."""
+        records = [r for r in self.store.list(subject_id[:200]) if self.readable(user, r)]
+        if records:
+            self.store.add_reads(user.name, [(r.record_id, r.subject_id) for r in records], "history")
+            security_log.info("household read user=%r subject=%r records=%d", user.name, subject_id[:200],
+                              len(records))
+        return records
 
     def decide(self, record: Household | Site, as_of: dt.date | None, user: User, received: str) -> Report:
         """Decide a household or site and keep the answer as a decision record (its ``record_id``)."""
@@ -177,14 +189,18 @@ def _session_user(request: Request, service: ServiceDep) -> User | None:
 
 async def _api_user(request: Request, service: ServiceDep,
                     session: Annotated[User | None, Depends(_session_user)]) -> User | None:
-    """The session's user, else HTTP Basic credentials (another system calling the API), checked through the
-    service's ``Authenticator`` (throttled, off the event loop); once per request (the request guard may have
-    done it before the body was read)."""
+    """The session's user, else a script's API token (``Authorization: Bearer``) or HTTP Basic credentials,
+    checked through the service's ``Authenticator`` (a password throttled and off the event loop); once per
+    request (the request guard may have done it before the body was read)."""
     if session is not None:
         return session
     known = request.scope.get("state", {}).get("houfu_user")
     if isinstance(known, User):
         return known
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        found = await service.auth.token(auth[7:].strip(), request.client.host if request.client else "-")
+        return User(*found) if found else None
     credentials = _basic_credentials(request)
     if credentials is None:
         return None

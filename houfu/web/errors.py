@@ -12,7 +12,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .auth import Throttled
 
-__all__ = ["BadRequest", "Denied", "denied_response", "error", "install", "throttled_response"]
+__all__ = ["CHALLENGE", "BadRequest", "Denied", "denied_response", "error", "install", "throttled_response"]
+
+
+#: The API's answer to a request without credentials (RFC 6750): a script sends its token (or HTTP Basic).
+CHALLENGE = 'Bearer realm="houfu"'
 
 
 class BadRequest(Exception):
@@ -69,12 +73,15 @@ async def _throttled(_: Request, exc: Exception) -> JSONResponse:
 
 def denied_response(request: Request, exc: Denied) -> Any:
     """How a refusal is answered: a stranger's page goes to the login, a page is told no in HTML, the API in
-    JSON (401 with ``WWW-Authenticate``)."""
+    JSON (401 with ``WWW-Authenticate: Bearer``)."""
     if exc.page and exc.status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     if exc.page:
         return HTMLResponse(f"<p>{exc.message}</p>", status_code=exc.status)
-    return error("-", exc.message, exc.status, {"WWW-Authenticate": "Basic"} if exc.status == 401 else None)
+    # A Bearer challenge, never Basic: a browser answers a Basic challenge with its password prompt and then
+    # sends the password it was given with every request for the rest of its session (issue 23, §3). Scripts
+    # send their token or Basic credentials without being asked.
+    return error("-", exc.message, exc.status, {"WWW-Authenticate": CHALLENGE} if exc.status == 401 else None)
 
 
 async def _denied(request: Request, exc: Exception) -> Any:

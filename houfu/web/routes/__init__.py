@@ -10,4 +10,4 @@ __all__ = ["ROUTERS"]
 #: The JSON API (in the OpenAPI document), then the pages (not in it).
 ROUTERS: tuple[APIRouter, ...] = (check.router, sites.router, screens.router, records.router, owners.router,
                                   users.router, health.router, login.router, pages.router, policy.router,
-                                  docs.router)
+                                  users.pages, docs.router)

@@ -29,7 +29,6 @@ from houfu.present.letters import (
 )
 from houfu.records.store import DecisionRecord, RecordError, diff_records, explain_record
 
-from ..auth import security_log
 from ..deps import (
     MAX_BODY,
     CaseworkerPage,
@@ -39,6 +38,7 @@ from ..deps import (
     PagesDep,
     Service,
     ServiceDep,
+    SupervisorPage,
     caseworker_page,
 )
 from ..errors import BadRequest, Denied
@@ -72,7 +72,7 @@ def new_household(request: Request, user: CaseworkerPage, _: CsrfChecked, servic
 def _record_or_404(user: CaseworkerPage, service: ServiceDep, record_id: str) -> DecisionRecord:
     """A record the user may read (logged), else 404 (one they may not read is not said to exist)."""
     try:
-        return service.read(user, record_id)
+        return service.read(user, record_id, "page")
     except RecordError as exc:
         raise HTTPException(404, str(exc)) from None
 
@@ -126,28 +126,36 @@ def find_household(hid: str = "", lang: Lang = "zh") -> RedirectResponse:
     return RedirectResponse(f"/households/{quote(hid[:200], safe='')}?lang={lang}", status_code=303)
 
 
-@router.get("/households/{household_id}", response_class=HTMLResponse)
-def history(request: Request, household_id: str, user: CaseworkerPage, service: ServiceDep,
-            lang: Lang = "zh") -> HTMLResponse:
-    records = [r for r in service.store.list(household_id[:200]) if service.readable(user, r)]
-    if records:
-        security_log.info("household read user=%r subject=%r records=%d", user.name, household_id[:200],
-                          len(records))
-    return service.pages.render("service_history.html.j2", lang, request, household_id=household_id,
-                                records=records)
+# An id may hold a "/" (a county's own numbering, 定南/2023/0417): the routes of a household take the rest
+# of the path, the more particular ones (…/diff, …/reads) declared first.
 
-
-@router.get("/households/{household_id}/diff", response_class=HTMLResponse)
+@router.get("/households/{household_id:path}/diff", response_class=HTMLResponse)
 def diff_page(request: Request, household_id: str, before: str, after: str, user: CaseworkerPage,
               service: ServiceDep, pages: PagesDep, lang: Lang = "zh") -> HTMLResponse:
     try:
-        diff = diff_records(service.read(user, before), service.read(user, after))
+        diff = diff_records(service.read(user, before, "page"), service.read(user, after, "page"))
     except RecordError as exc:
         raise HTTPException(404, str(exc)) from None
     if household_id not in (diff.before.subject_id, diff.after.subject_id):
         raise HTTPException(404, f"neither record is of {household_id[:200]!r}")
     return pages.render("service_diff.html.j2", lang, request, household_id=household_id, diff=diff,
                         measures={d.measure_id: d for d in diff.after.report.determinations})
+
+
+@router.get("/households/{household_id:path}/reads", response_class=HTMLResponse)
+def reads_page(request: Request, household_id: str, user: SupervisorPage, service: ServiceDep,
+               lang: Lang = "zh") -> HTMLResponse:
+    """Who read this household's records, and when (supervisors)."""
+    return service.pages.render("service_reads.html.j2", lang, request, household_id=household_id,
+                                reads=service.store.reads(household_id[:200]))
+
+
+@router.get("/households/{household_id:path}", response_class=HTMLResponse)
+def history(request: Request, household_id: str, user: CaseworkerPage, service: ServiceDep,
+            lang: Lang = "zh") -> HTMLResponse:
+    records = service.history(user, household_id)
+    return service.pages.render("service_history.html.j2", lang, request, household_id=household_id,
+                                records=records, supervisor=user.role == "supervisor")
 
 
 # --- the interview: the shared questions (ranked, gated, with choices), a few at a time ---------------------------
