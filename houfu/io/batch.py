@@ -56,11 +56,12 @@ def determine_file(evaluator: Evaluator, path: str, model: type[R], as_of: dt.da
                    progress: Progress[R] | None = None, engine: EngineKind = EngineKind.rete,
                    encoding: str | None = None) -> Batch:
     """Every record of a file decided; ``progress`` may wrap the parsed records (e.g. a progress bar)."""
-    good, rejected, warnings, received = parse_file(path, model, evaluator.kb, encoding)
+    good, rejected, warnings, received, report_warnings = parse_file(path, model, evaluator.kb, encoding)
     batch = Batch(records=len(good) + len(rejected), errors=rejected, warnings=warnings)
     for record, out in determine_records(evaluator, progress(good) if progress else good, as_of, engine):
         if isinstance(out, Report):
-            batch.reports.append(out)
+            extra = report_warnings.get(str(record.id))
+            batch.reports.append(out.model_copy(update={"warnings": [*extra, *out.warnings]}) if extra else out)
             batch.inputs.append(record)
             batch.received.append(received[str(record.id)])
         else:

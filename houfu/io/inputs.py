@@ -9,18 +9,20 @@ suggest the nearest known field name for a typo. Absent fields stay unknown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from houfu.engine.results import InputWarning
 from houfu.io.reader import LIMITS, ReadError, read_path, safe_text
 from houfu.kb.facts import FieldValueError, Household, Site
 from houfu.kb.loader import KB
 from houfu.kb.names import did_you_mean, suggest
 
-__all__ = ["InputError", "Records", "parse_file", "parse_record", "read_records"]
+__all__ = ["InputError", "Records", "parse_file", "parse_record", "read_records", "stripped_warnings"]
 
 
 class InputError(Exception):
@@ -39,6 +41,7 @@ class Records:
     source: str
     items: list[Any]
     warnings: list[InputError] = field(default_factory=list)
+    stripped: list[tuple[str, str]] = field(default_factory=list)  # (field, what was removed), as the reader says
 
     def where(self, i: int) -> str:
         return self.source if len(self.items) == 1 else f"{self.source}[{i}]"
@@ -65,18 +68,36 @@ def read_records(path: str, encoding: str | None = None) -> Records:
         raise InputError(source, "-", f"{len(items):,} records; at most {LIMITS.max_records:,} per file")
     records = Records(source, items)
     records.warnings = [InputError(source, f, m) for f, m in result.warnings]
+    records.stripped = result.stripped
     return records
+
+
+def stripped_warnings(stripped: list[tuple[str, str]]) -> dict[int, list[InputWarning]]:
+    """The characters the reader removed from free text (bidi controls, terminal escapes: ``ReadResult.stripped``)
+    as warnings on the report of the record they were removed from, by its place in the file (0 for a file of
+    one record), each naming the field within the record and what was removed."""
+    from houfu.io.notes import LANGS, message
+
+    out: dict[int, list[InputWarning]] = {}
+    for path, removed in stripped:
+        m = re.match(r"^(?:households|sites)?\[\d+\]\.?(.*)$", path)
+        index, where = _place(path), (m[1] if m else path)
+        words = {lang: message("notes", "stripped", lang, {"field": where, "removed": removed}) for lang in LANGS}
+        out.setdefault(index, []).append(InputWarning(code="stripped_characters", fields=[where], **words))
+    return out
 
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def parse_file(path: str, model: type[M], kb: KB, encoding: str | None = None
-               ) -> tuple[list[tuple[str, M]], list[InputError], list[InputError], dict[str, Any]]:
+               ) -> tuple[list[tuple[str, M]], list[InputError], list[InputError], dict[str, Any],
+                          dict[str, list[InputWarning]]]:
     """Every record of a file, parsed; a bad record is reported and the rest still parsed.
 
-    Returns (good records with where they came from, errors, warnings, and each good record's item as read
-    from the file, before labels became codes, by its id). A second record with an id already used is an
+    Returns (good records with where they came from, errors, warnings, each good record's item as read
+    from the file, before labels became codes, by its id, and the warnings for its report by its id: the
+    characters removed from its free text). A second record with an id already used is an
     error. An unreadable or malformed file raises InputError.
     """
     records = read_records(path, encoding)
@@ -84,6 +105,9 @@ def parse_file(path: str, model: type[M], kb: KB, encoding: str | None = None
     bad: list[InputError] = []
     first: dict[str, str] = {}
     received: dict[str, Any] = {}
+    stripped = stripped_warnings(records.stripped)
+    report_warnings: dict[str, list[InputWarning]] = {}
+    placed: set[int] = set()
     for i, raw in enumerate(records.items):
         where = records.where(i)
         try:
@@ -98,7 +122,19 @@ def parse_file(path: str, model: type[M], kb: KB, encoding: str | None = None
         first[ident] = where
         good.append((where, record))
         received[ident] = raw
-    return good, bad, records.warnings, received
+        if i in stripped:
+            report_warnings[ident] = stripped[i]
+            placed.add(i)
+    # A warning now on its record's report is not said twice; one about a record refused stays with the file.
+    warnings = [w for w, (path, _) in zip(records.warnings, records.stripped, strict=True)
+                if _place(path) not in placed]
+    return good, bad, warnings, received, report_warnings
+
+
+def _place(path: str) -> int:
+    """The place in the file of the record a field path is in (``[3].name``: 3; ``name``: 0)."""
+    m = re.match(r"^(?:households|sites)?\[(\d+)\]", path)
+    return int(m[1]) if m else 0
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

@@ -74,6 +74,8 @@ class ReadResult:
     data: Any
     encoding: str
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (field, message)
+    #: (field, what was removed) for each free-text field stripped of characters, e.g. ("name", "U+202E")
+    stripped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
@@ -462,9 +464,24 @@ def parse_text(text: str, as_json: bool, limits: Limits = LIMITS) -> Any:
 _UNSAFE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Co", "Cn", "Cs"}
 
 
+#: A terminal's escape sequence (ECMA-48): CSI (ESC [ … final byte, as in ESC[31m), OSC (ESC ] … BEL or ESC \\)
+#: and a two-character escape. Removed whole from free text, not only its ESC, so no "[31m" is left behind.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+
+
 def safe_text(text: str) -> str:
     """The text without any character an output could be tricked by (escapes, bidi overrides, CR/LF)."""
-    return "".join(ch for ch in text if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
+    return "".join(ch for ch in _ANSI.sub("", text) if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
+
+
+def _removed(text: str) -> str:
+    """What ``safe_text`` removes from a text, in no language: each code point (U+202E), an escape sequence
+    with its ESC written as U+001B (U+001B[31m)."""
+    out: list[str] = []
+    for seq in _ANSI.findall(text):
+        out.append("U+%04X" % ord(seq[0]) + "".join(ch if ch.isprintable() else "U+%04X" % ord(ch) for ch in seq[1:]))
+    out += ["U+%04X" % ord(ch) for ch in _ANSI.sub("", text) if unicodedata.category(ch) in _UNSAFE_CATEGORIES]
+    return " ".join(dict.fromkeys(out))
 
 
 def _unsafe(text: str) -> str | None:
@@ -474,7 +491,7 @@ def _unsafe(text: str) -> str | None:
     return None
 
 
-def _check_shape(data: Any, limits: Limits, path: str, warnings: list[tuple[str, str]]) -> Any:
+def _check_shape(data: Any, limits: Limits, path: str, warnings: list[tuple[str, str, str]]) -> Any:
     if isinstance(data, dict):
         for key in data:
             if isinstance(key, str) and _unsafe(key):
@@ -499,7 +516,9 @@ def _check_shape(data: Any, limits: Limits, path: str, warnings: list[tuple[str,
         bad = _unsafe(data)
         if bad:
             if path.rsplit(".", 1)[-1] in FREE_TEXT:
-                warnings.append((path, f"removed an invisible or control character ({bad}) from the text"))
+                removed = _removed(data)
+                warnings.append((path, f"removed invisible or control characters ({removed}) from the text; "
+                                       "check it", removed))
                 return safe_text(data)
             raise _ReadError(path or "-", f"holds an invisible or control character ({bad}), which is not accepted")
     return data
@@ -515,9 +534,9 @@ def read_bytes(data: bytes, as_json: bool, encoding: str | None = None, limits: 
         raise _ReadError("-", f"{len(data):,} bytes; at most {limits.max_bytes:,} are accepted")
     text, used = decode(data, encoding)
     parsed = parse_text(text.lstrip("\ufeff"), as_json, limits)
-    warnings: list[tuple[str, str]] = []
+    warnings: list[tuple[str, str, str]] = []
     checked = _check_shape(parsed, limits, "", warnings)
-    return ReadResult(checked, used, warnings)
+    return ReadResult(checked, used, [(f, m) for f, m, _ in warnings], [(f, r) for f, _, r in warnings])
 
 
 def read_path(path: str, encoding: str | None = None, limits: Limits = LIMITS) -> ReadResult:

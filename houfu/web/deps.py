@@ -23,8 +23,8 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from houfu.engine.evaluator import Evaluator
-from houfu.engine.results import Report
-from houfu.io.inputs import InputError, parse_record
+from houfu.engine.results import InputWarning, Report
+from houfu.io.inputs import InputError, parse_record, stripped_warnings
 from houfu.io.privacy import mask_personal
 from houfu.io.reader import LIMITS, ReadError, read_bytes
 from houfu.kb.facts import Household, Site
@@ -127,12 +127,16 @@ class Service:
                               len(records))
         return records
 
-    def decide(self, record: Household | Site, as_of: dt.date | None, user: User, received: str) -> Report:
-        """Decide a household or site and keep the answer as a decision record (its ``record_id``)."""
+    def decide(self, record: Household | Site, as_of: dt.date | None, user: User, received: str,
+               warnings: list[InputWarning] | None = None) -> Report:
+        """Decide a household or site and keep the answer as a decision record (its ``record_id``), with the
+        reader's ``warnings`` (characters removed from a name) on it."""
         try:
             report = self.evaluator.determine(record, as_of)
         except FieldError as exc:
             raise BadRequest(exc.field, exc.message) from None
+        if warnings:
+            report = report.model_copy(update={"warnings": [*warnings, *report.warnings]})
         with self.lock:
             rid = self.store.add(record, report, user.name, received)
         return report.model_copy(update={"record_id": rid})
@@ -293,8 +297,9 @@ CsrfChecked = Annotated[None, Depends(csrf_checked)]
 # --- request bodies ------------------------------------------------------------------------------------------
 
 async def read_record(request: Request, model: type[Household] | type[Site],
-                      kb: KB) -> tuple[Household | Site, str]:
-    """The body parsed by the CLI's reader, and its text exactly as received."""
+                      kb: KB) -> tuple[Household | Site, str, list[InputWarning]]:
+    """The body parsed by the CLI's reader and parser, its text exactly as received, and the warnings for its
+    report (the characters removed from its names: bidi controls, terminal escapes)."""
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_BODY:
         raise BadRequest("-", f"{int(length):,} bytes; at most {MAX_BODY:,} are accepted", 413)
@@ -306,8 +311,9 @@ async def read_record(request: Request, model: type[Household] | type[Site],
         raise BadRequest("-", f"{len(body):,} bytes; at most {MAX_BODY:,} are accepted", 413)
     as_json = "yaml" not in media
     try:
-        raw = read_bytes(body, as_json).data
-        return parse_record(raw, model, "body", kb), body.decode("utf-8", "replace")
+        got = read_bytes(body, as_json)
+        return (parse_record(got.data, model, "body", kb), body.decode("utf-8", "replace"),
+                stripped_warnings(got.stripped).get(0, []))
     except ReadError as exc:
         raise BadRequest(exc.field, exc.message) from None
     except InputError as exc:

@@ -2,8 +2,8 @@
 own scripts (the graph's zoom buttons carry the request's nonce) and never be framed, nosniff, no referrer, and
 ``Cache-Control: no-store`` (pages and answers carry personal data: no shared or browser cache keeps them).
 
-The API's viewers (/docs, /redoc) load FastAPI's Swagger UI and ReDoc from their CDN; they are behind the
-login, and their policy allows that CDN's scripts only."""
+The API's page (/docs) is rendered here from the OpenAPI document, under the same policy: no page loads
+anything from another site."""
 
 from __future__ import annotations
 
@@ -16,14 +16,8 @@ __all__ = ["SecurityHeaders"]
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 
-_CDN = "https://cdn.jsdelivr.net"
 
-
-def _policy(path: str, nonce: str) -> str:
-    if path in ("/docs", "/redoc"):
-        return (f"default-src 'none'; script-src {_CDN} 'unsafe-inline'; style-src {_CDN} 'unsafe-inline'; "
-                f"img-src 'self' data: https://fastapi.tiangolo.com {_CDN}; connect-src 'self'; worker-src blob:; "
-                "font-src https://fonts.gstatic.com; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+def _policy(nonce: str) -> str:
     return (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
@@ -41,7 +35,7 @@ class SecurityHeaders:
             return
         nonce = secrets.token_urlsafe(16)
         scope.setdefault("state", {})["csp_nonce"] = nonce
-        policy = _policy(scope["path"], nonce).encode()
+        policy = _policy(nonce).encode()
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

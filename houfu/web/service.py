@@ -17,6 +17,7 @@ this module runs it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from houfu.engine.evaluator import Evaluator
 from houfu.kb.loader import KB
@@ -24,15 +25,17 @@ from houfu.records.store import RecordStore
 
 from .app import create_app
 
-__all__ = ["create_app", "serve", "session_secret"]
+__all__ = ["HEAD_TIMEOUT", "create_app", "head_timeout_protocol", "serve", "server_config", "session_secret"]
+
+
+#: The longest a client may take to send a request's head (line and headers), in seconds: a client that dribbles
+#: its headers a byte at a time (slowloris) is answered 408 and cut off, and cannot hold a connection for ever.
+HEAD_TIMEOUT = 10.0
 
 
 def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int, dev: bool,
           secret: str | None = None, forwarded_allow_ips: str | None = None) -> None:
-    """Run the service with uvicorn until interrupted: a request's head may be at most 16 KiB, an idle
-    connection is closed after 5 s, and at most 200 connections are served at once (a slow or flooding client
-    cannot hold them all); X-Forwarded-For/-Proto are believed only from ``forwarded_allow_ips`` (the TLS
-    proxy), so the throttle sees the real client address."""
+    """Run the service with uvicorn until interrupted (``server_config``); the security log goes to stderr."""
     import logging
 
     import uvicorn
@@ -42,9 +45,71 @@ def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         logging.getLogger("houfu.security").addHandler(handler)
-    uvicorn.run(create_app(kb, evaluator, store, dev, secret), host=host, port=port, log_level="warning",
-                proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips, timeout_keep_alive=5,
-                h11_max_incomplete_event_size=16 * 1024, limit_concurrency=200)
+    uvicorn.Server(server_config(create_app(kb, evaluator, store, dev, secret), host, port,
+                                 forwarded_allow_ips)).run()
+
+
+def server_config(app: Any, host: str, port: int, forwarded_allow_ips: str | None = None,
+                  head_timeout: float = HEAD_TIMEOUT) -> Any:
+    """uvicorn's configuration for the service: a request's head may be at most 16 KiB and must arrive within
+    ``head_timeout`` seconds, an idle connection is closed after 5 s, and at most 200 connections are served at
+    once (a slow or flooding client cannot hold them all); X-Forwarded-For/-Proto are believed only from
+    ``forwarded_allow_ips`` (the TLS proxy), so the throttle sees the real client address."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=True,
+                          forwarded_allow_ips=forwarded_allow_ips, timeout_keep_alive=5,
+                          h11_max_incomplete_event_size=16 * 1024, limit_concurrency=200,
+                          http=head_timeout_protocol(head_timeout))
+
+
+def head_timeout_protocol(seconds: float) -> type[Any]:
+    """uvicorn's HTTP/1.1 protocol (h11) with a deadline on each request's head. uvicorn bounds only the wait
+    between requests (``timeout_keep_alive``, and only until the first byte of the next one arrives), so a
+    client sending one header byte every few seconds held a connection for ever; here a timer starts when a
+    connection opens and when a response is done, and ends when the head is complete (h11 leaves IDLE)."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeadTimeoutProtocol(H11Protocol):  # type: ignore[misc]
+        _head_timer: Any = None
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._head_timer = self.loop.call_later(seconds, self._head_timed_out)
+
+        def _disarm(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.conn.their_state is not h11.IDLE:
+                self._disarm()  # the head is complete (or the connection is done with)
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _head_timed_out(self) -> None:
+            self._head_timer = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\n"
+                                     b"connection: close\r\ncontent-length: 33\r\n\r\n"
+                                     b"the request head took too long.\r\n")
+                self.transport.close()
+
+    return HeadTimeoutProtocol
 
 
 def session_secret(data_dir: Path | None) -> str:

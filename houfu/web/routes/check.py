@@ -20,15 +20,15 @@ router = APIRouter(prefix="/v1", tags=["households"])
 @router.post("/check", response_model=Report, openapi_extra=record_body("household"),
              summary="Decide a household; the answer is kept as a decision record")
 async def check(request: Request, user: CaseworkerUser, service: ServiceDep, as_of: dt.date | None = None) -> Report:
-    record, received = await read_record(request, Household, service.kb)
-    return service.decide(record, as_of, user, received)
+    record, received, warnings = await read_record(request, Household, service.kb)
+    return service.decide(record, as_of, user, received, warnings)
 
 
 @router.post("/explain", response_model=Explanation, openapi_extra=record_body("household"),
              summary="Why one measure has its status")
 async def explain(request: Request, user: CaseworkerUser, service: ServiceDep,
                   measure: str = Query(..., max_length=100), as_of: dt.date | None = None) -> Explanation:
-    record, _ = await read_record(request, Household, service.kb)
+    record, _, _ = await read_record(request, Household, service.kb)
     try:
         return service.evaluator.explain(record, measure, as_of)
     except FieldError as exc:

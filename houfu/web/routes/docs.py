@@ -1,23 +1,23 @@
-"""GET /docs and /redoc: the API's viewers, for logged-in users only (they load FastAPI's Swagger UI and ReDoc
-from a CDN, which an anonymous visitor has no business making the browser fetch; issue 23, §7). The OpenAPI
-document itself (/openapi.json) stays open."""
+"""GET /docs: the API described from its own OpenAPI document, rendered here from the installed package's
+template, for logged-in users (issue 23, §7). FastAPI's Swagger UI and ReDoc are not used: their scripts are not
+shipped in the fastapi wheel and would load from a public CDN; this page loads nothing from anywhere and runs no
+script. The OpenAPI document itself (/openapi.json) stays open, for a client generator or a local Swagger UI."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from ..deps import caseworker_page
+from ..deps import Lang, PagesDep, caseworker_page
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(caseworker_page)])
 
 
 @router.get("/docs", response_class=HTMLResponse)
-def swagger() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="houfu · API")
-
-
-@router.get("/redoc", response_class=HTMLResponse)
-def redoc() -> HTMLResponse:
-    return get_redoc_html(openapi_url="/openapi.json", title="houfu · API")
+def api_docs(request: Request, pages: PagesDep, lang: Lang = "zh") -> HTMLResponse:
+    schema: dict[str, Any] = request.app.openapi()
+    operations = [{"method": method.upper(), "path": path, **op}
+                  for path, item in schema.get("paths", {}).items() for method, op in item.items()]
+    return pages.render("service_api.html.j2", lang, request, info=schema.get("info", {}), operations=operations)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from houfu.engine.results import Firing
-from houfu.io.inputs import InputError, parse_record
+from houfu.io.inputs import InputError, parse_record, stripped_warnings
 from houfu.io.reader import ReadError, read_bytes
 from houfu.kb.facts import Household
 from houfu.kb.loader import KB, FieldError
@@ -58,9 +58,9 @@ def home(request: Request, pages: PagesDep, lang: Lang = "zh") -> HTMLResponse:
 def new_household(request: Request, user: CaseworkerPage, _: CsrfChecked, service: ServiceDep,
                   text: str = Form(..., max_length=MAX_BODY), lang: Lang = Form("zh")) -> Any:
     try:
-        raw = read_bytes(text.encode("utf-8"), as_json=False).data
-        record = parse_record(raw, Household, "form", service.kb)
-        report = service.decide(record, None, user, text)
+        got = read_bytes(text.encode("utf-8"), as_json=False)
+        record = parse_record(got.data, Household, "form", service.kb)
+        report = service.decide(record, None, user, text, stripped_warnings(got.stripped).get(0))
     except (ReadError, InputError, BadRequest) as exc:
         return service.pages.render("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}",
                                     text=text)

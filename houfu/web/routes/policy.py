@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 import houfu
-from houfu.io.inputs import InputError, parse_record
+from houfu.io.inputs import InputError, parse_record, stripped_warnings
 from houfu.io.reader import ReadError, read_bytes
 from houfu.kb.facts import Site
 from houfu.kb.loader import KBError
@@ -41,8 +41,9 @@ def sites_page(request: Request, pages: PagesDep, lang: Lang = "zh") -> HTMLResp
 def new_site(request: Request, user: SupervisorPage, _: CsrfChecked, service: ServiceDep,
              text: str = Form(..., max_length=MAX_BODY), lang: Lang = Form("zh")) -> Any:
     try:
-        record = parse_record(read_bytes(text.encode("utf-8"), as_json=False).data, Site, "form", service.kb)
-        report = service.decide(record, None, user, text)
+        got = read_bytes(text.encode("utf-8"), as_json=False)
+        record = parse_record(got.data, Site, "form", service.kb)
+        report = service.decide(record, None, user, text, stripped_warnings(got.stripped).get(0))
     except (ReadError, InputError, BadRequest) as exc:
         return service.pages.render("service_site.html.j2", lang, request, error=f"{exc.field}: {exc.message}",
                                     text=text)

@@ -17,5 +17,5 @@ router = APIRouter(prefix="/v1", tags=["sites"])
 @router.post("/site", response_model=Report, openapi_extra=record_body("site"),
              summary="Decide a site's obligations; the answer is kept as a decision record")
 async def site(request: Request, user: SupervisorUser, service: ServiceDep, as_of: dt.date | None = None) -> Report:
-    record, received = await read_record(request, Site, service.kb)
-    return service.decide(record, as_of, user, received)
+    record, received, warnings = await read_record(request, Site, service.kb)
+    return service.decide(record, as_of, user, received, warnings)
