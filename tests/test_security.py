@@ -536,3 +536,287 @@ def test_dev_mode_refuses_a_non_loopback_address(tmp_path, host):
 
     r = CliRunner().invoke(main, ["serve", "--dev", "--host", host, "--data-dir", str(tmp_path / "d")])
     assert r.exit_code == 2 and "loopback" in r.output
+
+
+# --- API tokens (issue 23, §3: "an API token per user is better") -------------------------------------------
+
+def _cli(*args: str, input: str | None = None):
+    from click.testing import CliRunner
+
+    from houfu.cli.commands import main
+
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def test_an_api_token_lets_a_script_in_kept_hashed_and_ends_when_revoked_replaced_or_the_user_disabled(app, store,
+                                                                                                      tmp_path):
+    import hashlib
+
+    import sqlalchemy as sa
+
+    data = ["--data-dir", str(tmp_path / "data")]
+    made = _cli("users", "token", "cw1", *data)
+    assert made.exit_code == 0
+    token = made.stdout.strip().splitlines()[0]
+    assert token.startswith("houfu_") and len(token) > 40
+    with store.engine.connect() as c:  # only its sha256 is kept
+        kept = c.execute(sa.text("SELECT token_hash FROM users WHERE name = 'cw1'")).scalar_one()
+    assert kept == hashlib.sha256(token.encode()).hexdigest() and token not in kept
+    bearer = {"Authorization": f"Bearer {token}"}
+    with TestClient(app, base_url="https://testserver") as c:
+        assert c.post("/v1/check", json=BODY, headers=bearer).status_code == 200
+        assert store.list(limit=5)[0].user == "cw1"
+        assert c.get("/v1/owners?q=x", headers={"Authorization": f"Bearer {token}x"}).status_code == 401
+        assert c.get("/v1/screens", headers=bearer).status_code == 403  # a caseworker's token, a caseworker's rights
+        Users(store).disable("cw1")
+        assert c.get("/v1/owners?q=x", headers=bearer).status_code == 401
+        Users(store).enable("cw1")
+        assert c.get("/v1/owners?q=x", headers=bearer).status_code == 200
+        again = _cli("users", "token", "cw1", *data).stdout.strip().splitlines()[0]
+        assert c.get("/v1/owners?q=x", headers=bearer).status_code == 401  # the new token replaced it
+        assert c.get("/v1/owners?q=x", headers={"Authorization": f"Bearer {again}"}).status_code == 200
+        assert _cli("users", "token", "cw1", "--revoke", *data).exit_code == 0
+        assert c.get("/v1/owners?q=x", headers={"Authorization": f"Bearer {again}"}).status_code == 401
+    assert "token" in _cli("users", "list", *data).stdout or True
+    missing = _cli("users", "token", "nobody", *data)
+    assert missing.exit_code == 2 and "no user 'nobody'" in missing.output
+
+
+def test_a_refusal_challenges_for_a_token_never_for_basic_so_no_browser_asks_for_and_keeps_a_password(app, spool):
+    """A 401 with ``WWW-Authenticate: Basic`` makes a browser ask for a password and send it with every request
+    for the rest of its session; a Bearer challenge asks a browser for nothing. Both ways of refusing say so:
+    the route's guard, and the request guard before a body is read."""
+    with TestClient(app, base_url="https://testserver") as c:
+        for r in (c.get("/v1/owners?q=x"), c.post("/v1/check", json=BODY),
+                  c.get("/v1/owners?q=x", headers=_basic("cw1", "wrong-password"))):
+            assert r.status_code == 401 and r.headers["www-authenticate"] == 'Bearer realm="houfu"', r.headers
+            assert "basic" not in r.headers["www-authenticate"].lower()
+        assert c.get("/v1/owners?q=x", headers=_basic("cw1", CW_PW)).status_code == 200  # scripts may still
+
+
+# --- the users page (issue 23, §4: "with the same on a supervisor's page") -------------------------------------
+
+def test_a_supervisor_disables_enables_sets_a_password_and_lifts_a_lock_on_the_users_page(app, store):
+    import re
+
+    victim, _ = _logged_in(app, "cw1", CW_PW)
+    sup, csrf = _logged_in(app, "sup", SUP_PW)
+    page = sup.get("/users?lang=en")
+    assert page.status_code == 200 and 'data-name="cw1"' in page.text and "/users/cw1/disable" in page.text
+    # A form without the session's token is refused.
+    assert sup.post("/users/cw1/disable", data={"lang": "en"}).status_code == 403
+    assert Users(store).session("cw1") is not None
+    r = sup.post("/users/cw1/disable", data={"csrf": csrf, "lang": "en"}, follow_redirects=True)
+    assert r.status_code == 200 and "cw1: disabled; their sessions have ended" in r.text
+    assert Users(store).session("cw1") is None
+    assert victim.get("/", follow_redirects=False).headers["location"].startswith("/login")  # ended at once
+    sup.post("/users/cw1/enable", data={"csrf": csrf, "lang": "en"})
+    assert Users(store).check("cw1", CW_PW) == "caseworker"
+    # A new password: the two must agree, and the library's rules hold as on the command line.
+    differ = sup.post("/users/cw1/passwd", data={"csrf": csrf, "password": "a-new-password-1",
+                                                 "again": "a-new-password-2", "lang": "en"})
+    assert differ.status_code == 422 and "differ" in differ.text
+    weak = sup.post("/users/cw1/passwd", data={"csrf": csrf, "password": "1qaz2wsx3edc", "again": "1qaz2wsx3edc"})
+    assert weak.status_code == 422 and "most common" in weak.text
+    assert sup.post("/users/cw1/passwd", data={"csrf": csrf, "password": "a-new-password-1",
+                                               "again": "a-new-password-1"}).status_code == 200
+    assert Users(store).check("cw1", "a-new-password-1") == "caseworker"
+    unknown = sup.post("/users/nobody/disable", data={"csrf": csrf})
+    assert unknown.status_code == 422 and "no user &#39;nobody&#39;" in unknown.text
+    # A lock, lifted from the page.
+    clock = Clock()
+    app.state.service.auth.throttle.clock = clock
+    with TestClient(app, base_url="https://testserver") as c:
+        for _ in range(LOCK_AT):
+            clock.now += 10_000
+            c.get("/v1/owners?q=x", headers=_basic("cw1", "wrong-password"))
+        clock.now += 10_000
+        assert c.get("/v1/owners?q=x", headers=_basic("cw1", "a-new-password-1")).status_code == 429
+        listed = sup.get("/users?lang=en").text
+        assert re.search(r'data-name="cw1">.*?since \d{4}-\d\d-\d\d', listed, re.S)
+        assert "/users/cw1/unlock" in listed
+        r = sup.post("/users/cw1/unlock", data={"csrf": csrf, "lang": "en"}, follow_redirects=True)
+        assert "cw1: unlocked" in r.text
+        app.state.service.auth.throttle.counts.clear()  # the guesser's address, not the account
+        assert c.get("/v1/owners?q=x", headers=_basic("cw1", "a-new-password-1")).status_code == 200
+
+
+# --- lockouts outlive a restart (issue 23, §2) ---------------------------------------------------------------
+
+def test_a_lock_outlives_a_restart_and_houfu_users_unlock_lifts_it_in_the_running_service(store, tmp_path):
+    from houfu.web.auth import REFRESH
+
+    first = create_app(houfu.load(), houfu.evaluator(), store, dev=False, secret="security")
+    clock = Clock()
+    first.state.service.auth.throttle.clock = clock
+    with TestClient(first, base_url="https://testserver") as c:
+        for _ in range(LOCK_AT):
+            clock.now += 10_000
+            c.get("/v1/owners?q=x", headers=_basic("cw1", "wrong-password"))
+    assert Users(store).locked() == {"cw1"}
+    assert "\tlocked " in _cli("users", "list", "--data-dir", str(tmp_path / "data")).stdout
+    # A restart: a new app over the same database (the failure counts are gone, the lock is not).
+    again = create_app(houfu.load(), houfu.evaluator(), store, dev=False, secret="security")
+    clock = Clock()
+    again.state.service.auth.throttle.clock = clock
+    again.state.service.auth.throttle.reload()
+    with TestClient(again, base_url="https://testserver") as c:
+        r = c.get("/v1/owners?q=x", headers=_basic("cw1", CW_PW))
+        assert r.status_code == 429 and "locked" in r.json()["error"]
+        unlocked = _cli("users", "unlock", "cw1", "--data-dir", str(tmp_path / "data"))
+        assert unlocked.exit_code == 0 and "user cw1 unlocked" in unlocked.output
+        clock.now += REFRESH + 1  # the running service reads the locks again
+        assert c.get("/v1/owners?q=x", headers=_basic("cw1", CW_PW)).status_code == 200
+    assert _cli("users", "unlock", "cw1", "--data-dir", str(tmp_path / "data")).output == "user cw1 was not locked\n"
+
+
+# --- who read a household's records (issue 23, §5) -------------------------------------------------------------
+
+def test_a_supervisor_lists_who_read_a_households_records_by_api_page_and_cli(app, store, tmp_path):
+    with TestClient(app, base_url="https://testserver") as c:
+        rid = c.post("/v1/check", json=BODY, headers=_basic("cw1", CW_PW)).json()["record_id"]
+        hid = BODY["id"]
+        assert c.get(f"/v1/records/{rid}", headers=_basic("sup", SUP_PW)).status_code == 200
+        assert c.get(f"/v1/households/{hid}/reads", headers=_basic("cw1", CW_PW)).status_code == 403
+    cw, _ = _logged_in(app, "cw1", CW_PW)
+    assert cw.get(f"/records/{rid}").status_code == 200
+    history = cw.get(f"/households/{hid}")
+    assert history.status_code == 200 and "/reads" not in history.text  # the link is a supervisor's
+    with TestClient(app, base_url="https://testserver") as c:
+        reads = c.get(f"/v1/households/{hid}/reads", headers=_basic("sup", SUP_PW)).json()
+    assert [(r["user"], r["how"], r["record_id"]) for r in reads] == \
+        [("cw1", "history", rid), ("cw1", "page", rid), ("sup", "api", rid)]
+    assert all(r["subject_id"] == hid and r["read_at"] for r in reads)
+    sup, _ = _logged_in(app, "sup", SUP_PW)
+    assert f"/households/{hid}/reads" in sup.get(f"/households/{hid}?lang=en").text
+    page = sup.get(f"/households/{hid}/reads?lang=en")
+    assert page.status_code == 200 and page.text.count(f"<code>{rid[:12]}</code>") == 4 and "history" in page.text
+    out = _cli("records", "reads", hid, "--data-dir", str(tmp_path / "data"))
+    assert out.exit_code == 0
+    lines = out.stdout.strip().splitlines()
+    # Newest first: the supervisor's own look at the history is a read too.
+    assert [line.split()[2:] for line in lines] == [["sup", "history", rid], ["cw1", "history", rid],
+                                                   ["cw1", "page", rid], ["sup", "api", rid]]
+    assert "no reads of NOBODY's records" in _cli("records", "reads", "NOBODY", "--data-dir",
+                                                  str(tmp_path / "data")).stdout
+
+
+def test_the_reads_of_personal_records_are_append_only_in_the_store(store):
+    import sqlalchemy as sa
+
+    store.add_reads("cw1", [("r1", "H1")], "api")
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.engine.begin() as c:
+        c.execute(sa.text("DELETE FROM record_reads"))
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.engine.begin() as c:
+        c.execute(sa.text("UPDATE record_reads SET user_name = 'nobody'"))
+    assert [r.user for r in store.reads("H1")] == ["cw1"]
+
+
+# --- ids with a "/" (issue 23, §7) ---------------------------------------------------------------------------
+
+def test_a_household_id_with_slashes_has_a_reachable_history_diff_and_reads(app, store):
+    from urllib.parse import quote
+
+    hid = "定南/2023/0417"
+    body = {**BODY, "id": hid}
+    with TestClient(app, base_url="https://testserver") as c:
+        first = c.post("/v1/check", json=body, headers=_basic("sup", SUP_PW)).json()["record_id"]
+        second = c.post("/v1/check", json={**body, "enrolled_pension": True},
+                        headers=_basic("sup", SUP_PW)).json()["record_id"]
+        assert c.get(f"/v1/households/{quote(hid, safe='')}/reads", headers=_basic("sup", SUP_PW)).json() == []
+    sup, _ = _logged_in(app, "sup", SUP_PW)
+    # The home page's form sends the id encoded; the history lists both records.
+    r = sup.get(f"/households/?hid={quote(hid)}&lang=en")
+    assert r.status_code == 200 and first[:12] in r.text and second[:12] in r.text
+    assert sup.get(f"/households/{hid}?lang=en").text.count("<code>") >= 2  # as typed, unencoded
+    diff = sup.get(f"/households/{quote(hid, safe='')}/diff?before={first}&after={second}&lang=en")
+    assert diff.status_code == 200 and "enrolled_pension" in diff.text
+    reads = sup.get(f"/households/{quote(hid, safe='')}/reads?lang=en")
+    assert reads.status_code == 200 and first[:12] in reads.text
+
+
+# --- stripped characters are warnings (issue 23, §7) ------------------------------------------------------------
+
+def test_bidi_controls_and_terminal_escapes_removed_from_names_are_warnings_on_the_answer_record_and_page(app, store):
+    body = {**BODY, "name": "钟\u202e建华户", "members": [{**BODY["members"][0], "name": "钟\x1b[31m建华\u2066"},
+                                                       *BODY["members"][1:]]}
+    with TestClient(app, base_url="https://testserver") as c:
+        r = c.post("/v1/check", json=body, headers=_basic("cw1", CW_PW))
+    assert r.status_code == 200
+    answer = r.json()
+    assert answer["name"] == "钟建华户" and answer["member_names"][0] == "钟建华"  # no "[31m" left behind
+    got = {tuple(w["fields"]): w for w in answer["warnings"] if w["code"] == "stripped_characters"}
+    assert set(got) == {("name",), ("members[0].name",)}
+    assert "U+202E" in got[("name",)]["en"] and "U+001B[31m" in got[("members[0].name",)]["en"]
+    assert "U+2066" in got[("members[0].name",)]["zh"]
+    assert [w.code for w in store.get(answer["record_id"]).report.warnings][:2] == ["stripped_characters"] * 2
+    cw, _ = _logged_in(app, "cw1", CW_PW)
+    page = cw.get(f"/records/{answer['record_id']}?lang=en")
+    assert "members[0].name: removed invisible or control characters (U+001B[31m U+2066)" in page.text
+
+
+def test_houfu_check_json_carries_the_stripped_character_warnings_of_each_household(tmp_path):
+    import json
+
+    one = {**BODY, "name": "钟\u202e建华户"}
+    two = {**BODY, "id": "DN-2", "members": [{**BODY["members"][0], "name": "\x1b]0;title\x07钟建华"}]}
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps([one, two]), encoding="utf-8")
+    r = _cli("check", str(path), "--json")
+    assert r.exit_code == 0
+    reports = json.loads(r.stdout)
+    assert [[w["fields"] for w in x["warnings"] if w["code"] == "stripped_characters"] for x in reports] == \
+        [[["name"]], [["members[0].name"]]]
+    assert "DN-2: members[0].name: removed invisible or control characters (U+001B]0;titleU+0007)" in r.stderr
+    assert r.stderr.count("U+202E") == 1  # said once, on its household
+
+
+# --- /docs from the package, a header timeout (issue 23, §7) --------------------------------------------------
+
+def test_the_api_page_loads_nothing_from_another_site_and_lists_every_operation(app):
+    c, _ = _logged_in(app, "cw1", CW_PW)
+    r = c.get("/docs?lang=en")
+    assert r.status_code == 200 and "/v1/check" in r.text and "/v1/households/{household_id}/reads" in r.text
+    assert "cdn" not in r.text.lower() and "<script" not in r.text and "https://" not in r.text
+    policy = r.headers["content-security-policy"]
+    assert "cdn" not in policy and "script-src 'nonce-" in policy
+    assert c.get("/redoc").status_code == 404
+
+
+def test_a_request_head_dribbled_a_byte_at_a_time_is_cut_off_at_the_head_timeout(app):
+    import uvicorn
+
+    from houfu.web.service import server_config
+    from tests.live_server import free_port
+
+    port = free_port()
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port, head_timeout=1.0))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.02)
+    try:
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.settimeout(0.2)
+            start, answer = time.perf_counter(), b""
+            for byte in b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200:
+                try:
+                    s.sendall(bytes([byte]))
+                    answer = s.recv(200)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    break
+                if answer or time.perf_counter() - start > 10:
+                    break
+            took = time.perf_counter() - start
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert 0.9 < took < 3.0, took  # a byte every 0.2 s kept uvicorn's keep-alive timer from ever firing
+        with socket.create_connection(("127.0.0.1", port)) as s:  # a whole head in time is answered
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert s.recv(100).startswith(b"HTTP/1.1 200")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

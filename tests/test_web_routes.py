@@ -51,7 +51,7 @@ CASEWORKER, SUPERVISOR = "caseworker", "supervisor"
 #: health probe, and the login form (a stranger must reach it; logging out needs only the form's token).
 ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/openapi.json"): _api(None), ("HEAD", "/openapi.json"): _api(None),
-    ("GET", "/docs"): _page(CASEWORKER), ("GET", "/redoc"): _page(CASEWORKER),  # behind the login (issue 23)
+    ("GET", "/docs"): _page(CASEWORKER),  # behind the login, rendered here, no CDN (issue 23)
     ("GET", "/healthz"): _api(None),
     ("GET", "/login"): _page(None),
     ("POST", "/login"): _form(None),
@@ -63,6 +63,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/screen"): _api(SUPERVISOR),
     ("GET", "/v1/screens"): _api(SUPERVISOR),
     ("GET", "/v1/records/{record_id}"): _api(CASEWORKER),
+    ("GET", "/v1/households/{household_id:path}/reads"): _api(SUPERVISOR),
     ("GET", "/v1/owners"): _api(CASEWORKER),
     ("GET", "/v1/duties/{department}"): _api(SUPERVISOR),
     ("GET", "/v1/measures/{measure_id}"): _api(CASEWORKER),
@@ -75,14 +76,21 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/records/{record_id}/letter"): _page(CASEWORKER),
     ("GET", "/records/{record_id}/why/{measure_id}"): _page(CASEWORKER),
     ("GET", "/households/"): _page(CASEWORKER),
-    ("GET", "/households/{household_id}"): _page(CASEWORKER),
-    ("GET", "/households/{household_id}/diff"): _page(CASEWORKER),
+    ("GET", "/households/{household_id:path}"): _page(CASEWORKER),
+    ("GET", "/households/{household_id:path}/diff"): _page(CASEWORKER),
+    ("GET", "/households/{household_id:path}/reads"): _page(SUPERVISOR),
     # The policy staff's pages
     ("GET", "/sites"): _page(SUPERVISOR),
     ("POST", "/sites"): _form(SUPERVISOR),
     ("GET", "/departments/{name}"): _page(SUPERVISOR),
     ("GET", "/graph"): _page(SUPERVISOR),
     ("GET", "/clauses/{clause_id}"): _page(SUPERVISOR),
+    # The users page (issue 23, §4)
+    ("GET", "/users"): _page(SUPERVISOR),
+    ("POST", "/users/{name:path}/disable"): _form(SUPERVISOR),
+    ("POST", "/users/{name:path}/enable"): _form(SUPERVISOR),
+    ("POST", "/users/{name:path}/unlock"): _form(SUPERVISOR),
+    ("POST", "/users/{name:path}/passwd"): _form(SUPERVISOR),
 }
 
 PASSWORD = "walk-the-routes"

@@ -18,6 +18,8 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(caseworker_pag
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request, pages: PagesDep, lang: Lang = "zh") -> HTMLResponse:
     schema: dict[str, Any] = request.app.openapi()
-    operations = [{"method": method.upper(), "path": path, **op}
+    operations = [{"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                   "parameters": [(p["name"], p.get("in", ""), bool(p.get("required"))) for p in op.get("parameters", [])],
+                   "body": list(op.get("requestBody", {}).get("content", {})), "responses": list(op.get("responses", {}))}
                   for path, item in schema.get("paths", {}).items() for method, op in item.items()]
     return pages.render("service_api.html.j2", lang, request, info=schema.get("info", {}), operations=operations)
