@@ -695,7 +695,7 @@ def test_a_supervisor_lists_who_read_a_households_records_by_api_page_and_cli(ap
     assert out.exit_code == 0
     lines = out.stdout.strip().splitlines()
     # Newest first: the supervisor's own look at the history is a read too.
-    assert [line.split()[2:] for line in lines] == [["sup", "history", rid], ["cw1", "history", rid],
+    assert [line.split()[1:] for line in lines] == [["sup", "history", rid], ["cw1", "history", rid],
                                                    ["cw1", "page", rid], ["sup", "api", rid]]
     assert "no reads of NOBODY's records" in _cli("records", "reads", "NOBODY", "--data-dir",
                                                   str(tmp_path / "data")).stdout
