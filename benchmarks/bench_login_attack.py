@@ -1,14 +1,20 @@
-"""/healthz under a login attack (issue 23, Done when): a real ``houfu serve`` in its own process, CLIENTS
-threads sending wrong passwords by HTTP Basic (and, a tenth of them, by the login form's names) for SECONDS,
-while one client asks /healthz every 50 ms. Prints the health probe's p50/p99/max and what the attackers got.
+"""/healthz under a login attack from many addresses (issue 23, Done when): a real ``houfu serve`` in its own
+process; CLIENTS attackers, each from its own loopback address (127.0.0.2, 127.0.0.3 …: on Linux the whole of
+127.0.0.0/8 is the loopback, so each is a distinct client address to the throttle), send wrong passwords for
+SECONDS: most by HTTP Basic, guessing the five real names and names that do not exist, one in ten through the
+login form (its CSRF token and cookie fetched first, as a browser would). Meanwhile one client asks /healthz every
+50 ms from 127.0.0.1. Prints the probe's p50/p99/max and what the attackers got, for each run, then the min and
+median of the p99s over RUNS runs.
 
-    python benchmarks/bench_login_attack.py 20,100 60
+    python benchmarks/bench_login_attack.py 20,100 60 3      # CLIENTS list, SECONDS, RUNS
 """
 
 from __future__ import annotations
 
 import base64
+import http.client
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -17,8 +23,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from urllib.parse import urlencode
 
-import requests
+PASSWORD = "a-long-bench-password"
 
 
 def _port() -> int:
@@ -27,58 +34,93 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def run(clients: int, seconds: float) -> None:
+def run(clients: int, seconds: float) -> float:
+    """One run; the probe's p99 in ms."""
     data = tempfile.mkdtemp(prefix="houfu-bench-login-")
     env = {**os.environ, "HOUFU_DATA_DIR": data, "HOUFU_SECRET": "bench"}
     py = sys.executable
-    for name, role in (("cw1", "caseworker"), ("sup", "supervisor")):
+    for name, role in [(f"cw{i}", "caseworker") for i in range(5)] + [("sup", "supervisor")]:
         subprocess.run([py, "-m", "houfu", "users", "add", name, "--role", role, "--password-stdin"],
-                       input="a-long-bench-password\n", text=True, env=env, check=True, capture_output=True)
+                       input=PASSWORD + "\n", text=True, env=env, check=True, capture_output=True)
     port = _port()
     server = subprocess.Popen([py, "-m", "houfu", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
             try:
-                requests.get(f"{base}/healthz", timeout=1)
+                _get(port, "/healthz", "127.0.0.1")
                 break
-            except requests.ConnectionError:
+            except OSError:
                 time.sleep(0.1)
         # The attackers in a process of their own, so the probe's times are the server's, not this process's GIL.
-        attackers = subprocess.Popen([py, __file__, "--attack", base, str(clients), str(seconds)],
+        attackers = subprocess.Popen([py, __file__, "--attack", str(port), str(clients), str(seconds)],
                                      stdout=subprocess.PIPE, text=True)
         time.sleep(1)
         took: list[float] = []
         end = time.monotonic() + seconds
-        with requests.Session() as s:
-            while time.monotonic() < end:
-                start = time.perf_counter()
-                s.get(f"{base}/healthz", timeout=30).raise_for_status()
-                took.append((time.perf_counter() - start) * 1000)
-                time.sleep(0.05)
+        probe = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < end:
+            start = time.perf_counter()
+            probe.request("GET", "/healthz")
+            response = probe.getresponse()
+            response.read()
+            assert response.status == 200, response.status
+            took.append((time.perf_counter() - start) * 1000)
+            time.sleep(0.05)
         got = attackers.communicate(timeout=120)[0].strip()
         took.sort()
         p99 = took[max(0, int(len(took) * 0.99) - 1)]
-        print(f"{clients} attackers, {seconds:g} s: /healthz n={len(took)} p50={statistics.median(took):.1f} ms "
-              f"p99={p99:.1f} ms max={took[-1]:.1f} ms; attackers got {got}", flush=True)
+        print(f"{clients} attackers from {min(clients, 250)} addresses, {seconds:g} s: /healthz n={len(took)} "
+              f"p50={statistics.median(took):.1f} ms p99={p99:.1f} ms max={took[-1]:.1f} ms; attackers got {got}",
+              flush=True)
+        return p99
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def attack(base: str, clients: int, seconds: float) -> None:
-    """CLIENTS threads sending wrong passwords for SECONDS; prints the statuses they got."""
+def _get(port: int, path: str, source: str) -> int:
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
+    c.request("GET", path)
+    status = c.getresponse().status
+    c.close()
+    return status
+
+
+def attack(port: int, clients: int, seconds: float) -> None:
+    """CLIENTS threads, each from its own address, sending wrong passwords for SECONDS; prints the statuses."""
     stop, got = threading.Event(), Counter[str]()
 
     def one(i: int) -> None:
-        auth = "Basic " + base64.b64encode(f"cw{i % 5}:guess-{i}".encode()).decode()
-        with requests.Session() as s:
-            while not stop.is_set():
-                try:
-                    got[str(s.get(f"{base}/v1/owners?q=x", headers={"Authorization": auth}, timeout=30).status_code)] += 1
-                except requests.RequestException:
-                    got["error"] += 1
+        source = f"127.0.0.{2 + i % 250}"
+        form = i % 10 == 9
+        n = 0
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
+        while not stop.is_set():
+            n += 1
+            # Real names and made-up ones, each try another password.
+            name = f"cw{n % 5}" if n % 2 else f"guess-{i}-{n}"
+            try:
+                if form:
+                    conn.request("GET", "/login")
+                    page = conn.getresponse()
+                    text = page.read().decode()
+                    cookie = (page.getheader("set-cookie") or "").split(";")[0]
+                    token = re.search(r'name="csrf" value="([^"]+)"', text)
+                    body = urlencode({"name": name, "password": f"guess-{n}", "csrf": token[1] if token else ""})
+                    conn.request("POST", "/login", body=body, headers={
+                        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+                else:
+                    auth = "Basic " + base64.b64encode(f"{name}:guess-{n}".encode()).decode()
+                    conn.request("GET", "/v1/owners?q=x", headers={"Authorization": auth})
+                response = conn.getresponse()
+                response.read()
+                got[f"{'form' if form else 'basic'} {response.status}"] += 1
+            except (OSError, http.client.HTTPException):
+                got["error"] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
+        conn.close()
 
     threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
@@ -87,11 +129,19 @@ def attack(base: str, clients: int, seconds: float) -> None:
     stop.set()
     for t in threads:
         t.join(timeout=30)
-    print(dict(got))
+    print(dict(sorted(got.items())))
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--attack"]:
-    attack(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
+    attack(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
 elif __name__ == "__main__":
-    for n in (int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "20,100").split(",")):
-        run(n, float(sys.argv[2]) if len(sys.argv) > 2 else 60)
+    sizes = [int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "20,100").split(",")]
+    secs = float(sys.argv[2]) if len(sys.argv) > 2 else 60
+    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    p99s: dict[int, list[float]] = {n: [] for n in sizes}
+    for _ in range(runs):
+        for n in sizes:
+            p99s[n].append(run(n, secs))
+    for n, got in p99s.items():
+        print(f"{n} attackers: /healthz p99 over {runs} run(s): min {min(got):.1f} ms, median "
+              f"{statistics.median(got):.1f} ms", flush=True)

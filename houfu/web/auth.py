@@ -4,8 +4,9 @@
   wait twice as long as the last (1 s, 2 s, 4 s … at most ``MAX_WAIT``), and after ``LOCK_AT`` failures an
   account is locked until a supervisor lifts the lock (``POST /v1/users/{name}/unlock``). A throttled try is
   answered 429 with ``Retry-After`` before any hashing, so guessing costs the service nothing.
-- argon2 runs in a worker thread, at most ``HASHING_AT_ONCE`` at a time (each takes 64 MiB and a core): the
-  event loop goes on answering, and forty logins at once cannot take gigabytes.
+- argon2 runs in worker threads of its own, at most ``HASHING_AT_ONCE`` at a time (each takes 64 MiB and a core),
+  at the lowest CPU priority (nice ``HASHING_NICE``, on Linux per thread): the event loop goes on answering first
+  however many guessers hash at once, and forty logins at once cannot take gigabytes.
 - An unknown name is verified against a dummy hash made once, so it costs what a known name costs.
 - Each failure, throttled try and lockout is written to the ``houfu.security`` log.
 - A script may send an API token (``Authorization: Bearer houfu_…``, made by ``houfu users token NAME``) instead
@@ -18,18 +19,21 @@ process) is seen within ``REFRESH`` seconds.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import anyio
 
 from houfu.records.store import Users
 
-__all__ = ["FREE_FAILURES", "HASHING_AT_ONCE", "LOCK_AT", "MAX_WAIT", "REFRESH", "Authenticator", "Throttle",
+__all__ = ["FREE_FAILURES", "HASHING_AT_ONCE", "HASHING_NICE", "LOCK_AT", "MAX_WAIT", "REFRESH", "Authenticator", "Throttle",
            "Throttled", "security_log"]
 
 #: The security log: failed logins, throttled tries, lockouts, refused forgeries and reads of personal records.
@@ -43,6 +47,8 @@ LOCK_AT = 20
 MAX_WAIT = 15 * 60
 #: How often, at most, the locks kept in the database are read again while a locked account is tried (seconds).
 REFRESH = 5.0
+#: The nice value of the hashing threads (19, the lowest priority): a login waits rather than the whole service.
+HASHING_NICE = 19
 #: argon2 checks running at once (each takes 64 MiB of memory and a core for about 50 ms).
 HASHING_AT_ONCE = 2
 
@@ -138,7 +144,8 @@ class Authenticator:
         self.users = users
         self.throttle = throttle or Throttle(source=users.locked)
         self.throttle.reload()  # the locks kept before a restart
-        self.limiter = anyio.CapacityLimiter(at_once)
+        self.hashing = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="houfu-argon2",
+                                          initializer=_lowest_priority)
 
     def unlock(self, name: str) -> bool:
         """Lift an account's lock, here and in the database; True if it was locked."""
@@ -164,7 +171,7 @@ class Authenticator:
             security_log.warning("login throttled user=%r addr=%s via=%s retry_after=%ss locked=%s",
                                  name, addr, via, exc.retry_after, exc.locked)
             raise
-        role = await anyio.to_thread.run_sync(self.users.check, name, password, limiter=self.limiter)
+        role = await asyncio.wrap_future(self.hashing.submit(self.users.check, name, password))
         if role is None:
             locked = self.throttle.failed(name, addr)
             security_log.warning("login failed user=%r addr=%s via=%s", name, addr, via)
@@ -177,3 +184,12 @@ class Authenticator:
         self.throttle.succeeded(name, addr)
         security_log.info("login user=%r addr=%s via=%s", name, addr, via)
         return role
+
+
+def _lowest_priority() -> None:
+    """Run this thread (and the threads argon2 starts from it) at the lowest CPU priority, where the system
+    allows: on Linux ``setpriority`` with a thread's own id sets that thread's nice value alone."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICE)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the bound on hashing at once still holds
+        pass
