@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from houfu.engine.evaluator import EngineKind, Evaluator
-from houfu.engine.results import Report
+from houfu.engine.results import InputWarning, Report
 from houfu.engine.rete import EngineFailure
 from houfu.io.inputs import InputError, parse_file
 from houfu.kb.facts import Household, Site
@@ -60,8 +60,11 @@ def determine_file(evaluator: Evaluator, path: str, model: type[R], as_of: dt.da
     batch = Batch(records=len(good) + len(rejected), errors=rejected, warnings=warnings)
     for record, out in determine_records(evaluator, progress(good) if progress else good, as_of, engine):
         if isinstance(out, Report):
-            extra = report_warnings.get(str(record.id))
-            batch.reports.append(out.model_copy(update={"warnings": [*extra, *out.warnings]}) if extra else out)
+            extra: list[InputWarning] = report_warnings.get(str(record.id), [])
+            report: Report = out
+            if extra:  # characters removed from its names, said on its own report
+                report = report.model_copy(update={"warnings": extra + report.warnings})
+            batch.reports.append(report)
             batch.inputs.append(record)
             batch.received.append(received[str(record.id)])
         else:

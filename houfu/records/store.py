@@ -502,6 +502,26 @@ class RecordStore:
                             files=json.loads(r["files"]), rows_in=r["rows_in"], screened=r["screened"],
                             rejected=r["rejected"], summary=json.loads(r["summary"]))
 
+    # --- who read what --------------------------------------------------------------------------------------------
+
+    def add_reads(self, user: str, records: list[tuple[str, str]], how: str) -> None:
+        """Keep the reads of personal records: ``records`` as (record id, household or site id), read by ``user``
+        through ``how`` (append-only)."""
+        if not records:
+            return
+        now = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as c:
+            c.execute(sa.insert(_READS), [{"read_at": now, "user_name": user[:100] or "-", "record_id": rid[:64],
+                                           "subject_id": subject[:200], "how": how[:20]} for rid, subject in records])
+
+    def reads(self, subject_id: str, limit: int = 1000) -> list[RecordRead]:
+        """The reads of one household's (or site's) records, newest first."""
+        q = (sa.select(_READS).where(_READS.c.subject_id == subject_id)
+             .order_by(_READS.c.read_at.desc(), _READS.c.seq.desc()).limit(limit))
+        with self.engine.connect() as c:
+            return [RecordRead(read_at=_utc(r["read_at"]), user=r["user_name"], record_id=r["record_id"],
+                               subject_id=r["subject_id"], how=r["how"]) for r in c.execute(q).mappings()]
+
     # --- worklists ----------------------------------------------------------------------------------------------
 
     def add_worklists(self, screen_id: str, lists: dict[str, list[dict[str, Any]]]) -> None:
@@ -623,26 +643,6 @@ class RecordStore:
         again = evaluator.determine(kb.models.record(rec.entity).model_validate(rec.input),
                                     rec.as_of, EngineKind.rete)
         return Replay(rec, kb.version, status_changes(rec.report, again))
-
-    # --- who read what --------------------------------------------------------------------------------------------
-
-    def add_reads(self, user: str, records: list[tuple[str, str]], how: str) -> None:
-        """Keep the reads of personal records: ``records`` as (record id, household or site id), read by ``user``
-        through ``how`` (append-only)."""
-        if not records:
-            return
-        now = dt.datetime.now(dt.UTC)
-        with self.engine.begin() as c:
-            c.execute(sa.insert(_READS), [{"read_at": now, "user_name": user[:100] or "-", "record_id": rid[:64],
-                                           "subject_id": subject[:200], "how": how[:20]} for rid, subject in records])
-
-    def reads(self, subject_id: str, limit: int = 1000) -> list[RecordRead]:
-        """The reads of one household's (or site's) records, newest first."""
-        q = (sa.select(_READS).where(_READS.c.subject_id == subject_id)
-             .order_by(_READS.c.read_at.desc(), _READS.c.seq.desc()).limit(limit))
-        with self.engine.connect() as c:
-            return [RecordRead(read_at=_utc(r["read_at"]), user=r["user_name"], record_id=r["record_id"],
-                               subject_id=r["subject_id"], how=r["how"]) for r in c.execute(q).mappings()]
 
     def healthy(self) -> bool:
         """The database answers."""

@@ -20,6 +20,7 @@ process) is seen within ``REFRESH`` seconds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -189,7 +190,6 @@ class Authenticator:
 def _lowest_priority() -> None:
     """Run this thread (and the threads argon2 starts from it) at the lowest CPU priority, where the system
     allows: on Linux ``setpriority`` with a thread's own id sets that thread's nice value alone."""
-    try:
+    # Not Linux, or not allowed: the bound on hashing at once still holds.
+    with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICE)
-    except (AttributeError, OSError):  # not Linux, or not allowed: the bound on hashing at once still holds
-        pass

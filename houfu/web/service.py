@@ -71,7 +71,7 @@ def head_timeout_protocol(seconds: float) -> type[Any]:
     import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    class HeadTimeoutProtocol(H11Protocol):  # type: ignore[misc]
+    class HeadTimeoutProtocol(H11Protocol):
         _head_timer: Any = None
 
         def _arm(self) -> None:
