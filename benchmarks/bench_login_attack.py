@@ -6,7 +6,8 @@ login form (its CSRF token and cookie fetched first, as a browser would). Meanwh
 50 ms from 127.0.0.1. Prints the probe's p50/p99/max and what the attackers got, for each run, then the min and
 median of the p99s over RUNS runs.
 
-    python benchmarks/bench_login_attack.py 20,100 60 3      # CLIENTS list, SECONDS, RUNS
+    python benchmarks/bench_login_attack.py 0,20,100 60 3      # CLIENTS list (0: no attack, the machine's own
+                                                               # noise), SECONDS, RUNS
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
   account is locked until a supervisor lifts the lock (``POST /v1/users/{name}/unlock``). A throttled try is
   answered 429 with ``Retry-After`` before any hashing, so guessing costs the service nothing.
 - argon2 runs in worker threads of its own, at most ``HASHING_AT_ONCE`` at a time (each takes 64 MiB and a core),
-  at the lowest CPU priority (nice ``HASHING_NICE``, on Linux per thread): the event loop goes on answering first
+  at a low CPU priority (nice ``HASHING_NICE``, on Linux per thread): the event loop goes on answering first
   however many guessers hash at once, and forty logins at once cannot take gigabytes.
 - An unknown name is verified against a dummy hash made once, so it costs what a known name costs.
 - Each failure, throttled try and lockout is written to the ``houfu.security`` log.
@@ -24,11 +24,13 @@ import contextlib
 import logging
 import math
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 
@@ -48,8 +50,9 @@ LOCK_AT = 20
 MAX_WAIT = 15 * 60
 #: How often, at most, the locks kept in the database are read again while a locked account is tried (seconds).
 REFRESH = 5.0
-#: The nice value of the hashing threads (19, the lowest priority): a login waits rather than the whole service.
-HASHING_NICE = 19
+#: The nice value of the hashing threads (0 is the default, 19 the lowest): while guessers keep them busy, the
+#: event loop (and every other request) gets the CPU first; a login waits rather than the whole service.
+HASHING_NICE = 10
 #: argon2 checks running at once (each takes 64 MiB of memory and a core for about 50 ms).
 HASHING_AT_ONCE = 2
 
@@ -145,8 +148,7 @@ class Authenticator:
         self.users = users
         self.throttle = throttle or Throttle(source=users.locked)
         self.throttle.reload()  # the locks kept before a restart
-        self.hashing = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="houfu-argon2",
-                                          initializer=_lowest_priority)
+        self.hashing = _LowPriorityThreads(at_once)
 
     def unlock(self, name: str) -> bool:
         """Lift an account's lock, here and in the database; True if it was locked."""
@@ -172,7 +174,7 @@ class Authenticator:
             security_log.warning("login throttled user=%r addr=%s via=%s retry_after=%ss locked=%s",
                                  name, addr, via, exc.retry_after, exc.locked)
             raise
-        role = await asyncio.wrap_future(self.hashing.submit(self.users.check, name, password))
+        role: str | None = await asyncio.wrap_future(self.hashing.submit(self.users.check, name, password))
         if role is None:
             locked = self.throttle.failed(name, addr)
             security_log.warning("login failed user=%r addr=%s via=%s", name, addr, via)
@@ -187,8 +189,41 @@ class Authenticator:
         return role
 
 
+class _LowPriorityThreads:
+    """``at_once`` daemon threads, started on first use, each at nice ``HASHING_NICE``: a call submitted here runs
+    on one of them. Daemon threads, so a stopping service does not first work through the hashes queued by
+    guessers; a call whose caller has gone (its future cancelled) is skipped."""
+
+    def __init__(self, at_once: int):
+        self.at_once = at_once
+        self.queue: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
+        self.started = False
+        self.lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        with self.lock:
+            if not self.started:
+                for i in range(self.at_once):
+                    threading.Thread(target=self._work, name=f"houfu-argon2-{i}", daemon=True).start()
+                self.started = True
+        future: Future[Any] = Future()
+        self.queue.put((future, fn, args))
+        return future
+
+    def _work(self) -> None:
+        _lowest_priority()
+        while True:
+            future, fn, args = self.queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to the caller, as run_in_executor would
+                future.set_exception(exc)
+
+
 def _lowest_priority() -> None:
-    """Run this thread (and the threads argon2 starts from it) at the lowest CPU priority, where the system
+    """Run this thread (and the threads argon2 starts from it) at nice ``HASHING_NICE``, where the system
     allows: on Linux ``setpriority`` with a thread's own id sets that thread's nice value alone."""
     # Not Linux, or not allowed: the bound on hashing at once still holds.
     with contextlib.suppress(AttributeError, OSError):

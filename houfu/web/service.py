@@ -53,13 +53,15 @@ def server_config(app: Any, host: str, port: int, forwarded_allow_ips: str | Non
                   head_timeout: float = HEAD_TIMEOUT) -> Any:
     """uvicorn's configuration for the service: a request's head may be at most 16 KiB and must arrive within
     ``head_timeout`` seconds, an idle connection is closed after 5 s, and at most 200 connections are served at
-    once (a slow or flooding client cannot hold them all); X-Forwarded-For/-Proto are believed only from
+    once (a slow or flooding client cannot hold them all), and a stopping service waits at most 10 s for the
+    requests in hand; X-Forwarded-For/-Proto are believed only from
     ``forwarded_allow_ips`` (the TLS proxy), so the throttle sees the real client address."""
     import uvicorn
 
     return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=True,
                           forwarded_allow_ips=forwarded_allow_ips, timeout_keep_alive=5,
                           h11_max_incomplete_event_size=16 * 1024, limit_concurrency=200,
+                          timeout_graceful_shutdown=10,
                           http=head_timeout_protocol(head_timeout))
 
 
