@@ -204,3 +204,31 @@ def test_a_supervisor_checks_a_site_and_reads_a_department(browser, site):
     label = browser.find_element(By.XPATH, "//*[name()='text' and starts-with(., '县人社局')]")
     assert label.size["width"] > 40
     shot(browser, "12-graph")
+
+
+def test_a_supervisor_disables_and_enables_a_caseworker_and_reads_who_read_a_household(browser, site):
+    """The users page (issue 23, §4) and the reads of a household (§5), in the browser: each button a form with
+    the session's token; the caseworker's own session ends at once."""
+    from selenium.webdriver.common.by import By
+
+    base, store = site
+    browser.delete_all_cookies()
+    browser.get(base + "/login")
+    browser.find_element(By.NAME, "name").send_keys("li")
+    browser.find_element(By.NAME, "password").send_keys("supervisor-pw")
+    go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
+    browser.get(base + "/users?lang=en")
+    row = browser.find_element(By.CSS_SELECTOR, "tr.user[data-name='zhang']")
+    go(browser, row.find_element(By.CSS_SELECTOR, "form[action='/users/zhang/disable'] button"))
+    assert "zhang: disabled; their sessions have ended" in browser.find_element(By.TAG_NAME, "body").text
+    assert Users(store).session("zhang") is None
+    shot(browser, "13-users")
+    row = browser.find_element(By.CSS_SELECTOR, "tr.user[data-name='zhang']")
+    go(browser, row.find_element(By.CSS_SELECTOR, "form[action='/users/zhang/enable'] button"))
+    assert Users(store).session("zhang") is not None
+    hid = store.list(limit=500)[-1].subject_id
+    browser.get(f"{base}/households/{hid}?lang=en")
+    go(browser, browser.find_element(By.CSS_SELECTOR, "a.reads"))
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Who read the records of" in body and "li" in body and "history" in body
+    shot(browser, "14-reads")
