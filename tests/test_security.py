@@ -472,6 +472,37 @@ def test_on_postgresql_the_services_role_may_not_truncate_and_an_edit_is_named(p
     owner.close()
 
 
+def test_on_postgresql_the_services_role_keeps_reads_and_locks_but_may_not_erase_reads_or_make_tokens(postgres_url):
+    import uuid
+    from urllib.parse import urlsplit
+
+    import sqlalchemy as sa
+
+    owner = RecordStore(postgres_url)  # migrates to 0006: the grants on record_reads and users.locked_at
+    Users(owner).add("cw1", CW_PW, "caseworker")
+    login = f"houfu_app_{uuid.uuid4().hex[:8]}"
+    with owner.engine.begin() as c:
+        c.execute(sa.text(f"CREATE ROLE {login} LOGIN PASSWORD 'app-password-1' IN ROLE houfu_service"))
+    parts = urlsplit(postgres_url)
+    service = RecordStore(f"postgresql://{login}:app-password-1@{parts.hostname}:{parts.port}{parts.path}")
+    try:
+        service.add_reads("cw1", [("r1", "H1")], "api")
+        assert [r.user for r in service.reads("H1")] == ["cw1"]
+        assert Users(service).lock("cw1") and Users(service).locked() == {"cw1"} and Users(service).unlock("cw1")
+        for statement in ("DELETE FROM record_reads", "TRUNCATE record_reads",
+                          "UPDATE record_reads SET user_name = 'nobody'", "UPDATE users SET role = 'supervisor'"):
+            with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), service.engine.begin() as c:
+                c.execute(sa.text(statement))
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+            Users(service).new_token("cw1")  # tokens are made by the CLI, as the tables' owner
+        assert Users(owner).new_token("cw1").startswith("houfu_")
+    finally:
+        service.close()
+    with owner.engine.begin() as c:
+        c.execute(sa.text(f"DROP ROLE {login}"))
+    owner.close()
+
+
 # --- §5 (the issue's "who may see what") ------------------------------------------------------------------
 
 def test_cw2_is_refused_cw1s_record_a_teammate_and_a_supervisor_read_it_and_each_read_is_logged(store, caplog):
@@ -540,12 +571,12 @@ def test_dev_mode_refuses_a_non_loopback_address(tmp_path, host):
 
 # --- API tokens (issue 23, §3: "an API token per user is better") -------------------------------------------
 
-def _cli(*args: str, input: str | None = None):
+def _cli(*args: str, input: str | None = None, env: dict[str, str] | None = None):
     from click.testing import CliRunner
 
     from houfu.cli.commands import main
 
-    return CliRunner().invoke(main, list(args), input=input)
+    return CliRunner().invoke(main, list(args), input=input, env=env)
 
 
 def test_an_api_token_lets_a_script_in_kept_hashed_and_ends_when_revoked_replaced_or_the_user_disabled(app, store,
@@ -697,6 +728,10 @@ def test_a_supervisor_lists_who_read_a_households_records_by_api_page_and_cli(ap
     # Newest first: the supervisor's own look at the history is a read too.
     assert [line.split()[1:] for line in lines] == [["sup", "history", rid], ["cw1", "history", rid],
                                                    ["cw1", "page", rid], ["sup", "api", rid]]
+    # Reading it on the server's command line is a read too, under the operator's name.
+    assert _cli("records", "show", rid, "--data-dir", str(tmp_path / "data"), env={"HOUFU_USER": "auditor"}
+                ).exit_code == 0
+    assert [(r.user, r.how) for r in store.reads(hid)][0] == ("auditor", "cli")
     assert "no reads of NOBODY's records" in _cli("records", "reads", "NOBODY", "--data-dir",
                                                   str(tmp_path / "data")).stdout
 

@@ -1286,7 +1286,7 @@ def records_list(subject: str | None, limit: int, data_dir: Path | None, databas
 @store_options
 @json_option
 def records_show(record_id: str, data_dir: Path | None, database: str | None, as_json: bool) -> None:
-    """One decision record: its input, facts, report and provenance.
+    """One decision record: its input, facts, report and provenance (the read is kept, as $HOUFU_USER or $USER).
 
     \b
     Example:
@@ -1294,9 +1294,10 @@ def records_show(record_id: str, data_dir: Path | None, database: str | None, as
     """
     from houfu.records.store import RecordError
 
+    options = RecordOptions(True, None, data_dir, database)
     try:
-        with RecordOptions(True, None, data_dir, database).store() as store:
-            rec = store.get(record_id)
+        with options.store() as store:
+            rec = store.read(record_id, options.user)
     except RecordError as exc:
         raise BadInput(f"{record_id}: -: {exc}") from None
     if as_json:

@@ -514,6 +514,12 @@ class RecordStore:
             c.execute(sa.insert(_READS), [{"read_at": now, "user_name": user[:100] or "-", "record_id": rid[:64],
                                            "subject_id": subject[:200], "how": how[:20]} for rid, subject in records])
 
+    def read(self, record_id: str, user: str, how: str = "cli") -> DecisionRecord:
+        """A decision record, its reading kept (``get`` reads without keeping it: for replays and checks)."""
+        rec = self.get(record_id)
+        self.add_reads(user, [(rec.record_id, rec.subject_id)], how)
+        return rec
+
     def reads(self, subject_id: str, limit: int = 1000) -> list[RecordRead]:
         """The reads of one household's (or site's) records, newest first."""
         q = (sa.select(_READS).where(_READS.c.subject_id == subject_id)
