@@ -111,15 +111,16 @@ def test_an_output_path_is_a_file_in_a_folder_that_exists(tmp_path: Path, target
 
 
 # Issue 27: the structural limits hold while parsing, so a file inside the byte limit is refused (or read) within
-# a second and 100 MB, whatever its shape. Each file is read in a fresh process, so its peak memory is its own.
+# a second of CPU and 100 MB, whatever its shape. Each file is read in a fresh process, so its peak memory and
+# its CPU time are its own (the CPU clock, so that other work on a shared machine does not count as the reader's).
 _PROBE = ("import re, sys, time\n"
           "from houfu.io.reader import read_bytes, ReadError\n"
           "def rss(key):\n"
           "    return int(re.search(key + r':\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
-          "data = open(sys.argv[1], 'rb').read(); before = rss('VmRSS'); t = time.perf_counter()\n"
+          "data = open(sys.argv[1], 'rb').read(); before = rss('VmRSS'); t = time.process_time()\n"
           "try:\n    read_bytes(data, sys.argv[1].endswith('.json')); print('read')\n"
           "except ReadError as e:\n    print('refused:', e)\n"
-          "print(time.perf_counter() - t, rss('VmHWM') - before)")
+          "print(time.process_time() - t, rss('VmHWM') - before)")
 LARGE = [e for e in MANIFEST if (HERE / "files" / e["file"]).stat().st_size > 100_000 and e["command"] != "screen"]
 
 
@@ -145,18 +146,19 @@ def test_every_corpus_file_is_read_or_refused_within_a_second() -> None:
     slow = []
     for entry in MANIFEST:
         data = (HERE / "files" / entry["file"]).read_bytes()
-        t = time.perf_counter()
+        t = time.process_time()  # the reader's CPU time: a busy machine stretches the wall clock, not this
         with contextlib.suppress(ReadError):
             read_bytes(data, entry["file"].endswith(".json"), *(entry["args"][1:2] if entry["args"][:1] == ["--encoding"]
                                                                  else []))
-        if time.perf_counter() - t > 1.0:
+        if time.process_time() - t > 1.0:
             slow.append(entry["file"])
     assert slow == []
 
 
 # Issue 20: caseload limits hold before the work, from what a file really holds (a workbook's zip directory and
 # the cells holding a value, a Parquet file's footer), never from what a sheet declares. Each file is read in a
-# fresh process, its knowledge base loaded first, so the time and memory are the reading's own.
+# fresh process, its knowledge base loaded first, so the time and memory are the reading's own. The time is the
+# process's CPU time, so that other work on the machine does not count as the reader's.
 _CASELOAD_PROBE = ("import re, sys, time\n"
                    "from pathlib import Path\n"
                    "import houfu\n"
@@ -165,11 +167,11 @@ _CASELOAD_PROBE = ("import re, sys, time\n"
                    "    return int(re.search(key + r':\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
                    # Imports are the process's, once: pyarrow's first list conversion imports pandas (0.5 s).
                    "kb = houfu.load(); import openpyxl, pyarrow as pa, pyarrow.parquet; pa.array(['x'])\n"
-                   "before = rss('VmRSS'); t = time.perf_counter()\n"
+                   "before = rss('VmRSS'); t = time.process_time()\n"
                    "try:\n    load_caseload(kb, Path(sys.argv[1])); print('read')\n"
                    "except TableError as e:\n    print('refused:', str(e).splitlines()[0]); print(getattr(e, 'status', 0))\n"
                    "else:\n    print(0)\n"
-                   "print(time.perf_counter() - t, rss('VmHWM') - before)")
+                   "print(time.process_time() - t, rss('VmHWM') - before)")
 CASELOADS = [e for e in MANIFEST if e["command"] == "screen"]
 
 
@@ -208,7 +210,7 @@ def test_the_service_answers_each_small_but_huge_upload_with_json_within_a_secon
         for entry in CASELOADS:
             data = (HERE / "files" / entry["file"]).read_bytes()
             # The request's own work: CPU time of this process (the app runs in it, its threadpool too), which
-            # other processes on a shared machine do not stretch as they stretch the wall clock. The wall time
+            # other processes on a shared machine do not stretch as they stretch the wall clock. The CPU time
             # of each refusal, in a process of its own, is the test above.
             t = time.process_time()
             r = c.post("/v1/screen?as_of=2026-01-01", headers=auth, files={"caseload": ("upload", data)})

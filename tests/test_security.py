@@ -88,14 +88,17 @@ def _send_head(base: str, head: str, first: bytes, wait: float) -> tuple[float, 
 
 # --- §1 refuse before reading ------------------------------------------------------------------------------
 
-def test_an_anonymous_400_mb_upload_is_refused_in_under_a_second_with_no_file_written(app, spool):
+# The client sends the head and the first megabyte only, then waits: an answer at all means the server refused
+# without reading the body (had it read on, it would still be waiting). How fast, on an idle machine, is
+# benchmarks/bench_login_attack.py's figure, not a timed assertion that a busy machine would fail.
+def test_an_anonymous_400_mb_upload_is_refused_before_its_body_is_sent_with_no_file_written(app, spool):
     head = ("POST /v1/screen HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
             f"Content-Length: {400 * 1024 * 1024}\r\n\r\n")
     first = b"--b\r\nContent-Disposition: form-data; name=\"caseload\"; filename=\"a.csv\"\r\n\r\n" + b"x" * (1 << 20)
     with live_server(app) as base:
         took, answer = _send_head(base, head, first, 3.0)
     assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
-    assert took < 1.0
+    assert took < 3.0, "no answer until the client gave up: the server was reading the body"
     assert b'"log in first"' in answer
     assert list(spool.iterdir()) == []
 
