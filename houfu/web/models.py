@@ -20,8 +20,9 @@ from pydantic import (
 )
 
 from houfu.kb.models import Concept, Measure, Repair, Responsibility
+from houfu.records.store import HouseholdHit
 
-__all__ = ["ClauseView", "DutiesAnswer", "Health", "ItemView", "MeasureView", "OwnersAnswer"]
+__all__ = ["ClauseView", "DutiesAnswer", "Health", "HouseholdSearch", "ItemView", "MeasureView", "OwnersAnswer"]
 
 
 class _Answer(BaseModel):
@@ -182,3 +183,10 @@ class Health(_Answer):
     database: Literal["ok", "down"]
     records: int | None = None  # decision records in the hash chain
     chain_head: str | None = None  # the hash of the newest (``houfu records verify`` walks the chain to it)
+
+
+class HouseholdSearch(_Answer):
+    """The households (and sites) a search found among those the user may read, the most recently decided first."""
+
+    query: str
+    households: list[HouseholdHit]
