@@ -274,7 +274,7 @@ def fact_paths(model: type[BaseModel], periodic: Mapping[str, str] | None = None
     """Fact names a rule may test for this model, nested ones dotted, with their types."""
     out: dict[str, object] = {}
     for name, info in model.model_fields.items():
-        if name in _NOT_FACTS or (periodic and name in periodic):
+        if name in _NOT_FACTS or info.exclude or (periodic and name in periodic):
             continue
         ann = info.annotation
         inner = [a for a in get_args(ann) if a is not type(None)] if get_origin(ann) else [ann]

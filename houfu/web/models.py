@@ -38,12 +38,25 @@ class Owner(_Answer):
     en: str
 
 
+class MatchHandler(_Answer):
+    """The office a household is sent to for the measure: named by the text (basis ``text``, with its words) or
+    houfu's reading by duty (basis ``duty``, with the reason)."""
+
+    id: str
+    name: str
+    en: str
+    basis: Literal["text", "duty"]
+    reason: str
+    text: str | None = None
+
+
 class OwnerMatch(_Answer):
     id: str = Field(description="the measure or clause matched")
     clause_number: str
     why: str
     text: str
     owners: list[Owner] | Literal["no owner named in the text"]
+    handler: MatchHandler | None = None
 
 
 class DepartmentRoles(_Answer):
