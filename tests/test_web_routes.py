@@ -62,6 +62,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/screen"): _api(SUPERVISOR),
     ("GET", "/v1/screens"): _api(SUPERVISOR),
     ("GET", "/v1/records/{record_id}"): _api(CASEWORKER),
+    ("GET", "/v1/households"): _api(CASEWORKER),
     ("GET", "/v1/owners"): _api(CASEWORKER),
     ("GET", "/v1/duties/{department}"): _api(SUPERVISOR),
     ("GET", "/v1/measures/{measure_id}"): _api(CASEWORKER),
@@ -76,6 +77,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/households/"): _page(CASEWORKER),
     ("GET", "/households/{household_id}"): _page(CASEWORKER),
     ("GET", "/households/{household_id}/diff"): _page(CASEWORKER),
+    ("GET", "/search"): _page(CASEWORKER),
     # The policy staff's pages
     ("GET", "/sites"): _page(SUPERVISOR),
     ("POST", "/sites"): _form(SUPERVISOR),

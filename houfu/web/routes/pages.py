@@ -124,11 +124,11 @@ def _quote(kb: KB, firing: Firing) -> str:
 
 @router.get("/households/")
 def find_household(hid: str = "", lang: Lang = "zh") -> RedirectResponse:
-    """The home page's "find a household" form without JavaScript: to the search; an empty query goes back home
-    (it used to come back here, for ever)."""
+    """The home page's "history by household id" form without JavaScript; an empty id goes back home (it used
+    to come back here, for ever). The history page sends anything but a household's id on to the search."""
     if not hid.strip():
         return RedirectResponse(f"/?lang={lang}", status_code=303)
-    return RedirectResponse(f"/search?q={quote(hid[:100], safe='')}&lang={lang}", status_code=303)
+    return RedirectResponse(f"/households/{quote(hid[:200], safe='')}?lang={lang}", status_code=303)
 
 
 @router.get("/search", response_class=HTMLResponse)
