@@ -121,7 +121,7 @@ class Service:
             rec = self.store.find(record_id, self.makers(user))
         except AmbiguousRecord:
             raise
-        except RecordError:
+        except RecordError as exc:
             try:
                 other = self.store.find(record_id)
             except RecordError:
@@ -129,7 +129,7 @@ class Service:
             if other is not None:
                 security_log.warning("record read refused user=%r record=%s maker=%r", user.name, other.record_id,
                                      other.user)
-            raise RecordError(f"no decision record {record_id!r}") from None
+            raise RecordError(str(exc)) from None  # the same words as for a record that does not exist
         security_log.info("record read user=%r record=%s subject=%r", user.name, rec.record_id, rec.subject_id)
         return rec
 
