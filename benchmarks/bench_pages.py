@@ -63,10 +63,9 @@ def fill(kb: Any, store: Any) -> tuple[str, str, str]:
     """Keep the households; returns (a household id, its record id, an earlier record id of it)."""
     import yaml
 
+    import houfu
     from houfu.io.inputs import parse_record
     from houfu.kb.facts import Household
-
-    import houfu
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     evaluator = houfu.evaluator()

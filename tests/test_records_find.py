@@ -19,14 +19,22 @@ import houfu
 from houfu.cli.commands import main
 from houfu.kb.loader import load_default
 from houfu.records.finder import fold
-from houfu.records.store import AmbiguousRecord, RecordError, RecordStore, Users
+from houfu.records.store import AmbiguousRecord, RecordError, RecordStore, Users, default_url
 
-from .test_records import open_store, postgres_url, store_url  # noqa: F401 - the fixtures: SQLite and PostgreSQL
+from .test_records import postgres_url  # noqa: F401 - the fixture: a real PostgreSQL, a database per module
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "examples"
 #: A resident ID number in form (GB 11643), made up for the tests.
 ID_NUMBER = "36073119800101123X"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    url = default_url(tmp_path / "data") if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    opened = RecordStore(url)
+    yield opened
+    opened.close()
 
 
 def _decide(store: RecordStore, user: str = "zhang", **changes: object) -> tuple[str, dict[str, object]]:
@@ -42,8 +50,7 @@ def _decide(store: RecordStore, user: str = "zhang", **changes: object) -> tuple
     return store.add(record, houfu.evaluator().determine(record, None), user), raw
 
 
-def test_a_household_is_found_by_id_name_and_member_name_however_typed(store_url, open_store):
-    store = open_store(store_url)
+def test_a_household_is_found_by_id_name_and_member_name_however_typed(store):
     rid, raw = _decide(store)
     member = raw["members"][0]["name"]
     tag = raw["id"].removeprefix("DN-")
@@ -59,8 +66,7 @@ def test_a_household_is_found_by_id_name_and_member_name_however_typed(store_url
     assert store.search("%") == [] and store.search("_") == []  # a LIKE wildcard is a character, not a pattern
 
 
-def test_an_id_number_is_found_by_its_hash_and_never_kept_in_the_clear(store_url, open_store):
-    store = open_store(store_url)
+def test_an_id_number_is_found_by_its_hash_and_never_kept_in_the_clear(store):
     members = yaml.safe_load((EX / "dingnan-household.yaml").read_text(encoding="utf-8"))["members"]
     members[1]["id_number"] = ID_NUMBER
     rid, raw = _decide(store, members=members)
@@ -76,8 +82,7 @@ def test_an_id_number_is_found_by_its_hash_and_never_kept_in_the_clear(store_url
     assert "id_number" not in json.dumps(rec.input) and "id_number" not in json.dumps(rec.facts)
 
 
-def test_the_received_text_keeps_no_id_number_in_the_clear(store_url, open_store):
-    store = open_store(store_url)
+def test_the_received_text_keeps_no_id_number_in_the_clear(store):
     record = load_default().models.household.model_validate(
         {"id": f"R-{uuid.uuid4().hex[:6]}", "jurisdiction": "dingnan", "members": [{"name": "甲", "id_number": ID_NUMBER}]})
     rid = store.add(record, houfu.evaluator().determine(record, None), "zhang",
@@ -95,8 +100,7 @@ def test_an_id_number_out_of_form_is_refused_naming_the_field() -> None:
     assert err.value.field == "members[0].id_number" and "18 characters" in err.value.message
 
 
-def test_recent_households_come_first_and_each_household_once(store_url, open_store):
-    store = open_store(store_url)
+def test_recent_households_come_first_and_each_household_once(store):
     tag = uuid.uuid4().hex[:6]
     first, _ = _decide(store, id=f"OLD-{tag}", name=f"旧{tag}户")
     second, _ = _decide(store, id=f"NEW-{tag}", name=f"新{tag}户")
@@ -107,8 +111,7 @@ def test_recent_households_come_first_and_each_household_once(store_url, open_st
     assert [h.subject_id for h in store.search(tag, limit=1)] == [f"OLD-{tag}"]
 
 
-def test_a_caseworker_finds_only_their_own_and_their_teams_households(store_url, open_store):
-    store = open_store(store_url)
+def test_a_caseworker_finds_only_their_own_and_their_teams_households(store):
     users = Users(store)
     tag = uuid.uuid4().hex[:6]
     for name, team in [(f"a{tag}", f"site-{tag}"), (f"b{tag}", f"site-{tag}"), (f"c{tag}", None)]:
@@ -125,8 +128,7 @@ def test_a_caseworker_finds_only_their_own_and_their_teams_households(store_url,
     assert len(store.search(tag)) == 3
 
 
-def test_a_record_opens_by_any_unique_prefix_of_eight_or_more(store_url, open_store):
-    store = open_store(store_url)
+def test_a_record_opens_by_any_unique_prefix_of_eight_or_more(store):
     rid, _ = _decide(store)
     for given in (rid, rid[:8], rid[:12], " " + rid[:12].upper() + " ", rid[:20]):
         assert store.find(given).record_id == rid
@@ -150,8 +152,7 @@ def _twin(store: RecordStore, rid: str) -> str:
     return twin
 
 
-def test_an_ambiguous_prefix_names_its_candidates(store_url, open_store):
-    store = open_store(store_url)
+def test_an_ambiguous_prefix_names_its_candidates(store):
     rid, _ = _decide(store)
     twin = _twin(store, rid)
     with pytest.raises(AmbiguousRecord) as err:
@@ -161,8 +162,7 @@ def test_an_ambiguous_prefix_names_its_candidates(store_url, open_store):
     assert store.find(rid[:13]).record_id == rid  # one more character tells them apart
 
 
-def test_the_clause_page_list_reads_touched_records_from_the_keys(store_url, open_store):
-    store = open_store(store_url)
+def test_the_clause_page_list_reads_touched_records_from_the_keys(store):
     rid, raw = _decide(store)
     report = store.get(rid).report
     touched = {d.clause_id for d in report.determinations if d.status.value == "applies"}
@@ -203,14 +203,15 @@ def test_records_search_and_show_on_the_command_line(tmp_path):
     assert r.exit_code == 0 and rid in r.output
 
 
-def test_on_postgresql_the_services_role_keeps_and_reads_the_search_keys(postgres_url):
+def test_on_postgresql_the_services_role_keeps_and_reads_the_search_keys(request):
     from urllib.parse import urlsplit
 
-    owner = RecordStore(postgres_url)
+    url = request.getfixturevalue("postgres_url")
+    owner = RecordStore(url)
     login = f"houfu_app_{uuid.uuid4().hex[:8]}"
     with owner.engine.begin() as c:
         c.execute(sa.text(f"CREATE ROLE {login} LOGIN PASSWORD 'app-password-1' IN ROLE houfu_service"))
-    parts = urlsplit(postgres_url)
+    parts = urlsplit(url)
     service = RecordStore(f"postgresql://{login}:app-password-1@{parts.hostname}:{parts.port}{parts.path}")
     try:
         members = yaml.safe_load((EX / "dingnan-household.yaml").read_text(encoding="utf-8"))["members"]

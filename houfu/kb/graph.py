@@ -149,7 +149,7 @@ def owners(kb: KB, G: Graph, query: str) -> dict[str, Any]:
             found = [dict(o, en=kb.bodies[o["id"]].en) for o in owners_of(kb, item)]
         else:
             found = _clause_owners(G, f"clause:{clause_id}")
-        match = {"id": item, "clause_number": kb.clauses[clause_id].number, "why": why,
+        match: dict[str, Any] = {"id": item, "clause_number": kb.clauses[clause_id].number, "why": why,
                  "text": kb.measures[item].zh if item in kb.measures else kb.clauses[item].heading,
                  "owners": found or "no owner named in the text"}
         if handler is not None:

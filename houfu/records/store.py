@@ -693,12 +693,11 @@ class RecordStore:
         if number is not None:
             wanted = sa.or_(wanted, sa.and_(_KEYS.c.kind == "idno",
                                             _KEYS.c.key == finder.id_number_key(self._secret(), number)))
-        matched = sa.select(_KEYS.c.record_id, _KEYS.c.kind).where(wanted)
+        keyed = sa.select(_KEYS.c.record_id, _KEYS.c.kind).where(wanted)
         prefix = finder.record_prefix(query)
-        if prefix is not None:
-            matched = matched.union_all(sa.select(_TABLE.c.id.label("record_id"), sa.literal("record").label("kind"))
-                                        .where(_TABLE.c.id.like(prefix + "%")))
-        hits = matched.subquery()
+        hits = (keyed if prefix is None else keyed.union_all(
+            sa.select(_TABLE.c.id.label("record_id"), sa.literal("record").label("kind"))
+            .where(_TABLE.c.id.like(prefix + "%")))).subquery()
         q = (sa.select(_TABLE.c.id, _TABLE.c.subject_id, _TABLE.c.entity, _TABLE.c.created_at, _TABLE.c.user_name,
                        _TABLE.c.input, hits.c.kind)
              .join(hits, hits.c.record_id == _TABLE.c.id).order_by(_TABLE.c.created_at.desc(), _TABLE.c.id)

@@ -28,7 +28,13 @@ from houfu.present.letters import (
     split_refs,
 )
 from houfu.records.finder import fold, record_prefix
-from houfu.records.store import AmbiguousRecord, DecisionRecord, RecordError, diff_records, explain_record
+from houfu.records.store import (
+    AmbiguousRecord,
+    DecisionRecord,
+    RecordError,
+    diff_records,
+    explain_record,
+)
 
 from ..auth import security_log
 from ..deps import (
