@@ -42,8 +42,9 @@ _HEX = re.compile(r"[0-9a-f]+")
 
 def fold(text: object) -> str:
     """A text as a search key: NFKC (full-width letters, digits and spaces become ordinary ones), case-folded,
-    and with every space removed, leading, trailing or inside: ``" ＤＮ－2023 0417 "`` -> ``"dn-20230417"``."""
-    return "".join(unicodedata.normalize("NFKC", str(text)).casefold().split())[:_KEY_LEN]
+    and with every space (and control character) removed, leading, trailing or inside: ``" ＤＮ－2023 0417 "`` -> ``"dn-20230417"``."""
+    folded = "".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+    return "".join(ch for ch in folded if ch.isprintable())[:_KEY_LEN]  # no NUL or control character
 
 
 def id_number(text: object) -> str | None:
