@@ -52,7 +52,7 @@ AS_OF = dt.date(2026, 1, 1)
 DATES = [dt.date(2024, 6, 30), dt.date(2024, 7, 1), dt.date(2009, 12, 31), dt.date(2010, 1, 1),
          dt.date(2008, 2, 29), AS_OF, AS_OF - dt.timedelta(days=1), AS_OF + dt.timedelta(days=1)]
 # Free-text fields: a name is never a fact; an entity id groups members of one business.
-TEXT_VALUES = {"name": ["甲", "乙"], "site": ["dingnan_county_seat", "县城集中安置点", "青龙泉社区"]}
+TEXT_VALUES = {"name": ["甲", "乙"], "id_number": ["36073119800101123X", "420304 19660508 0012"], "site": ["dingnan_county_seat", "县城集中安置点", "青龙泉社区"]}
 
 
 def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

@@ -232,3 +232,44 @@ def test_a_supervisor_disables_and_enables_a_caseworker_and_reads_who_read_a_hou
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "Who read the records of" in body and "li" in body and "history" in body
     shot(browser, "14-reads")
+
+
+def test_a_caseworker_finds_a_household_by_a_members_name_and_opens_a_record_by_the_clis_short_id(browser, site):
+    """Issue 22, §3: a member's name typed with a trailing space finds the household; the 12-character id
+    `houfu records search` prints opens its record, typed in the search box or in the address."""
+    from click.testing import CliRunner
+    from selenium.webdriver.common.by import By
+
+    from houfu.cli.commands import main
+
+    base, store = site
+    browser.delete_all_cookies()
+    browser.get(base + "/login")
+    browser.find_element(By.NAME, "name").send_keys("zhang")
+    browser.find_element(By.NAME, "password").send_keys("caseworker-pw")
+    go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
+    text = (ROOT / "examples" / "dingnan-household.yaml").read_text(encoding="utf-8")
+    browser.find_element(By.NAME, "text").send_keys(text.replace("id: DN-2023-0417", "id: DN-FIND-0001"))
+    go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/households'] button"))
+    rid = browser.current_url.split("/records/")[1].split("?")[0]
+    browser.get(base + "/search")
+    browser.find_element(By.NAME, "q").send_keys("赖秀英 ")  # the wife's name, with a trailing space
+    go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/search'] button"))
+    table = browser.find_element(By.CSS_SELECTOR, "table.hits").text
+    assert "DN-FIND-0001" in table and rid[:12] in table and "成员姓名" in table
+    shot(browser, "15-search-by-member")
+    go(browser, browser.find_element(By.LINK_TEXT, "DN-FIND-0001"))
+    assert "/households/DN-FIND-0001" in browser.current_url and rid[:12] in browser.find_element(
+        By.TAG_NAME, "body").text
+    # The short id as the command line prints it.
+    out = CliRunner().invoke(main, ["records", "search", "DN-FIND-0001", "--database", store.url])
+    assert out.exit_code == 0, out.output
+    short = out.output.split()[0]
+    assert len(short) == 12 and rid.startswith(short)
+    box = browser.find_element(By.NAME, "q")
+    box.send_keys(short)
+    go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/search'] button"))
+    assert f"/records/{rid}" in browser.current_url and rid in browser.find_element(By.TAG_NAME, "body").text
+    browser.get(f"{base}/records/{short}")
+    assert "先办这几件事" in browser.find_element(By.TAG_NAME, "body").text
+    shot(browser, "16-record-by-short-id")

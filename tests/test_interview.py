@@ -109,3 +109,19 @@ def test_a_page_s_batch_of_answers_sets_the_good_skips_the_blank_and_keeps_out_t
     assert skipped == ["hukou_at_site"]
     assert list(problems) == ["members[0].disability"] and problems["members[0].disability"].code == "yes_no"
     assert raw["members"][0] == {"name": "甲", "age": 30}  # the record given is unchanged
+
+
+def test_ask_ends_with_the_action_summary_that_check_gives_for_the_same_answers(tmp_path: Path) -> None:
+    f, out = _household(tmp_path), tmp_path / "answered.yaml"
+    r = CliRunner().invoke(main, ["check", str(f), "--ask", "--save", str(out), "--as-of", "2026-01-01"],
+                           input="完全\nq\n")
+    assert r.exit_code == 0, r.output
+    asked = r.stdout
+    assert "DO THESE FIRST" in asked and "DO THESE FIRST" not in r.stderr
+    again = CliRunner().invoke(main, ["check", str(out), "--as-of", "2026-01-01"])
+    summary = again.stdout.split("DO THESE FIRST")[1].split("\n\n")[0]
+    assert summary.strip() and summary in asked.split("DO THESE FIRST")[1]
+    english = CliRunner().invoke(main, ["check", str(f), "--ask", "--lang", "en", "--as-of", "2026-01-01"],
+                                 input="q\n")
+    in_english = english.stdout.split("DO THESE FIRST")[1].split("\n\n")[0]
+    assert in_english.strip() and in_english != asked.split("DO THESE FIRST")[1].split("\n\n")[0]  # --lang en

@@ -210,7 +210,10 @@ def test_records_kept_before_the_received_column_read_back_with_nothing_received
             from alembic.script import ScriptDirectory
 
             head = ScriptDirectory.from_config(config).get_current_head()
-            assert head == "0006"  # API tokens, kept locks and the reads of records (issue 23)
+            assert head == "0007"  # the search keys (issue 22), after tokens, locks and reads (0006, issue 23)
             assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == head
         # A record kept before the chain is chained by the migration, and verifies.
         assert store.verify().ok and store.verify().records == 1
+        # and one kept before the search keys is found by them (its id, name and members' names).
+        assert [x.record_id for x in store.search(h.id.lower() + " ")] == ["0" * 32]
+        assert "member" in store.search(h.members[0].name or "-")[0].matched

@@ -64,6 +64,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/screens"): _api(SUPERVISOR),
     ("GET", "/v1/records/{record_id}"): _api(CASEWORKER),
     ("GET", "/v1/households/{household_id:path}/reads"): _api(SUPERVISOR),
+    ("GET", "/v1/households"): _api(CASEWORKER),
     ("GET", "/v1/owners"): _api(CASEWORKER),
     ("GET", "/v1/duties/{department}"): _api(SUPERVISOR),
     ("GET", "/v1/measures/{measure_id}"): _api(CASEWORKER),
@@ -79,6 +80,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/households/{household_id:path}"): _page(CASEWORKER),
     ("GET", "/households/{household_id:path}/diff"): _page(CASEWORKER),
     ("GET", "/households/{household_id:path}/reads"): _page(SUPERVISOR),
+    ("GET", "/search"): _page(CASEWORKER),
     # The policy staff's pages
     ("GET", "/sites"): _page(SUPERVISOR),
     ("POST", "/sites"): _form(SUPERVISOR),

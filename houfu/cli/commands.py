@@ -475,7 +475,7 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
         if save is not None:
             check_output(save)
         try:
-            interview(_evaluator(ctx), household_file, _date(as_of), save, encoding)
+            interview(_evaluator(ctx), household_file, _date(as_of), save, encoding, lang)
         except InputError as exc:
             raise BadInput(str(exc)) from None
         return
@@ -1281,6 +1281,30 @@ def records_list(subject: str | None, limit: int, data_dir: Path | None, databas
         f"kb {x['kb_version']}" for x in xs) or "no decision records")
 
 
+@records_group.command("search")
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@store_options
+@json_option
+def records_search(query: str, limit: int, data_dir: Path | None, database: str | None, as_json: bool) -> None:
+    """Find households again: by id, name, a member's name or ID number, or a short record id.
+
+    Case, spaces (leading, trailing or inside) and full-width characters do not matter; an ID number is matched
+    on its keyed hash (it is never kept). The most recently decided first, each with its latest matching
+    record's short id (give it to `houfu records show`).
+
+    \b
+    Example:
+      houfu records search 钟建华
+      houfu records search "dn-2023 0417" --json
+    """
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        hits = store.search(query, limit=limit)
+    _emit([h.model_dump(mode="json") for h in hits], as_json, lambda xs: "\n".join(
+        f"{x['record_id'][:12]}  {x['created_at'][:16].replace('T', ' ')}  {x['subject_id']:<16} {x['name'] or '-'}"
+        f"  ({x['records']} record(s); matched {', '.join(x['matched'])})" for x in xs) or f"nothing found for {query!r}")
+
+
 @records_group.command("show")
 @click.argument("record_id")
 @store_options
@@ -1288,9 +1312,12 @@ def records_list(subject: str | None, limit: int, data_dir: Path | None, databas
 def records_show(record_id: str, data_dir: Path | None, database: str | None, as_json: bool) -> None:
     """One decision record: its input, facts, report and provenance (the read is kept, as $HOUFU_USER or $USER).
 
+    The whole id or any prefix of 8 characters or more that starts one record only (as the pages and
+    `houfu records search` show it); a prefix that starts several names them (exit 2).
+
     \b
     Example:
-      houfu records show 3f2a9c0d5e6b4f1aa0b1c2d3e4f5a6b7 --json
+      houfu records show 3f2a9c0d5e6b --json
     """
     from houfu.records.store import RecordError
 
@@ -1327,13 +1354,17 @@ def records_replay(ctx: click.Context, record_id: str, against_current: bool, da
     """
     from houfu.records.store import RecordError
 
-    try:
-        with RecordOptions(True, None, data_dir, database).store() as store:
-            replay = store.replay(_evaluator(ctx), record_id, against_current)
-    except RecordError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        ctx.exit(1)
-    out = {"record_id": record_id, "recorded_kb_version": replay.record.kb_version,
+    with RecordOptions(True, None, data_dir, database).store() as store:
+        try:
+            full_id = store.resolve(record_id)
+        except RecordError as exc:  # not found, or a prefix of several: the id given is wrong (exit 2)
+            raise BadInput(f"{record_id}: -: {exc}") from None
+        try:
+            replay = store.replay(_evaluator(ctx), full_id, against_current)
+        except RecordError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+    out = {"record_id": full_id, "recorded_kb_version": replay.record.kb_version,
            "kb_version": replay.kb_version, "same": replay.same,
            "changes": [{"measure": m, "recorded": a, "now": b} for m, a, b in replay.changes]}
     _emit(out, as_json, lambda x: (
@@ -1360,7 +1391,7 @@ def records_diff(before_id: str, after_id: str, data_dir: Path | None, database:
 
     try:
         with RecordOptions(True, None, data_dir, database).store() as store:
-            diff = diff_records(store.get(before_id), store.get(after_id))
+            diff = diff_records(store.find(before_id), store.find(after_id))
     except RecordError as exc:
         raise BadInput(f"{before_id} {after_id}: -: {exc}") from None
     out = {"before": before_id, "after": after_id, "same": diff.same,

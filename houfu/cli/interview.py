@@ -15,6 +15,7 @@ from houfu.engine.evaluator import Evaluator
 from houfu.engine.results import Question
 from houfu.present import render
 from houfu.present.interview import QUIT, Interview
+from houfu.present.letters import action_summary
 
 __all__ = ["interview"]
 
@@ -33,8 +34,9 @@ def _prompt(question: Question, number: int) -> str:
 
 
 def interview(evaluator: Evaluator, path: str, as_of: dt.date | None, save: Path | None = None,
-              encoding: str | None = None) -> None:
-    """Run the interview on the terminal: prompts on stderr, the determination on stdout."""
+              encoding: str | None = None, lang: str = "zh") -> None:
+    """Run the interview on the terminal: prompts on stderr, the determination on stdout, led by the action
+    summary in ``lang`` as ``houfu check``, the page and the letter give it (``action_summary``)."""
     session = Interview(evaluator, path, as_of, encoding)
     report = session.report()
     ended = False
@@ -61,7 +63,8 @@ def interview(evaluator: Evaluator, path: str, as_of: dt.date | None, save: Path
                 break
             click.echo(f"    not accepted: {problem}", err=True)
         report = session.report()
-    click.echo(render.determination_text(report))
+    summary = action_summary(evaluator.kb, report, lang) if report.entity == "household" else None
+    click.echo(render.determination_text(report, summary=summary))
     click.echo(f"{len(session.answers)} question(s) answered", err=True)
     if save is not None:
         session.save(save)

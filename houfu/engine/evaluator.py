@@ -101,7 +101,9 @@ def flatten(record: BaseModel) -> dict[str, Any]:
     """Normalised facts: a flat dict with dotted nested names, fractions rounded to the fen;
     members and entities as lists of flat dicts (None when the list is unknown)."""
     out: dict[str, Any] = {}
-    for name in type(record).model_fields:
+    for name, spec in type(record).model_fields.items():
+        if spec.exclude:  # never a fact, never kept (a member's ID number)
+            continue
         value = getattr(record, name)
         if name in (MEMBERS, ENTITIES):
             out[name] = None if value is None else [flatten(m) for m in value]

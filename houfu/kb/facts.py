@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import GenericAlias, MappingProxyType
@@ -26,6 +27,7 @@ from pydantic import (
     NonNegativeInt,
     StringConstraints,
     create_model,
+    field_validator,
     model_validator,
 )
 
@@ -106,6 +108,19 @@ class Member(_Input):
     """One household member; the facts come from the vocabulary (``on: member``)."""
 
     name: str | None = Field(None, description="optional; used only in briefs")
+    id_number: str | None = Field(
+        None, exclude=True, description="the member's resident ID number (身份证号), to find the household again "
+                                        "by: never kept, only its keyed hash; not a fact any rule reads")
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        folded = "".join(unicodedata.normalize("NFKC", value).split()).upper()
+        if not re.fullmatch(r"\d{17}[\dX]|\d{15}", folded):
+            raise ValueError("a resident ID number has 18 characters (17 digits and a digit or X) or 15 digits")
+        return folded
 
 
 class Entity(_Input):
@@ -259,7 +274,7 @@ def fact_paths(model: type[BaseModel], periodic: Mapping[str, str] | None = None
     """Fact names a rule may test for this model, nested ones dotted, with their types."""
     out: dict[str, object] = {}
     for name, info in model.model_fields.items():
-        if name in _NOT_FACTS or (periodic and name in periodic):
+        if name in _NOT_FACTS or info.exclude or (periodic and name in periodic):
             continue
         ann = info.annotation
         inner = [a for a in get_args(ann) if a is not type(None)] if get_origin(ann) else [ann]

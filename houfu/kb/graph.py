@@ -144,19 +144,32 @@ def owners(kb: KB, G: Graph, query: str) -> dict[str, Any]:
         clause_id = kb.measure_clause.get(item, item)
         doc_id = kb.clause_doc[clause_id]
         entry = per_doc.setdefault(doc_id, {"departments": {}, "matches": []})
+        handler = kb.measures[item].handler if item in kb.measures else None
         if item in kb.measures:
             found = [dict(o, en=kb.bodies[o["id"]].en) for o in owners_of(kb, item)]
         else:
             found = _clause_owners(G, f"clause:{clause_id}")
-        entry["matches"].append({"id": item, "clause_number": kb.clauses[clause_id].number, "why": why,
-                                 "text": kb.measures[item].zh if item in kb.measures else kb.clauses[item].heading,
-                                 "owners": found or "no owner named in the text"})
+        match: dict[str, Any] = {"id": item, "clause_number": kb.clauses[clause_id].number, "why": why,
+                 "text": kb.measures[item].zh if item in kb.measures else kb.clauses[item].heading,
+                 "owners": found or "no owner named in the text"}
+        if handler is not None:
+            # The office a household is sent to: the text's own naming, or houfu's reading by duty (said so).
+            body = kb.bodies[handler.body]
+            match["handler"] = {"id": body.id, "name": body.name, "en": body.en, "basis": handler.basis.value,
+                                "reason": handler.reason, **({"text": handler.text} if handler.text else {})}
+        entry["matches"].append(match)
         for o in found:
             d = entry["departments"].setdefault(o["id"], {"name": o["name"], "en": o["en"], "roles": Counter()})
             d["roles"][o["role"]] += 1
+        if handler is not None:
+            body = kb.bodies[handler.body]
+            d = entry["departments"].setdefault(body.id, {"name": body.name, "en": body.en, "roles": Counter()})
+            d["roles"]["handler"] += 1
     for entry in per_doc.values():
         entry["departments"] = [{"id": k, **v, "roles": dict(v["roles"])}
-                                for k, v in sorted(entry["departments"].items(), key=lambda kv: -sum(kv[1]["roles"].values()))]
+                                for k, v in sorted(entry["departments"].items(),
+                                                   key=lambda kv: (-kv[1]["roles"]["handler"],
+                                                                   -sum(kv[1]["roles"].values())))]
     return {"query": query, "matched_by": why, "documents": per_doc}
 
 

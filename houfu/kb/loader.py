@@ -44,6 +44,7 @@ from .models import (
     ReportList,
     Scope,
     SiteRecord,
+    SynonymGroup,
     Topic,
     UnitDef,
     WordingRules,
@@ -164,6 +165,8 @@ class KB:
     registers: Mapping[str, Register]
     #: the caseload report's lists (policies/lists.yaml)
     lists: tuple[ReportList, ...]
+    #: words that name one thing (glossary.yaml ``synonyms``), for search and owners
+    synonyms: tuple[SynonymGroup, ...] = ()
 
 
 def _read_yaml(path: Path) -> Any:
@@ -401,7 +404,23 @@ def load(folder: Path | str | None = None) -> KB:
         concept_clause=ro(ix.concept_clause),
         registers=ro(load_registers(root, [d.folder for d in documents.values()])),
         lists=load_lists(root, columns),
+        synonyms=load_synonyms(root / "glossary.yaml"),
     )
+
+
+def load_synonyms(path: Path) -> tuple[SynonymGroup, ...]:
+    """The glossary's groups of words that name one thing (``synonyms:``; none if absent)."""
+    raw = _read_yaml(path) or {}
+    groups = raw.get("synonyms", []) if isinstance(raw, dict) else []
+    if not isinstance(groups, list):
+        raise KBError(path, "synonyms", "expected a list of groups (words, en)")
+    out = []
+    for i, group in enumerate(groups):
+        try:
+            out.append(_parse(SynonymGroup, group, path))
+        except KBError as exc:
+            raise KBError(path, f"synonyms[{i}].{exc.key}", exc.message) from None
+    return tuple(out)
 
 
 def load_vocabulary(root: Path, document_folders: list[Path]) -> tuple[dict[str, FactLabel], RecordModels]:

@@ -438,6 +438,14 @@ class GlossaryTerm(Strict):
     plain_en: str
 
 
+class SynonymGroup(Strict):
+    """Words that name one thing (glossary.yaml ``synonyms``): 最低生活保障 = 城乡低保 = 低保. Search and
+    ``houfu owners`` find a text by any of them."""
+
+    words: list[str] = Field(min_length=2, description="the words, the full name first")
+    en: str = Field(description="what they name, in English")
+
+
 # --- documents ---------------------------------------------------------------
 
 

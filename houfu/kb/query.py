@@ -25,6 +25,7 @@ from .models import (
     Register,
     ReportList,
     SiteRecord,
+    SynonymGroup,
     Topic,
     UnitDef,
     VocabularyFile,
@@ -32,7 +33,7 @@ from .models import (
 )
 from .names import did_you_mean, suggest
 
-__all__ = ["sentence_coverage", "sentences", "stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema",
+__all__ = ["alternatives", "measure_text", "sentence_coverage", "sentences", "stats", "show", "search", "owners_of", "resolve_jurisdiction", "kb_schemas", "input_schema",
            "deadline_of", "holder_of", "site_named"]
 
 
@@ -174,17 +175,42 @@ def show(kb: KB, item_id: str) -> dict[str, Any]:
                   + (did_you_mean(hint, quoted=False) or "; try `houfu kb search`"))
 
 
+def alternatives(kb: KB, word: str) -> list[str]:
+    """A search word and the same word with each glossary synonym in it swapped for the others of its group
+    (``synonyms`` in glossary.yaml): 低保 -> 低保, 最低生活保障, 城乡低保. Lower-cased, the word itself first."""
+    low = word.lower()
+    out = [low]
+    for group in kb.synonyms:
+        for used in group.words:
+            if used.lower() in low:
+                out += [low.replace(used.lower(), other.lower()) for other in group.words]
+    return list(dict.fromkeys(out))
+
+
+def measure_text(kb: KB, measure_id: str) -> str:
+    """What a measure says of itself, for search: its zh and en, and its quote unless another measure of the
+    clause shares it (then the quote is the sentence, not this measure's part of it: 医疗保险、养老保险、城乡低保等
+    应保尽保 is three measures, and 低保 finds only the third)."""
+    m = kb.measures[measure_id]
+    clause = kb.clauses[kb.measure_clause[measure_id]]
+    shared = any(o.id != m.id and o.quote == m.quote for o in clause.measures)
+    return " ".join([m.zh, m.en] if shared else [m.zh, m.en, m.quote]).lower()
+
+
 def search(kb: KB, text: str) -> list[dict[str, Any]]:
-    """Clauses and measures whose Chinese or English text contains every word of ``text``."""
-    words = [w.lower() for w in text.split() if w]
+    """Clauses and measures whose Chinese or English text contains every word of ``text``, each word or any
+    glossary synonym of it (``alternatives``); a measure by its own words (``measure_text``)."""
+    words = [alternatives(kb, w) for w in text.split() if w]
     hits = []
     for cid, c in kb.clauses.items():
-        if all(w in (c.heading + c.text).lower() for w in words):
+        hay = (c.heading + c.text).lower()
+        if all(any(a in hay for a in alts) for alts in words):
+            found = next((a for a in words[0] if a in hay), words[0][0]) if words else ""
             hits.append({"kind": "clause", "id": cid, "document": kb.clause_doc[cid], "number": c.number,
-                         "text": _snippet(c.text, words[0])})
+                         "text": _snippet(c.text, found)})
         for m in c.measures:
-            hay = " ".join([m.zh, m.en, m.quote]).lower()
-            if all(w in hay for w in words):
+            hay = measure_text(kb, m.id)
+            if all(any(a in hay for a in alts) for alts in words):
                 hits.append({"kind": "measure", "id": m.id, "document": kb.clause_doc[cid],
                              "number": c.number, "text": m.zh})
     return hits
@@ -217,6 +243,9 @@ def kb_schemas() -> dict[str, dict[str, Any]]:
             schema = {"type": "object", "additionalProperties": False, "required": [key],
                       "properties": {key: {"type": "array", "items": {"$ref": "#/$defs/item"}}},
                       "$defs": {**schema.pop("$defs", {}), "item": schema}}
+            if name == "glossary":  # and the groups of words that name one thing
+                schema["properties"]["synonyms"] = {"type": "array", "items": {"$ref": "#/$defs/SynonymGroup"}}
+                schema["$defs"]["SynonymGroup"] = SynonymGroup.model_json_schema()
         out[name] = schema
     return out
 

@@ -9,6 +9,7 @@ here: every item comes from ``engine.evaluate.determine`` or the graph.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +241,10 @@ def _by_status(report: Report) -> dict[Status, list[Determination]]:
     return out
 
 
+@lru_cache(maxsize=16)
 def _env(fmt: str, user_dir: Path | None) -> jinja2.Environment:
+    """One environment per format and template folder, kept: compiling the letter's templates afresh for each
+    page took 0.35 s of its 0.4 s (jinja2 still reloads a template whose file changed)."""
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(user_dir))] if user_dir else []
     loaders.append(jinja2.PackageLoader("houfu.templates", "."))
     return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,

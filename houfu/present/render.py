@@ -297,6 +297,13 @@ def validate_text(errors: list[Any], counts: dict[str, Any]) -> str:
                                               for d, c in counts["documents"].items()))
 
 
+#: How the terminal names a body's part in a measure: the clause's list (lead, shared), the sentence (named), a
+#: bearer the text implies, and the office a household is sent to (houfu's reading by duty, or the text's).
+ROLE_WORDS = {"lead": "lead", "shared": "shared", "named": "named in the sentence", "implicit": "implicit",
+              "handler": "handler"}
+_BASIS_WORDS = {"text": "named by the text", "duty": "houfu's reading by department duty; the text names none"}
+
+
 def owners_text(x: dict[str, Any]) -> str:
     lines = [f"owners of {x['query']!r} (matched by {x['matched_by']})"]
     if not x["documents"]:
@@ -304,12 +311,16 @@ def owners_text(x: dict[str, Any]) -> str:
     for doc_id, d in x["documents"].items():
         lines.append(f"{doc_id}:")
         for dep in d["departments"]:
-            roles = ", ".join(f"{r} {n}" for r, n in sorted(dep["roles"].items()))
+            roles = ", ".join(f"{ROLE_WORDS.get(r, r)} {n}" for r, n in
+                              sorted(dep["roles"].items(), key=lambda rn: (rn[0] != "handler", rn[0])))
             lines.append(f"  {dep['name']:<16} {dep['en']:<55} {roles}")
         for m in d["matches"]:
             owners = m["owners"] if isinstance(m["owners"], str) else "、".join(
-                f"{o['name']}({o['role']})" for o in m["owners"])
+                f"{o['name']}({ROLE_WORDS.get(o['role'], o['role'])})" for o in m["owners"])
             lines.append(f"  · {m['id']} [{m['clause_number']}] {m['text']} — {owners}")
+            if m.get("handler"):
+                h = m["handler"]
+                lines.append(f"      {ROLE_WORDS['handler']}: {h['name']} ({_BASIS_WORDS[h['basis']]}: {h['reason']})")
     return "\n".join(lines)
 
 

@@ -26,9 +26,12 @@ from houfu.engine.evaluator import EngineKind, Evaluator, flatten
 from houfu.engine.results import Amount, Explanation, Report
 from houfu.kb.facts import Household, Site
 
-__all__ = ["GENESIS", "MIN_PASSWORD", "ROLES", "TOKEN_PREFIX", "Answer", "ChainCheck", "DecisionRecord", "RecordDiff",
-           "RecordError", "RecordRead", "RecordStore", "Replay", "ScreenRecord", "Users", "WorklistItem",
-           "default_url", "diff_records", "explain_record", "password_problem", "record_hash"]
+from . import finder
+
+__all__ = ["GENESIS", "MIN_PASSWORD", "ROLES", "TOKEN_PREFIX", "AmbiguousRecord", "Answer", "ChainCheck",
+           "DecisionRecord", "HouseholdHit", "RecordDiff", "RecordError", "RecordRead", "RecordStore",
+           "RecordSummary", "Replay", "ScreenRecord", "Users", "WorklistItem", "default_url", "diff_records",
+           "explain_record", "password_problem", "record_hash"]
 
 #: The table as the migrations create it (houfu/records/migrations/versions); the migrations are the source of truth.
 _TABLE = sa.Table(
@@ -97,6 +100,19 @@ _ANSWERS = sa.Table(
     sa.Column("answered_on", sa.Date),
     sa.Column("facts", sa.Text),
     sa.Column("source", sa.String(300)),
+)
+
+_KEYS = sa.Table(
+    "record_keys", sa.MetaData(),
+    sa.Column("record_id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(10), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+)
+
+_STORE_KEYS = sa.Table(
+    "store_keys", sa.MetaData(),
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value", sa.String(128)),
 )
 
 _USERS = sa.Table(
@@ -192,6 +208,49 @@ class ChainCheck:
 
 class RecordError(Exception):
     """A record that does not exist, or cannot be replayed as asked (one line)."""
+
+
+class AmbiguousRecord(RecordError):
+    """A short record id that starts more than one record: the candidates, so the user can give more of it."""
+
+    def __init__(self, prefix: str, candidates: list[str]):
+        self.prefix, self.candidates = prefix, candidates
+        many = len(candidates) > AMBIGUOUS_SHOWN
+        super().__init__(f"record id {prefix!r} starts {f'more than {AMBIGUOUS_SHOWN}' if many else len(candidates)} "
+                         f"records: {', '.join(candidates[:AMBIGUOUS_SHOWN])}{', …' if many else ''}; "
+                         "give more of it")
+
+
+#: How many candidates an ambiguous short id names.
+AMBIGUOUS_SHOWN = 10
+
+
+class RecordSummary(BaseModel):
+    """A decision record's provenance without its report (a list of them is read without deciding anything
+    again): which household or site, when, by whom, under which rules."""
+
+    record_id: str
+    created_at: dt.datetime
+    user: str
+    entity: str
+    subject_id: str
+    name: str | None = None
+    as_of: dt.date
+    kb_version: str
+
+
+class HouseholdHit(BaseModel):
+    """A household (or site) found by a search: its latest record among those that matched, how many matched,
+    and on what (``id``, ``name``, ``member``, ``idno`` for an ID number, ``record`` for a record id)."""
+
+    subject_id: str
+    entity: str
+    name: str | None = None
+    record_id: str
+    created_at: dt.datetime
+    user: str
+    records: int
+    matched: list[str]
 
 
 class DecisionRecord(BaseModel):
@@ -399,6 +458,7 @@ class RecordStore:
         else:
             self.engine = sa.create_engine(url, future=True)
         _upgrade(self.engine)
+        self._id_key: bytes | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -411,13 +471,19 @@ class RecordStore:
 
     def add(self, record: Household | Site, report: Report, user: str, received: str | None = None) -> str:
         """Store one determination; returns its record id. ``received`` is the input as it arrived."""
+        from houfu.io.privacy import mask_personal
+
         record_id = uuid.uuid4().hex
+        given = record.model_dump_json(exclude_none=True)  # a member's ID number is never kept (only its hash)
+        kept_report = report.model_dump_json()
         row = {"id": record_id, "created_at": dt.datetime.now(dt.UTC), "user_name": user or "-",
                "entity": report.entity, "subject_id": report.id, "as_of": report.as_of,
                "kb_version": report.kb_version, "houfu_version": report.houfu_version,
-               "input": record.model_dump_json(exclude_none=True),
-               "facts": json.dumps(flatten(record), ensure_ascii=False, default=str),
-               "report": report.model_dump_json(), "received": received}
+               "input": given, "facts": json.dumps(flatten(record), ensure_ascii=False, default=str),
+               "report": kept_report, "received": None if received is None else mask_personal(received)}
+        numbers = [m.id_number for m in getattr(record, "members", None) or [] if getattr(m, "id_number", None)]
+        keys = [{"record_id": record_id, "kind": kind, "key": key} for kind, key in finder.record_keys(
+            report.entity, json.loads(given), json.loads(kept_report), numbers, self._secret())]
         for attempt in range(5):
             try:
                 with self.engine.begin() as c:
@@ -429,6 +495,8 @@ class RecordStore:
                                      .limit(1)).scalar() or GENESIS
                     c.execute(sa.insert(_CHAIN).values(record_id=record_id, prev_hash=prev,
                                                        record_hash=record_hash(stored, prev)))
+                    if keys:
+                        c.execute(sa.insert(_KEYS), keys)
                 return record_id
             except sa.exc.IntegrityError:  # another process extended the chain first (prev_hash is unique)
                 if attempt == 4:
@@ -515,8 +583,9 @@ class RecordStore:
                                            "subject_id": subject[:200], "how": how[:20]} for rid, subject in records])
 
     def read(self, record_id: str, user: str, how: str = "cli") -> DecisionRecord:
-        """A decision record, its reading kept (``get`` reads without keeping it: for replays and checks)."""
-        rec = self.get(record_id)
+        """A decision record by its id or a unique prefix of 8 or more (``find``), its reading kept (``get`` reads
+        without keeping it: for replays and checks)."""
+        rec = self.find(record_id)
         self.add_reads(user, [(rec.record_id, rec.subject_id)], how)
         return rec
 
@@ -623,6 +692,107 @@ class RecordStore:
                            user=r["user_name"], created_at=_utc(r["created_at"]))
                     for r in c.execute(q).mappings()]
 
+    # --- finding records and households ------------------------------------------------------------------------
+
+    def _secret(self) -> bytes:
+        """The key of the ID-number hashes, made by migration 0007 and kept in the store."""
+        if self._id_key is None:
+            with self.engine.connect() as c:
+                value = c.execute(sa.select(_STORE_KEYS.c.value).where(_STORE_KEYS.c.name == "id_number")).scalar()
+            if value is None:
+                raise RecordError("the records store has no search key (store_keys); run its migrations")
+            self._id_key = bytes.fromhex(value)
+        return self._id_key
+
+    def resolve(self, record_id: str, makers: set[str] | None = None) -> str:
+        """The full id of the record that ``record_id`` names: the whole id, or any prefix of
+        ``finder.MIN_PREFIX`` characters or more that starts one record only (folded: case, spaces and
+        full-width characters do not matter). ``makers``: only records these users made (None: any).
+        ``AmbiguousRecord`` names the candidates; a record not found is a ``RecordError``."""
+        prefix = finder.record_prefix(record_id)
+        if prefix is None:
+            shown = record_id[:64]
+            hint = "" if len(finder.fold(record_id)) >= finder.MIN_PREFIX else \
+                f" (give at least {finder.MIN_PREFIX} characters of its id)"
+            raise RecordError(f"no decision record {shown!r}{hint}")
+        q = sa.select(_TABLE.c.id).order_by(_TABLE.c.id).limit(AMBIGUOUS_SHOWN + 1)
+        q = q.where(_TABLE.c.id == prefix) if len(prefix) == 32 else \
+            q.where(_TABLE.c.id.like(prefix + "%"))  # a hex prefix holds no LIKE wildcard
+        if makers is not None:
+            q = q.where(_TABLE.c.user_name.in_(sorted(makers)))
+        with self.engine.connect() as c:
+            found = [r[0] for r in c.execute(q)]
+        if not found:
+            raise RecordError(f"no decision record {record_id[:64]!r}")
+        if len(found) > 1:
+            raise AmbiguousRecord(prefix, found)
+        return str(found[0])
+
+    def find(self, record_id: str, makers: set[str] | None = None) -> DecisionRecord:
+        """The record a full or short id names (``resolve``)."""
+        return self.get(self.resolve(record_id, makers))
+
+    def search(self, query: str, makers: set[str] | None = None, limit: int = 50) -> list[HouseholdHit]:
+        """Households (and sites) whose id, name or a member's name holds ``query`` (folded: case, spaces and
+        full-width characters do not matter), whose member has ``query`` as ID number (by its keyed hash), or
+        one of whose records has ``query`` as a short id; the most recently decided first. ``makers``: only
+        records these users made (None: any)."""
+        folded = finder.fold(query)
+        if not folded:
+            return []
+        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        wanted = sa.and_(_KEYS.c.kind.in_(("id", "name", "member")),
+                         _KEYS.c.key.like(f"%{escaped}%", escape="\\"))
+        number = finder.id_number(query)
+        if number is not None:
+            wanted = sa.or_(wanted, sa.and_(_KEYS.c.kind == "idno",
+                                            _KEYS.c.key == finder.id_number_key(self._secret(), number)))
+        keyed = sa.select(_KEYS.c.record_id, _KEYS.c.kind).where(wanted)
+        prefix = finder.record_prefix(query)
+        hits = (keyed if prefix is None else keyed.union_all(
+            sa.select(_TABLE.c.id.label("record_id"), sa.literal("record").label("kind"))
+            .where(_TABLE.c.id.like(prefix + "%")))).subquery()
+        q = (sa.select(_TABLE.c.id, _TABLE.c.subject_id, _TABLE.c.entity, _TABLE.c.created_at, _TABLE.c.user_name,
+                       _TABLE.c.input, hits.c.kind)
+             .join(hits, hits.c.record_id == _TABLE.c.id).order_by(_TABLE.c.created_at.desc(), _TABLE.c.id)
+             .limit(limit * 20))
+        if makers is not None:
+            q = q.where(_TABLE.c.user_name.in_(sorted(makers)))
+        found: dict[tuple[str, str], HouseholdHit] = {}
+        counted: dict[tuple[str, str], set[str]] = {}
+        with self.engine.connect() as c:
+            for r in c.execute(q).mappings():
+                subject = (r["entity"], r["subject_id"])
+                hit = found.get(subject)
+                if hit is None:
+                    if len(found) >= limit:
+                        continue
+                    hit = found[subject] = HouseholdHit(
+                        subject_id=r["subject_id"], entity=r["entity"], name=json.loads(r["input"]).get("name"),
+                        record_id=r["id"], created_at=_utc(r["created_at"]), user=r["user_name"], records=0,
+                        matched=[])
+                    counted[subject] = set()
+                counted[subject].add(r["id"])
+                hit.records = len(counted[subject])
+                if r["kind"] not in hit.matched:
+                    hit.matched.append(r["kind"])
+        return list(found.values())
+
+    def touching(self, clause_id: str, limit: int = 100, makers: set[str] | None = None) -> list[RecordSummary]:
+        """The latest records in which a measure of the clause applied (or was violated, met or not yet due), read
+        from the search keys: no report is parsed."""
+        hits = sa.select(_KEYS.c.record_id).where(_KEYS.c.kind == "clause", _KEYS.c.key == clause_id)
+        q = (sa.select(_TABLE.c.id, _TABLE.c.created_at, _TABLE.c.user_name, _TABLE.c.entity, _TABLE.c.subject_id,
+                       _TABLE.c.as_of, _TABLE.c.kb_version, _TABLE.c.input)
+             .where(_TABLE.c.id.in_(hits)).order_by(_TABLE.c.created_at.desc(), _TABLE.c.id).limit(limit))
+        if makers is not None:
+            q = q.where(_TABLE.c.user_name.in_(sorted(makers)))
+        with self.engine.connect() as c:
+            return [RecordSummary(record_id=r["id"], created_at=_utc(r["created_at"]), user=r["user_name"],
+                                  entity=r["entity"], subject_id=r["subject_id"], name=json.loads(r["input"]).get("name"),
+                                  as_of=_date(r["as_of"]), kb_version=r["kb_version"])
+                    for r in c.execute(q).mappings()]
+
     def get(self, record_id: str) -> DecisionRecord:
         with self.engine.connect() as c:
             row = c.execute(sa.select(_TABLE).where(_TABLE.c.id == record_id)).mappings().first()
@@ -697,6 +867,15 @@ class Users:
         """Each user's site or team (None: none given)."""
         with self.engine.connect() as c:
             return {r[0]: r[1] for r in c.execute(sa.select(_USERS.c.name, _USERS.c.team))}
+
+    def makers(self, reader: str, role: str) -> set[str] | None:
+        """Whose records ``reader`` may read: None for a supervisor (everyone's); a caseworker their own and
+        those of the users of their site or team."""
+        if role == "supervisor":
+            return None
+        teams = self.teams()
+        mine = teams.get(reader)
+        return {reader} | ({u for u, t in teams.items() if t == mine} if mine is not None else set())
 
     def may_read(self, reader: str, role: str, maker: str) -> bool:
         """A supervisor reads every record; a caseworker those they made and those of their site or team

@@ -30,7 +30,15 @@ from houfu.io.reader import LIMITS, ReadError, read_bytes
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError
 from houfu.present.numbers import for_people
-from houfu.records.store import ROLES, DecisionRecord, RecordError, RecordStore, Users
+from houfu.records.store import (
+    ROLES,
+    AmbiguousRecord,
+    DecisionRecord,
+    HouseholdHit,
+    RecordError,
+    RecordStore,
+    Users,
+)
 
 from .auth import Authenticator, security_log
 from .errors import BadRequest, Denied
@@ -100,22 +108,38 @@ class Service:
         or team's (issue 23, §5); ``dev`` reads all."""
         return self.dev or self.users.may_read(user.name, user.role, rec.user)
 
+    def makers(self, user: User) -> set[str] | None:
+        """Whose records ``user`` may read (None: everyone's, for a supervisor or in --dev mode)."""
+        return None if self.dev else self.users.makers(user.name, user.role)
+
     def read(self, user: User, record_id: str, how: str = "api") -> DecisionRecord:
-        """A decision record ``user`` may read, its reading kept in the store (who, when, which record, whose
-        household, ``how``: ``api`` or ``page``) and written to the security log; one they may not read is
-        answered as one that does not exist."""
+        """A decision record ``user`` may read, by its id or any unique prefix of 8 characters or more, its
+        reading kept in the store (who, when, which record, whose household, ``how``: ``api`` or ``page``) and
+        written to the security log; one they may not read is answered as one that does not exist (and is never
+        among an ambiguous prefix's candidates)."""
+        record_id = record_id[:64]
         try:
-            rec = self.store.get(record_id[:64])
-        except RecordError:
-            rec = None
-        if rec is None or not self.readable(user, rec):
-            if rec is not None:
-                security_log.warning("record read refused user=%r record=%s maker=%r", user.name, rec.record_id,
-                                     rec.user)
-            raise RecordError(f"no decision record {record_id[:64]!r}")
+            rec = self.store.find(record_id, self.makers(user))
+        except AmbiguousRecord:
+            raise
+        except RecordError as exc:
+            try:
+                other = self.store.find(record_id)
+            except RecordError:
+                other = None
+            if other is not None:
+                security_log.warning("record read refused user=%r record=%s maker=%r", user.name, other.record_id,
+                                     other.user)
+            raise RecordError(str(exc)) from None  # the same words as for a record that does not exist
         self.store.add_reads(user.name, [(rec.record_id, rec.subject_id)], how)
         security_log.info("record read user=%r record=%s subject=%r", user.name, rec.record_id, rec.subject_id)
         return rec
+
+    def search(self, user: User, query: str) -> list[HouseholdHit]:
+        """The households and sites ``user`` may read that ``query`` finds (the store's ``search``), logged."""
+        hits = self.store.search(query[:100], self.makers(user))
+        security_log.info("household search user=%r found=%d", user.name, len(hits))
+        return hits
 
     def history(self, user: User, subject_id: str) -> list[DecisionRecord]:
         """A household's (or site's) records that ``user`` may read, newest first; each one listed is kept as a

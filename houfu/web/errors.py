@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .auth import Throttled
 
-__all__ = ["CHALLENGE", "BadRequest", "Denied", "denied_response", "error", "install", "throttled_response"]
+__all__ = ["CHALLENGE", "BadRequest", "Denied", "Redirect", "denied_response", "error", "install", "throttled_response"]
 
 
 #: The API's answer to a request without credentials (RFC 6750): a script sends its token (or HTTP Basic).
@@ -31,6 +31,19 @@ class Denied(Exception):
 
     def __init__(self, status: int, message: str, page: bool):
         self.status, self.message, self.page = status, message, page
+
+
+class Redirect(Exception):
+    """A page's dependency sends the browser elsewhere (303), e.g. a short record id that starts several records
+    goes to the search that lists them."""
+
+    def __init__(self, location: str):
+        self.location = location
+
+
+async def _redirect(_: Request, exc: Exception) -> RedirectResponse:
+    assert isinstance(exc, Redirect)
+    return RedirectResponse(exc.location, status_code=303)
 
 
 def error(field: str, message: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -96,4 +109,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _internal)
     app.add_exception_handler(Denied, _denied)
+    app.add_exception_handler(Redirect, _redirect)
     app.add_exception_handler(Throttled, _throttled)

@@ -20,8 +20,9 @@ from pydantic import (
 )
 
 from houfu.kb.models import Concept, Measure, Repair, Responsibility
+from houfu.records.store import HouseholdHit
 
-__all__ = ["ClauseView", "DutiesAnswer", "Health", "ItemView", "MeasureView", "OwnersAnswer"]
+__all__ = ["ClauseView", "DutiesAnswer", "Health", "HouseholdSearch", "ItemView", "MeasureView", "OwnersAnswer"]
 
 
 class _Answer(BaseModel):
@@ -37,12 +38,25 @@ class Owner(_Answer):
     en: str
 
 
+class MatchHandler(_Answer):
+    """The office a household is sent to for the measure: named by the text (basis ``text``, with its words) or
+    houfu's reading by duty (basis ``duty``, with the reason)."""
+
+    id: str
+    name: str
+    en: str
+    basis: Literal["text", "duty"]
+    reason: str
+    text: str | None = None
+
+
 class OwnerMatch(_Answer):
     id: str = Field(description="the measure or clause matched")
     clause_number: str
     why: str
     text: str
     owners: list[Owner] | Literal["no owner named in the text"]
+    handler: MatchHandler | None = None
 
 
 class DepartmentRoles(_Answer):
@@ -182,3 +196,10 @@ class Health(_Answer):
     database: Literal["ok", "down"]
     records: int | None = None  # decision records in the hash chain
     chain_head: str | None = None  # the hash of the newest (``houfu records verify`` walks the chain to it)
+
+
+class HouseholdSearch(_Answer):
+    """The households (and sites) a search found among those the user may read, the most recently decided first."""
+
+    query: str
+    households: list[HouseholdHit]

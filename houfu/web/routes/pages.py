@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from houfu.engine.results import Firing
 from houfu.io.inputs import InputError, parse_record, stripped_warnings
@@ -27,7 +27,14 @@ from houfu.present.letters import (
     short_cite,
     split_refs,
 )
-from houfu.records.store import DecisionRecord, RecordError, diff_records, explain_record
+from houfu.records.finder import fold, record_prefix
+from houfu.records.store import (
+    AmbiguousRecord,
+    DecisionRecord,
+    RecordError,
+    diff_records,
+    explain_record,
+)
 
 from ..deps import (
     MAX_BODY,
@@ -41,7 +48,7 @@ from ..deps import (
     SupervisorPage,
     caseworker_page,
 )
-from ..errors import BadRequest, Denied
+from ..errors import BadRequest, Denied, Redirect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(caseworker_page)])
 
@@ -69,10 +76,14 @@ def new_household(request: Request, user: CaseworkerPage, _: CsrfChecked, servic
 
 # --- a decision record ------------------------------------------------------------------------------------------
 
-def _record_or_404(user: CaseworkerPage, service: ServiceDep, record_id: str) -> DecisionRecord:
-    """A record the user may read (logged), else 404 (one they may not read is not said to exist)."""
+def _record_or_404(request: Request, user: CaseworkerPage, service: ServiceDep, record_id: str) -> DecisionRecord:
+    """A record the user may read (logged), by its id or a unique prefix of 8 characters or more, else 404 (one
+    they may not read is not said to exist); a prefix that starts several goes to the search, which lists them."""
     try:
         return service.read(user, record_id, "page")
+    except AmbiguousRecord:
+        lang = request.query_params.get("lang", "zh")
+        raise Redirect(f"/search?q={quote(record_id[:64], safe='')}&lang={'en' if lang == 'en' else 'zh'}") from None
     except RecordError as exc:
         raise HTTPException(404, str(exc)) from None
 
@@ -120,10 +131,29 @@ def _quote(kb: KB, firing: Firing) -> str:
 @router.get("/households/")
 def find_household(hid: str = "", lang: Lang = "zh") -> RedirectResponse:
     """The home page's "history by household id" form without JavaScript; an empty id goes back home (it used
-    to come back here, for ever)."""
+    to come back here, for ever). The history page sends anything but a household's id on to the search."""
     if not hid.strip():
         return RedirectResponse(f"/?lang={lang}", status_code=303)
     return RedirectResponse(f"/households/{quote(hid[:200], safe='')}?lang={lang}", status_code=303)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, user: CaseworkerPage, service: ServiceDep, q: str = "",
+                lang: Lang = "zh") -> Response:
+    """Find a household again by id, name, a member's name or ID number, or a record by a short id: the
+    households the user may read, the most recently decided first. A record id that names one record opens it."""
+    q = q[:100]
+    candidates: list[str] = []
+    if record_prefix(q) is not None:
+        try:
+            rec = service.read(user, q)
+            return RedirectResponse(f"/records/{rec.record_id}?lang={lang}", status_code=303)
+        except AmbiguousRecord as exc:
+            candidates = exc.candidates
+        except RecordError:
+            pass
+    hits = service.search(user, q) if q.strip() else []
+    return service.pages.render("service_search.html.j2", lang, request, q=q, hits=hits, candidates=candidates)
 
 
 # An id may hold a "/" (a county's own numbering, 定南/2023/0417): the routes of a household take the rest
@@ -152,8 +182,17 @@ def reads_page(request: Request, household_id: str, user: SupervisorPage, servic
 
 @router.get("/households/{household_id:path}", response_class=HTMLResponse)
 def history(request: Request, household_id: str, user: CaseworkerPage, service: ServiceDep,
-            lang: Lang = "zh") -> HTMLResponse:
+            lang: Lang = "zh") -> Response:
+    """A household's records, newest first. An id typed another way (case, spaces, full-width characters) goes to
+    the household it names, and anything else to the search."""
     records = service.history(user, household_id)
+    if not records and household_id.strip():
+        hits = service.search(user, household_id[:100])
+        same = [h for h in hits if "id" in h.matched and fold(h.subject_id) == fold(household_id)]
+        if len(same) == 1:
+            return RedirectResponse(f"/households/{quote(same[0].subject_id, safe='')}?lang={lang}", status_code=303)
+        if hits:
+            return RedirectResponse(f"/search?q={quote(household_id[:100], safe='')}&lang={lang}", status_code=303)
     return service.pages.render("service_history.html.j2", lang, request, household_id=household_id,
                                 records=records, supervisor=user.role == "supervisor")
 

@@ -79,10 +79,9 @@ def clause_page(request: Request, clause_id: str, service: ServiceDep, lang: Lan
         raise HTTPException(404, exc.message) from None
     if item.get("kind") == "measure":
         raise HTTPException(404, f"{clause_id} is a measure; its clause is {item['clause_id']}")
-    # The households and sites it touched: the latest records with a measure of this clause that applies.
-    touched = [r for r in service.store.list(limit=500)
-               if any(d.clause_id == clause_id and d.status.value in ("applies", "violated", "met", "not_due")
-                      for d in r.report.determinations)]
+    # The households and sites it touched: the latest records with a measure of this clause that applies, read from
+    # the records' search keys (parsing the last 500 reports took 4.5 s).
+    touched = service.store.touching(item["id"], limit=100)
     rules = {m["id"]: service.evaluator.rule_text(m["id"]) for m in item["measures"]}
-    return service.pages.render("service_clause.html.j2", lang, request, clause=item, touched=touched[:100],
+    return service.pages.render("service_clause.html.j2", lang, request, clause=item, touched=touched,
                                 rules=rules)
