@@ -6,6 +6,7 @@ needed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -13,12 +14,20 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from houfu.engine.results import Firing
+from houfu.io.household_form import MAX_ROWS, FormProblem, whole_number
 from houfu.io.inputs import InputError, parse_record
-from houfu.io.reader import ReadError, read_bytes
+from houfu.io.reader import ReadError, decode
 from houfu.kb.facts import Household
 from houfu.kb.loader import KB, FieldError
 from houfu.present.briefs import render_brief
-from houfu.present.interview import apply_answers
+from houfu.present.interview import (
+    answers_so_far,
+    apply_answers,
+    change_answer,
+    form_view,
+    household_entered,
+    next_questions,
+)
 from houfu.present.letters import (
     action_summary,
     amounts_for,
@@ -50,21 +59,62 @@ INTERVIEW_BATCH = 3
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, pages: PagesDep, lang: Lang = "zh") -> HTMLResponse:
-    return pages.render("service_home.html.j2", lang, request, error="", text="")
+def home(request: Request, service: ServiceDep, lang: Lang = "zh") -> HTMLResponse:
+    return _home(request, service, lang, {}, [])
+
+
+def _home(request: Request, service: Service, lang: Lang, form: Mapping[str, str], problems: list[FormProblem],
+          members: int | None = None, entities: int | None = None) -> HTMLResponse:
+    """The household form (with what was entered and each problem beside its field) and the paste box."""
+    view = form_view(service.kb, form, members, entities)
+    by_field: dict[str, list[str]] = {}
+    for p in problems:
+        by_field.setdefault(p.field.split(":")[0], []).append(p.text(lang))
+    return service.pages.render("service_home.html.j2", lang, request, view=view, problems=by_field,
+                                text=str(form.get("text", "")))
+
+
+async def _entered(request: Request) -> dict[str, str]:
+    """A form post's fields as text; an uploaded file (YAML, JSON or a ledger's rows) read as the pasted text is."""
+    out: dict[str, str] = {}
+    for key, value in (await request.form()).multi_items():
+        if isinstance(value, str):
+            out[key] = value
+        elif key == "upload" and value.filename:
+            data = await value.read(MAX_BODY + 1)
+            try:
+                out["text"] = decode(data[:MAX_BODY], None)[0]
+            except ReadError:
+                out["text"] = data[:MAX_BODY].decode("utf-8", "replace")
+    return out
 
 
 @router.post("/households", response_class=HTMLResponse)
-def new_household(request: Request, user: CaseworkerPage, _: CsrfChecked, service: ServiceDep,
-                  text: str = Form(..., max_length=MAX_BODY), lang: Lang = Form("zh")) -> Any:
+async def new_household(request: Request, user: CaseworkerPage, _: CsrfChecked, service: ServiceDep,
+                        lang: Lang = Form("zh")) -> Any:
+    """The household form or the pasted text: add a row, start the interview, or decide and keep the record."""
+    form = await _entered(request)
+    go = form.get("go", "decide")
+    if go in ("add_member", "add_entity"):
+        more = (1, 0) if go == "add_member" else (0, 1)
+        return _home(request, service, lang, form, [], _count(form, "members_n") + more[0],
+                     _count(form, "entities_n") + more[1])
+    raw, problems = household_entered(service.kb, form)
+    if problems:
+        return _home(request, service, lang, form, problems)
+    if go == "interview":
+        return _interview_page(request, service, service.pages, lang, raw, [], {}, {})
     try:
-        raw = read_bytes(text.encode("utf-8"), as_json=False).data
-        record = parse_record(raw, Household, "form", service.kb)
-        report = service.decide(record, None, user, text)
-    except (ReadError, InputError, BadRequest) as exc:
-        return service.pages.render("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}",
-                                    text=text)
+        report = service.decide(parse_record(raw, Household, "form", service.kb), None, user,
+                                form.get("text") or json.dumps(raw, ensure_ascii=False))
+    except (InputError, BadRequest) as exc:
+        return _home(request, service, lang, form, [FormProblem("text", "not_accepted",
+                                                                {"detail": f"{exc.field}: {exc.message}"})])
     return RedirectResponse(f"/records/{report.record_id}?lang={lang}", status_code=303)
+
+
+def _count(form: Mapping[str, str], key: str) -> int:
+    return min(whole_number(form.get(key, "0") or "0") or 0, MAX_ROWS - 1)
 
 
 # --- a decision record ------------------------------------------------------------------------------------------
@@ -155,28 +205,30 @@ def diff_page(request: Request, household_id: str, before: str, after: str, user
 @router.post("/interview", response_class=HTMLResponse)
 async def interview(request: Request, user: CaseworkerPage, _: CsrfChecked, service: ServiceDep,
                     lang: Lang = Form("zh")) -> Any:
-    """Start (``text``: what is known so far) or go on (``state`` and the answers ``fact_i``/``answer_i``)."""
+    """Start (the household form, or ``text``: what is known so far), go on (``state`` and the answers
+    ``fact_i``/``answer_i``), or change one answer given before from the side panel (``edit_fact``,
+    ``edit_answer``): the determinations are made again and the interview goes on from there."""
     kb, pages = service.kb, service.pages
-    form = await request.form()
+    form = await _entered(request)
     if "state" not in form:
-        try:
-            raw = read_bytes(str(form.get("text", "")).encode("utf-8"), as_json=False).data
-        except ReadError as exc:
-            return pages.render("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}",
-                                text=str(form.get("text", "")))
-        if not isinstance(raw, dict):
-            return pages.render("service_home.html.j2", lang, request, error="-: expected a mapping of household facts",
-                                text=str(form.get("text", "")))
+        raw, start_problems = household_entered(kb, form)
+        if start_problems:
+            return _home(request, service, lang, form, start_problems)
         return _interview_page(request, service, pages, lang, raw, [], {}, {})
     try:
-        raw = json.loads(str(form["state"]))
-        skipped: list[str] = [str(x) for x in json.loads(str(form.get("skipped", "[]")))]
+        raw = json.loads(form["state"])
+        skipped: list[str] = [str(x) for x in json.loads(form.get("skipped", "[]"))]
         report = service.evaluator.determine(parse_record(raw, Household, "interview", kb), None)
     except (ValueError, TypeError, InputError, FieldError):
         raise Denied(400, "the interview's state is damaged; start again from the home page", True) from None
-    given = [(str(form.get(f"fact_{i}", "")), str(form.get(f"answer_{i}", "")).strip())
-             for i in range(INTERVIEW_BATCH)]
-    raw, blank, problems = apply_answers(raw, {q.fact: q for q in report.questions}, given, kb)
+    if "edit_fact" in form:
+        raw, problems = change_answer(kb, raw, form["edit_fact"], form.get("edit_answer", ""))
+        if not problems:
+            skipped = [f for f in skipped if f != form["edit_fact"]]
+        answers = {form["edit_fact"]: form.get("edit_answer", "")} if problems else {}
+        return _interview_page(request, service, pages, lang, raw, skipped, problems, answers)
+    given = [(form.get(f"fact_{i}", ""), form.get(f"answer_{i}", "").strip()) for i in range(INTERVIEW_BATCH)]
+    raw, blank, problems = apply_answers(raw, {q.fact: q for q in next_questions(kb, raw, report)}, given, kb)
     skipped += blank
     answers = {fact: text for fact, text in given if fact in problems}  # shown again beside their problem
     if form.get("finish") and not problems:
@@ -194,9 +246,10 @@ def _interview_page(request: Request, service: Service, pages: Pages, lang: Lang
         record = parse_record(raw, Household, "interview", kb)
         report = service.evaluator.determine(record, None)
     except (InputError, FieldError) as exc:
-        return pages.render("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}",
-                            text=json.dumps(raw, ensure_ascii=False, indent=2))
-    questions = [q for q in report.questions if q.fact not in skipped][:INTERVIEW_BATCH]
+        return _home(request, service, lang, {"text": json.dumps(raw, ensure_ascii=False, indent=2)},
+                     [FormProblem("text", "not_accepted", {"detail": f"{exc.field}: {exc.message}"})])
+    questions = [q for q in next_questions(kb, raw, report) if q.fact not in skipped][:INTERVIEW_BATCH]
     return pages.render("service_interview.html.j2", lang, request, report=report, questions=questions,
                         summary=action_summary(kb, report, lang), state=json.dumps(raw, ensure_ascii=False),
-                        skipped=json.dumps(skipped), problems=problems, answers=answers)
+                        skipped=json.dumps(skipped), problems=problems, answers=answers,
+                        given=answers_so_far(kb, raw), warnings=report.warnings)
