@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import Any
 
 from houfu.engine.evaluator import Evaluator
 from houfu.engine.logic import split_fact_path
-from houfu.engine.results import Choice, Question, Report
+from houfu.engine.results import Choice, Determination, Question, Report
 from houfu.io.household_form import (
     MAX_ROWS,
     entity_row_facts,
@@ -40,7 +41,7 @@ from houfu.kb.loader import KB, FieldError
 
 __all__ = ["QUIT", "Answer", "Column", "FormView", "Interview", "Problem", "answers_so_far", "apply_answers",
            "change_answer", "form_view", "household_entered", "interpret", "next_questions", "question_for", "set_fact",
-           "unset_fact"]
+           "unset_fact", "why_not"]
 
 _YES = {"是", "y", "yes", "true", "对", "有"}
 _NO = {"否", "n", "no", "false", "不", "没有"}
@@ -398,3 +399,42 @@ def change_answer(kb: KB, raw: dict[str, Any], fact: str, text: str) -> tuple[di
     except InputError as exc:
         return raw, {fact: Problem("invalid", detail=exc.message)}
     return candidate, {}
+
+
+_FAILED = re.compile(r"^(?:(members|entities)\[(\d+)\]\.)?([\w.]+) (?:=|!=|<|<=|>|>=|in) .+? \(is (.+)\)$")
+
+
+def why_not(kb: KB, report: Report, d: Determination) -> list[Answer]:
+    """The known answers that rule a measure out, in the household's words, for the member each concerns: a
+    household-wide answer always; of a member's, only those of the member(s) nearest to it (fewest tests failed,
+    a test not asked of them counted), so "why not" names the wife for a nursing subsidy, not the first member.
+    A line the engine wrote in another shape is left out (the why page shows the whole trace)."""
+    per_member: dict[tuple[str, int], int] = {}
+    lines: list[tuple[tuple[str, int] | None, Answer]] = []
+    for text in d.failed:
+        head = text.split(": ", 1)[0] if " is not asked " in text else text
+        m = re.match(r"^(members|entities)\[(\d+)\]\.", head)
+        who = (m.group(1), int(m.group(2))) if m else None
+        if who is not None:
+            per_member[who] = per_member.get(who, 0) + 1
+        if " is not asked " in text:
+            continue
+        f = _FAILED.match(text)
+        if f is None or f.group(3) not in kb.fact_labels:
+            continue
+        path = f"{f.group(1)}[{f.group(2)}].{f.group(3)}" if f.group(1) else f.group(3)
+        lines.append((who, Answer(question_for(kb, path, report.member_names), _shown_value(f.group(4)))))
+    if not per_member:
+        return [a for _, a in lines]
+    fewest = min(per_member.values())
+    return [a for who, a in lines if who is None or per_member.get(who) == fewest]
+
+
+def _shown_value(text: str) -> Any:
+    if text in ("true", "false"):
+        return text == "true"
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() else number

@@ -27,6 +27,7 @@ from houfu.present.interview import (
     form_view,
     household_entered,
     next_questions,
+    why_not,
 )
 from houfu.present.letters import (
     action_summary,
@@ -133,9 +134,15 @@ RecordDep = Annotated[DecisionRecord, Depends(_record_or_404)]
 @router.get("/records/{record_id}", response_class=HTMLResponse)
 def record_page(request: Request, rec: RecordDep, service: ServiceDep, lang: Lang = "zh") -> HTMLResponse:
     kb = service.kb
-    summary = action_summary(kb, rec.report, lang) if rec.entity == "household" else None
-    return service.pages.render("service_record.html.j2", lang, request, rec=rec, report=rec.report,
-                                summary=summary, cite=lambda doc, number: short_cite(kb, doc, number, lang))
+    household = rec.entity == "household"
+    summary = action_summary(kb, rec.report, lang) if household else None
+    return service.pages.render(
+        "service_record.html.j2", lang, request, rec=rec, report=rec.report, summary=summary,
+        cite=lambda doc, number: short_cite(kb, doc, number, lang),
+        why_not=lambda d: why_not(kb, rec.report, d), amounts=lambda d: amounts_for(kb, d),
+        ask=lambda fact: question(kb, fact, rec.report.member_names, lang, rec.report.entity_names),
+        given=answers_so_far(kb, rec.input) if household else [],
+        state=json.dumps(rec.input, ensure_ascii=False), skipped="[]", problems={}, answers={})
 
 
 @router.get("/records/{record_id}/letter", response_class=HTMLResponse)
