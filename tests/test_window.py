@@ -1,0 +1,105 @@
+"""The caseworker's window without a browser (issue 22): the household form and pasted text read through the
+screener's column mapping, counts as people say them, the side panel's change, and why-not naming the member
+the reason concerns."""
+
+from __future__ import annotations
+
+import pytest
+
+import houfu
+from houfu.io.household_form import from_form, from_text, whole_number
+from houfu.io.inputs import parse_record
+from houfu.kb.facts import Household
+from houfu.present.interview import answers_so_far, change_answer, interpret, next_questions, question_for, why_not
+
+KB = houfu.load()
+EV = houfu.evaluator()
+
+WALK_IN = {"id": "DN-WALKIN-22", "site": "dingnan_county_seat", "jurisdiction": "dingnan", "hukou_at_site": True,
+           "members": [{"age": 58, "sex": "male", "disability": False},
+                       {"age": 55, "sex": "female", "disability": True, "severe_disability": False},
+                       {"age": 14, "sex": "male", "left_behind": True, "unsupported_child": False}]}
+
+
+@pytest.mark.parametrize("said,n", [("3", 3), ("3人", 3), ("三口人", 3), ("两个", 2), ("５", 5), ("58岁", 58),
+                                    ("五十八", 58), ("0", 0), ("", None), ("几个", None), ("-1", None), ("2.5", None)])
+def test_a_count_or_an_age_is_taken_as_people_say_it(said, n):
+    assert whole_number(said) == n
+
+
+def test_the_household_count_question_takes_three_people_in_words():
+    value, problem = interpret(question_for(KB, "members"), "三口人", KB)
+    assert problem is None and value == [{}, {}, {}]
+    assert interpret(question_for(KB, "members"), "很多", KB)[1].code == "count"
+
+
+def test_pasted_yaml_with_chinese_keys_and_yes_no_is_read_and_the_site_gives_the_county():
+    raw, problems = from_text(KB, "户编号: DN-1\n安置点: 定南县县城集中安置点\n户类型: 脱贫户\n成员:\n  - 年龄: 58\n"
+                                  "    是否残疾: 否\n  - 年龄: 55\n    是否残疾: 是\n")
+    assert problems == []
+    assert raw["jurisdiction"] == "dingnan" and raw["category"] == "registered_poor"
+    assert raw["members"] == [{"age": 58, "disability": False}, {"age": 55, "disability": True}]
+
+
+def test_ledger_rows_copied_with_their_header_make_one_member_a_row():
+    raw, problems = from_text(KB, "户编号\t安置点\t姓名\t年龄\t是否残疾\t留守\n"
+                                  "DN-2\t县城安置点\t张三\t58\t否\t\nDN-2\t\t李四\t55\t是\t\nDN-2\t\t张小\t14\t否\t√\n")
+    assert problems == []
+    assert raw["id"] == "DN-2" and raw["jurisdiction"] == "dingnan" and len(raw["members"]) == 3
+    assert raw["members"][2] == {"name": "张小", "age": 14, "disability": False, "left_behind": True}
+    parse_record(raw, Household, "t", KB)
+
+
+def test_a_bad_value_is_named_beside_its_field_in_each_language():
+    _, problems = from_text(KB, "户编号: DN-1\n所在县: 定南县\n成员:\n  - 年龄: 五十八岁半\n    是否残疾: 也许\n")
+    assert [(p.field, p.text("zh")) for p in problems] == [("m0.age", "“五十八岁半”不是数字"),
+                                                           ("m0.disability", "“也许”不是“是”或“否”")]
+    assert "not a number" in problems[0].text("en")
+    _, problems = from_form(KB, {"members_n": "1", "m0.age": "58"})
+    assert {(p.field, p.kind) for p in problems} == {("id", "required"), ("jurisdiction", "required")}
+
+
+def test_the_form_gives_the_site_and_its_county_and_drops_blank_rows():
+    raw, problems = from_form(KB, {"id": "DN-3", "site": "dingnan_county_seat", "members_n": "3", "m0.age": "58",
+                                   "m0.sex": "male", "m1.disability": "true", "entities_n": "1"})
+    assert problems == []
+    assert raw == {"id": "DN-3", "site": "dingnan_county_seat", "jurisdiction": "dingnan",
+                   "members": [{"age": 58, "sex": "male"}, {"disability": True}]}
+
+
+def test_every_members_age_is_asked_first_and_the_site_type_never():
+    raw = {"id": "X", "site": "dingnan_county_seat", "jurisdiction": "dingnan",
+           "members": [{"age": 58}, {}, {"name": "小明"}, {"birth_date": "2012-03-01"}]}
+    report = EV.determine(parse_record(raw, Household, "t", KB))
+    facts = [q.fact for q in next_questions(KB, raw, report)]
+    assert facts[:2] == ["members[1].age", "members[2].age"]
+    assert "site_type" not in facts and not [f for f in facts[2:] if f.endswith(".age")]
+
+
+def test_one_answer_changed_from_the_side_panel_changes_the_determination():
+    before = EV.determine(parse_record(WALK_IN, Household, "t", KB))
+    assert before.by_id("dn.7.2.unsupported_children").status.value == "does_not_apply"
+    raw, problems = change_answer(KB, WALK_IN, "members[2].unsupported_child", "是")
+    assert problems == {} and WALK_IN["members"][2]["unsupported_child"] is False  # the one given is unchanged
+    after = EV.determine(parse_record(raw, Household, "t", KB))
+    assert after.by_id("dn.7.2.unsupported_children").status.value == "applies"
+    assert change_answer(KB, WALK_IN, "members[9].age", "3")[1]  # no such member
+    cleared, _ = change_answer(KB, WALK_IN, "members[0].sex", "")
+    assert "sex" not in cleared["members"][0]
+    shown = {a.fact: a.words("zh") for a in answers_so_far(KB, WALK_IN)}
+    assert shown["members[1].disability"] == "是" and shown["members[0].sex"] == "男" and "site" not in shown
+
+
+@pytest.mark.parametrize("measure,member", [("dn.7.1.disability_nursing_subsidy_apply_at_site", 1),
+                                            ("dn.7.2.unsupported_children", 2)])
+def test_why_not_names_the_member_the_reason_concerns_in_a_household_of_several(measure, member):
+    raw = {**WALK_IN, "members": [*WALK_IN["members"][:2], {**WALK_IN["members"][2], "disability": False}]}
+    report = EV.determine(parse_record(raw, Household, "t", KB))
+    d = report.by_id(measure)
+    assert d.status.value == "does_not_apply"
+    # The trace names every member; the reason shown is the one of the member nearest to it.
+    assert any(f.startswith("members[0].") for f in d.failed)
+    lines = why_not(KB, report, d)
+    mine = [a for a in lines if a.question.member is not None]
+    assert mine and {a.question.member for a in mine} == {member}
+    assert all(a.words("zh") == "否" for a in mine)
