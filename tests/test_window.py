@@ -10,7 +10,14 @@ import houfu
 from houfu.io.household_form import from_form, from_text, whole_number
 from houfu.io.inputs import parse_record
 from houfu.kb.facts import Household
-from houfu.present.interview import answers_so_far, change_answer, interpret, next_questions, question_for, why_not
+from houfu.present.interview import (
+    answers_so_far,
+    change_answer,
+    interpret,
+    next_questions,
+    question_for,
+    why_not,
+)
 
 KB = houfu.load()
 EV = houfu.evaluator()

@@ -13,9 +13,9 @@ same strict parser as ``houfu check``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 

@@ -16,8 +16,8 @@
 from __future__ import annotations
 
 import copy
-import re
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
