@@ -41,7 +41,7 @@ from houfu.kb.loader import KB, FieldError
 
 __all__ = ["QUIT", "Answer", "Column", "FormView", "Interview", "Problem", "answers_so_far", "apply_answers",
            "change_answer", "form_view", "household_entered", "interpret", "next_questions", "question_for", "set_fact",
-           "unset_fact", "why_not"]
+           "unset_fact", "why_not", "Reason", "reasons", "rule_label"]
 
 _YES = {"是", "y", "yes", "true", "对", "有"}
 _NO = {"否", "n", "no", "false", "不", "没有"}
@@ -402,6 +402,63 @@ def change_answer(kb: KB, raw: dict[str, Any], fact: str, text: str) -> tuple[di
 
 
 _FAILED = re.compile(r"^(?:(members|entities)\[(\d+)\]\.)?([\w.]+) (?:=|!=|<|<=|>|>=|in) .+? \(is (.+)\)$")
+_NOT_ASKED = re.compile(r"^(?:(members|entities)\[(\d+)\]\.)?([\w.]+) is not asked \(.*?\): (.+)$")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A test that fails, in the household's words: the answer that fails it, or, for a question not asked of
+    this person, the answer that keeps it from being asked (``gate``). ``text`` is the engine's own line, for a
+    line of another shape (shown to English readers and to the technical reader only)."""
+
+    text: str
+    answer: Answer | None = None
+    gate: Answer | None = None
+    member: int | None = None
+
+
+def reasons(kb: KB, report: Report, failed: list[str]) -> list[Reason]:
+    """The engine's failed tests (``Determination.failed``), each as the answer behind it."""
+    out = []
+    for text in failed:
+        gate = None
+        m = _NOT_ASKED.match(text)
+        if m is not None:
+            gate = _answer(kb, report, m.group(4))
+            path = f"{m.group(1)}[{m.group(2)}].{m.group(3)}" if m.group(1) else m.group(3)
+            asked = _question(kb, report, path)
+            member = int(m.group(2)) if m.group(1) == "members" else None
+            out.append(Reason(text, Answer(asked, None) if asked else None, gate, member))
+            continue
+        answer = _answer(kb, report, text)
+        f = _FAILED.match(text)
+        member = int(f.group(2)) if f is not None and f.group(1) == "members" else None
+        out.append(Reason(text, answer, None, member))
+    return out
+
+
+def _question(kb: KB, report: Report, path: str) -> Question | None:
+    collection, index, key = split_fact_path(path)
+    if key in kb.fact_labels:
+        return question_for(kb, path, report.member_names)
+    concept = kb.concepts.get(key)
+    if concept is None:
+        return None
+    return Question(fact=path, member=index if collection == "members" else None,
+                    entity=index if collection == "entities" else None,
+                    about=report.member_names[index] if collection == "members" and index is not None
+                    and index < len(report.member_names) else None,
+                    number=None if index is None else index + 1, zh=concept.zh, en=concept.en,
+                    choices=[Choice(code="true", zh="是", en="yes"), Choice(code="false", zh="否", en="no")], decides=0)
+
+
+def _answer(kb: KB, report: Report, text: str) -> Answer | None:
+    f = _FAILED.match(text)
+    if f is None:
+        return None
+    path = f"{f.group(1)}[{f.group(2)}].{f.group(3)}" if f.group(1) else f.group(3)
+    q = _question(kb, report, path)
+    return Answer(q, _shown_value(f.group(4))) if q is not None else None
 
 
 def why_not(kb: KB, report: Report, d: Determination) -> list[Answer]:
@@ -409,27 +466,14 @@ def why_not(kb: KB, report: Report, d: Determination) -> list[Answer]:
     household-wide answer always; of a member's, only those of the member(s) nearest to it (fewest tests failed,
     a test not asked of them counted), so "why not" names the wife for a nursing subsidy, not the first member.
     A line the engine wrote in another shape is left out (the why page shows the whole trace)."""
-    per_member: dict[tuple[str, int], int] = {}
-    lines: list[tuple[tuple[str, int] | None, Answer]] = []
-    for text in d.failed:
-        head = text.split(": ", 1)[0] if " is not asked " in text else text
-        m = re.match(r"^(members|entities)\[(\d+)\]\.", head)
-        who = (m.group(1), int(m.group(2))) if m else None
-        if who is not None:
-            per_member[who] = per_member.get(who, 0) + 1
-        if " is not asked " in text:
-            continue
-        f = _FAILED.match(text)
-        if f is None or f.group(3) not in kb.fact_labels:
-            continue
-        path = f"{f.group(1)}[{f.group(2)}].{f.group(3)}" if f.group(1) else f.group(3)
-        lines.append((who, Answer(question_for(kb, path, report.member_names), _shown_value(f.group(4)))))
-    if not per_member:
-        return [a for _, a in lines]
-    fewest = min(per_member.values())
-    return [a for who, a in lines if who is None or per_member.get(who) == fewest]
-
-
+    lines = reasons(kb, report, d.failed)
+    per_member: dict[int, int] = {}
+    for r in lines:
+        if r.member is not None:
+            per_member[r.member] = per_member.get(r.member, 0) + 1
+    fewest = min(per_member.values()) if per_member else 0
+    return [r.answer for r in lines if r.answer is not None and r.gate is None
+            and (r.member is None or per_member.get(r.member) == fewest)]
 def _shown_value(text: str) -> Any:
     if text in ("true", "false"):
         return text == "true"
@@ -438,3 +482,9 @@ def _shown_value(text: str) -> Any:
     except ValueError:
         return text
     return int(number) if number.is_integer() else number
+
+
+def rule_label(kb: KB, name: str, lang: str) -> str:
+    """A concept's or measure's name as people read it (its zh/en in the knowledge base), else its id."""
+    item = kb.concepts.get(name) or kb.measures.get(name)
+    return str(getattr(item, lang, "") or name) if item is not None else name

@@ -27,6 +27,8 @@ from houfu.present.interview import (
     form_view,
     household_entered,
     next_questions,
+    reasons,
+    rule_label,
     why_not,
 )
 from houfu.present.letters import (
@@ -160,7 +162,8 @@ def why_page(request: Request, rec: RecordDep, measure_id: str, service: Service
         "service_why.html.j2", lang, request, rec=rec, report=rec.report, d=entry, amounts=amounts_for(kb, entry),
         x=explain_record(service.evaluator, rec, entry.measure_id), split_refs=split_refs,
         ask=lambda fact: question(kb, fact, rec.report.member_names, lang, rec.report.entity_names),
-        cite=lambda doc, number: short_cite(kb, doc, number, lang), quote_of=lambda f: _quote(kb, f))
+        cite=lambda doc, number: short_cite(kb, doc, number, lang), quote_of=lambda f: _quote(kb, f),
+        reasons=lambda failed: reasons(kb, rec.report, failed), label=lambda name: rule_label(kb, name, lang))
 
 
 def _quote(kb: KB, firing: Firing) -> str:
