@@ -43,6 +43,9 @@ def pages():
     done = client.post("/households", data={**FORM, "m2.disability": "false", "go": "decide"})
     out["record"] = done.text
     rid = str(done.url).split("/records/")[1].split("?")[0]
+    again = client.post("/households", data={**FORM, "m2.disability": "true", "name": "钟家", "go": "decide"})
+    rid2 = str(again.url).split("/records/")[1].split("?")[0]
+    out["diff"] = client.get(f"/households/DN-WALKIN-22/diff?before={rid}&after={rid2}&lang=zh").text
     for measure in re.findall(r'<tr data-measure="([^"]+)"', done.text):
         out[f"why {measure}"] = client.get(f"/records/{rid}/why/{measure}?lang=zh").text
     out["pasted with an error"] = client.post("/households", data={"lang": "zh", "go": "decide",

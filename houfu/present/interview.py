@@ -41,7 +41,7 @@ from houfu.kb.loader import KB, FieldError
 
 __all__ = ["QUIT", "Answer", "Column", "FormView", "Interview", "Problem", "answers_so_far", "apply_answers",
            "change_answer", "form_view", "household_entered", "interpret", "next_questions", "question_for", "set_fact",
-           "unset_fact", "why_not", "Reason", "reasons", "rule_label"]
+           "unset_fact", "why_not", "Reason", "reasons", "rule_label", "fact_answer"]
 
 _YES = {"是", "y", "yes", "true", "对", "有"}
 _NO = {"否", "n", "no", "false", "不", "没有"}
@@ -488,3 +488,15 @@ def rule_label(kb: KB, name: str, lang: str) -> str:
     """A concept's or measure's name as people read it (its zh/en in the knowledge base), else its id."""
     item = kb.concepts.get(name) or kb.measures.get(name)
     return str(getattr(item, lang, "") or name) if item is not None else name
+
+
+def fact_answer(kb: KB, path: str, value: Any, names: list[str | None]) -> Answer | None:
+    """A fact of a record by its path (``members[2].unsupported_child``) with its value, as the side panel shows
+    it; None for a path that is no fact of the vocabulary (an id, a name, the site)."""
+    try:
+        _, _, key = split_fact_path(path)
+    except ValueError:
+        return None
+    if key not in kb.fact_labels:
+        return None
+    return Answer(question_for(kb, path, names), value)

@@ -24,6 +24,7 @@ from houfu.present.interview import (
     answers_so_far,
     apply_answers,
     change_answer,
+    fact_answer,
     form_view,
     household_entered,
     next_questions,
@@ -206,8 +207,10 @@ def diff_page(request: Request, household_id: str, before: str, after: str, user
         raise HTTPException(404, str(exc)) from None
     if household_id not in (diff.before.subject_id, diff.after.subject_id):
         raise HTTPException(404, f"neither record is of {household_id[:200]!r}")
+    names = diff.after.report.member_names
     return pages.render("service_diff.html.j2", lang, request, household_id=household_id, diff=diff,
-                        measures={d.measure_id: d for d in diff.after.report.determinations})
+                        measures={d.measure_id: d for d in diff.after.report.determinations},
+                        fact=lambda path, value: fact_answer(service.kb, path, value, names))
 
 
 # --- the interview: the shared questions (ranked, gated, with choices), a few at a time ---------------------------
