@@ -110,3 +110,18 @@ def test_why_not_names_the_member_the_reason_concerns_in_a_household_of_several(
     mine = [a for a in lines if a.question.member is not None]
     assert mine and {a.question.member for a in mine} == {member}
     assert all(a.words("zh") == "否" for a in mine)
+
+
+def test_the_pages_say_the_consistency_warning_the_cli_says_naming_the_member():
+    from fastapi.testclient import TestClient
+
+    from houfu.records.store import RecordStore
+    from houfu.web.service import create_app
+
+    client = TestClient(create_app(KB, EV, RecordStore("sqlite://"), dev=True), base_url="https://testserver")
+    text = "户编号: DN-W-9\n所在县: 定南县\n成员:\n  - 年龄: 58\n  - 姓名: 小军\n    年龄: 10\n    劳动能力: 完全\n"
+    page = client.post("/interview", data={"lang": "zh", "text": text}).text
+    assert "请核对:小军:未满16周岁却登记为有劳动能力" in page
+    done = client.post("/households", data={"lang": "en", "text": text.replace("姓名: 小军\n    ", "")})
+    assert "/records/" in str(done.url)
+    assert "Please check: member 2: under 16 but recorded as able to work" in done.text
