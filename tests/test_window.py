@@ -59,9 +59,13 @@ def test_ledger_rows_copied_with_their_header_make_one_member_a_row():
 
 def test_a_bad_value_is_named_beside_its_field_in_each_language():
     _, problems = from_text(KB, "户编号: DN-1\n所在县: 定南县\n成员:\n  - 年龄: 五十八岁半\n    是否残疾: 也许\n")
-    assert [(p.field, p.text("zh")) for p in problems] == [("m0.age", "“五十八岁半”不是数字"),
-                                                           ("m0.disability", "“也许”不是“是”或“否”")]
-    assert "not a number" in problems[0].text("en")
+    # Pasted text: at the text box, naming the member and the field.
+    assert [(p.field, p.text("zh")) for p in problems] == [("text", "第1位家人:年龄:“五十八岁半”不是数字"),
+                                                           ("text", "第1位家人:是否残疾:“也许”不是“是”或“否”")]
+    assert problems[0].text("en") == "member 1: age: '五十八岁半' is not a number"
+    # The form: beside the field itself.
+    _, problems = from_form(KB, {"id": "X", "jurisdiction": "dingnan", "members_n": "2", "m1.age": "很老"})
+    assert [(p.field, p.text("zh")) for p in problems] == [("m1.age", "“很老”不是数字")]
     _, problems = from_form(KB, {"members_n": "1", "m0.age": "58"})
     assert {(p.field, p.kind) for p in problems} == {("id", "required"), ("jurisdiction", "required")}
 
@@ -125,3 +129,17 @@ def test_the_pages_say_the_consistency_warning_the_cli_says_naming_the_member():
     done = client.post("/households", data={"lang": "en", "text": text.replace("姓名: 小军\n    ", "")})
     assert "/records/" in str(done.url)
     assert "Please check: member 2: under 16 but recorded as able to work" in done.text
+
+
+def test_the_record_page_gives_an_amount_in_words():
+    from pathlib import Path
+
+    from fastapi.testclient import TestClient
+
+    from houfu.records.store import RecordStore
+    from houfu.web.service import create_app
+
+    client = TestClient(create_app(KB, EV, RecordStore("sqlite://"), dev=True), base_url="https://testserver")
+    text = (Path(__file__).parent.parent / "examples" / "dingnan-incubator-business.yaml").read_text("utf-8")
+    page = client.post("/households", data={"lang": "zh", "text": text}).text
+    assert '<span class="amount">桂英美玲小吃店本季度补贴 5,460 元</span>' in page

@@ -49,7 +49,10 @@ class FormProblem:
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def text(self, lang: str) -> str:
-        return message("errors", self.kind, lang, self.params, "reason")
+        """The reason in ``lang``, after the field it is about where the problem stands away from it (pasted text)."""
+        reason = message("errors", self.kind, lang, self.params, "reason")
+        at = self.params.get(f"at_{lang}")
+        return message("words", "whose_fact", lang, {"who": at, "label": reason}) if at else reason
 
 
 def whole_number(text: str) -> int | None:
@@ -178,7 +181,25 @@ def from_text(kb: KB, text: str) -> tuple[dict[str, Any], list[FormProblem]]:
         raw, problems = _mapped(kb, spec_for(kb), data)
     if not problems:
         problems += check(kb, raw)
-    return raw, problems
+    return raw, [_at_text(kb, p) for p in problems]
+
+
+def _at_text(kb: KB, p: FormProblem) -> FormProblem:
+    """A problem of pasted text: shown at the text box, naming the field it is about (第3位家人 年龄)."""
+    if p.field == "text":
+        return p
+    spec = spec_for(kb)
+    words = {}
+    m = re.match(r"^([me])(\d+)\.(.+)$", p.field)
+    for lang in ("zh", "en"):
+        if m is None:
+            words[f"at_{lang}"] = spec.label("household", p.field) if lang == "zh" else p.field
+            continue
+        level, n, fact = ("member" if m.group(1) == "m" else "entity"), int(m.group(2)) + 1, m.group(3)
+        who = message("words", "member_n" if level == "member" else "business_n", lang, {"n": n})
+        label = spec.label(level, fact) if lang == "zh" else fact
+        words[f"at_{lang}"] = message("words", "whose_fact", lang, {"who": who, "label": label})
+    return FormProblem("text", p.kind, {**p.params, **words})
 
 
 def check(kb: KB, raw: dict[str, Any]) -> list[FormProblem]:
