@@ -126,6 +126,8 @@ def test_a_walk_in_goes_from_the_empty_form_to_a_printed_letter_and_one_answer_i
     form = browser.find_element(By.CSS_SELECTOR, "aside.answers form[data-fact='members[2].unsupported_child']")
     Select(form.find_element(By.TAG_NAME, "select")).select_by_visible_text("是")
     go(browser, form.find_element(By.TAG_NAME, "button"))
+    change = browser.find_element(By.ID, "changed")
+    assert "不适用 → 适用" in change.find_element(By.CSS_SELECTOR, "li[data-measure='dn.7.2.unsupported_children']").text
     applying = browser.find_element(By.ID, "applying")
     assert applying.find_elements(By.CSS_SELECTOR, "li[data-measure='dn.7.2.unsupported_children']")
     again = {e.get_attribute("value") for e in browser.find_elements(By.CSS_SELECTOR, "input[name^='fact_']")}

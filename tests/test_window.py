@@ -143,3 +143,22 @@ def test_the_record_page_gives_an_amount_in_words():
     text = (Path(__file__).parent.parent / "examples" / "dingnan-incubator-business.yaml").read_text("utf-8")
     page = client.post("/households", data={"lang": "zh", "text": text}).text
     assert '<span class="amount">桂英美玲小吃店本季度补贴 5,460 元</span>' in page
+
+
+def test_a_change_from_the_side_panel_says_which_determinations_it_changed_and_asks_nothing_again():
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from houfu.records.store import RecordStore
+    from houfu.web.service import create_app
+
+    client = TestClient(create_app(KB, EV, RecordStore("sqlite://"), dev=True), base_url="https://testserver")
+    page = client.post("/interview", data={"lang": "zh", "state": json.dumps(WALK_IN, ensure_ascii=False),
+                                           "skipped": "[]", "edit_fact": "members[2].unsupported_child",
+                                           "edit_answer": "true"}).text
+    assert 'id="changed"' in page and "不适用 → 适用" in page
+    assert 'name="fact_0" value="members[2].unsupported_child"' not in page
+    bad = client.post("/interview", data={"lang": "zh", "state": json.dumps(WALK_IN, ensure_ascii=False),
+                                          "skipped": "[]", "edit_fact": "members[0].age", "edit_answer": "很老"}).text
+    assert "请填一个整数" in bad and 'id="changed"' not in bad

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from houfu.engine.results import Firing
+from houfu.engine.results import Firing, Report
 from houfu.io.household_form import MAX_ROWS, FormProblem, whole_number
 from houfu.io.inputs import InputError, parse_record
 from houfu.io.reader import ReadError, decode
@@ -40,7 +40,13 @@ from houfu.present.letters import (
     short_cite,
     split_refs,
 )
-from houfu.records.store import DecisionRecord, RecordError, diff_records, explain_record
+from houfu.records.store import (
+    DecisionRecord,
+    RecordError,
+    diff_records,
+    explain_record,
+    status_changes,
+)
 
 from ..auth import security_log
 from ..deps import (
@@ -239,7 +245,8 @@ async def interview(request: Request, user: CaseworkerPage, _: CsrfChecked, serv
         if not problems:
             skipped = [f for f in skipped if f != form["edit_fact"]]
         answers = {form["edit_fact"]: form.get("edit_answer", "")} if problems else {}
-        return _interview_page(request, service, pages, lang, raw, skipped, problems, answers)
+        return _interview_page(request, service, pages, lang, raw, skipped, problems, answers,
+                               None if problems else report)
     given = [(form.get(f"fact_{i}", ""), form.get(f"answer_{i}", "").strip()) for i in range(INTERVIEW_BATCH)]
     raw, blank, problems = apply_answers(raw, {q.fact: q for q in next_questions(kb, raw, report)}, given, kb)
     skipped += blank
@@ -253,7 +260,10 @@ async def interview(request: Request, user: CaseworkerPage, _: CsrfChecked, serv
 
 
 def _interview_page(request: Request, service: Service, pages: Pages, lang: Lang, raw: dict[str, Any],
-                    skipped: list[str], problems: dict[str, Any], answers: dict[str, str]) -> HTMLResponse:
+                    skipped: list[str], problems: dict[str, Any], answers: dict[str, str],
+                    before: Report | None = None) -> HTMLResponse:
+    """The next questions, the determinations so far, the answers in the side panel; after a change from the side
+    panel (``before``: the report before it), the determinations it changed."""
     kb = service.kb
     try:
         record = parse_record(raw, Household, "interview", kb)
@@ -265,4 +275,6 @@ def _interview_page(request: Request, service: Service, pages: Pages, lang: Lang
     return pages.render("service_interview.html.j2", lang, request, report=report, questions=questions,
                         summary=action_summary(kb, report, lang), state=json.dumps(raw, ensure_ascii=False),
                         skipped=json.dumps(skipped), problems=problems, answers=answers,
-                        given=answers_so_far(kb, raw), warnings=report.warnings)
+                        given=answers_so_far(kb, raw), warnings=report.warnings,
+                        changed=status_changes(before, report) if before is not None else None,
+                        names={d.measure_id: d for d in report.determinations})
