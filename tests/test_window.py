@@ -162,3 +162,33 @@ def test_a_change_from_the_side_panel_says_which_determinations_it_changed_and_a
     bad = client.post("/interview", data={"lang": "zh", "state": json.dumps(WALK_IN, ensure_ascii=False),
                                           "skipped": "[]", "edit_fact": "members[0].age", "edit_answer": "很老"}).text
     assert "请填一个整数" in bad and 'id="changed"' not in bad
+
+
+def test_a_caseworker_is_shown_no_link_to_a_supervisors_page_and_a_supervisor_is():
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from houfu.records.store import RecordStore, Users
+    from houfu.web.service import create_app
+
+    store = RecordStore("sqlite://")
+    Users(store).add("zhang", "caseworker-pw-1", "caseworker")
+    Users(store).add("li", "supervisor-pw-1", "supervisor")
+    app = create_app(KB, EV, store, dev=False, secret="s")
+    text = (__import__("pathlib").Path(__file__).parent.parent / "examples" / "dingnan-household.yaml").read_text("utf-8")
+    seen = {}
+    for name, password in (("zhang", "caseworker-pw-1"), ("li", "supervisor-pw-1")):
+        client = TestClient(app, base_url="https://testserver")
+        login = client.get("/login").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', login).group(1)
+        client.post("/login", data={"name": name, "password": password, "csrf": csrf, "next": "/"})
+        home = client.get("/")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', home.text).group(1)
+        record = client.post("/households", data={"lang": "zh", "text": text, "csrf": csrf})
+        rid = str(record.url).split("/records/")[1].split("?")[0]
+        why = client.get(f"/records/{rid}/why/dn.3.3.relapse_monitoring?lang=zh").text
+        seen[name] = {link for page in (home.text, record.text, why) for link in
+                      re.findall(r'href="(/(?:sites|graph|clauses|departments)[^"?]*)', page)}
+    assert seen["zhang"] == set()
+    assert {"/sites", "/graph"} <= seen["li"] and any(link.startswith("/clauses/") for link in seen["li"])
