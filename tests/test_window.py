@@ -192,3 +192,19 @@ def test_a_caseworker_is_shown_no_link_to_a_supervisors_page_and_a_supervisor_is
                       re.findall(r'href="(/(?:sites|graph|clauses|departments)[^"?]*)', page)}
     assert seen["zhang"] == set()
     assert {"/sites", "/graph"} <= seen["li"] and any(link.startswith("/clauses/") for link in seen["li"])
+
+
+def test_an_uploaded_ledger_file_in_gbk_is_read_as_pasted_rows():
+    from fastapi.testclient import TestClient
+
+    from houfu.records.store import RecordStore
+    from houfu.web.service import create_app
+
+    store = RecordStore("sqlite://")
+    client = TestClient(create_app(KB, EV, store, dev=True), base_url="https://testserver")
+    rows = "户编号\t安置点\t姓名\t年龄\t是否残疾\r\nDN-UP-1\t县城安置点\t钟大\t58\t否\r\nDN-UP-1\t\t赖二\t55\t是\r\n"
+    done = client.post("/households", data={"lang": "zh", "go": "decide", "text": ""},
+                       files={"upload": ("台账.txt", rows.encode("gbk"), "text/plain")})
+    assert "/records/" in str(done.url)
+    rec = store.get(str(done.url).split("/records/")[1].split("?")[0])
+    assert rec.input["members"][1] == {"name": "赖二", "age": 55, "disability": True}
