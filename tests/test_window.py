@@ -208,3 +208,15 @@ def test_an_uploaded_ledger_file_in_gbk_is_read_as_pasted_rows():
     assert "/records/" in str(done.url)
     rec = store.get(str(done.url).split("/records/")[1].split("?")[0])
     assert rec.input["members"][1] == {"name": "赖二", "age": 55, "disability": True}
+
+
+def test_the_terminal_interview_asks_a_members_missing_age_first_and_takes_it_in_words(tmp_path):
+    from houfu.present.interview import Interview
+
+    path = tmp_path / "walk-in.yaml"
+    path.write_text("id: SY-X\njurisdiction: 郧阳区\nmembers:\n  - name: 陈老汉\n    age: 72\n  - name: 陈小妹\n",
+                    encoding="utf-8")
+    interview = Interview(EV, str(path), None)
+    first = interview.next_question(interview.report())
+    assert first is not None and first.fact == "members[1].age" and first.about == "陈小妹"
+    assert interview.answer(first, "七岁") is None and interview.raw["members"][1]["age"] == 7

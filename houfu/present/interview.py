@@ -270,7 +270,9 @@ class Interview:
             if q.fact not in self.skipped:
                 return q
             self.queue.pop(0)
-        return next((q for q in report.questions if q.fact not in self.skipped), None)
+        # Each member's age first (a member given without one), then the report's questions.
+        return next((q for q in next_questions(self.evaluator.kb, self.raw, report) if q.fact not in self.skipped),
+                    None)
 
     def answer(self, question: Question, text: str) -> str | None:
         """Apply an answer; the reason it is not accepted, or None. The record is unchanged on a bad answer."""
