@@ -155,3 +155,6 @@ def test_the_window_pages_look_right_in_each_language(browser, site, lang):  # n
     go(browser, browser.find_element(By.CSS_SELECTOR, "button[formaction='/interview']"))
     assert browser.find_elements(By.CSS_SELECTOR, "aside.answers form")
     shot(browser, f"window-interview-{lang}")
+    go(browser, browser.find_element(By.CSS_SELECTOR, "button[name='finish']"))
+    assert "/records/" in browser.current_url
+    shot(browser, f"window-record-{lang}")
