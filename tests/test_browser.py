@@ -83,15 +83,15 @@ def test_a_caseworker_logs_in_enters_a_household_corrects_it_and_prints_the_lett
     assert browser.current_url.rstrip("/") == base
     text = (ROOT / "examples" / "dingnan-school-family.yaml").read_text(encoding="utf-8")
     box = browser.find_element(By.NAME, "text")
-    box.send_keys(text.replace("age: 9\n", "age: 九岁\n"))  # a wrong answer
-    go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/households'] button"))
+    box.send_keys(text.replace("age: 9\n", "age: 九岁半\n"))  # a wrong answer (九岁 alone is read as 9)
+    go(browser, browser.find_element(By.CSS_SELECTOR, "form[enctype='multipart/form-data'] button[value='decide']"))
     alert = browser.find_element(By.CSS_SELECTOR, "[role=alert]")
-    assert "age" in alert.text
+    assert "“九岁半”不是数字" in alert.text  # in the page's language
     shot(browser, "02-wrong-answer")
     box = browser.find_element(By.NAME, "text")  # its correction: the text is kept, fix the one line
     box.clear()
     box.send_keys(text)
-    go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/households'] button"))
+    go(browser, browser.find_element(By.CSS_SELECTOR, "form[enctype='multipart/form-data'] button[value='decide']"))
     assert "/records/" in browser.current_url
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "先办这几件事" in body and "曾晓东" in body

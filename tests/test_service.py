@@ -94,8 +94,9 @@ def test_the_pages_enter_a_household_show_the_determination_letter_and_history(c
     home = client.get("/")
     assert home.status_code == 200 and "开发模式" in home.text
     text = (EX / "dingnan-elderly-couple.yaml").read_text(encoding="utf-8")
-    bad = client.post("/households", data={"text": text.replace("age: 74", "age: 七十四"), "lang": "zh"})
-    assert bad.status_code == 200 and "members[0].age" in bad.text and "role=\"alert\"" in bad.text
+    # 七十四 alone is read as 74 (issue 22); half a year is not a whole age. The error is in the page's language.
+    bad = client.post("/households", data={"text": text.replace("age: 74", "age: 七十四岁半"), "lang": "zh"})
+    assert bad.status_code == 200 and "role=\"alert\"" in bad.text and "“七十四岁半”不是数字" in bad.text
     good = client.post("/households", data={"text": text, "lang": "zh"}, follow_redirects=False)
     assert good.status_code == 303
     page = client.get(good.headers["location"])

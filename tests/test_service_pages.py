@@ -88,7 +88,7 @@ def test_the_why_page_names_the_members_a_rule_holds_for_and_cites_each_step_wit
         assert page.text.count("<details") >= len(d.why)
         assert kb.measures["dn.3.1.compulsory_schooling"].quote in seen
         # Member by member: the two school-age children are yes, the parents no.
-        rows = re.findall(r"<tr><td>(\d+) ([^<]+)</td>\s*<td>([^<]+)</td></tr>", page.text)
+        rows = re.findall(r"<tr><td>()([^<]+)</td>\s*<td>([^<]+)</td></tr>", page.text)  # each by name
         ages = {m.name: m.age for m in load_default().models.household.model_validate(_body("dingnan-school-family")).members}
         assert rows and {name: word for _, name, word in rows} == {
             name: ("是" if 6 <= age < 16 else "否") for name, age in ages.items()}
@@ -152,8 +152,10 @@ def test_a_correction_shows_the_fact_that_changed_and_the_determinations_it_move
         history = c.get("/households/DN-2023-0588").text
         assert f"before={before}&amp;after={after}" in history  # the newer row compares with the one before
         seen = _text(c.get(f"/households/DN-2023-0588/diff?before={before}&after={after}").text)
-        assert "receives_dibao" in seen and "已经享有" in seen and "适用" in seen
-        assert "false" in seen and "true" in seen and "False" not in seen  # as the input writes it
+        # The fact by its question and its values in words, never the code or true/false (issue 22).
+        assert "现在是否领取低保?" in seen and "已经享有" in seen and "适用" in seen
+        assert "receives_dibao" not in seen and "false" not in seen and "true" not in seen
+        assert re.search(r"现在是否领取低保\?\s+否\s+是", seen)
         assert c.get(f"/households/SOMEONE-ELSE/diff?before={before}&after={after}").status_code == 404
     got = CliRunner().invoke(main, ["records", "diff", before, after, "--json", "--data-dir", str(tmp_path / "data")])
     assert got.exit_code == 0, got.output

@@ -86,7 +86,8 @@ class Pages:
         html = self.env.get_template(template).render(
             lang=lang, dev=self.dev, kb_version=self.kb_version, csrf=csrf_token(request),
             nonce=request.scope.get("state", {}).get("csp_nonce", ""),
-            user=request.session.get("user") or ("dev" if self.dev else ""), **ctx)
+            user=request.session.get("user") or ("dev" if self.dev else ""),
+            role=getattr(request.state, "houfu_role", "supervisor" if self.dev else ""), **ctx)
         return HTMLResponse(html)
 
 
@@ -202,6 +203,7 @@ PagesDep = Annotated[Pages, Depends(_pages)]
 def _session_user(request: Request, service: ServiceDep) -> User | None:
     """The user of the signed session cookie (pages take nothing else), if the session is still current."""
     if service.dev:
+        request.state.houfu_role = "supervisor"
         return User("dev", "supervisor")
     name, version = request.session.get("user"), request.session.get("ver")
     if not name:
@@ -212,6 +214,7 @@ def _session_user(request: Request, service: ServiceDep) -> User | None:
     if now is None or now[1] != version:
         request.session.clear()
         return None
+    request.state.houfu_role = now[0]  # the page's menu shows only what the role may open
     return User(str(name), now[0])
 
 

@@ -5,20 +5,34 @@ needed."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from houfu.engine.results import Firing
+from houfu.engine.results import Firing, Report
+from houfu.io.household_form import MAX_ROWS, FormProblem, whole_number
 from houfu.io.inputs import InputError, parse_record, stripped_warnings
-from houfu.io.reader import ReadError, read_bytes
+from houfu.io.reader import ReadError, decode, read_bytes
 from houfu.kb.facts import Household
 from houfu.kb.loader import KB, FieldError
 from houfu.present.briefs import render_brief
-from houfu.present.interview import apply_answers
+from houfu.present.interview import (
+    answers_so_far,
+    apply_answers,
+    change_answer,
+    fact_answer,
+    form_view,
+    household_entered,
+    next_questions,
+    reasons,
+    rule_label,
+    why_not,
+)
 from houfu.present.letters import (
     action_summary,
     amounts_for,
@@ -34,6 +48,7 @@ from houfu.records.store import (
     RecordError,
     diff_records,
     explain_record,
+    status_changes,
 )
 
 from ..deps import (
@@ -57,21 +72,66 @@ INTERVIEW_BATCH = 3
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, pages: PagesDep, lang: Lang = "zh") -> HTMLResponse:
-    return pages.render("service_home.html.j2", lang, request, error="", text="")
+def home(request: Request, service: ServiceDep, lang: Lang = "zh") -> HTMLResponse:
+    return _home(request, service, lang, {}, [])
+
+
+def _home(request: Request, service: Service, lang: Lang, form: Mapping[str, str], problems: list[FormProblem],
+          members: int | None = None, entities: int | None = None) -> HTMLResponse:
+    """The household form (with what was entered and each problem beside its field) and the paste box."""
+    view = form_view(service.kb, form, members, entities)
+    by_field: dict[str, list[str]] = {}
+    for p in problems:
+        by_field.setdefault(p.field.split(":")[0], []).append(p.text(lang))
+    return service.pages.render("service_home.html.j2", lang, request, view=view, problems=by_field,
+                                text=str(form.get("text", "")))
+
+
+async def _entered(request: Request) -> dict[str, str]:
+    """A form post's fields as text; an uploaded file (YAML, JSON or a ledger's rows) read as the pasted text is."""
+    out: dict[str, str] = {}
+    for key, value in (await request.form()).multi_items():
+        if isinstance(value, str):
+            out[key] = value
+        elif key == "upload" and value.filename:
+            data = await value.read(MAX_BODY + 1)
+            try:
+                out["text"] = decode(data[:MAX_BODY], None)[0]
+            except ReadError:
+                out["text"] = data[:MAX_BODY].decode("utf-8", "replace")
+    return out
 
 
 @router.post("/households", response_class=HTMLResponse)
-def new_household(request: Request, user: CaseworkerPage, _: CsrfChecked, service: ServiceDep,
-                  text: str = Form(..., max_length=MAX_BODY), lang: Lang = Form("zh")) -> Any:
+async def new_household(request: Request, user: CaseworkerPage, _: CsrfChecked, service: ServiceDep,
+                        lang: Lang = Form("zh")) -> Any:
+    """The household form or the pasted text: add a row, start the interview, or decide and keep the record."""
+    form = await _entered(request)
+    go = form.get("go", "decide")
+    if go in ("add_member", "add_entity"):
+        more = (1, 0) if go == "add_member" else (0, 1)
+        return _home(request, service, lang, form, [], _count(form, "members_n") + more[0],
+                     _count(form, "entities_n") + more[1])
+    raw, problems = household_entered(service.kb, form)
+    if problems:
+        return _home(request, service, lang, form, problems)
+    if go == "interview":
+        return _interview_page(request, service, service.pages, lang, raw, [], {}, {})
     try:
-        got = read_bytes(text.encode("utf-8"), as_json=False)
-        record = parse_record(got.data, Household, "form", service.kb)
-        report = service.decide(record, None, user, text, stripped_warnings(got.stripped).get(0))
-    except (ReadError, InputError, BadRequest) as exc:
-        return service.pages.render("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}",
-                                    text=text)
+        warnings = None
+        if form.get("text"):  # characters the reader removes from pasted text are warnings on the record
+            with contextlib.suppress(ReadError):
+                warnings = stripped_warnings(read_bytes(form["text"].encode("utf-8"), as_json=False).stripped).get(0)
+        report = service.decide(parse_record(raw, Household, "form", service.kb), None, user,
+                                form.get("text") or json.dumps(raw, ensure_ascii=False), warnings)
+    except (InputError, BadRequest) as exc:
+        return _home(request, service, lang, form, [FormProblem("text", "not_accepted",
+                                                                {"detail": f"{exc.field}: {exc.message}"})])
     return RedirectResponse(f"/records/{report.record_id}?lang={lang}", status_code=303)
+
+
+def _count(form: Mapping[str, str], key: str) -> int:
+    return min(whole_number(form.get(key, "0") or "0") or 0, MAX_ROWS - 1)
 
 
 # --- a decision record ------------------------------------------------------------------------------------------
@@ -94,9 +154,15 @@ RecordDep = Annotated[DecisionRecord, Depends(_record_or_404)]
 @router.get("/records/{record_id}", response_class=HTMLResponse)
 def record_page(request: Request, rec: RecordDep, service: ServiceDep, lang: Lang = "zh") -> HTMLResponse:
     kb = service.kb
-    summary = action_summary(kb, rec.report, lang) if rec.entity == "household" else None
-    return service.pages.render("service_record.html.j2", lang, request, rec=rec, report=rec.report,
-                                summary=summary, cite=lambda doc, number: short_cite(kb, doc, number, lang))
+    household = rec.entity == "household"
+    summary = action_summary(kb, rec.report, lang) if household else None
+    return service.pages.render(
+        "service_record.html.j2", lang, request, rec=rec, report=rec.report, summary=summary,
+        cite=lambda doc, number: short_cite(kb, doc, number, lang),
+        why_not=lambda d: why_not(kb, rec.report, d), amounts=lambda d: amounts_for(kb, d),
+        ask=lambda fact: question(kb, fact, rec.report.member_names, lang, rec.report.entity_names),
+        given=answers_so_far(kb, rec.input) if household else [],
+        state=json.dumps(rec.input, ensure_ascii=False), skipped="[]", problems={}, answers={})
 
 
 @router.get("/records/{record_id}/letter", response_class=HTMLResponse)
@@ -114,7 +180,8 @@ def why_page(request: Request, rec: RecordDep, measure_id: str, service: Service
         "service_why.html.j2", lang, request, rec=rec, report=rec.report, d=entry, amounts=amounts_for(kb, entry),
         x=explain_record(service.evaluator, rec, entry.measure_id), split_refs=split_refs,
         ask=lambda fact: question(kb, fact, rec.report.member_names, lang, rec.report.entity_names),
-        cite=lambda doc, number: short_cite(kb, doc, number, lang), quote_of=lambda f: _quote(kb, f))
+        cite=lambda doc, number: short_cite(kb, doc, number, lang), quote_of=lambda f: _quote(kb, f),
+        reasons=lambda failed: reasons(kb, rec.report, failed), label=lambda name: rule_label(kb, name, lang))
 
 
 def _quote(kb: KB, firing: Firing) -> str:
@@ -168,8 +235,10 @@ def diff_page(request: Request, household_id: str, before: str, after: str, user
         raise HTTPException(404, str(exc)) from None
     if household_id not in (diff.before.subject_id, diff.after.subject_id):
         raise HTTPException(404, f"neither record is of {household_id[:200]!r}")
+    names = diff.after.report.member_names
     return pages.render("service_diff.html.j2", lang, request, household_id=household_id, diff=diff,
-                        measures={d.measure_id: d for d in diff.after.report.determinations})
+                        measures={d.measure_id: d for d in diff.after.report.determinations},
+                        fact=lambda path, value: fact_answer(service.kb, path, value, names))
 
 
 @router.get("/households/{household_id:path}/reads", response_class=HTMLResponse)
@@ -202,28 +271,31 @@ def history(request: Request, household_id: str, user: CaseworkerPage, service: 
 @router.post("/interview", response_class=HTMLResponse)
 async def interview(request: Request, user: CaseworkerPage, _: CsrfChecked, service: ServiceDep,
                     lang: Lang = Form("zh")) -> Any:
-    """Start (``text``: what is known so far) or go on (``state`` and the answers ``fact_i``/``answer_i``)."""
+    """Start (the household form, or ``text``: what is known so far), go on (``state`` and the answers
+    ``fact_i``/``answer_i``), or change one answer given before from the side panel (``edit_fact``,
+    ``edit_answer``): the determinations are made again and the interview goes on from there."""
     kb, pages = service.kb, service.pages
-    form = await request.form()
+    form = await _entered(request)
     if "state" not in form:
-        try:
-            raw = read_bytes(str(form.get("text", "")).encode("utf-8"), as_json=False).data
-        except ReadError as exc:
-            return pages.render("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}",
-                                text=str(form.get("text", "")))
-        if not isinstance(raw, dict):
-            return pages.render("service_home.html.j2", lang, request, error="-: expected a mapping of household facts",
-                                text=str(form.get("text", "")))
+        raw, start_problems = household_entered(kb, form)
+        if start_problems:
+            return _home(request, service, lang, form, start_problems)
         return _interview_page(request, service, pages, lang, raw, [], {}, {})
     try:
-        raw = json.loads(str(form["state"]))
-        skipped: list[str] = [str(x) for x in json.loads(str(form.get("skipped", "[]")))]
+        raw = json.loads(form["state"])
+        skipped: list[str] = [str(x) for x in json.loads(form.get("skipped", "[]"))]
         report = service.evaluator.determine(parse_record(raw, Household, "interview", kb), None)
     except (ValueError, TypeError, InputError, FieldError):
         raise Denied(400, "the interview's state is damaged; start again from the home page", True) from None
-    given = [(str(form.get(f"fact_{i}", "")), str(form.get(f"answer_{i}", "")).strip())
-             for i in range(INTERVIEW_BATCH)]
-    raw, blank, problems = apply_answers(raw, {q.fact: q for q in report.questions}, given, kb)
+    if "edit_fact" in form:
+        raw, problems = change_answer(kb, raw, form["edit_fact"], form.get("edit_answer", ""))
+        if not problems:
+            skipped = [f for f in skipped if f != form["edit_fact"]]
+        answers = {form["edit_fact"]: form.get("edit_answer", "")} if problems else {}
+        return _interview_page(request, service, pages, lang, raw, skipped, problems, answers,
+                               None if problems else report)
+    given = [(form.get(f"fact_{i}", ""), form.get(f"answer_{i}", "").strip()) for i in range(INTERVIEW_BATCH)]
+    raw, blank, problems = apply_answers(raw, {q.fact: q for q in next_questions(kb, raw, report)}, given, kb)
     skipped += blank
     answers = {fact: text for fact, text in given if fact in problems}  # shown again beside their problem
     if form.get("finish") and not problems:
@@ -235,15 +307,21 @@ async def interview(request: Request, user: CaseworkerPage, _: CsrfChecked, serv
 
 
 def _interview_page(request: Request, service: Service, pages: Pages, lang: Lang, raw: dict[str, Any],
-                    skipped: list[str], problems: dict[str, Any], answers: dict[str, str]) -> HTMLResponse:
+                    skipped: list[str], problems: dict[str, Any], answers: dict[str, str],
+                    before: Report | None = None) -> HTMLResponse:
+    """The next questions, the determinations so far, the answers in the side panel; after a change from the side
+    panel (``before``: the report before it), the determinations it changed."""
     kb = service.kb
     try:
         record = parse_record(raw, Household, "interview", kb)
         report = service.evaluator.determine(record, None)
     except (InputError, FieldError) as exc:
-        return pages.render("service_home.html.j2", lang, request, error=f"{exc.field}: {exc.message}",
-                            text=json.dumps(raw, ensure_ascii=False, indent=2))
-    questions = [q for q in report.questions if q.fact not in skipped][:INTERVIEW_BATCH]
+        return _home(request, service, lang, {"text": json.dumps(raw, ensure_ascii=False, indent=2)},
+                     [FormProblem("text", "not_accepted", {"detail": f"{exc.field}: {exc.message}"})])
+    questions = [q for q in next_questions(kb, raw, report) if q.fact not in skipped][:INTERVIEW_BATCH]
     return pages.render("service_interview.html.j2", lang, request, report=report, questions=questions,
                         summary=action_summary(kb, report, lang), state=json.dumps(raw, ensure_ascii=False),
-                        skipped=json.dumps(skipped), problems=problems, answers=answers)
+                        skipped=json.dumps(skipped), problems=problems, answers=answers,
+                        given=answers_so_far(kb, raw), warnings=report.warnings,
+                        changed=status_changes(before, report) if before is not None else None,
+                        names={d.measure_id: d for d in report.determinations})
