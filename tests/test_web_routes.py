@@ -82,6 +82,10 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/departments/{name}"): _page(SUPERVISOR),
     ("GET", "/graph"): _page(SUPERVISOR),
     ("GET", "/clauses/{clause_id}"): _page(SUPERVISOR),
+    # The supervisor's worklist pages (issue 24)
+    ("GET", "/worklists"): _page(SUPERVISOR),
+    ("POST", "/worklists/import"): _form(SUPERVISOR),
+    ("GET", "/tracker"): _page(SUPERVISOR),
 }
 
 PASSWORD = "walk-the-routes"

@@ -35,7 +35,7 @@ from houfu.records.store import ROLES, DecisionRecord, RecordError, RecordStore,
 from .auth import Authenticator, security_log
 from .errors import BadRequest, Denied
 
-__all__ = ["JSON_TYPES", "MAX_BODY", "MAX_UPLOAD", "basic_throttled", "identify", "CaseworkerPage", "CaseworkerUser", "CsrfChecked", "EvaluatorDep", "KbDep", "Lang", "Pages",
+__all__ = ["JSON_TYPES", "MAX_BODY", "MAX_UPLOAD", "WORKLIST_UPLOAD", "basic_throttled", "identify", "CaseworkerPage", "CaseworkerUser", "CsrfChecked", "EvaluatorDep", "KbDep", "Lang", "Pages",
            "PagesDep", "Service", "ServiceDep", "StoreDep", "SupervisorPage", "SupervisorUser", "User",
            "caseworker_api", "caseworker_page", "csrf_checked", "csrf_token", "get_service", "read_record",
            "record_body", "require", "supervisor_api", "supervisor_page"]
@@ -48,6 +48,9 @@ MAX_BODY = LIMITS.max_bytes
 
 #: The largest caseload upload accepted by POST /v1/screen (all files together).
 MAX_UPLOAD = 200 * 1024 * 1024
+
+#: The largest upload of filled worklists accepted by POST /worklists/import (all files together).
+WORKLIST_UPLOAD = 50 * 1024 * 1024
 
 #: The media types the JSON API reads (none of them one a browser may send another site's page without asking
 #: first, as it may text/plain): anything else is 415.
@@ -78,7 +81,8 @@ class Pages:
         html = self.env.get_template(template).render(
             lang=lang, dev=self.dev, kb_version=self.kb_version, csrf=csrf_token(request),
             nonce=request.scope.get("state", {}).get("csp_nonce", ""),
-            user=request.session.get("user") or ("dev" if self.dev else ""), **ctx)
+            user=request.session.get("user") or ("dev" if self.dev else ""),
+            role=request.scope.get("state", {}).get("houfu_role", ""), **ctx)
         return HTMLResponse(html)
 
 
@@ -162,6 +166,7 @@ PagesDep = Annotated[Pages, Depends(_pages)]
 def _session_user(request: Request, service: ServiceDep) -> User | None:
     """The user of the signed session cookie (pages take nothing else), if the session is still current."""
     if service.dev:
+        request.scope.setdefault("state", {})["houfu_role"] = "supervisor"  # the menu shows what the role may open
         return User("dev", "supervisor")
     name, version = request.session.get("user"), request.session.get("ver")
     if not name:
@@ -172,6 +177,7 @@ def _session_user(request: Request, service: ServiceDep) -> User | None:
     if now is None or now[1] != version:
         request.session.clear()
         return None
+    request.scope.setdefault("state", {})["houfu_role"] = now[0]
     return User(str(name), now[0])
 
 
