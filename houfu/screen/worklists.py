@@ -96,10 +96,11 @@ class WorklistError(Exception):
 def clock_text(w: dict[str, Any], c: CaseClock) -> str:
     """A clock in the report's words, saying whose rule it is (the text's, or a county's own, and an example)."""
     wf = w["worklist_file"]
-    span = c.clock.date.isoformat() if c.clock.date is not None else \
-        f"{wf['from'][c.clock.runs_from.value]} {str(wf['days'][c.clock.count.value]).format(n=c.clock.days)}"
+    example = str(wf["clock_example"]).format(example=wf["example"]) if c.example else ""
     own = wf["text_clock"] if c.source == "text" else wf["county_clock"]
-    return f"{span}({own}{w['colon']}{c.whose};{c.basis}" + (f";{wf['example']}" if c.example else "") + ")"
+    span = c.clock.date.isoformat() if c.clock.date is not None else str(wf["span"]).format(**{
+        "from": wf["from"][c.clock.runs_from.value], "days": str(wf["days"][c.clock.count.value]).format(n=c.clock.days)})
+    return str(wf["clock_line"]).format(span=span, own=own, whose=c.whose, basis=c.basis, example=example)
 
 
 def clock_record(c: CaseClock) -> dict[str, Any]:
