@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +18,7 @@ from houfu.records.store import RecordStore, Users, default_url
 from houfu.web.service import create_app
 from tests.live_server import live_server
 from tests.test_browser import browser, go, shot  # noqa: F401 - the module's browser fixture
-from tests.test_worklists import CLOCKS, ZERO, _answer, _caseload, _rows
+from tests.test_worklists import CLOCKS, ZERO, _answer, _caseload
 
 PASSWORD = "supervisor-in-chromium"
 

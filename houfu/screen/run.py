@@ -82,9 +82,10 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="houfu-since-") as scratch:
-        since_run = None
+        since_run: str | None = None
         if isinstance(since, str):
-            since, since_run = _screen_determinations(store, since), since
+            since_run = since
+            since = _screen_determinations(store, since_run)
         before = _read_determinations(since) if since is not None else None
         if before is not None and output is None:
             output_kept: Path | None = None

@@ -32,7 +32,14 @@ from houfu.kb.loader import KB
 from houfu.records.store import Answer, RecordStore, WorklistItem
 from houfu.screen.caseload_report import _FILE_BAD, _sheet_name, words
 from houfu.screen.screener import WORK
-from houfu.screen.summary import OverdueCount, OverdueItem, OverdueSummary, Tracked, TrackerSummary, body_name
+from houfu.screen.summary import (
+    OverdueCount,
+    OverdueItem,
+    OverdueSummary,
+    Tracked,
+    TrackerSummary,
+    body_name,
+)
 
 __all__ = ["RESULTS", "ImportResult", "Refusal", "WorklistError", "WorklistFiles", "import_worklists",
            "overdue_by_department", "worklist_status"]

@@ -3,7 +3,20 @@
 
 from fastapi import APIRouter
 
-from . import check, docs, health, login, owners, pages, policy, records, screens, sites, users, worklists
+from . import (
+                                  check,
+                                  docs,
+                                  health,
+                                  login,
+                                  owners,
+                                  pages,
+                                  policy,
+                                  records,
+                                  screens,
+                                  sites,
+                                  users,
+                                  worklists,
+)
 
 __all__ = ["ROUTERS"]
 
