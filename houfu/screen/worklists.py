@@ -29,7 +29,7 @@ from houfu.io.privacy import mask_personal
 from houfu.io.workbook import Grid
 from houfu.kb.clocks import CaseClock
 from houfu.kb.loader import KB
-from houfu.records.store import Answer, RecordStore, WorklistItem
+from houfu.records.store import Answer, RecordStore, ScreenRecord, WorklistItem
 from houfu.screen.caseload_report import _FILE_BAD, _sheet_name, words
 from houfu.screen.screener import WORK
 from houfu.screen.summary import (
@@ -519,12 +519,18 @@ def overdue_by_department(kb: KB, store: RecordStore, as_of: dt.date,
     if not runs:
         return None
     runs.sort(key=lambda r: (r.as_of, r.created_at))
-    latest: dict[tuple[str, str, str], tuple[WorklistItem, dt.date]] = {}
+    latest: dict[tuple[str, str, str], tuple[str, dict[str, Any], ScreenRecord]] = {}
     for run in runs:
-        for item in store.worklist_items(run.screen_id).values():
-            latest[(item.department, item.household, item.measure)] = (item, run.as_of)
+        for department, x in store.worklist_rows(run.screen_id):
+            latest[(department, x["household"], x["measure"])] = (department, x, run)
     answers = _latest(store.answers())
-    late = [(item, on) for item, on in latest.values() if _late(item, answers.get(item.item_key), as_of)]
+    day = as_of.isoformat()
+    late = []
+    for department, x, run in latest.values():
+        if x.get("due_on") is not None and x["due_on"] < day:
+            item = WorklistItem(screen_id=run.screen_id, department=department, **x)
+            if _late(item, answers.get(item.item_key), as_of):
+                late.append((item, run.as_of))
     checked = still_open is not None
     if still_open is not None and late:
         keep = still_open({(i.household, i.measure) for i, _ in late})
