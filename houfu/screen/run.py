@@ -278,13 +278,13 @@ def _still_open(output: Path) -> Callable[[set[tuple[str, str]]], set[tuple[str,
         import pyarrow.compute as pc
 
         now = _read_determinations(output)
-        households = pa.array(sorted({h for h, _ in pairs}), pa.string())
-        now = now.filter(pc.and_(pc.is_in(now.column("household").cast(pa.string()), value_set=households),
-                                 pc.is_in(now.column("status").cast(pa.string()),
-                                          value_set=pa.array(["applies", "undetermined"]))))
-        found = zip(now.column("household").cast(pa.string()).to_pylist(),
-                    now.column("measure").cast(pa.string()).to_pylist(), strict=True)
-        return {x for x in found if x in pairs}
+        now = now.filter(pc.is_in(now.column("status").cast(pa.string()),
+                                  value_set=pa.array(["applies", "undetermined"])))
+        key = pc.binary_join_element_wise(now.column("household").cast(pa.string()),
+                                          now.column("measure").cast(pa.string()), "\x1f")
+        asked = pa.array(sorted(f"{h}\x1f{m}" for h, m in pairs), pa.string())
+        found = pc.filter(key, pc.is_in(key, value_set=asked)).to_pylist()
+        return {(h, m) for h, _, m in (k.partition("\x1f") for k in found)}
     return check
 
 
@@ -389,6 +389,9 @@ def _send_worklists(listing: WorklistFiles, store: RecordStore | None, user: str
                 while chunk := fh.read(1 << 20):
                     digest.update(chunk)
             kept["determinations"] = {"path": str(determinations.resolve()), "sha256": digest.hexdigest()}
+        # The earliest due date on the lists: the report's overdue rows skip a run with none past yet.
+        kept["due_first"] = min((x["due_on"] for rows in lists.values() for x in rows if x["due_on"] is not None),
+                                default=None)
         kept["clocks"] = {k: clock_record(c) for k, c in (clocks or {}).items()
                           if k in {item.id for item in listing.kb.lists}}
         store.add_screen(user, as_of, totals.kb_version, HOUFU_VERSION, files, totals.rows_in, totals.screened,

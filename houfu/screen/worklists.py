@@ -29,7 +29,7 @@ from houfu.io.privacy import mask_personal
 from houfu.io.workbook import Grid
 from houfu.kb.clocks import CaseClock
 from houfu.kb.loader import KB
-from houfu.records.store import Answer, RecordStore, ScreenRecord, WorklistItem
+from houfu.records.store import Answer, RecordStore, WorklistItem
 from houfu.screen.caseload_report import _FILE_BAD, _sheet_name, words
 from houfu.screen.screener import WORK
 from houfu.screen.summary import (
@@ -519,18 +519,29 @@ def overdue_by_department(kb: KB, store: RecordStore, as_of: dt.date,
     if not runs:
         return None
     runs.sort(key=lambda r: (r.as_of, r.created_at))
-    latest: dict[tuple[str, str, str], tuple[str, dict[str, Any], ScreenRecord]] = {}
-    for run in runs:
-        for department, x in store.worklist_rows(run.screen_id):
-            latest[(department, x["household"], x["measure"])] = (department, x, run)
-    answers = _latest(store.answers())
     day = as_of.isoformat()
+    # A run whose earliest due date (kept with it) is not yet past has no late row: it is read only to see whether
+    # it lists again a case an earlier run has late (a 457,344-row run takes seconds to read).
+    candidates: dict[tuple[str, str, str], tuple[str, dict[str, Any], int]] = {}
+    for k, run in enumerate(runs):
+        first = run.summary.get("due_first", "") if isinstance(run.summary, dict) else ""
+        if first is None or (first and first >= day):
+            continue
+        for department, x in store.worklist_rows(run.screen_id):
+            if x.get("due_on") is not None and x["due_on"] < day:
+                candidates[(department, x["household"], x["measure"])] = (department, x, k)
+    # A case listed again by a later run counts by that listing (not late, or late there and kept above).
+    for k in range(min((c[2] for c in candidates.values()), default=len(runs)) + 1, len(runs)):
+        for department, x in store.worklist_rows(runs[k].screen_id):
+            got = candidates.get((department, x["household"], x["measure"]))
+            if got is not None and got[2] < k:
+                del candidates[(department, x["household"], x["measure"])]
+    answers = _latest(store.answers()) if candidates else {}
     late = []
-    for department, x, run in latest.values():
-        if x.get("due_on") is not None and x["due_on"] < day:
-            item = WorklistItem(screen_id=run.screen_id, department=department, **x)
-            if _late(item, answers.get(item.item_key), as_of):
-                late.append((item, run.as_of))
+    for department, x, k in candidates.values():
+        item = WorklistItem(screen_id=runs[k].screen_id, department=department, **x)
+        if _late(item, answers.get(item.item_key), as_of):
+            late.append((item, runs[k].as_of))
     checked = still_open is not None
     if still_open is not None and late:
         keep = still_open({(i.household, i.measure) for i, _ in late})
