@@ -93,6 +93,10 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/users/{name:path}/enable"): _form(SUPERVISOR),
     ("POST", "/users/{name:path}/unlock"): _form(SUPERVISOR),
     ("POST", "/users/{name:path}/passwd"): _form(SUPERVISOR),
+    # The supervisor's worklist pages (issue 24)
+    ("GET", "/worklists"): _page(SUPERVISOR),
+    ("POST", "/worklists/import"): _form(SUPERVISOR),
+    ("GET", "/tracker"): _page(SUPERVISOR),
 }
 
 PASSWORD = "walk-the-routes"

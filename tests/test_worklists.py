@@ -337,7 +337,8 @@ def test_end_to_end_screen_worklists_answers_next_month_since_tracker_and_overdu
     r = runner.invoke(main, ["worklist", "import", str(hrss), str(civil), "--database", url,
                              "--as-of", "2026-11-25"])
     assert r.exit_code == 0 and "3 answer(s) kept" in r.output, r.output
-    # Month 2 (Tuesday 2026-12-01), against month 1's determinations.
+    # Month 2 (Tuesday 2026-12-01), against month 1's determinations, named by month 1's screen id (the store
+    # recorded the file it wrote, and its sha256).
     hh, mm = tmp_path / "m2" / "households.csv", tmp_path / "m2" / "members.csv"
     hh.parent.mkdir()
     hh.write_text(HOUSEHOLDS_NEXT, encoding="utf-8")
@@ -345,11 +346,12 @@ def test_end_to_end_screen_worklists_answers_next_month_since_tracker_and_overdu
     out2 = tmp_path / "m2-lists"
     r = runner.invoke(main, ["screen", str(hh), "--members", str(mm), "--as-of", "2026-12-01", "-q", "--worklists",
                              str(out2), "--clocks", str(CLOCKS), "--database", url, "-o",
-                             str(tmp_path / "m2.parquet"), "--since", str(tmp_path / "m1.parquet"), "--report",
+                             str(tmp_path / "m2.parquet"), "--since", first_run, "--report",
                              str(tmp_path / "m2.md"), "--json"])
     assert r.exit_code == 0, r.output
     s = json.loads(r.output[r.output.index("{"):])
     c = s["changes"]
+    assert c["since"] == first_run
     assert c["joined_listed"] == ["H5"] and c["left_listed"] == ["H2"]
     zero = {(x["household"], x["kind"]) for x in c["listed"] if x["measure"] == ZERO}
     assert zero == {("360731199001011234", "no_longer_applies"), ("H3", "newly_applies"), ("H4", "newly_applies")}
@@ -359,6 +361,21 @@ def test_end_to_end_screen_worklists_answers_next_month_since_tracker_and_overdu
     # The change list leads the report (after the title and the counts, before the charts and every table).
     report = (tmp_path / "m2.md").read_text(encoding="utf-8")
     assert report.index("与上次筛查相比的变化") < report.index("动态清零跟踪") < report.index("按安置点和户类型")
+    # Overdue per department on 2026-12-01, over both months' worklists (hand-computed): the 民政局's 低保 rows of
+    # month 1 were due 2026-11-30 (20 working days from 2026-11-02): 甲's was returned (不符合), H2 left the
+    # caseload, H3 and H4 are unanswered and still open now: 2 overdue. The 人社局's zero-employment rows of month 1
+    # were due 2026-11-09: 甲 no longer applies (in work), and H3 is listed again by month 2 (due 2026-12-08): none.
+    # The 医保局's rows are due 2026-12-02: none yet.
+    o = s["overdue"]
+    assert (o["screens"], o["overdue"], o["checked_against_this_screen"]) == (2, 2, True)
+    (civil_late,) = o["departments"]
+    assert civil_late["name"] == "县民政局" and civil_late["overdue"] == 2
+    assert [(x["household"], x["measure"], x["due_on"], x["days_late"], x["answer"]) for x in civil_late["listed"]] == [
+        ("H3", "dn.3.3.dibao", "2026-11-30", 1, None), ("H4", "dn.3.3.dibao", "2026-11-30", 1, None)]
+    section = report[report.index("逾期未办(按部门)"):]
+    assert "已过办结期限、既未办结也未退回的共 2 条" in section
+    assert "| 县民政局 | 2 |" in section and "| H3 | 确保符合条件的搬迁群众城乡低保应保尽保 | 2026-11-02 | 2026-11-30 | 1 | 未答复 |" \
+        in section
     # With --since the worklists keep only what is new: no row of month 2's 人社局 list is an unchanged case.
     new_rows = {(r[2], r[MEASURE]) for r in _rows(_hrss(out2))}
     assert (masked, ZERO) not in new_rows  # no longer applies: not on a worklist
@@ -392,3 +409,28 @@ def test_end_to_end_screen_worklists_answers_next_month_since_tracker_and_overdu
                              "--department", "dn_hrss"])
     (st,) = json.loads(r.output)["departments"]
     assert st["overdue"] == 3 and st["open"] == st["listed"]
+
+
+def test_since_a_screen_id_reads_the_file_that_run_wrote_and_refuses_one_that_changed(tmp_path):
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    _, first = _screen(tmp_path, url, "2026-11-02")
+    hh, mm = _caseload(tmp_path / "m2", MEMBERS_NEXT)
+    hh.write_text(HOUSEHOLDS_NEXT, encoding="utf-8")
+    runner = CliRunner()
+
+    def since(given: str) -> tuple[int, str]:
+        r = runner.invoke(main, ["screen", str(hh), "--members", str(mm), "--as-of", "2026-12-01", "-q",
+                                 "--database", url, "--since", given, "-o", str(tmp_path / "m2.parquet")])
+        return r.exit_code, r.output
+
+    # By its id or by its file, the same changes (the id's lists compared from the store's own record of them).
+    by_id, by_file = since(first), since(str(tmp_path / "m1.parquet"))
+    assert by_id[0] == by_file[0] == 0, by_id[1] + by_file[1]
+    assert "4 change(s) since " + first + " in 3 household(s), 1 joined, 1 left" in by_id[1]
+    assert "4 change(s) since m1.parquet in 3 household(s), 1 joined, 1 left" in by_file[1]
+    # An id the store does not hold, and a file that is no longer the one the run wrote: one line each.
+    code, said = since("0" * 32)
+    assert code == 2 and "is not a screen run in this records store" in said and said.strip().count("\n") == 0
+    pq.write_table(pq.read_table(tmp_path / "m1.parquet").slice(1), tmp_path / "m1.parquet")
+    code, said = since(first)
+    assert code == 2 and "m1.parquet" in said and "sha256 differs" in said and said.strip().count("\n") == 0

@@ -504,10 +504,11 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @click.option("--clocks", "clocks_path", type=click.Path(dir_okay=False, path_type=Path),
               help="A county's own deadlines for household cases (YAML, saying whose rule it is; "
                    "examples/county-clocks.yaml): due_on and overdue on the determinations and worklists.")
-@click.option("--since", "since_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="An earlier determinations file (houfu screen -o, last month's): the change list (newly applying, "
-                   "newly satisfied, newly undetermined, no longer applying; households joined and left) leads the "
-                   "report, every change goes to *.changes.csv, and the worklists keep only what is new.")
+@click.option("--since", "since_given", metavar="FILE|SCREEN_ID",
+              help="An earlier determinations file (houfu screen -o, last month's), or the screen id of an earlier "
+                   "run kept in the records store with -o: the change list (newly applying, newly satisfied, newly "
+                   "undetermined, no longer applying; households joined and left) leads the report, every change "
+                   "goes to *.changes.csv, and the worklists keep only what is new.")
 @click.option("--all", "all_rows", is_flag=True, help="With --since: the worklists list every open case, not only "
                                                       "what is new.")
 @store_options
@@ -536,7 +537,7 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @click.pass_context
 def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, businesses: Path | None, as_sites: bool,
                output: Path | None, report_path: Path | None, requests_dir: Path | None, worklists_dir: Path | None,
-               clocks_path: Path | None, since_path: Path | None, all_rows: bool, data_dir: Path | None,
+               clocks_path: Path | None, since_given: str | None, all_rows: bool, data_dir: Path | None,
                database: str | None, errors_path: Path | None,
                lang: str, encoding: str | None, columns_path: Path | None, suggest_path: Path | None,
                jurisdiction: str | None, dask_address: str | None, workers: int, quiet: bool,
@@ -587,6 +588,11 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
         if folder is not None and (folder.exists() and not folder.is_dir() or not folder.parent.is_dir()):
             raise BadInput(f"{folder}: -: {flag} names a folder (created if its parent exists); one XLSX "
                            "per body is written in it")
+    since_path: Path | str | None = None
+    if since_given is not None:
+        import re
+
+        since_path = since_given if re.fullmatch(r"[0-9a-f]{32}", since_given) else Path(since_given)
     if all_rows and since_path is None:
         raise BadInput("--all: -: --all is for --since (every open case on the worklists, not only what is new)")
     if worklists_dir is not None and as_sites:
@@ -615,7 +621,8 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
     from houfu.screen.run import screen_files
 
     keeping = RecordOptions(True, None, data_dir, database)
-    with keeping.store() if worklists_dir is not None else contextlib.nullcontext() as store:
+    with keeping.store() if worklists_dir is not None or isinstance(since_path, str) \
+            else contextlib.nullcontext() as store:
         try:
             run = screen_files(_kb(ctx), _evaluator(ctx), caseload, members, businesses, encoding,
                                "site" if as_sites else "household", when, output, report_path, errors_path, lang,
@@ -653,7 +660,7 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
                    + (f"; determinations in {output}" if output else "")
                    + (f"; report in {report_path}" if report_path else "")
                    + (f"; data requests in {requests_dir}" if requests_dir else "")
-                   + (f"; {sum(run.changes.counts.values())} change(s) since {since_path.name} in "
+                   + (f"; {sum(run.changes.counts.values())} change(s) since {run.changes.since} in "
                       f"{run.changes.households} household(s), {run.changes.joined} joined, {run.changes.left} left"
                       if since_path is not None and run.changes is not None else "")
                    + (f"; {run.worklist_rows} worklist row(s) for {len(run.worklists)} department(s) in "

@@ -612,17 +612,19 @@ class RecordStore:
 
     def worklist_items(self, screen_id: str, department: str | None = None) -> dict[str, WorklistItem]:
         """A screen run's worklist rows by key (one department's, if given)."""
+        return {x["item_key"]: WorklistItem(screen_id=screen_id, department=d, **x)
+                for d, x in self.worklist_rows(screen_id, department)}
+
+    def worklist_rows(self, screen_id: str, department: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """A screen run's worklist rows as kept (department, row), without a model each: for reading many runs."""
         import gzip
 
         q = sa.select(_LISTS).where(_LISTS.c.screen_id == screen_id)
         if department is not None:
             q = q.where(_LISTS.c.department == department)
-        out: dict[str, WorklistItem] = {}
         with self.engine.connect() as c:
-            for r in c.execute(q).mappings():
-                for x in json.loads(gzip.decompress(r["items"])):
-                    out[x["item_key"]] = WorklistItem(screen_id=screen_id, department=r["department"], **x)
-        return out
+            return [(r["department"], x) for r in c.execute(q).mappings()
+                    for x in json.loads(gzip.decompress(r["items"]))]
 
     def add_sightings(self, screen_id: str, as_of: dt.date, members: dict[str, tuple[list[str], list[str]]]) -> None:
         """Who was on each list in a screen run (confirmed, to check)."""

@@ -34,7 +34,7 @@ from houfu.screen.summary import (
     list_changes,
     summarize,
 )
-from houfu.screen.worklists import WorklistFiles, track_list
+from houfu.screen.worklists import WorklistFiles, clock_record, overdue_by_department, track_list
 
 __all__ = ["peak_rss_mb", "progress_bar", "screen_files"]
 
@@ -63,7 +63,7 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
                  | None = None, workers: int = 1, columns: Path | None = None, jurisdiction: str | None = None,
                  limits: TableLimits = LIMITS, requests: Path | None = None, worklists: Path | None = None,
                  clocks: Path | None = None, store: RecordStore | None = None, user: str = "-",
-                 since: Path | None = None, all_rows: bool = False) -> ScreenRun:
+                 since: Path | str | None = None, all_rows: bool = False) -> ScreenRun:
     """Files in, determinations, rejected rows, data requests (one XLSX per body, in ``requests``) and report
     out: what ``houfu screen`` does.
 
@@ -75,12 +75,17 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
     determinations carry ``due_on`` and ``overdue``. ``worklists`` is a folder for one XLSX per department
     (houfu.screen.worklists); the run and the rows sent are kept in ``store`` under the run's screen id.
 
-    ``since`` is an earlier determinations file: the change list (summary.ChangeSummary) leads the report, every
-    change is written as CSV beside the report (or the determinations), and the worklists keep only what is new
-    (a household and measure whose status changed, and households that joined) unless ``all_rows``."""
+    ``since`` is an earlier determinations file, or the screen id of an earlier run kept in ``store`` (its
+    determinations file, as the store recorded it, by sha256): the change list (summary.ChangeSummary) leads the
+    report, every change is written as CSV beside the report (or the determinations), and the worklists keep only
+    what is new (a household and measure whose status changed, and households that joined) unless ``all_rows``."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="houfu-since-") as scratch:
+        since_run: str | None = None
+        if isinstance(since, str):
+            since_run = since
+            since = _screen_determinations(store, since_run)
         before = _read_determinations(since) if since is not None else None
         if before is not None and output is None:
             output_kept: Path | None = None
@@ -91,7 +96,7 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
             raise TableError(f"{output}: -: with --since the determinations are written as .parquet, .csv or .jsonl")
         return _screen_files(kb, evaluator, caseload, members, businesses, encoding, entity, as_of, output, report,
                              errors_path, lang, progress, workers, columns, jurisdiction, limits, requests, worklists,
-                             clocks, store, user, since, before, all_rows, output_kept)
+                             clocks, store, user, since, before, all_rows, output_kept, since_run)
 
 
 def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | None, businesses: Path | None,
@@ -100,8 +105,8 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
                   progress: Callable[[int, Callable[[Callable[[int], None] | None], ScreenTotals]], ScreenTotals]
                   | None, workers: int, columns: Path | None, jurisdiction: str | None, limits: TableLimits,
                   requests: Path | None, worklists: Path | None, clocks: Path | None, store: RecordStore | None,
-                  user: str, since: Path | None, before: pa.Table | None, all_rows: bool, output_kept: Path | None
-                  ) -> ScreenRun:
+                  user: str, since: Path | None, before: pa.Table | None, all_rows: bool, output_kept: Path | None,
+                  since_run: str | None = None) -> ScreenRun:
     import csv
 
     from houfu.io.tables import check_content, load_caseload
@@ -168,14 +173,16 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
     result = ScreenRun(totals, output_kept, report, errors_path if totals.errors else None, notes, item_rows, fates,
                        tables, lang, requests, written)
     if since is not None and before is not None and output is not None:
-        result.changes = _changes(kb, since, before, output, report or output_kept, lang, listing, all_rows, totals)
+        result.changes = _changes(kb, since, before, output, report or output_kept, lang, listing, all_rows, totals,
+                                  store, since_run)
     if output_kept is not None:
         _write_members(output_kept, totals)
     if listing is not None:
         result.screen_id, result.worklists, result.worklist_rows = _send_worklists(
-            listing, store, user, caseload, members, businesses, totals)
+            listing, store, user, caseload, members, businesses, totals, output_kept, timed)
         if store is not None:
             result.tracker = track_list(kb, store, as_of, timed.get("zero_employment"), lang=lang)
+            result.overdue = overdue_by_department(kb, store, as_of, _still_open(output) if output else None, lang)
     if report is not None:
         write_report(kb, summarize(kb, result, lang), report)
     # From the first byte read to the report written: what a county waits for.
@@ -240,8 +247,50 @@ def _read_members(path: Path) -> dict[str, tuple[set[str], set[str]]] | None:
     return out
 
 
+def _screen_determinations(store: RecordStore | None, screen_id: str) -> Path:
+    """The determinations file an earlier screen run wrote, as the records store recorded it: refused in one line
+    if the run is not in the store, kept none, or the file is gone or no longer the one it wrote (sha256)."""
+    import hashlib
+
+    run = store.screen(screen_id) if store is not None else None
+    if run is None:
+        raise TableError(f"--since: -: {screen_id} is not a screen run in this records store (--data-dir, "
+                         "--database); give an earlier determinations file instead")
+    kept = run.summary.get("determinations") if isinstance(run.summary, dict) else None
+    if not kept:
+        raise TableError(f"--since: -: screen {screen_id} kept no determinations file (it was run without -o); "
+                         "give an earlier determinations file instead")
+    path = Path(kept["path"])
+    if not path.is_file():
+        raise TableError(f"{path}: -: screen {screen_id} wrote its determinations here, and the file is gone")
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    if digest.hexdigest() != kept["sha256"]:
+        raise TableError(f"{path}: -: not the determinations file screen {screen_id} wrote (its sha256 differs)")
+    return path
+
+
+def _still_open(output: Path) -> Callable[[set[tuple[str, str]]], set[tuple[str, str]]]:
+    """Which of some (household, measure) cases this screen's determinations find open (applies or undetermined)."""
+    def check(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        import pyarrow.compute as pc
+
+        now = _read_determinations(output)
+        now = now.filter(pc.is_in(now.column("status").cast(pa.string()),
+                                  value_set=pa.array(["applies", "undetermined"])))
+        key = pc.binary_join_element_wise(now.column("household").cast(pa.string()),
+                                          now.column("measure").cast(pa.string()), "\x1f")
+        asked = pa.array(sorted(f"{h}\x1f{m}" for h, m in pairs), pa.string())
+        found = pc.filter(key, pc.is_in(key, value_set=asked)).to_pylist()
+        return {(h, m) for h, _, m in (k.partition("\x1f") for k in found)}
+    return check
+
+
 def _changes(kb: KB, since: Path, before: pa.Table, output: Path, beside: Path | None, lang: str,
-             listing: WorklistFiles | None, all_rows: bool, totals: ScreenTotals) -> ChangeSummary:
+             listing: WorklistFiles | None, all_rows: bool, totals: ScreenTotals, store: RecordStore | None = None,
+             since_run: str | None = None) -> ChangeSummary:
     """Compare the run's determinations with the earlier ones; write every change as CSV beside the report (or the
     determinations); limit the worklists to what is new unless ``all_rows``."""
     import pyarrow.compute as pc
@@ -257,12 +306,24 @@ def _changes(kb: KB, since: Path, before: pa.Table, output: Path, beside: Path |
     if listing is not None and not all_rows:
         keys = pc.binary_join_element_wise(changes.column("household"), changes.column("measure"), "\x1f")
         listing.keep = (set(keys.to_pylist()), set(joined))
-    got = change_summary(kb, since.name, changes, joined, left, lang, file)
-    was = _read_members(members_file(since))
+    got = change_summary(kb, since_run or since.name, changes, joined, left, lang, file)
+    # Who was on each list then: the run's sightings in the store (a screen id), else the file beside it.
+    was = _kept_members(kb, store, since_run) if since_run is not None and store is not None else None
+    was = was if was is not None else _read_members(members_file(since))
     if was is None:
         return got.model_copy(update={"lists_note": f"{members_file(since).name}: not found beside {since.name}; "
                                                      "the lists are not compared"})
     return got.model_copy(update={"lists": list_changes(kb, was, totals.members, set(left), lang)})
+
+
+def _kept_members(kb: KB, store: RecordStore, screen_id: str) -> dict[str, tuple[set[str], set[str]]] | None:
+    """Who was on each list in a screen run kept in the store (None if it kept none)."""
+    out = {}
+    for item in kb.lists:
+        for run, _, yes, maybe in store.sightings(item.id):
+            if run == screen_id:
+                out[item.id] = (yes, maybe)
+    return out or None
 
 
 def list_tracker(kb: KB, store: RecordStore, as_of: dt.date, list_id: str, clocks: Path | None, lang: str
@@ -299,9 +360,12 @@ def _due(clocks: dict[str, CaseClock], as_of: dt.date) -> dict[str, dt.date]:
 
 
 def _send_worklists(listing: WorklistFiles, store: RecordStore | None, user: str, caseload: Path,
-                    members: Path | None, businesses: Path | None, totals: ScreenTotals
+                    members: Path | None, businesses: Path | None, totals: ScreenTotals,
+                    determinations: Path | None = None, clocks: dict[str, CaseClock] | None = None
                     ) -> tuple[str, dict[str, str], int]:
-    """Write the worklists under a new screen id, and keep the run and the rows sent in the store."""
+    """Write the worklists under a new screen id, and keep the run and the rows sent in the store, with the
+    determinations file it wrote (where, and its sha256: ``--since SCREEN_ID`` reads it back) and the clocks of the
+    report's lists (the tracker's)."""
     import hashlib
     import uuid
 
@@ -317,10 +381,21 @@ def _send_worklists(listing: WorklistFiles, store: RecordStore | None, user: str
                 data = p.read_bytes()
                 files.append({"role": role, "name": p.name, "bytes": len(data),
                               "sha256": hashlib.sha256(data).hexdigest()})
+        kept: dict[str, Any] = {"status_counts": {k: dict(v) for k, v in totals.status_counts.items()},
+                                "worklists": {b: Path(p).name for b, p in written.items()}}
+        if determinations is not None and determinations.is_file():
+            digest = hashlib.sha256()
+            with determinations.open("rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    digest.update(chunk)
+            kept["determinations"] = {"path": str(determinations.resolve()), "sha256": digest.hexdigest()}
+        # The earliest due date on the lists: the report's overdue rows skip a run with none past yet.
+        kept["due_first"] = min((x["due_on"] for rows in lists.values() for x in rows if x["due_on"] is not None),
+                                default=None)
+        kept["clocks"] = {k: clock_record(c) for k, c in (clocks or {}).items()
+                          if k in {item.id for item in listing.kb.lists}}
         store.add_screen(user, as_of, totals.kb_version, HOUFU_VERSION, files, totals.rows_in, totals.screened,
-                         totals.rejected, {"status_counts": {k: dict(v) for k, v in totals.status_counts.items()},
-                                           "worklists": {b: Path(p).name for b, p in written.items()}},
-                         screen_id=screen_id)
+                         totals.rejected, kept, screen_id=screen_id)
         store.add_worklists(screen_id, lists)
         store.add_sightings(screen_id, as_of, totals.members)
     return screen_id, written, sum(len(x) for x in lists.values())

@@ -1074,6 +1074,8 @@ class ScreenRun:
     #: with --since: the change list (summary.ChangeSummary); with the run kept: the tracker (summary.TrackerSummary)
     changes: Any = None
     tracker: Any = None
+    #: with the run kept: each department's overdue worklist rows on the as-of date (summary.OverdueSummary)
+    overdue: Any = None
 
     @property
     def warnings(self) -> list[Note]:

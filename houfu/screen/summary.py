@@ -18,7 +18,7 @@ from houfu.kb.loader import KB
 from houfu.kb.models import HandlerBasis
 from houfu.screen.screener import ACTIONS, ScreenRun, ScreenTotals, carriers_of
 
-__all__ = ["ScreenSummary", "summarize", "ERRORS_LISTED", "TOP"]
+__all__ = ["OverdueSummary", "ScreenSummary", "summarize", "ERRORS_LISTED", "TOP"]
 
 #: Rejected rows listed in a summary (all are counted).
 ERRORS_LISTED = 1000
@@ -248,6 +248,38 @@ class TrackerSummary(_Model):
     listed: list[Tracked]
 
 
+class OverdueItem(_Model):
+    """One worklist row past its due date, neither done nor returned (its latest answer counts)."""
+
+    household: str
+    measure: str
+    text: str = Field(description="the measure in the summary's language")
+    listed_on: dt.date = Field(description="the as-of date of the screen whose worklist sent it")
+    due_on: dt.date
+    days_late: int
+    answer: str | None = Field(description="the latest answer (confirmed, needs_info), None: none yet")
+
+
+class OverdueCount(_Model):
+    department: str
+    name: str
+    overdue: int
+    listed: list[OverdueItem] = Field(description="the longest overdue first (the count covers all)")
+
+
+class OverdueSummary(_Model):
+    """Each department's overdue worklist rows on the as-of date, over every screen kept in the records store that
+    sent worklists: a case on several lists counts once, by its latest listing; a case this screen finds no
+    longer open (neither applies nor undetermined, or the household left) is not counted when this screen's
+    determinations are at hand."""
+
+    as_of: dt.date
+    screens: int = Field(description="screen runs with worklists up to the as-of date")
+    overdue: int
+    checked_against_this_screen: bool = Field(description="whether cases this screen closed were left out")
+    departments: list[OverdueCount]
+
+
 class ScreenSummary(_Model):
     """A screened caseload: every row accounted for, the determinations counted, the lists, each department's
     workload and each holder's data requests. The CLI (``--json``) and the API answer with it; the report shows it."""
@@ -288,6 +320,8 @@ class ScreenSummary(_Model):
     screen_id: str | None = Field(None, description="the screen as the service keeps it (the API only)")
     changes: ChangeSummary | None = Field(None, description="what changed since an earlier screen (--since)")
     tracker: TrackerSummary | None = Field(None, description="the 动态清零 tracker (a run kept in the records store)")
+    overdue: OverdueSummary | None = Field(None, description="each department's overdue worklist rows (a run kept in "
+                                                             "the records store)")
 
 
 def _ask(kb: KB, path: str, lang: str) -> Ask:
@@ -404,7 +438,8 @@ def summarize(kb: KB, run: ScreenRun | ScreenTotals, lang: str = "zh", *, files:
         errors_file=str(run.errors_path) if files and isinstance(run, ScreenRun) and run.errors_path else None,
         requests_dir=str(run.requests) if files and isinstance(run, ScreenRun) and run.requests else None,
         changes=run.changes if isinstance(run, ScreenRun) and isinstance(run.changes, ChangeSummary) else None,
-        tracker=run.tracker if isinstance(run, ScreenRun) and isinstance(run.tracker, TrackerSummary) else None)
+        tracker=run.tracker if isinstance(run, ScreenRun) and isinstance(run.tracker, TrackerSummary) else None,
+        overdue=run.overdue if isinstance(run, ScreenRun) and isinstance(run.overdue, OverdueSummary) else None)
 
 
 #: Site issues listed (all are counted in by_measure).

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,17 @@ from houfu.kb.loader import KB
 from houfu.records.store import Answer, RecordStore, WorklistItem
 from houfu.screen.caseload_report import _FILE_BAD, _sheet_name, words
 from houfu.screen.screener import WORK
-from houfu.screen.summary import Tracked, TrackerSummary, body_name
+from houfu.screen.summary import (
+    OverdueCount,
+    OverdueItem,
+    OverdueSummary,
+    Tracked,
+    TrackerSummary,
+    body_name,
+)
 
 __all__ = ["RESULTS", "ImportResult", "Refusal", "WorklistError", "WorklistFiles", "import_worklists",
-           "worklist_status"]
+           "overdue_by_department", "worklist_status"]
 
 #: The answers a department chooses from (the drop-down), and what houfu records for each.
 RESULTS = {"已核实": "confirmed", "不符合": "returned", "需补充": "needs_info", "已办结": "done"}
@@ -95,10 +103,35 @@ class WorklistError(Exception):
 def clock_text(w: dict[str, Any], c: CaseClock) -> str:
     """A clock in the report's words, saying whose rule it is (the text's, or a county's own, and an example)."""
     wf = w["worklist_file"]
-    span = c.clock.date.isoformat() if c.clock.date is not None else \
-        f"{wf['from'][c.clock.runs_from.value]} {str(wf['days'][c.clock.count.value]).format(n=c.clock.days)}"
+    example = str(wf["clock_example"]).format(example=wf["example"]) if c.example else ""
     own = wf["text_clock"] if c.source == "text" else wf["county_clock"]
-    return f"{span}({own}{w['colon']}{c.whose};{c.basis}" + (f";{wf['example']}" if c.example else "") + ")"
+    span = c.clock.date.isoformat() if c.clock.date is not None else str(wf["span"]).format(**{
+        "from": wf["from"][c.clock.runs_from.value], "days": str(wf["days"][c.clock.count.value]).format(n=c.clock.days)})
+    return str(wf["clock_line"]).format(span=span, own=own, whose=c.whose, basis=c.basis, example=example)
+
+
+def clock_record(c: CaseClock) -> dict[str, Any]:
+    """A clock as the records store keeps it with a screen run (``kept_clock`` reads it back)."""
+    from houfu.kb.models import Clock
+
+    return {"clock": c.clock.model_dump(mode="json", include=set(Clock.model_fields)), "source": c.source,
+            "whose": c.whose, "basis": c.basis, "example": c.example}
+
+
+def kept_clock(store: RecordStore, list_id: str, as_of: dt.date) -> CaseClock | None:
+    """The clock of a list as the latest screen run up to ``as_of`` that listed it kept it (the tracker's page)."""
+    from houfu.kb.models import Clock
+
+    for run_id, day, _, _ in reversed(store.sightings(list_id)):
+        run = store.screen(run_id)
+        if day > as_of or run is None:
+            continue
+        got = (run.summary.get("clocks") or {}).get(list_id) if isinstance(run.summary, dict) else None
+        if not got:
+            return None
+        return CaseClock(list_id, Clock.model_validate(got["clock"]), got["source"], got["whose"], got["basis"],
+                         got["example"])
+    return None
 
 
 def item_key(screen_id: str, department: str, household: str, measure: str) -> str:
@@ -261,13 +294,26 @@ class WorklistFiles:
 
 @dataclass
 class Refusal:
+    """A row refused on import: the file, the row as Excel numbers it, the sheet's column, and why in words of no
+    language (``kind`` and ``params``: templates/screen_messages.yaml, ``worklist_refusals``)."""
+
     file: str
     row: int
     column: str
-    reason: str
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
 
-    def text(self) -> str:
-        return f"{self.file}: row {self.row}: {self.column}: {self.reason}"
+    def reason_in(self, lang: str) -> str:
+        from houfu.io.notes import message
+
+        return message("worklist_refusals", self.kind, lang, self.params)
+
+    @property
+    def reason(self) -> str:
+        return self.reason_in("en")
+
+    def text(self, lang: str = "en") -> str:
+        return f"{self.file}: row {self.row}: {self.column}: {self.reason_in(lang)}"
 
 
 @dataclass
@@ -357,42 +403,41 @@ def import_worklists(store: RecordStore, files: list[Path], user: str, today: dt
             key = str(cells[KEY]).strip() if cells[KEY] is not None else ""
             item = sent.get(key)
 
-            def refuse(column: str, reason: str, n: int = number, file: str = name) -> None:
-                out.refused.append(Refusal(file, n, column, reason))
+            def refuse(column: str, kind: str, n: int = number, file: str = name, **params: Any) -> None:
+                out.refused.append(Refusal(file, n, column, kind, params))
 
             if item is None or item.department != department:
-                refuse("编号", f"{key or '(empty)'} is not a row of this department's list for screen {screen_id} "
-                              "(edited?)")
+                refuse("编号", "not_on_list", key=key or "(empty)", screen=screen_id)
                 continue
             measure = str(cells[MEASURE]).strip() if cells[MEASURE] is not None else ""
             if measure != item.measure:
-                refuse("措施编号", f"{measure or '(empty)'} is not the measure of row {key} ({item.measure})")
+                refuse("措施编号", "wrong_measure", measure=measure or "(empty)", key=key, expected=item.measure)
                 continue
             if not chosen:
                 out.unanswered += 1
                 continue
             result = RESULTS.get(chosen)
             if result is None:
-                refuse("核实结果", f"{chosen!r} is not one of {'/'.join(RESULTS)}")
+                refuse("核实结果", "not_a_result", value=chosen, allowed="/".join(RESULTS))
                 continue
             try:
                 day = _day(cells[DATE])
             except ValueError:
-                refuse("日期", f"{cells[DATE]!r} is not a date (2026-12-01)")
+                refuse("日期", "not_a_date", value=cells[DATE])
                 continue
             if day is None:
-                refuse("日期", "the date of the answer is missing")
+                refuse("日期", "no_date")
                 continue
             if day > today:
-                refuse("日期", f"{day.isoformat()} is in the future (today is {today.isoformat()})")
+                refuse("日期", "future", day=day.isoformat(), today=today.isoformat())
                 continue
             person = str(cells[PERSON]).strip() if cells[PERSON] is not None else ""
             if not person:
-                refuse("经办人", "the person who answered is missing")
+                refuse("经办人", "no_person")
                 continue
             note = str(cells[NOTE]).strip() if cells[NOTE] is not None else None
             if result == "returned" and not note:
-                refuse("说明", "不符合 needs the reason in 说明")
+                refuse("说明", "no_reason")
                 continue
             answers.append(Answer(screen_id=screen_id, item_key=key, department=department,
                                   household=item.household, measure=item.measure, result=result, note=note or None,
@@ -432,11 +477,7 @@ def worklist_status(kb: KB, store: RecordStore, as_of: dt.date, screen_id: str |
             return None, []
         screen_id = runs[0]
     items = store.worklist_items(screen_id, department)
-    latest: dict[str, Answer] = {}
-    for a in store.answers(screen_id, department):
-        prior = latest.get(a.item_key)
-        if prior is None or (a.answered_on or dt.date.min) >= (prior.answered_on or dt.date.min):
-            latest[a.item_key] = a
+    latest = _latest(store.answers(screen_id, department))
     out: dict[str, DepartmentStatus] = {}
     for key, item in items.items():
         st = out.get(item.department)
@@ -446,9 +487,80 @@ def worklist_status(kb: KB, store: RecordStore, as_of: dt.date, screen_id: str |
         answer = latest.get(key)
         result = answer.result if answer is not None else "open"
         setattr(st, result, getattr(st, result) + 1)
-        if result not in ("done", "returned") and item.due_on is not None and as_of > item.due_on:
+        if _late(item, answer, as_of):
             st.overdue += 1
     return screen_id, sorted(out.values(), key=lambda s: (-s.listed, s.department))
+
+
+def _latest(answers: list[Answer]) -> dict[str, Answer]:
+    """Each row's latest answer by its date (of two on one day, the one kept later)."""
+    latest: dict[str, Answer] = {}
+    for a in answers:
+        prior = latest.get(a.item_key)
+        if prior is None or (a.answered_on or dt.date.min) >= (prior.answered_on or dt.date.min):
+            latest[a.item_key] = a
+    return latest
+
+
+def _late(item: WorklistItem, answer: Answer | None, as_of: dt.date) -> bool:
+    """Overdue: past its due date on ``as_of``, and its latest answer neither done nor returned."""
+    return (answer is None or answer.result not in ("done", "returned")) and item.due_on is not None \
+        and as_of > item.due_on
+
+
+def overdue_by_department(kb: KB, store: RecordStore, as_of: dt.date,
+                          still_open: Callable[[set[tuple[str, str]]], set[tuple[str, str]]] | None = None,
+                          lang: str = "zh", listed: int = 50) -> OverdueSummary | None:
+    """Each department's overdue rows on ``as_of`` (the rule of ``worklist status``), over every screen run kept in
+    the store with worklists up to ``as_of``: a case (department, household, measure) sent on several lists counts
+    by its latest listing. ``still_open`` (given this screen's determinations) keeps the cases this screen still
+    finds open, so a case the data has closed is not called late."""
+    runs = [r for r in (store.screen(i) for i in store.worklist_screens()) if r is not None and r.as_of <= as_of]
+    if not runs:
+        return None
+    runs.sort(key=lambda r: (r.as_of, r.created_at))
+    day = as_of.isoformat()
+    # A run whose earliest due date (kept with it) is not yet past has no late row: it is read only to see whether
+    # it lists again a case an earlier run has late (a 457,344-row run takes seconds to read).
+    candidates: dict[tuple[str, str, str], tuple[str, dict[str, Any], int]] = {}
+    for k, run in enumerate(runs):
+        first = run.summary.get("due_first", "") if isinstance(run.summary, dict) else ""
+        if first is None or (first and first >= day):
+            continue
+        for department, x in store.worklist_rows(run.screen_id):
+            if x.get("due_on") is not None and x["due_on"] < day:
+                candidates[(department, x["household"], x["measure"])] = (department, x, k)
+    # A case listed again by a later run counts by that listing (not late, or late there and kept above).
+    for k in range(min((c[2] for c in candidates.values()), default=len(runs)) + 1, len(runs)):
+        for department, x in store.worklist_rows(runs[k].screen_id):
+            got = candidates.get((department, x["household"], x["measure"]))
+            if got is not None and got[2] < k:
+                del candidates[(department, x["household"], x["measure"])]
+    answers = _latest(store.answers()) if candidates else {}
+    late = []
+    for department, x, k in candidates.values():
+        item = WorklistItem(screen_id=runs[k].screen_id, department=department, **x)
+        if _late(item, answers.get(item.item_key), as_of):
+            late.append((item, runs[k].as_of))
+    checked = still_open is not None
+    if still_open is not None and late:
+        keep = still_open({(i.household, i.measure) for i, _ in late})
+        late = [(i, on) for i, on in late if (i.household, i.measure) in keep]
+    by_body: dict[str, list[OverdueItem]] = {}
+    for item, on in late:
+        m = kb.measures.get(item.measure)
+        answer = answers.get(item.item_key)
+        assert item.due_on is not None
+        by_body.setdefault(item.department, []).append(OverdueItem(
+            household=item.household, measure=item.measure, text=getattr(m, lang) if m is not None else item.measure,
+            listed_on=on, due_on=item.due_on, days_late=(as_of - item.due_on).days,
+            answer=answer.result if answer is not None else None))
+    departments = [OverdueCount(department=b, name=body_name(kb, b, lang), overdue=len(rows),
+                                listed=sorted(rows, key=lambda x: (-x.days_late, x.household, x.measure))[:listed])
+                   for b, rows in by_body.items()]
+    departments.sort(key=lambda d: (-d.overdue, d.department))
+    return OverdueSummary(as_of=as_of, screens=len(runs), overdue=len(late), checked_against_this_screen=checked,
+                          departments=departments)
 
 
 # --- the 动态清零 tracker ---------------------------------------------------------------------------------------

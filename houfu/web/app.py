@@ -15,7 +15,7 @@ from houfu.records.store import RecordStore, Users
 
 from . import errors
 from .auth import Authenticator
-from .deps import MAX_BODY, MAX_UPLOAD, Pages, Service, basic_throttled, identify
+from .deps import MAX_BODY, MAX_UPLOAD, WORKLIST_UPLOAD, Pages, Service, basic_throttled, identify
 from .guard import Guarded, RequestGuard, guarded_routes
 from .headers import SecurityHeaders
 from .routes import ROUTERS
@@ -42,7 +42,8 @@ def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = Fal
 
     def routes() -> list[Guarded]:
         if not guarded:
-            guarded.extend(guarded_routes(app, {"/v1/screen": MAX_UPLOAD}, MAX_BODY))
+            guarded.extend(guarded_routes(app, {"/v1/screen": MAX_UPLOAD, "/worklists/import": WORKLIST_UPLOAD},
+                                          MAX_BODY))
         return guarded
 
     app.add_middleware(RequestGuard, routes=routes, identify=identify, throttled=basic_throttled)

@@ -43,7 +43,7 @@ from houfu.records.store import (
 from .auth import Authenticator, security_log
 from .errors import BadRequest, Denied
 
-__all__ = ["JSON_TYPES", "MAX_BODY", "MAX_UPLOAD", "basic_throttled", "identify", "CaseworkerPage", "CaseworkerUser", "CsrfChecked", "EvaluatorDep", "KbDep", "Lang", "Pages",
+__all__ = ["JSON_TYPES", "MAX_BODY", "MAX_UPLOAD", "WORKLIST_UPLOAD", "basic_throttled", "identify", "CaseworkerPage", "CaseworkerUser", "CsrfChecked", "EvaluatorDep", "KbDep", "Lang", "Pages",
            "PagesDep", "Service", "ServiceDep", "StoreDep", "SupervisorPage", "SupervisorUser", "User",
            "caseworker_api", "caseworker_page", "csrf_checked", "csrf_token", "get_service", "read_record",
            "record_body", "require", "supervisor_api", "supervisor_page"]
@@ -56,6 +56,9 @@ MAX_BODY = LIMITS.max_bytes
 
 #: The largest caseload upload accepted by POST /v1/screen (all files together).
 MAX_UPLOAD = 200 * 1024 * 1024
+
+#: The largest upload of filled worklists accepted by POST /worklists/import (all files together).
+WORKLIST_UPLOAD = 50 * 1024 * 1024
 
 #: The media types the JSON API reads (none of them one a browser may send another site's page without asking
 #: first, as it may text/plain): anything else is 415.

@@ -3,11 +3,24 @@
 
 from fastapi import APIRouter
 
-from . import check, docs, health, login, owners, pages, policy, records, screens, sites, users
+from . import (
+                                  check,
+                                  docs,
+                                  health,
+                                  login,
+                                  owners,
+                                  pages,
+                                  policy,
+                                  records,
+                                  screens,
+                                  sites,
+                                  users,
+                                  worklists,
+)
 
 __all__ = ["ROUTERS"]
 
 #: The JSON API (in the OpenAPI document), then the pages (not in it).
 ROUTERS: tuple[APIRouter, ...] = (check.router, sites.router, screens.router, records.router, owners.router,
                                   users.router, health.router, login.router, pages.router, policy.router,
-                                  users.pages, docs.router)
+                                  users.pages, worklists.router, docs.router)

@@ -33,6 +33,8 @@ async def screen(request: Request, user: SupervisorUser, service: ServiceDep,
                  businesses: UploadFile | None = File(None),
                  columns: UploadFile | None = File(None, description="a county's column mapping (YAML), as "
                                                                       "houfu screen --columns reads"),
+                 clocks: UploadFile | None = File(None, description="a county's own deadlines (YAML, saying whose "
+                                                                     "rule it is), as houfu screen --clocks reads"),
                  sites: bool = False,
                  as_of: dt.date | None = None,
                  encoding: str | None = Query(None, max_length=40, description="the CSV files' text encoding "
@@ -43,7 +45,12 @@ async def screen(request: Request, user: SupervisorUser, service: ServiceDep,
                  lang: Lang = Query("zh", description="the language of the labels, notes and errors"),
                  determinations: str | None = Query(None, pattern="^(csv|parquet|jsonl|xlsx)$",
                                                     description="answer with the determinations file, "
-                                                                "one row per (household, measure)")) -> Any:
+                                                                "one row per (household, measure)"),
+                 worklists: bool = Query(False, description="answer with a zip: each responsible department's "
+                                                            "worklist (XLSX, one per department, as houfu screen "
+                                                            "--worklists writes), summary.json and the "
+                                                            "determinations file if asked; the run and the rows "
+                                                            "sent are kept for the supervisor's import")) -> Any:
     # The screener and its readers load on the first caseload, not with the service.
     from houfu.io.tables import TableError
     from houfu.screen.run import screen_files
@@ -65,12 +72,17 @@ async def screen(request: Request, user: SupervisorUser, service: ServiceDep,
                     paths[name], info = await _save_upload(upload, folder, name)
                     files.append(info)
             mapping = await _save_mapping(columns, folder) if columns is not None else None
+            timing = await _save_mapping(clocks, folder, "clocks") if clocks is not None else None
+            if worklists and sites:
+                raise BadRequest("worklists", "worklists are of households; a table of sites has none")
             out = folder / f"determinations.{determinations or 'parquet'}" if determinations else None
             # Screening takes seconds for a large caseload: off the event loop, so other requests go on.
             run = await run_in_threadpool(
                 screen_files, kb, service.evaluator, paths["caseload"], paths.get("members"),
                 paths.get("businesses"), encoding, "site" if sites else "household", as_of or dt.date.today(), out,
-                None, folder / "errors.csv", lang, None, 1, mapping, jurisdiction)
+                None, folder / "errors.csv", lang, None, 1, mapping, jurisdiction,
+                worklists=folder / "worklists" if worklists else None, clocks=timing,
+                store=service.store if worklists else None, user=user.name)
         except TableError as exc:
             # "<folder>/members.csv: 年龄: reason" -> field "members" (or "members.年龄"): no server path leaks;
             # a limit refused before the work is 413, anything else the file cannot be read as is 422.
@@ -88,16 +100,24 @@ async def screen(request: Request, user: SupervisorUser, service: ServiceDep,
         kept = summary.model_dump(mode="json", exclude={
             "lists": {"__all__": {"confirmed": {"households"}, "to_check": {"households"}}},
             "data_requests": {"__all__": {"listed"}}, "training": {"listed"}, "subsidies": {"listed"}})
-        with service.lock:
-            screen_id = service.store.add_screen(user.name, t.as_of, t.kb_version, HOUFU_VERSION, files, t.rows_in,
-                                                 t.screened, t.rejected, kept)
+        if run.screen_id is not None:
+            screen_id = run.screen_id  # the run with its worklists, kept as houfu screen --worklists keeps it
+        else:
+            with service.lock:
+                screen_id = service.store.add_screen(user.name, t.as_of, t.kb_version, HOUFU_VERSION, files,
+                                                     t.rows_in, t.screened, t.rejected, kept)
         answer = summary.model_copy(update={"screen_id": screen_id})
+        headers = {"X-Houfu-Rows-In": str(t.rows_in), "X-Houfu-Screened": str(t.screened),
+                   "X-Houfu-Rejected": str(t.rejected), "X-Houfu-Kb-Version": t.kb_version,
+                   "X-Houfu-Screen-Id": str(screen_id)}
+        if worklists:
+            bundle = await run_in_threadpool(_zip, folder, run.worklists, out, answer)
+            handed_over = True
+            return FileResponse(bundle, filename=bundle.name, media_type="application/zip",
+                                background=BackgroundTask(_remove, folder), headers=headers)
         if out is not None:
             handed_over = True
-            return FileResponse(out, filename=out.name, background=BackgroundTask(_remove, folder),
-                                headers={"X-Houfu-Rows-In": str(t.rows_in), "X-Houfu-Screened": str(t.screened),
-                                         "X-Houfu-Rejected": str(t.rejected), "X-Houfu-Kb-Version": t.kb_version,
-                                         "X-Houfu-Screen-Id": str(screen_id)})
+            return FileResponse(out, filename=out.name, background=BackgroundTask(_remove, folder), headers=headers)
         return answer
     finally:
         if not handed_over:
@@ -134,13 +154,28 @@ async def _save_upload(upload: UploadFile, folder: Path, name: str) -> tuple[Pat
                   "name_given": (upload.filename or "")[:200]}
 
 
-async def _save_mapping(upload: UploadFile, folder: Path) -> Path:
-    """A column mapping uploaded beside the caseload: YAML of at most the request body limit."""
+async def _save_mapping(upload: UploadFile, folder: Path, name: str = "columns") -> Path:
+    """A column mapping (or a clocks file) uploaded beside the caseload: YAML of at most the request body limit."""
     data = await upload.read(MAX_BODY + 1)
     if len(data) > MAX_BODY:
-        raise BadRequest("columns", f"more than {MAX_BODY:,} bytes; a column mapping is a short YAML file", 413)
-    path = folder / "columns.yaml"
+        raise BadRequest(name, f"more than {MAX_BODY:,} bytes; a {name} file is a short YAML file", 413)
+    path = folder / f"{name}.yaml"
     path.write_bytes(data)
+    return path
+
+
+def _zip(folder: Path, worklists: dict[str, str], determinations: Path | None, summary: ScreenSummary) -> Path:
+    """The answer of ``?worklists=1``: each department's workbook under worklists/, summary.json, and the
+    determinations file if asked."""
+    import zipfile
+
+    path = folder / f"worklists-{summary.screen_id}.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for book in sorted(worklists.values()):
+            z.write(book, f"worklists/{Path(book).name}")
+        if determinations is not None:
+            z.write(determinations, determinations.name)
+        z.writestr("summary.json", summary.model_dump_json(indent=1))
     return path
 
 
