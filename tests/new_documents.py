@@ -22,7 +22,7 @@ NEW_DOCUMENTS = ((ROOT / "examples" / "ingest", "xinfeng-2024"), (ROOT / "exampl
 
 def policy_copy_with_new_documents(folder: Path) -> Path:
     """``folder`` made a copy of houfu/policies with the two documents and their registry lines added."""
-    shutil.copytree(ROOT / "policies", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "policies", folder, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))  # data, not a package
     for example, doc_id in NEW_DOCUMENTS:
         for name, lines in yaml.safe_load((example / "registry.yaml").read_text(encoding="utf-8")).items():
             with (folder / name).open("a", encoding="utf-8") as fh:
