@@ -44,8 +44,8 @@ from houfu.kb.conditions import (
 )
 from houfu.kb.facts import Household, Site, is_date
 from houfu.kb.loader import KB, load_default
-from houfu.kb.query import site_named
 from houfu.kb.models import ENTITY_KIND
+from houfu.kb.query import site_named
 
 AS_OF = dt.date(2026, 1, 1)
 #: Dates a generated record or program uses beside those of the rules: a day and the next across a half-year and

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import houfu
+from houfu.kb.graph import resolve_body
 from houfu.records.store import RecordStore, Users, default_url
 from houfu.web.service import create_app
-from houfu.kb.graph import resolve_body
 from tests.live_server import live_server
 
 #: The department page opened, looked up by its name within its jurisdiction (dn_hrss), never as "the only 县人社局"

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 import houfu
 from houfu.cli.commands import main
-from houfu.records.store import RecordStore, Users, default_url
 from houfu.kb.graph import resolve_body
+from houfu.records.store import RecordStore, Users, default_url
 from houfu.web.service import create_app
 
 #: Dingnan's 县人社局 by id, within its jurisdiction: another county's plan may have one too (issue 26)

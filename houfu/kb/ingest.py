@@ -851,11 +851,11 @@ def execution_period(text: str, signed: str | None) -> dict[str, dict[str, str]]
     begin = out.get("in_force_from", {}).get("date") or signed
     if years and begin:
         n = int(years.group(1)) if years.group(1).isdigit() else cn_number(years.group(1))
-        first = dt.date.fromisoformat(begin)
+        day_one = dt.date.fromisoformat(begin)
         try:
-            anniversary = first.replace(year=first.year + n)
+            anniversary = day_one.replace(year=day_one.year + n)
         except ValueError:  # 29 February: the anniversary is 1 March
-            anniversary = dt.date(first.year + n, 3, 1)
+            anniversary = dt.date(day_one.year + n, 3, 1)
         last = anniversary - dt.timedelta(days=1)
         out["in_force_until"] = {"date": last.isoformat(), "quote": years.group(0),
                                  "reading": f"{n} years from {begin}: the day before the anniversary, {last}"}

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from .conditions import Fact
 from .facts import RecordModels, build_models
 from .models import (
+    ENTITY_KIND,
     Body,
     CalculatorsFile,
     Clause,
@@ -29,7 +30,6 @@ from .models import (
     ColumnsFile,
     Concept,
     ConsistencyCheck,
-    ENTITY_KIND,
     DeclaredCalculator,
     Document,
     FactGroup,
