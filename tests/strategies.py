@@ -44,6 +44,7 @@ from houfu.kb.conditions import (
 )
 from houfu.kb.facts import Household, Site, is_date
 from houfu.kb.loader import KB, load_default
+from houfu.kb.models import ENTITY_KIND
 from houfu.kb.query import site_named
 
 AS_OF = dt.date(2026, 1, 1)
@@ -196,8 +197,13 @@ def households(kb: KB | None = None) -> st.SearchStrategy[Household]:
         if ms is not None:
             raw["members"] = ms
         if es is not None:
-            raw["entities"] = [{**e, "id": f"e{i}"} for i, e in enumerate(es)]
+            raw["entities"] = [{**_of_its_kind(e), "id": f"e{i}"} for i, e in enumerate(es)]
         return models.household.model_validate(raw)
+
+    def _of_its_kind(e: dict[str, Any]) -> dict[str, Any]:
+        """A declared kind's facts (a workshop's workers) only on an entity of that kind, or of no kind given."""
+        kind = e.get(ENTITY_KIND)
+        return {k: v for k, v in e.items() if kind is None or models.kind_of.get(k, kind) == kind}
 
     return st.builds(build, base, st.sampled_from(jurisdiction_names(kb)), maybe(st.lists(member, max_size=4)),
                      maybe(st.lists(entity, max_size=2)))

@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 
 import houfu
+from houfu.kb.graph import resolve_body
 from houfu.records.store import RecordStore, Users, default_url
 from houfu.web.service import create_app
 from tests.live_server import live_server
+
+#: The department page opened, looked up by its name within its jurisdiction (dn_hrss), never as "the only 县人社局"
+DINGNAN_HRSS = resolve_body(houfu.load(), "县人社局", "dingnan")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "out" / "screenshots"
@@ -191,7 +195,8 @@ def test_a_supervisor_checks_a_site_and_reads_a_department(browser, site):
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "/records/" in browser.current_url and "未落实" in body
     shot(browser, "06-site")
-    browser.get(base + "/departments/县人社局")
+    # Dingnan's 县人社局, by its id: another county's plan in the policy folder has one too (issue 26)
+    browser.get(base + "/departments/" + DINGNAN_HRSS)
     assert "县人社局" in browser.find_element(By.TAG_NAME, "body").text
     shot(browser, "07-department")
     browser.get(base + "/graph")

@@ -181,9 +181,11 @@ def test_unknown_key_in_a_file_names_file_and_key(tmp_path):
     assert exc.value.file.endswith("bodies.yaml") and exc.value.key == "bodies[dn_ndrc].nmae"
 
 
-def test_installed_wheel_finds_policies_and_templates(tmp_path):
+def test_installed_wheel_finds_policies_and_templates(tmp_path, monkeypatch):
     """`pip install .` (not editable) into a fresh venv, run from outside the work tree."""
     import site
+
+    monkeypatch.delenv("HOUFU_POLICIES", raising=False)  # the wheel's own folder, even under make test-new-documents
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

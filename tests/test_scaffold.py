@@ -311,7 +311,8 @@ def test_the_execution_period_and_the_texts_own_counting_convention_are_drafted_
 
     meta = draft_metadata(["本方案自印发之日起施行,执行期至2026年12月31日。",
                            "本方案所称“以上”“不少于”均含本数,“低于”不含本数。"])
-    assert meta["in_force_until"] == {"date": "2026-12-31", "quote": "执行期至2026年12月31日"}
+    assert meta["in_force_until"] == {"date": "2026-12-31", "quote": "执行期至2026年12月31日",
+                                      "reading": "the day named, included"}
     assert meta["convention"]["inclusive"] == ["以上", "不少于"] and meta["convention"]["exclusive"] == ["低于"]
     assert draft_metadata(["没有执行期的方案。"])["convention"] is None
 

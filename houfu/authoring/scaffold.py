@@ -10,6 +10,7 @@ draft parameters). Names the body registry does not know go to ``bodies.proposed
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from houfu.engine.periods import period_of
 from houfu.kb.ingest import Draft, DraftClause, DraftParameter, analyse, cn_number
 from houfu.kb.loader import KB, site_types
 from houfu.kb.validate import qualifier_marks
@@ -113,6 +115,54 @@ def _parameters_for(quote: str, params: list[DraftParameter]) -> list[DraftParam
     return [p for p in params if p.text and p.text in quote]
 
 
+#: A count required per calendar period (每季度至少1次, 每年不少于2次), the periods a quota judges.
+_QUOTA_PERIODS = {"times_per_quarter": "quarter", "times_per_year": "year"}
+#: Words that make a sentence a site's duty (the quota is judged on a site's count per period).
+_SITE_WORDS = ("安置点", "安置区", "安置社区")
+
+
+def partial_periods(period: str, start: dt.date, end: dt.date | None) -> list[str]:
+    """The calendar periods (2025-Q1, 2026) the document covers only in part: the first, when it is in force from
+    a day inside it, and the last, when it ends inside one; each with the days it covers, for the draft's reading."""
+    out = []
+    label, first, last = period_of(period, start)
+    if start != first:
+        out.append(f"the first, {label}, is under it from {start} only ({(last - start).days + 1} of "
+                   f"{(last - first).days + 1} days)")
+    if end is not None:
+        label_end, first_end, last_end = period_of(period, end)
+        if end != last_end:
+            out.append(f"the last, {label_end}, is under it until {end} only ({(end - first_end).days + 1} of "
+                       f"{(last_end - first_end).days + 1} days)")
+    return out
+
+
+def _draft_quota(quote: str, subject: str, mine: list[tuple[str, DraftParameter]], meta: dict[str, Any]
+                 ) -> tuple[dict[str, Any] | None, str | None]:
+    """A site's count per period (安置点每季度至少举办1次): a draft quota rule, reading its first and last partial
+    periods from the execution period (issue 26, item 2); and the todo saying what to finish. None where the
+    sentence sets no count per period of a site."""
+    found = next(((pid, p) for pid, p in mine if p.unit in _QUOTA_PERIODS and p.bound == "min"), None)
+    if found is None or not (subject == "site" or any(w in quote for w in _SITE_WORDS)):
+        return None, None
+    pid, param = found
+    period = _QUOTA_PERIODS[param.unit]
+    start = (meta.get("in_force_from") or {}).get("date") or meta.get("signed")
+    end = (meta.get("in_force_until") or {}).get("date")
+    quota: dict[str, Any] = {"count": f"TODO: a site fact of type per_period (period: {period}) holding the count",
+                             "period": period, "min": {"param": pid}}
+    parts = partial_periods(period, dt.date.fromisoformat(start), dt.date.fromisoformat(end) if end else None) \
+        if start else []
+    if parts:
+        quota["partial"] = {"reading": "not_judged",
+                            "why": f"TODO: {param.text} sets its number for a whole {period}; " + "; ".join(parts)
+                                   + ". Not judged (or pro_rata: the share for the days in force): say which, and why"}
+    said = "; ".join(parts) if parts else ("every period is whole" if start and end else
+                                           "no end date: the last period judged is the last complete one")
+    rule = {"entity": "site", "when": None, "quota": quota}  # the measure is a draft (draft: true)
+    return rule, f"quota of {param.text!r} per {period}: {said}; name its count fact and confirm the reading"
+
+
 def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdiction: str | None = None,
              prefix: str | None = None, force: bool = False, encoding: str | None = None) -> ScaffoldResult:
     """Draft ``out_root/doc_id/`` from the scraped page (its encoding detected as every input's is, or given);
@@ -176,6 +226,10 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
             mid = f"{cid}.m{k}"
             mine = [p for p in _parameters_for(m.quote, params) if id(p) not in placed]
             placed |= {id(p) for p in mine}
+            rule, quota_todo = _draft_quota(m.quote, m.subject.value, [(f"{mid}.p{j}", p) for j, p in
+                                                                       enumerate(mine, 1)], draft.metadata)
+            if quota_todo:
+                todo.append(f"{mid}: {quota_todo}")
             measures.append({
                 "id": mid, "zh": m.quote, "en": "TODO: an English gloss", "subject": m.subject.value,
                 "force": m.force.value, "modality": m.modality.value, "quote": m.quote, "draft": True,
@@ -185,7 +239,8 @@ def scaffold(scraped_path: Path, doc_id: str, out_root: Path, kb: KB, jurisdicti
                                for j, p in enumerate(mine, 1)],
                 "qualifiers": [{"kind": kind, "text": words, "reading": "TODO: how this narrows or loosens it"}
                                for kind, words in qualifier_marks(m.quote)],
-                "not_decidable": "TODO: write a rule, or say why household and site facts cannot decide it"})
+                **({"rule": rule} if rule else
+                   {"not_decidable": "TODO: write a rule, or say why household and site facts cannot decide it"})})
             n_params += len(mine)
         left = [p for p in params if id(p) not in placed]
         if left:  # e.g. a number in an item's heading, which is not a measure: said, never dropped
@@ -267,8 +322,12 @@ def _document(doc_id: str, meta: dict[str, Any], draft: Draft, jurisdiction: str
     todo += ["title_en, issuer_en, short_name and cite_as: write them",
              "scope: say which sites and households the document covers (the draft covers all)"]
     until = meta.get("in_force_until")
-    todo.append(f"in_force_until: read as {until['date']} from {until['quote']!r}; check it, and write in_force_note"
-                if until else "in_force_until and in_force_note: the text's execution period, if it states one")
+    start = meta.get("in_force_from")
+    if start:
+        todo.append(f"in_force_from: read as {start['date']} from {start['quote']!r} ({start['reading']}); check it")
+    todo.append(f"in_force_until: read as {until['date']} from {until['quote']!r} ({until['reading']}); check it, "
+                "and write in_force_note" if until else
+                "in_force_until and in_force_note: the text's execution period, if it states one")
     if meta.get("convention"):
         todo.append("convention: drafted from the text's own statement of how it counts bounds; check its words")
     return {
@@ -277,7 +336,8 @@ def _document(doc_id: str, meta: dict[str, Any], draft: Draft, jurisdiction: str
         "jurisdiction": jurisdiction or "TODO",
         "parents": [{"title": p["title"], "doc_number": p["doc_number"], "jurisdiction": "TODO",
                      "quote": f"《{p['title']}》"} for p in meta.get("parents", [])],
-        "signed": signed or "1900-01-01", "in_force_from": signed or "1900-01-01", "in_force_until": until["date"] if until else None,
+        "signed": signed or "1900-01-01", "in_force_from": (start or {}).get("date") or signed or "1900-01-01",
+        "in_force_until": until["date"] if until else None,
         **({"convention": meta["convention"]} if meta.get("convention") else {}),
         "scope": {"zh": "TODO: the document's scope", "en": "TODO", "clause": first,
                   "site_types": list(kinds_of_site), "households": ["registered_poor", "co_relocated"]},

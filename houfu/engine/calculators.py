@@ -29,7 +29,7 @@ import numpy as np
 
 from houfu.kb.conditions import Condition
 from houfu.kb.loader import KB, KBError
-from houfu.kb.models import AmountShape, DeclaredCalculator
+from houfu.kb.models import ENTITY_KIND, AmountShape, DeclaredCalculator
 from houfu.kb.names import did_you_mean, suggest
 
 from .logic import Facts, Truth, truth
@@ -227,6 +227,8 @@ def _declared_scalar(d: DeclaredCalculator, unit: str) -> Compute:
                                       missing=missing))
             return out
         for i, e in enumerate(inp.facts.get("entities") or []):
+            if d.kind is not None and e.get(ENTITY_KIND) != d.kind:
+                continue  # a declared kind's amount is for the records known to be of it
             value, basis, missing = _figure(d, inp.params, e, f"entities[{i}].")
             out.append(Amount(**common, value=value, entity=e.get("name") or e["id"],
                               members=[n - 1 for n in e.get("owners") or []], basis=basis, missing=missing))
@@ -245,6 +247,8 @@ def _declared_columns(d: DeclaredCalculator, unit: str) -> ColumnCompute:
             due = inp.applies[items.owner]
             if d.who is not None:
                 due = due & inp.member_concepts[d.who][0]
+            if d.kind is not None:
+                due = due & (items.table.column(ENTITY_KIND) == items.table.codec.encode_constant(ENTITY_KIND, d.kind))
             level, table, rows = ("members" if d.per == "member" else "entities"), items.table, np.flatnonzero(due)
         if d.shape is AmountShape.fixed:
             values = np.full(len(rows), p["amount"], dtype=np.float64)
@@ -323,6 +327,9 @@ def check_calculators(kb: KB, calculators: Mapping[str, Calculator]) -> list[KBE
     for dkb in kb.documents.values():
         for d in dkb.calculators:
             facts = kb.models.paths(d.per)
+            if d.kind is not None and d.kind not in kb.models.records:
+                errs.append(KBError(str(dkb.folder / "calculators.yaml"), f"calculators[{d.name}].kind",
+                                    f"{d.kind!r} is no record kind declared under `records:` of a vocabulary.yaml"))
             for name in [n for n in (d.days, d.count, d.periods) if n] + d.base:
                 if name not in facts:
                     errs.append(KBError(str(dkb.folder / "calculators.yaml"), f"calculators[{d.name}]",

@@ -181,9 +181,9 @@ def parse_record(raw: Any, model: type[M], source: str, kb: KB) -> M:
 def _error(exc: ValidationError, model: type[BaseModel], source: str, kb: KB) -> InputError:
     err = exc.errors()[0]
     cause = (err.get("ctx") or {}).get("error")
-    if isinstance(cause, FieldValueError):
-        return InputError(source, cause.field, cause.message)
     loc = err["loc"]
+    if isinstance(cause, FieldValueError):  # a field of an item (an entity's) is named under the item's place
+        return InputError(source, ".".join(filter(None, (_loc(loc), cause.field))), cause.message)
     name = str(loc[-1]) if loc else "-"
     field = _loc(loc)
     if err["type"] == "extra_forbidden":

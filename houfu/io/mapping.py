@@ -33,6 +33,7 @@ from houfu.io.ledger import RowWords
 from houfu.io.limits import TableError
 from houfu.io.notes import Note, note
 from houfu.kb.loader import KB
+from houfu.kb.models import ENTITY_KIND
 from houfu.kb.names import did_you_mean, suggest
 
 __all__ = ["ColumnSpec", "LEVELS", "norm", "spec_for", "suggestion_file"]
@@ -159,7 +160,11 @@ def _base(kb: KB) -> ColumnSpec:
     headers: dict[str, dict[str, str]] = {}
     first: dict[tuple[str, str], str] = {}
     for level in LEVELS:
-        declared: dict[str, list[str]] = getattr(c, level)
+        declared: dict[str, list[str]] = dict(getattr(c, level))
+        if level == "entity":  # a declared record kind's headers (a workshop's 吸纳人数): the vocabulary's data
+            for decl in kb.models.records.values():
+                for fld, spellings in decl.columns.items():
+                    declared[fld] = [*declared.get(fld, []), *spellings]
         codec = codec_for(kb.models, level)
         h: dict[str, str] = {}
         for fld in [*codec.kinds, *EXTRA[level], *declared]:
@@ -177,6 +182,8 @@ def _base(kb: KB) -> ColumnSpec:
         for spelling, v in c.values[fact].items():
             if not isinstance(v, str) and v.code is None:
                 readings[(fact, spelling)] = v.why
+    for decl in kb.models.records.values():  # the kind column's other spellings (扶贫车间 for a 帮扶车间)
+        values.setdefault(ENTITY_KIND, {}).update({alias: decl.id for alias in decl.aliases})
     sites: dict[str, Site] = {}
     names: list[str] = []
     for record in kb.sites.values():

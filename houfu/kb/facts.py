@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from .models import FactGroup, FactLabel, RecordKind
+from .models import ENTITY_KIND, FactGroup, FactLabel, RecordDecl, RecordKind
 
 __all__ = ["Entity", "FactDate", "FieldValueError", "Household", "Member", "RecordModels", "Site", "build_models",
            "fact_paths", "is_date", "parse_date"]
@@ -182,6 +182,10 @@ class RecordModels:
     site: type[Site]
     #: Facts that hold a count per period; rules judge them through ``quota``, never in a condition.
     periodic: Mapping[str, str]
+    #: The record kinds the vocabularies declare (a workshop), each carried as a household's entity.
+    records: Mapping[str, RecordDecl] = field(default_factory=lambda: MappingProxyType({}))
+    #: An entity fact of one declared kind -> the kind (workshop_workers -> workshop).
+    kind_of: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     _paths: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)
 
     def of(self, kind: str) -> type[BaseModel]:
@@ -228,13 +232,34 @@ def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def build_models(facts: Iterable[FactLabel], groups: Iterable[FactGroup] = ()) -> RecordModels:
+def _kind_check(kind_of: Mapping[str, str], records: Mapping[str, RecordDecl]) -> Any:
+    """The entity model's check that a declared kind's facts are given on an entity of that kind only."""
+
+    def check(self: Entity) -> Entity:
+        kind = getattr(self, ENTITY_KIND, None)
+        for name in self.model_fields_set:
+            own = kind_of.get(name)
+            if own is not None and kind is not None and kind != own and getattr(self, name) is not None:
+                raise FieldValueError(name, f"a fact of a {records[own].zh} ({own}), given on an entity of kind "
+                                            f"{kind!r}")
+        return self
+
+    return model_validator(mode="after")(check)
+
+
+def build_models(facts: Iterable[FactLabel], groups: Iterable[FactGroup] = (),
+                 records: Mapping[str, RecordDecl] | None = None) -> RecordModels:
     """The input models of a vocabulary.  Raises ``ValueError`` naming the fact it cannot place."""
     fields: dict[RecordKind, dict[str, Any]] = {k: {} for k in _BASES}
     nested: dict[str, dict[str, Any]] = {}
     group_of = {g.id: g for g in groups}
     periodic: dict[str, str] = {}
+    kind_of: dict[str, str] = {}
     for fact in facts:
+        if fact.kind is not None:
+            if fact.records != ["entity"]:
+                raise ValueError(f"{fact.id}: a fact of a declared record kind belongs to that kind alone")
+            kind_of[fact.id] = fact.kind
         if fact.type == "list":
             continue  # members and entities: structural, typed below
         head, _, leaf = fact.id.rpartition(".")
@@ -257,14 +282,18 @@ def build_models(facts: Iterable[FactLabel], groups: Iterable[FactGroup] = ()) -
         if clash:
             raise ValueError(f"{sorted(clash)[0]}: the name is part of every {record} record, not a fact")
     member = create_model("Member", __base__=Member, __doc__=Member.__doc__, **fields["member"])
-    entity = create_model("Entity", __base__=Entity, __doc__=Entity.__doc__, **fields["entity"])
+    checks = {"_kinds": _kind_check(MappingProxyType(kind_of), MappingProxyType(dict(records or {})))} \
+        if kind_of else None
+    entity = create_model("Entity", __base__=Entity, __doc__=Entity.__doc__, __validators__=checks,
+                          **fields["entity"])
     household = create_model(
         "Household", __base__=Household, __doc__=Household.__doc__, **fields["household"],
         members=(list[member] | None, None),
         entities=(list[entity] | None, Household.model_fields["entities"]))
     site = create_model("Site", __base__=Site, __doc__=Site.__doc__, **fields["site"])
     return RecordModels(household=household, member=member, entity=entity, site=site,
-                        periodic=MappingProxyType(periodic))
+                        periodic=MappingProxyType(periodic), records=MappingProxyType(dict(records or {})),
+                        kind_of=MappingProxyType(kind_of))
 
 
 _NOT_FACTS = {"id", "name", "site", "members", "entities", "jurisdiction", "owners"}

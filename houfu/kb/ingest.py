@@ -816,16 +816,60 @@ def draft_metadata(lines: list[str], table: dict[str, str] | None = None) -> dic
     found = {m.group(0).strip() for m in _ANY_DOC_NUMBER.finditer(head)}
     meta["unplaced_doc_numbers"] = sorted(n for n in found if n != meta["doc_number"]
                                           and not any(n in p or p in n for p in parents))
-    end = _IN_FORCE_UNTIL.search(text)
-    if end:
-        y, mo, d = (int(x) for x in end.groups()[1:])
-        meta["in_force_until"] = {"date": f"{y:04d}-{mo:02d}-{d:02d}", "quote": end.group(0)}
+    meta |= execution_period(text, meta.get("signed"))
     meta["convention"] = draft_convention(text)
     return meta
 
 
+def execution_period(text: str, signed: str | None) -> dict[str, dict[str, str]]:
+    """The execution period as the text states it (issue 26, item 2): ``in_force_from`` and ``in_force_until``,
+    each {date, quote, reading} where found. 自2024年1月1日起施行 is the start; 自印发之日起 is the signing date;
+    执行期至… (or 执行期为…至…) the end, the day included; 有效期N年 ends the day before the Nth anniversary of the
+    start. Every one is a draft for a person to check."""
+    out: dict[str, dict[str, str]] = {}
+    start = _IN_FORCE_FROM.search(text)
+    if start and start.group(1):
+        day = _iso(*start.group(1, 2, 3))
+        if day:
+            out["in_force_from"] = {"date": day, "quote": start.group(0), "reading": "the day named, included"}
+    elif start and signed:
+        out["in_force_from"] = {"date": signed, "quote": start.group(0),
+                                "reading": f"{start.group(4)}之日 is read as the signing date ({signed})"}
+    end = _IN_FORCE_UNTIL.search(text)
+    if end:
+        day = _iso(*end.groups()[1:])
+        if day:
+            out["in_force_until"] = {"date": day, "quote": end.group(0), "reading": "the day named, included"}
+        span = _IN_FORCE_SPAN.search(end.group(0))
+        if span and "in_force_from" not in out:
+            first = _iso(*span.groups())
+            if first:
+                out["in_force_from"] = {"date": first, "quote": end.group(0), "reading": "the execution period's "
+                                        "first day, included"}
+        return out
+    years = _VALID_YEARS.search(text)
+    begin = out.get("in_force_from", {}).get("date") or signed
+    if years and begin:
+        n = int(years.group(1)) if years.group(1).isdigit() else cn_number(years.group(1))
+        day_one = dt.date.fromisoformat(begin)
+        try:
+            anniversary = day_one.replace(year=day_one.year + n)
+        except ValueError:  # 29 February: the anniversary is 1 March
+            anniversary = dt.date(day_one.year + n, 3, 1)
+        last = anniversary - dt.timedelta(days=1)
+        out["in_force_until"] = {"date": last.isoformat(), "quote": years.group(0),
+                                 "reading": f"{n} years from {begin}: the day before the anniversary, {last}"}
+    return out
+
+
 #: The execution period's end as the text states it (执行期至2026年12月31日, 有效期至…, 本方案执行至…).
 _IN_FORCE_UNTIL = re.compile(r"(执行期|有效期|执行)[^。\n]{0,20}?至(\d{4})年(\d{1,2})月(\d{1,2})日")
+#: …and its start, inside the same words (执行期为2024年1月1日至2026年12月31日).
+_IN_FORCE_SPAN = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日[起]?至")
+#: The start: 自2024年1月1日起施行, or 自印发之日起施行 (the signing date).
+_IN_FORCE_FROM = re.compile(r"自(?:(\d{4})年(\d{1,2})月(\d{1,2})日|(印发|发布|公布|下发)之日)起?(?:施行|执行|实施|生效)")
+#: A validity of whole years from the start: 有效期3年, 有效期为五年.
+_VALID_YEARS = re.compile(r"有效期(?:为)?([0-9]+|[一二三四五六七八九十])年")
 _BOUND_WORDS = ("及以上", "以上", "以下", "以内", "不少于", "不低于", "不超过", "不高于", "至少", "低于", "高于", "超过")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from .conditions import Fact
 from .facts import RecordModels, build_models
 from .models import (
+    ENTITY_KIND,
     Body,
     CalculatorsFile,
     Clause,
@@ -40,6 +41,7 @@ from .models import (
     NoticeText,
     Parameter,
     Part,
+    RecordDecl,
     Register,
     ReportList,
     Scope,
@@ -212,7 +214,8 @@ def _parse(model: type[M], raw: Any, path: Path) -> M:
         raise KBError(path, _key_path(raw, err["loc"]), err["msg"]) from None
 
 
-def _parse_list(model: type[M], path: Path, key: str) -> dict[str, M]:
+def _parse_list(model: type[M], path: Path, key: str,
+                prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, M]:
     raw = _read_yaml(path) or {}
     items = raw.get(key) if isinstance(raw, dict) else None
     if not isinstance(items, list):
@@ -221,6 +224,8 @@ def _parse_list(model: type[M], path: Path, key: str) -> dict[str, M]:
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise KBError(path, f"{key}[{i}]", "expected a mapping")
+        if prepare is not None:
+            item = prepare(item)
         try:
             obj = _parse(model, item, path)
         except KBError as exc:
@@ -428,11 +433,25 @@ def load_vocabulary(root: Path, document_folders: list[Path]) -> tuple[dict[str,
     facts: dict[str, FactLabel] = {}
     groups: list[FactGroup] = []
     where: dict[str, Path] = {}
-    for path in [root / "vocabulary.yaml", *(f / "vocabulary.yaml" for f in document_folders)]:
-        if path != root / "vocabulary.yaml" and not path.exists():
-            continue
+    paths = [p for p in [root / "vocabulary.yaml", *(f / "vocabulary.yaml" for f in document_folders)]
+             if p == root / "vocabulary.yaml" or p.exists()]
+    records, record_where = _record_kinds(paths)
+
+    def as_entity(item: dict[str, Any]) -> dict[str, Any]:
+        """``record: workshop`` (a declared kind) is an entity fact of that kind."""
+        record = item.get("record")
+        if isinstance(record, str) and record in records:
+            return {**item, "record": "entity", "kind": record}
+        return item
+
+    for path in paths:
         raw = _read_yaml(path) or {}
-        for ident, fact in _parse_list(FactLabel, path, "facts").items():
+        for ident, fact in _parse_list(FactLabel, path, "facts", as_entity).items():
+            if fact.kind is not None and fact.kind not in records:
+                raise KBError(path, f"facts[{ident}].kind", f"{fact.kind!r} is no record kind declared under "
+                              f"`records:` ({', '.join(records) or 'none declared'})")
+            if ident == ENTITY_KIND and records:
+                raise KBError(path, f"facts[{ident}]", "the kind of an entity is houfu's, built from `records:`")
             if ident in facts:
                 # A document's facts are its own: one name cannot mean two things, so both files are named.
                 first = where[ident]
@@ -443,12 +462,41 @@ def load_vocabulary(root: Path, document_folders: list[Path]) -> tuple[dict[str,
             facts[ident], where[ident] = fact, path
         if isinstance(raw, dict) and raw.get("groups"):
             groups += _parse_list(FactGroup, path, "groups").values()
+    for ident, decl in records.items():
+        for name in decl.columns:
+            label = facts.get(name)
+            if name not in (ENTITY_KIND, "id", "name", "household") and (
+                    label is None or label.records != ["entity"] or label.kind not in (None, ident)):
+                raise KBError(record_where[ident], f"records[{ident}].columns.{name}",
+                              f"not a field of a {decl.zh}: {ENTITY_KIND}, id, name, household, or one of its facts")
+    if records:
+        facts[ENTITY_KIND] = FactLabel(
+            id=ENTITY_KIND, record="entity", type="code", labels={"business": "经营实体"} | {
+                r.id: r.zh for r in records.values()},
+            description="which kind of record the entity is: a business (经营实体), or a kind a vocabulary declares",
+            zh="这是哪一类:经营实体,还是" + "、".join(r.zh for r in records.values()) + "?",
+            en="Which kind is it: a business, or " + ", ".join(f"a {r.en}" for r in records.values()) + "?")
     try:
-        models = build_models(facts.values(), groups)
+        models = build_models(facts.values(), groups, records)
     except ValueError as exc:
         name, _, message = str(exc).partition(": ")
         raise KBError(where.get(name, root / "vocabulary.yaml"), f"facts[{name}]", message) from None
     return facts, models
+
+
+def _record_kinds(paths: list[Path]) -> tuple[dict[str, RecordDecl], dict[str, Path]]:
+    """The record kinds the vocabularies declare under ``records:``, each once, and the file of each."""
+    out: dict[str, RecordDecl] = {}
+    where: dict[str, Path] = {}
+    for path in paths:
+        raw = _read_yaml(path)
+        if not isinstance(raw, dict) or not raw.get("records"):
+            continue
+        for ident, decl in _parse_list(RecordDecl, path, "records").items():
+            if ident in out:
+                raise KBError(path, f"records[{ident}]", f"already declared in {where[ident]}")
+            out[ident], where[ident] = decl, path
+    return out, where
 
 
 def load_registers(root: Path, document_folders: list[Path]) -> dict[str, Register]:

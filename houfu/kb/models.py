@@ -168,6 +168,9 @@ class FactLabel(Strict):
         default=[], description="the registers that hold it (ids of `registers`), where a missing fact is asked "
                                 "for: one per jurisdiction, by the register's body; a body of no jurisdiction "
                                 "serves the households no other register of the fact serves")
+    kind: str | None = Field(
+        default=None, description="a fact of a record kind the vocabulary declares under `records:` (a workshop); "
+                                  "written `record: workshop`, read as an entity fact of that kind")
 
     @property
     def records(self) -> list[RecordKind]:
@@ -198,9 +201,46 @@ class FactGroup(Strict):
     description: str
 
 
+#: The fact that says which declared kind of record a household's entity is (issue 26): its codes are
+#: ``business`` (a 经营实体, every entity before kinds were declared) and each kind under ``records:``.
+ENTITY_KIND = "entity_kind"
+
+
+class RecordDecl(Strict):
+    """A record kind a vocabulary declares as data (a 帮扶车间, a cooperative, a training class): its facts are
+    the vocabulary's facts with ``record: <id>``, so a new kind needs no Python.
+
+    A declared record is carried as one of a household's ``entities`` (its ``entity_kind`` is the kind's id):
+    linked to the household that lists it, and to the members who run it by ``owners``. Every evaluator reads
+    it as the entity it is (``any_entity``/``all_entities`` with ``{fact: entity_kind, eq: workshop}``), and a
+    declared calculator with ``kind:`` is paid once per record of that kind."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="the kind's name, e.g. workshop")
+    zh: str = Field(description="its name in Chinese, e.g. 帮扶车间: also how a caseload's kind column spells it")
+    en: str
+    description: str | None = None
+    within: Literal["household"] = Field(
+        default="household", description="the record it is linked to: household (listed among its entities, "
+                                         "its members by `owners`)")
+    aliases: list[str] = Field(default=[], description="other spellings of the kind in a caseload's kind column "
+                                                       "(就业帮扶车间, 扶贫车间)")
+    columns: dict[str, list[str]] = Field(
+        default={}, description="how a caseload carries it: a field or fact of the record -> the headers of the "
+                                "businesses table (or its own sheet) that hold it, e.g. entity_kind: [类型], "
+                                "workshop_workers: [吸纳人数]")
+
+    @model_validator(mode="after")
+    def _name(self) -> RecordDecl:
+        if self.id in ("household", "member", "entity", "site", "business"):
+            raise ValueError(f"{self.id!r} is a record every vocabulary has; a declared kind needs a name of its own")
+        return self
+
+
 class VocabularyFile(Strict):
     """policies/vocabulary.yaml, or a document's own vocabulary.yaml (its local facts)."""
 
+    records: list[RecordDecl] = Field(default=[], description="record kinds of their own (a workshop), each "
+                                                              "carried as a household's entity")
     facts: list[FactLabel]
     groups: list[FactGroup] = []
     registers: list[Register] = Field(default=[], description="the records bodies keep that hold input facts "
@@ -229,6 +269,8 @@ class DeclaredCalculator(Strict):
     name: str
     shape: AmountShape
     per: Literal["household", "member", "entity"] = Field(description="one amount for each of these")
+    kind: str | None = Field(default=None, description="per entity: only the entities of this declared record "
+                                                       "kind (workshop), known to be of it, get an amount")
     who: str | None = Field(default=None, description="per member: a member concept saying whom it is for "
                                                        "(only members for whom it is known true get an amount)")
     amount: str | None = Field(default=None, description="fixed: the amount; per_day: the amount a day (parameter ids)")
@@ -256,6 +298,8 @@ class DeclaredCalculator(Strict):
         lacking = [n for n in need if not getattr(self, n)]
         if lacking:
             raise ValueError(f"a {self.shape.value} calculator needs {', '.join(lacking)}")
+        if self.kind is not None and self.per != "entity":
+            raise ValueError("`kind` (a declared record kind) is given for a per-entity amount only")
         if (self.who is not None) != (self.per == "member"):
             raise ValueError("`who` (a member concept) is given for a per-member amount, and only for one")
         for words in (self.zh, self.en):
