@@ -247,6 +247,14 @@ class _Ctx:
         self.concepts: dict[str, Masks] = {}
         self.cache: dict[int, Masks] = {}
         self.unknown: dict[int, Mask] = {}
+        self._nan: dict[tuple[Level, str], Mask] = {}
+
+    def nan(self, level: Level, fact: str) -> Mask:
+        """Where a fact is unknown on a level's rows: computed once per evaluation."""
+        got = self._nan.get((level, fact))
+        if got is None:
+            got = self._nan[(level, fact)] = np.isnan(self.caseload.level(level).column(fact))
+        return got
 
 
 #: (level, fact or path, rows of that level where it is missing)
@@ -287,10 +295,10 @@ class _Leaf(Node):
     def _masks(self, ctx: _Ctx) -> Masks:
         table = ctx.caseload.level(self.level)
         left = table.column(self.fact)
-        known = ~np.isnan(left)
+        known = ~ctx.nan(self.level, self.fact)
         if self.ref is not None:
             right = table.column(self.ref)
-            known &= ~np.isnan(right)
+            known &= ~ctx.nan(self.level, self.ref)
             cmp = _compare(self.op, left, right)
         elif self.op is Op.in_:
             assert isinstance(self.constant, list)
@@ -305,10 +313,9 @@ class _Leaf(Node):
         return known & cmp, known & ~cmp
 
     def missing(self, ctx: _Ctx, wanted: Mask) -> Iterable[MissingMask]:
-        table = ctx.caseload.level(self.level)
-        yield self.level, self.fact, wanted & np.isnan(table.column(self.fact))
+        yield self.level, self.fact, wanted & ctx.nan(self.level, self.fact)
         if self.ref is not None:
-            yield self.level, self.ref, wanted & np.isnan(table.column(self.ref))
+            yield self.level, self.ref, wanted & ctx.nan(self.level, self.ref)
 
 
 def _compare(op: Op, left: Column, right: Column | np.float64) -> Mask:

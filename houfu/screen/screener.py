@@ -754,7 +754,11 @@ class Writer:
 
             if self._writer is None:
                 # No column statistics: a determinations file is read whole, and they cost a third of the write.
-                self._writer = pq.ParquetWriter(self.path, table.schema, compression="lz4", write_statistics=False)
+                # Wide: Parquet dictionaries only for the status columns (ids are unique; masks and amounts gain
+                # nothing from them, and they cost a fifth of the write).
+                wide = [n for n in table.column_names if n.startswith("status:") or n == "kb_version"]
+                self._writer = pq.ParquetWriter(self.path, table.schema, compression="lz4", write_statistics=False,
+                                                use_dictionary=wide if "kb_version" in wide and len(wide) > 1 else True)
             self._writer.write_table(table)
             return
         flat = _flat(table)
