@@ -355,3 +355,35 @@ def test_a_household_that_names_a_recorded_site_is_screened_with_the_site_record
     assert statuses[("n1", "dn.3.1.residence_permit")] == "applies"  # the record's site type: in scope
     assert statuses[("n2", "dn.3.1.residence_permit")] == "out_of_scope"  # its own answer, never overridden
     assert statuses[("n3", "dn.3.1.residence_permit")] == "undetermined"  # no record: site_type is asked
+
+
+def test_two_worker_processes_write_the_same_wide_determinations_as_one(tmp_path, monkeypatch):
+    """--workers 2 decides chunks in forked processes, each with its own screener: the wide table's columns are
+    fixed from the knowledge base, not from the rows a process saw, so the parts fit one file and read back the
+    same as one process's."""
+    import datetime as dt
+    import sys
+
+    import houfu
+    import houfu.screen.run as run_module
+    import houfu.screen.screener as screen_module
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.caseload import caseload
+
+    for name, t in zip(("h", "m", "b"), caseload(1200, seed=11), strict=True):
+        pq.write_table(t, tmp_path / f"{name}.parquet")
+    monkeypatch.setattr(screen_module, "CHUNK", 300)
+    monkeypatch.setattr(screen_module, "MIN_PART", 100)  # parts small enough for the pool
+    kb, ev = houfu.load(), houfu.evaluator()
+    outs, steps = {}, []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}.parquet"
+        run_module.screen_files(kb, ev, tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "b.parquet", None,
+                                "household", dt.date(2026, 1, 1), out, None, None, workers=workers,
+                                progress=lambda total, go, w=workers: go(steps.append if w == 2 else None))
+        outs[workers] = sorted((r["household"], r["measure"], r["status"], r["amount"], tuple(r["missing"]))
+                               for r in read_long(out).to_pylist())
+    assert pq.read_metadata(tmp_path / "w2.parquet").num_rows == 1200
+    assert outs[2] == outs[1] and len(outs[1]) > 1200
+    assert len(steps) == 8 and sum(steps) == 1200  # parts of 151, so the pool of two processes decided them

@@ -41,6 +41,8 @@ __all__ = ["ACTIONS", "OUTPUT_FORMATS", "WORK", "ScreenRun", "ScreenTotals", "ca
 
 OUTPUT_FORMATS = (".parquet", ".csv", ".xlsx", ".jsonl")
 CHUNK = 25000
+#: the smallest chunk worth sending to a worker process
+MIN_PART = 10_000
 #: entries each list in the report shows (its count and total cover the whole caseload)
 LISTED = 200
 
@@ -875,7 +877,7 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
                           rejected=loaded.rows_in - loaded.n, errors=list(loaded.errors))
     screener = Screener(kb, evaluator, as_of, due, worklist, long)
     writer = _writer(output, screener, loaded.entity)
-    parts = list(chunks(loaded.n, CHUNK if workers <= 1 else max(10_000, min(CHUNK, loaded.n // (4 * workers) + 1))))
+    parts = list(chunks(loaded.n, CHUNK if workers <= 1 else max(MIN_PART, min(CHUNK, loaded.n // (4 * workers) + 1))))
     try:
         if workers <= 1 or len(parts) <= 1:
             for rows in parts:
