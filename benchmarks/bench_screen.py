@@ -183,10 +183,33 @@ def main() -> None:
         if single is None:
             single = single_path(folder, a.sample)
             print(f"single-household path (Evaluator.determine, durable-rules, trace): {single:,.0f} hh/s", flush=True)
+    ratio = None
     if single:
         best = max(r["screen_hh_per_s_median"] for r in results if r["input"] == "parquet")
-        print(f"ratio, screener (Parquet, median) to the single-household path: {best / single:,.0f}x")
+        ratio = best / single
+        print(f"ratio, screener (Parquet, median) to the single-household path: {ratio:,.0f}x")
     print(json.dumps(results))
+    print(readme_table(results, a.workers, single, ratio))
+
+
+def readme_table(results: list[dict], workers: int, single: float | None, ratio: float | None) -> str:
+    """The README's table, as printed: min / median of the runs, with the machine and the date."""
+    import platform
+
+    lines = [f"Measured {dt.date.today().isoformat()} on {platform.node() or 'this machine'} ({os.cpu_count()} cores, "
+             f"{platform.python_implementation()} {platform.python_version()}), {workers} worker(s); min / median "
+             "of the runs.", "",
+             "| households | input | workers | households/s (file in to report out) | whole process | peak RSS (MB) |",
+             "|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {r['households']:,} | {r['input']} | {r['workers']} | {r['screen_hh_per_s_min']:,} / "
+                     f"{r['screen_hh_per_s_median']:,} | {r['process_hh_per_s_min']:,} / "
+                     f"{r['process_hh_per_s_median']:,} | {r['peak_rss_mb_min']} / {r['peak_rss_mb_median']} |")
+    if single:
+        lines.append("")
+        lines.append(f"Single-household path (Evaluator.determine, durable-rules, trace): {single:,.0f} households/s; "
+                     f"ratio of the screener (Parquet, median) to it: {ratio:,.0f}x.")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

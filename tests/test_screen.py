@@ -18,6 +18,7 @@ from houfu.cli.commands import main
 from houfu.engine.evaluator import EngineKind, evaluator_for, flatten
 from houfu.kb.facts import Household
 from houfu.kb.loader import load_default
+from houfu.screen.determinations import read_long
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "examples"
@@ -64,8 +65,15 @@ def _write_csv(path: Path, rows: list[dict], encoding: str = "utf-8") -> None:
 
 
 def _by_household(path: Path) -> dict[tuple[str, str], tuple[str, frozenset[str], float | None]]:
+    """(household, measure) -> status, missing paths (the wide form names facts, not a member's place), amount:
+    the determinations file of either form."""
     return {(r["household"], r["measure"]): (r["status"], frozenset(_split(r["missing"])), r["amount"])
-            for r in pq.read_table(path).to_pylist()}
+            for r in read_long(path).to_pylist()}
+
+
+def _facts(paths: object) -> frozenset[str]:
+    """Missing paths as the wide form names them: members[0].age -> age."""
+    return frozenset(p.rpartition("].")[2] for p in _split(paths))
 
 
 def _split(missing: object) -> list[str]:
@@ -74,15 +82,21 @@ def _split(missing: object) -> list[str]:
     return [x for x in str(missing or "").split(";") if x]
 
 
-def test_screening_a_long_form_csv_equals_checking_each_household(tmp_path):
+def test_screening_a_long_form_csv_equals_checking_each_household_in_the_long_and_the_wide_output(tmp_path):
     records = _records()
     hh, members, businesses = _tables(records)
     for name, rows in (("households.csv", hh), ("members.csv", members), ("businesses.csv", businesses)):
         _write_csv(tmp_path / name, rows)
-    out = tmp_path / "d.parquet"
-    run("screen", tmp_path / "households.csv", "--members", tmp_path / "members.csv", "--businesses",
-        tmp_path / "businesses.csv", "-o", out, "--as-of", AS_OF, "-q")
+    out, wide = tmp_path / "d.parquet", tmp_path / "w.parquet"
+    args = [tmp_path / "households.csv", "--members", tmp_path / "members.csv", "--businesses",
+            tmp_path / "businesses.csv", "--as-of", AS_OF, "-q"]
+    run("screen", *args, "-o", out, "--long")
+    run("screen", *args, "-o", wide)
     got = _by_household(out)
+    # The wide form: one row per household, read back into the same statuses, amounts and missing facts.
+    assert pq.read_metadata(wide).num_rows == len(records)
+    back = _by_household(wide)
+    assert set(back) == set(got)
     ev = evaluator_for(__import__("houfu").load())
     import datetime as dt
 
@@ -92,6 +106,7 @@ def test_screening_a_long_form_csv_equals_checking_each_household(tmp_path):
             status, missing, amount = got[(r.id, d.measure_id)]
             assert status == d.status.value, (r.id, d.measure_id)
             assert missing == frozenset(d.missing), (r.id, d.measure_id)
+            assert back[(r.id, d.measure_id)] == (status, _facts(d.missing), amount), (r.id, d.measure_id)
             values = [a.value for a in d.amounts]
             want = None if not values or any(v is None for v in values) else round(sum(values), 2)
             assert (None if amount is None else round(amount, 2)) == want, (r.id, d.measure_id)
@@ -193,16 +208,31 @@ def test_the_report_in_english_has_english_headings_legends_and_sheet_names(tmp_
         book.sheetnames), book.sheetnames
 
 
-def test_determinations_are_written_as_csv_xlsx_and_jsonl_too(tmp_path):
-    for suffix in (".csv", ".xlsx", ".jsonl"):
-        run("screen", EX / "caseload-gbk" / "households.csv", "--members", EX / "caseload-gbk" / "members.csv",
-            "-o", tmp_path / f"d{suffix}", "--as-of", AS_OF, "-q", code=2)
+def test_determinations_are_written_as_csv_xlsx_and_jsonl_too_long_and_wide(tmp_path):
+    given = [EX / "caseload-gbk" / "households.csv", "--members", EX / "caseload-gbk" / "members.csv"]
+    for suffix in (".csv", ".xlsx", ".jsonl", ".parquet"):
+        run("screen", *given, "-o", tmp_path / f"d{suffix}", "--long", "--as-of", AS_OF, "-q", code=2)
+        run("screen", *given, "-o", tmp_path / f"w{suffix}", "--as-of", AS_OF, "-q", code=2)
     rows = (tmp_path / "d.csv").read_text(encoding="utf-8").splitlines()
     assert rows[0].replace('"', "") == "household,measure,status,amount,owners,missing,failed,kb_version"
     lines = (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(rows) - 1 and json.loads(lines[0])["household"]
     book = openpyxl.load_workbook(tmp_path / "d.xlsx")
     assert book["determinations"].max_row == len(rows)
+    # Wide: one row per household, a status column per measure, the measures table beside it (a second sheet).
+    wide = (tmp_path / "w.csv").read_text(encoding="utf-8").splitlines()
+    head = wide[0].replace('"', "").split(",")
+    assert head[:2] == ["household", "kb_version"] and "status:dn.3.3.dibao" in head and "missing:dn.3.3.dibao" in head
+    households = {r.split(",")[0] for r in rows[1:]}
+    assert len(wide) - 1 == len(households)
+    assert (tmp_path / "w.measures.csv").exists() and (tmp_path / "w.measures.parquet").exists()
+    assert "measures" in openpyxl.load_workbook(tmp_path / "w.xlsx", read_only=True).sheetnames
+    # Every form reads back into the long form's statuses, amounts and owners.
+    want = sorted((r["household"], r["measure"], r["status"], r["owners"])
+                  for r in read_long(tmp_path / "d.parquet").to_pylist())
+    for suffix in (".csv", ".jsonl", ".parquet", ".xlsx"):
+        back = read_long(tmp_path / f"w{suffix}").to_pylist()
+        assert sorted((r["household"], r["measure"], r["status"], r["owners"]) for r in back) == want, suffix
 
 
 @pytest.mark.parametrize("args,message", [
@@ -228,7 +258,7 @@ def test_the_dask_run_equals_the_single_process_run(tmp_path):
         pq.write_table(t, tmp_path / f"{name}.parquet", row_group_size=150)
     args = [tmp_path / "h.parquet", "--members", tmp_path / "m.parquet", "--businesses", tmp_path / "b.parquet",
             "--as-of", AS_OF, "-q"]
-    run("screen", *args, "-o", tmp_path / "one.parquet")
+    run("screen", *args, "-o", tmp_path / "one.parquet", "--long")
     run("screen", *args, "-o", tmp_path / "dask.parquet", "--dask", "local")
 
     def rows(path: Path) -> list[tuple]:
@@ -278,7 +308,7 @@ def test_a_parquet_caseload_read_in_parts_equals_one_read_whole(tmp_path, monkey
 
     def rows_of(path: Path) -> list[tuple]:
         return sorted((r["household"], r["measure"], r["status"], r["amount"], tuple(_split(r["missing"])))
-                      for r in pq.read_table(path).to_pylist())
+                      for r in read_long(path).to_pylist())
 
     assert rows_of(tmp_path / "parts.parquet") == rows_of(tmp_path / "whole.parquet")
 
@@ -320,8 +350,40 @@ def test_a_household_that_names_a_recorded_site_is_screened_with_the_site_record
     for r in records:
         for d in ev.determine(r, dt.date.fromisoformat(AS_OF)).determinations:
             assert got[(r.id, d.measure_id)][0] == d.status.value, (r.id, d.measure_id)
-            assert got[(r.id, d.measure_id)][1] == frozenset(d.missing), (r.id, d.measure_id)
+            assert got[(r.id, d.measure_id)][1] == _facts(d.missing), (r.id, d.measure_id)
             statuses[(r.id, d.measure_id)] = d.status.value
     assert statuses[("n1", "dn.3.1.residence_permit")] == "applies"  # the record's site type: in scope
     assert statuses[("n2", "dn.3.1.residence_permit")] == "out_of_scope"  # its own answer, never overridden
     assert statuses[("n3", "dn.3.1.residence_permit")] == "undetermined"  # no record: site_type is asked
+
+
+def test_two_worker_processes_write_the_same_wide_determinations_as_one(tmp_path, monkeypatch):
+    """--workers 2 decides chunks in forked processes, each with its own screener: the wide table's columns are
+    fixed from the knowledge base, not from the rows a process saw, so the parts fit one file and read back the
+    same as one process's."""
+    import datetime as dt
+    import sys
+
+    import houfu
+    import houfu.screen.run as run_module
+    import houfu.screen.screener as screen_module
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.caseload import caseload
+
+    for name, t in zip(("h", "m", "b"), caseload(1200, seed=11), strict=True):
+        pq.write_table(t, tmp_path / f"{name}.parquet")
+    monkeypatch.setattr(screen_module, "CHUNK", 300)
+    monkeypatch.setattr(screen_module, "MIN_PART", 100)  # parts small enough for the pool
+    kb, ev = houfu.load(), houfu.evaluator()
+    outs, steps = {}, []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}.parquet"
+        run_module.screen_files(kb, ev, tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "b.parquet", None,
+                                "household", dt.date(2026, 1, 1), out, None, None, workers=workers,
+                                progress=lambda total, go, w=workers: go(steps.append if w == 2 else None))
+        outs[workers] = sorted((r["household"], r["measure"], r["status"], r["amount"], tuple(r["missing"]))
+                               for r in read_long(out).to_pylist())
+    assert pq.read_metadata(tmp_path / "w2.parquet").num_rows == 1200
+    assert outs[2] == outs[1] and len(outs[1]) > 1200
+    assert len(steps) == 8 and sum(steps) == 1200  # parts of 151, so the pool of two processes decided them

@@ -200,10 +200,10 @@ def test_the_screener_reads_dates_in_every_form_and_names_a_bad_one(tmp_path):
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
-    import csv
+    """The determinations file (wide by default) as long rows."""
+    from houfu.screen.determinations import read_long
 
-    with path.open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    return read_long(path).to_pylist()
 
 
 def test_json_lines_with_dates_keep_the_fast_reader(tmp_path):

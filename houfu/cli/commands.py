@@ -491,7 +491,10 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
               help="Businesses table (入驻实体), joined to the households by their id.")
 @click.option("--sites", "as_sites", is_flag=True, help="The caseload is a table of sites, not households.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Determinations, one row per (household, measure): .parquet, .csv, .xlsx or .jsonl.")
+              help="Determinations: .parquet, .csv, .xlsx or .jsonl; one row per household (a status column per "
+                   "measure, amounts, missing facts as bits) with the measures table beside it (*.measures.*).")
+@click.option("--long", "long_form", is_flag=True, help="The determinations one row per (household, measure), with "
+                                                        "owners, missing paths and the first failed test on each.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="The caseload report: .html (charts embedded), .md or .xlsx.")
 @click.option("--requests", "requests_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -536,8 +539,9 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @json_option
 @click.pass_context
 def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, businesses: Path | None, as_sites: bool,
-               output: Path | None, report_path: Path | None, requests_dir: Path | None, worklists_dir: Path | None,
-               clocks_path: Path | None, since_given: str | None, all_rows: bool, data_dir: Path | None,
+               output: Path | None, long_form: bool, report_path: Path | None, requests_dir: Path | None,
+               worklists_dir: Path | None, clocks_path: Path | None, since_given: str | None, all_rows: bool,
+               data_dir: Path | None,
                database: str | None, errors_path: Path | None,
                lang: str, encoding: str | None, columns_path: Path | None, suggest_path: Path | None,
                jurisdiction: str | None, dask_address: str | None, workers: int, quiet: bool,
@@ -628,7 +632,7 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
                                "site" if as_sites else "household", when, output, report_path, errors_path, lang,
                                _progress(quiet or as_json), workers, columns_path, jurisdiction,
                                requests=requests_dir, worklists=worklists_dir, clocks=clocks_path, store=store,
-                               user=keeping.user, since=since_path, all_rows=all_rows)
+                               user=keeping.user, since=since_path, all_rows=all_rows, long=long_form)
         except TableError as exc:
             raise BadInput(str(exc)) from None
     totals = run.totals

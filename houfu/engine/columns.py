@@ -246,6 +246,15 @@ class _Ctx:
         self.caseload = caseload
         self.concepts: dict[str, Masks] = {}
         self.cache: dict[int, Masks] = {}
+        self.unknown: dict[int, Mask] = {}
+        self._nan: dict[tuple[Level, str], Mask] = {}
+
+    def nan(self, level: Level, fact: str) -> Mask:
+        """Where a fact is unknown on a level's rows: computed once per evaluation."""
+        got = self._nan.get((level, fact))
+        if got is None:
+            got = self._nan[(level, fact)] = np.isnan(self.caseload.level(level).column(fact))
+        return got
 
 
 #: (level, fact or path, rows of that level where it is missing)
@@ -262,8 +271,11 @@ class Node:
         return got
 
     def unknown(self, ctx: _Ctx) -> Mask:
-        t, f = self.masks(ctx)
-        return ~(t | f)
+        got = ctx.unknown.get(id(self))
+        if got is None:
+            t, f = self.masks(ctx)
+            got = ctx.unknown[id(self)] = ~(t | f)
+        return got
 
     def _masks(self, ctx: _Ctx) -> Masks:
         raise NotImplementedError
@@ -283,10 +295,10 @@ class _Leaf(Node):
     def _masks(self, ctx: _Ctx) -> Masks:
         table = ctx.caseload.level(self.level)
         left = table.column(self.fact)
-        known = ~np.isnan(left)
+        known = ~ctx.nan(self.level, self.fact)
         if self.ref is not None:
             right = table.column(self.ref)
-            known &= ~np.isnan(right)
+            known &= ~ctx.nan(self.level, self.ref)
             cmp = _compare(self.op, left, right)
         elif self.op is Op.in_:
             assert isinstance(self.constant, list)
@@ -301,10 +313,9 @@ class _Leaf(Node):
         return known & cmp, known & ~cmp
 
     def missing(self, ctx: _Ctx, wanted: Mask) -> Iterable[MissingMask]:
-        table = ctx.caseload.level(self.level)
-        yield self.level, self.fact, wanted & np.isnan(table.column(self.fact))
+        yield self.level, self.fact, wanted & ctx.nan(self.level, self.fact)
         if self.ref is not None:
-            yield self.level, self.ref, wanted & np.isnan(table.column(self.ref))
+            yield self.level, self.ref, wanted & ctx.nan(self.level, self.ref)
 
 
 def _compare(op: Op, left: Column, right: Column | np.float64) -> Mask:
@@ -338,6 +349,8 @@ class _And(Node):
 
     def missing(self, ctx: _Ctx, wanted: Mask) -> Iterable[MissingMask]:
         wanted = wanted & self.unknown(ctx)
+        if not wanted.any():  # nothing open here: no part needs walking
+            return
         for p in self.parts:
             yield from p.missing(ctx, wanted & p.unknown(ctx))
 
@@ -385,6 +398,8 @@ class _Quantified(Node):
     def missing(self, ctx: _Ctx, wanted: Mask) -> Iterable[MissingMask]:
         items = self._items(ctx)
         wanted = wanted & self.unknown(ctx)
+        if not wanted.any():
+            return
         yield self.level, self.collection, wanted & ~items.known
         inner_wanted = (wanted & items.known)[items.owner] & self.inner.unknown(ctx)
         yield from self.inner.missing(ctx, inner_wanted)
@@ -511,9 +526,14 @@ class ColumnProgram:
             else:
                 items = caseload.members if level == "members" else caseload.entities
                 collection = MEMBERS if level == "members" else ENTITIES
-                for pos in np.unique(items.position[hits]):
-                    at = hits[items.position[hits] == pos]
-                    out.append((items.owner[at], [f"{collection}[{int(pos)}].{fact}"]))
+                # One group per place in the list (members[0], members[1] …), split after one stable sort.
+                pos = items.position[hits]
+                order = np.argsort(pos, kind="stable")
+                pos, owners = pos[order], items.owner[hits[order]]
+                cuts = np.flatnonzero(np.diff(pos)) + 1
+                for place, group in zip(pos[np.concatenate(([0], cuts))].tolist(), np.split(owners, cuts),
+                                        strict=True):
+                    out.append((group, [f"{collection}[{int(place)}].{fact}"]))
         return out
 
 

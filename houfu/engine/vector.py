@@ -27,7 +27,7 @@ from .calculators import (
     load_calculators,
     load_column_calculators,
 )
-from .columns import Caseload, ColumnProgram, Items, Masks, Table, _Compiler, _Ctx
+from .columns import Caseload, ColumnProgram, Items, Level, Masks, Node, Table, _Compiler, _Ctx
 from .evaluator import _listed, years_since
 from .logic import date_number, describe, full_years
 from .periods import quota_plan
@@ -78,6 +78,7 @@ class VectorEvaluator:
         self.calculators = load_column_calculators(kb)
         self.scalars: dict[str, Calculator] = load_calculators(kb)  # they declare the parameters and concepts
         self._compiled: dict[int, ColumnProgram] = {}
+        self._inputs: dict[tuple[int, str], tuple[Program, dict[str, Node], dict[str, Node]]] = {}
         self._years_since = years_since(kb)
 
     def compiled(self, program: Program) -> ColumnProgram:
@@ -86,7 +87,10 @@ class VectorEvaluator:
             cp = self._compiled[id(program)] = ColumnProgram(program)
         return cp
 
-    def decide(self, program: Program, caseload: Caseload, as_of: dt.date, missing: bool = True) -> Decisions:
+    def decide(self, program: Program, caseload: Caseload, as_of: dt.date, missing: bool = True,
+               failed: bool = True) -> Decisions:
+        """Every measure's status for the caseload; with ``missing``, the facts each undetermined row lacks; with
+        ``failed``, the first top-level test that ruled each row out (the long determinations' column)."""
         kb = self.kb
         cp = self.compiled(program)
         caseload = self.derived(caseload, as_of)
@@ -144,6 +148,7 @@ class VectorEvaluator:
                 extra.append((quota_missing, m.rule.quota.count))
             if missing:
                 out.missing[j] = self._missing(cp, caseload, why_key, extra, out_of_scope)
+            if failed:
                 out.failed[j] = self._failed(program, cp, caseload, m, f & ~out_of_scope)
             if m.rule.amounts:
                 applies = col == _CODE[Status.applies]
@@ -182,14 +187,26 @@ class VectorEvaluator:
                applies: npt.NDArray[np.bool_]) -> ColumnInput:
         scalar = self.scalars[m.rule.amounts if m.rule and m.rule.amounts else ""]
         params = {role: program.parameters[pid] for role, pid in scalar.reads.items()}
-        concepts: dict[str, Masks] = {}
-        for name in scalar.uses_concepts:
-            node = _Compiler(program, "members", {})._concept_node(name, "members")
-            concepts[name] = node.masks(_Ctx(caseload))
-        member_facts = self.kb.models.paths("member")
-        gates = {fact: visit(gate, _Compiler(program, "members", {})).masks(_Ctx(caseload))
-                 for fact, gate in program.gates.items() if fact in member_facts}
+        concept_nodes, gate_nodes = self._input_nodes(program, m.rule.amounts if m.rule and m.rule.amounts else "")
+        ctx = _Ctx(caseload)  # one context: nodes shared by the concepts and gates are computed once
+        concepts: dict[str, Masks] = {name: node.masks(ctx) for name, node in concept_nodes.items()}
+        gates = {fact: node.masks(ctx) for fact, node in gate_nodes.items()}
         return ColumnInput(caseload, applies, params, concepts, gates)
+
+    def _input_nodes(self, program: Program, calculator: str) -> tuple[dict[str, Node], dict[str, Node]]:
+        """The member concepts and gates an amount calculator reads, compiled once per program."""
+        key = (id(program), calculator)
+        got = self._inputs.get(key)
+        if got is None or got[0] is not program:
+            scalar = self.scalars[calculator]
+            compiled: dict[tuple[str, Level], Node] = {}
+            concepts = {name: _Compiler(program, "members", compiled)._concept_node(name, "members")
+                        for name in scalar.uses_concepts}
+            member_facts = self.kb.models.paths("member")
+            gates = {fact: visit(gate, _Compiler(program, "members", compiled))
+                     for fact, gate in program.gates.items() if fact in member_facts}
+            got = self._inputs[key] = (program, concepts, gates)
+        return got[1], got[2]
 
     def _quota(self, m: Measure, program: Program, caseload: Caseload, col: npt.NDArray[np.uint8],
                applies: npt.NDArray[np.bool_], as_of: dt.date) -> npt.NDArray[np.bool_]:

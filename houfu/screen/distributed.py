@@ -65,7 +65,7 @@ def screen_partition(frame: Any, members: str | None, businesses: str | None, as
     ids = table.column(_ids_column(table, kb)).combine_chunks().cast(pa.string())
     loaded = load_tables(kb, table, "partition", _related(members, kb, "member", ids), members,
                          _related(businesses, kb, "entity", ids), businesses)
-    screener = Screener(kb, evaluator_for(kb), as_of)
+    screener = Screener(kb, evaluator_for(kb), as_of, long=True)  # the long form: its columns are fixed (COLUMNS)
     parts: list[pa.Table] = []
     totals = ScreenTotals("household", as_of, kb.version)
     for rows in chunks(loaded.n):

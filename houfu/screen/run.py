@@ -63,7 +63,7 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
                  | None = None, workers: int = 1, columns: Path | None = None, jurisdiction: str | None = None,
                  limits: TableLimits = LIMITS, requests: Path | None = None, worklists: Path | None = None,
                  clocks: Path | None = None, store: RecordStore | None = None, user: str = "-",
-                 since: Path | str | None = None, all_rows: bool = False) -> ScreenRun:
+                 since: Path | str | None = None, all_rows: bool = False, long: bool = False) -> ScreenRun:
     """Files in, determinations, rejected rows, data requests (one XLSX per body, in ``requests``) and report
     out: what ``houfu screen`` does.
 
@@ -78,7 +78,10 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
     ``since`` is an earlier determinations file, or the screen id of an earlier run kept in ``store`` (its
     determinations file, as the store recorded it, by sha256): the change list (summary.ChangeSummary) leads the
     report, every change is written as CSV beside the report (or the determinations), and the worklists keep only
-    what is new (a household and measure whose status changed, and households that joined) unless ``all_rows``."""
+    what is new (a household and measure whose status changed, and households that joined) unless ``all_rows``.
+
+    The determinations are wide (one row per household, houfu.screen.determinations) with a measures table beside
+    them, or one row per (household, measure) with ``long``."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="houfu-since-") as scratch:
@@ -96,7 +99,7 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
             raise TableError(f"{output}: -: with --since the determinations are written as .parquet, .csv or .jsonl")
         return _screen_files(kb, evaluator, caseload, members, businesses, encoding, entity, as_of, output, report,
                              errors_path, lang, progress, workers, columns, jurisdiction, limits, requests, worklists,
-                             clocks, store, user, since, before, all_rows, output_kept, since_run)
+                             clocks, store, user, since, before, all_rows, output_kept, since_run, long)
 
 
 def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | None, businesses: Path | None,
@@ -106,7 +109,7 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
                   | None, workers: int, columns: Path | None, jurisdiction: str | None, limits: TableLimits,
                   requests: Path | None, worklists: Path | None, clocks: Path | None, store: RecordStore | None,
                   user: str, since: Path | None, before: pa.Table | None, all_rows: bool, output_kept: Path | None,
-                  since_run: str | None = None) -> ScreenRun:
+                  since_run: str | None = None, long: bool = False) -> ScreenRun:
     import csv
 
     from houfu.io.tables import check_content, load_caseload
@@ -142,7 +145,7 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
 
         def run_stream(step: Callable[[int], None] | None) -> ScreenTotals:
             got = screen_stream(kb, evaluator, caseload, members, businesses, as_of, output, step, spec,
-                                jurisdiction, limits, said, asked, due, listing)
+                                jurisdiction, limits, said, asked, due, listing, long)
             return got if got is not None else ScreenTotals(entity, as_of, kb.version, rows_in=-1)
 
         totals = progress(total, run_stream) if progress is not None else run_stream(None)
@@ -158,7 +161,7 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
         notes, item_rows, fates, tables = loaded.notes, loaded.item_rows, loaded.columns, loaded.tables
 
         def run(step: Callable[[int], None] | None) -> ScreenTotals:
-            return screen(kb, evaluator, loaded, as_of, output, step, workers, asked, due, listing)
+            return screen(kb, evaluator, loaded, as_of, output, step, workers, asked, due, listing, long)
 
         totals = progress(loaded.n, run) if progress is not None else run(None)
     assert totals.rows_in == totals.screened + totals.rejected, "every input row is screened or rejected"
@@ -191,28 +194,22 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
 
 
 def _read_determinations(path: Path) -> pa.Table:
-    """An earlier determinations file (houfu screen -o: .parquet, .csv or .jsonl): its household, measure, status
-    and owners columns."""
-    import pyarrow.csv as pcsv
-    import pyarrow.json as pjson
-    import pyarrow.parquet as pq
+    """An earlier determinations file (houfu screen -o: .parquet, .csv or .jsonl, wide or long): its household,
+    measure, status and owners columns, one row per (household, measure)."""
+    from houfu.screen.determinations import read_long
 
     need = ["household", "measure", "status", "owners"]
     kind = path.suffix.lower()
     if not path.is_file():
         raise TableError(f"{path}: -: no such file (--since names an earlier determinations file)")
+    if kind not in (".parquet", ".csv", ".jsonl"):
+        raise TableError(f"{path}: -: --since reads a determinations file of houfu screen -o (.parquet, .csv or "
+                         ".jsonl)")
     try:
-        if kind == ".parquet":
-            got = pq.read_table(path, columns=need)
-        elif kind == ".csv":
-            got = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(
-                include_columns=need, column_types={c: pa.string() for c in need}))
-        elif kind == ".jsonl":
-            got = pjson.read_json(path).select(need)
-        else:
-            raise TableError(f"{path}: -: --since reads a determinations file of houfu screen -o (.parquet, .csv or "
-                             ".jsonl)")
-    except (OSError, pa.ArrowInvalid, KeyError) as exc:
+        got = read_long(path, need)
+        if got.column_names != need:
+            raise KeyError(", ".join(c for c in need if c not in got.column_names))
+    except (OSError, pa.ArrowInvalid, KeyError, UnicodeDecodeError) as exc:
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise TableError(f"{path}: -: not a determinations file of houfu screen -o (household, measure, status, "
                          f"owners): {reason}") from None

@@ -34,12 +34,15 @@ from houfu.io.tables import ColumnFate, Loaded, TextBudget, check_parquet
 from houfu.kb.loader import KB, FieldError
 from houfu.kb.models import Role
 from houfu.kb.query import site_named
+from houfu.screen.determinations import WideShape, measures_path
 
 __all__ = ["ACTIONS", "OUTPUT_FORMATS", "WORK", "ScreenRun", "ScreenTotals", "carriers_of", "determinations_table",
            "screen", "screen_stream", "worklist_rows"]
 
 OUTPUT_FORMATS = (".parquet", ".csv", ".xlsx", ".jsonl")
 CHUNK = 25000
+#: the smallest chunk worth sending to a worker process
+MIN_PART = 10_000
 #: entries each list in the report shows (its count and total cover the whole caseload)
 LISTED = 200
 
@@ -179,8 +182,11 @@ class Screener:
     """Holds what every chunk shares: the evaluators, the programs, the owners of each measure."""
 
     def __init__(self, kb: KB, evaluator: Evaluator, as_of: dt.date, due: dict[str, dt.date] | None = None,
-                 worklist: Callable[[pa.Table], None] | None = None):
+                 worklist: Callable[[pa.Table], None] | None = None, long: bool = False):
         self.kb, self.evaluator, self.as_of = kb, evaluator, as_of
+        #: the determinations one row per (household, measure) (--long), else one row per household
+        self.long = long
+        self._shape: dict[str, WideShape] = {}
         #: measure -> the last day of a case listed on ``as_of`` (its clock, houfu.kb.clocks); none: no clock
         self.due = due or {}
         #: where the worklists' rows go, chunk by chunk (worklist_rows)
@@ -262,6 +268,28 @@ class Screener:
                     if fact in shared and code is not None:
                         self._site_facts.append((codes == i, fact, code))
 
+    def shape(self, entity: str) -> WideShape:
+        """The wide determinations' columns for ``entity``: the measures of every program a jurisdiction of the
+        knowledge base can have on ``as_of``, fixed before the first row."""
+        got = self._shape.get(entity)
+        if got is None:
+            programs: dict[int, Program] = {}
+            for j in self.kb.jurisdictions:
+                p = self.program(entity, j)
+                if isinstance(p, Program):
+                    programs.setdefault(id(p), p)
+            got = self._shape[entity] = WideShape(
+                self.kb, entity, programs.values(), self.vector.compiled,
+                lambda mid: _owners_text(self.kb, mid, self.owners(mid)), self.due, self.as_of)
+        return got
+
+    def determinations(self, loaded: Loaded, idx: npt.NDArray[np.intp], sub: Caseload, d: Decisions) -> pa.Table:
+        """The part's determinations: wide (one row per household), or long with --long."""
+        if self.long:
+            return determinations_table(self, loaded, idx, sub, d)
+        return self.shape(loaded.entity).table(loaded.ids.take(pa.array(idx)), d,
+                                               {"members": sub.members.owner, "entities": sub.entities.owner})
+
     def _area(self, jurisdiction: str | None) -> str | None:
         try:
             return self.evaluator.jurisdiction(jurisdiction)
@@ -291,14 +319,14 @@ class Screener:
             for rows_of_site, fact, value in self._site_facts:
                 col = sub.main.column(fact)
                 col[rows_of_site[idx] & np.isnan(col)] = value
-            decisions = self.vector.decide(p, sub, self.as_of)
+            decisions = self.vector.decide(p, sub, self.as_of, failed=self.long)
             self._add(loaded, idx, sub, decisions, totals, self._areas[code], request)
             if self.worklist is not None and loaded.entity == "household":
                 got = worklist_rows(self, loaded, idx, decisions, self._areas[code])
                 if got is not None:
                     self.worklist(got)
             if write is not None:
-                write(determinations_table(self, loaded, idx, sub, decisions))
+                write(self.determinations(loaded, idx, sub, decisions))
         self._pending.sort(key=itemgetter(0, 1))
         for row, _, target, extra in self._pending:
             if len(target) < LISTED:
@@ -713,11 +741,13 @@ def _dictionary(indices: npt.NDArray[np.int32], values: list[str]) -> pa.Diction
 class Writer:
     """Determinations to Parquet, CSV, XLSX or JSON Lines, chunk by chunk."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, measures: Callable[[], pa.Table | None] | None = None):
         self.path, self.kind = path, path.suffix.lower()
         self._writer: Any = None
         self._book: Any = None
         self.rows = 0
+        #: the measures table written beside wide determinations (None: long, nothing beside)
+        self.measures = measures
 
     def __call__(self, table: pa.Table) -> None:
         self.rows += table.num_rows
@@ -726,7 +756,11 @@ class Writer:
 
             if self._writer is None:
                 # No column statistics: a determinations file is read whole, and they cost a third of the write.
-                self._writer = pq.ParquetWriter(self.path, table.schema, compression="lz4", write_statistics=False)
+                # Wide: Parquet dictionaries only for the status columns (ids are unique; masks and amounts gain
+                # nothing from them, and they cost a fifth of the write).
+                wide = [n for n in table.column_names if n.startswith("status:") or n == "kb_version"]
+                self._writer = pq.ParquetWriter(self.path, table.schema, compression="lz4", write_statistics=False,
+                                                use_dictionary=wide if "kb_version" in wide and len(wide) > 1 else True)
             self._writer.write_table(table)
             return
         flat = _flat(table)
@@ -754,17 +788,36 @@ class Writer:
                 self._sheet.append(list(row))
 
     def close(self) -> None:
+        beside = self.measures() if self.measures is not None else None
         if self.kind == ".xlsx":
             if self._book is None:
                 import openpyxl
 
                 self._book = openpyxl.Workbook(write_only=True)
                 self._book.create_sheet("determinations")
+            if beside is not None:
+                sheet = self._book.create_sheet("measures")
+                flat = _flat(beside)
+                sheet.append(flat.column_names)
+                for row in zip(*(c.to_pylist() for c in flat.columns), strict=True):
+                    sheet.append(list(row))
             self._book.save(self.path)
-        elif self._writer is not None:
+            return
+        if self._writer is not None:
             self._writer.close()
         elif self.kind != ".parquet":
             self.path.write_text("", encoding="utf-8")
+        if beside is not None:
+            side = Writer(measures_path(self.path))
+            side(beside)
+            side.close()
+
+
+def _writer(output: Path | None, screener: Screener, entity: str) -> Writer | None:
+    """The determinations' writer; for the wide form, with the measures table to write beside them."""
+    if output is None:
+        return None
+    return Writer(output, None if screener.long else lambda: screener.shape(entity).measures_table())
 
 
 def _flat(table: pa.Table) -> pa.Table:
@@ -776,7 +829,7 @@ def _flat(table: pa.Table) -> pa.Table:
         col = table.column(name)
         if pa.types.is_dictionary(col.type):
             col = col.cast(pa.string())
-        if name == "missing":
+        if pa.types.is_list(col.type):  # missing paths (long), a measure's facts (the measures table)
             col = pc.binary_join(col, ";")
         cols[name] = col
     return pa.table(cols)
@@ -788,17 +841,17 @@ def chunks(n: int, size: int = CHUNK) -> Iterator[npt.NDArray[np.intp]]:
 
 
 #: What forked workers share with the parent (copy-on-write): set just before the pool starts.
-_JOB: tuple[KB, Evaluator, Loaded, dt.date, bool, bool, dict[str, dt.date] | None, bool] | None = None
+_JOB: tuple[KB, Evaluator, Loaded, dt.date, bool, bool, dict[str, dt.date] | None, bool, bool] | None = None
 
 
 def _work(rows: npt.NDArray[np.intp]) -> tuple[list[pa.Table], list[pa.Table], list[pa.Table], ScreenTotals]:
     """One chunk in a worker process: its determinations, data requests and worklist rows (sent back as Arrow) and
     its totals."""
     assert _JOB is not None
-    kb, evaluator, loaded, as_of, write, ask, due, listing = _JOB
+    kb, evaluator, loaded, as_of, write, ask, due, listing, long = _JOB
     listed: list[pa.Table] = []
-    screener = _WORKER_SCREENER.get(id(loaded)) or _WORKER_SCREENER.setdefault(id(loaded),
-                                                                                Screener(kb, evaluator, as_of, due))
+    screener = _WORKER_SCREENER.get(id(loaded)) or _WORKER_SCREENER.setdefault(
+        id(loaded), Screener(kb, evaluator, as_of, due, long=long))
     screener.worklist = listed.append if listing else None
     tables: list[pa.Table] = []
     totals = ScreenTotals(loaded.entity, as_of, kb.version)
@@ -813,7 +866,7 @@ _WORKER_SCREENER: dict[int, Screener] = {}
 def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output: Path | None,
            progress: Callable[[int], None] | None = None, workers: int = 1,
            request: Callable[[pa.Table], None] | None = None, due: dict[str, dt.date] | None = None,
-           worklist: Callable[[pa.Table], None] | None = None) -> ScreenTotals:
+           worklist: Callable[[pa.Table], None] | None = None, long: bool = False) -> ScreenTotals:
     """Screen a loaded caseload; every input row is screened or rejected, and the totals say which.
 
     With ``workers`` > 1 the chunks are decided in forked processes (they share the loaded caseload
@@ -822,11 +875,11 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
     started = time.perf_counter()
     totals = ScreenTotals(loaded.entity, as_of, kb.version, rows_in=loaded.rows_in,
                           rejected=loaded.rows_in - loaded.n, errors=list(loaded.errors))
-    writer = Writer(output) if output is not None else None
-    parts = list(chunks(loaded.n, CHUNK if workers <= 1 else max(10_000, min(CHUNK, loaded.n // (4 * workers) + 1))))
+    screener = Screener(kb, evaluator, as_of, due, worklist, long)
+    writer = _writer(output, screener, loaded.entity)
+    parts = list(chunks(loaded.n, CHUNK if workers <= 1 else max(MIN_PART, min(CHUNK, loaded.n // (4 * workers) + 1))))
     try:
         if workers <= 1 or len(parts) <= 1:
-            screener = Screener(kb, evaluator, as_of, due, worklist)
             for rows in parts:
                 screener.chunk(loaded, rows, writer, totals, request)
                 if progress is not None:
@@ -835,7 +888,8 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            _JOB = (kb, evaluator, loaded, as_of, writer is not None, request is not None, due, worklist is not None)
+            _JOB = (kb, evaluator, loaded, as_of, writer is not None, request is not None, due, worklist is not None,
+                    long)
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
                 for rows, (tables, asked, listed, part) in zip(parts, pool.map(_work, parts), strict=True):
                     for t in listed:
@@ -961,8 +1015,8 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
                   as_of: dt.date, output: Path | None, progress: Callable[[int], None] | None = None,
                   spec: ColumnSpec | None = None, jurisdiction: str | None = None, limits: TableLimits = LIMITS,
                   said: list[Note] | None = None, request: Callable[[pa.Table], None] | None = None,
-                  due: dict[str, dt.date] | None = None, worklist: Callable[[pa.Table], None] | None = None
-                  ) -> ScreenTotals | None:
+                  due: dict[str, dt.date] | None = None, worklist: Callable[[pa.Table], None] | None = None,
+                  long: bool = False) -> ScreenTotals | None:
     """A Parquet caseload in parts of CHUNK households, with their members and businesses, so memory follows
     the part, not the caseload. Only the id columns are read whole, to find duplicates across parts and each
     part's rows in the other files. Returns None when the members or businesses file is not in the
@@ -995,9 +1049,9 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
         ranges[key] = r
         del hh, pos  # only the boundaries are kept
     del ids
-    screener = Screener(kb, evaluator, as_of, due, worklist)
+    screener = Screener(kb, evaluator, as_of, due, worklist, long)
     totals = ScreenTotals("household", as_of, kb.version)
-    writer = Writer(output) if output is not None else None
+    writer = _writer(output, screener, "household")
     main_rows, member_rows, business_rows = (_Rows(spec, path, "household", limits),
                                              _Rows(spec, members, "member", limits),
                                              _Rows(spec, businesses, "entity", limits))

@@ -82,7 +82,8 @@ async def screen(request: Request, user: SupervisorUser, service: ServiceDep,
                 paths.get("businesses"), encoding, "site" if sites else "household", as_of or dt.date.today(), out,
                 None, folder / "errors.csv", lang, None, 1, mapping, jurisdiction,
                 worklists=folder / "worklists" if worklists else None, clocks=timing,
-                store=service.store if worklists else None, user=user.name)
+                store=service.store if worklists else None, user=user.name,
+                long=True)  # one file answers: the long form carries its owners on every row
         except TableError as exc:
             # "<folder>/members.csv: 年龄: reason" -> field "members" (or "members.年龄"): no server path leaks;
             # a limit refused before the work is 413, anything else the file cannot be read as is 422.
