@@ -255,7 +255,7 @@ def test_a_caseworker_finds_a_household_by_a_members_name_and_opens_a_record_by_
     go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
     text = (ROOT / "examples" / "dingnan-household.yaml").read_text(encoding="utf-8")
     browser.find_element(By.NAME, "text").send_keys(text.replace("id: DN-2023-0417", "id: DN-FIND-0001"))
-    go(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/households'] button"))
+    go(browser, browser.find_element(By.CSS_SELECTOR, "form[enctype='multipart/form-data'] button[value='decide']"))
     rid = browser.current_url.split("/records/")[1].split("?")[0]
     browser.get(base + "/search")
     browser.find_element(By.NAME, "q").send_keys("赖秀英 ")  # the wife's name, with a trailing space

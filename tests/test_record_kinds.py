@@ -126,7 +126,7 @@ def test_a_caseload_carries_workshops_under_the_headers_the_vocabulary_declares(
         "h3,s3,小卖部,经营实体,,\nh4,w4,竹编车间,帮扶车间,,3\n", encoding="utf-8")
     got = CliRunner().invoke(main, ["--policies", str(folder), "screen", str(tmp_path / "hh.csv"), "--businesses",
                                     str(tmp_path / "ws.csv"), "--as-of", AS_OF.isoformat(), "-o",
-                                    str(tmp_path / "out.csv")])
+                                    str(tmp_path / "out.csv"), "--long"])
     assert got.exit_code == 0, got.output
     with (tmp_path / "out.csv").open(encoding="utf-8") as fh:
         rows = {r["household"]: r for r in csv.DictReader(fh) if r["measure"] == SUBSIDY}
