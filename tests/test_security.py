@@ -823,20 +823,10 @@ def test_the_api_page_loads_nothing_from_another_site_and_lists_every_operation(
 
 
 def test_a_request_head_dribbled_a_byte_at_a_time_is_cut_off_at_the_head_timeout(app):
-    import uvicorn
-
     from houfu.web.service import server_config
-    from tests.live_server import free_port
 
-    port = free_port()
-    server = uvicorn.Server(server_config(app, "127.0.0.1", port, head_timeout=1.0))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.02)
-    try:
+    with live_server(app, lambda port: server_config(app, "127.0.0.1", port, head_timeout=1.0)) as base:
+        port = int(base.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port)) as s:
             s.settimeout(0.2)
             start, answer = time.perf_counter(), b""
@@ -856,6 +846,3 @@ def test_a_request_head_dribbled_a_byte_at_a_time_is_cut_off_at_the_head_timeout
         with socket.create_connection(("127.0.0.1", port)) as s:  # a whole head in time is answered
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             assert s.recv(100).startswith(b"HTTP/1.1 200")
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
