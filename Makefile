@@ -63,12 +63,14 @@ lint: $(STAMP) links
 # The tests need PostgreSQL and Chromium: the script installs what is missing (apt-get), starts a throwaway
 # PostgreSQL on 127.0.0.1 and stops it at the end, and the run ends by saying which tests used them.
 test: lint
-	scripts/with-test-servers.sh $(BIN)/python -m pytest -q -n auto --dist loadfile -p no:cacheprovider
+	scripts/with-test-servers.sh $(BIN)/python -m pytest -q -n auto --dist loadfile -p no:cacheprovider -m "not slow"
 
 # Slow mode: the differential tests with 100,000 generated records per kind, the generated-program tests
-# scaled to match, and the three-way run with the column evaluator (about an hour on 2 cores).
+# scaled to match, and the three-way run with the column evaluator (about an hour on 2 cores); then every test
+# marked `slow` (the long browser walks and attack storms that `make test` leaves out to stay under 15 minutes).
 test-slow: $(STAMP)
 	HOUFU_DIFF_EXAMPLES=100000 $(BIN)/python -m pytest -q -n auto --dist loadfile tests/test_differential.py tests/test_vector.py
+	scripts/with-test-servers.sh $(BIN)/python -m pytest -q -n auto --dist loadfile -p no:cacheprovider -m slow
 
 # Slow mode: the whole suite against a copy of the policy folder with two more documents, data only and written for
 # houfu (examples/ingest's Xinfeng plan, examples/workshop's Anyuan workshop measures): a new document keeps the
@@ -76,7 +78,7 @@ test-slow: $(STAMP)
 test-new-documents: $(STAMP)
 	rm -rf out/new-documents
 	$(BIN)/python -m tests.new_documents out/new-documents/policies
-	HOUFU_POLICIES=$(CURDIR)/out/new-documents/policies scripts/with-test-servers.sh $(BIN)/python -m pytest -q -n auto --dist loadfile -p no:cacheprovider
+	HOUFU_POLICIES=$(CURDIR)/out/new-documents/policies scripts/with-test-servers.sh $(BIN)/python -m pytest -q -n auto --dist loadfile -p no:cacheprovider -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_households.py
