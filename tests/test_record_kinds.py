@@ -333,3 +333,26 @@ def test_a_failed_workshop_rule_s_explanation_names_the_workshop_not_some_busine
     bundled = CliRunner().invoke(main, ["explain", "examples/dingnan-incubator-business.yaml",
                                         "dn.4.3.incubation_subsidy"])
     assert "some business: (in_incubator = true" in bundled.output  # an entity of no declared kind (wording.yaml)
+
+
+def test_the_why_not_page_names_the_workshop_in_the_vocabulary_s_words(kb, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from houfu.records.store import RecordStore, default_url
+    from houfu.web.app import create_app
+
+    store = RecordStore(default_url(tmp_path / "data"))
+    try:
+        with TestClient(create_app(kb, evaluator_for(kb), store, dev=True, secret="kinds"),
+                        base_url="https://testserver") as c:
+            r = c.post("/v1/check?as_of=2025-06-01", json={"id": "h", "jurisdiction": "anyuan", "entities": [
+                {"id": "w", "name": "竹编车间", ENTITY_KIND: "workshop", "ay_workshop_workers": 0}]})
+            assert r.status_code == 200, r.text
+            rid = r.json()["record_id"]
+            zh, en = (c.get(f"/records/{rid}/why/{SUBSIDY}?lang={lang}") for lang in ("zh", "en"))
+    finally:
+        store.close()
+    assert zh.status_code == en.status_code == 200
+    assert "<th>帮扶车间</th>" in zh.text and "<td>竹编车间</td>" in zh.text and "家人" not in zh.text
+    assert "<th>employment workshop</th>" in en.text and "some employment workshop (帮扶车间)" in en.text
+    assert "some business" not in zh.text + en.text
