@@ -374,5 +374,7 @@ def programs(draw: st.DrawFn, entity: str, kb: KB | None = None) -> Program:
     targets = [Target(TargetKind.concept, n, "generated", n, n, concepts[n])
                for n in concept_order(concepts, entity_concepts)]
     targets += [Target(TargetKind.measure, f"m{i}", "generated", f"m{i}", f"m{i}", w) for i, w in enumerate(whens)]
-    return Program(entity, ("generated",), tuple(targets), concepts, {}, PROGRAM_DEADLINES,
-                   gates.all() if gates is not None else {})
+    # The knowledge base's parameters: a vocabulary's gate may compare with one (a document's ask_if: age ≥
+    # {param: xf.2.1.min_age}), as build_program gives them.
+    return Program(entity, ("generated",), tuple(targets), concepts, {pid: p.value for pid, p in kb.parameters.items()},
+                   PROGRAM_DEADLINES, gates.all() if gates is not None else {})
