@@ -201,12 +201,21 @@ def households(kb: KB | None = None) -> st.SearchStrategy[Household]:
         return models.household.model_validate(raw)
 
     def _of_its_kind(e: dict[str, Any]) -> dict[str, Any]:
-        """A declared kind's facts (a workshop's workers) only on an entity of that kind, or of no kind given."""
-        kind = e.get(ENTITY_KIND)
-        return {k: v for k, v in e.items() if kind is None or models.kind_of.get(k, kind) == kind}
+        return of_its_kind(models, e, "household")
 
     return st.builds(build, base, st.sampled_from(jurisdiction_names(kb)), maybe(st.lists(member, max_size=4)),
                      maybe(st.lists(entity, max_size=2)))
+
+
+def of_its_kind(models: Any, e: dict[str, Any], within: str) -> dict[str, Any]:
+    """A declared kind's facts (a workshop's workers) only on an entity of that kind, or of no kind given; and a
+    kind only on the record it is linked to (a training class on a site, a workshop or business on a household):
+    a kind drawn for the other record is dropped (not known)."""
+    kind = e.get(ENTITY_KIND)
+    decl = models.records.get(kind) if kind is not None else None
+    if kind is not None and (decl.within if decl is not None else "household") != within:
+        e, kind = {k: v for k, v in e.items() if k != ENTITY_KIND}, None
+    return {k: v for k, v in e.items() if kind is None or models.kind_of.get(k, kind) == kind}
 
 
 def consistent(record: Any, as_of: dt.date = AS_OF) -> Any:
@@ -234,9 +243,21 @@ def consistent(record: Any, as_of: dt.date = AS_OF) -> Any:
 
 def sites(kb: KB | None = None) -> st.SearchStrategy[Site]:
     kb = kb or load_default()
-    base = _model_dict(kb.models.site, thresholds(kb), kb.models.periodic, skip=("id", "jurisdiction"), kb=kb)
-    return st.builds(lambda b, j: kb.models.site.model_validate({**b, "id": "S", "jurisdiction": j}),
-                     base, st.sampled_from(jurisdiction_names(kb)))
+    models = kb.models
+    base = _model_dict(models.site, thresholds(kb), models.periodic, skip=("id", "jurisdiction"), kb=kb)
+    if "entities" not in models.site.model_fields:
+        return st.builds(lambda b, j: models.site.model_validate({**b, "id": "S", "jurisdiction": j}),
+                         base, st.sampled_from(jurisdiction_names(kb)))
+    # A kind linked to a site (a training class): the site lists its records.
+    entity = _model_dict(models.entity, thresholds(kb), models.periodic, skip=("id", "owners"), kb=kb)
+
+    def build(b: dict[str, Any], j: str, es: list[dict[str, Any]] | None) -> Site:
+        raw: dict[str, Any] = {**b, "id": "S", "jurisdiction": j}
+        if es is not None:
+            raw["entities"] = [{**of_its_kind(models, e, "site"), "id": f"e{i}"} for i, e in enumerate(es)]
+        return models.site.model_validate(raw)
+
+    return st.builds(build, base, st.sampled_from(jurisdiction_names(kb)), maybe(st.lists(entity, max_size=2)))
 
 
 # --- generated rule programs ---------------------------------------------------------------
@@ -353,5 +374,7 @@ def programs(draw: st.DrawFn, entity: str, kb: KB | None = None) -> Program:
     targets = [Target(TargetKind.concept, n, "generated", n, n, concepts[n])
                for n in concept_order(concepts, entity_concepts)]
     targets += [Target(TargetKind.measure, f"m{i}", "generated", f"m{i}", f"m{i}", w) for i, w in enumerate(whens)]
-    return Program(entity, ("generated",), tuple(targets), concepts, {}, PROGRAM_DEADLINES,
-                   gates.all() if gates is not None else {})
+    # The knowledge base's parameters: a vocabulary's gate may compare with one (a document's ask_if: age ≥
+    # {param: xf.2.1.min_age}), as build_program gives them.
+    return Program(entity, ("generated",), tuple(targets), concepts, {pid: p.value for pid, p in kb.parameters.items()},
+                   PROGRAM_DEADLINES, gates.all() if gates is not None else {})

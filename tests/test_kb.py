@@ -186,6 +186,7 @@ def test_installed_wheel_finds_policies_and_templates(tmp_path, monkeypatch):
     import site
 
     monkeypatch.delenv("HOUFU_POLICIES", raising=False)  # the wheel's own folder, even under make test-new-documents
+    monkeypatch.delenv("PYTHONPATH", raising=False)  # a helper's worktree first on the path would be imported instead
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

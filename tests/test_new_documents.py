@@ -58,7 +58,7 @@ def test_plain_pytest_runs_the_copy_s_rule_cases_through_the_plugin(folder):
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder / "anyuan-2025")],
                          capture_output=True, text=True, cwd=folder.parent)
     assert out.returncode == 0, out.stdout[-2000:]
-    assert "20 passed" in out.stdout  # 10 cases, each on both evaluators
+    assert "40 passed" in out.stdout  # 20 cases (7 of households, 13 of sites), each on both evaluators
 
 
 def test_the_three_evaluators_agree_on_generated_households_and_sites_of_the_four_documents(folder):
@@ -83,10 +83,13 @@ def test_the_three_evaluators_agree_on_generated_households_and_sites_of_the_fou
     @settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(st.lists(sites(kb), min_size=20, max_size=20),
            st.sampled_from([dt.date(2025, 3, 31), dt.date(2025, 4, 1), dt.date(2025, 10, 1)]))
-    def sites_agree(batch, as_of):  # the workshop quota's first part-quarter
+    def sites_agree(batch, as_of):  # the workshop quota's first part-quarter; a site's training classes
+        seen.update(e.entity_kind for s in batch for e in s.entities or [])
         _check_batch(kb, batch, as_of)
 
+    seen: set[str | None] = set()
     sites_agree()
+    assert "training_class" in seen  # sites listing records of a kind linked to a site were drawn
 
 
 def test_three_counties_each_with_a_county_hrss_are_told_apart_by_jurisdiction(folder):

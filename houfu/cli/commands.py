@@ -488,7 +488,9 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @click.option("--members", type=click.Path(dir_okay=False, path_type=Path),
               help="Members table (long form), joined to the households by their id (户编号).")
 @click.option("--businesses", type=click.Path(dir_okay=False, path_type=Path),
-              help="Businesses table (入驻实体), joined to the households by their id.")
+              help="Businesses table (入驻实体), joined to the households by their id; with --sites, the records of a "
+                   "kind linked to a site (a vocabulary's `records:` with `within: site`, e.g. 技能培训班), joined "
+                   "to the sites by the site's id.")
 @click.option("--sites", "as_sites", is_flag=True, help="The caseload is a table of sites, not households.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Determinations: .parquet, .csv, .xlsx or .jsonl; one row per household (a status column per "
@@ -657,8 +659,8 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
                        f"{run.errors_path or 'the errors file (give --errors or -o)'}", err=True)
         for what, (rows, joined) in run.item_rows.items():
             if rows != joined:
-                click.echo(f"{what}: {rows} row(s) in, {joined} joined to a household, {rows - joined} not (above)",
-                           err=True)
+                click.echo(f"{what}: {rows} row(s) in, {joined} joined to a {'site' if as_sites else 'household'}, "
+                           f"{rows - joined} not (above)", err=True)
         click.echo(f"{totals.rows_in} row(s) in: {totals.screened} screened + {totals.rejected} rejected"
                    f" ({totals.people} people) in {totals.seconds:.2f} s"
                    + (f"; determinations in {output}" if output else "")

@@ -47,6 +47,7 @@ from .logic import (
     evaluate_plain,
     failed_tests,
     full_years,
+    kind_tested,
     missing_facts,
     resolve,
     split_fact_path,
@@ -596,7 +597,10 @@ class Evaluator:
                     for n, _ in walk(inner) if isinstance(n, MemberConceptIs)]
             members = [MemberTruth(member=i, name=mf.get("name") or mf.get("id"), value=truth(program, inner, mf, {}))
                        for i, mf in enumerate(items or [])]
-            out.append(MemberTest(test=describe(program, node), concepts=used, members=members))
+            of = MEMBERS if isinstance(node, AnyMember | AllMembers) else ENTITIES
+            decl = kb.models.records.get(kind_tested(inner) or "") if of == ENTITIES else None
+            out.append(MemberTest(test=describe(program, node), concepts=used, members=members, of=of,
+                                  kind_zh=decl.zh if decl else None, kind_en=decl.en if decl else None))
         return out
 
 

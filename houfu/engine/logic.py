@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from houfu.kb.conditions import (
-    MEMBERS,
+    ENTITIES,
     AllOf,
     AnyOf,
     Assumed,
@@ -34,10 +34,11 @@ from houfu.kb.conditions import (
     Value,
     visit,
 )
+from houfu.kb.models import ENTITY_KIND
 
 from .program import Program
 
-__all__ = ["Facts", "Truth", "date_number", "describe", "evaluate_plain", "failed_tests", "full_years",
+__all__ = ["Facts", "Truth", "date_number", "describe", "evaluate_plain", "failed_tests", "full_years", "kind_tested",
            "missing_facts", "number_date", "resolve", "split_fact_path", "truth"]
 
 Truth = bool | None
@@ -270,7 +271,9 @@ class _Describe(QuantifierVisitor[str]):
         return f"not {visit(c.not_, self)}"
 
     def quantified(self, collection: str, every: bool, inner: Condition) -> str:
-        item = "member" if collection == MEMBERS else "business"
+        words = self.program.item_words
+        kind = kind_tested(inner) if collection == ENTITIES else None
+        item = words.get(kind or collection) or collection
         return f"{'every' if every else 'some'} {item}: {visit(inner, self)}"
 
     def concept(self, c: ConceptIs) -> str:
@@ -278,6 +281,15 @@ class _Describe(QuantifierVisitor[str]):
 
     def member_concept(self, c: MemberConceptIs) -> str:
         return c.member_concept if c.value else f"not {c.member_concept}"
+
+
+def kind_tested(cond: Condition) -> str | None:
+    """The declared kind an entity test is of (``entity_kind = workshop``, alone or among its ``all``), if one."""
+    tests = cond.all if isinstance(cond, AllOf) and not isinstance(cond, Gated) else [cond]
+    for t in tests:
+        if isinstance(t, Fact) and t.fact == ENTITY_KIND and t.op is Op.eq and isinstance(t.value, str):
+            return t.value
+    return None
 
 
 def describe(program: Program, cond: Condition | None) -> str:

@@ -75,6 +75,10 @@ class Program:
     gates: Mapping[str, Condition] = field(default_factory=dict)
     #: measure ids decided for a household through its site (a site rule with ``reaches: households``)
     through_site: frozenset[str] = frozenset()
+    #: the words a condition's description names the records a test ranges over by (policies/wording.yaml
+    #: ``items``): ``members``, ``entities`` (of no declared kind), and each declared kind by its own names in the
+    #: vocabulary (``records:``), e.g. workshop -> "employment workshop (帮扶车间)"
+    item_words: Mapping[str, str] = field(default_factory=dict)
     by_key: Mapping[str, Target] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -326,4 +330,10 @@ def build_program(kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
     return Program(entity, documents, tuple(targets + measure_targets), all_concepts,
                    {pid: p.value for pid, p in kb.parameters.items()},
                    {d.id: d.date for dkb in kb.documents.values() for d in dkb.doc.deadlines},
-                   gates.all(), frozenset(through_site))
+                   gates.all(), frozenset(through_site), item_words(kb))
+
+
+def item_words(kb: KB) -> dict[str, str]:
+    """How a condition's description names what a quantifier ranges over (``Program.item_words``)."""
+    words = dict(kb.wording.items) if kb.wording is not None else {}
+    return words | {kind: f"{decl.en} ({decl.zh})" for kind, decl in kb.models.records.items()}

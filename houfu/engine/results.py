@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -309,6 +309,11 @@ class MemberTest(_Result):
     test: str
     concepts: list[UsedConcept]
     members: list[MemberTruth]
+    #: what the test ranges over: the household's members, or the entities of a household or site; an entity test
+    #: of one declared kind (entity_kind = workshop) names the kind in the vocabulary's words (帮扶车间)
+    of: Literal["members", "entities"] = "members"
+    kind_zh: str | None = None
+    kind_en: str | None = None
 
 
 class Explanation(_Result):

@@ -41,7 +41,7 @@ __all__ = ["ColumnSpec", "LEVELS", "norm", "spec_for", "suggestion_file"]
 LEVELS = ("household", "member", "entity", "site")
 #: fields every table of a level may have beside the vocabulary's facts (columns.yaml names them)
 EXTRA = {"household": ("id", "name", "site", "jurisdiction", "category"), "member": ("household", "name", "id_number"),
-         "entity": ("household", "id", "name"), "site": ("id", "name", "jurisdiction")}
+         "entity": ("household", "site", "id", "name"), "site": ("id", "name", "jurisdiction")}
 IGNORE = "ignore"
 #: a mapping file's lists of words read as yes, no or not known in any yes/no column (YAML 1.1 reads a bare yes or
 #: no as a boolean, so the keys say what they hold)

@@ -40,6 +40,7 @@ from houfu.io.notes import CellError, Note, cell_error, field_hints, hints, note
 from houfu.io.reader import _ReadError, decode
 from houfu.kb.facts import parse_date
 from houfu.kb.loader import KB
+from houfu.kb.models import ENTITY_KIND
 
 __all__ = ["CellError", "LimitError", "Loaded", "TableError", "check_content", "check_parquet", "load_caseload",
            "load_tables", "read_sheets", "read_table", "sniff_format"]
@@ -279,8 +280,12 @@ def classify(spec: ColumnSpec, headers: list[str], entity: str = "household") ->
         return {f for f in fields if f is not None and f not in _SHARED}
 
     if entity == "site":
+        # A sheet of a kind linked to a site (a training class: 安置点编号, 参训人数 …) is the sites' records.
+        kinds = {k for k, d in spec.kb.models.records.items() if d.within == "site"}
+        if any(spec.kb.models.kind_of.get(f) in kinds for f in specific("entity")):
+            return "businesses"
         return "sites" if specific("site") else None
-    hh, mem, ent = specific("household"), specific("member"), specific("entity")
+    hh, mem, ent = specific("household"), specific("member"), specific("entity") - {"site"}
     has_id = any(spec.field("household", h) == "id" for h in headers)
     if ent and len(ent) >= len(mem):
         return "businesses"
@@ -838,7 +843,7 @@ def load_caseload(kb: KB, path: Path, members: Path | None = None, businesses: P
             got, _ = read_sheets(other, encoding, spec, limits, deadline)
             sheet, _ = _pick(spec, got, entity, role)
             used[role] = (sheet or got[0], "members" if role == "members" else "businesses")
-        elif entity == "household" and len(sheets) > 1:
+        elif len(sheets) > 1 and (entity == "household" or role == "businesses"):
             sheet = next((s for s, k in kinds if s is not main and k in ({"members", "wide"} if role == "members"
                                                                           else {"businesses"})), None)
             if sheet is not None:
@@ -960,7 +965,7 @@ def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table
     items_m, mem_errors, m_fates = _items_from(spec, "member", member_table, str(members), ids, rows_in,
                                                _given(rows[1], member_table, bases[1]), unknown, item_notes)
     items_e, ent_errors, e_fates = _items_from(spec, "entity", ent_table, str(businesses), ids, rows_in,
-                                               _given(rows[2], ent_table, bases[2]), unknown, item_notes)
+                                               _given(rows[2], ent_table, bases[2]), unknown, item_notes, level)
     for row, errs in list(mem_errors.items()) + list(ent_errors.items()):
         errors.setdefault(row, []).extend(errs)
     juris = _arr(main, _field(mapping, "jurisdiction"))
@@ -983,22 +988,42 @@ def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table
     return _reject(out, sorted(errors))
 
 
+def _link_headers(spec: ColumnSpec, within: str) -> str:
+    """The headers a record kind linked to ``within`` declares for its link (安置点编号), or the field's name."""
+    names = [h for d in spec.kb.models.records.values() if d.within == within for h in d.columns.get(within, [])]
+    return " or ".join(dict.fromkeys([*names, within]))
+
+
+def _kind_of_table(spec: ColumnSpec, within: str, fields: set[str]) -> str | None:
+    """The one declared kind a table with no kind column holds: a site's records are all of kinds declared
+    ``within: site``, so a table of them is of that kind if one is declared (or one's facts alone are among its
+    columns). A household's table may hold businesses too, so it is never guessed."""
+    if within == "household":
+        return None
+    kinds = [k for k, d in spec.kb.models.records.items() if d.within == within]
+    if len(kinds) > 1:
+        kinds = [k for k in kinds if any(spec.kb.models.kind_of.get(f) == k for f in fields)]
+    return kinds[0] if len(kinds) == 1 else None
+
+
 def _given(given: Any, table: pa.Table | None, base: int) -> npt.NDArray[np.int64]:
     return _numbers(table.num_rows if table is not None else 0, given, base)
 
 
 def _items_from(spec: ColumnSpec, level: str, table: pa.Table | None, file: str, ids: pa.Array, n: int,
-                numbers: npt.NDArray[np.int64], unknown: Counter[tuple[str, str, str]], notes: list[Note]
-                ) -> tuple[Items, dict[int, list[CellError]], list[ColumnFate]]:
-    """Members or businesses from their own table, joined to the households by id (vectorised)."""
+                numbers: npt.NDArray[np.int64], unknown: Counter[tuple[str, str, str]], notes: list[Note],
+                within: str = "household") -> tuple[Items, dict[int, list[CellError]], list[ColumnFate]]:
+    """Members or businesses from their own table, joined to the households by id (vectorised); or the records
+    of a kind linked to a site (``within`` site: a training class), joined to the sites by the site's id."""
     codec = codec_for(spec.kb.models, level)
     if table is None:
         return Items(Table(0, {}, codec), np.zeros(0, np.intp), np.zeros(n, bool)), {}, []
     mapping, fates, col_notes = column_fates(spec, level, table, table.column_names, file)
     notes += col_notes
-    hcol = _field(mapping, "household")
+    hcol = _field(mapping, within)
     if hcol is None:
-        raise TableError(f"{file}: -: no household id column (户编号 or household)")
+        raise TableError(f"{file}: -: no household id column (户编号 or household)" if within == "household" else
+                         f"{file}: -: no site id column ({_link_headers(spec, within)}): each record names its site")
     errors: dict[int, list[CellError]] = {}
     item_errors: dict[int, list[CellError]] = {}
     hh, floated = _clean_ids(_arr(table, hcol), hcol, file, numbers, item_errors)
@@ -1006,11 +1031,17 @@ def _items_from(spec: ColumnSpec, level: str, table: pa.Table | None, file: str,
     cols = _level_columns(spec, level, table, mapping, file, item_errors, numbers, unknown)
     if level == "member":
         _member_ids(spec, table, mapping, numbers, file, item_errors, cols, notes)
+    elif ENTITY_KIND not in cols:
+        kind = _kind_of_table(spec, within, set(mapping.values()))
+        code = None if kind is None else codec.encode_constant(ENTITY_KIND, kind)
+        if code is not None:  # a file of one kind's own (a site's training classes): every row is of it
+            cols[ENTITY_KIND] = np.full(table.num_rows, code, dtype=np.float64)
+    missing = ("no_household", "no_household_id") if within == "household" else ("no_site", "no_site_id")
     for r in np.flatnonzero((owner < 0) & ~floated).tolist():
         value = hh[r].as_py()
         item_errors.setdefault(r, []).append(
-            cell_error(file, int(numbers[r]), hcol, "no_household", value=value) if value is not None
-            else cell_error(file, int(numbers[r]), hcol, "no_household_id"))
+            cell_error(file, int(numbers[r]), hcol, missing[0], value=value) if value is not None
+            else cell_error(file, int(numbers[r]), hcol, missing[1]))
     # A bad member row rejects its household (its facts would be wrong); an orphan row is only reported.
     for r, errs in item_errors.items():
         target = int(owner[r])

@@ -207,8 +207,14 @@ class RecordModels:
     def record_model(self, raw: object) -> type[Household] | type[Site]:
         """A household or a site, by which model's field names the raw record's keys fit better."""
         keys = set(raw) if isinstance(raw, dict) else set()
-        fits_site = len(keys - set(self.site.model_fields)) < len(keys - set(self.household.model_fields))
-        return self.site if fits_site else self.household
+        off_site, off_household = len(keys - set(self.site.model_fields)), len(keys - set(self.household.model_fields))
+        if off_site == off_household and isinstance(raw, dict) and isinstance(raw.get("entities"), list):
+            # Both list entities (a kind is linked to sites): the kinds listed say whose records they are.
+            at_site = {k for k, d in self.records.items() if d.within == "site"}
+            at_site |= {self.records[k].zh for k in at_site}
+            if any(isinstance(e, dict) and e.get(ENTITY_KIND) in at_site for e in raw["entities"]):
+                return self.site
+        return self.site if off_site < off_household else self.household
 
 
 def _annotation(fact: FactLabel) -> tuple[Any, Any]:
@@ -242,6 +248,31 @@ def _kind_check(kind_of: Mapping[str, str], records: Mapping[str, RecordDecl]) -
             if own is not None and kind is not None and kind != own and getattr(self, name) is not None:
                 raise FieldValueError(name, f"a fact of a {records[own].zh} ({own}), given on an entity of kind "
                                             f"{kind!r}")
+        return self
+
+    return model_validator(mode="after")(check)
+
+
+def _linked_check(records: Mapping[str, RecordDecl], within: str) -> Any:
+    """A household's or a site's check that each of its entities is of a kind linked to it (a kind declared
+    ``within: site`` is a site's, every other a household's), listed once, and run by no member if a site's."""
+
+    def check(self: Any) -> Any:
+        seen: dict[str, int] = {}
+        for i, entity in enumerate(getattr(self, "entities", None) or []):
+            kind = getattr(entity, ENTITY_KIND, None)
+            decl = records.get(kind) if kind is not None else None
+            linked = decl.within if decl is not None else "household"  # a business is a household's
+            if kind is not None and linked != within:
+                raise FieldValueError(f"entities[{i}].{ENTITY_KIND}", f"a {decl.zh if decl else kind} is linked to "
+                                                                      f"a {linked}, not a {within}")
+            if within == "site":
+                if entity.id in seen:
+                    raise FieldValueError(f"entities[{i}].id", f"{entity.id!r} is also the id of entities"
+                                                               f"[{seen[entity.id]}]; each record is listed once")
+                seen[entity.id] = i
+                if entity.owners:
+                    raise FieldValueError(f"entities[{i}].owners", "a site's record is run by no household member")
         return self
 
     return model_validator(mode="after")(check)
@@ -286,13 +317,22 @@ def build_models(facts: Iterable[FactLabel], groups: Iterable[FactGroup] = (),
         if kind_of else None
     entity = create_model("Entity", __base__=Entity, __doc__=Entity.__doc__, __validators__=checks,
                           **fields["entity"])
+    declared = MappingProxyType(dict(records or {}))
+    at_sites = [r for r in declared.values() if r.within == "site"]
     household = create_model(
         "Household", __base__=Household, __doc__=Household.__doc__, **fields["household"],
+        __validators__={"_linked": _linked_check(declared, "household")} if at_sites else None,
         members=(list[member] | None, None),
         entities=(list[entity] | None, Household.model_fields["entities"]))
-    site = create_model("Site", __base__=Site, __doc__=Site.__doc__, **fields["site"])
+    if at_sites:  # a kind linked to a site (a training class a site runs): the site lists its records
+        names = "、".join(r.zh for r in at_sites)
+        fields["site"]["entities"] = (list[entity] | None, Field(
+            None, description=f"the site's records ({names}), each with its entity_kind; absent is unknown, [] is "
+                              "none"))
+    site = create_model("Site", __base__=Site, __doc__=Site.__doc__, **fields["site"],
+                        __validators__={"_linked": _linked_check(declared, "site")} if at_sites else None)
     return RecordModels(household=household, member=member, entity=entity, site=site,
-                        periodic=MappingProxyType(periodic), records=MappingProxyType(dict(records or {})),
+                        periodic=MappingProxyType(periodic), records=declared,
                         kind_of=MappingProxyType(kind_of))
 
 

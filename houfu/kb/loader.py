@@ -465,10 +465,11 @@ def load_vocabulary(root: Path, document_folders: list[Path]) -> tuple[dict[str,
     for ident, decl in records.items():
         for name in decl.columns:
             label = facts.get(name)
-            if name not in (ENTITY_KIND, "id", "name", "household") and (
+            if name not in (ENTITY_KIND, "id", "name", decl.within) and (
                     label is None or label.records != ["entity"] or label.kind not in (None, ident)):
                 raise KBError(record_where[ident], f"records[{ident}].columns.{name}",
-                              f"not a field of a {decl.zh}: {ENTITY_KIND}, id, name, household, or one of its facts")
+                              f"not a field of a {decl.zh}: {ENTITY_KIND}, id, name, {decl.within} (the "
+                              f"{decl.within} it is linked to), or one of its facts")
     if records:
         facts[ENTITY_KIND] = FactLabel(
             id=ENTITY_KIND, record="entity", type="code", labels={"business": "经营实体"} | {

@@ -210,24 +210,28 @@ class RecordDecl(Strict):
     """A record kind a vocabulary declares as data (a 帮扶车间, a cooperative, a training class): its facts are
     the vocabulary's facts with ``record: <id>``, so a new kind needs no Python.
 
-    A declared record is carried as one of a household's ``entities`` (its ``entity_kind`` is the kind's id):
-    linked to the household that lists it, and to the members who run it by ``owners``. Every evaluator reads
-    it as the entity it is (``any_entity``/``all_entities`` with ``{fact: entity_kind, eq: workshop}``), and a
-    declared calculator with ``kind:`` is paid once per record of that kind."""
+    A declared record is carried as one of the ``entities`` of the record it is linked to (``within``; its
+    ``entity_kind`` is the kind's id): a household's (and the members who run it by ``owners``), or a site's (a
+    training class a site runs, a workshop at a site). Every evaluator reads it as the entity it is
+    (``any_entity``/``all_entities`` with ``{fact: entity_kind, eq: workshop}``) in the rules of the record it is
+    linked to, and a declared calculator with ``kind:`` is paid once per record of that kind."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="the kind's name, e.g. workshop")
     zh: str = Field(description="its name in Chinese, e.g. 帮扶车间: also how a caseload's kind column spells it")
     en: str
     description: str | None = None
-    within: Literal["household"] = Field(
+    within: Literal["household", "site"] = Field(
         default="household", description="the record it is linked to: household (listed among its entities, "
-                                         "its members by `owners`)")
+                                         "its members by `owners`) or site (listed among a site's entities; a "
+                                         "caseload carries it in a file or sheet of its own, each row naming its "
+                                         "site's id)")
     aliases: list[str] = Field(default=[], description="other spellings of the kind in a caseload's kind column "
                                                        "(就业帮扶车间, 扶贫车间)")
     columns: dict[str, list[str]] = Field(
         default={}, description="how a caseload carries it: a field or fact of the record -> the headers of the "
-                                "businesses table (or its own sheet) that hold it, e.g. entity_kind: [类型], "
-                                "workshop_workers: [吸纳人数]")
+                                "businesses table (or its own sheet or file) that hold it, e.g. entity_kind: [类型], "
+                                "workshop_workers: [吸纳人数]; the link is `household` (a household's id) or, "
+                                "within a site, `site` (the site's id)")
 
     @model_validator(mode="after")
     def _name(self) -> RecordDecl:
@@ -240,7 +244,7 @@ class VocabularyFile(Strict):
     """policies/vocabulary.yaml, or a document's own vocabulary.yaml (its local facts)."""
 
     records: list[RecordDecl] = Field(default=[], description="record kinds of their own (a workshop), each "
-                                                              "carried as a household's entity")
+                                                              "carried as an entity of a household or a site")
     facts: list[FactLabel]
     groups: list[FactGroup] = []
     registers: list[Register] = Field(default=[], description="the records bodies keep that hold input facts "
@@ -438,6 +442,11 @@ class WordingRules(Strict):
         default_factory=dict, description="the words a rule's gap sentence (gap_zh, gap_en) fills in for a fact "
                                           "not known, true or false, by language; without them it writes ?, true, "
                                           "false")
+    items: dict[Literal["members", "entities"], str] = Field(
+        default_factory=dict, description="the words a rule's condition, as houfu describes it (houfu explain, the why "
+                                          "page, the screener's `failed`), names what a test ranges over by: a "
+                                          "member, an entity of no declared kind; a declared kind is named by its "
+                                          "own names (vocabulary `records:`)")
 
 
 class NoticeText(Strict):

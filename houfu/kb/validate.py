@@ -574,9 +574,12 @@ class _ConditionCheck(QuantifierVisitor[list[str]]):
         return []
 
     def quantified(self, collection: str, every: bool, inner: Condition) -> list[str]:
-        if self.scope != "household":
-            return [f"a quantifier over {collection} applies to households only"]
-        return []
+        if self.scope == "household":
+            return []
+        if self.scope == "site" and collection == ENTITIES and ENTITIES in self.kb.models.site.model_fields:
+            return []  # a site's records, of the kinds declared `within: site`
+        return [f"a quantifier over {collection} applies to households, and over entities to sites once a record "
+                "kind is declared `within: site`"]
 
     def concept(self, c: ConceptIs) -> list[str]:
         found = self.kb.concepts.get(c.concept)

@@ -213,7 +213,8 @@ def explain_text(x: Explanation) -> str:
     for t in x.member_tests:
         lines.append(f"  {t.test}:")
         lines += [f"    uses {c.name} [{c.document} {c.clause_number}] 「{c.quote}」" for c in t.concepts]
-        lines += [f"    member {r.member}{' ' + r.name if r.name else ''}: {word[r.value]}" for r in t.members]
+        item = "member" if t.of == "members" else (t.kind_en or "entity")
+        lines += [f"    {item} {r.member}{' ' + r.name if r.name else ''}: {word[r.value]}" for r in t.members]
     if d.out_of_scope:
         s = d.out_of_scope
         lines.append(f"  out of scope: {s.document} covers only 「{s.quote}」 [{s.document} {s.clause_number}]; "
