@@ -7,14 +7,20 @@
 - argon2 runs in worker threads of its own, at most ``HASHING_AT_ONCE`` at a time (each takes 64 MiB and a core),
   at a low CPU priority (nice ``HASHING_NICE``, on Linux per thread): the event loop goes on answering first
   however many guessers hash at once, and forty logins at once cannot take gigabytes.
+- At most ``HASHING_QUEUE`` password checks wait for those threads (``houfu serve --login-queue``); one more is
+  answered 429 with ``Retry-After`` at once, without hashing (``Busy``), and logged: under a storm of guessers a
+  real user is told to try again in a second or two rather than waiting half a minute behind them, and an API
+  token (no hashing) or ``/healthz`` never waits at all.
 - An unknown name is verified against a dummy hash made once, so it costs what a known name costs.
 - Each failure, throttled try and lockout is written to the ``houfu.security`` log.
 - A script may send an API token (``Authorization: Bearer houfu_…``, made by ``houfu users token NAME``) instead
   of a password: it is looked up by its sha256, so it costs no hashing, and a lock does not stop it.
 
-The failure counts live in the service's memory (one process); a lock is also kept in the database
-(``users.locked_at``), so a restart does not lift it, and a lock lifted elsewhere (``houfu users unlock``, another
-process) is seen within ``REFRESH`` seconds.
+The failure counts and back-off of each key live in the service's memory; the counts of a real account are also
+kept in the database (``users.failures``, revision 0008), so a restart or a second worker process does not give a
+guesser a fresh start: the account locks after ``LOCK_AT`` failures in a row however many processes counted them.
+A lock is kept in the database (``users.locked_at``), so a restart does not lift it, and a lock lifted elsewhere
+(``houfu users unlock``, another process) is seen within ``REFRESH`` seconds.
 """
 
 from __future__ import annotations
@@ -36,8 +42,8 @@ import anyio
 
 from houfu.records.store import Users
 
-__all__ = ["FREE_FAILURES", "HASHING_AT_ONCE", "HASHING_NICE", "LOCK_AT", "MAX_WAIT", "REFRESH", "Authenticator", "Throttle",
-           "Throttled", "security_log"]
+__all__ = ["FREE_FAILURES", "HASHING_AT_ONCE", "HASHING_NICE", "HASHING_QUEUE", "LOCK_AT", "MAX_WAIT", "REFRESH",
+           "Authenticator", "Busy", "Throttle", "Throttled", "security_log"]
 
 #: The security log: failed logins, throttled tries, lockouts, refused forgeries and reads of personal records.
 security_log = logging.getLogger("houfu.security")
@@ -55,6 +61,9 @@ REFRESH = 5.0
 HASHING_NICE = 10
 #: argon2 checks running at once (each takes 64 MiB of memory and a core for about 50 ms).
 HASHING_AT_ONCE = 2
+#: Password checks that may wait for a hashing thread (``houfu serve --login-queue``); one more is answered 429 at
+#: once. Twice the threads: a real login waits at most about three checks' time (some 0.2 s on an idle machine).
+HASHING_QUEUE = 2 * HASHING_AT_ONCE
 
 
 class Throttled(Exception):
@@ -62,6 +71,14 @@ class Throttled(Exception):
 
     def __init__(self, retry_after: int, locked: bool):
         self.retry_after, self.locked = retry_after, locked
+
+
+class Busy(Throttled):
+    """Too many password checks are waiting already: try again in ``retry_after`` seconds (nothing was hashed and
+    nothing counts as a failure)."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after, False)
 
 
 @dataclass
@@ -114,13 +131,17 @@ class Throttle:
             if wait > 0:
                 raise Throttled(max(1, math.ceil(wait)), False)
 
-    def failed(self, name: str, addr: str) -> bool:
-        """Count a failure; True if it locked the account."""
+    def failed(self, name: str, addr: str, kept: int | None = None) -> bool:
+        """Count a failure (``kept``: the account's failures in a row as the database now counts them, this one
+        included, which a restart or another process did not forget); True if it locked the account."""
         with self.lock:
             now = self.clock()
             for key in (f"user:{name}", f"addr:{addr}"):
                 count = self.counts.setdefault(key, _Count())
                 count.failures, count.last = count.failures + 1, now
+            if kept is not None:
+                count = self.counts[f"user:{name}"]
+                count.failures = max(count.failures, kept)
             if self.counts[f"user:{name}"].failures >= LOCK_AT and name not in self.locked:
                 self.locked.add(name)
                 return True
@@ -144,11 +165,12 @@ class Throttle:
 class Authenticator:
     """The one place a password is checked: throttled, off the event loop, and logged."""
 
-    def __init__(self, users: Users, throttle: Throttle | None = None, at_once: int = HASHING_AT_ONCE):
+    def __init__(self, users: Users, throttle: Throttle | None = None, at_once: int = HASHING_AT_ONCE,
+                 queue: int = HASHING_QUEUE):
         self.users = users
         self.throttle = throttle or Throttle(source=users.locked)
         self.throttle.reload()  # the locks kept before a restart
-        self.hashing = _LowPriorityThreads(at_once)
+        self.hashing = _LowPriorityThreads(at_once, queue)
 
     def unlock(self, name: str) -> bool:
         """Lift an account's lock, here and in the database; True if it was locked."""
@@ -174,9 +196,17 @@ class Authenticator:
             security_log.warning("login throttled user=%r addr=%s via=%s retry_after=%ss locked=%s",
                                  name, addr, via, exc.retry_after, exc.locked)
             raise
-        role: str | None = await asyncio.wrap_future(self.hashing.submit(self.users.check, name, password))
+        try:
+            checked = self.hashing.submit(self.users.verify, name, password)
+        except Busy as exc:
+            security_log.warning("login refused, %d password checks waiting already user=%r addr=%s via=%s "
+                                 "retry_after=%ss", self.hashing.bound, name, addr, via, exc.retry_after)
+            raise
+        verified: tuple[str | None, int] = await asyncio.wrap_future(checked)
+        role, before = verified
         if role is None:
-            locked = self.throttle.failed(name, addr)
+            kept = await anyio.to_thread.run_sync(self.users.failed, name)  # None: no such user
+            locked = self.throttle.failed(name, addr, kept)
             security_log.warning("login failed user=%r addr=%s via=%s", name, addr, via)
             if locked:
                 security_log.warning("account locked user=%r after %d failures in a row", name, LOCK_AT)
@@ -185,20 +215,26 @@ class Authenticator:
                         self.throttle.kept.add(name)
             return None
         self.throttle.succeeded(name, addr)
+        if before:
+            await anyio.to_thread.run_sync(self.users.succeeded, name)
         security_log.info("login user=%r addr=%s via=%s", name, addr, via)
         return role
 
 
 class _LowPriorityThreads:
     """``at_once`` daemon threads, started on first use, each at nice ``HASHING_NICE``: a call submitted here runs
-    on one of them. Daemon threads, so a stopping service does not first work through the hashes queued by
-    guessers; a call whose caller has gone (its future cancelled) is skipped."""
+    on one of them. At most ``bound`` calls wait for a thread; ``submit`` raises ``Busy`` beyond that, with a
+    ``Retry-After`` guessed from how long the last checks took. Daemon threads, so a stopping service does not
+    first work through the hashes queued by guessers; a call whose caller has gone (its future cancelled) is
+    skipped."""
 
-    def __init__(self, at_once: int):
-        self.at_once = at_once
+    def __init__(self, at_once: int, bound: int = HASHING_QUEUE):
+        self.at_once, self.bound = at_once, bound
         self.queue: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
         self.started = False
         self.lock = threading.Lock()
+        self.waiting = 0
+        self.took = 0.05  # seconds a check takes, a moving average (argon2 at houfu's parameters, idle)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         with self.lock:
@@ -206,6 +242,10 @@ class _LowPriorityThreads:
                 for i in range(self.at_once):
                     threading.Thread(target=self._work, name=f"houfu-argon2-{i}", daemon=True).start()
                 self.started = True
+            if self.waiting >= self.bound:
+                # The queue drains at_once checks per check's time: by then there is room again.
+                raise Busy(max(1, math.ceil(self.took * (self.waiting + 1) / self.at_once)))
+            self.waiting += 1
         future: Future[Any] = Future()
         self.queue.put((future, fn, args))
         return future
@@ -214,12 +254,17 @@ class _LowPriorityThreads:
         _lowest_priority()
         while True:
             future, fn, args = self.queue.get()
+            with self.lock:
+                self.waiting -= 1
             if not future.set_running_or_notify_cancel():
                 continue
+            start = time.monotonic()
             try:
                 future.set_result(fn(*args))
             except BaseException as exc:  # handed to the caller, as run_in_executor would
                 future.set_exception(exc)
+            with self.lock:
+                self.took = 0.8 * self.took + 0.2 * (time.monotonic() - start)
 
 
 def _lowest_priority() -> None:
