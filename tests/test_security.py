@@ -860,8 +860,9 @@ def _token_user(store: RecordStore) -> str:
 
 def test_a_full_hashing_queue_answers_429_with_retry_after_at_once_while_tokens_and_healthz_answer(app, store,
                                                                                                    caplog):
-    """The hashing threads busy and ``HASHING_QUEUE`` checks waiting: one more password login is refused 429 at
-    once, nothing hashed, and logged; a token and /healthz do not wait; the login form says so in its words."""
+    """The hashing threads busy, ``HASHING_QUEUE`` checks waiting and as many in the places kept for clean
+    addresses: one more password login is refused 429 at once, nothing hashed, and logged; a token and /healthz
+    do not wait; the login form says so in its words."""
     import requests
 
     from houfu.web.auth import HASHING_AT_ONCE, HASHING_QUEUE
@@ -871,16 +872,10 @@ def test_a_full_hashing_queue_answers_429_with_retry_after_at_once_while_tokens_
     release = threading.Event()
     with live_server(app) as base, caplog.at_level(logging.WARNING, logger="houfu.security"):
         # Fill the threads and the queue as slow logins would: each job holds its place until released.
-        held = []
+        held = [hashing.submit(release.wait, 30, clean=i >= HASHING_AT_ONCE + HASHING_QUEUE)
+                for i in range(HASHING_AT_ONCE + 2 * HASHING_QUEUE)]
         try:
-            for _ in range(HASHING_AT_ONCE):  # the threads, one job each
-                held.append(hashing.submit(release.wait, 30))
-                for _ in range(500):
-                    if hashing.waiting == 0:
-                        break
-                    time.sleep(0.01)
-            held += [hashing.submit(release.wait, 30) for _ in range(HASHING_QUEUE)]  # and the queue
-            assert hashing.waiting == HASHING_QUEUE
+            assert hashing.pending == HASHING_AT_ONCE + 2 * HASHING_QUEUE  # the threads busy, the queue full
             start = time.perf_counter()
             r = requests.get(f"{base}/v1/owners?q=x", headers=_basic("cw1", CW_PW), timeout=10)
             refused = time.perf_counter() - start
@@ -904,11 +899,36 @@ def test_a_full_hashing_queue_answers_429_with_retry_after_at_once_while_tokens_
             release.set()
         for job in held:
             job.result(timeout=10)
-        assert hashing.waiting == 0
+        for _ in range(100):
+            if hashing.pending == 0:
+                break
+            time.sleep(0.01)
+        assert hashing.pending == 0
         # Room again: the same login goes through, and the refusals were no failures.
         assert requests.get(f"{base}/v1/owners?q=x", headers=_basic("cw1", CW_PW), timeout=30).status_code == 200
     assert sum("password checks waiting already user='cw1'" in r.getMessage() for r in caplog.records) == 2
     assert not any("login failed user='cw1'" in r.getMessage() for r in caplog.records)
+
+
+def test_a_try_from_an_address_without_failures_goes_first_and_has_places_kept_for_it():
+    """Guessers fill the queue: a try from a clean address still gets in, ahead of them."""
+    from houfu.web.auth import Busy, _LowPriorityThreads
+
+    threads, order, release = _LowPriorityThreads(1, 2), [], threading.Event()
+    blocker = threads.submit(release.wait, 30)
+    while threads.pending != 1 or threads.queue.qsize():  # the one thread holds the blocker
+        time.sleep(0.01)
+    guesses = [threads.submit(order.append, f"guess{i}") for i in range(2)]
+    with pytest.raises(Busy) as busy:
+        threads.submit(order.append, "guess2")
+    assert busy.value.retry_after >= 1 and not busy.value.locked
+    clean = [threads.submit(order.append, f"clean{i}", clean=True) for i in range(2)]
+    with pytest.raises(Busy):
+        threads.submit(order.append, "clean2", clean=True)
+    release.set()
+    for job in [blocker, *guesses, *clean]:
+        job.result(timeout=10)
+    assert order == ["clean0", "clean1", "guess0", "guess1"]
 
 
 @pytest.mark.slow

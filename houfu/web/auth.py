@@ -8,9 +8,10 @@
   at a low CPU priority (nice ``HASHING_NICE``, on Linux per thread): the event loop goes on answering first
   however many guessers hash at once, and forty logins at once cannot take gigabytes.
 - At most ``HASHING_QUEUE`` password checks wait for those threads (``houfu serve --login-queue``); one more is
-  answered 429 with ``Retry-After`` at once, without hashing (``Busy``), and logged: under a storm of guessers a
-  real user is told to try again in a second or two rather than waiting half a minute behind them, and an API
-  token (no hashing) or ``/healthz`` never waits at all.
+  answered 429 with ``Retry-After`` at once, without hashing (``Busy``), and logged. As many places again are
+  kept for tries from an address with no failed login in a row, and those go first: guessers who keep the queue
+  full do not keep a real user out of it or behind them (a real login waited half a minute behind a hundred
+  guessing addresses). An API token (no hashing) or ``/healthz`` never waits at all.
 - An unknown name is verified against a dummy hash made once, so it costs what a known name costs.
 - Each failure, throttled try and lockout is written to the ``houfu.security`` log.
 - A script may send an API token (``Authorization: Bearer houfu_…``, made by ``houfu users token NAME``) instead
@@ -62,7 +63,8 @@ HASHING_NICE = 10
 #: argon2 checks running at once (each takes 64 MiB of memory and a core for about 50 ms).
 HASHING_AT_ONCE = 2
 #: Password checks that may wait for a hashing thread (``houfu serve --login-queue``); one more is answered 429 at
-#: once. Twice the threads: a real login waits at most about three checks' time (some 0.2 s on an idle machine).
+#: once. As many again are kept for tries from an address with no failures in a row, which go first. Twice the
+#: threads: a login waits at most about three checks' time (some 0.2 s on an idle machine).
 HASHING_QUEUE = 2 * HASHING_AT_ONCE
 
 
@@ -147,6 +149,12 @@ class Throttle:
                 return True
             return False
 
+    def clean(self, addr: str) -> bool:
+        """Whether no failed login in a row came from ``addr`` (its tries go first in the hashing queue)."""
+        with self.lock:
+            count = self.counts.get(f"addr:{addr}")
+            return count is None or count.failures == 0
+
     def succeeded(self, name: str, addr: str) -> None:
         with self.lock:
             self.counts.pop(f"user:{name}", None)
@@ -197,7 +205,7 @@ class Authenticator:
                                  name, addr, via, exc.retry_after, exc.locked)
             raise
         try:
-            checked = self.hashing.submit(self.users.verify, name, password)
+            checked = self.hashing.submit(self.users.verify, name, password, clean=self.throttle.clean(addr))
         except Busy as exc:
             security_log.warning("login refused, %d password checks waiting already user=%r addr=%s via=%s "
                                  "retry_after=%ss", self.hashing.bound, name, addr, via, exc.retry_after)
@@ -223,48 +231,54 @@ class Authenticator:
 
 class _LowPriorityThreads:
     """``at_once`` daemon threads, started on first use, each at nice ``HASHING_NICE``: a call submitted here runs
-    on one of them. At most ``bound`` calls wait for a thread; ``submit`` raises ``Busy`` beyond that, with a
-    ``Retry-After`` guessed from how long the last checks took. Daemon threads, so a stopping service does not
-    first work through the hashes queued by guessers; a call whose caller has gone (its future cancelled) is
-    skipped."""
+    on one of them. At most ``bound`` calls wait while the threads are busy (``pending`` counts those running and
+    those waiting); ``submit`` raises ``Busy`` beyond that, with a ``Retry-After`` guessed from how long the last
+    checks took. A ``clean`` call (from an address with no failed login in a row: a real user, most likely) may
+    take ``bound`` more places, kept for such calls, and goes before every other waiting call: guessers who keep
+    the queue full cannot keep a real user out of it. Daemon threads, so a stopping service does not first work
+    through the hashes queued by guessers; a call whose caller has gone (its future cancelled) is skipped."""
 
     def __init__(self, at_once: int, bound: int = HASHING_QUEUE):
         self.at_once, self.bound = at_once, bound
-        self.queue: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
+        self.queue: queue.PriorityQueue[tuple[int, int, Future[Any], Callable[..., Any], tuple[Any, ...]]] = \
+            queue.PriorityQueue()
         self.started = False
         self.lock = threading.Lock()
-        self.waiting = 0
+        self.pending = 0  # submitted and not yet done: running, or waiting for a thread
+        self.seq = 0  # first come, first served, among calls of one priority
         self.took = 0.05  # seconds a check takes, a moving average (argon2 at houfu's parameters, idle)
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def submit(self, fn: Callable[..., Any], *args: Any, clean: bool = False) -> Future[Any]:
         with self.lock:
             if not self.started:
                 for i in range(self.at_once):
                     threading.Thread(target=self._work, name=f"houfu-argon2-{i}", daemon=True).start()
                 self.started = True
-            if self.waiting >= self.bound:
+            if self.pending >= self.at_once + self.bound * (2 if clean else 1):
                 # The queue drains at_once checks per check's time: by then there is room again.
-                raise Busy(max(1, math.ceil(self.took * (self.waiting + 1) / self.at_once)))
-            self.waiting += 1
+                raise Busy(max(1, math.ceil(self.took * (self.pending - self.at_once + 1) / self.at_once)))
+            self.pending += 1
+            self.seq += 1
+            seq = self.seq
         future: Future[Any] = Future()
-        self.queue.put((future, fn, args))
+        self.queue.put((0 if clean else 1, seq, future, fn, args))
         return future
 
     def _work(self) -> None:
         _lowest_priority()
         while True:
-            future, fn, args = self.queue.get()
-            with self.lock:
-                self.waiting -= 1
-            if not future.set_running_or_notify_cancel():
-                continue
+            _, _, future, fn, args = self.queue.get()
             start = time.monotonic()
             try:
-                future.set_result(fn(*args))
-            except BaseException as exc:  # handed to the caller, as run_in_executor would
-                future.set_exception(exc)
-            with self.lock:
-                self.took = 0.8 * self.took + 0.2 * (time.monotonic() - start)
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(fn(*args))
+                    except BaseException as exc:  # handed to the caller, as run_in_executor would
+                        future.set_exception(exc)
+            finally:
+                with self.lock:
+                    self.pending -= 1
+                    self.took = 0.8 * self.took + 0.2 * (time.monotonic() - start)
 
 
 def _lowest_priority() -> None:
