@@ -495,7 +495,7 @@ def test_on_postgresql_the_services_role_keeps_reads_and_locks_but_may_not_erase
         # It counts failed logins in the store (0008) and sets the count back, and nothing else of a user.
         assert [Users(service).failed("cw1") for _ in range(3)] == [1, 2, 3] and Users(service).failed("no") is None
         Users(service).succeeded("cw1")
-        assert Users(service).verify("cw1", "wrong-password") == (None, 0)
+        assert Users(service).verify("cw1", "wrong-password") == (None, 0, False)
         for statement in ("DELETE FROM record_reads", "TRUNCATE record_reads",
                           "UPDATE record_reads SET user_name = 'nobody'", "UPDATE users SET role = 'supervisor'"):
             with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), service.engine.begin() as c:
@@ -931,6 +931,20 @@ def test_a_try_from_an_address_without_failures_goes_first_and_has_places_kept_f
     assert order == ["clean0", "clean1", "guess0", "guess1"]
 
 
+def test_an_address_is_clean_until_it_fails_or_tries_too_often_and_again_after_a_login_or_a_minute():
+    from houfu.web.auth import CLEAN_TRIES, CLEAN_WINDOW, Throttle
+
+    clock = Clock()
+    throttle = Throttle(clock=clock)
+    assert [throttle.tried("a") for _ in range(CLEAN_TRIES + 1)] == [True] * CLEAN_TRIES + [False]
+    throttle.succeeded("cw1", "a")
+    assert throttle.tried("a")
+    throttle.failed("cw1", "a")
+    assert not throttle.tried("a") and throttle.tried("b")  # one failure: no longer first
+    clock.now += CLEAN_WINDOW + 1
+    assert [throttle.tried("b") for _ in range(CLEAN_TRIES)] == [True] * CLEAN_TRIES
+
+
 @pytest.mark.slow
 def test_a_storm_of_slow_concurrent_logins_fills_the_queue_and_the_rest_get_429_at_once(store):
     """Forty logins at once against one hashing thread and a queue of one: most are refused 429 at once, the
@@ -991,6 +1005,8 @@ def test_failures_before_a_lock_outlive_a_restart_and_count_across_two_workers(s
         fail(one, 1)
         fail(two, 1)
     assert Users(store).locked() == {"cw1"}
+    # Each worker holds the lock, the one that did not make it too (read with the password's row).
+    assert fail(one, 1, password=CW_PW) == [429] and fail(two, 1, password=CW_PW) == [429]
     Users(store).unlock("cw1")
     # A right password sets the count back: LOCK_AT − 1 failures, the right one, a restart, one more: not locked.
     fail(new_app(), LOCK_AT - 1)

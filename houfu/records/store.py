@@ -1020,18 +1020,20 @@ class Users:
         """The user's role if the password is right, else None (the same answer for an unknown name)."""
         return self.verify(name, password)[0]
 
-    def verify(self, name: str, password: str) -> tuple[str | None, int]:
-        """``check``'s answer and the failed logins in a row kept for the user before this one (0 for no user)."""
+    def verify(self, name: str, password: str) -> tuple[str | None, int, bool]:
+        """``check``'s answer, the failed logins in a row kept for the user before this one (0 for no user), and
+        whether the account is locked in the database (by this process or another)."""
         from argon2.exceptions import VerificationError
 
         with self.engine.connect() as c:
             row = c.execute(sa.select(_USERS).where(_USERS.c.name == name[:100])).mappings().first()
         failures = int(row["failures"] or 0) if row else 0
+        locked = bool(row and row["locked_at"] is not None)
         try:
             self.hasher.verify(row["password_hash"] if row else self._dummy_hash(), password)
         except VerificationError:
-            return None, failures
-        return (str(row["role"]) if row and not row["disabled"] else None), failures
+            return None, failures, locked
+        return (str(row["role"]) if row and not row["disabled"] else None), failures, locked
 
 
 def _token_hash(token: str) -> str:

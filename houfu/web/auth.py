@@ -8,10 +8,12 @@
   at a low CPU priority (nice ``HASHING_NICE``, on Linux per thread): the event loop goes on answering first
   however many guessers hash at once, and forty logins at once cannot take gigabytes.
 - At most ``HASHING_QUEUE`` password checks wait for those threads (``houfu serve --login-queue``); one more is
-  answered 429 with ``Retry-After`` at once, without hashing (``Busy``), and logged. As many places again are
-  kept for tries from an address with no failed login in a row, and those go first: guessers who keep the queue
-  full do not keep a real user out of it or behind them (a real login waited half a minute behind a hundred
-  guessing addresses). An API token (no hashing) or ``/healthz`` never waits at all.
+  answered 429 with ``Retry-After`` without hashing (``Busy``), and logged. As many places again are kept for
+  tries from a clean address (no failed login in a row, at most ``CLEAN_TRIES`` tries a minute since its last
+  login), and those go first: guessers who keep the queue full do not keep a real user out of it or behind them
+  (a real login waited half a minute behind a hundred guessing addresses). A clean try is refused at once; any
+  other is held up to ``BUSY_HOLD`` first, so a refused guesser cannot spin. An API token (no hashing) or
+  ``/healthz`` never waits at all.
 - An unknown name is verified against a dummy hash made once, so it costs what a known name costs.
 - Each failure, throttled try and lockout is written to the ``houfu.security`` log.
 - A script may send an API token (``Authorization: Bearer houfu_…``, made by ``houfu users token NAME``) instead
@@ -43,7 +45,7 @@ import anyio
 
 from houfu.records.store import Users
 
-__all__ = ["FREE_FAILURES", "HASHING_AT_ONCE", "HASHING_NICE", "HASHING_QUEUE", "LOCK_AT", "MAX_WAIT", "REFRESH",
+__all__ = ["BUSY_HOLD", "CLEAN_TRIES", "CLEAN_WINDOW", "FREE_FAILURES", "HASHING_AT_ONCE", "HASHING_NICE", "HASHING_QUEUE", "LOCK_AT", "MAX_WAIT", "REFRESH",
            "Authenticator", "Busy", "Throttle", "Throttled", "security_log"]
 
 #: The security log: failed logins, throttled tries, lockouts, refused forgeries and reads of personal records.
@@ -83,10 +85,22 @@ class Busy(Throttled):
         super().__init__(retry_after, False)
 
 
+#: A client address is "clean" (its password tries go first in the hashing queue, and have places kept for them)
+#: while it has no failed login in a row and has made at most ``CLEAN_TRIES`` tries in ``CLEAN_WINDOW`` seconds
+#: since its last login: a guesser always refused for a full queue stops being clean too.
+CLEAN_TRIES = 3
+CLEAN_WINDOW = 60.0
+#: The longest a try refused for a full queue is held before its 429 when its address is not clean, in seconds: a
+#: guessing script refused at once would only loop faster and crowd the event loop. A clean try is answered at once.
+BUSY_HOLD = 1.0
+
+
 @dataclass
 class _Count:
     failures: int = 0
     last: float = 0.0
+    tries: int = 0  # password tries since ``since`` (per address)
+    since: float = -math.inf
 
 
 @dataclass
@@ -149,11 +163,15 @@ class Throttle:
                 return True
             return False
 
-    def clean(self, addr: str) -> bool:
-        """Whether no failed login in a row came from ``addr`` (its tries go first in the hashing queue)."""
+    def tried(self, addr: str) -> bool:
+        """Count a password try from ``addr``; True while the address is clean (``CLEAN_TRIES``)."""
         with self.lock:
-            count = self.counts.get(f"addr:{addr}")
-            return count is None or count.failures == 0
+            now = self.clock()
+            count = self.counts.setdefault(f"addr:{addr}", _Count())
+            if now - count.since > CLEAN_WINDOW:
+                count.tries, count.since = 0, now
+            count.tries += 1
+            return count.failures == 0 and count.tries <= CLEAN_TRIES
 
     def succeeded(self, name: str, addr: str) -> None:
         with self.lock:
@@ -204,14 +222,25 @@ class Authenticator:
             security_log.warning("login throttled user=%r addr=%s via=%s retry_after=%ss locked=%s",
                                  name, addr, via, exc.retry_after, exc.locked)
             raise
+        clean = self.throttle.tried(addr)
         try:
-            checked = self.hashing.submit(self.users.verify, name, password, clean=self.throttle.clean(addr))
+            checked = self.hashing.submit(self.users.verify, name, password, clean=clean)
         except Busy as exc:
             security_log.warning("login refused, %d password checks waiting already user=%r addr=%s via=%s "
-                                 "retry_after=%ss", self.hashing.bound, name, addr, via, exc.retry_after)
+                                 "retry_after=%ss clean=%s", self.hashing.bound, name, addr, via, exc.retry_after,
+                                 clean)
+            if not clean:
+                await anyio.sleep(min(float(exc.retry_after), BUSY_HOLD))
             raise
-        verified: tuple[str | None, int] = await asyncio.wrap_future(checked)
-        role, before = verified
+        verified: tuple[str | None, int, bool] = await asyncio.wrap_future(checked)
+        role, before, locked_there = verified
+        if locked_there:  # locked by another process (a second worker) since this one last read the locks
+            with self.throttle.lock:
+                self.throttle.locked.add(name)
+                self.throttle.kept.add(name)
+            security_log.warning("login throttled user=%r addr=%s via=%s locked=True (in the database)", name,
+                                 addr, via)
+            raise Throttled(MAX_WAIT, True)
         if role is None:
             kept = await anyio.to_thread.run_sync(self.users.failed, name)  # None: no such user
             locked = self.throttle.failed(name, addr, kept)
