@@ -902,8 +902,8 @@ def graph_render(ctx: click.Context, out: Path, department: str | None) -> None:
               help="The TLS proxy's address(es) whose X-Forwarded-For/-Proto are believed (default 127.0.0.1).")
 @click.option("--login-queue", type=click.IntRange(0, 10_000), default=None,
               help="Password checks that may wait for a hashing thread; one more login is answered 429 at once "
-                   "(default 4, twice the hashing threads). As many places again are kept for tries from "
-                   "addresses without failed logins, which go first.")
+                   "(default 4, twice the hashing threads). As many places again are kept for tries from clean "
+                   "addresses (no failed logins, few tries), which go first.")
 @store_options
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_allow_ips: str | None,
