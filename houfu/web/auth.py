@@ -9,9 +9,9 @@
   however many guessers hash at once, and forty logins at once cannot take gigabytes.
 - At most ``HASHING_QUEUE`` password checks wait for those threads (``houfu serve --login-queue``); one more is
   answered 429 with ``Retry-After`` without hashing (``Busy``), and logged. As many places again are kept for
-  tries from a clean address (no failed login in a row, at most ``CLEAN_TRIES`` tries a minute since its last
-  login), and those go first: guessers who keep the queue full do not keep a real user out of it or behind them
-  (a real login waited half a minute behind a hundred guessing addresses). A clean try is refused at once; any
+  tries from an address a user logged in from (the last ``KNOWN``) or a clean one (no failed login in a row, at
+  most ``CLEAN_TRIES`` tries a minute since its last login), and those go first, in that order: guessers who keep the queue full do not keep a real user out of it or behind them
+  (a real login waited half a minute behind a hundred guessing addresses). A known or clean try is refused at once; any
   other is held up to ``BUSY_HOLD`` first, so a refused guesser cannot spin. An API token (no hashing) or
   ``/healthz`` never waits at all.
 - An unknown name is verified against a dummy hash made once, so it costs what a known name costs.
@@ -45,8 +45,9 @@ import anyio
 
 from houfu.records.store import Users
 
-__all__ = ["BUSY_HOLD", "CLEAN_TRIES", "CLEAN_WINDOW", "FREE_FAILURES", "HASHING_AT_ONCE", "HASHING_NICE", "HASHING_QUEUE", "LOCK_AT", "MAX_WAIT", "REFRESH",
-           "Authenticator", "Busy", "Throttle", "Throttled", "security_log"]
+__all__ = ["BUSY_HOLD", "CLEAN_TRIES", "CLEAN_WINDOW", "FREE_FAILURES", "HASHING_AT_ONCE", "HASHING_NICE",
+           "HASHING_QUEUE", "KNOWN", "LOCK_AT", "MAX_WAIT", "REFRESH", "Authenticator", "Busy", "Throttle", "Throttled",
+           "security_log"]
 
 #: The security log: failed logins, throttled tries, lockouts, refused forgeries and reads of personal records.
 security_log = logging.getLogger("houfu.security")
@@ -90,6 +91,9 @@ class Busy(Throttled):
 #: since its last login: a guesser always refused for a full queue stops being clean too.
 CLEAN_TRIES = 3
 CLEAN_WINDOW = 60.0
+#: The addresses a user last logged in from that are remembered (in memory): their tries go before a clean
+#: address's, so guessers from fresh addresses do not keep an office's users out either.
+KNOWN = 10_000
 #: The longest a try refused for a full queue is held before its 429 when its address is not clean, in seconds: a
 #: guessing script refused at once would only loop faster and crowd the event loop. A clean try is answered at once.
 BUSY_HOLD = 1.0
@@ -116,6 +120,8 @@ class Throttle:
     source: Callable[[], set[str]] | None = None
     kept: set[str] = field(default_factory=set)
     read_at: float = -math.inf
+    #: The addresses users logged in from, the most recent ``KNOWN`` (in order, the newest last).
+    known: dict[str, None] = field(default_factory=dict)
 
     def reload(self) -> None:
         """Read the locks kept in the database: one lifted there is lifted here, one made there is made here."""
@@ -163,20 +169,27 @@ class Throttle:
                 return True
             return False
 
-    def tried(self, addr: str) -> bool:
-        """Count a password try from ``addr``; True while the address is clean (``CLEAN_TRIES``)."""
+    def tried(self, addr: str) -> int:
+        """Count a password try from ``addr``; its place in the hashing queue: 0 for an address a user logged in
+        from (``KNOWN``) with no failure since, 1 for a clean one (``CLEAN_TRIES``), 2 for any other."""
         with self.lock:
             now = self.clock()
             count = self.counts.setdefault(f"addr:{addr}", _Count())
             if now - count.since > CLEAN_WINDOW:
                 count.tries, count.since = 0, now
             count.tries += 1
-            return count.failures == 0 and count.tries <= CLEAN_TRIES
+            if count.failures:
+                return 2
+            return 0 if addr in self.known else 1 if count.tries <= CLEAN_TRIES else 2
 
     def succeeded(self, name: str, addr: str) -> None:
         with self.lock:
             self.counts.pop(f"user:{name}", None)
             self.counts.pop(f"addr:{addr}", None)
+            self.known.pop(addr, None)
+            self.known[addr] = None  # the newest last
+            while len(self.known) > KNOWN:
+                del self.known[next(iter(self.known))]
 
     def unlock(self, name: str) -> bool:
         """Lift an account's lock and forget its failures; True if it was locked."""
@@ -222,14 +235,14 @@ class Authenticator:
             security_log.warning("login throttled user=%r addr=%s via=%s retry_after=%ss locked=%s",
                                  name, addr, via, exc.retry_after, exc.locked)
             raise
-        clean = self.throttle.tried(addr)
+        place = self.throttle.tried(addr)
         try:
-            checked = self.hashing.submit(self.users.verify, name, password, clean=clean)
+            checked = self.hashing.submit(self.users.verify, name, password, place=place)
         except Busy as exc:
             security_log.warning("login refused, %d password checks waiting already user=%r addr=%s via=%s "
-                                 "retry_after=%ss clean=%s", self.hashing.bound, name, addr, via, exc.retry_after,
-                                 clean)
-            if not clean:
+                                 "retry_after=%ss place=%d", self.hashing.bound, name, addr, via, exc.retry_after,
+                                 place)
+            if place == 2:
                 await anyio.sleep(min(float(exc.retry_after), BUSY_HOLD))
             raise
         verified: tuple[str | None, int, bool] = await asyncio.wrap_future(checked)
@@ -262,9 +275,9 @@ class _LowPriorityThreads:
     """``at_once`` daemon threads, started on first use, each at nice ``HASHING_NICE``: a call submitted here runs
     on one of them. At most ``bound`` calls wait while the threads are busy (``pending`` counts those running and
     those waiting); ``submit`` raises ``Busy`` beyond that, with a ``Retry-After`` guessed from how long the last
-    checks took. A ``clean`` call (from an address with no failed login in a row: a real user, most likely) may
-    take ``bound`` more places, kept for such calls, and goes before every other waiting call: guessers who keep
-    the queue full cannot keep a real user out of it. Daemon threads, so a stopping service does not first work
+    checks took. Calls wait in order of their ``place`` (0: from an address a user logged in from, 1: from a clean
+    one, 2: any other; ``Throttle.tried``), first come first served within one; a call of place 0 or 1 may take
+    ``bound`` more places, kept for them: guessers who keep the queue full cannot keep a real user out of it. Daemon threads, so a stopping service does not first work
     through the hashes queued by guessers; a call whose caller has gone (its future cancelled) is skipped."""
 
     def __init__(self, at_once: int, bound: int = HASHING_QUEUE):
@@ -277,20 +290,20 @@ class _LowPriorityThreads:
         self.seq = 0  # first come, first served, among calls of one priority
         self.took = 0.05  # seconds a check takes, a moving average (argon2 at houfu's parameters, idle)
 
-    def submit(self, fn: Callable[..., Any], *args: Any, clean: bool = False) -> Future[Any]:
+    def submit(self, fn: Callable[..., Any], *args: Any, place: int = 2) -> Future[Any]:
         with self.lock:
             if not self.started:
                 for i in range(self.at_once):
                     threading.Thread(target=self._work, name=f"houfu-argon2-{i}", daemon=True).start()
                 self.started = True
-            if self.pending >= self.at_once + self.bound * (2 if clean else 1):
+            if self.pending >= self.at_once + self.bound * (2 if place < 2 else 1):
                 # The queue drains at_once checks per check's time: by then there is room again.
                 raise Busy(max(1, math.ceil(self.took * (self.pending - self.at_once + 1) / self.at_once)))
             self.pending += 1
             self.seq += 1
             seq = self.seq
         future: Future[Any] = Future()
-        self.queue.put((0 if clean else 1, seq, future, fn, args))
+        self.queue.put((place, seq, future, fn, args))
         return future
 
     def _work(self) -> None:
