@@ -872,10 +872,11 @@ def test_a_full_hashing_queue_answers_429_with_retry_after_at_once_while_tokens_
     release = threading.Event()
     with live_server(app) as base, caplog.at_level(logging.WARNING, logger="houfu.security"):
         # Fill the threads and the queue as slow logins would: each job holds its place until released.
-        held = [hashing.submit(release.wait, 30, place=0 if i >= HASHING_AT_ONCE + HASHING_QUEUE else 2)
-                for i in range(HASHING_AT_ONCE + 2 * HASHING_QUEUE)]
+        # Guessers' tries, clean addresses' in the places kept for them, and known addresses' in theirs.
+        places = [2] * (HASHING_AT_ONCE + HASHING_QUEUE) + [1] * HASHING_QUEUE + [0] * HASHING_QUEUE
+        held = [hashing.submit(release.wait, 30, place=place) for place in places]
         try:
-            assert hashing.pending == HASHING_AT_ONCE + 2 * HASHING_QUEUE  # the threads busy, the queue full
+            assert hashing.pending == HASHING_AT_ONCE + 3 * HASHING_QUEUE  # the threads busy, the queue full
             start = time.perf_counter()
             r = requests.get(f"{base}/v1/owners?q=x", headers=_basic("cw1", CW_PW), timeout=10)
             refused = time.perf_counter() - start
@@ -923,13 +924,16 @@ def test_a_try_from_a_known_or_clean_address_goes_first_and_has_places_kept_for_
     with pytest.raises(Busy) as busy:
         threads.submit(order.append, "guess2")
     assert busy.value.retry_after >= 1 and not busy.value.locked
-    clean = [threads.submit(order.append, "clean", place=1), threads.submit(order.append, "known", place=0)]
+    clean = [threads.submit(order.append, f"clean{i}", place=1) for i in range(2)]
     with pytest.raises(Busy):
         threads.submit(order.append, "clean2", place=1)
+    known = [threads.submit(order.append, f"known{i}", place=0) for i in range(2)]  # a room of their own
+    with pytest.raises(Busy):
+        threads.submit(order.append, "known2", place=0)
     release.set()
-    for job in [blocker, *guesses, *clean]:
+    for job in [blocker, *guesses, *clean, *known]:
         job.result(timeout=10)
-    assert order == ["known", "clean", "guess0", "guess1"]
+    assert order == ["known0", "known1", "clean0", "clean1", "guess0", "guess1"]
 
 
 def test_an_address_is_known_after_a_login_clean_until_it_fails_or_tries_too_often_and_again_after_a_minute():

@@ -9,8 +9,8 @@
   however many guessers hash at once, and forty logins at once cannot take gigabytes.
 - At most ``HASHING_QUEUE`` password checks wait for those threads (``houfu serve --login-queue``); one more is
   answered 429 with ``Retry-After`` without hashing (``Busy``), and logged. As many places again are kept for
-  tries from an address a user logged in from (the last ``KNOWN``) or a clean one (no failed login in a row, at
-  most ``CLEAN_TRIES`` tries a minute since its last login), and those go first, in that order: guessers who keep the queue full do not keep a real user out of it or behind them
+  tries from a clean address (no failed login in a row, at most ``CLEAN_TRIES`` tries a minute), and as many
+  again for an address a user logged in from (the last ``KNOWN``), and those go first, known before clean: guessers who keep the queue full do not keep a real user out of it or behind them
   (a real login waited half a minute behind a hundred guessing addresses). A known or clean try is refused at once; any
   other is held up to ``BUSY_HOLD`` first, so a refused guesser cannot spin. An API token (no hashing) or
   ``/healthz`` never waits at all.
@@ -276,8 +276,9 @@ class _LowPriorityThreads:
     on one of them. At most ``bound`` calls wait while the threads are busy (``pending`` counts those running and
     those waiting); ``submit`` raises ``Busy`` beyond that, with a ``Retry-After`` guessed from how long the last
     checks took. Calls wait in order of their ``place`` (0: from an address a user logged in from, 1: from a clean
-    one, 2: any other; ``Throttle.tried``), first come first served within one; a call of place 0 or 1 may take
-    ``bound`` more places, kept for them: guessers who keep the queue full cannot keep a real user out of it. Daemon threads, so a stopping service does not first work
+    one, 2: any other; ``Throttle.tried``), first come first served within one; a call of place 1 may take
+    ``bound`` more places than one of place 2, and one of place 0 ``bound`` more again: guessers who keep the
+    queue full cannot keep a real user out of it. Daemon threads, so a stopping service does not first work
     through the hashes queued by guessers; a call whose caller has gone (its future cancelled) is skipped."""
 
     def __init__(self, at_once: int, bound: int = HASHING_QUEUE):
@@ -296,7 +297,8 @@ class _LowPriorityThreads:
                 for i in range(self.at_once):
                     threading.Thread(target=self._work, name=f"houfu-argon2-{i}", daemon=True).start()
                 self.started = True
-            if self.pending >= self.at_once + self.bound * (2 if place < 2 else 1):
+            # Each place has ``bound`` more room than the one after it: guessers fill only their own.
+            if self.pending >= self.at_once + self.bound * (3 - min(max(place, 0), 2)):
                 # The queue drains at_once checks per check's time: by then there is room again.
                 raise Busy(max(1, math.ceil(self.took * (self.pending - self.at_once + 1) / self.at_once)))
             self.pending += 1
