@@ -937,7 +937,7 @@ def test_a_try_from_a_known_or_clean_address_goes_first_and_has_places_kept_for_
 
 
 def test_an_address_is_known_after_a_login_clean_until_it_fails_or_tries_too_often_and_again_after_a_minute():
-    from houfu.web.auth import CLEAN_TRIES, CLEAN_WINDOW, Throttle
+    from houfu.web.auth import CLEAN_REFUSALS, CLEAN_TRIES, CLEAN_WINDOW, Throttle
 
     clock = Clock()
     throttle = Throttle(clock=clock)
@@ -948,6 +948,13 @@ def test_an_address_is_known_after_a_login_clean_until_it_fails_or_tries_too_oft
     assert throttle.tried("a") == 2 and throttle.tried("b") == 1  # one failure: no longer first
     clock.now += CLEAN_WINDOW + 1
     assert [throttle.tried("b") for _ in range(CLEAN_TRIES)] == [1] * CLEAN_TRIES
+    # Tries refused for a full queue count apart: a person trying again stays clean, a looping guesser does not.
+    assert throttle.tried("c") == 1
+    for _ in range(CLEAN_REFUSALS):
+        throttle.refused("c")
+        assert throttle.tried("c") == 1
+    throttle.refused("c")
+    assert throttle.tried("c") == 2
 
 
 @pytest.mark.slow
@@ -995,8 +1002,10 @@ def test_failures_before_a_lock_outlive_a_restart_and_count_across_two_workers(s
                 got.append(c.get("/v1/owners?q=x", headers=_basic(name, password)).status_code)
         return got
 
-    def new_app():
-        return create_app(houfu.load(), houfu.evaluator(), store, dev=False, secret="security")
+    kb, evaluator = houfu.load(), houfu.evaluator()
+
+    def new_app():  # a new service (its memory empty) over the same database
+        return create_app(kb, evaluator, store, dev=False, secret="security")
 
     assert fail(new_app(), LOCK_AT - 1) == [401] * (LOCK_AT - 1)
     assert Users(store).locked() == set()

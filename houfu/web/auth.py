@@ -45,7 +45,7 @@ import anyio
 
 from houfu.records.store import Users
 
-__all__ = ["BUSY_HOLD", "CLEAN_TRIES", "CLEAN_WINDOW", "FREE_FAILURES", "HASHING_AT_ONCE", "HASHING_NICE",
+__all__ = ["BUSY_HOLD", "CLEAN_REFUSALS", "CLEAN_TRIES", "CLEAN_WINDOW", "FREE_FAILURES", "HASHING_AT_ONCE", "HASHING_NICE",
            "HASHING_QUEUE", "KNOWN", "LOCK_AT", "MAX_WAIT", "REFRESH", "Authenticator", "Busy", "Throttle", "Throttled",
            "security_log"]
 
@@ -87,10 +87,14 @@ class Busy(Throttled):
 
 
 #: A client address is "clean" (its password tries go first in the hashing queue, and have places kept for them)
-#: while it has no failed login in a row and has made at most ``CLEAN_TRIES`` tries in ``CLEAN_WINDOW`` seconds
-#: since its last login: a guesser always refused for a full queue stops being clean too.
+#: while it has no failed login in a row and has made at most ``CLEAN_TRIES`` tries (and ``CLEAN_REFUSALS`` tries
+#: refused for a full queue) in ``CLEAN_WINDOW`` seconds since its last login: a guesser always refused for a full
+#: queue stops being clean too.
 CLEAN_TRIES = 3
 CLEAN_WINDOW = 60.0
+#: Tries refused for a full queue within ``CLEAN_WINDOW`` after which an address is no longer clean (a guesser
+#: refused at once would otherwise stay clean; a person trying again every few seconds does).
+CLEAN_REFUSALS = 10
 #: The addresses a user last logged in from that are remembered (in memory): their tries go before a clean
 #: address's, so guessers from fresh addresses do not keep an office's users out either.
 KNOWN = 10_000
@@ -103,7 +107,8 @@ BUSY_HOLD = 1.0
 class _Count:
     failures: int = 0
     last: float = 0.0
-    tries: int = 0  # password tries since ``since`` (per address)
+    tries: int = 0  # password tries hashed since ``since`` (per address)
+    refused: int = 0  # and refused for a full queue
     since: float = -math.inf
 
 
@@ -176,11 +181,21 @@ class Throttle:
             now = self.clock()
             count = self.counts.setdefault(f"addr:{addr}", _Count())
             if now - count.since > CLEAN_WINDOW:
-                count.tries, count.since = 0, now
+                count.tries, count.refused, count.since = 0, 0, now
             count.tries += 1
             if count.failures:
                 return 2
-            return 0 if addr in self.known else 1 if count.tries <= CLEAN_TRIES else 2
+            if addr in self.known:
+                return 0
+            return 1 if count.tries <= CLEAN_TRIES and count.refused <= CLEAN_REFUSALS else 2
+
+    def refused(self, addr: str) -> None:
+        """A try from ``addr`` was refused for a full queue: it counts as a refusal (``CLEAN_REFUSALS``), not as a
+        try, so a real user who tries again during a burst of guessers is not taken for one."""
+        with self.lock:
+            count = self.counts.get(f"addr:{addr}")
+            if count is not None:
+                count.tries, count.refused = count.tries - 1, count.refused + 1
 
     def succeeded(self, name: str, addr: str) -> None:
         with self.lock:
@@ -239,6 +254,7 @@ class Authenticator:
         try:
             checked = self.hashing.submit(self.users.verify, name, password, place=place)
         except Busy as exc:
+            self.throttle.refused(addr)
             security_log.warning("login refused, %d password checks waiting already user=%r addr=%s via=%s "
                                  "retry_after=%ss place=%d", self.hashing.bound, name, addr, via, exc.retry_after,
                                  place)
