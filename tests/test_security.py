@@ -481,7 +481,7 @@ def test_on_postgresql_the_services_role_keeps_reads_and_locks_but_may_not_erase
 
     import sqlalchemy as sa
 
-    owner = RecordStore(postgres_url)  # migrates to 0006: the grants on record_reads and users.locked_at
+    owner = RecordStore(postgres_url)  # migrates: the grants on record_reads, users.locked_at and .failures
     Users(owner).add("cw1", CW_PW, "caseworker")
     login = f"houfu_app_{uuid.uuid4().hex[:8]}"
     with owner.engine.begin() as c:
@@ -492,6 +492,10 @@ def test_on_postgresql_the_services_role_keeps_reads_and_locks_but_may_not_erase
         service.add_reads("cw1", [("r1", "H1")], "api")
         assert [r.user for r in service.reads("H1")] == ["cw1"]
         assert Users(service).lock("cw1") and Users(service).locked() == {"cw1"} and Users(service).unlock("cw1")
+        # It counts failed logins in the store (0008) and sets the count back, and nothing else of a user.
+        assert [Users(service).failed("cw1") for _ in range(3)] == [1, 2, 3] and Users(service).failed("no") is None
+        Users(service).succeeded("cw1")
+        assert Users(service).verify("cw1", "wrong-password") == (None, 0, False)
         for statement in ("DELETE FROM record_reads", "TRUNCATE record_reads",
                           "UPDATE record_reads SET user_name = 'nobody'", "UPDATE users SET role = 'supervisor'"):
             with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), service.engine.begin() as c:
@@ -846,3 +850,288 @@ def test_a_request_head_dribbled_a_byte_at_a_time_is_cut_off_at_the_head_timeout
         with socket.create_connection(("127.0.0.1", port)) as s:  # a whole head in time is answered
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             assert s.recv(100).startswith(b"HTTP/1.1 200")
+
+
+# --- what kept issue 23 open: a bounded hashing queue, failures kept, a body timeout, ids, error pages --------
+
+def _token_user(store: RecordStore) -> str:
+    return Users(store).new_token("cw1")
+
+
+def test_a_full_hashing_queue_answers_429_with_retry_after_at_once_while_tokens_and_healthz_answer(app, store,
+                                                                                                   caplog):
+    """The hashing threads busy, ``HASHING_QUEUE`` checks waiting and as many in the places kept for clean
+    addresses: one more password login is refused 429 at once, nothing hashed, and logged; a token and /healthz
+    do not wait; the login form says so in its words."""
+    import requests
+
+    from houfu.web.auth import HASHING_AT_ONCE, HASHING_QUEUE
+
+    token = _token_user(store)
+    hashing = app.state.service.auth.hashing
+    release = threading.Event()
+    with live_server(app) as base, caplog.at_level(logging.WARNING, logger="houfu.security"):
+        # Fill the threads and the queue as slow logins would: each job holds its place until released.
+        # Guessers' tries, clean addresses' in the places kept for them, and known addresses' in theirs.
+        places = [2] * (HASHING_AT_ONCE + HASHING_QUEUE) + [1] * HASHING_QUEUE + [0] * HASHING_QUEUE
+        held = [hashing.submit(release.wait, 30, place=place) for place in places]
+        try:
+            assert hashing.pending == HASHING_AT_ONCE + 3 * HASHING_QUEUE  # the threads busy, the queue full
+            start = time.perf_counter()
+            r = requests.get(f"{base}/v1/owners?q=x", headers=_basic("cw1", CW_PW), timeout=10)
+            refused = time.perf_counter() - start
+            assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+            assert r.json()["field"] == "password" and "checked at once" in r.json()["error"]
+            # A script's token costs no hashing: it does not wait behind the queue, nor does the probe.
+            start = time.perf_counter()
+            assert requests.get(f"{base}/v1/owners?q=x", headers={"Authorization": f"Bearer {token}"},
+                                timeout=10).status_code == 200
+            assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
+            others = time.perf_counter() - start
+            assert refused < 5 and others < 5  # not behind the held jobs (they hold for 30 s)
+            # The login form says so in the page's words (over https: the session cookie is Secure).
+            with TestClient(app, base_url="https://testserver") as browser:
+                page = browser.get("/login?lang=en").text
+                csrf = page.split('name="csrf" value="')[1].split('"')[0]
+                r = browser.post("/login", data={"name": "cw1", "password": CW_PW, "csrf": csrf, "lang": "en"})
+            assert r.status_code == 429 and "Too many logins are being checked just now: try again in" in r.text
+            assert int(r.headers["Retry-After"]) >= 1
+        finally:
+            release.set()
+        for job in held:
+            job.result(timeout=10)
+        for _ in range(100):
+            if hashing.pending == 0:
+                break
+            time.sleep(0.01)
+        assert hashing.pending == 0
+        # Room again: the same login goes through, and the refusals were no failures.
+        assert requests.get(f"{base}/v1/owners?q=x", headers=_basic("cw1", CW_PW), timeout=30).status_code == 200
+    assert sum("password checks waiting already user='cw1'" in r.getMessage() for r in caplog.records) == 2
+    assert not any("login failed user='cw1'" in r.getMessage() for r in caplog.records)
+
+
+def test_a_try_from_a_known_or_clean_address_goes_first_and_has_places_kept_for_it():
+    """Guessers fill the queue: a try from an address a user logged in from, or a clean one, still gets in, ahead
+    of them (the known first)."""
+    from houfu.web.auth import Busy, _LowPriorityThreads
+
+    threads, order, release = _LowPriorityThreads(1, 2), [], threading.Event()
+    blocker = threads.submit(release.wait, 30)
+    while threads.pending != 1 or threads.queue.qsize():  # the one thread holds the blocker
+        time.sleep(0.01)
+    guesses = [threads.submit(order.append, f"guess{i}") for i in range(2)]
+    with pytest.raises(Busy) as busy:
+        threads.submit(order.append, "guess2")
+    assert busy.value.retry_after >= 1 and not busy.value.locked
+    clean = [threads.submit(order.append, f"clean{i}", place=1) for i in range(2)]
+    with pytest.raises(Busy):
+        threads.submit(order.append, "clean2", place=1)
+    known = [threads.submit(order.append, f"known{i}", place=0) for i in range(2)]  # a room of their own
+    with pytest.raises(Busy):
+        threads.submit(order.append, "known2", place=0)
+    release.set()
+    for job in [blocker, *guesses, *clean, *known]:
+        job.result(timeout=10)
+    assert order == ["known0", "known1", "clean0", "clean1", "guess0", "guess1"]
+
+
+def test_an_address_is_known_after_a_login_clean_until_it_fails_or_tries_too_often_and_again_after_a_minute():
+    from houfu.web.auth import CLEAN_REFUSALS, CLEAN_TRIES, CLEAN_WINDOW, Throttle
+
+    clock = Clock()
+    throttle = Throttle(clock=clock)
+    assert [throttle.tried("a") for _ in range(CLEAN_TRIES + 1)] == [1] * CLEAN_TRIES + [2]
+    throttle.succeeded("cw1", "a")  # a user logged in from it: known, first however often it tries
+    assert [throttle.tried("a") for _ in range(CLEAN_TRIES + 1)] == [0] * (CLEAN_TRIES + 1)
+    throttle.failed("cw1", "a")
+    assert throttle.tried("a") == 2 and throttle.tried("b") == 1  # one failure: no longer first
+    clock.now += CLEAN_WINDOW + 1
+    assert [throttle.tried("b") for _ in range(CLEAN_TRIES)] == [1] * CLEAN_TRIES
+    # Tries refused for a full queue count apart: a person trying again stays clean, a looping guesser does not.
+    assert throttle.tried("c") == 1
+    for _ in range(CLEAN_REFUSALS):
+        throttle.refused("c")
+        assert throttle.tried("c") == 1
+    throttle.refused("c")
+    assert throttle.tried("c") == 2
+
+
+@pytest.mark.slow
+def test_a_storm_of_slow_concurrent_logins_fills_the_queue_and_the_rest_get_429_at_once(store):
+    """Forty logins at once against one hashing thread and a queue of one: most are refused 429 at once, the
+    one hashing and the one waiting are answered, and /healthz stays quick (the quick sibling is above)."""
+    import requests
+
+    app = create_app(houfu.load(), houfu.evaluator(), store, dev=False, secret="security", login_queue=1)
+    app.state.service.auth.hashing.at_once = 1
+    statuses: list[int] = []
+    with live_server(app) as base:
+        barrier = threading.Barrier(40)
+
+        def login(i: int) -> None:
+            barrier.wait()
+            r = requests.get(f"{base}/v1/owners?q=x", headers=_basic(f"guess{i}", "wrong-password"), timeout=60)
+            statuses.append(r.status_code)
+
+        threads = [threading.Thread(target=login, args=(i,)) for i in range(40)]
+        for t in threads:
+            t.start()
+        took = []
+        for _ in range(10):
+            start = time.perf_counter()
+            assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
+            took.append(time.perf_counter() - start)
+        for t in threads:
+            t.join(timeout=60)
+    assert len(statuses) == 40 and statuses.count(429) >= 30 and statuses.count(401) >= 2
+    assert max(took) < 1.0
+
+
+def test_failures_before_a_lock_outlive_a_restart_and_count_across_two_workers(store):
+    """N−1 wrong passwords, a restart (a new app over the same database), one more: locked. Two apps over one
+    database (two worker processes) lock together; a right password sets the count back to 0."""
+    clock = Clock()
+
+    def fail(app, times: int, name: str = "cw1", password: str = "wrong-password") -> list[int]:
+        app.state.service.auth.throttle.clock = clock
+        got = []
+        with TestClient(app, base_url="https://testserver") as c:
+            for _ in range(times):
+                clock.now += 10_000  # past any back-off: only the lock can stop a try
+                got.append(c.get("/v1/owners?q=x", headers=_basic(name, password)).status_code)
+        return got
+
+    kb, evaluator = houfu.load(), houfu.evaluator()
+
+    def new_app():  # a new service (its memory empty) over the same database
+        return create_app(kb, evaluator, store, dev=False, secret="security")
+
+    assert fail(new_app(), LOCK_AT - 1) == [401] * (LOCK_AT - 1)
+    assert Users(store).locked() == set()
+    restarted = new_app()
+    assert fail(restarted, 2) == [401, 429]  # the 20th locked the account; the next is refused
+    assert Users(store).locked() == {"cw1"}
+    assert restarted.state.service.auth.unlock("cw1")
+    # Two workers at once, each counting half: the account locks all the same.
+    one, two = new_app(), new_app()
+    for _ in range(LOCK_AT // 2):
+        fail(one, 1)
+        fail(two, 1)
+    assert Users(store).locked() == {"cw1"}
+    # Each worker holds the lock, the one that did not make it too (read with the password's row).
+    assert fail(one, 1, password=CW_PW) == [429] and fail(two, 1, password=CW_PW) == [429]
+    Users(store).unlock("cw1")
+    # A right password sets the count back, in the store too.
+    assert fail(new_app(), 3) == [401] * 3 and Users(store).verify("cw1", "wrong-password")[1] == 3
+    assert fail(new_app(), 1, password=CW_PW) == [200]
+    assert Users(store).verify("cw1", "wrong-password")[1] == 0 and Users(store).locked() == set()
+
+
+def _slow_body(port: int, head: bytes, every: float, stop_after: float) -> tuple[float, bytes, bool]:
+    """Send ``head``, then a body a byte every ``every`` seconds; the seconds until the server answered or closed,
+    what it answered, and whether it closed the connection."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(head)
+        s.settimeout(every)
+        start, answer, closed = time.perf_counter(), b"", False
+        while time.perf_counter() - start < stop_after:
+            try:
+                s.sendall(b"a")
+                got = s.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                closed = True
+                break
+            if not got:
+                closed = True
+                break
+            answer += got
+        return time.perf_counter() - start, answer, closed
+
+
+def test_a_body_trickled_a_byte_at_a_time_is_answered_408_and_its_connection_closed(app):
+    from houfu.web.service import server_config
+
+    with live_server(app, lambda port: server_config(app, "127.0.0.1", port, body_timeout=1.0)) as base:
+        port = int(base.rsplit(":", 1)[1])
+        # The open login form reads its body: a trickled one is cut off at the body timeout.
+        head = (b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 5000\r\n\r\n")
+        took, answer, closed = _slow_body(port, head, 0.1, 8.0)
+        assert answer.startswith(b"HTTP/1.1 408") and b"the request body took too long" in answer, answer[:200]
+        assert closed and 0.9 < took < 4.0, took
+        # Refused before its body was read (a stranger's upload), then trickled on: closed at the timeout too,
+        # where the keep-alive timer, put off by every byte, never fired.
+        head = (b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 5000\r\n\r\n")
+        took, answer, closed = _slow_body(port, head, 0.1, 8.0)
+        assert answer.startswith(b"HTTP/1.1 401") and closed and took < 4.0, (took, answer[:100])
+        # A body sent whole is answered as ever.
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            body = b'{"id": 1}'
+            s.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            assert s.recv(100).startswith(b"HTTP/1.1 401")
+
+
+def test_household_ids_ending_in_diff_or_reads_reach_their_history_diff_and_reads(app, store):
+    from urllib.parse import quote
+
+    sup, _ = _logged_in(app, "sup", SUP_PW)
+    rids = {}
+    with TestClient(app, base_url="https://testserver") as c:
+        for hid in ("a/diff", "x/reads", "a", "x"):
+            rids[hid] = [c.post("/v1/check", json={**BODY, "id": hid, "enrolled_pension": flag},
+                                headers=_basic("sup", SUP_PW)).json()["record_id"] for flag in (False, True)]
+        # The API's reads: the id is everything between /v1/households/ and /reads.
+        for hid in ("x/reads", "x"):
+            sup.get(f"/records/{rids[hid][0]}")
+            got = c.get(f"/v1/households/{hid}/reads", headers=_basic("sup", SUP_PW)).json()
+            assert [r["record_id"] for r in got] == [rids[hid][0]] and got[0]["subject_id"] == hid
+    for hid in ("a/diff", "x/reads"):
+        other = hid.split("/")[0]
+        for url in (f"/households/{hid}/history?lang=en", f"/households/{quote(hid, safe='')}/history?lang=en"):
+            page = sup.get(url)
+            assert page.status_code == 200 and all(r[:12] in page.text for r in rids[hid]), url
+            assert not any(r[:12] in page.text for r in rids[other])  # not "a"'s or "x"'s
+        # The links on the history page lead to this household's diff and reads.
+        assert f"/households/{quote(hid)}/diff" in page.text and f"/households/{quote(hid)}/reads" in page.text
+        before, after = rids[hid]
+        diff = sup.get(f"/households/{hid}/diff?before={before}&after={after}&lang=en")
+        assert diff.status_code == 200 and 'class="new st-satisfied"' in diff.text
+        reads = sup.get(f"/households/{hid}/reads?lang=en")
+        assert reads.status_code == 200 and before[:12] in reads.text
+        # The home page's form and the record page's link go to the history.
+        found = sup.get(f"/households/?hid={quote(hid)}&lang=en")
+        assert found.url.path.endswith("/history") and after[:12] in found.text
+        assert f'href="/households/{quote(hid)}/history?lang=en"' in sup.get(f"/records/{after}?lang=en").text
+
+
+def test_a_pages_404_405_and_403_are_pages_in_its_language_and_the_api_keeps_json(app):
+    cw, _ = _logged_in(app, "cw1", CW_PW)
+    for lang, words in (("en", "There is no such page or record."), ("zh", "找不到这个页面或记录。")):
+        for url in (f"/nowhere?lang={lang}", f"/records/{'0' * 32}?lang={lang}",
+                    f"/households/H/diff?before=nothing1&after=nothing2&lang={lang}"):
+            r = cw.get(url)
+            assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), url
+            assert f'<html lang="{lang}">' in r.text and words in r.text and 'data-error="not_found"' in r.text
+    assert "找不到这个页面或记录。" in cw.get("/nowhere").text  # zh unless asked
+    r = cw.put("/login?lang=en")
+    assert r.status_code == 405 and "This address does not take this kind of request." in r.text
+    assert "GET" in r.headers["allow"]
+    r = cw.get("/sites?lang=en")
+    assert r.status_code == 403 and "Only a supervisor may see this page." in r.text
+    assert "只有主管可以查看这一页。" in cw.get("/sites").text
+    # A stranger is sent to the login page in the page's language.
+    with TestClient(app, base_url="https://testserver") as stranger:
+        r = stranger.get("/search?lang=en", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/login?next=/search&lang=en"
+        # The API answers JSON, as before.
+        r = stranger.get("/v1/nowhere")
+        assert r.status_code == 404 and r.json() == {"error": "Not Found", "field": "-", "status": 404}
+        r = stranger.get("/v1/check")
+        assert r.status_code == 405 and r.json()["status"] == 405 and "POST" in r.headers["allow"]
+        r = stranger.get("/v1/records/x")
+        assert r.status_code == 401 and r.json()["error"] == "log in first"

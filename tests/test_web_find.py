@@ -71,7 +71,7 @@ def test_an_id_typed_another_way_opens_the_households_history(world):
     app, _, _ = world
     c = _login(app, "wang")
     r = c.get("/households/ｄｎ－ｗ－００１ ", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/households/DN-W-001?lang=zh"
+    assert r.status_code == 303 and r.headers["location"] == "/households/DN-W-001/history?lang=zh"
     r = c.get("/households/?hid=钟建华", follow_redirects=True)  # the home page's form, with a member's name
     assert r.url.path == "/search" and "DN-W-001" in r.text
     r = c.get("/households/DN-S-003", follow_redirects=False)  # another team's: not said to exist

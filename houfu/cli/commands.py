@@ -902,10 +902,14 @@ def graph_render(ctx: click.Context, out: Path, department: str | None) -> None:
 @click.option("--dev", is_flag=True, help="Development mode: no login (every page says so); loopback only.")
 @click.option("--forwarded-allow-ips", default=None,
               help="The TLS proxy's address(es) whose X-Forwarded-For/-Proto are believed (default 127.0.0.1).")
+@click.option("--login-queue", type=click.IntRange(0, 10_000), default=None,
+              help="Password checks that may wait for a hashing thread; one more login is answered 429 at once "
+                   "(default 4, twice the hashing threads). As many places again are kept for tries from clean "
+                   "addresses (no failed logins, few tries), which go first.")
 @store_options
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_allow_ips: str | None,
-              data_dir: Path | None, database: str | None) -> None:
+              login_queue: int | None, data_dir: Path | None, database: str | None) -> None:
     """The JSON API (/v1/…, /openapi.json) and the caseworker's pages; every determination is recorded.
 
     Users log in (`houfu users add`); without users it starts only with --dev, which needs no login.
@@ -927,7 +931,8 @@ def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_all
                            "with --dev (no login, and every page says so)")
         click.echo(f"houfu serving on http://{host}:{port}/" + (" (development mode: no login)" if dev else ""),
                    err=True)
-        serve(_kb(ctx), _evaluator(ctx), store, host, port, dev, session_secret(data_dir), forwarded_allow_ips)
+        serve(_kb(ctx), _evaluator(ctx), store, host, port, dev, session_secret(data_dir), forwarded_allow_ips,
+              login_queue)
 
 
 def _loopback(host: str) -> bool:

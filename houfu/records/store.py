@@ -127,6 +127,7 @@ _USERS = sa.Table(
     sa.Column("token_hash", sa.String(64)),
     sa.Column("token_created_at", sa.DateTime(timezone=True)),
     sa.Column("locked_at", sa.DateTime(timezone=True)),
+    sa.Column("failures", sa.Integer),
 )
 ROLES = ("caseworker", "supervisor")
 
@@ -975,11 +976,27 @@ class Users:
                                   .values(locked_at=dt.datetime.now(dt.UTC))).rowcount)
 
     def unlock(self, name: str) -> bool:
-        """Lift an account's lock; True if it was locked."""
+        """Lift an account's lock and forget its failed logins; True if it was locked."""
         with self.engine.begin() as c:
+            c.execute(sa.update(_USERS).where(_USERS.c.name == name[:100], _USERS.c.failures > 0).values(failures=0))
             return bool(c.execute(sa.update(_USERS).where(_USERS.c.name == name[:100],
                                                           _USERS.c.locked_at.is_not(None))
                                   .values(locked_at=None)).rowcount)
+
+    def failed(self, name: str) -> int | None:
+        """Count a wrong password for ``name``: its failures in a row now, as kept in the store (so a restart or
+        another process goes on counting), or None if there is no such user (a guessed name is counted in the
+        service's memory only)."""
+        with self.engine.begin() as c:
+            if not c.execute(sa.update(_USERS).where(_USERS.c.name == name[:100])
+                             .values(failures=_USERS.c.failures + 1)).rowcount:
+                return None
+            return int(c.execute(sa.select(_USERS.c.failures).where(_USERS.c.name == name[:100])).scalar_one())
+
+    def succeeded(self, name: str) -> None:
+        """A right password: the failures in a row start again from 0."""
+        with self.engine.begin() as c:
+            c.execute(sa.update(_USERS).where(_USERS.c.name == name[:100], _USERS.c.failures > 0).values(failures=0))
 
     def locked(self) -> set[str]:
         """The accounts locked now."""
@@ -1001,15 +1018,22 @@ class Users:
 
     def check(self, name: str, password: str) -> str | None:
         """The user's role if the password is right, else None (the same answer for an unknown name)."""
+        return self.verify(name, password)[0]
+
+    def verify(self, name: str, password: str) -> tuple[str | None, int, bool]:
+        """``check``'s answer, the failed logins in a row kept for the user before this one (0 for no user), and
+        whether the account is locked in the database (by this process or another)."""
         from argon2.exceptions import VerificationError
 
         with self.engine.connect() as c:
             row = c.execute(sa.select(_USERS).where(_USERS.c.name == name[:100])).mappings().first()
+        failures = int(row["failures"] or 0) if row else 0
+        locked = bool(row and row["locked_at"] is not None)
         try:
             self.hasher.verify(row["password_hash"] if row else self._dummy_hash(), password)
         except VerificationError:
-            return None
-        return str(row["role"]) if row and not row["disabled"] else None
+            return None, failures, locked
+        return (str(row["role"]) if row and not row["disabled"] else None), failures, locked
 
 
 def _token_hash(token: str) -> str:

@@ -14,7 +14,7 @@ from houfu.kb.loader import KB
 from houfu.records.store import RecordStore, Users
 
 from . import errors
-from .auth import Authenticator
+from .auth import HASHING_QUEUE, Authenticator
 from .deps import MAX_BODY, MAX_UPLOAD, WORKLIST_UPLOAD, Pages, Service, basic_throttled, identify
 from .guard import Guarded, RequestGuard, guarded_routes
 from .headers import SecurityHeaders
@@ -24,15 +24,16 @@ __all__ = ["create_app"]
 
 
 def create_app(kb: KB, evaluator: Evaluator, store: RecordStore, dev: bool = False,
-               secret: str | None = None) -> FastAPI:
-    """The service over one knowledge base, evaluator and record store; ``dev``: nobody logs in."""
+               secret: str | None = None, login_queue: int = HASHING_QUEUE) -> FastAPI:
+    """The service over one knowledge base, evaluator and record store; ``dev``: nobody logs in; ``login_queue``:
+    the password checks that may wait for a hashing thread before a login is answered 429 (``houfu.web.auth``)."""
     app = FastAPI(title="houfu", version=kb.version, docs_url=None, redoc_url=None,
                   description="Post-relocation follow-up support (易地扶贫搬迁后续扶持): which measures apply to a "
                               "household or site, why, who owns them, and what is missing. Every determination is "
                               "kept as a decision record.")
     users = Users(store)
     app.state.service = Service(kb=kb, evaluator=evaluator, store=store, users=users,
-                                pages=Pages(kb.version, dev), dev=dev, auth=Authenticator(users))
+                                pages=Pages(kb.version, dev), dev=dev, auth=Authenticator(users, queue=login_queue))
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)

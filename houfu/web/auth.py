@@ -7,14 +7,23 @@
 - argon2 runs in worker threads of its own, at most ``HASHING_AT_ONCE`` at a time (each takes 64 MiB and a core),
   at a low CPU priority (nice ``HASHING_NICE``, on Linux per thread): the event loop goes on answering first
   however many guessers hash at once, and forty logins at once cannot take gigabytes.
+- At most ``HASHING_QUEUE`` password checks wait for those threads (``houfu serve --login-queue``); one more is
+  answered 429 with ``Retry-After`` without hashing (``Busy``), and logged. As many places again are kept for
+  tries from a clean address (no failed login in a row, at most ``CLEAN_TRIES`` tries a minute), and as many
+  again for an address a user logged in from (the last ``KNOWN``), and those go first, known before clean: guessers who keep the queue full do not keep a real user out of it or behind them
+  (a real login waited half a minute behind a hundred guessing addresses). A known or clean try is refused at once; any
+  other is held up to ``BUSY_HOLD`` first, so a refused guesser cannot spin. An API token (no hashing) or
+  ``/healthz`` never waits at all.
 - An unknown name is verified against a dummy hash made once, so it costs what a known name costs.
 - Each failure, throttled try and lockout is written to the ``houfu.security`` log.
 - A script may send an API token (``Authorization: Bearer houfu_…``, made by ``houfu users token NAME``) instead
   of a password: it is looked up by its sha256, so it costs no hashing, and a lock does not stop it.
 
-The failure counts live in the service's memory (one process); a lock is also kept in the database
-(``users.locked_at``), so a restart does not lift it, and a lock lifted elsewhere (``houfu users unlock``, another
-process) is seen within ``REFRESH`` seconds.
+The failure counts and back-off of each key live in the service's memory; the counts of a real account are also
+kept in the database (``users.failures``, revision 0008), so a restart or a second worker process does not give a
+guesser a fresh start: the account locks after ``LOCK_AT`` failures in a row however many processes counted them.
+A lock is kept in the database (``users.locked_at``), so a restart does not lift it, and a lock lifted elsewhere
+(``houfu users unlock``, another process) is seen within ``REFRESH`` seconds.
 """
 
 from __future__ import annotations
@@ -36,8 +45,9 @@ import anyio
 
 from houfu.records.store import Users
 
-__all__ = ["FREE_FAILURES", "HASHING_AT_ONCE", "HASHING_NICE", "LOCK_AT", "MAX_WAIT", "REFRESH", "Authenticator", "Throttle",
-           "Throttled", "security_log"]
+__all__ = ["BUSY_HOLD", "CLEAN_REFUSALS", "CLEAN_TRIES", "CLEAN_WINDOW", "FREE_FAILURES", "HASHING_AT_ONCE", "HASHING_NICE",
+           "HASHING_QUEUE", "KNOWN", "LOCK_AT", "MAX_WAIT", "REFRESH", "Authenticator", "Busy", "Throttle", "Throttled",
+           "security_log"]
 
 #: The security log: failed logins, throttled tries, lockouts, refused forgeries and reads of personal records.
 security_log = logging.getLogger("houfu.security")
@@ -55,6 +65,10 @@ REFRESH = 5.0
 HASHING_NICE = 10
 #: argon2 checks running at once (each takes 64 MiB of memory and a core for about 50 ms).
 HASHING_AT_ONCE = 2
+#: Password checks that may wait for a hashing thread (``houfu serve --login-queue``); one more is answered 429 at
+#: once. As many again are kept for tries from an address with no failures in a row, which go first. Twice the
+#: threads: a login waits at most about three checks' time (some 0.2 s on an idle machine).
+HASHING_QUEUE = 2 * HASHING_AT_ONCE
 
 
 class Throttled(Exception):
@@ -64,10 +78,38 @@ class Throttled(Exception):
         self.retry_after, self.locked = retry_after, locked
 
 
+class Busy(Throttled):
+    """Too many password checks are waiting already: try again in ``retry_after`` seconds (nothing was hashed and
+    nothing counts as a failure)."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after, False)
+
+
+#: A client address is "clean" (its password tries go first in the hashing queue, and have places kept for them)
+#: while it has no failed login in a row and has made at most ``CLEAN_TRIES`` tries (and ``CLEAN_REFUSALS`` tries
+#: refused for a full queue) in ``CLEAN_WINDOW`` seconds since its last login: a guesser always refused for a full
+#: queue stops being clean too.
+CLEAN_TRIES = 3
+CLEAN_WINDOW = 60.0
+#: Tries refused for a full queue within ``CLEAN_WINDOW`` after which an address is no longer clean (a guesser
+#: refused at once would otherwise stay clean; a person trying again every few seconds does).
+CLEAN_REFUSALS = 10
+#: The addresses a user last logged in from that are remembered (in memory): their tries go before a clean
+#: address's, so guessers from fresh addresses do not keep an office's users out either.
+KNOWN = 10_000
+#: The longest a try refused for a full queue is held before its 429 when its address is not clean, in seconds: a
+#: guessing script refused at once would only loop faster and crowd the event loop. A clean try is answered at once.
+BUSY_HOLD = 1.0
+
+
 @dataclass
 class _Count:
     failures: int = 0
     last: float = 0.0
+    tries: int = 0  # password tries hashed since ``since`` (per address)
+    refused: int = 0  # and refused for a full queue
+    since: float = -math.inf
 
 
 @dataclass
@@ -83,6 +125,8 @@ class Throttle:
     source: Callable[[], set[str]] | None = None
     kept: set[str] = field(default_factory=set)
     read_at: float = -math.inf
+    #: The addresses users logged in from, the most recent ``KNOWN`` (in order, the newest last).
+    known: dict[str, None] = field(default_factory=dict)
 
     def reload(self) -> None:
         """Read the locks kept in the database: one lifted there is lifted here, one made there is made here."""
@@ -114,22 +158,53 @@ class Throttle:
             if wait > 0:
                 raise Throttled(max(1, math.ceil(wait)), False)
 
-    def failed(self, name: str, addr: str) -> bool:
-        """Count a failure; True if it locked the account."""
+    def failed(self, name: str, addr: str, kept: int | None = None) -> bool:
+        """Count a failure (``kept``: the account's failures in a row as the database now counts them, this one
+        included, which a restart or another process did not forget); True if it locked the account."""
         with self.lock:
             now = self.clock()
             for key in (f"user:{name}", f"addr:{addr}"):
                 count = self.counts.setdefault(key, _Count())
                 count.failures, count.last = count.failures + 1, now
+            if kept is not None:
+                count = self.counts[f"user:{name}"]
+                count.failures = max(count.failures, kept)
             if self.counts[f"user:{name}"].failures >= LOCK_AT and name not in self.locked:
                 self.locked.add(name)
                 return True
             return False
 
+    def tried(self, addr: str) -> int:
+        """Count a password try from ``addr``; its place in the hashing queue: 0 for an address a user logged in
+        from (``KNOWN``) with no failure since, 1 for a clean one (``CLEAN_TRIES``), 2 for any other."""
+        with self.lock:
+            now = self.clock()
+            count = self.counts.setdefault(f"addr:{addr}", _Count())
+            if now - count.since > CLEAN_WINDOW:
+                count.tries, count.refused, count.since = 0, 0, now
+            count.tries += 1
+            if count.failures:
+                return 2
+            if addr in self.known:
+                return 0
+            return 1 if count.tries <= CLEAN_TRIES and count.refused <= CLEAN_REFUSALS else 2
+
+    def refused(self, addr: str) -> None:
+        """A try from ``addr`` was refused for a full queue: it counts as a refusal (``CLEAN_REFUSALS``), not as a
+        try, so a real user who tries again during a burst of guessers is not taken for one."""
+        with self.lock:
+            count = self.counts.get(f"addr:{addr}")
+            if count is not None:
+                count.tries, count.refused = count.tries - 1, count.refused + 1
+
     def succeeded(self, name: str, addr: str) -> None:
         with self.lock:
             self.counts.pop(f"user:{name}", None)
             self.counts.pop(f"addr:{addr}", None)
+            self.known.pop(addr, None)
+            self.known[addr] = None  # the newest last
+            while len(self.known) > KNOWN:
+                del self.known[next(iter(self.known))]
 
     def unlock(self, name: str) -> bool:
         """Lift an account's lock and forget its failures; True if it was locked."""
@@ -144,11 +219,12 @@ class Throttle:
 class Authenticator:
     """The one place a password is checked: throttled, off the event loop, and logged."""
 
-    def __init__(self, users: Users, throttle: Throttle | None = None, at_once: int = HASHING_AT_ONCE):
+    def __init__(self, users: Users, throttle: Throttle | None = None, at_once: int = HASHING_AT_ONCE,
+                 queue: int = HASHING_QUEUE):
         self.users = users
         self.throttle = throttle or Throttle(source=users.locked)
         self.throttle.reload()  # the locks kept before a restart
-        self.hashing = _LowPriorityThreads(at_once)
+        self.hashing = _LowPriorityThreads(at_once, queue)
 
     def unlock(self, name: str) -> bool:
         """Lift an account's lock, here and in the database; True if it was locked."""
@@ -174,9 +250,29 @@ class Authenticator:
             security_log.warning("login throttled user=%r addr=%s via=%s retry_after=%ss locked=%s",
                                  name, addr, via, exc.retry_after, exc.locked)
             raise
-        role: str | None = await asyncio.wrap_future(self.hashing.submit(self.users.check, name, password))
+        place = self.throttle.tried(addr)
+        try:
+            checked = self.hashing.submit(self.users.verify, name, password, place=place)
+        except Busy as exc:
+            self.throttle.refused(addr)
+            security_log.warning("login refused, %d password checks waiting already user=%r addr=%s via=%s "
+                                 "retry_after=%ss place=%d", self.hashing.bound, name, addr, via, exc.retry_after,
+                                 place)
+            if place == 2:
+                await anyio.sleep(min(float(exc.retry_after), BUSY_HOLD))
+            raise
+        verified: tuple[str | None, int, bool] = await asyncio.wrap_future(checked)
+        role, before, locked_there = verified
+        if locked_there:  # locked by another process (a second worker) since this one last read the locks
+            with self.throttle.lock:
+                self.throttle.locked.add(name)
+                self.throttle.kept.add(name)
+            security_log.warning("login throttled user=%r addr=%s via=%s locked=True (in the database)", name,
+                                 addr, via)
+            raise Throttled(MAX_WAIT, True)
         if role is None:
-            locked = self.throttle.failed(name, addr)
+            kept = await anyio.to_thread.run_sync(self.users.failed, name)  # None: no such user
+            locked = self.throttle.failed(name, addr, kept)
             security_log.warning("login failed user=%r addr=%s via=%s", name, addr, via)
             if locked:
                 security_log.warning("account locked user=%r after %d failures in a row", name, LOCK_AT)
@@ -185,41 +281,64 @@ class Authenticator:
                         self.throttle.kept.add(name)
             return None
         self.throttle.succeeded(name, addr)
+        if before:
+            await anyio.to_thread.run_sync(self.users.succeeded, name)
         security_log.info("login user=%r addr=%s via=%s", name, addr, via)
         return role
 
 
 class _LowPriorityThreads:
     """``at_once`` daemon threads, started on first use, each at nice ``HASHING_NICE``: a call submitted here runs
-    on one of them. Daemon threads, so a stopping service does not first work through the hashes queued by
-    guessers; a call whose caller has gone (its future cancelled) is skipped."""
+    on one of them. At most ``bound`` calls wait while the threads are busy (``pending`` counts those running and
+    those waiting); ``submit`` raises ``Busy`` beyond that, with a ``Retry-After`` guessed from how long the last
+    checks took. Calls wait in order of their ``place`` (0: from an address a user logged in from, 1: from a clean
+    one, 2: any other; ``Throttle.tried``), first come first served within one; a call of place 1 may take
+    ``bound`` more places than one of place 2, and one of place 0 ``bound`` more again: guessers who keep the
+    queue full cannot keep a real user out of it. Daemon threads, so a stopping service does not first work
+    through the hashes queued by guessers; a call whose caller has gone (its future cancelled) is skipped."""
 
-    def __init__(self, at_once: int):
-        self.at_once = at_once
-        self.queue: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
+    def __init__(self, at_once: int, bound: int = HASHING_QUEUE):
+        self.at_once, self.bound = at_once, bound
+        self.queue: queue.PriorityQueue[tuple[int, int, Future[Any], Callable[..., Any], tuple[Any, ...]]] = \
+            queue.PriorityQueue()
         self.started = False
         self.lock = threading.Lock()
+        self.pending = 0  # submitted and not yet done: running, or waiting for a thread
+        self.seq = 0  # first come, first served, among calls of one priority
+        self.took = 0.05  # seconds a check takes, a moving average (argon2 at houfu's parameters, idle)
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def submit(self, fn: Callable[..., Any], *args: Any, place: int = 2) -> Future[Any]:
         with self.lock:
             if not self.started:
                 for i in range(self.at_once):
                     threading.Thread(target=self._work, name=f"houfu-argon2-{i}", daemon=True).start()
                 self.started = True
+            # Each place has ``bound`` more room than the one after it: guessers fill only their own.
+            if self.pending >= self.at_once + self.bound * (3 - min(max(place, 0), 2)):
+                # The queue drains at_once checks per check's time: by then there is room again.
+                raise Busy(max(1, math.ceil(self.took * (self.pending - self.at_once + 1) / self.at_once)))
+            self.pending += 1
+            self.seq += 1
+            seq = self.seq
         future: Future[Any] = Future()
-        self.queue.put((future, fn, args))
+        self.queue.put((place, seq, future, fn, args))
         return future
 
     def _work(self) -> None:
         _lowest_priority()
         while True:
-            future, fn, args = self.queue.get()
-            if not future.set_running_or_notify_cancel():
-                continue
+            _, _, future, fn, args = self.queue.get()
+            start = time.monotonic()
             try:
-                future.set_result(fn(*args))
-            except BaseException as exc:  # handed to the caller, as run_in_executor would
-                future.set_exception(exc)
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(fn(*args))
+                    except BaseException as exc:  # handed to the caller, as run_in_executor would
+                        future.set_exception(exc)
+            finally:
+                with self.lock:
+                    self.pending -= 1
+                    self.took = 0.8 * self.took + 0.2 * (time.monotonic() - start)
 
 
 def _lowest_priority() -> None:

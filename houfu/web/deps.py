@@ -280,7 +280,7 @@ def require(role: str, *, page: bool) -> Callable[..., User]:
         if user is None:
             raise Denied(401, "log in first", page)
         if (ROLES.index(user.role) if user.role in ROLES else 0) < need:
-            raise Denied(403, f"only a {role} may see this", page)
+            raise Denied(403, f"only a {role} may see this", page, need=role)
         return user
 
     guard.__name__ = f"{role}_{'page' if page else 'api'}"
@@ -317,7 +317,7 @@ def csrf_token(request: Request) -> str:
 def csrf_checked(request: Request, service: ServiceDep, token: Annotated[str, Form(alias="csrf")] = "") -> None:
     """A form post carries the session's token (not in --dev mode), else 403."""
     if not service.dev and not secrets.compare_digest(token, str(request.session.get("csrf", ""))):
-        raise Denied(403, "the form has expired; reload the page and try again", True)
+        raise Denied(403, "the form has expired; reload the page and try again", True, kind="form")
 
 
 #: Declared after the user in a form post's signature, so a stranger is sent to log in before the token is read.

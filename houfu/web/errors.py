@@ -1,5 +1,6 @@
-"""How the service says no: every error as JSON naming the field, the message and the status; a page that needs a
-login sends the browser to it instead."""
+"""How the service says no: every error of the API as JSON naming the field, the message and the status; a page
+that needs a login sends the browser to it, and any other refusal or error of a page (404, 405, 403 …) is an HTML
+page in the page's language (``?lang=``, else zh), its words in ``templates/service_error.html.j2``."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .auth import Throttled
+from .auth import Busy, Throttled
 
-__all__ = ["CHALLENGE", "BadRequest", "Denied", "Redirect", "denied_response", "error", "install", "throttled_response"]
+__all__ = ["CHALLENGE", "JSON_PATHS", "BadRequest", "Denied", "Redirect", "denied_response", "error", "install",
+           "is_page", "page_error", "throttled_response"]
 
 
 #: The API's answer to a request without credentials (RFC 6750): a script sends its token (or HTTP Basic).
@@ -27,10 +29,12 @@ class BadRequest(Exception):
 
 
 class Denied(Exception):
-    """No login (401), the wrong role or a stale form (403); ``page``: answered for a browser, not a program."""
+    """No login (401), the wrong role or a stale form (403); ``page``: answered for a browser, not a program.
+    ``kind`` names the page's words (``service_error.html.j2``): ``role`` (``need``: the role the page asks for),
+    ``form`` (a stale CSRF token), ``state`` (a damaged form state)."""
 
-    def __init__(self, status: int, message: str, page: bool):
-        self.status, self.message, self.page = status, message, page
+    def __init__(self, status: int, message: str, page: bool, kind: str = "role", need: str = ""):
+        self.status, self.message, self.page, self.kind, self.need = status, message, page, kind, need
 
 
 class Redirect(Exception):
@@ -63,9 +67,36 @@ async def _bad_params(_: Request, exc: Exception) -> JSONResponse:
     return error(where, f"{where}: {first.get('msg')}", 422)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+#: The paths answered as JSON for programs (the API, its document, the health probe); every other path is a page.
+JSON_PATHS = ("/v1/", "/openapi.json", "/healthz")
+
+#: The page's words for an HTTP error, by status (``service_error.html.j2``); any other status has general words.
+_PAGE_KINDS = {404: "not_found", 405: "method", 413: "too_large"}
+
+
+def is_page(request: Request) -> bool:
+    """Whether a request is for a page (answered in HTML), not the API."""
+    return not request.url.path.startswith(JSON_PATHS)
+
+
+def page_error(request: Request, status: int, kind: str, need: str = "",
+               headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A page's error as an HTML page in its language (``?lang=zh|en``, else zh)."""
+    lang = request.query_params.get("lang")
+    pages = request.app.state.service.pages  # houfu.web.deps.Pages (deps imports this module)
+    page: HTMLResponse = pages.render("service_error.html.j2", lang if lang in ("zh", "en") else "zh", request,
+                                      status=status, kind=kind, need=need)
+    page.status_code = status
+    page.headers.update(headers or {})
+    return page
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    return error("-", str(exc.detail), exc.status_code)
+    if is_page(request):
+        return page_error(request, exc.status_code, _PAGE_KINDS.get(exc.status_code, "other"),
+                          headers=dict(exc.headers or {}))
+    return error("-", str(exc.detail), exc.status_code, dict(exc.headers or {}))
 
 
 async def _internal(_: Request, exc: Exception) -> JSONResponse:  # never an HTML traceback
@@ -73,9 +104,14 @@ async def _internal(_: Request, exc: Exception) -> JSONResponse:  # never an HTM
 
 
 def throttled_response(exc: Throttled) -> JSONResponse:
-    """Too many failed logins: 429 with ``Retry-After`` (the login page says so in its own words)."""
-    message = "this account is locked after too many failed logins; a supervisor can lift the lock" \
-        if exc.locked else f"too many failed logins; try again in {exc.retry_after} s"
+    """Too many failed logins, or too many password checks waiting already (``Busy``): 429 with ``Retry-After``
+    (the login page says so in its own words)."""
+    if isinstance(exc, Busy):
+        message = f"too many logins are being checked at once; try again in {exc.retry_after} s"
+    elif exc.locked:
+        message = "this account is locked after too many failed logins; a supervisor can lift the lock"
+    else:
+        message = f"too many failed logins; try again in {exc.retry_after} s"
     return error("password", message, 429, {"Retry-After": str(exc.retry_after)})
 
 
@@ -87,10 +123,12 @@ async def _throttled(_: Request, exc: Exception) -> JSONResponse:
 def denied_response(request: Request, exc: Denied) -> Any:
     """How a refusal is answered: a stranger's page goes to the login, a page is told no in HTML, the API in
     JSON (401 with ``WWW-Authenticate: Bearer``)."""
-    if exc.page and exc.status == 401:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    if exc.page and exc.status == 401:  # the login page, in the page's language
+        lang = request.query_params.get("lang")
+        return RedirectResponse(f"/login?next={request.url.path}" + (f"&lang={lang}" if lang in ("zh", "en") else ""),
+                                status_code=303)
     if exc.page:
-        return HTMLResponse(f"<p>{exc.message}</p>", status_code=exc.status)
+        return page_error(request, exc.status, exc.kind, exc.need)
     # A Bearer challenge, never Basic: a browser answers a Basic challenge with its password prompt and then
     # sends the password it was given with every request for the rest of its session (issue 23, §3). Scripts
     # send their token or Basic credentials without being asked.

@@ -129,7 +129,7 @@ class RequestGuard:
             if user is None:
                 denied = Denied(401, "log in first", route.page)
             elif (ROLES.index(user.role) if user.role in ROLES else 0) < ROLES.index(route.role):
-                denied = Denied(403, f"only a {route.role} may see this", route.page)
+                denied = Denied(403, f"only a {route.role} may see this", route.page, need=route.role)
             if denied is not None:
                 await denied_response(request, denied)(scope, receive, send)
                 return

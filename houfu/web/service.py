@@ -25,17 +25,26 @@ from houfu.records.store import RecordStore
 
 from .app import create_app
 
-__all__ = ["HEAD_TIMEOUT", "create_app", "head_timeout_protocol", "serve", "server_config", "session_secret"]
+__all__ = ["BODY_STEP", "BODY_TIMEOUT", "HEAD_TIMEOUT", "create_app", "head_timeout_protocol", "serve",
+           "server_config", "session_secret"]
 
 
 #: The longest a client may take to send a request's head (line and headers), in seconds: a client that dribbles
 #: its headers a byte at a time (slowloris) is answered 408 and cut off, and cannot hold a connection for ever.
 HEAD_TIMEOUT = 10.0
 
+#: The longest a client may take to send each ``BODY_STEP`` bytes of a request's body (or the whole of a smaller
+#: one), in seconds: a body trickled a byte at a time is answered 408 and its connection closed. At least some
+#: 2 KB/s over any 64 KiB: a 200 MB upload may take as long as it needs at that rate.
+BODY_TIMEOUT = 30.0
+BODY_STEP = 64 * 1024
+
 
 def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int, dev: bool,
-          secret: str | None = None, forwarded_allow_ips: str | None = None) -> None:
-    """Run the service with uvicorn until interrupted (``server_config``); the security log goes to stderr."""
+          secret: str | None = None, forwarded_allow_ips: str | None = None,
+          login_queue: int | None = None) -> None:
+    """Run the service with uvicorn until interrupted (``server_config``); the security log goes to stderr.
+    ``login_queue``: the password checks that may wait for a hashing thread (``houfu.web.auth.HASHING_QUEUE``)."""
     import logging
 
     import uvicorn
@@ -45,14 +54,16 @@ def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         logging.getLogger("houfu.security").addHandler(handler)
-    uvicorn.Server(server_config(create_app(kb, evaluator, store, dev, secret), host, port,
-                                 forwarded_allow_ips)).run()
+    from .auth import HASHING_QUEUE
+
+    app = create_app(kb, evaluator, store, dev, secret, HASHING_QUEUE if login_queue is None else login_queue)
+    uvicorn.Server(server_config(app, host, port, forwarded_allow_ips)).run()
 
 
 def server_config(app: Any, host: str, port: int, forwarded_allow_ips: str | None = None,
-                  head_timeout: float = HEAD_TIMEOUT) -> Any:
+                  head_timeout: float = HEAD_TIMEOUT, body_timeout: float = BODY_TIMEOUT) -> Any:
     """uvicorn's configuration for the service: a request's head may be at most 16 KiB and must arrive within
-    ``head_timeout`` seconds, an idle connection is closed after 5 s, and at most 200 connections are served at
+    ``head_timeout`` seconds, each 64 KiB of its body within ``body_timeout``, an idle connection is closed after 5 s, and at most 200 connections are served at
     once (a slow or flooding client cannot hold them all), and a stopping service waits at most 10 s for the
     requests in hand; X-Forwarded-For/-Proto are believed only from
     ``forwarded_allow_ips`` (the TLS proxy), so the throttle sees the real client address."""
@@ -62,19 +73,30 @@ def server_config(app: Any, host: str, port: int, forwarded_allow_ips: str | Non
                           forwarded_allow_ips=forwarded_allow_ips, timeout_keep_alive=5,
                           h11_max_incomplete_event_size=16 * 1024, limit_concurrency=200,
                           timeout_graceful_shutdown=10,
-                          http=head_timeout_protocol(head_timeout))
+                          http=head_timeout_protocol(head_timeout, body_timeout))
 
 
-def head_timeout_protocol(seconds: float) -> type[Any]:
-    """uvicorn's HTTP/1.1 protocol (h11) with a deadline on each request's head. uvicorn bounds only the wait
-    between requests (``timeout_keep_alive``, and only until the first byte of the next one arrives), so a
-    client sending one header byte every few seconds held a connection for ever; here a timer starts when a
-    connection opens and when a response is done, and ends when the head is complete (h11 leaves IDLE)."""
+def head_timeout_protocol(seconds: float, body_seconds: float = BODY_TIMEOUT) -> type[Any]:
+    """uvicorn's HTTP/1.1 protocol (h11) with a deadline on each request's head and on its body. uvicorn bounds
+    only the wait between requests (``timeout_keep_alive``, and only until the first byte of the next one
+    arrives), so a client sending one header byte every few seconds held a connection for ever; here a timer
+    starts when a connection opens and when a response is done, and ends when the head is complete (h11 leaves
+    IDLE).
+
+    A body trickled a byte at a time held its worker as long: a second timer starts when the head is complete and
+    starts again each ``BODY_STEP`` bytes; if it runs out before the body is complete, the client is answered 408
+    (or, if the service has answered already, as after a refusal before reading, the connection is closed). The
+    time the service itself keeps the client waiting does not count: while uvicorn has stopped reading (the app
+    has not taken the body yet) or the client waits for ``100 Continue``, the timer starts again."""
     import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
+    from .auth import security_log
+
     class HeadTimeoutProtocol(H11Protocol):
         _head_timer: Any = None
+        _body_timer: Any = None
+        _body_seen = 0
 
         def _arm(self) -> None:
             self._disarm()
@@ -85,6 +107,16 @@ def head_timeout_protocol(seconds: float) -> type[Any]:
                 self._head_timer.cancel()
                 self._head_timer = None
 
+        def _arm_body(self) -> None:
+            self._disarm_body()
+            self._body_seen = 0
+            self._body_timer = self.loop.call_later(body_seconds, self._body_timed_out)
+
+        def _disarm_body(self) -> None:
+            if self._body_timer is not None:
+                self._body_timer.cancel()
+                self._body_timer = None
+
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._arm()
@@ -93,6 +125,14 @@ def head_timeout_protocol(seconds: float) -> type[Any]:
             super().data_received(data)
             if self.conn.their_state is not h11.IDLE:
                 self._disarm()  # the head is complete (or the connection is done with)
+            if self.conn.their_state is not h11.SEND_BODY:
+                self._disarm_body()  # no body, or all of it is here
+            elif self._body_timer is None:
+                self._arm_body()  # the head is complete: the body's clock starts
+            else:
+                self._body_seen += len(data)
+                if self._body_seen >= BODY_STEP:
+                    self._arm_body()  # another 64 KiB arrived in time
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
@@ -101,7 +141,24 @@ def head_timeout_protocol(seconds: float) -> type[Any]:
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
+            self._disarm_body()
             super().connection_lost(exc)
+
+        def _body_timed_out(self) -> None:
+            self._body_timer = None
+            if self.conn.their_state is not h11.SEND_BODY or self.transport.is_closing():
+                return
+            cycle = getattr(self, "cycle", None)
+            if self.flow.read_paused or (cycle is not None and cycle.waiting_for_100_continue):
+                self._arm_body()  # the service keeps the client waiting, not the other way round
+                return
+            client = self.client[0] if self.client else "-"
+            security_log.warning("request body too slow addr=%s: answered 408, connection closed", client)
+            if self.conn.our_state is h11.SEND_RESPONSE and (cycle is None or not cycle.response_started):
+                self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\n"
+                                     b"connection: close\r\ncontent-length: 33\r\n\r\n"
+                                     b"the request body took too long.\r\n")
+            self.transport.close()
 
         def _head_timed_out(self) -> None:
             self._head_timer = None

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from houfu.records.store import RecordError
 
-from ..auth import Throttled
+from ..auth import Busy, Throttled
 from ..deps import CsrfChecked, Lang, PagesDep, ServiceDep
 
 router = APIRouter(include_in_schema=False)
@@ -30,8 +30,9 @@ async def login(request: Request, _: CsrfChecked, service: ServiceDep, name: str
     try:
         role = await service.auth.check(name, password, request.client.host if request.client else "-", "form")
     except Throttled as exc:
-        page = service.pages.render("service_login.html.j2", lang, request, error="locked" if exc.locked else
-                                    "throttled", next=next, retry_after=exc.retry_after)
+        why = "busy" if isinstance(exc, Busy) else "locked" if exc.locked else "throttled"
+        page = service.pages.render("service_login.html.j2", lang, request, error=why, next=next,
+                                    retry_after=exc.retry_after)
         page.status_code = 429
         page.headers["Retry-After"] = str(exc.retry_after)
         return page

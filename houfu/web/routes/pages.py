@@ -201,7 +201,7 @@ def find_household(hid: str = "", lang: Lang = "zh") -> RedirectResponse:
     to come back here, for ever). The history page sends anything but a household's id on to the search."""
     if not hid.strip():
         return RedirectResponse(f"/?lang={lang}", status_code=303)
-    return RedirectResponse(f"/households/{quote(hid[:200], safe='')}?lang={lang}", status_code=303)
+    return RedirectResponse(f"/households/{quote(hid[:200], safe='')}/history?lang={lang}", status_code=303)
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -223,8 +223,11 @@ def search_page(request: Request, user: CaseworkerPage, service: ServiceDep, q: 
     return service.pages.render("service_search.html.j2", lang, request, q=q, hits=hits, candidates=candidates)
 
 
-# An id may hold a "/" (a county's own numbering, 定南/2023/0417): the routes of a household take the rest
-# of the path, the more particular ones (…/diff, …/reads) declared first.
+# An id may hold a "/" (a county's own numbering, 定南/2023/0417): the routes of a household take the rest of the
+# path, and each ends in its action (…/diff, …/reads, …/history), so the id is everything between /households/ and
+# the last segment (the path converter is greedy): an id that itself ends in "/diff" or "/reads" is reachable
+# (/households/a/diff/history is a/diff's history). The bare /households/{id} is kept for old links; it is the
+# history of any id that does not end in one of the actions.
 
 @router.get("/households/{household_id:path}/diff", response_class=HTMLResponse)
 def diff_page(request: Request, household_id: str, before: str, after: str, user: CaseworkerPage,
@@ -249,7 +252,8 @@ def reads_page(request: Request, household_id: str, user: SupervisorPage, servic
                                 reads=service.store.reads(household_id[:200]))
 
 
-@router.get("/households/{household_id:path}", response_class=HTMLResponse)
+@router.get("/households/{household_id:path}", response_class=HTMLResponse)  # registered second: a catch-all
+@router.get("/households/{household_id:path}/history", response_class=HTMLResponse)
 def history(request: Request, household_id: str, user: CaseworkerPage, service: ServiceDep,
             lang: Lang = "zh") -> Response:
     """A household's records, newest first. An id typed another way (case, spaces, full-width characters) goes to
@@ -259,7 +263,8 @@ def history(request: Request, household_id: str, user: CaseworkerPage, service: 
         hits = service.search(user, household_id[:100])
         same = [h for h in hits if "id" in h.matched and fold(h.subject_id) == fold(household_id)]
         if len(same) == 1:
-            return RedirectResponse(f"/households/{quote(same[0].subject_id, safe='')}?lang={lang}", status_code=303)
+            return RedirectResponse(f"/households/{quote(same[0].subject_id, safe='')}/history?lang={lang}",
+                                    status_code=303)
         if hits:
             return RedirectResponse(f"/search?q={quote(household_id[:100], safe='')}&lang={lang}", status_code=303)
     return service.pages.render("service_history.html.j2", lang, request, household_id=household_id,
@@ -286,7 +291,8 @@ async def interview(request: Request, user: CaseworkerPage, _: CsrfChecked, serv
         skipped: list[str] = [str(x) for x in json.loads(form.get("skipped", "[]"))]
         report = service.evaluator.determine(parse_record(raw, Household, "interview", kb), None)
     except (ValueError, TypeError, InputError, FieldError):
-        raise Denied(400, "the interview's state is damaged; start again from the home page", True) from None
+        raise Denied(400, "the interview's state is damaged; start again from the home page", True,
+                     kind="state") from None
     if "edit_fact" in form:
         raw, problems = change_answer(kb, raw, form["edit_fact"], form.get("edit_answer", ""))
         if not problems:
