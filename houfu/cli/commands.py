@@ -15,8 +15,7 @@ import click
 from pydantic import BaseModel
 
 from houfu.engine.evaluator import Evaluator, evaluator_for
-from houfu.engine.results import Report
-from houfu.engine.rete import EngineFailure
+from houfu.engine.results import EngineFailure, Report
 from houfu.kb import query
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError, KBError, load, load_default

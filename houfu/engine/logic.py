@@ -35,10 +35,11 @@ from houfu.kb.conditions import (
     visit,
 )
 
+from .closures import compiled
 from .program import Program
 
 __all__ = ["Facts", "Truth", "date_number", "describe", "evaluate_plain", "failed_tests", "full_years",
-           "missing_facts", "number_date", "resolve", "split_fact_path", "truth"]
+           "missing_facts", "number_date", "resolve", "split_fact_path", "truth", "truth_plain"]
 
 Truth = bool | None
 #: One entity's facts, flat with dotted names; ``members`` holds the members' facts (or is absent/None).
@@ -152,7 +153,16 @@ class _Truth(QuantifierVisitor[Truth]):
 
 
 def truth(program: Program, cond: Condition | None, facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
-    """Kleene truth of ``cond`` over one entity's facts; ``concepts`` holds its derived concepts."""
+    """Kleene truth of ``cond`` over one entity's facts; ``concepts`` holds its derived concepts.
+
+    Through the program's compiled closures (``engine.closures``): the explanations (missing facts, failed
+    tests, letters' members, consistency checks) ask this many times per record. ``truth_plain`` walks the tree,
+    as the reference evaluator does."""
+    return True if cond is None else compiled(program).truth(cond, facts, concepts)
+
+
+def truth_plain(program: Program, cond: Condition | None, facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+    """Kleene truth of ``cond``, by walking its tree (the reference evaluator's own)."""
     return True if cond is None else visit(cond, _Truth(program, facts, concepts))
 
 
@@ -161,7 +171,7 @@ def evaluate_plain(program: Program, facts: Facts) -> dict[str, Truth]:
     concepts: dict[str, Truth] = {}
     out: dict[str, Truth] = {}
     for t in program.targets:
-        value = truth(program, t.when, facts, concepts)
+        value = truth_plain(program, t.when, facts, concepts)
         if t.kind.value == "concept":
             concepts[t.name] = value
         out[t.key] = value
