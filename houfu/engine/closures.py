@@ -221,7 +221,11 @@ class Compiled:
             return 0 if self.closure(cond)(facts, concepts) is value else None
         if isinstance(cond, Not):
             return self._first(cond.not_, not value, facts, concepts)
-        children = cond.all if isinstance(cond, AllOf) else cond.any
+        if isinstance(cond, AllOf):
+            children = cond.all
+        else:
+            assert isinstance(cond, AnyOf)
+            children = cond.any
         side = 0 if value else 1
         if isinstance(cond, AllOf) == value:  # a product of the children's alternatives (all true / any false)
             index = 0
