@@ -899,9 +899,11 @@ def graph_render(ctx: click.Context, out: Path, department: str | None) -> None:
 @click.option("--dev", is_flag=True, help="Development mode: no login (every page says so); loopback only.")
 @click.option("--forwarded-allow-ips", default=None,
               help="The TLS proxy's address(es) whose X-Forwarded-For/-Proto are believed (default 127.0.0.1).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes on one socket (one per core): each decides and records on its own.")
 @store_options
 @click.pass_context
-def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_allow_ips: str | None,
+def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_allow_ips: str | None, workers: int,
               data_dir: Path | None, database: str | None) -> None:
     """The JSON API (/v1/…, /openapi.json) and the caseworker's pages; every determination is recorded.
 
@@ -911,6 +913,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_all
     Example:
       houfu users add zhang --role caseworker && houfu serve    # http://127.0.0.1:8000/
       houfu serve --dev --port 8080 --database postgresql://houfu@127.0.0.1/houfu
+      houfu serve --workers 2    # one process per core
     """
     from houfu.records.store import Users
     from houfu.web.service import serve, session_secret
@@ -924,7 +927,8 @@ def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_all
                            "with --dev (no login, and every page says so)")
         click.echo(f"houfu serving on http://{host}:{port}/" + (" (development mode: no login)" if dev else ""),
                    err=True)
-        serve(_kb(ctx), _evaluator(ctx), store, host, port, dev, session_secret(data_dir), forwarded_allow_ips)
+        serve(_kb(ctx), _evaluator(ctx), store, host, port, dev, session_secret(data_dir), forwarded_allow_ips,
+              workers, ctx.find_root().obj.get("policies"), data_dir)
 
 
 def _loopback(host: str) -> bool:

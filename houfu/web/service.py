@@ -16,6 +16,8 @@ this module runs it.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,8 @@ from houfu.records.store import RecordStore
 
 from .app import create_app
 
-__all__ = ["HEAD_TIMEOUT", "create_app", "head_timeout_protocol", "serve", "server_config", "session_secret"]
+__all__ = ["HEAD_TIMEOUT", "WORKER_SETTINGS", "create_app", "head_timeout_protocol", "serve", "server_config",
+           "session_secret", "worker_app"]
 
 
 #: The longest a client may take to send a request's head (line and headers), in seconds: a client that dribbles
@@ -33,36 +36,80 @@ __all__ = ["HEAD_TIMEOUT", "create_app", "head_timeout_protocol", "serve", "serv
 HEAD_TIMEOUT = 10.0
 
 
-def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int, dev: bool,
-          secret: str | None = None, forwarded_allow_ips: str | None = None) -> None:
-    """Run the service with uvicorn until interrupted (``server_config``); the security log goes to stderr."""
-    import logging
+#: The environment variable through which ``houfu serve --workers N`` tells each worker process what to serve
+#: (the policy folder, the records database, the data folder of the session key, dev mode): JSON, no secrets
+#: of its own (a database URL is as the command was given it).
+WORKER_SETTINGS = "HOUFU_SERVE_WORKER"
 
-    import uvicorn
+
+def _security_log() -> None:
+    import logging
 
     logging.getLogger("houfu.security").setLevel(logging.INFO)
     if not logging.getLogger("houfu.security").handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         logging.getLogger("houfu.security").addHandler(handler)
-    uvicorn.Server(server_config(create_app(kb, evaluator, store, dev, secret), host, port,
-                                 forwarded_allow_ips)).run()
+
+
+def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int, dev: bool,
+          secret: str | None = None, forwarded_allow_ips: str | None = None, workers: int = 1,
+          policies: Path | None = None, data_dir: Path | None = None) -> None:
+    """Run the service with uvicorn until interrupted (``server_config``); the security log goes to stderr.
+
+    With ``workers`` above 1, uvicorn starts that many processes on one socket, each building the service
+    itself (``worker_app``: the KB from its disk cache, its own evaluator and connection to the records store,
+    whose hash chain takes one writer at a time across processes); ``kb``, ``evaluator`` and ``store`` are then
+    only this process's, and the workers read ``policies``, ``store.url`` and ``data_dir`` (the session key)."""
+    import uvicorn
+
+    _security_log()
+    if workers <= 1:
+        uvicorn.Server(server_config(create_app(kb, evaluator, store, dev, secret), host, port,
+                                     forwarded_allow_ips)).run()
+        return
+    os.environ[WORKER_SETTINGS] = json.dumps({
+        "policies": str(policies) if policies else None, "database": store.url, "dev": dev,
+        "data_dir": str(data_dir) if data_dir else None})
+    store.close()  # each worker opens its own
+    config = server_config(f"{__name__}:worker_app", host, port, forwarded_allow_ips, workers=workers)
+    from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def worker_app() -> Any:
+    """The app of one worker process of ``houfu serve --workers N`` (a uvicorn factory), built from the settings
+    the command left in ``HOUFU_SERVE_WORKER``."""
+    from houfu.engine.evaluator import evaluator_for
+    from houfu.kb.loader import load, load_default
+
+    settings = json.loads(os.environ[WORKER_SETTINGS])
+    _security_log()
+    kb = load(settings["policies"]) if settings["policies"] else load_default()
+    data_dir = Path(settings["data_dir"]) if settings["data_dir"] else None
+    return create_app(kb, evaluator_for(kb), RecordStore(settings["database"]), settings["dev"],
+                      session_secret(data_dir))
 
 
 def server_config(app: Any, host: str, port: int, forwarded_allow_ips: str | None = None,
-                  head_timeout: float = HEAD_TIMEOUT) -> Any:
+                  head_timeout: float = HEAD_TIMEOUT, workers: int = 1) -> Any:
     """uvicorn's configuration for the service: a request's head may be at most 16 KiB and must arrive within
     ``head_timeout`` seconds, an idle connection is closed after 5 s, and at most 200 connections are served at
     once (a slow or flooding client cannot hold them all), and a stopping service waits at most 10 s for the
     requests in hand; X-Forwarded-For/-Proto are believed only from
-    ``forwarded_allow_ips`` (the TLS proxy), so the throttle sees the real client address."""
+    ``forwarded_allow_ips`` (the TLS proxy), so the throttle sees the real client address. With ``workers``
+    above 1, ``app`` is the import string of a factory (``worker_app``), and the protocol is named by its import
+    string too, since uvicorn sends the configuration to each worker process."""
     import uvicorn
 
+    many = workers > 1
     return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=True,
                           forwarded_allow_ips=forwarded_allow_ips, timeout_keep_alive=5,
                           h11_max_incomplete_event_size=16 * 1024, limit_concurrency=200,
-                          timeout_graceful_shutdown=10,
-                          http=head_timeout_protocol(head_timeout))
+                          timeout_graceful_shutdown=10, workers=workers, factory=many,
+                          http=f"{__name__}:HeadTimeoutProtocol" if many and head_timeout == HEAD_TIMEOUT
+                          else head_timeout_protocol(head_timeout))
 
 
 def head_timeout_protocol(seconds: float) -> type[Any]:
@@ -112,6 +159,15 @@ def head_timeout_protocol(seconds: float) -> type[Any]:
                 self.transport.close()
 
     return HeadTimeoutProtocol
+
+
+def __getattr__(name: str) -> Any:
+    """``HeadTimeoutProtocol``: the protocol with the default deadline, by import string for worker processes."""
+    if name == "HeadTimeoutProtocol":
+        protocol = head_timeout_protocol(HEAD_TIMEOUT)
+        globals()[name] = protocol
+        return protocol
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def session_secret(data_dir: Path | None) -> str:
