@@ -75,6 +75,7 @@ class Compiled:
         self._counts: dict[int, tuple[int, int]] = {}
         self._joins: dict[int, bool] = {}
         self._firings: dict[tuple[str, bool, int], Firing] = {}
+        self._described: dict[int, tuple[weakref.ref[Any], str]] = {}
         self._targets = [(t, self.closure(t.when) if t.when is not None else None) for t in program.targets]
 
     # --- closures ---------------------------------------------------------------------------------------
@@ -90,6 +91,19 @@ class Compiled:
             self._fns = {k: v for k, v in self._fns.items() if v[0]() is not None}
         self._fns[id(cond)] = (weakref.ref(cond), fn)
         return fn
+
+    def described(self, cond: Condition) -> str:
+        """``logic.describe`` of a node, made once (an explanation names the same tests for every record)."""
+        hit = self._described.get(id(cond))
+        if hit is not None and hit[0]() is cond:
+            return hit[1]
+        from .logic import describe
+
+        text = describe(self.program, cond)
+        if len(self._described) >= _MAX_KEPT:
+            self._described = {k: v for k, v in self._described.items() if v[0]() is not None}
+        self._described[id(cond)] = (weakref.ref(cond), text)
+        return text
 
     def truth(self, cond: Condition | None, facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
         return True if cond is None else self.closure(cond)(facts, concepts)

@@ -306,7 +306,7 @@ class _Failed(QuantifierVisitor[list[str]]):
         return visit(cond, self)
 
     def fact(self, c: Fact) -> list[str]:
-        return [f"{self.prefix}{describe(self.program, c)} (is {_show(self.facts.get(c.fact))})"]
+        return [f"{self.prefix}{compiled(self.program).described(c)} (is {_show(self.facts.get(c.fact))})"]
 
     def all_of(self, c: AllOf) -> list[str]:
         if isinstance(c, Gated) and truth(self.program, c.gate, self.facts, self.concepts) is False:
@@ -322,7 +322,7 @@ class _Failed(QuantifierVisitor[list[str]]):
         return _unique(x for sub in c.any for x in self(sub))
 
     def not_(self, c: Not) -> list[str]:
-        return [f"{self.prefix}not ({describe(self.program, c.not_)})"]
+        return [f"{self.prefix}not ({compiled(self.program).described(c.not_)})"]
 
     def quantified(self, collection: str, every: bool, inner: Condition) -> list[str]:
         items = self.facts.get(collection) or []

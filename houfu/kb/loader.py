@@ -11,7 +11,7 @@ import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -124,7 +124,7 @@ class DocumentKB:
     scraped_text: str
     calculators: tuple[DeclaredCalculator, ...] = ()
 
-    @property
+    @cached_property  # asked on every check (which documents decide); the KB never changes
     def draft(self) -> bool:
         """Still a draft of `houfu kb scaffold`: TODOs or unreviewed guesses left. A draft decides nothing."""
         return bool(self.doc.todo) or any(d.draft for d in self.doc.deadlines) or any(
