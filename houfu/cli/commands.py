@@ -306,7 +306,7 @@ def schema(ctx: click.Context, kind: str) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="List every case, not only the failures.")
 @click.pass_context
 def test_cmd(ctx: click.Context, path: Path | None, verbose: bool) -> None:
-    """Run the YAML rule cases on both evaluators (durable-rules and the reference).
+    """Run the YAML rule cases on every evaluator (durable-rules, the reference and the compiled closures).
 
     PATH is one case file or a folder; default: every document's tests/*.yaml.
 
