@@ -15,8 +15,7 @@ import click
 from pydantic import BaseModel
 
 from houfu.engine.evaluator import Evaluator, evaluator_for
-from houfu.engine.results import Report
-from houfu.engine.rete import EngineFailure
+from houfu.engine.results import EngineFailure, Report
 from houfu.kb import query
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import KB, FieldError, KBError, load, load_default
@@ -307,7 +306,7 @@ def schema(ctx: click.Context, kind: str) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="List every case, not only the failures.")
 @click.pass_context
 def test_cmd(ctx: click.Context, path: Path | None, verbose: bool) -> None:
-    """Run the YAML rule cases on both evaluators (durable-rules and the reference).
+    """Run the YAML rule cases on every evaluator (durable-rules, the reference and the compiled closures).
 
     PATH is one case file or a folder; default: every document's tests/*.yaml.
 
@@ -906,10 +905,12 @@ def graph_render(ctx: click.Context, out: Path, department: str | None) -> None:
               help="Password checks that may wait for a hashing thread; one more login is answered 429 at once "
                    "(default 4, twice the hashing threads). As many places again are kept for tries from clean "
                    "addresses (no failed logins, few tries), which go first.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes on one socket (one per core): each decides and records on its own.")
 @store_options
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_allow_ips: str | None,
-              login_queue: int | None, data_dir: Path | None, database: str | None) -> None:
+              login_queue: int | None, workers: int, data_dir: Path | None, database: str | None) -> None:
     """The JSON API (/v1/…, /openapi.json) and the caseworker's pages; every determination is recorded.
 
     Users log in (`houfu users add`); without users it starts only with --dev, which needs no login.
@@ -918,6 +919,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_all
     Example:
       houfu users add zhang --role caseworker && houfu serve    # http://127.0.0.1:8000/
       houfu serve --dev --port 8080 --database postgresql://houfu@127.0.0.1/houfu
+      houfu serve --workers 2    # one process per core
     """
     from houfu.records.store import Users
     from houfu.web.service import serve, session_secret
@@ -932,7 +934,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_all
         click.echo(f"houfu serving on http://{host}:{port}/" + (" (development mode: no login)" if dev else ""),
                    err=True)
         serve(_kb(ctx), _evaluator(ctx), store, host, port, dev, session_secret(data_dir), forwarded_allow_ips,
-              login_queue)
+              workers, ctx.find_root().obj.get("policies"), data_dir, login_queue)
 
 
 def _loopback(host: str) -> bool:

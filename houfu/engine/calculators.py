@@ -23,9 +23,10 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy only for the column forms: a single check never imports it (issue 25, a cold check)
+    pass
 
 from houfu.kb.conditions import Condition
 from houfu.kb.loader import KB, KBError
@@ -239,6 +240,8 @@ def _declared_scalar(d: DeclaredCalculator, unit: str) -> Compute:
 
 def _declared_columns(d: DeclaredCalculator, unit: str) -> ColumnCompute:
     def compute(inp: ColumnInput) -> list[ColumnAmount]:
+        import numpy as np
+
         caseload, p = inp.caseload, inp.params
         if d.per == "household":
             level, table, rows = "main", caseload.main, np.flatnonzero(inp.applies)

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from enum import Enum
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel
 
@@ -39,6 +39,7 @@ from houfu.kb.names import did_you_mean, suggest
 from houfu.kb.query import deadline_of, owners_of, resolve_jurisdiction, site_named
 
 from .calculators import Calculator, check_calculators, load_calculators
+from .closures import compiled
 from .logic import (
     Facts,
     Truth,
@@ -78,7 +79,9 @@ from .results import (
     TargetKind,
     UsedConcept,
 )
-from .rete import ReteEngine
+
+if TYPE_CHECKING:  # durable-rules only when asked for: the default engine is the closures (a cold check)
+    from .rete import ReteEngine
 
 __all__ = ["EngineKind", "Evaluator", "HOUFU_VERSION", "anniversary", "derive_facts", "documents_in_force",
            "evaluator_for", "flatten", "years_since"]
@@ -90,8 +93,14 @@ except PackageNotFoundError:  # pragma: no cover - running from a tree that was 
 
 
 class EngineKind(str, Enum):
-    rete = "rete"  # durable-rules, the default
-    plain = "plain"  # the reference evaluator
+    rete = "rete"  # durable-rules, the checked reference
+    plain = "plain"  # the reference evaluator, walking the condition tree
+    compiled = "compiled"  # the conditions as closures (engine.closures): the default, the fast single path
+
+
+#: What ``determine`` runs unless told otherwise: the closures, checked against durable-rules and the reference
+#: evaluator by tests/test_differential.py and every rule case (issue 25: a warm check in a millisecond).
+DEFAULT_ENGINE = EngineKind.compiled
 
 
 #: Decimal places kept for fractional numbers (yuan to the fen); both evaluators see the same value.
@@ -244,7 +253,7 @@ class Evaluator:
         key = (entity, tuple(sorted(documents)))
         with self._lock:
             if key not in self._programs:
-                self._programs[key] = build_program(self.kb, entity, key[1])
+                self._programs[key] = _cached_program(self.kb, entity, key[1])
             return self._programs[key]
 
     def _describe(self, program: Program, target: Target) -> str:
@@ -277,6 +286,8 @@ class Evaluator:
         return j
 
     def rete(self, program: Program) -> ReteEngine:
+        from .rete import ReteEngine
+
         key = (program.entity, program.documents)
         with self._lock:
             if key not in self._engines:
@@ -317,13 +328,16 @@ class Evaluator:
         return jurisdiction, self.program(entity, tuple(documents_in_force(self.kb, jurisdiction, as_of)))
 
     def _evaluate(self, program: Program, facts: Facts,
-                  engine: EngineKind) -> tuple[dict[str, Truth], list[Firing]]:
+                  engine: EngineKind | None) -> tuple[dict[str, Truth], list[Firing]]:
         if engine is EngineKind.rete:
             return self.rete(program).evaluate(facts)
-        return evaluate_plain(program, facts), []
+        if engine is EngineKind.plain:
+            return evaluate_plain(program, facts), []
+        return compiled(program).evaluate(facts)
 
     def determine(self, record: Household | Site, as_of: dt.date | None = None,
-                  engine: EngineKind = EngineKind.rete) -> Report:
+                  engine: EngineKind | None = None) -> Report:
+        """The record's report; ``engine`` None is the default (``DEFAULT_ENGINE``, the compiled closures)."""
         kb = self.kb
         as_of = as_of or dt.date.today()
         entity = "site" if isinstance(record, Site) else "household"
@@ -331,13 +345,14 @@ class Evaluator:
         facts, from_site = self.facts(record, as_of)
         results, trace = self._evaluate(program, facts, engine)
         concepts = {t.name: results[t.key] for t in program.concept_targets}
+        index = _trace_index(trace)
         entries = []
         for doc_id in program.documents:
             for clause in kb.documents[doc_id].clauses:
                 for m in clause.measures:
                     if _listed(m, entity):
                         entries.append(self._determination(program, m, doc_id, clause, facts, results,
-                                                           concepts, trace, as_of))
+                                                           concepts, index, as_of))
         warnings = self.consistency(program, entity, facts, as_of) + self._site_record_differs(record)
         return Report(
             entity=entity, id=record.id, jurisdiction=jurisdiction, as_of=as_of,
@@ -371,7 +386,7 @@ class Evaluator:
 
     def _determination(self, program: Program, m: Measure, doc_id: str, clause: Clause, facts: Facts,
                        results: Mapping[str, Truth], concepts: Mapping[str, Truth],
-                       trace: list[Firing], as_of: dt.date) -> Determination:
+                       trace: _TraceIndex, as_of: dt.date) -> Determination:
         kb = self.kb
         base = self._static(m, doc_id, clause)
         scope = kb.documents[doc_id].doc.scope
@@ -447,7 +462,10 @@ class Evaluator:
             if act:
                 for_members = _members_where(program, act_if, facts)
         used = self._used_concepts(program, target)
-        why = [f for f in trace if (f.name in used if f.kind is TargetKind.concept else f.name == m.id)]
+        # The firings of the concepts the rule uses and of the measure itself, in the trace's order.
+        concept_firings, measure_firings = trace
+        pairs = [p for name in used for p in concept_firings.get(name, ())] + measure_firings.get(m.id, [])
+        why = [f for _, f in sorted(pairs, key=lambda p: p[0])]
         return Determination(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
                              out_of_scope=scope_note, periods=periods, for_members=for_members, act=act,
                              not_yet_done=not_yet_done and status is Status.applies,
@@ -604,6 +622,19 @@ class Evaluator:
         return out
 
 
+_TraceIndex = tuple[dict[str, list[tuple[int, Firing]]], dict[str, list[tuple[int, Firing]]]]
+
+
+def _trace_index(trace: list[Firing]) -> _TraceIndex:
+    """A record's firings by name, concepts apart, with their places in the trace (built once per report, which
+    looks up every measure's)."""
+    concepts: dict[str, list[tuple[int, Firing]]] = {}
+    measures: dict[str, list[tuple[int, Firing]]] = {}
+    for i, f in enumerate(trace):
+        (concepts if f.kind is TargetKind.concept else measures).setdefault(f.name, []).append((i, f))
+    return concepts, measures
+
+
 def _concept_names(program: Program, cond: Condition | None) -> set[str]:
     out: set[str] = set()
     for node, _ in walk(cond):
@@ -678,6 +709,26 @@ def _choices(kb: KB, key: str, ann: Any) -> list[Choice]:
         return [Choice(code="true", zh="是", en="yes"), Choice(code="false", zh="否", en="no")]
     return []
 
+
+
+def _cached_program(kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
+    """The program, from the disk cache of a cached KB (``houfu.kb.cache``) when it was built there before: a cold
+    check then builds no condition model. Keyed by the KB's key and the source of the modules that build it."""
+    if not kb.cache_key:
+        return build_program(kb, entity, documents)
+    from pathlib import Path
+
+    from houfu.kb import cache
+
+    here = Path(__file__).parent
+    key = cache.derived_key(kb.cache_key, "program", entity, *documents,
+                            sources=tuple(here / f for f in ("program.py", "logic.py", "results.py")))
+    program = cache.read(key)
+    if isinstance(program, Program) and program.entity == entity and program.documents == documents:
+        return program
+    program = build_program(kb, entity, documents)
+    cache.write(key, program)
+    return program
 
 
 _EVALUATORS: dict[int, tuple[KB, Evaluator]] = {}

@@ -36,10 +36,11 @@ from houfu.kb.conditions import (
 )
 from houfu.kb.models import ENTITY_KIND
 
+from .closures import compiled
 from .program import Program
 
 __all__ = ["Facts", "Truth", "date_number", "describe", "evaluate_plain", "failed_tests", "full_years", "kind_tested",
-           "missing_facts", "number_date", "resolve", "split_fact_path", "truth"]
+           "missing_facts", "number_date", "resolve", "split_fact_path", "truth", "truth_plain"]
 
 Truth = bool | None
 #: One entity's facts, flat with dotted names; ``members`` holds the members' facts (or is absent/None).
@@ -153,7 +154,16 @@ class _Truth(QuantifierVisitor[Truth]):
 
 
 def truth(program: Program, cond: Condition | None, facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
-    """Kleene truth of ``cond`` over one entity's facts; ``concepts`` holds its derived concepts."""
+    """Kleene truth of ``cond`` over one entity's facts; ``concepts`` holds its derived concepts.
+
+    Through the program's compiled closures (``engine.closures``): the explanations (missing facts, failed
+    tests, letters' members, consistency checks) ask this many times per record. ``truth_plain`` walks the tree,
+    as the reference evaluator does."""
+    return True if cond is None else compiled(program).truth(cond, facts, concepts)
+
+
+def truth_plain(program: Program, cond: Condition | None, facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+    """Kleene truth of ``cond``, by walking its tree (the reference evaluator's own)."""
     return True if cond is None else visit(cond, _Truth(program, facts, concepts))
 
 
@@ -162,7 +172,7 @@ def evaluate_plain(program: Program, facts: Facts) -> dict[str, Truth]:
     concepts: dict[str, Truth] = {}
     out: dict[str, Truth] = {}
     for t in program.targets:
-        value = truth(program, t.when, facts, concepts)
+        value = truth_plain(program, t.when, facts, concepts)
         if t.kind.value == "concept":
             concepts[t.name] = value
         out[t.key] = value
@@ -308,7 +318,7 @@ class _Failed(QuantifierVisitor[list[str]]):
         return visit(cond, self)
 
     def fact(self, c: Fact) -> list[str]:
-        return [f"{self.prefix}{describe(self.program, c)} (is {_show(self.facts.get(c.fact))})"]
+        return [f"{self.prefix}{compiled(self.program).described(c)} (is {_show(self.facts.get(c.fact))})"]
 
     def all_of(self, c: AllOf) -> list[str]:
         if isinstance(c, Gated) and truth(self.program, c.gate, self.facts, self.concepts) is False:
@@ -324,7 +334,7 @@ class _Failed(QuantifierVisitor[list[str]]):
         return _unique(x for sub in c.any for x in self(sub))
 
     def not_(self, c: Not) -> list[str]:
-        return [f"{self.prefix}not ({describe(self.program, c.not_)})"]
+        return [f"{self.prefix}not ({compiled(self.program).described(c.not_)})"]
 
     def quantified(self, collection: str, every: bool, inner: Condition) -> list[str]:
         items = self.facts.get(collection) or []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from houfu.kb.conditions import (
     MEMBERS,
@@ -53,7 +54,7 @@ class Target:
     clause_number: str
     when: Condition | None
 
-    @property
+    @cached_property  # read many times per record
     def key(self) -> str:
         return f"{self.kind.value}:{self.name}"
 

@@ -20,14 +20,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from houfu.kb.models import HandlerBasis, Role
 
 __all__ = [
-    "Amount", "DocumentRef", "Determination", "Explanation", "Firing", "Gap", "MemberTest", "MemberTruth",
+    "Amount", "DocumentRef", "Determination", "EngineFailure", "Explanation", "Firing", "Gap", "MemberTest", "MemberTruth",
     "InputWarning", "Notice", "Owner", "ParameterValue", "PeriodCheck", "Question", "Report", "ScopeNote", "Status", "TargetKind",
     "UsedConcept",
 ]
 
 
+class EngineFailure(RuntimeError):
+    """An engine reported an error (durable-rules' C engine); the engine boundary turns it into this one type.
+    Here, not in ``engine.rete``, so catching it does not load durable-rules."""
+
+
 class _Result(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Status(str, Enum):

@@ -51,7 +51,7 @@ from houfu.kb.conditions import (
 
 from .logic import Facts, Truth, date_number, resolve
 from .program import Program, Target
-from .results import Firing, TargetKind
+from .results import EngineFailure, Firing, TargetKind
 
 __all__ = ["EngineFailure", "ProgramTooLarge", "ReteEngine"]
 
@@ -67,10 +67,6 @@ Quad = tuple[Pattern, Pattern, Pattern, Pattern]
 
 class ProgramTooLarge(ValueError):
     """A target needs more rules than one durable-rules ruleset can hold (error 303 above 64)."""
-
-
-class EngineFailure(RuntimeError):
-    """durable-rules reported an error; the engine boundary turns it into this one type."""
 
 
 @dataclass(frozen=True)

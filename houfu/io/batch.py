@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from houfu.engine.evaluator import EngineKind, Evaluator
-from houfu.engine.results import InputWarning, Report
-from houfu.engine.rete import EngineFailure
+from houfu.engine.results import EngineFailure, InputWarning, Report
 from houfu.io.inputs import InputError, parse_file
 from houfu.kb.facts import Household, Site
 from houfu.kb.loader import FieldError
@@ -41,7 +40,7 @@ class Batch:
 
 
 def determine_records(evaluator: Evaluator, records: Iterable[tuple[str, R]], as_of: dt.date | None,
-                      engine: EngineKind = EngineKind.rete) -> Iterator[tuple[R, Report | InputError]]:
+                      engine: EngineKind | None = None) -> Iterator[tuple[R, Report | InputError]]:
     """Each record with its report, or the error that names its bad field, in turn."""
     for where, record in records:
         try:
@@ -53,7 +52,7 @@ def determine_records(evaluator: Evaluator, records: Iterable[tuple[str, R]], as
 
 
 def determine_file(evaluator: Evaluator, path: str, model: type[R], as_of: dt.date | None = None,
-                   progress: Progress[R] | None = None, engine: EngineKind = EngineKind.rete,
+                   progress: Progress[R] | None = None, engine: EngineKind | None = None,
                    encoding: str | None = None) -> Batch:
     """Every record of a file decided; ``progress`` may wrap the parsed records (e.g. a progress bar)."""
     good, rejected, warnings, received, report_warnings = parse_file(path, model, evaluator.kb, encoding)

@@ -41,7 +41,7 @@ __all__ = [
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
 
 
 class ParamRef(_Strict):
@@ -248,8 +248,8 @@ class GatedOpen(AnyOf):
         return self.any[-1]
 
 
-for _cls in (AllOf, AnyOf, Not, AnyMember, AllMembers, AnyEntity, AllEntities, Gated, GatedOpen):
-    _cls.model_rebuild()
+# No model_rebuild() here: the forms are built on their first validation (defer_build), when ``Condition`` is
+# defined; a KB read from the cache (houfu.kb.cache) validates none of them.
 # A built gate validates where a condition is expected: as the all-of (any-of) it is.
 _TAGS[Gated] = "all"
 _TAGS[GatedOpen] = "any"

@@ -187,6 +187,14 @@ class RecordModels:
     #: An entity fact of one declared kind -> the kind (workshop_workers -> workshop).
     kind_of: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     _paths: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)
+    #: what the models were built from (``build_models``'s arguments): a pickled KB (``houfu.kb.cache``) carries
+    #: these and builds the models again, since a class made by ``create_model`` cannot be pickled
+    source: tuple[tuple[FactLabel, ...], tuple[FactGroup, ...], Mapping[str, RecordDecl]] = field(
+        default=((), (), MappingProxyType({})), repr=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        facts, groups, records = self.source
+        return build_models, (facts, groups, dict(records))
 
     def of(self, kind: str) -> type[BaseModel]:
         """The model of a household, member, entity or site."""
@@ -281,6 +289,7 @@ def _linked_check(records: Mapping[str, RecordDecl], within: str) -> Any:
 def build_models(facts: Iterable[FactLabel], groups: Iterable[FactGroup] = (),
                  records: Mapping[str, RecordDecl] | None = None) -> RecordModels:
     """The input models of a vocabulary.  Raises ``ValueError`` naming the fact it cannot place."""
+    facts, groups = tuple(facts), tuple(groups)
     fields: dict[RecordKind, dict[str, Any]] = {k: {} for k in _BASES}
     nested: dict[str, dict[str, Any]] = {}
     group_of = {g.id: g for g in groups}
@@ -333,7 +342,7 @@ def build_models(facts: Iterable[FactLabel], groups: Iterable[FactGroup] = (),
                         __validators__={"_linked": _linked_check(declared, "site")} if at_sites else None)
     return RecordModels(household=household, member=member, entity=entity, site=site,
                         periodic=MappingProxyType(periodic), records=declared,
-                        kind_of=MappingProxyType(kind_of))
+                        kind_of=MappingProxyType(kind_of), source=(facts, groups, declared))
 
 
 _NOT_FACTS = {"id", "name", "site", "members", "entities", "jurisdiction", "owners"}

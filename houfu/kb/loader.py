@@ -11,7 +11,7 @@ import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -124,7 +124,7 @@ class DocumentKB:
     scraped_text: str
     calculators: tuple[DeclaredCalculator, ...] = ()
 
-    @property
+    @cached_property  # asked on every check (which documents decide); the KB never changes
     def draft(self) -> bool:
         """Still a draft of `houfu kb scaffold`: TODOs or unreviewed guesses left. A draft decides nothing."""
         return bool(self.doc.todo) or any(d.draft for d in self.doc.deadlines) or any(
@@ -169,6 +169,8 @@ class KB:
     lists: tuple[ReportList, ...]
     #: words that name one thing (glossary.yaml ``synonyms``), for search and owners
     synonyms: tuple[SynonymGroup, ...] = ()
+    #: the key it is kept under on disk (``houfu.kb.cache``), for what is compiled from it (rule programs)
+    cache_key: str = ""
 
 
 def _read_yaml(path: Path) -> Any:
@@ -359,23 +361,44 @@ def _scope_concepts(documents: Mapping[str, DocumentKB], ix: _Index, facts: Mapp
         ix.concept_clause[name] = scope.clause
 
 
+def content_hash(folder: Path) -> str:
+    """The SHA-256 of every file under the policy folder (paths and bytes), in hex."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def kb_version(folder: Path) -> str:
     """A content hash of every file under the policy folder (paths and bytes), 12 hex digits.
 
     Reports carry it, so a stored answer can be tied to the exact rules that produced it.
     """
-    h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        h.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
-    return h.hexdigest()[:12]
+    return content_hash(folder)[:12]
 
 
 def load(folder: Path | str | None = None) -> KB:
-    """Load and parse every file; structural checks only (see ``kb.validate``)."""
+    """Load and parse every file; structural checks only (see ``kb.validate``).
+
+    What it builds is kept on disk per content of the folder (``houfu.kb.cache``): a second process reads the
+    pickle instead of the YAML, and an edited file, another houfu or a corrupt cache means loading again."""
+    from . import cache
+
     root = Path(folder) if folder else default_policies_dir()
     if not root.is_dir():
         raise KBError(root, "-", "policy folder not found")
+    digest = content_hash(root)
+    key = cache.cache_key(root, digest)
+    kb = cache.read(key)
+    if isinstance(kb, KB) and kb.folder == root and kb.version == digest[:12]:
+        return kb
+    kb = _load(root, digest[:12], key)
+    cache.write(key, kb)
+    return kb
+
+
+def _load(root: Path, version: str, key: str) -> KB:
     documents: dict[str, DocumentKB] = {}
     for sub in sorted(p for p in root.iterdir() if (p / "document.yaml").exists()):
         dkb = _load_document(sub)
@@ -389,7 +412,7 @@ def load(folder: Path | str | None = None) -> KB:
     ro = MappingProxyType
     return KB(
         folder=root,
-        version=kb_version(root),
+        version=version,
         documents=ro(documents),
         bodies=ro(_parse_list(Body, root / "bodies.yaml", "bodies")),
         jurisdictions=ro(_parse_list(Jurisdiction, root / "jurisdictions.yaml", "jurisdictions")),
@@ -410,6 +433,7 @@ def load(folder: Path | str | None = None) -> KB:
         registers=ro(load_registers(root, [d.folder for d in documents.values()])),
         lists=load_lists(root, columns),
         synonyms=load_synonyms(root / "glossary.yaml"),
+        cache_key=key,
     )
 
 

@@ -39,7 +39,8 @@ __all__ = [
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Built on first validation, not at import: a KB read from the cache (houfu.kb.cache) validates none of them.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class Force(str, Enum):

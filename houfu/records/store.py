@@ -456,6 +456,12 @@ class RecordStore:
         if url in ("sqlite://", "sqlite:///:memory:"):  # one database for every thread, not one each
             self.engine = sa.create_engine(url, future=True, poolclass=sa.pool.StaticPool,
                                            connect_args={"check_same_thread": False})
+        elif url.startswith("sqlite"):
+            # A file several processes may write at once (houfu serve --workers N): a writer waits up to 30 s
+            # for the lock instead of failing, and WAL lets readers go on while one writes (one fsync a commit).
+            self.engine = sa.create_engine(url, future=True, connect_args={"timeout": 30})
+            with self.engine.connect() as c:
+                c.exec_driver_sql("PRAGMA journal_mode=WAL")
         else:
             self.engine = sa.create_engine(url, future=True)
         _upgrade(self.engine)

@@ -16,6 +16,8 @@ this module runs it.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,8 @@ from houfu.records.store import RecordStore
 
 from .app import create_app
 
-__all__ = ["BODY_STEP", "BODY_TIMEOUT", "HEAD_TIMEOUT", "create_app", "head_timeout_protocol", "serve",
-           "server_config", "session_secret"]
+__all__ = ["BODY_STEP", "BODY_TIMEOUT", "HEAD_TIMEOUT", "WORKER_SETTINGS", "create_app", "head_timeout_protocol",
+           "serve", "server_config", "session_secret", "worker_app"]
 
 
 #: The longest a client may take to send a request's head (line and headers), in seconds: a client that dribbles
@@ -40,40 +42,85 @@ BODY_TIMEOUT = 30.0
 BODY_STEP = 64 * 1024
 
 
-def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int, dev: bool,
-          secret: str | None = None, forwarded_allow_ips: str | None = None,
-          login_queue: int | None = None) -> None:
-    """Run the service with uvicorn until interrupted (``server_config``); the security log goes to stderr.
-    ``login_queue``: the password checks that may wait for a hashing thread (``houfu.web.auth.HASHING_QUEUE``)."""
-    import logging
+#: The environment variable through which ``houfu serve --workers N`` tells each worker process what to serve
+#: (the policy folder, the records database, the data folder of the session key, dev mode, the login queue): JSON,
+#: no secrets of its own (a database URL is as the command was given it).
+WORKER_SETTINGS = "HOUFU_SERVE_WORKER"
 
-    import uvicorn
+
+def _security_log() -> None:
+    import logging
 
     logging.getLogger("houfu.security").setLevel(logging.INFO)
     if not logging.getLogger("houfu.security").handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         logging.getLogger("houfu.security").addHandler(handler)
+
+
+def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int, dev: bool,
+          secret: str | None = None, forwarded_allow_ips: str | None = None, workers: int = 1,
+          policies: Path | None = None, data_dir: Path | None = None, login_queue: int | None = None) -> None:
+    """Run the service with uvicorn until interrupted (``server_config``); the security log goes to stderr.
+    ``login_queue``: the password checks that may wait for a hashing thread (``houfu.web.auth.HASHING_QUEUE``).
+
+    With ``workers`` above 1, uvicorn starts that many processes on one socket, each building the service
+    itself (``worker_app``: the KB from its disk cache, its own evaluator and connection to the records store,
+    whose hash chain takes one writer at a time across processes); ``kb``, ``evaluator`` and ``store`` are then
+    only this process's, and the workers read ``policies``, ``store.url`` and ``data_dir`` (the session key)."""
+    import uvicorn
+
     from .auth import HASHING_QUEUE
 
-    app = create_app(kb, evaluator, store, dev, secret, HASHING_QUEUE if login_queue is None else login_queue)
-    uvicorn.Server(server_config(app, host, port, forwarded_allow_ips)).run()
+    queue = HASHING_QUEUE if login_queue is None else login_queue
+    _security_log()
+    if workers <= 1:
+        uvicorn.Server(server_config(create_app(kb, evaluator, store, dev, secret, queue), host, port,
+                                     forwarded_allow_ips)).run()
+        return
+    os.environ[WORKER_SETTINGS] = json.dumps({
+        "policies": str(policies) if policies else None, "database": store.url, "dev": dev,
+        "data_dir": str(data_dir) if data_dir else None, "login_queue": queue})
+    store.close()  # each worker opens its own
+    config = server_config(f"{__name__}:worker_app", host, port, forwarded_allow_ips, workers=workers)
+    from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def worker_app() -> Any:
+    """The app of one worker process of ``houfu serve --workers N`` (a uvicorn factory), built from the settings
+    the command left in ``HOUFU_SERVE_WORKER``."""
+    from houfu.engine.evaluator import evaluator_for
+    from houfu.kb.loader import load, load_default
+
+    settings = json.loads(os.environ[WORKER_SETTINGS])
+    _security_log()
+    kb = load(settings["policies"]) if settings["policies"] else load_default()
+    data_dir = Path(settings["data_dir"]) if settings["data_dir"] else None
+    return create_app(kb, evaluator_for(kb), RecordStore(settings["database"]), settings["dev"],
+                      session_secret(data_dir), settings["login_queue"])
 
 
 def server_config(app: Any, host: str, port: int, forwarded_allow_ips: str | None = None,
-                  head_timeout: float = HEAD_TIMEOUT, body_timeout: float = BODY_TIMEOUT) -> Any:
+                  head_timeout: float = HEAD_TIMEOUT, body_timeout: float = BODY_TIMEOUT, workers: int = 1) -> Any:
     """uvicorn's configuration for the service: a request's head may be at most 16 KiB and must arrive within
     ``head_timeout`` seconds, each 64 KiB of its body within ``body_timeout``, an idle connection is closed after 5 s, and at most 200 connections are served at
     once (a slow or flooding client cannot hold them all), and a stopping service waits at most 10 s for the
     requests in hand; X-Forwarded-For/-Proto are believed only from
-    ``forwarded_allow_ips`` (the TLS proxy), so the throttle sees the real client address."""
+    ``forwarded_allow_ips`` (the TLS proxy), so the throttle sees the real client address. With ``workers``
+    above 1, ``app`` is the import string of a factory (``worker_app``), and the protocol is named by its import
+    string too, since uvicorn sends the configuration to each worker process."""
     import uvicorn
 
+    many = workers > 1
     return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=True,
                           forwarded_allow_ips=forwarded_allow_ips, timeout_keep_alive=5,
                           h11_max_incomplete_event_size=16 * 1024, limit_concurrency=200,
-                          timeout_graceful_shutdown=10,
-                          http=head_timeout_protocol(head_timeout, body_timeout))
+                          timeout_graceful_shutdown=10, workers=workers, factory=many,
+                          http=f"{__name__}:HeadTimeoutProtocol"
+                          if many and head_timeout == HEAD_TIMEOUT and body_timeout == BODY_TIMEOUT
+                          else head_timeout_protocol(head_timeout, body_timeout))
 
 
 def head_timeout_protocol(seconds: float, body_seconds: float = BODY_TIMEOUT) -> type[Any]:
@@ -169,6 +216,15 @@ def head_timeout_protocol(seconds: float, body_seconds: float = BODY_TIMEOUT) ->
                 self.transport.close()
 
     return HeadTimeoutProtocol
+
+
+def __getattr__(name: str) -> Any:
+    """``HeadTimeoutProtocol``: the protocol with the default deadline, by import string for worker processes."""
+    if name == "HeadTimeoutProtocol":
+        protocol = head_timeout_protocol(HEAD_TIMEOUT)
+        globals()[name] = protocol
+        return protocol
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def session_secret(data_dir: Path | None) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from houfu.engine.calculators import (
     CalculatorInput,
     ColumnAmount,
@@ -59,6 +57,8 @@ def incubation_subsidy(inp: CalculatorInput) -> list[Amount]:
 @column_calculator("incubation_subsidy")
 def incubation_subsidy_columns(inp: ColumnInput) -> list[ColumnAmount]:
     """The same, for every entity of a caseload at once (the screener); NaN where a fee is unknown."""
+    import numpy as np  # here, not at the top: a single check does not load numpy
+
     rate = inp.params["rate_percent"] / 100
     cap = inp.params["quarterly_cap"]
     max_months = int(inp.params["max_years"] * 12)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from houfu.engine.calculators import (
     CalculatorInput,
     ColumnAmount,
@@ -66,6 +64,8 @@ def transaction_restriction(inp: CalculatorInput) -> list[Amount]:
 
 @column_calculator("training_shortfall")
 def training_shortfall_columns(inp: ColumnInput) -> list[ColumnAmount]:
+    import numpy as np  # here, not at the top: a single check does not load numpy
+
     need = int(inp.params["required_per_year"])
     members = inp.caseload.members
     able, _ = inp.member_concepts["sy_working_age_able"]
@@ -76,6 +76,8 @@ def training_shortfall_columns(inp: ColumnInput) -> list[ColumnAmount]:
 
 @column_calculator("household_employment_gap")
 def household_employment_gap_columns(inp: ColumnInput) -> list[ColumnAmount]:
+    import numpy as np  # here, not at the top: a single check does not load numpy
+
     need = int(inp.params["required"])
     members = inp.caseload.members
     n = len(members.known)
@@ -92,5 +94,7 @@ def household_employment_gap_columns(inp: ColumnInput) -> list[ColumnAmount]:
 
 @column_calculator("transaction_restriction")
 def transaction_restriction_columns(inp: ColumnInput) -> list[ColumnAmount]:
+    import numpy as np  # here, not at the top: a single check does not load numpy
+
     rows = np.flatnonzero(inp.applies)
     return [ColumnAmount("restriction_min_years", "years", "main", rows, np.full(len(rows), inp.params["min_years"]))]

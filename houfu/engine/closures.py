@@ -1,0 +1,325 @@
+"""Rule conditions compiled into Python closures: the single household's fast path (issue 25).
+
+Each condition node of a program becomes one closure ``f(facts, concepts) -> Truth`` with the reference
+evaluator's Kleene logic (``engine.logic``): an unknown fact is None, never false; "every member" of a known
+empty list holds; a member concept is decided on the member's own facts. The tree is walked once, when the
+program is first used, instead of on every test of every household; parameters and deadlines are resolved then.
+
+``Compiled.evaluate`` decides every target of a program as ``evaluate_plain`` does, and also gives the firing
+trace the durable-rules engine gives (``engine.rete``): one ``Firing`` per decided target, named by the rule
+alternative (``#T0``, ``#F2`` …) in the order ``rete`` compiles them. Where several alternatives hold, this is
+the first in that order (houfu's choice: the Rete agenda may fire another one first, so the trace can name a
+different alternative for the same decision; the decisions themselves are checked against durable-rules in
+tests/test_differential.py and every rule case).
+"""
+
+from __future__ import annotations
+
+import operator
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from houfu.kb.conditions import (
+    ENTITIES,
+    MEMBERS,
+    AllEntities,
+    AllMembers,
+    AllOf,
+    AnyEntity,
+    AnyMember,
+    AnyOf,
+    ConceptIs,
+    Condition,
+    Fact,
+    FactRef,
+    MemberConceptIs,
+    Not,
+    Op,
+    walk,
+)
+
+from .program import Program
+from .results import Firing, TargetKind
+
+__all__ = ["Closure", "Compiled", "compiled"]
+
+Truth = bool | None
+Facts = Mapping[str, Any]
+Closure = Callable[[Facts, Mapping[str, Truth]], Truth]
+
+_NO_CONCEPTS: Mapping[str, Truth] = {}
+#: closures kept per program before those of dead nodes are swept out
+_MAX_KEPT = 20_000
+_OPS: dict[Op, Callable[[Any, Any], Any]] = {
+    Op.eq: operator.eq, Op.ne: operator.ne, Op.ge: operator.ge, Op.gt: operator.gt, Op.le: operator.le,
+    Op.lt: operator.lt, Op.in_: lambda left, right: left in right,
+}
+
+
+def _always_unknown(facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+    return None
+
+
+def _needs_joins(cond: Condition) -> bool:
+    return any(isinstance(n, ConceptIs | AnyMember | AllMembers | AnyEntity | AllEntities) for n, _ in walk(cond))
+
+
+class Compiled:
+    """One program's conditions as closures, built on first use and kept (thread-safe: built closures are
+    never changed, and building one twice gives the same)."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self._fns: dict[int, tuple[weakref.ref[Any], Closure]] = {}
+        self._counts: dict[int, tuple[int, int]] = {}
+        self._joins: dict[int, bool] = {}
+        self._firings: dict[tuple[str, bool, int], Firing] = {}
+        self._described: dict[int, tuple[weakref.ref[Any], str]] = {}
+        self._targets = [(t, self.closure(t.when) if t.when is not None else None) for t in program.targets]
+
+    # --- closures ---------------------------------------------------------------------------------------
+
+    def closure(self, cond: Condition) -> Closure:
+        hit = self._fns.get(id(cond))
+        if hit is not None and hit[0]() is cond:
+            return hit[1]
+        fn = self._build(cond)
+        # Kept by the node's id while the node lives (a weak reference: a node made for one explanation, as
+        # failed tests make a Not, is not hoarded); an entry whose node died is replaced when its id is reused.
+        if len(self._fns) >= _MAX_KEPT:
+            self._fns = {k: v for k, v in self._fns.items() if v[0]() is not None}
+        self._fns[id(cond)] = (weakref.ref(cond), fn)
+        return fn
+
+    def described(self, cond: Condition) -> str:
+        """``logic.describe`` of a node, made once (an explanation names the same tests for every record)."""
+        hit = self._described.get(id(cond))
+        if hit is not None and hit[0]() is cond:
+            return hit[1]
+        from .logic import describe
+
+        text = describe(self.program, cond)
+        if len(self._described) >= _MAX_KEPT:
+            self._described = {k: v for k, v in self._described.items() if v[0]() is not None}
+        self._described[id(cond)] = (weakref.ref(cond), text)
+        return text
+
+    def truth(self, cond: Condition | None, facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+        return True if cond is None else self.closure(cond)(facts, concepts)
+
+    def _build(self, cond: Condition) -> Closure:
+        match cond:
+            case Fact():
+                return self._fact(cond)
+            case AllOf():
+                return _all([self.closure(x) for x in cond.all])
+            case AnyOf():
+                return _any([self.closure(x) for x in cond.any])
+            case Not():
+                inner = self.closure(cond.not_)
+
+                def not_(facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+                    t = inner(facts, concepts)
+                    return None if t is None else not t
+
+                return not_
+            case AnyMember():
+                return _quantified(MEMBERS, False, self.closure(cond.any_member))
+            case AllMembers():
+                return _quantified(MEMBERS, True, self.closure(cond.all_members))
+            case AnyEntity():
+                return _quantified(ENTITIES, False, self.closure(cond.any_entity))
+            case AllEntities():
+                return _quantified(ENTITIES, True, self.closure(cond.all_entities))
+            case ConceptIs():
+                name, value = cond.concept, cond.value
+
+                def concept(facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+                    t = concepts.get(name)
+                    return None if t is None else t == value
+
+                return concept
+            case MemberConceptIs():
+                definition = self.closure(self.program.concepts[cond.member_concept])
+                wanted = cond.value
+
+                def member_concept(facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+                    t = definition(facts, _NO_CONCEPTS)
+                    return None if t is None else t == wanted
+
+                return member_concept
+        raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover - Condition is closed
+
+    def _fact(self, c: Fact) -> Closure:
+        from .logic import resolve
+
+        key, compare, raw = c.fact, _OPS[c.op], c.value
+        if isinstance(raw, FactRef):
+            ref = raw.fact_ref
+
+            def fact_ref(facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+                left, right = facts.get(key), facts.get(ref)
+                if left is None or right is None:
+                    return None
+                return bool(compare(left, right))
+
+            return fact_ref
+        right = resolve(self.program, raw)
+        if right is None:
+            return _always_unknown
+
+        def fact(facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+            left = facts.get(key)
+            return None if left is None else bool(compare(left, right))
+
+        return fact
+
+    # --- a whole program ------------------------------------------------------------------------------
+
+    def evaluate(self, facts: Facts) -> tuple[dict[str, Truth], list[Firing]]:
+        """Every target decided (keys are Target.key), and the firing trace, one firing per decided target."""
+        concepts: dict[str, Truth] = {}
+        out: dict[str, Truth] = {}
+        trace: list[Firing] = []
+        for target, fn in self._targets:
+            value = True if fn is None else fn(facts, concepts)
+            if target.kind is TargetKind.concept:
+                concepts[target.name] = value
+            out[target.key] = value
+            if value is not None:
+                alt = 0 if target.when is None else self._first(target.when, value, facts, concepts)
+                trace.append(self._firing(target, value, alt or 0))
+        return out, trace
+
+    def _firing(self, target: Any, value: bool, alt: int) -> Firing:
+        key = (target.key, value, alt)
+        firing = self._firings.get(key)
+        if firing is None:
+            firing = self._firings[key] = Firing(
+                rule=f"{target.key}#{'T' if value else 'F'}{alt}", kind=target.kind, name=target.name, value=value,
+                document=target.document, clause_id=target.clause_id, clause_number=target.clause_number)
+        return firing
+
+    # --- which of rete's alternatives: the same tree of alternatives as engine.rete's _Alts ----------------
+
+    def _needs(self, cond: Condition) -> bool:
+        hit = self._joins.get(id(cond))
+        if hit is None:
+            hit = self._joins[id(cond)] = _needs_joins(cond)
+        return hit
+
+    def _count(self, cond: Condition) -> tuple[int, int]:
+        """How many alternatives make ``cond`` known true, and known false."""
+        hit = self._counts.get(id(cond))
+        if hit is not None:
+            return hit
+        if not self._needs(cond) or isinstance(cond, ConceptIs | AnyMember | AllMembers | AnyEntity | AllEntities):
+            out = (1, 1)
+        elif isinstance(cond, Not):
+            t, f = self._count(cond.not_)
+            out = (f, t)
+        elif isinstance(cond, AllOf):
+            counts = [self._count(x) for x in cond.all]
+            out = (_prod(c[0] for c in counts), sum(c[1] for c in counts))
+        else:
+            assert isinstance(cond, AnyOf)
+            counts = [self._count(x) for x in cond.any]
+            out = (sum(c[0] for c in counts), _prod(c[1] for c in counts))
+        self._counts[id(cond)] = out
+        return out
+
+    def _first(self, cond: Condition, value: bool, facts: Facts, concepts: Mapping[str, Truth]) -> int | None:
+        """The index of the first alternative for ``value`` that holds (None if none does)."""
+        if not self._needs(cond) or isinstance(cond, ConceptIs | AnyMember | AllMembers | AnyEntity | AllEntities):
+            return 0 if self.closure(cond)(facts, concepts) is value else None
+        if isinstance(cond, Not):
+            return self._first(cond.not_, not value, facts, concepts)
+        if isinstance(cond, AllOf):
+            children = cond.all
+        else:
+            assert isinstance(cond, AnyOf)
+            children = cond.any
+        side = 0 if value else 1
+        if isinstance(cond, AllOf) == value:  # a product of the children's alternatives (all true / any false)
+            index = 0
+            for child in children:
+                i = self._first(child, value, facts, concepts)
+                if i is None:
+                    return None
+                index = index * self._count(child)[side] + i
+            return index
+        offset = 0  # a concatenation (all false / any true): the first child that has one
+        for child in children:
+            i = self._first(child, value, facts, concepts)
+            if i is not None:
+                return offset + i
+            offset += self._count(child)[side]
+        return None
+
+
+def _prod(values: Any) -> int:
+    out = 1
+    for v in values:
+        out *= v
+    return out
+
+
+def _all(fns: list[Closure]) -> Closure:
+    def all_(facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+        out: Truth = True
+        for fn in fns:
+            v = fn(facts, concepts)
+            if v is False:
+                return False
+            if v is None:
+                out = None
+        return out
+
+    return all_
+
+
+def _any(fns: list[Closure]) -> Closure:
+    def any_(facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+        out: Truth = False
+        for fn in fns:
+            v = fn(facts, concepts)
+            if v is True:
+                return True
+            if v is None:
+                out = None
+        return out
+
+    return any_
+
+
+def _quantified(collection: str, every: bool, inner: Closure) -> Closure:
+    stop: Truth = not every  # the value that decides at once: a member who fails (every), one who holds (some)
+
+    def quantified(facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+        items = facts.get(collection)
+        if items is None:  # the list itself is unknown; an empty list is known
+            return None
+        out: Truth = every
+        for item in items:
+            v = inner(item, _NO_CONCEPTS)
+            if v is stop:
+                return stop
+            if v is None:
+                out = None
+        return out
+
+    return quantified
+
+
+_COMPILED: dict[int, Compiled] = {}
+
+
+def compiled(program: Program) -> Compiled:
+    """The closures of ``program``, built once and kept while the program lives."""
+    hit = _COMPILED.get(id(program))
+    if hit is not None and hit.program is program:
+        return hit
+    hit = _COMPILED[id(program)] = Compiled(program)
+    weakref.finalize(program, _COMPILED.pop, id(program), None)
+    return hit

@@ -1,0 +1,111 @@
+"""Several processes on one records store (issue 25): `houfu serve --workers 2`, and two writers at once.
+
+The hash chain takes one writer at a time across processes (SQLite: the write lock, waited for, in WAL mode;
+PostgreSQL: an advisory lock), so no record is lost and the chain verifies.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from houfu.records.store import RecordStore, default_url
+from tests.live_server import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+HOUFU = [sys.executable, "-m", "houfu"]
+BODY = yaml.safe_load((ROOT / "examples" / "dingnan-household.yaml").read_text(encoding="utf-8"))
+
+
+def _writer(url: str, prefix: str, n: int) -> None:
+    import datetime as dt
+
+    import houfu
+
+    kb = houfu.load()
+    store = RecordStore(url)
+    for i in range(n):
+        record = kb.models.household.model_validate({**BODY, "id": f"{prefix}-{i}"})
+        store.add(record, houfu.evaluator(kb).determine(record, dt.date(2026, 1, 1)), prefix)
+    store.close()
+
+
+def test_two_processes_writing_records_at_once_lose_none_and_keep_one_valid_chain(tmp_path: Path) -> None:
+    url = default_url(tmp_path / "data")
+    RecordStore(url).close()  # made and migrated once, as `houfu serve` does before its workers start
+    ctx = multiprocessing.get_context("spawn")
+    writers = [ctx.Process(target=_writer, args=(url, name, 40)) for name in ("a", "b")]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(timeout=300)
+        assert w.exitcode == 0
+    store = RecordStore(url)
+    check = store.verify()
+    assert check.ok and check.records == 80, check
+    users = {r.user for r in store.list(limit=1000)}
+    assert users == {"a", "b"}
+    store.close()
+    got = subprocess.run([*HOUFU, "records", "verify", "--data-dir", str(tmp_path / "data")], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0, got.stdout + got.stderr
+
+
+def _post(base: str, i: int) -> tuple[str, int]:
+    body = json.dumps({**BODY, "id": f"W-{i}"}).encode("utf-8")
+    req = urllib.request.Request(f"{base}/v1/check?as_of=2026-01-01", data=body,
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.load(r)["record_id"], r.status
+
+
+def _workers(pid: int) -> list[int]:
+    """The processes uvicorn spawned to serve (not multiprocessing's resource tracker)."""
+    children = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+def test_houfu_serve_with_two_workers_answers_from_two_processes_and_records_every_check(tmp_path: Path) -> None:
+    port = free_port()
+    data = tmp_path / "data"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen([*HOUFU, "serve", "--dev", "--workers", "2", "--port", str(port), "--data-dir",
+                               str(data)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5):
+                    break
+            except OSError:
+                assert server.poll() is None, (tmp_path / "serve.log").read_text()
+                time.sleep(0.1)
+        workers = _workers(server.pid)
+        assert len(workers) == 2, workers
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda i: _post(base, i), range(120)))
+        assert all(status == 200 for _, status in answers)
+        assert len({rid for rid, _ in answers}) == 120
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
+        log.close()
+    store = RecordStore(default_url(data))
+    check = store.verify()
+    assert check.ok and check.records == 120, check
+    assert {r.record_id for r in store.list(limit=1000)} == {rid for rid, _ in answers}
+    store.close()
+    got = subprocess.run([*HOUFU, "records", "verify", "--data-dir", str(data)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert got.returncode == 0, got.stdout + got.stderr
