@@ -183,9 +183,12 @@ def test_the_report_has_its_sections_and_charts_in_html_markdown_and_xlsx(tmp_pa
     for heading in ("按安置点和户类型", "各项措施的判定", "零就业家庭:确认", "培训缺口", "创业孵化补贴", "最需要补充的信息",
                     "各部门需要办理的户数", "数据需求", "退回的行"):
         assert heading in html, heading
-    assert html.count("<img src=\"data:image/png;base64,") == 4
-    assert sorted(p.name for p in tmp_path.glob("r-*.png")) == ["r-measures.png", "r-missing.png", "r-sites.png",
-                                                                  "r-workload.png"]
+    assert html.count("<img src=\"data:image/svg+xml;base64,") == 4
+    assert sorted(p.name for p in tmp_path.glob("r-*.svg")) == ["r-measures.svg", "r-missing.svg", "r-sites.svg",
+                                                                  "r-workload.svg"]
+    # The charts are text: the measures' clauses and the statuses' legend in the report's language.
+    measures = (tmp_path / "r-measures.svg").read_text(encoding="utf-8")
+    assert measures.startswith("<svg") and "适用" in measures and "<rect" in measures
     book = openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True)
     book.close()
     assert {"概况", "措施", "零就业家庭", "培训缺口", "孵化补贴", "缺失信息", "部门工作量", "数据需求"} <= set(
