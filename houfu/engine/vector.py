@@ -101,6 +101,7 @@ class VectorEvaluator:
             for clause in kb.documents[doc_id].clauses:
                 measures += [m for m in clause.measures if _listed(m, caseload.entity)]
         status = np.empty((n, len(measures)), dtype=np.uint8)
+        amounts_ctx = _Ctx(caseload)  # the amounts' member concepts and gates: computed once for all measures
         out = Decisions(caseload.entity, program.documents, [m.id for m in measures], status)
         for j, m in enumerate(measures):
             doc_id = kb.clause_doc[kb.measure_clause[m.id]]
@@ -153,7 +154,7 @@ class VectorEvaluator:
             if m.rule.amounts:
                 applies = col == _CODE[Status.applies]
                 calc = self.calculators[m.rule.amounts]
-                out.amounts.append(MeasureAmounts(j, calc.compute(self._input(cp, program, caseload, m, applies))))
+                out.amounts.append(MeasureAmounts(j, calc.compute(self._input(cp, program, caseload, m, applies, amounts_ctx))))
         return out
 
     def derived(self, caseload: Caseload, as_of: dt.date) -> Caseload:
@@ -184,11 +185,12 @@ class VectorEvaluator:
                         Items(levels["entities"], caseload.entities.owner, caseload.entities.known), caseload.periods)
 
     def _input(self, cp: ColumnProgram, program: Program, caseload: Caseload, m: Measure,
-               applies: npt.NDArray[np.bool_]) -> ColumnInput:
+               applies: npt.NDArray[np.bool_], ctx: _Ctx | None = None) -> ColumnInput:
         scalar = self.scalars[m.rule.amounts if m.rule and m.rule.amounts else ""]
         params = {role: program.parameters[pid] for role, pid in scalar.reads.items()}
         concept_nodes, gate_nodes = self._input_nodes(program, m.rule.amounts if m.rule and m.rule.amounts else "")
-        ctx = _Ctx(caseload)  # one context: nodes shared by the concepts and gates are computed once
+        # One context: nodes shared by the concepts and gates (and by the measures of one decide) are computed once.
+        ctx = ctx if ctx is not None else _Ctx(caseload)
         concepts: dict[str, Masks] = {name: node.masks(ctx) for name, node in concept_nodes.items()}
         gates = {fact: node.masks(ctx) for fact, node in gate_nodes.items()}
         return ColumnInput(caseload, applies, params, concepts, gates)
