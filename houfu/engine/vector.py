@@ -79,6 +79,7 @@ class VectorEvaluator:
         self.scalars: dict[str, Calculator] = load_calculators(kb)  # they declare the parameters and concepts
         self._compiled: dict[int, ColumnProgram] = {}
         self._inputs: dict[tuple[int, str], tuple[Program, dict[str, Node], dict[str, Node]]] = {}
+        self._member_nodes: dict[int, tuple[Program, dict[tuple[str, Level], Node], dict[str, Node]]] = {}
         self._years_since = years_since(kb)
 
     def compiled(self, program: Program) -> ColumnProgram:
@@ -200,13 +201,19 @@ class VectorEvaluator:
         key = (id(program), calculator)
         got = self._inputs.get(key)
         if got is None or got[0] is not program:
+            # The gates and the member concepts are compiled once per program, whatever the calculator: the same
+            # nodes, so one decide's context computes each once for all its measures with amounts.
+            shared = self._member_nodes.get(id(program))
+            if shared is None or shared[0] is not program:
+                compiled: dict[tuple[str, Level], Node] = {}
+                member_facts = self.kb.models.paths("member")
+                gates = {fact: visit(gate, _Compiler(program, "members", compiled))
+                         for fact, gate in program.gates.items() if fact in member_facts}
+                shared = self._member_nodes[id(program)] = (program, compiled, gates)
+            _, compiled, gates = shared
             scalar = self.scalars[calculator]
-            compiled: dict[tuple[str, Level], Node] = {}
             concepts = {name: _Compiler(program, "members", compiled)._concept_node(name, "members")
                         for name in scalar.uses_concepts}
-            member_facts = self.kb.models.paths("member")
-            gates = {fact: visit(gate, _Compiler(program, "members", compiled))
-                     for fact, gate in program.gates.items() if fact in member_facts}
             got = self._inputs[key] = (program, concepts, gates)
         return got[1], got[2]
 

@@ -480,6 +480,8 @@ class Screener:
             lt.to_check += len(rows_open)
             shown = rows_open[:self._room(lt.to_check_rows)]
             facts_of: dict[int, list[str]] = {int(r): [] for r in shown.tolist()}
+            is_shown = np.zeros(len(t), bool)
+            is_shown[shown] = True
             lacking: dict[str, npt.NDArray[np.bool_]] = {}
             for rows, ps in cp.missing(caseload, key, unknown):
                 for path in ps:
@@ -487,8 +489,9 @@ class Screener:
                     fact = path.split("].", 1)[-1]
                     mask = lacking.setdefault(fact, np.zeros(len(t), bool))
                     mask[rows] = True
-                    for r in np.intersect1d(rows, shown, assume_unique=False).tolist():
-                        facts_of[int(r)].append(path)
+                    if facts_of:  # only the rows still listed (a full list lists none)
+                        for r in rows[is_shown[rows]].tolist():
+                            facts_of[int(r)].append(path)
             lt.asked.update({fact: int(mask.sum()) for fact, mask in lacking.items()})
             for r in shown.tolist():
                 i = int(idx[r])
