@@ -953,7 +953,8 @@ class _Rows:
             f = pq.ParquetFile(path, read_dictionary=labels)
             columns = [c for c in f.schema_arrow.names if c in mapping]
             self.schema = pa.schema([f.schema_arrow.field(c) for c in columns])
-            groups, skip, seen = [], start, 0
+            groups: list[int] = []
+            skip, seen = start, 0
             for g in range(f.metadata.num_row_groups):
                 rows = f.metadata.row_group(g).num_rows
                 if seen + rows > start or (not groups and g == f.metadata.num_row_groups - 1):
