@@ -159,8 +159,9 @@ def main() -> None:
         if (folder / "records.jsonl").exists():
             inputs["jsonl"] = [str(folder / "records.jsonl")]
         for kind, args in inputs.items():
-            walls, rss, rates, outs = [], [], [], []
+            walls, rss, rates, outs, loads = [], [], [], [], []
             for i in range(a.runs):
+                loads.append(os.getloadavg()[0])  # other work on the machine's cores, as `uptime` gives it
                 out = folder / f"out-{i}.parquet"
                 wall, peak, _, summary = run_screen([*args, "-o", str(out), "--report", str(folder / "report.html"),
                                                      "--workers", str(a.workers)])
@@ -174,12 +175,13 @@ def main() -> None:
             row = {"households": n, "input": kind, "workers": a.workers,
                    "process_hh_per_s_min": int(min(outs)), "process_hh_per_s_median": int(statistics.median(outs)),
                    "screen_hh_per_s_min": int(min(rates)), "screen_hh_per_s_median": int(statistics.median(rates)),
-                   "peak_rss_mb_min": int(min(rss)), "peak_rss_mb_median": int(statistics.median(rss))}
+                   "peak_rss_mb_min": int(min(rss)), "peak_rss_mb_median": int(statistics.median(rss)),
+                   "load": f"{min(loads):.1f}-{max(loads):.1f}"}
             results.append(row)
             print(f"{n:>9,} {kind:<10} whole process: min {row['process_hh_per_s_min']:>9,} median "
                   f"{row['process_hh_per_s_median']:>9,} hh/s | screener (file in to report out): min "
                   f"{row['screen_hh_per_s_min']:>9,} median {row['screen_hh_per_s_median']:>9,} hh/s | peak RSS "
-                  f"min {row['peak_rss_mb_min']} median {row['peak_rss_mb_median']} MB", flush=True)
+                  f"min {row['peak_rss_mb_min']} median {row['peak_rss_mb_median']} MB | load {row['load']}", flush=True)
         if single is None:
             single = single_path(folder, a.sample)
             print(f"single-household path (Evaluator.determine, durable-rules, trace): {single:,.0f} hh/s", flush=True)
@@ -199,12 +201,13 @@ def readme_table(results: list[dict], workers: int, single: float | None, ratio:
     lines = [f"Measured {dt.date.today().isoformat()} on {platform.node() or 'this machine'} ({os.cpu_count()} cores, "
              f"{platform.python_implementation()} {platform.python_version()}), {workers} worker(s); min / median "
              "of the runs.", "",
-             "| households | input | workers | households/s (file in to report out) | whole process | peak RSS (MB) |",
-             "|---|---|---|---|---|---|"]
+             "| households | input | workers | households/s (file in to report out) | whole process | peak RSS (MB) | load |",
+             "|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r['households']:,} | {r['input']} | {r['workers']} | {r['screen_hh_per_s_min']:,} / "
                      f"{r['screen_hh_per_s_median']:,} | {r['process_hh_per_s_min']:,} / "
-                     f"{r['process_hh_per_s_median']:,} | {r['peak_rss_mb_min']} / {r['peak_rss_mb_median']} |")
+                     f"{r['process_hh_per_s_median']:,} | {r['peak_rss_mb_min']} / {r['peak_rss_mb_median']} | "
+                     f"{r.get('load', '-')} |")
     if single:
         lines.append("")
         lines.append(f"Single-household path (Evaluator.determine, durable-rules, trace): {single:,.0f} households/s; "

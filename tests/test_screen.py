@@ -183,9 +183,12 @@ def test_the_report_has_its_sections_and_charts_in_html_markdown_and_xlsx(tmp_pa
     for heading in ("按安置点和户类型", "各项措施的判定", "零就业家庭:确认", "培训缺口", "创业孵化补贴", "最需要补充的信息",
                     "各部门需要办理的户数", "数据需求", "退回的行"):
         assert heading in html, heading
-    assert html.count("<img src=\"data:image/png;base64,") == 4
-    assert sorted(p.name for p in tmp_path.glob("r-*.png")) == ["r-measures.png", "r-missing.png", "r-sites.png",
-                                                                  "r-workload.png"]
+    assert html.count("<img src=\"data:image/svg+xml;base64,") == 4
+    assert sorted(p.name for p in tmp_path.glob("r-*.svg")) == ["r-measures.svg", "r-missing.svg", "r-sites.svg",
+                                                                  "r-workload.svg"]
+    # The charts are text: the measures' clauses and the statuses' legend in the report's language.
+    measures = (tmp_path / "r-measures.svg").read_text(encoding="utf-8")
+    assert measures.startswith("<svg") and "适用" in measures and "<rect" in measures
     book = openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True)
     book.close()
     assert {"概况", "措施", "零就业家庭", "培训缺口", "孵化补贴", "缺失信息", "部门工作量", "数据需求"} <= set(
@@ -357,10 +360,11 @@ def test_a_household_that_names_a_recorded_site_is_screened_with_the_site_record
     assert statuses[("n3", "dn.3.1.residence_permit")] == "undetermined"  # no record: site_type is asked
 
 
-def test_two_worker_processes_write_the_same_wide_determinations_as_one(tmp_path, monkeypatch):
-    """--workers 2 decides chunks in forked processes, each with its own screener: the wide table's columns are
-    fixed from the knowledge base, not from the rows a process saw, so the parts fit one file and read back the
-    same as one process's."""
+def test_two_and_three_worker_processes_screen_a_parquet_caseload_as_one_does(tmp_path, monkeypatch):
+    """--workers N streams a Parquet caseload in spans of consecutive parts, one forked process each reading its
+    own rows (a span may start inside a row group); the parts are taken in order, so the determinations, the
+    totals the report is drawn from, the data requests and a duplicate id across spans come out as with one
+    process."""
     import datetime as dt
     import sys
 
@@ -371,19 +375,33 @@ def test_two_worker_processes_write_the_same_wide_determinations_as_one(tmp_path
     sys.path.insert(0, str(ROOT))
     from benchmarks.caseload import caseload
 
-    for name, t in zip(("h", "m", "b"), caseload(1200, seed=11), strict=True):
-        pq.write_table(t, tmp_path / f"{name}.parquet")
-    monkeypatch.setattr(screen_module, "CHUNK", 300)
-    monkeypatch.setattr(screen_module, "MIN_PART", 100)  # parts small enough for the pool
+    hh, members, businesses = caseload(1200, seed=11)
+    rows = hh.to_pylist()
+    rows[1000]["户编号"] = rows[10]["户编号"]  # a duplicate in the last span of the first span's id
+    for name, t in zip(("h", "m", "b"), (pa.Table.from_pylist(rows), members, businesses), strict=True):
+        pq.write_table(t, tmp_path / f"{name}.parquet", row_group_size=97)
+    monkeypatch.setattr(screen_module, "CHUNK", 200)
     kb, ev = houfu.load(), houfu.evaluator()
-    outs, steps = {}, []
-    for workers in (1, 2):
+    outs, runs, steps = {}, {}, []
+    for workers in (1, 2, 3):
         out = tmp_path / f"w{workers}.parquet"
-        run_module.screen_files(kb, ev, tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "b.parquet", None,
-                                "household", dt.date(2026, 1, 1), out, None, None, workers=workers,
-                                progress=lambda total, go, w=workers: go(steps.append if w == 2 else None))
-        outs[workers] = sorted((r["household"], r["measure"], r["status"], r["amount"], tuple(r["missing"]))
-                               for r in read_long(out).to_pylist())
-    assert pq.read_metadata(tmp_path / "w2.parquet").num_rows == 1200
-    assert outs[2] == outs[1] and len(outs[1]) > 1200
-    assert len(steps) == 8 and sum(steps) == 1200  # parts of 151, so the pool of two processes decided them
+        runs[workers] = run_module.screen_files(
+            kb, ev, tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "b.parquet", None, "household",
+            dt.date(2026, 1, 1), out, None, None, workers=workers, requests=tmp_path / f"r{workers}",
+            progress=lambda total, go, w=workers: go(steps.append if w == 2 else None))
+        outs[workers] = pq.read_table(out)
+    assert outs[1].num_rows == 1199 and outs[2].equals(outs[1]) and outs[3].equals(outs[1])
+    assert len(steps) == 6 and sum(steps) == 1200  # six parts of 200, taken in order as the workers did them
+    one = runs[1].totals
+    for workers in (2, 3):
+        t = runs[workers].totals
+        assert (t.rows_in, t.screened, t.rejected, t.parts) == (one.rows_in, one.screened, one.rejected, 6) == (
+            1200, 1199, 1, 6)
+        assert [(e.row, e.reason) for e in t.errors] == [(e.row, e.reason) for e in one.errors]
+        assert t.status_counts == one.status_counts and t.missing == one.missing and t.workload == one.workload
+        assert t.members == one.members and {k: v.listed for k, v in t.requests.items()} == {
+            k: v.listed for k, v in one.requests.items()}
+        assert {k: (v.confirmed_rows, v.to_check_rows) for k, v in t.lists.items()} == {
+            k: (v.confirmed_rows, v.to_check_rows) for k, v in one.lists.items()}
+        assert runs[workers].item_rows == runs[1].item_rows
+        assert runs[workers].requests_files.keys() == runs[1].requests_files.keys()

@@ -526,14 +526,16 @@ class ColumnProgram:
             else:
                 items = caseload.members if level == "members" else caseload.entities
                 collection = MEMBERS if level == "members" else ENTITIES
-                # One group per place in the list (members[0], members[1] …), split after one stable sort.
+                # One group per place in the list (members[0], members[1] …): a list has few places, so one
+                # mask per place present costs less than a sort of every row.
                 pos = items.position[hits]
-                order = np.argsort(pos, kind="stable")
-                pos, owners = pos[order], items.owner[hits[order]]
-                cuts = np.flatnonzero(np.diff(pos)) + 1
-                for place, group in zip(pos[np.concatenate(([0], cuts))].tolist(), np.split(owners, cuts),
-                                        strict=True):
-                    out.append((group, [f"{collection}[{int(place)}].{fact}"]))
+                owners = items.owner[hits]
+                present = np.flatnonzero(np.bincount(pos))
+                if len(present) == 1:
+                    out.append((owners, [f"{collection}[{int(present[0])}].{fact}"]))
+                    continue
+                for place in present.tolist():
+                    out.append((owners[pos == place], [f"{collection}[{int(place)}].{fact}"]))
         return out
 
 

@@ -79,6 +79,7 @@ class VectorEvaluator:
         self.scalars: dict[str, Calculator] = load_calculators(kb)  # they declare the parameters and concepts
         self._compiled: dict[int, ColumnProgram] = {}
         self._inputs: dict[tuple[int, str], tuple[Program, dict[str, Node], dict[str, Node]]] = {}
+        self._member_nodes: dict[int, tuple[Program, dict[tuple[str, Level], Node], dict[str, Node]]] = {}
         self._years_since = years_since(kb)
 
     def compiled(self, program: Program) -> ColumnProgram:
@@ -101,6 +102,7 @@ class VectorEvaluator:
             for clause in kb.documents[doc_id].clauses:
                 measures += [m for m in clause.measures if _listed(m, caseload.entity)]
         status = np.empty((n, len(measures)), dtype=np.uint8)
+        amounts_ctx = _Ctx(caseload)  # the amounts' member concepts and gates: computed once for all measures
         out = Decisions(caseload.entity, program.documents, [m.id for m in measures], status)
         for j, m in enumerate(measures):
             doc_id = kb.clause_doc[kb.measure_clause[m.id]]
@@ -153,7 +155,7 @@ class VectorEvaluator:
             if m.rule.amounts:
                 applies = col == _CODE[Status.applies]
                 calc = self.calculators[m.rule.amounts]
-                out.amounts.append(MeasureAmounts(j, calc.compute(self._input(cp, program, caseload, m, applies))))
+                out.amounts.append(MeasureAmounts(j, calc.compute(self._input(cp, program, caseload, m, applies, amounts_ctx))))
         return out
 
     def derived(self, caseload: Caseload, as_of: dt.date) -> Caseload:
@@ -184,11 +186,12 @@ class VectorEvaluator:
                         Items(levels["entities"], caseload.entities.owner, caseload.entities.known), caseload.periods)
 
     def _input(self, cp: ColumnProgram, program: Program, caseload: Caseload, m: Measure,
-               applies: npt.NDArray[np.bool_]) -> ColumnInput:
+               applies: npt.NDArray[np.bool_], ctx: _Ctx | None = None) -> ColumnInput:
         scalar = self.scalars[m.rule.amounts if m.rule and m.rule.amounts else ""]
         params = {role: program.parameters[pid] for role, pid in scalar.reads.items()}
         concept_nodes, gate_nodes = self._input_nodes(program, m.rule.amounts if m.rule and m.rule.amounts else "")
-        ctx = _Ctx(caseload)  # one context: nodes shared by the concepts and gates are computed once
+        # One context: nodes shared by the concepts and gates (and by the measures of one decide) are computed once.
+        ctx = ctx if ctx is not None else _Ctx(caseload)
         concepts: dict[str, Masks] = {name: node.masks(ctx) for name, node in concept_nodes.items()}
         gates = {fact: node.masks(ctx) for fact, node in gate_nodes.items()}
         return ColumnInput(caseload, applies, params, concepts, gates)
@@ -198,13 +201,19 @@ class VectorEvaluator:
         key = (id(program), calculator)
         got = self._inputs.get(key)
         if got is None or got[0] is not program:
+            # The gates and the member concepts are compiled once per program, whatever the calculator: the same
+            # nodes, so one decide's context computes each once for all its measures with amounts.
+            shared = self._member_nodes.get(id(program))
+            if shared is None or shared[0] is not program:
+                compiled: dict[tuple[str, Level], Node] = {}
+                member_facts = self.kb.models.paths("member")
+                gates = {fact: visit(gate, _Compiler(program, "members", compiled))
+                         for fact, gate in program.gates.items() if fact in member_facts}
+                shared = self._member_nodes[id(program)] = (program, compiled, gates)
+            _, compiled, gates = shared
             scalar = self.scalars[calculator]
-            compiled: dict[tuple[str, Level], Node] = {}
             concepts = {name: _Compiler(program, "members", compiled)._concept_node(name, "members")
                         for name in scalar.uses_concepts}
-            member_facts = self.kb.models.paths("member")
-            gates = {fact: visit(gate, _Compiler(program, "members", compiled))
-                     for fact, gate in program.gates.items() if fact in member_facts}
             got = self._inputs[key] = (program, concepts, gates)
         return got[1], got[2]
 

@@ -1,15 +1,16 @@
 """The caseload report a supervisor reads, as HTML, Markdown or XLSX, and the data-request lists (one XLSX per body).
 
 Everything shown is a ``ScreenSummary`` (houfu/screen/summary.py), the same model the CLI's --json and the API answer with.
-Charts are drawn with matplotlib in a CJK font (Noto Sans CJK, from Debian's fonts-noto-cjk) so the Chinese
-labels read correctly; HTML embeds them, Markdown writes them beside the file. Every word of the report, its
+Charts are SVG written here (horizontal bars, a few hundred bytes of markup each, no plotting library: matplotlib's
+import and font search cost seconds per run, more than screening 200,000 households); their text is text, in a CJK
+font family list (Noto Sans CJK first) so the Chinese labels read correctly. HTML embeds them, Markdown writes them
+beside the file. Every word of the report, its
 charts and its sheets is in the templates (templates/_screen_words.j2, templates/screen_report.j2), by language.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -36,11 +37,11 @@ STATUSES = ["applies", "satisfied", "met", "violated", "not_due", "undetermined"
 class Chart:
     name: str
     title: str
-    png: bytes
+    svg: bytes
 
     @property
     def data_uri(self) -> str:
-        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg).decode("ascii")
 
 
 @cache
@@ -57,55 +58,48 @@ def words(lang: str) -> dict[str, Any]:
     return got
 
 
-def _cjk_font() -> str | None:
-    """The family name of an installed CJK font, registered with matplotlib."""
-    from matplotlib import font_manager
-
-    fonts = [f for f in font_manager.findSystemFonts() if "notosanscjk" in f.lower().replace("-", "")]
-    # The regular weight: matplotlib registers a .ttc's first face, and a bold file would make every label bold.
-    fonts.sort(key=lambda f: ("regular" not in f.lower(), f))
-    if not fonts:
-        return None
-    font_manager.fontManager.addfont(fonts[0])
-    return str(font_manager.FontProperties(fname=fonts[0]).get_name())
-
-
 COLORS = {"applies": "#2e7d32", "satisfied": "#81c784", "undetermined": "#f9a825", "does_not_apply": "#bdbdbd",
           "out_of_scope": "#e0e0e0", "met": "#1565c0", "violated": "#c62828", "not_due": "#90caf9",
           "act": "#c62828", "verify": "#ef6c00", "collect": "#f9a825", "fix": "#6a1b9a", "due": "#90caf9"}
+_FONT = "'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
 
 
-def _bar(title: str, labels: list[str], values: list[float], name: str, font: str | None,
+def _bar(title: str, labels: list[str], values: list[float], name: str,
          stacked: dict[str, tuple[str, list[float]]] | None = None) -> Chart:
-    """A horizontal bar chart; ``stacked``: key -> (legend label, values), coloured by key."""
-    import matplotlib
+    """A horizontal bar chart as SVG; ``stacked``: key -> (legend label, values), coloured by key."""
+    from html import escape
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if font:
-        plt.rcParams["font.family"] = [font, "DejaVu Sans"]
-    fig, ax = plt.subplots(figsize=(8, max(2.2, 0.32 * len(labels) + 1)), dpi=110)
-    y = list(range(len(labels)))
+    width, label_w, row, top = 880, 300, 22, 34
+    series = list(stacked.items()) if stacked else [("", ("", values))]
+    totals = [sum(vals[i] for _, (_, vals) in series) for i in range(len(labels))]
+    most = max(totals, default=0.0) or 1.0
+    span = width - label_w - 90
+    legend_h = 22 if stacked else 0
+    height = top + row * len(labels) + legend_h + 10
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="{escape(_FONT)}" font-size="12">',
+           f'<text x="{width / 2:.0f}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>']
+    for i, label in enumerate(labels):
+        y = top + i * row
+        out.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>')
+        left = 0.0
+        for key, (legend, vals) in series:
+            w = vals[i] / most * span
+            if w > 0:
+                out.append(f'<rect x="{label_w + left:.1f}" y="{y + 3}" width="{w:.1f}" height="{row - 6}" '
+                           f'fill="{COLORS.get(key, "#3b6ea5")}"><title>{escape(legend or label)}: '
+                           f'{vals[i]:,.0f}</title></rect>')
+            left += w
+        if not stacked:
+            out.append(f'<text x="{label_w + left + 4:.1f}" y="{y + 15}">{totals[i]:,.0f}</text>')
     if stacked:
-        left = [0.0] * len(labels)
-        for key, (legend, vals) in stacked.items():
-            ax.barh(y, vals, left=left, label=legend, color=COLORS.get(key))
-            left = [a + b for a, b in zip(left, vals, strict=True)]
-        ax.legend(fontsize=7, loc="lower right")
-    else:
-        ax.barh(y, values, color="#3b6ea5")
-        for i, v in enumerate(values):
-            ax.text(v, i, f" {v:,.0f}", va="center", fontsize=7)
-    ax.set_yticks(y, labels, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_title(title, fontsize=10)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return Chart(name, title, buf.getvalue())
+        x, y = label_w, top + row * len(labels) + 8
+        for key, (legend, _) in series:
+            out.append(f'<rect x="{x}" y="{y}" width="12" height="12" fill="{COLORS.get(key, "#3b6ea5")}"/>'
+                       f'<text x="{x + 16}" y="{y + 11}" font-size="11">{escape(legend)}</text>')
+            x += 28 + 12 * len(legend) if not legend.isascii() else 28 + 7 * len(legend)
+    out.append("</svg>")
+    return Chart(name, title, "".join(out).encode("utf-8"))
 
 
 def _short(text: str, n: int = 18) -> str:
@@ -133,24 +127,23 @@ def report_context(kb: KB, s: ScreenSummary) -> dict[str, Any]:
 
 def charts(kb: KB, s: ScreenSummary) -> list[Chart]:
     w = words(s.lang)
-    font = _cjk_font()
     out = []
     if s.by_site:
         sites = list(s.by_site.items())[:TOP]
-        out.append(_bar(w["chart"]["sites"], [k for k, _ in sites], [float(v) for _, v in sites], "sites", font))
+        out.append(_bar(w["chart"]["sites"], [k for k, _ in sites], [float(v) for _, v in sites], "sites"))
     rows = _measure_rows(kb, s)[:TOP]
     if rows:
         present = [st for st in STATUSES if any(r["counts"].get(st) for r in rows)]
         out.append(_bar(w["chart"]["measures"], [f"{r['clause']} {_short(r['text'])}" for r in rows], [], "measures",
-                        font, {st: (w["status"][st], [float(r["counts"].get(st, 0)) for r in rows]) for st in present}))
+                        {st: (w["status"][st], [float(r["counts"].get(st, 0)) for r in rows]) for st in present}))
     if s.missing_facts:
         facts = s.missing_facts[:TOP]
         out.append(_bar(w["chart"]["missing"], [_short(m.question, 24) for m in facts],
-                        [float(m.settles) for m in facts], "missing", font))
+                        [float(m.settles) for m in facts], "missing"))
     if s.workload:
         bodies = s.workload[:TOP]
         present = [a for a in ACTIONS if any(x.actions.get(a) for x in bodies)]
-        out.append(_bar(w["chart"]["workload"], [x.name or w["no_office"] for x in bodies], [], "workload", font,
+        out.append(_bar(w["chart"]["workload"], [x.name or w["no_office"] for x in bodies], [], "workload",
                         {a: (w["action"][a], [float(x.actions.get(a, 0)) for x in bodies]) for a in present}))
     return out
 
@@ -164,10 +157,10 @@ def write_report(kb: KB, s: ScreenSummary, path: Path) -> None:
     pics = charts(kb, s)
     if kind == ".md":
         for c in pics:
-            (path.parent / f"{path.stem}-{c.name}.png").write_bytes(c.png)
+            (path.parent / f"{path.stem}-{c.name}.svg").write_bytes(c.svg)
     text = _environment(kind == ".html").get_template("screen_report.j2").render(
         **report_context(kb, s), lang=s.lang, fmt=kind.lstrip("."),
-        charts=[{"title": c.title, "src": c.data_uri if kind == ".html" else f"{path.stem}-{c.name}.png"}
+        charts=[{"title": c.title, "src": c.data_uri if kind == ".html" else f"{path.stem}-{c.name}.svg"}
                 for c in pics])
     path.write_text(text, encoding="utf-8")
 

@@ -127,7 +127,7 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
             jurisdiction = resolve_jurisdiction(kb, jurisdiction)
         except FieldError as exc:
             raise TableError(f"--jurisdiction: -: {exc.message}") from None
-    streamable = (entity == "household" and workers <= 1 and members is not None
+    streamable = (entity == "household" and members is not None
                   and all(p is None or p.suffix.lower() == ".parquet" for p in (caseload, members, businesses)))
     totals: ScreenTotals | None = None
     notes: list[Note] = []
@@ -145,7 +145,7 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
 
         def run_stream(step: Callable[[int], None] | None) -> ScreenTotals:
             got = screen_stream(kb, evaluator, caseload, members, businesses, as_of, output, step, spec,
-                                jurisdiction, limits, said, asked, due, listing, long)
+                                jurisdiction, limits, said, asked, due, listing, long, workers)
             return got if got is not None else ScreenTotals(entity, as_of, kb.version, rows_in=-1)
 
         totals = progress(total, run_stream) if progress is not None else run_stream(None)

@@ -480,6 +480,8 @@ class Screener:
             lt.to_check += len(rows_open)
             shown = rows_open[:self._room(lt.to_check_rows)]
             facts_of: dict[int, list[str]] = {int(r): [] for r in shown.tolist()}
+            is_shown = np.zeros(len(t), bool)
+            is_shown[shown] = True
             lacking: dict[str, npt.NDArray[np.bool_]] = {}
             for rows, ps in cp.missing(caseload, key, unknown):
                 for path in ps:
@@ -487,8 +489,9 @@ class Screener:
                     fact = path.split("].", 1)[-1]
                     mask = lacking.setdefault(fact, np.zeros(len(t), bool))
                     mask[rows] = True
-                    for r in np.intersect1d(rows, shown, assume_unique=False).tolist():
-                        facts_of[int(r)].append(path)
+                    if facts_of:  # only the rows still listed (a full list lists none)
+                        for r in rows[is_shown[rows]].tolist():
+                            facts_of[int(r)].append(path)
             lt.asked.update({fact: int(mask.sum()) for fact, mask in lacking.items()})
             for r in shown.tolist():
                 i = int(idx[r])
@@ -913,9 +916,12 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
 
 
 class _Rows:
-    """Rows of a Parquet file read in order, in slices of any length (a buffer over its batches)."""
+    """Rows of a Parquet file read in order, in slices of any length (a buffer over its batches), from row
+    ``start`` on (the row groups before it are not read; the rest of its own group is read and dropped).
+    ``names_counted``: the unique text columns (ids, names) were counted already, by whoever split the file."""
 
-    def __init__(self, spec: ColumnSpec, path: Path | None, level: str, limits: TableLimits = LIMITS):
+    def __init__(self, spec: ColumnSpec, path: Path | None, level: str, limits: TableLimits = LIMITS,
+                 start: int = 0, names_counted: bool = False):
         self.batches: Iterator[pa.RecordBatch] | None = None
         self.buffer: list[pa.RecordBatch] = []
         self.buffered = 0
@@ -938,14 +944,31 @@ class _Rows:
             labels = [c for c in strings if mapping[c] not in unique]
             self.budget = TextBudget(path, limits)
             read = {"id" if level == "household" else "household"}
-            for c in strings:
-                if c not in labels and mapping[c] not in read:
-                    for b in pq.ParquetFile(path, read_dictionary=[c]).iter_batches(batch_size=65_536, columns=[c]):
-                        self.budget.check(b)
+            if not names_counted:
+                for c in strings:
+                    if c not in labels and mapping[c] not in read:
+                        for b in pq.ParquetFile(path, read_dictionary=[c]).iter_batches(batch_size=65_536,
+                                                                                        columns=[c]):
+                            self.budget.check(b)
             f = pq.ParquetFile(path, read_dictionary=labels)
             columns = [c for c in f.schema_arrow.names if c in mapping]
             self.schema = pa.schema([f.schema_arrow.field(c) for c in columns])
-            self.batches = f.iter_batches(batch_size=65_536, columns=columns)
+            groups: list[int] = []
+            skip, seen = start, 0
+            for g in range(f.metadata.num_row_groups):
+                rows = f.metadata.row_group(g).num_rows
+                if seen + rows > start or (not groups and g == f.metadata.num_row_groups - 1):
+                    if not groups:
+                        skip = start - seen
+                    groups.append(g)
+                seen += rows
+            self.batches = f.iter_batches(batch_size=65_536, columns=columns, row_groups=groups)
+            if skip > 0:
+                budget, self.budget = self.budget, None  # rows before ``start`` are another part's to count
+                self.take(skip)
+                self.budget = budget
+                for b in self.buffer:  # the rest of the first batch is this part's
+                    budget.check(b)
 
     def take(self, n: int) -> pa.Table | None:
         if self.batches is None:
@@ -1011,17 +1034,137 @@ def _ranges(positions: npt.NDArray[np.intp], cuts: npt.NDArray[np.intp]) -> npt.
     return np.searchsorted(filled, cuts, side="left").astype(np.intp)
 
 
+@dataclass
+class _Stream:
+    """What every part of a streamed Parquet caseload shares: set before the worker processes fork."""
+
+    kb: KB
+    evaluator: Evaluator
+    path: Path
+    members: Path | None
+    businesses: Path | None
+    as_of: dt.date
+    spec: ColumnSpec
+    jurisdiction: str | None
+    limits: TableLimits
+    due: dict[str, dt.date] | None
+    long: bool
+    cuts: npt.NDArray[np.intp]
+    ranges: dict[str, npt.NDArray[np.intp]]
+    dups: list[dict[int, int]]
+    write: bool = False
+    ask: bool = False
+    listing: bool = False
+    scratch: Path | None = None
+
+
+@dataclass
+class _Part:
+    """One part's results: its totals, and (from a worker) what it read, said and handed on."""
+
+    totals: ScreenTotals
+    unresolved_sites: Counter[str] = field(default_factory=Counter)
+    filled: Counter[str] = field(default_factory=Counter)
+    unknown: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    notes: list[Note] = field(default_factory=list)
+    item_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    text_bytes: dict[str, int] = field(default_factory=dict)
+    asked: list[pa.Table] = field(default_factory=list)
+    listed: list[pa.Table] = field(default_factory=list)
+
+
+class _Reader:
+    """A span of a streamed caseload's parts, read in turn from the three files."""
+
+    def __init__(self, job: _Stream, first: int, counted: bool = False):
+        a = int(job.cuts[first])
+        start = {k: int(r[first]) for k, r in job.ranges.items()}
+        self.main = _Rows(job.spec, job.path, "household", job.limits, a, counted)
+        self.members = _Rows(job.spec, job.members, "member", job.limits, start.get("members", 0), counted)
+        self.businesses = _Rows(job.spec, job.businesses, "entity", job.limits, start.get("businesses", 0), counted)
+
+    def used(self) -> dict[str, int]:
+        return {str(r.budget.path): r.budget.used for r in (self.main, self.members, self.businesses)
+                if r.budget is not None}
+
+
+def _stream_part(job: _Stream, screener: Screener, reader: _Reader, k: int, totals: ScreenTotals,
+                 writer: Callable[[pa.Table], None] | None, request: Callable[[pa.Table], None] | None) -> _Part:
+    """Read, load and decide part ``k`` into ``totals``; its determinations go to ``writer``."""
+    from houfu.io.tables import load_tables
+
+    a, b = int(job.cuts[k]), int(job.cuts[k + 1])
+    ranges = job.ranges
+    table = reader.main.take(b - a)
+    assert table is not None
+    m_a = int(ranges["members"][k]) if "members" in ranges else 0
+    e_a = int(ranges["businesses"][k]) if "businesses" in ranges else 0
+    mt = reader.members.take(int(ranges["members"][k + 1]) - m_a) if "members" in ranges else None
+    et = reader.businesses.take(int(ranges["businesses"][k + 1]) - e_a) if "businesses" in ranges else None
+    loaded = load_tables(job.kb, table, job.path, mt, job.members, et, job.businesses, "household", (a, m_a, e_a),
+                         job.dups[k], spec=job.spec, jurisdiction=job.jurisdiction)
+    part = _Part(totals, loaded.counts.unresolved_sites, loaded.counts.filled, loaded.unknown_values,
+                 loaded.notes if k == 0 else [])
+    for key, t in (("members", mt), ("businesses", et)):
+        if t is not None:
+            part.item_rows[key] = (t.num_rows, loaded.item_rows[key][1])
+    totals.rows_in += loaded.rows_in
+    totals.rejected += loaded.rows_in - loaded.n
+    totals.errors.extend(loaded.errors)
+    # Into the totals directly: a list already full takes nothing from this part.
+    screener.chunk(loaded, np.arange(loaded.n, dtype=np.intp), writer, totals, request)
+    totals.parts += 1
+    return part
+
+
+#: the streamed caseload a worker process reads its span of (set just before the pool forks)
+_STREAM: _Stream | None = None
+
+
+def _stream_span(span: tuple[int, int]) -> int:
+    """A worker's span of parts, in order: each part's determinations written to an Arrow file of its own in
+    the run's scratch folder and its results pickled beside it, each renamed into place when complete (the
+    parent takes them in order as they appear). Nothing is shared but the files read."""
+    import pickle
+
+    import pyarrow.feather as feather
+
+    job = _STREAM
+    assert job is not None and job.scratch is not None
+    screener = Screener(job.kb, job.evaluator, job.as_of, job.due, long=job.long)
+    reader = _Reader(job, span[0], counted=True)  # the parent counted the names' text before it split the files
+    for k in range(*span):
+        tables: list[pa.Table] = []
+        part = _Part(ScreenTotals("household", job.as_of, job.kb.version))
+        screener.worklist = part.listed.append if job.listing else None
+        got = _stream_part(job, screener, reader, k, part.totals, tables.append if job.write else None,
+                           part.asked.append if job.ask else None)
+        got.asked, got.listed, got.text_bytes = part.asked, part.listed, reader.used()
+        if tables:
+            tmp = job.scratch / f"part-{k}.arrow.tmp"
+            feather.write_feather(pa.concat_tables(tables), tmp, compression="uncompressed")
+            tmp.rename(job.scratch / f"part-{k}.arrow")
+        tmp = job.scratch / f"part-{k}.pickle.tmp"
+        tmp.write_bytes(pickle.dumps(got, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.rename(job.scratch / f"part-{k}.pickle")
+    return span[1] - span[0]
+
+
 def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None, businesses: Path | None,
                   as_of: dt.date, output: Path | None, progress: Callable[[int], None] | None = None,
                   spec: ColumnSpec | None = None, jurisdiction: str | None = None, limits: TableLimits = LIMITS,
                   said: list[Note] | None = None, request: Callable[[pa.Table], None] | None = None,
                   due: dict[str, dt.date] | None = None, worklist: Callable[[pa.Table], None] | None = None,
-                  long: bool = False) -> ScreenTotals | None:
+                  long: bool = False, workers: int = 1) -> ScreenTotals | None:
     """A Parquet caseload in parts of CHUNK households, with their members and businesses, so memory follows
     the part, not the caseload. Only the id columns are read whole, to find duplicates across parts and each
     part's rows in the other files. Returns None when the members or businesses file is not in the
-    households' order (the caller then reads the caseload whole)."""
-    from houfu.io.tables import _count_notes, _Counts, load_tables
+    households' order (the caller then reads the caseload whole).
+
+    With ``workers`` > 1 the parts are cut into that many spans of consecutive parts, each read, decided and
+    written (as Arrow) by a process of its own; this process takes the parts in order as they are done, writes
+    the determinations and adds up the totals, so the result is the same as with one."""
+    from houfu.io.tables import _count_notes, _Counts
 
     spec = spec or spec_for(kb)
     started = time.perf_counter()
@@ -1049,46 +1192,43 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
         ranges[key] = r
         del hh, pos  # only the boundaries are kept
     del ids
+    dups = []
+    for k in range(len(cuts) - 1):
+        a, b = int(cuts[k]), int(cuts[k + 1])
+        earlier = np.flatnonzero(first[a:b] < a)
+        dups.append({int(i): int(first[a + i]) + 2 for i in earlier.tolist()})
+    del first
+    job = _Stream(kb, evaluator, path, members, businesses, as_of, spec, jurisdiction, limits, due, long, cuts,
+                  ranges, dups)
     screener = Screener(kb, evaluator, as_of, due, worklist, long)
     totals = ScreenTotals("household", as_of, kb.version)
     writer = _writer(output, screener, "household")
-    main_rows, member_rows, business_rows = (_Rows(spec, path, "household", limits),
-                                             _Rows(spec, members, "member", limits),
-                                             _Rows(spec, businesses, "entity", limits))
     item_rows = {"members": [0, 0], "businesses": [0, 0]}
     counts, unknown = _Counts(), Counter[tuple[str, str, str]]()
     deadline = Deadline(limits.seconds)
+    parts = len(cuts) - 1
+
+    def take(part: _Part) -> None:
+        counts.unresolved_sites.update(part.unresolved_sites)
+        counts.filled.update(part.filled)
+        unknown.update(part.unknown)
+        if said is not None and part.notes:
+            said.extend(part.notes)  # the columns' fates: the same for every part (the first part's)
+        for key, (read, kept) in part.item_rows.items():
+            item_rows[key][0] += read
+            item_rows[key][1] += kept
+
     try:
-        for k in range(len(cuts) - 1):
-            a, b = int(cuts[k]), int(cuts[k + 1])
-            table = main_rows.take(b - a)
-            assert table is not None
-            m_a = int(ranges["members"][k]) if "members" in ranges else 0
-            e_a = int(ranges["businesses"][k]) if "businesses" in ranges else 0
-            mt = member_rows.take(int(ranges["members"][k + 1]) - m_a) if "members" in ranges else None
-            et = business_rows.take(int(ranges["businesses"][k + 1]) - e_a) if "businesses" in ranges else None
-            earlier = np.flatnonzero(first[a:b] < a)
-            dups = {int(i): int(first[a + i]) + 2 for i in earlier.tolist()}
-            deadline.check(str(path))
-            loaded = load_tables(kb, table, path, mt, members, et, businesses, "household", (a, m_a, e_a), dups,
-                                 spec=spec, jurisdiction=jurisdiction)
-            counts.unresolved_sites.update(loaded.counts.unresolved_sites)
-            counts.filled.update(loaded.counts.filled)
-            unknown.update(loaded.unknown_values)
-            if said is not None and k == 0:
-                said += loaded.notes  # the columns' fates: the same for every part
-            for key, t in (("members", mt), ("businesses", et)):
-                if t is not None:
-                    item_rows[key][0] += t.num_rows
-                    item_rows[key][1] += loaded.item_rows[key][1]
-            totals.rows_in += loaded.rows_in
-            totals.rejected += loaded.rows_in - loaded.n
-            totals.errors.extend(loaded.errors)
-            # Into the totals directly: a list already full takes nothing from this part.
-            screener.chunk(loaded, np.arange(loaded.n, dtype=np.intp), writer, totals, request)
-            totals.parts += 1
-            if progress is not None:
-                progress(b - a)
+        if workers <= 1 or parts < 2:
+            reader = _Reader(job, 0)
+            for k in range(parts):
+                deadline.check(str(path))
+                take(_stream_part(job, screener, reader, k, totals, writer, request))
+                if progress is not None:
+                    progress(int(cuts[k + 1] - cuts[k]))
+        else:
+            _stream_parallel(job, min(workers, parts), screener, totals, writer, request, worklist, take, progress,
+                             deadline)
     finally:
         if writer is not None:
             writer.close()
@@ -1097,6 +1237,77 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
     if said is not None:
         said += _count_notes(spec, counts, unknown, jurisdiction)
     return totals
+
+
+def _stream_parallel(job: _Stream, workers: int, screener: Screener, totals: ScreenTotals,
+                     writer: Writer | None, request: Callable[[pa.Table], None] | None,
+                     worklist: Callable[[pa.Table], None] | None, take: Callable[[_Part], None],
+                     progress: Callable[[int], None] | None, deadline: Deadline) -> None:
+    """The parts in ``workers`` spans of consecutive parts, one process each (forked: the knowledge base and the
+    compiled programs come with it; each reads its own rows). The parts are taken here in order."""
+    global _STREAM
+    import multiprocessing
+    import pickle
+    import shutil
+    import tempfile
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+
+    from houfu.io.limits import LimitError
+
+    parts = len(job.cuts) - 1
+    bounds = np.linspace(0, parts, workers + 1).round().astype(int).tolist()
+    spans = [(bounds[i], bounds[i + 1]) for i in range(workers) if bounds[i] < bounds[i + 1]]
+    scratch = Path(tempfile.mkdtemp(prefix="houfu-screen-"))
+    job.scratch, job.write, job.ask, job.listing = scratch, writer is not None, request is not None, \
+        worklist is not None
+    # The names' and ids' text is counted here once, before the files are split (as one process would).
+    names: dict[str, int] = {}
+    for p, level in ((job.path, "household"), (job.members, "member"), (job.businesses, "entity")):
+        budget = _Rows(job.spec, p, level, job.limits).budget
+        if budget is not None:
+            names[str(p)] = budget.used
+    used: dict[str, list[int]] = {}  # file -> text bytes counted by each span so far
+    _STREAM = job
+    try:
+        with ProcessPoolExecutor(len(spans), mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_stream_span, span) for span in spans]
+            span_of = [i for i, (a, b) in enumerate(spans) for _ in range(a, b)]
+            for k in range(parts):
+                done = scratch / f"part-{k}.pickle"
+                while not done.exists():
+                    finished, _ = wait([futures[span_of[k]]], timeout=0.005, return_when=FIRST_EXCEPTION)
+                    if finished:
+                        futures[span_of[k]].result()  # raises the worker's error, if any
+                        if not done.exists():
+                            raise RuntimeError(f"a worker ended without part {k}")
+                    deadline.check(str(job.path))
+                part: _Part = pickle.loads(done.read_bytes())
+                done.unlink()
+                for file, n in part.text_bytes.items():
+                    mine = used.setdefault(file, [0] * len(spans))
+                    mine[span_of[k]] = n
+                    if names.get(file, 0) + sum(mine) > job.limits.parquet_text_bytes:
+                        raise LimitError(f"{file}: -: more than {job.limits.parquet_text_bytes:,} bytes of text "
+                                         "once decoded; at most that much is read")
+                arrow = scratch / f"part-{k}.arrow"
+                if writer is not None and arrow.exists():
+                    with pa.memory_map(str(arrow)) as source:
+                        writer(pa.ipc.open_file(source).read_all())
+                    arrow.unlink()
+                for t in part.listed:
+                    if worklist is not None:
+                        worklist(t)
+                for t in part.asked:
+                    if request is not None:
+                        request(t)
+                totals.merge(part.totals)
+                totals.parts += part.totals.parts
+                take(part)
+                if progress is not None:
+                    progress(int(job.cuts[k + 1] - job.cuts[k]))
+    finally:
+        _STREAM = None
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _first_row_global(ids: pa.Array) -> npt.NDArray[np.intp]:
