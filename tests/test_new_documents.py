@@ -46,7 +46,7 @@ def test_every_rule_case_passes_on_both_evaluators_with_no_coverage_gap(folder):
     assert got.exit_code == 0, got.output
     assert " 0 failed" in got.output and "GAP" not in got.output
     bundled = CliRunner().invoke(main, ["--policies", str(ROOT / "policies"), "test"]).output
-    # the new documents' cases ran too: 10 of Anyuan's, each on both evaluators, and Xinfeng's
+    # the new documents' cases ran too: 20 of Anyuan's, each on the three evaluators, and Xinfeng's
     assert _passed(got.output) >= _passed(bundled) + 20
 
 
@@ -58,7 +58,7 @@ def test_plain_pytest_runs_the_copy_s_rule_cases_through_the_plugin(folder):
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder / "anyuan-2025")],
                          capture_output=True, text=True, cwd=folder.parent)
     assert out.returncode == 0, out.stdout[-2000:]
-    assert "40 passed" in out.stdout  # 20 cases (7 of households, 13 of sites), each on both evaluators
+    assert "60 passed" in out.stdout  # 20 cases (7 of households, 13 of sites), each on the three evaluators
 
 
 def test_the_three_evaluators_agree_on_generated_households_and_sites_of_the_four_documents(folder):
