@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from tests.test_browser import browser, go, shot, site  # noqa: F401  (the module's Chromium and service)
+from tests.test_browser import browser, go, now, shot, site  # noqa: F401  (the module's Chromium and service)
 
 
 def _login(driver, base: str, name: str, password: str) -> None:
@@ -48,8 +48,8 @@ def test_a_walk_in_goes_from_the_empty_form_to_a_printed_letter_and_one_answer_i
     _login(browser, base, "zhang", "caseworker-pw")
     browser.get(base + "/?lang=zh")
     # A caseworker's menu: no supervisor pages.
-    assert not browser.find_elements(By.CSS_SELECTOR, "header a[href^='/sites']")
-    assert not browser.find_elements(By.CSS_SELECTOR, "header a[href^='/graph']")
+    assert not now(browser, By.CSS_SELECTOR, "header a[href^='/sites']")
+    assert not now(browser, By.CSS_SELECTOR, "header a[href^='/graph']")
     browser.find_element(By.NAME, "id").send_keys("DN-WALKIN-22")
     _choose(browser, "site", "定南县县城集中安置点")
     browser.find_element(By.NAME, "m0.age").send_keys("五十八岁半")  # a wrong answer, corrected below
@@ -76,17 +76,17 @@ def test_a_walk_in_goes_from_the_empty_form_to_a_printed_letter_and_one_answer_i
     shot(browser, "window-03-interview")
     asked: list[str] = []
     for _ in range(20):
-        facts = [e.get_attribute("value") for e in browser.find_elements(By.CSS_SELECTOR, "input[name^='fact_']")]
+        facts = [e.get_attribute("value") for e in now(browser, By.CSS_SELECTOR, "input[name^='fact_']")]
         if not facts:
             break
         asked += facts
         for fact in facts:
             if fact in ANSWERS:
-                _choose(browser, fact, ANSWERS[fact]) if browser.find_elements(
-                    By.CSS_SELECTOR, f"select[aria-label='{fact}']") else browser.find_element(
+                _choose(browser, fact, ANSWERS[fact]) if now(
+                    browser, By.CSS_SELECTOR, f"select[aria-label='{fact}']") else browser.find_element(
                     By.CSS_SELECTOR, f"input[aria-label='{fact}']").send_keys(ANSWERS[fact])
         go(browser, browser.find_element(By.CSS_SELECTOR, "button[name='next']"))
-        assert not browser.find_elements(By.CSS_SELECTOR, "main [role=alert]")
+        assert not now(browser, By.CSS_SELECTOR, "main [role=alert]")
     # Never asked: what the form gave, or the site implies (its type, its county), nor any age.
     assert not {"site_type", "jurisdiction"} & set(asked)
     assert not [f for f in asked if f.endswith(".age") or f.endswith(".sex") or f == "members"]
@@ -130,7 +130,7 @@ def test_a_walk_in_goes_from_the_empty_form_to_a_printed_letter_and_one_answer_i
     assert "不适用 → 适用" in change.find_element(By.CSS_SELECTOR, "li[data-measure='dn.7.2.unsupported_children']").text
     applying = browser.find_element(By.ID, "applying")
     assert applying.find_elements(By.CSS_SELECTOR, "li[data-measure='dn.7.2.unsupported_children']")
-    again = {e.get_attribute("value") for e in browser.find_elements(By.CSS_SELECTOR, "input[name^='fact_']")}
+    again = {e.get_attribute("value") for e in now(browser, By.CSS_SELECTOR, "input[name^='fact_']")}
     assert not again & set(ANSWERS)
     assert len(browser.find_element(By.CSS_SELECTOR, "aside.answers").text) >= len(before) - 5
     shot(browser, "window-07-changed")

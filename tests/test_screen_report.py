@@ -298,13 +298,14 @@ def test_the_summary_is_the_same_read_in_parts_read_whole_and_in_worker_processe
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from benchmarks.caseload import caseload
 
-    hh, members, businesses = caseload(10_500, seed=11)
+    hh, members, businesses = caseload(5_200, seed=11)
     for name, t in (("h", hh), ("m", members), ("b", businesses)):
         pq.write_table(t, tmp_path / f"{name}.parquet", row_group_size=997)
     # Businesses in reverse order cannot be read in parts: the caseload is then read whole.
     pq.write_table(businesses.take(pa.array(list(range(businesses.num_rows))[::-1])), tmp_path / "b2.parquet")
     kb, ev = houfu.load(), houfu.evaluator()
-    monkeypatch.setattr(screen_module, "CHUNK", 4000)
+    monkeypatch.setattr(screen_module, "CHUNK", 2000)  # three parts read in order
+    monkeypatch.setattr(screen_module, "MIN_PART", 1000)  # and six decided by two worker processes
 
     def summary(businesses: str, workers: int) -> dict:
         run = run_module.screen_files(kb, ev, tmp_path / "h.parquet", tmp_path / "m.parquet",
@@ -315,7 +316,7 @@ def test_the_summary_is_the_same_read_in_parts_read_whole_and_in_worker_processe
                                     "training", "subsidies")}
 
     parts, whole, forked = summary("b.parquet", 1), summary("b2.parquet", 1), summary("b2.parquet", 2)
-    assert parts["screened"] == 10_500 and parts["lists"][0]["confirmed"]["count"] > 0
+    assert parts["screened"] == 5_200 and parts["lists"][0]["confirmed"]["count"] > 0
     assert parts["lists"][0]["to_check"]["count"] > 0
     assert parts == whole
     assert forked == whole
