@@ -17,7 +17,7 @@ from houfu.cli.commands import main
 from houfu.records.store import RecordStore, Users, default_url
 from houfu.web.service import create_app
 from tests.live_server import live_server
-from tests.test_browser import browser, go, shot  # noqa: F401 - the module's browser fixture
+from tests.test_browser import browser, go, now, shot  # noqa: F401 - the module's browser fixture
 from tests.test_worklists import CLOCKS, ZERO, _answer, _caseload
 
 PASSWORD = "supervisor-in-chromium"
@@ -45,7 +45,7 @@ def _cells(driver, selector: str, first: str) -> list[str]:
     from selenium.webdriver.common.by import By
 
     for row in driver.find_elements(By.CSS_SELECTOR, f"{selector} tr"):
-        cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+        cells = [c.text for c in now(driver, By.TAG_NAME, "td", within=row)]  # a header row has none
         if cells and cells[0].startswith(first):
             return cells
     raise AssertionError(f"no row {first!r} in {selector}")
