@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
 from hypothesis import strategies as st
@@ -327,6 +327,69 @@ def _tree(leaves: st.SearchStrategy[Condition], max_leaves: int = 4) -> st.Searc
     )
 
 
+class _ProgramParts:
+    """The strategies ``programs`` draws from, built once per knowledge base and entity kind: a strategy built
+    afresh in every draw is validated afresh each time, which cost Hypothesis more than the tests themselves."""
+
+    _made: dict[tuple[int, str], tuple[KB, _ProgramParts]] = {}
+
+    @classmethod
+    def of(cls, kb: KB, entity: str) -> _ProgramParts:
+        kept = cls._made.get((id(kb), entity))
+        if kept is None or kept[0] is not kb:
+            kept = cls._made[(id(kb), entity)] = (kb, cls(kb, entity))
+        return kept[1]
+
+    def __init__(self, kb: KB, entity: str) -> None:
+        self.kb, self.entity, self.limits = kb, entity, thresholds(kb)
+        self._cache: dict[tuple[Any, ...], st.SearchStrategy[Any]] = {}
+
+    def _kept(self, key: tuple[Any, ...], make: Callable[[], st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def _leaves(self, model: type[BaseModel]) -> st.SearchStrategy[Condition]:
+        return self._kept(("leaves", model.__name__), lambda: st.one_of(
+            *_leaf_strategies(model, self.limits, self.kb.models.periodic)))
+
+    def _member_refs(self, n: int) -> list[st.SearchStrategy[Condition]]:
+        return [st.builds(MemberConceptIs, member_concept=st.just(f"mc{j}"), value=st.booleans()) for j in range(n)]
+
+    def member_concept(self, i: int) -> st.SearchStrategy[Condition]:
+        """The i-th member concept: member facts, and the member concepts before it."""
+        return self._kept(("mc", i), lambda: _tree(st.one_of(self._leaves(self.kb.models.member),
+                                                             *self._member_refs(i)), 3))
+
+    def _entity_leaves(self, members: int) -> st.SearchStrategy[Condition]:
+        if self.entity != "household":
+            return self._leaves(self.kb.models.site)
+
+        def make() -> st.SearchStrategy[Condition]:
+            member_cond = _tree(st.one_of(self._leaves(self.kb.models.member), *self._member_refs(members)), 3)
+            quantified = st.one_of(member_cond.map(lambda c: AnyMember(any_member=c)),
+                                   member_cond.map(lambda c: AllMembers(all_members=c)))
+            business_cond = _tree(self._leaves(self.kb.models.entity), 3)
+            businesses = st.one_of(business_cond.map(lambda c: AnyEntity(any_entity=c)),
+                                   business_cond.map(lambda c: AllEntities(all_entities=c)))
+            return st.one_of(self._leaves(self.kb.models.household), quantified, quantified, businesses)
+
+        return self._kept(("entity", members), make)
+
+    def _refs(self, n: int) -> list[st.SearchStrategy[Condition]]:
+        return [st.builds(ConceptIs, concept=st.just(f"c{j}"), value=st.booleans()) for j in range(n)]
+
+    def concept(self, members: int, i: int) -> st.SearchStrategy[Condition]:
+        """The i-th entity concept: the entity's facts, its members' concepts and the concepts before it."""
+        return self._kept(("c", members, i), lambda: _tree(st.one_of(self._entity_leaves(members),
+                                                                     *self._refs(i)), 4))
+
+    def when(self, members: int, concepts: int) -> st.SearchStrategy[Condition | None]:
+        """A measure's condition, or none."""
+        return self._kept(("when", members, concepts), lambda: st.one_of(st.none(), _tree(st.one_of(
+            self._entity_leaves(members), *self._refs(concepts)), 5)))
+
+
 @st.composite
 def programs(draw: st.DrawFn, entity: str, kb: KB | None = None) -> Program:
     """A random program: member concepts, chained entity concepts, and measure targets.
@@ -336,36 +399,19 @@ def programs(draw: st.DrawFn, entity: str, kb: KB | None = None) -> Program:
     comparisons and `in` lists.
     """
     kb = kb or load_default()
-    limits = thresholds(kb)
+    parts = _ProgramParts.of(kb, entity)
     concepts: dict[str, Condition] = {}
-    member_names: list[str] = []
+    members = 0
     if entity == "household":
-        member_leaves = st.one_of(*_leaf_strategies(kb.models.member, limits, kb.models.periodic))
         for i in range(draw(st.integers(0, 2))):
-            inner = st.one_of(member_leaves, *[st.builds(MemberConceptIs, member_concept=st.just(n),
-                                                         value=st.booleans()) for n in member_names])
-            name = f"mc{i}"
-            concepts[name] = draw(_tree(inner, 3))
-            member_names.append(name)
-        member_cond = _tree(st.one_of(member_leaves, *[
-            st.builds(MemberConceptIs, member_concept=st.just(n), value=st.booleans()) for n in member_names]), 3)
-        quantified = st.one_of(member_cond.map(lambda c: AnyMember(any_member=c)),
-                               member_cond.map(lambda c: AllMembers(all_members=c)))
-        business_cond = _tree(st.one_of(*_leaf_strategies(kb.models.entity, limits, kb.models.periodic)), 3)
-        businesses = st.one_of(business_cond.map(lambda c: AnyEntity(any_entity=c)),
-                               business_cond.map(lambda c: AllEntities(all_entities=c)))
-        entity_leaves = st.one_of(*_leaf_strategies(kb.models.household, limits, kb.models.periodic),
-                                  quantified, quantified, businesses)
-    else:
-        entity_leaves = st.one_of(*_leaf_strategies(kb.models.site, limits, kb.models.periodic))
+            concepts[f"mc{i}"] = draw(parts.member_concept(i))
+        members = len(concepts)
     entity_concepts: list[str] = []
     for i in range(draw(st.integers(0, 3))):
-        refs = [st.builds(ConceptIs, concept=st.just(n), value=st.booleans()) for n in entity_concepts]
         name = f"c{i}"
-        concepts[name] = draw(_tree(st.one_of(entity_leaves, *refs), 4))
+        concepts[name] = draw(parts.concept(members, i))
         entity_concepts.append(name)
-    refs = [st.builds(ConceptIs, concept=st.just(n), value=st.booleans()) for n in entity_concepts]
-    whens = [draw(st.one_of(st.none(), _tree(st.one_of(entity_leaves, *refs), 5))) for _ in range(draw(st.integers(1, 4)))]
+    whens = [draw(parts.when(members, len(entity_concepts))) for _ in range(draw(st.integers(1, 4)))]
     gates = gates_of(kb) if draw(st.booleans()) else None
     if gates is not None:
         # Half the programs are compiled with the vocabulary's ask_if gates, as build_program compiles rules.
