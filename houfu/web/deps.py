@@ -14,10 +14,11 @@ import base64
 import datetime as dt
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import anyio
 import jinja2
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
@@ -176,22 +177,29 @@ def get_service(request: Request) -> Service:
     return service
 
 
-ServiceDep = Annotated[Service, Depends(get_service)]
+async def _service(request: Request) -> Service:
+    # The dependencies that only hand on a part of the service are ``async``: FastAPI runs a plain ``def``
+    # dependency in the thread pool, and under a login attack those thread hops (and the GIL they take) were
+    # what kept ``/healthz`` waiting (issue 23, Done when).
+    return get_service(request)
 
 
-def _kb(service: ServiceDep) -> KB:
+ServiceDep = Annotated[Service, Depends(_service)]
+
+
+async def _kb(service: ServiceDep) -> KB:
     return service.kb
 
 
-def _evaluator(service: ServiceDep) -> Evaluator:
+async def _evaluator(service: ServiceDep) -> Evaluator:
     return service.evaluator
 
 
-def _store(service: ServiceDep) -> RecordStore:
+async def _store(service: ServiceDep) -> RecordStore:
     return service.store
 
 
-def _pages(service: ServiceDep) -> Pages:
+async def _pages(service: ServiceDep) -> Pages:
     return service.pages
 
 
@@ -203,7 +211,7 @@ PagesDep = Annotated[Pages, Depends(_pages)]
 
 # --- who is asking -------------------------------------------------------------------------------------------
 
-def _session_user(request: Request, service: ServiceDep) -> User | None:
+async def _session_user(request: Request, service: ServiceDep) -> User | None:
     """The user of the signed session cookie (pages take nothing else), if the session is still current."""
     if service.dev:
         request.state.houfu_role = "supervisor"
@@ -213,7 +221,7 @@ def _session_user(request: Request, service: ServiceDep) -> User | None:
         return None
     # The user's version now: a logout, a disabled account, a new password or a removed user raises or ends it,
     # so every copy of an older cookie stops here (issue 23, §4). The role is read afresh too.
-    now = service.users.session(str(name))
+    now = await anyio.to_thread.run_sync(service.users.session, str(name))
     if now is None or now[1] != version:
         request.session.clear()
         return None
@@ -266,17 +274,17 @@ async def identify(request: Request, page: bool) -> User | None:
     """The user of a request as a route's guard would find them (``page``: the session only), for the request
     guard (``houfu.web.guard``) that runs before the body is read."""
     service = get_service(request)
-    session = _session_user(request, service)
+    session = await _session_user(request, service)
     return session if page else await _api_user(request, service, session)
 
 
-def require(role: str, *, page: bool) -> Callable[..., User]:
+def require(role: str, *, page: bool) -> Callable[..., Awaitable[User]]:
     """A dependency that lets in a user of ``role`` or a higher one (a supervisor may do what a caseworker may):
     for ``page``, a stranger is sent to the login page; for the API, answered 401 with ``WWW-Authenticate``."""
     need = ROLES.index(role)
     identity = _session_user if page else _api_user
 
-    def guard(user: Annotated[User | None, Depends(identity)]) -> User:
+    async def guard(user: Annotated[User | None, Depends(identity)]) -> User:
         if user is None:
             raise Denied(401, "log in first", page)
         if (ROLES.index(user.role) if user.role in ROLES else 0) < need:
@@ -314,7 +322,7 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
-def csrf_checked(request: Request, service: ServiceDep, token: Annotated[str, Form(alias="csrf")] = "") -> None:
+async def csrf_checked(request: Request, service: ServiceDep, token: Annotated[str, Form(alias="csrf")] = "") -> None:
     """A form post carries the session's token (not in --dev mode), else 403."""
     if not service.dev and not secrets.compare_digest(token, str(request.session.get("csrf", ""))):
         raise Denied(403, "the form has expired; reload the page and try again", True, kind="form")
