@@ -20,6 +20,7 @@ from houfu.cli.commands import main
 from houfu.kb.ingest import analyse
 from houfu.kb.loader import load
 from houfu.kb.validate import validate
+from tests.new_documents import BUNDLED
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "ingest"
@@ -133,7 +134,7 @@ def test_its_own_facts_and_amounts_are_data_and_exist_only_where_it_is_loaded(po
     from houfu.io.inputs import InputError, parse_record
 
     with pytest.raises(InputError, match="training_days"):
-        parse_record({"id": "h", "members": [{"training_days": 3}]}, houfu.Household, "h.yaml", houfu.load())
+        parse_record({"id": "h", "members": [{"training_days": 3}]}, houfu.Household, "h.yaml", load(BUNDLED))
     schema = CliRunner().invoke(main, ["--policies", str(policies), "schema", "household"])
     assert "works_in_another_province" in schema.output
 

@@ -18,6 +18,7 @@ from houfu.kb.ingest import (
     metadata_row,
     resolve,
 )
+from tests.new_documents import BUNDLED
 
 KB = houfu.load()
 
@@ -85,12 +86,14 @@ def test_a_document_number_is_never_joined_to_the_issuer_below_it_nor_two_issuer
 
 
 def test_without_a_jurisdiction_a_county_body_is_no_ones_and_is_asked_about(tmp_path):
-    assert resolve(KB, "县人力资源和社会保障局", None) == (None, ["dn_hrss"])
-    assert resolve(KB, "县人力资源和社会保障局", "dingnan") == ("dn_hrss", [])
+    bundled = houfu.load(BUNDLED)  # one county (Dingnan) has a 县人社局 there
+    assert resolve(bundled, "县人力资源和社会保障局", None) == (None, ["dn_hrss"])
+    assert resolve(bundled, "县人力资源和社会保障局", "dingnan") == ("dn_hrss", [])
     page = tmp_path / "p.txt"
     page.write_text("关于印发《定南县就业方案》的通知\n定府办字〔2024〕3号\n定南县人民政府办公室\n2024年3月1日\n"
                     "定南县就业方案\n一、任务\n(一)就业。开展培训。(县人力资源和社会保障局牵头负责)\n", encoding="utf-8")
-    got = CliRunner().invoke(main, ["kb", "scaffold", str(page), "--id", "dnjy-2024", "-o", str(tmp_path), "--json"])
+    got = CliRunner().invoke(main, ["--policies", str(BUNDLED), "kb", "scaffold", str(page), "--id", "dnjy-2024",
+                                    "-o", str(tmp_path), "--json"])
     assert got.exit_code == 0, got.output
     todo = json.loads(got.output)["todo"]
     assert any("县人力资源和社会保障局: drafted as a new body" in t and "dn_hrss (定南县)" in t for t in todo)

@@ -19,7 +19,7 @@ from houfu.cli.commands import main
 from houfu.engine.evaluator import EngineKind, evaluator_for
 from houfu.kb.loader import KBError, load
 from houfu.kb.models import ENTITY_KIND
-from tests.new_documents import policy_copy_with_new_documents
+from tests.new_documents import BUNDLED, policy_copy_with_new_documents
 from tests.test_vector import _check_batch
 
 AS_OF = dt.date(2025, 12, 1)
@@ -47,7 +47,7 @@ def test_the_workshop_is_a_record_kind_of_the_document_s_vocabulary_and_nowhere_
     assert kb.fact_labels[ENTITY_KIND].labels == {"business": "经营实体", "workshop": "帮扶车间",
                                                   "training_class": "技能培训班"}
     assert {ENTITY_KIND, "ay_workshop_workers"} <= set(kb.models.entity.model_fields)
-    bundled = load(None)  # the installed folder declares no kind: its models are as they were
+    bundled = load(BUNDLED)  # the installed folder declares no kind: its models are as they were
     assert not bundled.models.records and ENTITY_KIND not in bundled.models.entity.model_fields
 
 
