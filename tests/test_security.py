@@ -212,7 +212,7 @@ def test_the_login_form_is_throttled_and_says_so(app):
 
 @pytest.mark.parametrize("via", ["form", "basic"])
 def test_a_throttled_try_is_held_before_its_429_so_a_guessing_script_cannot_spin(app, monkeypatch, via):
-    """A guesser answered at once only loops faster: 10 form guessers made 130 requests a second and held /healthz
+    """A guesser answered at once only loops faster: 10 form guessers made over 100 requests a second and held /healthz
     up to 440 ms at p99 (issue 23, Done when). Both ways in hold a throttled try up to ``TARPIT`` first."""
     import re
 
