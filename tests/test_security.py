@@ -1136,6 +1136,19 @@ def test_household_ids_ending_in_diff_or_reads_reach_their_history_diff_and_read
         assert f'href="/households/{quote(hid)}/history?lang=en"' in sup.get(f"/records/{after}?lang=en").text
 
 
+def test_a_stranger_sent_to_the_login_comes_back_to_the_whole_path_even_with_and_and_hash_in_an_id(app):
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    with TestClient(app, base_url="https://testserver") as c:
+        r = c.get("/households/A%26B%23C%20D/history?lang=en", follow_redirects=False)
+    assert r.status_code == 303
+    where = urlsplit(r.headers["location"])
+    assert where.path == "/login"
+    back = parse_qs(where.query)
+    assert back["lang"] == ["en"] and len(back["next"]) == 1  # before, the id was cut at its & into a second key
+    assert unquote(back["next"][0]) == "/households/A&B#C D/history"
+
+
 def test_a_pages_404_405_and_403_are_pages_in_its_language_and_the_api_keeps_json(app):
     cw, _ = _logged_in(app, "cw1", CW_PW)
     for lang, words in (("en", "There is no such page or record."), ("zh", "找不到这个页面或记录。")):

@@ -5,6 +5,7 @@ page in the page's language (``?lang=``, else zh), its words in ``templates/serv
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -60,10 +61,13 @@ async def _bad_request(_: Request, exc: Exception) -> JSONResponse:
     return error(exc.field, f"{exc.field}: {exc.message}", exc.status)
 
 
-async def _bad_params(_: Request, exc: Exception) -> JSONResponse:
+async def _bad_params(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {"loc": ["-"], "msg": "invalid request"}
-    where = ".".join(str(x) for x in first.get("loc", ["-"]))
+    loc = [str(x) for x in first.get("loc", ["-"])] or ["-"]
+    where = ".".join(loc)
+    if is_page(request):  # a page (``/?lang=fr``) is told in HTML, in its language, naming the parameter
+        return page_error(request, 422, "params", field=loc[-1])
     return error(where, f"{where}: {first.get('msg')}", 422)
 
 
@@ -80,12 +84,13 @@ def is_page(request: Request) -> bool:
 
 
 def page_error(request: Request, status: int, kind: str, need: str = "",
-               headers: dict[str, str] | None = None) -> HTMLResponse:
-    """A page's error as an HTML page in its language (``?lang=zh|en``, else zh)."""
+               headers: dict[str, str] | None = None, field: str = "") -> HTMLResponse:
+    """A page's error as an HTML page in its language (``?lang=zh|en``, else zh); ``field``: the parameter a
+    ``params`` error names."""
     lang = request.query_params.get("lang")
     pages = request.app.state.service.pages  # houfu.web.deps.Pages (deps imports this module)
     page: HTMLResponse = pages.render("service_error.html.j2", lang if lang in ("zh", "en") else "zh", request,
-                                      status=status, kind=kind, need=need)
+                                      status=status, kind=kind, need=need, field=field)
     page.status_code = status
     page.headers.update(headers or {})
     return page
@@ -125,8 +130,9 @@ def denied_response(request: Request, exc: Denied) -> Any:
     JSON (401 with ``WWW-Authenticate: Bearer``)."""
     if exc.page and exc.status == 401:  # the login page, in the page's language
         lang = request.query_params.get("lang")
-        return RedirectResponse(f"/login?next={request.url.path}" + (f"&lang={lang}" if lang in ("zh", "en") else ""),
-                                status_code=303)
+        # The path is quoted: a household id with & or # in it must come back whole after the login.
+        return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}"
+                                + (f"&lang={lang}" if lang in ("zh", "en") else ""), status_code=303)
     if exc.page:
         return page_error(request, exc.status, exc.kind, exc.need)
     # A Bearer challenge, never Basic: a browser answers a Basic challenge with its password prompt and then
