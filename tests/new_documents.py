@@ -16,11 +16,11 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-#: (example folder, document id): each folder holds registry.yaml (the lines it adds to the shared registries)
 #: The policy folder houfu ships (the two seeds), whatever ``HOUFU_POLICIES`` says: the tests about the bundled
 #: documents themselves load this one, so that ``make test-new-documents`` (which points ``HOUFU_POLICIES`` at a
 #: copy with more documents) does not change what they are about.
 BUNDLED = ROOT / "houfu" / "policies"
+#: (example folder, document id): each folder holds registry.yaml (the lines it adds to the shared registries)
 NEW_DOCUMENTS = ((ROOT / "examples" / "ingest", "xinfeng-2024"), (ROOT / "examples" / "workshop", "anyuan-2025"))
 
 
