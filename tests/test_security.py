@@ -39,9 +39,9 @@ def store(tmp_path):
 @pytest.fixture(autouse=True)
 def no_tarpit(monkeypatch):
     """A throttled try is answered at once here (the tarpit's second is for real guessers)."""
-    import houfu.web.guard
+    import houfu.web.auth
 
-    monkeypatch.setattr(houfu.web.guard, "TARPIT", 0.0)
+    monkeypatch.setattr(houfu.web.auth, "TARPIT", 0.0)
 
 
 @pytest.fixture
@@ -216,9 +216,9 @@ def test_a_throttled_try_is_held_before_its_429_so_a_guessing_script_cannot_spin
     up to 440 ms at p99 (issue 23, Done when). Both ways in hold a throttled try up to ``TARPIT`` first."""
     import re
 
-    import houfu.web.guard
+    import houfu.web.auth
 
-    monkeypatch.setattr(houfu.web.guard, "TARPIT", 0.4)
+    monkeypatch.setattr(houfu.web.auth, "TARPIT", 0.4)
     app.state.service.auth.throttle.clock = Clock()  # the back-off does not run out while the test runs
     with TestClient(app, base_url="https://testserver") as c:
         token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login?lang=en").text).group(1)

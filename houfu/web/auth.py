@@ -3,7 +3,8 @@
 - Throttled per account and per client address: after ``FREE_FAILURES`` failures in a row each further try must
   wait twice as long as the last (1 s, 2 s, 4 s … at most ``MAX_WAIT``), and after ``LOCK_AT`` failures an
   account is locked until a supervisor lifts the lock (``POST /v1/users/{name}/unlock``). A throttled try is
-  answered 429 with ``Retry-After`` before any hashing, so guessing costs the service nothing.
+  answered 429 with ``Retry-After`` before any hashing, held up to ``TARPIT`` first, so guessing costs the service
+  nothing and a guessing script cannot spin.
 - argon2 runs in worker threads of its own, at most ``HASHING_AT_ONCE`` at a time (each takes 64 MiB and a core),
   at a low CPU priority (nice ``HASHING_NICE``, on Linux per thread): the event loop goes on answering first
   however many guessers hash at once, and forty logins at once cannot take gigabytes.
@@ -46,8 +47,8 @@ import anyio
 from houfu.records.store import Users
 
 __all__ = ["BUSY_HOLD", "CLEAN_REFUSALS", "CLEAN_TRIES", "CLEAN_WINDOW", "FREE_FAILURES", "HASHING_AT_ONCE", "HASHING_NICE",
-           "HASHING_QUEUE", "KNOWN", "LOCK_AT", "MAX_WAIT", "REFRESH", "Authenticator", "Busy", "Throttle", "Throttled",
-           "security_log"]
+           "HASHING_QUEUE", "KNOWN", "LOCK_AT", "MAX_WAIT", "REFRESH", "TARPIT", "Authenticator", "Busy", "Throttle",
+           "Throttled", "hold", "security_log"]
 
 #: The security log: failed logins, throttled tries, lockouts, refused forgeries and reads of personal records.
 security_log = logging.getLogger("houfu.security")
@@ -98,6 +99,9 @@ CLEAN_REFUSALS = 10
 #: The addresses a user last logged in from that are remembered (in memory): their tries go before a clean
 #: address's, so guessers from fresh addresses do not keep an office's users out either.
 KNOWN = 10_000
+#: The longest a throttled try is held before its 429, in seconds (a tarpit: a guessing script answered at once
+#: only loops faster, and ten form guessers looping so held /healthz up to 440 ms at p99); tests set it to 0.
+TARPIT = 1.0
 #: The longest a try refused for a full queue is held before its 429 when its address is not clean, in seconds: a
 #: guessing script refused at once would only loop faster and crowd the event loop. A clean try is answered at once.
 BUSY_HOLD = 1.0
@@ -216,6 +220,11 @@ class Throttle:
             return was
 
 
+async def hold(exc: Throttled) -> None:
+    """Hold a throttled try up to ``TARPIT`` before its 429 (whichever way it came in)."""
+    await anyio.sleep(min(float(exc.retry_after), TARPIT))
+
+
 class Authenticator:
     """The one place a password is checked: throttled, off the event loop, and logged."""
 
@@ -249,6 +258,7 @@ class Authenticator:
         except Throttled as exc:
             security_log.warning("login throttled user=%r addr=%s via=%s retry_after=%ss locked=%s",
                                  name, addr, via, exc.retry_after, exc.locked)
+            await hold(exc)
             raise
         place = self.throttle.tried(addr)
         try:

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import anyio
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
@@ -34,18 +33,15 @@ from starlette.requests import Request
 
 from houfu.records.store import ROLES
 
-from .auth import Throttled, security_log
+from .auth import Throttled, hold, security_log
 from .errors import Denied, denied_response, error, throttled_response
 
-__all__ = ["BODY_METHODS", "TARPIT", "Guarded", "RequestGuard", "guarded_routes"]
+__all__ = ["BODY_METHODS", "Guarded", "RequestGuard", "guarded_routes"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-#: The longest a throttled HTTP Basic try is held before its 429, in seconds (tests set it to 0).
-TARPIT = 1.0
 
 #: The methods whose requests may carry a body (and change state).
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -103,8 +99,7 @@ class RequestGuard:
             try:
                 self.throttled(request)
             except Throttled as exc:
-                # Held a moment first (a tarpit): a guessing script's next try waits, at no cost to the service.
-                await anyio.sleep(min(float(exc.retry_after), TARPIT))
+                await hold(exc)  # a tarpit: a guessing script's next try waits, at no cost to the service
                 await throttled_response(exc)(scope, receive, send)
                 return
         if scope["method"] not in BODY_METHODS:

@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from houfu.records.store import RecordError
 
-from .. import guard
 from ..auth import Busy, Throttled
 from ..deps import CsrfChecked, Lang, PagesDep, ServiceDep
 
@@ -33,10 +32,6 @@ async def login(request: Request, _: CsrfChecked, service: ServiceDep, name: str
         role = await service.auth.check(name, password, request.client.host if request.client else "-", "form")
     except Throttled as exc:
         why = "busy" if isinstance(exc, Busy) else "locked" if exc.locked else "throttled"
-        if not isinstance(exc, Busy):  # (a refused Busy try was held already, if it had to be)
-            # Held a moment first, as a throttled HTTP Basic try is (houfu.web.guard.TARPIT): a guessing script
-            # answered at once only loops faster, and its 429s crowded /healthz out (issue 23, Done when).
-            await anyio.sleep(min(float(exc.retry_after), guard.TARPIT))
         page = service.pages.render("service_login.html.j2", lang, request, error=why, next=next,
                                     retry_after=exc.retry_after)
         page.status_code = 429
