@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from houfu.engine.closures import compiled
 from houfu.engine.evaluator import EngineKind, evaluator_for, flatten
-from houfu.engine.logic import evaluate_plain
+from houfu.engine.logic import evaluate_plain, failed_tests, failed_tests_plain
 from houfu.engine.program import Program, Target
 from houfu.engine.results import TargetKind
 from houfu.engine.rete import ProgramTooLarge, ReteEngine
@@ -45,6 +45,24 @@ def _compare_kb(kb: Any, record: Any) -> None:
     assert not diffs, f"engine and reference disagree on {record.model_dump(exclude_none=True)}: {diffs}"
     diffs = {k: (rete[k], fast[k]) for k in fast if rete[k] != fast[k]}
     assert not diffs, f"engine and closures disagree on {record.model_dump(exclude_none=True)}: {diffs}"
+    program, facts, _, _ = ev.truths(record, AS_OF, EngineKind.plain)
+    _compare_failed(program, facts, plain)
+
+
+FAILED = {"compared": 0, "gated": 0}
+
+
+def _compare_failed(program: Program, facts: Any, values: dict[str, Any]) -> None:
+    """The compiled failed-tests walkers (engine.logic.failed_tests) name what the tree walk names, in its order,
+    for every target that is false."""
+    concepts = {t.name: values[t.key] for t in program.targets if t.kind is TargetKind.concept}
+    for t in program.targets:
+        if values[t.key] is not False:
+            continue
+        fast = failed_tests(program, t.when, facts, concepts)
+        assert fast == failed_tests_plain(program, t.when, facts, concepts), (t.key, facts)
+        FAILED["compared"] += 1
+        FAILED["gated"] += any("is not asked" in x for x in fast)
 
 
 @settings(max_examples=EXAMPLES, **SETTINGS)
@@ -84,6 +102,7 @@ def _compare_program(program: Program, records: list[Any]) -> None:
         TRACES["compared"] += 1
         if sorted(f.rule for f in rete_trace) != sorted(f.rule for f in fast_trace):
             TRACES["differ"] += 1
+        _compare_failed(program, facts, plain)
 
 
 @settings(max_examples=PROGRAMS, **SETTINGS)
@@ -150,3 +169,12 @@ def test_the_closures_name_the_same_rules_as_durable_rules_in_the_trace() -> Non
         pytest.skip("the generated-program tests were not selected in this run")
     print(f"traces: {TRACES}")
     assert TRACES["differ"] == 0, TRACES
+
+
+def test_the_compiled_failed_tests_were_compared_on_gated_tests_too() -> None:
+    """Runs after the tests above (file order): the compiled walkers were compared with the tree walk on many false
+    targets, and on the shipped rules' gated tests (a fact not asked of someone), which generated programs lack."""
+    if FAILED["compared"] == 0:
+        pytest.skip("the comparing tests were not selected in this run")
+    print(f"failed tests: {FAILED}")
+    assert FAILED["compared"] >= 1_000 and FAILED["gated"] > 0, FAILED

@@ -76,6 +76,7 @@ class Compiled:
         self._joins: dict[int, bool] = {}
         self._firings: dict[tuple[str, bool, int], Firing] = {}
         self._described: dict[int, tuple[weakref.ref[Any], str]] = {}
+        self._kept: dict[tuple[str, int], tuple[weakref.ref[Any], Any]] = {}
         self._targets = [(t, self.closure(t.when) if t.when is not None else None) for t in program.targets]
 
     # --- closures ---------------------------------------------------------------------------------------
@@ -107,6 +108,19 @@ class Compiled:
 
     def truth(self, cond: Condition | None, facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
         return True if cond is None else self.closure(cond)(facts, concepts)
+
+    def kept(self, kind: str, cond: Condition, build: Callable[[], Any]) -> Any:
+        """Something else made from a node once and kept beside its closure, as the closures are (an
+        explanation's compiled walker: ``logic.failed_tests``)."""
+        key = (kind, id(cond))
+        hit = self._kept.get(key)
+        if hit is not None and hit[0]() is cond:
+            return hit[1]
+        made = build()
+        if len(self._kept) >= _MAX_KEPT:
+            self._kept = {k: v for k, v in self._kept.items() if v[0]() is not None}
+        self._kept[key] = (weakref.ref(cond), made)
+        return made
 
     def _build(self, cond: Condition) -> Closure:
         match cond:

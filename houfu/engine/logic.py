@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from houfu.kb.conditions import (
     ENTITIES,
+    MEMBERS,
+    AllEntities,
+    AllMembers,
     AllOf,
+    AnyEntity,
+    AnyMember,
     AnyOf,
     Assumed,
     ConceptIs,
@@ -36,10 +41,10 @@ from houfu.kb.conditions import (
 )
 from houfu.kb.models import ENTITY_KIND
 
-from .closures import compiled
+from .closures import Closure, compiled
 from .program import Program
 
-__all__ = ["Facts", "Truth", "date_number", "describe", "evaluate_plain", "failed_tests", "full_years", "kind_tested",
+__all__ = ["Facts", "Truth", "date_number", "describe", "evaluate_plain", "failed_tests", "failed_tests_plain", "full_years", "kind_tested",
            "missing_facts", "number_date", "resolve", "split_fact_path", "truth", "truth_plain"]
 
 Truth = bool | None
@@ -356,4 +361,152 @@ class _Failed(QuantifierVisitor[list[str]]):
 
 
 def failed_tests(program: Program, cond: Condition | None, facts: Facts, concepts: Mapping[str, Truth]) -> list[str]:
+    """The known tests that make a false condition false, described for people ([] unless it is false).
+
+    Through walkers compiled once per node (``_FailedCompiler``): a check explains every measure that does not
+    apply, and the tree walk (``failed_tests_plain``, kept as the reference the tests compare with) dispatched on
+    every node and decided each node twice, a third of a warm check."""
+    if cond is None or compiled(program).closure(cond)(facts, concepts) is not False:
+        return []
+    return _explainer(program, cond)(facts, concepts, "")
+
+
+def failed_tests_plain(program: Program, cond: Condition | None, facts: Facts,
+                       concepts: Mapping[str, Truth]) -> list[str]:
+    """``failed_tests`` by walking the tree (the reference)."""
     return [] if cond is None else _Failed(program, facts, concepts)(cond)
+
+
+#: (facts, concepts, prefix) -> why a node known to be false is false, each test after ``prefix`` (members[0]. …)
+Explainer = Callable[[Facts, Mapping[str, Truth], str], list[str]]
+_NO_CONCEPTS: dict[str, Truth] = {}
+
+
+def _explainer(program: Program, cond: Condition) -> Explainer:
+    made: Explainer = compiled(program).kept("failed", cond, lambda: visit(cond, _FailedCompiler(program)))
+    return made
+
+
+class _FailedCompiler(QuantifierVisitor[Explainer]):
+    """``_Failed`` compiled: each node's explainer is called only where the node is known false (its parent
+    decided it), and gives what ``_Failed`` gives for it, in the same order, with the descriptions made once."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.c = compiled(program)
+
+    def _part(self, cond: Condition) -> tuple[Closure, Explainer]:
+        return self.c.closure(cond), _explainer(self.program, cond)
+
+    def _checked(self, cond: Condition) -> Explainer:
+        """As ``_Failed.__call__``: why ``cond`` is false, or [] when it is not."""
+        holds, why = self._part(cond)
+
+        def checked(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
+            return why(facts, concepts, prefix) if holds(facts, concepts) is False else []
+
+        return checked
+
+    def fact(self, c: Fact) -> Explainer:
+        text, key = self.c.described(c), c.fact
+
+        def fact(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
+            return [f"{prefix}{text} (is {_show(facts.get(key))})"]
+
+        return fact
+
+    def _parts(self, children: list[Condition]) -> Explainer:
+        parts = [self._part(x) for x in children]
+
+        def each_false(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
+            return _unique(x for holds, why in parts if holds(facts, concepts) is False
+                           for x in why(facts, concepts, prefix))
+
+        return each_false
+
+    def all_of(self, c: AllOf) -> Explainer:
+        each_false = self._parts(c.all)
+        if not isinstance(c, Gated):
+            return each_false
+        gate, asked, gate_why = self.c.closure(c.gate), self._checked(c.asked_if), self._checked(c.gate)
+        head = f"{c.fact} is not asked ({c.why}): "
+
+        def gated(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
+            if gate(facts, concepts) is False:
+                # The gate is why: the fact is never asked of this person, so the test cannot hold for them.
+                why = asked(facts, concepts, prefix) or gate_why(facts, concepts, prefix)
+                return [prefix + head + "; ".join(why)]
+            return each_false(facts, concepts, prefix)
+
+        return gated
+
+    def any_of(self, c: AnyOf) -> Explainer:
+        if isinstance(c, GatedOpen):  # false only where the gate holds and the test fails: the test is why
+            return self._checked(c.test)
+        return self._parts(c.any)
+
+    def not_(self, c: Not) -> Explainer:
+        text = f"not ({self.c.described(c.not_)})"
+
+        def not_(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
+            return [prefix + text]
+
+        return not_
+
+    def any_member(self, c: AnyMember) -> Explainer:
+        return self._quantified(MEMBERS, c.any_member)
+
+    def all_members(self, c: AllMembers) -> Explainer:
+        return self._quantified(MEMBERS, c.all_members)
+
+    def any_entity(self, c: AnyEntity) -> Explainer:
+        return self._quantified(ENTITIES, c.any_entity)
+
+    def all_entities(self, c: AllEntities) -> Explainer:
+        return self._quantified(ENTITIES, c.all_entities)
+
+    def quantified(self, collection: str, every: bool, inner: Condition) -> Explainer:
+        return self._quantified(collection, inner)
+
+    def _quantified(self, collection: str, inner: Condition) -> Explainer:
+        holds, why = self._part(inner)
+        none_listed = f"no {collection} listed"
+
+        def quantified(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
+            items = facts.get(collection) or []
+            if not items:
+                return [prefix + none_listed]
+            return _unique(x for i, m in enumerate(items) if holds(m, _NO_CONCEPTS) is False
+                           for x in why(m, _NO_CONCEPTS, f"{prefix}{collection}[{i}]."))
+
+        return quantified
+
+    def concept(self, c: ConceptIs) -> Explainer:
+        definition = self.program.concepts[c.concept]
+        holds, why = self._part(definition)
+        negated = f"not ({self.c.described(definition)})"
+        head = f"{c.concept} is {str(not c.value).lower()}: "
+
+        def concept(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
+            # As _Failed: the definition's failed tests, else (it holds) the definition itself, negated.
+            t = holds(facts, concepts)
+            because = why(facts, concepts, prefix) if t is False else [prefix + negated] if t is True else []
+            return [prefix + head + "; ".join(because)]
+
+        return concept
+
+    def member_concept(self, c: MemberConceptIs) -> Explainer:
+        definition = self.program.concepts[c.member_concept]
+        holds, why = self._part(definition)
+        negated, value, name = f"not ({self.c.described(definition)})", c.value, c.member_concept
+
+        def member_concept(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
+            t = holds(facts, _NO_CONCEPTS)
+            if value:
+                because = why(facts, _NO_CONCEPTS, prefix) if t is False else []
+            else:
+                because = [prefix + negated] if t is True else []
+            head = f"{prefix}not {name}"
+            return [f"{head}: " + "; ".join(because)] if because else [head]
+
+        return member_concept

@@ -101,7 +101,9 @@ class VectorEvaluator:
         for doc_id in program.documents:
             for clause in kb.documents[doc_id].clauses:
                 measures += [m for m in clause.measures if _listed(m, caseload.entity)]
-        status = np.empty((n, len(measures)), dtype=np.uint8)
+        # Column-major: each measure's statuses are contiguous, so the masked writes below (and every reader's
+        # status[:, j]) touch one run of memory rather than every row's stride.
+        status = np.empty((n, len(measures)), dtype=np.uint8, order="F")
         amounts_ctx = _Ctx(caseload)  # the amounts' member concepts and gates: computed once for all measures
         out = Decisions(caseload.entity, program.documents, [m.id for m in measures], status)
         for j, m in enumerate(measures):

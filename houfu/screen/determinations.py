@@ -7,8 +7,9 @@
   ``engine.results.Status``); null where the measure is not in the household's program (its county's documents);
 - ``amount:<measure>`` where a measure has amounts: the household's total, null where there is none or one is
   unknown;
-- ``missing:<measure>``: a bitmask (uint64) of the facts still missing for it, bit ``i`` naming the measure's
-  ``facts[i]`` in the measures table (a member's fact is named once, whichever member lacks it).
+- ``missing:<measure>``: a bitmask of the facts still missing for it, bit ``i`` naming the measure's ``facts[i]``
+  in the measures table (a member's fact is named once, whichever member lacks it); the narrowest unsigned integer
+  that holds the measure's facts (uint8 for up to 8), so a caseload's masks cost a byte or two a measure, not eight.
 
 Owners, clause, quote, the measure's facts in bit order and any clock's due day live once per measure in the
 **measures table** beside it (``<stem>.measures.<suffix>``; for XLSX a second sheet). The **long** form
@@ -110,7 +111,10 @@ class WideShape:
         if too_many:
             raise ValueError(f"{too_many[0]} reads {len(self.facts[too_many[0]])} facts; the wide determinations hold "
                              f"at most {MAX_FACTS} per measure (use --long)")
-        self.bits = {mid: {f: np.uint64(1) << np.uint64(i) for i, f in enumerate(fs)} for mid, fs in self.facts.items()}
+        #: each measure's mask type: the narrowest that holds its facts (written and read back as numbers)
+        self.mask_type = {mid: next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64)
+                                    if np.iinfo(t).bits >= len(fs)) for mid, fs in self.facts.items()}
+        self.bits = {mid: {f: self.mask_type[mid](1 << i) for i, f in enumerate(fs)} for mid, fs in self.facts.items()}
         self.amounts = [mid for mid in order if (m := kb.measures[mid]).rule is not None and m.rule.amounts]
         self.owners = {mid: owners_text(mid) for mid in order}
         self._kb_version = pa.array([kb.version], pa.string())
@@ -143,13 +147,14 @@ class WideShape:
             cols[AMOUNT_PREFIX + mid] = pa.array(total, mask=~has | unknown)
         for mid in self.measures:
             j = at.get(mid)
-            mask = np.zeros(n, np.uint64)
+            kind = self.mask_type[mid]
+            mask = np.zeros(n, kind)
             if j is not None:
                 bits = self.bits[mid]
                 for rows, paths in d.missing.get(j, []):
-                    value = np.uint64(0)
+                    value = kind(0)
                     for p in paths:
-                        value |= bits.get(p.rpartition("].")[2] if "]." in p else p, np.uint64(0))
+                        value |= bits.get(p.rpartition("].")[2] if "]." in p else p, kind(0))
                     mask[rows] |= value
             cols[MISSING_PREFIX + mid] = pa.array(mask, mask=none if j is None else None)
         return pa.table(cols)

@@ -1011,6 +1011,31 @@ def _household_column(spec: ColumnSpec, path: Path, level: str, limits: TableLim
     return _arr(table, col, keep_dictionary=level != "household"), col
 
 
+def _household_positions(spec: ColumnSpec, path: Path, level: str, ids: pa.Array, limits: TableLimits = LIMITS
+                         ) -> npt.NDArray[np.intp]:
+    """Each row's household position in ``ids`` (-1: none) for a members or businesses file, read batch by batch
+    as dictionaries (each batch's text counted before it is decoded): three million member rows are never joined
+    into one dictionary, which cost over a second for a million households."""
+    import pyarrow.parquet as pq
+
+    from houfu.io.tables import TableError, _arr, _field, _header_map
+
+    names = check_parquet(path, limits).schema_arrow.names
+    mapping, _ = _header_map(spec.kb, level, names, spec)
+    col = _field(mapping, "household")
+    if col is None:
+        raise TableError(f"{path}: -: no household id column (户编号 or household)")
+    budget = TextBudget(path, limits)
+    out: list[npt.NDArray[np.intp]] = []
+    try:
+        for batch in pq.ParquetFile(path, read_dictionary=[col]).iter_batches(batch_size=1 << 20, columns=[col]):
+            budget.check(batch)
+            out.append(_positions(ids, _arr(pa.Table.from_batches([batch]), col, keep_dictionary=True)))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
+    return np.concatenate(out) if out else np.zeros(0, np.intp)
+
+
 def _positions(ids: pa.Array, column: pa.Array) -> npt.NDArray[np.intp]:
     """Each row's household position in ``ids`` (-1: none), working on the column's distinct values."""
     enc = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
@@ -1183,14 +1208,13 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
     for key, other, level in (("members", members, "member"), ("businesses", businesses, "entity")):
         if other is None:
             continue
-        hh, _ = _household_column(spec, other, level, limits)
-        pos = _positions(ids, hh)
+        pos = _household_positions(spec, other, level, ids, limits)
         r = _ranges(pos, cuts)
         if r is None:
             return None
         r[-1] = len(pos)
         ranges[key] = r
-        del hh, pos  # only the boundaries are kept
+        del pos  # only the boundaries are kept
     del ids
     dups = []
     for k in range(len(cuts) - 1):
