@@ -202,7 +202,10 @@ class Compiled:
                 concepts[target.name] = value
             out[target.key] = value
             if value is not None:
-                alt = 0 if target.when is None else self._first(target.when, value, facts, concepts)
+                # Only a condition with several alternatives for this value is walked again to find which held
+                # (for one, it is the first: most targets, and the walk re-decided the whole condition).
+                alt = 0 if target.when is None or self._count(target.when)[0 if value else 1] == 1 else \
+                    self._first(target.when, value, facts, concepts)
                 trace.append(self._firing(target, value, alt or 0))
         return out, trace
 

@@ -408,7 +408,7 @@ def _counts(values: Mask, items: Items) -> npt.NDArray[np.float64]:
     """How many of each household's items ``values`` holds for: a weighted count over the items' owners (a
     quarter of the time of counting the owners picked out by the mask, and of a segment reduction over the
     sorted items, measured on a hundred thousand households)."""
-    return np.bincount(items.owner, weights=values, minlength=len(items.known))
+    return np.asarray(np.bincount(items.owner, weights=values, minlength=len(items.known)), dtype=np.float64)
 
 
 class _Concept(Node):

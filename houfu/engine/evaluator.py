@@ -240,6 +240,8 @@ class Evaluator:
         self._descriptions: dict[tuple[str, tuple[str, ...], str], str] = {}
         self._statics: dict[str, dict[str, Any]] = {}
         self._member_test: dict[tuple[str, tuple[str, ...], str], Condition | None] = {}
+        #: per (entity, documents): the measures a report lists, in order, with their document and clause
+        self._listed: dict[tuple[str, tuple[str, ...]], list[tuple[Measure, str, Clause]]] = {}
         #: the vocabulary's ask_if gates, for conditions outside the rules (a letter's act_if)
         self.gates = gates_of(kb)
         self._act_if: dict[str, Condition | None] = {}
@@ -346,13 +348,13 @@ class Evaluator:
         results, trace = self._evaluate(program, facts, engine)
         concepts = {t.name: results[t.key] for t in program.concept_targets}
         index = _trace_index(trace)
-        entries = []
-        for doc_id in program.documents:
-            for clause in kb.documents[doc_id].clauses:
-                for m in clause.measures:
-                    if _listed(m, entity):
-                        entries.append(self._determination(program, m, doc_id, clause, facts, results,
-                                                           concepts, index, as_of))
+        listed = self._listed.get((entity, program.documents))
+        if listed is None:
+            listed = self._listed[(entity, program.documents)] = [
+                (m, doc_id, clause) for doc_id in program.documents for clause in kb.documents[doc_id].clauses
+                for m in clause.measures if _listed(m, entity)]
+        entries = [self._determination(program, m, doc_id, clause, facts, results, concepts, index, as_of)
+                   for m, doc_id, clause in listed]
         warnings = self.consistency(program, entity, facts, as_of) + self._site_record_differs(record)
         return Report(
             entity=entity, id=record.id, jurisdiction=jurisdiction, as_of=as_of,
@@ -487,7 +489,8 @@ class Evaluator:
         inner = self._member_test[key]
         if inner is None:
             return []
-        return [i for i, mf in enumerate(facts.get(MEMBERS) or []) if truth(program, inner, mf, {}) is True]
+        holds = compiled(program).closure(inner)  # looked up once, not once per member
+        return [i for i, mf in enumerate(facts.get(MEMBERS) or []) if holds(mf, {}) is True]
 
 
     def _static(self, m: Measure, doc_id: str, clause: Clause) -> dict[str, Any]:

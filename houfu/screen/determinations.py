@@ -114,7 +114,7 @@ class WideShape:
         #: each measure's mask type: the narrowest that holds its facts (written and read back as numbers)
         self.mask_type = {mid: next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64)
                                     if np.iinfo(t).bits >= len(fs)) for mid, fs in self.facts.items()}
-        self.bits = {mid: {f: self.mask_type[mid](1 << i) for i, f in enumerate(fs)} for mid, fs in self.facts.items()}
+        self.bits = {mid: {f: 1 << i for i, f in enumerate(fs)} for mid, fs in self.facts.items()}
         self.amounts = [mid for mid in order if (m := kb.measures[mid]).rule is not None and m.rule.amounts]
         self.owners = {mid: owners_text(mid) for mid in order}
         self._kb_version = pa.array([kb.version], pa.string())
@@ -147,14 +147,13 @@ class WideShape:
             cols[AMOUNT_PREFIX + mid] = pa.array(total, mask=~has | unknown)
         for mid in self.measures:
             j = at.get(mid)
-            kind = self.mask_type[mid]
-            mask = np.zeros(n, kind)
+            mask: npt.NDArray[Any] = np.zeros(n, self.mask_type[mid])
             if j is not None:
                 bits = self.bits[mid]
                 for rows, paths in d.missing.get(j, []):
-                    value = kind(0)
+                    value = 0
                     for p in paths:
-                        value |= bits.get(p.rpartition("].")[2] if "]." in p else p, kind(0))
+                        value |= bits.get(p.rpartition("].")[2] if "]." in p else p, 0)
                     mask[rows] |= value
             cols[MISSING_PREFIX + mid] = pa.array(mask, mask=none if j is None else None)
         return pa.table(cols)
