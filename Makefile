@@ -83,6 +83,7 @@ test-new-documents: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_households.py
 	$(BIN)/python benchmarks/bench_check.py
+	$(BIN)/python benchmarks/bench_explanations.py
 	$(BIN)/python benchmarks/bench_service.py
 	$(BIN)/python benchmarks/bench_screen.py 10000,100000,1000000 3
 
