@@ -991,9 +991,8 @@ class _Rows:
 
 def _household_column(spec: ColumnSpec, path: Path, level: str, limits: TableLimits = LIMITS
                       ) -> tuple[pa.Array, str]:
-    """The household id column alone: the households' ids, or (members, businesses) the id each row names,
-    read as a dictionary so three million member rows cost their indices, not their strings (and its text is
-    counted before it is decoded)."""
+    """The household id column alone (the households' ids; a members or businesses file's are read batch by batch,
+    by ``_household_positions``), read as a dictionary so its text is counted before it is decoded."""
     import pyarrow.parquet as pq
 
     from houfu.io.tables import TableError, _arr, _field, _header_map
