@@ -39,13 +39,12 @@ SETTINGS: dict[str, Any] = dict(deadline=None, suppress_health_check=list(Health
 def _compare_kb(kb: Any, record: Any) -> None:
     ev = evaluator_for(kb)
     _, _, rete, _ = ev.truths(record, AS_OF, EngineKind.rete)
-    _, _, plain, _ = ev.truths(record, AS_OF, EngineKind.plain)
+    program, facts, plain, _ = ev.truths(record, AS_OF, EngineKind.plain)
     _, _, fast, _ = ev.truths(record, AS_OF, EngineKind.compiled)
     diffs = {k: (rete[k], plain[k]) for k in plain if rete[k] != plain[k]}
     assert not diffs, f"engine and reference disagree on {record.model_dump(exclude_none=True)}: {diffs}"
     diffs = {k: (rete[k], fast[k]) for k in fast if rete[k] != fast[k]}
     assert not diffs, f"engine and closures disagree on {record.model_dump(exclude_none=True)}: {diffs}"
-    program, facts, _, _ = ev.truths(record, AS_OF, EngineKind.plain)
     _compare_failed(program, facts, plain)
 
 

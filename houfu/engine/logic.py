@@ -16,12 +16,7 @@ from typing import Any
 
 from houfu.kb.conditions import (
     ENTITIES,
-    MEMBERS,
-    AllEntities,
-    AllMembers,
     AllOf,
-    AnyEntity,
-    AnyMember,
     AnyOf,
     Assumed,
     ConceptIs,
@@ -41,11 +36,11 @@ from houfu.kb.conditions import (
 )
 from houfu.kb.models import ENTITY_KIND
 
-from .closures import Closure, compiled
+from .closures import _NO_CONCEPTS, Closure, compiled
 from .program import Program
 
-__all__ = ["Facts", "Truth", "date_number", "describe", "evaluate_plain", "failed_tests", "failed_tests_plain", "full_years", "kind_tested",
-           "missing_facts", "number_date", "resolve", "split_fact_path", "truth", "truth_plain"]
+__all__ = ["Facts", "Truth", "date_number", "describe", "evaluate_plain", "failed_tests", "failed_tests_plain",
+           "full_years", "kind_tested", "missing_facts", "number_date", "resolve", "split_fact_path", "truth", "truth_plain"]
 
 Truth = bool | None
 #: One entity's facts, flat with dotted names; ``members`` holds the members' facts (or is absent/None).
@@ -379,7 +374,6 @@ def failed_tests_plain(program: Program, cond: Condition | None, facts: Facts,
 
 #: (facts, concepts, prefix) -> why a node known to be false is false, each test after ``prefix`` (members[0]. …)
 Explainer = Callable[[Facts, Mapping[str, Truth], str], list[str]]
-_NO_CONCEPTS: dict[str, Truth] = {}
 
 
 def _explainer(program: Program, cond: Condition) -> Explainer:
@@ -453,22 +447,7 @@ class _FailedCompiler(QuantifierVisitor[Explainer]):
 
         return not_
 
-    def any_member(self, c: AnyMember) -> Explainer:
-        return self._quantified(MEMBERS, c.any_member)
-
-    def all_members(self, c: AllMembers) -> Explainer:
-        return self._quantified(MEMBERS, c.all_members)
-
-    def any_entity(self, c: AnyEntity) -> Explainer:
-        return self._quantified(ENTITIES, c.any_entity)
-
-    def all_entities(self, c: AllEntities) -> Explainer:
-        return self._quantified(ENTITIES, c.all_entities)
-
     def quantified(self, collection: str, every: bool, inner: Condition) -> Explainer:
-        return self._quantified(collection, inner)
-
-    def _quantified(self, collection: str, inner: Condition) -> Explainer:
         holds, why = self._part(inner)
         none_listed = f"no {collection} listed"
 

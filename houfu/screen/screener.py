@@ -989,25 +989,34 @@ class _Rows:
         return head
 
 
-def _household_column(spec: ColumnSpec, path: Path, level: str, limits: TableLimits = LIMITS
-                      ) -> tuple[pa.Array, str]:
-    """The household id column alone (the households' ids; a members or businesses file's are read batch by batch,
-    by ``_household_positions``), read as a dictionary so its text is counted before it is decoded."""
-    import pyarrow.parquet as pq
-
-    from houfu.io.tables import TableError, _arr, _field, _header_map
+def _id_column(spec: ColumnSpec, path: Path, level: str, limits: TableLimits = LIMITS) -> str:
+    """The name of a Parquet file's household id column: the households' own ids, or the household each member or
+    business row names."""
+    from houfu.io.tables import TableError, _field, _header_map
 
     names = check_parquet(path, limits).schema_arrow.names
     mapping, _ = _header_map(spec.kb, level, names, spec)
-    col = _field(mapping, "id" if level == "household" else "household")
+    name = "id" if level == "household" else "household"
+    col = _field(mapping, name)
     if col is None:
-        raise TableError(f"{path}: -: no household id column (户编号 or {'id' if level == 'household' else 'household'})")
+        raise TableError(f"{path}: -: no household id column (户编号 or {name})")
+    return col
+
+
+def _household_column(spec: ColumnSpec, path: Path, limits: TableLimits = LIMITS) -> pa.Array:
+    """The households' ids alone (a members or businesses file's are read batch by batch, by
+    ``_household_positions``), read as a dictionary so their text is counted before it is decoded."""
+    import pyarrow.parquet as pq
+
+    from houfu.io.tables import TableError, _arr
+
+    col = _id_column(spec, path, "household", limits)
     try:
         table = pq.read_table(path, columns=[col], read_dictionary=[col])
     except (pa.ArrowInvalid, OSError) as exc:
         raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
     TextBudget(path, limits).check(table)
-    return _arr(table, col, keep_dictionary=level != "household"), col
+    return _arr(table, col)
 
 
 def _household_positions(spec: ColumnSpec, path: Path, level: str, ids: pa.Array, limits: TableLimits = LIMITS
@@ -1017,13 +1026,9 @@ def _household_positions(spec: ColumnSpec, path: Path, level: str, ids: pa.Array
     into one dictionary, which cost over a second for a million households."""
     import pyarrow.parquet as pq
 
-    from houfu.io.tables import TableError, _arr, _field, _header_map
+    from houfu.io.tables import TableError, _arr
 
-    names = check_parquet(path, limits).schema_arrow.names
-    mapping, _ = _header_map(spec.kb, level, names, spec)
-    col = _field(mapping, "household")
-    if col is None:
-        raise TableError(f"{path}: -: no household id column (户编号 or household)")
+    col = _id_column(spec, path, level, limits)
     budget = TextBudget(path, limits)
     out: list[npt.NDArray[np.intp]] = []
     try:
@@ -1197,7 +1202,7 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
     # Give freed Arrow memory back at once, so memory follows the part (a build without jemalloc has no knob).
     with contextlib.suppress(NotImplementedError, pa.ArrowNotImplementedError):
         pa.jemalloc_set_decay_ms(0)
-    ids, _ = _household_column(spec, path, "household", limits)
+    ids = _household_column(spec, path, limits)
     n = len(ids)
     first = _first_row_global(ids)
     cuts = np.arange(0, n + CHUNK, CHUNK, dtype=np.intp)
