@@ -405,3 +405,54 @@ def test_two_and_three_worker_processes_screen_a_parquet_caseload_as_one_does(tm
             k: (v.confirmed_rows, v.to_check_rows) for k, v in one.lists.items()}
         assert runs[workers].item_rows == runs[1].item_rows
         assert runs[workers].requests_files.keys() == runs[1].requests_files.keys()
+
+
+def test_parquet_written_on_its_own_thread_comes_out_in_order_and_a_failed_write_is_raised(tmp_path):
+    """With one process the determinations are encoded on a thread of their own (screener.Behind) while the next
+    part is decided: the tables land in the order given, as written in turn; a write that fails there (here, a
+    folder that does not exist) is raised at close, never lost."""
+    from houfu.screen.screener import Behind, Writer
+
+    tables = [pa.table({"household": [f"H{k}-{i}" for i in range(50)], "n": list(range(k, k + 50))})
+              for k in range(12)]
+    direct, behind = Writer(tmp_path / "direct.parquet"), Behind(Writer(tmp_path / "behind.parquet"), depth=2)
+    for t in tables:
+        direct(t)
+        behind(t)
+    direct.close()
+    behind.close()
+    assert pq.read_table(tmp_path / "behind.parquet").equals(pq.read_table(tmp_path / "direct.parquet"))
+    assert behind.writer.rows == 600
+    failing = Behind(Writer(tmp_path / "no such folder" / "d.parquet"))
+    failing(tables[0])
+    with pytest.raises(OSError):
+        failing.close()
+
+
+def test_a_streamed_part_read_ahead_that_breaks_a_limit_stops_the_run_with_the_same_one_line_error(tmp_path,
+                                                                                                   monkeypatch):
+    """The next part is read while this one is decided: a limit broken in a later part (here, the site labels'
+    text) is raised when that part is taken, with the same words as a caseload read in turn."""
+    import datetime as dt
+    import sys
+
+    import houfu
+    import houfu.screen.run as run_module
+    import houfu.screen.screener as screen_module
+    from houfu.io.limits import LimitError, TableLimits
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.caseload import caseload
+
+    hh, members, businesses = caseload(2000, seed=3)
+    rows = hh.to_pylist()
+    for r in rows[1500:]:
+        r["安置点"] = "定南县城安置点" + "东" * 1000  # 3,021 bytes on each of the last 500 rows
+    for name, t in zip(("h", "m", "b"), (pa.Table.from_pylist(rows), members, businesses), strict=True):
+        pq.write_table(t, tmp_path / f"{name}.parquet", row_group_size=97)
+    monkeypatch.setattr(screen_module, "CHUNK", 250)
+    limits = TableLimits(parquet_text_bytes=1_000_000)
+    with pytest.raises(LimitError, match=r"h\.parquet: 安置点: more than 1,000,000 bytes of text once decoded"):
+        run_module.screen_files(houfu.load(), houfu.evaluator(), tmp_path / "h.parquet", tmp_path / "m.parquet",
+                                tmp_path / "b.parquet", None, "household", dt.date(2026, 1, 1),
+                                tmp_path / "out.parquet", None, None, limits=limits)

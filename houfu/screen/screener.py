@@ -816,6 +816,41 @@ class Writer:
             side.close()
 
 
+class Behind:
+    """A ``Writer`` fed from this thread and writing on a thread of its own, in order: while one part's Parquet
+    is encoded (the encoder lets go of the GIL), the next part is decided. With one worker the machine's other
+    core was idle through the write, a tenth of a run (issue 25). At most ``depth`` tables wait; an error in a
+    write is raised at the next table or at ``close``. Only for one process: a fork must not copy a writing
+    thread (the parallel paths write in their own order)."""
+
+    def __init__(self, writer: Writer, depth: int = 4):
+        from collections import deque
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        self.writer, self.depth = writer, depth
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="houfu-write")
+        self._pending: deque[Future[None]] = deque()
+
+    def __call__(self, table: pa.Table) -> None:
+        while self._pending and (self._pending[0].done() or len(self._pending) >= self.depth):
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self.writer, table))
+
+    def close(self) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self.writer.close()
+
+
+def _behind(writer: Writer | None) -> Writer | Behind | None:
+    """Parquet written behind the deciding (``Behind``); the other formats are written in Python, which a
+    thread would only slow."""
+    return Behind(writer) if writer is not None and writer.kind == ".parquet" else writer
+
+
 def _writer(output: Path | None, screener: Screener, entity: str) -> Writer | None:
     """The determinations' writer; for the wide form, with the measures table to write beside them."""
     if output is None:
@@ -881,10 +916,12 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
     screener = Screener(kb, evaluator, as_of, due, worklist, long)
     writer = _writer(output, screener, loaded.entity)
     parts = list(chunks(loaded.n, CHUNK if workers <= 1 else max(MIN_PART, min(CHUNK, loaded.n // (4 * workers) + 1))))
+    single = workers <= 1 or len(parts) <= 1
+    out = _behind(writer) if single else writer
     try:
-        if workers <= 1 or len(parts) <= 1:
+        if single:
             for rows in parts:
-                screener.chunk(loaded, rows, writer, totals, request)
+                screener.chunk(loaded, rows, out, totals, request)
                 if progress is not None:
                     progress(len(rows))
         else:
@@ -909,8 +946,8 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
                         progress(len(rows))
     finally:
         _JOB = None
-        if writer is not None:
-            writer.close()
+        if out is not None:
+            out.close()
     totals.seconds = time.perf_counter() - started
     return totals
 
@@ -1117,21 +1154,39 @@ class _Reader:
                 if r.budget is not None}
 
 
-def _stream_part(job: _Stream, screener: Screener, reader: _Reader, k: int, totals: ScreenTotals,
-                 writer: Callable[[pa.Table], None] | None, request: Callable[[pa.Table], None] | None) -> _Part:
-    """Read, load and decide part ``k`` into ``totals``; its determinations go to ``writer``."""
+_Raw = tuple[pa.Table, pa.Table | None, pa.Table | None]
+
+
+def _read_part(job: _Stream, reader: _Reader, k: int) -> _Raw:
+    """Part ``k``'s rows of the three files, as read (the parts are read in order)."""
+    ranges = job.ranges
+    table = reader.main.take(int(job.cuts[k + 1]) - int(job.cuts[k]))
+    assert table is not None
+    mt = reader.members.take(int(ranges["members"][k + 1]) - int(ranges["members"][k])) \
+        if "members" in ranges else None
+    et = reader.businesses.take(int(ranges["businesses"][k + 1]) - int(ranges["businesses"][k])) \
+        if "businesses" in ranges else None
+    return table, mt, et
+
+
+def _load_part(job: _Stream, reader: _Reader, k: int) -> tuple[_Raw, Loaded]:
+    """Part ``k`` read from the three files (in order: the parts are read in turn) and loaded."""
     from houfu.io.tables import load_tables
 
-    a, b = int(job.cuts[k]), int(job.cuts[k + 1])
+    raw = _read_part(job, reader, k)
+    table, mt, et = raw
     ranges = job.ranges
-    table = reader.main.take(b - a)
-    assert table is not None
     m_a = int(ranges["members"][k]) if "members" in ranges else 0
     e_a = int(ranges["businesses"][k]) if "businesses" in ranges else 0
-    mt = reader.members.take(int(ranges["members"][k + 1]) - m_a) if "members" in ranges else None
-    et = reader.businesses.take(int(ranges["businesses"][k + 1]) - e_a) if "businesses" in ranges else None
-    loaded = load_tables(job.kb, table, job.path, mt, job.members, et, job.businesses, "household", (a, m_a, e_a),
-                         job.dups[k], spec=job.spec, jurisdiction=job.jurisdiction)
+    return raw, load_tables(job.kb, table, job.path, mt, job.members, et, job.businesses, "household",
+                            (int(job.cuts[k]), m_a, e_a), job.dups[k], spec=job.spec, jurisdiction=job.jurisdiction)
+
+
+def _stream_part(job: _Stream, screener: Screener, got: tuple[_Raw, Loaded], k: int, totals: ScreenTotals,
+                 writer: Callable[[pa.Table], None] | None, request: Callable[[pa.Table], None] | None) -> _Part:
+    """Decide part ``k`` (read and loaded: ``_load_part``) into ``totals``; its determinations go to
+    ``writer``."""
+    (_, mt, et), loaded = got
     part = _Part(totals, loaded.counts.unresolved_sites, loaded.counts.filled, loaded.unknown_values,
                  loaded.notes if k == 0 else [])
     for key, t in (("members", mt), ("businesses", et)):
@@ -1166,7 +1221,8 @@ def _stream_span(span: tuple[int, int]) -> int:
         tables: list[pa.Table] = []
         part = _Part(ScreenTotals("household", job.as_of, job.kb.version))
         screener.worklist = part.listed.append if job.listing else None
-        got = _stream_part(job, screener, reader, k, part.totals, tables.append if job.write else None,
+        got = _stream_part(job, screener, _load_part(job, reader, k), k, part.totals,
+                           tables.append if job.write else None,
                            part.asked.append if job.ask else None)
         got.asked, got.listed, got.text_bytes = part.asked, part.listed, reader.used()
         if tables:
@@ -1230,7 +1286,9 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
                   ranges, dups)
     screener = Screener(kb, evaluator, as_of, due, worklist, long)
     totals = ScreenTotals("household", as_of, kb.version)
+    single = workers <= 1 or len(cuts) < 3
     writer = _writer(output, screener, "household")
+    out = _behind(writer) if single else writer
     item_rows = {"members": [0, 0], "businesses": [0, 0]}
     counts, unknown = _Counts(), Counter[tuple[str, str, str]]()
     deadline = Deadline(limits.seconds)
@@ -1247,19 +1305,29 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
             item_rows[key][1] += kept
 
     try:
-        if workers <= 1 or parts < 2:
+        if single:
+            from concurrent.futures import ThreadPoolExecutor
+
             reader = _Reader(job, 0)
-            for k in range(parts):
-                deadline.check(str(path))
-                take(_stream_part(job, screener, reader, k, totals, writer, request))
-                if progress is not None:
-                    progress(int(cuts[k + 1] - cuts[k]))
+            # The next part is read and loaded on a thread of its own while this one is decided (Parquet's
+            # decoding and Arrow's kernels let go of the GIL); a read's error is raised when its part is taken,
+            # as it was when read in turn.
+            with ThreadPoolExecutor(1, thread_name_prefix="houfu-read") as ahead:
+                nxt = ahead.submit(_load_part, job, reader, 0)
+                for k in range(parts):
+                    deadline.check(str(path))
+                    got = nxt.result()
+                    if k + 1 < parts:
+                        nxt = ahead.submit(_load_part, job, reader, k + 1)
+                    take(_stream_part(job, screener, got, k, totals, out, request))
+                    if progress is not None:
+                        progress(int(cuts[k + 1] - cuts[k]))
         else:
             _stream_parallel(job, min(workers, parts), screener, totals, writer, request, worklist, take, progress,
                              deadline)
     finally:
-        if writer is not None:
-            writer.close()
+        if out is not None:
+            out.close()
     totals.seconds = time.perf_counter() - started
     totals.item_rows = {k: (v[0], v[1]) for k, v in item_rows.items() if (members if k == "members" else businesses)}
     if said is not None:
