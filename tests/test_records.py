@@ -16,6 +16,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import houfu
 from houfu.cli.commands import main
@@ -217,3 +219,21 @@ def test_records_kept_before_the_received_column_read_back_with_nothing_received
         # and one kept before the search keys is found by them (its id, name and members' names).
         assert [x.record_id for x in store.search(h.id.lower() + " ")] == ["0" * 32]
         assert "member" in store.search(h.members[0].name or "-")[0].matched
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["input", "facts", "report", "received", "user_name", "subject_id"]),
+                       st.one_of(st.none(), st.text(), st.text(alphabet=st.characters(max_codepoint=0x3000)))))
+def test_a_record_is_hashed_in_the_form_every_kept_chain_was_hashed_in(texts):
+    """record_hash serialises with orjson for speed; the bytes hashed must stay those of
+    json.dumps(ensure_ascii=False, sort_keys=True, separators=(",", ":")), or every chain kept stops verifying:
+    the same escapes for quotes, backslashes, control characters, U+2028 and any other text."""
+    import hashlib
+
+    from houfu.records.store import _HASHED, record_hash
+
+    row = {k: "x" for k in _HASHED} | texts
+    row["created_at"], row["as_of"] = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC), dt.date(2026, 1, 1)
+    content = {k: row[k] for k in _HASHED} | {"created_at": "2026-01-02T03:04:05.678901+00:00", "as_of": "2026-01-01"}
+    blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert record_hash(row, "ab" * 32) == hashlib.sha256(f"{'ab' * 32}\n{blob}".encode()).hexdigest()

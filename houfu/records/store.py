@@ -193,11 +193,16 @@ def record_hash(row: Any, prev_hash: str) -> str:
     """The sha256 of a decision record's content, as stored, and of the hash before it in the chain."""
     import hashlib
 
+    import orjson
+
     content = {k: row[k] for k in _HASHED}
     content["created_at"] = _utc(content["created_at"]).astimezone(dt.UTC).isoformat()
     content["as_of"] = _date(content["as_of"]).isoformat()
-    blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{prev_hash}\n{blob}".encode()).hexdigest()
+    # The bytes of json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")), the form every
+    # chain kept was hashed in, made by orjson: the same escapes for text (tests/test_records.py checks them on
+    # any text), a fifth of the time; the record's 150 kB were serialised twice per check.
+    blob = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(prev_hash.encode() + b"\n" + blob).hexdigest()
 
 
 @dataclass
