@@ -194,8 +194,10 @@ class Caseload:
         new_index[rows] = np.arange(len(rows), dtype=np.intp)
 
         def items(it: Items) -> Items:
-            k = keep[it.owner] if len(it.owner) else np.zeros(0, bool)
-            return Items(Table(int(k.sum()), {f: c[k] for f, c in it.table.columns.items()}, it.table.codec),
+            # The kept items' places, found once: a gather by index is three times a boolean mask's speed on
+            # every column, whose scattered trues the mask indexing stumbles on (issue 25).
+            k = np.flatnonzero(keep[it.owner]) if len(it.owner) else np.zeros(0, np.intp)
+            return Items(Table(len(k), {f: c[k] for f, c in it.table.columns.items()}, it.table.codec),
                          new_index[it.owner[k]], it.known[rows])
 
         return Caseload(self.entity, Table(len(rows), {f: c[rows] for f, c in self.main.columns.items()},
