@@ -1248,7 +1248,9 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
 
     With ``workers`` > 1 the parts are cut into that many spans of consecutive parts, each read, decided and
     written (as Arrow) by a process of its own; this process takes the parts in order as they are done, writes
-    the determinations and adds up the totals, so the result is the same as with one."""
+    the determinations and adds up the totals, so the result is the same as with one. With one process, the next
+    part is read and loaded, and the last one's determinations written, on threads of their own while a part is
+    decided."""
     from houfu.io.tables import _count_notes, _Counts
 
     spec = spec or spec_for(kb)
