@@ -534,7 +534,8 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @click.option("--dask", "dask_address", help="Run on a Dask cluster: its scheduler address, or 'local' for two "
                                               "local workers (Parquet caseloads of one row per household).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Processes to decide chunks in (the cores of this machine).")
+              help="Processes to decide chunks in. One process already reads and writes Parquet on threads of its "
+                   "own while it decides, so on two cores a second gains little.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @as_of_option
 @json_option
