@@ -63,7 +63,7 @@ lint: $(STAMP) links
 # The tests need PostgreSQL and Chromium: the script installs what is missing (apt-get), starts a throwaway
 # PostgreSQL on 127.0.0.1 and stops it at the end, and the run ends by saying which tests used them.
 test: lint
-	scripts/with-test-servers.sh $(BIN)/python -m pytest -q -n auto --dist loadfile -p no:cacheprovider -m "not slow"
+	scripts/with-test-servers.sh $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder -p no:cacheprovider -m "not slow"
 
 # Slow mode: the differential tests with 100,000 generated records per kind, the generated-program tests
 # scaled to match, and the three-way run with the column evaluator (about an hour on 2 cores); then every test

@@ -15,6 +15,21 @@ import pytest
 pytest_plugins = ["houfu.authoring.pytest_plugin"]
 
 
+# --- the longest files first -------------------------------------------------------------------------------
+# `make test` runs the files on two workers, a whole file each (--dist loadfile), in the order collected
+# (--no-loadscope-reorder: xdist's default order is by count of tests, which put the differential tests, few and
+# long, last, and the run ended with one worker on them while the other was idle, 15.5 minutes in all). So the
+# files that take longest start first (their durations in `pytest --durations`, 2026-12-03: 340, 280, 110, 60
+# and 60 s); the rest keep their order.
+LONGEST_FIRST = ("test_differential.py", "test_vector.py", "test_three_valued.py", "test_screen_report.py",
+                 "test_browser.py")
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file's tests keep their order
+
+
 # --- which tests ran against real servers ----------------------------------------------------------------
 # A test that used PostgreSQL or Chromium says so in its report (user_properties travel from pytest-xdist's
 # workers to the controller); the run ends with a line per server, so nothing is skipped in silence.
