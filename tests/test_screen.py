@@ -451,8 +451,13 @@ def test_a_streamed_part_read_ahead_that_breaks_a_limit_stops_the_run_with_the_s
     for name, t in zip(("h", "m", "b"), (pa.Table.from_pylist(rows), members, businesses), strict=True):
         pq.write_table(t, tmp_path / f"{name}.parquet", row_group_size=97)
     monkeypatch.setattr(screen_module, "CHUNK", 250)
+    loads: list[int] = []  # the parts read ahead, in the order asked for
+    load_part = screen_module._load_part
+    monkeypatch.setattr(screen_module, "_load_part", lambda job, reader, k: loads.append(k) or load_part(job, reader, k))
     limits = TableLimits(parquet_text_bytes=1_000_000)
     with pytest.raises(LimitError, match=r"h\.parquet: 安置点: more than 1,000,000 bytes of text once decoded"):
         run_module.screen_files(houfu.load(), houfu.evaluator(), tmp_path / "h.parquet", tmp_path / "m.parquet",
                                 tmp_path / "b.parquet", None, "household", dt.date(2026, 1, 1),
                                 tmp_path / "out.parquet", None, None, limits=limits)
+    # Streamed in parts of 250, read one ahead: the limit broke while a part past the first 1,000 rows was read.
+    assert loads == list(range(len(loads))) and len(loads) > 4
