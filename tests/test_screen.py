@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from pathlib import Path
 
 import openpyxl
@@ -413,9 +414,16 @@ def test_parquet_written_on_its_own_thread_comes_out_in_order_and_a_failed_write
     folder that does not exist) is raised at close, never lost."""
     from houfu.screen.screener import Behind, Writer
 
+    class Seen(Writer):  # which thread wrote each table
+        threads: list[str] = []
+
+        def __call__(self, table: pa.Table) -> None:
+            self.threads.append(threading.current_thread().name)
+            super().__call__(table)
+
     tables = [pa.table({"household": [f"H{k}-{i}" for i in range(50)], "n": list(range(k, k + 50))})
               for k in range(12)]
-    direct, behind = Writer(tmp_path / "direct.parquet"), Behind(Writer(tmp_path / "behind.parquet"), depth=2)
+    direct, behind = Writer(tmp_path / "direct.parquet"), Behind(Seen(tmp_path / "behind.parquet"), depth=2)
     for t in tables:
         direct(t)
         behind(t)
@@ -423,6 +431,7 @@ def test_parquet_written_on_its_own_thread_comes_out_in_order_and_a_failed_write
     behind.close()
     assert pq.read_table(tmp_path / "behind.parquet").equals(pq.read_table(tmp_path / "direct.parquet"))
     assert behind.writer.rows == 600
+    assert len(Seen.threads) == 12 and {name.split("_")[0] for name in Seen.threads} == {"houfu-write"}
     failing = Behind(Writer(tmp_path / "no such folder" / "d.parquet"))
     failing(tables[0])
     with pytest.raises(OSError):
@@ -451,13 +460,16 @@ def test_a_streamed_part_read_ahead_that_breaks_a_limit_stops_the_run_with_the_s
     for name, t in zip(("h", "m", "b"), (pa.Table.from_pylist(rows), members, businesses), strict=True):
         pq.write_table(t, tmp_path / f"{name}.parquet", row_group_size=97)
     monkeypatch.setattr(screen_module, "CHUNK", 250)
-    loads: list[int] = []  # the parts read ahead, in the order asked for
+    loads: list[tuple[int, str]] = []  # the parts loaded, in the order asked for, and the thread that loaded each
     load_part = screen_module._load_part
-    monkeypatch.setattr(screen_module, "_load_part", lambda job, reader, k: loads.append(k) or load_part(job, reader, k))
+    monkeypatch.setattr(screen_module, "_load_part", lambda job, reader, k: loads.append(
+        (k, threading.current_thread().name)) or load_part(job, reader, k))
     limits = TableLimits(parquet_text_bytes=1_000_000)
     with pytest.raises(LimitError, match=r"h\.parquet: 安置点: more than 1,000,000 bytes of text once decoded"):
         run_module.screen_files(houfu.load(), houfu.evaluator(), tmp_path / "h.parquet", tmp_path / "m.parquet",
                                 tmp_path / "b.parquet", None, "household", dt.date(2026, 1, 1),
                                 tmp_path / "out.parquet", None, None, limits=limits)
-    # Streamed in parts of 250, read one ahead: the limit broke while a part past the first 1,000 rows was read.
-    assert loads == list(range(len(loads))) and len(loads) > 4
+    # Streamed in parts of 250, each read on the reading thread while the one before was decided: the limit broke
+    # while a part past the first 1,000 rows was read.
+    assert [k for k, _ in loads] == list(range(len(loads))) and len(loads) > 4
+    assert {name.split("_")[0] for _, name in loads} == {"houfu-read"}

@@ -1315,9 +1315,10 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
             # decoding and Arrow's kernels let go of the GIL); a read's error is raised when its part is taken,
             # as it was when read in turn.
             with ThreadPoolExecutor(1, thread_name_prefix="houfu-read") as ahead:
-                nxt = ahead.submit(_load_part, job, reader, 0)
+                nxt = ahead.submit(_load_part, job, reader, 0) if parts else None
                 for k in range(parts):
                     deadline.check(str(path))
+                    assert nxt is not None
                     got = nxt.result()
                     if k + 1 < parts:
                         nxt = ahead.submit(_load_part, job, reader, k + 1)
