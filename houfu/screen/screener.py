@@ -1169,29 +1169,27 @@ def _read_part(job: _Stream, reader: _Reader, k: int) -> _Raw:
     return table, mt, et
 
 
-def _load_part(job: _Stream, reader: _Reader, k: int) -> tuple[_Raw, Loaded]:
+def _load_part(job: _Stream, reader: _Reader, k: int) -> Loaded:
     """Part ``k`` read from the three files (in order: the parts are read in turn) and loaded."""
     from houfu.io.tables import load_tables
 
-    raw = _read_part(job, reader, k)
-    table, mt, et = raw
+    table, mt, et = _read_part(job, reader, k)
     ranges = job.ranges
     m_a = int(ranges["members"][k]) if "members" in ranges else 0
     e_a = int(ranges["businesses"][k]) if "businesses" in ranges else 0
-    return raw, load_tables(job.kb, table, job.path, mt, job.members, et, job.businesses, "household",
-                            (int(job.cuts[k]), m_a, e_a), job.dups[k], spec=job.spec, jurisdiction=job.jurisdiction)
+    return load_tables(job.kb, table, job.path, mt, job.members, et, job.businesses, "household",
+                       (int(job.cuts[k]), m_a, e_a), job.dups[k], spec=job.spec, jurisdiction=job.jurisdiction)
 
 
-def _stream_part(job: _Stream, screener: Screener, got: tuple[_Raw, Loaded], k: int, totals: ScreenTotals,
+def _stream_part(screener: Screener, loaded: Loaded, k: int, totals: ScreenTotals,
                  writer: Callable[[pa.Table], None] | None, request: Callable[[pa.Table], None] | None) -> _Part:
     """Decide part ``k`` (read and loaded: ``_load_part``) into ``totals``; its determinations go to
     ``writer``."""
-    (_, mt, et), loaded = got
     part = _Part(totals, loaded.counts.unresolved_sites, loaded.counts.filled, loaded.unknown_values,
                  loaded.notes if k == 0 else [])
-    for key, t in (("members", mt), ("businesses", et)):
-        if t is not None:
-            part.item_rows[key] = (t.num_rows, loaded.item_rows[key][1])
+    for key in ("members", "businesses"):  # (rows read, rows kept) of the files given
+        if key in loaded.item_rows:
+            part.item_rows[key] = loaded.item_rows[key]
     totals.rows_in += loaded.rows_in
     totals.rejected += loaded.rows_in - loaded.n
     totals.errors.extend(loaded.errors)
@@ -1221,7 +1219,7 @@ def _stream_span(span: tuple[int, int]) -> int:
         tables: list[pa.Table] = []
         part = _Part(ScreenTotals("household", job.as_of, job.kb.version))
         screener.worklist = part.listed.append if job.listing else None
-        got = _stream_part(job, screener, _load_part(job, reader, k), k, part.totals,
+        got = _stream_part(screener, _load_part(job, reader, k), k, part.totals,
                            tables.append if job.write else None,
                            part.asked.append if job.ask else None)
         got.asked, got.listed, got.text_bytes = part.asked, part.listed, reader.used()
@@ -1322,7 +1320,7 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
                     got = nxt.result()
                     if k + 1 < parts:
                         nxt = ahead.submit(_load_part, job, reader, k + 1)
-                    take(_stream_part(job, screener, got, k, totals, out, request))
+                    take(_stream_part(screener, got, k, totals, out, request))
                     if progress is not None:
                         progress(int(cuts[k + 1] - cuts[k]))
         else:
