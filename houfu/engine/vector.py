@@ -80,6 +80,13 @@ class Decisions:
         return out
 
 
+def _put(col: npt.NDArray[np.uint8], where: npt.NDArray[np.bool_], code: np.uint8) -> None:
+    """``col[where] = code`` as a blend of whole columns: a boolean index costs about 3-4 ns a row where the mask
+    is scattered (a branch per row), the blend a few tenths of that (issue 25: the statuses were a fifth of a
+    decide)."""
+    col ^= (col ^ np.uint8(code)) & np.negative(where.view(np.uint8))
+
+
 class VectorEvaluator:
     """Decides whole caseloads; one compiled ``ColumnProgram`` per program, reused across partitions."""
 
@@ -123,41 +130,41 @@ class VectorEvaluator:
             col = status[:, j]
             if not m.rule:
                 col[:] = _CODE[Status.undetermined]
-                col[out_of_scope] = _CODE[Status.out_of_scope]
+                _put(col, out_of_scope, _CODE[Status.out_of_scope])
                 continue
             t, f = results[f"{TargetKind.measure.value}:{m.id}"]
             col[:] = _CODE[Status.undetermined]
-            col[f] = _CODE[Status.does_not_apply]
-            col[t] = _CODE[Status.applies]
+            _put(col, f, _CODE[Status.does_not_apply])
+            _put(col, t, _CODE[Status.applies])
             why_key: list[tuple[str, npt.NDArray[np.bool_]]] = [(f"measure:{m.id}", ~(t | f))]
             sat = results.get(f"{TargetKind.satisfied.value}:{m.id}")
             if sat is not None:
-                col[t & sat[0]] = _CODE[Status.satisfied]
+                _put(col, t & sat[0], _CODE[Status.satisfied])
                 why_key.append((f"satisfied:{m.id}", t & ~(sat[0] | sat[1])))
             req = results.get(f"{TargetKind.requires.value}:{m.id}")
             extra: list[tuple[npt.NDArray[np.bool_], str]] = []  # (rows, fact) still to ask beside the conditions'
             if req is not None:
-                col[t & ~(req[0] | req[1])] = _CODE[Status.undetermined]
-                col[t & req[0]] = _CODE[Status.met]
+                _put(col, t & ~(req[0] | req[1]), _CODE[Status.undetermined])
+                _put(col, t & req[0], _CODE[Status.met])
                 deadline = deadline_of(kb, m.id)
                 not_yet = deadline is not None and as_of <= deadline.date  # 2024年底前, and the date has not passed
-                col[t & req[1]] = _CODE[Status.not_due if not_yet else Status.violated]
+                _put(col, t & req[1], _CODE[Status.not_due if not_yet else Status.violated])
                 why_key.append((f"requires:{m.id}", t & ~(req[0] | req[1])))
                 if m.rule.done_on is not None and deadline is not None and not not_yet:
                     # Done, the deadline passed: on time or late by the completion date, as _on_time for one site.
                     day = caseload.main.column(m.rule.done_on)
                     done = t & req[0]
                     with np.errstate(invalid="ignore"):
-                        col[done & (day > date_number(deadline.date))] = _CODE[Status.violated]
+                        _put(col, done & (day > date_number(deadline.date)), _CODE[Status.violated])
                     unknown = done & np.isnan(day)
-                    col[unknown] = _CODE[Status.undetermined]
+                    _put(col, unknown, _CODE[Status.undetermined])
                     extra.append((unknown, m.rule.done_on))
             quota_missing = None
             if m.rule.quota is not None and m.id not in program.through_site:
                 quota_missing = self._quota(m, program, caseload, col, t, as_of)
                 # A quota decides every applicable row: what it leaves open is only its own count.
                 why_key = [(k, r & ~t) for k, r in why_key]
-            col[out_of_scope] = _CODE[Status.out_of_scope]
+            _put(col, out_of_scope, _CODE[Status.out_of_scope])
             if quota_missing is not None and m.rule.quota is not None:
                 extra.append((quota_missing, m.rule.quota.count))
             if missing:
@@ -255,12 +262,12 @@ class VectorEvaluator:
                 violated |= got < p.required
             unknown |= np.isnan(got)
         if not ended:
-            col[applies] = _CODE[Status.not_due]
+            _put(col, applies, _CODE[Status.not_due])
             return np.zeros(n, bool)
         undetermined = applies & ~violated & unknown
-        col[applies] = _CODE[Status.met]
-        col[undetermined] = _CODE[Status.undetermined]
-        col[applies & violated] = _CODE[Status.violated]
+        _put(col, applies, _CODE[Status.met])
+        _put(col, undetermined, _CODE[Status.undetermined])
+        _put(col, applies & violated, _CODE[Status.violated])
         return undetermined
 
     def _missing(self, cp: ColumnProgram, caseload: Caseload, why: list[tuple[str, npt.NDArray[np.bool_]]],
