@@ -17,7 +17,10 @@ import houfu
 from houfu.records.store import RecordStore
 from houfu.web.service import create_app
 
-_STORE = RecordStore(f"sqlite:///{tempfile.mkdtemp(prefix='houfu-fuzz-')}/records.sqlite3")
+# Built at import (schemathesis reads the schema when it parametrizes); removed when the test process ends, not
+# left in the temporary folder as mkdtemp did (one a run).
+_SCRATCH = tempfile.TemporaryDirectory(prefix="houfu-fuzz-")
+_STORE = RecordStore(f"sqlite:///{_SCRATCH.name}/records.sqlite3")
 _DEV = schemathesis.openapi.from_asgi("/openapi.json", create_app(houfu.load(), houfu.evaluator(), _STORE, dev=True))
 _LOCKED = schemathesis.openapi.from_asgi("/openapi.json", create_app(houfu.load(), houfu.evaluator(), _STORE,
                                                                       dev=False, secret="fuzz"))

@@ -510,3 +510,24 @@ def test_only_a_document_that_names_a_one_stop_window_sends_people_to_one():
     assert "一站式" not in shiyan and "可以问为您出具本告知书的工作人员" in shiyan
     town = run("brief", "household", EX / "dingnan-town-household.yaml").output
     assert "一站式" not in town and "不适用于您家" in town
+
+
+def test_a_reader_that_stops_reading_ends_the_run_quietly(tmp_path):
+    """``houfu check --json … | head``: the reader is gone before houfu writes. That is not houfu's error: no
+    internal error, no log file, no traceback; click's own handler ends the run, as for a pipe closed later."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone
+    env = {**os.environ, "HOUFU_LOG_DIR": str(tmp_path)}
+    try:
+        p = subprocess.run([sys.executable, "-m", "houfu", "check", str(EX / "dingnan-household.yaml"), "--json",
+                            "--as-of", "2026-01-01"], stdout=write, stderr=subprocess.PIPE, env=env, timeout=120)
+    finally:
+        os.close(write)
+    err = p.stderr.decode()
+    assert p.returncode in (0, 1), err  # click's choice (1 from click 8.2 on), never 3
+    assert "internal error" not in err and "Traceback" not in err and "Exception ignored" not in err, err
+    assert not list(tmp_path.glob("error-*.log"))

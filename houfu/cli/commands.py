@@ -94,6 +94,10 @@ class HoufuGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # The reader stopped reading (``houfu kb stats | head``): not houfu's error, so no log. click's own
+            # handler ends the run quietly, as it does for a pipe closed after the command returned.
+            raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence: log it, say it plainly
             log = _log_traceback()
             click.echo(f"internal error: {type(exc).__name__}: {safe_text(str(exc))[:200]}; please report it "
