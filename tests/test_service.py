@@ -48,6 +48,20 @@ def test_check_answers_as_the_library_does_and_keeps_a_record(client):
     assert rec["report"]["id"] == "DN-2023-0417" and rec["kb_version"] == want.kb_version
 
 
+@pytest.mark.parametrize("path,example", [("/v1/check", "dingnan-household"), ("/v1/site", "shiyan-site")])
+def test_the_answer_is_the_kept_report_with_its_record_id_byte_for_byte(client, path, example):
+    """The answer reuses the JSON the record keeps (issue 25): it must be exactly what FastAPI would have made of
+    the report with its record id (``Report``'s own serialisation), and the kept report the same but the id."""
+    from houfu.engine.results import Report
+
+    r = client.post(f"{path}?as_of=2026-01-01", json=_body(example))
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json", r.text
+    report = Report.model_validate_json(r.content)
+    assert report.record_id and r.content == report.model_dump_json().encode()
+    kept = client.store.get(report.record_id)
+    assert kept.report == report.model_copy(update={"record_id": None})
+
+
 def test_a_yaml_body_is_read_by_the_same_reader(client):
     text = (EX / "shiyan-household.yaml").read_text(encoding="utf-8")
     r = client.post("/v1/check", content=text.encode("utf-8"), headers={"content-type": "application/yaml"})

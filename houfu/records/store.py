@@ -489,13 +489,15 @@ class RecordStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def add(self, record: Household | Site, report: Report, user: str, received: str | None = None) -> str:
-        """Store one determination; returns its record id. ``received`` is the input as it arrived."""
+    def add(self, record: Household | Site, report: Report, user: str, received: str | None = None,
+            report_json: str | None = None) -> str:
+        """Store one determination; returns its record id. ``received`` is the input as it arrived;
+        ``report_json`` the report's ``model_dump_json()``, when the caller has made it already."""
         from houfu.io.privacy import mask_personal
 
         record_id = uuid.uuid4().hex
         given = record.model_dump_json(exclude_none=True)  # a member's ID number is never kept (only its hash)
-        kept_report = report.model_dump_json()
+        kept_report = report.model_dump_json() if report_json is None else report_json
         row = {"id": record_id, "created_at": dt.datetime.now(dt.UTC), "user_name": user or "-",
                "entity": report.entity, "subject_id": report.id, "as_of": report.as_of,
                "kb_version": report.kb_version, "houfu_version": report.houfu_version,

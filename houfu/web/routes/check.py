@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from houfu.engine.results import Explanation, Report
 from houfu.kb.facts import Household
@@ -19,9 +19,10 @@ router = APIRouter(prefix="/v1", tags=["households"])
 
 @router.post("/check", response_model=Report, openapi_extra=record_body("household"),
              summary="Decide a household; the answer is kept as a decision record")
-async def check(request: Request, user: CaseworkerUser, service: ServiceDep, as_of: dt.date | None = None) -> Report:
+async def check(request: Request, user: CaseworkerUser, service: ServiceDep, as_of: dt.date | None = None) -> Response:
+    # The report's JSON as the record keeps it, with its id: not serialised again (response_model: the schema)
     record, received, warnings = await read_record(request, Household, service.kb)
-    return service.decide(record, as_of, user, received, warnings)
+    return Response(service.decide_json(record, as_of, user, received, warnings), media_type="application/json")
 
 
 @router.post("/explain", response_model=Explanation, openapi_extra=record_body("household"),
