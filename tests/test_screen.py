@@ -251,6 +251,20 @@ def test_bad_screen_arguments_are_one_line_and_exit_2(args, message):
     assert len(r.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("which", ["caseload", "members"])
+def test_a_missing_or_broken_file_on_dask_is_one_line_naming_it(tmp_path, which):
+    """Judged before a cluster starts, as on one machine: not an internal error from Dask's reader."""
+    good = tmp_path / "h.parquet"
+    pq.write_table(pa.table({"户编号": ["h1"], "所在县": ["定南县"]}), good)
+    bad = tmp_path / "missing.parquet" if which == "caseload" else tmp_path / "m.parquet"
+    if which == "members":
+        bad.write_bytes(b"not parquet at all")
+    args = [bad] if which == "caseload" else [good, "--members", bad]
+    out = run("screen", *args, "--dask", "local", "-o", tmp_path / "d.parquet", code=2)
+    [line] = [ln for ln in out.splitlines() if ln.strip()]
+    assert line.startswith(f"Error: {bad}: -: ") and "internal error" not in out, out
+
+
 def test_the_dask_run_equals_the_single_process_run(tmp_path):
     import sys
 
@@ -473,3 +487,22 @@ def test_a_streamed_part_read_ahead_that_breaks_a_limit_stops_the_run_with_the_s
     # while a part past the first 1,000 rows was read.
     assert [k for k, _ in loads] == list(range(len(loads))) and len(loads) > 4
     assert {name.split("_")[0] for _, name in loads} == {"houfu-read"}
+
+
+def test_a_screen_process_does_not_import_pandas(tmp_path):
+    """pyarrow imports pandas (0.2-0.3 s) to ask whether an array is a pandas object; ``houfu screen`` on one
+    machine tells it once that pandas is not there (issue 25). The Dask path needs pandas and is left alone
+    (test_the_dask_run_equals_the_single_process_run)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("pandas")  # the dask and dev extras bring it; without it there is nothing to avoid
+    caseload = tmp_path / "h.parquet"
+    pq.write_table(pa.table({"户编号": ["h1", "h2"], "所在县": ["定南县", "郧阳区"]}), caseload)
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "houfu", "screen", str(caseload), "--as-of", AS_OF,
+                        "-o", str(tmp_path / "d.parquet"), "-q"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
+    # ("pandas" itself is listed for the import pyarrow was refused; a loaded pandas lists its own modules)
+    assert "pyarrow" in imported and not {m for m in imported if m.startswith("pandas.")}
+    assert pq.read_table(tmp_path / "d.parquet").num_rows == 2

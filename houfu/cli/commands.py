@@ -570,7 +570,7 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
       houfu screen examples/caseload.xlsx --report out/report.xlsx --requests out/requests --lang en
       houfu screen caseload.parquet --members members.parquet --dask tcp://10.0.0.5:8786 -o out/d.parquet
     """
-    from houfu.io.tables import TableError
+    from houfu.io.tables import TableError, arrow_without_pandas
 
     if suggest_path is not None:
         from houfu.io.tables import suggest_columns
@@ -626,6 +626,7 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
             raise BadInput(str(exc)) from None
         click.echo(f"{n} household(s) screened on Dask", err=True)
         return
+    arrow_without_pandas()  # one machine: pyarrow is never handed a pandas object from here on
     import contextlib
 
     from houfu.screen.run import screen_files

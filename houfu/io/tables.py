@@ -394,6 +394,39 @@ class _Column:
     unknown: Counter[str]  # a register's word read as not known -> rows
 
 
+def arrow_without_pandas() -> None:
+    """Tell pyarrow, once in this process, that pandas is not there, unless something imported it already.
+
+    pyarrow's first array of a list or numpy array asks whether it is a pandas object, and for that imports
+    pandas: 0.2-0.3 s of every screen where the ``dask`` or ``dev`` extras installed it (issue 25), and a screen
+    on one machine never hands pyarrow a pandas object. Only for a process that never will: pyarrow keeps the
+    answer, so a pandas object given to it later is not fully recognised (``Table.from_pandas`` imports pandas
+    then, but makes a categorical column plain text). For a command's process, before its first array: for the
+    one array made here an import of pandas fails, so no other thread should be importing it then."""
+    import importlib.abc
+    import importlib.machinery
+    import sys
+    from collections.abc import Sequence
+    from types import ModuleType
+
+    if "pandas" in sys.modules:
+        return
+
+    class NoPandas(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: Sequence[str] | None, target: ModuleType | None = None,
+                      ) -> importlib.machinery.ModuleSpec | None:
+            if name == "pandas":
+                raise ModuleNotFoundError("pyarrow is told pandas is not there", name=name)
+            return None
+
+    finder = NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def _encode_column(spec: ColumnSpec, codec: Codec, fact: str, arr: pa.ChunkedArray | pa.Array) -> _Column:
     """A fact column, per distinct value, not per row."""
     if isinstance(arr, pa.ChunkedArray):
