@@ -398,7 +398,8 @@ class Evaluator:
             # The document does not cover this household or site at all: say so, citing its scope clause.
             scope_note = ScopeNote(document=doc_id, clause_id=scope.clause,
                                    clause_number=kb.clauses[scope.clause].number, quote=scope.zh,
-                                   failed=failed_tests(program, program.concepts[scope_name], facts, concepts))
+                                   failed=failed_tests(program, program.concepts[scope_name], facts, concepts,
+                                                       known_false=True))
         if not m.rule:
             if scope_note is not None:
                 return Determination(status=Status.out_of_scope, out_of_scope=scope_note, **base)
@@ -420,7 +421,7 @@ class Evaluator:
             missing = missing_facts(program, target.when, facts, concepts)
         elif value is False:
             status = Status.does_not_apply
-            failed = failed_tests(program, target.when, facts, concepts)
+            failed = failed_tests(program, target.when, facts, concepts, known_false=True)  # decided above
         else:
             status = Status.applies
             sat = program.by_key.get(f"{TargetKind.satisfied.value}:{m.id}")

@@ -355,13 +355,16 @@ class _Failed(QuantifierVisitor[list[str]]):
         return [f"{head}: " + "; ".join(why)] if why else [head]
 
 
-def failed_tests(program: Program, cond: Condition | None, facts: Facts, concepts: Mapping[str, Truth]) -> list[str]:
+def failed_tests(program: Program, cond: Condition | None, facts: Facts, concepts: Mapping[str, Truth],
+                 known_false: bool = False) -> list[str]:
     """The known tests that make a false condition false, described for people ([] unless it is false).
+    ``known_false``: the caller has decided ``cond`` already (a report explains the measures its evaluation found
+    false), so it is not decided again here.
 
     Through walkers compiled once per node (``_FailedCompiler``): a check explains every measure that does not
     apply, and the tree walk (``failed_tests_plain``, kept as the reference the tests compare with) dispatched on
     every node and decided each node twice, a third of a warm check."""
-    if cond is None or compiled(program).closure(cond)(facts, concepts) is not False:
+    if cond is None or (not known_false and compiled(program).closure(cond)(facts, concepts) is not False):
         return []
     return _explainer(program, cond)(facts, concepts, "")
 
