@@ -1,5 +1,5 @@
 """``python -m houfu`` runs the command line."""
 
-from houfu.cli.commands import main
+from houfu.cli.commands import run
 
-main()
+run()

@@ -465,6 +465,25 @@ def test_an_unexpected_error_is_one_line_a_log_file_and_exit_3(tmp_path, monkeyp
     assert "Traceback" in log.read_text(encoding="utf-8") and "kaboom" in log.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("errno_name,internal", [("EPIPE", False), ("ESHUTDOWN", True)])
+def test_only_a_closed_pipe_is_quiet_any_other_broken_pipe_is_an_internal_error(tmp_path, monkeypatch,
+                                                                                 errno_name, internal):
+    import errno
+
+    from houfu.cli import commands as cli_module
+
+    def broken(*_args, **_kwargs):
+        raise BrokenPipeError(getattr(errno, errno_name), "Broken pipe")
+
+    monkeypatch.setenv("HOUFU_LOG_DIR", str(tmp_path))
+    monkeypatch.setattr(cli_module.query, "stats", broken)
+    r = CliRunner().invoke(main, ["kb", "stats"])
+    assert "Traceback" not in r.output
+    assert (r.exit_code == 3 and "internal error: BrokenPipeError" in r.output) if internal else (
+        r.exit_code != 3 and "internal error" not in r.output), r.output
+    assert bool(list(tmp_path.glob("error-*.log"))) is internal
+
+
 def test_questions_are_gated_by_what_is_known_of_each_person():
     [r] = json.loads(run("check", EX / "walk-in.yaml", "--json", "--as-of", "2026-01-01").stdout)
     asked = {q["fact"] for q in r["questions"]}

@@ -251,6 +251,19 @@ def test_bad_screen_arguments_are_one_line_and_exit_2(args, message):
     assert len(r.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("ids,joined", [([None, "h1"], 1), (["zz", "h1"], 1), ([None, None], 0)],
+                         ids=["no id first", "an unknown id first", "no id at all"])
+def test_a_streamed_caseload_accounts_for_member_rows_before_the_first_household(tmp_path, ids, joined):
+    """Parquet members are read part by part, cut at each part's households; the rows before the first household's
+    were read by no part and vanished (or, with no id at all, the run failed with an internal error)."""
+    pq.write_table(pa.table({"户编号": ["h1", "h2"], "所在县": ["定南县", "定南县"]}), tmp_path / "h.parquet")
+    pq.write_table(pa.table({"户编号": pa.array(ids, pa.string()), "年龄": [30, 40]}), tmp_path / "m.parquet")
+    out = run("screen", tmp_path / "h.parquet", "--members", tmp_path / "m.parquet", "--as-of", AS_OF,
+              "-o", tmp_path / "d.parquet", code=2)
+    assert f"members: 2 row(s) in, {joined} joined to a household, {2 - joined} not" in out, out
+    assert "internal error" not in out
+
+
 @pytest.mark.parametrize("which", ["caseload", "members"])
 def test_a_missing_or_broken_file_on_dask_is_one_line_naming_it(tmp_path, which):
     """Judged before a cluster starts, as on one machine: not an internal error from Dask's reader."""

@@ -127,3 +127,21 @@ def test_leaving_out_gate_tests_an_all_of_already_holds_changes_no_truth_value(k
     simplified, full = _program(kb, Gates(kb.fact_labels)), _program(kb, Gates(kb.fact_labels, simplify=False))
     assert simplified.targets != full.targets  # something was left out
     assert evaluate_plain(simplified, facts) == evaluate_plain(full, facts)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(households())
+def test_a_report_explains_what_each_engine_found_false_as_the_checked_explanation_does(kb: KB,
+                                                                                       household: Any) -> None:
+    """A report hands the failed-tests walk the conditions its evaluation found false without deciding them again
+    (``known_false``, issue 25): for every engine's false targets that must give what the checked walk gives."""
+    from houfu.engine.logic import failed_tests
+
+    ev = evaluator_for(kb)
+    for engine in EngineKind:
+        program, facts, results, _ = ev.truths(household, AS_OF, engine)
+        concepts = {t.name: results[t.key] for t in program.concept_targets}
+        for t in program.targets:
+            if results[t.key] is False:
+                assert failed_tests(program, t.when, facts, concepts, known_false=True) == failed_tests(
+                    program, t.when, facts, concepts), (engine, t.key)

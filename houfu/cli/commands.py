@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import re
@@ -94,7 +95,12 @@ class HoufuGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
-        except BrokenPipeError:
+        except BrokenPipeError as exc:
+            if exc.errno != errno.EPIPE:  # not a reader that stopped reading: click would show a traceback
+                log = _log_traceback()
+                click.echo(f"internal error: BrokenPipeError: {safe_text(str(exc))[:200]}; please report it "
+                           f"(details in {log})", err=True)
+                ctx.exit(3)
             # The reader stopped reading (``houfu kb stats | head``): not houfu's error, so no log. click's own
             # handler ends the run quietly, as it does for a pipe closed after the command returned.
             raise
@@ -114,6 +120,19 @@ def _log_traceback() -> Path:
     path = folder / f"error-{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
     path.write_text(traceback.format_exc(), encoding="utf-8")
     return path
+
+
+#: True in the ``houfu`` program's own process (``run``), not where ``main`` is invoked inside another program (a
+#: notebook, click's CliRunner): only then may a command change what the whole process does
+#: (``arrow_without_pandas``)
+_OWN_PROCESS = False
+
+
+def run() -> None:
+    """The ``houfu`` program (and ``python -m houfu``): ``main`` in a process of its own."""
+    global _OWN_PROCESS
+    _OWN_PROCESS = True
+    main()
 
 
 @click.group(cls=HoufuGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -626,7 +645,8 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
             raise BadInput(str(exc)) from None
         click.echo(f"{n} household(s) screened on Dask", err=True)
         return
-    arrow_without_pandas()  # one machine: pyarrow is never handed a pandas object from here on
+    if _OWN_PROCESS:  # one machine, a process of its own: pyarrow is never handed a pandas object in it
+        arrow_without_pandas()
     import contextlib
 
     from houfu.screen.run import screen_files

@@ -479,7 +479,7 @@ Compiled = dict[tuple[Any, ...], Node]
 class _Compiler(QuantifierVisitor[Node]):
     """Conditions to nodes, each shape once: the same test in two measures (a scope concept's parts, a gate, "some
     member of working age") is one node, so one set of masks per evaluation. The rules repeat themselves: the
-    Dingnan program's 202 nodes were 89 shapes (issue 25)."""
+    Shiyan household program's 202 nodes are 92 shapes, Dingnan's 263 are 136 (issue 25)."""
 
     def __init__(self, program: Program, level: Level, compiled: Compiled):
         self.program, self.level, self.compiled = program, level, compiled

@@ -117,24 +117,7 @@ def _exists(path: Path) -> None:
 def check_parquet(path: Path, limits: TableLimits = LIMITS) -> Any:
     """A Parquet file judged by its footer before a row is read: the footer's own size (from the file's last
     bytes), rows, row groups, columns, and the column chunks' declared sizes. Returns the ParquetFile."""
-    import pyarrow.parquet as pq
-
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            fh.seek(max(0, size - 8))
-            tail = fh.read(8)
-    except OSError as exc:
-        raise TableError(f"{path}: -: cannot read ({exc.strerror})") from None
-    if len(tail) < 8 or tail[4:] != b"PAR1":
-        raise TableError(f"{path}: -: not a Parquet file (no footer)")
-    footer = int.from_bytes(tail[:4], "little")
-    if footer > limits.parquet_footer or footer > size:
-        raise LimitError(f"{path}: -: a footer of {footer:,} bytes; at most {limits.parquet_footer:,} are read")
-    try:
-        f = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
+    f = open_parquet(path, limits)
     md = f.metadata
     if md.num_rows > limits.rows:
         raise LimitError(f"{path}: -: {md.num_rows:,} rows declared; at most {limits.rows:,} are read")
@@ -160,6 +143,29 @@ def check_parquet(path: Path, limits: TableLimits = LIMITS) -> Any:
             raise LimitError(f"{path}: -: more than {limits.parquet_bytes:,} bytes once uncompressed (declared); "
                              f"at most {limits.parquet_bytes:,} are read")
     return f
+
+
+def open_parquet(path: Path, limits: TableLimits = LIMITS) -> Any:
+    """A Parquet file opened by its footer, whose own size is judged first (from the file's last bytes): what any
+    reader of it needs, whatever its size (``check_parquet`` judges the rest). Returns the ParquetFile."""
+    import pyarrow.parquet as pq
+
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            fh.seek(max(0, size - 8))
+            tail = fh.read(8)
+    except OSError as exc:
+        raise TableError(f"{path}: -: cannot read ({exc.strerror})") from None
+    if len(tail) < 8 or tail[4:] != b"PAR1":
+        raise TableError(f"{path}: -: not a Parquet file (no footer)")
+    footer = int.from_bytes(tail[:4], "little")
+    if footer > limits.parquet_footer or footer > size:
+        raise LimitError(f"{path}: -: a footer of {footer:,} bytes; at most {limits.parquet_footer:,} are read")
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
 
 
 class TextBudget:

@@ -83,15 +83,15 @@ def screen_on_dask(kb: KB, caseload: Path, members: Path | None, businesses: Pat
     import pandas as pd
     from dask.distributed import Client, LocalCluster
 
-    from houfu.io.tables import TableError, check_parquet
+    from houfu.io.tables import TableError, open_parquet
 
     if caseload.suffix.lower() != ".parquet" and not caseload.is_dir():
         raise TableError(f"{caseload}: -: --dask reads a Parquet caseload (a file or a folder of parts)")
-    # Each file judged here, as the one-machine path judges it, before a cluster starts: a missing or hostile
-    # file is one line naming it, not Dask's error from a worker.
+    # Each file opened here, before a cluster starts: a missing or broken file is one line naming it, not Dask's
+    # error from a worker. Only opened: the one-machine limits (rows, declared bytes) are not the cluster's.
     for path in (caseload, members, businesses):
         if path is not None and not path.is_dir():
-            check_parquet(path)
+            open_parquet(path)
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) \
         if address == "local" else None
     client = Client(cluster if cluster is not None else address)

@@ -1085,12 +1085,15 @@ def _positions(ids: pa.Array, columns: list[pa.Array]) -> npt.NDArray[np.intp]:
     if not encs:
         return np.zeros(0, np.intp)
     values = pa.concat_arrays([e.dictionary.cast(pa.string()) for e in encs])
-    at = pc.index_in(values, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    # A blank id (null) is no household's, not the place of a household with a blank id (skip_nulls); the last
+    # place is -1, for the rows with no id at all (a column all blank has an empty dictionary).
+    at = pc.index_in(values, value_set=ids, skip_nulls=True).fill_null(-1).to_numpy(zero_copy_only=False)
+    at = np.append(at.astype(np.intp), -1)
     out: list[npt.NDArray[np.intp]] = []
     start = 0
     for e in encs:
         codes = e.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
-        out.append(np.where(codes >= 0, at[start + np.maximum(codes, 0)], -1))
+        out.append(at[np.where(codes >= 0, start + codes, len(at) - 1)])
         start += len(e.dictionary)
     return np.concatenate(out)
 
@@ -1287,7 +1290,9 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
             r = _ranges(pos, cuts)
             if r is None:
                 return None
-            r[-1] = len(pos)
+            # Every row is read by some part, to be joined or reported: the rows before the first household's
+            # (no id, or an id of no household) go with the first part, the rows after the last with the last.
+            r[0], r[-1] = 0, len(pos)
             ranges[key] = r
             del pos  # only the boundaries are kept
         first = firsts.result()
