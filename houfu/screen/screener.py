@@ -1327,8 +1327,6 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
 
     try:
         if single:
-            from concurrent.futures import ThreadPoolExecutor
-
             reader = _Reader(job, 0)
             # The next part is read and loaded on a thread of its own while this one is decided (Parquet's
             # decoding and Arrow's kernels let go of the GIL); a read's error is raised when its part is taken,
