@@ -570,16 +570,26 @@ class ColumnProgram:
             else:
                 items = caseload.members if level == "members" else caseload.entities
                 collection = MEMBERS if level == "members" else ENTITIES
-                # One group per place in the list (members[0], members[1] …): a list has few places, so one
-                # mask per place present costs less than a sort of every row.
+                # One group per place in the list (members[0], members[1] …), each in household order.
                 pos = items.position[hits]
                 owners = items.owner[hits]
-                present = np.flatnonzero(np.bincount(pos))
+                counts = np.bincount(pos)
+                present = np.flatnonzero(counts)
                 if len(present) == 1:
                     out.append((owners, [f"{collection}[{int(present[0])}].{fact}"]))
                     continue
+                if len(counts) > 1 << 16:  # a list this long is no caseload's: one mask per place
+                    for place in present.tolist():
+                        out.append((owners[pos == place], [f"{collection}[{int(place)}].{fact}"]))
+                    continue
+                # A stable sort of the places as 8- or 16-bit codes is numpy's radix sort, linear in the rows:
+                # 1.3-3.8× a mask per place from 82 to 13,700 rows (issue 25; a sort of the intp places was slower).
+                order = np.argsort(pos.astype(np.uint8 if len(counts) <= 1 << 8 else np.uint16), kind="stable")
+                grouped = owners[order]
+                ends = np.cumsum(counts).tolist()
                 for place in present.tolist():
-                    out.append((owners[pos == place], [f"{collection}[{int(place)}].{fact}"]))
+                    out.append((grouped[ends[place] - int(counts[place]):ends[place]],
+                                [f"{collection}[{place}].{fact}"]))
         return out
 
 
