@@ -94,6 +94,8 @@ def test_screening_a_long_form_csv_equals_checking_each_household_in_the_long_an
     run("screen", *args, "-o", out, "--long")
     run("screen", *args, "-o", wide)
     got = _by_household(out)
+    # Each missing path once in the long form, as the reference lists it (not a multiset of the rule's leaves).
+    paths = {(r["household"], r["measure"]): sorted(_split(r["missing"])) for r in read_long(out).to_pylist()}
     # The wide form: one row per household, read back into the same statuses, amounts and missing facts.
     assert pq.read_metadata(wide).num_rows == len(records)
     back = _by_household(wide)
@@ -107,6 +109,7 @@ def test_screening_a_long_form_csv_equals_checking_each_household_in_the_long_an
             status, missing, amount = got[(r.id, d.measure_id)]
             assert status == d.status.value, (r.id, d.measure_id)
             assert missing == frozenset(d.missing), (r.id, d.measure_id)
+            assert paths[(r.id, d.measure_id)] == sorted(d.missing), (r.id, d.measure_id)
             assert back[(r.id, d.measure_id)] == (status, _facts(d.missing), amount), (r.id, d.measure_id)
             values = [a.value for a in d.amounts]
             want = None if not values or any(v is None for v in values) else round(sum(values), 2)
@@ -519,3 +522,38 @@ def test_a_screen_process_does_not_import_pandas(tmp_path):
     # ("pandas" itself is listed for the import pyarrow was refused; a loaded pandas lists its own modules)
     assert "pyarrow" in imported and not {m for m in imported if m.startswith("pandas.")}
     assert pq.read_table(tmp_path / "d.parquet").num_rows == 2
+
+
+def test_a_data_request_settles_as_many_determinations_as_the_reference_lists_its_path_in(tmp_path):
+    """A fact read twice under one measure (16 ≤ age ≤ 60) is one path missing for it: the requests' "settles"
+    and the totals' count of each missing fact are the reference evaluator's determinations, not the rule's
+    leaves."""
+    import datetime as dt
+    from collections import Counter
+
+    import houfu
+    from houfu.io.tables import load_caseload
+    from houfu.screen.screener import Screener, ScreenTotals
+
+    records = _records()
+    for name, rows in zip(("households.csv", "members.csv", "businesses.csv"), _tables(records), strict=True):
+        _write_csv(tmp_path / name, rows)
+    kb, ev = houfu.load(), houfu.evaluator()
+    as_of = dt.date.fromisoformat(AS_OF)
+    loaded = load_caseload(kb, tmp_path / "households.csv", tmp_path / "members.csv", tmp_path / "businesses.csv")
+    totals, asked = ScreenTotals("household", as_of, kb.version), []
+    Screener(kb, ev, as_of).chunk(loaded, __import__("numpy").arange(loaded.caseload.n), None, totals, asked.append)
+    settles = {(h, p): s for t in asked for h, p, s in zip(t.column("household").to_pylist(),
+                                                            t.column("path").to_pylist(),
+                                                            t.column("settles").to_pylist(), strict=True)}
+    want: Counter[tuple[str, str]] = Counter()
+    for r in records:
+        for d in ev.determine(r, as_of, EngineKind.plain).determinations:
+            want.update((r.id, p) for p in d.missing)
+    # Every path a determination lacks is asked for, and a path asked only for a supervisor's list settles none.
+    assert {k: v for k, v in settles.items() if v} == dict(want)
+    assert any(v > 1 for v in settles.values())  # a request that settles several determinations is counted so
+    by_fact = Counter({p.rpartition("].")[2]: 0 for _, p in want})
+    for (_, p), v in want.items():
+        by_fact[p.rpartition("].")[2]] += v
+    assert dict(totals.missing) == dict(by_fact)

@@ -64,7 +64,7 @@ def _check_batch(kb: Any, records: list[Any], as_of: dt.date = AS_OF) -> None:
         caseload = caseload_from_facts(ev.kb.models, entity, facts, as_of)
         decisions = VectorEvaluator.decide(vec, program, caseload, as_of)
         amounts = _amounts_by_row(decisions, caseload)
-        missing = {j: decisions.missing_sets(j) for j in range(len(decisions.measures))}
+        missing = {j: decisions.missing_lists(j) for j in range(len(decisions.measures))}
         truths = ColumnProgram(program).evaluate(caseload)
         for k, i in enumerate(rows):
             report = ev.determine(records[i], as_of, EngineKind.plain)
@@ -74,7 +74,7 @@ def _check_batch(kb: Any, records: list[Any], as_of: dt.date = AS_OF) -> None:
                 got = STATUSES[decisions.status[k, j]]
                 where = f"{d.measure_id} for {records[i].model_dump(exclude_none=True)}"
                 assert got is d.status, f"status {got} != {d.status}: {where}"
-                assert missing[j].get(k, set()) == set(d.missing), f"missing {missing[j].get(k)} != {d.missing}: {where}"
+                assert missing[j].get(k, []) == sorted(d.missing), f"missing {missing[j].get(k)} != {d.missing}: {where}"
                 ref = [(a.quantity, None if a.value is None else round(a.value, 2)) for a in d.amounts]
                 assert sorted(amounts.get((k, d.measure_id), []), key=str) == sorted(ref, key=str), \
                     f"amounts {amounts.get((k, d.measure_id))} != {ref}: {where}"

@@ -562,9 +562,14 @@ class ColumnProgram:
         ctx = ctx or self._ctx
         node = self.nodes[key]
         out: list[tuple[npt.NDArray[np.intp], list[str]]] = []
+        found: dict[tuple[Level, str], list[Rows]] = {}
         for level, fact, hits in node.missing(ctx, np.flatnonzero(rows & node.unknown(ctx))):
-            if not len(hits):  # most facts are given on most rows
-                continue
+            if len(hits):  # most facts are given on most rows
+                found.setdefault((level, fact), []).append(hits)
+        for (level, fact), got in found.items():
+            # A fact read twice under one target (16 ≤ age ≤ 60: two leaves) is missing once on a row, as the
+            # reference evaluator lists it (logic._Missing's _unique); each walk's rows are ascending.
+            hits = got[0] if len(got) == 1 else np.unique(np.concatenate(got))
             if level == "main":
                 out.append((hits, [fact]))
             else:

@@ -71,13 +71,14 @@ class Decisions:
     failed: dict[int, tuple[npt.NDArray[np.int16], list[str]]] = field(default_factory=dict)
     amounts: list[MeasureAmounts] = field(default_factory=list)
 
-    def missing_sets(self, m: int) -> dict[int, set[str]]:
-        """Missing paths by row for measure ``m`` (for tests and small outputs)."""
-        out: dict[int, set[str]] = {}
+    def missing_lists(self, m: int) -> dict[int, list[str]]:
+        """Missing paths by row for measure ``m``, sorted, each as often as the decisions name it (for tests and
+        small outputs: a path named twice for one row is a bug the tests look for)."""
+        out: dict[int, list[str]] = {}
         for rows, paths in self.missing.get(m, []):
             for r in rows.tolist():
-                out.setdefault(r, set()).update(paths)
-        return out
+                out.setdefault(r, []).extend(paths)
+        return {r: sorted(ps) for r, ps in out.items()}
 
 
 def _put(col: npt.NDArray[np.uint8], where: npt.NDArray[np.bool_], code: np.uint8) -> None:
