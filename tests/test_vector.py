@@ -171,3 +171,12 @@ def test_the_three_way_run_compared_every_record_it_generated() -> None:
     # Runs after the tests above in file order: the counts prove they ran at the size asked for.
     assert COUNT["household"] >= EXAMPLES * 0.9 and COUNT["site"] >= EXAMPLES * 0.9
     assert PAIRS["compared"] > 0
+
+
+@given(st.lists(st.lists(st.integers(0, 40), max_size=30), min_size=1, max_size=5))
+def test_the_rows_several_walks_find_a_fact_missing_on_are_each_row_once_in_order(runs: list[list[int]]) -> None:
+    from houfu.engine.columns import _union
+
+    arrays = [np.array(sorted(set(r)), dtype=np.intp) for r in runs]
+    got = _union(arrays)
+    assert got.tolist() == sorted({x for r in runs for x in r}) and got.dtype == np.intp
