@@ -160,12 +160,14 @@ class Items:
     count: npt.NDArray[np.intp] = field(init=False)  # items per household
     start: npt.NDArray[np.intp] = field(init=False)  # first item row per household
     position: npt.NDArray[np.intp] = field(init=False)  # 0-based place of each item in its household's list
+    owner3: npt.NDArray[np.intp] = field(init=False)  # 3 × owner: a code per (owner, truth) for _counts
 
     def __post_init__(self) -> None:
         n = len(self.known)
         self.count = np.bincount(self.owner, minlength=n).astype(np.intp)
         self.start = np.concatenate(([0], np.cumsum(self.count)[:-1])).astype(np.intp)
         self.position = np.arange(len(self.owner), dtype=np.intp) - self.start[self.owner]
+        self.owner3 = self.owner * 3
 
 
 @dataclass
@@ -398,7 +400,7 @@ class _Quantified(Node):
     def _masks(self, ctx: _Ctx) -> Masks:
         items = self._items(ctx)
         it, if_ = self.inner.masks(ctx)
-        n_true, n_false = _counts(it, items), _counts(if_, items)
+        n_true, n_false = _counts(it, if_, items)
         if self.every:  # true where every item holds (an empty list too), false where one fails
             t, f = n_true == items.count, n_false > 0
         else:  # true where one item holds, false where every item fails (an empty list too)
@@ -422,11 +424,15 @@ class _Quantified(Node):
         yield from self.inner.missing(ctx, self.inner.open_rows(ctx, places))
 
 
-def _counts(values: Mask, items: Items) -> npt.NDArray[np.float64]:
-    """How many of each household's items ``values`` holds for: a weighted count over the items' owners (1.1 ms
-    for a hundred thousand households, against 2.8 ms to count the owners picked out by the mask and 3.8 ms for a
-    segment reduction over the sorted items)."""
-    return np.asarray(np.bincount(items.owner, weights=values, minlength=len(items.known)), dtype=np.float64)
+def _counts(true: Mask, false: Mask, items: Items) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """How many of each household's items are known true, and how many known false: one count of (owner, state)
+    codes over the items (about 110 µs for 44,000 members of 11,000 households, against 170 µs for two counts
+    weighted by each mask; 2.8 ms to count the owners picked out by a mask and 3.8 ms for a segment reduction over
+    the sorted items were slower still, issue 25)."""
+    n = len(items.known)
+    state = true.view(np.uint8) + (false.view(np.uint8) << 1)  # 0 unknown, 1 true, 2 false: never both
+    both = np.bincount(items.owner3 + state, minlength=3 * n).reshape(n, 3)
+    return both[:, 1], both[:, 2]
 
 
 class _Concept(Node):
