@@ -177,8 +177,8 @@ def test_the_screener_form_gives_the_same_figures(kb, name):
     params = {role: program.parameters[pid] for role, pid in scalar.reads.items()}
     concepts = {}
     if scalar.uses_concepts:
-        ci = VectorEvaluator(kb)._input(None, program, caseload, _measure_with(kb, name),
-                                        np.ones(len(records), bool))
+        vec = VectorEvaluator(kb)
+        ci = vec._input(vec.compiled(program), program, caseload, _measure_with(kb, name), np.ones(len(records), bool))
         concepts = ci.member_concepts
     (amount,) = declared_calculators(kb)[1][name].compute(
         ColumnInput(caseload, np.ones(len(records), bool), params, concepts))

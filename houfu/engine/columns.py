@@ -538,8 +538,10 @@ class ColumnProgram:
 
     def __init__(self, program: Program):
         self.program = program
-        compiled: Compiled = {}
-        compiler = _Compiler(program, "main", compiled)
+        #: every node by its shape: what else is compiled for this program into it (the amounts' member concepts
+        #: and gates, ``engine.vector``) shares the nodes, so one evaluation's masks serve both
+        self.compiled: Compiled = {}
+        compiler = _Compiler(program, "main", self.compiled)
         self.nodes: dict[str, Node] = {}
         for t in program.targets:
             if t.when is None:

@@ -122,7 +122,9 @@ class VectorEvaluator:
         # Column-major: each measure's statuses are contiguous, so the masked writes below (and every reader's
         # status[:, j]) touch one run of memory rather than every row's stride.
         status = np.empty((n, len(measures)), dtype=np.uint8, order="F")
-        amounts_ctx = _Ctx(caseload)  # the amounts' member concepts and gates: computed once for all measures
+        # The amounts' member concepts and gates are nodes of the program's own (``_input_nodes``): their masks
+        # come from the evaluation's context, where the rules computed most of them already.
+        amounts_ctx = cp._ctx
         out = Decisions(caseload.entity, program.documents, [m.id for m in measures], status)
         for j, m in enumerate(measures):
             doc_id = kb.clause_doc[kb.measure_clause[m.id]]
@@ -209,15 +211,17 @@ class VectorEvaluator:
                applies: npt.NDArray[np.bool_], ctx: _Ctx | None = None) -> ColumnInput:
         scalar = self.scalars[m.rule.amounts if m.rule and m.rule.amounts else ""]
         params = {role: program.parameters[pid] for role, pid in scalar.reads.items()}
-        concept_nodes, gate_nodes = self._input_nodes(program, m.rule.amounts if m.rule and m.rule.amounts else "")
+        concept_nodes, gate_nodes = self._input_nodes(cp, m.rule.amounts if m.rule and m.rule.amounts else "")
         # One context: nodes shared by the concepts and gates (and by the measures of one decide) are computed once.
         ctx = ctx if ctx is not None else _Ctx(caseload)
         concepts: dict[str, Masks] = {name: node.masks(ctx) for name, node in concept_nodes.items()}
         gates = {fact: node.masks(ctx) for fact, node in gate_nodes.items()}
         return ColumnInput(caseload, applies, params, concepts, gates)
 
-    def _input_nodes(self, program: Program, calculator: str) -> tuple[dict[str, Node], dict[str, Node]]:
-        """The member concepts and gates an amount calculator reads, compiled once per program."""
+    def _input_nodes(self, cp: ColumnProgram, calculator: str) -> tuple[dict[str, Node], dict[str, Node]]:
+        """The member concepts and gates an amount calculator reads, compiled once per program into the program's
+        own nodes (``ColumnProgram.compiled``): a node the rules have too is the same node, computed once."""
+        program = cp.program
         key = (id(program), calculator)
         got = self._inputs.get(key)
         if got is None or got[0] is not program:
@@ -225,7 +229,7 @@ class VectorEvaluator:
             # nodes, so one decide's context computes each once for all its measures with amounts.
             shared = self._member_nodes.get(id(program))
             if shared is None or shared[0] is not program:
-                compiled: Compiled = {}
+                compiled = cp.compiled
                 member_facts = self.kb.models.paths("member")
                 gates = {fact: visit(gate, _Compiler(program, "members", compiled))
                          for fact, gate in program.gates.items() if fact in member_facts}
