@@ -269,8 +269,8 @@ def test_an_unknown_name_costs_what_a_known_name_costs(store):
     assert 0.6 < unknown / known < 1.5
 
 
-def test_healthz_stays_quick_while_forty_wrong_logins_run_at_once(app):
-    """Hashing runs in worker threads, two at a time: the event loop answers /healthz meanwhile."""
+def _healthz_under_forty_guessers(app) -> list[float]:
+    """/healthz's answer times, 40 of them, while 40 threads send wrong passwords without a pause."""
     import requests
 
     with live_server(app) as base:
@@ -294,7 +294,33 @@ def test_healthz_stays_quick_while_forty_wrong_logins_run_at_once(app):
         stop.set()
         for t in attackers:
             t.join(timeout=10)
-    assert max(took) < 0.5, f"slowest /healthz {max(took):.3f} s"
+    return sorted(took)
+
+
+def test_healthz_stays_quick_while_forty_wrong_logins_run_at_once(app):
+    """Hashing runs in worker threads, two at a time: the event loop answers /healthz meanwhile. With the hashing
+    on the loop, every answer waits behind argon2 (50 ms a check): the median went to 0.34 s (the test below).
+    The two slowest are let off: this runs beside other test processes on two cores, and one answer of 0.53 s
+    was seen there with the loop free."""
+    took = _healthz_under_forty_guessers(app)
+    assert statistics.median(took) < 0.1 and took[-3] < 0.5, f"/healthz: median {statistics.median(took):.3f} s, " \
+        f"third slowest {took[-3]:.3f} s"
+
+
+def test_the_healthz_check_above_fails_when_hashing_blocks_the_event_loop(app, monkeypatch):
+    """The check above can fail: a check run on the loop itself (as a plain call would) is caught by it."""
+    from concurrent.futures import Future
+
+    import houfu.web.auth as auth
+
+    def on_the_loop(self, fn, *args, place=0):
+        future: Future = Future()
+        future.set_result(fn(*args))
+        return future
+
+    monkeypatch.setattr(auth._LowPriorityThreads, "submit", on_the_loop)
+    took = _healthz_under_forty_guessers(app)
+    assert not (statistics.median(took) < 0.1 and took[-3] < 0.5), took
 
 
 # --- §4 access that can be revoked --------------------------------------------------------------------------
