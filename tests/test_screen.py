@@ -557,3 +557,58 @@ def test_a_data_request_settles_as_many_determinations_as_the_reference_lists_it
     for (_, p), v in want.items():
         by_fact[p.rpartition("].")[2]] += v
     assert dict(totals.missing) == dict(by_fact)
+
+
+def test_counties_with_one_program_and_the_same_registers_are_decided_together_and_others_apart(tmp_path,
+                                                                                                monkeypatch):
+    """A city's caseload: the Shiyan counties share the program and every fact's register, so a chunk decides them
+    in one go; a county whose register for a fact differs (so its data requests go elsewhere) is decided apart.
+    Either way each household's determinations are the same."""
+    import datetime as dt
+    import sys
+
+    import numpy as np
+
+    import houfu
+    from houfu.io.tables import load_caseload
+    from houfu.screen.screener import Screener, ScreenTotals
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.caseload import caseload
+
+    hh, members, businesses = caseload(600, seed=5)
+    for name, t in zip(("h", "m", "b"), (hh, members, businesses), strict=True):
+        pq.write_table(t, tmp_path / f"{name}.parquet")
+    kb, ev = houfu.load(), houfu.evaluator()
+    loaded = load_caseload(kb, tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "b.parquet")
+    as_of = dt.date.fromisoformat(AS_OF)
+
+    def screen(screener: Screener) -> tuple[list[int], dict[str, tuple[str, ...]], ScreenTotals]:
+        sizes, rows = [], []
+        decide = screener.vector.decide
+        monkeypatch.setattr(screener.vector, "decide", lambda p, sub, *a, **k: sizes.append(sub.n) or decide(
+            p, sub, *a, **k))
+        totals = ScreenTotals("household", as_of, kb.version)
+        screener.chunk(loaded, np.arange(loaded.caseload.n), rows.append, totals)
+        table = pa.concat_tables(rows)
+        status = [n for n in table.column_names if n.startswith("status:")]
+        got = {h: tuple(str(x) for x in r) for h, *r in zip(table.column("household").to_pylist(),
+                                                            *(table.column(n).to_pylist() for n in status),
+                                                            strict=True)}
+        return sizes, got, totals
+
+    together, by_household, totals = screen(Screener(kb, ev, as_of))
+    counties = {v for v in loaded.jurisdictions.to_pylist()}
+    assert {"郧阳区", "竹山县", "房县", "定南县"} <= counties
+    assert len(together) == 2 and sum(together) == len(by_household)  # Shiyan's three counties, and Dingnan
+
+    apart = Screener(kb, ev, as_of)
+    real = apart.holder
+    used = {r for c in totals.missing_holder.values() for r in c}
+    elsewhere = next(r for r in sorted(kb.registers) if r not in used)
+    monkeypatch.setattr(apart, "holder", lambda path, area: elsewhere if area == "zhushan" else real(path, area))
+    split, by_household_apart, totals_apart = screen(apart)
+    assert len(split) == 3 and sum(split) == len(by_household)  # 竹山县 on its own
+    assert by_household_apart == by_household
+    assert totals_apart.missing == totals.missing and totals_apart.status_counts == totals.status_counts
+    assert {r for c in totals_apart.missing_holder.values() for r in c} - used == {elsewhere}

@@ -229,6 +229,10 @@ class Screener:
             self._holders[key] = r.id if r is not None else None
         return self._holders[key]
 
+    def _holders_in(self, area: str | None) -> tuple[str | None, ...]:
+        """The register holding each fact of the vocabulary for a household of ``area``."""
+        return tuple(self.holder(fact, area) for fact in self.kb.fact_labels)
+
     def program(self, entity: str, jurisdiction: str | None) -> Program | str:
         """The program for households of this jurisdiction, or the reason there is none."""
         key = (entity, jurisdiction)
@@ -248,6 +252,12 @@ class Screener:
         values = [*enc.dictionary.to_pylist(), None]
         self._found = [self.program(loaded.entity, v) for v in values]
         self._areas = [self._area(v) for v in values]
+        # The jurisdictions decided together in a chunk: the same program, and the same register holding each fact
+        # (the one thing a household's area changes in what a chunk adds up, Screener.holder). The three Shiyan
+        # counties of a city's caseload were three decides of a chunk, each paying its fixed cost (issue 25).
+        keys = [None if isinstance(p, str) else (id(p), self._holders_in(a))
+                for p, a in zip(self._found, self._areas, strict=True)]
+        self._together = [[k for k, other in enumerate(keys) if key is not None and other == key] for key in keys]
         self._program_of = codes
         self._label_codes = {}
         for key in ("site", "category"):
@@ -305,8 +315,13 @@ class Screener:
             self.prepare(loaded)
             self._prepared = loaded
         codes = self._program_of[rows]
+        taken: set[int] = set()
         for code in np.unique(codes).tolist():
-            idx = rows[codes == code]
+            if code in taken:
+                continue
+            together = self._together[code]
+            taken.update(together)
+            idx = rows[codes == code] if len(together) < 2 else rows[np.isin(codes, together)]
             p = self._found[code]
             if isinstance(p, str):
                 for r in idx.tolist():
