@@ -195,6 +195,7 @@ class Screener:
         self._owners: dict[str, list[Any]] = {}
         self._carriers: dict[str, tuple[str, ...] | None] = {}
         self._programs: dict[tuple[str, str | None], Program | str] = {}
+        self._area_of: dict[str | None, str | None] = {}
         self._holders: dict[tuple[str, str | None], str | None] = {}
         self.lists = _report_lists(kb)
         self._prepared: Loaded | None = None
@@ -301,10 +302,13 @@ class Screener:
                                                {"members": sub.members.owner, "entities": sub.entities.owner})
 
     def _area(self, jurisdiction: str | None) -> str | None:
-        try:
-            return self.evaluator.jurisdiction(jurisdiction)
-        except FieldError:
-            return None
+        """The jurisdiction a value names (None where it names none a document covers), found once per value."""
+        if jurisdiction not in self._area_of:
+            try:
+                self._area_of[jurisdiction] = self.evaluator.jurisdiction(jurisdiction)
+            except FieldError:
+                self._area_of[jurisdiction] = None
+        return self._area_of[jurisdiction]
 
     def chunk(self, loaded: Loaded, rows: npt.NDArray[np.intp],
               write: Callable[[pa.Table], None] | None, totals: ScreenTotals,
