@@ -119,7 +119,9 @@ def test_a_content_length_above_the_limit_is_413_at_once_even_for_a_supervisor(a
             f"Content-Length: {300 * 1024 * 1024}\r\n\r\n")
     with live_server(app) as base:
         took, answer = _send_head(base, head, b"--b\r\n", 3.0)
-    assert answer.startswith(b"HTTP/1.1 413") and took < 1.0
+    # An answer at all means the body was not waited for (it is never sent); the bound allows for a busy machine,
+    # where 1.26 s was seen with the other test process and other work sharing two cores.
+    assert answer.startswith(b"HTTP/1.1 413") and took < 2.0
     assert b'"field":"-"' in answer
     assert list(spool.iterdir()) == []
 
