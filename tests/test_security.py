@@ -301,16 +301,16 @@ def _healthz_under_forty_guessers(app) -> list[float]:
 
 def test_healthz_stays_quick_while_forty_wrong_logins_run_at_once(app):
     """Hashing runs in worker threads, two at a time: the event loop answers /healthz meanwhile. With the hashing
-    on the loop, every answer waits behind argon2 (50 ms a check): the median went to 0.34 s (the test below).
-    The two slowest are let off: this runs beside other test processes on two cores, and one answer of 0.53 s
-    was seen there with the loop free."""
+    on the loop, an answer waits behind every guess's argon2 check (the first one 7 s in a run, the test below).
+    The bound leaves room for a busy machine: the slowest of 40 answers took 0.53 s once, beside the other test
+    process on two cores, with the loop free."""
     took = _healthz_under_forty_guessers(app)
-    assert statistics.median(took) < 0.1 and took[-3] < 0.5, f"/healthz: median {statistics.median(took):.3f} s, " \
-        f"third slowest {took[-3]:.3f} s"
+    assert took[-1] < 1.5, f"slowest /healthz {took[-1]:.3f} s"
 
 
 def test_the_healthz_check_above_fails_when_hashing_blocks_the_event_loop(app, monkeypatch):
-    """The check above can fail: a check run on the loop itself (as a plain call would) is caught by it."""
+    """The check above can fail: a password check run on the loop itself (as a plain call would be) holds an
+    answer behind the guesses queued before it."""
     from concurrent.futures import Future
 
     import houfu.web.auth as auth
@@ -322,7 +322,7 @@ def test_the_healthz_check_above_fails_when_hashing_blocks_the_event_loop(app, m
 
     monkeypatch.setattr(auth._LowPriorityThreads, "submit", on_the_loop)
     took = _healthz_under_forty_guessers(app)
-    assert not (statistics.median(took) < 0.1 and took[-3] < 0.5), took
+    assert took[-1] >= 1.5, took
 
 
 # --- §4 access that can be revoked --------------------------------------------------------------------------

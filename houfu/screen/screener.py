@@ -196,6 +196,7 @@ class Screener:
         self._carriers: dict[str, tuple[str, ...] | None] = {}
         self._programs: dict[tuple[str, str | None], Program | str] = {}
         self._area_of: dict[str | None, str | None] = {}
+        self._holders_of_area: dict[str | None, tuple[str | None, ...]] = {}
         self._holders: dict[tuple[str, str | None], str | None] = {}
         self.lists = _report_lists(kb)
         self._prepared: Loaded | None = None
@@ -231,8 +232,11 @@ class Screener:
         return self._holders[key]
 
     def _holders_in(self, area: str | None) -> tuple[str | None, ...]:
-        """The register holding each fact of the vocabulary for a household of ``area``."""
-        return tuple(self.holder(fact, area) for fact in self.kb.fact_labels)
+        """The register holding each fact of the vocabulary for a household of ``area`` (once per area)."""
+        got = self._holders_of_area.get(area)
+        if got is None:
+            got = self._holders_of_area[area] = tuple(self.holder(fact, area) for fact in self.kb.fact_labels)
+        return got
 
     def program(self, entity: str, jurisdiction: str | None) -> Program | str:
         """The program for households of this jurisdiction, or the reason there is none."""
@@ -256,9 +260,12 @@ class Screener:
         # The jurisdictions decided together in a chunk: the same program, and the same register holding each fact
         # (the one thing a household's area changes in what a chunk adds up, Screener.holder). The three Shiyan
         # counties of a city's caseload were three decides of a chunk, each paying its fixed cost (issue 25).
-        keys = [None if isinstance(p, str) else (id(p), self._holders_in(a))
-                for p, a in zip(self._found, self._areas, strict=True)]
-        self._together = [[k for k, other in enumerate(keys) if key is not None and other == key] for key in keys]
+        groups: dict[tuple[int, tuple[str | None, ...]], list[int]] = {}
+        for k, (p, a) in enumerate(zip(self._found, self._areas, strict=True)):
+            if not isinstance(p, str):
+                groups.setdefault((id(p), self._holders_in(a)), []).append(k)
+        self._together = [[] if isinstance(p, str) else groups[(id(p), self._holders_in(a))]
+                          for p, a in zip(self._found, self._areas, strict=True)]
         self._program_of = codes
         self._label_codes = {}
         for key in ("site", "category"):
