@@ -591,18 +591,15 @@ class ColumnProgram:
                 if len(present) == 1:
                     out.append((owners, [f"{collection}[{int(present[0])}].{fact}"]))
                     continue
-                if len(counts) > 1 << 16:  # a list this long is no caseload's: one mask per place
-                    for place in present.tolist():
-                        out.append((owners[pos == place], [f"{collection}[{int(place)}].{fact}"]))
-                    continue
                 # A stable sort of the places as 8- or 16-bit codes is numpy's radix sort, linear in the rows:
-                # 1.3-3.8× a mask per place from 82 to 13,700 rows (issue 25; a sort of the intp places was slower).
-                order = np.argsort(pos.astype(np.uint8 if len(counts) <= 1 << 8 else np.uint16), kind="stable")
-                grouped = owners[order]
+                # 1.3-3.8× a mask per place from 82 to 13,700 rows (issue 25; a sort of the intp places was slower,
+                # and is kept only for a list longer than any caseload's).
+                code = np.uint8 if len(counts) <= 1 << 8 else np.uint16 if len(counts) <= 1 << 16 else np.intp
+                grouped = owners[np.argsort(pos.astype(code), kind="stable")]
                 ends = np.cumsum(counts).tolist()
+                sizes = counts.tolist()
                 for place in present.tolist():
-                    out.append((grouped[ends[place] - int(counts[place]):ends[place]],
-                                [f"{collection}[{place}].{fact}"]))
+                    out.append((grouped[ends[place] - sizes[place]:ends[place]], [f"{collection}[{place}].{fact}"]))
         return out
 
 

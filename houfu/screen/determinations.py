@@ -138,10 +138,10 @@ class WideShape:
                     absent = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8), mask=none), _STATUS_VALUES)
                 cols[STATUS_PREFIX + mid] = absent
                 continue
-            # The decisions' codes as they are (indices into STATUSES, so no check of each is needed): from_arrays
-            # validated every index, 12 µs a column, five times this (issue 25).
-            # The decisions' status matrix is column-major, so this is no copy: the Arrow column shares the
-            # decisions' memory (and keeps it alive), and nothing writes to a decision's statuses once it is made.
+            # The decisions' codes as they are (indices into STATUSES, so no check of each is needed; from_arrays
+            # validated every index, 12 µs a column, five times this, issue 25). The status matrix is column-major,
+            # so this is no copy: the Arrow column shares the decisions' memory (and keeps it alive), and nothing
+            # writes to a decision's statuses once it is made.
             codes = np.ascontiguousarray(d.status[:, j])
             cols[STATUS_PREFIX + mid] = pa.DictionaryArray.from_buffers(_STATUS_TYPE, n, [None, pa.py_buffer(codes)],
                                                                         _STATUS_VALUES)
