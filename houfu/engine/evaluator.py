@@ -402,8 +402,8 @@ class Evaluator:
                                                        known_false=True))
         if not m.rule:
             if scope_note is not None:
-                return Determination(status=Status.out_of_scope, out_of_scope=scope_note, **base)
-            return Determination(status=Status.undetermined, not_decidable=m.not_decidable, **base)
+                return Determination.trusted(status=Status.out_of_scope, out_of_scope=scope_note, **base)
+            return Determination.trusted(status=Status.undetermined, not_decidable=m.not_decidable, **base)
         target = program.by_key[f"{TargetKind.measure.value}:{m.id}"]
         value = results[target.key]
         base["condition"] = self._describe(program, target)
@@ -469,7 +469,7 @@ class Evaluator:
         concept_firings, measure_firings = trace
         pairs = [p for name in used for p in concept_firings.get(name, ())] + measure_firings.get(m.id, [])
         why = [f for _, f in sorted(pairs, key=lambda p: p[0])]
-        return Determination(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
+        return Determination.trusted(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
                              out_of_scope=scope_note, periods=periods, for_members=for_members, act=act,
                              not_yet_done=not_yet_done and status is Status.applies,
                              through_site=m.id in program.through_site, **base)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -33,6 +33,60 @@ class EngineFailure(RuntimeError):
 
 class _Result(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        """One made from values houfu has typed already (the evaluator's own: parts of the validated KB and
+        input, and results it built), without validating them again.
+
+        A warm check builds a determination for each of 34 measures, and validating each (33 fields) took a
+        quarter of the check (issue 25). The names are still held to the model's: an unknown name or a
+        missing required one is a TypeError, as a typo would be. The types are the caller's to keep: tests
+        hold every report built this way to its own validated round trip (tests/test_results.py). A default
+        that is a list or a dict is made fresh for each, as validation makes it."""
+        shape = _SHAPES.get(cls)
+        if shape is None:
+            shape = _SHAPES[cls] = _shape(cls)
+        names, required, shared, fresh = shape
+        if not names.issuperset(values) or not required.issubset(values):
+            raise TypeError(f"{cls.__name__}.trusted: unknown {sorted(set(values) - names)}, "
+                            f"missing {sorted(required - set(values))}")
+        data = dict(shared)  # every field, in the model's order: the serialiser writes __dict__ in its order
+        data.update(values)
+        for name, make in fresh:
+            if name not in values:
+                data[name] = make()
+        made = cls.__new__(cls)
+        object.__setattr__(made, "__dict__", data)
+        object.__setattr__(made, "__pydantic_fields_set__", set(values))
+        object.__setattr__(made, "__pydantic_extra__", None)
+        object.__setattr__(made, "__pydantic_private__", None)
+        return made
+
+
+#: Per result model: its field names, the required ones, every field in the model's order with the default
+#: every instance may share (None, a bool, a str, a number; a required field's place is held by None until its
+#: value is given), and how to make the other defaults (an empty list or dict) fresh.
+_SHAPES: dict[type[_Result], tuple[frozenset[str], frozenset[str], dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
+
+
+def _shape(cls: type[_Result]) -> tuple[frozenset[str], frozenset[str], dict[str, Any], tuple[tuple[str, Any], ...]]:
+    shared: dict[str, Any] = {}
+    fresh: list[tuple[str, Any]] = []
+    required = set()
+    for name, field in cls.model_fields.items():
+        shared[name] = None
+        if field.is_required():
+            required.add(name)
+        elif field.default_factory is not None:
+            fresh.append((name, field.default_factory))
+        elif isinstance(field.default, (list, dict)):
+            if field.default:  # only empty ones are made fresh by type
+                raise TypeError(f"{cls.__name__}.{name}: a non-empty mutable default")
+            fresh.append((name, type(field.default)))
+        else:
+            shared[name] = field.default
+    return frozenset(cls.model_fields), frozenset(required), shared, tuple(fresh)
 
 
 class Status(str, Enum):
