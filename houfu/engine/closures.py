@@ -42,11 +42,14 @@ from houfu.kb.conditions import (
 from .program import Program
 from .results import Firing, TargetKind
 
-__all__ = ["Closure", "Compiled", "compiled"]
+__all__ = ["Closure", "Compiled", "Memo", "MemoClosure", "compiled"]
 
 Truth = bool | None
 Facts = Mapping[str, Any]
 Closure = Callable[[Facts, Mapping[str, Truth]], Truth]
+#: the truths of the compound nodes one explanation has decided, by (node, facts, concepts): see ``memoised``
+Memo = dict[tuple[int, int, int], Truth]
+MemoClosure = Callable[[Facts, Mapping[str, Truth], Memo], Truth]
 
 _NO_CONCEPTS: Mapping[str, Truth] = {}
 #: closures kept per program before those of dead nodes are swept out
@@ -121,6 +124,56 @@ class Compiled:
             self._kept = {k: v for k, v in self._kept.items() if v[0]() is not None}
         self._kept[key] = (weakref.ref(cond), made)
         return made
+
+    def memoised(self, cond: Condition) -> MemoClosure:
+        """``closure(cond)`` that keeps each compound node's truth in a memo the caller passes and reads it from
+        there when asked again for the same facts.
+
+        For the explanations (``logic.failed_tests``): explaining a false node asks each child's truth, then
+        explains the false children, which ask their own children's truths, so a node three levels down was
+        decided three times, and once more by the closure of every node above it (five times a test for a
+        member's "key group" concept). With one memo for one explanation, each is decided once. A test of one
+        fact is not kept: deciding it costs what looking it up does."""
+        made: MemoClosure = self.kept("memoised", cond, lambda: self._build_memoised(cond))
+        return made
+
+    def _build_memoised(self, cond: Condition) -> MemoClosure:
+        match cond:
+            case AllOf():
+                return _kept_truth(id(cond), _all_memoised([self.memoised(x) for x in cond.all]))
+            case AnyOf():
+                return _kept_truth(id(cond), _any_memoised([self.memoised(x) for x in cond.any]))
+            case Not():
+                inner = self.memoised(cond.not_)
+
+                def not_(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
+                    t = inner(facts, concepts, memo)
+                    return None if t is None else not t
+
+                return not_
+            case AnyMember():
+                return _kept_truth(id(cond), _quantified_memoised(MEMBERS, False, self.memoised(cond.any_member)))
+            case AllMembers():
+                return _kept_truth(id(cond), _quantified_memoised(MEMBERS, True, self.memoised(cond.all_members)))
+            case AnyEntity():
+                return _kept_truth(id(cond), _quantified_memoised(ENTITIES, False, self.memoised(cond.any_entity)))
+            case AllEntities():
+                return _kept_truth(id(cond), _quantified_memoised(ENTITIES, True, self.memoised(cond.all_entities)))
+            case MemberConceptIs():
+                definition = self.memoised(self.program.concepts[cond.member_concept])
+                wanted = cond.value
+
+                def member_concept(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
+                    t = definition(facts, _NO_CONCEPTS, memo)
+                    return None if t is None else t == wanted
+
+                return member_concept
+        plain = self.closure(cond)  # a test of one fact, or of a household concept already decided
+
+        def leaf(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
+            return plain(facts, concepts)
+
+        return leaf
 
     def _build(self, cond: Condition) -> Closure:
         match cond:
@@ -320,6 +373,67 @@ def _quantified(collection: str, every: bool, inner: Closure) -> Closure:
         out: Truth = every
         for item in items:
             v = inner(item, _NO_CONCEPTS)
+            if v is stop:
+                return stop
+            if v is None:
+                out = None
+        return out
+
+    return quantified
+
+
+_UNSET: Any = object()
+
+
+def _kept_truth(key: int, fn: MemoClosure) -> MemoClosure:
+    def kept(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
+        k = (key, id(facts), id(concepts))
+        t = memo.get(k, _UNSET)
+        if t is _UNSET:
+            t = memo[k] = fn(facts, concepts, memo)
+        return t  # type: ignore[no-any-return]
+
+    return kept
+
+
+def _all_memoised(fns: list[MemoClosure]) -> MemoClosure:
+    def all_(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
+        out: Truth = True
+        for fn in fns:
+            v = fn(facts, concepts, memo)
+            if v is False:
+                return False
+            if v is None:
+                out = None
+        return out
+
+    return all_
+
+
+def _any_memoised(fns: list[MemoClosure]) -> MemoClosure:
+    def any_(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
+        out: Truth = False
+        for fn in fns:
+            v = fn(facts, concepts, memo)
+            if v is True:
+                return True
+            if v is None:
+                out = None
+        return out
+
+    return any_
+
+
+def _quantified_memoised(collection: str, every: bool, inner: MemoClosure) -> MemoClosure:
+    stop: Truth = not every
+
+    def quantified(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
+        items = facts.get(collection)
+        if items is None:
+            return None
+        out: Truth = every
+        for item in items:
+            v = inner(item, _NO_CONCEPTS, memo)
             if v is stop:
                 return stop
             if v is None:

@@ -36,7 +36,7 @@ from houfu.kb.conditions import (
 )
 from houfu.kb.models import ENTITY_KIND
 
-from .closures import _NO_CONCEPTS, Closure, compiled
+from .closures import _NO_CONCEPTS, Memo, MemoClosure, compiled
 from .program import Program
 
 __all__ = ["Facts", "Truth", "date_number", "describe", "evaluate_plain", "failed_tests", "failed_tests_plain",
@@ -366,7 +366,7 @@ def failed_tests(program: Program, cond: Condition | None, facts: Facts, concept
     every node and decided each node twice, a third of a warm check."""
     if cond is None or (not known_false and compiled(program).closure(cond)(facts, concepts) is not False):
         return []
-    return _explainer(program, cond)(facts, concepts, "")
+    return _explainer(program, cond)(facts, concepts, "", {})
 
 
 def failed_tests_plain(program: Program, cond: Condition | None, facts: Facts,
@@ -375,8 +375,9 @@ def failed_tests_plain(program: Program, cond: Condition | None, facts: Facts,
     return [] if cond is None else _Failed(program, facts, concepts)(cond)
 
 
-#: (facts, concepts, prefix) -> why a node known to be false is false, each test after ``prefix`` (members[0]. …)
-Explainer = Callable[[Facts, Mapping[str, Truth], str], list[str]]
+#: (facts, concepts, prefix, memo) -> why a node known to be false is false, each test after ``prefix``
+#: (members[0]. …); ``memo`` keeps the truths the explanation has decided (``Compiled.memoised``)
+Explainer = Callable[[Facts, Mapping[str, Truth], str, Memo], list[str]]
 
 
 def _explainer(program: Program, cond: Condition) -> Explainer:
@@ -392,22 +393,22 @@ class _FailedCompiler(QuantifierVisitor[Explainer]):
         self.program = program
         self.c = compiled(program)
 
-    def _part(self, cond: Condition) -> tuple[Closure, Explainer]:
-        return self.c.closure(cond), _explainer(self.program, cond)
+    def _part(self, cond: Condition) -> tuple[MemoClosure, Explainer]:
+        return self.c.memoised(cond), _explainer(self.program, cond)
 
     def _checked(self, cond: Condition) -> Explainer:
         """As ``_Failed.__call__``: why ``cond`` is false, or [] when it is not."""
         holds, why = self._part(cond)
 
-        def checked(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
-            return why(facts, concepts, prefix) if holds(facts, concepts) is False else []
+        def checked(facts: Facts, concepts: Mapping[str, Truth], prefix: str, memo: Memo) -> list[str]:
+            return why(facts, concepts, prefix, memo) if holds(facts, concepts, memo) is False else []
 
         return checked
 
     def fact(self, c: Fact) -> Explainer:
         text, key = self.c.described(c), c.fact
 
-        def fact(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
+        def fact(facts: Facts, concepts: Mapping[str, Truth], prefix: str, memo: Memo) -> list[str]:
             return [f"{prefix}{text} (is {_show(facts.get(key))})"]
 
         return fact
@@ -415,9 +416,9 @@ class _FailedCompiler(QuantifierVisitor[Explainer]):
     def _parts(self, children: list[Condition]) -> Explainer:
         parts = [self._part(x) for x in children]
 
-        def each_false(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
-            return _unique(x for holds, why in parts if holds(facts, concepts) is False
-                           for x in why(facts, concepts, prefix))
+        def each_false(facts: Facts, concepts: Mapping[str, Truth], prefix: str, memo: Memo) -> list[str]:
+            return _unique(x for holds, why in parts if holds(facts, concepts, memo) is False
+                           for x in why(facts, concepts, prefix, memo))
 
         return each_false
 
@@ -425,15 +426,15 @@ class _FailedCompiler(QuantifierVisitor[Explainer]):
         each_false = self._parts(c.all)
         if not isinstance(c, Gated):
             return each_false
-        gate, asked, gate_why = self.c.closure(c.gate), self._checked(c.asked_if), self._checked(c.gate)
+        gate, asked, gate_why = self.c.memoised(c.gate), self._checked(c.asked_if), self._checked(c.gate)
         head = f"{c.fact} is not asked ({c.why}): "
 
-        def gated(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
-            if gate(facts, concepts) is False:
+        def gated(facts: Facts, concepts: Mapping[str, Truth], prefix: str, memo: Memo) -> list[str]:
+            if gate(facts, concepts, memo) is False:
                 # The gate is why: the fact is never asked of this person, so the test cannot hold for them.
-                why = asked(facts, concepts, prefix) or gate_why(facts, concepts, prefix)
+                why = asked(facts, concepts, prefix, memo) or gate_why(facts, concepts, prefix, memo)
                 return [prefix + head + "; ".join(why)]
-            return each_false(facts, concepts, prefix)
+            return each_false(facts, concepts, prefix, memo)
 
         return gated
 
@@ -445,7 +446,7 @@ class _FailedCompiler(QuantifierVisitor[Explainer]):
     def not_(self, c: Not) -> Explainer:
         text = f"not ({self.c.described(c.not_)})"
 
-        def not_(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
+        def not_(facts: Facts, concepts: Mapping[str, Truth], prefix: str, memo: Memo) -> list[str]:
             return [prefix + text]
 
         return not_
@@ -454,12 +455,12 @@ class _FailedCompiler(QuantifierVisitor[Explainer]):
         holds, why = self._part(inner)
         none_listed = f"no {collection} listed"
 
-        def quantified(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
+        def quantified(facts: Facts, concepts: Mapping[str, Truth], prefix: str, memo: Memo) -> list[str]:
             items = facts.get(collection) or []
             if not items:
                 return [prefix + none_listed]
-            return _unique(x for i, m in enumerate(items) if holds(m, _NO_CONCEPTS) is False
-                           for x in why(m, _NO_CONCEPTS, f"{prefix}{collection}[{i}]."))
+            return _unique(x for i, m in enumerate(items) if holds(m, _NO_CONCEPTS, memo) is False
+                           for x in why(m, _NO_CONCEPTS, f"{prefix}{collection}[{i}].", memo))
 
         return quantified
 
@@ -469,10 +470,10 @@ class _FailedCompiler(QuantifierVisitor[Explainer]):
         negated = f"not ({self.c.described(definition)})"
         head = f"{c.concept} is {str(not c.value).lower()}: "
 
-        def concept(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
+        def concept(facts: Facts, concepts: Mapping[str, Truth], prefix: str, memo: Memo) -> list[str]:
             # As _Failed: the definition's failed tests, else (it holds) the definition itself, negated.
-            t = holds(facts, concepts)
-            because = why(facts, concepts, prefix) if t is False else [prefix + negated] if t is True else []
+            t = holds(facts, concepts, memo)
+            because = why(facts, concepts, prefix, memo) if t is False else [prefix + negated] if t is True else []
             return [prefix + head + "; ".join(because)]
 
         return concept
@@ -482,10 +483,10 @@ class _FailedCompiler(QuantifierVisitor[Explainer]):
         holds, why = self._part(definition)
         negated, value, name = f"not ({self.c.described(definition)})", c.value, c.member_concept
 
-        def member_concept(facts: Facts, concepts: Mapping[str, Truth], prefix: str) -> list[str]:
-            t = holds(facts, _NO_CONCEPTS)
+        def member_concept(facts: Facts, concepts: Mapping[str, Truth], prefix: str, memo: Memo) -> list[str]:
+            t = holds(facts, _NO_CONCEPTS, memo)
             if value:
-                because = why(facts, _NO_CONCEPTS, prefix) if t is False else []
+                because = why(facts, _NO_CONCEPTS, prefix, memo) if t is False else []
             else:
                 because = [prefix + negated] if t is True else []
             head = f"{prefix}not {name}"
