@@ -14,6 +14,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import Enum
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -39,7 +40,7 @@ from houfu.kb.names import did_you_mean, suggest
 from houfu.kb.query import deadline_of, owners_of, resolve_jurisdiction, site_named
 
 from .calculators import Calculator, check_calculators, load_calculators
-from .closures import compiled
+from .closures import Closure, compiled
 from .logic import (
     Facts,
     Truth,
@@ -222,6 +223,29 @@ def _listed(m: Measure, entity: str) -> bool:
     return m.subject.value in subjects
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One measure of a program, with what deciding it needs that is the same for every record (issue 25: a warm
+    check looked each of these up again for each of its 34 measures)."""
+
+    m: Measure
+    doc_id: str
+    base: dict[str, Any]  # the determination's fields that do not depend on the record (``_static``)
+    scope_name: str  # the document's scope concept
+    target: Target | None  # the measure's applicability target; None when it has no rule
+    satisfied: Target | None
+    requires: Target | None
+    quota: Quota | None  # a periodic quota the measure itself is judged by (not one judged through its site)
+    through_site: bool
+    used: frozenset[str]  # the concepts its rule uses, whose firings are its ``why``
+    act_if: Condition | None  # the letter's act_if, gated
+    members_act: Closure | None  # act_if compiled
+
+
+def _first(pair: tuple[int, Firing]) -> int:
+    return pair[0]
+
+
 class Evaluator:
     """Decides households and sites against one knowledge base; safe to share between threads."""
 
@@ -240,8 +264,8 @@ class Evaluator:
         self._descriptions: dict[tuple[str, tuple[str, ...], str], str] = {}
         self._statics: dict[str, dict[str, Any]] = {}
         self._member_test: dict[tuple[str, tuple[str, ...], str], Condition | None] = {}
-        #: per (entity, documents): the measures a report lists, in order, with their document and clause
-        self._listed: dict[tuple[str, tuple[str, ...]], list[tuple[Measure, str, Clause]]] = {}
+        #: per (entity, documents): the measures a report lists, in order, each with what deciding it needs
+        self._plans: dict[tuple[str, tuple[str, ...]], list[_Plan]] = {}
         #: the vocabulary's ask_if gates, for conditions outside the rules (a letter's act_if)
         self.gates = gates_of(kb)
         self._act_if: dict[str, Condition | None] = {}
@@ -348,13 +372,12 @@ class Evaluator:
         results, trace = self._evaluate(program, facts, engine)
         concepts = {t.name: results[t.key] for t in program.concept_targets}
         index = _trace_index(trace)
-        listed = self._listed.get((entity, program.documents))
-        if listed is None:
-            listed = self._listed[(entity, program.documents)] = [
-                (m, doc_id, clause) for doc_id in program.documents for clause in kb.documents[doc_id].clauses
-                for m in clause.measures if _listed(m, entity)]
-        entries = [self._determination(program, m, doc_id, clause, facts, results, concepts, index, as_of)
-                   for m, doc_id, clause in listed]
+        plans = self._plans.get((entity, program.documents))
+        if plans is None:
+            plans = self._plans[(entity, program.documents)] = [
+                self._plan(program, m, doc_id, clause) for doc_id in program.documents
+                for clause in kb.documents[doc_id].clauses for m in clause.measures if _listed(m, entity)]
+        entries = [self._determination(program, plan, facts, results, concepts, index, as_of) for plan in plans]
         warnings = self.consistency(program, entity, facts, as_of) + self._site_record_differs(record)
         return Report(
             entity=entity, id=record.id, jurisdiction=jurisdiction, as_of=as_of,
@@ -386,27 +409,44 @@ class Evaluator:
                                         en=text.en.format(**values)))
         return out
 
-    def _determination(self, program: Program, m: Measure, doc_id: str, clause: Clause, facts: Facts,
-                       results: Mapping[str, Truth], concepts: Mapping[str, Truth],
-                       trace: _TraceIndex, as_of: dt.date) -> Determination:
-        kb = self.kb
+    def _plan(self, program: Program, m: Measure, doc_id: str, clause: Clause) -> _Plan:
+        """What deciding ``m`` in ``program`` needs that is the same for every record, looked up once."""
+        by_key = program.by_key
+        target = by_key[f"{TargetKind.measure.value}:{m.id}"] if m.rule else None
         base = self._static(m, doc_id, clause)
-        scope = kb.documents[doc_id].doc.scope
-        scope_name = scope_concept_name(doc_id)
+        if target is not None:
+            base["condition"] = self._describe(program, target)
+        act_if = self._gated_act_if(m) if target is not None else None
+        return _Plan(
+            m=m, doc_id=doc_id, base=base, scope_name=scope_concept_name(doc_id), target=target,
+            satisfied=by_key.get(f"{TargetKind.satisfied.value}:{m.id}"),
+            requires=by_key.get(f"{TargetKind.requires.value}:{m.id}"),
+            quota=m.rule.quota if m.rule is not None and m.id not in program.through_site else None,
+            through_site=m.id in program.through_site,
+            used=self._used_concepts(program, target) if target is not None else frozenset(),
+            act_if=act_if,
+            members_act=compiled(program).closure(act_if) if act_if is not None else None)
+
+    def _determination(self, program: Program, plan: _Plan, facts: Facts, results: Mapping[str, Truth],
+                       concepts: Mapping[str, Truth], trace: _TraceIndex, as_of: dt.date) -> Determination:
+        kb = self.kb
+        m, doc_id = plan.m, plan.doc_id
+        base = dict(plan.base)
         scope_note = None
-        if concepts.get(scope_name) is False:
+        if concepts.get(plan.scope_name) is False:
             # The document does not cover this household or site at all: say so, citing its scope clause.
+            scope = kb.documents[doc_id].doc.scope
             scope_note = ScopeNote(document=doc_id, clause_id=scope.clause,
                                    clause_number=kb.clauses[scope.clause].number, quote=scope.zh,
-                                   failed=failed_tests(program, program.concepts[scope_name], facts, concepts,
+                                   failed=failed_tests(program, program.concepts[plan.scope_name], facts, concepts,
                                                        known_false=True))
-        if not m.rule:
+        target = plan.target
+        if target is None:
             if scope_note is not None:
                 return Determination.trusted(status=Status.out_of_scope, out_of_scope=scope_note, **base)
             return Determination.trusted(status=Status.undetermined, not_decidable=m.not_decidable, **base)
-        target = program.by_key[f"{TargetKind.measure.value}:{m.id}"]
+        assert m.rule is not None  # a measure has a target only where it has a rule
         value = results[target.key]
-        base["condition"] = self._describe(program, target)
         amounts: list[Amount] = []
         gap = None
         periods: list[PeriodCheck] = []
@@ -424,7 +464,7 @@ class Evaluator:
             failed = failed_tests(program, target.when, facts, concepts, known_false=True)  # decided above
         else:
             status = Status.applies
-            sat = program.by_key.get(f"{TargetKind.satisfied.value}:{m.id}")
+            sat = plan.satisfied
             if sat is not None:
                 s = results[sat.key]
                 if s is True:
@@ -433,7 +473,7 @@ class Evaluator:
                     missing = missing_facts(program, sat.when, facts, concepts)
                 else:
                     not_yet_done = True  # covered, and known not met: the letter says what to do
-            req = program.by_key.get(f"{TargetKind.requires.value}:{m.id}")
+            req = plan.requires
             if req is not None:
                 r = results[req.key]
                 if r is None:
@@ -448,31 +488,29 @@ class Evaluator:
                 else:
                     status = Status.violated
                     gap = _gap(kb, m, facts)
-            if m.rule.quota is not None and m.id not in program.through_site:
-                status, periods, missing = _judge_quota(m.rule.quota, kb.documents[doc_id].doc, program, facts,
-                                                        as_of)
+            if plan.quota is not None:
+                status, periods, missing = _judge_quota(plan.quota, kb.documents[doc_id].doc, program, facts, as_of)
                 if status is Status.violated:
                     gap = _gap(kb, m, facts, periods)
             if m.rule.amounts and status is Status.applies:
                 amounts = self.calculators[m.rule.amounts](program, facts)
         for_members: list[int] = []
         act = False
-        if status in (Status.applies, Status.satisfied):
+        if status is Status.applies or status is Status.satisfied:
             for_members = self._for_members(program, target, facts)
             # Presentation data, not a determination: whether the letter should lead with this item.
-            act_if = self._gated_act_if(m)
-            act = act_if is not None and truth(program, act_if, facts, concepts) is True
+            act = plan.members_act is not None and plan.members_act(facts, concepts) is True
             if act:
-                for_members = _members_where(program, act_if, facts)
-        used = self._used_concepts(program, target)
+                assert plan.act_if is not None
+                for_members = _members_where(program, plan.act_if, facts)
         # The firings of the concepts the rule uses and of the measure itself, in the trace's order.
         concept_firings, measure_firings = trace
-        pairs = [p for name in used for p in concept_firings.get(name, ())] + measure_firings.get(m.id, [])
-        why = [f for _, f in sorted(pairs, key=lambda p: p[0])]
+        pairs = [p for name in plan.used for p in concept_firings.get(name, ())] + measure_firings.get(m.id, [])
+        why = [f for _, f in sorted(pairs, key=_first)]
         return Determination.trusted(status=status, amounts=amounts, missing=missing, failed=failed, gap=gap, why=why,
-                             out_of_scope=scope_note, periods=periods, for_members=for_members, act=act,
-                             not_yet_done=not_yet_done and status is Status.applies,
-                             through_site=m.id in program.through_site, **base)
+                                     out_of_scope=scope_note, periods=periods, for_members=for_members, act=act,
+                                     not_yet_done=not_yet_done and status is Status.applies,
+                                     through_site=plan.through_site, **base)
 
     def _gated_act_if(self, m: Measure) -> Condition | None:
         """The letter's act_if with the vocabulary's gates, as the rules have them (no child acts on a job)."""
