@@ -417,8 +417,11 @@ class _FailedCompiler(QuantifierVisitor[Explainer]):
         parts = [self._part(x) for x in children]
 
         def each_false(facts: Facts, concepts: Mapping[str, Truth], prefix: str, memo: Memo) -> list[str]:
-            return _unique(x for holds, why in parts if holds(facts, concepts, memo) is False
-                           for x in why(facts, concepts, prefix, memo))
+            out: list[str] = []  # a loop, not nested generators: the explanations' own time (issue 25)
+            for holds, why in parts:
+                if holds(facts, concepts, memo) is False:
+                    out += why(facts, concepts, prefix, memo)
+            return list(dict.fromkeys(out)) if len(out) > 1 else out
 
         return each_false
 
@@ -459,8 +462,11 @@ class _FailedCompiler(QuantifierVisitor[Explainer]):
             items = facts.get(collection) or []
             if not items:
                 return [prefix + none_listed]
-            return _unique(x for i, m in enumerate(items) if holds(m, _NO_CONCEPTS, memo) is False
-                           for x in why(m, _NO_CONCEPTS, f"{prefix}{collection}[{i}].", memo))
+            out: list[str] = []
+            for i, m in enumerate(items):
+                if holds(m, _NO_CONCEPTS, memo) is False:
+                    out += why(m, _NO_CONCEPTS, f"{prefix}{collection}[{i}].", memo)
+            return list(dict.fromkeys(out)) if len(out) > 1 else out
 
         return quantified
 
