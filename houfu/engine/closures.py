@@ -18,7 +18,7 @@ from __future__ import annotations
 import operator
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from houfu.kb.conditions import (
     ENTITIES,
@@ -60,7 +60,7 @@ _OPS: dict[Op, Callable[[Any, Any], Any]] = {
 }
 
 
-def _always_unknown(facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+def _always_unknown(facts: Facts, concepts: Mapping[str, Truth], memo: Memo | None = None) -> Truth:
     return None
 
 
@@ -140,9 +140,9 @@ class Compiled:
     def _build_memoised(self, cond: Condition) -> MemoClosure:
         match cond:
             case AllOf():
-                return _kept_truth(id(cond), _all_memoised([self.memoised(x) for x in cond.all]))
+                return _all_memoised(id(cond), [self.memoised(x) for x in cond.all])
             case AnyOf():
-                return _kept_truth(id(cond), _any_memoised([self.memoised(x) for x in cond.any]))
+                return _any_memoised(id(cond), [self.memoised(x) for x in cond.any])
             case Not():
                 inner = self.memoised(cond.not_)
 
@@ -168,12 +168,9 @@ class Compiled:
                     return None if t is None else t == wanted
 
                 return member_concept
-        plain = self.closure(cond)  # a test of one fact, or of a household concept already decided
-
-        def leaf(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
-            return plain(facts, concepts)
-
-        return leaf
+        # A test of one fact, or of a household concept already decided: its closure takes the memo and
+        # ignores it (no wrapper: a leaf is the most frequent call).
+        return cast(MemoClosure, self.closure(cond))
 
     def _build(self, cond: Condition) -> Closure:
         match cond:
@@ -202,7 +199,7 @@ class Compiled:
             case ConceptIs():
                 name, value = cond.concept, cond.value
 
-                def concept(facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+                def concept(facts: Facts, concepts: Mapping[str, Truth], memo: Memo | None = None) -> Truth:
                     t = concepts.get(name)
                     return None if t is None else t == value
 
@@ -225,7 +222,7 @@ class Compiled:
         if isinstance(raw, FactRef):
             ref = raw.fact_ref
 
-            def fact_ref(facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+            def fact_ref(facts: Facts, concepts: Mapping[str, Truth], memo: Memo | None = None) -> Truth:
                 left, right = facts.get(key), facts.get(ref)
                 if left is None or right is None:
                     return None
@@ -236,7 +233,7 @@ class Compiled:
         if right is None:
             return _always_unknown
 
-        def fact(facts: Facts, concepts: Mapping[str, Truth]) -> Truth:
+        def fact(facts: Facts, concepts: Mapping[str, Truth], memo: Memo | None = None) -> Truth:
             left = facts.get(key)
             return None if left is None else bool(compare(left, right))
 
@@ -396,29 +393,42 @@ def _kept_truth(key: int, fn: MemoClosure) -> MemoClosure:
     return kept
 
 
-def _all_memoised(fns: list[MemoClosure]) -> MemoClosure:
+def _all_memoised(key: int, fns: list[MemoClosure]) -> MemoClosure:
+    # _kept_truth's memo written out: an "all" or "any" is the most frequent compound node
     def all_(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
-        out: Truth = True
+        k = (key, id(facts), id(concepts))
+        out: Truth = memo.get(k, _UNSET)
+        if out is not _UNSET:
+            return out
+        out = True
         for fn in fns:
             v = fn(facts, concepts, memo)
             if v is False:
-                return False
+                out = False
+                break
             if v is None:
                 out = None
+        memo[k] = out
         return out
 
     return all_
 
 
-def _any_memoised(fns: list[MemoClosure]) -> MemoClosure:
+def _any_memoised(key: int, fns: list[MemoClosure]) -> MemoClosure:
     def any_(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
-        out: Truth = False
+        k = (key, id(facts), id(concepts))
+        out: Truth = memo.get(k, _UNSET)
+        if out is not _UNSET:
+            return out
+        out = False
         for fn in fns:
             v = fn(facts, concepts, memo)
             if v is True:
-                return True
+                out = True
+                break
             if v is None:
                 out = None
+        memo[k] = out
         return out
 
     return any_
