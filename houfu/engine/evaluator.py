@@ -112,10 +112,9 @@ def flatten(record: BaseModel) -> dict[str, Any]:
     """Normalised facts: a flat dict with dotted nested names, fractions rounded to the fen;
     members and entities as lists of flat dicts (None when the list is unknown)."""
     out: dict[str, Any] = {}
-    for name, spec in type(record).model_fields.items():
-        if spec.exclude:  # never a fact, never kept (a member's ID number)
-            continue
-        value = getattr(record, name)
+    values = record.__dict__
+    for name in _facts_of(type(record)):
+        value = values[name]
         if name in (MEMBERS, ENTITIES):
             out[name] = None if value is None else [flatten(m) for m in value]
         elif isinstance(value, BaseModel):
@@ -126,6 +125,18 @@ def flatten(record: BaseModel) -> dict[str, Any]:
         else:
             out[name] = value
     return out
+
+
+_FACTS_OF: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
+def _facts_of(model: type[BaseModel]) -> tuple[str, ...]:
+    """A record model's fields that are facts, in order: all but those never kept (a member's ID number is
+    ``exclude``). Looked up once per model, not on every field of every record (issue 25)."""
+    names = _FACTS_OF.get(model)
+    if names is None:
+        names = _FACTS_OF[model] = tuple(n for n, spec in model.model_fields.items() if not spec.exclude)
+    return names
 
 
 #: A fact derived from a date fact of the same record: (fact, date fact, the records it is a fact of).
