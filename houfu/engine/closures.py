@@ -81,6 +81,7 @@ class Compiled:
         self._described: dict[int, tuple[weakref.ref[Any], str]] = {}
         self._kept: dict[tuple[str, int], tuple[weakref.ref[Any], Any]] = {}
         self._targets = [(t, self.closure(t.when) if t.when is not None else None) for t in program.targets]
+        self._steps: list[_Step] | None = None
 
     # --- closures ---------------------------------------------------------------------------------------
 
@@ -246,18 +247,31 @@ class Compiled:
         concepts: dict[str, Truth] = {}
         out: dict[str, Truth] = {}
         trace: list[Firing] = []
-        for target, fn in self._targets:
+        for target, fn, is_concept, firings in self._steps or self._make_steps():
             value = True if fn is None else fn(facts, concepts)
-            if target.kind is TargetKind.concept:
+            if is_concept:
                 concepts[target.name] = value
             out[target.key] = value
             if value is not None:
-                # Only a condition with several alternatives for this value is walked again to find which held
-                # (for one, it is the first: most targets, and the walk re-decided the whole condition).
-                alt = 0 if target.when is None or self._count(target.when)[0 if value else 1] == 1 else \
-                    self._first(target.when, value, facts, concepts)
-                trace.append(self._firing(target, value, alt or 0))
+                firing = firings[value]
+                if firing is None:
+                    # Only a condition with several alternatives for this value is walked again to find which
+                    # held (for one, it is the first: most targets, and the walk re-decided the whole condition).
+                    firing = self._firing(target, value, self._first(target.when, value, facts, concepts) or 0)
+                trace.append(firing)
         return out, trace
+
+    def _make_steps(self) -> list[_Step]:
+        """Per target, what ``evaluate`` needs, made once (issue 25): its closure, whether it is a concept, and
+        its firing for each value that has one alternative (the first: most targets)."""
+        steps: list[_Step] = []
+        for target, fn in self._targets:
+            counts = (1, 1) if target.when is None else self._count(target.when)
+            steps.append((target, fn, target.kind is TargetKind.concept,
+                          {True: self._firing(target, True, 0) if counts[0] == 1 else None,
+                           False: self._firing(target, False, 0) if counts[1] == 1 else None}))
+        self._steps = steps
+        return steps
 
     def _firing(self, target: Any, value: bool, alt: int) -> Firing:
         key = (target.key, value, alt)
@@ -380,6 +394,10 @@ def _quantified(collection: str, every: bool, inner: Closure) -> Closure:
 
 
 _UNSET: Any = object()
+
+#: one target's step in ``Compiled.evaluate``: the target, its closure, whether it is a concept, and its firing
+#: for each value that has one alternative
+_Step = tuple[Any, Closure | None, bool, dict[bool, Firing | None]]
 
 
 def _kept_truth(key: int, fn: MemoClosure) -> MemoClosure:
