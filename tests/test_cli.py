@@ -21,6 +21,19 @@ def run(*args, input=None):
     return CliRunner().invoke(main, [str(a) for a in args], input=input)
 
 
+def test_the_version_a_report_names_is_the_installed_packages():
+    """houfu.__version__ is the one source (pyproject.toml reads it); a report and the KB cache use it without
+    importlib.metadata. An install made before a version change would name the old one: this says so."""
+    from importlib.metadata import version
+
+    import houfu
+    from houfu.engine.evaluator import HOUFU_VERSION
+
+    assert HOUFU_VERSION == houfu.__version__ == version("houfu")
+    report = json.loads(CliRunner().invoke(main, ["check", "examples/walk-in.yaml", "--json"]).output)
+    assert [r["houfu_version"] for r in report] == [houfu.__version__]
+
+
 def test_kb_validate_passes():
     r = run("kb", "validate")
     assert r.exit_code == 0 and "knowledge base OK" in r.output

@@ -16,11 +16,11 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel
 
+from houfu import __version__
 from houfu.kb.conditions import (
     ENTITIES,
     MEMBERS,
@@ -87,10 +87,9 @@ if TYPE_CHECKING:  # durable-rules only when asked for: the default engine is th
 __all__ = ["EngineKind", "Evaluator", "HOUFU_VERSION", "anniversary", "derive_facts", "documents_in_force",
            "evaluator_for", "flatten", "years_since"]
 
-try:
-    HOUFU_VERSION = version("houfu")
-except PackageNotFoundError:  # pragma: no cover - running from a tree that was never installed
-    HOUFU_VERSION = "0+unknown"
+#: houfu's version, as a report names it (from the package, not importlib.metadata: importing that was 20 ms of
+#: a cold check, issue 25; tests/test_cli.py holds it to the installed metadata)
+HOUFU_VERSION = __version__
 
 
 class EngineKind(str, Enum):

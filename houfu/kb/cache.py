@@ -57,14 +57,12 @@ def cache_dir() -> Path | None:
 
 
 def _code_hash() -> bytes:
-    from importlib.metadata import PackageNotFoundError, version
+    import pydantic
+
+    from houfu import __version__
 
     h = hashlib.sha256()
-    try:
-        h.update(version("houfu").encode())
-    except PackageNotFoundError:  # pragma: no cover - a tree that was never installed
-        h.update(b"0+unknown")
-    import pydantic
+    h.update(__version__.encode())
 
     h.update(f"\0{sys.version}\0{pydantic.VERSION}\0{FORMAT}\0".encode())
     for path in sorted(Path(__file__).parent.glob("*.py")):
