@@ -117,3 +117,29 @@ def test_a_cold_check_from_the_cache_prints_what_a_fresh_load_prints(policies: P
     assert len(_pickles(policies)) >= 2  # the KB and the household program
     assert runs[0].returncode == runs[1].returncode == fresh.returncode == 0, runs[1].stderr
     assert runs[0].stdout == runs[1].stdout == fresh.stdout
+
+
+_BUILT = """
+import datetime as dt, sys, yaml
+from pydantic import BaseModel
+import houfu
+from houfu.kb import conditions
+kb = houfu.load()
+household = kb.models.household.model_validate(yaml.safe_load(open(sys.argv[1], encoding="utf-8").read()))
+report = houfu.evaluator(kb).determine(household, dt.date(2026, 1, 1))
+assert any(d.act for d in report.determinations)  # the letters' act_if were read
+print(sorted(n for n, c in vars(conditions).items()
+             if isinstance(c, type) and issubclass(c, BaseModel) and c.__pydantic_complete__))
+"""
+
+
+def test_a_check_from_the_cache_builds_no_condition_model(policies: Path) -> None:
+    """The programs and the letters' gated act_if come from the cache: building the first condition model's
+    validator is a tenth of a cold check (issue 25). A process with no cache builds them."""
+    env = {**os.environ, "HOUFU_POLICIES": str(policies), "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-c", _BUILT, str(ROOT / "examples" / "dingnan-school-family.yaml")]
+    runs = [subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env) for _ in range(2)]
+    off = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, env={**env, "HOUFU_CACHE": "off"})
+    assert [r.returncode for r in (*runs, off)] == [0, 0, 0], runs[0].stderr + off.stderr
+    assert runs[1].stdout.strip() == "[]"
+    assert "Gated" in off.stdout  # what the cache spares

@@ -56,7 +56,7 @@ from .logic import (
     truth,
 )
 from .periods import judge, quota_plan
-from .program import Program, Target, build_program, gates_of
+from .program import Gates, Program, Target, build_program, gates_of
 from .results import (
     Amount,
     Choice,
@@ -278,7 +278,7 @@ class Evaluator:
         self._plans: dict[tuple[str, tuple[str, ...]], list[_Plan]] = {}
         #: the vocabulary's ask_if gates, for conditions outside the rules (a letter's act_if)
         self.gates = gates_of(kb)
-        self._act_if: dict[str, Condition | None] = {}
+        self._act_ifs: dict[str, Condition] | None = None  # every measure's gated act_if, made once (or cached)
         self._used: dict[tuple[str, tuple[str, ...], str], frozenset[str]] = {}
         self._years_since = years_since(kb)
         self._lock = threading.Lock()
@@ -524,10 +524,9 @@ class Evaluator:
 
     def _gated_act_if(self, m: Measure) -> Condition | None:
         """The letter's act_if with the vocabulary's gates, as the rules have them (no child acts on a job)."""
-        if m.id not in self._act_if:
-            raw = m.plain.act_if if m.plain is not None else None
-            self._act_if[m.id] = None if raw is None else self.gates.apply(raw)
-        return self._act_if[m.id]
+        if self._act_ifs is None:
+            self._act_ifs = _cached_act_ifs(self.kb, self.gates)
+        return self._act_ifs.get(m.id)
 
     def _for_members(self, program: Program, target: Target, facts: Facts) -> list[int]:
         """The members for whom the rule's first "some member" test holds, gates included: whom a letter names."""
@@ -781,6 +780,29 @@ def _cached_program(kb: KB, entity: str, documents: tuple[str, ...]) -> Program:
     program = build_program(kb, entity, documents)
     cache.write(key, program)
     return program
+
+
+def _cached_act_ifs(kb: KB, gates: Gates) -> dict[str, Condition]:
+    """Every measure's letter act_if with the gates joined, from the disk cache of a cached KB as the programs
+    are (``_cached_program``): joining them builds condition models, and the first one built in a process
+    builds their validators, a tenth of a cold check (issue 25)."""
+    def made() -> dict[str, Condition]:
+        return {m.id: gates.apply(m.plain.act_if) for m in kb.measures.values()
+                if m.plain is not None and m.plain.act_if is not None}
+
+    if not kb.cache_key:
+        return made()
+    from pathlib import Path
+
+    from houfu.kb import cache
+
+    key = cache.derived_key(kb.cache_key, "act_if", sources=(Path(__file__).parent / "program.py",))
+    kept = cache.read(key)
+    if isinstance(kept, dict):
+        return kept
+    act_ifs = made()
+    cache.write(key, act_ifs)
+    return act_ifs
 
 
 _EVALUATORS: dict[int, tuple[KB, Evaluator]] = {}
