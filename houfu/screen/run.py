@@ -12,7 +12,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -23,7 +23,6 @@ from houfu.io.notes import Note, errors_header
 from houfu.io.tables import ColumnFate, check_parquet
 from houfu.kb.clocks import CaseClock, case_clocks, load_county_clocks
 from houfu.kb.loader import KB
-from houfu.records.store import RecordStore
 from houfu.screen.caseload_report import RequestFiles, write_report
 from houfu.screen.screener import ScreenRun, ScreenTotals, screen, screen_stream
 from houfu.screen.summary import (
@@ -35,6 +34,9 @@ from houfu.screen.summary import (
     summarize,
 )
 from houfu.screen.worklists import WorklistFiles, clock_record, overdue_by_department, track_list
+
+if TYPE_CHECKING:  # the records store (SQLAlchemy: 0.2 s of imports) only when a screen keeps its run in one
+    from houfu.records.store import RecordStore
 
 __all__ = ["peak_rss_mb", "progress_bar", "screen_files"]
 

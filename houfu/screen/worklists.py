@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,7 +29,6 @@ from houfu.io.privacy import mask_personal
 from houfu.io.workbook import Grid
 from houfu.kb.clocks import CaseClock
 from houfu.kb.loader import KB
-from houfu.records.store import Answer, RecordStore, WorklistItem
 from houfu.screen.caseload_report import _FILE_BAD, _sheet_name, words
 from houfu.screen.screener import WORK
 from houfu.screen.summary import (
@@ -40,6 +39,9 @@ from houfu.screen.summary import (
     TrackerSummary,
     body_name,
 )
+
+if TYPE_CHECKING:  # the records store (SQLAlchemy, a fifth of a screen's imports) only where a store is used
+    from houfu.records.store import Answer, RecordStore, WorklistItem
 
 __all__ = ["RESULTS", "ImportResult", "Refusal", "WorklistError", "WorklistFiles", "import_worklists",
            "overdue_by_department", "worklist_status"]
@@ -378,6 +380,7 @@ def import_worklists(store: RecordStore, files: list[Path], user: str, today: dt
     what was sent are refused one by one, with the reason; answers already kept are not kept again."""
     from houfu.io.limits import LIMITS, Deadline, TableError
     from houfu.io.workbook import read_workbook
+    from houfu.records.store import Answer
 
     out = ImportResult()
     for path in files:
@@ -515,6 +518,8 @@ def overdue_by_department(kb: KB, store: RecordStore, as_of: dt.date,
     the store with worklists up to ``as_of``: a case (department, household, measure) sent on several lists counts
     by its latest listing. ``still_open`` (given this screen's determinations) keeps the cases this screen still
     finds open, so a case the data has closed is not called late."""
+    from houfu.records.store import WorklistItem
+
     runs = [r for r in (store.screen(i) for i in store.worklist_screens()) if r is not None and r.as_of <= as_of]
     if not runs:
         return None
