@@ -22,11 +22,14 @@ import importlib.util
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # numpy only for the column forms: a single check never imports it (issue 25, a cold check)
     pass
+
+from pydantic import TypeAdapter
 
 from houfu.kb.conditions import Condition
 from houfu.kb.loader import KB, KBError
@@ -75,7 +78,18 @@ class Calculator:
     def __call__(self, program: Program, facts: Facts) -> list[Amount]:
         params = {role: program.parameters[pid] for role, pid in self.reads.items()}
         concepts = {n: program.concepts[n] for n in self.uses_concepts}
-        return self.compute(CalculatorInput(facts, params, program, concepts))
+        got = self.compute(CalculatorInput(facts, params, program, concepts))
+        # A policy folder's own code: what it returns is validated here, since a report takes it as it is
+        # (``Determination.trusted``). A list of Amounts, as every bundled calculator returns, passes untouched.
+        if type(got) is list and all(type(a) is Amount for a in got):
+            return got
+        return _amounts().validate_python(got)
+
+
+@lru_cache(maxsize=1)
+def _amounts() -> TypeAdapter[list[Amount]]:
+    """Built on first use: a cold check of calculators that return Amounts builds no validator."""
+    return TypeAdapter(list[Amount])
 
 
 def calculator(name: str, reads: Mapping[str, str],

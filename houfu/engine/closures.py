@@ -47,8 +47,9 @@ __all__ = ["Closure", "Compiled", "Memo", "MemoClosure", "compiled"]
 Truth = bool | None
 Facts = Mapping[str, Any]
 Closure = Callable[[Facts, Mapping[str, Truth]], Truth]
-#: the truths of the compound nodes one explanation has decided, by (node, facts, concepts): see ``memoised``
-Memo = dict[tuple[int, int, int], Truth]
+#: the truths of the compound nodes one explanation has decided, by (node, facts, concepts): see ``memoised``.
+#: Each entry holds the facts and concepts it was decided on, so neither id is reused while the memo lives.
+Memo = dict[tuple[int, int, int], tuple[Truth, Facts, Mapping[str, Truth]]]
 MemoClosure = Callable[[Facts, Mapping[str, Truth], Memo], Truth]
 
 _NO_CONCEPTS: Mapping[str, Truth] = {}
@@ -247,7 +248,7 @@ class Compiled:
         concepts: dict[str, Truth] = {}
         out: dict[str, Truth] = {}
         trace: list[Firing] = []
-        for target, fn, is_concept, firings in self._steps or self._make_steps():
+        for target, fn, is_concept, firings in self._steps if self._steps is not None else self._make_steps():
             value = True if fn is None else fn(facts, concepts)
             if is_concept:
                 concepts[target.name] = value
@@ -393,8 +394,6 @@ def _quantified(collection: str, every: bool, inner: Closure) -> Closure:
     return quantified
 
 
-_UNSET: Any = object()
-
 #: one target's step in ``Compiled.evaluate``: the target, its closure, whether it is a concept, and its firing
 #: for each value that has one alternative
 _Step = tuple[Any, Closure | None, bool, dict[bool, Firing | None]]
@@ -403,10 +402,12 @@ _Step = tuple[Any, Closure | None, bool, dict[bool, Firing | None]]
 def _kept_truth(key: int, fn: MemoClosure) -> MemoClosure:
     def kept(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
         k = (key, id(facts), id(concepts))
-        t = memo.get(k, _UNSET)
-        if t is _UNSET:
-            t = memo[k] = fn(facts, concepts, memo)
-        return t  # type: ignore[no-any-return]
+        hit = memo.get(k)
+        if hit is not None:
+            return hit[0]
+        t = fn(facts, concepts, memo)
+        memo[k] = (t, facts, concepts)
+        return t
 
     return kept
 
@@ -415,10 +416,10 @@ def _all_memoised(key: int, fns: list[MemoClosure]) -> MemoClosure:
     # _kept_truth's memo written out: an "all" or "any" is the most frequent compound node
     def all_(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
         k = (key, id(facts), id(concepts))
-        out: Truth = memo.get(k, _UNSET)
-        if out is not _UNSET:
-            return out
-        out = True
+        hit = memo.get(k)
+        if hit is not None:
+            return hit[0]
+        out: Truth = True
         for fn in fns:
             v = fn(facts, concepts, memo)
             if v is False:
@@ -426,7 +427,7 @@ def _all_memoised(key: int, fns: list[MemoClosure]) -> MemoClosure:
                 break
             if v is None:
                 out = None
-        memo[k] = out
+        memo[k] = (out, facts, concepts)
         return out
 
     return all_
@@ -435,10 +436,10 @@ def _all_memoised(key: int, fns: list[MemoClosure]) -> MemoClosure:
 def _any_memoised(key: int, fns: list[MemoClosure]) -> MemoClosure:
     def any_(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
         k = (key, id(facts), id(concepts))
-        out: Truth = memo.get(k, _UNSET)
-        if out is not _UNSET:
-            return out
-        out = False
+        hit = memo.get(k)
+        if hit is not None:
+            return hit[0]
+        out: Truth = False
         for fn in fns:
             v = fn(facts, concepts, memo)
             if v is True:
@@ -446,7 +447,7 @@ def _any_memoised(key: int, fns: list[MemoClosure]) -> MemoClosure:
                 break
             if v is None:
                 out = None
-        memo[k] = out
+        memo[k] = (out, facts, concepts)
         return out
 
     return any_

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ def flatten(record: BaseModel) -> dict[str, Any]:
     return out
 
 
-_FACTS_OF: dict[type[BaseModel], tuple[str, ...]] = {}
+_FACTS_OF: weakref.WeakKeyDictionary[type[BaseModel], tuple[str, ...]] = weakref.WeakKeyDictionary()
 
 
 def _facts_of(model: type[BaseModel]) -> tuple[str, ...]:
@@ -442,6 +443,8 @@ class Evaluator:
         kb = self.kb
         m, doc_id = plan.m, plan.doc_id
         base = dict(plan.base)
+        # Each report its own lists: the static ones are shared by every check (trusted does not copy them).
+        base["owners"], base["parameters"] = list(base["owners"]), list(base["parameters"])
         scope_note = None
         if concepts.get(plan.scope_name) is False:
             # The document does not cover this household or site at all: say so, citing its scope clause.
@@ -525,7 +528,9 @@ class Evaluator:
     def _gated_act_if(self, m: Measure) -> Condition | None:
         """The letter's act_if with the vocabulary's gates, as the rules have them (no child acts on a job)."""
         if self._act_ifs is None:
-            self._act_ifs = _cached_act_ifs(self.kb, self.gates)
+            with self._lock:  # Gates builds each gate once, and is not safe to build from two threads at once
+                if self._act_ifs is None:
+                    self._act_ifs = _cached_act_ifs(self.kb, self.gates)
         return self._act_ifs.get(m.id)
 
     def _for_members(self, program: Program, target: Target, facts: Facts) -> list[int]:
