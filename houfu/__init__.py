@@ -25,8 +25,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-#: the package's version (pyproject.toml reads it from here); a report names it (``houfu_version``)
-__version__ = "0.1.0"
+from houfu._version import __version__ as __version__  # the package's version (houfu/_version.py)
 
 # Nothing heavy at import: ``import houfu.kb.loader`` (or ``houfu check``) must not build every model and engine
 # of the package first (issue 25, a cold check). The names below are imported on first use (PEP 562).

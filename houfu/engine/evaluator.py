@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel
 
-from houfu import __version__
+from houfu._version import __version__
 from houfu.kb.conditions import (
     ENTITIES,
     MEMBERS,

@@ -59,7 +59,7 @@ def cache_dir() -> Path | None:
 def _code_hash() -> bytes:
     import pydantic
 
-    from houfu import __version__
+    from houfu._version import __version__
 
     h = hashlib.sha256()
     h.update(__version__.encode())
