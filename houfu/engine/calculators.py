@@ -26,10 +26,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import TypeAdapter
+
 if TYPE_CHECKING:  # numpy only for the column forms: a single check never imports it (issue 25, a cold check)
     pass
-
-from pydantic import TypeAdapter
 
 from houfu.kb.conditions import Condition
 from houfu.kb.loader import KB, KBError

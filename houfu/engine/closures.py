@@ -142,9 +142,9 @@ class Compiled:
     def _build_memoised(self, cond: Condition) -> MemoClosure:
         match cond:
             case AllOf():
-                return _all_memoised(id(cond), [self.memoised(x) for x in cond.all])
+                return _junction_memoised(id(cond), [self.memoised(x) for x in cond.all], every=True)
             case AnyOf():
-                return _any_memoised(id(cond), [self.memoised(x) for x in cond.any])
+                return _junction_memoised(id(cond), [self.memoised(x) for x in cond.any], every=False)
             case Not():
                 inner = self.memoised(cond.not_)
 
@@ -412,45 +412,28 @@ def _kept_truth(key: int, fn: MemoClosure) -> MemoClosure:
     return kept
 
 
-def _all_memoised(key: int, fns: list[MemoClosure]) -> MemoClosure:
-    # _kept_truth's memo written out: an "all" or "any" is the most frequent compound node
-    def all_(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
+def _junction_memoised(key: int, fns: list[MemoClosure], every: bool) -> MemoClosure:
+    """An "all" (``every``) or "any" of memoised closures, keeping its own truth (``_kept_truth`` written out:
+    these are the most frequent compound nodes)."""
+    stop: Truth = not every  # the value that decides at once: a false part of an "all", a true part of an "any"
+
+    def junction(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
         k = (key, id(facts), id(concepts))
         hit = memo.get(k)
         if hit is not None:
             return hit[0]
-        out: Truth = True
+        out: Truth = every
         for fn in fns:
             v = fn(facts, concepts, memo)
-            if v is False:
-                out = False
+            if v is stop:
+                out = stop
                 break
             if v is None:
                 out = None
         memo[k] = (out, facts, concepts)
         return out
 
-    return all_
-
-
-def _any_memoised(key: int, fns: list[MemoClosure]) -> MemoClosure:
-    def any_(facts: Facts, concepts: Mapping[str, Truth], memo: Memo) -> Truth:
-        k = (key, id(facts), id(concepts))
-        hit = memo.get(k)
-        if hit is not None:
-            return hit[0]
-        out: Truth = False
-        for fn in fns:
-            v = fn(facts, concepts, memo)
-            if v is True:
-                out = True
-                break
-            if v is None:
-                out = None
-        memo[k] = (out, facts, concepts)
-        return out
-
-    return any_
+    return junction
 
 
 def _quantified_memoised(collection: str, every: bool, inner: MemoClosure) -> MemoClosure:
