@@ -8,12 +8,15 @@ import json
 import threading
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from houfu.cli.commands import main
 from houfu.engine.evaluator import EngineKind, evaluator_for, flatten
@@ -265,6 +268,47 @@ def test_a_streamed_caseload_accounts_for_member_rows_before_the_first_household
               "-o", tmp_path / "d.parquet", code=2)
     assert f"members: 2 row(s) in, {joined} joined to a household, {2 - joined} not" in out, out
     assert "internal error" not in out
+
+
+def test_a_streamed_caseload_whose_households_all_lack_an_id_is_reported_not_an_internal_error(tmp_path):
+    """The duplicates' pass numbered no id at all and then indexed that empty numbering: an internal error."""
+    pq.write_table(pa.table({"户编号": pa.array([None, None], pa.string()), "所在县": ["定南县", "定南县"]}),
+                   tmp_path / "h.parquet")
+    pq.write_table(pa.table({"户编号": pa.array(["h1", None], pa.string()), "年龄": [30, 40]}), tmp_path / "m.parquet")
+    out = run("screen", tmp_path / "h.parquet", "--members", tmp_path / "m.parquet", "--as-of", AS_OF,
+              "-o", tmp_path / "d.parquet", code=2)
+    assert "2 row(s) in: 0 screened + 2 rejected" in out and "internal error" not in out, out
+
+
+_IDS = st.lists(st.one_of(st.none(), st.sampled_from([f"h{i}" for i in range(12)])), max_size=25)
+
+
+@settings(max_examples=400, deadline=None)
+@given(ids=_IDS, data=st.data())
+def test_each_member_row_is_placed_at_its_households_first_row_as_a_lookup_would(ids, data):
+    """``_positions`` places a members file's rows by position when each batch is the next stretch of the
+    households, hashes the few values of a businesses file, and otherwise looks every value up: each way, a row
+    ends at the first household row with its id (-1: none), once mapped to the id's first row as the run does."""
+    from houfu.screen.screener import _first_row_global, _positions
+
+    in_order = data.draw(st.booleans())
+    if in_order:
+        rows = [h for h in ids for _ in range(data.draw(st.integers(0, 2)))]
+    else:
+        rows = data.draw(st.lists(st.one_of(st.none(), st.sampled_from([f"h{i}" for i in range(14)])), max_size=30))
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(rows)), max_size=3))) | {0, len(rows)})
+    batches = [pa.array(rows[a:b], pa.string()).dictionary_encode() for a, b in zip(cuts, cuts[1:], strict=False)
+               if b > a]
+    households = pa.array(ids, pa.string())
+    got = _positions(households, batches)
+    first = _first_row_global(households)
+    if len(first):
+        got = np.where(got >= 0, first[np.maximum(got, 0)], -1)
+    where = {}
+    for i, h in enumerate(ids):
+        if h is not None:
+            where.setdefault(h, i)
+    assert got.tolist() == [where.get(r, -1) if r is not None else -1 for r in rows]
 
 
 @pytest.mark.parametrize("which", ["caseload", "members"])
