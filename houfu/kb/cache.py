@@ -28,7 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["cache_dir", "cache_key", "derived_key", "read", "write"]
+__all__ = ["cache_dir", "cache_key", "derived_key", "read", "trusted", "write"]
 
 #: Bump when the pickled form changes in a way the source hash would not show.
 FORMAT = 1
@@ -102,7 +102,7 @@ def _prune(folder: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-def _trusted(path: Path) -> bool:
+def trusted(path: Path) -> bool:
     """The file and its folder are the current user's, and no one else may write them."""
     if not hasattr(os, "getuid"):  # pragma: no cover - Windows: the user's profile folder is private
         return True
@@ -121,7 +121,7 @@ def read(key: str) -> Any | None:
         return None
     path = _path(folder, key)
     try:
-        if not _trusted(path):
+        if not trusted(path):
             return None
         with path.open("rb") as fh:
             stored_key, kb = pickle.load(fh)  # noqa: S301 - the user's own file, checked above, keyed below

@@ -22,6 +22,7 @@ from houfu.kb.loader import KB
 from houfu.kb.models import Role
 from houfu.present.letters import LetterAmount, amounts_for, question
 from houfu.present.numbers import for_people
+from houfu.present.templating import bytecode_cache
 
 __all__ = ["Item", "SiteBrief", "DepartmentBrief", "CompareBrief", "render_brief",
            "site_context", "department_context", "compare_context", "citation", "question"]
@@ -249,7 +250,7 @@ def _env(fmt: str, user_dir: Path | None) -> jinja2.Environment:
     loaders.append(jinja2.PackageLoader("houfu.templates", "."))
     return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
                               autoescape=fmt == "html", trim_blocks=True, lstrip_blocks=True,
-                              keep_trailing_newline=True)
+                              keep_trailing_newline=True, bytecode_cache=bytecode_cache())
 
 
 class BriefError(Exception):

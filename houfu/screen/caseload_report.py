@@ -48,8 +48,11 @@ class Chart:
 def _environment(autoescape: bool) -> Any:
     import jinja2
 
+    from houfu.present.templating import bytecode_cache
+
     return jinja2.Environment(loader=jinja2.PackageLoader("houfu.templates", "."), undefined=jinja2.StrictUndefined,
-                              autoescape=autoescape, trim_blocks=True, lstrip_blocks=True)
+                              autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
+                              bytecode_cache=bytecode_cache())
 
 
 def words(lang: str) -> dict[str, Any]:

@@ -1,0 +1,83 @@
+"""Compiled templates kept on disk (houfu.present.templating): loaded when the template is as it was, never
+otherwise, and never from a file someone else could have written. Each test has its own cache folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+
+from houfu.present.templating import bytecode_cache
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HOUFU_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "t.j2").write_text("{% for x in xs %}[{{ x }}]{% endfor %}", encoding="utf-8")
+    return tmp_path
+
+
+def _environment(folder: Path, compiles: list[str] | None = None) -> jinja2.Environment:
+    """A fresh environment (a new process's), counting what it compiles."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder / "tpl")),
+                             bytecode_cache=bytecode_cache.__wrapped__())
+    if compiles is not None:
+        compile_ = env.compile
+
+        def counted(source: str, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+            compiles.append(str(name))
+            return compile_(source, name, *args, **kwargs)
+
+        env.compile = counted  # type: ignore[method-assign]
+    return env
+
+
+def _kept(folder: Path) -> list[Path]:
+    return sorted((folder / "cache" / "templates").glob("__jinja2_*.cache"))
+
+
+def test_a_template_compiled_once_is_read_compiled_by_the_next_process(folder: Path) -> None:
+    first: list[str] = []
+    assert _environment(folder, first).get_template("t.j2").render(xs=[1, 2]) == "[1][2]"
+    assert first == ["t.j2"] and len(_kept(folder)) == 1
+    again: list[str] = []
+    assert _environment(folder, again).get_template("t.j2").render(xs=[3]) == "[3]"
+    assert again == []
+
+
+def test_an_edited_template_is_compiled_again_and_the_edit_is_seen(folder: Path) -> None:
+    _environment(folder).get_template("t.j2").render(xs=[])
+    (folder / "tpl" / "t.j2").write_text("{{ xs | length }} item(s)", encoding="utf-8")
+    compiles: list[str] = []
+    assert _environment(folder, compiles).get_template("t.j2").render(xs=[1, 2]) == "2 item(s)"
+    assert compiles == ["t.j2"]
+
+
+@pytest.mark.parametrize("damage", ["others may write it", "corrupt", "empty"])
+def test_a_kept_file_that_cannot_be_trusted_or_read_is_compiled_again(folder: Path, damage: str) -> None:
+    _environment(folder).get_template("t.j2").render(xs=[])
+    [kept] = _kept(folder)
+    if damage == "others may write it":
+        os.chmod(kept, 0o666)
+    else:
+        kept.write_bytes(b"" if damage == "empty" else b"not marshalled code at all" * 10)
+    compiles: list[str] = []
+    assert _environment(folder, compiles).get_template("t.j2").render(xs=[7]) == "[7]"
+    assert compiles == ["t.j2"]
+
+
+def test_houfu_cache_off_keeps_no_compiled_template(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOUFU_CACHE", "off")
+    assert bytecode_cache.__wrapped__() is None
+    assert _environment(folder).get_template("t.j2").render(xs=[1]) == "[1]"
+    assert not (folder / "cache").exists()
+
+
+def test_a_cache_folder_that_cannot_be_made_is_not_used(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / "file").write_text("", encoding="utf-8")
+    monkeypatch.setenv("HOUFU_CACHE", str(folder / "file" / "cache"))
+    assert bytecode_cache.__wrapped__() is None
