@@ -1,5 +1,6 @@
-"""Compiled templates kept on disk (houfu.present.templating): loaded when the template is as it was, never
-otherwise, and never from a file someone else could have written. Each test has its own cache folder."""
+"""Compiled templates kept on disk (houfu.present.templating): loaded when the template is as it was and the
+environment compiles as it did, never otherwise, and never from a file someone else could have written. Each test
+has its own cache folder."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from houfu.present.templating import bytecode_cache
+from houfu.present.templating import keep_compiled
 
 
 @pytest.fixture
@@ -21,10 +22,9 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _environment(folder: Path, compiles: list[str] | None = None) -> jinja2.Environment:
+def _environment(folder: Path, compiles: list[str] | None = None, **settings: Any) -> jinja2.Environment:
     """A fresh environment (a new process's), counting what it compiles."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder / "tpl")),
-                             bytecode_cache=bytecode_cache.__wrapped__())
+    env = keep_compiled(jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder / "tpl")), **settings))
     if compiles is not None:
         compile_ = env.compile
 
@@ -37,7 +37,7 @@ def _environment(folder: Path, compiles: list[str] | None = None) -> jinja2.Envi
 
 
 def _kept(folder: Path) -> list[Path]:
-    return sorted((folder / "cache" / "templates").glob("__jinja2_*.cache"))
+    return sorted((folder / "cache" / "templates").glob("*/__jinja2_*.cache"))
 
 
 def test_a_template_compiled_once_is_read_compiled_by_the_next_process(folder: Path) -> None:
@@ -47,6 +47,15 @@ def test_a_template_compiled_once_is_read_compiled_by_the_next_process(folder: P
     again: list[str] = []
     assert _environment(folder, again).get_template("t.j2").render(xs=[3]) == "[3]"
     assert again == []
+
+
+def test_an_environment_that_escapes_html_never_takes_the_code_of_one_that_does_not(folder: Path) -> None:
+    """jinja2 keys compiled code by the template alone; whether it escapes is compiled in (an HTML letter and a
+    Markdown one from the same template), so each way of compiling keeps its own."""
+    assert _environment(folder, autoescape=False).get_template("t.j2").render(xs=["<b>"]) == "[<b>]"
+    assert _environment(folder, autoescape=True).get_template("t.j2").render(xs=["<b>"]) == "[&lt;b&gt;]"
+    assert _environment(folder, autoescape=False).get_template("t.j2").render(xs=["<b>"]) == "[<b>]"
+    assert len(_kept(folder)) == 2
 
 
 def test_an_edited_template_is_compiled_again_and_the_edit_is_seen(folder: Path) -> None:
@@ -72,12 +81,13 @@ def test_a_kept_file_that_cannot_be_trusted_or_read_is_compiled_again(folder: Pa
 
 def test_houfu_cache_off_keeps_no_compiled_template(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOUFU_CACHE", "off")
-    assert bytecode_cache.__wrapped__() is None
-    assert _environment(folder).get_template("t.j2").render(xs=[1]) == "[1]"
+    env = _environment(folder)
+    assert env.bytecode_cache is None and env.get_template("t.j2").render(xs=[1]) == "[1]"
     assert not (folder / "cache").exists()
 
 
 def test_a_cache_folder_that_cannot_be_made_is_not_used(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (folder / "file").write_text("", encoding="utf-8")
     monkeypatch.setenv("HOUFU_CACHE", str(folder / "file" / "cache"))
-    assert bytecode_cache.__wrapped__() is None
+    env = _environment(folder)
+    assert env.bytecode_cache is None and env.get_template("t.j2").render(xs=[1]) == "[1]"

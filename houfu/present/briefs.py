@@ -22,7 +22,7 @@ from houfu.kb.loader import KB
 from houfu.kb.models import Role
 from houfu.present.letters import LetterAmount, amounts_for, question
 from houfu.present.numbers import for_people
-from houfu.present.templating import bytecode_cache
+from houfu.present.templating import keep_compiled
 
 __all__ = ["Item", "SiteBrief", "DepartmentBrief", "CompareBrief", "render_brief",
            "site_context", "department_context", "compare_context", "citation", "question"]
@@ -248,9 +248,9 @@ def _env(fmt: str, user_dir: Path | None) -> jinja2.Environment:
     page took 0.35 s of its 0.4 s (jinja2 still reloads a template whose file changed)."""
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(user_dir))] if user_dir else []
     loaders.append(jinja2.PackageLoader("houfu.templates", "."))
-    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
-                              autoescape=fmt == "html", trim_blocks=True, lstrip_blocks=True,
-                              keep_trailing_newline=True, bytecode_cache=bytecode_cache())
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
+                             autoescape=fmt == "html", trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return keep_compiled(env)
 
 
 class BriefError(Exception):

@@ -48,11 +48,11 @@ class Chart:
 def _environment(autoescape: bool) -> Any:
     import jinja2
 
-    from houfu.present.templating import bytecode_cache
+    from houfu.present.templating import keep_compiled
 
-    return jinja2.Environment(loader=jinja2.PackageLoader("houfu.templates", "."), undefined=jinja2.StrictUndefined,
-                              autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
-                              bytecode_cache=bytecode_cache())
+    return keep_compiled(jinja2.Environment(loader=jinja2.PackageLoader("houfu.templates", "."),
+                                            undefined=jinja2.StrictUndefined, autoescape=autoescape,
+                                            trim_blocks=True, lstrip_blocks=True))
 
 
 def words(lang: str) -> dict[str, Any]:
