@@ -280,6 +280,42 @@ def test_a_streamed_caseload_whose_households_all_lack_an_id_is_reported_not_an_
     assert "2 row(s) in: 0 screened + 2 rejected" in out and "internal error" not in out, out
 
 
+@pytest.mark.parametrize("blank", ["", "  "])
+@pytest.mark.parametrize("which", ["members", "businesses"])
+def test_a_streamed_file_whose_household_ids_are_all_blank_is_reported_not_an_internal_error(tmp_path, which,
+                                                                                              blank):
+    """A blank id is read as none; with a few such rows against many households the rows were looked for the
+    other way round, in an empty numbering: an internal error."""
+    ids = [f"h{i}" for i in range(12)]
+    pq.write_table(pa.table({"户编号": ids, "所在县": ["定南县"] * 12}), tmp_path / "h.parquet")
+    other = {"户编号": [blank], "年龄": [30]} if which == "members" else {"户编号": [blank], "实体名称": ["甲"]}
+    pq.write_table(pa.table(other), tmp_path / "o.parquet")
+    out = run("screen", tmp_path / "h.parquet", f"--{which}", tmp_path / "o.parquet", "--as-of", AS_OF,
+              "-o", tmp_path / "d.parquet", code=2)
+    assert "12 row(s) in: 12 screened" in out and f"{which}: 1 row(s) in, 0 joined" in out, out
+    assert "internal error" not in out
+
+
+def test_a_member_of_a_repeated_household_id_joins_its_first_row_when_read_in_parts(tmp_path, monkeypatch):
+    """A members file's rows are placed at their household's first row, as a lookup in the ids finds it: the
+    third member (of the household ``a``, repeated on the third row) belongs to the first ``a``, not to the
+    repeat the run rejects."""
+    import datetime as dt
+
+    import houfu
+    import houfu.screen.run as run_module
+    import houfu.screen.screener as screen_module
+
+    pq.write_table(pa.table({"户编号": ["a", "b", "a"], "所在县": ["定南县"] * 3}), tmp_path / "h.parquet",
+                   row_group_size=2)
+    pq.write_table(pa.table({"户编号": ["a", "b", "a"], "年龄": [30, 40, 50]}), tmp_path / "m.parquet",
+                   row_group_size=2)
+    monkeypatch.setattr(screen_module, "CHUNK", 2)
+    got = run_module.screen_files(houfu.load(), houfu.evaluator(), tmp_path / "h.parquet", tmp_path / "m.parquet",
+                                  None, None, "household", dt.date(2026, 1, 1), tmp_path / "d.parquet", None, None)
+    assert (got.totals.screened, got.totals.rejected, got.totals.people) == (2, 1, 3)
+
+
 _IDS = st.lists(st.one_of(st.none(), st.sampled_from([f"h{i}" for i in range(12)])), max_size=25)
 
 

@@ -66,12 +66,16 @@ def test_an_edited_template_is_compiled_again_and_the_edit_is_seen(folder: Path)
     assert compiles == ["t.j2"]
 
 
-@pytest.mark.parametrize("damage", ["others may write it", "corrupt", "empty"])
+@pytest.mark.parametrize("damage", ["others may write it", "corrupt", "empty", "broken after its header"])
 def test_a_kept_file_that_cannot_be_trusted_or_read_is_compiled_again(folder: Path, damage: str) -> None:
     _environment(folder).get_template("t.j2").render(xs=[])
     [kept] = _kept(folder)
     if damage == "others may write it":
         os.chmod(kept, 0o666)
+    elif damage == "broken after its header":  # jinja2 checks the header itself, and not what follows it
+        from jinja2.bccache import bc_magic
+
+        kept.write_bytes(bc_magic + b"\x80\x05not a pickle")
     else:
         kept.write_bytes(b"" if damage == "empty" else b"not marshalled code at all" * 10)
     compiles: list[str] = []
@@ -91,3 +95,17 @@ def test_a_cache_folder_that_cannot_be_made_is_not_used(folder: Path, monkeypatc
     monkeypatch.setenv("HOUFU_CACHE", str(folder / "file" / "cache"))
     env = _environment(folder)
     assert env.bytecode_cache is None and env.get_template("t.j2").render(xs=[1]) == "[1]"
+
+
+def test_the_cache_works_under_a_umask_that_lets_the_group_write(folder: Path) -> None:
+    """``templates/`` is made private itself: made as a parent, it took the umask's mode (0775 under umask
+    002), which the trust check then refused on every run, so nothing was ever kept."""
+    old = os.umask(0o002)
+    try:
+        _environment(folder).get_template("t.j2").render(xs=[])
+    finally:
+        os.umask(old)
+    assert len(_kept(folder)) == 1
+    compiles: list[str] = []
+    _environment(folder, compiles).get_template("t.j2").render(xs=[])
+    assert compiles == []

@@ -75,7 +75,10 @@ def keep_compiled(env: jinja2.Environment) -> jinja2.Environment:
     where = folder / "templates" / _how(env)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        where.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Each level made private itself: ``parents=True`` would make ``templates/`` with the umask's mode (0775
+        # under umask 002), which ``trusted`` then refuses on every run.
+        where.parent.mkdir(exist_ok=True, mode=0o700)
+        where.mkdir(exist_ok=True, mode=0o700)
         if not (trusted(where / ".") and trusted(where.parent / ".")):
             return env
     except OSError:

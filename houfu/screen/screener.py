@@ -1194,6 +1194,8 @@ def _aligned(ids: pa.Array, dictionaries: list[pa.Array]) -> npt.NDArray[np.intp
 def _looked_up_backwards(ids: pa.Array, values: pa.Array) -> npt.NDArray[np.intp]:
     """The first place in ``ids`` of each of a few ``values`` (-1: none), hashing the values, not the ids."""
     enc = pc.dictionary_encode(values)  # the same id can end one batch and begin the next
+    if not len(enc.dictionary):  # every value blank (read as null): no row names a household
+        return np.full(len(values), -1, dtype=np.intp)
     found = pc.index_in(ids, value_set=enc.dictionary, skip_nulls=True).fill_null(-1).to_numpy(
         zero_copy_only=False).astype(np.intp)
     rows = np.flatnonzero(found >= 0)[::-1]  # backwards, so an id's first row is the one written last
