@@ -1391,16 +1391,25 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
 
     # The duplicates are found on a thread of their own while the other files' rows are placed (Arrow's hashing
     # lets go of the GIL): each is a few tenths of a second for a million households, before any part is read.
+    repeated: bool | None = None  # whether any household id is repeated (known once the duplicates are found)
     with ThreadPoolExecutor(1, thread_name_prefix="houfu-read") as pool:
         firsts = pool.submit(_first_row_global, ids)
         for key, other, level in (("members", members, "member"), ("businesses", businesses, "entity")):
             if other is None:
                 continue
             pos = _household_positions(spec, other, level, ids, limits)
-            # A row names its id's first household, as a lookup in the ids finds it (``_positions``).
+            # A row names its id's first household, as a lookup in the ids finds it (``_positions``): only where an
+            # id is repeated does that move a row, and the mapping costs two copies of the rows' places (26 MB each
+            # for 3.3M members), so it is made only then.
             first = firsts.result()
-            if len(first):
-                pos = np.where(pos >= 0, first[np.maximum(pos, 0)], -1)
+            if repeated is None:
+                repeated = bool(np.any(first != np.arange(len(first))))
+            if repeated:
+                placed = pos >= 0
+                np.maximum(pos, 0, out=pos)
+                pos = first[pos]
+                pos[~placed] = -1
+                del placed
             r = _ranges(pos, cuts)
             if r is None:
                 return None
