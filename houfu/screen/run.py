@@ -226,13 +226,17 @@ def members_file(determinations: Path) -> Path:
 def _write_members(output: Path, totals: ScreenTotals) -> None:
     import pyarrow.parquet as pq
 
-    rows: dict[str, list[str]] = {"household": [], "list": [], "group": []}
+    households: list[pa.Array] = []
+    rows: dict[str, list[str]] = {"list": [], "group": []}
     for list_id, (yes, maybe) in totals.members.items():
-        for group, ids in (("confirmed", yes), ("to_check", maybe)):
-            rows["household"] += ids
-            rows["list"] += [list_id] * len(ids)
-            rows["group"] += [group] * len(ids)
-    pq.write_table(pa.table({k: pa.array(v, pa.string()) for k, v in rows.items()}), members_file(output))
+        for group, parts in (("confirmed", yes), ("to_check", maybe)):
+            households += [p.cast(pa.string()) for p in parts]
+            n = sum(len(p) for p in parts)
+            rows["list"] += [list_id] * n
+            rows["group"] += [group] * n
+    ids = pa.concat_arrays(households) if households else pa.array([], pa.string())
+    pq.write_table(pa.table({"household": ids, **{k: pa.array(v, pa.string()) for k, v in rows.items()}}),
+                   members_file(output))
 
 
 def _read_members(path: Path) -> dict[str, tuple[set[str], set[str]]] | None:
@@ -312,7 +316,7 @@ def _changes(kb: KB, since: Path, before: pa.Table, output: Path, beside: Path |
     if was is None:
         return got.model_copy(update={"lists_note": f"{members_file(since).name}: not found beside {since.name}; "
                                                      "the lists are not compared"})
-    return got.model_copy(update={"lists": list_changes(kb, was, totals.members, set(left), lang)})
+    return got.model_copy(update={"lists": list_changes(kb, was, totals.list_members(), set(left), lang)})
 
 
 def _kept_members(kb: KB, store: RecordStore, screen_id: str) -> dict[str, tuple[set[str], set[str]]] | None:
@@ -396,7 +400,7 @@ def _send_worklists(listing: WorklistFiles, store: RecordStore | None, user: str
         store.add_screen(user, as_of, totals.kb_version, HOUFU_VERSION, files, totals.rows_in, totals.screened,
                          totals.rejected, kept, screen_id=screen_id)
         store.add_worklists(screen_id, lists)
-        store.add_sightings(screen_id, as_of, totals.members)
+        store.add_sightings(screen_id, as_of, totals.list_members())
     return screen_id, written, sum(len(x) for x in lists.values())
 
 

@@ -124,8 +124,10 @@ class ScreenTotals:
     #: body id -> what it is asked for; "" gathers the facts no register serves for the household's jurisdiction
     requests: dict[str, RequestTotals] = field(default_factory=lambda: defaultdict(RequestTotals))
     site_issues: list[tuple[str, str, str, str]] = field(default_factory=list)  # site, measure, status, clause
-    #: every household on each list, by list id: (confirmed ids, to-check ids), for the change list and the tracker
-    members: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
+    #: every household on each list, by list id: (confirmed ids, to-check ids) as Arrow arrays a part each, for the
+    #: change list and the tracker (``list_members``). As Python text they were 13 MB of a million households' run,
+    #: growing with the caseload (issue 25).
+    members: dict[str, tuple[list[pa.Array], list[pa.Array]]] = field(default_factory=dict)
     errors: list[CellError] = field(default_factory=list)
     seconds: float = 0.0
     item_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -153,6 +155,11 @@ class ScreenTotals:
             mine = self.members.setdefault(k, ([], []))
             mine[0].extend(yes)
             mine[1].extend(maybe)
+
+    def list_members(self) -> dict[str, tuple[list[str], list[str]]]:
+        """Every household on each list, by list id: (confirmed ids, to-check ids), in the caseload's order."""
+        return {k: ([x for a in yes for x in a.to_pylist()], [x for a in maybe for x in a.to_pylist()])
+                for k, (yes, maybe) in self.members.items()}
 
 
 def carriers_of(kb: KB, measure_id: str) -> tuple[str, ...] | None:
@@ -494,8 +501,8 @@ class Screener:
             lt = totals.lists[name]
             hits = np.flatnonzero(t)
             members = totals.members.setdefault(name, ([], []))
-            members[0].extend(loaded.ids.take(pa.array(idx[hits])).to_pylist())
-            members[1].extend(loaded.ids.take(pa.array(idx[np.flatnonzero(~(t | f))])).to_pylist())
+            members[0].append(loaded.ids.take(pa.array(idx[hits])))
+            members[1].append(loaded.ids.take(pa.array(idx[np.flatnonzero(~(t | f))])))
             lt.confirmed += len(hits)
             for r in hits[:self._room(lt.confirmed_rows)].tolist():
                 i = int(idx[r])
@@ -1207,15 +1214,20 @@ def _looked_up_backwards(ids: pa.Array, values: pa.Array) -> npt.NDArray[np.intp
 
 def _ranges(positions: npt.NDArray[np.intp], cuts: npt.NDArray[np.intp]) -> npt.NDArray[np.intp] | None:
     """Row boundaries in a members or businesses file for households cut at ``cuts``, when its rows come in
-    the households' order (an orphan row goes with the household before it); None when they do not."""
-    filled = positions.copy()
-    valid = filled >= 0
-    if valid.any():
+    the households' order (an orphan row goes with the household before it); None when they do not.
+
+    Without copies where every row names a household (the usual file): a copy, a carried index and a difference
+    of the 3.3M members' places of a million households were 100 MB of the run's peak (issue 25)."""
+    valid = positions >= 0
+    filled = positions
+    if not valid.all() and valid.any():
         # Carry the last known household over orphan rows, so every row falls in one part.
-        idx = np.where(valid, np.arange(len(filled)), 0)
+        idx = np.where(valid, np.arange(len(positions)), 0)
         np.maximum.accumulate(idx, out=idx)
-        filled = np.where(valid[idx], filled[idx], -1)
-    if len(filled) and np.any(np.diff(filled) < 0):
+        filled = np.where(valid[idx], positions[idx], -1)
+        del idx
+    del valid
+    if len(filled) > 1 and bool(np.any(filled[1:] < filled[:-1])):
         return None
     return np.searchsorted(filled, cuts, side="left").astype(np.intp)
 
@@ -1426,6 +1438,9 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
         earlier = np.flatnonzero(first[a:b] < a)
         dups.append({int(i): int(first[a + i]) + 2 for i in earlier.tolist()})
     del first
+    # The pre-pass's Arrow memory (the ids read as dictionaries and hashed) given back before the parts are read:
+    # the pool keeps what it freed, so it stayed in the run's peak on top of the parts' own (issue 25).
+    pa.default_memory_pool().release_unused()
     job = _Stream(kb, evaluator, path, members, businesses, as_of, spec, jurisdiction, limits, due, long, cuts,
                   ranges, dups)
     screener = Screener(kb, evaluator, as_of, due, worklist, long)
