@@ -1362,6 +1362,7 @@ def _stream_span(span: tuple[int, int]) -> int:
         tmp = job.scratch / f"part-{k}.pickle.tmp"
         tmp.write_bytes(pickle.dumps(got, protocol=pickle.HIGHEST_PROTOCOL))
         tmp.rename(job.scratch / f"part-{k}.pickle")
+        pa.default_memory_pool().release_unused()  # as one process does after each part (screen_stream)
     return span[1] - span[0]
 
 
