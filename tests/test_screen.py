@@ -510,7 +510,7 @@ def test_two_and_three_worker_processes_screen_a_parquet_caseload_as_one_does(tm
             1200, 1199, 1, 6)
         assert [(e.row, e.reason) for e in t.errors] == [(e.row, e.reason) for e in one.errors]
         assert t.status_counts == one.status_counts and t.missing == one.missing and t.workload == one.workload
-        assert t.members == one.members and {k: v.listed for k, v in t.requests.items()} == {
+        assert t.list_members() == one.list_members() and {k: v.listed for k, v in t.requests.items()} == {
             k: v.listed for k, v in one.requests.items()}
         assert {k: (v.confirmed_rows, v.to_check_rows) for k, v in t.lists.items()} == {
             k: (v.confirmed_rows, v.to_check_rows) for k, v in one.lists.items()}

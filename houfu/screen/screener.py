@@ -157,7 +157,8 @@ class ScreenTotals:
             mine[1].extend(maybe)
 
     def list_members(self) -> dict[str, tuple[list[str], list[str]]]:
-        """Every household on each list, by list id: (confirmed ids, to-check ids), in the caseload's order."""
+        """Every household on each list, by list id: (confirmed ids, to-check ids), part by part (within a part,
+        the households of one program together): an order that follows the parts, which readers do not rely on."""
         return {k: ([x for a in yes for x in a.to_pylist()], [x for a in maybe for x in a.to_pylist()])
                 for k, (yes, maybe) in self.members.items()}
 
@@ -1485,7 +1486,10 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
                     if k + 1 < parts:
                         nxt = ahead.submit(_load_part, job, reader, k + 1)
                     take(_stream_part(screener, got, k, totals, out, request))
-                    arrow_pool.release_unused()  # what the part freed goes back, not on top of the next (issue 25)
+                    # What the parts before freed goes back, not on top of the next (issue 25). Only the deciding
+                    # thread's own heap: mimalloc collects the calling thread's, and the reading thread's pages go
+                    # back when it frees them.
+                    arrow_pool.release_unused()
                     if progress is not None:
                         progress(int(cuts[k + 1] - cuts[k]))
         else:
