@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pyarrow as pa
+import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -278,6 +279,24 @@ def test_a_streamed_caseload_whose_households_all_lack_an_id_is_reported_not_an_
     out = run("screen", tmp_path / "h.parquet", "--members", tmp_path / "m.parquet", "--as-of", AS_OF,
               "-o", tmp_path / "d.parquet", code=2)
     assert "2 row(s) in: 0 screened + 2 rejected" in out and "internal error" not in out, out
+    assert "members: 2 row(s) in, 0 joined to a household, 2 not" in out, out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_member_without_a_household_id_joins_no_household_even_one_without_an_id(tmp_path, suffix):
+    """A blank id is no household's: the member row with none was joined to the household row with none (and so
+    neither counted nor reported) wherever a households file had a blank id too."""
+    households = {"户编号": ["h1", None], "所在县": ["定南县", "定南县"]}
+    members = {"户编号": ["h1", None], "年龄": [30, 40]}
+    for name, cols in (("h", households), ("m", members)):
+        if suffix == ".csv":
+            pa.csv.write_csv(pa.table(cols), tmp_path / f"{name}.csv")
+        else:
+            pq.write_table(pa.table(cols), tmp_path / f"{name}.parquet")
+    out = run("screen", tmp_path / f"h{suffix}", "--members", tmp_path / f"m{suffix}", "--as-of", AS_OF,
+              "-o", tmp_path / "d.parquet", "--lang", "en", code=2)
+    assert "2 row(s) in: 1 screened + 1 rejected (1 people)" in out, out
+    assert "members: 2 row(s) in, 1 joined to a household, 1 not" in out, out
 
 
 @pytest.mark.parametrize("blank", ["", "  "])

@@ -1073,7 +1073,9 @@ def _items_from(spec: ColumnSpec, level: str, table: pa.Table | None, file: str,
     errors: dict[int, list[CellError]] = {}
     item_errors: dict[int, list[CellError]] = {}
     hh, floated = _clean_ids(_arr(table, hcol), hcol, file, numbers, item_errors)
-    owner = pc.index_in(hh, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    # A blank id (read as none) is no household's: it must not join a household whose id is blank too.
+    owner = pc.index_in(hh, value_set=ids, skip_nulls=True).fill_null(-1).to_numpy(zero_copy_only=False)
+    owner = owner.astype(np.intp)
     cols = _level_columns(spec, level, table, mapping, file, item_errors, numbers, unknown)
     if level == "member":
         _member_ids(spec, table, mapping, numbers, file, item_errors, cols, notes)
