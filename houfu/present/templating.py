@@ -15,6 +15,7 @@ simply not used.
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
 __all__ = ["keep_compiled"]
 
 
+@cache
 def _kept() -> Any:
+    """The cache's class, made once (jinja2 is imported only when a template is rendered)."""
     import jinja2.bccache
 
     class Kept(jinja2.bccache.FileSystemBytecodeCache):

@@ -1410,9 +1410,8 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
 
     # The duplicates are found on a thread of their own while the other files' rows are placed (Arrow's hashing
     # lets go of the GIL): each is a few tenths of a second for a million households, before any part is read.
-    repeated: bool | None = None  # whether any household id is repeated (known once the duplicates are found)
     with ThreadPoolExecutor(1, thread_name_prefix="houfu-read") as pool:
-        firsts = pool.submit(_first_row_global, ids)
+        firsts = pool.submit(_first_rows_repeated, ids)
         for key, other, level in (("members", members, "member"), ("businesses", businesses, "entity")):
             if other is None:
                 continue
@@ -1421,9 +1420,7 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
             # A row names its id's first household, as a lookup in the ids finds it (``_positions``): only where an
             # id is repeated does that move a row, and the mapping costs two copies of the rows' places (26 MB each
             # for 3.3M members), so it is made only then.
-            first = firsts.result()
-            if repeated is None:
-                repeated = bool(np.any(first != np.arange(len(first))))
+            first, repeated = firsts.result()
             if repeated:
                 placed = pos >= 0
                 np.maximum(pos, 0, out=pos)
@@ -1438,7 +1435,7 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
             r[0], r[-1] = 0, len(pos)
             ranges[key] = r
             del pos  # only the boundaries are kept
-        first = firsts.result()
+        first, _ = firsts.result()
     del ids
     dups = []
     for k in range(len(cuts) - 1):
@@ -1581,6 +1578,12 @@ def _first_row_global(ids: pa.Array) -> npt.NDArray[np.intp]:
 
     first, _ = _first_rows(ids)
     return np.where(first < 0, np.arange(len(first)), first)
+
+
+def _first_rows_repeated(ids: pa.Array) -> tuple[npt.NDArray[np.intp], bool]:
+    """``_first_row_global``, and whether any id is repeated (only then does a row's first row move it)."""
+    first = _first_row_global(ids)
+    return first, bool(np.any(first != np.arange(len(first))))
 
 
 @dataclass
