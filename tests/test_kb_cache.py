@@ -143,3 +143,34 @@ def test_a_check_from_the_cache_builds_no_condition_model(policies: Path) -> Non
     assert [r.returncode for r in (*runs, off)] == [0, 0, 0], runs[0].stderr + off.stderr
     assert runs[1].stdout.strip() == "[]"
     assert "Gated" in off.stdout  # what the cache spares
+
+
+def test_the_screen_messages_are_read_from_the_cache_only_while_the_file_is_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The messages' catalogue (templates/screen_messages.yaml) is kept parsed under the file's hash: the second
+    process reads it without parsing and gets the same mapping; another file's bytes are another key."""
+    import hashlib
+
+    import yaml
+
+    from houfu.io import notes
+
+    monkeypatch.setenv("HOUFU_CACHE", str(tmp_path / "cache"))
+    raw = (ROOT / "houfu" / "templates" / "screen_messages.yaml").read_bytes()
+    parsed = yaml.safe_load(raw.decode("utf-8"))
+    notes._catalogue.cache_clear()
+    assert notes._catalogue() == parsed
+    key = cache.derived_key(hashlib.sha256(raw).hexdigest(), "screen_messages", yaml.__version__)
+    assert cache.read(key) == parsed
+    notes._catalogue.cache_clear()
+
+    def no_parsing(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the messages were parsed again")
+
+    monkeypatch.setattr(yaml, "load", no_parsing)
+    try:
+        assert notes._catalogue() == parsed
+    finally:
+        notes._catalogue.cache_clear()
+    assert cache.read(cache.derived_key(hashlib.sha256(raw + b"\n").hexdigest(), "screen_messages",
+                                        yaml.__version__)) is None

@@ -24,13 +24,25 @@ LANGS = ("zh", "en")
 
 @lru_cache(maxsize=1)
 def _catalogue() -> dict[str, Any]:
+    import hashlib
     from importlib.resources import files
 
     import yaml
 
-    text = (files("houfu.templates") / "screen_messages.yaml").read_text(encoding="utf-8")
+    from houfu.kb import cache
+
+    raw = (files("houfu.templates") / "screen_messages.yaml").read_bytes()
+    # Kept parsed in houfu's cache folder under the file's hash: even libyaml's parser took 10 ms of a cold
+    # `houfu check` (0.23 s) for these 15 KB, the cached copy well under one (issue 25).
+    key = cache.derived_key(hashlib.sha256(raw).hexdigest(), "screen_messages", yaml.__version__)
+    data = cache.read(key)
+    if isinstance(data, dict):
+        return data
     # libyaml when present (the pure-Python parser took 0.1-0.4 s of a cold `houfu check`, issue 25)
-    data: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    data = yaml.load(raw.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    if not isinstance(data, dict):
+        raise ValueError("templates/screen_messages.yaml: the messages are a mapping of sections")
+    cache.write(key, data)
     return data
 
 
