@@ -62,7 +62,24 @@ class _Client:
         return took
 
 
-def one_run(workers: int, n: int, run: int, body: dict) -> tuple[float, float, float, bool]:
+def _cpu_of_tree(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and every process under it (Linux /proc; 0 elsewhere):
+    the service and its worker processes."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14 and 15 of stat)
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def one_run(workers: int, n: int, run: int, body: dict) -> tuple[float, float, float, bool, float, float]:
     houfu = str(Path(sys.executable).with_name("houfu"))
     port = _free_port()
     with tempfile.TemporaryDirectory() as data:
@@ -91,17 +108,23 @@ def one_run(workers: int, n: int, run: int, body: dict) -> tuple[float, float, f
                     warm[k].post(f"C-{run}-{k}-{i}")
 
             threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+            # The cores each side used while the clients ran: the clients share the machine's cores with the
+            # service, so what they take is a core the workers cannot have.
+            served, clients = _cpu_of_tree(server.pid), time.process_time()
             t = time.perf_counter()
             for th in threads:
                 th.start()
             for th in threads:
                 th.join()
-            rate = per * CLIENTS / (time.perf_counter() - t)
+            took = time.perf_counter() - t
+            rate = per * CLIENTS / took
+            service_cores = (_cpu_of_tree(server.pid) - served) / took
+            client_cores = (time.process_time() - clients) / took
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=60)
         verified = subprocess.run([houfu, "records", "verify", "--data-dir", data], capture_output=True).returncode == 0
-    return lat[n // 2] * 1000, lat[int(n * 0.99) - 1] * 1000, rate, verified
+    return lat[n // 2] * 1000, lat[int(n * 0.99) - 1] * 1000, rate, verified, service_cores, client_cores
 
 
 def main() -> None:
@@ -114,28 +137,36 @@ def main() -> None:
     results = {}
     load_before = os.getloadavg()[0]
     for workers in counts:
-        p50s, p99s, rates = [], [], []
+        p50s, p99s, rates, cores = [], [], [], []
         for run in range(runs):
-            p50, p99, rate, ok = one_run(workers, n, run, body)
+            p50, p99, rate, ok, service_cores, client_cores = one_run(workers, n, run, body)
             p50s.append(p50)
             p99s.append(p99)
             rates.append(rate)
+            cores.append((service_cores, client_cores))
             print(f"{workers} worker(s), run {run + 1}: p50 {p50:.1f} ms, p99 {p99:.1f} ms, {CLIENTS} clients "
-                  f"{rate:.0f} checks/s; records verify: {'ok' if ok else 'FAILED'}; load "
+                  f"{rate:.0f} checks/s (the service used {service_cores:.2f} cores, the clients "
+                  f"{client_cores:.2f}); records verify: {'ok' if ok else 'FAILED'}; load "
                   f"{os.getloadavg()[0]:.1f}", flush=True)
-        results[workers] = (min(p50s), statistics.median(p50s), min(rates), statistics.median(rates))
+        results[workers] = (min(p50s), statistics.median(p50s), min(rates), statistics.median(rates),
+                            statistics.median(c for c, _ in cores), statistics.median(c for _, c in cores))
     load_after = os.getloadavg()[0]
     when = f"{dt.date.today().isoformat()}, {platform.node() or 'this machine'} ({os.cpu_count()} cores), load " \
            f"{load_before:.1f}-{load_after:.1f}"
     print()
     print("| figure | target | min / median | measured |")
     print("|---|---|---|---|")
-    for workers, (p_lo, p_med, r_lo, r_med) in results.items():
+    for workers, (p_lo, p_med, r_lo, r_med, s_cores, c_cores) in results.items():
         print(f"| `POST /v1/check` p50, {workers} worker(s), recorded | ≤ 5 ms | {p_lo:.1f} / {p_med:.1f} ms | {when} |")
         print(f"| `POST /v1/check` throughput, {workers} worker(s), {CLIENTS} clients | | {r_lo:.0f} / {r_med:.0f} "
-              f"checks/s | {when} |")
+              f"checks/s (service {s_cores:.2f} cores, clients {c_cores:.2f}; medians) | {when} |")
     if 1 in results and 2 in results:
         print(f"| throughput, 2 workers over 1 (medians) | ≥ 1.7× | {results[2][3] / results[1][3]:.2f}× | {when} |")
+        # The most a second worker can add: the cores the clients and the one worker left, over the one worker's.
+        cpus = os.cpu_count() or 1
+        one = results[1][4]
+        print(f"| the most 2 workers can give over 1 here: ({cpus} cores - the clients' {results[1][5]:.2f}) / the one "
+              f"worker's {one:.2f} | | {(cpus - results[1][5]) / one if one else float('nan'):.2f}× | {when} |")
 
 
 if __name__ == "__main__":

@@ -933,7 +933,8 @@ def graph_render(ctx: click.Context, out: Path, department: str | None) -> None:
                    "(default 4, twice the hashing threads). As many places again are kept for tries from clean "
                    "addresses (no failed logins, few tries), which go first.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes on one socket (one per core): each decides and records on its own.")
+              help="Worker processes on one port (one per core): each decides and records on its own, and new "
+                   "connections are spread over them.")
 @store_options
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_allow_ips: str | None,
