@@ -463,6 +463,27 @@ def test_a_jsonl_line_with_a_bad_value_is_named_by_its_line_and_the_rest_screene
     assert error["row"] == "3" and "age" in error["column"]
 
 
+def test_a_jsonl_line_with_a_bad_value_past_the_readers_first_block_is_named_too(tmp_path):
+    """Arrow's streamed reader parses a block (1 MB) at a time and meets a bad line only when it comes to it: the
+    file is then read line by line all the same, and only that line is refused."""
+    records = _records()
+    lines = [r.model_dump_json(exclude_none=True) for r in records]
+    many = [json.dumps({**json.loads(lines[i % len(lines)]), "id": f"b{i}"}, ensure_ascii=False) for i in range(4000)]
+    assert sum(len(x.encode()) + 1 for x in many[:3000]) > 2 << 20  # the bad line is in the third block or later
+    bad = json.loads(many[3000])
+    bad["members"] = [{"age": "七十"}]
+    many[3000] = json.dumps(bad, ensure_ascii=False)
+    (tmp_path / "c.jsonl").write_text("\n".join(many) + "\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["screen", str(tmp_path / "c.jsonl"), "--as-of", AS_OF, "--json", "--errors",
+                                  str(tmp_path / "e.csv"), "--lang", "en"])
+    assert r.exit_code == 2, r.output
+    summary = json.loads(r.stdout)
+    assert summary["rows_in"] == 4000 and summary["rejected"] == 1 and summary["screened"] == 3999
+    with (tmp_path / "e.csv").open(encoding="utf-8-sig") as fh:
+        (error,) = list(csv.DictReader(fh))
+    assert error["row"] == "3001" and "age" in error["column"]
+
+
 def test_a_household_that_names_a_recorded_site_is_screened_with_the_site_record_as_checked(tmp_path):
     """The screener fills a site fact from the record of the site a household names (policies/sites.yaml), as
     `houfu check` does, and never over the household's own answer."""
