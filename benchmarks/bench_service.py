@@ -6,8 +6,9 @@ For each worker count, each run starts `houfu serve --dev --workers N` as its ow
 fresh records store, warms it up, then sends REQUESTS sequential checks of the bundled Dingnan household (a new id
 each, so each is recorded) over one kept-alive connection and reports p50 and p99; then 4 x REQUESTS / 5 checks
 from 16 concurrent clients (each on its own kept-alive connection) for the throughput. Minimum and median over
-the runs are printed, with the load average (the clients run on the same cores as the service), then the
-README's table rows and `houfu records verify` of each run's store.
+the runs are printed, with the load average (the clients run on the same cores as the service) and the cores the
+service's processes (from /proc, Linux) and the clients used while the clients ran, then the README's table rows
+and `houfu records verify` of each run's store.
 """
 
 from __future__ import annotations
@@ -62,24 +63,29 @@ class _Client:
         return took
 
 
-def _cpu_of_tree(pid: int) -> float:
-    """CPU seconds (user + system) used so far by a process and every process under it (Linux /proc; 0 elsewhere):
-    the service and its worker processes."""
+def _cpu_of_tree(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by a process and by each process under it (Linux /proc; empty
+    elsewhere): the service and its worker processes."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    total, todo = 0.0, [pid]
+    total: dict[int, float] = {}
+    todo = [pid]
     while todo:
         p = todo.pop()
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14 and 15 of stat)
+            total[p] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14 and 15 of stat)
             for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
+                children = task / "children"
+                if not children.exists():  # a kernel without CONFIG_PROC_CHILDREN: the workers cannot be found
+                    return {}
+                todo += [int(c) for c in children.read_text().split()]
         except (OSError, IndexError, ValueError):
-            continue
+            continue  # a process that ended meanwhile
     return total
 
 
-def one_run(workers: int, n: int, run: int, body: dict) -> tuple[float, float, float, bool, float, float]:
+def one_run(workers: int, n: int, run: int, body: dict
+            ) -> tuple[float, float, float, bool, list[float], float]:
     houfu = str(Path(sys.executable).with_name("houfu"))
     port = _free_port()
     with tempfile.TemporaryDirectory() as data:
@@ -118,7 +124,9 @@ def one_run(workers: int, n: int, run: int, body: dict) -> tuple[float, float, f
                 th.join()
             took = time.perf_counter() - t
             rate = per * CLIENTS / took
-            service_cores = (_cpu_of_tree(server.pid) - served) / took
+            after = _cpu_of_tree(server.pid)
+            # Per process, busiest first: the service's parent and its workers (with one worker, the one process).
+            service_cores = sorted(((after[p] - served.get(p, 0.0)) / took for p in after), reverse=True)
             client_cores = (time.process_time() - clients) / took
         finally:
             server.send_signal(signal.SIGINT)
@@ -139,13 +147,15 @@ def main() -> None:
     for workers in counts:
         p50s, p99s, rates, cores = [], [], [], []
         for run in range(runs):
-            p50, p99, rate, ok, service_cores, client_cores = one_run(workers, n, run, body)
+            p50, p99, rate, ok, per_process, client_cores = one_run(workers, n, run, body)
+            service_cores = sum(per_process) if per_process else float("nan")
             p50s.append(p50)
             p99s.append(p99)
             rates.append(rate)
             cores.append((service_cores, client_cores))
             print(f"{workers} worker(s), run {run + 1}: p50 {p50:.1f} ms, p99 {p99:.1f} ms, {CLIENTS} clients "
-                  f"{rate:.0f} checks/s (the service used {service_cores:.2f} cores, the clients "
+                  f"{rate:.0f} checks/s (the service used {service_cores:.2f} cores: "
+                  f"{', '.join(f'{c:.2f}' for c in per_process if c >= 0.005) or '-'} by process; the clients "
                   f"{client_cores:.2f}); records verify: {'ok' if ok else 'FAILED'}; load "
                   f"{os.getloadavg()[0]:.1f}", flush=True)
         results[workers] = (min(p50s), statistics.median(p50s), min(rates), statistics.median(rates),
@@ -162,11 +172,6 @@ def main() -> None:
               f"checks/s (service {s_cores:.2f} cores, clients {c_cores:.2f}; medians) | {when} |")
     if 1 in results and 2 in results:
         print(f"| throughput, 2 workers over 1 (medians) | ≥ 1.7× | {results[2][3] / results[1][3]:.2f}× | {when} |")
-        # The most a second worker can add: the cores the clients and the one worker left, over the one worker's.
-        cpus = os.cpu_count() or 1
-        one = results[1][4]
-        print(f"| the most 2 workers can give over 1 here: ({cpus} cores - the clients' {results[1][5]:.2f}) / the one "
-              f"worker's {one:.2f} | | {(cpus - results[1][5]) / one if one else float('nan'):.2f}× | {when} |")
 
 
 if __name__ == "__main__":

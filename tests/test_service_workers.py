@@ -111,63 +111,6 @@ def test_houfu_serve_with_two_workers_answers_from_two_processes_and_records_eve
     assert got.returncode == 0, got.stdout + got.stderr
 
 
-def _cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
-
-
-def test_kept_alive_connections_are_spread_over_both_workers(tmp_path: Path) -> None:
-    """Each worker listens on the port itself (SO_REUSEPORT), so the kernel spreads new connections over them. With
-    uvicorn's one shared socket, one worker took all 16 kept-alive connections of the benchmark and the other stood
-    idle (issue 25). Sixteen connections, ten checks each: every worker must have done checks' work (a check is a few
-    ms of CPU; all sixteen on one worker would be a chance of 1 in 32,768 with the kernel's spreading)."""
-    import http.client
-
-    port = free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen([*HOUFU, "serve", "--dev", "--workers", "2", "--port", str(port), "--data-dir",
-                               str(tmp_path / "data")], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                              stdout=log, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
-                    break
-            except OSError:
-                assert server.poll() is None, (tmp_path / "serve.log").read_text()
-                time.sleep(0.1)
-        workers = _workers(server.pid)
-        assert len(workers) == 2, workers
-        connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for _ in range(16)]
-
-        def checks(k: int, first: int = 0, n: int = 10) -> None:
-            for i in range(first, first + n):
-                connections[k].request("POST", "/v1/check?as_of=2026-01-01",
-                                       body=json.dumps({**BODY, "id": f"K-{k}-{i}"}).encode("utf-8"),
-                                       headers={"content-type": "application/json"})
-                r = connections[k].getresponse()
-                r.read()
-                assert r.status == 200
-
-        # Opened one after another, each with a first check, as a client or a proxy opens them while its load
-        # grows: this is how the shared socket gave them all to one worker.
-        for k in range(16):
-            checks(k, 10, 1)
-        before = {w: _cpu_ticks(w) for w in workers}
-        with ThreadPoolExecutor(16) as pool:
-            list(pool.map(checks, range(16)))
-        used = {w: _cpu_ticks(w) - before[w] for w in workers}
-        ticks = os.sysconf("SC_CLK_TCK")
-        assert all(t >= 0.03 * ticks for t in used.values()), used  # each at least 30 ms: several checks
-        for c in connections:
-            c.close()
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=60)
-        log.close()
-    assert server.returncode == 0, (tmp_path / "serve.log").read_text()
-
-
 def test_a_port_in_use_is_one_line_and_exit_3_with_two_workers_as_with_one(tmp_path: Path) -> None:
     import socket
 
@@ -179,5 +122,5 @@ def test_a_port_in_use_is_one_line_and_exit_3_with_two_workers_as_with_one(tmp_p
             p = subprocess.run([*HOUFU, "serve", "--dev", "--workers", workers, "--port", str(port), "--data-dir",
                                 str(tmp_path / "data")], cwd=ROOT, capture_output=True, text=True, timeout=120)
             assert p.returncode == 3, p.stderr
-            assert "address already in use" in p.stderr and "Traceback" not in p.stderr, p.stderr
+            assert "already in use" in p.stderr and "Traceback" not in p.stderr, p.stderr
             assert "internal error" not in p.stderr, p.stderr

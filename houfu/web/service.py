@@ -17,9 +17,7 @@ this module runs it.
 from __future__ import annotations
 
 import json
-import logging
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +64,7 @@ def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int
     """Run the service with uvicorn until interrupted (``server_config``); the security log goes to stderr.
     ``login_queue``: the password checks that may wait for a hashing thread (``houfu.web.auth.HASHING_QUEUE``).
 
-    With ``workers`` above 1, uvicorn starts that many processes on one port (each listening itself, so new
-    connections are spread over them: ``port_per_worker``), each building the service
+    With ``workers`` above 1, uvicorn starts that many processes on one socket, each building the service
     itself (``worker_app``: the KB from its disk cache, its own evaluator and connection to the records store,
     whose hash chain takes one writer at a time across processes); ``kb``, ``evaluator`` and ``store`` are then
     only this process's, and the workers read ``policies``, ``store.url`` and ``data_dir`` (the session key)."""
@@ -88,56 +85,7 @@ def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int
     config = server_config(f"{__name__}:worker_app", host, port, forwarded_allow_ips, workers=workers)
     from uvicorn.supervisors import Multiprocess
 
-    try:
-        held = port_per_worker(host, port)
-    except OSError as exc:
-        # In uvicorn's words for one worker (Config.bind_socket), with its exit for a server that cannot start.
-        logging.getLogger("uvicorn.error").error(
-            f"[Errno {exc.errno}] error while attempting to bind on address {(host, port)!r}: "
-            f"{(exc.strerror or str(exc)).lower()}")
-        raise SystemExit(3) from None
-    Multiprocess(config, sockets=[held or config.bind_socket()]).run()
-
-
-class _PortPerWorker(socket.socket):
-    """The service's port, bound in this process and not listened on; each worker process binds and listens on its
-    own (``_listen``), with SO_REUSEPORT, so the kernel spreads new connections over the workers.
-
-    uvicorn hands every worker the one socket it bound, and whichever worker woke first accepted: in the benchmark
-    one worker took all 16 kept-alive connections and the other stood idle, so two workers served no more than one
-    (issue 25; a proxy keeping its connections to the service alive would do the same). multiprocessing sends a
-    socket to a worker by the socket's exact type, so this one is sent as the address to bind instead."""
-
-    address: tuple[Any, ...] = ()
-
-    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
-        return _listen, (self.family, self.address)
-
-
-def _listen(family: int, address: tuple[Any, ...]) -> socket.socket:
-    """A worker's own listening socket on the service's address (SO_REUSEPORT), as uvicorn would make it."""
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind(address)
-    sock.listen(2048)  # uvicorn's backlog
-    sock.set_inheritable(True)
-    return sock
-
-
-def port_per_worker(host: str, port: int) -> socket.socket | None:
-    """The port held for the workers (``_PortPerWorker``): bound, so a port in use is an error here and not in each
-    worker, and so port 0 picks one port for all. None where the system has no SO_REUSEPORT (the workers then share
-    uvicorn's one socket)."""
-    if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - Windows
-        return None
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    held = _PortPerWorker(family, socket.SOCK_STREAM)
-    held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    held.bind((host, port))
-    held.address = held.getsockname()
-    return held
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def worker_app() -> Any:
