@@ -148,11 +148,10 @@ def test_a_check_from_the_cache_builds_no_condition_model(policies: Path) -> Non
 def test_the_screen_messages_are_read_from_the_cache_only_while_the_file_is_as_it_was(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The messages' catalogue (templates/screen_messages.yaml) is kept parsed under the file's hash: the second
-    process reads it without parsing and gets the same mapping; another file's bytes are another key."""
-    import hashlib
-
+    process reads it without parsing and gets the same mapping."""
     import yaml
 
+    import houfu
     from houfu.io import notes
 
     monkeypatch.setenv("HOUFU_CACHE", str(tmp_path / "cache"))
@@ -160,8 +159,12 @@ def test_the_screen_messages_are_read_from_the_cache_only_while_the_file_is_as_i
     parsed = yaml.safe_load(raw.decode("utf-8"))
     notes._catalogue.cache_clear()
     assert notes._catalogue() == parsed
-    key = cache.derived_key(hashlib.sha256(raw).hexdigest(), "screen_messages", yaml.__version__)
+    key = notes._catalogue_key(raw, yaml.__version__, houfu.__version__)
     assert cache.read(key) == parsed
+    # Another file, another PyYAML or another houfu is another key.
+    assert len({key, notes._catalogue_key(raw + b"\n", yaml.__version__, houfu.__version__),
+                notes._catalogue_key(raw, yaml.__version__ + "x", houfu.__version__),
+                notes._catalogue_key(raw, yaml.__version__, houfu.__version__ + "x")}) == 4
     notes._catalogue.cache_clear()
 
     def no_parsing(*args: Any, **kwargs: Any) -> Any:
@@ -172,5 +175,3 @@ def test_the_screen_messages_are_read_from_the_cache_only_while_the_file_is_as_i
         assert notes._catalogue() == parsed
     finally:
         notes._catalogue.cache_clear()
-    assert cache.read(cache.derived_key(hashlib.sha256(raw + b"\n").hexdigest(), "screen_messages",
-                                        yaml.__version__)) is None

@@ -484,6 +484,22 @@ def test_a_jsonl_line_with_a_bad_value_past_the_readers_first_block_is_named_too
     assert error["row"] == "3001" and "age" in error["column"]
 
 
+def test_a_jsonl_line_that_is_not_utf8_is_refused_by_its_line_not_an_internal_error(tmp_path):
+    """Arrow's JSON parser takes a Latin-1 é in a string without a word; the first text function on it then failed
+    (an internal error). The file now goes to the line-by-line reader, which refuses that line alone."""
+    (tmp_path / "c.jsonl").write_bytes(b'{"id": "a1", "jurisdiction": "dingnan"}\n'
+                                       b'{"id": "caf\xe9", "jurisdiction": "dingnan"}\n'
+                                       b'{"id": "a3", "jurisdiction": "shiyan"}\n')
+    r = CliRunner().invoke(main, ["screen", str(tmp_path / "c.jsonl"), "--as-of", AS_OF, "--json", "--errors",
+                                  str(tmp_path / "e.csv"), "--lang", "en"])
+    assert r.exit_code == 2, r.output
+    summary = json.loads(r.stdout)
+    assert summary["rows_in"] == 3 and summary["screened"] == 2 and summary["rejected"] == 1
+    with (tmp_path / "e.csv").open(encoding="utf-8-sig") as fh:
+        (error,) = list(csv.DictReader(fh))
+    assert error["row"] == "2" and "UTF-8" in error["reason"]
+
+
 def test_a_household_that_names_a_recorded_site_is_screened_with_the_site_record_as_checked(tmp_path):
     """The screener fills a site fact from the record of the site a household names (policies/sites.yaml), as
     `houfu check` does, and never over the household's own answer."""

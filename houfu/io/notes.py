@@ -24,17 +24,18 @@ LANGS = ("zh", "en")
 
 @lru_cache(maxsize=1)
 def _catalogue() -> dict[str, Any]:
-    import hashlib
     from importlib.resources import files
 
     import yaml
 
+    from houfu._version import __version__
     from houfu.kb import cache
 
     raw = (files("houfu.templates") / "screen_messages.yaml").read_bytes()
-    # Kept parsed in houfu's cache folder under the file's hash: even libyaml's parser took 10 ms of a cold
-    # `houfu check` (0.23 s) for these 15 KB, the cached copy well under one (issue 25).
-    key = cache.derived_key(hashlib.sha256(raw).hexdigest(), "screen_messages", yaml.__version__)
+    # Kept parsed in houfu's cache folder under the file's hash (and houfu's and PyYAML's versions, which read it):
+    # even libyaml's parser took 10 ms of a cold `houfu check` (0.23 s) for these 15 KB, the cached copy well
+    # under one (issue 25).
+    key = _catalogue_key(raw, yaml.__version__, __version__)
     data = cache.read(key)
     if isinstance(data, dict):
         return data
@@ -44,6 +45,14 @@ def _catalogue() -> dict[str, Any]:
         raise ValueError("templates/screen_messages.yaml: the messages are a mapping of sections")
     cache.write(key, data)
     return data
+
+
+def _catalogue_key(raw: bytes, yaml_version: str, houfu_version: str) -> str:
+    import hashlib
+
+    from houfu.kb import cache
+
+    return cache.derived_key(hashlib.sha256(raw).hexdigest(), "screen_messages", yaml_version, houfu_version)
 
 
 def _shown(value: Any) -> str:
