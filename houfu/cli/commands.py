@@ -564,7 +564,8 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
                                               "local workers (Parquet caseloads of one row per household).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes to decide chunks in. One process already reads and writes Parquet on threads of its "
-                   "own while it decides, so on two cores a second gains little.")
+                   "own while it decides, so on two cores a second is slower (the parent then writes what the "
+                   "workers decided): give more only with more cores.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @as_of_option
 @json_option
