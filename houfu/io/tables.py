@@ -1232,9 +1232,9 @@ def _load_jsonl_fast(kb: KB, path: Path) -> Loaded | None:
         return None
     options = pj.ParseOptions(explicit_schema=pa.schema(list(schema)), unexpected_field_behavior="error")
     try:
-        # Arrow's streaming reader, its batches taken as they come: it parses on one thread ahead of this one, in
-        # 1.86 s of CPU for 200,000 households (290 MB) against 2.5 s for read_json's threads, and as fast
-        # (0.94 s against 1.07-1.32, issue 25).
+        # Arrow's streaming reader, its batches taken as they come: it parses ahead of this thread, in 1.86 s of CPU
+        # for 200,000 households (290 MB) against 2.5 s for read_json's threads, and no slower (0.94 s against
+        # 1.07-1.32, issue 25).
         with pj.open_json(path, parse_options=options) as reader:
             table = pa.Table.from_batches(list(reader), reader.schema)
         # Arrow's JSON parser does not check that a string is UTF-8 (a Latin-1 é came through, and the first text
