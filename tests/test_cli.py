@@ -567,7 +567,7 @@ def test_a_reader_that_stops_reading_ends_the_run_quietly(tmp_path):
 
 @pytest.mark.parametrize("collecting", [True, False], ids=["collector on", "collector off"])
 def test_the_command_line_loads_without_the_collector_and_leaves_it_as_it_found_it(collecting):
-    """houfu.cli imports its modules with the cyclic collector off (a cold check spent 40-50 ms collecting, issue
+    """houfu.cli imports its modules with the cyclic collector off (a cold check spent about 30 ms collecting, issue
     25), then turns it on again; a caller who had turned it off finds it off. Importing it freezes nothing: a
     program's own objects stay collectable (a cycle made before the import is collected after it)."""
     import subprocess

@@ -148,7 +148,7 @@ def test_a_check_from_the_cache_builds_no_condition_model(policies: Path) -> Non
 def test_the_screen_messages_are_read_from_the_cache_only_while_the_file_is_as_it_was(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The messages' catalogue (templates/screen_messages.yaml) is kept parsed under the file's hash: the second
-    process reads it without parsing and gets the same mapping."""
+    reading (a new process's, the memo cleared) takes it without parsing and gets the same mapping."""
     import yaml
 
     import houfu
