@@ -124,3 +124,24 @@ def test_a_port_in_use_is_one_line_and_exit_3_with_two_workers_as_with_one(tmp_p
             assert p.returncode == 3, p.stderr
             assert "already in use" in p.stderr and "Traceback" not in p.stderr, p.stderr
             assert "internal error" not in p.stderr, p.stderr
+
+
+def test_processes_that_open_a_new_store_at_once_all_start(tmp_path: Path) -> None:
+    """Two `houfu serve` (or any two commands that record) started at once on a new data folder raced to make the
+    database file and its tables, and one failed ("table decision_records already exists", or the file made
+    twice). One process at a time sets a store up now. Four processes, each opening the same new store at the same
+    moment, three times over: every one starts, and the store is one chain."""
+    code = ("import sys, time\n"
+            "from houfu.records.store import RecordStore\n"
+            "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+            "RecordStore(sys.argv[1]).close()\n")
+    for attempt in range(3):
+        url = default_url(tmp_path / f"data-{attempt}")
+        start = time.time() + 2.5  # after every process has imported houfu
+        procs = [subprocess.Popen([sys.executable, "-c", code, url, str(start)], cwd=ROOT, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT) for _ in range(4)]
+        outs = [(p.communicate(timeout=120)[0].decode(), p.returncode) for p in procs]
+        assert all(rc == 0 for _, rc in outs), [out[-600:] for out, rc in outs if rc]
+        store = RecordStore(url)
+        assert store.verify().ok
+        store.close()

@@ -11,10 +11,12 @@ Alembic migrations, which run when the store is opened.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -447,6 +449,32 @@ def _private_sqlite_file(url: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+@contextlib.contextmanager
+def _setting_up(url: str) -> Iterator[None]:
+    """One process at a time makes and migrates a SQLite store file: two `houfu serve` started at once on a new
+    folder raced, and one failed (the file made twice, a table created twice). The lock is the database folder's
+    own (``flock`` on it, no file left beside the records), given back when the store is ready. PostgreSQL takes
+    an advisory lock for its migrations instead (``_upgrade``)."""
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:" or not hasattr(os, "O_DIRECTORY"):
+        yield
+        return
+    import fcntl
+
+    folder = Path(url.removeprefix("sqlite:///")).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with contextlib.suppress(OSError):  # a file system without locks: as before, unlocked
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # and the lock with it
+
+
+#: the advisory lock that serialises migrations on PostgreSQL (the chain's is 23023)
+_MIGRATION_LOCK = sa.text("SELECT pg_advisory_xact_lock(23024)")
+
+
 def _upgrade(engine: sa.Engine) -> None:
     from alembic import command
     from alembic.config import Config
@@ -454,6 +482,8 @@ def _upgrade(engine: sa.Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # one process at a time migrates (its DDL is transactional)
+            connection.execute(_MIGRATION_LOCK)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -465,19 +495,20 @@ class RecordStore:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         self.url = url
-        _private_sqlite_file(url)
-        if url in ("sqlite://", "sqlite:///:memory:"):  # one database for every thread, not one each
-            self.engine = sa.create_engine(url, future=True, poolclass=sa.pool.StaticPool,
-                                           connect_args={"check_same_thread": False})
-        elif url.startswith("sqlite"):
-            # A file several processes may write at once (houfu serve --workers N): a writer waits up to 30 s
-            # for the lock instead of failing, and WAL lets readers go on while one writes (one fsync a commit).
-            self.engine = sa.create_engine(url, future=True, connect_args={"timeout": 30})
-            with self.engine.connect() as c:
-                c.exec_driver_sql("PRAGMA journal_mode=WAL")
-        else:
-            self.engine = sa.create_engine(url, future=True)
-        _upgrade(self.engine)
+        with _setting_up(url):
+            _private_sqlite_file(url)
+            if url in ("sqlite://", "sqlite:///:memory:"):  # one database for every thread, not one each
+                self.engine = sa.create_engine(url, future=True, poolclass=sa.pool.StaticPool,
+                                               connect_args={"check_same_thread": False})
+            elif url.startswith("sqlite"):
+                # A file several processes may write at once (houfu serve --workers N): a writer waits up to 30 s
+                # for the lock instead of failing, and WAL lets readers go on while one writes (one fsync a commit).
+                self.engine = sa.create_engine(url, future=True, connect_args={"timeout": 30})
+                with self.engine.connect() as c:
+                    c.exec_driver_sql("PRAGMA journal_mode=WAL")
+            else:
+                self.engine = sa.create_engine(url, future=True)
+            _upgrade(self.engine)
         self._id_key: bytes | None = None
 
     def close(self) -> None:
