@@ -497,7 +497,7 @@ def test_a_jsonl_line_that_is_not_utf8_is_refused_by_its_line_not_an_internal_er
     assert summary["rows_in"] == 3 and summary["screened"] == 2 and summary["rejected"] == 1
     with (tmp_path / "e.csv").open(encoding="utf-8-sig") as fh:
         (error,) = list(csv.DictReader(fh))
-    assert error["row"] == "2" and "UTF-8" in error["reason"]
+    assert error["row"] == "2" and "not UTF-8" in error["reason"] and "--encoding" in error["reason"]
 
 
 def test_a_household_that_names_a_recorded_site_is_screened_with_the_site_record_as_checked(tmp_path):

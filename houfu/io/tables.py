@@ -1296,6 +1296,12 @@ def _load_jsonl(kb: KB, path: Path, encoding: str | None, entity: str) -> Loaded
                 raw = orjson.loads(line)
                 record = parse_record(raw, kb.models.of(model_name), f"{path}:{n}", kb)
             except orjson.JSONDecodeError as exc:
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:  # orjson says "surrogates not allowed" of a GBK or Latin-1 line
+                    errors.append(CellError(str(path), n, "-", "not UTF-8 text (if the file is in another "
+                                                                "encoding, give it: --encoding gbk)"))
+                    continue
                 errors.append(CellError(str(path), n, "-", f"not JSON ({exc})"))
                 continue
             except InputError as exc:
