@@ -155,6 +155,40 @@ def test_parquet_xlsx_jsonl_and_gbk_csv_give_the_same_determinations(tmp_path):
         assert got == reference, name
 
 
+def test_excel_unicode_text_and_utf16_json_lines_give_the_same_determinations(tmp_path):
+    """Excel's "Unicode Text" export (a .txt) is UTF-16 with a byte-order mark, tab-separated: it was refused (as
+    binary content, and by its name). It is read now, as is JSON Lines in UTF-16, and both decide as the UTF-8 files
+    do."""
+    import houfu
+
+    records = _records()
+    hh, members, businesses = _tables(records)
+    kb = houfu.load()
+    headers = {level: {f: spellings[0] for f, spellings in getattr(kb.columns, level).items()}
+               for level in ("household", "member", "entity")}
+    for name, rows, level in (("h", hh, "household"), ("m", members, "member"), ("b", businesses, "entity")):
+        zh = [{headers[level].get(k, k): v for k, v in r.items()} for r in rows]
+        _write_csv(tmp_path / f"{name}.csv", zh)
+        _write_csv(tmp_path / f"{name}.txt", zh)  # then as Excel saves Unicode Text: UTF-16, tabs
+        text = (tmp_path / f"{name}.txt").read_text(encoding="utf-8")
+        rows_read = list(csv.reader(text.splitlines()))
+        (tmp_path / f"{name}-u16.txt").write_bytes("\r\n".join("\t".join(r) for r in rows_read).encode("utf-16"))
+    assert (tmp_path / "h-u16.txt").read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
+    outs = {}
+    for tag, suffix in (("utf-8 csv", ".csv"), ("unicode text", "-u16.txt")):
+        run("screen", tmp_path / f"h{suffix}", "--members", tmp_path / f"m{suffix}", "--businesses",
+            tmp_path / f"b{suffix}", "-o", tmp_path / f"{tag}.parquet", "--as-of", AS_OF, "-q")
+        outs[tag] = _by_household(tmp_path / f"{tag}.parquet")
+    (tmp_path / "c.jsonl").write_bytes("\n".join(r.model_dump_json(exclude_none=True) for r in records)
+                                       .encode("utf-16"))
+    run("screen", tmp_path / "c.jsonl", "-o", tmp_path / "jl.parquet", "--as-of", AS_OF, "-q")
+    outs["utf-16 json lines"] = _by_household(tmp_path / "jl.parquet")
+    reference = outs.pop("utf-8 csv")
+    assert len(reference) > 0
+    for name, got in outs.items():
+        assert got == reference, name
+
+
 def test_the_bundled_xlsx_caseload_reports_each_bad_row_and_accounts_for_every_row(tmp_path):
     out = tmp_path / "d.parquet"
     r = CliRunner().invoke(main, ["screen", str(EX / "caseload.xlsx"), "-o", str(out), "--report",

@@ -267,7 +267,8 @@ def csv_table(path: Path, encoding: str, known: Callable[[str], bool], words: Ro
     if len(head_bytes) == 1 << 20:  # cut at a line end so a multi-byte character is not split
         head_bytes = head_bytes[: head_bytes.rfind(b"\n") + 1] or head_bytes
     text = head_bytes.decode(encoding, errors="replace").lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     head: list[tuple[int, dict[int, Any]]] = []
     for row in reader:
         cells = {i + 1: v.strip() for i, v in enumerate(row) if v.strip()}
@@ -296,6 +297,7 @@ def csv_table(path: Path, encoding: str, known: Callable[[str], bool], words: Ro
     try:
         table = pcsv.read_csv(path, read_options=pcsv.ReadOptions(encoding=encoding, column_names=names,
                                                                   skip_rows=last_header_line),
+                              parse_options=pcsv.ParseOptions(delimiter=delimiter),
                               convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                                   strings_can_be_null=True))
     except pa.ArrowInvalid as exc:
@@ -303,17 +305,26 @@ def csv_table(path: Path, encoding: str, known: Callable[[str], bool], words: Ro
     deadline.check(str(path))
     if table.num_rows > limits.rows:
         raise LimitError(f"{path}: -: {table.num_rows:,} rows; at most {limits.rows:,} are read")
-    numbers, empty = _csv_numbers(path, last_header_line, table.num_rows)
+    numbers, empty = _csv_numbers(path, last_header_line, table.num_rows, encoding)
     table, numbers, skip_notes = _skip_rows(table, numbers, words, str(path), empty)
     return Sheet(table, str(path), numbers, tuple(range(header_line, header_line + height)), notes + skip_notes,
                  None, [h or n for h, n in zip(headers, names, strict=True)])
 
 
-def _csv_numbers(path: Path, header_line: int, n: int) -> tuple[npt.NDArray[np.int64], list[int]]:
+def _delimiter(head: str) -> str:
+    """A tab where the file's first lines hold more tabs than commas (Excel's "Unicode Text" and "Text (Tab
+    delimited)" exports), else a comma."""
+    return "\t" if head.count("\t") > head.count(",") else ","
+
+
+def _csv_numbers(path: Path, header_line: int, n: int, encoding: str = "utf-8"
+                 ) -> tuple[npt.NDArray[np.int64], list[int]]:
     """The line of each data row, and the empty lines among them: Arrow leaves out empty lines, so they are
     counted back in."""
     numbers = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
     data = path.read_bytes()
+    if encoding.lower().replace("-", "").replace("_", "").startswith("utf16"):  # line ends are two bytes there
+        data = data.decode(encoding, errors="replace").encode("utf-8")
     if b"\n\n" not in data and b"\n\r\n" not in data:
         return numbers, []
     lines = data.split(b"\n")

@@ -45,7 +45,8 @@ from houfu.kb.models import ENTITY_KIND
 __all__ = ["CellError", "LimitError", "Loaded", "TableError", "check_content", "check_parquet", "load_caseload",
            "load_tables", "read_sheets", "read_table", "sniff_format"]
 
-FORMATS = (".csv", ".xlsx", ".parquet", ".jsonl", ".ndjson")
+#: ``.txt``: Excel's "Unicode Text" and "Text (Tab delimited)" exports, read as CSV (tabs found by ``_delimiter``)
+FORMATS = (".csv", ".txt", ".xlsx", ".parquet", ".jsonl", ".ndjson")
 
 #: An id that Excel stored as a number of 16 digits or more, kept as it stored it (3.60731199001011e+17): its
 #: last digits are lost, so it is refused, with the fix.
@@ -70,6 +71,12 @@ def sniff_format(head: bytes) -> str:
         raise TableError("-: a legacy Excel (.xls) workbook; save it as .xlsx or CSV")
     if not head.strip():
         raise TableError("-: the file is empty")
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):  # UTF-16 text (Excel's "Unicode Text"): its NULs are no binary content
+            text = head[2:].decode(codec, errors="ignore")  # the head may end inside a character
+            if not text.strip():
+                raise TableError("-: the file is empty")
+            return ".jsonl" if text.lstrip(" \t\r\n").startswith("{") else ".csv"
     if b"\x00" in head:
         raise TableError("-: binary content, not a table houfu reads (CSV, XLSX, Parquet or JSON Lines)")
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
@@ -88,7 +95,7 @@ def check_content(path: Path) -> None:
         found = sniff_format(head)
     except TableError as exc:
         raise TableError(f"{path}: {exc}") from None
-    suffix = {".ndjson": ".jsonl"}.get(path.suffix.lower(), path.suffix.lower())
+    suffix = {".ndjson": ".jsonl", ".txt": ".csv"}.get(path.suffix.lower(), path.suffix.lower())
     if suffix in _NAMES and found != suffix:
         raise TableError(f"{path}: -: the content is {_NAMES[found]}, not what its name ({path.suffix}) says")
 
@@ -239,7 +246,7 @@ def read_sheets(path: Path, encoding: str | None = None, spec: ColumnSpec | None
         deadline.check(str(path))
         return [Sheet(table, str(path), np.arange(2, table.num_rows + 2, dtype=np.int64),
                       headers=list(table.column_names))], []
-    if suffix == ".csv":
+    if suffix in (".csv", ".txt"):
         enc = _csv_encoding(path, encoding)
         return [csv_table(path, enc, spec.known, spec.words, limits, deadline)], []
     if suffix == ".xlsx":
@@ -1269,6 +1276,10 @@ def _load_jsonl_fast(kb: KB, path: Path) -> Loaded | None:
 def _load_jsonl(kb: KB, path: Path, encoding: str | None, entity: str) -> Loaded:
     """Records as ``houfu check`` reads them, one per line. A clean UTF-8 file of households is read by Arrow
     in one go; otherwise each line is checked by the same strict parser as ``houfu check``."""
+    if not encoding:
+        with path.open("rb") as fh:
+            if fh.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+                encoding = "utf-16"  # its byte-order mark says so; Arrow's parser reads UTF-8 only
     if entity == "household" and not encoding:
         fast = _load_jsonl_fast(kb, path)
         if fast is not None:
@@ -1323,8 +1334,12 @@ def _load_jsonl(kb: KB, path: Path, encoding: str | None, entity: str) -> Loaded
 
 def _lines(fh: io.BufferedReader, encoding: str | None) -> Iterator[bytes]:
     if encoding and encoding.lower().replace("-", "") not in ("utf8", "utf8sig"):
-        for text in io.TextIOWrapper(fh, encoding=encoding):
-            yield text.encode("utf-8")
+        text_fh = io.TextIOWrapper(fh, encoding=encoding)
+        try:
+            for text in text_fh:
+                yield text.encode("utf-8")
+        finally:
+            text_fh.detach()  # the caller closes the file: a wrapper left to the collector closed it again
         return
     for line in fh:
         yield line[3:] if line.startswith(b"\xef\xbb\xbf") else line
