@@ -189,6 +189,21 @@ def test_excel_unicode_text_and_utf16_json_lines_give_the_same_determinations(tm
         assert got == reference, name
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_a_unicode_text_file_over_a_megabyte_is_read_whole(tmp_path, codec):
+    """Its first megabyte, read to find the encoding and the header, was cut inside a UTF-16 character ("not valid
+    utf-16 after its byte-order mark"); it is cut at a line end now, whichever order the bytes are in."""
+    rows = [["户编号", "所在县", "安置点"]] + [[f"DN-{i}", "定南县", "县城集中安置点"] for i in range(40_000)]
+    bom = b"\xff\xfe" if codec == "utf-16-le" else b"\xfe\xff"
+    data = bom + "".join("\t".join(r) + "\r\n" for r in rows).encode(codec)
+    assert len(data) > 1 << 20
+    (tmp_path / "big.txt").write_bytes(data)
+    r = CliRunner().invoke(main, ["screen", str(tmp_path / "big.txt"), "--as-of", AS_OF, "--json"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["rows_in"] == 40_000 and summary["screened"] == 40_000
+
+
 def test_the_bundled_xlsx_caseload_reports_each_bad_row_and_accounts_for_every_row(tmp_path):
     out = tmp_path / "d.parquet"
     r = CliRunner().invoke(main, ["screen", str(EX / "caseload.xlsx"), "-o", str(out), "--report",

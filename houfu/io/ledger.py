@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from houfu.io.limits import Deadline, LimitError, TableError, TableLimits
 from houfu.io.notes import Note, note
+from houfu.io.reader import head_lines
 from houfu.io.workbook import Grid
 
 __all__ = ["HEAD_ROWS", "RowWords", "Sheet", "cell_text", "csv_table", "sheet_table"]
@@ -265,7 +266,7 @@ def csv_table(path: Path, encoding: str, known: Callable[[str], bool], words: Ro
     with path.open("rb") as fh:
         head_bytes = fh.read(1 << 20)
     if len(head_bytes) == 1 << 20:  # cut at a line end so a multi-byte character is not split
-        head_bytes = head_bytes[: head_bytes.rfind(b"\n") + 1] or head_bytes
+        head_bytes = head_lines(head_bytes)
     text = head_bytes.decode(encoding, errors="replace").lstrip("\ufeff")
     delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

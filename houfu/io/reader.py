@@ -78,6 +78,20 @@ class ReadResult:
     stripped: list[tuple[str, str]] = field(default_factory=list)
 
 
+def head_lines(head: bytes) -> bytes:
+    """The first bytes of a file cut at its last line end, so no character is split: in UTF-16 (a byte-order mark)
+    a line end is two bytes at an even place (a file over 1 MB was refused as "not valid utf-16" when its head was
+    cut inside one)."""
+    for bom, end in ((b"\xff\xfe", b"\n\x00"), (b"\xfe\xff", b"\x00\n")):
+        if head.startswith(bom):
+            at = len(head)
+            while (at := head.rfind(end, 0, at)) >= 0:
+                if at % 2 == 0:
+                    return head[: at + 2]
+            return head[: len(head) - len(head) % 2]
+    return head[: head.rfind(b"\n") + 1] or head
+
+
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     """The text and the encoding it was read in; raises _ReadError naming the line or byte offset."""
     for magic, what in _BINARY.items():

@@ -37,7 +37,7 @@ from houfu.io.ledger import Sheet, csv_table, sheet_table
 from houfu.io.limits import LIMITS, Deadline, LimitError, TableError, TableLimits
 from houfu.io.mapping import ColumnSpec, spec_for
 from houfu.io.notes import CellError, Note, cell_error, field_hints, hints, note
-from houfu.io.reader import _ReadError, decode
+from houfu.io.reader import _ReadError, decode, head_lines
 from houfu.kb.facts import parse_date
 from houfu.kb.loader import KB
 from houfu.kb.models import ENTITY_KIND
@@ -104,7 +104,7 @@ def _csv_encoding(path: Path, encoding: str | None) -> str:
     with path.open("rb") as fh:
         head = fh.read(1 << 20)
     if len(head) == 1 << 20:  # cut at a line end so a multi-byte character is not split
-        head = head[: head.rfind(b"\n") + 1] or head
+        head = head_lines(head)
     try:
         _, found = decode(head, encoding)
     except _ReadError as exc:
