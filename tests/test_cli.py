@@ -565,14 +565,21 @@ def test_a_reader_that_stops_reading_ends_the_run_quietly(tmp_path):
     assert not list(tmp_path.glob("error-*.log"))
 
 
+def _python(code: str) -> str:
+    """What a new Python process running ``code`` printed (it must succeed)."""
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
 @pytest.mark.parametrize("collecting", [True, False], ids=["collector on", "collector off"])
 def test_the_command_line_loads_without_the_collector_and_leaves_it_as_it_found_it(collecting):
     """houfu.cli imports its modules with the cyclic collector off (a cold check spent about 30 ms collecting, issue
     25), then turns it on again; a caller who had turned it off finds it off. Importing it freezes nothing: a
     program's own objects stay collectable (a cycle made before the import is collected after it)."""
-    import subprocess
-    import sys
-
     code = ("import gc\n"
             f"{'' if collecting else 'gc.disable()'}\n"
             "class Cycle:\n"
@@ -584,22 +591,16 @@ def test_the_command_line_loads_without_the_collector_and_leaves_it_as_it_found_
             "print(gc.isenabled(), gc.get_freeze_count())\n"
             "del c\n"
             "gc.collect()\n")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.split() == [str(collecting), "0", "collected"]
+    assert _python(code).split() == [str(collecting), "0", "collected"]
 
 
 def test_the_houfu_program_freezes_what_its_imports_made():
     """In houfu's own process (``run``: the ``houfu`` program and ``python -m houfu``), what the imports made is
     moved out of the collector's reach, so no collection walks it again."""
-    import subprocess
-    import sys
-
     code = ("import atexit, gc, sys\n"
             "from houfu.cli import run\n"
             "atexit.register(lambda: print(gc.get_freeze_count() > 10_000))\n"
             "sys.argv = ['houfu', '--version']\n"
             "run()\n")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.split()[-1] == "True", p.stdout
+    out = _python(code)
+    assert out.split()[-1] == "True", out

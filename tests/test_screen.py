@@ -495,6 +495,16 @@ def test_a_parquet_caseload_read_in_parts_equals_one_read_whole(tmp_path, monkey
     assert rows_of(tmp_path / "parts.parquet") == rows_of(tmp_path / "whole.parquet")
 
 
+def _screened_with_errors(path: Path) -> tuple[dict, list[dict[str, str]]]:
+    """``houfu screen PATH --json --errors`` (in English), which rejected some rows: its summary and its errors."""
+    errors = path.with_name("e.csv")
+    r = CliRunner().invoke(main, ["screen", str(path), "--as-of", AS_OF, "--json", "--errors", str(errors),
+                                  "--lang", "en"])
+    assert r.exit_code == 2, r.output
+    with errors.open(encoding="utf-8-sig") as fh:
+        return json.loads(r.stdout), list(csv.DictReader(fh))
+
+
 def test_a_jsonl_line_with_a_bad_value_is_named_by_its_line_and_the_rest_screened(tmp_path):
     records = _records()
     lines = [r.model_dump_json(exclude_none=True) for r in records]
@@ -502,13 +512,8 @@ def test_a_jsonl_line_with_a_bad_value_is_named_by_its_line_and_the_rest_screene
     bad["members"][0]["age"] = "七十"
     lines[2] = json.dumps(bad, ensure_ascii=False)
     (tmp_path / "c.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    r = CliRunner().invoke(main, ["screen", str(tmp_path / "c.jsonl"), "--as-of", AS_OF, "--json", "--errors",
-                                  str(tmp_path / "e.csv"), "--lang", "en"])
-    assert r.exit_code == 2
-    summary = json.loads(r.stdout)
+    summary, (error,) = _screened_with_errors(tmp_path / "c.jsonl")
     assert summary["rows_in"] == len(records) and summary["rejected"] == 1
-    with (tmp_path / "e.csv").open(encoding="utf-8-sig") as fh:
-        (error,) = list(csv.DictReader(fh))
     assert error["row"] == "3" and "age" in error["column"]
 
 
@@ -523,13 +528,8 @@ def test_a_jsonl_line_with_a_bad_value_past_the_readers_first_block_is_named_too
     bad["members"] = [{"age": "七十"}]
     many[3000] = json.dumps(bad, ensure_ascii=False)
     (tmp_path / "c.jsonl").write_text("\n".join(many) + "\n", encoding="utf-8")
-    r = CliRunner().invoke(main, ["screen", str(tmp_path / "c.jsonl"), "--as-of", AS_OF, "--json", "--errors",
-                                  str(tmp_path / "e.csv"), "--lang", "en"])
-    assert r.exit_code == 2, r.output
-    summary = json.loads(r.stdout)
+    summary, (error,) = _screened_with_errors(tmp_path / "c.jsonl")
     assert summary["rows_in"] == 4000 and summary["rejected"] == 1 and summary["screened"] == 3999
-    with (tmp_path / "e.csv").open(encoding="utf-8-sig") as fh:
-        (error,) = list(csv.DictReader(fh))
     assert error["row"] == "3001" and "age" in error["column"]
 
 
@@ -539,13 +539,8 @@ def test_a_jsonl_line_that_is_not_utf8_is_refused_by_its_line_not_an_internal_er
     (tmp_path / "c.jsonl").write_bytes(b'{"id": "a1", "jurisdiction": "dingnan"}\n'
                                        b'{"id": "caf\xe9", "jurisdiction": "dingnan"}\n'
                                        b'{"id": "a3", "jurisdiction": "shiyan"}\n')
-    r = CliRunner().invoke(main, ["screen", str(tmp_path / "c.jsonl"), "--as-of", AS_OF, "--json", "--errors",
-                                  str(tmp_path / "e.csv"), "--lang", "en"])
-    assert r.exit_code == 2, r.output
-    summary = json.loads(r.stdout)
+    summary, (error,) = _screened_with_errors(tmp_path / "c.jsonl")
     assert summary["rows_in"] == 3 and summary["screened"] == 2 and summary["rejected"] == 1
-    with (tmp_path / "e.csv").open(encoding="utf-8-sig") as fh:
-        (error,) = list(csv.DictReader(fh))
     assert error["row"] == "2" and "not UTF-8" in error["reason"] and "--encoding" in error["reason"]
 
 
