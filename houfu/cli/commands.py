@@ -580,8 +580,8 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
                as_of: dt.datetime | None, as_json: bool) -> None:
     """Screen a whole caseload from a registry export, to a determinations file and a caseload report.
 
-    CASELOAD is CSV (UTF-8 or GBK), XLSX, Parquet or JSON Lines, with Chinese headers (户编号, 姓名, 年龄 …)
-    or English field names (policies/columns.yaml). Either a households table with --members (and
+    CASELOAD is CSV (UTF-8 or GBK; or Excel's UTF-16 "Unicode Text", a tab-separated .txt), XLSX, Parquet or
+    JSON Lines, with Chinese headers (户编号, 姓名, 年龄 …) or English field names (policies/columns.yaml). Either a households table with --members (and
     --businesses), or one row per member carrying the household's columns. A workbook is read as a county
     keeps it: every sheet judged by its headers (households, members, businesses), the header found under a
     title, blank and totals rows skipped with a note. Every column is read, ignored on purpose, or reported
