@@ -415,6 +415,27 @@ def test_each_member_row_is_placed_at_its_households_first_row_as_a_lookup_would
     assert got.tolist() == [where.get(r, -1) if r is not None else -1 for r in rows]
 
 
+@settings(max_examples=300, deadline=None)
+@given(ids=_IDS, data=st.data())
+def test_each_row_names_its_ids_first_row_and_the_first_rows_come_in_order(ids, data):
+    """``_first_rows``: each row's first row with its id (-1 for none), and the first rows ascending, whether the
+    ids come as text (Arrow numbers them as they first appear) or as a dictionary in some other order."""
+    from houfu.io.tables import _first_rows
+
+    arr = pa.array(ids, pa.string())
+    if data.draw(st.booleans()):
+        values = sorted({i for i in ids if i is not None}, reverse=data.draw(st.booleans()))
+        arr = pa.DictionaryArray.from_arrays(pa.array([None if i is None else values.index(i) for i in ids],
+                                                      pa.int32()), pa.array(values, pa.string()))
+    first, first_rows = _first_rows(arr)
+    where: dict[str, int] = {}
+    for i, h in enumerate(ids):
+        if h is not None:
+            where.setdefault(h, i)
+    assert first.tolist() == [where[h] if h is not None else -1 for h in ids]
+    assert first_rows.tolist() == sorted(where.values())
+
+
 @pytest.mark.parametrize("which", ["caseload", "members"])
 def test_a_missing_or_broken_file_on_dask_is_one_line_naming_it(tmp_path, which):
     """Judged before a cluster starts, as on one machine: not an internal error from Dask's reader."""
