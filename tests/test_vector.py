@@ -180,3 +180,26 @@ def test_the_rows_several_walks_find_a_fact_missing_on_are_each_row_once_in_orde
     arrays = [np.array(sorted(set(r)), dtype=np.intp) for r in runs]
     got = _union(arrays)
     assert got.tolist() == sorted({x for r in runs for x in r}) and got.dtype == np.intp
+
+
+def test_a_decided_part_leaves_no_masks_behind_for_the_next_to_stack_on(kb: Any) -> None:
+    """A decide lets go of its evaluation's masks (several MB a part) when it is done, so the screener's next part
+    does not make its own on top of them; and a program asked for missing facts before any evaluation says so
+    rather than reading another part's masks."""
+    ev = evaluator_for(kb)
+    vec = VectorEvaluator(kb)
+    _, program = ev._program_for(kb.models.household(id="h", jurisdiction="定南县"), AS_OF)
+    caseload = caseload_from_facts(kb.models, "household", [{}, {"sudden_hardship": True}], AS_OF)
+    cp = vec.compiled(program)
+    decisions = vec.decide(program, caseload, AS_OF)
+    assert decisions.missing  # the missing facts were found from the masks before they were let go
+    assert cp._ctx is None
+    key = next(iter(cp.nodes))
+    try:
+        cp.missing(caseload, key, np.ones(2, bool))
+    except ValueError as exc:
+        assert "evaluation first" in str(exc)
+    else:
+        raise AssertionError("missing() read masks no evaluation had made")
+    cp.evaluate(caseload)
+    assert cp._ctx is not None  # evaluate alone keeps them for missing()

@@ -547,6 +547,9 @@ class ColumnProgram:
         self.compiled: Compiled = {}
         compiler = _Compiler(program, "main", self.compiled)
         self.nodes: dict[str, Node] = {}
+        #: the last evaluation's masks, for ``missing`` and the amounts' inputs (``engine.vector``), until the next
+        #: evaluation or ``release``
+        self._ctx: _Ctx | None = None
         for t in program.targets:
             if t.when is None:
                 self.nodes[t.key] = _Always("main")
@@ -557,6 +560,7 @@ class ColumnProgram:
 
     def evaluate(self, caseload: Caseload) -> dict[str, Masks]:
         """Known-true and known-false masks for every target, concepts first (Target.key -> masks)."""
+        self._ctx = None  # the last evaluation's masks are not kept while the next ones are made
         ctx = _Ctx(caseload)
         out: dict[str, Masks] = {}
         for t in self.program.targets:
@@ -567,11 +571,18 @@ class ColumnProgram:
         self._ctx = ctx
         return out
 
+    def release(self) -> None:
+        """Let go of the last evaluation's masks: a part's (several MB) need not stay until the next part's are
+        made, on top of them (issue 25)."""
+        self._ctx = None
+
     def missing(self, caseload: Caseload, key: str, rows: Mask,
                 ctx: _Ctx | None = None) -> list[tuple[npt.NDArray[np.intp], list[str]]]:
         """For target ``key``, where ``rows`` hold and it is unknown: for each missing fact or path, the rows
         it is missing on. Member facts are named ``members[i].fact`` as the reference evaluator names them."""
         ctx = ctx or self._ctx
+        if ctx is None:
+            raise ValueError("missing() needs an evaluation first (evaluate)")
         node = self.nodes[key]
         out: list[tuple[npt.NDArray[np.intp], list[str]]] = []
         found: dict[tuple[Level, str], list[Rows]] = {}

@@ -178,6 +178,7 @@ class VectorEvaluator:
                 applies = col == _CODE[Status.applies]
                 calc = self.calculators[m.rule.amounts]
                 out.amounts.append(MeasureAmounts(j, calc.compute(self._input(cp, program, caseload, m, applies, amounts_ctx))))
+        cp.release()
         return out
 
     def derived(self, caseload: Caseload, as_of: dt.date) -> Caseload:
@@ -305,6 +306,7 @@ class VectorEvaluator:
         nodes = getattr(node, "parts", [node]) if isinstance(when, AllOf) else [node]
         first = np.full(caseload.n, -1, dtype=np.int16)
         ctx = cp._ctx
+        assert ctx is not None  # decide evaluated the program
         for i, sub in enumerate(nodes):
             _, f = sub.masks(ctx)
             first[rows & (first < 0) & f] = i
