@@ -384,6 +384,26 @@ def test_a_member_of_a_repeated_household_id_joins_its_first_row_when_read_in_pa
     assert (got.totals.screened, got.totals.rejected, got.totals.people) == (2, 1, 3)
 
 
+def test_the_households_ids_read_group_by_group_are_the_column_as_one_read_gives_it(tmp_path):
+    """The pre-pass reads the ids row group by row group, each decoded once counted; the result is the column as
+    the whole-file reader gives it: trimmed, a blank cell as none, a repeat kept, in file order."""
+    import houfu
+    from houfu.io.mapping import spec_for
+    from houfu.io.tables import _arr
+    from houfu.screen.screener import _household_column
+
+    ids = [" a", "b ", "", None, "a", "c", "  ", "d", "b"] * 3
+    path = tmp_path / "h.parquet"
+    pq.write_table(pa.table({"户编号": ids, "所在县": ["定南县"] * len(ids)}), path, row_group_size=4)
+    assert pq.ParquetFile(path).metadata.num_row_groups == 7
+    got = _household_column(spec_for(houfu.load()), path)
+    assert got.to_pylist() == _arr(pq.read_table(path), "户编号").to_pylist()
+    assert got.to_pylist()[:9] == ["a", "b", None, None, "a", "c", None, "d", "b"]
+    empty = tmp_path / "e.parquet"
+    pq.write_table(pa.table({"户编号": pa.array([], pa.string())}), empty)
+    assert _household_column(spec_for(houfu.load()), empty).to_pylist() == []
+
+
 _IDS = st.lists(st.one_of(st.none(), st.sampled_from([f"h{i}" for i in range(12)])), max_size=25)
 
 
