@@ -40,7 +40,10 @@ __all__ = ["ACTIONS", "OUTPUT_FORMATS", "WORK", "ScreenRun", "ScreenTotals", "ca
            "screen", "screen_stream", "worklist_rows"]
 
 OUTPUT_FORMATS = (".parquet", ".csv", ".xlsx", ".jsonl")
-CHUNK = 25000
+#: households a part: each part costs a few ms whatever its size (each program's decide walks its measures' nodes,
+#: the totals, the hand-offs between the threads), so 50,000 run a million households 14% faster than 25,000, for
+#: about 95 MB more at the peak (520 MB at a million; docs/performance.md, issue 25)
+CHUNK = 50_000
 #: the smallest chunk worth sending to a worker process
 MIN_PART = 10_000
 #: entries each list in the report shows (its count and total cover the whole caseload)
