@@ -404,6 +404,40 @@ def test_the_households_ids_read_group_by_group_are_the_column_as_one_read_gives
     assert _household_column(spec_for(houfu.load()), empty).to_pylist() == []
 
 
+def test_the_households_ids_are_all_counted_before_any_is_decoded(tmp_path, monkeypatch):
+    """A file repeating one long id on every row is refused by its text before a row of it is decoded, even where
+    each row group alone is within the budget (the groups are read one by one)."""
+    import dataclasses
+
+    import houfu
+    import houfu.io.tables as tables
+    from houfu.io.limits import LIMITS, LimitError
+    from houfu.io.mapping import spec_for
+    from houfu.screen.screener import _household_column
+
+    path = tmp_path / "h.parquet"
+    pq.write_table(pa.table({"户编号": ["户" * 1000] * 4000}), path, row_group_size=2000)  # 12 MB once decoded
+    decoded = []
+    arr = tables._arr
+    monkeypatch.setattr(tables, "_arr", lambda *a, **k: decoded.append(1) or arr(*a, **k))
+    with pytest.raises(LimitError, match="户编号: more than 10,000,000 bytes of text once decoded"):
+        _household_column(spec_for(houfu.load()), path, dataclasses.replace(LIMITS, parquet_text_bytes=10_000_000))
+    assert decoded == []
+    assert _household_column(spec_for(houfu.load()), path).to_pylist() == ["户" * 1000] * 4000  # within the default
+
+
+def test_an_id_column_of_bytes_that_are_not_text_is_one_line_naming_it(tmp_path):
+    import houfu
+    from houfu.io.mapping import spec_for
+    from houfu.io.tables import TableError
+    from houfu.screen.screener import _household_column
+
+    path = tmp_path / "h.parquet"
+    pq.write_table(pa.table({"户编号": pa.array([b"h1", b"\xff\xfe"], pa.binary())}), path)
+    with pytest.raises(TableError, match="户编号: not UTF-8 text"):
+        _household_column(spec_for(houfu.load()), path)
+
+
 _IDS = st.lists(st.one_of(st.none(), st.sampled_from([f"h{i}" for i in range(12)])), max_size=25)
 
 
@@ -441,12 +475,19 @@ def test_each_row_names_its_ids_first_row_and_the_first_rows_come_in_order(ids, 
     """``_first_rows``: each row's first row with its id (-1 for none), and the first rows ascending, whether the
     ids come as text (Arrow numbers them as they first appear) or as a dictionary in some other order."""
     from houfu.io.tables import _first_rows
+    from houfu.screen.screener import _first_rows_repeated
 
     arr = pa.array(ids, pa.string())
     if data.draw(st.booleans()):
-        values = sorted({i for i in ids if i is not None}, reverse=data.draw(st.booleans()))
-        arr = pa.DictionaryArray.from_arrays(pa.array([None if i is None else values.index(i) for i in ids],
-                                                      pa.int32()), pa.array(values, pa.string()))
+        # A dictionary as a file may hold it: in another order, with values no row uses, a value twice.
+        values = sorted({i for i in ids if i is not None} | set(data.draw(st.lists(st.sampled_from(["x", "y"])))),
+                        reverse=data.draw(st.booleans()))
+        twice = data.draw(st.booleans()) and bool(values)
+        if twice:
+            values = [*values, values[0]]
+        codes = [None if i is None else (len(values) - 1 if twice and i == values[0] and data.draw(st.booleans())
+                                         else values.index(i)) for i in ids]
+        arr = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values, pa.string()))
     first, first_rows = _first_rows(arr)
     where: dict[str, int] = {}
     for i, h in enumerate(ids):
@@ -454,6 +495,9 @@ def test_each_row_names_its_ids_first_row_and_the_first_rows_come_in_order(ids, 
             where.setdefault(h, i)
     assert first.tolist() == [where[h] if h is not None else -1 for h in ids]
     assert first_rows.tolist() == sorted(where.values())
+    own, repeated = _first_rows_repeated(arr)
+    assert own.tolist() == [where[h] if h is not None else i for i, h in enumerate(ids)]
+    assert repeated == (len(where) < sum(h is not None for h in ids))
 
 
 @pytest.mark.parametrize("which", ["caseload", "members"])

@@ -940,6 +940,9 @@ def _field(mapping: dict[str, str], name: str) -> str | None:
 
 def _first_rows(ids: pa.Array) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """For each row, the index of its id's first row (-1 for a null id); and the first rows in order."""
+    if pa.types.is_dictionary(ids.type):
+        # A dictionary as given may hold a value twice, or one no row uses: the text numbered afresh, as it reads.
+        ids = ids.dictionary_decode()
     enc = pc.dictionary_encode(ids)
     distinct = len(enc.dictionary)
     codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)

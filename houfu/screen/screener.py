@@ -1119,17 +1119,25 @@ def _household_column(spec: ColumnSpec, path: Path, limits: TableLimits = LIMITS
 
     col = _id_column(spec, path, "household", limits)
     budget = TextBudget(path, limits)
-    pieces: list[pa.Array] = []
+    batches: list[pa.RecordBatch] = []
     try:
-        # Batch by batch, each decoded as soon as counted: the row groups' dictionaries of unique ids were joined
-        # into one first, which took 1.8 s and 280 MB of Arrow memory for two million households (issue 25). On
-        # this thread (not Arrow's pool), so what it frees goes back with this thread's pool.
+        # Row group by row group, every one counted before any is decoded (a file over the budget only in all is
+        # refused before it costs its text); then each decoded on its own: the groups' dictionaries of unique ids
+        # were joined into one first, which took 1.8 s and 280 MB of Arrow memory for two million households
+        # (issue 25). On this thread (not Arrow's pool), so what it frees goes back with this thread's pool.
         for batch in pq.ParquetFile(path, read_dictionary=[col]).iter_batches(batch_size=1 << 20, columns=[col],
                                                                                    use_threads=False):
             budget.check(batch)
-            pieces.append(_arr(pa.Table.from_batches([batch]), col))
+            batches.append(batch)
     except (pa.ArrowInvalid, OSError) as exc:
         raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
+    pieces: list[pa.Array] = []
+    batches.reverse()
+    while batches:
+        try:
+            pieces.append(_arr(pa.Table.from_batches([batches.pop()]), col))
+        except pa.ArrowInvalid as exc:  # an id column of bytes that are not UTF-8
+            raise TableError(f"{path}: {col}: not UTF-8 text ({exc})") from None
     if not pieces:
         return pa.array([], pa.string())
     return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
@@ -1194,7 +1202,7 @@ def _positions(ids: pa.Array, columns: list[pa.Array]) -> npt.NDArray[np.intp]:
         pick += start
         pick[codes < 0] = len(at) - 1
         del codes
-        np.take(at, pick, out=out[done:done + len(pick)])
+        np.take(at, pick, out=out[done:done + len(pick)], mode="clip")  # in range: no buffer for out
         done += len(pick)
         start += len(e.dictionary)
     return out
@@ -1418,8 +1426,8 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
     arrow_pool = pa.default_memory_pool()
     ids = _household_column(spec, path, limits)
     # Arrow's pool keeps what it frees: the id columns' reading and hashing below would otherwise stack up as the
-    # run's peak (a million households: 500 MB, against 470 for the parts that follow), so each step gives back
-    # what the one before freed (issue 25).
+    # run's peak (a million households' pre-pass once peaked at 500 MB, above the parts that follow), so each step
+    # gives back what the one before freed (issue 25).
     arrow_pool.release_unused()
     n = len(ids)
     cuts = np.arange(0, n + CHUNK, CHUNK, dtype=np.intp)
