@@ -426,6 +426,24 @@ def test_the_households_ids_are_all_counted_before_any_is_decoded(tmp_path, monk
     assert _household_column(spec_for(houfu.load()), path).to_pylist() == ["户" * 1000] * 4000  # within the default
 
 
+def test_a_member_row_naming_its_household_as_a_figure_is_refused_with_the_fix_as_its_household_is():
+    """Excel's 3.6e+17 in a members file is refused as a figure (with the fix), whether or not the households file
+    has the same figure (which is refused too, so nothing joins it); a member of no household and one with no id
+    are reported as such, and the rest join."""
+    import houfu
+    from houfu.io.tables import load_tables
+
+    main = pa.table({"户编号": ["h1", "3.6e+17", "h2"], "所在县": ["定南县"] * 3})
+    members = pa.table({"户编号": ["h1", "3.6e+17", "h9", None, " h2 ", "1E+5", "h1"], "年龄": [30, 40, 50, 60, 20, 10, 5]})
+    got = load_tables(houfu.load(), main, "h.csv", members, "m.csv")
+    assert [(e.file, e.row, e.kind, dict(e.params)) for e in got.errors] == [
+        ("h.csv", 3, "id_float", {"value": "3.6e+17"}), ("m.csv", 3, "id_float", {"value": "3.6e+17"}),
+        ("m.csv", 4, "no_household", {"value": "h9"}), ("m.csv", 5, "no_household_id", {}),
+        ("m.csv", 7, "id_float", {"value": "1.0e+05"})]
+    assert got.ids.to_pylist() == ["h1", "h2"] and got.caseload.members.owner.tolist() == [0, 0, 1]
+    assert got.item_rows == {"members": (7, 3)}
+
+
 def test_an_id_column_of_bytes_that_are_not_text_is_one_line_naming_it(tmp_path):
     import houfu
     from houfu.io.mapping import spec_for

@@ -1093,10 +1093,21 @@ def _items_from(spec: ColumnSpec, level: str, table: pa.Table | None, file: str,
                          f"{file}: -: no site id column ({_link_headers(spec, within)}): each record names its site")
     errors: dict[int, list[CellError]] = {}
     item_errors: dict[int, list[CellError]] = {}
-    hh, floated = _clean_ids(_arr(table, hcol), hcol, file, numbers, item_errors)
+    hh = _arr(table, hcol)
     # A blank id (read as none) is no household's: it must not join a household whose id is blank too.
     owner = pc.index_in(hh, value_set=ids, skip_nulls=True).fill_null(-1).to_numpy(zero_copy_only=False)
     owner = owner.astype(np.intp)
+    # An id Excel stored as a figure (3.6e+17) is refused with the fix, as ``_clean_ids`` does. It joins nothing (the
+    # households' ids were cleaned of them), so only the rows that joined none are looked at: every row of a
+    # members file was, a tenth of loading a part (issue 25).
+    floated = np.zeros(len(owner), bool)
+    unjoined = np.flatnonzero(owner < 0)
+    if len(unjoined):
+        for k in np.flatnonzero(_float_ids(hh.take(pa.array(unjoined)))).tolist():
+            r = int(unjoined[k])
+            floated[r] = True
+            item_errors.setdefault(r, []).append(cell_error(file, int(numbers[r]), hcol, "id_float",
+                                                            value=_float_short(str(hh[r].as_py()))))
     cols = _level_columns(spec, level, table, mapping, file, item_errors, numbers, unknown)
     if level == "member":
         _member_ids(spec, table, mapping, numbers, file, item_errors, cols, notes)
