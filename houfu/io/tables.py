@@ -1127,12 +1127,16 @@ def _items_from(spec: ColumnSpec, level: str, table: pa.Table | None, file: str,
         target = int(owner[r])
         errors.setdefault(target if target >= 0 else -1 - r, []).extend(errs)
     keep = owner >= 0
-    order = np.argsort(owner[keep], kind="stable")
-    picked = np.flatnonzero(keep)[order]
     # A household with no member rows has an unknown member list (a household of nobody is a gap in the
     # data); given a businesses table, a household with no rows there has no business.
     known = np.zeros(n, bool) if level == "member" else np.ones(n, bool)
     known[owner[keep]] = True
+    if bool(keep.all()) and not bool(np.any(owner[1:] < owner[:-1])):
+        # Every row joined, already in the households' order (a file listing them so, read in parts): the rows are
+        # the items as they stand, with no sort and no copy of every column (5% of loading a part, issue 25).
+        return Items(Table(len(owner), cols, codec), owner, known), errors, fates
+    order = np.argsort(owner[keep], kind="stable")
+    picked = np.flatnonzero(keep)[order]
     return (Items(Table(len(picked), {f: c[picked] for f, c in cols.items()}, codec), owner[picked], known), errors,
             fates)
 
