@@ -895,3 +895,28 @@ def test_counties_with_one_program_and_the_same_registers_are_decided_together_a
     assert by_household_apart == by_household
     assert totals_apart.missing == totals.missing and totals_apart.status_counts == totals.status_counts
     assert {r for c in totals_apart.missing_holder.values() for r in c} - used == {elsewhere}
+
+
+@pytest.mark.parametrize("members", [[], ["h1"], ["h1", "h1", "h2", "h3", "h3", "h3"]])
+def test_members_already_in_the_households_order_are_the_items_a_shuffled_file_gives(members):
+    """A members table whose rows all join, in the households' order, is taken as it stands: the same items (each
+    household's members in the file's order) as the same rows in another order give after the join's sort."""
+    import houfu
+    from houfu.io.tables import load_tables
+
+    main = pa.table({"户编号": ["h1", "h2", "h3"], "所在县": ["定南县"] * 3})
+    ages = list(range(20, 20 + len(members)))
+    in_order = load_tables(houfu.load(), main, "h.csv", pa.table({"户编号": pa.array(members, pa.string()),
+                                                                  "年龄": pa.array(ages, pa.int64())}), "m.csv")
+    back = list(reversed(range(len(members))))
+    shuffled = load_tables(houfu.load(), main, "h.csv", pa.table({"户编号": pa.array([members[i] for i in back],
+                                                                                  pa.string()),
+                                                                  "年龄": pa.array([ages[i] for i in back],
+                                                                                  pa.int64())}), "m.csv")
+    a, b = in_order.caseload.members, shuffled.caseload.members
+    assert a.owner.tolist() == sorted(a.owner.tolist()) == b.owner.tolist()
+    assert a.known.tolist() == b.known.tolist() == [h in members for h in ("h1", "h2", "h3")]
+    assert a.table.column("age").tolist() == ages
+    # Within a household the shuffled file lists its members backwards, and the join keeps the file's order.
+    got = sorted(zip(b.owner.tolist(), b.table.column("age").tolist(), strict=True))
+    assert got == list(zip(a.owner.tolist(), ages, strict=True))

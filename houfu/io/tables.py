@@ -1081,7 +1081,9 @@ def _items_from(spec: ColumnSpec, level: str, table: pa.Table | None, file: str,
                 numbers: npt.NDArray[np.int64], unknown: Counter[tuple[str, str, str]], notes: list[Note],
                 within: str = "household") -> tuple[Items, dict[int, list[CellError]], list[ColumnFate]]:
     """Members or businesses from their own table, joined to the households by id (vectorised); or the records
-    of a kind linked to a site (``within`` site: a training class), joined to the sites by the site's id."""
+    of a kind linked to a site (``within`` site: a training class), joined to the sites by the site's id. ``ids``
+    are the households' (sites') ids as ``_clean_ids`` left them, with no id in Excel's figure form: so a row
+    naming one joins nothing, and only the rows that join nothing are searched for figures."""
     codec = codec_for(spec.kb.models, level)
     if table is None:
         return Items(Table(0, {}, codec), np.zeros(0, np.intp), np.zeros(n, bool)), {}, []
