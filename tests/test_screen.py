@@ -532,6 +532,26 @@ def test_a_missing_or_broken_file_on_dask_is_one_line_naming_it(tmp_path, which)
     assert line.startswith(f"Error: {bad}: -: ") and "internal error" not in out, out
 
 
+def test_on_dask_padded_ids_join_and_rejected_rows_are_counted_not_passed_off_as_screened(tmp_path):
+    """A member whose household id has spaces around it joins it on Dask as on one machine; a rejected household
+    (a repeated id, an age that is no number) is counted as rejected, with the way to see each, and the exit is 2."""
+    pq.write_table(pa.table({"户编号": ["h1", " h2", "h3", "h3"], "所在县": ["定南县"] * 4}), tmp_path / "h.parquet")
+    pq.write_table(pa.table({"户编号": [" h1 ", "h2", "h3"], "年龄": ["30", "四十x", "50"]}), tmp_path / "m.parquet")
+    args = [tmp_path / "h.parquet", "--members", tmp_path / "m.parquet", "--as-of", AS_OF, "-q"]
+    one = run("screen", *args, "-o", tmp_path / "one.parquet", "--long", code=2)
+    assert "4 row(s) in: 2 screened + 2 rejected" in one, one  # h2 (its member's age) and the second h3
+    out = run("screen", *args, "-o", tmp_path / "dask.parquet", "--dask", "local", code=2)
+    assert "4 row(s) in: 2 screened on Dask + 2 rejected" in out, out
+    assert "run without --dask" in out
+
+    def rows(path: Path) -> list[tuple]:
+        return sorted((r["household"], r["measure"], r["status"], tuple(sorted(_split(r["missing"]))))
+                      for r in pq.read_table(path).to_pylist())
+
+    assert {r[0] for r in rows(tmp_path / "dask.parquet")} == {"h1", "h3"}  # h1's member " h1 " joined it
+    assert rows(tmp_path / "dask.parquet") == rows(tmp_path / "one.parquet")
+
+
 def test_the_dask_run_equals_the_single_process_run(tmp_path):
     import sys
 

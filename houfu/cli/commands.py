@@ -561,7 +561,10 @@ def check(ctx: click.Context, household_file: str, as_of: dt.datetime | None, as
 @click.option("--jurisdiction", help="The county of rows whose own columns do not say (no 所在县, no site named in "
                                      "sites.yaml): an id, a name or a division code.")
 @click.option("--dask", "dask_address", help="Run on a Dask cluster: its scheduler address, or 'local' for two "
-                                              "local workers (Parquet caseloads of one row per household).")
+                                              "local workers (Parquet caseloads of one row per household). "
+                                              "Determinations only: rejected rows are counted (exit 2), not "
+                                              "listed, and a member or business row naming no household is not "
+                                              "read; run without it to see each.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes to decide chunks in. One process already reads and writes Parquet on threads of its "
                    "own while it decides, so on two cores a second is slower (the parent then writes what the "
@@ -647,10 +650,16 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
         from houfu.screen.distributed import screen_on_dask
 
         try:
-            n = screen_on_dask(_kb(ctx), caseload, members, businesses, when, output, dask_address)
+            rows_in, screened = screen_on_dask(_kb(ctx), caseload, members, businesses, when, output, dask_address)
         except TableError as exc:
             raise BadInput(str(exc)) from None
-        click.echo(f"{n} household(s) screened on Dask", err=True)
+        click.echo(f"{rows_in} row(s) in: {screened} screened on Dask + {rows_in - screened} rejected", err=True)
+        if rows_in > screened:
+            # A run on Dask gives determinations only: each rejected row, and any members or businesses row that
+            # names no household, is said by the same run on one machine.
+            click.echo("Dask does not list rejected rows: run without --dask (and --errors FILE) to see each one",
+                       err=True)
+            ctx.exit(2)
         return
     if _OWN_PROCESS:  # one machine, a process of its own: pyarrow is never handed a pandas object in it
         arrow_without_pandas()

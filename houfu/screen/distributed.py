@@ -47,7 +47,16 @@ def _related(path: str | None, kb: KB, level: str, ids: pa.Array) -> pa.Table | 
         from houfu.io.tables import TableError
 
         raise TableError(f"{path}: -: no household id column (户编号 or household)")
-    return dataset.to_table(filter=ds.field(key).isin(ids))
+    field = ds.field(key)
+    kind = dataset.schema.field(key).type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        # Both sides trimmed, as the rows are joined: a member row naming " h1 " belongs to h1 (and to " h1"), and
+        # was never read here.
+        import pyarrow.compute as pc
+
+        field = pc.utf8_trim_whitespace(field)
+        ids = pc.utf8_trim_whitespace(ids)
+    return dataset.to_table(filter=field.isin(ids))
 
 
 def screen_partition(frame: Any, members: str | None, businesses: str | None, as_of: dt.date,
@@ -76,9 +85,10 @@ def screen_partition(frame: Any, members: str | None, businesses: str | None, as
 
 
 def screen_on_dask(kb: KB, caseload: Path, members: Path | None, businesses: Path | None, as_of: dt.date,
-                   output: Path | None, address: str) -> int:
+                   output: Path | None, address: str) -> tuple[int, int]:
     """Screen a Parquet caseload on a Dask cluster (``local`` starts two local workers); the determinations are
-    written to ``output`` as Parquet. Returns the number of households screened."""
+    written to ``output`` as Parquet. Returns the rows read and the households screened: the rest were rejected,
+    which a run on Dask counts but does not list (nor a members or businesses row that names no household)."""
     import dask.dataframe as dd
     import pandas as pd
     from dask.distributed import Client, LocalCluster
@@ -106,7 +116,7 @@ def screen_on_dask(kb: KB, caseload: Path, members: Path | None, businesses: Pat
             import pyarrow.parquet as pq
 
             pq.write_table(pa.Table.from_pandas(result, preserve_index=False), output)
-        return int(len(frame))
+        return int(len(frame)), int(result["household"].nunique())
     finally:
         client.close()
         if cluster is not None:
