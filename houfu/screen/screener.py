@@ -42,7 +42,7 @@ __all__ = ["ACTIONS", "OUTPUT_FORMATS", "WORK", "ScreenRun", "ScreenTotals", "ca
 OUTPUT_FORMATS = (".parquet", ".csv", ".xlsx", ".jsonl")
 #: households a part: each part costs a few ms whatever its size (each program's decide walks its measures' nodes,
 #: the totals, the hand-offs between the threads), so 50,000 run a million households 14% faster than 25,000, for
-#: about 95 MB more at the peak (520 MB at a million; docs/performance.md, issue 25)
+#: about 95 MB more at the peak (under 0.5 GB at a million; docs/performance.md, issue 25)
 CHUNK = 50_000
 #: the smallest chunk worth sending to a worker process
 MIN_PART = 10_000
@@ -1121,7 +1121,7 @@ def _household_column(spec: ColumnSpec, path: Path, limits: TableLimits = LIMITS
     budget = TextBudget(path, limits)
     batches: list[pa.RecordBatch] = []
     try:
-        # Row group by row group, every one counted before any is decoded (a file over the budget only in all is
+        # Batch by batch, every one counted before any is decoded (a file over the budget only in all is
         # refused before it costs its text); then each decoded on its own: the groups' dictionaries of unique ids
         # were joined into one first, which took 1.8 s and 280 MB of Arrow memory for two million households
         # (issue 25). On this thread (not Arrow's pool), so what it frees goes back with this thread's pool.
