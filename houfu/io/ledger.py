@@ -9,6 +9,7 @@ a CSV (``csv_table``: the header is found in its first lines, then Arrow reads t
 from __future__ import annotations
 
 import bisect
+import codecs
 import csv
 import datetime as dt
 import io
@@ -324,7 +325,7 @@ def _csv_numbers(path: Path, header_line: int, n: int, encoding: str = "utf-8"
     counted back in."""
     numbers = np.arange(header_line + 1, header_line + 1 + n, dtype=np.int64)
     data = path.read_bytes()
-    if encoding.lower().replace("-", "").replace("_", "").startswith("utf16"):  # line ends are two bytes there
+    if codecs.lookup(encoding).name.startswith("utf-16"):  # line ends are two bytes there
         data = data.decode(encoding, errors="replace").encode("utf-8")
     if b"\n\n" not in data and b"\n\r\n" not in data:
         return numbers, []

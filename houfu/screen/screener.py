@@ -1132,10 +1132,9 @@ def _household_column(spec: ColumnSpec, path: Path, limits: TableLimits = LIMITS
     except (pa.ArrowInvalid, OSError) as exc:
         raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
     pieces: list[pa.Array] = []
-    batches.reverse()
-    while batches:
+    while batches:  # each dictionary let go of as it is decoded (a few batches: a million rows each)
         try:
-            pieces.append(_arr(pa.Table.from_batches([batches.pop()]), col))
+            pieces.append(_arr(pa.Table.from_batches([batches.pop(0)]), col))
         except pa.ArrowInvalid as exc:  # an id column of bytes that are not UTF-8
             raise TableError(f"{path}: {col}: not UTF-8 text ({exc})") from None
     if not pieces:
