@@ -426,6 +426,32 @@ def test_the_households_ids_are_all_counted_before_any_is_decoded(tmp_path, monk
     assert _household_column(spec_for(houfu.load()), path).to_pylist() == ["户" * 1000] * 4000  # within the default
 
 
+def test_a_part_read_from_a_large_row_group_holds_a_buffer_of_it_not_the_whole_group(tmp_path):
+    """Reading the first rows of a file whose one row group holds a million households' ids and names does not
+    load the group's column chunks whole: what a reader holds follows the part, not the file (issue 25)."""
+    import itertools
+
+    import houfu
+    from houfu.io.mapping import spec_for
+    from houfu.screen.screener import _Rows
+
+    rng = np.random.default_rng(25)
+    n = 1_000_000
+    path = tmp_path / "h.parquet"
+    pool = pa.array(["".join(t) for t in itertools.product("赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨", repeat=3)])
+    ids = [f"h{v:016x}" for v in rng.integers(0, 2**62, n).tolist()]
+    pq.write_table(pa.table({"户编号": ids, "户主姓名": pool.take(rng.integers(0, len(pool), n))}), path,
+                   row_group_size=n)
+    size = path.stat().st_size
+    assert size > 15_000_000  # the group's chunks: what a whole read would hold
+    before = pa.total_allocated_bytes()
+    rows = _Rows(spec_for(houfu.load()), path, "household", names_counted=True)
+    head = rows.take(1000)
+    assert head is not None and head.num_rows == 1000
+    held = pa.total_allocated_bytes() - before
+    assert held < size / 2, (held, size)
+
+
 def test_a_member_row_naming_its_household_as_a_figure_is_refused_with_the_fix_as_its_household_is():
     """Excel's 3.6e+17 in a members file is refused as a figure (with the fix), whether or not the households file
     has the same figure (which is refused too, so nothing joins it); a member of no household and one with no id
