@@ -1476,6 +1476,7 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
     # The pre-pass's Arrow memory (the ids read as dictionaries and hashed) given back before the parts are read:
     # the pool keeps what it freed, so it stayed in the run's peak on top of the parts' own (issue 25).
     arrow_pool.release_unused()
+    _trim_heap()
     job = _Stream(kb, evaluator, path, members, businesses, as_of, spec, jurisdiction, limits, due, long, cuts,
                   ranges, dups)
     screener = Screener(kb, evaluator, as_of, due, worklist, long)
@@ -1601,6 +1602,20 @@ def _stream_parallel(job: _Stream, workers: int, screener: Screener, totals: Scr
     finally:
         _STREAM = None
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere nothing). The pre-pass's
+    arrays (a million households' ids hashed, 3.3 million members placed) leave about 25 MB free in glibc's heap,
+    resident until reused: trimmed once before the parts, a million households peak 10 MB lower (issue 25). Not
+    after each part: that was 10% slower for the same peak."""
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
 
 
 def _first_row_global(ids: pa.Array) -> npt.NDArray[np.intp]:
