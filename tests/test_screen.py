@@ -470,6 +470,81 @@ def test_a_member_row_naming_its_household_as_a_figure_is_refused_with_the_fix_a
     assert got.item_rows == {"members": (7, 3)}
 
 
+def test_unique_ids_are_read_as_plain_text_and_are_the_ids_a_counted_read_gives(tmp_path, monkeypatch):
+    """Ids whose pages cannot spell more text than the budget (dictionary pages and pages written plain after
+    the dictionary filled) are read as plain text, not counted as dictionaries first; the result is the same."""
+    import houfu
+    import houfu.screen.screener as screener
+    from houfu.io.limits import LIMITS
+    from houfu.io.mapping import spec_for
+    from houfu.io.tables import TextBudget
+
+    ids = [f" h{i:05d}" if i % 7 else f"h{i % 50:05d}" for i in range(30_000)] + ["", None]
+    path = tmp_path / "h.parquet"
+    pq.write_table(pa.table({"户编号": ids}), path, row_group_size=8_000, dictionary_pagesize_limit=4_000)
+    md = pq.ParquetFile(path).metadata
+    assert md.num_row_groups == 4 and {"PLAIN", "RLE_DICTIONARY"} <= set(md.row_group(0).column(0).encodings)
+    counted = screener._household_column_counted(path, "户编号", TextBudget(path, LIMITS))
+    calls = []
+    monkeypatch.setattr(screener, "_household_column_counted", lambda *a: calls.append(a) or [])
+    got = screener._household_column(spec_for(houfu.load()), path)
+    assert calls == []
+    assert got.to_pylist() == pa.concat_arrays(counted).to_pylist()
+    assert got.to_pylist()[:8] == ["h00000", "h00001", "h00002", "h00003", "h00004", "h00005", "h00006", "h00007"]
+    assert got.to_pylist()[-2:] == [None, None]
+
+
+def test_ids_whose_dictionary_could_spell_more_than_the_budget_are_counted_before_any_is_decoded(tmp_path,
+                                                                                                    monkeypatch):
+    """Two long ids repeated on every row: their rows times the longer one is over the budget, so the ids are
+    read as dictionaries and refused by their count before a row is decoded."""
+    import dataclasses
+
+    import houfu
+    import houfu.io.tables as tables
+    from houfu.io.limits import LIMITS, LimitError
+    from houfu.io.mapping import spec_for
+    from houfu.screen.screener import _household_column
+
+    path = tmp_path / "h.parquet"
+    pq.write_table(pa.table({"户编号": ["户" * 1000, "村" * 1000] * 2000}), path, row_group_size=2000)
+    decoded = []
+    arr = tables._arr
+    monkeypatch.setattr(tables, "_arr", lambda *a, **k: decoded.append(1) or arr(*a, **k))
+    with pytest.raises(LimitError, match="户编号: more than 10,000,000 bytes of text once decoded"):
+        _household_column(spec_for(houfu.load()), path, dataclasses.replace(LIMITS, parquet_text_bytes=10_000_000))
+    assert decoded == []
+
+
+@pytest.mark.parametrize("dictionary", [True, False], ids=["in a dictionary", "written plain"])
+def test_an_id_longer_than_a_cell_may_be_is_refused_however_it_is_written(tmp_path, dictionary):
+    import houfu
+    from houfu.io.limits import LimitError
+    from houfu.io.mapping import spec_for
+    from houfu.screen.screener import _household_column
+
+    path = tmp_path / "h.parquet"
+    pq.write_table(pa.table({"户编号": ["h1", "h" * 5000, "h2"]}), path, use_dictionary=dictionary)
+    with pytest.raises(LimitError, match="户编号: a value of 5,000 bytes; at most 1,000 characters are read in a cell"):
+        _household_column(spec_for(houfu.load()), path)
+
+
+def test_a_text_id_column_holding_bytes_that_are_not_utf8_is_one_line_naming_it(tmp_path):
+    """A file from a writer that does not check its text: the column says text, a value is not UTF-8."""
+    import houfu
+    from houfu.io.mapping import spec_for
+    from houfu.io.tables import TableError
+    from houfu.screen.screener import _household_column
+
+    data = b"h1\xff\xfeh3"
+    column = pa.Array.from_buffers(pa.string(), 3, [None, pa.py_buffer(np.array([0, 2, 4, 6], np.int32).tobytes()),
+                                                   pa.py_buffer(data)])
+    path = tmp_path / "h.parquet"
+    pq.write_table(pa.table({"户编号": column}), path)
+    with pytest.raises(TableError, match="户编号: not UTF-8 text"):
+        _household_column(spec_for(houfu.load()), path)
+
+
 def test_an_id_column_of_bytes_that_are_not_text_is_one_line_naming_it(tmp_path):
     import houfu
     from houfu.io.mapping import spec_for

@@ -202,6 +202,50 @@ class TextBudget:
                                      "text once decoded; at most that much is read")
 
 
+    def check_plain(self, name: str, values: pa.Array) -> None:
+        """Count a column read as plain text (its text already decoded: ``text_bound`` said it was safe to)."""
+        if len(values) == 0:
+            return
+        lengths = pc.binary_length(values)
+        longest = pc.max(lengths).as_py() or 0
+        if longest > self.limits.cell_chars * 4:
+            raise LimitError(f"{self.path}: {name}: a value of {longest:,} bytes; at most "
+                             f"{self.limits.cell_chars:,} characters are read in a cell")
+        self.used += int(pc.sum(lengths).as_py() or 0)
+        if self.used > self.limits.parquet_text_bytes:
+            raise LimitError(f"{self.path}: {name}: more than {self.limits.parquet_text_bytes:,} bytes of "
+                             "text once decoded; at most that much is read")
+
+
+def text_bound(f: Any, path: Path, column: str, budget: TextBudget) -> int | None:
+    """An upper bound on the text of a Parquet column once decoded, told without decoding a page of it; None where
+    it cannot be told. A plain page's text is within its declared size; a dictionary-encoded page's is its rows
+    times the longest value of its chunk's dictionary (one per chunk), which one row of the chunk read as a
+    dictionary carries whole, and which ``budget`` checks against the cell's limit. A chunk whose one row read so
+    shows a single value cannot be told (a first page written plain shows its own row alone), nor can a column
+    that is not text. ``f``: the file's ParquetFile (its footer); ``path``: the file, opened again for the row."""
+    import pyarrow.parquet as pq
+
+    md = f.metadata
+    index = f.schema_arrow.get_field_index(column)
+    if index < 0 or not pa.types.is_string(f.schema_arrow.field(index).type):
+        return None
+    bound = 0
+    for g in range(md.num_row_groups):
+        group = md.row_group(g)
+        chunk = group.column(index)
+        bound += max(0, chunk.total_uncompressed_size)
+        if group.num_rows <= 0 or not chunk.has_dictionary_page:
+            continue
+        first = next(pq.ParquetFile(path, read_dictionary=[column], pre_buffer=False, buffer_size=1 << 16)
+                     .iter_batches(batch_size=1, columns=[column], row_groups=[g], use_threads=False), None)
+        if first is None or not pa.types.is_dictionary(first.column(0).type) or len(first.column(0).dictionary) < 2:
+            return None
+        budget.check(first)  # refuses a value longer than a cell may be
+        bound += group.num_rows * (pc.max(pc.binary_length(first.column(0).dictionary)).as_py() or 0)
+    return bound
+
+
 def _read_parquet(path: Path, spec: ColumnSpec, limits: TableLimits) -> pa.Table:
     """A whole Parquet file, its text counted before it is decoded: labels are read as dictionaries (and
     counted as they come), ids and names (unique: a dictionary would cost more than the strings) in a pass of

@@ -1121,31 +1121,54 @@ def _id_column(spec: ColumnSpec, path: Path, level: str, limits: TableLimits = L
 
 def _household_column(spec: ColumnSpec, path: Path, limits: TableLimits = LIMITS) -> pa.Array:
     """The households' ids alone (a members or businesses file's are read batch by batch, by
-    ``_household_positions``), read as a dictionary so their text is counted before it is decoded."""
-    from houfu.io.tables import TableError, _arr
+    ``_household_positions``), their text counted before it is decoded."""
+    from houfu.io.tables import TableError, text_bound
 
     col = _id_column(spec, path, "household", limits)
     budget = TextBudget(path, limits)
-    batches: list[pa.RecordBatch] = []
+    pieces: list[pa.Array] = []
     try:
-        # Batch by batch, every one counted before any is decoded (a file over the budget only in all is
-        # refused before it costs its text); then each decoded on its own: the groups' dictionaries of unique ids
-        # were joined into one first, which took 1.8 s and 280 MB of Arrow memory for two million households
-        # (issue 25). On this thread (not Arrow's pool), so what it frees goes back with this thread's pool.
-        for batch in _parquet(path, [col]).iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
-            budget.check(batch)
-            batches.append(batch)
+        f = _parquet(path, [])
+        bound = text_bound(f, path, col, budget)
+        if bound is not None and budget.used + bound <= limits.parquet_text_bytes:
+            # Within the budget at the most the file's pages can spell: read as plain text (counted as read),
+            # which for unique ids is a tenth of reading them as dictionaries (Arrow hashes every value of a page
+            # written plain into one): 25 against 230 ms for a million households (issue 25).
+            for batch in f.iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
+                budget.check_plain(col, batch.column(0))
+                pieces.append(_ids(batch, path, col))
+        else:
+            pieces = _household_column_counted(path, col, budget)
     except (pa.ArrowInvalid, OSError) as exc:
         raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
-    pieces: list[pa.Array] = []
-    while batches:  # each dictionary let go of as it is decoded (a few batches: a million rows each)
-        try:
-            pieces.append(_arr(pa.Table.from_batches([batches.pop(0)]), col))
-        except pa.ArrowInvalid as exc:  # an id column of bytes that are not UTF-8
-            raise TableError(f"{path}: {col}: not UTF-8 text ({exc})") from None
     if not pieces:
         return pa.array([], pa.string())
     return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
+
+
+def _ids(batch: pa.RecordBatch, path: Path, col: str) -> pa.Array:
+    """A batch's ids, trimmed (``_arr``); an id column of bytes that are not UTF-8 is refused."""
+    from houfu.io.tables import TableError, _arr
+
+    try:
+        return _arr(pa.Table.from_batches([batch]), col)
+    except pa.ArrowInvalid as exc:
+        raise TableError(f"{path}: {col}: not UTF-8 text ({exc})") from None
+
+
+def _household_column_counted(path: Path, col: str, budget: TextBudget) -> list[pa.Array]:
+    """The ids read as dictionaries, every batch counted before any is decoded (a file over the budget only in all
+    is refused before it costs its text); then each decoded on its own: the groups' dictionaries of unique ids
+    were joined into one first, which took 1.8 s and 280 MB of Arrow memory for two million households (issue
+    25). On this thread (not Arrow's pool), so what it frees goes back with this thread's pool."""
+    batches = []
+    for batch in _parquet(path, [col]).iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
+        budget.check(batch)
+        batches.append(batch)
+    pieces: list[pa.Array] = []
+    while batches:  # each dictionary let go of as it is decoded (a few batches: a million rows each)
+        pieces.append(_ids(batches.pop(0), path, col))
+    return pieces
 
 
 def _household_positions(spec: ColumnSpec, path: Path, level: str, ids: pa.Array, limits: TableLimits = LIMITS
