@@ -494,6 +494,23 @@ def test_unique_ids_are_read_as_plain_text_and_are_the_ids_a_counted_read_gives(
     assert got.to_pylist()[-2:] == [None, None]
 
 
+def test_ids_written_without_a_dictionary_are_counted_as_dictionaries_as_their_bound_cannot_be_told(tmp_path,
+                                                                                                      monkeypatch):
+    """A first row read as a dictionary shows one value either way, so a file written plain is read the careful
+    way: every batch counted before any is decoded."""
+    import houfu
+    import houfu.screen.screener as screener
+    from houfu.io.mapping import spec_for
+
+    path = tmp_path / "h.parquet"
+    pq.write_table(pa.table({"户编号": [f"h{i}" for i in range(5_000)]}), path, use_dictionary=False)
+    counted = screener._household_column_counted
+    calls = []
+    monkeypatch.setattr(screener, "_household_column_counted", lambda *a: calls.append(a) or counted(*a))
+    assert screener._household_column(spec_for(houfu.load()), path).to_pylist() == [f"h{i}" for i in range(5_000)]
+    assert len(calls) == 1
+
+
 def test_ids_whose_dictionary_could_spell_more_than_the_budget_are_counted_before_any_is_decoded(tmp_path,
                                                                                                     monkeypatch):
     """Two long ids repeated on every row: their rows times the longer one is over the budget, so the ids are

@@ -219,11 +219,13 @@ class TextBudget:
 
 def text_bound(f: Any, path: Path, column: str, budget: TextBudget) -> int | None:
     """An upper bound on the text of a Parquet column once decoded, told without decoding a page of it; None where
-    it cannot be told. A plain page's text is within its declared size; a dictionary-encoded page's is its rows
-    times the longest value of its chunk's dictionary (one per chunk), which one row of the chunk read as a
-    dictionary carries whole, and which ``budget`` checks against the cell's limit. A chunk whose one row read so
-    shows a single value cannot be told (a first page written plain shows its own row alone), nor can a column
-    that is not text. ``f``: the file's ParquetFile (its footer); ``path``: the file, opened again for the row."""
+    it cannot be told. A plain page's text is within its size; a dictionary-encoded page's is its rows times the
+    longest value of its chunk's dictionary (one per chunk: Arrow refuses a second), which the chunk's first row
+    read as a dictionary carries whole, and which ``budget`` checks against a cell's limit. Where that row shows
+    a single value it cannot be told whether the value came from a dictionary or from a first page written plain,
+    so nor can the bound; nor for a column that is not text. The footer's word that a chunk has no dictionary is
+    not taken (a made file could say so and hold one). ``f``: the file's ParquetFile (its footer); ``path``: the
+    file, opened again for the rows."""
     import pyarrow.parquet as pq
 
     md = f.metadata
@@ -233,9 +235,8 @@ def text_bound(f: Any, path: Path, column: str, budget: TextBudget) -> int | Non
     bound = 0
     for g in range(md.num_row_groups):
         group = md.row_group(g)
-        chunk = group.column(index)
-        bound += max(0, chunk.total_uncompressed_size)
-        if group.num_rows <= 0 or not chunk.has_dictionary_page:
+        bound += max(0, group.column(index).total_uncompressed_size)
+        if group.num_rows <= 0:
             continue
         first = next(pq.ParquetFile(path, read_dictionary=[column], pre_buffer=False, buffer_size=1 << 16)
                      .iter_batches(batch_size=1, columns=[column], row_groups=[g], use_threads=False), None)

@@ -1133,7 +1133,8 @@ def _household_column(spec: ColumnSpec, path: Path, limits: TableLimits = LIMITS
         if bound is not None and budget.used + bound <= limits.parquet_text_bytes:
             # Within the budget at the most the file's pages can spell: read as plain text (counted as read),
             # which for unique ids is a tenth of reading them as dictionaries (Arrow hashes every value of a page
-            # written plain into one): 25 against 230 ms for a million households (issue 25).
+            # written plain into one): 50 against 230 ms for a million households (issue 25). A file written
+            # without dictionaries cannot be told so (``text_bound``) and is counted as before.
             for batch in f.iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
                 budget.check_plain(col, batch.column(0))
                 pieces.append(_ids(batch, path, col))
