@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
@@ -562,6 +563,31 @@ def test_a_text_id_column_holding_bytes_that_are_not_utf8_is_one_line_naming_it(
         _household_column(spec_for(houfu.load()), path)
 
 
+def test_a_members_file_read_plain_places_every_row_where_the_counted_read_places_it(tmp_path, monkeypatch):
+    """Members read as runs of one id (plain text) and as dictionaries (counted) land on the same households:
+    padded ids, a blank, a missing id, a member of no household and rows out of order among them."""
+    import houfu
+    import houfu.io.tables as tables
+    from houfu.io.limits import LIMITS
+    from houfu.io.mapping import spec_for
+    from houfu.screen.screener import _household_positions
+
+    ids = pa.array([f"h{i}" for i in range(3_000)] + ["h7"])
+    rows = [f"h{i // 3}" for i in range(9_000)]
+    rows[10:14] = [" h3 ", "", None, "h9999"]
+    rows[5_000], rows[6_000] = rows[6_000], rows[5_000]
+    path = tmp_path / "m.parquet"
+    pq.write_table(pa.table({"户编号": rows}), path, row_group_size=4_000, dictionary_pagesize_limit=2_000)
+    spec = spec_for(houfu.load())
+    plain = _household_positions(spec, path, "member", ids)
+    assert tables.text_bound(pq.ParquetFile(path), path, "户编号", tables.TextBudget(path, LIMITS)) is not None
+    monkeypatch.setattr(tables, "text_bound", lambda *a: None)
+    counted = _household_positions(spec, path, "member", ids)
+    assert plain.tolist() == counted.tolist()
+    assert plain[9:15].tolist() == [3, 3, -1, -1, -1, 4]
+    assert plain[5_000] == 2_000 and plain[6_000] == 1_666
+
+
 def test_an_id_column_of_bytes_that_are_not_text_is_one_line_naming_it(tmp_path):
     import houfu
     from houfu.io.mapping import spec_for
@@ -582,7 +608,8 @@ _IDS = st.lists(st.one_of(st.none(), st.sampled_from([f"h{i}" for i in range(12)
 def test_each_member_row_is_placed_at_its_households_first_row_as_a_lookup_would(ids, data):
     """``_positions`` places a members file's rows by position when each batch is the next stretch of the
     households, hashes the few values of a businesses file, and otherwise looks every value up: each way, a row
-    ends at the first household row with its id (-1: none), once mapped to the id's first row as the run does."""
+    ends at the first household row with its id (-1: none), once mapped to the id's first row as the run does;
+    whether each batch comes as a dictionary (as counted) or as runs of one id (as read plain)."""
     from houfu.screen.screener import _first_row_global, _positions
 
     in_order = data.draw(st.booleans())
@@ -591,8 +618,8 @@ def test_each_member_row_is_placed_at_its_households_first_row_as_a_lookup_would
     else:
         rows = data.draw(st.lists(st.one_of(st.none(), st.sampled_from([f"h{i}" for i in range(14)])), max_size=30))
     cuts = sorted(set(data.draw(st.lists(st.integers(0, len(rows)), max_size=3))) | {0, len(rows)})
-    batches = [pa.array(rows[a:b], pa.string()).dictionary_encode() for a, b in zip(cuts, cuts[1:], strict=False)
-               if b > a]
+    encode = pc.run_end_encode if data.draw(st.booleans()) else pc.dictionary_encode
+    batches = [encode(pa.array(rows[a:b], pa.string())) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
     households = pa.array(ids, pa.string())
     got = _positions(households, batches)
     first = _first_row_global(households)

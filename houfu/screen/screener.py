@@ -1137,7 +1137,7 @@ def _household_column(spec: ColumnSpec, path: Path, limits: TableLimits = LIMITS
             # without dictionaries cannot be told so (``text_bound``) and is counted as before.
             for batch in f.iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
                 budget.check_plain(col, batch.column(0))
-                pieces.append(_ids(batch, path, col))
+                pieces.append(_text(batch.column(0), path, col))
         else:
             pieces = _household_column_counted(path, col, budget)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -1145,16 +1145,6 @@ def _household_column(spec: ColumnSpec, path: Path, limits: TableLimits = LIMITS
     if not pieces:
         return pa.array([], pa.string())
     return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
-
-
-def _ids(batch: pa.RecordBatch, path: Path, col: str) -> pa.Array:
-    """A batch's ids, trimmed (``_arr``); an id column of bytes that are not UTF-8 is refused."""
-    from houfu.io.tables import TableError, _arr
-
-    try:
-        return _arr(pa.Table.from_batches([batch]), col)
-    except pa.ArrowInvalid as exc:
-        raise TableError(f"{path}: {col}: not UTF-8 text ({exc})") from None
 
 
 def _household_column_counted(path: Path, col: str, budget: TextBudget) -> list[pa.Array]:
@@ -1168,46 +1158,69 @@ def _household_column_counted(path: Path, col: str, budget: TextBudget) -> list[
         batches.append(batch)
     pieces: list[pa.Array] = []
     while batches:  # each dictionary let go of as it is decoded (a few batches: a million rows each)
-        pieces.append(_ids(batches.pop(0), path, col))
+        pieces.append(_text(batches.pop(0).column(0), path, col))
     return pieces
 
 
 def _household_positions(spec: ColumnSpec, path: Path, level: str, ids: pa.Array, limits: TableLimits = LIMITS
                          ) -> npt.NDArray[np.intp]:
-    """Each row's household position in ``ids`` (-1: none) for a members or businesses file, read batch by batch
-    as dictionaries (each batch's text counted before it is decoded): three million member rows are never joined
-    into one dictionary, which cost over a second for a million households."""
-    from houfu.io.tables import TableError, _arr
+    """Each row's household position in ``ids`` (-1: none) for a members or businesses file, read batch by batch:
+    three million member rows are never joined into one dictionary, which cost over a second for a million
+    households. Where the pages cannot spell more text than the budget (``text_bound``), each batch is read as
+    plain text and taken as runs of one id (a file in the households' order holds each household's rows
+    together), 0.1 s for a million households' 3.3M members against 0.2-0.4 s as dictionaries (Arrow hashes every
+    value of a page written plain into one; issue 25); otherwise each batch is read as a dictionary, its text
+    counted before it is decoded."""
+    from houfu.io.tables import TableError, text_bound
 
     col = _id_column(spec, path, level, limits)
     budget = TextBudget(path, limits)
     batches: list[pa.Array] = []
     try:
-        for batch in _parquet(path, [col]).iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
-            budget.check(batch)
-            batches.append(_arr(pa.Table.from_batches([batch]), col, keep_dictionary=True))
+        f = _parquet(path, [])
+        bound = text_bound(f, path, col, budget)
+        if bound is not None and budget.used + bound <= limits.parquet_text_bytes:
+            for batch in f.iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
+                budget.check_plain(col, batch.column(0))
+                runs = pc.run_end_encode(batch.column(0))
+                batches.append(pa.RunEndEncodedArray.from_arrays(runs.run_ends, _text(runs.values, path, col)))
+        else:
+            for batch in _parquet(path, [col]).iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
+                budget.check(batch)
+                batches.append(_text(batch.column(0), path, col, keep_dictionary=True))
     except (pa.ArrowInvalid, OSError) as exc:
         raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
     return _positions(ids, batches)
 
 
+def _text(values: pa.Array, path: Path, col: str, keep_dictionary: bool = False) -> pa.Array:
+    """An id column's values trimmed, a blank as none (``_arr``); bytes that are not UTF-8 are refused."""
+    from houfu.io.tables import TableError, _arr
+
+    try:
+        return _arr(pa.table({col: values}), col, keep_dictionary)
+    except pa.ArrowInvalid as exc:
+        raise TableError(f"{path}: {col}: not UTF-8 text ({exc})") from None
+
+
 def _positions(ids: pa.Array, columns: list[pa.Array]) -> npt.NDArray[np.intp]:
     """Each row's household place in ``ids`` (-1: none) over the batches of one column, working on each batch's
-    distinct values. A row placed here may name a household whose id is repeated: the caller maps each place to
-    its id's first row (``_first_row_global``), which is where a lookup in ``ids`` would have found it.
+    distinct values (a dictionary's) or runs of one value (a run-end encoded batch's). A row placed here may name
+    a household whose id is repeated: the caller maps each place to its id's first row
+    (``_first_row_global``), which is where a lookup in ``ids`` would have found it.
 
-    The distinct values are placed in the cheapest way that is exact (issue 25; a million households, their 3.3M
-    members and 7,117 businesses):
+    The values are placed in the cheapest way that is exact (issue 25; a million households, their 3.3M members
+    and 7,117 businesses):
 
     - a members file in the households' order lists each batch's values in that order, so they are checked
       against the same stretch of ``ids`` in one comparison and placed by position (0.3 s → 4 ms);
     - a few values (a businesses file) are looked for in ``ids`` the other way round, hashing only them
       (0.23 s → 16 ms);
     - otherwise the households' ids are hashed once and every batch's values looked up in one call."""
-    encs = [c if pa.types.is_dictionary(c.type) else pc.dictionary_encode(c) for c in columns]
-    if not encs:
+    coded = [_coded(c) for c in columns]
+    if not coded:
         return np.zeros(0, np.intp)
-    dictionaries = [e.dictionary.cast(pa.string()) for e in encs]
+    dictionaries = [values for values, _ in coded]
     at = _aligned(ids, dictionaries)
     if at is None:
         values = pa.concat_arrays(dictionaries)
@@ -1220,18 +1233,28 @@ def _positions(ids: pa.Array, columns: list[pa.Array]) -> npt.NDArray[np.intp]:
     at = np.append(at, -1)  # the last place is -1, for the rows with no id at all
     # Each batch's places written straight into the whole column's: a list of them joined at the end held the 3.3M
     # members' places twice (26 MB each) at the top of the pre-pass's memory (issue 25).
-    out = np.empty(sum(len(e) for e in encs), dtype=np.intp)
+    out = np.empty(sum(len(c) for c in columns), dtype=np.intp)
     start = done = 0
-    for e in encs:
-        codes = e.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    for values, codes in coded:
         pick = codes.astype(np.intp)
         pick += start
         pick[codes < 0] = len(at) - 1
         del codes
         np.take(at, pick, out=out[done:done + len(pick)], mode="clip")  # in range: no buffer for out
         done += len(pick)
-        start += len(e.dictionary)
+        start += len(values)
     return out
+
+
+def _coded(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.integer[Any]]]:
+    """A batch's values and each row's place among them (-1: no value): a dictionary's, a run-end encoded
+    array's runs (a run of nulls is a null value, placed nowhere by the lookup), or the distinct values."""
+    if pa.types.is_run_end_encoded(column.type):
+        ends = column.run_ends.to_numpy()
+        return column.values.cast(pa.string()), np.repeat(np.arange(len(ends), dtype=np.intp),
+                                                          np.diff(ends, prepend=0))
+    enc = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+    return enc.dictionary.cast(pa.string()), enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
 
 
 def _aligned(ids: pa.Array, dictionaries: list[pa.Array]) -> npt.NDArray[np.intp] | None:
