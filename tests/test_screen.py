@@ -748,13 +748,70 @@ def test_a_parquet_caseload_read_in_parts_equals_one_read_whole(tmp_path, monkey
     assert parts.totals.rows_in == 3000 and parts.totals.rejected == 1 and parts.totals.parts == 8
     dup = [e for e in parts.totals.errors if "duplicate" in e.reason]
     assert [(e.row, e.reason) for e in dup] == [(2452, f"duplicate id {rows[30]['户编号']!r} (first on row 32)")]
-    # The same caseload read whole: its businesses file in reverse order cannot be read in parts.
-    assert businesses.num_rows > 1
-    pq.write_table(businesses.take(pa.array(list(range(businesses.num_rows))[::-1])), tmp_path / "b2.parquet")
-    whole = run_module.screen_files(kb, ev, tmp_path / "h.parquet", tmp_path / "m.parquet",
-                                       tmp_path / "b2.parquet", None, "household", dt.date(2026, 1, 1),
-                                       tmp_path / "whole.parquet", None, None)
+    # The same caseload read whole (as a caseload that cannot be streamed is).
+    monkeypatch.setattr(run_module, "_streamable", lambda *a: False)
+    whole = run_module.screen_files(*args, tmp_path / "whole.parquet", None, None)
     assert whole.totals.rejected == 1 and whole.totals.parts == 0
+
+    def rows_of(path: Path) -> list[tuple]:
+        return sorted((r["household"], r["measure"], r["status"], r["amount"], tuple(_split(r["missing"])))
+                      for r in read_long(path).to_pylist())
+
+    assert rows_of(tmp_path / "parts.parquet") == rows_of(tmp_path / "whole.parquet")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_members_and_businesses_out_of_the_households_order_are_read_in_parts_as_one_read_whole_gives(
+        tmp_path, monkeypatch, workers):
+    """A members file shuffled and a businesses file reversed are split by part as they are read (not read whole):
+    the determinations, the errors (each naming its file's own row), the people and the rows joined are those of
+    the caseload read whole, and the split files are gone when the run ends."""
+    import datetime as dt
+    import sys
+    import tempfile
+
+    import houfu
+    import houfu.screen.run as run_module
+    import houfu.screen.screener as screen_module
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.caseload import caseload
+
+    hh, members, businesses = caseload(1500, seed=7)
+    rows = members.to_pylist()
+    rows[5]["户编号"], rows[9]["户编号"] = None, "no-such-household"  # reported, by the first part
+    rows[11]["年龄"] = -3  # a bad cell: its household is rejected
+    order = np.random.default_rng(7).permutation(len(rows)).tolist()
+    pq.write_table(pa.Table.from_pylist([rows[i] for i in order], schema=members.schema), tmp_path / "m.parquet",
+                   row_group_size=700)
+    pq.write_table(hh, tmp_path / "h.parquet", row_group_size=300)
+    pq.write_table(businesses.take(pa.array(list(range(businesses.num_rows))[::-1])), tmp_path / "b.parquet")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(screen_module, "CHUNK", 400)
+    args = (houfu.load(), houfu.evaluator(), tmp_path / "h.parquet", tmp_path / "m.parquet", tmp_path / "b.parquet",
+            None, "household", dt.date(2026, 1, 1))
+    parts = run_module.screen_files(*args, tmp_path / "parts.parquet", None, None, workers=workers)
+    assert parts.totals.parts == 4 and list(scratch.iterdir()) == []
+    monkeypatch.setattr(run_module, "_streamable", lambda *a: False)
+    whole = run_module.screen_files(*args, tmp_path / "whole.parquet", None, None)
+    assert whole.totals.parts == 0
+
+    def errors(got) -> list[tuple]:
+        return sorted((e.file, e.row, e.column, e.reason) for e in got.totals.errors)
+
+    assert errors(parts) == errors(whole)
+    assert sorted((e.row, e.reason) for e in parts.totals.errors if e.file.endswith("m.parquet")) == sorted([
+        (order.index(5) + 2, "no household id"),
+        (order.index(9) + 2, "no household 'no-such-household' in the households table"),
+        (order.index(11) + 2, "-3 is out of range 0 to 120")])
+    assert (parts.totals.screened, parts.totals.rejected, parts.totals.people) == \
+        (whole.totals.screened, whole.totals.rejected, whole.totals.people)
+    assert parts.totals.rejected >= 1
+    # every member row read, all but the two naming no household joined
+    assert parts.item_rows == whole.item_rows == {"members": (len(rows), len(rows) - 2),
+                                                  "businesses": (businesses.num_rows, businesses.num_rows)}
 
     def rows_of(path: Path) -> list[tuple]:
         return sorted((r["household"], r["measure"], r["status"], r["amount"], tuple(_split(r["missing"])))

@@ -58,6 +58,13 @@ def peak_rss_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+def _streamable(entity: str, caseload: Path, members: Path | None, businesses: Path | None) -> bool:
+    """Whether a caseload is read in parts (``screen_stream``): households with their members, all in Parquet.
+    Anything else is read whole and decided in chunks."""
+    return entity == "household" and members is not None and all(
+        p is None or p.suffix.lower() == ".parquet" for p in (caseload, members, businesses))
+
+
 def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | None, businesses: Path | None,
                  encoding: str | None, entity: str, as_of: dt.date, output: Path | None, report: Path | None,
                  errors_path: Path | None, lang: str = "zh",
@@ -129,8 +136,7 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
             jurisdiction = resolve_jurisdiction(kb, jurisdiction)
         except FieldError as exc:
             raise TableError(f"--jurisdiction: -: {exc.message}") from None
-    streamable = (entity == "household" and members is not None
-                  and all(p is None or p.suffix.lower() == ".parquet" for p in (caseload, members, businesses)))
+    streamable = _streamable(entity, caseload, members, businesses)
     totals: ScreenTotals | None = None
     notes: list[Note] = []
     fates: list[ColumnFate] = []
@@ -146,18 +152,14 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
         said: list[Note] = list(spec.notes)
 
         def run_stream(step: Callable[[int], None] | None) -> ScreenTotals:
-            got = screen_stream(kb, evaluator, caseload, members, businesses, as_of, output, step, spec,
-                                jurisdiction, limits, said, asked, due, listing, long, workers)
-            return got if got is not None else ScreenTotals(entity, as_of, kb.version, rows_in=-1)
+            return screen_stream(kb, evaluator, caseload, members, businesses, as_of, output, step, spec,
+                                 jurisdiction, limits, said, asked, due, listing, long, workers)
 
         totals = progress(total, run_stream) if progress is not None else run_stream(None)
-        if totals.rows_in < 0:
-            totals = None
-        else:
-            item_rows, notes = totals.item_rows, said
-            fates = _parquet_fates(spec, caseload, members, businesses)
-            tables = [{"table": role, "source": str(p)} for role, p in
-                      (("households", caseload), ("members", members), ("businesses", businesses)) if p is not None]
+        item_rows, notes = totals.item_rows, said
+        fates = _parquet_fates(spec, caseload, members, businesses)
+        tables = [{"table": role, "source": str(p)} for role, p in
+                  (("households", caseload), ("members", members), ("businesses", businesses)) if p is not None]
     if totals is None:
         loaded = load_caseload(kb, caseload, members, businesses, encoding, entity, spec, jurisdiction, limits)
         notes, item_rows, fates, tables = loaded.notes, loaded.item_rows, loaded.columns, loaded.tables

@@ -1328,6 +1328,8 @@ class _Stream:
     cuts: npt.NDArray[np.intp]
     ranges: dict[str, npt.NDArray[np.intp]]
     dups: list[dict[int, int]]
+    #: the members or businesses file not in the households' order, split by part: key -> (folder, schema)
+    regrouped: dict[str, tuple[Path, pa.Schema]] = field(default_factory=dict)
     write: bool = False
     ask: bool = False
     listing: bool = False
@@ -1356,8 +1358,10 @@ class _Reader:
         a = int(job.cuts[first])
         start = {k: int(r[first]) for k, r in job.ranges.items()}
         self.main = _Rows(job.spec, job.path, "household", job.limits, a, counted)
-        self.members = _Rows(job.spec, job.members, "member", job.limits, start.get("members", 0), counted)
-        self.businesses = _Rows(job.spec, job.businesses, "entity", job.limits, start.get("businesses", 0), counted)
+        self.members = _Rows(job.spec, None if "members" in job.regrouped else job.members, "member", job.limits,
+                             start.get("members", 0), counted)
+        self.businesses = _Rows(job.spec, None if "businesses" in job.regrouped else job.businesses, "entity",
+                                job.limits, start.get("businesses", 0), counted)
 
     def used(self) -> dict[str, int]:
         return {str(r.budget.path): r.budget.used for r in (self.main, self.members, self.businesses)
@@ -1366,17 +1370,24 @@ class _Reader:
 
 _Raw = tuple[pa.Table, pa.Table | None, pa.Table | None]
 
+#: the column a regrouped file's rows carry their place in the file in (``_regroup``)
+_ROW = "__houfu_row"
+
 
 def _read_part(job: _Stream, reader: _Reader, k: int) -> _Raw:
     """Part ``k``'s rows of the three files, as read (the parts are read in order)."""
     ranges = job.ranges
     table = reader.main.take(int(job.cuts[k + 1]) - int(job.cuts[k]))
     assert table is not None
-    mt = reader.members.take(int(ranges["members"][k + 1]) - int(ranges["members"][k])) \
-        if "members" in ranges else None
-    et = reader.businesses.take(int(ranges["businesses"][k + 1]) - int(ranges["businesses"][k])) \
-        if "businesses" in ranges else None
-    return table, mt, et
+    got: list[pa.Table | None] = []
+    for key, rows in (("members", reader.members), ("businesses", reader.businesses)):
+        if key in job.regrouped:
+            got.append(_regrouped_part(*job.regrouped[key], k))
+        elif key in ranges:
+            got.append(rows.take(int(ranges[key][k + 1]) - int(ranges[key][k])))
+        else:
+            got.append(None)
+    return table, got[0], got[1]
 
 
 def _load_part(job: _Stream, reader: _Reader, k: int) -> Loaded:
@@ -1385,10 +1396,68 @@ def _load_part(job: _Stream, reader: _Reader, k: int) -> Loaded:
 
     table, mt, et = _read_part(job, reader, k)
     ranges = job.ranges
-    m_a = int(ranges["members"][k]) if "members" in ranges else 0
-    e_a = int(ranges["businesses"][k]) if "businesses" in ranges else 0
+    bases, rows = [int(job.cuts[k]), 0, 0], [None, None, None]
+    for i, (key, t) in enumerate((("members", mt), ("businesses", et)), start=1):
+        if key in ranges:
+            bases[i] = int(ranges[key][k])
+        elif t is not None and key in job.regrouped:  # each row numbered as its file numbers it
+            rows[i] = t.column(_ROW).to_numpy() + 2
+    if mt is not None and "members" in job.regrouped:
+        mt = mt.drop_columns([_ROW])
+    if et is not None and "businesses" in job.regrouped:
+        et = et.drop_columns([_ROW])
     return load_tables(job.kb, table, job.path, mt, job.members, et, job.businesses, "household",
-                       (int(job.cuts[k]), m_a, e_a), job.dups[k], spec=job.spec, jurisdiction=job.jurisdiction)
+                       (bases[0], bases[1], bases[2]), job.dups[k], rows=(rows[0], rows[1], rows[2]), spec=job.spec,
+                       jurisdiction=job.jurisdiction)
+
+
+def _regroup(spec: ColumnSpec, path: Path, level: str, limits: TableLimits, pos: npt.NDArray[np.intp],
+             cuts: npt.NDArray[np.intp], folder: Path) -> pa.Schema:
+    """A members or businesses file not in the households' order, split by part into Arrow streams in
+    ``folder`` (one per part, ``{k}.arrows``), each row with its place in the file (``_ROW``): read batch by batch
+    as a file in order is (its text counted as it is read), so memory follows the batch, not the file. A file
+    so listed was read whole, a million households' 3.3M members in 9 s and 1.95 GB (issue 25). Rows naming no
+    household go with the first part, which reports them. Returns the streams' schema."""
+    folder.mkdir()
+    part_of = np.searchsorted(cuts, pos, side="right") - 1  # -1 for a row naming no household
+    np.maximum(part_of, 0, out=part_of)
+    rows = _Rows(spec, path, level, limits)
+    schema = (rows.schema or pa.schema([])).append(pa.field(_ROW, pa.int64()))
+    writers: dict[int, Any] = {}
+    start = 0
+    try:
+        while True:
+            t = rows.take(1 << 16)
+            if t is None or t.num_rows == 0:
+                break
+            n = t.num_rows
+            where = part_of[start:start + n]
+            order = np.argsort(where, kind="stable")
+            ks = where[order]
+            t = t.take(pa.array(order)).append_column(_ROW, pa.array(order + start, pa.int64()))
+            edges = (np.flatnonzero(np.diff(ks)) + 1).tolist()
+            for a, b in zip([0, *edges], [*edges, n], strict=True):
+                k = int(ks[a])
+                if k not in writers:
+                    writers[k] = pa.ipc.new_stream(str(folder / f"{k}.arrows"), schema)
+                writers[k].write_table(t.slice(a, b - a))
+            start += n
+    finally:
+        for w in writers.values():
+            w.close()
+    return schema
+
+
+def _regrouped_part(folder: Path, schema: pa.Schema, k: int) -> pa.Table:
+    """Part ``k``'s rows of a regrouped file (``_regroup``), in the file's order; its stream is deleted once
+    read."""
+    f = folder / f"{k}.arrows"
+    if not f.exists():
+        return schema.empty_table()
+    with pa.OSFile(str(f)) as source:
+        table = pa.ipc.open_stream(source).read_all()
+    f.unlink()
+    return table
 
 
 def _stream_part(screener: Screener, loaded: Loaded, k: int, totals: ScreenTotals,
@@ -1449,11 +1518,11 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
                   spec: ColumnSpec | None = None, jurisdiction: str | None = None, limits: TableLimits = LIMITS,
                   said: list[Note] | None = None, request: Callable[[pa.Table], None] | None = None,
                   due: dict[str, dt.date] | None = None, worklist: Callable[[pa.Table], None] | None = None,
-                  long: bool = False, workers: int = 1) -> ScreenTotals | None:
+                  long: bool = False, workers: int = 1) -> ScreenTotals:
     """A Parquet caseload in parts of CHUNK households, with their members and businesses, so memory follows
     the part, not the caseload. Only the id columns are read whole, to find duplicates across parts and each
-    part's rows in the other files. Returns None when the members or businesses file is not in the
-    households' order (the caller then reads the caseload whole).
+    part's rows in the other files. A members or businesses file not in the households' order is split by part
+    first (``_regroup``).
 
     With ``workers`` > 1 the parts are cut into that many spans of consecutive parts, each read, decided and
     written (as Arrow) by a process of its own; this process takes the parts in order as they are done, writes
@@ -1483,6 +1552,11 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
     cuts[-1] = n
     cuts = np.unique(np.minimum(cuts, n))
     ranges = {}
+    regrouped: dict[str, tuple[Path, pa.Schema]] = {}
+    import tempfile
+
+    # The regrouped files' parts: removed when the run ends, or (an error before the parts) when collected.
+    regroup: tempfile.TemporaryDirectory[str] | None = None
     from concurrent.futures import ThreadPoolExecutor
 
     # The duplicates are found on a thread of their own while the other files' rows are placed (Arrow's hashing
@@ -1506,7 +1580,15 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
                 del placed
             r = _ranges(pos, cuts)
             if r is None:
-                return None
+                # Not in the households' order: its rows split by part into files of their own, read as each
+                # part is.
+                if regroup is None:
+                    regroup = tempfile.TemporaryDirectory(prefix="houfu-regroup-")
+                folder = Path(regroup.name) / key
+                regrouped[key] = (folder, _regroup(spec, other, level, limits, pos, cuts, folder))
+                del pos
+                arrow_pool.release_unused()
+                continue
             # Every row is read by some part, to be joined or reported: the rows before the first household's
             # (no id, or an id of no household) go with the first part, the rows after the last with the last.
             r[0], r[-1] = 0, len(pos)
@@ -1525,7 +1607,7 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
     arrow_pool.release_unused()
     _trim_heap()
     job = _Stream(kb, evaluator, path, members, businesses, as_of, spec, jurisdiction, limits, due, long, cuts,
-                  ranges, dups)
+                  ranges, dups, regrouped)
     screener = Screener(kb, evaluator, as_of, due, worklist, long)
     totals = ScreenTotals("household", as_of, kb.version)
     single = workers <= 1 or len(cuts) < 3
@@ -1573,6 +1655,8 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
     finally:
         if out is not None:
             out.close()
+        if regroup is not None:
+            regroup.cleanup()
     totals.seconds = time.perf_counter() - started
     totals.item_rows = {k: (v[0], v[1]) for k, v in item_rows.items() if (members if k == "members" else businesses)}
     if said is not None:
@@ -1604,6 +1688,9 @@ def _stream_parallel(job: _Stream, workers: int, screener: Screener, totals: Scr
     # The names' and ids' text is counted here once, before the files are split (as one process would).
     names: dict[str, int] = {}
     for p, level in ((job.path, "household"), (job.members, "member"), (job.businesses, "entity")):
+        if p is not None and (p == job.members and "members" in job.regrouped
+                              or p == job.businesses and "businesses" in job.regrouped):
+            continue  # counted as it was regrouped, and read from its parts
         budget = _Rows(job.spec, p, level, job.limits).budget
         if budget is not None:
             names[str(p)] = budget.used
