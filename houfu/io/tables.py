@@ -230,16 +230,18 @@ def text_bound(f: Any, path: Path, column: str, budget: TextBudget) -> int | Non
 
     md = f.metadata
     index = f.schema_arrow.get_field_index(column)
-    if index < 0 or not pa.types.is_string(f.schema_arrow.field(index).type):
+    # Each group's first row is a read of its own: past a few hundred groups (a file may have 100,000) the bound
+    # costs more than the careful read it would spare.
+    if index < 0 or not pa.types.is_string(f.schema_arrow.field(index).type) or md.num_row_groups > 256:
         return None
     bound = 0
+    reader = pq.ParquetFile(path, read_dictionary=[column], pre_buffer=False, buffer_size=1 << 16)
     for g in range(md.num_row_groups):
         group = md.row_group(g)
         bound += max(0, group.column(index).total_uncompressed_size)
         if group.num_rows <= 0:
             continue
-        first = next(pq.ParquetFile(path, read_dictionary=[column], pre_buffer=False, buffer_size=1 << 16)
-                     .iter_batches(batch_size=1, columns=[column], row_groups=[g], use_threads=False), None)
+        first = next(reader.iter_batches(batch_size=1, columns=[column], row_groups=[g], use_threads=False), None)
         if first is None or not pa.types.is_dictionary(first.column(0).type) or len(first.column(0).dictionary) < 2:
             return None
         budget.check(first)  # refuses a value longer than a cell may be
