@@ -534,6 +534,80 @@ def test_ids_whose_dictionary_could_spell_more_than_the_budget_are_counted_befor
     assert decoded == []
 
 
+def test_ids_after_a_struct_column_are_bounded_by_their_own_column_and_refused_before_any_is_decoded(tmp_path,
+                                                                                                       monkeypatch):
+    """A struct column before the ids makes their place among the file's leaves differ from their place among its
+    columns: the bound is the ids' own, so two long ids repeated past the budget are refused by their count, not
+    read as plain text first (found by the review)."""
+    import dataclasses
+
+    import houfu
+    import houfu.io.tables as tables
+    from houfu.io.limits import LIMITS, LimitError
+    from houfu.io.mapping import spec_for
+    from houfu.screen.screener import _household_column
+
+    n = 4000
+    path = tmp_path / "h.parquet"
+    pq.write_table(pa.table({"地址": pa.array([{"村": "a", "组": "b"}] * n),
+                             "户编号": ["户" * 1000, "村" * 1000] * (n // 2)}), path)
+    limits = dataclasses.replace(LIMITS, parquet_text_bytes=10_000_000)
+    assert tables.text_bound(pq.ParquetFile(path), path, "户编号", limits) >= n * 3000
+    decoded = []
+    arr = tables._arr
+    monkeypatch.setattr(tables, "_arr", lambda *a, **k: decoded.append(1) or arr(*a, **k))
+    with pytest.raises(LimitError, match="户编号: more than 10,000,000 bytes of text once decoded"):
+        _household_column(spec_for(houfu.load()), path, limits)
+    assert decoded == []
+
+
+def _footer_lying(path: Path, changes: dict[tuple[int, ...], int]) -> None:
+    from tests.parquet_footer import patch
+
+    patch(path, changes)
+
+
+def test_a_footer_understating_the_ids_text_is_refused_a_batch_past_it(tmp_path):
+    """A made file whose footer declares its id column's size as nothing: the ids would be read as plain text
+    within a bound the file does not keep, so the read stops at the first batch past the bound (the honest file
+    is read whole; found by the review, whose file of 2.3 MB spelled 2.1 GB and peaked at 4 GB)."""
+    import houfu
+    from houfu.io.limits import LimitError
+    from houfu.io.mapping import spec_for
+    from houfu.screen.screener import _household_column
+
+    spec = spec_for(houfu.load())
+    ids = [f"s{i:04d}" for i in range(2048)] + ["X" * 1000] * 38_000  # the dictionary fills; the rest plain
+    for lie in (False, True):
+        path = tmp_path / f"h{int(lie)}.parquet"
+        pq.write_table(pa.table({"户编号": ids}), path, compression="zstd", dictionary_pagesize_limit=1000)
+        if lie:
+            _footer_lying(path, {(4, 0, 1, 0, 3, 6): 0})  # the chunk's total_uncompressed_size
+            assert pq.ParquetFile(path).metadata.row_group(0).column(0).total_uncompressed_size == 0
+            with pytest.raises(LimitError, match="户编号: more text than the file's footer declares"):
+                _household_column(spec, path)
+        else:
+            assert len(_household_column(spec, path)) == len(ids)
+
+
+def test_a_footer_understating_a_groups_rows_is_refused_a_batch_past_it(tmp_path):
+    """Two groups whose declared rows are moved from the one of long ids to the one of short ids (the file's total
+    kept): the bound counts the long ids once, and the read stops at the first batch past it."""
+    import houfu
+    from houfu.io.limits import LimitError
+    from houfu.io.mapping import spec_for
+    from houfu.screen.screener import _household_column
+
+    n = 20_000
+    path = tmp_path / "h.parquet"
+    ids = ["户" * 300, "村" * 300] * (n // 2) + [f"h{i}" for i in range(n)]
+    pq.write_table(pa.table({"户编号": ids}), path, row_group_size=n)
+    assert len(_household_column(spec_for(houfu.load()), path)) == 2 * n
+    _footer_lying(path, {(4, 0, 3): 1, (4, 1, 3): 2 * n - 1})  # each RowGroup's num_rows
+    with pytest.raises(LimitError, match="户编号: more text than the file's footer declares"):
+        _household_column(spec_for(houfu.load()), path)
+
+
 @pytest.mark.parametrize("dictionary", [True, False], ids=["in a dictionary", "written plain"])
 def test_an_id_longer_than_a_cell_may_be_is_refused_however_it_is_written(tmp_path, dictionary):
     import houfu
@@ -580,8 +654,8 @@ def test_a_members_file_read_plain_places_every_row_where_the_counted_read_place
     pq.write_table(pa.table({"户编号": rows}), path, row_group_size=4_000, dictionary_pagesize_limit=2_000)
     spec = spec_for(houfu.load())
     plain = _household_positions(spec, path, "member", ids)
-    assert tables.text_bound(pq.ParquetFile(path), path, "户编号", tables.TextBudget(path, LIMITS)) is not None
-    monkeypatch.setattr(tables, "text_bound", lambda *a: None)
+    assert tables.text_bound(pq.ParquetFile(path), path, "户编号", LIMITS) is not None
+    monkeypatch.setattr(tables, "plain_text", lambda *a: None)
     counted = _household_positions(spec, path, "member", ids)
     assert plain.tolist() == counted.tolist()
     assert plain[9:15].tolist() == [3, 3, -1, -1, -1, 4]
@@ -818,6 +892,31 @@ def test_members_and_businesses_out_of_the_households_order_are_read_in_parts_as
                       for r in read_long(path).to_pylist())
 
     assert rows_of(tmp_path / "parts.parquet") == rows_of(tmp_path / "whole.parquet")
+
+
+def test_a_members_file_refused_while_it_is_split_by_part_leaves_no_folder_behind(tmp_path, monkeypatch):
+    """A member's name longer than a cell, in a file out of the households' order: refused while the file is split
+    by part, and the split's folder is removed then and there (not left to the collector, which warns)."""
+    import datetime as dt
+    import tempfile
+
+    import houfu
+    import houfu.screen.run as run_module
+    import houfu.screen.screener as screen_module
+    from houfu.io.limits import LimitError
+
+    ids = [f"h{i}" for i in range(1000)]
+    pq.write_table(pa.table({"户编号": ids, "所在县": ["定南县"] * 1000}), tmp_path / "h.parquet")
+    names = ["张三"] * 999 + ["名" * 2000]
+    pq.write_table(pa.table({"户编号": ids[::-1], "姓名": names, "年龄": [30] * 1000}), tmp_path / "m.parquet")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(screen_module, "CHUNK", 400)
+    with pytest.raises(LimitError, match="姓名: a value of 6,000 bytes"):
+        run_module.screen_files(houfu.load(), houfu.evaluator(), tmp_path / "h.parquet", tmp_path / "m.parquet",
+                                None, None, "household", dt.date(2026, 1, 1), tmp_path / "o.parquet", None, None)
+    assert list(scratch.iterdir()) == []
 
 
 def _screened_with_errors(path: Path) -> tuple[dict, list[dict[str, str]]]:

@@ -1122,22 +1122,18 @@ def _id_column(spec: ColumnSpec, path: Path, level: str, limits: TableLimits = L
 def _household_column(spec: ColumnSpec, path: Path, limits: TableLimits = LIMITS) -> pa.Array:
     """The households' ids alone (a members or businesses file's are read batch by batch, by
     ``_household_positions``), their text counted before it is decoded."""
-    from houfu.io.tables import TableError, text_bound
+    from houfu.io.tables import TableError, plain_text
 
     col = _id_column(spec, path, "household", limits)
     budget = TextBudget(path, limits)
     pieces: list[pa.Array] = []
     try:
-        f = _parquet(path, [])
-        bound = text_bound(f, path, col, budget)
-        if bound is not None and budget.used + bound <= limits.parquet_text_bytes:
-            # Within the budget at the most the file's pages can spell: read as plain text (counted as read),
-            # which for unique ids is a tenth of reading them as dictionaries (Arrow hashes every value of a page
-            # written plain into one): 50 against 230 ms for a million households (issue 25). A file written
-            # without dictionaries cannot be told so (``text_bound``) and is counted as before.
-            for batch in f.iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
-                budget.check_plain(col, batch.column(0))
-                pieces.append(_text(batch.column(0), path, col))
+        # As plain text where that is safe (``plain_text``): for unique ids a tenth of reading them as
+        # dictionaries, 50 against 230 ms for a million households (issue 25).
+        plain = plain_text(_parquet(path, []), path, col, budget)
+        if plain is not None:
+            for column in plain:
+                pieces.append(_text(column, path, col))
         else:
             pieces = _household_column_counted(path, col, budget)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -1171,18 +1167,16 @@ def _household_positions(spec: ColumnSpec, path: Path, level: str, ids: pa.Array
     together), 0.1 s for a million households' 3.3M members against 0.2-0.4 s as dictionaries (Arrow hashes every
     value of a page written plain into one; issue 25); otherwise each batch is read as a dictionary, its text
     counted before it is decoded."""
-    from houfu.io.tables import TableError, text_bound
+    from houfu.io.tables import TableError, plain_text
 
     col = _id_column(spec, path, level, limits)
     budget = TextBudget(path, limits)
     batches: list[pa.Array] = []
     try:
-        f = _parquet(path, [])
-        bound = text_bound(f, path, col, budget)
-        if bound is not None and budget.used + bound <= limits.parquet_text_bytes:
-            for batch in f.iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
-                budget.check_plain(col, batch.column(0))
-                runs = pc.run_end_encode(batch.column(0))
+        plain = plain_text(_parquet(path, []), path, col, budget)
+        if plain is not None:
+            for column in plain:
+                runs = pc.run_end_encode(column)
                 batches.append(pa.RunEndEncodedArray.from_arrays(runs.run_ends, _text(runs.values, path, col)))
         else:
             for batch in _parquet(path, [col]).iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
@@ -1198,6 +1192,7 @@ def _text(values: pa.Array, path: Path, col: str, keep_dictionary: bool = False)
     from houfu.io.tables import TableError, _arr
 
     try:
+        values.validate(full=True)  # every value UTF-8: Arrow's Parquet reader does not check
         return _arr(pa.table({col: values}), col, keep_dictionary)
     except pa.ArrowInvalid as exc:
         raise TableError(f"{path}: {col}: not UTF-8 text ({exc})") from None
@@ -1545,119 +1540,120 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
     with contextlib.suppress(NotImplementedError, pa.ArrowNotImplementedError):
         pa.jemalloc_set_decay_ms(0)
     arrow_pool = pa.default_memory_pool()
-    ids = _household_column(spec, path, limits)
-    # Arrow's pool keeps what it frees: the id columns' reading and hashing below would otherwise stack up as the
-    # run's peak (a million households' pre-pass once peaked at 500 MB, above the parts that follow), so each step
-    # gives back what the one before freed (issue 25).
-    arrow_pool.release_unused()
-    n = len(ids)
-    cuts = np.arange(0, n + CHUNK, CHUNK, dtype=np.intp)
-    cuts[-1] = n
-    cuts = np.unique(np.minimum(cuts, n))
-    ranges = {}
-    regrouped: dict[str, tuple[Path, pa.Schema]] = {}
-    import tempfile
-
-    # The regrouped files' parts: removed when the run ends, or (an error before the parts) when collected.
+    # The regrouped files' parts (``_regroup``): removed when the run ends, whatever ends it.
     regroup: tempfile.TemporaryDirectory[str] | None = None
-    from concurrent.futures import ThreadPoolExecutor
-
-    # The duplicates are found on a thread of their own while the other files' rows are placed (Arrow's hashing
-    # lets go of the GIL): each is a few tenths of a second for a million households, before any part is read.
-    with ThreadPoolExecutor(1, thread_name_prefix="houfu-read") as pool:
-        firsts = pool.submit(_first_rows_repeated, ids)
-        for key, other, level in (("members", members, "member"), ("businesses", businesses, "entity")):
-            if other is None:
-                continue
-            pos = _household_positions(spec, other, level, ids, limits)
-            arrow_pool.release_unused()
-            # A row names its id's first household, as a lookup in the ids finds it (``_positions``): only where an
-            # id is repeated does that move a row, and the mapping costs two copies of the rows' places (26 MB each
-            # for 3.3M members), so it is made only then.
-            first, repeated = firsts.result()
-            if repeated:
-                placed = pos >= 0
-                np.maximum(pos, 0, out=pos)
-                pos = first[pos]
-                pos[~placed] = -1
-                del placed
-            r = _ranges(pos, cuts)
-            if r is None:
-                # Not in the households' order: its rows split by part into files of their own, read as each
-                # part is.
-                if regroup is None:
-                    regroup = tempfile.TemporaryDirectory(prefix="houfu-regroup-")
-                folder = Path(regroup.name) / key
-                regrouped[key] = (folder, _regroup(spec, other, level, limits, pos, cuts, folder))
-                del pos
-                arrow_pool.release_unused()
-                continue
-            # Every row is read by some part, to be joined or reported: the rows before the first household's
-            # (no id, or an id of no household) go with the first part, the rows after the last with the last.
-            r[0], r[-1] = 0, len(pos)
-            ranges[key] = r
-            del pos  # only the boundaries are kept
-        first, _ = firsts.result()
-    del ids
-    dups = []
-    for k in range(len(cuts) - 1):
-        a, b = int(cuts[k]), int(cuts[k + 1])
-        earlier = np.flatnonzero(first[a:b] < a)
-        dups.append({int(i): int(first[a + i]) + 2 for i in earlier.tolist()})
-    del first
-    # The pre-pass's Arrow memory (the ids read as dictionaries and hashed) given back before the parts are read:
-    # the pool keeps what it freed, so it stayed in the run's peak on top of the parts' own (issue 25).
-    arrow_pool.release_unused()
-    _trim_heap()
-    job = _Stream(kb, evaluator, path, members, businesses, as_of, spec, jurisdiction, limits, due, long, cuts,
-                  ranges, dups, regrouped)
-    screener = Screener(kb, evaluator, as_of, due, worklist, long)
-    totals = ScreenTotals("household", as_of, kb.version)
-    single = workers <= 1 or len(cuts) < 3
-    writer = _writer(output, screener, "household")
-    out = _behind(writer) if single else writer
-    item_rows = {"members": [0, 0], "businesses": [0, 0]}
-    counts, unknown = _Counts(), Counter[tuple[str, str, str]]()
-    deadline = Deadline(limits.seconds)
-    parts = len(cuts) - 1
-
-    def take(part: _Part) -> None:
-        counts.unresolved_sites.update(part.unresolved_sites)
-        counts.filled.update(part.filled)
-        unknown.update(part.unknown)
-        if said is not None and part.notes:
-            said.extend(part.notes)  # the columns' fates: the same for every part (the first part's)
-        for key, (read, kept) in part.item_rows.items():
-            item_rows[key][0] += read
-            item_rows[key][1] += kept
-
     try:
-        if single:
-            reader = _Reader(job, 0)
-            # The next part is read and loaded on a thread of its own while this one is decided (Parquet's
-            # decoding and Arrow's kernels let go of the GIL); a read's error is raised when its part is taken,
-            # as it was when read in turn.
-            with ThreadPoolExecutor(1, thread_name_prefix="houfu-read") as ahead:
-                nxt = ahead.submit(_load_part, job, reader, 0) if parts else None
-                for k in range(parts):
-                    deadline.check(str(path))
-                    assert nxt is not None
-                    got = nxt.result()
-                    if k + 1 < parts:
-                        nxt = ahead.submit(_load_part, job, reader, k + 1)
-                    take(_stream_part(screener, got, k, totals, out, request))
-                    # What the parts before freed goes back, not on top of the next (issue 25). Only the deciding
-                    # thread's own heap: mimalloc collects the calling thread's, and the reading thread's pages go
-                    # back when it frees them.
+        ids = _household_column(spec, path, limits)
+        # Arrow's pool keeps what it frees: the id columns' reading and hashing below would otherwise stack up as the
+        # run's peak (a million households' pre-pass once peaked at 500 MB, above the parts that follow), so each step
+        # gives back what the one before freed (issue 25).
+        arrow_pool.release_unused()
+        n = len(ids)
+        cuts = np.arange(0, n + CHUNK, CHUNK, dtype=np.intp)
+        cuts[-1] = n
+        cuts = np.unique(np.minimum(cuts, n))
+        ranges = {}
+        regrouped: dict[str, tuple[Path, pa.Schema]] = {}
+        import tempfile
+        from concurrent.futures import ThreadPoolExecutor
+
+        # The duplicates are found on a thread of their own while the other files' rows are placed (Arrow's hashing
+        # lets go of the GIL): each is a few tenths of a second for a million households, before any part is read.
+        with ThreadPoolExecutor(1, thread_name_prefix="houfu-read") as pool:
+            firsts = pool.submit(_first_rows_repeated, ids)
+            for key, other, level in (("members", members, "member"), ("businesses", businesses, "entity")):
+                if other is None:
+                    continue
+                pos = _household_positions(spec, other, level, ids, limits)
+                arrow_pool.release_unused()
+                # A row names its id's first household, as a lookup in the ids finds it (``_positions``): only where an
+                # id is repeated does that move a row, and the mapping costs two copies of the rows' places (26 MB each
+                # for 3.3M members), so it is made only then.
+                first, repeated = firsts.result()
+                if repeated:
+                    placed = pos >= 0
+                    np.maximum(pos, 0, out=pos)
+                    pos = first[pos]
+                    pos[~placed] = -1
+                    del placed
+                r = _ranges(pos, cuts)
+                if r is None:
+                    # Not in the households' order: its rows split by part into files of their own, read as each
+                    # part is.
+                    if regroup is None:
+                        regroup = tempfile.TemporaryDirectory(prefix="houfu-regroup-")
+                    folder = Path(regroup.name) / key
+                    regrouped[key] = (folder, _regroup(spec, other, level, limits, pos, cuts, folder))
+                    del pos
                     arrow_pool.release_unused()
-                    if progress is not None:
-                        progress(int(cuts[k + 1] - cuts[k]))
-        else:
-            _stream_parallel(job, min(workers, parts), screener, totals, writer, request, worklist, take, progress,
-                             deadline)
+                    continue
+                # Every row is read by some part, to be joined or reported: the rows before the first household's
+                # (no id, or an id of no household) go with the first part, the rows after the last with the last.
+                r[0], r[-1] = 0, len(pos)
+                ranges[key] = r
+                del pos  # only the boundaries are kept
+            first, _ = firsts.result()
+        del ids
+        dups = []
+        for k in range(len(cuts) - 1):
+            a, b = int(cuts[k]), int(cuts[k + 1])
+            earlier = np.flatnonzero(first[a:b] < a)
+            dups.append({int(i): int(first[a + i]) + 2 for i in earlier.tolist()})
+        del first
+        # The pre-pass's Arrow memory (the ids read as dictionaries and hashed) given back before the parts are read:
+        # the pool keeps what it freed, so it stayed in the run's peak on top of the parts' own (issue 25).
+        arrow_pool.release_unused()
+        _trim_heap()
+        job = _Stream(kb, evaluator, path, members, businesses, as_of, spec, jurisdiction, limits, due, long, cuts,
+                      ranges, dups, regrouped)
+        screener = Screener(kb, evaluator, as_of, due, worklist, long)
+        totals = ScreenTotals("household", as_of, kb.version)
+        single = workers <= 1 or len(cuts) < 3
+        writer = _writer(output, screener, "household")
+        out = _behind(writer) if single else writer
+        item_rows = {"members": [0, 0], "businesses": [0, 0]}
+        counts, unknown = _Counts(), Counter[tuple[str, str, str]]()
+        deadline = Deadline(limits.seconds)
+        parts = len(cuts) - 1
+
+        def take(part: _Part) -> None:
+            counts.unresolved_sites.update(part.unresolved_sites)
+            counts.filled.update(part.filled)
+            unknown.update(part.unknown)
+            if said is not None and part.notes:
+                said.extend(part.notes)  # the columns' fates: the same for every part (the first part's)
+            for key, (read, kept) in part.item_rows.items():
+                item_rows[key][0] += read
+                item_rows[key][1] += kept
+
+        try:
+            if single:
+                reader = _Reader(job, 0)
+                # The next part is read and loaded on a thread of its own while this one is decided (Parquet's
+                # decoding and Arrow's kernels let go of the GIL); a read's error is raised when its part is taken,
+                # as it was when read in turn.
+                with ThreadPoolExecutor(1, thread_name_prefix="houfu-read") as ahead:
+                    nxt = ahead.submit(_load_part, job, reader, 0) if parts else None
+                    for k in range(parts):
+                        deadline.check(str(path))
+                        assert nxt is not None
+                        got = nxt.result()
+                        if k + 1 < parts:
+                            nxt = ahead.submit(_load_part, job, reader, k + 1)
+                        take(_stream_part(screener, got, k, totals, out, request))
+                        # What the parts before freed goes back, not on top of the next (issue 25). Only the deciding
+                        # thread's own heap: mimalloc collects the calling thread's, and the reading thread's pages go
+                        # back when it frees them.
+                        arrow_pool.release_unused()
+                        if progress is not None:
+                            progress(int(cuts[k + 1] - cuts[k]))
+            else:
+                _stream_parallel(job, min(workers, parts), screener, totals, writer, request, worklist, take, progress,
+                                 deadline)
+        finally:
+            if out is not None:
+                out.close()
     finally:
-        if out is not None:
-            out.close()
         if regroup is not None:
             regroup.cleanup()
     totals.seconds = time.perf_counter() - started
@@ -1750,7 +1746,7 @@ def _trim_heap() -> None:
 
     try:
         trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
+    except (OSError, AttributeError, TypeError):  # not glibc (Windows' CDLL takes no None)
         return
     trim(0)
 
