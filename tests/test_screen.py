@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -916,6 +917,40 @@ def test_a_members_file_refused_while_it_is_split_by_part_leaves_no_folder_behin
     with pytest.raises(LimitError, match="姓名: a value of 6,000 bytes"):
         run_module.screen_files(houfu.load(), houfu.evaluator(), tmp_path / "h.parquet", tmp_path / "m.parquet",
                                 None, None, "household", dt.date(2026, 1, 1), tmp_path / "o.parquet", None, None)
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_screen_stopped_by_sigterm_says_so_and_removes_its_temporary_folder(tmp_path):
+    """SIGTERM (a service manager's stop, a job's timeout) while a members file out of order is being split by
+    part: the houfu program says "terminated", exits 143, and leaves nothing in the temporary folder. The signal
+    is sent by the program to itself once the split's folder exists, so the test does not race the run."""
+    import subprocess
+    import sys
+
+    ids = [f"h{i}" for i in range(1000)]
+    pq.write_table(pa.table({"户编号": ids, "所在县": ["定南县"] * 1000}), tmp_path / "h.parquet")
+    pq.write_table(pa.table({"户编号": ids[::-1], "年龄": [30] * 1000}), tmp_path / "m.parquet")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    code = f"""
+import os, signal, sys
+import houfu.screen.screener as screener
+split = screener._regroup
+def regroup(*a, **k):
+    got = split(*a, **k)
+    assert any(p.name.startswith("houfu-regroup-") for p in __import__("pathlib").Path({str(scratch)!r}).iterdir())
+    os.kill(os.getpid(), signal.SIGTERM)
+    return got
+screener._regroup = regroup
+sys.argv = ["houfu", "screen", {str(tmp_path / "h.parquet")!r}, "--members", {str(tmp_path / "m.parquet")!r},
+            "-o", {str(tmp_path / "d.parquet")!r}, "--as-of", "2026-01-01"]
+from houfu.cli.commands import run
+run()
+"""
+    env = {**os.environ, "TMPDIR": str(scratch), "HOUFU_LOG_DIR": str(tmp_path / "logs")}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 143, p.stderr
+    assert p.stderr.strip().splitlines()[-1] == "terminated", p.stderr
     assert list(scratch.iterdir()) == []
 
 
