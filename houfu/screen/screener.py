@@ -1697,41 +1697,47 @@ def _stream_parallel(job: _Stream, workers: int, screener: Screener, totals: Scr
     _STREAM = job
     try:
         with ProcessPoolExecutor(len(spans), mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_stream_span, span) for span in spans]
-            span_of = [i for i, (a, b) in enumerate(spans) for _ in range(a, b)]
-            for k in range(parts):
-                done = scratch / f"part-{k}.pickle"
-                while not done.exists():
-                    finished, _ = wait([futures[span_of[k]]], timeout=0.005, return_when=FIRST_EXCEPTION)
-                    if finished:
-                        futures[span_of[k]].result()  # raises the worker's error, if any
-                        if not done.exists():
-                            raise RuntimeError(f"a worker ended without part {k}")
-                    deadline.check(str(job.path))
-                part: _Part = pickle.loads(done.read_bytes())
-                done.unlink()
-                for file, n in part.text_bytes.items():
-                    mine = used.setdefault(file, [0] * len(spans))
-                    mine[span_of[k]] = n
-                    if names.get(file, 0) + sum(mine) > job.limits.parquet_text_bytes:
-                        raise LimitError(f"{file}: -: more than {job.limits.parquet_text_bytes:,} bytes of text "
-                                         "once decoded; at most that much is read")
-                arrow = scratch / f"part-{k}.arrow"
-                if writer is not None and arrow.exists():
-                    with pa.memory_map(str(arrow)) as source:
-                        writer(pa.ipc.open_file(source).read_all())
-                    arrow.unlink()
-                for t in part.listed:
-                    if worklist is not None:
-                        worklist(t)
-                for t in part.asked:
-                    if request is not None:
-                        request(t)
-                totals.merge(part.totals)
-                totals.parts += part.totals.parts
-                take(part)
-                if progress is not None:
-                    progress(int(job.cuts[k + 1] - job.cuts[k]))
+            try:
+                futures = [pool.submit(_stream_span, span) for span in spans]
+                span_of = [i for i, (a, b) in enumerate(spans) for _ in range(a, b)]
+                for k in range(parts):
+                    done = scratch / f"part-{k}.pickle"
+                    while not done.exists():
+                        finished, _ = wait([futures[span_of[k]]], timeout=0.005, return_when=FIRST_EXCEPTION)
+                        if finished:
+                            futures[span_of[k]].result()  # raises the worker's error, if any
+                            if not done.exists():
+                                raise RuntimeError(f"a worker ended without part {k}")
+                        deadline.check(str(job.path))
+                    part: _Part = pickle.loads(done.read_bytes())
+                    done.unlink()
+                    for file, n in part.text_bytes.items():
+                        mine = used.setdefault(file, [0] * len(spans))
+                        mine[span_of[k]] = n
+                        if names.get(file, 0) + sum(mine) > job.limits.parquet_text_bytes:
+                            raise LimitError(f"{file}: -: more than {job.limits.parquet_text_bytes:,} bytes of text "
+                                             "once decoded; at most that much is read")
+                    arrow = scratch / f"part-{k}.arrow"
+                    if writer is not None and arrow.exists():
+                        with pa.memory_map(str(arrow)) as source:
+                            writer(pa.ipc.open_file(source).read_all())
+                        arrow.unlink()
+                    for t in part.listed:
+                        if worklist is not None:
+                            worklist(t)
+                    for t in part.asked:
+                        if request is not None:
+                            request(t)
+                    totals.merge(part.totals)
+                    totals.parts += part.totals.parts
+                    take(part)
+                    if progress is not None:
+                        progress(int(job.cuts[k + 1] - job.cuts[k]))
+            except BaseException:
+                # An error, Ctrl-C or SIGTERM here: the scratch folder goes before the pool waits for its
+                # workers, so each stops at its next part (its write fails) rather than deciding its whole span.
+                shutil.rmtree(scratch, ignore_errors=True)
+                raise
     finally:
         _STREAM = None
         shutil.rmtree(scratch, ignore_errors=True)
