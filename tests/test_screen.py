@@ -954,6 +954,50 @@ run()
     assert list(scratch.iterdir()) == []
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"], ids=["streamed", "read whole"])
+def test_a_screen_stopped_midway_leaves_no_determinations_that_look_complete(tmp_path, monkeypatch, suffix):
+    """A run that fails after its first part was written (here a made error in the second part; Ctrl-C or SIGTERM
+    go the same way) leaves last month's determinations file at the path as it was, and no partial file: the
+    determinations are written beside it and moved there whole only when the run is done."""
+    import datetime as dt
+
+    import houfu
+    import houfu.screen.run as run_module
+    import houfu.screen.screener as screen_module
+
+    ids = [f"h{i}" for i in range(30)]
+    households = pa.table({"户编号": ids, "所在县": ["定南县"] * 30})
+    members = pa.table({"户编号": ids, "年龄": [40] * 30})
+    for name, t in (("h", households), ("m", members)):
+        if suffix == ".csv":
+            pa.csv.write_csv(t, tmp_path / f"{name}.csv")
+        else:
+            pq.write_table(t, tmp_path / f"{name}.parquet")
+    out = tmp_path / "d.parquet"
+    out.write_bytes(b"last month's determinations")
+    monkeypatch.setattr(screen_module, "CHUNK", 10)
+    chunk = screen_module.Screener.chunk
+    seen = []
+
+    def chunk_then_fail(self, *a, **k):
+        seen.append(1)
+        if len(seen) == 2:
+            raise RuntimeError("a made error in the second part")
+        return chunk(self, *a, **k)
+
+    monkeypatch.setattr(screen_module.Screener, "chunk", chunk_then_fail)
+    with pytest.raises(RuntimeError, match="a made error"):
+        run_module.screen_files(houfu.load(), houfu.evaluator(), tmp_path / f"h{suffix}", tmp_path / f"m{suffix}",
+                                None, None, "household", dt.date(2026, 1, 1), out, None, None)
+    assert len(seen) == 2
+    assert out.read_bytes() == b"last month's determinations"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["h" + suffix, "m" + suffix, "d.parquet"])
+    monkeypatch.setattr(screen_module.Screener, "chunk", chunk)
+    run_module.screen_files(houfu.load(), houfu.evaluator(), tmp_path / f"h{suffix}", tmp_path / f"m{suffix}",
+                            None, None, "household", dt.date(2026, 1, 1), out, None, None)
+    assert pq.read_table(out).num_rows == 30 and not list(tmp_path.glob(".*partial"))
+
+
 def _screened_with_errors(path: Path) -> tuple[dict, list[dict[str, str]]]:
     """``houfu screen PATH --json --errors`` (in English), which rejected some rows: its summary and its errors."""
     errors = path.with_name("e.csv")

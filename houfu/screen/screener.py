@@ -8,7 +8,9 @@ work on one partition for Dask (``--dask``), so the distributed run and the loca
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -815,7 +817,11 @@ class Writer:
     """Determinations to Parquet, CSV, XLSX or JSON Lines, chunk by chunk."""
 
     def __init__(self, path: Path, measures: Callable[[], pa.Table | None] | None = None):
-        self.path, self.kind = path, path.suffix.lower()
+        #: where the determinations end up: they are written beside it (``.NAME.partial``) and moved there whole by
+        #: ``close``, so a run stopped midway (an error, Ctrl-C, SIGTERM: ``abort``) leaves no file that looks
+        #: complete, and an earlier file of that name stands until the new one is done
+        self.target = path
+        self.path, self.kind = path.with_name(f".{path.name}.partial"), path.suffix.lower()
         self._writer: Any = None
         self._book: Any = None
         self.rows = 0
@@ -875,15 +881,26 @@ class Writer:
                 for row in zip(*(c.to_pylist() for c in flat.columns), strict=True):
                     sheet.append(list(row))
             self._book.save(self.path)
+            os.replace(self.path, self.target)
             return
         if self._writer is not None:
             self._writer.close()
         elif self.kind != ".parquet":
             self.path.write_text("", encoding="utf-8")
+        if self.path.exists():
+            os.replace(self.path, self.target)
         if beside is not None:
-            side = Writer(measures_path(self.path))
+            side = Writer(measures_path(self.target))
             side(beside)
             side.close()
+
+    def abort(self) -> None:
+        """Let go of what is written so far without finishing it: the partial file is removed, and an earlier file
+        at the target is left as it was."""
+        with contextlib.suppress(Exception):
+            if self._writer is not None:
+                self._writer.close()
+        self.path.unlink(missing_ok=True)
 
 
 class Behind:
@@ -910,9 +927,17 @@ class Behind:
         try:
             while self._pending:
                 self._pending.popleft().result()
-        finally:
+        except BaseException:
             self._pool.shutdown(wait=True, cancel_futures=True)
-            self.writer.close()
+            self.writer.abort()
+            raise
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.writer.close()
+
+    def abort(self) -> None:
+        """The writes still waiting dropped, the one under way let finish, and the partial file removed."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.writer.abort()
 
 
 def _behind(writer: Writer | None) -> Writer | Behind | None:
@@ -1014,10 +1039,14 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
                     totals.merge(part)
                     if progress is not None:
                         progress(len(rows))
-    finally:
+    except BaseException:
         _JOB = None
         if out is not None:
-            out.close()
+            out.abort()
+        raise
+    _JOB = None
+    if out is not None:
+        out.close()
     totals.seconds = time.perf_counter() - started
     return totals
 
@@ -1531,7 +1560,6 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
 
     spec = spec or spec_for(kb)
     started = time.perf_counter()
-    import contextlib
 
     # Where Arrow's jemalloc pool is the one in use (ARROW_DEFAULT_MEMORY_POOL=jemalloc), give freed memory back at
     # once, so memory follows the part. The wheels' default pool is mimalloc, which this does not touch: at a
@@ -1650,9 +1678,12 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
             else:
                 _stream_parallel(job, min(workers, parts), screener, totals, writer, request, worklist, take, progress,
                                  deadline)
-        finally:
+        except BaseException:
             if out is not None:
-                out.close()
+                out.abort()
+            raise
+        if out is not None:
+            out.close()
     finally:
         if regroup is not None:
             regroup.cleanup()
