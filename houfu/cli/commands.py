@@ -133,6 +133,11 @@ class Terminated(BaseException):  # noqa: N818 - a signal, as KeyboardInterrupt 
 
 
 def _terminate(signum: int, frame: Any) -> None:
+    import signal
+
+    # Once: a second SIGTERM while the first is let go of would break off the letting go (a pool's workers then
+    # waited for ever on a task that never came). A service manager that will not wait sends SIGKILL.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated
 
 

@@ -1025,7 +1025,8 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
 
             _JOB = (kb, evaluator, loaded, as_of, writer is not None, request is not None, due, worklist is not None,
                     long)
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                     initializer=_quiet_worker) as pool:
                 for rows, (tables, asked, listed, part) in zip(parts, pool.map(_work, parts), strict=True):
                     for t in listed:
                         if worklist is not None:
@@ -1150,67 +1151,49 @@ def _id_column(spec: ColumnSpec, path: Path, level: str, limits: TableLimits = L
 
 def _household_column(spec: ColumnSpec, path: Path, limits: TableLimits = LIMITS) -> pa.Array:
     """The households' ids alone (a members or businesses file's are read batch by batch, by
-    ``_household_positions``), their text counted before it is decoded."""
-    from houfu.io.tables import TableError, plain_text
+    ``_household_positions``), read as dictionaries so their text is counted before it is decoded: every batch
+    counted before any is decoded (a file over the budget only in all is refused before it costs its text); then
+    each decoded on its own: the groups' dictionaries of unique ids were joined into one first, which took 1.8 s
+    and 280 MB of Arrow memory for two million households (issue 25). On this thread (not Arrow's pool), so what
+    it frees goes back with this thread's pool.
+
+    Reading them as plain text would be a tenth of the time (Arrow hashes every value of a page written plain into
+    the dictionary), but no bound on a plain read's text could be told from a file without trusting what the file
+    says of itself: the reviews of issue 25 made footers and pages (front coding under a footer that denies it,
+    long values in many small pages) that spelled gigabytes in one batch of a plain read (docs/performance.md)."""
+    from houfu.io.tables import TableError
 
     col = _id_column(spec, path, "household", limits)
     budget = TextBudget(path, limits)
-    pieces: list[pa.Array] = []
+    batches = []
     try:
-        # As plain text where that is safe (``plain_text``): for unique ids a tenth of reading them as
-        # dictionaries, 50 against 230 ms for a million households (issue 25).
-        plain = plain_text(_parquet(path, []), path, col, budget)
-        if plain is not None:
-            for column in plain:
-                pieces.append(_text(column, path, col))
-        else:
-            pieces = _household_column_counted(path, col, budget)
+        for batch in _parquet(path, [col]).iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
+            budget.check(batch)
+            batches.append(batch)
     except (pa.ArrowInvalid, OSError) as exc:
         raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
+    pieces: list[pa.Array] = []
+    while batches:  # each dictionary let go of as it is decoded (a few batches: a million rows each)
+        pieces.append(_text(batches.pop(0).column(0), path, col))
     if not pieces:
         return pa.array([], pa.string())
     return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
 
 
-def _household_column_counted(path: Path, col: str, budget: TextBudget) -> list[pa.Array]:
-    """The ids read as dictionaries, every batch counted before any is decoded (a file over the budget only in all
-    is refused before it costs its text); then each decoded on its own: the groups' dictionaries of unique ids
-    were joined into one first, which took 1.8 s and 280 MB of Arrow memory for two million households (issue
-    25). On this thread (not Arrow's pool), so what it frees goes back with this thread's pool."""
-    batches = []
-    for batch in _parquet(path, [col]).iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
-        budget.check(batch)
-        batches.append(batch)
-    pieces: list[pa.Array] = []
-    while batches:  # each dictionary let go of as it is decoded (a few batches: a million rows each)
-        pieces.append(_text(batches.pop(0).column(0), path, col))
-    return pieces
-
-
 def _household_positions(spec: ColumnSpec, path: Path, level: str, ids: pa.Array, limits: TableLimits = LIMITS
                          ) -> npt.NDArray[np.intp]:
-    """Each row's household position in ``ids`` (-1: none) for a members or businesses file, read batch by batch:
-    three million member rows are never joined into one dictionary, which cost over a second for a million
-    households. Where the pages cannot spell more text than the budget (``text_bound``), each batch is read as
-    plain text and taken as runs of one id (a file in the households' order holds each household's rows
-    together), 0.1 s for a million households' 3.3M members against 0.2-0.4 s as dictionaries (Arrow hashes every
-    value of a page written plain into one; issue 25); otherwise each batch is read as a dictionary, its text
-    counted before it is decoded."""
-    from houfu.io.tables import TableError, plain_text
+    """Each row's household position in ``ids`` (-1: none) for a members or businesses file, read batch by batch
+    as dictionaries (each batch's text counted before it is decoded): three million member rows are never joined
+    into one dictionary, which cost over a second for a million households."""
+    from houfu.io.tables import TableError
 
     col = _id_column(spec, path, level, limits)
     budget = TextBudget(path, limits)
     batches: list[pa.Array] = []
     try:
-        plain = plain_text(_parquet(path, []), path, col, budget)
-        if plain is not None:
-            for column in plain:
-                runs = pc.run_end_encode(column)
-                batches.append(pa.RunEndEncodedArray.from_arrays(runs.run_ends, _text(runs.values, path, col)))
-        else:
-            for batch in _parquet(path, [col]).iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
-                budget.check(batch)
-                batches.append(_text(batch.column(0), path, col, keep_dictionary=True))
+        for batch in _parquet(path, [col]).iter_batches(batch_size=1 << 20, columns=[col], use_threads=False):
+            budget.check(batch)
+            batches.append(_text(batch.column(0), path, col, keep_dictionary=True))
     except (pa.ArrowInvalid, OSError) as exc:
         raise TableError(f"{path}: -: not a Parquet file ({exc})") from None
     return _positions(ids, batches)
@@ -1229,9 +1212,8 @@ def _text(values: pa.Array, path: Path, col: str, keep_dictionary: bool = False)
 
 def _positions(ids: pa.Array, columns: list[pa.Array]) -> npt.NDArray[np.intp]:
     """Each row's household place in ``ids`` (-1: none) over the batches of one column, working on each batch's
-    distinct values (a dictionary's) or runs of one value (a run-end encoded batch's). A row placed here may name
-    a household whose id is repeated: the caller maps each place to its id's first row
-    (``_first_row_global``), which is where a lookup in ``ids`` would have found it.
+    distinct values. A row placed here may name a household whose id is repeated: the caller maps each place to
+    its id's first row (``_first_row_global``), which is where a lookup in ``ids`` would have found it.
 
     The values are placed in the cheapest way that is exact (issue 25; a million households, their 3.3M members
     and 7,117 businesses):
@@ -1271,12 +1253,7 @@ def _positions(ids: pa.Array, columns: list[pa.Array]) -> npt.NDArray[np.intp]:
 
 
 def _coded(column: pa.Array) -> tuple[pa.Array, npt.NDArray[np.integer[Any]]]:
-    """A batch's values and each row's place among them (-1: no value): a dictionary's, a run-end encoded
-    array's runs (a run of nulls is a null value, placed nowhere by the lookup), or the distinct values."""
-    if pa.types.is_run_end_encoded(column.type):
-        ends = column.run_ends.to_numpy()
-        return column.values.cast(pa.string()), np.repeat(np.arange(len(ends), dtype=np.intp),
-                                                          np.diff(ends, prepend=0))
+    """A batch's distinct values (a dictionary's, or made) and each row's place among them (-1: no value)."""
     enc = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
     return enc.dictionary.cast(pa.string()), enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
 
@@ -1727,7 +1704,8 @@ def _stream_parallel(job: _Stream, workers: int, screener: Screener, totals: Scr
     used: dict[str, list[int]] = {}  # file -> text bytes counted by each span so far
     _STREAM = job
     try:
-        with ProcessPoolExecutor(len(spans), mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(len(spans), mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_quiet_worker) as pool:
             try:
                 futures = [pool.submit(_stream_span, span) for span in spans]
                 span_of = [i for i, (a, b) in enumerate(spans) for _ in range(a, b)]
@@ -1772,6 +1750,15 @@ def _stream_parallel(job: _Stream, workers: int, screener: Screener, totals: Scr
     finally:
         _STREAM = None
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _quiet_worker() -> None:
+    """A worker process leaves Ctrl-C and SIGTERM to its parent, which stops the run (a terminal or a service
+    manager signals the whole group: each worker printed its own traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _trim_heap() -> None:
