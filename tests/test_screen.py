@@ -907,6 +907,23 @@ def test_a_screen_stopped_midway_leaves_no_determinations_that_look_complete(tmp
     assert pq.read_table(out).num_rows == 30 and not list(tmp_path.glob(".*partial"))
 
 
+@pytest.mark.parametrize("which", ["households", "members"])
+def test_a_streamed_id_column_of_lists_is_one_line_naming_it_not_an_internal_error(tmp_path, which):
+    """Read in parts (households with their members, in Parquet), a column of lists where the ids go is refused
+    naming its file and column (it was pyarrow's KeyError, an internal error; found by issue 25's review)."""
+    listed = pa.array([["h1"], ["h2"]])
+    households = pa.table({"户编号": listed if which == "households" else ["h1", "h2"], "所在县": ["定南县"] * 2})
+    members = pa.table({"户编号": listed if which == "members" else ["h1", "h2"], "年龄": [30, 40]})
+    pq.write_table(households, tmp_path / "h.parquet")
+    pq.write_table(members, tmp_path / "m.parquet")
+    r = CliRunner().invoke(main, ["screen", str(tmp_path / "h.parquet"), "--members", str(tmp_path / "m.parquet"),
+                                  "--as-of", AS_OF, "-o", str(tmp_path / "d.parquet")])
+    bad = tmp_path / ("h.parquet" if which == "households" else "m.parquet")
+    assert r.exit_code == 2, r.output
+    assert f"{bad}: 户编号: holds lists or records (list<element: string>)" in r.output
+    assert "internal error" not in r.output and not (tmp_path / "d.parquet").exists()
+
+
 def _screened_with_errors(path: Path) -> tuple[dict, list[dict[str, str]]]:
     """``houfu screen PATH --json --errors`` (in English), which rejected some rows: its summary and its errors."""
     errors = path.with_name("e.csv")

@@ -21,7 +21,7 @@ import datetime as dt
 import io
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,6 +200,16 @@ class TextBudget:
                 if self.used > self.limits.parquet_text_bytes:
                     raise LimitError(f"{self.path}: {name}: more than {self.limits.parquet_text_bytes:,} bytes of "
                                      "text once decoded; at most that much is read")
+
+
+def refuse_nested(path: Path | str, schema: pa.Schema, columns: Iterable[str]) -> None:
+    """A column houfu reads holds one value a cell: a Parquet column of lists, records or maps is refused naming
+    it (it was an internal error: a KeyError from pyarrow, or a cast it cannot make)."""
+    for c in columns:
+        i = schema.get_field_index(c)
+        if i >= 0 and pa.types.is_nested(schema.field(i).type):
+            raise TableError(f"{path}: {c}: holds lists or records ({schema.field(i).type}), not one value a cell; "
+                             "give each cell one value")
 
 
 def _read_parquet(path: Path, spec: ColumnSpec, limits: TableLimits) -> pa.Table:
@@ -1001,6 +1011,7 @@ def load_tables(kb: KB, main: pa.Table, path: Path | str, member_table: pa.Table
     wide = entity == "household" and member_table is None
     mapping, fates, notes = column_fates(spec, level, main, main.column_names, source,
                                          ("member",) if wide else ())
+    refuse_nested(path, main.schema, mapping)
     id_col = _field(mapping, "id")
     if id_col is None:
         raise TableError(f"{path}: -: no household id column (户编号 or id)")
@@ -1088,6 +1099,7 @@ def _items_from(spec: ColumnSpec, level: str, table: pa.Table | None, file: str,
     if table is None:
         return Items(Table(0, {}, codec), np.zeros(0, np.intp), np.zeros(n, bool)), {}, []
     mapping, fates, col_notes = column_fates(spec, level, table, table.column_names, file)
+    refuse_nested(file, table.schema, mapping)
     notes += col_notes
     hcol = _field(mapping, within)
     if hcol is None:

@@ -1138,10 +1138,11 @@ def _parquet(path: Path, dictionaries: list[str]) -> Any:
 def _id_column(spec: ColumnSpec, path: Path, level: str, limits: TableLimits = LIMITS) -> str:
     """The name of a Parquet file's household id column: the households' own ids, or the household each member or
     business row names."""
-    from houfu.io.tables import TableError, _field, _header_map
+    from houfu.io.tables import TableError, _field, _header_map, refuse_nested
 
-    names = check_parquet(path, limits).schema_arrow.names
-    mapping, _ = _header_map(spec.kb, level, names, spec)
+    schema = check_parquet(path, limits).schema_arrow
+    mapping, _ = _header_map(spec.kb, level, schema.names, spec)
+    refuse_nested(path, schema, mapping)
     name = "id" if level == "household" else "household"
     col = _field(mapping, name)
     if col is None:

@@ -143,6 +143,13 @@ def caseloads() -> None:
     add("caseload-one-long-value-a-million-times.parquet",
         parquet(pa.table({"户编号": pa.DictionaryArray.from_arrays(zeros, pa.array(["H1"])), "所在县": long}),
                 compression="zstd"), "caseload limits", "error", "所在县", "screen", screen)
+    # a column of lists or records where a cell holds one value (an internal error until issue 25's review)
+    add("caseload-id-column-of-lists.parquet", parquet(pa.table({"户编号": pa.array([["H1"], ["H2"]]),
+                                                                "所在县": ["定南县", "定南县"]})),
+        "shape", "error", "户编号: holds lists or records", "screen", screen)
+    add("caseload-id-column-of-records.parquet", parquet(pa.table({"户编号": pa.array([{"id": "H1"}]),
+                                                                  "所在县": ["定南县"]})),
+        "shape", "error", "户编号: holds lists or records", "screen", screen)
 
 
 def main() -> None:
