@@ -471,10 +471,14 @@ def test_a_member_row_naming_its_household_as_a_figure_is_refused_with_the_fix_a
     assert got.item_rows == {"members": (7, 3)}
 
 
-def test_ids_whose_dictionary_could_spell_more_than_the_budget_are_counted_before_any_is_decoded(tmp_path,
-                                                                                                    monkeypatch):
-    """Two long ids repeated on every row: their rows times the longer one is over the budget, so the ids are
-    read as dictionaries and refused by their count before a row is decoded."""
+@pytest.mark.parametrize("columns", [
+    {"户编号": ["户" * 1000, "村" * 1000] * 2000},
+    {"地址": [{"村": "a", "组": "b"}] * 4000, "户编号": ["户" * 1000, "村" * 1000] * 2000},
+], ids=["two long ids", "after a struct column"])
+def test_long_ids_repeated_past_the_budget_are_refused_before_any_is_decoded(tmp_path, monkeypatch, columns):
+    """Two long ids repeated on every row, alone or after a struct column (whose leaves make the ids' place among
+    the file's leaves differ from their place among its columns): refused by their count before a row is
+    decoded."""
     import dataclasses
 
     import houfu
@@ -484,37 +488,12 @@ def test_ids_whose_dictionary_could_spell_more_than_the_budget_are_counted_befor
     from houfu.screen.screener import _household_column
 
     path = tmp_path / "h.parquet"
-    pq.write_table(pa.table({"户编号": ["户" * 1000, "村" * 1000] * 2000}), path, row_group_size=2000)
+    pq.write_table(pa.table(columns), path, row_group_size=2000)
     decoded = []
     arr = tables._arr
     monkeypatch.setattr(tables, "_arr", lambda *a, **k: decoded.append(1) or arr(*a, **k))
     with pytest.raises(LimitError, match="户编号: more than 10,000,000 bytes of text once decoded"):
         _household_column(spec_for(houfu.load()), path, dataclasses.replace(LIMITS, parquet_text_bytes=10_000_000))
-    assert decoded == []
-
-
-def test_ids_after_a_struct_column_repeated_past_the_budget_are_refused_before_any_is_decoded(tmp_path,
-                                                                                                 monkeypatch):
-    """A struct column before the ids (their place among the file's leaves is not their place among its
-    columns): two long ids repeated past the budget are refused by their count before a row is decoded."""
-    import dataclasses
-
-    import houfu
-    import houfu.io.tables as tables
-    from houfu.io.limits import LIMITS, LimitError
-    from houfu.io.mapping import spec_for
-    from houfu.screen.screener import _household_column
-
-    n = 4000
-    path = tmp_path / "h.parquet"
-    pq.write_table(pa.table({"地址": pa.array([{"村": "a", "组": "b"}] * n),
-                             "户编号": ["户" * 1000, "村" * 1000] * (n // 2)}), path)
-    limits = dataclasses.replace(LIMITS, parquet_text_bytes=10_000_000)
-    decoded = []
-    arr = tables._arr
-    monkeypatch.setattr(tables, "_arr", lambda *a, **k: decoded.append(1) or arr(*a, **k))
-    with pytest.raises(LimitError, match="户编号: more than 10,000,000 bytes of text once decoded"):
-        _household_column(spec_for(houfu.load()), path, limits)
     assert decoded == []
 
 
