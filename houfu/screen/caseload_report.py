@@ -153,19 +153,24 @@ def charts(kb: KB, s: ScreenSummary) -> list[Chart]:
 
 def write_report(kb: KB, s: ScreenSummary, path: Path) -> None:
     """The report as .html (charts embedded), .md (charts beside it) or .xlsx (one sheet per table)."""
+    from houfu.io.files import written_whole
+
     kind = path.suffix.lower()
     if kind == ".xlsx":
-        _xlsx(kb, s, path)
+        with written_whole(path) as partial:
+            _xlsx(kb, s, partial)
         return
     pics = charts(kb, s)
     if kind == ".md":
         for c in pics:
-            (path.parent / f"{path.stem}-{c.name}.svg").write_bytes(c.svg)
+            with written_whole(path.parent / f"{path.stem}-{c.name}.svg") as partial:
+                partial.write_bytes(c.svg)
     text = _environment(kind == ".html").get_template("screen_report.j2").render(
         **report_context(kb, s), lang=s.lang, fmt=kind.lstrip("."),
         charts=[{"title": c.title, "src": c.data_uri if kind == ".html" else f"{path.stem}-{c.name}.svg"}
                 for c in pics])
-    path.write_text(text, encoding="utf-8")
+    with written_whole(path) as partial:
+        partial.write_text(text, encoding="utf-8")
 
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")

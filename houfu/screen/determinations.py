@@ -37,14 +37,32 @@ from houfu.engine.results import Status, TargetKind
 from houfu.engine.vector import STATUSES, Decisions
 from houfu.kb.loader import KB
 
-__all__ = ["STATUS_PREFIX", "AMOUNT_PREFIX", "MISSING_PREFIX", "WideShape", "measures_path", "read_long",
-           "is_wide"]
+__all__ = ["STATUS_PREFIX", "AMOUNT_PREFIX", "MISSING_PREFIX", "RUN_KEY", "WideShape", "measures_path", "read_long",
+           "is_wide", "run_of"]
 
 STATUS_PREFIX, AMOUNT_PREFIX, MISSING_PREFIX = "status:", "amount:", "missing:"
 #: a measure's missing facts fit one uint64
 MAX_FACTS = 64
 _STATUS_VALUES = pa.array([s.value for s in STATUSES], pa.string())
 _STATUS_TYPE = pa.dictionary(pa.int8(), pa.string())
+
+
+#: the Parquet metadata key of a screen run's token, in its determinations and in the lists file beside them
+RUN_KEY = b"houfu.run"
+
+
+def run_of(path: Path) -> str | None:
+    """The run token a Parquet file of houfu screen carries (None: another format, an older file, or none)."""
+    if path.suffix.lower() != ".parquet":
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowInvalid):
+        return None
+    got = meta.get(RUN_KEY)
+    return got.decode("utf-8", "replace") if got is not None else None
 
 
 def measures_path(determinations: Path) -> Path:

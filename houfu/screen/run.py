@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from houfu.engine.evaluator import Evaluator
+from houfu.io.files import written_whole
 from houfu.io.limits import LIMITS, TableError, TableLimits
 from houfu.io.mapping import ColumnSpec, spec_for
 from houfu.io.notes import Note, errors_header
@@ -24,6 +25,7 @@ from houfu.io.tables import ColumnFate, check_parquet
 from houfu.kb.clocks import CaseClock, case_clocks, load_county_clocks
 from houfu.kb.loader import KB
 from houfu.screen.caseload_report import RequestFiles, write_report
+from houfu.screen.determinations import RUN_KEY, run_of
 from houfu.screen.screener import ScreenRun, ScreenTotals, screen, screen_stream
 from houfu.screen.summary import (
     ChangeSummary,
@@ -172,10 +174,13 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
     errors_path = errors_path or (output_kept.with_name(output_kept.stem + ".errors.csv") if output_kept is not None
                                   else None)
     if errors_path is not None and totals.errors:
-        with errors_path.open("w", encoding="utf-8-sig", newline="") as fh:
+        with written_whole(errors_path) as partial, partial.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(errors_header(lang))
             w.writerows([e.file, e.row, e.column, e.text(lang)] for e in totals.errors)
+    elif errors_path is not None:
+        # No rows rejected: an errors file an earlier run left at this path would be read as this run's.
+        errors_path.unlink(missing_ok=True)
     written = asked.close(totals) if asked is not None else {}
     result = ScreenRun(totals, output_kept, report, errors_path if totals.errors else None, notes, item_rows, fates,
                        tables, lang, requests, written)
@@ -237,14 +242,21 @@ def _write_members(output: Path, totals: ScreenTotals) -> None:
             rows["list"] += [list_id] * n
             rows["group"] += [group] * n
     ids = pa.concat_arrays(households) if households else pa.array([], pa.string())
-    pq.write_table(pa.table({"household": ids, **{k: pa.array(v, pa.string()) for k, v in rows.items()}}),
-                   members_file(output))
+    table = pa.table({"household": ids, **{k: pa.array(v, pa.string()) for k, v in rows.items()}})
+    with written_whole(members_file(output)) as partial:
+        pq.write_table(table.replace_schema_metadata({RUN_KEY: totals.run.encode()}), partial)
 
 
-def _read_members(path: Path) -> dict[str, tuple[set[str], set[str]]] | None:
+def _read_members(path: Path, since: Path | None = None) -> dict[str, tuple[set[str], set[str]]] | None:
+    """Who was on each list, from the lists file beside an earlier run's determinations (``since``); None if there
+    is none, or it is not that run's: a run stopped after its determinations were moved into place and before its
+    lists were written leaves the lists of the run before it, which both carry a run token to tell apart."""
     import pyarrow.parquet as pq
 
     if not path.exists():
+        return None
+    want = run_of(since) if since is not None else None
+    if want is not None and run_of(path) != want:
         return None
     out: dict[str, tuple[set[str], set[str]]] = {}
     for r in pq.read_table(path).to_pylist():
@@ -306,7 +318,8 @@ def _changes(kb: KB, since: Path, before: pa.Table, output: Path, beside: Path |
     file = None
     if beside is not None:
         path = beside.with_name(beside.stem + ".changes.csv")
-        pcsv.write_csv(changes, path)
+        with written_whole(path) as partial:
+            pcsv.write_csv(changes, partial)
         file = str(path)
     if listing is not None and not all_rows:
         keys = pc.binary_join_element_wise(changes.column("household"), changes.column("measure"), "\x1f")
@@ -314,10 +327,11 @@ def _changes(kb: KB, since: Path, before: pa.Table, output: Path, beside: Path |
     got = change_summary(kb, since_run or since.name, changes, joined, left, lang, file)
     # Who was on each list then: the run's sightings in the store (a screen id), else the file beside it.
     was = _kept_members(kb, store, since_run) if since_run is not None and store is not None else None
-    was = was if was is not None else _read_members(members_file(since))
+    was = was if was is not None else _read_members(members_file(since), since)
     if was is None:
-        return got.model_copy(update={"lists_note": f"{members_file(since).name}: not found beside {since.name}; "
-                                                     "the lists are not compared"})
+        beside = members_file(since)
+        why = "not the one written with" if beside.exists() else "not found beside"
+        return got.model_copy(update={"lists_note": f"{beside.name}: {why} {since.name}; the lists are not compared"})
     return got.model_copy(update={"lists": list_changes(kb, was, totals.list_members(), set(left), lang)})
 
 

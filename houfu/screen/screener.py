@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import os
 import time
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from houfu.io.tables import ColumnFate, Loaded, TextBudget, check_parquet
 from houfu.kb.loader import KB, FieldError
 from houfu.kb.models import Role
 from houfu.kb.query import site_named
-from houfu.screen.determinations import WideShape, measures_path
+from houfu.screen.determinations import RUN_KEY, WideShape, measures_path
 
 __all__ = ["ACTIONS", "OUTPUT_FORMATS", "WORK", "ScreenRun", "ScreenTotals", "carriers_of", "determinations_table",
            "screen", "screen_stream", "worklist_rows"]
@@ -105,6 +106,9 @@ class ScreenTotals:
     entity: str
     as_of: dt.date
     kb_version: str
+    #: this run's token: in the determinations' and the lists file's Parquet metadata (``RUN_KEY``), so a lists file
+    #: left by an earlier run beside newer determinations is not taken for theirs (``--since``)
+    run: str = field(default_factory=lambda: uuid.uuid4().hex)
     rows_in: int = 0
     screened: int = 0
     rejected: int = 0
@@ -816,12 +820,17 @@ def _dictionary(indices: npt.NDArray[np.int32], values: list[str]) -> pa.Diction
 class Writer:
     """Determinations to Parquet, CSV, XLSX or JSON Lines, chunk by chunk."""
 
-    def __init__(self, path: Path, measures: Callable[[], pa.Table | None] | None = None):
+    def __init__(self, path: Path, measures: Callable[[], pa.Table | None] | None = None, run: str | None = None):
+        from houfu.io.files import partial_path
+
         #: where the determinations end up: they are written beside it (``.NAME.partial``) and moved there whole by
         #: ``close``, so a run stopped midway (an error, Ctrl-C, SIGTERM: ``abort``) leaves no file that looks
         #: complete, and an earlier file of that name stands until the new one is done
         self.target = path
-        self.path, self.kind = path.with_name(f".{path.name}.partial"), path.suffix.lower()
+        self.path, self.kind = partial_path(path), path.suffix.lower()
+        #: the run's token (``ScreenTotals.run``), kept in a Parquet file's metadata (``RUN_KEY``): the lists file
+        #: written beside it carries the same, so ``--since`` tells its own lists from an earlier run's
+        self.run = run
         self._writer: Any = None
         self._book: Any = None
         self.rows = 0
@@ -838,7 +847,10 @@ class Writer:
                 # Wide: Parquet dictionaries only for the status columns (ids are unique; masks and amounts gain
                 # nothing from them, and they cost a fifth of the write).
                 wide = [n for n in table.column_names if n.startswith("status:") or n == "kb_version"]
-                self._writer = pq.ParquetWriter(self.path, table.schema, compression="lz4", write_statistics=False,
+                schema = table.schema
+                if self.run is not None:
+                    schema = schema.with_metadata({**(schema.metadata or {}), RUN_KEY: self.run.encode()})
+                self._writer = pq.ParquetWriter(self.path, schema, compression="lz4", write_statistics=False,
                                                 use_dictionary=wide if "kb_version" in wide and len(wide) > 1 else True)
             self._writer.write_table(table)
             return
@@ -946,11 +958,11 @@ def _behind(writer: Writer | None) -> Writer | Behind | None:
     return Behind(writer) if writer is not None and writer.kind == ".parquet" else writer
 
 
-def _writer(output: Path | None, screener: Screener, entity: str) -> Writer | None:
+def _writer(output: Path | None, screener: Screener, entity: str, run: str | None = None) -> Writer | None:
     """The determinations' writer; for the wide form, with the measures table to write beside them."""
     if output is None:
         return None
-    return Writer(output, None if screener.long else lambda: screener.shape(entity).measures_table())
+    return Writer(output, None if screener.long else lambda: screener.shape(entity).measures_table(), run)
 
 
 def _flat(table: pa.Table) -> pa.Table:
@@ -1009,7 +1021,7 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
     totals = ScreenTotals(loaded.entity, as_of, kb.version, rows_in=loaded.rows_in,
                           rejected=loaded.rows_in - loaded.n, errors=list(loaded.errors))
     screener = Screener(kb, evaluator, as_of, due, worklist, long)
-    writer = _writer(output, screener, loaded.entity)
+    writer = _writer(output, screener, loaded.entity, totals.run)
     parts = list(chunks(loaded.n, CHUNK if workers <= 1 else max(MIN_PART, min(CHUNK, loaded.n // (4 * workers) + 1))))
     single = workers <= 1 or len(parts) <= 1
     out = _behind(writer) if single else writer
@@ -1615,7 +1627,7 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
         screener = Screener(kb, evaluator, as_of, due, worklist, long)
         totals = ScreenTotals("household", as_of, kb.version)
         single = workers <= 1 or len(cuts) < 3
-        writer = _writer(output, screener, "household")
+        writer = _writer(output, screener, "household", totals.run)
         out = _behind(writer) if single else writer
         item_rows = {"members": [0, 0], "businesses": [0, 0]}
         counts, unknown = _Counts(), Counter[tuple[str, str, str]]()
