@@ -637,11 +637,11 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
                    f"{suggest_path}", err=True)
         return
 
-    given = {p.resolve() for p in (caseload, members, businesses) if p is not None}
+    read_from = {p.resolve() for p in (caseload, members, businesses) if p is not None}
     for path in (output, report_path, errors_path):
         if path is not None:
             check_output(path)
-            if path.resolve() in given:  # the run writes (or, with no errors, removes) its errors file
+            if path.resolve() in read_from:  # the run writes (or, with no errors, removes) its errors file
                 raise BadInput(f"{path}: -: is one of the caseload's own files; give another name to write to")
     if output is not None and output.suffix.lower() not in (".parquet", ".csv", ".xlsx", ".jsonl"):
         raise BadInput(f"{output}: -: the determinations are written as .parquet, .csv, .xlsx or .jsonl")
