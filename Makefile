@@ -89,6 +89,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_explanations.py
 	$(BIN)/python benchmarks/bench_service.py
 	$(BIN)/python benchmarks/bench_screen.py 10000,100000,1000000 3
+	$(BIN)/python benchmarks/bench_floors.py 1000000 3
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info out .pytest_cache .hypothesis
