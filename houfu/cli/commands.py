@@ -637,12 +637,9 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
                    f"{suggest_path}", err=True)
         return
 
-    read_from = {p.resolve() for p in (caseload, members, businesses) if p is not None}
     for path in (output, report_path, errors_path):
         if path is not None:
             check_output(path)
-            if path.resolve() in read_from:  # the run writes (or, with no errors, removes) its errors file
-                raise BadInput(f"{path}: -: is one of the caseload's own files; give another name to write to")
     if output is not None and output.suffix.lower() not in (".parquet", ".csv", ".xlsx", ".jsonl"):
         raise BadInput(f"{output}: -: the determinations are written as .parquet, .csv, .xlsx or .jsonl")
     if report_path is not None and report_path.suffix.lower() not in (".html", ".md", ".xlsx"):
@@ -729,7 +726,8 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
                            f"{rows - joined} not (above)", err=True)
         click.echo(f"{totals.rows_in} row(s) in: {totals.screened} screened + {totals.rejected} rejected"
                    f" ({totals.people} people) in {totals.seconds:.2f} s"
-                   + (f"; determinations in {output}" if output else "")
+                   + (f"; determinations in {run.output}" if run.output else "")
+                   + (f"; no household screened, so {output} was not written" if output and not run.output else "")
                    + (f"; report in {report_path}" if report_path else "")
                    + (f"; data requests in {requests_dir}" if requests_dir else "")
                    + (f"; {sum(run.changes.counts.values())} change(s) since {run.changes.since} in "

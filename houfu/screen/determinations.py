@@ -261,7 +261,14 @@ def _measures_of(path: Path) -> pa.Table | None:
         head = [str(h) for h in rows[0]]
         return pa.table({h: pa.array([r[i] if i < len(r) else None for r in rows[1:]]) for i, h in enumerate(head)})
     beside = measures_path(path)
-    return _read_any(beside) if beside.exists() else None
+    if not beside.exists():
+        return None
+    mine, theirs = run_of(path), run_of(beside)
+    if mine is not None and theirs is not None and mine != theirs:
+        # Another run's measures table: its facts' bit order may not be this file's (a run stopped between
+        # writing the two, or a file copied in). Decoding the missing facts by it could name the wrong facts.
+        raise ValueError(f"{beside.name} is not the measures table written with {path.name} (another run's)")
+    return _read_any(beside)
 
 
 def _fact_list(value: Any) -> list[str]:

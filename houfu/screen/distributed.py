@@ -97,6 +97,10 @@ def screen_on_dask(kb: KB, caseload: Path, members: Path | None, businesses: Pat
 
     if caseload.suffix.lower() != ".parquet" and not caseload.is_dir():
         raise TableError(f"{caseload}: -: --dask reads a Parquet caseload (a file or a folder of parts)")
+    from houfu.io.files import refuse_overlaps
+
+    refuse_overlaps({"the caseload": caseload, "the members file": members, "the businesses file": businesses},
+                    {"the determinations": output})
     # Each file opened here, before a cluster starts: a missing or broken file is one line naming it, not Dask's
     # error from a worker. Only opened: the one-machine limits (rows, declared bytes) are not the cluster's.
     for path in (caseload, members, businesses):
@@ -115,7 +119,10 @@ def screen_on_dask(kb: KB, caseload: Path, members: Path | None, businesses: Pat
         if output is not None:
             import pyarrow.parquet as pq
 
-            pq.write_table(pa.Table.from_pandas(result, preserve_index=False), output)
+            from houfu.io.files import written_whole
+
+            with written_whole(output) as partial:  # whole or not at all, as one machine's run writes it
+                pq.write_table(pa.Table.from_pandas(result, preserve_index=False), partial)
         return int(len(frame)), int(result["household"].nunique())
     finally:
         client.close()

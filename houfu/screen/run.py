@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from houfu.engine.evaluator import Evaluator
-from houfu.io.files import written_whole
+from houfu.io.files import refuse_overlaps, written_whole
 from houfu.io.limits import LIMITS, TableError, TableLimits
 from houfu.io.mapping import ColumnSpec, spec_for
 from houfu.io.notes import Note, errors_header
@@ -25,7 +25,7 @@ from houfu.io.tables import ColumnFate, check_parquet
 from houfu.kb.clocks import CaseClock, case_clocks, load_county_clocks
 from houfu.kb.loader import KB
 from houfu.screen.caseload_report import RequestFiles, write_report
-from houfu.screen.determinations import RUN_KEY, run_of
+from houfu.screen.determinations import RUN_KEY, measures_path, run_of
 from houfu.screen.screener import ScreenRun, ScreenTotals, screen, screen_stream
 from houfu.screen.summary import (
     ChangeSummary,
@@ -101,6 +101,8 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
             since_run = since
             since = _screen_determinations(store, since_run)
         before = _read_determinations(since) if since is not None else None
+        # Who was on each list then, read now: ``-o`` may name the --since file itself, which this run replaces.
+        earlier_lists = _earlier_lists(since) if since is not None and since_run is None else None
         if before is not None and output is None:
             output_kept: Path | None = None
             output = Path(scratch) / "determinations.parquet"
@@ -110,7 +112,7 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
             raise TableError(f"{output}: -: with --since the determinations are written as .parquet, .csv or .jsonl")
         return _screen_files(kb, evaluator, caseload, members, businesses, encoding, entity, as_of, output, report,
                              errors_path, lang, progress, workers, columns, jurisdiction, limits, requests, worklists,
-                             clocks, store, user, since, before, all_rows, output_kept, since_run, long)
+                             clocks, store, user, since, before, all_rows, output_kept, since_run, long, earlier_lists)
 
 
 def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | None, businesses: Path | None,
@@ -120,12 +122,24 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
                   | None, workers: int, columns: Path | None, jurisdiction: str | None, limits: TableLimits,
                   requests: Path | None, worklists: Path | None, clocks: Path | None, store: RecordStore | None,
                   user: str, since: Path | None, before: pa.Table | None, all_rows: bool, output_kept: Path | None,
-                  since_run: str | None = None, long: bool = False) -> ScreenRun:
+                  since_run: str | None = None, long: bool = False,
+                  earlier_lists: tuple[dict[str, tuple[set[str], set[str]]] | None, str | None] | None = None
+                  ) -> ScreenRun:
     import csv
 
     from houfu.io.tables import check_content, load_caseload
 
     started = time.perf_counter()
+    errors_path = errors_path or (output_kept.with_name(output_kept.stem + ".errors.csv") if output_kept is not None
+                                  else None)
+    # The determinations may replace the --since file (read whole above): last month's file, this month's name.
+    refuse_overlaps({"the caseload": caseload, "the members file": members, "the businesses file": businesses,
+                     "the mapping file": columns, "the clocks file": clocks}, _written(output_kept, report, errors_path,
+                                                                                        since))
+    if since is not None:
+        refuse_overlaps({"the --since file": since},
+                        {k: p for k, p in _written(output_kept, report, errors_path, since).items()
+                         if k != "the determinations"})
     for given in (caseload, members, businesses):
         if given is not None:
             check_content(given)
@@ -171,22 +185,25 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
 
         totals = progress(loaded.n, run) if progress is not None else run(None)
     assert totals.rows_in == totals.screened + totals.rejected, "every input row is screened or rejected"
-    errors_path = errors_path or (output_kept.with_name(output_kept.stem + ".errors.csv") if output_kept is not None
-                                  else None)
+    if not totals.written:
+        # No household screened, so no determinations were written: an earlier file at the path is left as it was,
+        # and is neither named as this run's nor compared, nor given this run's (empty) lists.
+        output = output_kept = None
     if errors_path is not None and totals.errors:
         with written_whole(errors_path) as partial, partial.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(errors_header(lang))
             w.writerows([e.file, e.row, e.column, e.text(lang)] for e in totals.errors)
-    elif errors_path is not None:
-        # No rows rejected: an errors file an earlier run left at this path would be read as this run's.
-        errors_path.unlink(missing_ok=True)
+    elif errors_path is not None and _is_errors_file(errors_path):
+        # No row rejected: the errors file an earlier run left at this path would be read as this run's. Only a
+        # file that reads as one is removed (its header); anything else there is left alone.
+        errors_path.unlink()
     written = asked.close(totals) if asked is not None else {}
     result = ScreenRun(totals, output_kept, report, errors_path if totals.errors else None, notes, item_rows, fates,
                        tables, lang, requests, written)
     if since is not None and before is not None and output is not None:
         result.changes = _changes(kb, since, before, output, report or output_kept, lang, listing, all_rows, totals,
-                                  store, since_run)
+                                  store, since_run, earlier_lists)
     if output_kept is not None:
         _write_members(output_kept, totals)
     if listing is not None:
@@ -218,11 +235,33 @@ def _read_determinations(path: Path) -> pa.Table:
         got = read_long(path, need)
         if got.column_names != need:
             raise KeyError(", ".join(c for c in need if c not in got.column_names))
-    except (OSError, pa.ArrowInvalid, KeyError, UnicodeDecodeError) as exc:
+    except (OSError, pa.ArrowInvalid, KeyError, UnicodeDecodeError, ValueError) as exc:
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise TableError(f"{path}: -: not a determinations file of houfu screen -o (household, measure, status, "
                          f"owners): {reason}") from None
     return got
+
+
+def _written(output: Path | None, report: Path | None, errors: Path | None, since: Path | None
+             ) -> dict[str, Path | None]:
+    """Every file a run writes or removes, by what it is."""
+    out: dict[str, Path | None] = {"the determinations": output, "the report": report, "the errors file": errors}
+    if output is not None:
+        out |= {"the lists file": members_file(output), "the measures table": measures_path(output)}
+    beside = report or output
+    if since is not None and beside is not None:
+        out["the changes file"] = beside.with_name(beside.stem + ".changes.csv")
+    return out
+
+
+def _is_errors_file(path: Path) -> bool:
+    """Whether the file at ``path`` reads as a houfu errors file (its header, in either language)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            first = fh.readline(200).rstrip("\r\n")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return first in (",".join(errors_header("zh")), ",".join(errors_header("en")))
 
 
 def members_file(determinations: Path) -> Path:
@@ -244,19 +283,50 @@ def _write_members(output: Path, totals: ScreenTotals) -> None:
     ids = pa.concat_arrays(households) if households else pa.array([], pa.string())
     table = pa.table({"household": ids, **{k: pa.array(v, pa.string()) for k, v in rows.items()}})
     with written_whole(members_file(output)) as partial:
-        pq.write_table(table.replace_schema_metadata({RUN_KEY: totals.run.encode()}), partial)
+        pq.write_table(table.replace_schema_metadata({RUN_KEY: totals.run.encode(), _WITH: _identity(output)}),
+                       partial)
 
 
-def _read_members(path: Path, since: Path | None = None) -> dict[str, tuple[set[str], set[str]]] | None:
-    """Who was on each list, from the lists file beside an earlier run's determinations (``since``); None if there
-    is none, or it is not that run's: a run stopped after its determinations were moved into place and before its
-    lists were written leaves the lists of the run before it, which both carry a run token to tell apart."""
+#: the lists file's record of the determinations file it was written with: its size and time as written
+_WITH = b"houfu.determinations"
+
+
+def _identity(determinations: Path) -> bytes:
+    st = determinations.stat()
+    return f"{st.st_size} {st.st_mtime_ns}".encode()
+
+
+def _earlier_lists(since: Path) -> tuple[dict[str, tuple[set[str], set[str]]] | None, str | None]:
+    """Who was on each list at an earlier run, from the lists file beside its determinations (``since``), or None and
+    why not. A run stopped after its determinations were moved into place and before its lists were written leaves
+    the lists of the run before beside them: the lists file is taken only if it was written with these
+    determinations (a Parquet file's run token, which a copy keeps; else the size and time the determinations file
+    had then). A lists file of a houfu that recorded neither is taken beside determinations that carry no token."""
+    import pyarrow.parquet as pq
+
+    path = members_file(since)
+    if not path.exists():
+        return None, "not found beside"
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowInvalid):
+        return None, "not a lists file written with"
+    want = run_of(since)
+    if want is not None:
+        same = meta.get(RUN_KEY) == want.encode()
+    elif _WITH in meta:
+        same = meta[_WITH] == _identity(since)
+    else:
+        same = RUN_KEY not in meta
+    if not same:
+        return None, "not the one written with"
+    return _read_members(path), None
+
+
+def _read_members(path: Path) -> dict[str, tuple[set[str], set[str]]] | None:
     import pyarrow.parquet as pq
 
     if not path.exists():
-        return None
-    want = run_of(since) if since is not None else None
-    if want is not None and run_of(path) != want:
         return None
     out: dict[str, tuple[set[str], set[str]]] = {}
     for r in pq.read_table(path).to_pylist():
@@ -307,7 +377,9 @@ def _still_open(output: Path) -> Callable[[set[tuple[str, str]]], set[tuple[str,
 
 def _changes(kb: KB, since: Path, before: pa.Table, output: Path, beside: Path | None, lang: str,
              listing: WorklistFiles | None, all_rows: bool, totals: ScreenTotals, store: RecordStore | None = None,
-             since_run: str | None = None) -> ChangeSummary:
+             since_run: str | None = None,
+             earlier_lists: tuple[dict[str, tuple[set[str], set[str]]] | None, str | None] | None = None
+             ) -> ChangeSummary:
     """Compare the run's determinations with the earlier ones; write every change as CSV beside the report (or the
     determinations); limit the worklists to what is new unless ``all_rows``."""
     import pyarrow.compute as pc
@@ -327,11 +399,11 @@ def _changes(kb: KB, since: Path, before: pa.Table, output: Path, beside: Path |
     got = change_summary(kb, since_run or since.name, changes, joined, left, lang, file)
     # Who was on each list then: the run's sightings in the store (a screen id), else the file beside it.
     was = _kept_members(kb, store, since_run) if since_run is not None and store is not None else None
-    was = was if was is not None else _read_members(members_file(since), since)
     if was is None:
-        beside = members_file(since)
-        why = "not the one written with" if beside.exists() else "not found beside"
-        return got.model_copy(update={"lists_note": f"{beside.name}: {why} {since.name}; the lists are not compared"})
+        was, why = earlier_lists if earlier_lists is not None else _earlier_lists(since)
+        if was is None:
+            return got.model_copy(update={"lists_note": f"{members_file(since).name}: {why} {since.name}; the lists "
+                                                         "are not compared"})
     return got.model_copy(update={"lists": list_changes(kb, was, totals.list_members(), set(left), lang)})
 
 

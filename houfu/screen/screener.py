@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -109,6 +108,9 @@ class ScreenTotals:
     #: this run's token: in the determinations' and the lists file's Parquet metadata (``RUN_KEY``), so a lists file
     #: left by an earlier run beside newer determinations is not taken for theirs (``--since``)
     run: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: whether the determinations file was written: not when no household was screened (every row rejected, or
+    #: none read), and then an earlier file at the path is left as it was, and not named as this run's
+    written: bool = False
     rows_in: int = 0
     screened: int = 0
     rejected: int = 0
@@ -821,13 +823,15 @@ class Writer:
     """Determinations to Parquet, CSV, XLSX or JSON Lines, chunk by chunk."""
 
     def __init__(self, path: Path, measures: Callable[[], pa.Table | None] | None = None, run: str | None = None):
-        from houfu.io.files import partial_path
-
-        #: where the determinations end up: they are written beside it (``.NAME.partial``) and moved there whole by
-        #: ``close``, so a run stopped midway (an error, Ctrl-C, SIGTERM: ``abort``) leaves no file that looks
-        #: complete, and an earlier file of that name stands until the new one is done
+        #: where the determinations end up: they are written beside it (a partial file of their own,
+        #: ``houfu.io.files``) and moved there whole by ``close``, so a run stopped midway (an error, Ctrl-C,
+        #: SIGTERM: ``abort``) leaves no file that looks complete, and an earlier file of that name stands until the
+        #: new one is done. A run that writes no table (no household screened) writes no file: ``written`` stays
+        #: False and an earlier file is left as it was, not taken for this run's.
         self.target = path
-        self.path, self.kind = partial_path(path), path.suffix.lower()
+        self.path: Path | None = None
+        self.kind = path.suffix.lower()
+        self.written = False
         #: the run's token (``ScreenTotals.run``), kept in a Parquet file's metadata (``RUN_KEY``): the lists file
         #: written beside it carries the same, so ``--since`` tells its own lists from an earlier run's
         self.run = run
@@ -838,6 +842,10 @@ class Writer:
         self.measures = measures
 
     def __call__(self, table: pa.Table) -> None:
+        from houfu.io.files import new_partial
+
+        if self.path is None:
+            self.path = new_partial(self.target)
         self.rows += table.num_rows
         if self.kind == ".parquet":
             import pyarrow.parquet as pq
@@ -879,13 +887,12 @@ class Writer:
                 self._sheet.append(list(row))
 
     def close(self) -> None:
+        from houfu.io.files import publish
+
+        if self.path is None:  # no table came: nothing to write, and nothing is moved over an earlier file
+            return
         beside = self.measures() if self.measures is not None else None
         if self.kind == ".xlsx":
-            if self._book is None:
-                import openpyxl
-
-                self._book = openpyxl.Workbook(write_only=True)
-                self._book.create_sheet("determinations")
             if beside is not None:
                 sheet = self._book.create_sheet("measures")
                 flat = _flat(beside)
@@ -893,18 +900,17 @@ class Writer:
                 for row in zip(*(c.to_pylist() for c in flat.columns), strict=True):
                     sheet.append(list(row))
             self._book.save(self.path)
-            os.replace(self.path, self.target)
-            return
-        if self._writer is not None:
+        elif self._writer is not None:
             self._writer.close()
-        elif self.kind != ".parquet":
-            self.path.write_text("", encoding="utf-8")
-        if self.path.exists():
-            os.replace(self.path, self.target)
-        if beside is not None:
-            side = Writer(measures_path(self.target))
+        if beside is not None and self.kind != ".xlsx":
+            # The measures table first, with the run's token: a run stopped between the two moves leaves this run's
+            # measures beside the earlier determinations, which the token tells apart (read_long), never the
+            # earlier measures beside these determinations unflagged in a format that carries no token.
+            side = Writer(measures_path(self.target), run=self.run)
             side(beside)
             side.close()
+        publish(self.path, self.target)
+        self.written = True
 
     def abort(self) -> None:
         """Let go of what is written so far without finishing it: the partial file is removed, and an earlier file
@@ -912,7 +918,8 @@ class Writer:
         with contextlib.suppress(Exception):
             if self._writer is not None:
                 self._writer.close()
-        self.path.unlink(missing_ok=True)
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
 class Behind:
@@ -1060,6 +1067,7 @@ def screen(kb: KB, evaluator: Evaluator, loaded: Loaded, as_of: dt.date, output:
     _JOB = None
     if out is not None:
         out.close()
+    totals.written = writer is not None and writer.written
     totals.seconds = time.perf_counter() - started
     return totals
 
@@ -1674,6 +1682,7 @@ def screen_stream(kb: KB, evaluator: Evaluator, path: Path, members: Path | None
             raise
         if out is not None:
             out.close()
+        totals.written = writer is not None and writer.written
     finally:
         if regroup is not None:
             regroup.cleanup()
