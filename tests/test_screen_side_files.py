@@ -281,3 +281,87 @@ def test_a_run_that_screens_no_household_writes_no_determinations_and_leaves_the
     h, m = tmp_path / "h.parquet", tmp_path / "m.parquet"
     cli = CliRunner().invoke(main, ["screen", str(h), "--members", str(m), "-o", str(out), "--as-of", "2026-01-01"])
     assert f"no household screened, so {out} was not written" in cli.output
+
+
+# --- after the second review ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_run_stopped_while_its_determinations_are_flushed_leaves_the_earlier_pair_and_no_partial(tmp_path,
+                                                                                                    monkeypatch,
+                                                                                                    suffix):
+    """The determinations and their measures table are flushed, then moved back to back: stopped at the last
+    flush, last month's pair stands (the first fix moved the measures table first, and a stop there left last
+    month's determinations unreadable beside this month's measures)."""
+    out = tmp_path / f"d{suffix}"
+    _screen(tmp_path, out)
+    earlier = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("d.")}
+    flushed = []
+    real = os.fsync
+
+    def fsync(fd):
+        flushed.append(fd)
+        if len(flushed) == 2:  # the determinations' own flush, after the measures table's
+            raise KeyboardInterrupt
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(KeyboardInterrupt):
+        _screen(tmp_path, out)
+    monkeypatch.setattr(os, "fsync", real)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("d.")} == earlier
+    assert [p for p in _names(tmp_path) if p.endswith(".partial")] == []
+    assert read_long(out).num_rows > 0  # still readable, with its own measures table
+
+
+def test_the_data_requests_and_the_worklists_may_not_share_a_folder(tmp_path):
+    h, m = _caseload(tmp_path)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(TableError, match="the worklists' folder would be written over the data requests' folder"):
+        run_module.screen_files(houfu.load(), houfu.evaluator(), h, m, None, None, "household", AS_OF,
+                                tmp_path / "d.parquet", None, None, requests=folder, worklists=folder)
+    assert list(folder.iterdir()) == []
+
+
+def test_since_a_csv_file_copied_elsewhere_still_compares_its_lists(tmp_path):
+    """A copy keeps a file's bytes, not its time: the lists file records the size and sha256 of a CSV file."""
+    import shutil
+
+    _screen(tmp_path, tmp_path / "d.csv")
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for name in ("d.csv", "d.lists.parquet", "d.measures.csv"):
+        shutil.copy(tmp_path / name, archive / name)  # new times
+    got = _screen(tmp_path, tmp_path / "e.parquet", since=archive / "d.csv")
+    assert got.changes is not None and got.changes.lists_note is None and got.changes.lists != []
+
+
+def test_suggest_columns_refuses_to_write_over_the_members_file(tmp_path):
+    h, m = _caseload(tmp_path)
+    before = m.read_bytes()
+    got = CliRunner().invoke(main, ["screen", str(h), "--members", str(m), "--suggest-columns", str(m)])
+    assert got.exit_code == 2, got.output
+    assert "the suggested mapping would be written over the members file" in got.output and m.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_the_service_answers_the_summary_when_no_household_is_screened_and_a_file_was_asked(tmp_path, kind):
+    import base64
+
+    from fastapi.testclient import TestClient
+
+    from houfu.records.store import RecordStore, Users, default_url
+    from houfu.web.service import create_app
+
+    store = RecordStore(default_url(tmp_path / "data"))
+    Users(store).add("li", "supervisor-pw", "supervisor")
+    auth = {"authorization": "Basic " + base64.b64encode(b"li:supervisor-pw").decode()}
+    app = create_app(houfu.load(), houfu.evaluator(), store, dev=False, secret="side")
+    with TestClient(app, base_url="https://testserver") as c:
+        r = c.post(f"/v1/screen?as_of=2026-01-01&determinations={kind}", headers=auth,
+                   files={"caseload": ("h.csv", "户编号,所在县\nh1,定南县\n".encode()),
+                          "members": ("m.csv", "户编号,年龄\nh1,-3\n".encode())})
+    store.close()
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    assert (r.json()["screened"], r.json()["rejected"]) == (0, 1) and r.json()["error_groups"]

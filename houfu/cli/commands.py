@@ -623,15 +623,19 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
     from houfu.io.tables import TableError, arrow_without_pandas
 
     if suggest_path is not None:
+        from houfu.io.files import refuse_overlaps, written_whole
         from houfu.io.tables import suggest_columns
 
         check_output(suggest_path)
         try:
+            refuse_overlaps({"the caseload": caseload, "the members file": members, "the businesses file": businesses,
+                             "the mapping file": columns_path}, {"the suggested mapping": suggest_path})
             text, counted = suggest_columns(_kb(ctx), caseload, members, businesses, encoding,
                                             "site" if as_sites else "household", columns_path, jurisdiction)
         except TableError as exc:
             raise BadInput(str(exc)) from None
-        suggest_path.write_text(text, encoding="utf-8")
+        with written_whole(suggest_path) as partial:
+            partial.write_text(text, encoding="utf-8")
         click.echo(f"{suggest_path}: {counted['columns']} column(s), {counted['values']} spelling(s) and "
                    f"{counted['sites']} site name(s) to review; then: houfu screen {caseload} --columns "
                    f"{suggest_path}", err=True)

@@ -5,8 +5,9 @@ finished new one, never one cut off midway by an error, Ctrl-C or SIGTERM (issue
 
 The partial file is made new (``O_EXCL``: never a file or link already there, so a link planted at a name it
 might take is not written through) under a name no other run takes (two runs to one target each write their
-own), with the mode an earlier file at the target had (else what the umask gives), and is flushed to the disk
-before it is moved."""
+own), is given the mode an earlier file at the target had (else what the umask gives) and flushed to the disk
+before it is moved. It is reopened by name to be written: a folder others may write in could swap it for a link
+between, which the folders houfu writes in (the user's own, a private temporary one) do not allow."""
 
 from __future__ import annotations
 
@@ -25,36 +26,60 @@ def new_partial(path: Path) -> Path:
     while True:
         partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
         try:
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
             continue
-        try:
-            with contextlib.suppress(FileNotFoundError):
-                os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode))  # last month's file was 0640: so is this one
-        finally:
-            os.close(fd)
         return partial
 
 
-def publish(partial: Path, path: Path) -> None:
-    """Move a finished partial file onto ``path``: its bytes on the disk first, then the rename, then the folder's
-    entry. If any step fails the partial file is removed and the error raised."""
+def _flush(partial: Path, path: Path) -> None:
+    """The partial file's bytes on the disk, and the mode the earlier file at ``path`` had (0640 last month: so this
+    month), given only now: a read-only earlier file made the partial one unwritable when it was given at once."""
+    fd = os.open(partial, os.O_RDONLY)
     try:
-        fd = os.open(partial, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    with contextlib.suppress(FileNotFoundError):
+        os.chmod(partial, stat.S_IMODE(os.stat(path).st_mode))
+
+
+def _sync_folder(folder: Path) -> None:
     with contextlib.suppress(OSError):  # a folder some file systems will not open or sync: the rename stands
-        fd = os.open(path.parent, os.O_RDONLY)
+        fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def publish(*moves: tuple[Path, Path]) -> None:
+    """Move finished partial files onto their targets, ``(partial, target)`` in order: each flushed first, then the
+    renames back to back with Ctrl-C and SIGTERM held off between them (in the main thread), so files that belong
+    together (determinations and their measures table) are never half the one run's and half the other's. If any
+    step fails, the partial files not moved are removed and the error raised."""
+    import signal
+    import threading
+
+    left = list(moves)
+    try:
+        for partial, path in moves:
+            _flush(partial, path)
+        held = threading.current_thread() is threading.main_thread() and len(moves) > 1
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if held else None
+        try:
+            while left:
+                os.replace(*left[0])
+                left.pop(0)
+        finally:
+            if mask is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    except BaseException:
+        for partial, _ in left:
+            partial.unlink(missing_ok=True)
+        raise
+    for folder in {path.parent for _, path in moves}:
+        _sync_folder(folder)
 
 
 @contextlib.contextmanager
@@ -68,7 +93,7 @@ def written_whole(path: Path) -> Iterator[Path]:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    publish(partial, path)
+    publish((partial, path))
 
 
 def _same(a: Path, b: Path) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from houfu.io.files import written_whole
 from houfu.io.notes import message
 from houfu.kb.loader import KB
 from houfu.screen.screener import ACTIONS, ScreenTotals
@@ -128,6 +129,10 @@ def report_context(kb: KB, s: ScreenSummary) -> dict[str, Any]:
             "shown": SHOWN}
 
 
+#: the charts' names: a Markdown report's are written beside it as ``<report stem>-<name>.svg``
+CHART_NAMES = ("sites", "measures", "missing", "workload")
+
+
 def charts(kb: KB, s: ScreenSummary) -> list[Chart]:
     w = words(s.lang)
     out = []
@@ -153,8 +158,6 @@ def charts(kb: KB, s: ScreenSummary) -> list[Chart]:
 
 def write_report(kb: KB, s: ScreenSummary, path: Path) -> None:
     """The report as .html (charts embedded), .md (charts beside it) or .xlsx (one sheet per table)."""
-    from houfu.io.files import written_whole
-
     kind = path.suffix.lower()
     if kind == ".xlsx":
         with written_whole(path) as partial:
@@ -333,5 +336,6 @@ class RequestFiles:
             for fact, v in (rt.by_fact.most_common() if rt else []):
                 label = self.kb.fact_labels.get(fact)
                 about.append([getattr(label, self.lang) if label is not None else fact, v])
-            book.save(self.paths[body])
+            with written_whole(self.paths[body]) as partial:
+                book.save(partial)
         return {body: str(path) for body, path in self.paths.items()}

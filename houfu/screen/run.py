@@ -102,7 +102,7 @@ def screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | N
             since = _screen_determinations(store, since_run)
         before = _read_determinations(since) if since is not None else None
         # Who was on each list then, read now: ``-o`` may name the --since file itself, which this run replaces.
-        earlier_lists = _earlier_lists(since) if since is not None and since_run is None else None
+        earlier_lists = _earlier_lists(since) if since is not None else None
         if before is not None and output is None:
             output_kept: Path | None = None
             output = Path(scratch) / "determinations.parquet"
@@ -133,13 +133,11 @@ def _screen_files(kb: KB, evaluator: Evaluator, caseload: Path, members: Path | 
     errors_path = errors_path or (output_kept.with_name(output_kept.stem + ".errors.csv") if output_kept is not None
                                   else None)
     # The determinations may replace the --since file (read whole above): last month's file, this month's name.
+    writes = _written(output_kept, report, errors_path, since, requests, worklists)
     refuse_overlaps({"the caseload": caseload, "the members file": members, "the businesses file": businesses,
-                     "the mapping file": columns, "the clocks file": clocks}, _written(output_kept, report, errors_path,
-                                                                                        since))
+                     "the mapping file": columns, "the clocks file": clocks}, writes)
     if since is not None:
-        refuse_overlaps({"the --since file": since},
-                        {k: p for k, p in _written(output_kept, report, errors_path, since).items()
-                         if k != "the determinations"})
+        refuse_overlaps({"the --since file": since}, {k: p for k, p in writes.items() if k != "the determinations"})
     for given in (caseload, members, businesses):
         if given is not None:
             check_content(given)
@@ -242,12 +240,17 @@ def _read_determinations(path: Path) -> pa.Table:
     return got
 
 
-def _written(output: Path | None, report: Path | None, errors: Path | None, since: Path | None
-             ) -> dict[str, Path | None]:
-    """Every file a run writes or removes, by what it is."""
-    out: dict[str, Path | None] = {"the determinations": output, "the report": report, "the errors file": errors}
+def _written(output: Path | None, report: Path | None, errors: Path | None, since: Path | None,
+             requests: Path | None = None, worklists: Path | None = None) -> dict[str, Path | None]:
+    """Every file (and folder of files) a run writes or removes, by what it is."""
+    from houfu.screen.caseload_report import CHART_NAMES
+
+    out: dict[str, Path | None] = {"the determinations": output, "the report": report, "the errors file": errors,
+                                   "the data requests' folder": requests, "the worklists' folder": worklists}
     if output is not None:
         out |= {"the lists file": members_file(output), "the measures table": measures_path(output)}
+    if report is not None and report.suffix.lower() == ".md":
+        out |= {f"the report's chart {name}": report.parent / f"{report.stem}-{name}.svg" for name in CHART_NAMES}
     beside = report or output
     if since is not None and beside is not None:
         out["the changes file"] = beside.with_name(beside.stem + ".changes.csv")
@@ -287,21 +290,39 @@ def _write_members(output: Path, totals: ScreenTotals) -> None:
                        partial)
 
 
-#: the lists file's record of the determinations file it was written with: its size and time as written
+#: the lists file's record of the determinations file it was written with: its size and sha256 (a token's file: "token")
 _WITH = b"houfu.determinations"
 
 
 def _identity(determinations: Path) -> bytes:
-    st = determinations.stat()
-    return f"{st.st_size} {st.st_mtime_ns}".encode()
+    """Its size and sha256: what a copy keeps (a Parquet file's run token says as much, and costs nothing)."""
+    if run_of(determinations) is not None:
+        return b"token"
+    return f"{determinations.stat().st_size} {_sha256(determinations)}".encode()
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _written_with(recorded: bytes, since: Path) -> bool:
+    size, _, digest = recorded.decode("ascii", "replace").partition(" ")
+    return size == str(since.stat().st_size) and digest == _sha256(since)  # the size first: cheap to refuse
 
 
 def _earlier_lists(since: Path) -> tuple[dict[str, tuple[set[str], set[str]]] | None, str | None]:
     """Who was on each list at an earlier run, from the lists file beside its determinations (``since``), or None and
     why not. A run stopped after its determinations were moved into place and before its lists were written leaves
     the lists of the run before beside them: the lists file is taken only if it was written with these
-    determinations (a Parquet file's run token, which a copy keeps; else the size and time the determinations file
-    had then). A lists file of a houfu that recorded neither is taken beside determinations that carry no token."""
+    determinations (a Parquet file's run token; else the size and sha256 the determinations file had then: both
+    kept by a copy, which a file's time is not). A lists file of a houfu that recorded neither is taken beside
+    determinations that carry no token."""
     import pyarrow.parquet as pq
 
     path = members_file(since)
@@ -315,7 +336,7 @@ def _earlier_lists(since: Path) -> tuple[dict[str, tuple[set[str], set[str]]] | 
     if want is not None:
         same = meta.get(RUN_KEY) == want.encode()
     elif _WITH in meta:
-        same = meta[_WITH] == _identity(since)
+        same = _written_with(meta[_WITH], since)
     else:
         same = RUN_KEY not in meta
     if not same:

@@ -891,25 +891,36 @@ class Writer:
 
         if self.path is None:  # no table came: nothing to write, and nothing is moved over an earlier file
             return
-        beside = self.measures() if self.measures is not None else None
-        if self.kind == ".xlsx":
-            if beside is not None:
-                sheet = self._book.create_sheet("measures")
-                flat = _flat(beside)
-                sheet.append(flat.column_names)
-                for row in zip(*(c.to_pylist() for c in flat.columns), strict=True):
-                    sheet.append(list(row))
-            self._book.save(self.path)
-        elif self._writer is not None:
-            self._writer.close()
-        if beside is not None and self.kind != ".xlsx":
-            # The measures table first, with the run's token: a run stopped between the two moves leaves this run's
-            # measures beside the earlier determinations, which the token tells apart (read_long), never the
-            # earlier measures beside these determinations unflagged in a format that carries no token.
-            side = Writer(measures_path(self.target), run=self.run)
-            side(beside)
-            side.close()
-        publish(self.path, self.target)
+        side: Writer | None = None
+        try:
+            beside = self.measures() if self.measures is not None else None
+            if self.kind == ".xlsx":
+                if beside is not None:
+                    sheet = self._book.create_sheet("measures")
+                    flat = _flat(beside)
+                    sheet.append(flat.column_names)
+                    for row in zip(*(c.to_pylist() for c in flat.columns), strict=True):
+                        sheet.append(list(row))
+                self._book.save(self.path)
+            elif self._writer is not None:
+                self._writer.close()
+            moves = [(self.path, self.target)]
+            if beside is not None and self.kind != ".xlsx":
+                # The measures table, with the run's token, written and flushed with the determinations, and the
+                # two moved into place back to back (publish): never last month's determinations beside this
+                # month's measures (whose facts' bit order may differ), nor the other way round.
+                side = Writer(measures_path(self.target), run=self.run)
+                side(beside)
+                if side._writer is not None:
+                    side._writer.close()
+                assert side.path is not None
+                moves.insert(0, (side.path, side.target))
+            publish(*moves)
+        except BaseException:
+            self.abort()  # the partial files go, whatever stopped the close (a full disk, Ctrl-C)
+            if side is not None:
+                side.abort()
+            raise
         self.written = True
 
     def abort(self) -> None:
@@ -920,6 +931,7 @@ class Writer:
                 self._writer.close()
         if self.path is not None:
             self.path.unlink(missing_ok=True)
+        self._writer = None
 
 
 class Behind:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from houfu.io.files import written_whole
 from houfu.io.privacy import mask_personal
 from houfu.io.workbook import Grid
 from houfu.kb.clocks import CaseClock
@@ -75,12 +76,11 @@ def _cells(values: list[str | None]) -> str:
 def _fill_rows(path: Path, rows: str) -> None:
     """Put the rows into the worklist sheet of a workbook openpyxl saved with its header only (the sheet of the
     rows is the book's second: xl/worksheets/sheet2.xml)."""
-    import os
     import zipfile
 
     part = "xl/worksheets/sheet2.xml"
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+    with written_whole(path) as tmp, zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) \
+            as dst:
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == part:
@@ -95,7 +95,6 @@ def _fill_rows(path: Path, rows: str) -> None:
                     fh.write(b"</sheetData>" + tail.encode())
             else:
                 dst.writestr(info, data)
-    os.replace(tmp, path)
 
 
 class WorklistError(Exception):
@@ -259,8 +258,9 @@ class WorklistFiles:
             cover.append([])
             for line in wf["how"]:
                 cover.append([line])
-            book.save(path)
-            _fill_rows(path, "".join(xml))
+            with written_whole(path) as partial:  # the header saved, then the rows put in: a whole book or none
+                book.save(partial)
+                _fill_rows(partial, "".join(xml))
             paths[body] = str(path)
             lists[body] = items
         return paths, lists

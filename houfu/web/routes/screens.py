@@ -45,7 +45,9 @@ async def screen(request: Request, user: SupervisorUser, service: ServiceDep,
                  lang: Lang = Query("zh", description="the language of the labels, notes and errors"),
                  determinations: str | None = Query(None, pattern="^(csv|parquet|jsonl|xlsx)$",
                                                     description="answer with the determinations file, "
-                                                                "one row per (household, measure)"),
+                                                                "one row per (household, measure); when no "
+                                                                "household is screened (every row rejected) "
+                                                                "there is none, and the summary is answered"),
                  worklists: bool = Query(False, description="answer with a zip: each responsible department's "
                                                             "worklist (XLSX, one per department, as houfu screen "
                                                             "--worklists writes), summary.json and the "
@@ -108,6 +110,8 @@ async def screen(request: Request, user: SupervisorUser, service: ServiceDep,
                 screen_id = service.store.add_screen(user.name, t.as_of, t.kb_version, HOUFU_VERSION, files,
                                                      t.rows_in, t.screened, t.rejected, kept)
         answer = summary.model_copy(update={"screen_id": screen_id})
+        if out is not None and run.output is None:
+            out = None  # no household screened, so no determinations were written: the summary says why
         headers = {"X-Houfu-Rows-In": str(t.rows_in), "X-Houfu-Screened": str(t.screened),
                    "X-Houfu-Rejected": str(t.rejected), "X-Houfu-Kb-Version": t.kb_version,
                    "X-Houfu-Screen-Id": str(screen_id)}
