@@ -17,6 +17,7 @@ import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 __all__ = ["new_partial", "publish", "refuse_overlaps", "written_whole"]
 
@@ -53,27 +54,53 @@ def _sync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def publish(*moves: tuple[Path, Path]) -> None:
-    """Move finished partial files onto their targets, ``(partial, target)`` in order: each flushed first, then the
-    renames back to back with Ctrl-C and SIGTERM held off between them (in the main thread), so files that belong
-    together (determinations and their measures table) are never half the one run's and half the other's. If any
-    step fails, the partial files not moved are removed and the error raised."""
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held off for the block, then acted on as they would have been. In the main thread only
+    (where Python runs its handlers, whichever thread the kernel gave the signal to: masking the main thread alone
+    did not hold them, a review of issue 25 found, as the run's other threads took them); elsewhere, nothing."""
     import signal
     import threading
 
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        got.append(signum)
+
+    old: dict[int, Any] = {}
+    try:
+        for kind in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+            if kind is not None:
+                old[kind] = signal.signal(kind, hold)
+        yield
+    finally:
+        for kind, handler in old.items():
+            if handler is not None:
+                signal.signal(kind, handler)
+    if got:  # the block is done: the signal now does what it would have done (KeyboardInterrupt, houfu's exit 143)
+        handler = old.get(got[0])
+        if callable(handler):
+            handler(got[0], None)
+        elif handler == signal.SIG_DFL:
+            signal.raise_signal(got[0])
+
+
+def publish(*moves: tuple[Path, Path]) -> None:
+    """Move finished partial files onto their targets, ``(partial, target)`` in order: each flushed first, then the
+    renames back to back with Ctrl-C and SIGTERM held off until they are done (``_signals_held``), so files that
+    belong together (determinations and their measures table) are never half one run's and half another's. If any
+    step fails, the partial files not moved are removed and the error raised."""
     left = list(moves)
     try:
         for partial, path in moves:
             _flush(partial, path)
-        held = threading.current_thread() is threading.main_thread() and len(moves) > 1
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if held else None
-        try:
+        with _signals_held() if len(moves) > 1 else contextlib.nullcontext():
             while left:
                 os.replace(*left[0])
                 left.pop(0)
-        finally:
-            if mask is not None:
-                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     except BaseException:
         for partial, _ in left:
             partial.unlink(missing_ok=True)

@@ -341,7 +341,10 @@ def _earlier_lists(since: Path) -> tuple[dict[str, tuple[set[str], set[str]]] | 
         same = RUN_KEY not in meta
     if not same:
         return None, "not the one written with"
-    return _read_members(path), None
+    try:
+        return _read_members(path), None
+    except (OSError, pa.ArrowInvalid, KeyError):
+        return None, "not a lists file written with"
 
 
 def _read_members(path: Path) -> dict[str, tuple[set[str], set[str]]] | None:
