@@ -74,7 +74,8 @@ def _signals_held() -> Iterator[None]:
     try:
         for kind in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
             if kind is not None:
-                old[kind] = signal.signal(kind, hold)
+                with contextlib.suppress(ValueError, OSError):  # a host that keeps its signals: left as they are
+                    old[kind] = signal.signal(kind, hold)
         yield
     finally:
         for kind, handler in old.items():
