@@ -405,9 +405,9 @@ def test_the_households_ids_read_group_by_group_are_the_column_as_one_read_gives
     assert _household_column(spec_for(houfu.load()), empty).to_pylist() == []
 
 
-def test_the_households_ids_are_all_counted_before_any_is_decoded(tmp_path, monkeypatch):
-    """A file repeating one long id on every row is refused by its text before a row of it is decoded, even where
-    each row group alone is within the budget (the groups are read one by one)."""
+def _refused_before_decoding(path: Path, monkeypatch, columns: dict) -> None:
+    """Write ``columns`` in row groups of 2,000 and check that the households' ids are refused by their counted text
+    (a budget of 10 MB) before any batch of them is decoded (``_arr``)."""
     import dataclasses
 
     import houfu
@@ -416,14 +416,24 @@ def test_the_households_ids_are_all_counted_before_any_is_decoded(tmp_path, monk
     from houfu.io.mapping import spec_for
     from houfu.screen.screener import _household_column
 
-    path = tmp_path / "h.parquet"
-    pq.write_table(pa.table({"户编号": ["户" * 1000] * 4000}), path, row_group_size=2000)  # 12 MB once decoded
+    pq.write_table(pa.table(columns), path, row_group_size=2000)
     decoded = []
     arr = tables._arr
     monkeypatch.setattr(tables, "_arr", lambda *a, **k: decoded.append(1) or arr(*a, **k))
     with pytest.raises(LimitError, match="户编号: more than 10,000,000 bytes of text once decoded"):
         _household_column(spec_for(houfu.load()), path, dataclasses.replace(LIMITS, parquet_text_bytes=10_000_000))
     assert decoded == []
+
+
+def test_the_households_ids_are_all_counted_before_any_is_decoded(tmp_path, monkeypatch):
+    """A file repeating one long id on every row is refused by its text before a row of it is decoded, even where
+    each row group alone is within the budget (the groups are read one by one)."""
+    import houfu
+    from houfu.io.mapping import spec_for
+    from houfu.screen.screener import _household_column
+
+    path = tmp_path / "h.parquet"
+    _refused_before_decoding(path, monkeypatch, {"户编号": ["户" * 1000] * 4000})  # 12 MB once decoded
     assert _household_column(spec_for(houfu.load()), path).to_pylist() == ["户" * 1000] * 4000  # within the default
 
 
@@ -479,22 +489,7 @@ def test_long_ids_repeated_past_the_budget_are_refused_before_any_is_decoded(tmp
     """Two long ids repeated on every row, alone or after a struct column (whose leaves make the ids' place among
     the file's leaves differ from their place among its columns): refused by their count before a row is
     decoded."""
-    import dataclasses
-
-    import houfu
-    import houfu.io.tables as tables
-    from houfu.io.limits import LIMITS, LimitError
-    from houfu.io.mapping import spec_for
-    from houfu.screen.screener import _household_column
-
-    path = tmp_path / "h.parquet"
-    pq.write_table(pa.table(columns), path, row_group_size=2000)
-    decoded = []
-    arr = tables._arr
-    monkeypatch.setattr(tables, "_arr", lambda *a, **k: decoded.append(1) or arr(*a, **k))
-    with pytest.raises(LimitError, match="户编号: more than 10,000,000 bytes of text once decoded"):
-        _household_column(spec_for(houfu.load()), path, dataclasses.replace(LIMITS, parquet_text_bytes=10_000_000))
-    assert decoded == []
+    _refused_before_decoding(tmp_path / "h.parquet", monkeypatch, columns)
 
 
 def _footer_lying(path: Path, changes: dict[tuple[int, ...], int]) -> None:

@@ -347,11 +347,9 @@ def _earlier_lists(since: Path) -> tuple[dict[str, tuple[set[str], set[str]]] | 
         return None, "not a lists file written with"
 
 
-def _read_members(path: Path) -> dict[str, tuple[set[str], set[str]]] | None:
+def _read_members(path: Path) -> dict[str, tuple[set[str], set[str]]]:
     import pyarrow.parquet as pq
 
-    if not path.exists():
-        return None
     out: dict[str, tuple[set[str], set[str]]] = {}
     for r in pq.read_table(path).to_pylist():
         out.setdefault(r["list"], (set(), set()))[0 if r["group"] == "confirmed" else 1].add(r["household"])

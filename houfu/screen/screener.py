@@ -894,27 +894,20 @@ class Writer:
         side: Writer | None = None
         try:
             beside = self.measures() if self.measures is not None else None
-            if self.kind == ".xlsx":
-                if beside is not None:
-                    sheet = self._book.create_sheet("measures")
-                    flat = _flat(beside)
-                    sheet.append(flat.column_names)
-                    for row in zip(*(c.to_pylist() for c in flat.columns), strict=True):
-                        sheet.append(list(row))
-                self._book.save(self.path)
-            elif self._writer is not None:
-                self._writer.close()
-            moves = [(self.path, self.target)]
+            if self.kind == ".xlsx" and beside is not None:
+                sheet = self._book.create_sheet("measures")
+                flat = _flat(beside)
+                sheet.append(flat.column_names)
+                for row in zip(*(c.to_pylist() for c in flat.columns), strict=True):
+                    sheet.append(list(row))
+            moves = [(self._finish(), self.target)]
             if beside is not None and self.kind != ".xlsx":
                 # The measures table, with the run's token, written and flushed with the determinations, and the
                 # two moved into place back to back (publish): never last month's determinations beside this
                 # month's measures (whose facts' bit order may differ), nor the other way round.
                 side = Writer(measures_path(self.target), run=self.run)
                 side(beside)
-                if side._writer is not None:
-                    side._writer.close()
-                assert side.path is not None
-                moves.insert(0, (side.path, side.target))
+                moves.insert(0, (side._finish(), side.target))
             publish(*moves)
         except BaseException:
             self.abort()  # the partial files go, whatever stopped the close (a full disk, Ctrl-C)
@@ -922,6 +915,15 @@ class Writer:
                 side.abort()
             raise
         self.written = True
+
+    def _finish(self) -> Path:
+        """The partial file complete (its writer closed, or its workbook saved), not yet moved into place."""
+        assert self.path is not None
+        if self.kind == ".xlsx":
+            self._book.save(self.path)
+        elif self._writer is not None:
+            self._writer.close()
+        return self.path
 
     def abort(self) -> None:
         """Let go of what is written so far without finishing it: the partial file is removed, and an earlier file
