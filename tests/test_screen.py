@@ -681,6 +681,28 @@ def test_the_dask_run_equals_the_single_process_run(tmp_path):
     assert distributed == single
 
 
+def test_on_dask_the_determinations_are_written_in_the_format_their_name_asks_for(tmp_path):
+    """``-o d.csv --dask`` wrote Parquet bytes under the name d.csv: now a CSV, the rows of one machine's."""
+    import csv
+
+    pq.write_table(pa.table({"户编号": ["h1", "h2"], "所在县": ["定南县", "郧阳区"]}), tmp_path / "h.parquet")
+    pq.write_table(pa.table({"户编号": ["h1", "h2"], "年龄": ["30", "50"]}), tmp_path / "m.parquet")
+    args = [tmp_path / "h.parquet", "--members", tmp_path / "m.parquet", "--as-of", AS_OF, "-q"]
+    run("screen", *args, "-o", tmp_path / "one.csv", "--long")
+    run("screen", *args, "-o", tmp_path / "dask.csv", "--dask", "local")
+    assert not (tmp_path / "dask.csv").read_bytes().startswith(b"PAR1")
+
+    def rows(path: Path) -> list[tuple]:
+        with path.open(encoding="utf-8", newline="") as fh:
+            return sorted((r["household"], r["measure"], r["status"], r["amount"], r["owners"],
+                           tuple(sorted(_split(r["missing"]))), r["failed"]) for r in csv.DictReader(fh))
+
+    single = rows(tmp_path / "one.csv")
+    assert {r[0] for r in single} == {"h1", "h2"}
+    assert rows(tmp_path / "dask.csv") == single
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no partial file left
+
+
 def test_a_parquet_caseload_read_in_parts_equals_one_read_whole(tmp_path, monkeypatch):
     import datetime as dt
     import sys

@@ -86,8 +86,8 @@ def screen_partition(frame: Any, members: str | None, businesses: str | None, as
 
 def screen_on_dask(kb: KB, caseload: Path, members: Path | None, businesses: Path | None, as_of: dt.date,
                    output: Path | None, address: str) -> tuple[int, int]:
-    """Screen a Parquet caseload on a Dask cluster (``local`` starts two local workers); the determinations are
-    written to ``output`` as Parquet. Returns the rows read and the households screened: the rest were rejected,
+    """Screen a Parquet caseload on a Dask cluster (``local`` starts two local workers); the determinations (the
+    long form) are written to ``output`` in the format its name asks for. Returns the rows read and the households screened: the rest were rejected,
     which a run on Dask counts but does not list (nor a members or businesses row that names no household)."""
     import dask.dataframe as dd
     import pandas as pd
@@ -117,12 +117,17 @@ def screen_on_dask(kb: KB, caseload: Path, members: Path | None, businesses: Pat
                                    str(businesses) if businesses else None, as_of, policies, meta=meta)
         result = out.compute()
         if output is not None:
-            import pyarrow.parquet as pq
+            from houfu.screen.screener import Writer
 
-            from houfu.io.files import written_whole
-
-            with written_whole(output) as partial:  # whole or not at all, as one machine's run writes it
-                pq.write_table(pa.Table.from_pandas(result, preserve_index=False), partial)
+            # In the format the name asks for (.parquet, .csv, .xlsx or .jsonl), whole or not at all, by the writer of
+            # one machine's run: Parquet bytes were written to whatever name was given (``-o d.csv``).
+            writer = Writer(output)
+            try:
+                writer(pa.Table.from_pandas(result, preserve_index=False))
+                writer.close()
+            except BaseException:
+                writer.abort()
+                raise
         return int(len(frame)), int(result["household"].nunique())
     finally:
         client.close()
