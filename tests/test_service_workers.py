@@ -17,6 +17,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import yaml
 
 from houfu.records.store import RecordStore, default_url
@@ -109,6 +110,32 @@ def test_houfu_serve_with_two_workers_answers_from_two_processes_and_records_eve
     got = subprocess.run([*HOUFU, "records", "verify", "--data-dir", str(data)], cwd=ROOT, capture_output=True,
                          text=True, timeout=120)
     assert got.returncode == 0, got.stdout + got.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_houfu_serve_stopped_by_sigterm_ends_cleanly_with_exit_0(tmp_path: Path, workers: str) -> None:
+    """A service manager stops a server with SIGTERM: a clean end, not exit 143 ("terminated"), which systemd
+    takes for a failure. With one worker it was 143, with two 0."""
+    port = free_port()
+    server = subprocess.Popen([*HOUFU, "serve", "--dev", "--workers", workers, "--port", str(port), "--data-dir",
+                               str(tmp_path / "data")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
+                    break
+            except OSError:
+                assert server.poll() is None, server.communicate()[1]
+                time.sleep(0.1)
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0, err
+    assert err.rstrip().endswith("houfu stopped"), err
+    assert "terminated" not in err and "Traceback" not in err, err
 
 
 def test_a_port_in_use_is_one_line_and_exit_3_with_two_workers_as_with_one(tmp_path: Path) -> None:
