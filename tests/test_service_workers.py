@@ -138,6 +138,65 @@ def test_houfu_serve_stopped_by_sigterm_ends_cleanly_with_exit_0(tmp_path: Path,
     assert "terminated" not in err and "Traceback" not in err, err
 
 
+def _sockets_on(pid: int, port: int) -> tuple[int, int]:
+    """How many listening sockets and kept-alive connections on ``port`` the process ``pid`` holds (Linux /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    listening = established = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[9] in inodes:
+                listening += fields[3] == "0A"  # TCP_LISTEN
+                established += fields[3] == "01"  # TCP_ESTABLISHED
+    return listening, established
+
+
+def test_with_two_workers_each_listens_on_its_own_socket_and_both_take_connections(tmp_path: Path) -> None:
+    """On one shared socket the first worker to wake took every waiting connection, so kept-alive clients (a
+    proxy's, the benchmark's 16) often all went to one worker and the second core stayed idle. Each worker now
+    listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new connections over them; a second
+    `houfu serve` on the port is still refused, not let in beside the first."""
+    import http.client
+
+    port = free_port()
+    server = subprocess.Popen([*HOUFU, "serve", "--dev", "--workers", "2", "--port", str(port), "--data-dir",
+                               str(tmp_path / "data")], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    clients: list[http.client.HTTPConnection] = []
+    try:
+        deadline = time.monotonic() + 120
+        workers: list[int] = []
+        while time.monotonic() < deadline:
+            assert server.poll() is None, server.communicate()[1]
+            workers = _workers(server.pid)
+            if len(workers) == 2 and all(_sockets_on(w, port)[0] == 1 for w in workers):
+                break
+            time.sleep(0.2)
+        assert [_sockets_on(w, port)[0] for w in workers] == [1, 1]
+        assert _sockets_on(server.pid, port) == (0, 0)  # the supervisor holds none: it serves nothing itself
+        for _ in range(16):  # one after another, as kept-alive clients arrive
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            c.request("GET", "/healthz")
+            assert c.getresponse().read()
+            clients.append(c)
+        held = [_sockets_on(w, port)[1] for w in workers]
+        assert sum(held) == 16 and min(held) >= 1, held  # all 16 on one worker: 2 in 65,536 with two sockets
+        second = subprocess.run([*HOUFU, "serve", "--dev", "--workers", "2", "--port", str(port), "--data-dir",
+                                 str(tmp_path / "data2")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 3 and "already in use" in second.stderr, second.stderr
+    finally:
+        for c in clients:
+            c.close()
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
+
+
 def test_a_port_in_use_is_one_line_and_exit_3_with_two_workers_as_with_one(tmp_path: Path) -> None:
     import socket
 

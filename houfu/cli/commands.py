@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import gc
@@ -688,8 +689,6 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
         return
     if _OWN_PROCESS:  # one machine, a process of its own: pyarrow is never handed a pandas object in it
         arrow_without_pandas()
-    import contextlib
-
     from houfu.screen.run import screen_files
 
     keeping = RecordOptions(True, None, data_dir, database)
@@ -1002,14 +1001,12 @@ def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_all
                            "with --dev (no login, and every page says so)")
         click.echo(f"houfu serving on http://{host}:{port}/" + (" (development mode: no login)" if dev else ""),
                    err=True)
-        try:
+        # SIGTERM is how a service manager stops a server: uvicorn has shut down gracefully, then passed the signal
+        # on. A stop asked for is a clean end, exit 0 as with two workers: exit 143 made systemd mark the unit
+        # failed, and `make demo` print "terminated".
+        with contextlib.suppress(Terminated):
             serve(_kb(ctx), _evaluator(ctx), store, host, port, dev, session_secret(data_dir), forwarded_allow_ips,
                   workers, ctx.find_root().obj.get("policies"), data_dir, login_queue)
-        except Terminated:
-            # SIGTERM is how a service manager stops a server: uvicorn has shut down gracefully, then passed the
-            # signal on. A stop asked for is a clean end, exit 0 as with two workers: exit 143 made systemd
-            # mark the unit failed, and `make demo` print "terminated".
-            pass
         click.echo("houfu stopped", err=True)
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +69,8 @@ def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int
     With ``workers`` above 1, uvicorn starts that many processes on one socket, each building the service
     itself (``worker_app``: the KB from its disk cache, its own evaluator and connection to the records store,
     whose hash chain takes one writer at a time across processes); ``kb``, ``evaluator`` and ``store`` are then
-    only this process's, and the workers read ``policies``, ``store.url`` and ``data_dir`` (the session key)."""
+    only this process's, and the workers read ``policies``, ``store.url`` and ``data_dir`` (the session key). On
+    Linux each worker listens on a socket of its own (``_own_socket``), so connections are spread over them."""
     import uvicorn
 
     from .auth import HASHING_QUEUE
@@ -83,9 +86,71 @@ def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int
         "data_dir": str(data_dir) if data_dir else None, "login_queue": queue})
     store.close()  # each worker opens its own
     config = server_config(f"{__name__}:worker_app", host, port, forwarded_allow_ips, workers=workers)
-    from uvicorn.supervisors import Multiprocess
+    from uvicorn.supervisors import multiprocess
 
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    if not _REUSE_PORT:
+        multiprocess.Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
+    # The port is judged free by a plain bind (uvicorn's own: "already in use" and exit 3 as with one worker, and a
+    # second `houfu serve` on the port is refused, not let into the first one's group), then let go of: each worker
+    # listens on a socket of its own (``_OwnSocketProcess``).
+    config.bind_socket().close()
+    # In this process only: the supervisor makes each worker (and each it restarts) with this class.
+    multiprocess.Process = _own_socket_class()  # type: ignore[misc]
+    multiprocess.Multiprocess(config, sockets=[]).run()
+
+
+#: Whether each worker listens on a socket of its own on one port: Linux, whose SO_REUSEPORT spreads new connections
+#: over the sockets (macOS gives them all to one; elsewhere the workers share one socket, as uvicorn does)
+_REUSE_PORT = hasattr(socket, "SO_REUSEPORT") and sys.platform.startswith("linux")
+
+
+def _own_socket(host: str, port: int) -> Any:
+    """A listening socket on ``host:port`` that other processes of this user may share (SO_REUSEPORT): the kernel
+    hands each new connection to one of them, spread by the connection's addresses. On one shared socket, every
+    worker woke for each connection and the first to run took it and every other waiting (asyncio accepts up to
+    the backlog at once), so one worker often held all of a proxy's or the clients' kept-alive connections and the
+    second core stayed idle (issue 25: 0.93 cores in use with two workers). Only processes of the same user can
+    join the port, as Linux requires for SO_REUSEPORT."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def _own_socket_process() -> type[Any]:
+    from uvicorn.supervisors.multiprocess import Process
+
+    class OwnSocketProcess(Process):
+        """uvicorn's worker process, serving a socket of its own on the configured port (``_own_socket``)."""
+
+        def target(self, sockets: list[Any] | None = None) -> None:
+            from uvicorn.config import STARTUP_FAILURE
+
+            try:
+                own = _own_socket(self.config.host, self.config.port)
+            except OSError as exc:  # taken meanwhile: uvicorn's supervisor stops on this exit, as on a failed bind
+                import logging
+
+                logging.getLogger("uvicorn.error").error(exc)
+                raise SystemExit(STARTUP_FAILURE) from None
+            super().target([own])
+
+    OwnSocketProcess.__name__ = OwnSocketProcess.__qualname__ = "_OwnSocketProcess"
+    OwnSocketProcess.__module__ = __name__
+    return OwnSocketProcess
+
+
+def _own_socket_class() -> type[Any]:
+    """The worker process class, made once (uvicorn is imported only by a service that runs): a module attribute,
+    so that a spawned worker unpickles its process object by name (``__getattr__``)."""
+    got = globals().get("_OwnSocketProcess")
+    if got is None:
+        got = globals()["_OwnSocketProcess"] = _own_socket_process()
+    return got
 
 
 def worker_app() -> Any:
@@ -219,7 +284,10 @@ def head_timeout_protocol(seconds: float, body_seconds: float = BODY_TIMEOUT) ->
 
 
 def __getattr__(name: str) -> Any:
-    """``HeadTimeoutProtocol``: the protocol with the default deadline, by import string for worker processes."""
+    """``HeadTimeoutProtocol``: the protocol with the default deadline, by import string for worker processes;
+    ``_OwnSocketProcess``: a worker's process class, by name for the worker that unpickles it."""
+    if name == "_OwnSocketProcess":
+        return _own_socket_class()
     if name == "HeadTimeoutProtocol":
         protocol = head_timeout_protocol(HEAD_TIMEOUT)
         globals()[name] = protocol
