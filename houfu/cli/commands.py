@@ -1001,10 +1001,10 @@ def serve_cmd(ctx: click.Context, host: str, port: int, dev: bool, forwarded_all
                            "with --dev (no login, and every page says so)")
         click.echo(f"houfu serving on http://{host}:{port}/" + (" (development mode: no login)" if dev else ""),
                    err=True)
-        # SIGTERM is how a service manager stops a server: uvicorn has shut down gracefully, then passed the signal
-        # on. A stop asked for is a clean end, exit 0 as with two workers: exit 143 made systemd mark the unit
-        # failed, and `make demo` print "terminated".
-        with contextlib.suppress(Terminated):
+        # SIGTERM is how a service manager stops a server, Ctrl-C how a person does: uvicorn has shut down
+        # gracefully, then passed the signal on. A stop asked for is a clean end, exit 0 as with two workers (whose
+        # supervisor ends quietly): exit 143 made systemd mark the unit failed, and `make demo` print "terminated".
+        with contextlib.suppress(Terminated, KeyboardInterrupt):
             serve(_kb(ctx), _evaluator(ctx), store, host, port, dev, session_secret(data_dir), forwarded_allow_ips,
                   workers, ctx.find_root().obj.get("policies"), data_dir, login_queue)
         click.echo("houfu stopped", err=True)
