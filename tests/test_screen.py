@@ -703,6 +703,20 @@ def test_on_dask_the_determinations_are_written_in_the_format_their_name_asks_fo
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no partial file left
 
 
+def test_on_dask_a_run_that_screens_no_household_leaves_the_earlier_file_as_it_was(tmp_path):
+    """As on one machine: every household rejected writes no determinations, says so, and last month's file stands
+    (Dask's run wrote a header-only CSV, or a Parquet file of null columns, over it)."""
+    pq.write_table(pa.table({"户编号": ["h1", "h2"], "所在县": ["定南县", "定南县"]}), tmp_path / "h.parquet")
+    pq.write_table(pa.table({"户编号": ["h1", "h2"], "年龄": ["四十x", "五十y"]}), tmp_path / "m.parquet")
+    earlier = tmp_path / "d.csv"
+    earlier.write_bytes(b"household,measure,status\nh0,m,applies\n")
+    out = run("screen", tmp_path / "h.parquet", "--members", tmp_path / "m.parquet", "--as-of", AS_OF, "-q",
+              "-o", earlier, "--dask", "local", code=2)
+    assert f"0 screened on Dask + 2 rejected; no household screened, so {earlier} was not written" in out, out
+    assert earlier.read_bytes() == b"household,measure,status\nh0,m,applies\n"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
 def test_a_parquet_caseload_read_in_parts_equals_one_read_whole(tmp_path, monkeypatch):
     import datetime as dt
     import sys

@@ -679,7 +679,9 @@ def screen_cmd(ctx: click.Context, caseload: Path, members: Path | None, busines
             rows_in, screened = screen_on_dask(_kb(ctx), caseload, members, businesses, when, output, dask_address)
         except TableError as exc:
             raise BadInput(str(exc)) from None
-        click.echo(f"{rows_in} row(s) in: {screened} screened on Dask + {rows_in - screened} rejected", err=True)
+        click.echo(f"{rows_in} row(s) in: {screened} screened on Dask + {rows_in - screened} rejected"
+                   + (f"; no household screened, so {output} was not written" if output and not screened else ""),
+                   err=True)
         if rows_in > screened:
             # A run on Dask gives determinations only: each rejected row, and any members or businesses row that
             # names no household, is said by the same run on one machine.

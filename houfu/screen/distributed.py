@@ -116,7 +116,8 @@ def screen_on_dask(kb: KB, caseload: Path, members: Path | None, businesses: Pat
         out = frame.map_partitions(screen_partition, str(members) if members else None,
                                    str(businesses) if businesses else None, as_of, policies, meta=meta)
         result = out.compute()
-        if output is not None:
+        if output is not None and len(result):
+            # None screened: nothing is written, and an earlier file at the path stands, as on one machine.
             from houfu.screen.screener import Writer
 
             # In the format the name asks for (.parquet, .csv, .xlsx or .jsonl), whole or not at all, by the writer of
