@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +67,7 @@ def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int
     With ``workers`` above 1, uvicorn starts that many processes on one socket, each building the service
     itself (``worker_app``: the KB from its disk cache, its own evaluator and connection to the records store,
     whose hash chain takes one writer at a time across processes); ``kb``, ``evaluator`` and ``store`` are then
-    only this process's, and the workers read ``policies``, ``store.url`` and ``data_dir`` (the session key). On
-    Linux each worker serves a socket of its own on the port (``_port_sockets``), so connections are spread over
-    them."""
+    only this process's, and the workers read ``policies``, ``store.url`` and ``data_dir`` (the session key)."""
     import uvicorn
 
     from .auth import HASHING_QUEUE
@@ -83,121 +78,22 @@ def serve(kb: KB, evaluator: Evaluator, store: RecordStore, host: str, port: int
         uvicorn.Server(server_config(create_app(kb, evaluator, store, dev, secret, queue), host, port,
                                      forwarded_allow_ips)).run()
         return
+    os.environ[WORKER_SETTINGS] = json.dumps({
+        "policies": str(policies) if policies else None, "database": store.url, "dev": dev,
+        "data_dir": str(data_dir) if data_dir else None, "login_queue": queue})
     store.close()  # each worker opens its own
     config = server_config(f"{__name__}:worker_app", host, port, forwarded_allow_ips, workers=workers)
     from uvicorn.config import STARTUP_FAILURE
-    from uvicorn.supervisors import multiprocess
+    from uvicorn.supervisors import Multiprocess
 
-    settings = {"policies": str(policies) if policies else None, "database": store.url, "dev": dev,
-                "data_dir": str(data_dir) if data_dir else None, "login_queue": queue, "slots": None}
-    if not _REUSE_PORT:
-        os.environ[WORKER_SETTINGS] = json.dumps(settings)
-        multiprocess.Multiprocess(config, sockets=[config.bind_socket()]).run()
-        return
-    sockets = _port_sockets(config, workers)
-    slots = settings["slots"] = tempfile.mkdtemp(prefix="houfu-serve-")
-    os.environ[WORKER_SETTINGS] = json.dumps(settings)
-    # In this process only: the supervisor makes each worker (and each it restarts) with this class.
-    multiprocess.Process = _slot_process_class()  # type: ignore[misc]
-    try:
-        supervisor = multiprocess.Multiprocess(config, sockets=sockets)
-        supervisor.run()
-    finally:
-        for sock in sockets:
-            sock.close()
-        import shutil
-
-        shutil.rmtree(slots, ignore_errors=True)
+    # One socket, shared: every live worker serves every connection. A socket per worker (SO_REUSEPORT) spread the
+    # connections, but two reviews left sockets no worker served (a replacement that cannot start, SIGTTOU, a
+    # cleaned lock folder), where connections hang: docs/performance.md, issue 25's twelfth session.
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
     if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
         # uvicorn's supervisor stops when a worker cannot start (it logged why): a failure, not a stop asked for.
         raise SystemExit(STARTUP_FAILURE)
-
-
-#: Whether each worker listens on a socket of its own on the port: Linux, whose SO_REUSEPORT spreads new connections
-#: over the sockets by their addresses (macOS gives them all to one; elsewhere the workers share one socket, as
-#: uvicorn does)
-_REUSE_PORT = hasattr(socket, "SO_REUSEPORT") and sys.platform.startswith("linux")
-
-#: The slot a worker process holds (its lock file, open for the process's life), by ``_SlotProcess.target``
-_HELD: list[int] = []
-
-
-def _port_sockets(config: Any, workers: int) -> list[socket.socket]:
-    """One socket on the port for each worker, held by the supervisor for its whole life.
-
-    On one shared socket each new connection woke every worker, and the first to run accepted it and every other
-    connection waiting (asyncio accepts up to the backlog at once): 16 kept-alive connections opened one after
-    another went 16 to 0, and the second core stayed idle (issue 25). With a socket each (SO_REUSEPORT) the kernel
-    spreads new connections over them.
-
-    The first is bound by uvicorn's own ``bind_socket``, alone on the port (a port in use is "already in use" and
-    exit 3, as with one worker, and another server cannot be let in beside this one), and only then marked for
-    sharing; the others join it. The supervisor holds them all until it stops, so the port is never let go of
-    while it runs (a worker that dies leaves its socket and the connections waiting on it to the worker that
-    replaces it), and only processes of this user can join it (Linux's rule for SO_REUSEPORT)."""
-    import logging
-
-    from uvicorn.config import STARTUP_FAILURE
-
-    first = config.bind_socket()
-    first.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sockets = [first]
-    try:
-        for _ in range(workers - 1):
-            sock = socket.socket(first.family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.bind(first.getsockname()[:2])
-            sock.set_inheritable(True)
-    except OSError as exc:
-        for sock in sockets:
-            sock.close()
-        logging.getLogger("uvicorn.error").error(exc)
-        raise SystemExit(STARTUP_FAILURE) from None
-    return sockets
-
-
-def _slot(sockets: list[socket.socket], slots: str) -> list[socket.socket]:
-    """The socket this worker serves: the first whose slot no other live worker holds (a lock on a file, let go of
-    when its process ends, so a worker that replaces a dead one takes its socket). When every slot is held (uvicorn
-    starts a worker's replacement before stopping it, on SIGHUP) it serves them all, so no socket is left without a
-    worker."""
-    import fcntl
-
-    for i, sock in enumerate(sockets):
-        fd = os.open(os.path.join(slots, str(i)), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
-        _HELD.append(fd)
-        for other in sockets:
-            if other is not sock:
-                other.close()  # this process's copy: the supervisor keeps its own
-        return [sock]
-    return sockets
-
-
-def _slot_process_class() -> type[Any]:
-    """uvicorn's worker process, serving its slot's socket (``_slot``), made once (uvicorn is imported only by a
-    service that runs) and kept as a module attribute, so that a spawned worker unpickles its process object by
-    name (``__getattr__``)."""
-    got = globals().get("_SlotProcess")
-    if got is not None:
-        return got  # type: ignore[no-any-return]
-    from uvicorn.supervisors.multiprocess import Process
-
-    class SlotProcess(Process):
-        def target(self, sockets: list[socket.socket] | None = None) -> None:
-            slots = json.loads(os.environ[WORKER_SETTINGS])["slots"]
-            super().target(_slot(sockets, slots) if sockets and slots else sockets)
-
-    SlotProcess.__name__ = SlotProcess.__qualname__ = "_SlotProcess"
-    SlotProcess.__module__ = __name__
-    globals()["_SlotProcess"] = SlotProcess
-    return SlotProcess
 
 
 def worker_app() -> Any:
@@ -208,10 +104,21 @@ def worker_app() -> Any:
 
     settings = json.loads(os.environ[WORKER_SETTINGS])
     _security_log()
-    kb = load(settings["policies"]) if settings["policies"] else load_default()
-    data_dir = Path(settings["data_dir"]) if settings["data_dir"] else None
-    return create_app(kb, evaluator_for(kb), RecordStore(settings["database"]), settings["dev"],
-                      session_secret(data_dir), settings["login_queue"])
+    try:
+        kb = load(settings["policies"]) if settings["policies"] else load_default()
+        data_dir = Path(settings["data_dir"]) if settings["data_dir"] else None
+        return create_app(kb, evaluator_for(kb), RecordStore(settings["database"]), settings["dev"],
+                          session_secret(data_dir), settings["login_queue"])
+    except Exception as exc:
+        # A worker that cannot build the service (the policies changed on disk into a broken state, the database
+        # gone) ends with uvicorn's startup failure, so the supervisor stops and `houfu serve` exits 3: it was
+        # started again every second and a half, a traceback each time, and never said it had failed.
+        import logging
+
+        from uvicorn.config import STARTUP_FAILURE
+
+        logging.getLogger("uvicorn.error").error("a worker could not start: %s: %s", type(exc).__name__, exc)
+        raise SystemExit(STARTUP_FAILURE) from None
 
 
 def server_config(app: Any, host: str, port: int, forwarded_allow_ips: str | None = None,
@@ -331,10 +238,7 @@ def head_timeout_protocol(seconds: float, body_seconds: float = BODY_TIMEOUT) ->
 
 
 def __getattr__(name: str) -> Any:
-    """``HeadTimeoutProtocol``: the protocol with the default deadline, by import string for worker processes;
-    ``_SlotProcess``: a worker's process class, by name for the worker that unpickles it."""
-    if name == "_SlotProcess":
-        return _slot_process_class()
+    """``HeadTimeoutProtocol``: the protocol with the default deadline, by import string for worker processes."""
     if name == "HeadTimeoutProtocol":
         protocol = head_timeout_protocol(HEAD_TIMEOUT)
         globals()[name] = protocol
