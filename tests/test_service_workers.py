@@ -121,7 +121,7 @@ def test_houfu_serve_stopped_by_sigterm_or_ctrl_c_ends_cleanly_with_exit_0(tmp_p
     port = free_port()
     server = subprocess.Popen([*HOUFU, "serve", "--dev", "--workers", workers, "--port", str(port), "--data-dir",
                                str(tmp_path / "data")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
+                              text=True, start_new_session=True)
     try:
         for _ in range(600):
             try:
@@ -134,7 +134,7 @@ def test_houfu_serve_stopped_by_sigterm_or_ctrl_c_ends_cleanly_with_exit_0(tmp_p
         _, err = server.communicate(timeout=60)
     finally:
         if server.poll() is None:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)  # the workers too: a failed test leaves no server behind
     assert server.returncode == 0, err
     assert err.rstrip().endswith("houfu stopped"), err
     assert "terminated" not in err and "Traceback" not in err, err
@@ -152,7 +152,7 @@ def test_a_worker_that_cannot_start_stops_the_service_with_exit_3(tmp_path: Path
     server = subprocess.Popen([*HOUFU, "--policies", str(policies), "serve", "--dev", "--workers", "2", "--port",
                                str(port), "--data-dir", str(tmp_path / "data")], cwd=ROOT,
                               env={**os.environ, "HOUFU_CACHE": str(tmp_path / "cache")}, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while len(_workers(server.pid)) < 2 or not _answers(port):
@@ -163,7 +163,7 @@ def test_a_worker_that_cannot_start_stops_the_service_with_exit_3(tmp_path: Path
         _, err = server.communicate(timeout=120)
     finally:
         if server.poll() is None:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)  # the workers too: a failed test leaves no server behind
     assert server.returncode == 3, err
     assert "a worker could not start: KBError" in err, err
     assert err.count("Traceback") == 0, err
