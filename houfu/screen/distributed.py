@@ -87,8 +87,9 @@ def screen_partition(frame: Any, members: str | None, businesses: str | None, as
 def screen_on_dask(kb: KB, caseload: Path, members: Path | None, businesses: Path | None, as_of: dt.date,
                    output: Path | None, address: str) -> tuple[int, int]:
     """Screen a Parquet caseload on a Dask cluster (``local`` starts two local workers); the determinations (the
-    long form) are written to ``output`` in the format its name asks for. Returns the rows read and the households screened: the rest were rejected,
-    which a run on Dask counts but does not list (nor a members or businesses row that names no household)."""
+    long form) are written to ``output`` in the format its name asks for, unless no household was screened.
+    Returns the rows read and the households screened: the rest were rejected, which a run on Dask counts but does
+    not list (nor a members or businesses row that names no household)."""
     import dask.dataframe as dd
     import pandas as pd
     from dask.distributed import Client, LocalCluster
