@@ -123,13 +123,10 @@ def test_houfu_serve_stopped_by_sigterm_or_ctrl_c_ends_cleanly_with_exit_0(tmp_p
                                str(tmp_path / "data")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, start_new_session=True)
     try:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
-                    break
-            except OSError:
-                assert server.poll() is None, server.communicate()[1]
-                time.sleep(0.1)
+        deadline = time.monotonic() + 60
+        while not _answers(port):
+            assert server.poll() is None and time.monotonic() < deadline, server.communicate()[1]
+            time.sleep(0.1)
         server.send_signal(stop)
         _, err = server.communicate(timeout=60)
     finally:
